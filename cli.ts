@@ -1,0 +1,5 @@
+/**
+ * The `oda` command line.
+ *
+ * @module
+ */

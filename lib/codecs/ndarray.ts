@@ -1,0 +1,324 @@
+/**
+ * The in-memory array model shared by every codec (pickle, FITS, ECSV) and by
+ * the products layer: numpy-style n-dimensional arrays and columnar tables.
+ *
+ * - Numeric values live in TypedArrays in **native** byte order, C order.
+ *   Booleans are `Uint8Array` (0/1); complex numbers are interleaved
+ *   `(re, im)` pairs in a `Float32Array`/`Float64Array`; 64-bit integers are
+ *   `BigInt64Array`/`BigUint64Array`.
+ * - Fixed-width text (`S`, `U`) is `string[]` with trailing NULs removed.
+ * - Object arrays (`O`) are `unknown[]`.
+ * - `dtype` keeps numpy's type string as it was received (`">i2"`, `"<f8"`,
+ *   `"|S8"`, `"<U12"`, `"|b1"`, `"|O"`), so users see what numpy would show.
+ *
+ * @module
+ */
+import { DecodeError } from "../errors.ts";
+
+/** Any numeric TypedArray. */
+export type NumericArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+/** Values of an array or column: numbers, strings or arbitrary objects. */
+export type ArrayValues = NumericArray | string[] | unknown[];
+
+/** numpy's kind letters. */
+export type DTypeKind = "b" | "i" | "u" | "f" | "c" | "S" | "U" | "O" | "V";
+
+/** A parsed simple (non-structured) numpy type string. */
+export interface SimpleDType {
+  /** numpy kind letter. */
+  kind: DTypeKind;
+  /** Bytes per element (for `U`: 4 per character). */
+  itemsize: number;
+  /** `<` little, `>` big, `|` not applicable. `=` is resolved to `<`. */
+  byteorder: "<" | ">" | "|";
+}
+
+/** A numpy-style n-dimensional array. */
+export interface NdArray {
+  /** Discriminator. */
+  readonly kind: "ndarray";
+  /** numpy type string, e.g. `">i2"`, `"<f8"`, `"|S8"`. */
+  dtype: string;
+  /** Dimensions, slowest first (C order). */
+  shape: number[];
+  /** Flat values in C order, native byte order. */
+  values: ArrayValues;
+}
+
+/** One column of a {@linkcode Table}. */
+export interface TableColumn {
+  /** Column name. */
+  name: string;
+  /** numpy type string of one element (`">f8"`, `"|S8"`); `"|O"` for variable-length columns. */
+  dtype: string;
+  /** Per-row sub-shape: `[]` for scalars, `[2]` for a 2-vector column. */
+  shape: number[];
+  /**
+   * Flat values, `length × prod(shape)` of them; for variable-length columns an
+   * array holding one value array per row.
+   */
+  values: ArrayValues;
+  /** Physical unit string, if known. */
+  unit?: string;
+  /** Whether `values` holds one array per row (FITS `P`/`Q` columns). */
+  variableLength?: boolean;
+}
+
+/** A columnar table (numpy structured array, FITS table, ECSV table). */
+export interface Table {
+  /** Discriminator. */
+  readonly kind: "table";
+  /** Number of rows. */
+  length: number;
+  /** Columns in order. */
+  columns: TableColumn[];
+}
+
+/** Product of the dimensions (1 for a scalar shape). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Parse a simple numpy type string like `">i2"`, `"f8"`, `"|S8"`, `"<U3"`, `"bool"`. */
+export function parseTypestr(typestr: string): SimpleDType {
+  const aliases: Record<string, string> = {
+    bool: "|b1",
+    float64: "<f8",
+    float32: "<f4",
+    int64: "<i8",
+    int32: "<i4",
+    int16: "<i2",
+    int8: "|i1",
+    uint8: "|u1",
+    uint16: "<u2",
+    uint32: "<u4",
+    uint64: "<u8",
+    complex64: "<c8",
+    complex128: "<c16",
+    object: "|O",
+  };
+  const t = aliases[typestr] ?? typestr;
+  const m = /^([<>|=!]?)([biufcSUOV?])(\d*)$/.exec(t);
+  if (!m) throw new DecodeError("PICKLE", `unsupported numpy type string '${typestr}'`);
+  const kind = (m[2] === "?" ? "b" : m[2]) as DTypeKind;
+  let itemsize = m[3] === "" ? (kind === "b" ? 1 : kind === "O" ? 8 : 0) : Number(m[3]);
+  if (kind === "U") itemsize = m[3] === "" ? 0 : itemsize * 4;
+  const o = m[1];
+  let byteorder: "<" | ">" | "|" = o === ">" || o === "!" ? ">" : o === "|" ? "|" : "<";
+  if (itemsize <= 1 || kind === "S" || kind === "O" || kind === "V") byteorder = "|";
+  if (o === "" && (kind === "S" || kind === "O" || kind === "V" || kind === "b")) byteorder = "|";
+  return { kind, itemsize, byteorder };
+}
+
+/** Build a numpy type string from parts (`U` itemsize is in bytes, 4 per char). */
+export function formatTypestr(d: SimpleDType): string {
+  const n = d.kind === "U" ? d.itemsize / 4 : d.itemsize;
+  const order = d.kind === "S" || d.kind === "V" || d.kind === "O" || d.itemsize <= 1 ? "|" : d.byteorder;
+  return `${order}${d.kind}${d.kind === "O" ? "" : n}`;
+}
+
+/** Allocate an empty native TypedArray for a numeric dtype (complex: 2 per element). */
+export function allocNumeric(d: SimpleDType, count: number): NumericArray {
+  switch (`${d.kind}${d.itemsize}`) {
+    case "b1":
+    case "u1":
+      return new Uint8Array(count);
+    case "i1":
+      return new Int8Array(count);
+    case "i2":
+      return new Int16Array(count);
+    case "u2":
+      return new Uint16Array(count);
+    case "i4":
+      return new Int32Array(count);
+    case "u4":
+      return new Uint32Array(count);
+    case "i8":
+      return new BigInt64Array(count);
+    case "u8":
+      return new BigUint64Array(count);
+    case "f4":
+      return new Float32Array(count);
+    case "f8":
+      return new Float64Array(count);
+    case "c8":
+      return new Float32Array(count * 2);
+    case "c16":
+      return new Float64Array(count * 2);
+  }
+  throw new DecodeError("PICKLE", `unsupported numeric dtype ${d.kind}${d.itemsize}`);
+}
+
+/** Whether a kind is stored as numbers. */
+export function isNumericKind(kind: DTypeKind): boolean {
+  return kind === "b" || kind === "i" || kind === "u" || kind === "f" || kind === "c";
+}
+
+/**
+ * Read `count` numeric elements of type `d` from `bytes`, starting at `offset`
+ * and stepping `stride` bytes between elements (default: the itemsize), into a
+ * new native TypedArray. Contiguous data in host order is copied with one
+ * `slice`; other data is swapped in a tight loop.
+ */
+export function readNumeric(
+  bytes: Uint8Array,
+  offset: number,
+  d: SimpleDType,
+  count: number,
+  stride: number = d.itemsize,
+): NumericArray {
+  const need = count === 0 ? 0 : offset + (count - 1) * stride + d.itemsize;
+  if (need > bytes.length) {
+    throw new DecodeError("PICKLE", `array data needs ${need} bytes but only ${bytes.length} are present`);
+  }
+  const out = allocNumeric(d, count);
+  const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  const size = d.itemsize;
+  const swap = d.byteorder !== "|" && (d.byteorder === "<") !== LITTLE_ENDIAN_HOST;
+  const lane = d.kind === "c" ? size / 2 : size; // complex: swap each half separately
+  if (!swap && stride === size) {
+    outBytes.set(bytes.subarray(offset, offset + count * size));
+    return out;
+  }
+  if (!swap) {
+    for (let i = 0, o = 0; i < count; i++, o += size) {
+      const s = offset + i * stride;
+      for (let k = 0; k < size; k++) outBytes[o + k] = bytes[s + k];
+    }
+    return out;
+  }
+  if (lane === 2) {
+    for (let i = 0, o = 0; i < count * (size / 2); i++, o += 2) {
+      const s = offset + Math.floor(i / (size / 2)) * stride + (i % (size / 2)) * 2;
+      outBytes[o] = bytes[s + 1];
+      outBytes[o + 1] = bytes[s];
+    }
+  } else if (lane === 4) {
+    const per = size / 4;
+    for (let i = 0, o = 0; i < count; i++) {
+      const base = offset + i * stride;
+      for (let j = 0; j < per; j++, o += 4) {
+        const s = base + j * 4;
+        outBytes[o] = bytes[s + 3];
+        outBytes[o + 1] = bytes[s + 2];
+        outBytes[o + 2] = bytes[s + 1];
+        outBytes[o + 3] = bytes[s];
+      }
+    }
+  } else {
+    const per = size / lane;
+    for (let i = 0, o = 0; i < count; i++) {
+      const base = offset + i * stride;
+      for (let j = 0; j < per; j++, o += lane) {
+        const s = base + j * lane;
+        for (let k = 0; k < lane; k++) outBytes[o + k] = bytes[s + lane - 1 - k];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Write native values into `bytes` with the byte order of `d` (the inverse of
+ * {@linkcode readNumeric}).
+ */
+export function writeNumeric(
+  values: NumericArray,
+  d: SimpleDType,
+  bytes: Uint8Array,
+  offset: number,
+  stride: number = d.itemsize,
+): void {
+  const size = d.itemsize;
+  const count = d.kind === "c" ? values.length / 2 : values.length;
+  const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const swap = d.byteorder !== "|" && (d.byteorder === "<") !== LITTLE_ENDIAN_HOST;
+  const lane = d.kind === "c" ? size / 2 : size;
+  if (!swap && stride === size) {
+    bytes.set(src, offset);
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const base = offset + i * stride;
+    const s0 = i * size;
+    if (!swap) {
+      for (let k = 0; k < size; k++) bytes[base + k] = src[s0 + k];
+      continue;
+    }
+    for (let j = 0; j < size; j += lane) {
+      for (let k = 0; k < lane; k++) bytes[base + j + k] = src[s0 + j + lane - 1 - k];
+    }
+  }
+}
+
+const latin1 = new TextDecoder("latin1");
+const utf32Cache = new Map<number, string>();
+
+/** Decode fixed-width `S` (bytes) or `U` (UCS-4) elements into strings, trailing NULs removed. */
+export function readStrings(
+  bytes: Uint8Array,
+  offset: number,
+  d: SimpleDType,
+  count: number,
+  stride: number = d.itemsize,
+): string[] {
+  const out: string[] = new Array(count);
+  const size = d.itemsize;
+  if (count > 0 && offset + (count - 1) * stride + size > bytes.length) {
+    throw new DecodeError("PICKLE", "string data runs past the end of the buffer");
+  }
+  if (d.kind === "S") {
+    for (let i = 0; i < count; i++) {
+      const s = offset + i * stride;
+      let e = s + size;
+      while (e > s && bytes[e - 1] === 0) e--;
+      let ascii = true;
+      for (let k = s; k < e; k++) {
+        if (bytes[k] > 127) {
+          ascii = false;
+          break;
+        }
+      }
+      out[i] = ascii ? String.fromCharCode.apply(null, bytes.subarray(s, e) as unknown as number[]) : latin1
+        .decode(bytes.subarray(s, e));
+    }
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = d.byteorder !== ">";
+  const chars = size / 4;
+  for (let i = 0; i < count; i++) {
+    const s = offset + i * stride;
+    let str = "";
+    for (let c = 0; c < chars; c++) {
+      const cp = view.getUint32(s + c * 4, little);
+      if (cp === 0) break;
+      let ch = utf32Cache.get(cp);
+      if (ch === undefined) {
+        ch = cp <= 0x10ffff ? String.fromCodePoint(cp) : "\ufffd";
+        if (utf32Cache.size < 4096) utf32Cache.set(cp, ch);
+      }
+      str += ch;
+    }
+    out[i] = str;
+  }
+  return out;
+}
+
+/** Whether the host is little-endian (it is on every platform Deno supports today). */
+export const HOST_IS_LITTLE_ENDIAN: boolean = LITTLE_ENDIAN_HOST;

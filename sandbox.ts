@@ -1,0 +1,5 @@
+/**
+ * An offline MMODA dispatcher for tests, teaching and demos.
+ *
+ * @module
+ */
