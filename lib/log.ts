@@ -83,7 +83,7 @@ export class Logger {
 
   /** The level in force for this logger (own or inherited), as a number. */
   getEffectiveLevel(): number {
-    for (let l: Logger | undefined = this; l; l = parentOf(l)) {
+    for (let l: Logger | undefined = self(this); l; l = parentOf(l)) {
       if (l.#level !== undefined) return l.#level;
     }
     return LOG_LEVELS.WARNING;
@@ -117,7 +117,7 @@ export class Logger {
       fields,
     };
     let handled = false;
-    for (let l: Logger | undefined = this; l; l = l.propagate ? parentOf(l) : undefined) {
+    for (let l: Logger | undefined = self(this); l; l = l.propagate ? parentOf(l) : undefined) {
       for (const h of l.#handlers) {
         handled = true;
         h(record);
@@ -149,6 +149,10 @@ export class Logger {
 }
 
 const registry = new Map<string, Logger>();
+
+function self(l: Logger): Logger {
+  return l;
+}
 
 function parentOf(l: Logger): Logger | undefined {
   if (l.name === ROOT || !l.name.includes(".")) return l.name === ROOT ? undefined : getLogger(ROOT);
