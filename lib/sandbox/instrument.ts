@@ -1,0 +1,120 @@
+/**
+ * The contract between the sandbox server (HTTP, auth, job state machine) and
+ * its simulated instruments. The server owns parameters parsing/normalisation
+ * and the job lifecycle; an instrument describes its parameters and products
+ * and, for a job, produces the `products` entries of the final response.
+ *
+ * @module
+ */
+
+/** Description of one query parameter, as listed by `/api/meta-data`. */
+export interface ParameterSpec {
+  /** Parameter name as sent on the wire (`RA`, `T1`, `E1_keV`, `scw_list`...). */
+  name: string;
+  /** Type used for parsing and validation. */
+  type: "float" | "int" | "string" | "time" | "bool" | "list" | "structured" | "select";
+  /** Units / format label shown by `/api/meta-data` (`deg`, `keV`, `isot`, `str`, `s`...). */
+  units: string;
+  /** Default value (already in the default unit/format); `null` means optional without default. */
+  default: string | number | boolean | null | unknown[];
+  /** Whether the parameter may be absent or None. */
+  optional?: boolean;
+  /** Inclusive lower bound for numbers. */
+  min?: number;
+  /** Inclusive upper bound for numbers. */
+  max?: number;
+  /** Allowed values for `select`. */
+  allowedValues?: readonly string[];
+  /** Name of a format/unit selector parameter that follows it (e.g. `T_format`). */
+  formatName?: string;
+}
+
+/** One progress report of a running job (what `/call_back` stores in the job monitor). */
+export interface ProgressReport {
+  /** Node / step name (e.g. `ii_skyimage`). */
+  node_id: string;
+  /** Message (e.g. `main done`). */
+  message: string;
+  /** Science window being processed, if any. */
+  scw?: string;
+  /** Anything else the backend reports. */
+  [key: string]: unknown;
+}
+
+/** What an instrument gives the server while running a job. */
+export interface JobContext {
+  /** Deterministic seed for this job (derived from the sandbox seed and the job id). */
+  seed: number;
+  /** The job id. */
+  jobId: string;
+  /** The token's `sub`, or undefined for public jobs. */
+  user?: string;
+  /** Report progress (appended to `job_monitor.full_report_dict_list`). */
+  report(report: ProgressReport): void;
+  /** Cancelled when the sandbox closes. */
+  signal: AbortSignal;
+}
+
+/**
+ * The `products` entries a finished job contributes to the response (the
+ * server adds `analysis_parameters`, `api_code` and friends itself). Keys and
+ * encodings are exactly those of the upstream dispatcher in API mode.
+ */
+export interface ProductOutput {
+  /** Encoded NumpyDataProduct objects (`NumpyDataProduct.encode()`). */
+  numpy_data_product_list?: unknown[];
+  /** Catalog dictionary (`cat_column_list`, ...). */
+  catalog?: Record<string, unknown>;
+  /** Encoded ODAAstropyTable objects. */
+  astropy_table_product_ascii_list?: unknown[];
+  /** Encoded BinaryProduct objects. */
+  binary_data_product_list?: unknown[];
+  /** Encoded PictureProduct objects. */
+  binary_image_product_list?: unknown[];
+  /** Encoded TextLikeProduct objects. */
+  text_product_list?: unknown[];
+  /** Any further upstream keys. */
+  [key: string]: unknown;
+}
+
+/** One product of an instrument. */
+export interface ProductSpec {
+  /** Product name (the wire `product_type`, e.g. `isgri_image`). */
+  name: string;
+  /** Query name shown by `/api/meta-data` (e.g. `isgri_image_query`). */
+  queryName: string;
+  /** Product-specific parameters. */
+  parameters: ParameterSpec[];
+  /** Roles a token needs to run it (empty: public). */
+  roles?: readonly string[];
+  /** Whether the job runs asynchronously (submitted → progress → ready → done). */
+  async: boolean;
+  /**
+   * Simulated duration in seconds for these parameters (before the sandbox's
+   * `jobDuration` scaling); defaults to the sandbox's setting.
+   */
+  durationSeconds?(params: Record<string, unknown>): number;
+  /**
+   * Produce the products. Throw an `Error` to make the job fail (the message
+   * becomes the failure message). `params` are normalised (defaults applied,
+   * numbers as numbers, `T1`/`T2` as isot strings, lists as arrays,
+   * `selected_catalog` parsed as an object or undefined).
+   */
+  run(params: Record<string, unknown>, ctx: JobContext): Promise<ProductOutput> | ProductOutput;
+  /** Canned output for `query_type=Dummy`. */
+  dummy?(params: Record<string, unknown>, ctx: JobContext): Promise<ProductOutput> | ProductOutput;
+}
+
+/** A simulated instrument. */
+export interface SandboxInstrument {
+  /** Instrument name (`isgri`, `spi_acs`, `jemx`, `empty`, `empty-async`). */
+  name: string;
+  /** Instrument query name (e.g. `isgri_parameters`). */
+  queryName: string;
+  /** Instrument-level parameters (`scw_list`, `osa_version`, `radius`...). */
+  parameters: ParameterSpec[];
+  /** Products by name. */
+  products: Record<string, ProductSpec>;
+  /** Roles needed to see/use the instrument at all (restricted instruments). */
+  roles?: readonly string[];
+}
