@@ -10,7 +10,16 @@
  * @module
  */
 
-/** Literal codes of every error this package raises. */
+/**
+ * Literal codes of every error this package raises.
+ *
+ * @example
+ * ```ts
+ * import { OdaError, type OdaErrorCode } from "@oda-hub/oda-api";
+ * const code: OdaErrorCode = "TIMEOUT";
+ * const e = new OdaError(code, "no answer after 300 s: retry later");
+ * ```
+ */
 export type OdaErrorCode =
   | "TOKEN_MALFORMED"
   | "TOKEN_EXPIRED"
@@ -43,7 +52,16 @@ export type OdaErrorCode =
   | "IO"
   | "INTERNAL";
 
-/** Context carried by an {@linkcode OdaError}. */
+/**
+ * Context carried by an {@linkcode OdaError}.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherError, type OdaErrorOptions } from "@oda-hub/oda-api";
+ * const ctx: OdaErrorOptions = { url: "http://127.0.0.1:8000/run_analysis", status: 502 };
+ * const e = new DispatcherError("UNEXPECTED_STATUS", "bad gateway", ctx);
+ * ```
+ */
 export interface OdaErrorOptions {
   /** The URL that was being requested, with any token removed. */
   url?: string;
@@ -57,12 +75,22 @@ export interface OdaErrorOptions {
   details?: Record<string, unknown>;
 }
 
-const JWT_RE = /\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
-const TOKEN_PARAM_RE = /([?&](?:token|access_token)=)[^&#\s"']+/gi;
+const REDACTED = "<redacted token>";
+// header.payload.signature, header starting with `{"` base64url-encoded (eyJ); percent-encoded dots too
+const JWT_RE = /\beyJ[A-Za-z0-9_-]{2,}(?:\.|%2E)[A-Za-z0-9_-]{2,}(?:\.|%2E)[A-Za-z0-9_-]*/gi;
+// token=... in URLs, form bodies and command lines
+const TOKEN_PARAM_RE =
+  /((?:^|[?&;\s]|%3F|%26)(?:token|access_token|oda_token)(?:=|%3D))(?!<redacted)[^&#\s"']+/gi;
+// "token": "..." in JSON, Python reprs and Deno.inspect output (`{ token: "..." }`)
+const TOKEN_JSON_RE =
+  /((["']?)\b(?:token|access_token|oda_token)\2\s*:\s*)(["'])(?!<redacted)(?:(?!\3)[^\\]|\\.)+\3/gi;
+// Authorization: Bearer ...
+const BEARER_RE = /(\bBearer\s+)(?!<redacted)[A-Za-z0-9._~+\/-]+=*/g;
 
 /**
- * Replace every JWT-looking substring (and any `token=` URL parameter value)
- * by `<redacted token>`.
+ * Replace every JWT-looking substring, any `token=` parameter value, any
+ * `"token": "..."` JSON value and any `Bearer ...` credential by
+ * `<redacted token>`. Idempotent.
  *
  * @example
  * ```ts
@@ -71,7 +99,52 @@ const TOKEN_PARAM_RE = /([?&](?:token|access_token)=)[^&#\s"']+/gi;
  * ```
  */
 export function redactSecrets(text: string): string {
-  return text.replace(TOKEN_PARAM_RE, "$1<redacted token>").replace(JWT_RE, "<redacted token>");
+  return String(text)
+    .replace(TOKEN_PARAM_RE, `$1${REDACTED}`)
+    .replace(TOKEN_JSON_RE, `$1$3${REDACTED}$3`)
+    .replace(BEARER_RE, `$1${REDACTED}`)
+    .replace(JWT_RE, REDACTED);
+}
+
+/**
+ * Deep copy of a value with {@linkcode redactSecrets} applied to every string
+ * (object keys kept; `Error`s become `{ name, message, code? }`; depth-limited,
+ * cycles cut). Used for structured log fields and error details.
+ *
+ * @example
+ * ```ts
+ * import { redactValue } from "@oda-hub/oda-api";
+ * redactValue({ url: "https://h/x?token=abc", n: 1 }); // { url: "https://h/x?token=<redacted token>", n: 1 }
+ * ```
+ */
+export function redactValue<T>(value: T): T {
+  return redactInner(value, 0, new WeakSet()) as T;
+}
+
+function redactInner(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (typeof value === "string") return redactSecrets(value);
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value) || depth > 8) return "[…]";
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return {
+      name: value.name,
+      message: redactSecrets(value.message),
+      ...(code !== undefined ? { code } : {}),
+    };
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date) return value;
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((v) => redactInner(v, depth + 1, seen));
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value; // class instances: left alone
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactInner(v, depth + 1, seen);
+    return out;
+  } finally {
+    seen.delete(value);
+  }
 }
 
 /**
@@ -107,7 +180,7 @@ export class OdaError extends Error {
     if (options.url !== undefined) this.url = redactSecrets(options.url);
     if (options.status !== undefined) this.status = options.status;
     if (options.jobId !== undefined) this.jobId = options.jobId;
-    if (options.details !== undefined) this.details = options.details;
+    if (options.details !== undefined) this.details = redactValue(options.details);
   }
 
   /** A JSON view without the stack, safe to log. */
@@ -119,6 +192,7 @@ export class OdaError extends Error {
       ...(this.url !== undefined ? { url: this.url } : {}),
       ...(this.status !== undefined ? { status: this.status } : {}),
       ...(this.jobId !== undefined ? { jobId: this.jobId } : {}),
+      ...(this.details !== undefined ? { details: this.details } : {}),
     };
   }
 }
@@ -216,5 +290,9 @@ export class FileError extends OdaError {}
  */
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return redactSecrets(e.message);
-  return redactSecrets(String(e));
+  try {
+    return redactSecrets(String(e));
+  } catch {
+    return "unprintable error";
+  }
 }

@@ -7,20 +7,54 @@
  * ```
  *
  * Child loggers (`oda_api.token`, `oda_api.api`, ...) inherit the level of the
- * nearest ancestor that has one. Records carry structured `fields`; handlers
- * receive whole records (the terminal handler prints
- * `LEVEL:name:message` to stderr, like Python's basic configuration).
- * Messages are passed through {@linkcode redactSecrets}, so a token can never
- * be logged by accident.
+ * nearest ancestor that has one; the default is WARNING. Records carry
+ * structured `fields` (e.g. `{ event: "token_found", location }`) so that
+ * progress displays can be driven from them; handlers receive whole records.
+ * Without any handler, enabled records are printed to stderr as the bare
+ * message (what Python's `StreamHandler()` prints in the seed notebooks; in a
+ * Jupyter notebook this is the cell's stderr stream). {@linkcode stderrHandler}
+ * prints `LEVEL:name:message` like Python's `basicConfig()`.
+ * Messages and string fields are passed through {@linkcode redactSecrets}, so a
+ * token can never be logged by accident.
  *
  * @module
  */
-import { redactSecrets } from "./errors.ts";
+import { OdaError, redactSecrets, redactValue } from "./errors.ts";
 
-/** Level names, lowest to highest. */
+/**
+ * Level names, lowest to highest.
+ *
+ * @example
+ * ```ts
+ * import { getLogger, type LogLevelName } from "@oda-hub/oda-api";
+ * const level: LogLevelName = "DEBUG";
+ * getLogger("oda_api").setLevel(level);
+ * ```
+ */
 export type LogLevelName = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
 
-/** Numeric values of the levels (as in Python). */
+/**
+ * What {@linkcode Logger.setLevel} accepts: a level name (any case), `"WARN"`,
+ * or a number (Python's `logging.INFO` is 20).
+ *
+ * @example
+ * ```ts
+ * import { getLogger, type LogLevelLike } from "@oda-hub/oda-api";
+ * const level: LogLevelLike = "info";
+ * getLogger("oda_api").setLevel(level);
+ * ```
+ */
+export type LogLevelLike = LogLevelName | Lowercase<LogLevelName> | "WARN" | "warn" | number;
+
+/**
+ * Numeric values of the levels (as in Python).
+ *
+ * @example
+ * ```ts
+ * import { getLogger, LOG_LEVELS } from "@oda-hub/oda-api";
+ * getLogger("oda_api").isEnabledFor(LOG_LEVELS.INFO);
+ * ```
+ */
 export const LOG_LEVELS: Readonly<Record<LogLevelName, number>> = Object.freeze({
   DEBUG: 10,
   INFO: 20,
@@ -29,7 +63,16 @@ export const LOG_LEVELS: Readonly<Record<LogLevelName, number>> = Object.freeze(
   CRITICAL: 50,
 });
 
-/** One log record. */
+/**
+ * One log record.
+ *
+ * @example
+ * ```ts
+ * import { getLogger, type LogRecord } from "@oda-hub/oda-api";
+ * const seen: LogRecord[] = [];
+ * getLogger("oda_api").addHandler((r) => seen.push(r));
+ * ```
+ */
 export interface LogRecord {
   /** Logger name, e.g. `oda_api.token`. */
   name: string;
@@ -43,13 +86,56 @@ export interface LogRecord {
   fields: Record<string, unknown>;
 }
 
-/** Something that receives records. */
+/**
+ * Something that receives records.
+ *
+ * @example
+ * ```ts
+ * import { getLogger, type LogHandler } from "@oda-hub/oda-api";
+ * const toConsole: LogHandler = (r) => console.log(`[${r.level}] ${r.message}`, r.fields);
+ * getLogger("oda_api").addHandler(toConsole);
+ * ```
+ */
 export type LogHandler = (record: LogRecord) => void;
 
 const ROOT = "oda_api";
 
-function levelValue(level: LogLevelName | number): number {
-  return typeof level === "number" ? level : LOG_LEVELS[level];
+const LEVEL_ALIASES: Record<string, LogLevelName> = { WARN: "WARNING", FATAL: "CRITICAL" };
+
+function levelValue(level: LogLevelLike): number {
+  if (typeof level === "number") {
+    if (!Number.isFinite(level)) throw new OdaError("INVALID_ARGUMENT", `invalid log level ${level}`);
+    return level;
+  }
+  const name = String(level).toUpperCase();
+  const v = LOG_LEVELS[(LEVEL_ALIASES[name] ?? name) as LogLevelName];
+  if (v === undefined) {
+    throw new OdaError(
+      "INVALID_ARGUMENT",
+      `unknown log level ${JSON.stringify(level)}: use DEBUG, INFO, WARNING, ERROR or CRITICAL`,
+    );
+  }
+  return v;
+}
+
+function levelName(level: LogLevelLike): LogLevelName {
+  const v = levelValue(level);
+  let best: LogLevelName = "DEBUG";
+  for (const [n, x] of Object.entries(LOG_LEVELS) as [LogLevelName, number][]) if (v >= x) best = n;
+  return best;
+}
+
+/**
+ * The level name for a number or a (case-insensitive) name: `levelToName(20)` is `"INFO"`.
+ *
+ * @example
+ * ```ts
+ * import { getLogger, levelToName } from "@oda-hub/oda-api";
+ * console.log(levelToName(getLogger("oda_api").getEffectiveLevel())); // "WARNING" by default
+ * ```
+ */
+export function levelToName(level: LogLevelLike): LogLevelName {
+  return levelName(level);
 }
 
 /**
@@ -75,22 +161,30 @@ export class Logger {
     this.name = name;
   }
 
-  /** Set this logger's own level; `undefined` inherits from the parent. */
-  setLevel(level: LogLevelName | number | undefined): this {
+  /**
+   * Set this logger's own level (a name such as `"INFO"` — case-insensitive,
+   * `"WARN"` accepted — or a number); `undefined` inherits from the parent.
+   */
+  setLevel(level: LogLevelLike | undefined): this {
     this.#level = level === undefined ? undefined : levelValue(level);
     return this;
   }
 
-  /** The level in force for this logger (own or inherited), as a number. */
+  /** This logger's own level, or `undefined` when it inherits. */
+  getLevel(): number | undefined {
+    return this.#level;
+  }
+
+  /** The level in force for this logger (own or inherited), as a number; WARNING when nobody set one. */
   getEffectiveLevel(): number {
-    for (let l: Logger | undefined = self(this); l; l = parentOf(l)) {
+    for (const l of lineage(this, false)) {
       if (l.#level !== undefined) return l.#level;
     }
     return LOG_LEVELS.WARNING;
   }
 
   /** Whether a record of this level would be emitted. */
-  isEnabledFor(level: LogLevelName | number): boolean {
+  isEnabledFor(level: LogLevelLike): boolean {
     return levelValue(level) >= this.getEffectiveLevel();
   }
 
@@ -106,24 +200,36 @@ export class Logger {
     if (i >= 0) this.#handlers.splice(i, 1);
   }
 
-  /** Emit a record at `level` with optional structured fields. */
+  /**
+   * Emit a record at `level` with optional structured fields. The message and
+   * every string in `fields` go through {@linkcode redactSecrets}. Handlers of
+   * this logger and of its ancestors (while `propagate` is true) receive the
+   * record; a handler that throws is reported on stderr and does not stop the
+   * others. When no handler exists anywhere, the message alone is written to
+   * stderr (the notebook's stderr stream in Jupyter), like Python's
+   * `StreamHandler()` in the seed notebooks.
+   */
   log(level: LogLevelName, message: string, fields: Record<string, unknown> = {}): void {
     if (!this.isEnabledFor(level)) return;
     const record: LogRecord = {
       name: this.name,
-      level,
-      message: redactSecrets(message),
+      level: levelName(level),
+      message: redactSecrets(String(message)),
       time: Date.now(),
-      fields,
+      fields: redactValue(fields ?? {}),
     };
     let handled = false;
-    for (let l: Logger | undefined = self(this); l; l = l.propagate ? parentOf(l) : undefined) {
-      for (const h of l.#handlers) {
+    for (const l of lineage(this, true)) {
+      for (const h of [...l.#handlers]) {
         handled = true;
-        h(record);
+        try {
+          h(record);
+        } catch (e) {
+          writeStderr(`--- logging error in a handler of ${l.name}: ${redactSecrets(String(e))}`);
+        }
       }
     }
-    if (!handled && levelValue(level) >= LOG_LEVELS.WARNING) lastResort(record);
+    if (!handled) lastResort(record);
   }
 
   /** Log at DEBUG. */
@@ -146,12 +252,34 @@ export class Logger {
   error(message: string, fields?: Record<string, unknown>): void {
     this.log("ERROR", message, fields);
   }
+  /** Log at CRITICAL. */
+  critical(message: string, fields?: Record<string, unknown>): void {
+    this.log("CRITICAL", message, fields);
+  }
+
+  /** Remove every handler of this logger (not of its ancestors). */
+  clearHandlers(): void {
+    this.#handlers.length = 0;
+  }
+
+  /** Whether this logger or an ancestor it propagates to has a handler. */
+  hasHandlers(): boolean {
+    for (const l of lineage(this, true)) {
+      if (l.#handlers.length > 0) return true;
+    }
+    return false;
+  }
 }
 
 const registry = new Map<string, Logger>();
 
-function self(l: Logger): Logger {
-  return l;
+/** The logger and its ancestors, stopping after a logger with `propagate = false` when asked. */
+function lineage(start: Logger, followPropagate: boolean): Logger[] {
+  const out: Logger[] = [];
+  for (let l: Logger | undefined = start; l; l = followPropagate && !l.propagate ? undefined : parentOf(l)) {
+    out.push(l);
+  }
+  return out;
 }
 
 function parentOf(l: Logger): Logger | undefined {
@@ -192,17 +320,25 @@ export function formatLogRecord(record: LogRecord): string {
   return `${record.level}:${record.name}:${record.message}`;
 }
 
-const encoder = new TextEncoder();
-
+/**
+ * Write a line to stderr through `console.error`: in the Deno Jupyter kernel only
+ * `console.*` output reaches the notebook (raw `Deno.stderr` writes go to the
+ * kernel's terminal), so this works in scripts, tests and notebooks alike.
+ */
 function writeStderr(line: string): void {
   try {
-    Deno.stderr.writeSync(encoder.encode(line + "\n"));
+    console.error("%s", line);
   } catch {
     // stderr closed: nothing sensible to do
   }
 }
 
-/** Used when no handler exists anywhere: WARNING and above go to stderr (like Python's last resort). */
+/**
+ * Used when no handler exists anywhere: the message alone goes to stderr. With
+ * the default WARNING level this is Python's "last resort" handler; after
+ * `getLogger("oda_api").setLevel("INFO")` it shows INFO messages too, so the
+ * one-line setup of the seed notebooks works without adding a handler.
+ */
 function lastResort(record: LogRecord): void {
   writeStderr(record.message);
 }
@@ -216,7 +352,9 @@ function lastResort(record: LogRecord): void {
  * getLogger("oda_api").addHandler(stderrHandler);
  * ```
  */
-export const stderrHandler: LogHandler = (record) => writeStderr(formatLogRecord(record));
+export function stderrHandler(record: LogRecord): void {
+  writeStderr(formatLogRecord(record));
+}
 
 /**
  * One-line logging setup, the equivalent of the seed notebooks'
@@ -231,11 +369,11 @@ export const stderrHandler: LogHandler = (record) => writeStderr(formatLogRecord
  * ```
  */
 export function configureLogging(
-  level: LogLevelName = "INFO",
+  level: LogLevelLike = "INFO",
   handler: LogHandler = stderrHandler,
 ): () => void {
   const root = getLogger(ROOT);
-  const previous = root.getEffectiveLevel();
+  const previous = root.getLevel();
   root.setLevel(level);
   const detach = root.addHandler(handler);
   return () => {

@@ -73,6 +73,8 @@ export interface TableColumn {
   unit?: string;
   /** Whether `values` holds one array per row (FITS `P`/`Q` columns). */
   variableLength?: boolean;
+  /** numpy field title (the optional third item of a structured dtype field), if any. */
+  title?: string;
 }
 
 /** A columnar table (numpy structured array, FITS table, ECSV table). */
@@ -191,8 +193,9 @@ export function readNumeric(
   const size = d.itemsize;
   const swap = d.byteorder !== "|" && (d.byteorder === "<") !== LITTLE_ENDIAN_HOST;
   const lane = d.kind === "c" ? size / 2 : size; // complex: swap each half separately
-  if (!swap && stride === size) {
+  if (stride === size) {
     outBytes.set(bytes.subarray(offset, offset + count * size));
+    if (swap) swapBytesInPlace(outBytes, lane);
     return out;
   }
   if (!swap) {
@@ -318,6 +321,56 @@ export function readStrings(
     out[i] = str;
   }
   return out;
+}
+
+/**
+ * Reverse the byte order of every `lane`-byte word of `bytes` in place (`lane` 1, 2, 4 or 8; complex numbers
+ * use the size of one part). Uses word-wide operations when `bytes` is aligned, a byte loop otherwise.
+ *
+ * @example
+ * ```ts
+ * import { swapBytesInPlace } from "@oda-hub/oda-api";
+ * const b = new Uint8Array([0, 1, 0, 2]);
+ * swapBytesInPlace(b, 2); // b is now [1, 0, 2, 0]
+ * ```
+ */
+export function swapBytesInPlace(bytes: Uint8Array, lane: number): void {
+  const n = bytes.length - (bytes.length % Math.max(lane, 1));
+  if (lane <= 1) return;
+  const aligned = bytes.byteOffset % 4 === 0;
+  if (lane === 2) {
+    if (bytes.byteOffset % 2 === 0) {
+      const w = new Uint16Array(bytes.buffer, bytes.byteOffset, n >> 1);
+      for (let i = 0; i < w.length; i++) {
+        const x = w[i];
+        w[i] = (x >>> 8) | ((x & 0xff) << 8);
+      }
+      return;
+    }
+  } else if (lane === 4 && aligned) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, n >> 2);
+    for (let i = 0; i < w.length; i++) {
+      const x = w[i];
+      w[i] = (x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24);
+    }
+    return;
+  } else if (lane === 8 && aligned) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, n >> 2);
+    for (let i = 0; i < w.length; i += 2) {
+      const a = w[i];
+      const b = w[i + 1];
+      w[i] = (b >>> 24) | ((b >>> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24);
+      w[i + 1] = (a >>> 24) | ((a >>> 8) & 0xff00) | ((a & 0xff00) << 8) | (a << 24);
+    }
+    return;
+  }
+  for (let s = 0; s < n; s += lane) {
+    for (let i = s, j = s + lane - 1; i < j; i++, j--) {
+      const t = bytes[i];
+      bytes[i] = bytes[j];
+      bytes[j] = t;
+    }
+  }
 }
 
 /** Whether the host is little-endian (it is on every platform Deno supports today). */

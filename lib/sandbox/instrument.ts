@@ -4,6 +4,21 @@
  * and the job lifecycle; an instrument describes its parameters and products
  * and, for a job, produces the `products` entries of the final response.
  *
+ * NOTE FOR THE INSTRUMENTS HELPER (server side, 00:30 UTC): additive refinements only —
+ * `ParameterSpec.units` may be `null` (shown as `null` by `/api/meta-data`), new optional
+ * `ParameterSpec.owl_uri`, `unitsName`, `schema`, `check`; new optional
+ * `ProductSpec.requiredRoles(params)`, `ProductSpec.comment`/`warning`. A `run()` that throws
+ * makes the job fail (message in `exit_status.error_message`). Please export
+ * `simulatedInstruments(): SandboxInstrument[]` (isgri, spi_acs, jemx) from
+ * `lib/sandbox/instruments/mod.ts`: `startSandbox()` serves them next to the dummy
+ * instruments. Async products are time-driven: `durationSeconds(params)` is used
+ * unless the sandbox has a fixed `jobDuration`; progress reports are revealed over
+ * the job's duration in the order `ctx.report()` was called. The source query (`src_name`, `RA`, `DEC`, `T1`,
+ * `T_format`, `T2`, `token`) and `selected_catalog` are added by the server: do not
+ * list them in `SandboxInstrument.parameters`. `params` given to `run()`: floats as JS
+ * numbers, `T1`/`T2` isot strings, lists as arrays, `structured` as parsed JSON,
+ * `selected_catalog` parsed (or undefined).
+ *
  * @module
  */
 
@@ -13,8 +28,8 @@ export interface ParameterSpec {
   name: string;
   /** Type used for parsing and validation. */
   type: "float" | "int" | "string" | "time" | "bool" | "list" | "structured" | "select";
-  /** Units / format label shown by `/api/meta-data` (`deg`, `keV`, `isot`, `str`, `s`...). */
-  units: string;
+  /** Units / format label shown by `/api/meta-data` (`deg`, `keV`, `isot`, `str`, `s`...); `null` for none. */
+  units: string | null;
   /** Default value (already in the default unit/format); `null` means optional without default. */
   default: string | number | boolean | null | unknown[];
   /** Whether the parameter may be absent or None. */
@@ -27,6 +42,14 @@ export interface ParameterSpec {
   allowedValues?: readonly string[];
   /** Name of a format/unit selector parameter that follows it (e.g. `T_format`). */
   formatName?: string;
+  /** Name of a units selector parameter that follows it (e.g. `energy_units`); its value is `units`. */
+  unitsName?: string;
+  /** Ontology URIs shown by `/api/meta-data` (`owl_uri`). */
+  owl_uri?: string[];
+  /** JSON schema of a `structured` parameter (`restrictions.schema`). */
+  schema?: Record<string, unknown>;
+  /** Extra validation after parsing: return an error message (→ HTTP 400) or undefined. */
+  check?(value: unknown, params: Record<string, unknown>): string | undefined;
 }
 
 /** One progress report of a running job (what `/call_back` stores in the job monitor). */
@@ -87,6 +110,15 @@ export interface ProductSpec {
   parameters: ParameterSpec[];
   /** Roles a token needs to run it (empty: public). */
   roles?: readonly string[];
+  /**
+   * Roles needed for these parameters, role → comment (e.g. `{ general: "please refer to support for
+   * details" }`); overrides `roles` when given.
+   */
+  requiredRoles?(params: Record<string, unknown>): Record<string, string>;
+  /** `exit_status.comment` the backend adds (e.g. upstream's `mock comment`). */
+  comment?: string;
+  /** `exit_status.warning` the backend adds. */
+  warning?: string;
   /** Whether the job runs asynchronously (submitted → progress → ready → done). */
   async: boolean;
   /**

@@ -1,0 +1,145 @@
+/**
+ * Display benchmarks (run: `deno run -A bench/display_bench.ts [--vega]`).
+ *
+ * Targets (issue 7/10): a 1e5-point light curve gives ≤ 1 MB of notebook
+ * output and takes ≤ 200 ms to build (warm); `import "mod.ts"` ≤ 300 ms warm.
+ * Prints one JSON line per measurement and exits 1 when a target is missed.
+ * `--vega` also times vega-lite + vega `toSVG()` on the same decimated data,
+ * the alternative we did not take.
+ *
+ * @module
+ */
+import { lightCurveBundle, mosaicBundle, svgToPng, tableBundle } from "../mod.ts";
+import type { Table } from "../lib/codecs/ndarray.ts";
+
+const results: { name: string; ms?: number; bytes?: number; target?: string; ok?: boolean }[] = [];
+function report(r: (typeof results)[number]): void {
+  results.push(r);
+  console.log(JSON.stringify(r));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+// --- import time of mod.ts in a fresh process (warm cache)
+{
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", `import "${new URL("../mod.ts", import.meta.url).href}";`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    times.push(performance.now() - t0);
+  }
+  // floor: the same process doing nothing
+  const f0 = performance.now();
+  await new Deno.Command(Deno.execPath(), { args: ["eval", "0"], stdout: "null" }).output();
+  const floor = performance.now() - f0;
+  const ms = median(times);
+  report({ name: "import mod.ts (process, warm)", ms: Math.round(ms), target: "≤ 300 ms", ok: ms <= 300 });
+  report({ name: "  floor: deno eval 0", ms: Math.round(floor) });
+}
+
+// --- light curve, 1e5 points
+const n = 100_000;
+const time = Float64Array.from({ length: n }, (_, i) => 6263 + i * (10 / 86400));
+const rate = Float64Array.from({ length: n }, (_, i) => 100 + 20 * Math.sin(i / 3000) + ((i * 7919) % 97) / 10);
+const error = new Float64Array(n).fill(3);
+const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI J1820+070" };
+{
+  const t0 = performance.now();
+  await svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>');
+  report({ name: "resvg-wasm first load (once per kernel)", ms: Math.round(performance.now() - t0) });
+  const t1 = performance.now();
+  await lightCurveBundle(lc);
+  report({ name: "light curve 1e5: first bundle", ms: Math.round(performance.now() - t1) });
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const b = await lightCurveBundle(lc);
+    times.push(performance.now() - t);
+    bytes = JSON.stringify(b).length;
+  }
+  const ms = median(times);
+  report({ name: "light curve 1e5: bundle build (warm, median of 5)", ms: Math.round(ms), target: "≤ 200 ms", ok: ms <= 200 });
+  report({ name: "light curve 1e5: bundle size", bytes, target: "≤ 1 MB", ok: bytes <= 1_000_000 });
+  const tj = performance.now();
+  const nopng = await lightCurveBundle(lc, { png: false });
+  report({ name: "  without PNG (vega-lite + SVG only)", ms: Math.round(performance.now() - tj), bytes: JSON.stringify(nopng).length });
+}
+
+// --- 1e6 points
+{
+  const N = 1_000_000;
+  const big = {
+    time: Float64Array.from({ length: N }, (_, i) => i / 86400),
+    rate: Float64Array.from({ length: N }, (_, i) => Math.sin(i / 10000)),
+    error: new Float64Array(N).fill(0.1),
+  };
+  await lightCurveBundle(big);
+  const t = performance.now();
+  const b = await lightCurveBundle(big);
+  report({ name: "light curve 1e6: bundle build (warm)", ms: Math.round(performance.now() - t), bytes: JSON.stringify(b).length });
+}
+
+// --- mosaic 500x500 and 2000x2000 with sources
+for (const side of [500, 2000]) {
+  const img = new Float32Array(side * side);
+  for (let i = 0; i < img.length; i++) img[i] = ((i * 2654435761) % 1000) / 1000;
+  const header = {
+    CTYPE1: "RA---TAN",
+    CTYPE2: "DEC--TAN",
+    CRVAL1: 275,
+    CRVAL2: 7,
+    CRPIX1: side / 2,
+    CRPIX2: side / 2,
+    CDELT1: -16 / side,
+    CDELT2: 16 / side,
+  };
+  const sources = [{ ra: 275, dec: 7, name: "MAXI J1820+070" }, { ra: 277, dec: 5, name: "NEW_1", isNew: true }];
+  await mosaicBundle(img, [side, side], { header, sources });
+  const t = performance.now();
+  const b = await mosaicBundle(img, [side, side], { header, sources });
+  report({ name: `mosaic ${side}x${side}: PNG bundle (warm)`, ms: Math.round(performance.now() - t), bytes: JSON.stringify(b).length });
+}
+
+// --- table 1e6 rows → bounded bundle
+{
+  const N = 1_000_000;
+  const t: Table = {
+    kind: "table",
+    length: N,
+    columns: [
+      { name: "TIME", dtype: ">f8", shape: [], values: new Float64Array(N) },
+      { name: "RATE", dtype: ">f4", shape: [], values: new Float32Array(N) },
+    ],
+  };
+  const t0 = performance.now();
+  const b = tableBundle(t);
+  report({ name: "table 1e6 rows: bundle (50 rows shown)", ms: Math.round(performance.now() - t0), bytes: JSON.stringify(b).length });
+}
+
+if (Deno.args.includes("--vega")) {
+  const { errorBarSpec } = await import("../lib/display/vegalite.ts");
+  const { minMaxDecimate, takeIndices } = await import("../lib/display/decimate.ts");
+  const vl = await import("vega-lite");
+  const vega = await import("vega");
+  const idx = minMaxDecimate(rate, 5000, error);
+  const spec = errorBarSpec({ x: takeIndices(time, idx), y: takeIndices(rate, idx), yerr: takeIndices(error, idx) });
+  for (let i = 0; i < 2; i++) {
+    const t = performance.now();
+    const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: "none" });
+    const svg = await view.toSVG();
+    report({ name: `alternative: vega toSVG of the same ${idx.length} points (run ${i + 1})`, ms: Math.round(performance.now() - t), bytes: svg.length });
+  }
+}
+
+const failed = results.filter((r) => r.ok === false);
+console.log(`${results.filter((r) => r.ok).length} targets met, ${failed.length} missed`);
+if (failed.length) Deno.exit(1);

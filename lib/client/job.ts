@@ -1,0 +1,575 @@
+/**
+ * A dispatcher job: the `/run_analysis` state loop as an object that can be
+ * polled, waited for with a deadline and an `AbortSignal`, saved with
+ * `toJSON()` and resumed later (after a kernel restart or a lost connection)
+ * with `DispatcherAPI.resume(saved)`.
+ *
+ * The loop follows the dispatcher protocol: the first request carries
+ * `query_status=new`; every later one echoes the last `query_status`
+ * received, the `job_id` and the `session_id` of the first answer; `ready`
+ * means "ask again" (that request fetches the products); only `done` and
+ * `failed` end it. Polls start quickly and back off to a few seconds.
+ *
+ * @module
+ */
+import { DecodeError, DispatcherError, errorMessage, JobFailedError, OdaError } from "../errors.ts";
+import { getLogger } from "../log.ts";
+import {
+  getProgressReporterFactory,
+  type JobEvent,
+  type JobEventType,
+  type JobListener,
+  type ProgressReporter,
+} from "./events.ts";
+import { abortableSleep, abortError, type HttpClient, parseResponseJson } from "./http.ts";
+import { encodeParams } from "./params.ts";
+
+const log = getLogger("oda_api.api");
+const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
+
+/** The protocol version oda_api declares (`oda_api_version`); the server only compares it for a warning. */
+export const ODA_API_PROTOCOL_VERSION = "1.3.5";
+/** Client name sent as `client-name` (logged by the dispatcher). */
+export const CLIENT_NAME = "oda-api-deno/0.1.0";
+
+/** `exit_status` of a `/run_analysis` answer. */
+export interface ExitStatus {
+  /** 0 ok, 1 failed. */
+  status?: number;
+  /** Job status as seen by the query. */
+  job_status?: string;
+  /** Main message. */
+  message?: string;
+  /** Error message (often the repr of a server exception). */
+  error_message?: string;
+  /** Debug message. */
+  debug_message?: string;
+  /** Server comment, e.g. "Please note that argument X is not used". */
+  comment?: string;
+  /** Server warning. */
+  warning?: string;
+  /** Other keys. */
+  [key: string]: unknown;
+}
+
+/** A `/run_analysis` JSON answer (API mode). */
+export interface RunAnalysisResponse {
+  /** New client state: submitted, progress, ready, done, failed (or echoed unknown/unaccessible). */
+  query_status: string;
+  /** Session id of the request. */
+  session_id?: string;
+  /** Job status. */
+  job_status?: string;
+  /** Request outcome. */
+  exit_status?: ExitStatus;
+  /** Job monitor, with `job_id` and progress reports. */
+  job_monitor?: {
+    job_id?: string;
+    session_id?: string;
+    status?: string;
+    full_report_dict_list?: Record<string, unknown>[];
+    [key: string]: unknown;
+  };
+  /** Products (encoded) and `analysis_parameters`. */
+  products?: Record<string, unknown>;
+  /** Other keys. */
+  [key: string]: unknown;
+}
+
+/** A job saved with {@linkcode Job.toJSON} (contains no token). */
+export interface SavedJob {
+  /** Marker of the format. */
+  kind: "oda-job";
+  /** Format version. */
+  version: 1;
+  /** Dispatcher URL. */
+  url: string;
+  /** Instrument. */
+  instrument: string;
+  /** Product name (wire `product_type`). */
+  product: string;
+  /** Query kind (wire `query_type`), e.g. `Real`. */
+  product_type: string;
+  /** Science parameters as given (token removed). */
+  params: Record<string, unknown>;
+  /** Dispatcher job id, once known. */
+  job_id?: string;
+  /** Session id to poll with. */
+  session_id: string;
+  /** Last `query_status`. */
+  status: string;
+  /** When the job was submitted (epoch ms). */
+  submitted_at: number;
+}
+
+/** Options of {@linkcode Job.wait} / {@linkcode Job.result}. */
+export interface WaitOptions {
+  /** Cancels the wait promptly (the job keeps running on the server). */
+  signal?: AbortSignal;
+  /** Total deadline in milliseconds for this wait. */
+  timeout?: number;
+  /** Do not show progress through the installed reporter. */
+  silent?: boolean;
+}
+
+/** What a job needs from its {@linkcode DispatcherAPI} (internal contract). */
+export interface JobHost {
+  /** HTTP layer. */
+  readonly http: HttpClient;
+  /** Dispatcher URL. */
+  readonly url: string;
+  /** Smallest and largest poll interval (ms) and the growth factor. */
+  readonly polling: { min: number; max: number; factor: number };
+  /** Default total deadline (ms) of a wait, if any. */
+  readonly defaultTimeout?: number;
+  /** Check that the token may be sent to this URL (throws otherwise). */
+  assertTokenTransport(token: string | undefined): void;
+  /** Decode a finished answer into a DataCollection. */
+  decode(response: RunAnalysisResponse, job: Job): unknown;
+  /** Called with every finished `done` answer (cache). */
+  onDone?(job: Job, response: RunAnalysisResponse, text: string): void;
+}
+
+/** Terminal query statuses. */
+export const TERMINAL_STATUSES: readonly string[] = Object.freeze(["done", "failed"]);
+
+function formatTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }:${p(d.getSeconds())}`;
+}
+
+/**
+ * One dispatcher job. Get one from `DispatcherAPI.submit()` or
+ * `DispatcherAPI.resume()`.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI } from "@oda-hub/oda-api";
+ * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", token: null });
+ * const job = await disp.submit({ instrument: "isgri", product: "isgri_image", T1: "2019-01-01", T2: "2019-01-31" });
+ * localStorage.setItem("job", JSON.stringify(job)); // survives a kernel restart
+ * const data = await job.result({ timeout: 600_000 });
+ * ```
+ */
+export class Job {
+  /** Instrument name. */
+  readonly instrument: string;
+  /** Product name (wire `product_type`). */
+  readonly product: string;
+  /** Query kind (wire `query_type`: `Real`, `Dummy`). */
+  readonly productType: string;
+  /** Dispatcher job id (known after the first answer). */
+  jobId: string | undefined;
+  /** Session id used for polling (the first answer's). */
+  sessionId: string;
+  /** Last `query_status` (`new` before submission). */
+  status: string;
+  /** Last answer. */
+  response: RunAnalysisResponse | undefined;
+  /** Who the job belongs to: the token's `sub`, or `public` (used as part of cache keys). */
+  readonly user: string;
+  /** HTTP requests made for this job (including retries). */
+  requests = 0;
+  /** When the job was submitted or resumed (epoch ms). */
+  readonly startedAt: number;
+  /** When the job was first submitted (epoch ms). */
+  readonly submittedAt: number;
+  readonly #host: JobHost;
+  readonly #params: Record<string, unknown>;
+  readonly #token: string | undefined;
+  readonly #listeners = new Set<JobListener>();
+  #reportsSeen = 0;
+  #firstAnswer = true;
+  #delay: number;
+  #lastStatusChange: number;
+
+  /** Use `DispatcherAPI.submit()` / `DispatcherAPI.resume()` instead. */
+  constructor(
+    host: JobHost,
+    init: {
+      instrument: string;
+      product: string;
+      productType: string;
+      params: Record<string, unknown>;
+      token?: string;
+      user?: string;
+      sessionId: string;
+      jobId?: string;
+      status?: string;
+      submittedAt?: number;
+    },
+  ) {
+    this.#host = host;
+    this.instrument = init.instrument;
+    this.product = init.product;
+    this.productType = init.productType;
+    this.#params = { ...init.params };
+    delete this.#params.token;
+    this.#token = init.token;
+    this.user = init.user ?? (init.token ? "unknown-user" : "public");
+    this.sessionId = init.sessionId;
+    this.jobId = init.jobId;
+    this.status = init.status ?? "new";
+    this.startedAt = Date.now();
+    this.submittedAt = init.submittedAt ?? this.startedAt;
+    this.#firstAnswer = init.jobId === undefined;
+    this.#delay = host.polling.min;
+    this.#lastStatusChange = this.startedAt;
+  }
+
+  /** Whether the job reached `done` or `failed`. */
+  get isComplete(): boolean {
+    return TERMINAL_STATUSES.includes(this.status);
+  }
+
+  /**
+   * Subscribe to this job's events; returns an unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * import type { Job } from "@oda-hub/oda-api";
+   * declare const job: Job;
+   * const off = job.onEvent((e) => console.log(e.type, e.status));
+   * off();
+   * ```
+   */
+  onEvent(listener: JobListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The parameters of the next `/run_analysis` request, in oda_api's order. */
+  requestPairs(): [string, string][] {
+    const user: Record<string, unknown> = { ...this.#params };
+    if (this.#token !== undefined) user.token = this.#token;
+    const pairs = encodeParams(user);
+    pairs.push(
+      ["instrument", this.instrument],
+      ["product_type", this.product],
+      ["query_type", this.productType],
+      ["off_line", "False"],
+      ["query_status", this.status],
+      ["session_id", this.sessionId],
+      ["api", "True"],
+      ["oda_api_version", ODA_API_PROTOCOL_VERSION],
+    );
+    if (this.jobId !== undefined && this.status !== "new") pairs.push(["job_id", this.jobId]);
+    pairs.push(["client-name", CLIENT_NAME]);
+    return pairs;
+  }
+
+  #emit(type: JobEventType, extra: Partial<JobEvent> = {}, reporter?: ProgressReporter): void {
+    const event: JobEvent = {
+      type,
+      instrument: this.instrument,
+      product: this.product,
+      jobId: this.jobId,
+      sessionId: this.sessionId,
+      status: this.status,
+      elapsedMs: Date.now() - this.startedAt,
+      requests: this.requests,
+      ...extra,
+    };
+    for (const l of this.#listeners) {
+      try {
+        l(event);
+      } catch (e) {
+        log.warning(`job event listener failed: ${errorMessage(e)}`);
+      }
+    }
+    if (reporter) {
+      try {
+        reporter.onEvent(event);
+      } catch (e) {
+        log.warning(`progress reporter failed: ${errorMessage(e)}`);
+      }
+    }
+  }
+
+  /**
+   * One `/run_analysis` round trip: sends the current state, records the
+   * answer, returns the new `query_status`. Does not throw for a `failed`
+   * job (see {@linkcode Job.wait}); throws typed errors for HTTP failures.
+   *
+   * @example
+   * ```ts
+   * import type { Job } from "@oda-hub/oda-api";
+   * declare const job: Job;
+   * console.log(await job.poll()); // "submitted", "progress", "ready", "done" or "failed"
+   * ```
+   */
+  async poll(options: { signal?: AbortSignal; deadline?: number } = {}): Promise<string> {
+    return await this.#poll(options.signal, options.deadline, undefined);
+  }
+
+  async #poll(signal: AbortSignal | undefined, deadline: number | undefined, reporter?: ProgressReporter) {
+    if (this.isComplete) return this.status;
+    this.#host.assertTokenTransport(this.#token);
+    if (this.status === "new") {
+      log.info(
+        `- waiting for remote response (since ${
+          formatTime(Date.now())
+        }), please wait for ${this.#host.url}/run_analysis`,
+      );
+    }
+    // A retried `query_status=new` request never creates a second job: the
+    // dispatcher derives the job id deterministically from the parameters
+    // (and the token's user), so a repeated submission lands on the same job
+    // directory. Polls are idempotent reads. Hence every request of the loop
+    // may be retried safely after a transient failure.
+    const res = await this.#host.http.request({
+      path: "run_analysis",
+      params: this.requestPairs(),
+      followRedirects: false,
+      signal,
+      deadline,
+      onRetry: (info) => {
+        this.requests++;
+        this.#emit("retry", { message: info.reason }, reporter);
+      },
+    }).catch((e) => {
+      this.requests++;
+      throw e instanceof OdaError && this.jobId !== undefined && e.jobId === undefined
+        ? withJobId(e, this.jobId)
+        : e;
+    });
+    this.requests++;
+    const json = parseResponseJson(res.text, res.url);
+    if (
+      json === null || typeof json !== "object" ||
+      typeof (json as RunAnalysisResponse).query_status !== "string"
+    ) {
+      throw new DecodeError(
+        "MALFORMED_RESPONSE",
+        `The dispatcher's answer has no query_status: ${JSON.stringify(res.text.slice(0, 200))}`,
+        { url: res.url, jobId: this.jobId },
+      );
+    }
+    const r = json as RunAnalysisResponse;
+    this.response = r;
+    const previous = this.status;
+    const newStatus = r.query_status;
+    const answerJobId = typeof r.job_monitor?.job_id === "string" ? r.job_monitor.job_id : undefined;
+    if (this.#firstAnswer) {
+      this.#firstAnswer = false;
+      if (typeof r.session_id === "string" && r.session_id) this.sessionId = r.session_id;
+      if (answerJobId) this.jobId = answerJobId;
+      log.info(`session: ${this.sessionId} job: ${this.jobId}`);
+      log.info(`... query status ${previous === "new" ? "prepared" : previous} => ${newStatus}`);
+      if (this.jobId) log.info(`... assigned job id: ${this.jobId}`);
+      this.status = newStatus;
+      this.#emit("submitted", {}, reporter);
+      if (previous !== newStatus) this.#emit("status", { previousStatus: previous }, reporter);
+    } else {
+      if (answerJobId && this.jobId && answerJobId !== this.jobId) {
+        throw new DispatcherError(
+          "JOB_MISMATCH",
+          `the dispatcher answered for job ${answerJobId} while polling job ${this.jobId}`,
+          { jobId: this.jobId, url: res.url },
+        );
+      }
+      if (answerJobId && !this.jobId) this.jobId = answerJobId;
+      this.status = newStatus;
+      if (previous !== newStatus) {
+        log.info(`... query status ${previous} => ${newStatus}`);
+        this.#lastStatusChange = Date.now();
+        this.#emit("status", { previousStatus: previous }, reporter);
+      } else {
+        log.debug(`... query status ${previous} => ${newStatus}`);
+      }
+    }
+    const reports = r.job_monitor?.full_report_dict_list;
+    if (Array.isArray(reports) && reports.length > this.#reportsSeen) {
+      for (const rep of reports.slice(this.#reportsSeen)) {
+        const parts = ["node", "node_id", "message", "scwid", "scw"].map((k) => rep?.[k]).filter((v) =>
+          typeof v === "string" && v
+        );
+        if (parts.length) progressLog.info(`... ${parts.join(" : ")}`);
+      }
+      this.#reportsSeen = reports.length;
+    }
+    progressLog.debug(
+      `the job is working remotely, please wait status=${this.status} job_id=${
+        (this.jobId ?? "").slice(0, 8)
+      } in ${this.requests} messages since ${((Date.now() - this.startedAt) / 1000).toFixed(0)} seconds`,
+    );
+    this.#emit("progress", Array.isArray(reports) ? { reports } : {}, reporter);
+    const exit = r.exit_status ?? {};
+    if (newStatus === "done") {
+      log.info("query COMPLETED SUCCESSFULLY (state done)");
+      log.info("query complete: terminating");
+      if (typeof exit.comment === "string" && exit.comment.trim()) log.warning(exit.comment);
+      if (typeof exit.warning === "string" && exit.warning.trim()) log.warning(exit.warning);
+      this.#host.onDone?.(this, r, res.text);
+    } else if (newStatus === "failed") {
+      log.info("query COMPLETED with FAILURE (state failed)");
+      log.info("query failed!");
+      log.info(`Remote server message:-> ${exit.message ?? ""}`);
+      log.info(`Remote server error_message-> ${exit.error_message ?? ""}`);
+      log.info(`Remote server debug_message-> ${exit.debug_message ?? ""}`);
+    }
+    return this.status;
+  }
+
+  /** The error describing a failed job (from the last answer). */
+  failure(): JobFailedError {
+    const exit = this.response?.exit_status ?? {};
+    const msg = [exit.message, exit.error_message].find((m) => typeof m === "string" && m.trim()) ??
+      "the dispatcher reported the job as failed";
+    return new JobFailedError(`job ${this.jobId ?? "(no id)"} failed: ${msg}`, {
+      jobId: this.jobId,
+      details: {
+        message: exit.message,
+        error_message: exit.error_message,
+        debug_message: exit.debug_message,
+        job_status: this.response?.job_status,
+        no_results: exit.message === "failed: get dataserver products ",
+      },
+    });
+  }
+
+  #nextDelay(): number {
+    // Adaptive polling: quick first polls (a short job is noticed within a
+    // fraction of a second), growing geometrically to `max` (at most 12
+    // requests/minute for a long job with the default 5 s). After `ready`
+    // the products are fetched at once.
+    if (this.status === "ready") return 0;
+    const d = this.#delay;
+    this.#delay = Math.min(this.#host.polling.max, this.#delay * this.#host.polling.factor);
+    return d;
+  }
+
+  /**
+   * Poll until `done` or `failed`; resolves with the final answer, throws
+   * {@linkcode JobFailedError} for a failed job, `OdaError` `TIMEOUT` at the
+   * deadline and `ABORTED` when the signal fires (the job keeps running on
+   * the server and can be resumed).
+   *
+   * @example
+   * ```ts
+   * import type { Job } from "@oda-hub/oda-api";
+   * declare const job: Job;
+   * const answer = await job.wait({ timeout: 60_000, signal: AbortSignal.timeout(120_000) });
+   * console.log(answer.query_status); // "done"
+   * ```
+   */
+  async wait(options: WaitOptions = {}): Promise<RunAnalysisResponse> {
+    const timeout = options.timeout ?? this.#host.defaultTimeout;
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const factory = getProgressReporterFactory();
+    let reporter: ProgressReporter | undefined;
+    if (!options.silent && factory) {
+      try {
+        reporter = factory({ instrument: this.instrument, product: this.product, silent: false });
+      } catch (e) {
+        log.warning(`progress reporter could not be created: ${errorMessage(e)}`);
+      }
+    }
+    try {
+      // a job that already has an answer waits before asking again; a fresh
+      // or resumed one asks at once
+      let sleepFirst = this.response !== undefined;
+      for (;;) {
+        if (options.signal?.aborted) throw abortError(options.signal);
+        if (this.status === "done" && this.response) {
+          this.#emit("done", {}, reporter);
+          return this.response;
+        }
+        if (this.status === "failed" && this.response) throw this.failure();
+        if (sleepFirst) {
+          const d = this.#nextDelay();
+          if (deadline !== undefined && Date.now() + d >= deadline) {
+            await abortableSleep(Math.max(0, deadline - Date.now()), options.signal);
+            throw this.#deadlineError(timeout!);
+          }
+          if (d > 0) await abortableSleep(d, options.signal);
+        }
+        sleepFirst = true;
+        if (deadline !== undefined && Date.now() >= deadline) throw this.#deadlineError(timeout!);
+        try {
+          await this.#poll(options.signal, deadline, reporter);
+        } catch (e) {
+          if (
+            e instanceof OdaError && e.code === "TIMEOUT" && deadline !== undefined &&
+            Date.now() >= deadline - 5
+          ) {
+            throw this.#deadlineError(timeout!, e);
+          }
+          throw e;
+        }
+      }
+    } catch (e) {
+      this.#emit("failed", { message: errorMessage(e) }, reporter);
+      throw e;
+    } finally {
+      try {
+        reporter?.close();
+      } catch (e) {
+        log.warning(`progress reporter close failed: ${errorMessage(e)}`);
+      }
+    }
+  }
+
+  #deadlineError(timeout: number, cause?: unknown): OdaError {
+    return new OdaError(
+      "TIMEOUT",
+      `job ${this.jobId ?? "(not yet submitted)"} did not finish within ${
+        (timeout / 1000).toFixed(1)
+      } s (last status: ${this.status}); it keeps running on the server: resume it with DispatcherAPI.resume(job.toJSON())`,
+      { jobId: this.jobId, cause, details: { status: this.status } },
+    );
+  }
+
+  /**
+   * Wait for the job (if needed) and decode its products into a
+   * `DataCollection`.
+   *
+   * @example
+   * ```ts
+   * import type { DataCollection, Job } from "@oda-hub/oda-api";
+   * declare const job: Job;
+   * const data = await job.result({ timeout: 600_000 }) as DataCollection;
+   * data.show();
+   * ```
+   */
+  async result(options: WaitOptions = {}): Promise<unknown> {
+    const answer = await this.wait(options);
+    return this.#host.decode(answer, this);
+  }
+
+  /** A JSON-safe record of the job (no token) for {@linkcode DispatcherAPI.resume}. */
+  toJSON(): SavedJob {
+    return {
+      kind: "oda-job",
+      version: 1,
+      url: this.#host.url,
+      instrument: this.instrument,
+      product: this.product,
+      product_type: this.productType,
+      params: JSON.parse(JSON.stringify(this.#params)),
+      ...(this.jobId !== undefined ? { job_id: this.jobId } : {}),
+      session_id: this.sessionId,
+      status: this.status,
+      submitted_at: this.submittedAt,
+    };
+  }
+
+  /** Deno inspect: the job without its token. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Job { instrument: ${JSON.stringify(this.instrument)}, product: ${
+      JSON.stringify(this.product)
+    }, jobId: ${JSON.stringify(this.jobId)}, sessionId: ${JSON.stringify(this.sessionId)}, status: ${
+      JSON.stringify(this.status)
+    } }`;
+  }
+}
+
+function withJobId(e: OdaError, jobId: string): OdaError {
+  try {
+    Object.defineProperty(e, "jobId", { value: jobId, enumerable: true });
+  } catch { /* frozen: keep as is */ }
+  return e;
+}

@@ -1,0 +1,75 @@
+/**
+ * The HDU types returned by the FITS reader and accepted by the writer.
+ *
+ * @module
+ */
+import type { NdArray, Table } from "../ndarray.ts";
+import type { FitsCard, FitsHeader, FitsHeaderDictValue } from "./header.ts";
+
+/** HDU kinds, named as oda_api's `hdu_type`. `"table"` is an ASCII table. */
+export type FitsHduType = "primary" | "image" | "bintable" | "table";
+
+/** One HDU read from a FITS file. */
+export interface FitsHdu {
+  /** Position in the file (0 = primary). */
+  index: number;
+  /** `EXTNAME`, or `"PRIMARY"` for the primary HDU without one (`""` for a nameless extension). */
+  name: string;
+  /** HDU kind. */
+  type: FitsHduType;
+  /** The full header, structural keywords included. */
+  header: FitsHeader;
+  /**
+   * Image (`NdArray`, numpy shape = `NAXISn` reversed, physical values after
+   * `BSCALE`/`BZERO`), table (`Table`), or `null` when there is no data.
+   */
+  data: NdArray | Table | null;
+}
+
+/** One HDU to write. */
+export interface FitsHduInput {
+  /**
+   * HDU kind. Default: `"primary"` for the first HDU with image/no data,
+   * `"bintable"` for table data, `"image"` otherwise. A `"primary"` after the
+   * first position is written as an image extension; a table first gets an
+   * empty primary HDU in front of it.
+   */
+  type?: FitsHduType;
+  /** `EXTNAME` to write (overrides an `EXTNAME` in `header`). */
+  name?: string;
+  /**
+   * User cards: a {@linkcode FitsHeader}, cards, or a plain dictionary (oda_api's
+   * `header` dict). Structural keywords (`SIMPLE`, `XTENSION`, `BITPIX`,
+   * `NAXISn`, `PCOUNT`, `GCOUNT`, `TFIELDS`, `TTYPEn`, `TFORMn`, `TUNITn`,
+   * `TDIMn`, `TSCALn`, `TZEROn`, `BSCALE`, `BZERO`, `BLANK`, `THEAP`, ...) are
+   * ignored here and recomputed from `data`.
+   */
+  header?: FitsHeader | FitsCard[] | Record<string, FitsHeaderDictValue>;
+  /** Data: image array, table, or `null`/absent for a header-only HDU. */
+  data?: NdArray | Table | null;
+  /** Column units (oda_api's `units_dict`), applied over `TableColumn.unit`. Tables only. */
+  units?: Record<string, string> | null;
+}
+
+/** Options of `writeFits`. */
+export interface FitsWriteOptions {
+  /** Add `CHECKSUM`/`DATASUM` cards to every HDU (default `false`). */
+  checksum?: boolean;
+}
+
+/** Options of `writeFitsFile`. */
+export interface FitsWriteFileOptions extends FitsWriteOptions {
+  /** gzip the file (default: when the path ends with `.gz`). */
+  gzip?: boolean;
+  /** Replace an existing file (default `false`: a `FileError("FILE_EXISTS")`). */
+  overwrite?: boolean;
+}
+
+/** Options of `readFits`. */
+export interface FitsReadOptions {
+  /**
+   * Apply `BSCALE`/`BZERO`/`BLANK` and `TSCALn`/`TZEROn` (default `true`), as
+   * astropy does; `false` returns the stored integers.
+   */
+  scale?: boolean;
+}

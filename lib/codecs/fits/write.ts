@@ -1,0 +1,650 @@
+/**
+ * FITS writer: images, binary tables (numeric, logical, string, vector and
+ * variable-length columns, unsigned integers through `TZEROn`) and ASCII
+ * tables, with structural keywords computed from the data; files written
+ * atomically, optionally gzip-compressed.
+ *
+ * Our own writer because no npm FITS package can write (see `read.ts`).
+ *
+ * @module
+ */
+import { FileError, OdaError } from "../../errors.ts";
+import { getLogger } from "../../log.ts";
+import { type NdArray, type NumericArray, parseTypestr, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
+import { swapInPlace } from "./bytes.ts";
+import { BLOCK_LENGTH, type FitsCard, FitsHeader, type FitsValue } from "./header.ts";
+import type { FitsHduInput, FitsHduType, FitsWriteFileOptions, FitsWriteOptions } from "./hdu.ts";
+import { gzip } from "./gzip.ts";
+import { checksumCards } from "./checksum.ts";
+
+const log = getLogger("oda_api.fits");
+
+function invalid(msg: string): OdaError {
+  return new OdaError("INVALID_ARGUMENT", msg);
+}
+
+/** One HDU ready to be laid out: its header cards and a data writer. */
+interface PlannedHdu {
+  cards: FitsCard[];
+  dataBytes: number;
+  /** Pad byte for the data area (0, or 32 for ASCII tables). */
+  pad: number;
+  fill(out: Uint8Array, offset: number): void;
+}
+
+const STRUCTURAL_RE =
+  /^(SIMPLE|XTENSION|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT|GROUPS|TFIELDS|THEAP|BSCALE|BZERO|BLANK|END|CHECKSUM|DATASUM|EXTNAME)$/;
+const COLUMN_STRUCT_RE = /^(TTYPE|TFORM|TUNIT|TDIM|TSCAL|TZERO|TBCOL)(\d+)$/;
+const COLUMN_KEY_RE =
+  /^(TNULL|TDISP|TLMIN|TLMAX|TDMIN|TDMAX|TCTYP|TCUNI|TCRPX|TCRVL|TCDLT|TCROT|TRPOS|TCD|TPC|TPS|TPV|TWCS)(\d+)$/;
+
+function userCards(header: FitsHduInput["header"]): FitsCard[] {
+  if (!header) return [];
+  if (header instanceof FitsHeader) return header.cards.map((c) => ({ ...c }));
+  if (Array.isArray(header)) return header.map((c) => ({ ...c }));
+  return FitsHeader.fromDict(header).cards;
+}
+
+/**
+ * Drop user cards the writer computes itself, and column keywords that would
+ * not be valid for the columns written (`intColumns`: 1-based indices of
+ * integer columns that may keep `TNULLn`).
+ */
+function filterUserCards(cards: FitsCard[], ncols: number, intColumns: Set<number>, isTable: boolean): FitsCard[] {
+  return cards.filter((c) => {
+    const k = c.keyword.toUpperCase();
+    if (STRUCTURAL_RE.test(k) || COLUMN_STRUCT_RE.test(k)) return false;
+    const m = COLUMN_KEY_RE.exec(k);
+    if (m) {
+      if (!isTable) return false;
+      const n = Number(m[2]);
+      if (n < 1 || n > ncols) return false;
+      if (m[1] === "TNULL" && !intColumns.has(n)) return false;
+    }
+    return true;
+  });
+}
+
+function card(keyword: string, value: FitsValue, comment?: string): FitsCard {
+  return comment === undefined ? { keyword, value } : { keyword, value, comment };
+}
+
+// ---------------------------------------------------------------- images
+
+interface ImageKind {
+  bitpix: number;
+  size: number;
+  bzero?: number | bigint;
+  /** XOR mask applied to the top byte (sign flip) for the unsigned conventions. */
+  flip?: boolean;
+}
+
+function imageKind(arr: NdArray): ImageKind {
+  const v = arr.values;
+  let kind = "";
+  try {
+    kind = parseTypestr(arr.dtype).kind;
+  } catch {
+    // dtype strings we do not know: rely on the TypedArray class
+  }
+  if (kind === "c") throw invalid("FITS images cannot hold complex numbers; use a binary table");
+  if (v instanceof Float32Array) return { bitpix: -32, size: 4 };
+  if (v instanceof Float64Array) return { bitpix: -64, size: 8 };
+  if (v instanceof Uint8Array) return { bitpix: 8, size: 1 };
+  if (v instanceof Int8Array) return { bitpix: 8, size: 1, bzero: -128, flip: true };
+  if (v instanceof Int16Array) return { bitpix: 16, size: 2 };
+  if (v instanceof Uint16Array) return { bitpix: 16, size: 2, bzero: 32768, flip: true };
+  if (v instanceof Int32Array) return { bitpix: 32, size: 4 };
+  if (v instanceof Uint32Array) return { bitpix: 32, size: 4, bzero: 2147483648, flip: true };
+  if (v instanceof BigInt64Array) return { bitpix: 64, size: 8 };
+  if (v instanceof BigUint64Array) return { bitpix: 64, size: 8, bzero: 9223372036854775808n, flip: true };
+  throw invalid(`FITS images need numeric TypedArray values (dtype ${arr.dtype} is not supported)`);
+}
+
+/** Copy native values big-endian into `out` at `offset` (aligned: offsets are multiples of 2880). */
+function putBigEndian(values: NumericArray, size: number, flip: boolean, out: Uint8Array, offset: number): void {
+  const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  out.set(src, offset);
+  const dst = out.subarray(offset, offset + src.length);
+  swapInPlace(dst, size);
+  if (flip) for (let i = 0; i < dst.length; i += size) dst[i] ^= 0x80;
+}
+
+function planImage(input: FitsHduInput, primary: boolean, name: string | undefined): PlannedHdu {
+  const data = input.data as NdArray | null | undefined;
+  const cards: FitsCard[] = [];
+  if (primary) cards.push(card("SIMPLE", true, "conforms to FITS standard"));
+  else cards.push(card("XTENSION", "IMAGE", "Image extension"));
+  let k: ImageKind = { bitpix: 8, size: 1 };
+  let axes: number[] = [];
+  if (data) {
+    k = imageKind(data);
+    axes = data.shape.length === 0 ? [1] : data.shape.slice().reverse();
+    const n = shapeSize(data.shape);
+    if (n !== data.values.length) {
+      throw invalid(`image shape [${data.shape}] needs ${n} values but ${data.values.length} were given`);
+    }
+  }
+  cards.push(card("BITPIX", k.bitpix, "array data type"));
+  cards.push(card("NAXIS", axes.length, "number of array dimensions"));
+  axes.forEach((a, i) => cards.push(card(`NAXIS${i + 1}`, a)));
+  if (primary) cards.push(card("EXTEND", true));
+  else {
+    cards.push(card("PCOUNT", 0, "number of parameters"));
+    cards.push(card("GCOUNT", 1, "number of groups"));
+  }
+  if (k.bzero !== undefined) {
+    cards.push(card("BSCALE", 1));
+    cards.push(card("BZERO", k.bzero));
+  }
+  if (name !== undefined && !(primary && name === "PRIMARY")) cards.push(card("EXTNAME", name, "extension name"));
+  cards.push(...filterUserCards(userCards(input.header), 0, new Set(), false));
+  const dataBytes = data ? data.values.length * k.size : 0;
+  return {
+    cards,
+    dataBytes,
+    pad: 0,
+    fill(out, offset) {
+      if (data && dataBytes) putBigEndian(data.values as NumericArray, k.size, k.flip ?? false, out, offset);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- binary tables
+
+interface NumCode {
+  code: string;
+  size: number;
+  lane: number;
+  tzero?: number | bigint;
+  flip?: boolean;
+}
+
+function numericCode(values: unknown, dtype: string | undefined, ctx: string): NumCode {
+  let kind = "";
+  if (dtype) {
+    try {
+      kind = parseTypestr(dtype).kind;
+    } catch {
+      // unknown dtype string: use the TypedArray class
+    }
+  }
+  if (values instanceof Float32Array) {
+    return kind === "c" ? { code: "C", size: 8, lane: 4 } : { code: "E", size: 4, lane: 4 };
+  }
+  if (values instanceof Float64Array) {
+    return kind === "c" ? { code: "M", size: 16, lane: 8 } : { code: "D", size: 8, lane: 8 };
+  }
+  if (values instanceof Uint8Array) {
+    return kind === "b" ? { code: "L", size: 1, lane: 1 } : { code: "B", size: 1, lane: 1 };
+  }
+  if (values instanceof Int8Array) return { code: "B", size: 1, lane: 1, tzero: -128, flip: true };
+  if (values instanceof Int16Array) return { code: "I", size: 2, lane: 2 };
+  if (values instanceof Uint16Array) return { code: "I", size: 2, lane: 2, tzero: 32768, flip: true };
+  if (values instanceof Int32Array) return { code: "J", size: 4, lane: 4 };
+  if (values instanceof Uint32Array) return { code: "J", size: 4, lane: 4, tzero: 2147483648, flip: true };
+  if (values instanceof BigInt64Array) return { code: "K", size: 8, lane: 8 };
+  if (values instanceof BigUint64Array) {
+    return { code: "K", size: 8, lane: 8, tzero: 9223372036854775808n, flip: true };
+  }
+  throw invalid(`${ctx}: values of type ${Object.prototype.toString.call(values)} cannot be written to FITS`);
+}
+
+function encodeAscii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  let bad = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c > 126) {
+      bad = true;
+      out[i] = 63; // '?'
+    } else out[i] = c;
+  }
+  if (bad) log.warning("FITS: characters outside printable ASCII in a string column replaced by '?'");
+  return out;
+}
+
+/** Write `values` (native, `size`-byte elements of `lane`-byte lanes) big-endian into a fresh buffer. */
+function toBigEndianBytes(values: NumericArray, lane: number, size: number, flip: boolean): Uint8Array {
+  const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const tmp = src.slice();
+  swapInPlace(tmp, lane);
+  if (flip) for (let i = 0; i < tmp.length; i += size) tmp[i] ^= 0x80;
+  return tmp;
+}
+
+interface ColPlan {
+  cards: FitsCard[];
+  width: number;
+  isInt: boolean;
+  /** Write this column's cells (rows of `width` bytes at `colOffset` within each row). */
+  write(out: Uint8Array, tableOffset: number, rowBytes: number, colOffset: number, heap: HeapWriter): void;
+  /** Heap bytes this column needs. */
+  heapBytes: number;
+}
+
+interface HeapWriter {
+  /** Absolute offset in `out` where the heap starts. */
+  start: number;
+  /** Bytes used so far. */
+  used: number;
+}
+
+function planColumn(col: TableColumn, i: number, nrows: number, unit: string | undefined): ColPlan {
+  const ctx = `column '${col.name}'`;
+  const cards: FitsCard[] = [card(`TTYPE${i}`, col.name)];
+  const shape = col.shape ?? [];
+  const per = shapeSize(shape);
+  const addUnit = (): void => {
+    if (unit !== undefined && unit !== "") cards.push(card(`TUNIT${i}`, unit));
+  };
+  const values = col.values as unknown[];
+  const isVar = col.variableLength === true || col.dtype === "|O" || col.dtype === "O";
+  if (isVar) return planVarColumn(col, i, nrows, cards, addUnit);
+  if (Array.isArray(values)) {
+    // strings
+    let width = 0;
+    try {
+      const d = parseTypestr(col.dtype);
+      if (d.kind === "S") width = d.itemsize;
+      if (d.kind === "U") width = d.itemsize / 4;
+    } catch {
+      // not a numpy type string
+    }
+    const enc = values.map((v) => encodeAscii(v === null || v === undefined ? "" : String(v)));
+    for (const e of enc) width = Math.max(width, e.length);
+    width = Math.max(width, 1);
+    if (enc.length !== nrows * per) throw invalid(`${ctx}: expected ${nrows * per} strings, got ${enc.length}`);
+    const repeat = width * per;
+    cards.push(card(`TFORM${i}`, `${repeat}A`));
+    addUnit();
+    if (shape.length > 0) cards.push(card(`TDIM${i}`, `(${[width, ...shape.slice().reverse()].join(",")})`));
+    return {
+      cards,
+      width: repeat,
+      isInt: false,
+      heapBytes: 0,
+      write(out, tableOffset, rowBytes, colOffset) {
+        for (let r = 0; r < nrows; r++) {
+          for (let j = 0; j < per; j++) {
+            out.set(enc[r * per + j], tableOffset + r * rowBytes + colOffset + j * width); // NUL padded
+          }
+        }
+      },
+    };
+  }
+  const nc = numericCode(values, col.dtype, ctx);
+  const arr = values as unknown as NumericArray;
+  const complex = nc.code === "C" || nc.code === "M";
+  const count = complex ? arr.length / 2 : arr.length;
+  if (count !== nrows * per) throw invalid(`${ctx}: expected ${nrows * per} values, got ${count}`);
+  cards.push(card(`TFORM${i}`, `${per}${nc.code}`));
+  addUnit();
+  if (shape.length > 1) cards.push(card(`TDIM${i}`, `(${shape.slice().reverse().join(",")})`));
+  if (nc.tzero !== undefined) {
+    cards.push(card(`TSCAL${i}`, 1));
+    cards.push(card(`TZERO${i}`, nc.tzero));
+  }
+  const width = per * nc.size;
+  return {
+    cards,
+    width,
+    isInt: "BIJK".includes(nc.code) && nc.tzero === undefined,
+    heapBytes: 0,
+    write(out, tableOffset, rowBytes, colOffset) {
+      if (width === 0) return;
+      let be: Uint8Array;
+      if (nc.code === "L") {
+        be = new Uint8Array(arr.length);
+        const src = arr as Uint8Array;
+        for (let k = 0; k < be.length; k++) be[k] = src[k] ? 84 : 70;
+      } else be = toBigEndianBytes(arr, nc.lane, nc.size, nc.flip ?? false);
+      for (let r = 0; r < nrows; r++) {
+        const d = tableOffset + r * rowBytes + colOffset;
+        if (width >= 32) out.set(be.subarray(r * width, (r + 1) * width), d);
+        else for (let k = 0, s = r * width; k < width; k++) out[d + k] = be[s + k];
+      }
+    },
+  };
+}
+
+function planVarColumn(
+  col: TableColumn,
+  i: number,
+  nrows: number,
+  cards: FitsCard[],
+  addUnit: () => void,
+): ColPlan {
+  const ctx = `variable-length column '${col.name}'`;
+  const rows = col.values as unknown[];
+  if (rows.length !== nrows) throw invalid(`${ctx}: expected ${nrows} rows, got ${rows.length}`);
+  let nc: NumCode | undefined;
+  let strings = false;
+  for (const row of rows) {
+    if (row === null || row === undefined) continue;
+    if (typeof row === "string") {
+      strings = true;
+      continue;
+    }
+    if (Array.isArray(row)) {
+      nc ??= { code: "D", size: 8, lane: 8 };
+      continue;
+    }
+    const c = numericCode(row, undefined, ctx);
+    if (nc && (nc.code !== c.code || nc.tzero !== c.tzero)) throw invalid(`${ctx}: rows of different types`);
+    nc = c;
+  }
+  if (strings && nc) throw invalid(`${ctx}: mixes strings and numbers`);
+  const elem: NumCode = strings ? { code: "A", size: 1, lane: 1 } : nc ?? { code: "E", size: 4, lane: 4 };
+  const encoded: Uint8Array[] = rows.map((row) => {
+    if (row === null || row === undefined) return new Uint8Array(0);
+    if (typeof row === "string") return encodeAscii(row);
+    const arr = Array.isArray(row) ? Float64Array.from(row as number[]) : row as NumericArray;
+    if (elem.code === "L") return Uint8Array.from(arr as Uint8Array, (v) => (v ? 84 : 70));
+    return toBigEndianBytes(arr, elem.lane, elem.size, elem.flip ?? false);
+  });
+  const counts = encoded.map((e) => e.length / elem.size);
+  let heapBytes = 0;
+  let max = 0;
+  for (let r = 0; r < nrows; r++) {
+    heapBytes += encoded[r].length;
+    max = Math.max(max, counts[r]);
+  }
+  // Q descriptors when offsets could exceed 32 bits (decided by the caller's total heap; conservative here).
+  const q = heapBytes > 0x7fffffff;
+  cards.push(card(`TFORM${i}`, `1${q ? "Q" : "P"}${elem.code}(${max})`));
+  addUnit();
+  if (elem.tzero !== undefined) {
+    cards.push(card(`TSCAL${i}`, 1));
+    cards.push(card(`TZERO${i}`, elem.tzero));
+  }
+  return {
+    cards,
+    width: q ? 16 : 8,
+    isInt: "BIJK".includes(elem.code) && elem.tzero === undefined,
+    heapBytes,
+    write(out, tableOffset, rowBytes, colOffset, heap) {
+      const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      for (let r = 0; r < nrows; r++) {
+        const d = tableOffset + r * rowBytes + colOffset;
+        const off = heap.used;
+        out.set(encoded[r], heap.start + off);
+        heap.used += encoded[r].length;
+        if (q) {
+          view.setBigInt64(d, BigInt(counts[r]), false);
+          view.setBigInt64(d + 8, BigInt(off), false);
+        } else {
+          if (off > 0x7fffffff) throw invalid(`${ctx}: heap offset exceeds the P descriptor range`);
+          view.setInt32(d, counts[r], false);
+          view.setInt32(d + 4, off, false);
+        }
+      }
+    },
+  };
+}
+
+function tableUnits(input: FitsHduInput, col: TableColumn): string | undefined {
+  return input.units?.[col.name] ?? col.unit;
+}
+
+function planBinTable(input: FitsHduInput, name: string | undefined): PlannedHdu {
+  const table = input.data as Table;
+  const nrows = table.length;
+  const plans = table.columns.map((c, k) => planColumn(c, k + 1, nrows, tableUnits(input, c)));
+  const rowBytes = plans.reduce((a, p) => a + p.width, 0);
+  const heapBytes = plans.reduce((a, p) => a + p.heapBytes, 0);
+  const cards: FitsCard[] = [
+    card("XTENSION", "BINTABLE", "binary table extension"),
+    card("BITPIX", 8, "array data type"),
+    card("NAXIS", 2, "number of array dimensions"),
+    card("NAXIS1", rowBytes, "length of dimension 1"),
+    card("NAXIS2", nrows, "length of dimension 2"),
+    card("PCOUNT", heapBytes, "number of group parameters"),
+    card("GCOUNT", 1, "number of groups"),
+    card("TFIELDS", plans.length, "number of table fields"),
+  ];
+  for (const p of plans) cards.push(...p.cards);
+  if (name !== undefined) cards.push(card("EXTNAME", name, "extension name"));
+  const ints = new Set<number>();
+  plans.forEach((p, k) => p.isInt && ints.add(k + 1));
+  cards.push(...filterUserCards(userCards(input.header), plans.length, ints, true));
+  return {
+    cards,
+    dataBytes: rowBytes * nrows + heapBytes,
+    pad: 0,
+    fill(out, offset) {
+      const heap: HeapWriter = { start: offset + rowBytes * nrows, used: 0 };
+      let colOffset = 0;
+      for (const p of plans) {
+        p.write(out, offset, rowBytes, colOffset, heap);
+        colOffset += p.width;
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- ASCII tables
+
+function asciiCell(col: TableColumn, values: unknown, r: number): string {
+  if (Array.isArray(values)) return String(values[r] ?? "");
+  const v = (values as NumericArray)[r];
+  return String(v);
+}
+
+function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedHdu {
+  const table = input.data as Table;
+  const nrows = table.length;
+  const cols = table.columns.map((col, k) => {
+    const ctx = `ASCII table column '${col.name}'`;
+    if (col.variableLength || shapeSize(col.shape ?? []) !== 1) {
+      throw invalid(`${ctx}: ASCII tables hold scalar columns only; write a binary table instead`);
+    }
+    const v = col.values;
+    let form: string;
+    let cells: string[];
+    if (Array.isArray(v)) {
+      cells = v.map((x) => String(x ?? ""));
+      const w = Math.max(1, ...cells.map((c) => c.length));
+      form = `A${w}`;
+    } else if (v instanceof Float32Array || v instanceof Float64Array) {
+      const d = v instanceof Float64Array;
+      const p = d ? 17 : 7;
+      const w = d ? 25 : 15;
+      cells = Array.from(v, (x) => {
+        const [m, e] = x.toExponential(p).split("e");
+        const ex = `${e[0] === "-" ? "-" : "+"}${e.replace(/^[+-]/, "").padStart(2, "0")}`;
+        return `${m}${d ? "D" : "E"}${ex}`;
+      });
+      form = `${d ? "D" : "E"}${w}.${p}`;
+    } else {
+      cells = Array.from(v as ArrayLike<number | bigint>, (x) => String(x));
+      // widths as astropy/CFITSIO map them back: ≤ 9 digits → 32-bit, wider → 64-bit integers
+      const big = v instanceof BigInt64Array || v instanceof BigUint64Array || v instanceof Uint32Array;
+      const w = Math.max(...cells.map((c) => c.length + 1), big ? 10 : 5);
+      form = `I${w}`;
+    }
+    if (cells.length !== nrows) throw invalid(`${ctx}: expected ${nrows} values, got ${cells.length}`);
+    const width = Number(/\d+/.exec(form)![0]);
+    return { col, k: k + 1, form, width, cells, left: form.startsWith("A") };
+  });
+  let pos = 1;
+  const tbcols = cols.map((c) => {
+    const at = pos;
+    pos += c.width + 1;
+    return at;
+  });
+  const rowBytes = Math.max(0, pos - 2);
+  const cards: FitsCard[] = [
+    card("XTENSION", "TABLE", "ASCII table extension"),
+    card("BITPIX", 8, "array data type"),
+    card("NAXIS", 2, "number of array dimensions"),
+    card("NAXIS1", rowBytes, "length of dimension 1"),
+    card("NAXIS2", nrows, "length of dimension 2"),
+    card("PCOUNT", 0, "number of group parameters"),
+    card("GCOUNT", 1, "number of groups"),
+    card("TFIELDS", cols.length, "number of table fields"),
+  ];
+  for (const c of cols) {
+    cards.push(card(`TTYPE${c.k}`, c.col.name));
+    cards.push(card(`TFORM${c.k}`, c.form));
+    cards.push(card(`TBCOL${c.k}`, tbcols[c.k - 1]));
+    const unit = tableUnits(input, c.col);
+    if (unit) cards.push(card(`TUNIT${c.k}`, unit));
+  }
+  if (name !== undefined) cards.push(card("EXTNAME", name, "extension name"));
+  cards.push(...filterUserCards(userCards(input.header), cols.length, new Set(), true));
+  void asciiCell;
+  return {
+    cards,
+    dataBytes: rowBytes * nrows,
+    pad: 32,
+    fill(out, offset) {
+      out.fill(32, offset, offset + rowBytes * nrows);
+      for (const c of cols) {
+        const base = offset + tbcols[c.k - 1] - 1;
+        for (let r = 0; r < nrows; r++) {
+          const s = c.left ? c.cells[r].padEnd(c.width) : c.cells[r].padStart(c.width);
+          out.set(encodeAscii(s.slice(0, c.width)), base + r * rowBytes);
+        }
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- layout
+
+function hduType(h: FitsHduInput, index: number): FitsHduType {
+  const isTable = !!h.data && (h.data as Table).kind === "table";
+  let t: FitsHduType = h.type ?? (isTable ? "bintable" : index === 0 ? "primary" : "image");
+  if (isTable && (t === "primary" || t === "image")) {
+    throw invalid(`HDU ${index}: table data cannot be written as a ${t} HDU`);
+  }
+  if (!isTable && h.data && (t === "bintable" || t === "table")) {
+    throw invalid(`HDU ${index}: ${t} HDUs need table data (got an array)`);
+  }
+  if (t === "primary" && index > 0) t = "image";
+  if (t === "image" && index === 0) t = "primary";
+  return t;
+}
+
+function hduName(h: FitsHduInput): string | undefined {
+  if (h.name !== undefined && h.name !== null && h.name !== "") return h.name;
+  const cards = userCards(h.header);
+  const ext = cards.find((c) => c.keyword.toUpperCase() === "EXTNAME");
+  return typeof ext?.value === "string" && ext.value !== "" ? ext.value : undefined;
+}
+
+/**
+ * Encode HDUs into FITS bytes. Structural keywords are computed from the data
+ * and written first; the user's cards follow. A table first in the list gets
+ * an empty primary HDU in front of it. Integer unsigned data (`Uint16Array`,
+ * `Uint32Array`, `BigUint64Array`) and signed bytes (`Int8Array`) use the
+ * standard `BZERO`/`TZEROn` offsets.
+ *
+ * @example
+ * ```ts
+ * import { readFits, writeFits } from "@oda-hub/oda-api";
+ * const bytes = writeFits([
+ *   { header: { OBJECT: "Crab" } },
+ *   {
+ *     type: "image",
+ *     name: "IMAGE",
+ *     data: { kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array([1, 2, 3, 4, 5, 6]) },
+ *   },
+ *   {
+ *     name: "RATE",
+ *     data: {
+ *       kind: "table",
+ *       length: 2,
+ *       columns: [{ name: "TIME", dtype: "<f8", shape: [], values: new Float64Array([0, 1]), unit: "s" }],
+ *     },
+ *   },
+ * ]);
+ * console.log(readFits(bytes).map((h) => h.name)); // ["PRIMARY", "IMAGE", "RATE"]
+ * ```
+ */
+export function writeFits(hdus: readonly FitsHduInput[], options: FitsWriteOptions = {}): Uint8Array {
+  const list = [...hdus];
+  if (list.length === 0) list.push({});
+  if (list[0].data && (list[0].data as Table).kind === "table") list.unshift({});
+  const planned = list.map((h, index) => {
+    const t = hduType(h, index);
+    const name = hduName(h);
+    if (t === "primary" || t === "image") return planImage(h, t === "primary", name);
+    if (t === "table") return planAsciiTable(h, name);
+    return planBinTable(h, name);
+  });
+  const headers = planned.map((p) => {
+    if (options.checksum) {
+      p.cards.push({ keyword: "CHECKSUM", value: "0000000000000000", comment: "HDU checksum" });
+      p.cards.push({ keyword: "DATASUM", value: "0", comment: "data unit checksum" });
+    }
+    return new FitsHeader(p.cards).toBytes();
+  });
+  let total = 0;
+  for (let i = 0; i < planned.length; i++) {
+    total += headers[i].length + Math.ceil(planned[i].dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (let i = 0; i < planned.length; i++) {
+    const p = planned[i];
+    const hStart = off;
+    out.set(headers[i], off);
+    off += headers[i].length;
+    const dStart = off;
+    p.fill(out, off);
+    const padded = Math.ceil(p.dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
+    if (p.pad !== 0) out.fill(p.pad, off + p.dataBytes, off + padded);
+    off += padded;
+    if (options.checksum) checksumCards(out, hStart, dStart, off);
+  }
+  return out;
+}
+
+/**
+ * Write HDUs to a FITS file (see {@linkcode writeFits}), gzip-compressed when
+ * the name ends with `.gz` (or `gzip: true`). The file is written under a
+ * temporary name in the same directory and then renamed, so a reader never
+ * sees a truncated file under the final name.
+ *
+ * @example
+ * ```ts
+ * import { writeFitsFile } from "@oda-hub/oda-api";
+ * await writeFitsFile("image.fits.gz", [
+ *   { data: { kind: "ndarray", dtype: "<i2", shape: [2, 2], values: new Int16Array([1, 2, 3, 4]) } },
+ * ], { overwrite: true });
+ * ```
+ */
+export async function writeFitsFile(
+  path: string,
+  hdus: readonly FitsHduInput[],
+  options: FitsWriteFileOptions = {},
+): Promise<void> {
+  const overwrite = options.overwrite ?? false;
+  if (!overwrite) {
+    let exists = false;
+    try {
+      await Deno.lstat(path);
+      exists = true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        throw new FileError("IO", `cannot check ${path}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    if (exists) throw new FileError("FILE_EXISTS", `${path} exists; pass { overwrite: true } to replace it`);
+  }
+  let bytes = writeFits(hdus, options);
+  if (options.gzip ?? /\.gz$/i.test(path)) bytes = gzip(bytes);
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
+  const base = slash >= 0 ? path.slice(slash + 1) : path;
+  const tmp = `${dir}.${base}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await Deno.writeFile(tmp, bytes, { createNew: true });
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new FileError("IO", `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,663 @@
+/**
+ * Sky images (mosaics) as pictures: intensity scaling (linear, sqrt, asinh,
+ * log with percentile clipping), colour maps, a small FITS WCS (TAN, CAR and
+ * linear), RA/Dec grid and ticks, catalog sources circled and labelled (new
+ * sources in a distinct colour), a scale bar and a colour bar.
+ *
+ * The raster is encoded with `npm:fast-png` (loaded lazily); the overlays are
+ * drawn as SVG around it and the whole is rasterised with resvg
+ * ({@linkcode svgToPng}). Without the rasteriser, the plain colour-mapped
+ * raster is returned.
+ *
+ * @module
+ */
+import { escapeHtml } from "./html.ts";
+import { formatTick, svgToPng } from "./render.ts";
+import { mimeBase64 } from "./jupyter.ts";
+
+/** Intensity stretches. */
+export type ImageStretch = "linear" | "sqrt" | "asinh" | "log";
+/** Built-in colour maps. */
+export type ColorMapName = "viridis" | "inferno" | "gray" | "cubehelix";
+
+const CMAP_ANCHORS: Record<ColorMapName, number[][]> = {
+  viridis: [
+    [68, 1, 84],
+    [72, 40, 120],
+    [62, 74, 137],
+    [49, 104, 142],
+    [38, 130, 142],
+    [31, 158, 137],
+    [
+      53,
+      183,
+      121,
+    ],
+    [109, 205, 89],
+    [180, 222, 44],
+    [253, 231, 37],
+  ],
+  inferno: [
+    [0, 0, 4],
+    [31, 12, 72],
+    [85, 15, 109],
+    [136, 34, 106],
+    [186, 54, 85],
+    [227, 89, 51],
+    [
+      249,
+      140,
+      10,
+    ],
+    [249, 201, 50],
+    [252, 255, 164],
+  ],
+  gray: [[0, 0, 0], [255, 255, 255]],
+  cubehelix: [
+    [0, 0, 0],
+    [22, 5, 59],
+    [60, 4, 105],
+    [109, 1, 135],
+    [160, 6, 155],
+    [211, 20, 142],
+    [
+      251,
+      75,
+      88,
+    ],
+    [254, 138, 51],
+    [248, 197, 50],
+    [255, 255, 255],
+  ],
+};
+
+/**
+ * A 256-entry RGB lookup table (768 bytes) for a colour map.
+ *
+ * @example
+ * ```ts
+ * import { colorMap } from "@oda-hub/oda-api";
+ * const lut = colorMap("viridis");
+ * console.log(lut.length); // 768
+ * ```
+ */
+export function colorMap(name: ColorMapName = "viridis"): Uint8Array {
+  const a = CMAP_ANCHORS[name] ?? CMAP_ANCHORS.viridis;
+  const lut = new Uint8Array(768);
+  for (let i = 0; i < 256; i++) {
+    const p = (i / 255) * (a.length - 1);
+    const k = Math.min(a.length - 2, Math.floor(p));
+    const f = p - k;
+    for (let c = 0; c < 3; c++) lut[i * 3 + c] = Math.round(a[k][c] + (a[k + 1][c] - a[k][c]) * f);
+  }
+  return lut;
+}
+
+/** Options of {@linkcode scaleImage}. */
+export interface ScaleOptions {
+  /** Stretch (default `asinh`). */
+  stretch?: ImageStretch;
+  /** Lower clip: value, or percentile with `lowPercentile` (default 0.5). */
+  min?: number;
+  /** Upper clip value (default: the `highPercentile`, 99.7, of finite pixels). */
+  max?: number;
+  /** Percentile for the lower clip (default 0.5). */
+  lowPercentile?: number;
+  /** Percentile for the upper clip (default 99.7). */
+  highPercentile?: number;
+}
+
+/**
+ * Percentiles of the finite values (estimated on at most 100k samples).
+ *
+ * @example
+ * ```ts
+ * import { percentiles } from "@oda-hub/oda-api";
+ * percentiles([1, 2, 3, 4, 5], [0, 100]); // [1, 5]
+ * ```
+ */
+export function percentiles(values: ArrayLike<number>, ps: number[]): number[] {
+  const step = Math.max(1, Math.floor(values.length / 100_000));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) {
+    const v = Number(values[i]);
+    if (Number.isFinite(v)) sample.push(v);
+  }
+  if (!sample.length) return ps.map(() => 0);
+  const s = Float64Array.from(sample).sort();
+  return ps.map((p) => s[Math.min(s.length - 1, Math.max(0, Math.round((p / 100) * (s.length - 1))))]);
+}
+
+/**
+ * Map values to 0..255 with clipping and a stretch; NaN becomes 0. Returns
+ * the bytes and the clip range used.
+ *
+ * @example
+ * ```ts
+ * import { scaleImage } from "@oda-hub/oda-api";
+ * const { bytes } = scaleImage(new Float32Array([0, 1, 2, NaN]), { stretch: "linear", min: 0, max: 2 });
+ * console.log(Array.from(bytes)); // [0, 128, 255, 0]
+ * ```
+ */
+export function scaleImage(
+  values: ArrayLike<number>,
+  opts: ScaleOptions = {},
+): { bytes: Uint8Array; min: number; max: number } {
+  const [pLo, pHi] = percentiles(values, [opts.lowPercentile ?? 0.5, opts.highPercentile ?? 99.7]);
+  const lo = opts.min ?? pLo;
+  let hi = opts.max ?? pHi;
+  if (!(hi > lo)) hi = lo + 1;
+  const stretch = opts.stretch ?? "asinh";
+  const span = hi - lo;
+  // asinh softening: features at ~5% of the range become linear-ish
+  const a = 0.05;
+  const norm = stretch === "asinh" ? Math.asinh(1 / a) : stretch === "log" ? Math.log(1001) : 1;
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (v !== v) continue;
+    let t = (v - lo) / span;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    if (stretch === "sqrt") t = Math.sqrt(t);
+    else if (stretch === "asinh") t = Math.asinh(t / a) / norm;
+    else if (stretch === "log") t = Math.log(1 + 1000 * t) / norm;
+    out[i] = Math.round(t * 255);
+  }
+  return { bytes: out, min: lo, max: hi };
+}
+
+// ------------------------------------------------------------------- WCS
+
+/** A minimal celestial WCS read from a FITS header. */
+export interface SimpleWcs {
+  /** Projection code (`TAN`, `CAR`, ...) or `""` for linear. */
+  projection: string;
+  /** Reference world coordinates (deg). */
+  crval: [number, number];
+  /** Reference pixel (1-based). */
+  crpix: [number, number];
+  /** Linear transform pixel offset → intermediate world (deg): [[cd11, cd12], [cd21, cd22]]. */
+  cd: [[number, number], [number, number]];
+}
+
+function num(h: Record<string, unknown>, k: string): number | undefined {
+  const v = h[k] ?? h[k.toLowerCase()];
+  const n = typeof v === "string" ? Number(v) : typeof v === "number" ? v : undefined;
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Read a celestial WCS (CTYPE/CRVAL/CRPIX with CD, or PC × CDELT, or CDELT
+ * and CROTA2) from a header; `undefined` when there is none.
+ *
+ * @example
+ * ```ts
+ * import { wcsFromHeader } from "@oda-hub/oda-api";
+ * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
+ *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 });
+ * console.log(w?.projection); // "TAN"
+ * ```
+ */
+export function wcsFromHeader(h: Record<string, unknown>): SimpleWcs | undefined {
+  const c1 = String(h.CTYPE1 ?? ""), c2 = String(h.CTYPE2 ?? "");
+  const crval1 = num(h, "CRVAL1"), crval2 = num(h, "CRVAL2");
+  const crpix1 = num(h, "CRPIX1"), crpix2 = num(h, "CRPIX2");
+  if (crval1 === undefined || crval2 === undefined || crpix1 === undefined || crpix2 === undefined) {
+    return undefined;
+  }
+  if (!/^(RA|GLON|ELON)/.test(c1) || !/^(DEC|GLAT|ELAT)/.test(c2)) return undefined;
+  let cd: [[number, number], [number, number]];
+  const cd11 = num(h, "CD1_1");
+  if (cd11 !== undefined) {
+    cd = [[cd11, num(h, "CD1_2") ?? 0], [num(h, "CD2_1") ?? 0, num(h, "CD2_2") ?? 0]];
+  } else {
+    const d1 = num(h, "CDELT1") ?? 1, d2 = num(h, "CDELT2") ?? 1;
+    const pc11 = num(h, "PC1_1"),
+      pc12 = num(h, "PC1_2") ?? 0,
+      pc21 = num(h, "PC2_1") ?? 0,
+      pc22 = num(h, "PC2_2");
+    if (pc11 !== undefined || pc22 !== undefined) {
+      cd = [[d1 * (pc11 ?? 1), d1 * pc12], [d2 * pc21, d2 * (pc22 ?? 1)]];
+    } else {
+      const rot = ((num(h, "CROTA2") ?? 0) * Math.PI) / 180;
+      const c = Math.cos(rot), s = Math.sin(rot);
+      cd = [[d1 * c, -d2 * s], [d1 * s, d2 * c]];
+    }
+  }
+  const proj = c1.length > 5 ? c1.slice(5).replace(/-/g, "").trim() : "";
+  return { projection: proj, crval: [crval1, crval2], crpix: [crpix1, crpix2], cd };
+}
+
+const D2R = Math.PI / 180;
+
+/**
+ * Pixel (1-based FITS convention) → world (deg) for a {@linkcode SimpleWcs}.
+ *
+ * @example
+ * ```ts
+ * import { pixToWorld, wcsFromHeader } from "@oda-hub/oda-api";
+ * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
+ *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 })!;
+ * pixToWorld(w, 50, 50); // [275, 7]
+ * ```
+ */
+export function pixToWorld(w: SimpleWcs, px: number, py: number): [number, number] {
+  const dx = px - w.crpix[0], dy = py - w.crpix[1];
+  const x = w.cd[0][0] * dx + w.cd[0][1] * dy;
+  const y = w.cd[1][0] * dx + w.cd[1][1] * dy;
+  if (w.projection !== "TAN") return [((w.crval[0] + x) % 360 + 360) % 360, w.crval[1] + y];
+  const xr = x * D2R, yr = y * D2R;
+  const a0 = w.crval[0] * D2R, d0 = w.crval[1] * D2R;
+  const den = Math.cos(d0) - yr * Math.sin(d0);
+  const ra = a0 + Math.atan2(xr, den);
+  const dec = Math.atan2(Math.sin(d0) + yr * Math.cos(d0), Math.hypot(xr, den));
+  return [((ra / D2R) % 360 + 360) % 360, dec / D2R];
+}
+
+/**
+ * World (deg) → pixel (1-based) for a {@linkcode SimpleWcs}; `undefined` for
+ * points on the far side of a TAN projection.
+ *
+ * @example
+ * ```ts
+ * import { worldToPix, wcsFromHeader } from "@oda-hub/oda-api";
+ * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
+ *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 })!;
+ * worldToPix(w, 275, 7); // [50, 50]
+ * ```
+ */
+export function worldToPix(w: SimpleWcs, ra: number, dec: number): [number, number] | undefined {
+  let x: number, y: number;
+  if (w.projection !== "TAN") {
+    let d = ra - w.crval[0];
+    d = ((d + 540) % 360) - 180;
+    x = d;
+    y = dec - w.crval[1];
+  } else {
+    const a = ra * D2R, d = dec * D2R, a0 = w.crval[0] * D2R, d0 = w.crval[1] * D2R;
+    const cosc = Math.sin(d0) * Math.sin(d) + Math.cos(d0) * Math.cos(d) * Math.cos(a - a0);
+    if (cosc <= 0) return undefined;
+    x = (Math.cos(d) * Math.sin(a - a0)) / cosc / D2R;
+    y = (Math.cos(d0) * Math.sin(d) - Math.sin(d0) * Math.cos(d) * Math.cos(a - a0)) / cosc / D2R;
+  }
+  const [[a11, a12], [a21, a22]] = w.cd;
+  const det = a11 * a22 - a12 * a21;
+  if (det === 0) return undefined;
+  const dx = (a22 * x - a12 * y) / det, dy = (-a21 * x + a11 * y) / det;
+  return [dx + w.crpix[0], dy + w.crpix[1]];
+}
+
+// --------------------------------------------------------------- sources
+
+/** A catalog source to mark on an image. */
+export interface SkySource {
+  /** Right ascension (deg). */
+  ra: number;
+  /** Declination (deg). */
+  dec: number;
+  /** Label. */
+  name?: string;
+  /** A newly detected source (drawn in a distinct colour). */
+  isNew?: boolean;
+  /** Detection significance, shown in the label when given. */
+  significance?: number;
+}
+
+// --------------------------------------------------------------- mosaic
+
+/** Options of {@linkcode mosaicSvg} / {@linkcode mosaicPng}. */
+export interface MosaicOptions extends ScaleOptions {
+  /** Colour map (default viridis). */
+  cmap?: ColorMapName;
+  /** Displayed size of the longer image side, px (default 560). */
+  size?: number;
+  /** Title above the image. */
+  title?: string;
+  /** FITS header holding the WCS. */
+  header?: Record<string, unknown>;
+  /** Sources to circle and label. */
+  sources?: SkySource[];
+  /** Label of the colour bar (unit). */
+  unit?: string;
+  /** Max raster side in pixels; larger images are block-averaged down (default 1024). */
+  maxRaster?: number;
+}
+
+/** A colour-mapped raster: RGB bytes and size (top row first). */
+export interface Raster {
+  /** Width in px. */
+  width: number;
+  /** Height in px. */
+  height: number;
+  /** RGB8 pixels, top row first. */
+  rgb: Uint8Array;
+  /** Downsampling factor applied. */
+  factor: number;
+  /** Clip range used. */
+  min: number;
+  /** Clip range used. */
+  max: number;
+}
+
+/**
+ * Colour-map a 2-D image (`shape = [ny, nx]`, FITS row 0 at the bottom, as
+ * ds9 shows it) into an RGB raster, block-averaging images larger than
+ * `maxRaster`.
+ *
+ * @example
+ * ```ts
+ * import { rasterize } from "@oda-hub/oda-api";
+ * const r = rasterize(new Float32Array(100).map((_, i) => i), [10, 10]);
+ * console.log(r.width, r.rgb.length); // 10 300
+ * ```
+ */
+export function rasterize(values: ArrayLike<number>, shape: number[], opts: MosaicOptions = {}): Raster {
+  const ny = shape.length >= 2 ? shape[shape.length - 2] : 1;
+  const nx = shape[shape.length - 1] ?? values.length;
+  const maxR = opts.maxRaster ?? 1024;
+  const f = Math.max(1, Math.ceil(Math.max(nx, ny) / maxR));
+  let src: ArrayLike<number> = values;
+  let w = nx, h = ny;
+  if (f > 1) {
+    w = Math.floor(nx / f);
+    h = Math.floor(ny / f);
+    const acc = new Float64Array(w * h);
+    for (let y = 0; y < h * f; y++) {
+      const row = y * nx, orow = Math.floor(y / f) * w;
+      for (let x = 0; x < w * f; x++) acc[orow + Math.floor(x / f)] += Number(values[row + x]);
+    }
+    for (let i = 0; i < acc.length; i++) acc[i] /= f * f;
+    src = acc;
+  }
+  const { bytes, min, max } = scaleImage(src, opts);
+  const lut = colorMap(opts.cmap);
+  const rgb = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const srow = (h - 1 - y) * w; // flip: FITS row 0 is the bottom
+    for (let x = 0; x < w; x++) {
+      const v = bytes[srow + x] * 3, o = (y * w + x) * 3;
+      rgb[o] = lut[v];
+      rgb[o + 1] = lut[v + 1];
+      rgb[o + 2] = lut[v + 2];
+    }
+  }
+  return { width: w, height: h, rgb, factor: f, min, max };
+}
+
+/**
+ * Encode RGB8 pixels as PNG with `npm:fast-png` (loaded lazily).
+ *
+ * @example
+ * ```ts
+ * import { encodePng } from "@oda-hub/oda-api";
+ * const png = await encodePng(new Uint8Array(2 * 2 * 3), 2, 2);
+ * console.log(png[1] === 0x50); // "P" of the PNG signature
+ * ```
+ */
+export async function encodePng(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  level = 6,
+): Promise<Uint8Array> {
+  const { encode } = await import("fast-png");
+  return encode({ width, height, data: rgb, channels: 3, depth: 8 }, {
+    zlib: { level: level as 0 | 1 | 3 | 6 | 9 },
+  });
+}
+
+function niceDegStep(spanDeg: number, target: number): number {
+  const steps = [1 / 60, 2 / 60, 5 / 60, 10 / 60, 15 / 60, 20 / 60, 0.5, 1, 2, 5, 10, 15, 20, 30, 45, 90];
+  const raw = spanDeg / target;
+  return steps.find((s) => s >= raw) ?? 90;
+}
+
+function fmtDeg(v: number, step: number): string {
+  if (step >= 1) return `${Math.round(v)}°`;
+  if (step >= 1 / 6 - 1e-9 && Math.abs(v * 2 - Math.round(v * 2)) < 1e-6) {
+    return `${formatTick(Number(v.toFixed(1)))}°`;
+  }
+  const sign = v < 0 ? "-" : "";
+  const a = Math.abs(v);
+  let d = Math.floor(a + 1e-9);
+  let m = Math.round((a - d) * 60);
+  if (m === 60) (d += 1), (m = 0);
+  return `${sign}${d}°${String(m).padStart(2, "0")}′`;
+}
+
+function fmtScale(deg: number): string {
+  if (deg >= 1) return `${formatTick(deg)}°`;
+  if (deg * 60 >= 1) return `${formatTick(Number((deg * 60).toPrecision(3)))}′`;
+  return `${formatTick(Number((deg * 3600).toPrecision(3)))}″`;
+}
+
+/**
+ * Build the mosaic picture as SVG: the colour-mapped raster (embedded PNG),
+ * RA/Dec grid with ticks, catalog sources circled and labelled (new sources
+ * in magenta, known ones in white), a scale bar and a colour bar.
+ *
+ * @example
+ * ```ts
+ * import { mosaicSvg } from "@oda-hub/oda-api";
+ * const img = new Float32Array(64 * 64).map(() => Math.random());
+ * const svg = await mosaicSvg(img, [64, 64], { title: "noise" });
+ * console.log(svg.includes("<image")); // true
+ * ```
+ */
+export async function mosaicSvg(
+  values: ArrayLike<number>,
+  shape: number[],
+  opts: MosaicOptions = {},
+): Promise<string> {
+  const ny = shape[shape.length - 2] ?? 1, nx = shape[shape.length - 1] ?? values.length;
+  const raster = rasterize(values, shape, opts);
+  const png = await encodePng(raster.rgb, raster.width, raster.height, 1);
+  const size = opts.size ?? 560;
+  const scale = size / Math.max(nx, ny);
+  const iw = nx * scale, ih = ny * scale;
+  const ml = 78, mt = opts.title ? 30 : 12, mr = 118, mb = 44;
+  const W = Math.round(ml + iw + mr), H = Math.round(mt + ih + mb);
+  // FITS pixel (1-based, centre of first pixel = 1) → SVG coordinates
+  const sx = (px: number) => ml + (px - 0.5) * scale;
+  const sy = (py: number) => mt + ih - (py - 0.5) * scale;
+  const o: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<image x="${ml}" y="${mt}" width="${iw.toFixed(1)}" height="${
+      ih.toFixed(1)
+    }" preserveAspectRatio="none" ${
+      raster.factor > 1 || scale < 1 ? "" : 'style="image-rendering:pixelated" '
+    }xlink:href="data:image/png;base64,${mimeBase64(png)}"/>`,
+    `<clipPath id="im"><rect x="${ml}" y="${mt}" width="${iw.toFixed(1)}" height="${
+      ih.toFixed(1)
+    }"/></clipPath>`,
+  ];
+  const wcs = opts.header ? wcsFromHeader(opts.header) : undefined;
+  const labels: string[] = [];
+  if (wcs) {
+    // world extent from a lattice of pixels
+    let raMin = Infinity, raMax = -Infinity, decMin = Infinity, decMax = -Infinity;
+    const [ra0] = pixToWorld(wcs, (nx + 1) / 2, (ny + 1) / 2);
+    for (let i = 0; i <= 20; i++) {
+      for (let j = 0; j <= 20; j++) {
+        const [ra, dec] = pixToWorld(wcs, 0.5 + (nx * i) / 20, 0.5 + (ny * j) / 20);
+        const r = ra0 + (((ra - ra0 + 540) % 360) - 180); // unwrap around the centre
+        raMin = Math.min(raMin, r), raMax = Math.max(raMax, r);
+        decMin = Math.min(decMin, dec), decMax = Math.max(decMax, dec);
+      }
+    }
+    const decStep = niceDegStep(decMax - decMin, 5);
+    const raStep = niceDegStep(raMax - raMin, 5);
+    let grid = "", ticks = "";
+    const N = 60;
+    // RA lines: constant RA, dec varying; tick where they cross the bottom edge
+    for (let ra = Math.ceil(raMin / raStep) * raStep; ra <= raMax; ra += raStep) {
+      let d = "", prev: [number, number] | undefined;
+      for (let k = 0; k <= N; k++) {
+        const dec = decMin + ((decMax - decMin) * k) / N;
+        const p = worldToPix(wcs, ra, dec);
+        if (!p) continue;
+        d += `${d ? "L" : "M"}${sx(p[0]).toFixed(1)} ${sy(p[1]).toFixed(1)}`;
+        if (prev && (prev[1] - 0.5) * (p[1] - 0.5) <= 0 && prev[1] !== p[1]) {
+          const t = (0.5 - prev[1]) / (p[1] - prev[1]);
+          const xb = prev[0] + t * (p[0] - prev[0]);
+          if (xb >= 0.5 && xb <= nx + 0.5) {
+            ticks += `M${sx(xb).toFixed(1)} ${mt + ih}v5`;
+            labels.push(
+              `<text x="${sx(xb).toFixed(1)}" y="${mt + ih + 17}" text-anchor="middle">${
+                escapeHtml(fmtDeg(((ra % 360) + 360) % 360, raStep))
+              }</text>`,
+            );
+          }
+        }
+        prev = p;
+      }
+      grid += d;
+    }
+    for (let dec = Math.ceil(decMin / decStep) * decStep; dec <= decMax; dec += decStep) {
+      let d = "", prev: [number, number] | undefined;
+      for (let k = 0; k <= N; k++) {
+        const ra = raMin + ((raMax - raMin) * k) / N;
+        const p = worldToPix(wcs, ra, dec);
+        if (!p) continue;
+        d += `${d ? "L" : "M"}${sx(p[0]).toFixed(1)} ${sy(p[1]).toFixed(1)}`;
+        if (prev && (prev[0] - 0.5) * (p[0] - 0.5) <= 0 && prev[0] !== p[0]) {
+          const t = (0.5 - prev[0]) / (p[0] - prev[0]);
+          const yb = prev[1] + t * (p[1] - prev[1]);
+          if (yb >= 0.5 && yb <= ny + 0.5) {
+            ticks += `M${ml} ${sy(yb).toFixed(1)}h-5`;
+            labels.push(
+              `<text x="${ml - 8}" y="${(sy(yb) + 4).toFixed(1)}" text-anchor="end">${
+                escapeHtml(fmtDeg(dec, decStep))
+              }</text>`,
+            );
+          }
+        }
+        prev = p;
+      }
+      grid += d;
+    }
+    o.push(
+      `<path d="${grid}" clip-path="url(#im)" stroke="#ffffff" stroke-opacity="0.55" stroke-width="0.8" stroke-dasharray="3 3" fill="none"/>`,
+      `<path d="${ticks}" stroke="#374151"/>`,
+    );
+    labels.push(
+      `<text x="${ml + iw / 2}" y="${H - 6}" text-anchor="middle" font-size="12">RA (J2000)</text>`,
+      `<text transform="translate(16 ${
+        mt + ih / 2
+      }) rotate(-90)" text-anchor="middle" font-size="12">Dec (J2000)</text>`,
+    );
+    // scale bar: ~1/5 of the image width
+    const degPerPix = Math.hypot(wcs.cd[0][0], wcs.cd[1][0]);
+    const want = (degPerPix * nx) / 5;
+    const bar = [1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.25, 0.5, 1, 2, 5, 10, 20].reduce(
+      (b, s) => s <= want ? s : b,
+      1 / 60,
+    );
+    const len = (bar / degPerPix) * scale;
+    const bx = ml + iw - 12 - len, by = mt + ih - 14;
+    o.push(
+      `<path d="M${bx.toFixed(1)} ${by}h${len.toFixed(1)}" stroke="#000" stroke-width="5"/>`,
+      `<path d="M${bx.toFixed(1)} ${by}h${len.toFixed(1)}" stroke="#fff" stroke-width="3"/>`,
+      `<text x="${(bx + len / 2).toFixed(1)}" y="${
+        by - 6
+      }" text-anchor="middle" fill="#fff" stroke="#000" stroke-width="2.5" paint-order="stroke" font-weight="bold">${
+        fmtScale(bar)
+      }</text>`,
+    );
+    // sources
+    for (const s of opts.sources ?? []) {
+      const p = worldToPix(wcs, s.ra, s.dec);
+      if (!p || p[0] < 0.5 || p[0] > nx + 0.5 || p[1] < 0.5 || p[1] > ny + 0.5) continue;
+      const cx = sx(p[0]), cy = sy(p[1]);
+      const color = s.isNew ? "#ff3df2" : "#ffffff";
+      const label = (s.name ?? "") + (s.significance !== undefined ? ` (${s.significance.toFixed(1)}σ)` : "");
+      const right = cx < ml + iw - 150;
+      o.push(
+        `<circle cx="${cx.toFixed(1)}" cy="${
+          cy.toFixed(1)
+        }" r="9" fill="none" stroke="#000" stroke-width="3"/>`,
+        `<circle cx="${cx.toFixed(1)}" cy="${
+          cy.toFixed(1)
+        }" r="9" fill="none" stroke="${color}" stroke-width="1.6"/>`,
+        `<text x="${(cx + (right ? 12 : -12)).toFixed(1)}" y="${(cy - 10).toFixed(1)}" text-anchor="${
+          right ? "start" : "end"
+        }" fill="${color}" stroke="#000" stroke-width="2.5" paint-order="stroke" font-weight="bold">${
+          escapeHtml(label)
+        }</text>`,
+      );
+    }
+  }
+  o.push(
+    `<rect x="${ml}" y="${mt}" width="${iw.toFixed(1)}" height="${
+      ih.toFixed(1)
+    }" fill="none" stroke="#374151"/>`,
+  );
+  // colour bar
+  const lut = colorMap(opts.cmap);
+  const cbx = ml + iw + 16, cbw = 14;
+  let stops = "";
+  for (let i = 0; i <= 16; i++) {
+    const k = Math.round((i / 16) * 255) * 3;
+    stops += `<stop offset="${(i / 16).toFixed(3)}" stop-color="rgb(${lut[k]},${lut[k + 1]},${
+      lut[k + 2]
+    })"/>`;
+  }
+  o.push(
+    `<linearGradient id="cb" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient>`,
+    `<rect x="${cbx}" y="${mt}" width="${cbw}" height="${ih.toFixed(1)}" fill="url(#cb)" stroke="#374151"/>`,
+    `<text x="${cbx + cbw + 4}" y="${mt + 10}">${
+      escapeHtml(formatTick(Number(raster.max.toPrecision(3))))
+    }</text>`,
+    `<text x="${cbx + cbw + 4}" y="${(mt + ih).toFixed(1)}">${
+      escapeHtml(formatTick(Number(raster.min.toPrecision(3))))
+    }</text>`,
+    `<text x="${cbx + cbw + 4}" y="${(mt + ih / 2).toFixed(1)}" fill="#6b7280">${
+      escapeHtml(opts.stretch ?? "asinh")
+    }</text>`,
+  );
+  if (opts.unit) {
+    o.push(
+      `<text x="${cbx + cbw + 4}" y="${(mt + ih / 2 + 14).toFixed(1)}" fill="#6b7280">${
+        escapeHtml(opts.unit)
+      }</text>`,
+    );
+  }
+  if (opts.title) {
+    o.push(
+      `<text x="${ml + iw / 2}" y="${mt - 10}" text-anchor="middle" font-size="14" font-weight="bold">${
+        escapeHtml(opts.title)
+      }</text>`,
+    );
+  }
+  if (opts.sources?.some((s) => s.isNew)) {
+    o.push(
+      `<text x="${cbx}" y="${(mt + ih + 17).toFixed(1)}" fill="#c026d3" font-weight="bold">○ new</text>`,
+    );
+  }
+  o.push(...labels, "</svg>");
+  return o.join("");
+}
+
+/**
+ * The mosaic picture as PNG bytes ({@linkcode mosaicSvg} rasterised); when
+ * the rasteriser is unavailable, the bare colour-mapped raster.
+ *
+ * @example
+ * ```ts
+ * import { mosaicPng } from "@oda-hub/oda-api";
+ * const png = await mosaicPng(new Float32Array(32 * 32), [32, 32]);
+ * console.log(png.length > 0);
+ * ```
+ */
+export async function mosaicPng(
+  values: ArrayLike<number>,
+  shape: number[],
+  opts: MosaicOptions = {},
+): Promise<Uint8Array> {
+  const svg = await mosaicSvg(values, shape, opts);
+  const png = await svgToPng(svg);
+  if (png) return png;
+  const r = rasterize(values, shape, opts);
+  return await encodePng(r.rgb, r.width, r.height);
+}

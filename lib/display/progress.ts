@@ -1,0 +1,334 @@
+/**
+ * Live job progress driven by the client's {@linkcode JobEvent}s:
+ *
+ * - in a notebook, ONE output that updates in place (`display_data` then
+ *   `update_display_data` with the same display id) showing status, job id,
+ *   elapsed time and science windows done, collapsing into a one-line summary
+ *   when the wait ends;
+ * - in a terminal, a progress line on stderr redrawn in place (only when
+ *   stderr is a TTY), else an occasional log line (status changes, and every
+ *   30 s at most);
+ * - `silent: true` shows nothing.
+ *
+ * Importing the package installs {@linkcode defaultProgressReporterFactory}
+ * with `setProgressReporterFactory`.
+ *
+ * @module
+ */
+import type { JobEvent, ProgressReporter, ProgressReporterFactory } from "../client/events.ts";
+import { setProgressReporterFactory } from "../client/events.ts";
+import { escapeHtml, viewHtml } from "./html.ts";
+import { type MimeBundle, publishDisplay } from "./jupyter.ts";
+import { redactSecrets } from "../errors.ts";
+
+/** Where progress goes. */
+export type ProgressMode = "jupyter" | "tty" | "log" | "none";
+
+/** The state shown by the progress views. */
+export interface ProgressState {
+  /** Instrument. */
+  instrument: string;
+  /** Product. */
+  product: string;
+  /** Last status. */
+  status: string;
+  /** Job id, once known. */
+  jobId?: string;
+  /** Elapsed milliseconds. */
+  elapsedMs: number;
+  /** Requests made. */
+  requests: number;
+  /** Distinct science windows reported done. */
+  scwDone: number;
+  /** Number of progress reports received. */
+  reports: number;
+  /** Last message (retry reason, failure). */
+  message?: string;
+  /** Last report text (node and message). */
+  lastReport?: string;
+  /** Finished: `done`, `failed`, or undefined while running. */
+  outcome?: "done" | "failed";
+}
+
+/**
+ * Count distinct science windows in job-monitor reports: those with a `scw`
+ * field whose message says done (or all with a `scw` when none says so).
+ *
+ * @example
+ * ```ts
+ * import { scienceWindowsDone } from "@oda-hub/oda-api";
+ * scienceWindowsDone([{ scw: "066500230010.001", message: "main done" }]); // 1
+ * ```
+ */
+export function scienceWindowsDone(reports: ReadonlyArray<Record<string, unknown>> | undefined): number {
+  if (!reports?.length) return 0;
+  const all = new Set<string>(), done = new Set<string>();
+  for (const r of reports) {
+    const scw = r.scw ?? r.scw_id ?? r.scwid;
+    if (typeof scw !== "string" || !scw) continue;
+    all.add(scw);
+    if (/done|finished|complete/i.test(String(r.message ?? ""))) done.add(scw);
+  }
+  return done.size || all.size;
+}
+
+function fmtElapsed(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.floor(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** Fold one event into the state. */
+export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState {
+  const s = { ...state };
+  s.status = e.status || s.status;
+  s.jobId = e.jobId ?? s.jobId;
+  s.elapsedMs = e.elapsedMs;
+  s.requests = e.requests;
+  if (e.reports) {
+    s.reports = e.reports.length;
+    s.scwDone = Math.max(s.scwDone, scienceWindowsDone(e.reports));
+    const last = e.reports[e.reports.length - 1];
+    if (last) {
+      s.lastReport = [last.node_id, last.scw, last.message].filter((x) => x !== undefined && x !== "").join(
+        " ",
+      );
+    }
+  }
+  if (e.message) s.message = redactSecrets(e.message);
+  if (e.type === "done") s.outcome = "done";
+  if (e.type === "failed") s.outcome = "failed";
+  return s;
+}
+
+/**
+ * The one-line summary shown when a job's wait ends.
+ *
+ * @example
+ * ```ts
+ * import { progressSummary } from "@oda-hub/oda-api";
+ * progressSummary({ instrument: "isgri", product: "isgri_image", status: "done", jobId: "0eac",
+ *   elapsedMs: 12300, requests: 5, scwDone: 10, reports: 10, outcome: "done" });
+ * ```
+ */
+export function progressSummary(s: ProgressState): string {
+  const icon = s.outcome === "done" ? "✔" : s.outcome === "failed" ? "✘" : "…";
+  const parts = [
+    `${icon} ${s.product} (${s.instrument}) ${s.outcome ?? s.status} in ${fmtElapsed(s.elapsedMs)}`,
+    s.jobId ? `job ${s.jobId}` : "",
+    s.scwDone ? `${s.scwDone} science windows` : "",
+    `${s.requests} request${s.requests === 1 ? "" : "s"}`,
+    s.outcome === "failed" && s.message ? s.message : "",
+  ];
+  return parts.filter(Boolean).join(" · ");
+}
+
+/** The progress line while running (also the terminal line). */
+export function progressLine(s: ProgressState): string {
+  const parts = [
+    `${s.product} (${s.instrument})`,
+    `status ${s.status}`,
+    s.jobId ? `job ${s.jobId}` : "",
+    fmtElapsed(s.elapsedMs),
+    s.scwDone ? `${s.scwDone} scw done` : "",
+    s.message && !s.outcome ? s.message : "",
+  ];
+  return parts.filter(Boolean).join(" · ");
+}
+
+/**
+ * The notebook bundle for a progress state: a live panel while running, a
+ * one-line summary when finished.
+ *
+ * @example
+ * ```ts
+ * import { progressBundle } from "@oda-hub/oda-api";
+ * progressBundle({ instrument: "spi_acs", product: "spi_acs_lc", status: "submitted",
+ *   elapsedMs: 500, requests: 1, scwDone: 0, reports: 0 })["text/plain"];
+ * ```
+ */
+export function progressBundle(s: ProgressState): MimeBundle {
+  if (s.outcome) {
+    const color = s.outcome === "done" ? "#166534" : "#991b1b";
+    return {
+      "text/plain": progressSummary(s),
+      "text/html": viewHtml(`<div style="color:${color}">${escapeHtml(progressSummary(s))}</div>`),
+    };
+  }
+  const rows: [string, string][] = [
+    ["status", s.status],
+    ["job id", s.jobId ?? "(waiting for the dispatcher)"],
+    ["elapsed", fmtElapsed(s.elapsedMs)],
+    ["science windows done", String(s.scwDone)],
+    ["requests", String(s.requests)],
+  ];
+  if (s.lastReport) rows.push(["last report", s.lastReport]);
+  if (s.message) rows.push(["note", s.message]);
+  const table = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("");
+  return {
+    "text/plain": progressLine(s),
+    "text/html": viewHtml(
+      `<div class="title">⏳ ${escapeHtml(s.product)} (${escapeHtml(s.instrument)})</div>` +
+        `<progress style="width:320px"></progress><table>${table}</table>`,
+    ),
+  };
+}
+
+/** Options of {@linkcode createProgressReporter}. */
+export interface ProgressReporterOptions {
+  /** Output mode (default: detected: jupyter kernel, stderr TTY, else log lines). */
+  mode?: ProgressMode;
+  /** Publish a bundle (default: {@linkcode publishDisplay}). */
+  publish?: (bundle: MimeBundle, opts: { display_id: string; update: boolean }) => Promise<void>;
+  /** Write text to the terminal (default: stderr). */
+  write?: (text: string) => void;
+  /** Clock (ms), for tests. */
+  now?: () => number;
+  /** Minimum ms between in-place updates (default 250; log mode: 30000 between non-status lines). */
+  throttleMs?: number;
+}
+
+/**
+ * Detect where progress should go: `jupyter` inside the kernel, `tty` when
+ * stderr is a terminal, otherwise `log`.
+ *
+ * @example
+ * ```ts
+ * import { detectProgressMode } from "@oda-hub/oda-api";
+ * console.log(detectProgressMode());
+ * ```
+ */
+export function detectProgressMode(): ProgressMode {
+  // deno-lint-ignore no-explicit-any
+  if (typeof (globalThis as any).Deno?.jupyter?.broadcast === "function") return "jupyter";
+  try {
+    if (Deno.stderr.isTerminal()) return "tty";
+  } catch { /* no stderr */ }
+  return "log";
+}
+
+let counter = 0;
+const enc = new TextEncoder();
+
+function stderrWrite(text: string): void {
+  try {
+    Deno.stderr.writeSync(enc.encode(text));
+  } catch { /* ignore */ }
+}
+
+/**
+ * A {@linkcode ProgressReporter} for one job in the given (or detected) mode.
+ *
+ * @example
+ * ```ts
+ * import { createProgressReporter } from "@oda-hub/oda-api";
+ * const lines: string[] = [];
+ * const r = createProgressReporter({ instrument: "isgri", product: "isgri_lc" },
+ *   { mode: "log", write: (t) => lines.push(t) });
+ * r.onEvent({ type: "submitted", instrument: "isgri", product: "isgri_lc", status: "submitted",
+ *   jobId: "abc", elapsedMs: 10, requests: 1 });
+ * r.close();
+ * ```
+ */
+export function createProgressReporter(
+  job: { instrument: string; product: string },
+  opts: ProgressReporterOptions = {},
+): ProgressReporter {
+  const mode = opts.mode ?? detectProgressMode();
+  const now = opts.now ?? (() => Date.now());
+  const write = opts.write ?? stderrWrite;
+  const publish = opts.publish ?? ((b, o) => publishDisplay(b, o));
+  let state: ProgressState = {
+    instrument: job.instrument,
+    product: job.product,
+    status: "submitting",
+    elapsedMs: 0,
+    requests: 0,
+    scwDone: 0,
+    reports: 0,
+  };
+  const displayId = `oda-progress-${Date.now().toString(36)}-${++counter}`;
+  let shown = false, closed = false, lastDraw = -Infinity, lastLen = 0;
+  let chain: Promise<void> = Promise.resolve();
+  const throttle = opts.throttleMs ?? (mode === "log" ? 30_000 : 250);
+
+  const draw = (force: boolean) => {
+    const t = now();
+    if (!force && t - lastDraw < throttle) return;
+    lastDraw = t;
+    if (mode === "jupyter") {
+      const bundle = progressBundle(state);
+      const update = shown;
+      shown = true;
+      chain = chain.then(() => publish(bundle, { display_id: displayId, update })).catch(() => {});
+    } else if (mode === "tty") {
+      const line = state.outcome ? progressSummary(state) : `${spinner(t)} ${progressLine(state)}`;
+      const cols = (() => {
+        try {
+          return Deno.consoleSize().columns;
+        } catch {
+          return 100;
+        }
+      })();
+      const text = line.length >= cols ? line.slice(0, cols - 2) + "…" : line;
+      write(`\r${text}${" ".repeat(Math.max(0, lastLen - text.length))}${state.outcome ? "\n" : ""}`);
+      lastLen = text.length;
+    } else if (mode === "log") {
+      write(`[oda_api] ${state.outcome ? progressSummary(state) : progressLine(state)}\n`);
+    }
+  };
+
+  return {
+    onEvent(e: JobEvent): void {
+      if (closed || mode === "none") return;
+      const prevStatus = state.status;
+      const prevJob = state.jobId;
+      state = applyJobEvent(state, e);
+      if (e.type === "done" || e.type === "failed") return; // the summary is drawn by close()
+      const important = e.type === "submitted" || e.type === "retry" || state.status !== prevStatus ||
+        state.jobId !== prevJob;
+      draw(important);
+    },
+    close(): void {
+      if (closed || mode === "none") return;
+      closed = true;
+      if (!state.outcome) state = { ...state, outcome: state.status === "done" ? "done" : "failed" };
+      if (mode === "jupyter" && !shown) return; // nothing was shown: keep the notebook clean
+      draw(true);
+    },
+  };
+}
+
+const SPIN = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+function spinner(t: number): string {
+  return SPIN[Math.floor(t / 120) % SPIN.length];
+}
+
+/**
+ * The factory installed by the package: nothing when `silent`, otherwise a
+ * reporter in the detected mode.
+ *
+ * @example
+ * ```ts
+ * import { defaultProgressReporterFactory } from "@oda-hub/oda-api";
+ * console.log(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true })); // undefined
+ * ```
+ */
+export const defaultProgressReporterFactory: ProgressReporterFactory = (job) =>
+  job.silent ? undefined : createProgressReporter(job);
+
+/**
+ * Install {@linkcode defaultProgressReporterFactory} (done on import of the
+ * package); call with `false` to turn live progress off everywhere.
+ *
+ * @example
+ * ```ts
+ * import { installProgressReporter } from "@oda-hub/oda-api";
+ * installProgressReporter(false); // no progress display at all
+ * ```
+ */
+export function installProgressReporter(enabled = true): void {
+  setProgressReporterFactory(enabled ? defaultProgressReporterFactory : undefined);
+}

@@ -1,0 +1,133 @@
+/**
+ * Wiring: attaches `[Symbol.for("Jupyter.display")]` methods to the product
+ * classes (so the products layer never imports the display layer) and
+ * installs the live-progress reporter. Importing the package does both.
+ *
+ * | object | notebook output |
+ * |---|---|
+ * | `DataCollection` | table: ID, attribute, kind, meta_data, data units + `show()` text |
+ * | `NumpyDataProduct` | metadata, units (shapes, dtypes, columns, headers collapsed); light curves and mosaics with an inline picture |
+ * | `NumpyDataUnit` | the unit |
+ * | `ApiCatalog`, `CatalogTable` | HTML table (50 rows) + `application/vnd.dataresource+json` |
+ *
+ * @module
+ */
+import { NumpyDataProduct } from "../products/numpy_data_product.ts";
+import { NumpyDataUnit } from "../products/numpy_data_unit.ts";
+import { ApiCatalog } from "../products/api_catalog.ts";
+import { CatalogTable } from "../products/catalog_table.ts";
+import { $display, type MimeBundle } from "./jupyter.ts";
+import { escapeHtml, viewHtml } from "./html.ts";
+import {
+  dataCollectionBundle,
+  type DataCollectionLike,
+  dataProductBundle,
+  type DataProductLike,
+  dataUnitBundle,
+  imageFromProduct,
+  lightCurveFromProduct,
+  plotImage,
+  plotLightCurve,
+  tableBundle,
+} from "./views.ts";
+import { getProgressReporterFactory } from "../client/events.ts";
+import { installProgressReporter } from "./progress.ts";
+
+/**
+ * Give every instance of `cls` a display method built by `fn` (the products
+ * layer's classes get theirs from {@linkcode registerDisplays}).
+ *
+ * @example
+ * ```ts
+ * import { attachDisplay } from "@oda-hub/oda-api";
+ * class Thing { n = 3 }
+ * attachDisplay(Thing, (t) => ({ "text/plain": `Thing ${t.n}` }));
+ * ```
+ */
+export function attachDisplay<T>(
+  cls: { prototype: T },
+  fn: (obj: T) => MimeBundle | Promise<MimeBundle>,
+): void {
+  Object.defineProperty(cls.prototype, $display, {
+    value: function (this: T) {
+      return fn(this);
+    },
+    configurable: true,
+    writable: true,
+    enumerable: false,
+  });
+}
+
+async function productBundle(p: DataProductLike): Promise<MimeBundle> {
+  const b = dataProductBundle(p);
+  let picture: PromiseLike<MimeBundle> | undefined;
+  try {
+    if (lightCurveFromProduct(p)) picture = plotLightCurve(p).bundle();
+    else if (imageFromProduct(p)) picture = plotImage(p).bundle();
+  } catch { /* no picture */ }
+  if (!picture) return b;
+  const pic = await picture;
+  const png = pic["image/png"];
+  if (typeof png === "string") {
+    // put the picture inside the HTML so every front end shows it with the summary
+    const img = `<img style="max-width:100%" alt="${
+      escapeHtml(pic["text/plain"])
+    }" src="data:image/png;base64,${png}">`;
+    b["text/html"] = String(b["text/html"]).replace(/<\/div>$/, `${img}</div>`);
+    b["image/png"] = png;
+  }
+  return b;
+}
+
+function catalogBundle(c: ApiCatalog): MimeBundle {
+  const t = c.table.toTable();
+  const b = tableBundle(t, {
+    title: `ApiCatalog ${c.name ?? ""}: ${t.length} sources (lon ${c.lon_name ?? "?"}, lat ${
+      c.lat_name ?? "?"
+    })`,
+  });
+  return b;
+}
+
+let registered = false;
+
+/**
+ * Attach the display methods to the product classes and install the
+ * progress reporter (idempotent; runs when the package is imported).
+ *
+ * @example
+ * ```ts
+ * import { registerDisplays } from "@oda-hub/oda-api";
+ * registerDisplays();
+ * ```
+ */
+export function registerDisplays(): void {
+  if (registered) return;
+  registered = true;
+  attachDisplay(NumpyDataProduct, (p) => productBundle(p as unknown as DataProductLike));
+  attachDisplay(NumpyDataUnit, (u) => dataUnitBundle(u));
+  attachDisplay(ApiCatalog, catalogBundle);
+  attachDisplay(CatalogTable, (t) => tableBundle(t.toTable(), { title: `CatalogTable: ${t.length} rows` }));
+  if (!getProgressReporterFactory()) installProgressReporter();
+}
+
+/**
+ * Display bundle of anything collection-like (`_p_list` + `_n_list`), for
+ * the collection class to use.
+ *
+ * @example
+ * ```ts
+ * import { collectionDisplay } from "@oda-hub/oda-api";
+ * collectionDisplay({ _p_list: [], _n_list: [] });
+ * ```
+ */
+export function collectionDisplay(c: DataCollectionLike): MimeBundle {
+  return dataCollectionBundle(c);
+}
+
+/** Minimal HTML note (used when something cannot be displayed). */
+export function noteBundle(text: string): MimeBundle {
+  return { "text/plain": text, "text/html": viewHtml(escapeHtml(text)) };
+}
+
+registerDisplays();

@@ -1,0 +1,130 @@
+/**
+ * Vega-Lite v5 specs (plain JSON, no vega runtime) for light curves and
+ * spectra, shown interactively by JupyterLab (`application/vnd.vegalite.v5+json`).
+ *
+ * @module
+ */
+
+/** A Vega-Lite v5 spec as plain JSON. */
+export type VegaLiteSpec = Record<string, unknown>;
+
+/** The Vega-Lite mime type JupyterLab renders. */
+export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
+
+/** Series given to the spec builders. */
+export interface XYErrorData {
+  /** x values (time in IJD, energy in keV...). */
+  x: ArrayLike<number>;
+  /** y values. */
+  y: ArrayLike<number>;
+  /** Symmetric y errors. */
+  yerr?: ArrayLike<number>;
+  /** Half widths of the x bins. */
+  xerr?: ArrayLike<number>;
+}
+
+/** Labels and sizes of a plot. */
+export interface SpecOptions {
+  /** Plot title. */
+  title?: string;
+  /** x axis title. */
+  xLabel?: string;
+  /** y axis title. */
+  yLabel?: string;
+  /** Width in px (default 640). */
+  width?: number;
+  /** Height in px (default 300). */
+  height?: number;
+  /** Log x scale. */
+  xLog?: boolean;
+  /** Log y scale. */
+  yLog?: boolean;
+}
+
+/** Round to 7 significant digits so the JSON stays small. */
+function r7(v: number): number | null {
+  return Number.isFinite(v) ? Number(v.toPrecision(7)) : null;
+}
+
+/**
+ * A layered error-bar plot: rules for the y (and x) error bars plus points,
+ * with tooltips. Rows with non-finite x or y are dropped; on log axes,
+ * non-positive values are dropped too.
+ *
+ * @example
+ * ```ts
+ * import { errorBarSpec } from "@oda-hub/oda-api";
+ * const spec = errorBarSpec({ x: [1, 2], y: [3, 4], yerr: [0.1, 0.2] }, { title: "t" });
+ * console.log(spec.$schema);
+ * ```
+ */
+export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSpec {
+  const values: Record<string, number | null>[] = [];
+  const n = Math.min(d.x.length, d.y.length);
+  for (let i = 0; i < n; i++) {
+    const x = d.x[i], y = d.y[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    if ((opts.xLog && x <= 0) || (opts.yLog && y <= 0)) continue;
+    const row: Record<string, number | null> = { x: r7(x), y: r7(y) };
+    if (d.yerr) {
+      const e = d.yerr[i] || 0;
+      row.ylo = r7(opts.yLog && y - e <= 0 ? y : y - e);
+      row.yhi = r7(y + e);
+    }
+    if (d.xerr) {
+      const e = d.xerr[i] || 0;
+      row.xlo = r7(opts.xLog && x - e <= 0 ? x : x - e);
+      row.xhi = r7(x + e);
+    }
+    values.push(row);
+  }
+  const xTitle = opts.xLabel ?? "x", yTitle = opts.yLabel ?? "y";
+  const xScale = opts.xLog ? { type: "log" } : { zero: false };
+  const yScale = opts.yLog ? { type: "log" } : { zero: false };
+  const layer: Record<string, unknown>[] = [];
+  if (d.yerr) {
+    layer.push({
+      mark: { type: "rule", opacity: 0.6 },
+      encoding: {
+        x: { field: "x", type: "quantitative" },
+        y: { field: "ylo", type: "quantitative" },
+        y2: { field: "yhi" },
+      },
+    });
+  }
+  if (d.xerr) {
+    layer.push({
+      mark: { type: "rule", opacity: 0.6 },
+      encoding: {
+        x: { field: "xlo", type: "quantitative" },
+        x2: { field: "xhi" },
+        y: { field: "y", type: "quantitative" },
+      },
+    });
+  }
+  layer.push({
+    mark: { type: "point", filled: true, size: 14 },
+    encoding: {
+      x: { field: "x", type: "quantitative" },
+      y: { field: "y", type: "quantitative" },
+      tooltip: [
+        { field: "x", type: "quantitative", title: xTitle, format: ".6~g" },
+        { field: "y", type: "quantitative", title: yTitle, format: ".5~g" },
+        ...(d.yerr ? [{ field: "yhi", type: "quantitative", title: "upper", format: ".5~g" }] : []),
+      ],
+    },
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    ...(opts.title ? { title: opts.title } : {}),
+    width: opts.width ?? 640,
+    height: opts.height ?? 300,
+    data: { values },
+    encoding: {
+      x: { field: "x", type: "quantitative", title: xTitle, scale: xScale },
+      y: { field: "y", type: "quantitative", title: yTitle, scale: yScale },
+    },
+    layer,
+    config: { mark: { color: "#1f77b4" } },
+  };
+}

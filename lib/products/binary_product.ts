@@ -1,0 +1,140 @@
+/**
+ * `BinaryProduct` (any file, URL-safe base64 + MD5 on the wire) and the
+ * legacy `BinaryData` form (a bare URL-safe base64 string, e.g. POLAR ROOT
+ * files).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
+import { DecodeError } from "../errors.ts";
+import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
+import { guessExtension } from "./magic.ts";
+
+/** The wire form of a {@linkcode BinaryProduct}. */
+export interface EncodedBinaryProduct {
+  /** Product name or `null`. */
+  name: string | null;
+  /** URL-safe base64 (`-`, `_`, `=` padding) of the bytes. */
+  data: string;
+  /** Hex MD5 of the bytes. */
+  md5: string;
+}
+
+/** Hex MD5 of bytes. */
+function md5Hex(bytes: Uint8Array): string {
+  return createHash("md5").update(bytes).digest("hex");
+}
+
+/**
+ * A binary file product (the Python `BinaryProduct`).
+ *
+ * @example
+ * ```ts
+ * import { BinaryProduct } from "@oda-hub/oda-api";
+ * const p = new BinaryProduct(new TextEncoder().encode("hello"), "greeting");
+ * const wire = p.encode(); // { name: "greeting", data: "aGVsbG8=", md5: "5d41402abc4b2a76b9719d911017c592" }
+ * BinaryProduct.decode(wire).bin_data.length; // 5
+ * ```
+ */
+export class BinaryProduct {
+  /** The raw bytes. */
+  bin_data: Uint8Array;
+  /** Name (`"None"` becomes `null`, as in oda_api). */
+  name: string | null;
+
+  /** Wrap bytes. */
+  constructor(bin_data: Uint8Array, name: string | null = null) {
+    this.bin_data = bin_data;
+    this.name = name === "None" ? null : name;
+  }
+
+  /** The wire dict. */
+  encode(): EncodedBinaryProduct {
+    return { name: this.name, data: encodeBase64(this.bin_data, { urlSafe: true }), md5: md5Hex(this.bin_data) };
+  }
+
+  /**
+   * Decode the wire dict (or its JSON text); the MD5 must match
+   * (`DecodeError("PRODUCT")` otherwise).
+   *
+   * @example
+   * ```ts
+   * import { BinaryProduct } from "@oda-hub/oda-api";
+   * BinaryProduct.decode({ name: null, data: "aGVsbG8=", md5: "5d41402abc4b2a76b9719d911017c592" }).name; // null
+   * ```
+   */
+  static decode(encoded: EncodedBinaryProduct | string | Record<string, unknown>): BinaryProduct {
+    let o: Record<string, unknown>;
+    try {
+      o = typeof encoded === "string" ? JSON.parse(encoded) : encoded as Record<string, unknown>;
+    } catch (e) {
+      throw new DecodeError("PRODUCT", "BinaryProduct text is not JSON", { cause: e });
+    }
+    if (!o || typeof o !== "object" || typeof o.data !== "string" || typeof o.md5 !== "string") {
+      throw new DecodeError("PRODUCT", "BinaryProduct needs 'data' and 'md5' strings");
+    }
+    const bytes = decodeBase64(o.data, { urlSafe: true });
+    const md5 = md5Hex(bytes);
+    if (md5 !== o.md5.toLowerCase()) {
+      throw new DecodeError("PRODUCT", `BinaryProduct MD5 mismatch: expected ${o.md5}, got ${md5}`);
+    }
+    return new BinaryProduct(bytes, typeof o.name === "string" ? o.name : null);
+  }
+
+  /** File extension from the magic bytes, default `bin`. */
+  suggestFnExtension(): string {
+    return guessExtension(this.bin_data) ?? "bin";
+  }
+
+  /**
+   * Write the bytes (atomic; `overwrite` default `false`).
+   *
+   * @example
+   * ```ts ignore
+   * await product.writeFile("lc.fits", { overwrite: true });
+   * ```
+   */
+  async writeFile(path: string, options: AtomicWriteOptions = {}): Promise<void> {
+    await writeFileAtomic(path, this.bin_data, options);
+  }
+
+  /**
+   * Read a file into a product.
+   *
+   * @example
+   * ```ts ignore
+   * const p = await BinaryProduct.fromFile("lc.fits", "lc");
+   * ```
+   */
+  static async fromFile(path: string, name: string | null = null): Promise<BinaryProduct> {
+    return new BinaryProduct(await Deno.readFile(path), name);
+  }
+}
+
+/**
+ * Decode a legacy `BinaryData` element (URL-safe base64 text) into raw bytes.
+ *
+ * @example
+ * ```ts
+ * import { decodeLegacyBinary } from "@oda-hub/oda-api";
+ * decodeLegacyBinary("aGVsbG8="); // Uint8Array(5)
+ * ```
+ */
+export function decodeLegacyBinary(text: string): Uint8Array {
+  if (typeof text !== "string") throw new DecodeError("PRODUCT", "legacy binary data must be a base64 string");
+  return decodeBase64(text.replace(/[^A-Za-z0-9+/=_-]/g, ""), { urlSafe: true });
+}
+
+/**
+ * Encode bytes as a legacy `BinaryData` element (URL-safe base64 with padding).
+ *
+ * @example
+ * ```ts
+ * import { encodeLegacyBinary } from "@oda-hub/oda-api";
+ * encodeLegacyBinary(new TextEncoder().encode("hello")); // "aGVsbG8="
+ * ```
+ */
+export function encodeLegacyBinary(bytes: Uint8Array): string {
+  return encodeBase64(bytes, { urlSafe: true });
+}

@@ -1,0 +1,369 @@
+/**
+ * `DataCollection`: the products of a finished dispatcher job, named and
+ * ordered exactly as oda_api does (`api.py` `DataCollection`).
+ *
+ * @module
+ */
+import { parseJson } from "../codecs/json.ts";
+import { pythonRepr } from "../codecs/python.ts";
+import { DecodeError, FileError } from "../errors.ts";
+import { getLogger } from "../log.ts";
+import { ApiCatalog } from "./api_catalog.ts";
+import { BinaryProduct, decodeLegacyBinary } from "./binary_product.ts";
+import { safeJoin } from "./files.ts";
+import { NumpyDataProduct } from "./numpy_data_product.ts";
+import { ODAAstropyTable } from "./oda_astropy_table.ts";
+import { PictureProduct } from "./picture_product.ts";
+import { TextLikeProduct } from "./text_like_product.ts";
+
+const log = getLogger("oda_api.api");
+
+/**
+ * Anything a collection can hold: product objects, raw bytes (legacy binary
+ * data), or a raw element that could not be decoded (kept, like oda_api).
+ */
+export type CollectionProduct =
+  | NumpyDataProduct
+  | BinaryProduct
+  | ApiCatalog
+  | ODAAstropyTable
+  | PictureProduct
+  | TextLikeProduct
+  | Uint8Array
+  | Record<string, unknown>;
+
+/** Options of {@linkcode DataCollection.fromResponseJson}. */
+export interface FromResponseOptions {
+  /** Instrument requested (fallback base name). */
+  instrument?: string | null;
+  /** Product requested (first fallback base name). */
+  product?: string | null;
+  /** Job id (default: `job_monitor.job_id` of the response). */
+  request_job_id?: string | null;
+}
+
+/** Options of the {@linkcode DataCollection} constructor. */
+export interface DataCollectionOptions {
+  /** Metadata keys appended to names (default `["src_name", "product"]`). */
+  add_meta_to_name?: string[];
+  /** Instrument (fallback base name). */
+  instrument?: string | null;
+  /** Product (fallback base name). */
+  product?: string | null;
+  /** Job id of the request. */
+  request_job_id?: string | null;
+}
+
+/** Options of {@linkcode DataCollection.saveAllData}. */
+export interface SaveAllDataOptions {
+  /** Prefix added as `<prefix>_<name>` (oda_api's `prenpend_name`); may contain sub-directories of `dir`. */
+  prefix?: string;
+  /** Output directory (default the current directory); created if missing. */
+  dir?: string;
+  /** Replace existing files (default `false`: `FileError("FILE_EXISTS")`). */
+  overwrite?: boolean;
+}
+
+/** One entry of {@linkcode DataCollection.asList} (the key `"meta_data:"` keeps oda_api's colon). */
+export interface CollectionListEntry {
+  /** Index. */
+  ID: number;
+  /** Attribute name. */
+  prod_name: string;
+  /** The product's `meta_data`, or `""`. */
+  "meta_data:": unknown;
+}
+
+/**
+ * oda_api's `clean_var_name`: `-`→`m`, `+`→`p`, space→`_`, drop everything
+ * outside `[0-9A-Za-z_]`, strip leading characters until a letter or `_`.
+ *
+ * @example
+ * ```ts
+ * import { cleanVarName } from "@oda-hub/oda-api";
+ * cleanVarName("isgri_lc_0_MAXIJ1820+070"); // "isgri_lc_0_MAXIJ1820p070"
+ * ```
+ */
+export function cleanVarName(s: string): string {
+  return s.replaceAll("-", "m").replaceAll("+", "p").replaceAll(" ", "_").replace(/[^0-9a-zA-Z_]/g, "").replace(
+    /^[^a-zA-Z_]+/,
+    "",
+  );
+}
+
+function metaOf(p: unknown): unknown {
+  if (p instanceof NumpyDataProduct || p instanceof TextLikeProduct || p instanceof ODAAstropyTable) return p.meta_data;
+  return undefined;
+}
+
+function nameOf(p: unknown): string {
+  if (
+    p instanceof NumpyDataProduct || p instanceof BinaryProduct || p instanceof ApiCatalog ||
+    p instanceof ODAAstropyTable || p instanceof PictureProduct || p instanceof TextLikeProduct
+  ) {
+    return typeof p.name === "string" ? p.name : "";
+  }
+  return "";
+}
+
+/**
+ * The products of a response, reachable as `collection.<name>` (e.g.
+ * `data.mosaic_image_0_mosaic`, `data.dispatcher_catalog_1`), through
+ * `get(name)`, and in order through `_p_list` / `_n_list`.
+ *
+ * @example
+ * ```ts
+ * import { DataCollection, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const lc = new NumpyDataProduct({
+ *   data_unit: [new NumpyDataUnit({ name: "PRIMARY" })],
+ *   name: "isgri_lc",
+ *   meta_data: { src_name: "OAO 1657-415" },
+ * });
+ * const data = new DataCollection([lc]);
+ * data._n_list; // ["isgri_lc_0_OAO1657m415"]
+ * data.show(); // "ID=0 prod_name=isgri_lc_0_OAO1657m415  meta_data: {'src_name': 'OAO 1657-415'}\n\n"
+ * ```
+ */
+export class DataCollection {
+  /** Products in order. */
+  _p_list: CollectionProduct[] = [];
+  /** Attribute names in order. */
+  _n_list: string[] = [];
+  /** Job id of the request, if known. */
+  request_job_id: string | null;
+  /** Products by attribute name. */
+  // deno-lint-ignore no-explicit-any
+  [name: string]: any;
+
+  /** Build a collection and name its products by oda_api's rule. */
+  constructor(data_list: CollectionProduct[], options: DataCollectionOptions = {}) {
+    const addMeta = options.add_meta_to_name ?? ["src_name", "product"];
+    this.request_job_id = options.request_job_id ?? null;
+    data_list.forEach((p, id) => {
+      let name = nameOf(p);
+      if (name.trim() === "") name = options.product ?? options.instrument ?? "prod";
+      name = `${name}_${id}`;
+      const meta = metaOf(p);
+      for (const kw of addMeta) {
+        if (meta && typeof meta === "object" && kw in meta) {
+          const v = (meta as Record<string, unknown>)[kw];
+          if (typeof v !== "string") continue;
+          const s = v.replaceAll(" ", "");
+          if (s.trim() !== "") name += "_" + s.trim();
+        }
+      }
+      const varName = cleanVarName(name);
+      if (!(varName in DataCollection.prototype) && varName !== "_p_list" && varName !== "_n_list" && varName !== "request_job_id") {
+        Object.defineProperty(this, varName, { value: p, enumerable: true, configurable: true, writable: true });
+      } else {
+        log.warning(`product name '${varName}' collides with a DataCollection member: use get('${varName}')`);
+      }
+      this._p_list.push(p);
+      this._n_list.push(varName);
+    });
+  }
+
+  /**
+   * Build the collection of a finished `run_analysis` response, in oda_api's
+   * order: numpy products, binaries, catalog, ascii tables, (binary tables),
+   * pictures, texts, GW skymaps.
+   *
+   * @example
+   * ```ts ignore
+   * const data = DataCollection.fromResponseJson(response, { instrument: "isgri", product: "isgri_image" });
+   * data.show();
+   * ```
+   */
+  static fromResponseJson(response: unknown, options: FromResponseOptions = {}): DataCollection {
+    const res = (typeof response === "string" ? parseJson(response) : response) as Record<string, unknown>;
+    if (!res || typeof res !== "object") throw new DecodeError("MALFORMED_RESPONSE", "response is not a JSON object");
+    const products = (res.products ?? {}) as Record<string, unknown>;
+    if (typeof products !== "object") throw new DecodeError("MALFORMED_RESPONSE", "response 'products' is not a dict");
+    const list = (key: string): unknown[] => {
+      const v = products[key];
+      if (v === undefined || v === null) return [];
+      if (!Array.isArray(v)) throw new DecodeError("MALFORMED_RESPONSE", `products.${key} is not a list`);
+      return v;
+    };
+    const data: CollectionProduct[] = [];
+    if ("numpy_data_product" in products) {
+      data.push(NumpyDataProduct.decode(products.numpy_data_product as Record<string, unknown>));
+    } else if ("numpy_data_product_list" in products) {
+      for (const d of list("numpy_data_product_list")) data.push(NumpyDataProduct.decode(d as Record<string, unknown>));
+    }
+    if ("binary_data_product_list" in products) {
+      const items = list("binary_data_product_list");
+      try {
+        data.push(...items.map((d) => BinaryProduct.decode(d as Record<string, unknown>)));
+      } catch (e) {
+        if (!items.every((d) => typeof d === "string")) throw e;
+        data.push(...items.map((d) => decodeLegacyBinary(d as string)));
+      }
+    }
+    if ("catalog" in products && products.catalog !== null) {
+      data.push(new ApiCatalog(products.catalog as Record<string, unknown>, "dispatcher_catalog"));
+    }
+    for (const t of list("astropy_table_product_ascii_list")) {
+      data.push(ODAAstropyTable.decode(t as Record<string, unknown>));
+    }
+    for (const t of list("astropy_table_product_binary_list")) {
+      log.warning("astropy_table_product_binary_list holds Python pickles of astropy tables: kept undecoded");
+      data.push({ undecoded: t });
+    }
+    for (const p of list("binary_image_product_list")) data.push(PictureProduct.decode(p as Record<string, unknown>));
+    for (const t of list("text_product_list")) {
+      try {
+        data.push(TextLikeProduct.decode(t as Record<string, unknown>));
+      } catch {
+        data.push(t as Record<string, unknown>);
+      }
+    }
+    for (const g of list("gw_strain_product_list")) data.push(g as Record<string, unknown>);
+    if (products.gw_spectrogram_product) data.push(products.gw_spectrogram_product as Record<string, unknown>);
+    const sky = products.gw_skymap_product as Record<string, unknown> | undefined;
+    if (sky && typeof sky === "object") {
+      const maps = (sky.skymaps ?? {}) as Record<string, unknown>;
+      for (const ev of Object.keys(maps)) data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>));
+      if (sky.contours) data.push(sky.contours as Record<string, unknown>);
+    }
+    const monitor = res.job_monitor as Record<string, unknown> | undefined;
+    if (!monitor || typeof monitor.job_id !== "string") {
+      log.warning(`job_monitor response json does not contain job_id: ${JSON.stringify(monitor ?? null)}`);
+    }
+    const jobId = options.request_job_id ?? (typeof monitor?.job_id === "string" ? monitor.job_id : null);
+    return new DataCollection(data, {
+      instrument: options.instrument ?? null,
+      product: options.product ?? null,
+      request_job_id: jobId,
+    });
+  }
+
+  /** Number of products. */
+  get length(): number {
+    return this._p_list.length;
+  }
+
+  /**
+   * The product with this attribute name, or `undefined`.
+   *
+   * @example
+   * ```ts ignore
+   * const cat = data.get("dispatcher_catalog_1");
+   * ```
+   */
+  get(name: string): CollectionProduct | undefined {
+    const i = this._n_list.lastIndexOf(name);
+    return i < 0 ? undefined : this._p_list[i];
+  }
+
+  /** Iterate over the products in order. */
+  [Symbol.iterator](): Iterator<CollectionProduct> {
+    return this._p_list[Symbol.iterator]();
+  }
+
+  /** `str(meta_data)` as Python prints it, or `""` for products without `meta_data`. */
+  #metaText(p: CollectionProduct): string {
+    if (p instanceof NumpyDataProduct) return p.metaDataRepr();
+    if (p instanceof ODAAstropyTable) return typeof p.meta_data === "string" ? p.meta_data : pythonRepr(p.meta_data);
+    if (p instanceof TextLikeProduct) return pythonRepr(p.meta_data);
+    return "";
+  }
+
+  /**
+   * Print and return `ID=<i> prod_name=<name>  meta_data: <dict>` lines,
+   * each followed by an empty line, exactly as oda_api's `show()`.
+   *
+   * @example
+   * ```ts ignore
+   * data.show();
+   * ```
+   */
+  show(): string {
+    let text = "";
+    this._n_list.forEach((name, id) => {
+      text += `ID=${id} prod_name=${name}  meta_data: ${this.#metaText(this._p_list[id])}\n\n`;
+    });
+    if (text) console.log(text.slice(0, -1));
+    return text;
+  }
+
+  /**
+   * `[{ID, prod_name, "meta_data:"}]` as oda_api's `as_list()`.
+   *
+   * @example
+   * ```ts ignore
+   * data.asList()[0].prod_name;
+   * ```
+   */
+  asList(): CollectionListEntry[] {
+    return this._n_list.map((name, id) => {
+      const p = this._p_list[id];
+      const meta = metaOf(p);
+      return { ID: id, prod_name: name, "meta_data:": meta === undefined ? "" : meta };
+    });
+  }
+
+  /**
+   * A new collection with the products whose `meta_data[key] === value`
+   * (products without a metadata dict are skipped), or `null` when none
+   * match. The new collection is named without instrument/product, so
+   * blank-named products become `prod_<i>_...`.
+   *
+   * @example
+   * ```ts ignore
+   * const sel = spectrum.newFromMetadata("src_name", "MAXI J1820+070");
+   * sel?.show();
+   * ```
+   */
+  newFromMetadata(key: string, value: unknown): DataCollection | null {
+    const sel = this._p_list.filter((p) => {
+      const m = metaOf(p);
+      return m !== undefined && typeof m === "object" && m !== null && (m as Record<string, unknown>)[key] === value;
+    });
+    return sel.length === 0 ? null : new DataCollection(sel);
+  }
+
+  /**
+   * Save every product as `[<prefix>_]<name>.<ext>` in `dir`: `fits` for
+   * numpy products and astropy tables, `ecsv` for the catalog, the image type
+   * for pictures, `txt` for texts, the detected type (or `bin`) for binary
+   * products. Raw/undecoded items are skipped with a warning. File names
+   * cannot leave `dir` (`FileError("UNSAFE_PATH")`); existing files are kept
+   * unless `overwrite` (`FileError("FILE_EXISTS")`); each file is written
+   * atomically. Returns the written paths.
+   *
+   * @example
+   * ```ts ignore
+   * const files = await data.saveAllData({ dir: "out", prefix: "crab" });
+   * ```
+   */
+  async saveAllData(options: SaveAllDataOptions = {}): Promise<string[]> {
+    const dir = options.dir ?? ".";
+    const written: string[] = [];
+    const plan: { path: string; p: CollectionProduct }[] = [];
+    for (let id = 0; id < this._p_list.length; id++) {
+      const p = this._p_list[id];
+      const name = this._n_list[id] || `prod_${id}`;
+      if (
+        !(p instanceof NumpyDataProduct || p instanceof ODAAstropyTable || p instanceof ApiCatalog ||
+          p instanceof PictureProduct || p instanceof TextLikeProduct || p instanceof BinaryProduct)
+      ) {
+        log.warning(`Writing on disk is not implemented for product ${name} of type str, skipping.`);
+        continue;
+      }
+      const file = `${options.prefix ? options.prefix + "_" : ""}${name}.${p.suggestFnExtension()}`;
+      plan.push({ path: safeJoin(dir, file), p }); // validates every name before writing anything
+    }
+    for (const { path, p } of plan) {
+      const parent = path.slice(0, path.lastIndexOf("/")) || "/";
+      await Deno.mkdir(parent, { recursive: true }).catch((e) => {
+        throw new FileError("IO", `cannot create ${parent}: ${(e as Error).message}`, { cause: e });
+      });
+      await (p as { writeFile(path: string, o: { overwrite?: boolean }): Promise<void> }).writeFile(path, {
+        overwrite: options.overwrite ?? false,
+      });
+      written.push(path);
+    }
+    return written;
+  }
+}

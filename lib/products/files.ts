@@ -1,0 +1,105 @@
+/**
+ * Safe file output for products: names that cannot leave the target
+ * directory, no silent overwrites, atomic writes (temporary file + rename).
+ *
+ * @module
+ */
+import { FileError } from "../errors.ts";
+
+/** Options of {@linkcode writeFileAtomic}. */
+export interface AtomicWriteOptions {
+  /** Replace an existing file (default `false`: `FileError("FILE_EXISTS")`). */
+  overwrite?: boolean;
+}
+
+function dirname(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Write bytes (or text) to `path` atomically: the data goes to a temporary
+ * file in the same directory, which is then renamed over the target. Without
+ * `overwrite`, an existing file is an error and is left untouched.
+ *
+ * @example
+ * ```ts ignore
+ * await writeFileAtomic("out/notes.txt", "hello", { overwrite: true });
+ * ```
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  if (!options.overwrite && await exists(path)) {
+    throw new FileError("FILE_EXISTS", `${path} exists: pass overwrite: true to replace it`);
+  }
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const tmp = `${dirname(path)}/.${path.slice(path.lastIndexOf("/") + 1)}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
+    if (!options.overwrite && await exists(path)) {
+      throw new FileError("FILE_EXISTS", `${path} exists: pass overwrite: true to replace it`);
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    if (e instanceof FileError) throw e;
+    throw new FileError("IO", `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Check a relative file name that came (directly or not) from a server:
+ * no absolute path, no `..` or `.` component, no control characters or NUL,
+ * no backslashes. Returns the name; throws `FileError("UNSAFE_PATH")`.
+ *
+ * @example
+ * ```ts
+ * import { checkSafeRelativePath } from "@oda-hub/oda-api";
+ * checkSafeRelativePath("isgri_lc_0_Crab.fits"); // ok
+ * // checkSafeRelativePath("../x.fits") throws FileError UNSAFE_PATH
+ * ```
+ */
+export function checkSafeRelativePath(name: string): string {
+  const bad = (why: string) =>
+    new FileError("UNSAFE_PATH", `refusing file name ${JSON.stringify(name)}: ${why}`, { details: { name } });
+  if (name === "") throw bad("empty");
+  if (CONTROL.test(name)) throw bad("control character");
+  if (name.includes("\\")) throw bad("backslash");
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw bad("absolute path");
+  for (const part of name.split("/")) {
+    if (part === "..") throw bad("parent directory component");
+    if (part === "." || part === "") throw bad("empty or '.' component");
+  }
+  return name;
+}
+
+/**
+ * Join a directory and a checked relative name (see
+ * {@linkcode checkSafeRelativePath}).
+ *
+ * @example
+ * ```ts
+ * import { safeJoin } from "@oda-hub/oda-api";
+ * safeJoin("out", "a.fits"); // "out/a.fits"
+ * ```
+ */
+export function safeJoin(dir: string, name: string): string {
+  checkSafeRelativePath(name);
+  return `${dir.replace(/\/+$/, "") || "/"}/${name}`.replace(/^\/\//, "/");
+}

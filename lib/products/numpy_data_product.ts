@@ -1,0 +1,377 @@
+/**
+ * `NumpyDataProduct`: a list of {@linkcode NumpyDataUnit}s plus a name and a
+ * metadata dict — light curves, images, spectra, ARFs and RMFs all arrive in
+ * this form (`numpy_data_product_list`).
+ *
+ * @module
+ */
+import { DecodeError, OdaError } from "../errors.ts";
+import { readFitsFile, writeFitsFile } from "../codecs/fits.ts";
+import { type EncodedNumpyDataUnit, NumpyDataUnit } from "./numpy_data_unit.ts";
+import { fromFitsHdu, toFitsHdu } from "./fits_convert.ts";
+import { parseJson, pythonJsonDumps } from "../codecs/json.ts";
+import { pythonRepr } from "../codecs/python.ts";
+import { getLogger } from "../log.ts";
+
+const log = getLogger("oda_api.data_products");
+
+/** The JSON object a product is encoded to. */
+export interface EncodedNumpyDataProduct {
+  /** Encoded data units. */
+  data_unit_list: EncodedNumpyDataUnit[];
+  /** Product name (may be null). */
+  name: string | null;
+  /** JSON text of the metadata dict (double-encoded, as oda_api does). */
+  meta_data: string;
+}
+
+/** Constructor arguments of {@linkcode NumpyDataProduct}. */
+export interface NumpyDataProductInit {
+  /** One unit or a list of units. */
+  data_unit: NumpyDataUnit | NumpyDataUnit[];
+  /** Product name. */
+  name?: string | null;
+  /** Metadata dict (`src_name`, `product`, ...). */
+  meta_data?: Record<string, unknown>;
+}
+
+/** Options of {@linkcode NumpyDataProduct.fromFitsFile}. */
+export interface FromFitsFileOptions {
+  /** Keep only this HDU index. */
+  ext?: number;
+  /** Keep only HDUs with this name. */
+  hdu_name?: string;
+  /** Metadata dict of the new product. */
+  meta_data?: Record<string, unknown>;
+  /** Product name (default `""` as in oda_api). */
+  name?: string;
+}
+
+/** Options of {@linkcode NumpyDataProduct.writeFitsFile}. */
+export interface WriteFitsOptions {
+  /** Replace an existing file (default `true`, like oda_api's `write_fits_file`). */
+  overwrite?: boolean;
+}
+
+const META_TEXT = Symbol("metaText");
+
+/**
+ * A product made of data units (the Python `NumpyDataProduct`).
+ *
+ * @example
+ * ```ts
+ * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const p = new NumpyDataProduct({
+ *   data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })],
+ *   name: "demo",
+ *   meta_data: { src_name: "Crab" },
+ * });
+ * p.show();
+ * const wire = p.encode(); // { data_unit_list: [...], name: "demo", meta_data: '{"src_name": "Crab"}' }
+ * ```
+ */
+export class NumpyDataProduct {
+  /** Product name (`null` when the server sent none). */
+  name: string | null;
+  /** Metadata dict. */
+  meta_data: Record<string, unknown>;
+  /** The data units, in order. */
+  data_unit: NumpyDataUnit[];
+  /** The metadata JSON text as received, with a snapshot to detect edits. */
+  [META_TEXT]?: { text: string; snapshot: string };
+
+  /** Build a product from units. */
+  constructor(init: NumpyDataProductInit) {
+    const units = Array.isArray(init.data_unit) ? init.data_unit : [init.data_unit];
+    for (const u of units) {
+      if (!(u instanceof NumpyDataUnit)) throw new OdaError("INVALID_ARGUMENT", "DataUnit not valid");
+    }
+    const meta = init.meta_data ?? {};
+    if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
+      throw new OdaError("INVALID_ARGUMENT", "meta_data must be a dict");
+    }
+    this.name = init.name === undefined ? null : init.name;
+    this.data_unit = units;
+    this.meta_data = meta;
+  }
+
+  /**
+   * The unit at index `i`; throws `PRODUCT` if out of range.
+   *
+   * @example
+   * ```ts
+   * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+   * const p = new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY" })] });
+   * p.getDataUnit(0).name; // "PRIMARY"
+   * ```
+   */
+  getDataUnit(i: number): NumpyDataUnit {
+    const idx = i < 0 ? this.data_unit.length + i : i;
+    const du = this.data_unit[idx];
+    if (!du) {
+      throw new OdaError("PRODUCT", `problem get_data_unit ID:${i}: the product has ${this.data_unit.length} units`);
+    }
+    return du;
+  }
+
+  /**
+   * The (last) unit with this name, or `undefined` with a warning when there
+   * is none; warns when several match.
+   *
+   * @example
+   * ```ts
+   * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+   * const p = new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "RATE" })] });
+   * p.getDataUnitByName("RATE")?.name; // "RATE"
+   * ```
+   */
+  getDataUnitByName(name: string): NumpyDataUnit | undefined {
+    const found = this.data_unit.filter((du) => du.name === name);
+    if (found.length > 1) log.warning(`get_data_unit_by_name found multiple du for name ${name}`);
+    if (found.length === 0) {
+      log.warning(
+        `get_data_unit_by_name found no du for name ${name}, have ${this.data_unit.map((d) => d.name).join("; ")}`,
+      );
+    }
+    return found.at(-1);
+  }
+
+  /**
+   * The summary oda_api's `show()` prints (sic: "data uniti"); printed and
+   * returned.
+   *
+   * @example
+   * ```ts
+   * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+   * const text = new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY" })], name: "x" }).show();
+   * ```
+   */
+  show(): string {
+    const keys = Object.keys(this.meta_data).map((k) => pythonRepr(k)).join(", ");
+    const lines = [
+      "------------------------------",
+      `name: ${this.name === null ? "None" : this.name}`,
+      `meta_data dict_keys([${keys}])`,
+      `number of data units ${this.data_unit.length}`,
+      "------------------------------",
+      ...this.data_unit.map((du, i) => `data uniti ${i} ,name: ${du.name}`),
+    ];
+    const text = lines.join("\n") + "\n";
+    console.log(text.slice(0, -1));
+    return text;
+  }
+
+  /**
+   * Print (and return) `key : value` lines of the metadata.
+   *
+   * @example
+   * ```ts
+   * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+   * new NumpyDataProduct({ data_unit: [], meta_data: { a: 1 } }).showMeta();
+   * ```
+   */
+  showMeta(): string {
+    const lines = ["------------------------------"];
+    for (const [k, v] of Object.entries(this.meta_data)) lines.push(`${k} : ${typeof v === "string" ? v : pythonRepr(v)}`);
+    lines.push("------------------------------");
+    const text = lines.join("\n") + "\n";
+    console.log(text.slice(0, -1));
+    return text;
+  }
+
+  /**
+   * Python `repr()` of the metadata dict, exact when the product was decoded
+   * from JSON and the metadata was not modified since (floats like `1.0`
+   * keep their decimal point).
+   */
+  metaDataRepr(): string {
+    const m = this[META_TEXT];
+    if (m && JSON.stringify(this.meta_data) === m.snapshot) {
+      try {
+        return pythonRepr(parseJson(m.text, { keepFloats: true }));
+      } catch {
+        // legacy Python-literal text: fall through
+      }
+    }
+    return pythonRepr(this.meta_data);
+  }
+
+  /**
+   * The wire dict, identical to oda_api's `encode()` (pickles in standard
+   * base64, metadata double-encoded as JSON text).
+   *
+   * @example
+   * ```ts
+   * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+   * const wire = new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY" })] }).encode();
+   * JSON.stringify(wire);
+   * ```
+   */
+  encode(): EncodedNumpyDataProduct {
+    const m = this[META_TEXT];
+    const metaText = m && JSON.stringify(this.meta_data) === m.snapshot ? m.text : pythonJsonDumps(this.meta_data);
+    return {
+      data_unit_list: this.data_unit.map((du) => du.encode()),
+      name: this.name,
+      meta_data: metaText,
+    };
+  }
+
+  /**
+   * Decode a wire dict or its JSON text. `meta_data` may be a dict, JSON
+   * text, or (legacy) a Python dict literal.
+   *
+   * @example
+   * ```ts
+   * import { NumpyDataProduct } from "@oda-hub/oda-api";
+   * const p = NumpyDataProduct.decode({ data_unit_list: [], name: "x", meta_data: '{"src_name": "Crab"}' });
+   * p.meta_data.src_name; // "Crab"
+   * ```
+   */
+  static decode(encoded: EncodedNumpyDataProduct | string | Record<string, unknown>): NumpyDataProduct {
+    let o: Record<string, unknown>;
+    if (typeof encoded === "string") {
+      log.warning("decoding from unexpected object");
+      try {
+        o = JSON.parse(encoded);
+      } catch (e) {
+        throw new DecodeError("PRODUCT", "NumpyDataProduct text is not JSON", { cause: e });
+      }
+    } else {
+      o = encoded as Record<string, unknown>;
+    }
+    if (o === null || typeof o !== "object" || !Array.isArray(o.data_unit_list)) {
+      throw new DecodeError("PRODUCT", "NumpyDataProduct has no data_unit_list");
+    }
+    const units = o.data_unit_list.map((u) => NumpyDataUnit.decode(u as Record<string, unknown>));
+    let meta: Record<string, unknown> = {};
+    let metaText: string | undefined;
+    const rawMeta = o.meta_data;
+    if (typeof rawMeta === "string") {
+      metaText = rawMeta;
+      meta = parseMetaText(rawMeta);
+    } else if (rawMeta && typeof rawMeta === "object" && !Array.isArray(rawMeta)) {
+      meta = rawMeta as Record<string, unknown>;
+    } else if (rawMeta !== undefined && rawMeta !== null) {
+      throw new DecodeError("PRODUCT", "NumpyDataProduct meta_data is not a dict");
+    }
+    const p = new NumpyDataProduct({
+      data_unit: units,
+      name: typeof o.name === "string" ? o.name : null,
+      meta_data: meta,
+    });
+    if (metaText !== undefined) p[META_TEXT] = { text: metaText, snapshot: JSON.stringify(meta) };
+    return p;
+  }
+
+  /**
+   * Write all units as one FITS file (primary first); atomic.
+   *
+   * @example
+   * ```ts ignore
+   * await product.writeFitsFile("lc.fits");
+   * ```
+   */
+  async writeFitsFile(path: string, options: WriteFitsOptions = {}): Promise<void> {
+    const hdus = this.data_unit.map((du, i) => toFitsHdu(du, i === 0));
+    await writeFitsFile(path, hdus, { overwrite: options.overwrite ?? true });
+  }
+
+  /** File extension used by `saveAllData`: `fits`. */
+  suggestFnExtension(): string {
+    return "fits";
+  }
+
+  /**
+   * Write as FITS (the generic product writer; `overwrite` default `false`).
+   *
+   * @example
+   * ```ts ignore
+   * await product.writeFile("spectrum.fits");
+   * ```
+   */
+  async writeFile(path: string, options: WriteFitsOptions = {}): Promise<void> {
+    await this.writeFitsFile(path, { overwrite: options.overwrite ?? false });
+  }
+
+  /**
+   * Read a FITS file into a product (one unit per HDU).
+   *
+   * @example
+   * ```ts ignore
+   * const lc = await NumpyDataProduct.fromFitsFile("lc.fits", { name: "lc" });
+   * lc.data_unit[1].data;
+   * ```
+   */
+  static async fromFitsFile(path: string, options: FromFitsFileOptions = {}): Promise<NumpyDataProduct> {
+    let hdus = await readFitsFile(path);
+    if (options.ext !== undefined) {
+      const h = hdus[options.ext];
+      if (!h) throw new OdaError("INVALID_ARGUMENT", `FITS file ${path} has no HDU ${options.ext}`);
+      hdus = [h];
+    }
+    if (options.hdu_name !== undefined) hdus = hdus.filter((h) => h.name === options.hdu_name);
+    return new NumpyDataProduct({
+      data_unit: hdus.map((h) => fromFitsHdu(h)),
+      meta_data: options.meta_data ?? {},
+      name: options.name ?? "",
+    });
+  }
+}
+
+/** `json.loads`, falling back to a Python literal (legacy repr strings). */
+function parseMetaText(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = parseJson(text);
+  } catch {
+    try {
+      v = JSON.parse(pythonLiteralToJson(text));
+    } catch (e) {
+      throw new DecodeError("PRODUCT", "meta_data is neither JSON nor a Python dict literal", { cause: e });
+    }
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new DecodeError("PRODUCT", "meta_data is not a dict");
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Convert a simple Python literal (dict/list/tuple/str/num/True/False/None) to JSON text. */
+function pythonLiteralToJson(s: string): string {
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      let str = "";
+      while (j < s.length && s[j] !== c) {
+        if (s[j] === "\\" && j + 1 < s.length) {
+          const n = s[j + 1];
+          str += n === "n" ? "\n" : n === "t" ? "\t" : n;
+          j += 2;
+        } else str += s[j++];
+      }
+      if (j >= s.length) throw new Error("unterminated string");
+      out += JSON.stringify(str);
+      i = j + 1;
+    } else if (/[A-Za-z_]/.test(c)) {
+      const m = /^[A-Za-z_]\w*/.exec(s.slice(i))![0];
+      const map: Record<string, string> = { True: "true", False: "false", None: "null", nan: "null", inf: "null" };
+      if (!(m in map)) throw new Error(`name ${m}`);
+      out += map[m];
+      i += m.length;
+    } else if (c === "(") {
+      out += "[";
+      i++;
+    } else if (c === ")") {
+      out = out.replace(/,\s*$/, "") + "]";
+      i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}

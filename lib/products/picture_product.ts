@@ -1,0 +1,126 @@
+/**
+ * `PictureProduct`: an image file (PNG, JPEG, SVG, ...) with metadata, as in
+ * `binary_image_product_list`.
+ *
+ * @module
+ */
+import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
+import { DecodeError } from "../errors.ts";
+import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
+import { guessExtension, IMAGE_EXTENSIONS } from "./magic.ts";
+
+/** The wire form of a {@linkcode PictureProduct}. */
+export interface EncodedPictureProduct {
+  /** Image type (`png`, `jpeg`, ...). */
+  img_type: string;
+  /** URL-safe base64 of the image file. */
+  b64data: string;
+  /** Metadata dict. */
+  metadata: Record<string, unknown>;
+  /** Product name or `null`. */
+  name: string | null;
+  /** Original file name, if any. */
+  filename?: string;
+}
+
+/** Options of the {@linkcode PictureProduct} constructor. */
+export interface PictureProductOptions {
+  /** Product name. */
+  name?: string | null;
+  /** Metadata dict (note: `metadata`, not `meta_data`, as in oda_api). */
+  metadata?: Record<string, unknown>;
+  /** Original file name (only its base name is kept). */
+  filename?: string | null;
+}
+
+/**
+ * An image product (the Python `PictureProduct`). The bytes must be an image
+ * (`DecodeError("PRODUCT")` otherwise); `img_type` is detected from them.
+ *
+ * @example
+ * ```ts
+ * import { PictureProduct } from "@oda-hub/oda-api";
+ * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+ * const pic = new PictureProduct(png, { name: "plot" });
+ * pic.img_type; // "png"
+ * ```
+ */
+export class PictureProduct {
+  /** Image file bytes. */
+  binary_data: Uint8Array;
+  /** Metadata dict. */
+  metadata: Record<string, unknown>;
+  /** Name. */
+  name: string | null;
+  /** Detected type (`png`, `jpeg`, `gif`, `svg`, ...). */
+  img_type: string;
+  /** Base name of the original file, if known. */
+  file_path: string | null;
+
+  /** Wrap image bytes. */
+  constructor(binary_data: Uint8Array, options: PictureProductOptions = {}) {
+    const ext = guessExtension(binary_data);
+    if (ext === undefined || !IMAGE_EXTENSIONS.has(ext)) throw new DecodeError("PRODUCT", "Provided data is not an image");
+    this.binary_data = binary_data;
+    this.metadata = options.metadata ?? {};
+    this.name = options.name ?? null;
+    this.img_type = ext === "jpg" ? "jpeg" : ext;
+    this.file_path = options.filename ? options.filename.slice(options.filename.lastIndexOf("/") + 1) : null;
+  }
+
+  /** The wire dict. */
+  encode(): EncodedPictureProduct {
+    const out: EncodedPictureProduct = {
+      img_type: this.img_type,
+      b64data: encodeBase64(this.binary_data, { urlSafe: true }),
+      metadata: this.metadata,
+      name: this.name,
+    };
+    if (this.file_path) out.filename = this.file_path;
+    return out;
+  }
+
+  /**
+   * Decode the wire dict (or its JSON text); `metadata` is required, as in
+   * oda_api.
+   *
+   * @example
+   * ```ts ignore
+   * const pic = PictureProduct.decode(response.products.binary_image_product_list[0]);
+   * ```
+   */
+  static decode(encoded: EncodedPictureProduct | string | Record<string, unknown>): PictureProduct {
+    let o: Record<string, unknown>;
+    try {
+      o = typeof encoded === "string" ? JSON.parse(encoded) : encoded as Record<string, unknown>;
+    } catch (e) {
+      throw new DecodeError("PRODUCT", "PictureProduct text is not JSON", { cause: e });
+    }
+    if (!o || typeof o !== "object" || typeof o.b64data !== "string") {
+      throw new DecodeError("PRODUCT", "PictureProduct needs 'b64data'");
+    }
+    if (!o.metadata || typeof o.metadata !== "object") throw new DecodeError("PRODUCT", "PictureProduct needs 'metadata'");
+    return new PictureProduct(decodeBase64(o.b64data, { urlSafe: true }), {
+      metadata: o.metadata as Record<string, unknown>,
+      name: typeof o.name === "string" ? o.name : null,
+      filename: typeof o.filename === "string" ? o.filename : null,
+    });
+  }
+
+  /** File extension: the image type. */
+  suggestFnExtension(): string {
+    return this.img_type;
+  }
+
+  /**
+   * Write the image file (atomic; `overwrite` default `false`).
+   *
+   * @example
+   * ```ts ignore
+   * await pic.writeFile("plot.png");
+   * ```
+   */
+  async writeFile(path: string, options: AtomicWriteOptions = {}): Promise<void> {
+    await writeFileAtomic(path, this.binary_data, options);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * `TextLikeProduct`: a named value (usually text) with metadata, as in
+ * `text_product_list` (nb2workflow outputs).
+ *
+ * @module
+ */
+import { DecodeError } from "../errors.ts";
+import { pythonRepr } from "../codecs/python.ts";
+import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
+
+/** The wire form of a {@linkcode TextLikeProduct}. */
+export interface EncodedTextLikeProduct {
+  /** Name or `null`. */
+  name: string | null;
+  /** The value (any JSON; usually a string). */
+  value: unknown;
+  /** Metadata dict (nb2workflow adds `uri`). */
+  meta_data: Record<string, unknown>;
+}
+
+/**
+ * A text-like product (the Python `TextLikeProduct`).
+ *
+ * @example
+ * ```ts
+ * import { TextLikeProduct } from "@oda-hub/oda-api";
+ * const t = TextLikeProduct.decode({ name: "text_output", value: "Just some text", meta_data: {} });
+ * t.toString(); // "{'name': 'text_output', 'value': 'Just some text', 'meta_data': {}}"
+ * ```
+ */
+export class TextLikeProduct {
+  /** The value. */
+  value: unknown;
+  /** Name. */
+  name: string | null;
+  /** Metadata dict. */
+  meta_data: Record<string, unknown>;
+
+  /** Build a product. */
+  constructor(value: unknown, name: string | null = null, meta_data: Record<string, unknown> = {}) {
+    this.value = value;
+    this.name = name;
+    this.meta_data = meta_data;
+  }
+
+  /** The wire dict. */
+  encode(): EncodedTextLikeProduct {
+    return { name: this.name, value: this.value, meta_data: this.meta_data };
+  }
+
+  /**
+   * Decode the wire dict (or its JSON text); `value` is required.
+   *
+   * @example
+   * ```ts
+   * import { TextLikeProduct } from "@oda-hub/oda-api";
+   * TextLikeProduct.decode('{"name": "n", "value": 5}').value; // 5
+   * ```
+   */
+  static decode(encoded: EncodedTextLikeProduct | string | Record<string, unknown>): TextLikeProduct {
+    let o: Record<string, unknown>;
+    try {
+      o = typeof encoded === "string" ? JSON.parse(encoded) : encoded as Record<string, unknown>;
+    } catch (e) {
+      throw new DecodeError("PRODUCT", "TextLikeProduct text is not JSON", { cause: e });
+    }
+    if (!o || typeof o !== "object" || Array.isArray(o) || !("value" in o)) {
+      throw new DecodeError("PRODUCT", "TextLikeProduct needs a 'value'");
+    }
+    const meta = o.meta_data;
+    return new TextLikeProduct(
+      o.value,
+      typeof o.name === "string" ? o.name : null,
+      meta && typeof meta === "object" && !Array.isArray(meta) ? meta as Record<string, unknown> : {},
+    );
+  }
+
+  /** Python `repr()` of the encoded dict (what oda_api prints). */
+  toString(): string {
+    return pythonRepr(this.encode());
+  }
+
+  /** File extension: `txt`. */
+  suggestFnExtension(): string {
+    return "txt";
+  }
+
+  /**
+   * Write the value as text (strings as they are, anything else as JSON).
+   *
+   * @example
+   * ```ts ignore
+   * await text.writeFile("out.txt");
+   * ```
+   */
+  async writeFile(path: string, options: AtomicWriteOptions = {}): Promise<void> {
+    const text = typeof this.value === "string" ? this.value : JSON.stringify(this.value);
+    await writeFileAtomic(path, text, options);
+  }
+}

@@ -1,0 +1,502 @@
+/**
+ * Equivalents of the upstream dispatcher's built-in dummy plugin
+ * (`cdci_data_analysis/plugins/dummy_plugin`, dispatcher-protocol.md §11):
+ * `empty`, `empty-async`, `empty-semi-async`, `empty-development`,
+ * `empty-async-return-progress`, `empty-with-conf`, `empty-with-posix-path`,
+ * for protocol tests against the sandbox.
+ *
+ * @module
+ */
+import type { ParameterSpec, ProductOutput, SandboxInstrument } from "./instrument.ts";
+import type { ServerProductSpec } from "./jobs.ts";
+
+const FLOAT_OWL = ["http://www.w3.org/2001/XMLSchema#float", "http://odahub.io/ontology#Float"];
+const STR_OWL = ["http://www.w3.org/2001/XMLSchema#str", "http://odahub.io/ontology#String"];
+
+/**
+ * Protocol-4 pickle of a C-order little-endian float64 ndarray, byte for byte
+ * as numpy 1.x writes it (`numpy.core.multiarray._reconstruct`, which numpy 2
+ * still reads; numpy 2's `numpy._core` path could not be read by numpy 1).
+ */
+export function pickleFloat64(shape: readonly number[], data: Float64Array): Uint8Array {
+  const out: number[] = [];
+  const u8 = (...b: number[]) => out.push(...b);
+  const str = (s: string) => {
+    u8(0x8c, s.length, ...new TextEncoder().encode(s), 0x94);
+  };
+  const int = (n: number) => {
+    if (n < 256) u8(0x4b, n);
+    else if (n < 65536) u8(0x4d, n & 0xff, n >> 8);
+    else u8(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
+  };
+  str("numpy.core.multiarray");
+  str("_reconstruct");
+  u8(0x93, 0x94);
+  str("numpy");
+  str("ndarray");
+  u8(0x93, 0x94);
+  u8(0x4b, 0x00, 0x85, 0x94, 0x43, 0x01, 0x62, 0x94, 0x87, 0x94, 0x52, 0x94, 0x28, 0x4b, 0x01);
+  for (const d of shape) int(d);
+  if (shape.length === 1) u8(0x85);
+  else if (shape.length === 2) u8(0x86);
+  else if (shape.length === 3) u8(0x87);
+  else throw new RangeError("pickleFloat64: 1 to 3 dimensions");
+  u8(0x94, 0x68, 0x03);
+  str("dtype");
+  u8(0x93, 0x94);
+  str("f8");
+  u8(0x89, 0x88, 0x87, 0x94, 0x52, 0x94, 0x28, 0x4b, 0x03);
+  str("<");
+  u8(0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, 0x00, 0x74, 0x94, 0x62, 0x89);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const n = bytes.length;
+  const tail = [0x94, 0x74, 0x94, 0x62, 0x2e];
+  const frame = (len: number) => {
+    const h = [0x95];
+    for (let i = 0; i < 8; i++) h.push(i < 4 ? Math.floor(len / 2 ** (8 * i)) & 0xff : 0);
+    return h;
+  };
+  const lenHeader = n < 256 ? [0x43, n] : [0x42, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
+  if (n >= 64 * 1024) {
+    // large bytes go outside the frame, like CPython's framer
+    const head = [...frame(out.length), ...out];
+    const res = new Uint8Array(2 + head.length + lenHeader.length + n + 9 + tail.length);
+    res.set([0x80, 0x04], 0);
+    res.set(head, 2);
+    res.set(lenHeader, 2 + head.length);
+    res.set(bytes, 2 + head.length + lenHeader.length);
+    res.set([...frame(tail.length), ...tail], 2 + head.length + lenHeader.length + n);
+    return res;
+  }
+  const body = [...out, ...lenHeader, ...bytes, ...tail];
+  return new Uint8Array([0x80, 0x04, ...frame(body.length), ...body]);
+}
+
+function b64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Encoded NumpyDataProduct of one float64 array (dispatcher-protocol.md §7.4). */
+export function numpyProduct(
+  shape: number[],
+  data: Float64Array,
+  opts: { hdu_type?: string | null; meta_data?: Record<string, unknown>; name?: string } = {},
+): Record<string, unknown> {
+  return {
+    data_unit_list: [{
+      data: null,
+      dt: "float64",
+      name: "table",
+      header: {},
+      binarys: b64(pickleFloat64(shape, data)),
+      meta_data: opts.meta_data ?? {},
+      hdu_type: opts.hdu_type === undefined ? "image" : opts.hdu_type,
+      units_dict: null,
+    }],
+    name: opts.name ?? null,
+    meta_data: "{}",
+  };
+}
+
+let zeroImage: Record<string, unknown> | undefined;
+
+function numericalDummy(params: Record<string, unknown>): ProductOutput {
+  zeroImage ??= numpyProduct([100, 100], new Float64Array(100 * 100));
+  const out: ProductOutput = { numpy_data_product_list: [zeroImage] };
+  const sc = params.selected_catalog as Record<string, unknown> | undefined;
+  if (sc && typeof sc === "object") {
+    out.catalog = {
+      cat_frame: sc.cat_frame ?? "fk5",
+      cat_coord_units: sc.cat_coord_units ?? "deg",
+      cat_column_list: sc.cat_column_list ?? [],
+      cat_column_names: sc.cat_column_names ?? [],
+      cat_column_descr: sc.cat_column_descr ?? [],
+      cat_lat_name: sc.cat_lat_name ?? "dec",
+      cat_lon_name: sc.cat_lon_name ?? "ra",
+    };
+    const objs = params.catalog_selected_objects;
+    if (typeof objs === "string" && Array.isArray(sc.cat_column_list)) {
+      const ids = new Set(objs.split(",").map((x) => Number(x.trim())));
+      const names = (sc.cat_column_names ?? []) as string[];
+      const idCol = (sc.cat_column_list as unknown[][])[names.indexOf("meta_ID")];
+      if (idCol) {
+        const keep = idCol.map((v, i) => (ids.has(Number(v)) ? i : -1)).filter((i) => i >= 0);
+        out.catalog.cat_column_list = (sc.cat_column_list as unknown[][]).map((col) => keep.map((i) => col[i]));
+      }
+    }
+  }
+  return out;
+}
+
+const P: ParameterSpec = {
+  name: "p",
+  type: "float",
+  units: "W",
+  default: 10,
+  owl_uri: FLOAT_OWL,
+  check: (v) => (typeof v === "number" && v > 800 ? "p value is restricted to 800 W" : undefined),
+};
+
+const P_LIST: ParameterSpec = {
+  name: "p_list",
+  type: "list",
+  units: null,
+  default: [],
+  optional: true,
+  owl_uri: ["http://odahub.io/ontology#InputProdList"],
+};
+const SCW_LIST: ParameterSpec = { ...P_LIST, name: "scw_list" };
+
+function numericalRoles(params: Record<string, unknown>): Record<string, string> {
+  const r: Record<string, string> = { general: "please refer to support for details" };
+  if (typeof params.p === "number" && params.p > 50) {
+    r["unige-hpc-full"] = "unige-hpc-full role is needed for p>50 as well";
+  }
+  return r;
+}
+
+function echo(params: Record<string, unknown>): ProductOutput {
+  const keys = [
+    "src_name",
+    "RA",
+    "DEC",
+    "T1",
+    "T2",
+    "token",
+    "user_catalog",
+    "p_list",
+    "selected_catalog",
+    "p",
+    "dummy_file",
+    "sb",
+    "ang",
+    "ang_deg",
+    "energ",
+    "bounded_int_par",
+    "bounded_float_par",
+    "string_select_par",
+    "struct",
+    "optional_def_float",
+    "optional_def_none",
+  ];
+  const defaults: Record<string, unknown> = {
+    p: 10,
+    sb: 10,
+    ang: 1,
+    ang_deg: 1,
+    energ: 1000,
+    bounded_int_par: 5,
+    bounded_float_par: 5,
+    string_select_par: "spam",
+    struct: { a: [1, 2] },
+    optional_def_float: 5,
+    p_list: [],
+  };
+  const e: Record<string, unknown> = {};
+  for (const k of keys) e[k] = k in params ? params[k] ?? null : defaults[k] ?? null;
+  if (e.token !== null) e.token = "<token>";
+  return { echo: e };
+}
+
+function failReal(product: string): () => never {
+  return () => {
+    throw new TypeError(`failed: ${product}: cannot unpack non-iterable NoneType object`);
+  };
+}
+
+function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string, ServerProductSpec> {
+  void opts;
+  const prods: ServerProductSpec[] = [
+    {
+      name: "dummy",
+      queryName: "empty_parameters_dummy_query",
+      parameters: [],
+      async: false,
+      prodProcessMessage: true,
+      failMessage: "failed: dummy",
+      run: failReal("dummy"),
+      dummy: () => ({}),
+    },
+    {
+      name: "numerical",
+      queryName: "numerical_parameters_dummy_query",
+      parameters: [P],
+      async: false,
+      requiredRoles: numericalRoles,
+      run: failReal("numerical"),
+      dummy: numericalDummy,
+    },
+    {
+      name: "file_dummy",
+      queryName: "file_parameters_dummy_query",
+      parameters: [P, {
+        name: "dummy_file",
+        type: "string",
+        units: "str",
+        default: null,
+        optional: true,
+        owl_uri: [...STR_OWL, "http://odahub.io/ontology#FileReference", "http://odahub.io/ontology#FileURL"],
+      }],
+      async: false,
+      run: failReal("file_dummy"),
+      dummy: numericalDummy,
+    },
+    {
+      name: "failing",
+      queryName: "failing_parameters_dummy_query",
+      parameters: [],
+      async: false,
+      run: () => {
+        throw new Error("InternalError()");
+      },
+    },
+    {
+      name: "parametrical",
+      queryName: "parametrical_parameters_dummy_query",
+      parameters: [{
+        name: "sb",
+        type: "float",
+        units: "keV",
+        default: 10,
+        owl_uri: ["http://odahub.io/ontology#Energy", "http://odahub.io/ontology#Frequency"],
+      }],
+      async: false,
+      run: failReal("parametrical"),
+      dummy: () => ({}),
+    },
+    {
+      name: "echo",
+      queryName: "echo_parameters_dummy_query",
+      parameters: [
+        { name: "ang", type: "float", units: "arcsec", default: 1, owl_uri: ["http://odahub.io/ontology#Angle"] },
+        { name: "ang_deg", type: "float", units: "deg", default: 1, owl_uri: ["http://odahub.io/ontology#Angle"] },
+        {
+          name: "energ",
+          type: "float",
+          units: "MeV",
+          default: 1,
+          unitsName: "energy_units",
+          owl_uri: ["http://odahub.io/ontology#Energy", "http://odahub.io/ontology#Frequency"],
+        },
+      ],
+      async: false,
+      run: echo,
+    },
+    {
+      name: "restricted",
+      queryName: "restricted_parameters_dummy_query",
+      parameters: [
+        {
+          name: "bounded_int_par",
+          type: "int",
+          units: null,
+          default: 5,
+          min: 2,
+          max: 8,
+          owl_uri: ["http://www.w3.org/2001/XMLSchema#int", "http://odahub.io/ontology#Integer"],
+        },
+        { name: "bounded_float_par", type: "float", units: null, default: 5, min: 2.2, max: 7.7, owl_uri: FLOAT_OWL },
+        {
+          name: "string_select_par",
+          type: "select",
+          units: "str",
+          default: "spam",
+          allowedValues: ["spam", "eggs", "ham"],
+          owl_uri: STR_OWL,
+        },
+      ],
+      async: false,
+      run: echo,
+    },
+    {
+      name: "structured",
+      queryName: "structured_param_dummy_query",
+      parameters: [{
+        name: "struct",
+        type: "structured",
+        units: null,
+        default: { a: [1, 2] } as unknown as unknown[],
+        schema: { oneOf: [{ type: "object" }, { type: "array" }] },
+        owl_uri: ["http://odahub.io/ontology#StructuredParameter"],
+      }],
+      async: false,
+      run: echo,
+    },
+    {
+      name: "optional",
+      queryName: "optional_param_dummy_query",
+      parameters: [
+        { name: "optional_def_float", type: "float", units: null, default: 5, optional: true, owl_uri: FLOAT_OWL },
+        { name: "optional_def_none", type: "float", units: null, default: null, optional: true, owl_uri: FLOAT_OWL },
+      ],
+      async: false,
+      run: echo,
+    },
+  ];
+  return Object.fromEntries(prods.map((p) => [p.name, p]));
+}
+
+function asyncDummyOutput(params: Record<string, unknown>): ProductOutput {
+  return {
+    input_param_scw_list: numpyProduct([0], new Float64Array(0), {
+      hdu_type: null,
+      meta_data: { scw_list: (params.scw_list as unknown[]) ?? [] },
+    }),
+  };
+}
+
+/**
+ * The dummy instruments, in upstream order.
+ *
+ * @example
+ * ```ts
+ * import { emptyInstruments } from "./empty_instruments.ts";
+ * emptyInstruments().map((i) => i.name); // ["empty", "empty-async", ...]
+ * ```
+ */
+export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrument[] {
+  const empty: SandboxInstrument = {
+    name: "empty",
+    queryName: "empty_instrument_query",
+    parameters: [P_LIST],
+    products: emptyProducts(),
+  };
+  const asyncProducts: ServerProductSpec[] = [
+    {
+      name: "dummy",
+      queryName: "empty_parameters_dummy_query",
+      parameters: [],
+      async: true,
+      backend: "callback",
+      prodProcessMessage: true,
+      comment: "mock comment",
+      warning: "mock warning",
+      run: asyncDummyOutput,
+      dummy: () => ({}),
+    },
+    {
+      name: "dummy-log-submit",
+      queryName: "empty_parameters_dummy_query_log_submit",
+      parameters: [],
+      async: true,
+      backend: "callback",
+      prodProcessMessage: true,
+      comment: "mock comment",
+      warning: "mock warning",
+      run: asyncDummyOutput,
+      dummy: () => ({}),
+    },
+    {
+      name: "numerical",
+      queryName: "numerical_parameters_dummy_query",
+      parameters: [P, { name: "string_like_name", type: "string", units: "str", default: "default-name", owl_uri: STR_OWL }],
+      async: true,
+      backend: "callback",
+      comment: "mock comment",
+      warning: "mock warning",
+      requiredRoles: () => ({ general: "please refer to support for details" }),
+      run: numericalDummy,
+      dummy: numericalDummy,
+    },
+  ];
+  const emptyAsync: SandboxInstrument = {
+    name: "empty-async",
+    queryName: "empty_async_instrument_query",
+    parameters: [SCW_LIST],
+    products: Object.fromEntries(asyncProducts.map((p) => [p.name, p])),
+  };
+  const semi = (name: string): ServerProductSpec => ({
+    name,
+    queryName: name === "dummy" ? "empty_parameters_dummy_query" : "numerical_parameters_dummy_query",
+    parameters: name === "dummy" ? [] : [P],
+    async: true,
+    backend: "semi",
+    comment: "mock comment",
+    warning: "mock warning",
+    requiredRoles: name === "dummy" ? undefined : () => ({ general: "please refer to support for details" }),
+    semiStatus: (params) => {
+      const p = typeof params.p === "number" ? params.p : 10;
+      if (p === -1) return "failed";
+      if (p >= 0 && p < 4) return "submitted";
+      return "done";
+    },
+    run: () => ({}),
+    dummy: name === "dummy" ? () => ({}) : numericalDummy,
+  });
+  const emptySemi: SandboxInstrument = {
+    name: "empty-semi-async",
+    queryName: "empty_semi_async_instrument_query",
+    parameters: [],
+    products: { dummy: semi("dummy"), numerical: semi("numerical") },
+  };
+  const devProducts = emptyProducts();
+  for (const k of ["file_dummy", "restricted", "structured", "optional"]) delete devProducts[k];
+  const emptyDev: SandboxInstrument = {
+    name: "empty-development",
+    queryName: "empty_development_instrument_query",
+    parameters: [P_LIST],
+    products: devProducts,
+    roles: ["oda workflow developer"],
+  };
+  const returnProgress: SandboxInstrument = {
+    name: "empty-async-return-progress",
+    queryName: "empty_async_return_progress_instrument_query",
+    parameters: [],
+    products: {
+      dummy: {
+        name: "dummy",
+        queryName: "return_progress_parameters_dummy_query",
+        parameters: [P],
+        async: true,
+        backend: "callback",
+        comment: "mock comment",
+        warning: "mock warning",
+        run: (params) => ({ p: params.p }),
+        dummy: () => ({}),
+      } as ServerProductSpec,
+    },
+  };
+  const withConf: SandboxInstrument = {
+    name: "empty-with-conf",
+    queryName: "empty_with_conf_instrument_query",
+    parameters: [P_LIST],
+    products: {
+      dummy: {
+        name: "dummy",
+        queryName: "empty_parameters_dummy_query",
+        parameters: [],
+        async: true,
+        backend: "callback",
+        comment: `dataserver products url: ${productsUrl}`,
+        warning: "mock warning",
+        run: () => ({}),
+        dummy: () => ({}),
+      } as ServerProductSpec,
+    },
+  };
+  const posix: SandboxInstrument = {
+    name: "empty-with-posix-path",
+    queryName: "empty_with_posix_path_instrument_query",
+    parameters: [P_LIST],
+    products: {
+      file_dummy: {
+        name: "file_dummy",
+        queryName: "file_parameters_dummy_query",
+        parameters: [{
+          name: "dummy_POSIX_file",
+          type: "string",
+          units: "str",
+          default: null,
+          optional: true,
+          owl_uri: [...STR_OWL, "http://odahub.io/ontology#POSIXPath"],
+        }, P],
+        async: false,
+        run: failReal("file_dummy"),
+        dummy: numericalDummy,
+      } as ServerProductSpec,
+    },
+  };
+  return [empty, emptyAsync, emptySemi, emptyDev, returnProgress, withConf, posix];
+}

@@ -1,0 +1,140 @@
+/**
+ * The simulated `isgri` instrument (INTEGRAL/IBIS ISGRI, 15 keV–1 MeV):
+ * `isgri_image` (mosaic + catalogue), `isgri_spectrum` (PHA/ARF/RMF per
+ * source) and `isgri_lc` (light curve per source), with the parameters of the
+ * real MMODA plugin.
+ *
+ * @module
+ */
+import type { JobContext, ParameterSpec, ProductOutput, SandboxInstrument } from "../instrument.ts";
+import { type CodedMaskSetup, durationFor, runImage, runLightCurve, runSpectrum } from "./integral.ts";
+import type { ImagingModel } from "./mosaic.ts";
+import { ISGRI } from "./response.ts";
+
+/** ISGRI imaging: 9°×9° fully coded, 29°×29° zero response, 12′ PSF, 4.94′ mosaic pixels. */
+export const ISGRI_IMAGING: ImagingModel = {
+  detector: ISGRI,
+  fov: { shape: "square", full: 4.5, zero: 14.5 },
+  pixelDeg: 0.082286253915591,
+  psfFwhmDeg: 0.2,
+  knownThreshold: 5,
+  newThreshold: 7,
+};
+
+/** Naming of the ISGRI products. */
+export const ISGRI_SETUP: CodedMaskSetup = {
+  instrument: "isgri",
+  imaging: ISGRI_IMAGING,
+  prefix: "ISGR",
+  productPrefix: "isgri",
+  energyRange: [15, 1000],
+  liveFraction: 0.8,
+  creators: { image: "ii_skyimage 5.4.5", spectrum: "ii_spectra_extract 3.4.3", lc: "ii_lc_extract 3.3.5" },
+  steps: { image: "ii_skyimage", spectrum: "ii_spectra_extract", lc: "ii_lc_extract" },
+};
+
+/** OSA versions the sandbox accepts for INTEGRAL instruments. */
+export const OSA_VERSIONS: readonly string[] = ["OSA10.2", "OSA11.0", "OSA11.1", "OSA11.2"];
+
+/** Instrument-level parameters shared by ISGRI and JEM-X (before the energy band). */
+export function integralParameters(radius: number): ParameterSpec[] {
+  return [
+    { name: "user_catalog", type: "string", units: null, default: null, optional: true },
+    {
+      name: "scw_list",
+      type: "list",
+      units: null,
+      default: [],
+      optional: true,
+      owl_uri: ["http://odahub.io/ontology#InputProdList"],
+    },
+    { name: "selected_catalog", type: "string", units: null, default: null, optional: true },
+    { name: "radius", type: "float", units: "deg", default: radius, min: 0, max: 180 },
+    { name: "max_pointings", type: "int", units: null, default: 50, min: 1 },
+    { name: "osa_version", type: "select", units: "str", default: "OSA11.2", allowedValues: OSA_VERSIONS },
+    {
+      name: "integral_data_rights",
+      type: "select",
+      units: "str",
+      default: "public",
+      allowedValues: ["public", "all-private"],
+    },
+  ];
+}
+
+/** Roles needed for private INTEGRAL data. */
+export function integralRoles(params: Record<string, unknown>): Record<string, string> {
+  return params.integral_data_rights === "all-private"
+    ? { "integral-private-qla": "private INTEGRAL data need the integral-private-qla role" }
+    : {};
+}
+
+/** `detection_threshold`, `image_scale_min`, `image_scale_max` of image queries. */
+export const IMAGE_PARAMETERS: ParameterSpec[] = [
+  { name: "detection_threshold", type: "float", units: "sigma", default: 0.0 },
+  { name: "image_scale_min", type: "float", units: null, default: null, optional: true },
+  { name: "image_scale_max", type: "float", units: null, default: null, optional: true },
+];
+
+/** `time_bin` (seconds) with its `time_bin_format` selector. */
+export function timeBinParameter(def: number): ParameterSpec {
+  return { name: "time_bin", type: "float", units: "sec", default: def, unitsName: "time_bin_format" };
+}
+
+function dummyParams(params: Record<string, unknown>): Record<string, unknown> {
+  return { ...params, scw_list: ["066500220010.001"], selected_catalog: undefined };
+}
+
+/**
+ * The `isgri` instrument.
+ *
+ * @example
+ * ```ts
+ * import { isgriInstrument } from "./isgri.ts";
+ * const isgri = isgriInstrument();
+ * console.log(Object.keys(isgri.products)); // ["isgri_image", "isgri_spectrum", "isgri_lc"]
+ * ```
+ */
+export function isgriInstrument(): SandboxInstrument {
+  const setup = ISGRI_SETUP;
+  return {
+    name: "isgri",
+    queryName: "isgri_parameters",
+    parameters: [
+      ...integralParameters(15),
+      { name: "E1_keV", type: "float", units: "keV", default: 20.0 },
+      { name: "E2_keV", type: "float", units: "keV", default: 40.0 },
+    ],
+    products: {
+      isgri_image: {
+        name: "isgri_image",
+        queryName: "isgri_image_query",
+        parameters: IMAGE_PARAMETERS,
+        async: true,
+        durationSeconds: durationFor,
+        requiredRoles: integralRoles,
+        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runImage(setup, p, ctx),
+        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
+          runImage(setup, dummyParams(p), ctx),
+      },
+      isgri_spectrum: {
+        name: "isgri_spectrum",
+        queryName: "isgri_spectrum_query",
+        parameters: [],
+        async: true,
+        durationSeconds: durationFor,
+        requiredRoles: integralRoles,
+        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runSpectrum(setup, p, ctx),
+      },
+      isgri_lc: {
+        name: "isgri_lc",
+        queryName: "isgri_lc_query",
+        parameters: [timeBinParameter(1000.0)],
+        async: true,
+        durationSeconds: durationFor,
+        requiredRoles: integralRoles,
+        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runLightCurve(setup, p, ctx),
+      },
+    },
+  };
+}

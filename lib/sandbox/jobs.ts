@@ -1,0 +1,310 @@
+/**
+ * Job store and job lifecycle of the sandbox dispatcher (dispatcher-protocol.md
+ * §5): deterministic ids, time-driven async progress, callback-driven jobs,
+ * bounded memory (result LRU + record TTL/cap; evicted results are recomputed
+ * from the seeded instrument, so handles stay resumable).
+ *
+ * @module
+ */
+import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } from "./instrument.ts";
+import { makeHash } from "../codecs/python.ts";
+
+/** How a Real query of a product progresses on the sandbox. */
+export type BackendMode =
+  /** Submitted → progress (reports revealed over time) → done after the scaled duration. */
+  | "timed"
+  /** Stays submitted until `/call_back` reports (upstream empty-async). */
+  | "callback"
+  /** Status decided from the parameters at submission (upstream empty-semi-async). */
+  | "semi"
+  /** Runs immediately; the response is final (sync instruments). */
+  | "sync";
+
+/** Server-side extras of a product (not part of the instrument contract). */
+export interface ServerProductSpec extends ProductSpec {
+  /** Overrides the mode derived from `async`. */
+  backend?: BackendMode;
+  /** For `semi`: the backend status for these parameters. */
+  semiStatus?(params: Record<string, unknown>): "submitted" | "done" | "failed";
+  /** Adds `prod_process_message: ""` to done products (upstream dummy plugin). */
+  prodProcessMessage?: boolean;
+  /** Message of a failing Real query (default "Error when getting query products"). */
+  failMessage?: string;
+}
+
+/** A job record. */
+export interface Job {
+  /** 16 hex digits. */
+  id: string;
+  /** Session of the request that created it. */
+  sessionId: string;
+  /** Instrument. */
+  instrument: SandboxInstrument;
+  /** Product. */
+  product: ServerProductSpec;
+  /** `Real` or `Dummy`. */
+  queryType: string;
+  /** analysis_parameters of the first request (used to authorise polls). */
+  analysis: Record<string, unknown>;
+  /** Values given to `run()`. */
+  values: Record<string, unknown>;
+  /** Token `sub`, if any. */
+  user?: string;
+  /** Token used at submission (for the token-expiry fault). */
+  token?: string;
+  /** Mode. */
+  mode: BackendMode;
+  /** Creation time, ms. */
+  created: number;
+  /** Simulated duration, ms. */
+  durationMs: number;
+  /** Seed for the instrument. */
+  seed: number;
+  /** Attempt number (re-submissions after failure). */
+  attempt: number;
+  /** Reports from `/call_back` (full_report_dict_list). */
+  callbackReports: Record<string, unknown>[];
+  /** Status from `/call_back` (`progress`, `done`, `failed`, ...). */
+  callbackStatus?: string;
+  /** Reports from the instrument, revealed over time. */
+  runReports: ProgressReport[];
+  /** Output once computed (may be evicted). */
+  result?: ProductOutput;
+  /** Error of a failed run. */
+  error?: Error;
+  /** Whether the run has settled. */
+  settled: boolean;
+  /** Run in flight. */
+  running?: Promise<void>;
+  /** Forced failure (fault injection). */
+  forcedFailure?: string;
+  /** Time after which the submission token is reported expired (fault injection), ms epoch. */
+  tokenExpiresAt?: number;
+  /** Last access, ms. */
+  lastAccess: number;
+  /** Set when the job was polled to completion (`done` sent). */
+  delivered?: boolean;
+}
+
+/** Visible status of a job. */
+export type JobStatus = "submitted" | "progress" | "done" | "failed";
+
+/** Keys removed before hashing (`dispatcher_query.py:711-762`). */
+const HASH_SKIP = new Set([
+  "session_id",
+  "job_id",
+  "token",
+  "dry_run",
+  "oda_api_version",
+  "api",
+  "off_line",
+  "query_status",
+  "async_dispatcher",
+]);
+
+/**
+ * The dispatcher's job id: `make_hash` of the normalised parameters without
+ * the volatile keys and `None` values, plus the token's `sub`.
+ */
+export function computeJobId(analysis: Record<string, unknown>, user?: string): string {
+  const d: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(analysis)) {
+    if (HASH_SKIP.has(k) || v === null || v === undefined) continue;
+    d[k] = v;
+  }
+  if (user !== undefined) d.sub = user;
+  return makeHash(d);
+}
+
+/** 32-bit seed from a string. */
+export function seedOf(...parts: (string | number)[]): number {
+  let h = 0x811c9dc5;
+  for (const ch of parts.join("\u0000")) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** Options of {@linkcode JobStore}. */
+export interface JobStoreOptions {
+  /** Records idle for longer than this are dropped (ms). Default 24 h. */
+  ttlMs?: number;
+  /** Maximum job records. Default 100 000. */
+  maxJobs?: number;
+  /** Maximum finished results kept in memory. Default 200. */
+  maxResults?: number;
+}
+
+/** In-memory jobs with bounded memory. */
+export class JobStore {
+  readonly #jobs = new Map<string, Job>();
+  readonly #results = new Map<string, true>(); // LRU order of jobs holding a result
+  readonly #ttl: number;
+  readonly #maxJobs: number;
+  readonly #maxResults: number;
+  #lastSweep = 0;
+  /** Aborted when the sandbox closes. */
+  readonly abort: AbortController = new AbortController();
+
+  /** Create a store. */
+  constructor(opts: JobStoreOptions = {}) {
+    this.#ttl = opts.ttlMs ?? 24 * 3600_000;
+    this.#maxJobs = opts.maxJobs ?? 100_000;
+    this.#maxResults = opts.maxResults ?? 200;
+  }
+
+  /** Number of job records. */
+  get size(): number {
+    return this.#jobs.size;
+  }
+
+  /** Number of results held in memory. */
+  get resultCount(): number {
+    return this.#results.size;
+  }
+
+  /** Look a job up (touches it). */
+  get(id: string): Job | undefined {
+    const j = this.#jobs.get(id);
+    if (j) j.lastAccess = Date.now();
+    return j;
+  }
+
+  /** All jobs (for `/inspect-state`). */
+  all(): IterableIterator<Job> {
+    return this.#jobs.values();
+  }
+
+  /** Insert or replace a job. */
+  put(job: Job): void {
+    this.#jobs.delete(job.id);
+    this.#jobs.set(job.id, job);
+    this.sweep();
+  }
+
+  /** Remember that `job` holds a result; evict the least recently used ones beyond the cap. */
+  holdResult(job: Job): void {
+    this.#results.delete(job.id);
+    this.#results.set(job.id, true);
+    while (this.#results.size > this.#maxResults) {
+      const oldest = this.#results.keys().next().value as string;
+      this.#results.delete(oldest);
+      const j = this.#jobs.get(oldest);
+      if (j && j.settled && !j.error) j.result = undefined;
+    }
+  }
+
+  /** Drop expired records and enforce the record cap (cheap, rate limited). */
+  sweep(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.#lastSweep < 1000 && this.#jobs.size <= this.#maxJobs) return;
+    this.#lastSweep = now;
+    for (const [id, j] of this.#jobs) {
+      if (now - j.lastAccess > this.#ttl && (j.settled || !j.running)) this.#drop(id);
+    }
+    if (this.#jobs.size > this.#maxJobs) {
+      for (const [id, j] of this.#jobs) {
+        if (this.#jobs.size <= this.#maxJobs) break;
+        if (j.settled) this.#drop(id);
+      }
+    }
+  }
+
+  #drop(id: string): void {
+    this.#jobs.delete(id);
+    this.#results.delete(id);
+  }
+
+  /** Start (or restart) the instrument run of a job in the background. */
+  start(job: Job, dummy: boolean): Promise<void> {
+    job.settled = false;
+    job.error = undefined;
+    job.result = undefined;
+    job.runReports = [];
+    const ctx = {
+      seed: job.seed,
+      jobId: job.id,
+      user: job.user,
+      report: (r: ProgressReport) => {
+        job.runReports.push(r);
+      },
+      signal: this.abort.signal,
+    };
+    const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
+    const p = (async () => {
+      try {
+        if (job.forcedFailure) throw new Error(job.forcedFailure);
+        const out = await fn.call(job.product, structuredClone(job.values), ctx);
+        job.result = out ?? {};
+        this.holdResult(job);
+      } catch (e) {
+        job.error = e instanceof Error ? e : new Error(String(e));
+      } finally {
+        job.settled = true;
+        job.running = undefined;
+      }
+    })();
+    job.running = p;
+    return p;
+  }
+
+  /** Make sure a finished job has its result in memory (recomputes an evicted one). */
+  async ensureResult(job: Job): Promise<void> {
+    if (job.running) await job.running;
+    if (job.result || job.error) return;
+    await this.start(job, job.queryType === "Dummy");
+  }
+
+  /** Status of a job now. */
+  status(job: Job, now = Date.now()): JobStatus {
+    switch (job.mode) {
+      case "callback": {
+        const cs = job.callbackStatus;
+        if (cs === "done") return job.error || job.forcedFailure ? "failed" : "done";
+        if (cs === "failed") return "failed";
+        if (cs !== undefined) return "progress";
+        // without callbacks the job completes by itself after its duration
+        if (now - job.created >= job.durationMs && job.settled) return job.error ? "failed" : "done";
+        return "submitted";
+      }
+      case "semi": {
+        const s = job.product.semiStatus?.(job.values) ?? "done";
+        return s;
+      }
+      case "sync":
+        if (!job.settled) return "submitted";
+        return job.error ? "failed" : "done";
+      case "timed": {
+        if (job.callbackStatus === "failed") return "failed";
+        const t = now - job.created;
+        if (t >= job.durationMs && job.settled) return job.error ? "failed" : "done";
+        if (t < job.durationMs * 0.1 && job.callbackStatus === undefined) return "submitted";
+        return "progress";
+      }
+    }
+  }
+
+  /** Progress reports visible now (callback reports, then instrument reports revealed over time). */
+  reports(job: Job, now = Date.now()): Record<string, unknown>[] {
+    const out = [...job.callbackReports];
+    if (job.mode !== "timed") return out;
+    const n = job.runReports.length;
+    if (n === 0) return out;
+    const t = now - job.created;
+    const done = job.settled && t >= job.durationMs;
+    const visible = done ? n : Math.max(0, Math.min(n, Math.floor(((t / job.durationMs) - 0.1) / 0.9 * (n + 1))));
+    for (let i = 0; i < visible; i++) {
+      out.push({
+        job_id: job.id,
+        session_id: job.sessionId,
+        instrument_name: job.instrument.name,
+        action: "progress",
+        time_original_request: String(Math.floor(job.created / 1000)),
+        ...job.runReports[i],
+        progressing: "",
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,598 @@
+/**
+ * Client against the sandbox dispatcher over real HTTP on 127.0.0.1:
+ * sync and async queries, failures, unknown parameters, 400/403/500, token
+ * refresh and e-mail disabling with writing, resume after a dropped
+ * connection, abort, deadline, transient faults, cache, metadata endpoints.
+ * Only fault cases the sandbox cannot produce (redirects, malformed JSON,
+ * a dropped connection) use an injected fetch.
+ */
+import { startSandbox } from "../sandbox.ts";
+import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import type { JobEvent } from "../lib/client/events.ts";
+import {
+  DecodeError,
+  DispatcherError,
+  JobFailedError,
+  OdaError,
+  TokenError,
+  UnauthorizedError,
+} from "../lib/errors.ts";
+import { getLogger, type LogRecord } from "../lib/log.ts";
+import { decodeOdaToken } from "../lib/token/decode.ts";
+import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "./client_replay.ts";
+
+type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+type SandboxOptions = Parameters<typeof startSandbox>[0];
+
+/** Run `fn` with a sandbox that is always closed. */
+async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
+  const sb = await startSandbox({ port: 0, seed: 7, ...opts });
+  try {
+    await fn(sb);
+  } finally {
+    await sb.close();
+  }
+}
+
+/** Capture `oda_api` log records (INFO and above) during `fn`. */
+async function captureLogs<T>(
+  fn: () => Promise<T>,
+): Promise<{ value?: T; error?: unknown; records: LogRecord[] }> {
+  const root = getLogger("oda_api");
+  const records: LogRecord[] = [];
+  const prevLevel = root.getEffectiveLevel();
+  root.setLevel("INFO");
+  const detach = root.addHandler((r) => records.push(r));
+  try {
+    return { value: await fn(), records };
+  } catch (error) {
+    return { error, records };
+  } finally {
+    detach();
+    root.setLevel(prevLevel);
+  }
+}
+
+/** A fetch wrapper recording every request URL/body and every answer. */
+function recordingFetch(inner: typeof fetch = fetch) {
+  const log: { url: string; body?: string; status?: number; text?: string; error?: string }[] = [];
+  const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const entry: (typeof log)[number] = {
+      url: String(input),
+      body: typeof init?.body === "string" ? init.body : undefined,
+    };
+    log.push(entry);
+    try {
+      const res = await inner(input, init);
+      const text = await res.text();
+      entry.status = res.status;
+      entry.text = text;
+      return new Response(text, { status: res.status, headers: res.headers });
+    } catch (e) {
+      entry.error = String(e);
+      throw e;
+    }
+  };
+  return { fetch: f, log };
+}
+
+function paramsOf(entry: { url: string; body?: string }): URLSearchParams {
+  return new URLSearchParams(entry.body ?? new URL(entry.url).search);
+}
+
+const GENERAL = { roles: "general" };
+
+Deno.test("sync query: Dummy numerical product decoded, token sent, logs as oda_api", async () => {
+  await withSandbox({}, async (sb) => {
+    const token = await sb.mintToken(GENERAL);
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({ url: sb.url, token, fetch: rec.fetch });
+    const { value, error, records } = await captureLogs(() =>
+      disp.getProduct({
+        instrument: "empty",
+        product: "numerical",
+        product_type: "Dummy",
+        p: 5,
+        silent: true,
+      })
+    );
+    if (error) throw error;
+    assert(value!._p_list.length >= 1);
+    const ra = rec.log.filter((e) => e.url.includes("/run_analysis"));
+    assertEquals(ra.length, 1);
+    const p = paramsOf(ra[0]);
+    assertEquals(p.get("token"), token);
+    assertEquals(p.get("api"), "True");
+    assertEquals(p.get("query_status"), "new");
+    assertEquals(p.get("product_type"), "numerical");
+    assertEquals(p.get("query_type"), "Dummy");
+    assertEquals(p.get("session_id"), disp.sessionId);
+    const messages = records.map((r) => r.message);
+    assert(messages.some((m) => /^session: [A-Z0-9]{16} job: [0-9a-f]{16}$/.test(m)), messages.join("\n"));
+    assert(messages.includes("... query status prepared => done"));
+    assert(messages.some((m) => /^\.\.\. assigned job id: [0-9a-f]{16}$/.test(m)));
+    assert(messages.includes("query COMPLETED SUCCESSFULLY (state done)"));
+    // silent: no advice
+    assert(!records.some((r) => r.name === "oda_api.advice"));
+    // never the token in logs
+    assert(!messages.some((m) => m.includes(token)));
+  });
+});
+
+Deno.test("async lifecycle: submitted → … → ready → done, events and echoed state", async () => {
+  await withSandbox({ jobDuration: 1 }, async (sb) => {
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({ url: sb.url, token: null, fetch: rec.fetch });
+    const events: JobEvent[] = [];
+    const data = await disp.getProduct({
+      instrument: "empty-async",
+      product: "dummy",
+      scw_list: ["066500220010.001", "066500230010.001"],
+      silent: true,
+      onEvent: (e) => events.push(e),
+    });
+    assert(data !== undefined);
+    const ra = rec.log.filter((e) => e.url.includes("/run_analysis")).map(paramsOf);
+    assert(ra.length >= 3, `only ${ra.length} requests`);
+    assertEquals(ra[0].get("query_status"), "new");
+    assertEquals(ra[0].has("job_id"), false);
+    assertEquals(ra[0].getAll("scw_list"), ["066500220010.001", "066500230010.001"]);
+    const answers = rec.log.filter((e) => e.url.includes("/run_analysis")).map((e) => JSON.parse(e.text!));
+    const jobId = answers[0].job_monitor.job_id;
+    for (let i = 1; i < ra.length; i++) {
+      // echo of the previous answer's query_status, the job id and the first answer's session id
+      assertEquals(ra[i].get("query_status"), answers[i - 1].query_status);
+      assertEquals(ra[i].get("job_id"), jobId);
+      assertEquals(ra[i].get("session_id"), answers[0].session_id);
+    }
+    const statuses = answers.map((a) => a.query_status);
+    assertEquals(statuses.at(-1), "done");
+    assertEquals(statuses.at(-2), "ready");
+    const types = events.map((e) => e.type);
+    assertEquals(types[0], "submitted");
+    assertEquals(types.at(-1), "done");
+    assert(events.every((e) => e.instrument === "empty-async" && e.product === "dummy"));
+    assertEquals(events.at(-1)!.jobId, jobId);
+  });
+});
+
+Deno.test("failed job raises JobFailedError and logs the failure", async () => {
+  await withSandbox({}, async (sb) => {
+    const disp = new DispatcherAPI({ url: sb.url, token: null });
+    const { error, records } = await captureLogs(() =>
+      disp.getProduct({ instrument: "empty", product: "failing", product_type: "Dummy", silent: true })
+    );
+    assertInstanceOf(error, JobFailedError);
+    assertEquals(error.code, "JOB_FAILED");
+    assert(error.jobId && /^[0-9a-f]{16}$/.test(error.jobId));
+    assert(records.some((r) => r.message === "query COMPLETED with FAILURE (state failed)"));
+  });
+});
+
+Deno.test("unknown parameter: warning listing the valid names, server comment shown once", async () => {
+  await withSandbox({}, async (sb) => {
+    const disp = new DispatcherAPI({ url: sb.url, token: null });
+    const { error, records } = await captureLogs(() =>
+      disp.getProduct({ instrument: "empty", product: "dummy", product_type: "Dummy", no_such_par: 1 })
+    );
+    if (error) throw error;
+    const warn = records.find((r) => r.fields.event === "unknown_parameter");
+    assert(warn, "no unknown-parameter warning");
+    assertEquals(warn.level, "WARNING");
+    assertMatch(
+      warn.message,
+      /^\n-{76}\nthe parameter: no_such_par {3}is not among valid ones:\n\['src_name', 'RA', .*\]\n-{76}\n$/,
+    );
+    assert(records.some((r) => r.level === "WARNING" && /argument no_such_par is not used/.test(r.message)));
+    // the advice (not silent) at WARNING on oda_api.advice, only once per process
+    const advice = records.filter((r) => r.name === "oda_api.advice");
+    assert(advice.length <= 1);
+  });
+});
+
+Deno.test("strict parameter check raises UNKNOWN_PARAMETER before any query", async () => {
+  await withSandbox({}, async (sb) => {
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({
+      url: sb.url,
+      token: null,
+      fetch: rec.fetch,
+      strict_parameter_check: true,
+    });
+    const e = await assertRejects(
+      () =>
+        disp.getProduct({
+          instrument: "empty",
+          product: "dummy",
+          product_type: "Dummy",
+          typo: 1,
+          silent: true,
+        }),
+      OdaError,
+    );
+    assertEquals(e.code, "UNKNOWN_PARAMETER");
+    assertEquals(rec.log.filter((x) => x.url.includes("/run_analysis")).length, 0);
+  });
+});
+
+Deno.test("400 parameter error, 403 expired token, 403 missing roles: typed, with the server's words", async () => {
+  await withSandbox({}, async (sb) => {
+    const pub = new DispatcherAPI({ url: sb.url, token: null });
+    const bad = await assertRejects(
+      () =>
+        pub.getProduct({
+          instrument: "empty",
+          product: "restricted",
+          product_type: "Dummy",
+          bounded_int_par: 20,
+          silent: true,
+        }),
+      DispatcherError,
+    );
+    assertEquals(bad.code, "REQUEST_NOT_UNDERSTOOD");
+    assertEquals(bad.status, 400);
+    assertMatch(bad.message, /bounded_int_par wrong value 20/);
+
+    const expiredToken = await sb.mintToken({ ...GENERAL, exp: Math.floor(Date.now() / 1000) - 3600 });
+    const exp = new DispatcherAPI({ url: sb.url, token: expiredToken });
+    const e1 = await assertRejects(
+      () =>
+        exp.getProduct({
+          instrument: "empty",
+          product: "numerical",
+          product_type: "Dummy",
+          p: 5,
+          silent: true,
+        }),
+      TokenError,
+    );
+    assertEquals(e1.code, "TOKEN_EXPIRED");
+    assertMatch(e1.message, /expired.*refresh it or get a new one/s);
+    assert(!e1.message.includes(expiredToken));
+
+    const general = new DispatcherAPI({ url: sb.url, token: await sb.mintToken(GENERAL) });
+    const e2 = await assertRejects(
+      () =>
+        general.getProduct({
+          instrument: "empty",
+          product: "numerical",
+          product_type: "Dummy",
+          p: 55,
+          silent: true,
+        }),
+      UnauthorizedError,
+    );
+    assertEquals(e2.status, 403);
+    assertEquals(e2.details?.missing_roles, ["unige-hpc-full"]);
+  });
+});
+
+Deno.test("500 from the dispatcher fails at once (no retry) with DISPATCHER_ERROR", async () => {
+  await withSandbox({ faults: { errorRate: 1, statuses: [500] } }, async (sb) => {
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({ url: sb.url, token: null, fetch: rec.fetch, parameter_check: false });
+    const e = await assertRejects(
+      () => disp.getProduct({ instrument: "empty", product: "dummy", product_type: "Dummy", silent: true }),
+      DispatcherError,
+    );
+    assertEquals(e.code, "DISPATCHER_ERROR");
+    assertEquals(e.status, 500);
+    assertEquals(rec.log.length, 1);
+  });
+});
+
+Deno.test("refreshToken and disableEmailToken write the new token (temp cwd/home/env)", async () => {
+  await withSandbox({}, async (sb) => {
+    const cwd = await Deno.makeTempDir({ prefix: "oda-client-cwd-" });
+    const home = await Deno.makeTempDir({ prefix: "oda-client-home-" });
+    const vars = new Map<string, string>();
+    const env = {
+      get: (k: string) => vars.get(k),
+      set: (k: string, v: string) => void vars.set(k, v),
+      delete: (k: string) => void vars.delete(k),
+    };
+    try {
+      const token = await sb.mintToken({
+        roles: "general,refresh-tokens",
+        msdone: true,
+        mssub: true,
+        msfail: true,
+      });
+      const rec = recordingFetch();
+      const disp = new DispatcherAPI({ url: sb.url, token, fetch: rec.fetch });
+      const fresh = await disp.refreshToken(token, {
+        write_token: true,
+        token_write_methods: ["FILE_CUR_DIR", "FILE_HOME"],
+        refresh_interval: 3600,
+        write_options: { cwd, home, env },
+      });
+      const p = paramsOf(rec.log[0]);
+      assertEquals(new URL(rec.log[0].url).pathname, "/refresh_token");
+      assertEquals(p.get("query_status"), "new");
+      assertEquals(p.get("refresh_interval"), "3600");
+      assert(decodeOdaToken(fresh).exp! > decodeOdaToken(token).exp!);
+      assertEquals((await Deno.readTextFile(`${cwd}/.oda-token`)).trim(), fresh);
+      assertEquals((await Deno.readTextFile(`${home}/.oda-token`)).trim(), fresh);
+      assertEquals(disp.token, fresh);
+
+      const quiet = await disp.disableEmailToken(undefined, {
+        write_token: true,
+        token_write_methods: ["FILE_CUR_DIR"],
+        write_options: { cwd, home, env },
+      });
+      const q = paramsOf(rec.log[1]);
+      assertEquals(new URL(rec.log[1].url).pathname, "/update_token_email_options");
+      assertEquals([q.get("msfail"), q.get("mssub"), q.get("msdone"), q.get("query_status")], [
+        "False",
+        "False",
+        "False",
+        "new",
+      ]);
+      const payload = decodeOdaToken(quiet) as Record<string, unknown>;
+      assertEquals([payload.msfail, payload.mssub, payload.msdone], [false, false, false]);
+      assertEquals((await Deno.readTextFile(`${cwd}/.oda-token`)).trim(), quiet);
+
+      // missing role: 403 with the role named
+      const plain = await sb.mintToken(GENERAL);
+      const e = await assertRejects(() => disp.refreshToken(plain), UnauthorizedError);
+      assertEquals(e.details?.missing_roles, ["refresh-tokens"]);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+      await Deno.remove(home, { recursive: true });
+    }
+  });
+});
+
+Deno.test("resume after a dropped connection: same job, no second submission", async () => {
+  await withSandbox({ jobDuration: 1.5 }, async (sb) => {
+    let dropped = false;
+    const rec = recordingFetch((input, init) => {
+      if (dropped) return Promise.reject(new TypeError("connection reset by peer (simulated)"));
+      return fetch(input, init);
+    });
+    const disp = new DispatcherAPI({
+      url: sb.url,
+      token: null,
+      fetch: rec.fetch,
+      retryBudget: 300,
+      backoffBase: 20,
+    });
+    const job = await disp.submit({
+      instrument: "empty-async",
+      product: "dummy",
+      scw_list: "066500220010.001",
+    });
+    assertEquals(job.status, "submitted");
+    dropped = true;
+    const lost = await assertRejects(() => job.wait({ silent: true }), DispatcherError);
+    assertEquals(lost.code, "NETWORK");
+    const saved = JSON.parse(JSON.stringify(job));
+    // kernel restart: a new process would do exactly this
+    const rec2 = recordingFetch();
+    const resumed = DispatcherAPI.resume(saved, { token: null, fetch: rec2.fetch });
+    assertEquals(resumed.jobId, job.jobId);
+    const data = await resumed.result({ silent: true });
+    assert(data !== undefined);
+    assertEquals(resumed.status, "done");
+    const sent = rec2.log.map(paramsOf);
+    assert(sent.every((p) => p.get("query_status") !== "new"), "resume must not submit again");
+    assert(sent.every((p) => p.get("job_id") === job.jobId && p.get("session_id") === job.sessionId));
+    // a finished job can be resumed too (products fetched again with `ready`)
+    const again = DispatcherAPI.resume(JSON.stringify(resumed), { token: null });
+    await again.result({ silent: true });
+    assertEquals(again.status, "done");
+  });
+});
+
+Deno.test("AbortSignal cancels a wait promptly; the total deadline raises TIMEOUT", async () => {
+  await withSandbox({ jobDuration: 30 }, async (sb) => {
+    const disp = new DispatcherAPI({ url: sb.url, token: null });
+    const ctrl = new AbortController();
+    const t0 = Date.now();
+    const timer = setTimeout(() => ctrl.abort(), 300);
+    const e = await assertRejects(
+      () =>
+        disp.getProduct({ instrument: "empty-async", product: "dummy", signal: ctrl.signal, silent: true }),
+      OdaError,
+    );
+    clearTimeout(timer);
+    assertEquals(e.code, "ABORTED");
+    assert(Date.now() - t0 < 300 + 250, `abort took ${Date.now() - t0} ms`);
+
+    const t1 = Date.now();
+    const d = await assertRejects(
+      () => disp.getProduct({ instrument: "empty-async", product: "dummy", timeout: 700, silent: true }),
+      OdaError,
+    );
+    const took = Date.now() - t1;
+    assertEquals(d.code, "TIMEOUT");
+    assert(d.jobId && /^[0-9a-f]{16}$/.test(d.jobId));
+    assertMatch(d.message, /resume it with DispatcherAPI\.resume/);
+    assert(took >= 650 && took < 700 + 300, `deadline after ${took} ms`);
+  });
+});
+
+Deno.test("20 % transient faults: every job completes, none lost, none duplicated", async () => {
+  await withSandbox({
+    seed: 3,
+    jobDuration: 0.3,
+    faults: { resetRate: 0.07, errorRate: 0.07, statuses: [502, 503, 504], slowRate: 0.06, slowMs: 1500 },
+  }, async (sb) => {
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({
+      url: sb.url,
+      token: null,
+      fetch: rec.fetch,
+      requestTimeout: 400, // slow replies (1.5 s) become request timeouts, retried
+      backoffBase: 20,
+      backoffMax: 200,
+      pollInterval: { min: 50, max: 300 },
+    });
+    const retries: JobEvent[] = [];
+    // make_hash hashes a string as its *sorted characters*, so anagram scw ids (…201010… / …210010…) are one
+    // and the same job for the dispatcher: use ids whose digit multisets differ.
+    const queries = Array.from({ length: 10 }, (_, i) => ({
+      instrument: "empty-async",
+      product: "dummy",
+      scw_list: `0665${String(i).repeat(4)}0010.001`,
+      silent: true,
+      onEvent: (e: JobEvent) => e.type === "retry" && retries.push(e),
+    }));
+    const results = await disp.getProducts(queries, { concurrency: 4 });
+    const failed = results.filter((r) => r.status === "rejected");
+    assertEquals(failed.map((r) => String((r as PromiseRejectedResult).reason)), []);
+    const faults = rec.log.filter((e) => e.error !== undefined || (e.status ?? 200) >= 500);
+    assert(faults.length > 0, "no fault was injected");
+    const st = sb.stats().faults;
+    assert(st.errors > 0 && st.resets > 0 && st.slow > 0, JSON.stringify(st));
+    assert(retries.length >= faults.length - 1);
+    // job ids seen in answers: one per query, each submitted query answered for exactly one job
+    const ids = new Map<string, Set<string>>();
+    for (const e of rec.log) {
+      if (!e.text || e.status !== 200 || !e.url.includes("/run_analysis")) continue;
+      const scw = paramsOf(e).get("scw_list")!;
+      const id = JSON.parse(e.text).job_monitor?.job_id;
+      if (!ids.has(scw)) ids.set(scw, new Set());
+      ids.get(scw)!.add(id);
+    }
+    assertEquals(ids.size, queries.length);
+    for (const set of ids.values()) assertEquals(set.size, 1);
+    assertEquals(new Set([...ids.values()].map((s) => [...s][0])).size, queries.length);
+    // server side: exactly one job record per query
+    assertEquals(sb.stats().jobs, queries.length);
+  });
+});
+
+Deno.test("cache: finished answers reused per parameters and user, failures never cached", async () => {
+  await withSandbox({}, async (sb) => {
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({ url: sb.url, token: null, fetch: rec.fetch, cache: { ttlMs: 60_000 } });
+    const q = { instrument: "empty", product: "numerical", product_type: "Dummy", p: 5, silent: true };
+    const general = await sb.mintToken(GENERAL);
+    await disp.getProduct({ ...q, token: general });
+    const n = rec.log.filter((e) => e.url.includes("/run_analysis")).length;
+    await disp.getProduct({ ...q, token: general });
+    assertEquals(rec.log.filter((e) => e.url.includes("/run_analysis")).length, n);
+    assertEquals(disp.cache!.hits, 1);
+    // another user: not served from the first user's entry
+    await disp.getProduct({
+      ...q,
+      token: await sb.mintToken({ roles: "general", sub: "other@example.org" }),
+    });
+    assert(rec.log.filter((e) => e.url.includes("/run_analysis")).length > n);
+    const f = { instrument: "empty", product: "failing", product_type: "Dummy", silent: true };
+    await assertRejects(() => disp.getProduct(f), JobFailedError);
+    await assertRejects(() => disp.getProduct(f), JobFailedError);
+    assertEquals(disp.cache!.size, 2);
+  });
+});
+
+Deno.test("metadata endpoints: instruments, descriptions, inspect-state, resolve_name", async () => {
+  await withSandbox({}, async (sb) => {
+    const token = await sb.mintToken({ roles: "general,job manager" });
+    const disp = new DispatcherAPI({ url: sb.url, token });
+    const instruments = await disp.getInstrumentsList();
+    assert(instruments.includes("empty"));
+    const descr = await disp.getProductDescription({
+      instrument: "empty",
+      product_name: "numerical",
+      silent: true,
+    });
+    assertEquals(descr.queries[0].query_name, "src_query");
+    assert(descr.queries.some((q) => q.product_name === "numerical"));
+    assertMatch(
+      descr.text,
+      /^-{14}\nparameters for product numerical and instrument empty\n-{14}\nquery_name: src_query\n/,
+    );
+    const meta = await disp.getInstrumentDescription({ instrument: "empty" });
+    assert(Array.isArray(meta));
+    await disp.getProduct({
+      instrument: "empty",
+      product: "numerical",
+      product_type: "Dummy",
+      p: 5,
+      silent: true,
+    });
+    const state = await disp.inspectState();
+    assert(Array.isArray(state.records));
+    const named = await disp.resolveName("Crab");
+    assertEquals(typeof named, "object");
+  });
+});
+
+Deno.test("token safety: never over plain http to a remote host, never in repr/JSON", async () => {
+  const calls: string[] = [];
+  const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhQGIuYyJ9.c2ln";
+  const disp = new DispatcherAPI({
+    url: "http://dispatcher.example.org/mmoda/dispatch-data",
+    token,
+    fetch: (u) => {
+      calls.push(String(u));
+      return Promise.reject(new Error("must not be called"));
+    },
+  });
+  const e = await assertRejects(
+    () => disp.getProduct({ instrument: "isgri", product: "isgri_image", silent: true }),
+    TokenError,
+  );
+  assertEquals(e.code, "TOKEN_INSECURE_TRANSPORT");
+  await assertRejects(() => disp.refreshToken(), TokenError);
+  assertEquals(calls, []);
+  for (const text of [Deno.inspect(disp), JSON.stringify(disp), String(disp)]) {
+    assert(!text.includes(token), text);
+  }
+  assertEquals(String(disp), "[ DispatcherAPI: http://dispatcher.example.org/mmoda/dispatch-data ]");
+  // URL validation and aliases, no network needed
+  assertEquals(
+    new DispatcherAPI({ url: "production", token: null }).url,
+    "https://www.astro.unige.ch/mmoda/dispatch-data",
+  );
+  assertEquals(new DispatcherAPI({ token: null }).url, "https://www.astro.unige.ch/mmoda/dispatch-data");
+  assertEquals(
+    new DispatcherAPI({ url: "staging", token: null }).url,
+    "https://dispatcher-staging.obsuks1.unige.ch",
+  );
+  for (const bad of ["https://x.org/a_b", "https://x.org/a?b=1", "ftp://x.org", "nonsense alias"]) {
+    let code = "";
+    try {
+      new DispatcherAPI({ url: bad, token: null });
+    } catch (err) {
+      code = (err as OdaError).code;
+    }
+    assertEquals(code, "INVALID_URL", bad);
+  }
+});
+
+Deno.test("redirect on run_analysis names the new URL; malformed JSON is a DecodeError with a snippet", async () => {
+  const redirecting = new DispatcherAPI({
+    url: "http://127.0.0.1:9",
+    token: null,
+    parameter_check: false,
+    fetch: () =>
+      Promise.resolve(
+        new Response("", {
+          status: 302,
+          headers: { location: "https://moved.example.org/dispatch-data/run_analysis" },
+        }),
+      ),
+  });
+  const r = await assertRejects(
+    () => redirecting.getProduct({ instrument: "empty", product: "dummy", silent: true }),
+    DispatcherError,
+  );
+  assertEquals(r.code, "URL_REDIRECTED");
+  assertMatch(r.message, /reinitialize DispatcherAPI with "https:\/\/moved.example.org\/dispatch-data"/);
+
+  const garbled = new DispatcherAPI({
+    url: "http://127.0.0.1:9",
+    token: null,
+    parameter_check: false,
+    fetch: () => Promise.resolve(new Response("<html>Bad Gateway page</html>", { status: 200 })),
+  });
+  const g = await assertRejects(
+    () => garbled.getProduct({ instrument: "empty", product: "dummy", silent: true }),
+    DecodeError,
+  );
+  assertEquals(g.code, "MALFORMED_RESPONSE");
+  assertMatch(g.message, /<html>Bad Gateway page/);
+});

@@ -1,0 +1,448 @@
+// Display layer: bundles built by calling [Symbol.for("Jupyter.display")]() directly (the kernel's
+// own call path), real PNGs decoded back, real product classes.
+import assert from "node:assert/strict";
+import type { JobEvent } from "../lib/client/events.ts";
+import {
+  $display,
+  createProgressReporter,
+  dataCollectionBundle,
+  displayToken,
+  escapeHtml,
+  errorBarSpec,
+  lightCurveBundle,
+  lightCurveFromProduct,
+  type MimeBundle,
+  minMaxDecimate,
+  mosaicPng,
+  niceTicks,
+  pixToWorld,
+  plotImage,
+  plotLightCurve,
+  plotSpectrum,
+  productDescriptionView,
+  progressBundle,
+  scaleImage,
+  scienceWindowsDone,
+  sourcesFromTable,
+  spectrumFromProducts,
+  tableBundle,
+  tableToDataResource,
+  tableToHtml,
+  wcsFromHeader,
+  worldToPix,
+} from "../mod.ts";
+import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
+import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
+import { ApiCatalog } from "../lib/products/api_catalog.ts";
+import type { Table } from "../lib/codecs/ndarray.ts";
+import { decode as decodePng } from "fast-png";
+
+const assertEquals = (a: unknown, b: unknown, msg?: string): void => assert.deepStrictEqual(a, b, msg);
+const assertMatch = (s: string, re: RegExp): void => assert.match(s, re);
+const assertNotMatch = (s: string, re: RegExp): void => assert.doesNotMatch(s, re);
+
+const b64ToBytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+function lcTable(n: number): Table {
+  const t = new Float64Array(n), r = new Float32Array(n), e = new Float32Array(n), w = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = 6263.4 + i * (1000 / 86400);
+    r[i] = 10 + 3 * Math.sin(i / 50);
+    e[i] = 0.5;
+    w[i] = 500 / 86400;
+  }
+  return {
+    kind: "table",
+    length: n,
+    columns: [
+      { name: "TIME", dtype: ">f8", shape: [], values: t, unit: "d" },
+      { name: "RATE", dtype: ">f4", shape: [], values: r, unit: "count/s" },
+      { name: "ERROR", dtype: ">f4", shape: [], values: e, unit: "count/s" },
+      { name: "XAX_E", dtype: ">f8", shape: [], values: w, unit: "d" },
+    ],
+  };
+}
+
+function lcProduct(n = 300): NumpyDataProduct {
+  return new NumpyDataProduct({
+    name: "isgri_lc_0_MAXIJ1820p070",
+    meta_data: { src_name: "MAXI J1820+070", time_bin: 0.01157, time: "TIME", rate: "RATE", rate_err: "ERROR" },
+    data_unit: [
+      new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary", data_header: { SIMPLE: true } }),
+      new NumpyDataUnit({
+        name: "ISGR-SRC.-LCR",
+        hdu_type: "bintable",
+        data: lcTable(n),
+        data_header: {
+          EXTNAME: "ISGR-SRC.-LCR",
+          DETNAM: "ISGRI",
+          NAME: "MAXI J1820+070",
+          E_MIN: 30,
+          E_MAX: 80,
+          MJDREF: 51544,
+          TIMEUNIT: "d",
+        },
+      }),
+    ],
+  });
+}
+
+const WCS_HEADER = {
+  CTYPE1: "RA---TAN",
+  CTYPE2: "DEC--TAN",
+  CRVAL1: 275.09,
+  CRVAL2: 7.18,
+  CRPIX1: 50.5,
+  CRPIX2: 50.5,
+  CDELT1: -0.0822,
+  CDELT2: 0.0822,
+};
+
+Deno.test("escapeHtml and tables escape hostile text and keep a row limit", () => {
+  assertEquals(escapeHtml(`<script>"x"&'y'</script>`), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;");
+  const n = 1234;
+  const t: Table = {
+    kind: "table",
+    length: n,
+    columns: [
+      { name: "src_names", dtype: "<U20", shape: [], values: Array.from({ length: n }, (_, i) => `<b>S${i}</b>`) },
+      { name: "ra", dtype: "<f8", shape: [], unit: "deg", values: Float64Array.from({ length: n }, (_, i) => i / 7) },
+    ],
+  };
+  const html = tableToHtml(t, { limit: 50 });
+  assertNotMatch(html, /<b>S/);
+  assertMatch(html, /&lt;b&gt;S49&lt;\/b&gt;/);
+  assertNotMatch(html, /S50&lt;/);
+  assertMatch(html, /1184 more rows \(1234 in total\)/);
+  assertMatch(html, /deg · &lt;f8/);
+  const dr = tableToDataResource(t, 50);
+  assertEquals(dr.data.length, 50);
+  assertEquals(dr.schema.fields, [{ name: "src_names", type: "string" }, { name: "ra", type: "number", unit: "deg" }]);
+  const b = tableBundle(t);
+  assert(b["text/plain"].includes("1224 more rows"));
+  assert(JSON.stringify(b).length < 20_000, "a large table's bundle stays small");
+});
+
+Deno.test("tables: NaN becomes null in the data resource, tokens never leak into cells", () => {
+  const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+  const t: Table = {
+    kind: "table",
+    length: 2,
+    columns: [
+      { name: "x", dtype: "<f8", shape: [], values: new Float64Array([NaN, 1.5]) },
+      { name: "note", dtype: "<U80", shape: [], values: [`token=${jwt}`, "ok"] },
+    ],
+  };
+  const dr = tableToDataResource(t);
+  assertEquals(dr.data[0].x, null);
+  const b = tableBundle(t);
+  assert(!JSON.stringify(b).includes(jwt));
+});
+
+Deno.test("minMaxDecimate keeps every extreme and bounds the size", () => {
+  const n = 100_000;
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) y[i] = Math.sin(i / 1000);
+  y[777] = 99; // spike
+  y[54321] = -99; // dip
+  const err = new Float64Array(n).fill(0.1);
+  err[90000] = 500; // a huge error bar is an extreme too
+  const idx = Array.from(minMaxDecimate(y, 5000, err));
+  assert(idx.length <= 5000, `${idx.length} points`);
+  for (const i of [0, 777, 54321, 90000, n - 1]) assert(idx.includes(i), `index ${i} kept`);
+  for (let k = 1; k < idx.length; k++) assert(idx[k] > idx[k - 1], "ascending");
+  // short series come back whole
+  assertEquals(minMaxDecimate([1, 2, 3], 10).length, 3);
+});
+
+Deno.test("light curve bundle: vega-lite with the seed's labels, PNG and SVG fallbacks, bounded size", async () => {
+  const n = 100_000;
+  const time = Float64Array.from({ length: n }, (_, i) => 6263 + i / 86400);
+  const rate = Float64Array.from({ length: n }, (_, i) => 100 + 10 * Math.sin(i / 2000));
+  rate[4242] = 1000;
+  const error = new Float64Array(n).fill(2);
+  const b = await lightCurveBundle({ time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI J1820+070" });
+  const spec = b["application/vnd.vegalite.v5+json"] as {
+    title: string;
+    data: { values: { x: number; y: number }[] };
+    encoding: { x: { title: string }; y: { title: string } };
+  };
+  assertEquals(spec.title, "ISGRI light curve of MAXI J1820+070");
+  assertEquals(spec.encoding.x.title, "Time [IJD = MJD - 51544]");
+  assertEquals(spec.encoding.y.title, "Rate [30-80 keV]");
+  assert(spec.data.values.length <= 5000 && spec.data.values.length > 1000);
+  assert(spec.data.values.some((v) => v.y === 1000), "the spike survives decimation");
+  assert(typeof b["text/plain"] === "string" && b["text/plain"].includes("100000 bins"));
+  const size = JSON.stringify(b).length;
+  assert(size <= 1_000_000, `bundle is ${size} bytes`);
+  assertMatch(String(b["image/svg+xml"]), /^<svg[\s\S]*ISGRI light curve of MAXI J1820\+070[\s\S]*<\/svg>$/);
+  const png = decodePng(b64ToBytes(String(b["image/png"])));
+  assert(png.width >= 600 && png.height >= 250, `${png.width}x${png.height}`);
+  // the plot is not blank: many distinct dark pixels (points/axes/text)
+  let dark = 0;
+  const ch = png.channels;
+  for (let i = 0; i < png.data.length; i += ch) if (png.data[i] < 100 && png.data[i + 1] < 100) dark++;
+  assert(dark > 2000, `${dark} dark pixels`);
+});
+
+Deno.test("light-curve product: IJD time, zero rows dropped, product display embeds the plot", async () => {
+  const p = lcProduct(300);
+  const rate = (p.data_unit[1].data as Table).columns[1].values as Float32Array;
+  const err = (p.data_unit[1].data as Table).columns[2].values as Float32Array;
+  rate[5] = 0;
+  err[5] = 0;
+  const lc = lightCurveFromProduct(p)!;
+  assertEquals(lc.time.length, 299);
+  assertEquals(lc.eMin, 30);
+  assertEquals(lc.detnam, "ISGRI");
+  assert(Math.abs(lc.halfWidth![0] - 500 / 86400) < 1e-12);
+  const bundle = await (p as unknown as { [$display](): Promise<MimeBundle> })[$display]();
+  assertMatch(String(bundle["text/html"]), /NumpyDataProduct isgri_lc_0_MAXIJ1820p070/);
+  assertMatch(String(bundle["text/html"]), /<details><summary>header \(7 cards\)/);
+  assertMatch(String(bundle["text/html"]), /<img [^>]*src="data:image\/png;base64,/);
+  assertMatch(bundle["text/plain"], /data_unit\[1\] ISGR-SRC.-LCR \(bintable\): table 300 rows × 4 columns/);
+  const view = plotLightCurve(p);
+  const vb = await view[$display]();
+  assert("application/vnd.vegalite.v5+json" in vb && "image/png" in vb && "text/plain" in vb);
+});
+
+Deno.test("NumpyDataUnit display shows dtype, shape and a collapsible header", async () => {
+  const u = new NumpyDataUnit({
+    name: "ISGR-MOSA-IMA",
+    hdu_type: "image",
+    data: { kind: "ndarray", dtype: ">f4", shape: [3, 4], values: new Float32Array(12).fill(2) },
+    data_header: { EXTNAME: "ISGR-MOSA-IMA", BUNIT: "cts/s" },
+  });
+  const b = await (u as unknown as { [$display](): MimeBundle })[$display]();
+  assertMatch(b["text/plain"], /image >f4 \[3, 4\]/);
+  assertMatch(String(b["text/html"]), /<details><summary>header \(2 cards\)<\/summary><pre>EXTNAME *= &#39;ISGR-MOSA-IMA&#39;/);
+});
+
+Deno.test("DataCollection-like bundle: ID, attribute, kind, meta data, units with shapes; show() text", () => {
+  const p = lcProduct(10);
+  const b = dataCollectionBundle({ _p_list: [p], _n_list: ["isgri_lc_0_MAXIJ1820p070"] });
+  assertMatch(b["text/plain"], /^ID=0 prod_name=isgri_lc_0_MAXIJ1820p070 {2}meta_data: \{'src_name': 'MAXI J1820\+070'/);
+  const html = String(b["text/html"]);
+  for (const h of ["ID", "attribute", "kind", "meta_data", "data units"]) assert(html.includes(`<th>${h}</th>`), h);
+  assertMatch(html, /<td>NumpyDataProduct<\/td>/);
+  assertMatch(html, /ISGR-SRC.-LCR: table 10 rows × 4 columns/);
+});
+
+Deno.test("catalog display: table with units/dtypes + data resource; sources for the image overlay", async () => {
+  const cat = new ApiCatalog({
+    cat_frame: "fk5",
+    cat_coord_units: "deg",
+    cat_column_list: [[17, 87, 3], ["GRS 1915+105", "MAXI J1820+070", "NEW_1"], [29.4, 1803.2, 9.1], [
+      288.8,
+      275.09,
+      276.0,
+    ], [10.94, 7.185, 6.0], [-32768, -32768, 1]],
+    cat_column_names: ["meta_ID", "src_names", "significance", "ra", "dec", "NEW_SOURCE"],
+    cat_column_descr: [["meta_ID", "<i8"], ["src_names", "<U14"], ["significance", "<f8"], ["ra", "<f8"], [
+      "dec",
+      "<f8",
+    ], ["NEW_SOURCE", "<i8"]],
+    cat_lat_name: "dec",
+    cat_lon_name: "ra",
+  }, "dispatcher_catalog_1");
+  const b = await (cat as unknown as { [$display](): MimeBundle })[$display]();
+  assert("application/vnd.dataresource+json" in b);
+  assertMatch(String(b["text/html"]), /MAXI J1820\+070/);
+  const srcs = sourcesFromTable(cat.table.toTable());
+  assertEquals(srcs.map((s) => s.isNew), [false, false, true]);
+  assertEquals(srcs[1].name, "MAXI J1820+070");
+});
+
+Deno.test("WCS: TAN round trip and reference pixel", () => {
+  const w = wcsFromHeader(WCS_HEADER)!;
+  const [ra, dec] = pixToWorld(w, 50.5, 50.5);
+  assert(Math.abs(ra - 275.09) < 1e-9 && Math.abs(dec - 7.18) < 1e-9);
+  for (const [x, y] of [[1, 1], [100, 3], [37.2, 88.9]]) {
+    const [a, d] = pixToWorld(w, x, y);
+    const [x2, y2] = worldToPix(w, a, d)!;
+    assert(Math.abs(x2 - x) < 1e-6 && Math.abs(y2 - y) < 1e-6, `${x},${y} → ${x2},${y2}`);
+  }
+  // RA increases to the left (CDELT1 < 0)
+  assert(pixToWorld(w, 1, 50.5)[0] > pixToWorld(w, 100, 50.5)[0]);
+  assertEquals(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+});
+
+Deno.test("mosaic PNG: colour mapped, sources circled (new ones magenta), scale bar", async () => {
+  const nx = 100, ny = 100;
+  const img = new Float32Array(nx * ny);
+  const w = wcsFromHeader(WCS_HEADER)!;
+  const [px, py] = worldToPix(w, 275.09, 7.185)!;
+  for (let y = 0; y < ny; y++) {
+    for (let x = 0; x < nx; x++) img[y * nx + x] = 100 * Math.exp(-((x + 1 - px) ** 2 + (y + 1 - py) ** 2) / 6);
+  }
+  const sources = [{ ra: 275.09, dec: 7.185, name: "MAXI J1820+070" }, { ra: 273.5, dec: 8.5, name: "NEW_1", isNew: true }];
+  const bytes = await mosaicPng(img, [ny, nx], { header: WCS_HEADER, sources, title: "ISGRI mosaic" });
+  const png = decodePng(bytes);
+  assert(png.width > 500 && png.height > 500);
+  let magenta = 0, yellow = 0;
+  for (let i = 0; i < png.data.length; i += png.channels) {
+    const r = png.data[i], g = png.data[i + 1], b = png.data[i + 2];
+    if (r > 230 && g < 90 && b > 200) magenta++;
+    if (r > 230 && g > 210 && b < 80) yellow++; // top of viridis: the bright source
+  }
+  assert(magenta > 30, `new-source marker drawn (${magenta} magenta pixels)`);
+  assert(yellow > 30, `bright source mapped to the top colour (${yellow})`);
+  const { bytes: s } = scaleImage(new Float32Array([0, 1, 2, NaN]), { stretch: "linear", min: 0, max: 2 });
+  assertEquals(Array.from(s), [0, 128, 255, 0]);
+  const view = plotImage({ values: img, shape: [ny, nx], header: WCS_HEADER }, { sources });
+  const vb = await view[$display]();
+  assert(typeof vb["image/png"] === "string" && vb["text/plain"].includes("2 catalog sources"));
+});
+
+Deno.test("spectrum from EBOUNDS: rate per keV on log axes", async () => {
+  const nch = 5;
+  const spec = new NumpyDataProduct({
+    name: "prod_0_MAXIJ1820p070_isgri_spectrum",
+    meta_data: { src_name: "MAXI J1820+070", product: "isgri_spectrum" },
+    data_unit: [new NumpyDataUnit({
+      name: "SPECTRUM",
+      hdu_type: "bintable",
+      data_header: { INSTRUME: "IBIS", EXPOSURE: 1000 },
+      data: {
+        kind: "table",
+        length: nch,
+        columns: [
+          { name: "CHANNEL", dtype: ">i2", shape: [], values: Int16Array.from([0, 1, 2, 3, 4]) },
+          { name: "RATE", dtype: ">f4", shape: [], values: Float32Array.from([10, 8, 6, 4, 2]) },
+          { name: "STAT_ERR", dtype: ">f4", shape: [], values: Float32Array.from([1, 1, 1, 1, 1]) },
+        ],
+      },
+    })],
+  });
+  const rmf = new NumpyDataProduct({
+    name: "prod_2_MAXIJ1820p070_isgri_rmf",
+    data_unit: [new NumpyDataUnit({
+      name: "EBOUNDS",
+      hdu_type: "bintable",
+      data: {
+        kind: "table",
+        length: nch,
+        columns: [
+          { name: "CHANNEL", dtype: ">i2", shape: [], values: Int16Array.from([0, 1, 2, 3, 4]) },
+          { name: "E_MIN", dtype: ">f4", shape: [], values: Float32Array.from([20, 30, 40, 60, 100]) },
+          { name: "E_MAX", dtype: ">f4", shape: [], values: Float32Array.from([30, 40, 60, 100, 200]) },
+        ],
+      },
+    })],
+  });
+  const s = spectrumFromProducts(spec, rmf)!;
+  assertEquals(Array.from(s.energy), [25, 35, 50, 80, 150]);
+  assertEquals(Array.from(s.ratePerKeV), [1, 0.8, 0.3, 0.1, 0.02]);
+  const b = await plotSpectrum(spec, rmf)[$display]();
+  const vl = b["application/vnd.vegalite.v5+json"] as { encoding: { x: { scale: { type: string } } } };
+  assertEquals(vl.encoding.x.scale.type, "log");
+  assert("image/png" in b);
+});
+
+Deno.test("token view: payload table with expiry, never the token string", async () => {
+  const enc = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  const now = Date.UTC(2026, 0, 1);
+  const token = `${enc({ alg: "HS256", typ: "JWT" })}.${
+    enc({ sub: "a@b.c", name: "ab", roles: "authenticated user, refresh-tokens", exp: now / 1000 + 7200, msdone: true })
+  }.c2lnbmF0dXJlc2lnbmF0dXJl`;
+  const info = displayToken(token, now);
+  const b = await info[$display]();
+  const all = JSON.stringify(b) + info.toString() + Deno.inspect(info);
+  assert(!all.includes(token) && !all.includes(token.split(".")[1]), "no token text");
+  assertMatch(b["text/plain"], /expires in 2\.0 h/);
+  assertMatch(String(b["text/html"]), /refresh-tokens/);
+  assertMatch(String(b["text/html"]), /e-mail when done/);
+});
+
+Deno.test("product description view: tidy table", async () => {
+  const d = productDescriptionView({
+    instrument: "isgri",
+    product: "isgri_lc",
+    queries: [
+      { query_name: "src_query", parameters: [{ name: "RA", units: "deg", value: 265.97845833 }] },
+      { query_name: "isgri_lc_query", product_name: "isgri_lc", parameters: [{ name: "time_bin", units: "sec", value: 1000 }] },
+    ],
+    text: "--------------\nparameters for product isgri_lc and instrument isgri",
+  });
+  const b = await d[$display]();
+  assertMatch(String(b["text/html"]), /<td>isgri_lc_query<\/td><td>time_bin<\/td><td>1000<\/td><td>sec<\/td>/);
+  assert(b["text/plain"].startsWith("--------------"));
+  assertEquals(Object.keys(d).includes(String($display)), false, "display hook is not enumerable");
+});
+
+Deno.test("progress: one display updated in place, collapsing into a summary; log/silent modes", async () => {
+  const published: { bundle: MimeBundle; id: string; update: boolean }[] = [];
+  let t = 0;
+  const r = createProgressReporter({ instrument: "isgri", product: "isgri_image" }, {
+    mode: "jupyter",
+    now: () => t,
+    publish: (bundle, o) => {
+      published.push({ bundle, id: o.display_id, update: o.update });
+      return Promise.resolve();
+    },
+  });
+  const ev = (e: Partial<JobEvent>): JobEvent => ({
+    type: "progress",
+    instrument: "isgri",
+    product: "isgri_image",
+    status: "submitted",
+    elapsedMs: t,
+    requests: 1,
+    ...e,
+  });
+  r.onEvent(ev({ type: "submitted", jobId: "0eac4a0faa636ce3" }));
+  t = 100;
+  r.onEvent(ev({ type: "progress", requests: 2 })); // throttled (same status, < 250 ms)
+  t = 2000;
+  r.onEvent(ev({
+    type: "status",
+    status: "progress",
+    requests: 3,
+    reports: [{ node_id: "ii_skyimage", scw: "066500230010.001", message: "main done" }, {
+      node_id: "ii_skyimage",
+      scw: "066500240010.001",
+      message: "main done",
+    }],
+  }));
+  t = 5000;
+  r.onEvent(ev({ type: "done", status: "done", requests: 4, elapsedMs: 5000 }));
+  r.close();
+  await new Promise((res) => setTimeout(res, 10));
+  assertEquals(published.length, 3);
+  assert(published.every((p) => p.id === published[0].id), "one display id");
+  assertEquals(published.map((p) => p.update), [false, true, true]);
+  assertMatch(String(published[1].bundle["text/html"]), /science windows done<\/th><td>2</);
+  assertMatch(String(published[1].bundle["text/html"]), /0eac4a0faa636ce3/);
+  const last = published[2].bundle["text/plain"];
+  assertMatch(last, /^✔ isgri_image \(isgri\) done in 5\.0 s · job 0eac4a0faa636ce3 · 2 science windows · 4 requests$/);
+  assert(!last.includes("\n"));
+  assertEquals(scienceWindowsDone([{ scw: "a", message: "started" }, { scw: "a", message: "main done" }]), 1);
+  assertMatch(progressBundle({ instrument: "a", product: "b", status: "failed", elapsedMs: 1, requests: 1, scwDone: 0, reports: 0, outcome: "failed", message: "boom" })["text/plain"], /✘ b \(a\) failed/);
+
+  const lines: string[] = [];
+  const lr = createProgressReporter({ instrument: "spi_acs", product: "spi_acs_lc" }, {
+    mode: "log",
+    write: (s) => lines.push(s),
+    now: () => 0,
+  });
+  lr.onEvent({ ...ev({ type: "submitted", jobId: "j1" }), instrument: "spi_acs", product: "spi_acs_lc" });
+  lr.onEvent({ ...ev({ type: "progress" }), instrument: "spi_acs", product: "spi_acs_lc" }); // throttled
+  lr.onEvent({ ...ev({ type: "status", status: "done" }), instrument: "spi_acs", product: "spi_acs_lc" });
+  lr.close();
+  assertEquals(lines.length, 3);
+  assertMatch(lines[2], /^\[oda_api\] ✔ spi_acs_lc \(spi_acs\) done/);
+
+  const tty: string[] = [];
+  const tr = createProgressReporter({ instrument: "x", product: "y" }, { mode: "tty", write: (s) => tty.push(s), now: () => 0 });
+  tr.onEvent({ ...ev({ type: "submitted", jobId: "j" }), instrument: "x", product: "y" });
+  tr.close();
+  assert(tty[0].startsWith("\r") && tty[1].endsWith("\n"));
+
+  const { defaultProgressReporterFactory } = await import("../mod.ts");
+  assertEquals(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true }), undefined);
+});
+
+Deno.test("vega-lite spec drops non-finite and (log) non-positive points", () => {
+  const s = errorBarSpec({ x: [1, 2, NaN, 4], y: [1, -1, 3, 4] }, { yLog: true }) as { data: { values: unknown[] } };
+  assertEquals(s.data.values.length, 2);
+});

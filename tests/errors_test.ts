@@ -1,0 +1,110 @@
+// Errors: one family, codes, context, and redaction of tokens in messages, URLs, details and JSON.
+import assert from "node:assert/strict";
+import {
+  DecodeError,
+  DispatcherError,
+  errorMessage,
+  FileError,
+  JobFailedError,
+  OdaError,
+  redactSecrets,
+  redactValue,
+  TokenError,
+  UnauthorizedError,
+} from "../mod.ts";
+
+const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4QHkiLCJleHAiOjF9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+
+Deno.test("error family: subclasses, names, codes, context", () => {
+  const cause = new TypeError("fetch failed");
+  const e = new DispatcherError("UNEXPECTED_STATUS", "server said 502", {
+    url: "http://127.0.0.1:1/run_analysis",
+    status: 502,
+    jobId: "abc",
+    cause,
+  });
+  assert.ok(e instanceof OdaError && e instanceof Error);
+  assert.equal(e.name, "DispatcherError");
+  assert.equal(e.code, "UNEXPECTED_STATUS");
+  assert.equal(e.status, 502);
+  assert.equal(e.jobId, "abc");
+  assert.equal(e.cause, cause);
+  const u = new UnauthorizedError("missing roles", { status: 403 });
+  assert.ok(u instanceof DispatcherError);
+  assert.equal(u.code, "UNAUTHORIZED");
+  assert.equal(u.name, "UnauthorizedError");
+  const j = new JobFailedError("failed", { jobId: "j1" });
+  assert.equal(j.code, "JOB_FAILED");
+  assert.equal(new DecodeError("FITS", "x").name, "DecodeError");
+  assert.equal(new FileError("UNSAFE_PATH", "x").code, "UNSAFE_PATH");
+  assert.equal(new TokenError("TOKEN_EXPIRED", "x").name, "TokenError");
+  assert.equal(new OdaError("INTERNAL", "x").cause, undefined);
+  assert.ok(!("url" in new OdaError("INTERNAL", "x").toJSON()));
+});
+
+Deno.test("tokens are redacted from message, stack, url, details and toJSON", () => {
+  const e = new DispatcherError("DISPATCHER_ERROR", `bad request for token ${JWT}`, {
+    url: `http://127.0.0.1:8000/run_analysis?instrument=isgri&token=${JWT}&x=1`,
+    details: { params: { token: JWT, instrument: "isgri" }, note: `Bearer ${JWT}` },
+  });
+  const all = [e.message, String(e.stack), e.url, JSON.stringify(e), JSON.stringify(e.details), String(e)]
+    .join("\n");
+  assert.ok(!all.includes(JWT), all);
+  assert.ok(!all.includes(JWT.split(".")[1]));
+  assert.equal(e.url, "http://127.0.0.1:8000/run_analysis?instrument=isgri&token=<redacted token>&x=1");
+  assert.deepEqual(JSON.parse(JSON.stringify(e)), {
+    name: "DispatcherError",
+    code: "DISPATCHER_ERROR",
+    message: "bad request for token <redacted token>",
+    url: "http://127.0.0.1:8000/run_analysis?instrument=isgri&token=<redacted token>&x=1",
+    details: { params: { token: "<redacted token>", instrument: "isgri" }, note: "Bearer <redacted token>" },
+  });
+});
+
+Deno.test("redactSecrets: JWTs, token= parameters, JSON keys, Bearer; idempotent; no false positives", () => {
+  const cases: [string, string][] = [
+    [`x ${JWT} y`, "x <redacted token> y"],
+    [`?token=opaque&a=1`, "?token=<redacted token>&a=1"],
+    [`a=1&token=opaque`, "a=1&token=<redacted token>"],
+    [`token=opaque`, "token=<redacted token>"],
+    [`--access_token=abc`, "--access_token=abc"], // not a parameter boundary: left
+    [`{"token": "opaque", "x": 1}`, `{"token": "<redacted token>", "x": 1}`],
+    [`{'token': 'opaque'}`, `{'token': '<redacted token>'}`],
+    [`{ token: "opaque" }`, `{ token: "<redacted token>" }`],
+    [`Authorization: Bearer abc.def`, "Authorization: Bearer <redacted token>"],
+    [`%3Ftoken%3Dabc`, "%3Ftoken%3D<redacted token>"],
+    [`${JWT.replaceAll(".", "%2E")}`, "<redacted token>"],
+    ["TOKEN_MALFORMED: the token is empty", "TOKEN_MALFORMED: the token is empty"],
+    ["eyJ alone, a.b.c and tokens: 3", "eyJ alone, a.b.c and tokens: 3"],
+  ];
+  for (const [input, want] of cases) {
+    assert.equal(redactSecrets(input), want, input);
+    assert.equal(redactSecrets(redactSecrets(input)), want, `idempotent: ${input}`);
+  }
+});
+
+Deno.test("redactValue: deep copy, keys kept, cycles and binary data safe", () => {
+  const cyclic: Record<string, unknown> = { t: JWT };
+  cyclic.self = cyclic;
+  const bytes = new Uint8Array([1, 2]);
+  const out = redactValue({ a: [JWT, 1, null], b: cyclic, bytes, d: new Date(0) }) as Record<string, unknown>;
+  assert.deepEqual(out.a, ["<redacted token>", 1, null]);
+  assert.equal((out.b as Record<string, unknown>).t, "<redacted token>");
+  assert.equal((out.b as Record<string, unknown>).self, "[…]");
+  assert.equal(out.bytes, bytes);
+  assert.equal(cyclic.t, JWT, "the input is not modified");
+});
+
+Deno.test("errorMessage: any thrown value, redacted", () => {
+  assert.equal(errorMessage(new Error(`x ${JWT}`)), "x <redacted token>");
+  assert.equal(errorMessage(`s ${JWT}`), "s <redacted token>");
+  assert.equal(errorMessage(42), "42");
+  assert.equal(
+    errorMessage({
+      toString: () => {
+        throw new Error("no");
+      },
+    }),
+    "unprintable error",
+  );
+});

@@ -1,0 +1,211 @@
+// The two seed notebooks, executed headless in real Jupyter with the Deno kernel against the sandbox
+// (tools/run_nb.py: the quiet-window runner), then rendered to HTML (tools/svg.html.j2) and screenshotted
+// with headless Chromium into tests/out/notebooks/.
+import assert from "node:assert/strict";
+import { CHROMIUM, PYTHON, testWithTool } from "./_validators.ts";
+import { startSandbox } from "../sandbox.ts";
+import { decode as decodePng } from "fast-png";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const OUT = `${ROOT}/tests/out/notebooks`;
+const NOTEBOOKS = ["UserToken", "Authentication"] as const;
+const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}/;
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+}
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: Output[];
+}
+interface Notebook {
+  cells: Cell[];
+}
+
+const src = (c: Cell) => (Array.isArray(c.source) ? c.source.join("") : c.source);
+const text = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join("") : t ?? "");
+const plain = (o: Output) => text(o.data?.["text/plain"] as string | string[] | undefined);
+
+function cellsMatching(nb: Notebook, needle: string | RegExp): Cell[] {
+  return nb.cells.filter((c) =>
+    c.cell_type === "code" && (typeof needle === "string" ? src(c).includes(needle) : needle.test(src(c)))
+  );
+}
+
+function mimes(c: Cell): string[] {
+  return (c.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {}));
+}
+
+function expectMimes(nb: Notebook, name: string, needle: string | RegExp, want: string[]): void {
+  const cells = cellsMatching(nb, needle);
+  assert.ok(cells.length > 0, `${name}: no cell matches ${needle}`);
+  for (const c of cells) {
+    const have = mimes(c);
+    for (const m of want) assert.ok(have.includes(m), `${name}: cell ${JSON.stringify(src(c).slice(0, 60))} lacks ${m} (has ${have})`);
+  }
+}
+
+async function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  const out = await new Deno.Command(cmd, { args, cwd: opts.cwd, env: opts.env, stdout: "piped", stderr: "piped" })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+testWithTool("notebooks: both seed notebooks run headless against the sandbox", "jupyter", async () => {
+  await Deno.mkdir(OUT, { recursive: true });
+  await using sb = await startSandbox({ seed: 7, jobDuration: 1.5 });
+  const token = await sb.mintToken();
+  const runs = await Promise.all(NOTEBOOKS.map(async (name) => {
+    // one level below the repository, so the notebooks' `import "../mod.ts"` resolves
+    const dir = await Deno.makeTempDir({ dir: ROOT, prefix: `.nbrun-${name}-` });
+    await Deno.copyFile(`${ROOT}/notebooks/${name}.ipynb`, `${dir}/${name}.ipynb`);
+    const dst = `${OUT}/${name}.executed.ipynb`;
+    const r = await run(PYTHON, [`${ROOT}/tools/run_nb.py`, `${dir}/${name}.ipynb`, dst, "--cwd", dir, "--timeout", "240"], {
+      env: { ODA_DISPATCHER_URL: sb.url, ODA_TOKEN: token, NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    });
+    return { name, dir, dst, r };
+  }));
+  try {
+    for (const { name, dir, dst, r } of runs) {
+      const raw = await Deno.readTextFile(dst);
+      const nb = JSON.parse(raw) as Notebook;
+      const errors = nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error"));
+      assert.equal(
+        r.code,
+        0,
+        `${name}: run_nb exit ${r.code}\n${r.stdout}\n${r.stderr.slice(-3000)}\n${
+          errors.map((e) => `${e.ename}: ${e.evalue}`).join("\n")
+        }`,
+      );
+      assert.deepEqual(errors, [], `${name}: error outputs`);
+      // every code cell ran
+      for (const c of nb.cells.filter((c) => c.cell_type === "code")) {
+        assert.ok((c as { execution_count?: number }).execution_count, `${name}: cell not executed: ${src(c).slice(0, 50)}`);
+      }
+      // no token (the minted one, nor any refreshed one) anywhere in the executed notebook
+      assert.ok(!raw.includes(token), `${name}: the token string leaked into the notebook`);
+      assert.doesNotMatch(raw, JWT_RE, `${name}: something JWT-like leaked into the notebook`);
+
+      // expected outputs, cell by cell
+      const show = cellsMatching(nb, "data_collection.show()")[0];
+      assert.match(text(show.outputs?.find((o) => o.name === "stdout")?.text), /^ID=0 prod_name=spi_acs_lc_0_query {2}meta_data: \{/m);
+      for (const getter of cellsMatching(nb, "await disp.getProduct(")) {
+        const progress = (getter.outputs ?? []).filter((o) => o.output_type === "display_data");
+        assert.equal(progress.length, 1, `${name}: one progress display per job (${src(getter).slice(0, 40)})`);
+        assert.match(plain(progress[0]), /^✔ \S+ \(\S+\) done in [\d.]+ s · job [0-9a-f]+/);
+      }
+      expectMimes(nb, name, "plotLightCurve(", [
+        "application/vnd.vegalite.v5+json",
+        "image/png",
+        "image/svg+xml",
+        "text/plain",
+      ]);
+      expectMimes(nb, name, /^\/\/ access it as an attribute\nimage\.mosaic_image_0_mosaic$/, ["text/html", "image/png", "text/plain"]);
+      expectMimes(nb, name, /^\/\/ access it as a list member\ndata_collection\._p_list\[0\]$/, ["text/html", "text/plain"]);
+      const cat = cellsMatching(nb, "getApiDictionary()")[0];
+      assert.match(plain(cat.outputs![0]), /cat_column_list/);
+      assert.match(plain(cat.outputs![0]), /MAXI J1820\+070/);
+      assert.doesNotMatch(plain(cat.outputs![0]), /NEW_/);
+      if (name === "UserToken") {
+        expectMimes(nb, name, "displayToken(", ["text/html", "text/plain"]);
+        expectMimes(nb, name, "productDescriptionView(descr)", ["text/html", "text/plain"]);
+        expectMimes(nb, name, "plotImage(", ["image/png", "text/plain"]);
+        expectMimes(nb, name, "plotSpectrum(", ["application/vnd.vegalite.v5+json", "image/png", "text/plain"]);
+        expectMimes(nb, name, /^image\.dispatcher_catalog_1$/, ["text/html", "application/vnd.dataresource+json"]);
+        const lcCell = cellsMatching(nb, 'detnam: String(du.header["DETNAM"])')[0];
+        const spec = lcCell.outputs!.find((o) => o.data?.["application/vnd.vegalite.v5+json"])!.data![
+          "application/vnd.vegalite.v5+json"
+        ] as { title: string; encoding: { x: { title: string }; y: { title: string } } };
+        assert.equal(spec.title, "ISGRI light curve of MAXI J1820+070");
+        assert.equal(spec.encoding.x.title, "Time [IJD = MJD - 51544]");
+        assert.match(spec.encoding.y.title, /^Rate \[30-80 keV\]$/);
+      }
+      // saved FITS files
+      const fits = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".fits")).sort();
+      assert.deepEqual(
+        fits.map((f) => f.replace(/^prod_(\d)_.*_(isgri_\w+)\.fits$/, "$1 $2")),
+        ["0 isgri_spectrum", "1 isgri_arf", "2 isgri_rmf"],
+        `${name}: saved files ${fits}`,
+      );
+      for (const f of fits) {
+        const head = new TextDecoder().decode((await Deno.readFile(`${dir}/${f}`)).subarray(0, 30));
+        assert.match(head, /^SIMPLE {2}= {20}T/, `${f} is a FITS file`);
+      }
+    }
+  } finally {
+    for (const { dir } of runs) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+function nonBlank(png: Uint8Array): { nonWhite: number; colourful: number } {
+  const img = decodePng(png);
+  let nonWhite = 0, colourful = 0;
+  for (let i = 0; i < img.data.length; i += img.channels) {
+    const r = img.data[i], g = img.data[i + 1], b = img.data[i + 2];
+    if (r < 235 || g < 235 || b < 235) nonWhite++;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) colourful++;
+  }
+  return { nonWhite, colourful };
+}
+
+testWithTool("notebooks: executed notebooks render to HTML and screenshot with Chromium", ["jupyter", "chromium"], async () => {
+  for (const name of NOTEBOOKS) {
+    const executed = `${OUT}/${name}.executed.ipynb`;
+    const nb = JSON.parse(await Deno.readTextFile(executed)) as Notebook; // written by the test above
+    // a short "showcase" copy (the display-heavy cells) keeps the screenshot readable
+    const keep = nb.cells.filter((c) =>
+      c.cell_type === "code" && /plotLightCurve|plotImage|_p_list\[0\]$|mosaic_image_0_mosaic$|displayToken\(token\)$/.test(src(c).trim())
+    );
+    const showcase = { ...nb, cells: keep.slice(0, 6) };
+    await Deno.writeTextFile(`${OUT}/${name}.showcase.ipynb`, JSON.stringify(showcase));
+    for (const base of [`${name}.executed`, `${name}.showcase`]) {
+      const r = await run("jupyter", [
+        "nbconvert",
+        "--to",
+        "html",
+        "--template-file",
+        `${ROOT}/tools/svg.html.j2`,
+        `${OUT}/${base}.ipynb`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const html = await Deno.readTextFile(`${OUT}/${base}.html`);
+      assert.match(html, /<img [^>]*src="data:image\/png;base64,/, `${base}: PNG outputs in the HTML`);
+      assert.match(html, /<svg[^>]*>[\s\S]*?<path/, `${base}: SVG kept by the template (not blanked)`);
+      assert.doesNotMatch(html, JWT_RE);
+    }
+    const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
+    try {
+      for (const [base, size] of [[`${name}.showcase`, "1200,2400"], [`${name}.executed`, "1200,9000"]] as const) {
+        const shot = `${OUT}/${base}.png`;
+        await Deno.remove(shot).catch(() => {});
+        const r = await run(CHROMIUM, [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+          "--hide-scrollbars",
+          `--user-data-dir=${profile}`,
+          `--window-size=${size}`,
+          `--screenshot=${shot}`,
+          `file://${OUT}/${base}.html`,
+        ]);
+        assert.equal(r.code, 0, r.stderr.slice(-2000));
+        const s = nonBlank(await Deno.readFile(shot));
+        assert.ok(s.nonWhite > 50_000, `${base}: screenshot has content (${s.nonWhite} non-white pixels)`);
+        assert.ok(s.colourful > 5_000, `${base}: screenshot shows coloured plots/images (${s.colourful})`);
+      }
+    } finally {
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  }
+});
