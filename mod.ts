@@ -32,6 +32,11 @@ export * from "./lib/errors.ts";
 export * from "./lib/log.ts";
 // --- codecs ---
 export * from "./lib/codecs/ndarray.ts";
+export * from "./lib/codecs/pickle.ts";
+export * from "./lib/codecs/pickle_encode.ts";
+export * from "./lib/codecs/json.ts";
+export { makeHash, type PythonFormatOptions, pythonRepr, pythonStr } from "./lib/codecs/python.ts";
+export { type Base64Options, decodeBase64, encodeBase64 } from "./lib/codecs/base64.ts";
 export * from "./lib/codecs/fits.ts";
 export * from "./lib/codecs/ecsv.ts";
 // --- token ---
@@ -57,7 +62,28 @@ export * from "./lib/products/text_like_product.ts";
 export * from "./lib/products/files.ts";
 export * from "./lib/products/magic.ts";
 export * from "./lib/products/collection.ts";
+export * from "./lib/products/light_curve.ts";
+export * from "./lib/products/spectrum.ts";
 // --- client ---
+export * from "./lib/client/events.ts";
+export * from "./lib/client/params.ts";
+export {
+  abortableSleep,
+  errorForResponse,
+  type FetchLike,
+  HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+  parseMissingRoles,
+  parseResponseJson,
+  type RetryInfo,
+} from "./lib/client/http.ts";
+export * from "./lib/client/description.ts";
+export * from "./lib/client/cache.ts";
+export * from "./lib/client/batch.ts";
+export * from "./lib/client/job.ts";
+export * from "./lib/client/dispatcher.ts";
 // --- display ---
 export * from "./lib/display/jupyter.ts";
 export * from "./lib/display/html.ts";

@@ -24,3 +24,14 @@ export type {
   ProgressReport,
   SandboxInstrument,
 } from "./lib/sandbox/instrument.ts";
+// instruments
+export {
+  angularSeparation,
+  BRIGHT_SOURCES,
+  builtinInstruments,
+  isgriInstrument,
+  jemxInstrument,
+  resolveName,
+  spiAcsInstrument,
+} from "./lib/sandbox/instruments/index.ts";
+export type { CatalogSource, Variability } from "./lib/sandbox/instruments/index.ts";

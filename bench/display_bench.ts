@@ -48,7 +48,10 @@ function median(xs: number[]): number {
 // --- light curve, 1e5 points
 const n = 100_000;
 const time = Float64Array.from({ length: n }, (_, i) => 6263 + i * (10 / 86400));
-const rate = Float64Array.from({ length: n }, (_, i) => 100 + 20 * Math.sin(i / 3000) + ((i * 7919) % 97) / 10);
+const rate = Float64Array.from(
+  { length: n },
+  (_, i) => 100 + 20 * Math.sin(i / 3000) + ((i * 7919) % 97) / 10,
+);
 const error = new Float64Array(n).fill(3);
 const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI J1820+070" };
 {
@@ -67,11 +70,20 @@ const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI
     bytes = JSON.stringify(b).length;
   }
   const ms = median(times);
-  report({ name: "light curve 1e5: bundle build (warm, median of 5)", ms: Math.round(ms), target: "≤ 200 ms", ok: ms <= 200 });
+  report({
+    name: "light curve 1e5: bundle build (warm, median of 5)",
+    ms: Math.round(ms),
+    target: "≤ 200 ms",
+    ok: ms <= 200,
+  });
   report({ name: "light curve 1e5: bundle size", bytes, target: "≤ 1 MB", ok: bytes <= 1_000_000 });
   const tj = performance.now();
   const nopng = await lightCurveBundle(lc, { png: false });
-  report({ name: "  without PNG (vega-lite + SVG only)", ms: Math.round(performance.now() - tj), bytes: JSON.stringify(nopng).length });
+  report({
+    name: "  without PNG (vega-lite + SVG only)",
+    ms: Math.round(performance.now() - tj),
+    bytes: JSON.stringify(nopng).length,
+  });
 }
 
 // --- 1e6 points
@@ -85,7 +97,11 @@ const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI
   await lightCurveBundle(big);
   const t = performance.now();
   const b = await lightCurveBundle(big);
-  report({ name: "light curve 1e6: bundle build (warm)", ms: Math.round(performance.now() - t), bytes: JSON.stringify(b).length });
+  report({
+    name: "light curve 1e6: bundle build (warm)",
+    ms: Math.round(performance.now() - t),
+    bytes: JSON.stringify(b).length,
+  });
 }
 
 // --- mosaic 500x500 and 2000x2000 with sources
@@ -102,11 +118,20 @@ for (const side of [500, 2000]) {
     CDELT1: -16 / side,
     CDELT2: 16 / side,
   };
-  const sources = [{ ra: 275, dec: 7, name: "MAXI J1820+070" }, { ra: 277, dec: 5, name: "NEW_1", isNew: true }];
+  const sources = [{ ra: 275, dec: 7, name: "MAXI J1820+070" }, {
+    ra: 277,
+    dec: 5,
+    name: "NEW_1",
+    isNew: true,
+  }];
   await mosaicBundle(img, [side, side], { header, sources });
   const t = performance.now();
   const b = await mosaicBundle(img, [side, side], { header, sources });
-  report({ name: `mosaic ${side}x${side}: PNG bundle (warm)`, ms: Math.round(performance.now() - t), bytes: JSON.stringify(b).length });
+  report({
+    name: `mosaic ${side}x${side}: PNG bundle (warm)`,
+    ms: Math.round(performance.now() - t),
+    bytes: JSON.stringify(b).length,
+  });
 }
 
 // --- table 1e6 rows → bounded bundle
@@ -122,7 +147,11 @@ for (const side of [500, 2000]) {
   };
   const t0 = performance.now();
   const b = tableBundle(t);
-  report({ name: "table 1e6 rows: bundle (50 rows shown)", ms: Math.round(performance.now() - t0), bytes: JSON.stringify(b).length });
+  report({
+    name: "table 1e6 rows: bundle (50 rows shown)",
+    ms: Math.round(performance.now() - t0),
+    bytes: JSON.stringify(b).length,
+  });
 }
 
 if (Deno.args.includes("--vega")) {
@@ -131,12 +160,20 @@ if (Deno.args.includes("--vega")) {
   const vl = await import("vega-lite");
   const vega = await import("vega");
   const idx = minMaxDecimate(rate, 5000, error);
-  const spec = errorBarSpec({ x: takeIndices(time, idx), y: takeIndices(rate, idx), yerr: takeIndices(error, idx) });
+  const spec = errorBarSpec({
+    x: takeIndices(time, idx),
+    y: takeIndices(rate, idx),
+    yerr: takeIndices(error, idx),
+  });
   for (let i = 0; i < 2; i++) {
     const t = performance.now();
     const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: "none" });
     const svg = await view.toSVG();
-    report({ name: `alternative: vega toSVG of the same ${idx.length} points (run ${i + 1})`, ms: Math.round(performance.now() - t), bytes: svg.length });
+    report({
+      name: `alternative: vega toSVG of the same ${idx.length} points (run ${i + 1})`,
+      ms: Math.round(performance.now() - t),
+      bytes: svg.length,
+    });
   }
 }
 

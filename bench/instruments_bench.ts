@@ -8,7 +8,12 @@
  * @module
  */
 import { ISGRI_IMAGING, ISGRI_SETUP } from "../lib/sandbox/instruments/isgri.ts";
-import { observe, simulateImage, simulateLightCurves, simulateSpectra } from "../lib/sandbox/instruments/integral.ts";
+import {
+  observe,
+  simulateImage,
+  simulateLightCurves,
+  simulateSpectra,
+} from "../lib/sandbox/instruments/integral.ts";
 import { mosaicGeometry, simulateMosaic } from "../lib/sandbox/instruments/mosaic.ts";
 import { Rng } from "../lib/sandbox/instruments/rng.ts";
 import { encodeProduct } from "../lib/sandbox/instruments/encode.ts";
@@ -27,7 +32,13 @@ function time<T>(label: string, f: () => T, runs = 3): T {
   return out;
 }
 
-const gc = { RA: 265.97845833, DEC: -29.74516667, T1: "2017-03-01T00:00:00", T2: "2017-04-01T00:00:00", radius: 15 };
+const gc = {
+  RA: 265.97845833,
+  DEC: -29.74516667,
+  T1: "2017-03-01T00:00:00",
+  T2: "2017-04-01T00:00:00",
+  radius: 15,
+};
 const obs = observe(ISGRI_SETUP, { ...gc, max_pointings: 200, E1_keV: 20, E2_keV: 40 });
 const big = mosaicGeometry(ISGRI_IMAGING, obs.scws, gc.RA, gc.DEC, 2001);
 time("simulateMosaic 2001x2001, 200 ScW, GC sources", () =>
@@ -44,9 +55,22 @@ time("isgri_image 50 ScW (simulate + encode)", () => {
   const { product } = simulateImage(ISGRI_SETUP, { ...gc, max_pointings: 50 }, 1);
   return encodeProduct(product);
 });
-time("isgri_spectrum GC field (simulate + encode)", () =>
-  simulateSpectra(ISGRI_SETUP, { ...gc, max_pointings: 50 }, 1).products.map(encodeProduct));
-time("isgri_lc time_bin=10 s, 50 ScW (simulate + encode)", () =>
-  simulateLightCurves(ISGRI_SETUP, { ...gc, max_pointings: 50, time_bin: 10 }, 1).products.map(encodeProduct));
-time("spi_acs_lc 1 day at 0.05 s (1.7 M bins, simulate + encode)", () =>
-  encodeProduct(simulateAcsLightCurve({ T1: "2022-07-01T00:00:00", T2: "2022-07-02T00:00:00", time_bin: 0.05 }, 1)), 1);
+time(
+  "isgri_spectrum GC field (simulate + encode)",
+  () => simulateSpectra(ISGRI_SETUP, { ...gc, max_pointings: 50 }, 1).products.map(encodeProduct),
+);
+time(
+  "isgri_lc time_bin=10 s, 50 ScW (simulate + encode)",
+  () =>
+    simulateLightCurves(ISGRI_SETUP, { ...gc, max_pointings: 50, time_bin: 10 }, 1).products.map(
+      encodeProduct,
+    ),
+);
+time(
+  "spi_acs_lc 1 day at 0.05 s (1.7 M bins, simulate + encode)",
+  () =>
+    encodeProduct(
+      simulateAcsLightCurve({ T1: "2022-07-01T00:00:00", T2: "2022-07-02T00:00:00", time_bin: 0.05 }, 1),
+    ),
+  1,
+);

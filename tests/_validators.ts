@@ -16,7 +16,8 @@
  * });
  * ```
  *
- * Detection results are cached per process.
+ * Detection results are cached per process. `ODA_VALIDATORS_MISSING=jupyter,chromium` makes the
+ * helper treat those tools as missing (to test the helper itself, or to see what CI would report).
  *
  * @module
  */
@@ -146,7 +147,10 @@ function detect(name: ToolName): ToolStatus {
 export function requireTool(name: ToolName): ToolStatus {
   let s = cache.get(name);
   if (!s) {
-    s = detect(name);
+    const pretend = (Deno.env.get("ODA_VALIDATORS_MISSING") ?? "").split(",").map((x) => x.trim());
+    s = pretend.includes(name)
+      ? { available: false, detail: `${name} marked missing by ODA_VALIDATORS_MISSING` }
+      : detect(name);
     cache.set(name, s);
   }
   return s;

@@ -120,7 +120,9 @@ function host(fetch: ReturnType<typeof replayFetch>["fetch"], url = "http://127.
     url,
     polling: { min: 1, max: 4, factor: 1.5 },
     assertTokenTransport() {},
-    decode: (r) => r,
+    decode: () => {
+      throw new Error("not used");
+    },
   };
 }
 

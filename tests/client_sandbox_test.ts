@@ -119,6 +119,35 @@ Deno.test("sync query: Dummy numerical product decoded, token sent, logs as oda_
   });
 });
 
+Deno.test("large payload (selected_catalog JSON string) goes as a form POST; catalog comes back", async () => {
+  await withSandbox({}, async (sb) => {
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({ url: sb.url, token: await sb.mintToken(GENERAL), fetch: rec.fetch });
+    const names = Array.from({ length: 40 }, (_, i) => `Source number ${i}`);
+    const catalog = JSON.stringify({
+      cat_lon_name: "ra",
+      cat_lat_name: "dec",
+      cat_frame: "fk5",
+      cat_coord_units: "deg",
+      cat_column_list: [names.map((_, i) => i + 1), names, names.map(() => 7), names.map((_, i) => i), names.map(() => 20)],
+      cat_column_names: ["meta_ID", "src_names", "significance", "ra", "dec"],
+    });
+    const data = await disp.getProduct({
+      instrument: "empty",
+      product: "numerical",
+      product_type: "Dummy",
+      p: 5,
+      selected_catalog: catalog,
+      silent: true,
+    });
+    const ra = rec.log.filter((e) => e.url.includes("/run_analysis"));
+    assertEquals(ra.length, 1);
+    assert(ra[0].body !== undefined && !ra[0].url.includes("?"), "expected a form POST");
+    assertEquals(paramsOf(ra[0]).get("selected_catalog"), catalog);
+    assert(data._p_list.length >= 2, `products: ${data._p_list.length}`);
+  });
+});
+
 Deno.test("async lifecycle: submitted → … → ready → done, events and echoed state", async () => {
   await withSandbox({ jobDuration: 1 }, async (sb) => {
     const rec = recordingFetch();

@@ -7,8 +7,8 @@ import {
   createProgressReporter,
   dataCollectionBundle,
   displayToken,
-  escapeHtml,
   errorBarSpec,
+  escapeHtml,
   lightCurveBundle,
   lightCurveFromProduct,
   type MimeBundle,
@@ -66,7 +66,13 @@ function lcTable(n: number): Table {
 function lcProduct(n = 300): NumpyDataProduct {
   return new NumpyDataProduct({
     name: "isgri_lc_0_MAXIJ1820p070",
-    meta_data: { src_name: "MAXI J1820+070", time_bin: 0.01157, time: "TIME", rate: "RATE", rate_err: "ERROR" },
+    meta_data: {
+      src_name: "MAXI J1820+070",
+      time_bin: 0.01157,
+      time: "TIME",
+      rate: "RATE",
+      rate_err: "ERROR",
+    },
     data_unit: [
       new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary", data_header: { SIMPLE: true } }),
       new NumpyDataUnit({
@@ -99,14 +105,28 @@ const WCS_HEADER = {
 };
 
 Deno.test("escapeHtml and tables escape hostile text and keep a row limit", () => {
-  assertEquals(escapeHtml(`<script>"x"&'y'</script>`), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;");
+  assertEquals(
+    escapeHtml(`<script>"x"&'y'</script>`),
+    "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;",
+  );
   const n = 1234;
   const t: Table = {
     kind: "table",
     length: n,
     columns: [
-      { name: "src_names", dtype: "<U20", shape: [], values: Array.from({ length: n }, (_, i) => `<b>S${i}</b>`) },
-      { name: "ra", dtype: "<f8", shape: [], unit: "deg", values: Float64Array.from({ length: n }, (_, i) => i / 7) },
+      {
+        name: "src_names",
+        dtype: "<U20",
+        shape: [],
+        values: Array.from({ length: n }, (_, i) => `<b>S${i}</b>`),
+      },
+      {
+        name: "ra",
+        dtype: "<f8",
+        shape: [],
+        unit: "deg",
+        values: Float64Array.from({ length: n }, (_, i) => i / 7),
+      },
     ],
   };
   const html = tableToHtml(t, { limit: 50 });
@@ -117,7 +137,11 @@ Deno.test("escapeHtml and tables escape hostile text and keep a row limit", () =
   assertMatch(html, /deg · &lt;f8/);
   const dr = tableToDataResource(t, 50);
   assertEquals(dr.data.length, 50);
-  assertEquals(dr.schema.fields, [{ name: "src_names", type: "string" }, { name: "ra", type: "number", unit: "deg" }]);
+  assertEquals(dr.schema.fields, [{ name: "src_names", type: "string" }, {
+    name: "ra",
+    type: "number",
+    unit: "deg",
+  }]);
   const b = tableBundle(t);
   assert(b["text/plain"].includes("1224 more rows"));
   assert(JSON.stringify(b).length < 20_000, "a large table's bundle stays small");
@@ -161,7 +185,15 @@ Deno.test("light curve bundle: vega-lite with the seed's labels, PNG and SVG fal
   const rate = Float64Array.from({ length: n }, (_, i) => 100 + 10 * Math.sin(i / 2000));
   rate[4242] = 1000;
   const error = new Float64Array(n).fill(2);
-  const b = await lightCurveBundle({ time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI J1820+070" });
+  const b = await lightCurveBundle({
+    time,
+    rate,
+    error,
+    eMin: 30,
+    eMax: 80,
+    detnam: "ISGRI",
+    name: "MAXI J1820+070",
+  });
   const spec = b["application/vnd.vegalite.v5+json"] as {
     title: string;
     data: { values: { x: number; y: number }[] };
@@ -215,15 +247,23 @@ Deno.test("NumpyDataUnit display shows dtype, shape and a collapsible header", a
   });
   const b = await (u as unknown as { [$display](): MimeBundle })[$display]();
   assertMatch(b["text/plain"], /image >f4 \[3, 4\]/);
-  assertMatch(String(b["text/html"]), /<details><summary>header \(2 cards\)<\/summary><pre>EXTNAME *= &#39;ISGR-MOSA-IMA&#39;/);
+  assertMatch(
+    String(b["text/html"]),
+    /<details><summary>header \(2 cards\)<\/summary><pre>EXTNAME *= &#39;ISGR-MOSA-IMA&#39;/,
+  );
 });
 
 Deno.test("DataCollection-like bundle: ID, attribute, kind, meta data, units with shapes; show() text", () => {
   const p = lcProduct(10);
   const b = dataCollectionBundle({ _p_list: [p], _n_list: ["isgri_lc_0_MAXIJ1820p070"] });
-  assertMatch(b["text/plain"], /^ID=0 prod_name=isgri_lc_0_MAXIJ1820p070 {2}meta_data: \{'src_name': 'MAXI J1820\+070'/);
+  assertMatch(
+    b["text/plain"],
+    /^ID=0 prod_name=isgri_lc_0_MAXIJ1820p070 {2}meta_data: \{'src_name': 'MAXI J1820\+070'/,
+  );
   const html = String(b["text/html"]);
-  for (const h of ["ID", "attribute", "kind", "meta_data", "data units"]) assert(html.includes(`<th>${h}</th>`), h);
+  for (const h of ["ID", "attribute", "kind", "meta_data", "data units"]) {
+    assert(html.includes(`<th>${h}</th>`), h);
+  }
   assertMatch(html, /<td>NumpyDataProduct<\/td>/);
   assertMatch(html, /ISGR-SRC.-LCR: table 10 rows × 4 columns/);
 });
@@ -232,11 +272,18 @@ Deno.test("catalog display: table with units/dtypes + data resource; sources for
   const cat = new ApiCatalog({
     cat_frame: "fk5",
     cat_coord_units: "deg",
-    cat_column_list: [[17, 87, 3], ["GRS 1915+105", "MAXI J1820+070", "NEW_1"], [29.4, 1803.2, 9.1], [
-      288.8,
-      275.09,
-      276.0,
-    ], [10.94, 7.185, 6.0], [-32768, -32768, 1]],
+    cat_column_list: [
+      [17, 87, 3],
+      ["GRS 1915+105", "MAXI J1820+070", "NEW_1"],
+      [29.4, 1803.2, 9.1],
+      [
+        288.8,
+        275.09,
+        276.0,
+      ],
+      [10.94, 7.185, 6.0],
+      [-32768, -32768, 1],
+    ],
     cat_column_names: ["meta_ID", "src_names", "significance", "ra", "dec", "NEW_SOURCE"],
     cat_column_descr: [["meta_ID", "<i8"], ["src_names", "<U14"], ["significance", "<f8"], ["ra", "<f8"], [
       "dec",
@@ -273,9 +320,16 @@ Deno.test("mosaic PNG: colour mapped, sources circled (new ones magenta), scale 
   const w = wcsFromHeader(WCS_HEADER)!;
   const [px, py] = worldToPix(w, 275.09, 7.185)!;
   for (let y = 0; y < ny; y++) {
-    for (let x = 0; x < nx; x++) img[y * nx + x] = 100 * Math.exp(-((x + 1 - px) ** 2 + (y + 1 - py) ** 2) / 6);
+    for (let x = 0; x < nx; x++) {
+      img[y * nx + x] = 100 * Math.exp(-((x + 1 - px) ** 2 + (y + 1 - py) ** 2) / 6);
+    }
   }
-  const sources = [{ ra: 275.09, dec: 7.185, name: "MAXI J1820+070" }, { ra: 273.5, dec: 8.5, name: "NEW_1", isNew: true }];
+  const sources = [{ ra: 275.09, dec: 7.185, name: "MAXI J1820+070" }, {
+    ra: 273.5,
+    dec: 8.5,
+    name: "NEW_1",
+    isNew: true,
+  }];
   const bytes = await mosaicPng(img, [ny, nx], { header: WCS_HEADER, sources, title: "ISGRI mosaic" });
   const png = decodePng(bytes);
   assert(png.width > 500 && png.height > 500);
@@ -299,36 +353,40 @@ Deno.test("spectrum from EBOUNDS: rate per keV on log axes", async () => {
   const spec = new NumpyDataProduct({
     name: "prod_0_MAXIJ1820p070_isgri_spectrum",
     meta_data: { src_name: "MAXI J1820+070", product: "isgri_spectrum" },
-    data_unit: [new NumpyDataUnit({
-      name: "SPECTRUM",
-      hdu_type: "bintable",
-      data_header: { INSTRUME: "IBIS", EXPOSURE: 1000 },
-      data: {
-        kind: "table",
-        length: nch,
-        columns: [
-          { name: "CHANNEL", dtype: ">i2", shape: [], values: Int16Array.from([0, 1, 2, 3, 4]) },
-          { name: "RATE", dtype: ">f4", shape: [], values: Float32Array.from([10, 8, 6, 4, 2]) },
-          { name: "STAT_ERR", dtype: ">f4", shape: [], values: Float32Array.from([1, 1, 1, 1, 1]) },
-        ],
-      },
-    })],
+    data_unit: [
+      new NumpyDataUnit({
+        name: "SPECTRUM",
+        hdu_type: "bintable",
+        data_header: { INSTRUME: "IBIS", EXPOSURE: 1000 },
+        data: {
+          kind: "table",
+          length: nch,
+          columns: [
+            { name: "CHANNEL", dtype: ">i2", shape: [], values: Int16Array.from([0, 1, 2, 3, 4]) },
+            { name: "RATE", dtype: ">f4", shape: [], values: Float32Array.from([10, 8, 6, 4, 2]) },
+            { name: "STAT_ERR", dtype: ">f4", shape: [], values: Float32Array.from([1, 1, 1, 1, 1]) },
+          ],
+        },
+      }),
+    ],
   });
   const rmf = new NumpyDataProduct({
     name: "prod_2_MAXIJ1820p070_isgri_rmf",
-    data_unit: [new NumpyDataUnit({
-      name: "EBOUNDS",
-      hdu_type: "bintable",
-      data: {
-        kind: "table",
-        length: nch,
-        columns: [
-          { name: "CHANNEL", dtype: ">i2", shape: [], values: Int16Array.from([0, 1, 2, 3, 4]) },
-          { name: "E_MIN", dtype: ">f4", shape: [], values: Float32Array.from([20, 30, 40, 60, 100]) },
-          { name: "E_MAX", dtype: ">f4", shape: [], values: Float32Array.from([30, 40, 60, 100, 200]) },
-        ],
-      },
-    })],
+    data_unit: [
+      new NumpyDataUnit({
+        name: "EBOUNDS",
+        hdu_type: "bintable",
+        data: {
+          kind: "table",
+          length: nch,
+          columns: [
+            { name: "CHANNEL", dtype: ">i2", shape: [], values: Int16Array.from([0, 1, 2, 3, 4]) },
+            { name: "E_MIN", dtype: ">f4", shape: [], values: Float32Array.from([20, 30, 40, 60, 100]) },
+            { name: "E_MAX", dtype: ">f4", shape: [], values: Float32Array.from([30, 40, 60, 100, 200]) },
+          ],
+        },
+      }),
+    ],
   });
   const s = spectrumFromProducts(spec, rmf)!;
   assertEquals(Array.from(s.energy), [25, 35, 50, 80, 150]);
@@ -340,10 +398,17 @@ Deno.test("spectrum from EBOUNDS: rate per keV on log axes", async () => {
 });
 
 Deno.test("token view: payload table with expiry, never the token string", async () => {
-  const enc = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  const enc = (o: unknown) =>
+    btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
   const now = Date.UTC(2026, 0, 1);
   const token = `${enc({ alg: "HS256", typ: "JWT" })}.${
-    enc({ sub: "a@b.c", name: "ab", roles: "authenticated user, refresh-tokens", exp: now / 1000 + 7200, msdone: true })
+    enc({
+      sub: "a@b.c",
+      name: "ab",
+      roles: "authenticated user, refresh-tokens",
+      exp: now / 1000 + 7200,
+      msdone: true,
+    })
   }.c2lnbmF0dXJlc2lnbmF0dXJl`;
   const info = displayToken(token, now);
   const b = await info[$display]();
@@ -360,12 +425,19 @@ Deno.test("product description view: tidy table", async () => {
     product: "isgri_lc",
     queries: [
       { query_name: "src_query", parameters: [{ name: "RA", units: "deg", value: 265.97845833 }] },
-      { query_name: "isgri_lc_query", product_name: "isgri_lc", parameters: [{ name: "time_bin", units: "sec", value: 1000 }] },
+      {
+        query_name: "isgri_lc_query",
+        product_name: "isgri_lc",
+        parameters: [{ name: "time_bin", units: "sec", value: 1000 }],
+      },
     ],
     text: "--------------\nparameters for product isgri_lc and instrument isgri",
   });
   const b = await d[$display]();
-  assertMatch(String(b["text/html"]), /<td>isgri_lc_query<\/td><td>time_bin<\/td><td>1000<\/td><td>sec<\/td>/);
+  assertMatch(
+    String(b["text/html"]),
+    /<td>isgri_lc_query<\/td><td>time_bin<\/td><td>1000<\/td><td>sec<\/td>/,
+  );
   assert(b["text/plain"].startsWith("--------------"));
   assertEquals(Object.keys(d).includes(String($display)), false, "display hook is not enumerable");
 });
@@ -414,10 +486,26 @@ Deno.test("progress: one display updated in place, collapsing into a summary; lo
   assertMatch(String(published[1].bundle["text/html"]), /science windows done<\/th><td>2</);
   assertMatch(String(published[1].bundle["text/html"]), /0eac4a0faa636ce3/);
   const last = published[2].bundle["text/plain"];
-  assertMatch(last, /^✔ isgri_image \(isgri\) done in 5\.0 s · job 0eac4a0faa636ce3 · 2 science windows · 4 requests$/);
+  assertMatch(
+    last,
+    /^✔ isgri_image \(isgri\) done in 5\.0 s · job 0eac4a0faa636ce3 · 2 science windows · 4 requests$/,
+  );
   assert(!last.includes("\n"));
   assertEquals(scienceWindowsDone([{ scw: "a", message: "started" }, { scw: "a", message: "main done" }]), 1);
-  assertMatch(progressBundle({ instrument: "a", product: "b", status: "failed", elapsedMs: 1, requests: 1, scwDone: 0, reports: 0, outcome: "failed", message: "boom" })["text/plain"], /✘ b \(a\) failed/);
+  assertMatch(
+    progressBundle({
+      instrument: "a",
+      product: "b",
+      status: "failed",
+      elapsedMs: 1,
+      requests: 1,
+      scwDone: 0,
+      reports: 0,
+      outcome: "failed",
+      message: "boom",
+    })["text/plain"],
+    /✘ b \(a\) failed/,
+  );
 
   const lines: string[] = [];
   const lr = createProgressReporter({ instrument: "spi_acs", product: "spi_acs_lc" }, {
@@ -433,7 +521,11 @@ Deno.test("progress: one display updated in place, collapsing into a summary; lo
   assertMatch(lines[2], /^\[oda_api\] ✔ spi_acs_lc \(spi_acs\) done/);
 
   const tty: string[] = [];
-  const tr = createProgressReporter({ instrument: "x", product: "y" }, { mode: "tty", write: (s) => tty.push(s), now: () => 0 });
+  const tr = createProgressReporter({ instrument: "x", product: "y" }, {
+    mode: "tty",
+    write: (s) => tty.push(s),
+    now: () => 0,
+  });
   tr.onEvent({ ...ev({ type: "submitted", jobId: "j" }), instrument: "x", product: "y" });
   tr.close();
   assert(tty[0].startsWith("\r") && tty[1].endsWith("\n"));
@@ -443,6 +535,8 @@ Deno.test("progress: one display updated in place, collapsing into a summary; lo
 });
 
 Deno.test("vega-lite spec drops non-finite and (log) non-positive points", () => {
-  const s = errorBarSpec({ x: [1, 2, NaN, 4], y: [1, -1, 3, 4] }, { yLog: true }) as { data: { values: unknown[] } };
+  const s = errorBarSpec({ x: [1, 2, NaN, 4], y: [1, -1, 3, 4] }, { yLog: true }) as {
+    data: { values: unknown[] };
+  };
   assertEquals(s.data.values.length, 2);
 });

@@ -9,7 +9,12 @@ import { DecodeError } from "../lib/errors.ts";
 type Any = any;
 
 async function python(script: string, stdin: string): Promise<string> {
-  const p = new Deno.Command(PYTHON, { args: ["-c", script], stdin: "piped", stdout: "piped", stderr: "piped" })
+  const p = new Deno.Command(PYTHON, {
+    args: ["-c", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  })
     .spawn();
   const w = p.stdin.getWriter();
   await w.write(new TextEncoder().encode(stdin));
@@ -20,7 +25,9 @@ async function python(script: string, stdin: string): Promise<string> {
 }
 
 Deno.test("parseJson: clean input is exactly JSON.parse", () => {
-  const text = Deno.readTextFileSync(new URL("./fixtures/oda_api/generated/synthetic_run_analysis_done_response.json", import.meta.url));
+  const text = Deno.readTextFileSync(
+    new URL("./fixtures/oda_api/generated/synthetic_run_analysis_done_response.json", import.meta.url),
+  );
   assert.deepEqual(parseJson(text), JSON.parse(text));
 });
 
@@ -97,13 +104,47 @@ def untag(v):
 function corpus(seed: number, n: number): unknown[] {
   let s = seed;
   const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const chars = ["a", "Z", " ", '"', "\\", "\n", "\t", "\r", "\b", "\f", "\u0001", "\u001f", "\u007f", "é", "日", "\u{1F600}", "'", "/", "\u2028", "\u00a0"];
-  const str = () => Array.from({ length: Math.floor(rnd() * 8) }, () => chars[Math.floor(rnd() * chars.length)]).join("");
+  const chars = [
+    "a",
+    "Z",
+    " ",
+    '"',
+    "\\",
+    "\n",
+    "\t",
+    "\r",
+    "\b",
+    "\f",
+    "\u0001",
+    "\u001f",
+    "\u007f",
+    "é",
+    "日",
+    "\u{1F600}",
+    "'",
+    "/",
+    "\u2028",
+    "\u00a0",
+  ];
+  const str = () =>
+    Array.from({ length: Math.floor(rnd() * 8) }, () => chars[Math.floor(rnd() * chars.length)]).join("");
   const num = (): unknown => {
     const k = Math.floor(rnd() * 8);
     if (k === 0) return Math.floor(rnd() * 2000) - 1000;
     if (k === 1) return new PyFloat(Math.floor(rnd() * 100));
-    if (k === 2) return [NaN, Infinity, -Infinity, -0, 1e16, 1e-5, 1e-4, 9999999999999998, 123456789012345680000][Math.floor(rnd() * 9)];
+    if (k === 2) {
+      return [
+        NaN,
+        Infinity,
+        -Infinity,
+        -0,
+        1e16,
+        1e-5,
+        1e-4,
+        9999999999999998,
+        123456789012345680000,
+      ][Math.floor(rnd() * 9)];
+    }
     const e = Math.floor(rnd() * 80) - 40;
     return (rnd() - 0.5) * 10 ** e;
   };
@@ -120,28 +161,35 @@ function corpus(seed: number, n: number): unknown[] {
   return Array.from({ length: n }, () => val(0));
 }
 
-testWithTool("pythonJsonDumps reproduces Python json.dumps (plain, sort_keys, indent)", "python3", async () => {
-  const values = corpus(7, 300);
-  const py = await python(
-    PY_UNTAG + `
+testWithTool(
+  "pythonJsonDumps reproduces Python json.dumps (plain, sort_keys, indent)",
+  "python3",
+  async () => {
+    const values = corpus(7, 300);
+    const py = await python(
+      PY_UNTAG + `
 out = []
 for v in json.load(sys.stdin):
     v = untag(v)
     out.append([json.dumps(v), json.dumps(v, sort_keys=True), json.dumps(v, indent=2), json.dumps(v, indent='\\t', sort_keys=True)])
 json.dump(out, sys.stdout)
 `,
-    JSON.stringify(values.map(tag)),
-  );
-  const expected = JSON.parse(py) as string[][];
-  values.forEach((v, i) => {
-    assert.equal(pythonJsonDumps(v), expected[i][0], `#${i}`);
-    assert.equal(pythonJsonDumps(v, { sortKeys: true }), expected[i][1], `#${i} sort_keys`);
-    assert.equal(pythonJsonDumps(v, { indent: 2 }), expected[i][2], `#${i} indent`);
-    assert.equal(pythonJsonDumps(v, { indent: "\t", sortKeys: true }), expected[i][3], `#${i} indent tab`);
-    // and our reader reads Python's output back
-    assert.deepEqual(JSON.stringify(tag(parseJson(expected[i][0], { keepFloats: true }))), JSON.stringify(tag(v)));
-  });
-});
+      JSON.stringify(values.map(tag)),
+    );
+    const expected = JSON.parse(py) as string[][];
+    values.forEach((v, i) => {
+      assert.equal(pythonJsonDumps(v), expected[i][0], `#${i}`);
+      assert.equal(pythonJsonDumps(v, { sortKeys: true }), expected[i][1], `#${i} sort_keys`);
+      assert.equal(pythonJsonDumps(v, { indent: 2 }), expected[i][2], `#${i} indent`);
+      assert.equal(pythonJsonDumps(v, { indent: "\t", sortKeys: true }), expected[i][3], `#${i} indent tab`);
+      // and our reader reads Python's output back
+      assert.deepEqual(
+        JSON.stringify(tag(parseJson(expected[i][0], { keepFloats: true }))),
+        JSON.stringify(tag(v)),
+      );
+    });
+  },
+);
 
 testWithTool("pythonFloatRepr matches repr(float) on 5000 doubles", "python3", async () => {
   let s = 99;
@@ -158,7 +206,12 @@ testWithTool("pythonFloatRepr matches repr(float) on 5000 doubles", "python3", a
     }
   }
   xs.push(0, -0, 1, 0.1, 1e-4, 1e-5, 1e16, 1e15, 123456789.0, 5e-324, 1.7976931348623157e308);
-  const py = JSON.parse(await python("import sys, json\nprint(json.dumps([repr(float(x)) for x in json.load(sys.stdin)]))", JSON.stringify(xs.map((x) => (Object.is(x, -0) ? "-0" : String(x)))))) as string[];
+  const py = JSON.parse(
+    await python(
+      "import sys, json\nprint(json.dumps([repr(float(x)) for x in json.load(sys.stdin)]))",
+      JSON.stringify(xs.map((x) => (Object.is(x, -0) ? "-0" : String(x)))),
+    ),
+  ) as string[];
   xs.forEach((x, i) => assert.equal(pythonFloatRepr(x), py[i], `${x}`));
 });
 
@@ -179,7 +232,9 @@ Deno.test("base64: both alphabets, whitespace, optional padding, typed errors", 
   const url = encodeBase64(bytes, { urlSafe: true });
   assert.ok(std.includes("+") && std.includes("/") && std.endsWith("="));
   assert.ok(url.includes("-") && url.includes("_"));
-  for (const t of [std, url, std.replace(/=+$/, ""), url.replace(/=+$/, ""), std.replace(/(.{76})/g, "$1\n")]) {
+  for (
+    const t of [std, url, std.replace(/=+$/, ""), url.replace(/=+$/, ""), std.replace(/(.{76})/g, "$1\n")]
+  ) {
     assert.deepEqual(decodeBase64(t), bytes);
     assert.deepEqual(decodeBase64(t, { urlSafe: true }), bytes);
     assert.deepEqual(_base64Fallback.decode(t), bytes);
@@ -190,7 +245,11 @@ Deno.test("base64: both alphabets, whitespace, optional padding, typed errors", 
   assert.equal(_base64Fallback.encode(bytes, false), std);
   assert.equal(_base64Fallback.encode(bytes, true), url);
   for (const bad of ["AQ*D", "AQID\u00e9", "A", "AQ=D"]) {
-    assert.throws(() => decodeBase64(bad), (e: unknown) => e instanceof DecodeError && /base64/.test(e.message), bad);
+    assert.throws(
+      () => decodeBase64(bad),
+      (e: unknown) => e instanceof DecodeError && /base64/.test(e.message),
+      bad,
+    );
   }
   assert.throws(() => decodeBase64("AQ*D"), /position 2/);
   // random lengths round trip

@@ -47,12 +47,23 @@ function expectMimes(nb: Notebook, name: string, needle: string | RegExp, want: 
   assert.ok(cells.length > 0, `${name}: no cell matches ${needle}`);
   for (const c of cells) {
     const have = mimes(c);
-    for (const m of want) assert.ok(have.includes(m), `${name}: cell ${JSON.stringify(src(c).slice(0, 60))} lacks ${m} (has ${have})`);
+    for (const m of want) {
+      assert.ok(
+        have.includes(m),
+        `${name}: cell ${JSON.stringify(src(c).slice(0, 60))} lacks ${m} (has ${have})`,
+      );
+    }
   }
 }
 
 async function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  const out = await new Deno.Command(cmd, { args, cwd: opts.cwd, env: opts.env, stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: opts.cwd,
+    env: opts.env,
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -67,7 +78,15 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
     const dir = await Deno.makeTempDir({ dir: ROOT, prefix: `.nbrun-${name}-` });
     await Deno.copyFile(`${ROOT}/notebooks/${name}.ipynb`, `${dir}/${name}.ipynb`);
     const dst = `${OUT}/${name}.executed.ipynb`;
-    const r = await run(PYTHON, [`${ROOT}/tools/run_nb.py`, `${dir}/${name}.ipynb`, dst, "--cwd", dir, "--timeout", "240"], {
+    const r = await run(PYTHON, [
+      `${ROOT}/tools/run_nb.py`,
+      `${dir}/${name}.ipynb`,
+      dst,
+      "--cwd",
+      dir,
+      "--timeout",
+      "240",
+    ], {
       env: { ODA_DISPATCHER_URL: sb.url, ODA_TOKEN: token, NO_COLOR: "1", RUST_BACKTRACE: "0" },
     });
     return { name, dir, dst, r };
@@ -87,7 +106,10 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
       assert.deepEqual(errors, [], `${name}: error outputs`);
       // every code cell ran
       for (const c of nb.cells.filter((c) => c.cell_type === "code")) {
-        assert.ok((c as { execution_count?: number }).execution_count, `${name}: cell not executed: ${src(c).slice(0, 50)}`);
+        assert.ok(
+          (c as { execution_count?: number }).execution_count,
+          `${name}: cell not executed: ${src(c).slice(0, 50)}`,
+        );
       }
       // no token (the minted one, nor any refreshed one) anywhere in the executed notebook
       assert.ok(!raw.includes(token), `${name}: the token string leaked into the notebook`);
@@ -95,10 +117,17 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
 
       // expected outputs, cell by cell
       const show = cellsMatching(nb, "data_collection.show()")[0];
-      assert.match(text(show.outputs?.find((o) => o.name === "stdout")?.text), /^ID=0 prod_name=spi_acs_lc_0_query {2}meta_data: \{/m);
+      assert.match(
+        text(show.outputs?.find((o) => o.name === "stdout")?.text),
+        /^ID=0 prod_name=spi_acs_lc_0_query {2}meta_data: \{/m,
+      );
       for (const getter of cellsMatching(nb, "await disp.getProduct(")) {
         const progress = (getter.outputs ?? []).filter((o) => o.output_type === "display_data");
-        assert.equal(progress.length, 1, `${name}: one progress display per job (${src(getter).slice(0, 40)})`);
+        assert.equal(
+          progress.length,
+          1,
+          `${name}: one progress display per job (${src(getter).slice(0, 40)})`,
+        );
         assert.match(plain(progress[0]), /^✔ \S+ \(\S+\) done in [\d.]+ s · job [0-9a-f]+/);
       }
       expectMimes(nb, name, "plotLightCurve(", [
@@ -107,8 +136,15 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
         "image/svg+xml",
         "text/plain",
       ]);
-      expectMimes(nb, name, /^\/\/ access it as an attribute\nimage\.mosaic_image_0_mosaic$/, ["text/html", "image/png", "text/plain"]);
-      expectMimes(nb, name, /^\/\/ access it as a list member\ndata_collection\._p_list\[0\]$/, ["text/html", "text/plain"]);
+      expectMimes(nb, name, /^\/\/ access it as an attribute\nimage\.mosaic_image_0_mosaic$/, [
+        "text/html",
+        "image/png",
+        "text/plain",
+      ]);
+      expectMimes(nb, name, /^\/\/ access it as a list member\ndata_collection\._p_list\[0\]$/, [
+        "text/html",
+        "text/plain",
+      ]);
       const cat = cellsMatching(nb, "getApiDictionary()")[0];
       assert.match(plain(cat.outputs![0]), /cat_column_list/);
       assert.match(plain(cat.outputs![0]), /MAXI J1820\+070/);
@@ -117,8 +153,15 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
         expectMimes(nb, name, "displayToken(", ["text/html", "text/plain"]);
         expectMimes(nb, name, "productDescriptionView(descr)", ["text/html", "text/plain"]);
         expectMimes(nb, name, "plotImage(", ["image/png", "text/plain"]);
-        expectMimes(nb, name, "plotSpectrum(", ["application/vnd.vegalite.v5+json", "image/png", "text/plain"]);
-        expectMimes(nb, name, /^image\.dispatcher_catalog_1$/, ["text/html", "application/vnd.dataresource+json"]);
+        expectMimes(nb, name, "plotSpectrum(", [
+          "application/vnd.vegalite.v5+json",
+          "image/png",
+          "text/plain",
+        ]);
+        expectMimes(nb, name, /^image\.dispatcher_catalog_1$/, [
+          "text/html",
+          "application/vnd.dataresource+json",
+        ]);
         const lcCell = cellsMatching(nb, 'detnam: String(du.header["DETNAM"])')[0];
         const spec = lcCell.outputs!.find((o) => o.data?.["application/vnd.vegalite.v5+json"])!.data![
           "application/vnd.vegalite.v5+json"
@@ -155,13 +198,19 @@ function nonBlank(png: Uint8Array): { nonWhite: number; colourful: number } {
   return { nonWhite, colourful };
 }
 
-testWithTool("notebooks: executed notebooks render to HTML and screenshot with Chromium", ["jupyter", "chromium"], async () => {
+testWithTool("notebooks: executed notebooks render to HTML and screenshot with Chromium", [
+  "jupyter",
+  "chromium",
+], async () => {
   for (const name of NOTEBOOKS) {
     const executed = `${OUT}/${name}.executed.ipynb`;
     const nb = JSON.parse(await Deno.readTextFile(executed)) as Notebook; // written by the test above
     // a short "showcase" copy (the display-heavy cells) keeps the screenshot readable
     const keep = nb.cells.filter((c) =>
-      c.cell_type === "code" && /plotLightCurve|plotImage|_p_list\[0\]$|mosaic_image_0_mosaic$|displayToken\(token\)$/.test(src(c).trim())
+      c.cell_type === "code" &&
+      /plotLightCurve|plotImage|_p_list\[0\]$|mosaic_image_0_mosaic$|displayToken\(token\)$/.test(
+        src(c).trim(),
+      )
     );
     const showcase = { ...nb, cells: keep.slice(0, 6) };
     await Deno.writeTextFile(`${OUT}/${name}.showcase.ipynb`, JSON.stringify(showcase));
@@ -182,7 +231,9 @@ testWithTool("notebooks: executed notebooks render to HTML and screenshot with C
     }
     const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
     try {
-      for (const [base, size] of [[`${name}.showcase`, "1200,2400"], [`${name}.executed`, "1200,9000"]] as const) {
+      for (
+        const [base, size] of [[`${name}.showcase`, "1200,2400"], [`${name}.executed`, "1200,9000"]] as const
+      ) {
         const shot = `${OUT}/${base}.png`;
         await Deno.remove(shot).catch(() => {});
         const r = await run(CHROMIUM, [

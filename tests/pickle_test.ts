@@ -9,7 +9,13 @@ import { decodeNumpyPickle, decodePickle, PickleObject } from "../lib/codecs/pic
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
 import { decodeBase64, encodeBase64 } from "../lib/codecs/base64.ts";
 import { parseJson } from "../lib/codecs/json.ts";
-import { formatTypestr, type NdArray, parseTypestr, type Table, type TableColumn } from "../lib/codecs/ndarray.ts";
+import {
+  formatTypestr,
+  type NdArray,
+  parseTypestr,
+  type Table,
+  type TableColumn,
+} from "../lib/codecs/ndarray.ts";
 import { DecodeError } from "../lib/errors.ts";
 
 const FIX = new URL("./fixtures/", import.meta.url).pathname;
@@ -67,7 +73,11 @@ function checkExpected(file: string, product: Any, exp: Any): void {
       const t = arr as Table;
       assert.equal(t.length, e.shape[0], `${what} rows`);
       if (e.dtype_descr) {
-        assert.deepEqual(t.columns.map((c) => [c.name, normDtype(c.dtype)]), e.dtype_descr.map((d: string[]) => [d[0], normDtype(d[1])]), what);
+        assert.deepEqual(
+          t.columns.map((c) => [c.name, normDtype(c.dtype)]),
+          e.dtype_descr.map((d: string[]) => [d[0], normDtype(d[1])]),
+          what,
+        );
       }
       if (e.raw_dtype_descr) {
         assert.deepEqual(t.columns.map((c) => c.name), e.raw_dtype_descr.map((d: string[]) => d[0]), what);
@@ -80,7 +90,11 @@ function checkExpected(file: string, product: Any, exp: Any): void {
         const c = t.columns.find((c) => c.name === name)!;
         closeList(flat(c.values).slice(0, rows.length), rows, `${what} ${name}`);
       }
-      for (const [name, rows] of Object.entries((e.columns_as_seen_by_astropy ?? {}) as Record<string, number[][]>)) {
+      for (
+        const [name, rows] of Object.entries(
+          (e.columns_as_seen_by_astropy ?? {}) as Record<string, number[][]>,
+        )
+      ) {
         const c = t.columns.find((c) => c.name === name)!;
         if (c.variableLength) {
           assert.deepEqual((c.values as unknown[]).map(flat), rows, `${what} ${name}`);
@@ -203,7 +217,12 @@ json.dump(out, sys.stdout)
 `;
 
 async function python(script: string, stdin: string): Promise<string> {
-  const p = new Deno.Command(PYTHON, { args: ["-c", script], stdin: "piped", stdout: "piped", stderr: "piped" })
+  const p = new Deno.Command(PYTHON, {
+    args: ["-c", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  })
     .spawn();
   const w = p.stdin.getWriter();
   await w.write(new TextEncoder().encode(stdin));
@@ -238,36 +257,40 @@ function compareWithPython(ours: NdArray | Table, py: Any, what: string, checkBy
   }
 }
 
-testWithTool("every numpy fixture and transcript pickle matches Python's pickle.loads", "astropy", async () => {
-  const blobs: string[] = [];
-  const names: string[] = [];
-  const collect = (name: string, p: Any) => {
-    for (const u of p.data_unit_list ?? [p]) {
-      if (u.binarys) {
-        blobs.push(u.binarys);
-        names.push(name);
+testWithTool(
+  "every numpy fixture and transcript pickle matches Python's pickle.loads",
+  "astropy",
+  async () => {
+    const blobs: string[] = [];
+    const names: string[] = [];
+    const collect = (name: string, p: Any) => {
+      for (const u of p.data_unit_list ?? [p]) {
+        if (u.binarys) {
+          blobs.push(u.binarys);
+          names.push(name);
+        }
+      }
+    };
+    for (const e of Deno.readDirSync(GEN)) {
+      if (e.name.startsWith("numpy_")) collect(e.name, loadProduct(GEN + e.name));
+    }
+    const dir = FIX + "dispatcher-transcripts/";
+    for (const e of Deno.readDirSync(dir)) {
+      if (!e.name.endsWith(".json")) continue;
+      const text = Deno.readTextFileSync(dir + e.name);
+      if (!text.includes("binarys")) continue;
+      for (const prod of (parseJson(text) as Any).products?.numpy_data_product_list ?? []) {
+        collect(e.name, typeof prod === "string" ? parseJson(prod) : prod);
       }
     }
-  };
-  for (const e of Deno.readDirSync(GEN)) {
-    if (e.name.startsWith("numpy_")) collect(e.name, loadProduct(GEN + e.name));
-  }
-  const dir = FIX + "dispatcher-transcripts/";
-  for (const e of Deno.readDirSync(dir)) {
-    if (!e.name.endsWith(".json")) continue;
-    const text = Deno.readTextFileSync(dir + e.name);
-    if (!text.includes("binarys")) continue;
-    for (const prod of (parseJson(text) as Any).products?.numpy_data_product_list ?? []) {
-      collect(e.name, typeof prod === "string" ? parseJson(prod) : prod);
-    }
-  }
-  const py = parseJson(await python(PY_DUMP, JSON.stringify(blobs))) as Any[];
-  blobs.forEach((b, i) => {
-    const ours = decodeNumpyPickle(decodeBase64(b));
-    // numpy 1.24 unpickles big-endian arrays as native: compare byte order only where Python kept it.
-    compareWithPython(ours, py[i], `${names[i]}#${i}`, false);
-  });
-});
+    const py = parseJson(await python(PY_DUMP, JSON.stringify(blobs))) as Any[];
+    blobs.forEach((b, i) => {
+      const ours = decodeNumpyPickle(decodeBase64(b));
+      // numpy 1.24 unpickles big-endian arrays as native: compare byte order only where Python kept it.
+      compareWithPython(ours, py[i], `${names[i]}#${i}`, false);
+    });
+  },
+);
 
 // ------------------------------------------------------------ extra pickles made by numpy/astropy
 
@@ -375,51 +398,55 @@ cases.append({'name': 'fitsrec_vla_unconverted', 'b64': base64.b64encode(pickle.
 json.dump(cases, sys.stdout)
 `;
 
-testWithTool("numpy/astropy-generated pickles (protocols 2/4/5) decode to the same values", "astropy", async () => {
-  const cases = parseJson(await python(PY_GEN, "")) as Any[];
-  assert.ok(cases.length > 40);
-  for (const c of cases) {
-    if (c.error) {
-      assert.throws(() => decodeNumpyPickle(decodeBase64(c.b64)), /variable-length column 'VLA'/, c.name);
-      continue;
-    }
-    const ours = decodeNumpyPickle(decodeBase64(c.b64));
-    const e = c.expected;
-    const what = c.name;
-    assert.equal(ours.kind, e.kind, what);
-    if (e.kind === "ndarray") {
-      const a = ours as NdArray;
-      assert.deepEqual(a.shape, e.shape, `${what} shape`);
-      assert.equal(a.dtype, e.dtype === "|O" ? "|O" : e.dtype, `${what} dtype`);
-      closeList(flat(a.values), e.values, `${what} values`);
-      continue;
-    }
-    const t = ours as Table;
-    assert.equal(t.length, e.length, `${what} rows`);
-    assert.deepEqual(t.columns.map((x) => x.name), e.columns.map((x: Any) => x.name), `${what} names`);
-    t.columns.forEach((col: TableColumn, i: number) => {
-      const ec = e.columns[i];
-      const w = `${what} ${col.name}`;
-      if (ec.variableLength) {
-        assert.equal(col.variableLength, true, w);
-        assert.deepEqual((col.values as unknown[]).map(flat), ec.values, w);
-        return;
+testWithTool(
+  "numpy/astropy-generated pickles (protocols 2/4/5) decode to the same values",
+  "astropy",
+  async () => {
+    const cases = parseJson(await python(PY_GEN, "")) as Any[];
+    assert.ok(cases.length > 40);
+    for (const c of cases) {
+      if (c.error) {
+        assert.throws(() => decodeNumpyPickle(decodeBase64(c.b64)), /variable-length column 'VLA'/, c.name);
+        continue;
       }
-      assert.deepEqual(col.shape, ec.shape, `${w} shape`);
-      if (c.fits) {
-        // byte order of converted FITS columns is astropy's business; kind and size must match
-        // (strings: astropy hands out S or U arrays depending on version; compare as text)
-        const kind = (d: string) => normDtype(d).slice(1).replace(/^U(\d+)$/, "S$1");
-        assert.equal(kind(col.dtype), kind(ec.dtype), `${w} dtype`);
-        if (ec.unit) assert.equal(col.unit, ec.unit, `${w} unit`);
-      } else {
-        assert.equal(col.dtype, ec.dtype, `${w} dtype`);
-        assert.equal(col.title, ec.title, `${w} title`);
+      const ours = decodeNumpyPickle(decodeBase64(c.b64));
+      const e = c.expected;
+      const what = c.name;
+      assert.equal(ours.kind, e.kind, what);
+      if (e.kind === "ndarray") {
+        const a = ours as NdArray;
+        assert.deepEqual(a.shape, e.shape, `${what} shape`);
+        assert.equal(a.dtype, e.dtype === "|O" ? "|O" : e.dtype, `${what} dtype`);
+        closeList(flat(a.values), e.values, `${what} values`);
+        continue;
       }
-      closeList(flat(col.values), ec.values, w, 1e-12);
-    });
-  }
-});
+      const t = ours as Table;
+      assert.equal(t.length, e.length, `${what} rows`);
+      assert.deepEqual(t.columns.map((x) => x.name), e.columns.map((x: Any) => x.name), `${what} names`);
+      t.columns.forEach((col: TableColumn, i: number) => {
+        const ec = e.columns[i];
+        const w = `${what} ${col.name}`;
+        if (ec.variableLength) {
+          assert.equal(col.variableLength, true, w);
+          assert.deepEqual((col.values as unknown[]).map(flat), ec.values, w);
+          return;
+        }
+        assert.deepEqual(col.shape, ec.shape, `${w} shape`);
+        if (c.fits) {
+          // byte order of converted FITS columns is astropy's business; kind and size must match
+          // (strings: astropy hands out S or U arrays depending on version; compare as text)
+          const kind = (d: string) => normDtype(d).slice(1).replace(/^U(\d+)$/, "S$1");
+          assert.equal(kind(col.dtype), kind(ec.dtype), `${w} dtype`);
+          if (ec.unit) assert.equal(col.unit, ec.unit, `${w} unit`);
+        } else {
+          assert.equal(col.dtype, ec.dtype, `${w} dtype`);
+          assert.equal(col.title, ec.title, `${w} title`);
+        }
+        closeList(flat(col.values), ec.values, w, 1e-12);
+      });
+    }
+  },
+);
 
 // ------------------------------------------------------------ encoder → Python pickle.loads
 
@@ -459,7 +486,12 @@ json.dump(res, sys.stdout)
 `;
 
 function encoderCases(): { name: string; value: NdArray | Table; spec: Any }[] {
-  const nd = (dtype: string, shape: number[], values: Any, spec?: Any[]): { name: string; value: NdArray | Table; spec: Any } => ({
+  const nd = (
+    dtype: string,
+    shape: number[],
+    values: Any,
+    spec?: Any[],
+  ): { name: string; value: NdArray | Table; spec: Any } => ({
     name: `${dtype}${JSON.stringify(shape)}`,
     value: { kind: "ndarray" as const, dtype, shape, values },
     spec: { kind: "ndarray", dtype, shape, values: spec ?? flat(values) },
@@ -481,7 +513,14 @@ function encoderCases(): { name: string; value: NdArray | Table; spec: Any }[] {
   };
   return [
     nd(">i2", [3, 4], Int16Array.from({ length: 12 }, (_, i) => i - 3)),
-    nd("<f8", [2, 3], new Float64Array([0, 0.2, NaN, Infinity, -Infinity, 1e-300]), [0, 0.2, NaN, Infinity, -Infinity, 1e-300]),
+    nd("<f8", [2, 3], new Float64Array([0, 0.2, NaN, Infinity, -Infinity, 1e-300]), [
+      0,
+      0.2,
+      NaN,
+      Infinity,
+      -Infinity,
+      1e-300,
+    ]),
     nd("<f4", [300, 300], big),
     nd(">f8", [4], new Float64Array([1.5, -2.5, 3e100, 0])),
     nd("|b1", [2, 2], new Uint8Array([1, 0, 0, 1])),
@@ -496,7 +535,20 @@ function encoderCases(): { name: string; value: NdArray | Table; spec: Any }[] {
     nd("|S5", [3], ["abc", "", "xé"]),
     nd("<U3", [2, 1], ["日本", "\u{1F600}"]),
     nd("<f8", [0], new Float64Array(0)),
-    { name: "table", value: table, spec: { kind: "table", length: 3, columns: table.columns.map((c) => ({ name: c.name, dtype: c.dtype, shape: c.shape, values: c.dtype === "<c16" ? [] : flat(c.values) })) } },
+    {
+      name: "table",
+      value: table,
+      spec: {
+        kind: "table",
+        length: 3,
+        columns: table.columns.map((c) => ({
+          name: c.name,
+          dtype: c.dtype,
+          shape: c.shape,
+          values: c.dtype === "<c16" ? [] : flat(c.values),
+        })),
+      },
+    },
   ].map((c) => {
     if (c.name === "table") {
       // complex column values for Python: give complex pairs as [re, im]
@@ -508,18 +560,32 @@ function encoderCases(): { name: string; value: NdArray | Table; spec: Any }[] {
   });
 }
 
-testWithTool("encodeNumpyPickle output is read back unchanged by Python's pickle.loads", "astropy", async () => {
-  const cases = encoderCases();
-  // complex column: Python builds it from [re, im] pairs
-  const payload = cases.map((c) => ({ name: c.name, b64: encodeBase64(encodeNumpyPickle(c.value)), spec: c.spec }));
-  const PY_FIX = PY_CHECK_ENCODED.replace(
-    "exp[col['name']] = np.array(v, dtype=col['dtype'])",
-    "v = [complex(*z) for z in v] if col['dtype'][1] == 'c' else v\n            exp[col['name']] = np.array(v, dtype=col['dtype'])",
-  );
-  const res = parseJson(await python(PY_FIX, JSON.stringify(payload, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)).replace(/"(NaN|Infinity|-Infinity)"/g, "$1"))) as Any[];
-  assert.equal(res.length, cases.length);
-  for (const r of res) assert.ok(r.ok, `${r.name}: python got ${r.got} (${r.dtype}, expected ${r.ref})`);
-});
+testWithTool(
+  "encodeNumpyPickle output is read back unchanged by Python's pickle.loads",
+  "astropy",
+  async () => {
+    const cases = encoderCases();
+    // complex column: Python builds it from [re, im] pairs
+    const payload = cases.map((c) => ({
+      name: c.name,
+      b64: encodeBase64(encodeNumpyPickle(c.value)),
+      spec: c.spec,
+    }));
+    const PY_FIX = PY_CHECK_ENCODED.replace(
+      "exp[col['name']] = np.array(v, dtype=col['dtype'])",
+      "v = [complex(*z) for z in v] if col['dtype'][1] == 'c' else v\n            exp[col['name']] = np.array(v, dtype=col['dtype'])",
+    );
+    const res = parseJson(
+      await python(
+        PY_FIX,
+        JSON.stringify(payload, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))
+          .replace(/"(NaN|Infinity|-Infinity)"/g, "$1"),
+      ),
+    ) as Any[];
+    assert.equal(res.length, cases.length);
+    for (const r of res) assert.ok(r.ok, `${r.name}: python got ${r.got} (${r.dtype}, expected ${r.ref})`);
+  },
+);
 
 Deno.test("encode → decode round trip keeps dtype, shape and values", () => {
   for (const c of encoderCases()) {
@@ -566,7 +632,7 @@ function p(...parts: (number | string | number[])[]): Uint8Array {
   const out: number[] = [];
   for (const x of parts) {
     if (typeof x === "number") out.push(x);
-    else if (typeof x === "string") for (const ch of x) out.push(ch.charCodeAt(0));
+    else if (typeof x === "string") { for (const ch of x) out.push(ch.charCodeAt(0)); }
     else out.push(...x);
   }
   return new Uint8Array(out);
@@ -589,7 +655,24 @@ Deno.test("globals outside the whitelist are refused, naming the global", () => 
   // a whitelisted *type* cannot be instantiated through REDUCE
   expectPickleError(p(0x80, 2, "c__builtin__\nobject\n", 0x29, 0x52, 0x2e), /may not be called/);
   // _reconstruct of a non-array class
-  expectPickleError(p(0x80, 2, "cnumpy.core.multiarray\n_reconstruct\n", "cnumpy\ndtype\n", 0x4b, 0, 0x85, 0x43, 1, "b", 0x87, 0x52, 0x2e), /not allowed/);
+  expectPickleError(
+    p(
+      0x80,
+      2,
+      "cnumpy.core.multiarray\n_reconstruct\n",
+      "cnumpy\ndtype\n",
+      0x4b,
+      0,
+      0x85,
+      0x43,
+      1,
+      "b",
+      0x87,
+      0x52,
+      0x2e,
+    ),
+    /not allowed/,
+  );
 });
 
 Deno.test("unknown and unsupported opcodes are typed errors", () => {
@@ -655,8 +738,27 @@ Deno.test("every truncation and 3000 random corruptions give DecodeError or a va
 Deno.test("__proto__ and constructor keys are plain data; deep nesting does not recurse", () => {
   // {'__proto__': {'polluted': 1}, 'constructor': 2}
   const d = decodePickle(p(
-    0x80, 4, 0x7d, 0x28, 0x8c, 9, "__proto__", 0x7d, 0x8c, 8, "polluted", 0x4b, 1, 0x73,
-    0x8c, 11, "constructor", 0x4b, 2, 0x75, 0x2e,
+    0x80,
+    4,
+    0x7d,
+    0x28,
+    0x8c,
+    9,
+    "__proto__",
+    0x7d,
+    0x8c,
+    8,
+    "polluted",
+    0x4b,
+    1,
+    0x73,
+    0x8c,
+    11,
+    "constructor",
+    0x4b,
+    2,
+    0x75,
+    0x2e,
   )) as Map<string, unknown>;
   assert.ok(d instanceof Map);
   assert.equal(d.get("constructor"), 2);

@@ -142,7 +142,7 @@ Deno.test("a failing run ends in query_status failed with the error message", as
   const [, r0] = await get(sb.url, "/run_analysis", { ...p, query_status: "new" });
   const [, r1] = await get(sb.url, "/run_analysis", { ...p, query_status: "submitted", job_id: r0.job_monitor.job_id, session_id: r0.session_id });
   assertEquals(r1.query_status, "failed");
-  assert(String(r1.exit_status.error_message).includes("detector on fire"));
+  assert(String(r1.exit_status.error_message).includes("detector on fire"), JSON.stringify(r1));
 });
 
 Deno.test("parameter normalisation: formats, lists, None, unknown args, validation messages", async () => {

@@ -17,6 +17,7 @@ import {
   OdaError,
   parseDotenv,
   readTokenAt,
+  summarizeToken,
   TOKEN_LOCATION_ORDER,
   TokenError,
   tokenExpiresIn,
@@ -286,6 +287,24 @@ Deno.test("tokenRoles: comma string or list, stripped", () => {
   assert.deepEqual(tokenRoles({}), []);
 });
 
+Deno.test("summarizeToken: who, roles, expiry, e-mail options", () => {
+  const now = 1_700_000_000_000;
+  const info = summarizeToken({ ...BASE, exp: now / 1000 + 5400, tem: 60, other: 1 }, now);
+  assert.deepEqual(info, {
+    sub: BASE.sub,
+    email: BASE.email,
+    name: BASE.name,
+    roles: ["authenticated user", "refresh-tokens"],
+    expires_at: new Date(now + 5400_000),
+    expires_in_s: 5400,
+    expires_in_h: 1.5,
+    expired: false,
+    email_options: { tem: 60, mssub: false, msdone: true, msfail: true },
+  });
+  assert.equal(summarizeToken({}, now).expired, true);
+  assert.equal(summarizeToken({ exp: now / 1000 - 1 }, now).expired, true);
+});
+
 Deno.test("tokenExpiresIn / isTokenExpired", () => {
   assert.equal(tokenExpiresIn({ exp: 1000 }, 400_000), 600);
   assert.equal(tokenExpiresIn({ exp: 1000 }, new Date(1_600_000)), -600);
@@ -409,7 +428,7 @@ Deno.test("writeToken: env var + ./.oda-token by default, mode 0600, atomic, old
   const old = await mint({}, 3600);
   const fresh = await mint({}, 7200);
   await Deno.writeTextFile(join(s.cwd, ".oda-token"), old);
-  await Deno.chmod(join(s.cwd, ".oda-token"), 0o644);
+  await Deno.chmod(join(s.cwd, ".oda-token"), 0o400); // as oda_api leaves it: read-only
   const { value: r, records } = await captured(() => writeToken(fresh, s.opts));
   assert.deepEqual(r.written, ["ODA_ENV_VAR", "FILE_CUR_DIR"]);
   assert.equal(s.env.get("ODA_TOKEN"), fresh);

@@ -6,7 +6,15 @@
 import { OdaError } from "../errors.ts";
 import type { DataCollection } from "../products/collection.ts";
 
-/** Options of {@linkcode getProducts}. */
+/**
+ * Options of {@linkcode getProducts}.
+ *
+ * @example
+ * ```ts
+ * import type { GetProductsOptions } from "@oda-hub/oda-api";
+ * const opts: GetProductsOptions = { concurrency: 2 };
+ * ```
+ */
 export interface GetProductsOptions {
   /** Queries running at the same time. @default 4 */
   concurrency?: number;
@@ -14,7 +22,16 @@ export interface GetProductsOptions {
   signal?: AbortSignal;
 }
 
-/** The outcome of one query of a batch, in the order of the input list. */
+/**
+ * The outcome of one query of a batch, in the order of the input list.
+ *
+ * @example
+ * ```ts
+ * import type { ProductResult } from "@oda-hub/oda-api";
+ * declare const r: ProductResult;
+ * if (r.status === "fulfilled") r.value.show();
+ * ```
+ */
 export type ProductResult<T = DataCollection> = PromiseSettledResult<T>;
 
 /**

@@ -11,7 +11,15 @@
  * @module
  */
 
-/** Settings of a {@linkcode ResponseCache}. */
+/**
+ * Settings of a {@linkcode ResponseCache}.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI } from "@oda-hub/oda-api";
+ * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", cache: { ttlMs: 600_000, maxEntries: 8 } });
+ * ```
+ */
 export interface CacheOptions {
   /** Time to live of an entry in ms. @default 3600000 (1 h) */
   ttlMs?: number;

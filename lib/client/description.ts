@@ -21,7 +21,15 @@ import { DecodeError } from "../errors.ts";
 import { parseJson, PyFloat } from "../codecs/json.ts";
 import { pythonStr } from "../codecs/python.ts";
 
-/** Restrictions of a parameter (`is_optional`, bounds, allowed values, JSON schema). */
+/**
+ * Restrictions of a parameter (`is_optional`, bounds, allowed values, JSON schema).
+ *
+ * @example
+ * ```ts
+ * import type { ParameterRestrictions } from "@oda-hub/oda-api";
+ * const r: ParameterRestrictions = { is_optional: false, min_value: 2, max_value: 8 };
+ * ```
+ */
 export interface ParameterRestrictions {
   /** Whether the parameter may be omitted / None. */
   is_optional?: boolean;
@@ -37,7 +45,15 @@ export interface ParameterRestrictions {
   [key: string]: unknown;
 }
 
-/** One parameter of a query. */
+/**
+ * One parameter of a query.
+ *
+ * @example
+ * ```ts
+ * import type { ParameterDescription } from "@oda-hub/oda-api";
+ * const p: ParameterDescription = { name: "RA", units: "deg", value: 265.97845833 };
+ * ```
+ */
 export interface ParameterDescription {
   /** Wire name (`RA`, `T1`, `E1_keV`). */
   name: string;
@@ -53,7 +69,15 @@ export interface ParameterDescription {
   [key: string]: unknown;
 }
 
-/** One query (source query, instrument query, product query). */
+/**
+ * One query (source query, instrument query, product query).
+ *
+ * @example
+ * ```ts
+ * import type { QueryDescription } from "@oda-hub/oda-api";
+ * const q: QueryDescription = { query_name: "src_query", parameters: [] };
+ * ```
+ */
 export interface QueryDescription {
   /** Query name (`src_query`, `isgri_parameters`, `isgri_lc_query`). */
   query_name: string;
@@ -63,7 +87,16 @@ export interface QueryDescription {
   parameters: ParameterDescription[];
 }
 
-/** A parsed `/api/meta-data` answer. */
+/**
+ * A parsed `/api/meta-data` answer.
+ *
+ * @example
+ * ```ts
+ * import { parseMetaData } from "@oda-hub/oda-api";
+ * const md = parseMetaData('[[{"instrumet":"empty"},{"prod_dict":{"dummy":"q"}}]]');
+ * console.log(md.prod_dict);
+ * ```
+ */
 export interface InstrumentMetaData {
   /** Instrument name (the server's misspelled `instrumet` key). */
   instrument: string;
@@ -73,7 +106,16 @@ export interface InstrumentMetaData {
   queries: QueryDescription[];
 }
 
-/** What `DispatcherAPI.getProductDescription()` returns. */
+/**
+ * What `DispatcherAPI.getProductDescription()` returns.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI } from "@oda-hub/oda-api";
+ * const d = await new DispatcherAPI({ url: "http://127.0.0.1:8011" }).getProductDescription({ instrument: "isgri", product_name: "isgri_lc", silent: true });
+ * console.log(d.text);
+ * ```
+ */
 export interface ProductDescription extends InstrumentMetaData {
   /** The product asked for. */
   product: string;

@@ -27,9 +27,25 @@ import { Job, type JobHost, type RunAnalysisResponse, type SavedJob } from "./jo
 const log = getLogger("oda_api.api");
 const adviceLog = getLogger("oda_api.advice");
 
-/** The production MMODA dispatcher. */
+/**
+ * The production MMODA dispatcher.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI, PRODUCTION_URL } from "@oda-hub/oda-api";
+ * const disp = new DispatcherAPI({ url: PRODUCTION_URL });
+ * ```
+ */
 export const PRODUCTION_URL = "https://www.astro.unige.ch/mmoda/dispatch-data";
-/** The staging dispatcher. */
+/**
+ * The staging dispatcher.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI, STAGING_URL } from "@oda-hub/oda-api";
+ * const disp = new DispatcherAPI({ url: STAGING_URL });
+ * ```
+ */
 export const STAGING_URL = "https://dispatcher-staging.obsuks1.unige.ch";
 
 /**
@@ -89,7 +105,16 @@ export function resolveDispatcherUrl(url: string | undefined): string {
   return u.replace(/\/+$/, "");
 }
 
-/** Options of the {@linkcode DispatcherAPI} constructor. */
+/**
+ * Options of the {@linkcode DispatcherAPI} constructor.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI, type DispatcherAPIOptions } from "@oda-hub/oda-api";
+ * const opts: DispatcherAPIOptions = { url: "production", timeout: 3_600_000, pollInterval: { max: 5000 } };
+ * const disp = new DispatcherAPI(opts);
+ * ```
+ */
 export interface DispatcherAPIOptions {
   /** Dispatcher URL or alias (`production`, `prod`, `staging`). @default PRODUCTION_URL */
   url?: string;
@@ -122,7 +147,15 @@ export interface DispatcherAPIOptions {
   strict_parameter_check?: boolean;
 }
 
-/** Science parameters and options of {@linkcode DispatcherAPI.getProduct}. */
+/**
+ * Science parameters and options of {@linkcode DispatcherAPI.getProduct}.
+ *
+ * @example
+ * ```ts
+ * import type { GetProductOptions } from "@oda-hub/oda-api";
+ * const q: GetProductOptions = { instrument: "isgri", product: "isgri_lc", T1: "2019-01-01", T2: "2019-02-01", time_bin: 1000 };
+ * ```
+ */
 export interface GetProductOptions {
   /** Instrument (`isgri`, `jemx`, `spi_acs`...). */
   instrument: string;
@@ -144,7 +177,15 @@ export interface GetProductOptions {
   [param: string]: unknown;
 }
 
-/** Options of {@linkcode DispatcherAPI.refreshToken}. */
+/**
+ * Options of {@linkcode DispatcherAPI.refreshToken}.
+ *
+ * @example
+ * ```ts
+ * import type { RefreshTokenOptions } from "@oda-hub/oda-api";
+ * const o: RefreshTokenOptions = { write_token: true, token_write_methods: ["FILE_HOME"], refresh_interval: 86400 };
+ * ```
+ */
 export interface RefreshTokenOptions {
   /** Write the new token with the token module's rules. @default false */
   write_token?: boolean;
@@ -160,7 +201,16 @@ export interface RefreshTokenOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@linkcode DispatcherAPI.resume}. */
+/**
+ * Options of {@linkcode DispatcherAPI.resume}.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI, type SavedJob } from "@oda-hub/oda-api";
+ * declare const saved: SavedJob;
+ * const job = DispatcherAPI.resume(saved, { timeout: 600_000, silent: true });
+ * ```
+ */
 export interface ResumeOptions extends Omit<DispatcherAPIOptions, "session_id"> {
   /** Do not show progress. */
   silent?: boolean;
@@ -360,6 +410,8 @@ export class DispatcherAPI {
         path: "api/par-names",
         params: [["instrument", instrument], ["product_type", product]],
         signal,
+        // the check is advisory (as in oda_api): one attempt, a failure only warns
+        retry: false,
       }).then((res) => {
         const list = parseResponseJson(res.text, res.url);
         return Array.isArray(list) ? list : undefined;

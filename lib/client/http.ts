@@ -26,10 +26,27 @@ import { formEncode, MAX_GET_METHOD_SIZE, payloadJsonLength } from "./params.ts"
 
 const log = getLogger("oda_api.api");
 
-/** The `fetch` signature the client uses (inject one for tests or proxies). */
+/**
+ * The `fetch` signature the client uses (inject one for tests or proxies).
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI, type FetchLike } from "@oda-hub/oda-api";
+ * const logged: FetchLike = (input, init) => { console.log(String(input).split("?")[0]); return fetch(input, init); };
+ * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", fetch: logged });
+ * ```
+ */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** Information passed to a retry observer. */
+/**
+ * Information passed to a retry observer.
+ *
+ * @example
+ * ```ts
+ * import type { RetryInfo } from "@oda-hub/oda-api";
+ * const onRetry = (i: RetryInfo) => console.log(`attempt ${i.attempt} failed: ${i.reason}`);
+ * ```
+ */
 export interface RetryInfo {
   /** 1-based number of the attempt that failed. */
   attempt: number;
@@ -41,7 +58,15 @@ export interface RetryInfo {
   error: OdaError;
 }
 
-/** Retry and timeout settings of a {@linkcode HttpClient}. */
+/**
+ * Retry and timeout settings of a {@linkcode HttpClient}.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "@oda-hub/oda-api";
+ * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", requestTimeout: 10_000 });
+ * ```
+ */
 export interface HttpClientOptions {
   /** Base URL of the dispatcher (no trailing slash needed). */
   baseUrl: string;
@@ -57,7 +82,16 @@ export interface HttpClientOptions {
   backoffMax?: number;
 }
 
-/** One request to the dispatcher. */
+/**
+ * One request to the dispatcher.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "@oda-hub/oda-api";
+ * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
+ * // await http.request({ path: "api/par-names", params: [["instrument", "isgri"]] });
+ * ```
+ */
 export interface HttpRequest {
   /** Endpoint path relative to the base URL (`run_analysis`, `api/par-names`...). */
   path: string;
@@ -77,7 +111,16 @@ export interface HttpRequest {
   onRetry?: (info: RetryInfo) => void;
 }
 
-/** A successful (2xx) answer. */
+/**
+ * A successful (2xx) answer.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "@oda-hub/oda-api";
+ * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
+ * // const res = await http.request({ path: "instr-list", params: [] }); console.log(res.status, res.text);
+ * ```
+ */
 export interface HttpResponse {
   /** HTTP status. */
   status: number;
@@ -121,7 +164,7 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
  *
  * @example
  * ```ts
- * import { abortError } from "@oda-hub/oda-api";
+ * import { abortError } from "./http.ts";
  * const c = new AbortController();
  * c.abort();
  * console.log(abortError(c.signal).code); // "ABORTED"
@@ -135,13 +178,29 @@ export function abortError(signal: AbortSignal): OdaError {
   });
 }
 
-/** Loopback hosts, to which a token may travel over plain http. */
+/**
+ * Loopback hosts, to which a token may travel over plain http.
+ *
+ * @example
+ * ```ts
+ * import { isLoopbackHost } from "./http.ts";
+ * isLoopbackHost("127.0.0.1"); // true
+ * ```
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
-/** First characters of a body, secrets removed, for error messages. */
+/**
+ * First characters of a body, secrets removed, for error messages.
+ *
+ * @example
+ * ```ts
+ * import { snippet } from "./http.ts";
+ * snippet("x".repeat(1000), 10); // "xxxxxxxxxx…"
+ * ```
+ */
 export function snippet(text: string, max = 300): string {
   const t = text.length > max ? text.slice(0, max) + "…" : text;
   return redactSecrets(t);

@@ -23,16 +23,41 @@ import {
 } from "./events.ts";
 import { abortableSleep, abortError, type HttpClient, parseResponseJson } from "./http.ts";
 import { encodeParams } from "./params.ts";
+import type { DataCollection } from "../products/collection.ts";
 
 const log = getLogger("oda_api.api");
 const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
 
-/** The protocol version oda_api declares (`oda_api_version`); the server only compares it for a warning. */
+/**
+ * The protocol version oda_api declares (`oda_api_version`); the server only compares it for a warning.
+ *
+ * @example
+ * ```ts
+ * import { ODA_API_PROTOCOL_VERSION } from "@oda-hub/oda-api";
+ * console.log(ODA_API_PROTOCOL_VERSION); // "1.3.5"
+ * ```
+ */
 export const ODA_API_PROTOCOL_VERSION = "1.3.5";
-/** Client name sent as `client-name` (logged by the dispatcher). */
+/**
+ * Client name sent as `client-name` (logged by the dispatcher).
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_NAME } from "@oda-hub/oda-api";
+ * console.log(CLIENT_NAME);
+ * ```
+ */
 export const CLIENT_NAME = "oda-api-deno/0.1.0";
 
-/** `exit_status` of a `/run_analysis` answer. */
+/**
+ * `exit_status` of a `/run_analysis` answer.
+ *
+ * @example
+ * ```ts
+ * import type { ExitStatus } from "@oda-hub/oda-api";
+ * const e: ExitStatus = { status: 0, comment: "Please note that argument foo is not used" };
+ * ```
+ */
 export interface ExitStatus {
   /** 0 ok, 1 failed. */
   status?: number;
@@ -52,7 +77,17 @@ export interface ExitStatus {
   [key: string]: unknown;
 }
 
-/** A `/run_analysis` JSON answer (API mode). */
+/**
+ * A `/run_analysis` JSON answer (API mode).
+ *
+ * @example
+ * ```ts
+ * import type { Job } from "@oda-hub/oda-api";
+ * declare const job: Job;
+ * const answer = await job.wait();
+ * console.log(answer.query_status, answer.job_monitor?.job_id);
+ * ```
+ */
 export interface RunAnalysisResponse {
   /** New client state: submitted, progress, ready, done, failed (or echoed unknown/unaccessible). */
   query_status: string;
@@ -76,7 +111,17 @@ export interface RunAnalysisResponse {
   [key: string]: unknown;
 }
 
-/** A job saved with {@linkcode Job.toJSON} (contains no token). */
+/**
+ * A job saved with {@linkcode Job.toJSON} (contains no token).
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI, type SavedJob } from "@oda-hub/oda-api";
+ * declare const job: import("@oda-hub/oda-api").Job;
+ * const saved: SavedJob = job.toJSON();
+ * const again = DispatcherAPI.resume(saved);
+ * ```
+ */
 export interface SavedJob {
   /** Marker of the format. */
   kind: "oda-job";
@@ -102,7 +147,17 @@ export interface SavedJob {
   submitted_at: number;
 }
 
-/** Options of {@linkcode Job.wait} / {@linkcode Job.result}. */
+/**
+ * Options of {@linkcode Job.wait} / {@linkcode Job.result}.
+ *
+ * @example
+ * ```ts
+ * import type { Job, WaitOptions } from "@oda-hub/oda-api";
+ * declare const job: Job;
+ * const opts: WaitOptions = { timeout: 60_000, signal: AbortSignal.timeout(120_000) };
+ * await job.wait(opts);
+ * ```
+ */
 export interface WaitOptions {
   /** Cancels the wait promptly (the job keeps running on the server). */
   signal?: AbortSignal;
@@ -112,7 +167,17 @@ export interface WaitOptions {
   silent?: boolean;
 }
 
-/** What a job needs from its {@linkcode DispatcherAPI} (internal contract). */
+/**
+ * What a job needs from its {@linkcode DispatcherAPI} (internal contract).
+ *
+ * @example
+ * ```ts
+ * import type { JobHost } from "@oda-hub/oda-api";
+ * // implemented by DispatcherAPI; only needed to build a Job by hand in tests
+ * declare const host: JobHost;
+ * console.log(host.url);
+ * ```
+ */
 export interface JobHost {
   /** HTTP layer. */
   readonly http: HttpClient;
@@ -125,12 +190,20 @@ export interface JobHost {
   /** Check that the token may be sent to this URL (throws otherwise). */
   assertTokenTransport(token: string | undefined): void;
   /** Decode a finished answer into a DataCollection. */
-  decode(response: RunAnalysisResponse, job: Job): unknown;
+  decode(response: RunAnalysisResponse, job: Job): DataCollection;
   /** Called with every finished `done` answer (cache). */
   onDone?(job: Job, response: RunAnalysisResponse, text: string): void;
 }
 
-/** Terminal query statuses. */
+/**
+ * Terminal query statuses.
+ *
+ * @example
+ * ```ts
+ * import { TERMINAL_STATUSES } from "@oda-hub/oda-api";
+ * TERMINAL_STATUSES.includes("ready"); // false: poll again
+ * ```
+ */
 export const TERMINAL_STATUSES: readonly string[] = Object.freeze(["done", "failed"]);
 
 function formatTime(ms: number): string {
@@ -535,7 +608,7 @@ export class Job {
    * data.show();
    * ```
    */
-  async result(options: WaitOptions = {}): Promise<unknown> {
+  async result(options: WaitOptions = {}): Promise<DataCollection> {
     const answer = await this.wait(options);
     return this.#host.decode(answer, this);
   }

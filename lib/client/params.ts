@@ -22,6 +22,7 @@
  */
 import { OdaError } from "../errors.ts";
 import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
+export { PyFloat };
 import { pythonStr } from "../codecs/python.ts";
 
 /**
@@ -175,5 +176,13 @@ export function payloadJsonLength(pairs: ReadonlyArray<readonly [string, string]
   return pythonJsonDumps(dict).length;
 }
 
-/** oda_api's `max_get_method_size`: above this JSON size the request is a form POST. */
+/**
+ * oda_api's `max_get_method_size`: above this JSON size the request is a form POST.
+ *
+ * @example
+ * ```ts
+ * import { MAX_GET_METHOD_SIZE, payloadJsonLength } from "@oda-hub/oda-api";
+ * const post = payloadJsonLength([["RA", "83.63"]]) > MAX_GET_METHOD_SIZE; // false
+ * ```
+ */
 export const MAX_GET_METHOD_SIZE = 1000;

@@ -138,7 +138,9 @@ function encodeFallback(bytes: Uint8Array, urlSafe: boolean): string {
  * ```
  */
 export function encodeBase64(bytes: Uint8Array, options: Base64Options = {}): string {
-  if (nativeTo !== undefined) return nativeTo.call(bytes, { alphabet: options.urlSafe ? "base64url" : "base64" });
+  if (nativeTo !== undefined) {
+    return nativeTo.call(bytes, { alphabet: options.urlSafe ? "base64url" : "base64" });
+  }
   return encodeFallback(bytes, options.urlSafe === true);
 }
 

@@ -237,7 +237,7 @@ export function readEcsv(text: string): EcsvTable {
   let header: Record<string, unknown>;
   try {
     header = plain(
-      parseYaml(yamlLines.slice(1).join("\n"), { schema: "core", customTags: ["omap"], logLevel: "silent" }),
+      parseYaml(yamlLines.slice(1).join("\n"), { schema: "core", customTags: ["omap"], logLevel: "error" }),
     ) as Record<
       string,
       unknown

@@ -57,9 +57,13 @@ function jsonError(e: unknown, text: string): DecodeError {
         col = 1;
       } else col++;
     }
-    where = pos >= text.length ? ` at position ${pos} (end of input)` : ` at position ${pos} (line ${line} column ${col})`;
+    where = pos >= text.length
+      ? ` at position ${pos} (end of input)`
+      : ` at position ${pos} (line ${line} column ${col})`;
   }
-  const near = pos !== undefined && pos < text.length ? `: unexpected ${JSON.stringify(text.slice(pos, pos + 12))}` : "";
+  const near = pos !== undefined && pos < text.length
+    ? `: unexpected ${JSON.stringify(text.slice(pos, pos + 12))}`
+    : "";
   return new DecodeError("JSON", `malformed JSON${where}${near}`, { cause: e });
 }
 
@@ -297,6 +301,14 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): unknown
 /**
  * Python's `repr(float)`: shortest round-trip digits, fixed notation for 1e-4 ≤ |x| < 1e16, otherwise
  * `d.ddde±XX`; integral values keep `.0`. NaN/Infinity are returned as `nan`/`inf`/`-inf`.
+ *
+ * @example
+ * ```ts
+ * import { pythonFloatRepr } from "@oda-hub/oda-api";
+ * pythonFloatRepr(1); // "1.0"
+ * pythonFloatRepr(0.00001); // "1e-05"
+ * pythonFloatRepr(1e16); // "1e+16"
+ * ```
  */
 export function pythonFloatRepr(x: number): string {
   if (Number.isNaN(x)) return "nan";
@@ -319,7 +331,17 @@ export function pythonFloatRepr(x: number): string {
   return `${sign}${mant}e${exp < 0 ? "-" : "+"}${ae < 10 ? "0" : ""}${ae}`;
 }
 
-/** Whether a JS number is written as a Python int (integral and exactly representable). */
+/**
+ * Whether a JS number is written as a Python int by the Python-compatible writers (integral and exactly
+ * representable, i.e. a safe integer); anything else is written as a float.
+ *
+ * @example
+ * ```ts
+ * import { isPythonInt } from "@oda-hub/oda-api";
+ * isPythonInt(5); // true
+ * isPythonInt(0.5); // false
+ * ```
+ */
 export function isPythonInt(x: number): boolean {
   return Number.isSafeInteger(x);
 }
@@ -338,7 +360,15 @@ function u4(c: number): string {
   return "\\u" + HEX[(c >> 12) & 15] + HEX[(c >> 8) & 15] + HEX[(c >> 4) & 15] + HEX[c & 15];
 }
 
-/** `json.dumps` of a str with `ensure_ascii=True`. */
+/**
+ * `json.dumps` of a str with `ensure_ascii=True` (every character outside printable ASCII as `\uXXXX`).
+ *
+ * @example
+ * ```ts
+ * import { pythonJsonString } from "@oda-hub/oda-api";
+ * pythonJsonString('é"\n'); // '"\u00e9\"\n"'
+ * ```
+ */
 export function pythonJsonString(s: string): string {
   let out = '"';
   let start = 0;
@@ -433,7 +463,9 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
       let items: unknown[] | undefined;
       if (Array.isArray(v)) items = v;
       else if (v instanceof Set) items = [...v];
-      else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) items = Array.from(v as unknown as ArrayLike<unknown>);
+      else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+        items = Array.from(v as unknown as ArrayLike<unknown>);
+      }
       if (items) {
         if (items.length === 0) return "[]";
         return "[" + nl + items.map((x) => enc(x, level + 1)).join(itemSep + nl) + close + "]";
@@ -443,7 +475,9 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
         : Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
       if (options.sortKeys) entries = entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       if (entries.length === 0) return "{}";
-      return "{" + nl + entries.map(([k, x]) => pythonJsonString(k) + ": " + enc(x, level + 1)).join(itemSep + nl) +
+      return "{" + nl + entries.map(([k, x]) =>
+        pythonJsonString(k) + ": " + enc(x, level + 1)
+      ).join(itemSep + nl) +
         close + "}";
     } finally {
       seen.delete(v);

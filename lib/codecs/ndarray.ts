@@ -335,40 +335,27 @@ export function readStrings(
  * ```
  */
 export function swapBytesInPlace(bytes: Uint8Array, lane: number): void {
-  const n = bytes.length - (bytes.length % Math.max(lane, 1));
   if (lane <= 1) return;
-  const aligned = bytes.byteOffset % 4 === 0;
+  const n = bytes.length - (bytes.length % lane);
+  // DataView accesses have no alignment requirement and V8 compiles them to single loads/stores + bswap.
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (lane === 2) {
-    if (bytes.byteOffset % 2 === 0) {
-      const w = new Uint16Array(bytes.buffer, bytes.byteOffset, n >> 1);
-      for (let i = 0; i < w.length; i++) {
-        const x = w[i];
-        w[i] = (x >>> 8) | ((x & 0xff) << 8);
+    for (let i = 0; i < n; i += 2) dv.setUint16(i, dv.getUint16(i, false), true);
+  } else if (lane === 4) {
+    for (let i = 0; i < n; i += 4) dv.setUint32(i, dv.getUint32(i, false), true);
+  } else if (lane === 8) {
+    for (let i = 0; i < n; i += 8) {
+      const a = dv.getUint32(i, false);
+      dv.setUint32(i, dv.getUint32(i + 4, false), true);
+      dv.setUint32(i + 4, a, true);
+    }
+  } else {
+    for (let s = 0; s < n; s += lane) {
+      for (let i = s, j = s + lane - 1; i < j; i++, j--) {
+        const t = bytes[i];
+        bytes[i] = bytes[j];
+        bytes[j] = t;
       }
-      return;
-    }
-  } else if (lane === 4 && aligned) {
-    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, n >> 2);
-    for (let i = 0; i < w.length; i++) {
-      const x = w[i];
-      w[i] = (x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24);
-    }
-    return;
-  } else if (lane === 8 && aligned) {
-    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, n >> 2);
-    for (let i = 0; i < w.length; i += 2) {
-      const a = w[i];
-      const b = w[i + 1];
-      w[i] = (b >>> 24) | ((b >>> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24);
-      w[i + 1] = (a >>> 24) | ((a >>> 8) & 0xff00) | ((a & 0xff00) << 8) | (a << 24);
-    }
-    return;
-  }
-  for (let s = 0; s < n; s += lane) {
-    for (let i = s, j = s + lane - 1; i < j; i++, j--) {
-      const t = bytes[i];
-      bytes[i] = bytes[j];
-      bytes[j] = t;
     }
   }
 }

@@ -60,7 +60,10 @@ export interface DecodeNumpyPickleOptions {
  * if (arr.kind === "ndarray") console.log(arr.dtype, arr.shape, arr.values); // ">i2" [2] Int16Array [1, 2]
  * ```
  */
-export function decodeNumpyPickle(bytes: Uint8Array, options: DecodeNumpyPickleOptions = {}): NdArray | Table {
+export function decodeNumpyPickle(
+  bytes: Uint8Array,
+  options: DecodeNumpyPickleOptions = {},
+): NdArray | Table {
   const obj = runPickle(bytes);
   return arrayFromPickleObject(obj, {
     reuseInput: options.reuseInput === true,

@@ -230,7 +230,13 @@ function dtypeOf(s: string, what: string): SimpleDType {
   }
 }
 
-function writeStrings(values: readonly unknown[], d: SimpleDType, out: Uint8Array, offset: number, stride: number): void {
+function writeStrings(
+  values: readonly unknown[],
+  d: SimpleDType,
+  out: Uint8Array,
+  offset: number,
+  stride: number,
+): void {
   const chars = d.kind === "U" ? d.itemsize / 4 : d.itemsize;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const little = d.byteorder !== ">";
@@ -256,7 +262,14 @@ function maxChars(values: readonly unknown[]): number {
   return m;
 }
 
-function fillColumn(col: TableColumn, f: FieldSpec, rows: number, out: Uint8Array, base: number, itemsize: number): void {
+function fillColumn(
+  col: TableColumn,
+  f: FieldSpec,
+  rows: number,
+  out: Uint8Array,
+  base: number,
+  itemsize: number,
+): void {
   const per = shapeSize(f.shape);
   const vals = col.values;
   const k = f.d.kind;
@@ -268,9 +281,13 @@ function fillColumn(col: TableColumn, f: FieldSpec, rows: number, out: Uint8Arra
     }
     return;
   }
-  if (Array.isArray(vals) || !ArrayBuffer.isView(vals)) throw bad(`column '${col.name}' must be a TypedArray`);
+  if (Array.isArray(vals) || !ArrayBuffer.isView(vals)) {
+    throw bad(`column '${col.name}' must be a TypedArray`);
+  }
   const w = k === "c" ? 2 : 1;
-  if (vals.length !== rows * per * w) throw bad(`column '${col.name}' has ${vals.length} values, expected ${rows * per * w}`);
+  if (vals.length !== rows * per * w) {
+    throw bad(`column '${col.name}' has ${vals.length} values, expected ${rows * per * w}`);
+  }
   if (per === 1) return writeNumeric(vals as NumericArray, f.d, out, base + f.offset, itemsize);
   for (let r = 0; r < rows; r++) {
     const row = (vals as NumericArray).subarray(r * per * w, (r + 1) * per * w) as NumericArray;
@@ -343,9 +360,13 @@ export function encodeNumpyPickle(value: NdArray | Table): Uint8Array {
     shape = [rows];
     let offset = 0;
     const fields: FieldSpec[] = value.columns.map((c) => {
-      if (c.variableLength) throw bad(`variable-length column '${c.name}' cannot be pickled as a plain ndarray`);
+      if (c.variableLength) {
+        throw bad(`variable-length column '${c.name}' cannot be pickled as a plain ndarray`);
+      }
       let d = dtypeOf(c.dtype, `column '${c.name}'`);
-      if (d.kind === "O" || d.kind === "V") throw bad(`column '${c.name}': dtype ${c.dtype} is not supported`);
+      if (d.kind === "O" || d.kind === "V") {
+        throw bad(`column '${c.name}': dtype ${c.dtype} is not supported`);
+      }
       if ((d.kind === "S" || d.kind === "U") && d.itemsize === 0) {
         const n = maxChars(c.values as unknown[]);
         d = { ...d, itemsize: d.kind === "U" ? n * 4 : n };

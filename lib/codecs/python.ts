@@ -12,8 +12,6 @@ import { createHash } from "node:crypto";
 import { isPythonInt, PyFloat, pythonFloatRepr, pythonJsonDumps, pythonJsonString } from "./json.ts";
 import { OdaError } from "../errors.ts";
 
-export { PyFloat };
-
 /** Options of {@linkcode pythonRepr} and {@linkcode pythonStr}. */
 export interface PythonFormatOptions {
   /** Write every integral JS number as a float (`1.0`). */
@@ -103,9 +101,12 @@ export function pythonRepr(value: unknown, options: PythonFormatOptions = {}): s
     try {
       if (Array.isArray(v)) return "[" + v.map((x) => rec(x, depth + 1)).join(", ") + "]";
       if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-        return "[" + Array.from(v as unknown as ArrayLike<unknown>, (x) => rec(x, depth + 1)).join(", ") + "]";
+        return "[" + Array.from(v as unknown as ArrayLike<unknown>, (x) => rec(x, depth + 1)).join(", ") +
+          "]";
       }
-      if (v instanceof Set) return v.size === 0 ? "set()" : "{" + [...v].map((x) => rec(x, depth + 1)).join(", ") + "}";
+      if (v instanceof Set) {
+        return v.size === 0 ? "set()" : "{" + [...v].map((x) => rec(x, depth + 1)).join(", ") + "}";
+      }
       const entries = v instanceof Map ? [...v.entries()] : Object.entries(v as Record<string, unknown>);
       return "{" + entries.map(([k, x]) => rec(k, depth + 1) + ": " + rec(x, depth + 1)).join(", ") + "}";
     } finally {

@@ -153,7 +153,15 @@ export function details(summaryText: string, bodyHtml: string, open = false): st
   return `<details${open ? " open" : ""}><summary>${escapeHtml(summaryText)}</summary>${bodyHtml}</details>`;
 }
 
-/** Wrap view HTML in the styled container. */
+/**
+ * Wrap view HTML in the styled container (`<div class="oda-view">` plus the shared CSS).
+ *
+ * @example
+ * ```ts
+ * import { viewHtml } from "@oda-hub/oda-api";
+ * viewHtml("<b>hi</b>");
+ * ```
+ */
 export function viewHtml(inner: string): string {
   return `${VIEW_CSS}<div class="oda-view">${inner}</div>`;
 }

@@ -97,13 +97,15 @@ export function colorMap(name: ColorMapName = "viridis"): Uint8Array {
 export interface ScaleOptions {
   /** Stretch (default `asinh`). */
   stretch?: ImageStretch;
-  /** Lower clip: value, or percentile with `lowPercentile` (default 0.5). */
+  /** Lower clip value (default: the `lowPercentile` of finite pixels). */
   min?: number;
-  /** Upper clip value (default: the `highPercentile`, 99.7, of finite pixels). */
+  /** Upper clip value (default: the `highPercentile` of finite pixels). */
   max?: number;
-  /** Percentile for the lower clip (default 0.5). */
+  /** Percentile for the lower clip (default 50: the median, so the sky background is dark). */
   lowPercentile?: number;
-  /** Percentile for the upper clip (default 99.7). */
+  /** asinh softening, as a fraction of the range (default: 3 noise sigmas, or 0.05 with an explicit top). */
+  softening?: number;
+  /** Percentile for the upper clip (default: for asinh the brightest pixel, else 99.8). */
   highPercentile?: number;
 }
 
@@ -143,14 +145,31 @@ export function scaleImage(
   values: ArrayLike<number>,
   opts: ScaleOptions = {},
 ): { bytes: Uint8Array; min: number; max: number } {
-  const [pLo, pHi] = percentiles(values, [opts.lowPercentile ?? 0.5, opts.highPercentile ?? 99.7]);
+  const stretch = opts.stretch ?? "asinh";
+  // asinh with no explicit top: show the full range up to the brightest pixel, with the softening set at
+  // ~3 noise sigmas (robust, from the MAD) so the noise stays dark and faint sources remain visible
+  const autoTop = stretch === "asinh" && opts.max === undefined && opts.highPercentile === undefined;
+  const [pLo, pHi, q25, q75] = percentiles(values, [
+    opts.lowPercentile ?? 50,
+    opts.highPercentile ?? 99.8,
+    25,
+    75,
+  ]);
   const lo = opts.min ?? pLo;
   let hi = opts.max ?? pHi;
+  if (autoTop) {
+    let mx = -Infinity;
+    for (let i = 0; i < values.length; i++) {
+      const v = Number(values[i]);
+      if (v > mx && v !== Infinity) mx = v;
+    }
+    if (mx > hi) hi = mx;
+  }
   if (!(hi > lo)) hi = lo + 1;
-  const stretch = opts.stretch ?? "asinh";
   const span = hi - lo;
-  // asinh softening: features at ~5% of the range become linear-ish
-  const a = 0.05;
+  const sigma = (q75 - q25) / 1.349;
+  const a = opts.softening ??
+    (autoTop && sigma > 0 ? Math.min(0.5, Math.max(1e-4, (3 * sigma) / span)) : 0.05);
   const norm = stretch === "asinh" ? Math.asinh(1 / a) : stretch === "log" ? Math.log(1001) : 1;
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {

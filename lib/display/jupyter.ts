@@ -47,9 +47,14 @@ interface JupyterNamespace {
 }
 
 function jupyterNamespace(): JupyterNamespace | undefined {
-  // deno-lint-ignore no-explicit-any
-  const j = (globalThis as any).Deno?.jupyter;
-  return j && typeof j.broadcast === "function" ? j as JupyterNamespace : undefined;
+  try {
+    // `Deno.jupyter` is a getter that throws outside `deno jupyter`
+    // deno-lint-ignore no-explicit-any
+    const j = (globalThis as any).Deno?.jupyter;
+    return j && typeof j.broadcast === "function" ? j as JupyterNamespace : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

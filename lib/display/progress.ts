@@ -18,7 +18,7 @@
 import type { JobEvent, ProgressReporter, ProgressReporterFactory } from "../client/events.ts";
 import { setProgressReporterFactory } from "../client/events.ts";
 import { escapeHtml, viewHtml } from "./html.ts";
-import { type MimeBundle, publishDisplay } from "./jupyter.ts";
+import { inJupyter, type MimeBundle, publishDisplay } from "./jupyter.ts";
 import { redactSecrets } from "../errors.ts";
 
 /** Where progress goes. */
@@ -80,7 +80,19 @@ function fmtElapsed(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** Fold one event into the state. */
+/**
+ * Fold one job event into the progress state (pure).
+ *
+ * @example
+ * ```ts
+ * import { applyJobEvent } from "@oda-hub/oda-api";
+ * const s = applyJobEvent(
+ *   { instrument: "isgri", product: "isgri_lc", status: "submitting", elapsedMs: 0, requests: 0, scwDone: 0, reports: 0 },
+ *   { type: "submitted", instrument: "isgri", product: "isgri_lc", status: "submitted", jobId: "abc", elapsedMs: 5, requests: 1 },
+ * );
+ * console.log(s.jobId); // "abc"
+ * ```
+ */
 export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState {
   const s = { ...state };
   s.status = e.status || s.status;
@@ -125,7 +137,16 @@ export function progressSummary(s: ProgressState): string {
   return parts.filter(Boolean).join(" · ");
 }
 
-/** The progress line while running (also the terminal line). */
+/**
+ * The progress line while running (also the terminal line).
+ *
+ * @example
+ * ```ts
+ * import { progressLine } from "@oda-hub/oda-api";
+ * progressLine({ instrument: "isgri", product: "isgri_lc", status: "progress", jobId: "abc",
+ *   elapsedMs: 3000, requests: 3, scwDone: 2, reports: 2 }); // "isgri_lc (isgri) · status progress · job abc · 3.0 s · 2 scw done"
+ * ```
+ */
 export function progressLine(s: ProgressState): string {
   const parts = [
     `${s.product} (${s.instrument})`,
@@ -201,8 +222,7 @@ export interface ProgressReporterOptions {
  * ```
  */
 export function detectProgressMode(): ProgressMode {
-  // deno-lint-ignore no-explicit-any
-  if (typeof (globalThis as any).Deno?.jupyter?.broadcast === "function") return "jupyter";
+  if (inJupyter()) return "jupyter";
   try {
     if (Deno.stderr.isTerminal()) return "tty";
   } catch { /* no stderr */ }
@@ -316,8 +336,11 @@ function spinner(t: number): string {
  * console.log(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true })); // undefined
  * ```
  */
-export const defaultProgressReporterFactory: ProgressReporterFactory = (job) =>
-  job.silent ? undefined : createProgressReporter(job);
+export function defaultProgressReporterFactory(
+  job: { instrument: string; product: string; silent: boolean },
+): ProgressReporter | undefined {
+  return job.silent ? undefined : createProgressReporter(job);
+}
 
 /**
  * Install {@linkcode defaultProgressReporterFactory} (done on import of the

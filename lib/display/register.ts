@@ -16,8 +16,13 @@ import { NumpyDataProduct } from "../products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../products/numpy_data_unit.ts";
 import { ApiCatalog } from "../products/api_catalog.ts";
 import { CatalogTable } from "../products/catalog_table.ts";
-import { $display, type MimeBundle } from "./jupyter.ts";
-import { escapeHtml, viewHtml } from "./html.ts";
+import { DataCollection } from "../products/collection.ts";
+import { ODAAstropyTable } from "../products/oda_astropy_table.ts";
+import { PictureProduct } from "../products/picture_product.ts";
+import { TextLikeProduct } from "../products/text_like_product.ts";
+import { BinaryProduct } from "../products/binary_product.ts";
+import { $display, mimeBase64, type MimeBundle } from "./jupyter.ts";
+import { escapeHtml, formatValue, viewHtml } from "./html.ts";
 import {
   dataCollectionBundle,
   type DataCollectionLike,
@@ -79,6 +84,23 @@ async function productBundle(p: DataProductLike): Promise<MimeBundle> {
   return b;
 }
 
+function pictureBundle(p: PictureProduct): MimeBundle {
+  const type = p.img_type.toLowerCase();
+  const mime = type === "png"
+    ? "image/png"
+    : type === "jpg" || type === "jpeg"
+    ? "image/jpeg"
+    : type === "svg"
+    ? "image/svg+xml"
+    : "";
+  const label = `PictureProduct ${p.name ?? ""} (${p.img_type}, ${p.binary_data.length} bytes)`;
+  if (!mime) return noteBundle(label);
+  return {
+    "text/plain": label,
+    [mime]: mime === "image/svg+xml" ? new TextDecoder().decode(p.binary_data) : mimeBase64(p.binary_data),
+  };
+}
+
 function catalogBundle(c: ApiCatalog): MimeBundle {
   const t = c.table.toTable();
   const b = tableBundle(t, {
@@ -108,6 +130,25 @@ export function registerDisplays(): void {
   attachDisplay(NumpyDataUnit, (u) => dataUnitBundle(u));
   attachDisplay(ApiCatalog, catalogBundle);
   attachDisplay(CatalogTable, (t) => tableBundle(t.toTable(), { title: `CatalogTable: ${t.length} rows` }));
+  attachDisplay(DataCollection, (c) => dataCollectionBundle(c));
+  attachDisplay(
+    ODAAstropyTable,
+    (t) => tableBundle(t.table, { title: `ODAAstropyTable ${t.name ?? ""}: ${t.table.length} rows` }),
+  );
+  attachDisplay(PictureProduct, pictureBundle);
+  attachDisplay(TextLikeProduct, (t) => {
+    const v = typeof t.value === "string" ? t.value : formatValue(t.value, 100_000);
+    return {
+      "text/plain": `${t.name ?? "text"}: ${v}`,
+      "text/html": viewHtml(
+        `<div class="title">${escapeHtml(t.name ?? "text")}</div><pre>${escapeHtml(v)}</pre>`,
+      ),
+    };
+  });
+  attachDisplay(
+    BinaryProduct,
+    (b) => noteBundle(`BinaryProduct ${b.name ?? ""}: ${b.bin_data.length} bytes`),
+  );
   if (!getProgressReporterFactory()) installProgressReporter();
 }
 
@@ -125,7 +166,15 @@ export function collectionDisplay(c: DataCollectionLike): MimeBundle {
   return dataCollectionBundle(c);
 }
 
-/** Minimal HTML note (used when something cannot be displayed). */
+/**
+ * Minimal bundle with a note (used when something cannot be displayed richly).
+ *
+ * @example
+ * ```ts
+ * import { noteBundle } from "@oda-hub/oda-api";
+ * noteBundle("BinaryProduct x: 12 bytes")["text/plain"];
+ * ```
+ */
 export function noteBundle(text: string): MimeBundle {
   return { "text/plain": text, "text/html": viewHtml(escapeHtml(text)) };
 }

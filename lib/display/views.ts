@@ -23,7 +23,7 @@ import {
   tableToText,
   viewHtml,
 } from "./html.ts";
-import { $display, type Displayable, type MimeBundle, mimeBase64 } from "./jupyter.ts";
+import { $display, type Displayable, mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { minMaxDecimate, takeIndices } from "./decimate.ts";
 import { errorBarSpec, VEGALITE_MIME } from "./vegalite.ts";
 import { plotSvg, svgToPng } from "./render.ts";
@@ -126,7 +126,15 @@ export function dataShapeText(d: NdArray | Table | null | undefined): string {
   return "empty";
 }
 
-/** FITS-card-like text of a header (strings quoted, secrets redacted). */
+/**
+ * FITS-card-like text of a header (strings quoted, secrets redacted).
+ *
+ * @example
+ * ```ts
+ * import { headerText } from "@oda-hub/oda-api";
+ * headerText({ EXTNAME: "EBOUNDS", NAXIS: 2 }); // "EXTNAME = 'EBOUNDS'\nNAXIS   = 2"
+ * ```
+ */
 export function headerText(h: Record<string, unknown>): string {
   return Object.entries(h).map(([k, v]) => {
     const val = typeof v === "string"
@@ -296,10 +304,29 @@ function productMeta(p: unknown): string {
 /**
  * The `show()` lines of a collection, computed without printing:
  * `ID=<i> prod_name=<name>  meta_data: <dict>`.
+ *
+ * @example
+ * ```ts
+ * import { collectionShowText } from "@oda-hub/oda-api";
+ * collectionShowText({ _p_list: [], _n_list: [] }); // ""
+ * ```
  */
 export function collectionShowText(c: DataCollectionLike): string {
   const own = (c as { showText?: () => string }).showText;
   if (typeof own === "function") return own.call(c);
+  const list = (c as { asList?: () => { ID: number; prod_name: string; "meta_data:": unknown }[] }).asList;
+  if (typeof list === "function") {
+    return list.call(c).map((e, i) => {
+      const p = c._p_list[i];
+      const meta = p && typeof (p as DataProductLike).meta_data === "object" &&
+          !Array.isArray((p as DataProductLike).meta_data)
+        ? productMeta(p)
+        : typeof e["meta_data:"] === "string"
+        ? redactSecrets(e["meta_data:"])
+        : productMeta(p);
+      return `ID=${e.ID} prod_name=${e.prod_name}  meta_data: ${meta}`;
+    }).join("\n");
+  }
   return c._p_list.map((p, i) => `ID=${i} prod_name=${c._n_list[i]}  meta_data: ${productMeta(p)}`).join(
     "\n",
   );
@@ -343,7 +370,15 @@ export function dataCollectionBundle(c: DataCollectionLike): MimeBundle {
 /** Points kept in the interactive (Vega-Lite) light curve; longer ones are min/max decimated. */
 export const VEGALITE_MAX_POINTS = 5000;
 
-/** Labels of a light curve, as the seed notebook makes them. */
+/**
+ * Labels of a light curve, as the seed notebook makes them.
+ *
+ * @example
+ * ```ts
+ * import { lightCurveLabels } from "@oda-hub/oda-api";
+ * lightCurveLabels({ time: [], rate: [], detnam: "ISGRI", name: "Crab", eMin: 30, eMax: 80 }).yLabel; // "Rate [30-80 keV]"
+ * ```
+ */
 export function lightCurveLabels(lc: LightCurveLike): { title: string; xLabel: string; yLabel: string } {
   const title = lc.detnam || lc.name
     ? `${lc.detnam ?? ""} light curve of ${lc.name ?? ""}`.trim()
@@ -583,7 +618,9 @@ export function lightCurveFromProduct(p: DataProductLike): LightCurveLike | unde
 }
 
 /**
- * The first 2-D image of a product, with its header (`undefined` if none).
+ * The 2-D image of a product to show, with its header: the unit given by
+ * index, IMATYPE or name, else the SIGNIFICANCE map of an INTEGRAL mosaic,
+ * else the first image (`undefined` if none).
  *
  * @example
  * ```ts
@@ -591,14 +628,24 @@ export function lightCurveFromProduct(p: DataProductLike): LightCurveLike | unde
  * imageFromProduct({ name: "x", meta_data: {}, data_unit: [] }); // undefined
  * ```
  */
-export function imageFromProduct(p: DataProductLike): { unit: DataUnitLike; image: NdArray } | undefined {
-  for (const u of p.data_unit) {
-    if (isNdArray(u.data) && u.data.shape.length >= 2 && u.data.shape.every((d) => d > 1 || d === 1)) {
-      const [ny, nx] = u.data.shape.slice(-2);
-      if (ny > 1 && nx > 1) return { unit: u, image: u.data };
-    }
+export function imageFromProduct(
+  p: DataProductLike,
+  which?: number | string,
+): { unit: DataUnitLike; image: NdArray } | undefined {
+  const images = p.data_unit.filter((u) => {
+    if (!isNdArray(u.data) || u.data.shape.length < 2) return false;
+    const [ny, nx] = u.data.shape.slice(-2);
+    return ny > 1 && nx > 1;
+  });
+  let u: DataUnitLike | undefined;
+  if (typeof which === "number") u = p.data_unit[which];
+  else if (typeof which === "string") {
+    u = images.find((x) => String(x.header?.IMATYPE ?? "").toUpperCase() === which.toUpperCase()) ??
+      images.find((x) => x.name === which);
+  } else {
+    u = images.find((x) => String(x.header?.IMATYPE ?? "").toUpperCase() === "SIGNIFICANCE") ?? images[0];
   }
-  return undefined;
+  return u && images.includes(u) ? { unit: u, image: u.data as NdArray } : undefined;
 }
 
 /**
@@ -833,6 +880,8 @@ export function plotSpectrum(s: SpectrumLike | DataProductLike, rmf?: DataProduc
 
 /** Options of {@linkcode plotImage}. */
 export interface PlotImageOptions extends MosaicOptions {
+  /** Which image unit of a product: index, IMATYPE (`"INTENSITY"`) or name (default: SIGNIFICANCE, else the first). */
+  hdu?: number | string;
   /** Catalog to overlay: an object with a `table` (ApiCatalog), a table, or sources. */
   catalog?: unknown;
 }
@@ -868,7 +917,7 @@ export function plotImage(
   const p = asProduct(img);
   let values: ArrayLike<number>, shape: number[], header: Record<string, unknown> | undefined;
   if (p) {
-    const found = imageFromProduct(p);
+    const found = imageFromProduct(p, opts.hdu);
     if (!found) throw new Error(`product ${p.name ?? ""} holds no 2-D image`);
     values = found.image.values as ArrayLike<number>;
     shape = found.image.shape;
@@ -882,15 +931,27 @@ export function plotImage(
   const title = opts.title ?? imageTitle(h, p);
   return new PlotView(
     `${title} [${shape.join(", ")}]`,
-    () => mosaicBundle(values, shape, { ...opts, header: h, sources, title }),
+    () =>
+      mosaicBundle(values, shape, {
+        ...opts,
+        header: h,
+        sources,
+        title,
+        unit: opts.unit ?? (typeof h?.BUNIT === "string"
+          ? h.BUNIT
+          : typeof h?.IMATYPE === "string"
+          ? h.IMATYPE.toLowerCase()
+          : undefined),
+      }),
   );
 }
 
 function imageTitle(h: Record<string, unknown> | undefined, p?: DataProductLike): string {
-  const inst = h?.INSTRUME ?? h?.DETNAM ?? p?.meta_data?.instrument;
-  const e1 = h?.E_MIN, e2 = h?.E_MAX;
-  const band = typeof e1 === "number" && typeof e2 === "number"
+  const inst = h?.DETNAM ?? h?.INSTRUME ?? p?.meta_data?.instrument;
+  const kind = typeof h?.IMATYPE === "string" ? ` ${h.IMATYPE.toLowerCase()}` : "";
+  const e1 = Number(h?.E_MIN), e2 = Number(h?.E_MAX);
+  const band = Number.isFinite(e1) && Number.isFinite(e2) && h?.E_MIN !== undefined
     ? ` ${Math.round(e1)}-${Math.round(e2)} keV`
     : "";
-  return `${inst ? String(inst).toUpperCase() + " " : ""}mosaic${band}`;
+  return `${inst ? String(inst).toUpperCase() + " " : ""}mosaic${kind}${band}`.replace(/ {2,}/g, " ");
 }

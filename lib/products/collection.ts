@@ -279,11 +279,24 @@ export class DataCollection {
    * ```
    */
   show(): string {
+    const text = this.showText();
+    if (text) console.log(text.slice(0, -1));
+    return text;
+  }
+
+  /**
+   * The text {@linkcode DataCollection.show} prints, without printing it.
+   *
+   * @example
+   * ```ts ignore
+   * const text = data.showText();
+   * ```
+   */
+  showText(): string {
     let text = "";
     this._n_list.forEach((name, id) => {
       text += `ID=${id} prod_name=${name}  meta_data: ${this.#metaText(this._p_list[id])}\n\n`;
     });
-    if (text) console.log(text.slice(0, -1));
     return text;
   }
 

@@ -8,10 +8,8 @@
  * `ParameterSpec.units` may be `null` (shown as `null` by `/api/meta-data`), new optional
  * `ParameterSpec.owl_uri`, `unitsName`, `schema`, `check`; new optional
  * `ProductSpec.requiredRoles(params)`, `ProductSpec.comment`/`warning`. A `run()` that throws
- * makes the job fail (message in `exit_status.error_message`). Please export
- * `simulatedInstruments(): SandboxInstrument[]` (isgri, spi_acs, jemx) from
- * `lib/sandbox/instruments/mod.ts`: `startSandbox()` serves them next to the dummy
- * instruments. Async products are time-driven: `durationSeconds(params)` is used
+ * makes the job fail (message in `exit_status.error_message`). `startSandbox()` serves
+ * `builtinInstruments()` of `lib/sandbox/instruments/index.ts` next to the dummy instruments. Async products are time-driven: `durationSeconds(params)` is used
  * unless the sandbox has a fixed `jobDuration`; progress reports are revealed over
  * the job's duration in the order `ctx.report()` was called. The source query (`src_name`, `RA`, `DEC`, `T1`,
  * `T_format`, `T2`, `token`) and `selected_catalog` are added by the server: do not

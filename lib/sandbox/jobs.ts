@@ -234,6 +234,8 @@ export class JobStore {
     const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
     const p = (async () => {
       try {
+        // let the submission reply go out before a CPU-heavy simulation starts
+        await new Promise((r) => setTimeout(r, 0));
         if (job.forcedFailure) throw new Error(job.forcedFailure);
         const out = await fn.call(job.product, structuredClone(job.values), ctx);
         job.result = out ?? {};

@@ -484,6 +484,7 @@ export function normaliseParameters(
   for (const p of [...productParams, ...instrParams, ...SOURCE_PARAMETERS]) {
     // an absent scw_list stays absent (upstream use_scws logic); other defaults are filled in
     if (!(p.name in analysis) && p.name !== "scw_list") setParam(p, undefined, false);
+    else if (!(p.name in analysis)) values[p.name] = structuredClone(p.default ?? []);
     const sel = p.formatName ?? p.unitsName;
     if (sel && !(sel in analysis)) analysis[sel] = p.units;
   }

@@ -61,7 +61,10 @@ export function pyFloatRepr(x: number): string {
   return `${sign}${mant}e${es}`;
 }
 
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f-\uffff]/;
+
 function pyString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

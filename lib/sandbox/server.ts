@@ -35,7 +35,7 @@ import {
 import { type FaultDecision, FaultInjector, type FaultOptions, jobFault } from "./faults.ts";
 import { pyDumps, pyFloat, PyFloat } from "./pyjson.ts";
 import { emptyInstruments } from "./empty_instruments.ts";
-import { resolveName } from "./instruments/sources.ts";
+import { builtinInstruments, resolveName } from "./instruments/index.ts";
 
 /** Options of {@linkcode startSandbox}. */
 export interface SandboxOptions {
@@ -413,6 +413,8 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     const dummy = queryType === "Dummy";
     const mode = dummy ? "sync" : product.backend ?? (product.async ? "timed" : "sync");
     if (job && queryStatus === "ready" || (job && queryStatus === "new" && job.queryType === queryType)) {
+      // an identical synchronous request still running: wait for it
+      if (job.mode === "sync" && !job.settled) return await finish(job, analysis);
       const st = ctx.store.status(job);
       if (st === "done") return await finish(job, analysis);
       if (st === "failed" && queryStatus === "ready") return await finish(job, analysis);
@@ -952,7 +954,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const seed = options.seed ?? 1;
   let instruments = options.instruments;
   if (!instruments) {
-    instruments = [...(await simulatedInstruments()), ...emptyInstruments(options.productsUrl ?? "PRODUCTS_URL")];
+    instruments = [...builtinInstruments(), ...emptyInstruments(options.productsUrl ?? "PRODUCTS_URL")];
   }
   const ctx: Ctx = {
     info: { installedInstruments: instruments.map((i) => i.name), url: "", productsUrl: "", tokenMaxRefreshInterval: 0 },
@@ -1069,16 +1071,4 @@ async function withUploads(req: Request, ctx: Ctx): Promise<Response> {
     body: params.toString(),
   });
   return await handle(inner, ctx);
-}
-
-/** The simulated INTEGRAL instruments, when their module is available. */
-async function simulatedInstruments(): Promise<SandboxInstrument[]> {
-  try {
-    const spec = "./instruments/mod.ts"; // written by the instruments helper; optional until it lands
-    const mod = await import(spec);
-    const f = (mod as Record<string, unknown>).simulatedInstruments as (() => SandboxInstrument[]) | undefined;
-    return f ? f() : [];
-  } catch {
-    return [];
-  }
 }

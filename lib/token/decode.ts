@@ -192,3 +192,66 @@ export function isTokenExpired(payload: OdaTokenPayload, now: number | Date = Da
   const s = tokenExpiresIn(payload, now);
   return s === undefined || s < 0;
 }
+
+/**
+ * A display-friendly summary of a token payload (for `token inspect`, the
+ * notebook view, progress headers). Contains no secret.
+ *
+ * @example
+ * ```ts
+ * import { summarizeToken } from "@oda-hub/oda-api";
+ * declare const payload: import("@oda-hub/oda-api").OdaTokenPayload;
+ * const info = summarizeToken(payload);
+ * console.log(`${info.email}: ${info.roles.length} roles, ${info.expired ? "EXPIRED" : `${info.expires_in_h?.toFixed(1)} h left`}`);
+ * ```
+ */
+export interface TokenSummary {
+  /** User id (`sub`). */
+  sub: string | undefined;
+  /** E-mail address. */
+  email: string | undefined;
+  /** User name. */
+  name: string | undefined;
+  /** Roles, as a list. */
+  roles: string[];
+  /** Expiry as a date, if the token has `exp`. */
+  expires_at: Date | undefined;
+  /** Seconds left (negative when expired). */
+  expires_in_s: number | undefined;
+  /** Hours left, rounded to 0.1 h as oda_api prints it. */
+  expires_in_h: number | undefined;
+  /** Whether the token has expired (or has no `exp`). */
+  expired: boolean;
+  /** E-mail options present in the token (`tem`, `intsub`, `mssub`, `msdone`, `mstout`, `msfail`). */
+  email_options: Record<string, unknown>;
+}
+
+/**
+ * Summarize a payload: who, roles, expiry, e-mail options.
+ *
+ * @example
+ * ```ts
+ * import { decodeOdaToken, discoverToken, summarizeToken } from "@oda-hub/oda-api";
+ * const token = discoverToken();
+ * if (token) console.log(summarizeToken(decodeOdaToken(token)).roles);
+ * ```
+ */
+export function summarizeToken(payload: OdaTokenPayload, now: number | Date = Date.now()): TokenSummary {
+  const s = tokenExpiresIn(payload, now);
+  const email_options: Record<string, unknown> = {};
+  for (const k of [...TOKEN_EMAIL_NUMERIC_OPTIONS, ...TOKEN_EMAIL_FLAG_OPTIONS]) {
+    if (k in payload) email_options[k] = payload[k];
+  }
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  return {
+    sub: str(payload.sub),
+    email: str(payload.email),
+    name: str(payload.name),
+    roles: tokenRoles(payload),
+    expires_at: typeof payload.exp === "number" ? new Date(payload.exp * 1000) : undefined,
+    expires_in_s: s,
+    expires_in_h: s === undefined ? undefined : Math.round(s / 360) / 10,
+    expired: s === undefined || s < 0,
+    email_options,
+  };
+}

@@ -56,12 +56,64 @@ function swapBytewise(buf: Uint8Array, size: number): void {
 }
 
 /**
+ * Copy `nbytes` bytes from `src[srcOff]` to `dst[dstOff]` reversing the byte
+ * order of every `size`-byte lane, in one pass through 16/32-bit views when
+ * both sides are aligned (a copy then an in-place swap otherwise).
+ */
+export function copySwap(
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  nbytes: number,
+  size: number,
+): void {
+  const sAbs = src.byteOffset + srcOff;
+  const dAbs = dst.byteOffset + dstOff;
+  if (!HOST_IS_LITTLE_ENDIAN || size === 1) {
+    dst.set(src.subarray(srcOff, srcOff + nbytes), dstOff);
+    return;
+  }
+  if (size === 2 && sAbs % 2 === 0 && dAbs % 2 === 0) {
+    const n = nbytes >>> 1;
+    const a = new Uint16Array(src.buffer, sAbs, n);
+    const b = new Uint16Array(dst.buffer, dAbs, n);
+    for (let i = 0; i < n; i++) {
+      const x = a[i];
+      b[i] = (x >>> 8) | (x << 8);
+    }
+    return;
+  }
+  if ((size === 4 || size === 8) && sAbs % 4 === 0 && dAbs % 4 === 0) {
+    const n = nbytes >>> 2;
+    const a = new Uint32Array(src.buffer, sAbs, n);
+    const b = new Uint32Array(dst.buffer, dAbs, n);
+    if (size === 4) {
+      for (let i = 0; i < n; i++) {
+        const x = a[i];
+        b[i] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+      }
+    } else {
+      for (let i = 0; i + 1 < n; i += 2) {
+        const x = a[i];
+        const y = a[i + 1];
+        b[i] = (y << 24) | ((y & 0xff00) << 8) | ((y >>> 8) & 0xff00) | (y >>> 24);
+        b[i + 1] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+      }
+    }
+    return;
+  }
+  dst.set(src.subarray(srcOff, srcOff + nbytes), dstOff);
+  swapInPlace(dst.subarray(dstOff, dstOff + nbytes), size);
+}
+
+/**
  * Copy `count` elements of `size` bytes stored big-endian at `offset` into a
  * fresh aligned buffer in native order.
  */
 export function copyNative(src: Uint8Array, offset: number, count: number, size: number): ArrayBuffer {
-  const out = src.slice(offset, offset + count * size);
-  swapInPlace(out, size);
+  const out = new Uint8Array(count * size);
+  copySwap(src, offset, out, 0, count * size, size);
   return out.buffer;
 }
 

@@ -11,7 +11,7 @@
 import { FileError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { type NdArray, type NumericArray, parseTypestr, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
-import { swapInPlace } from "./bytes.ts";
+import { copySwap, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, type FitsCard, FitsHeader, type FitsValue } from "./header.ts";
 import type { FitsHduInput, FitsHduType, FitsWriteFileOptions, FitsWriteOptions } from "./hdu.ts";
 import { gzip } from "./gzip.ts";
@@ -104,10 +104,8 @@ function imageKind(arr: NdArray): ImageKind {
 /** Copy native values big-endian into `out` at `offset` (aligned: offsets are multiples of 2880). */
 function putBigEndian(values: NumericArray, size: number, flip: boolean, out: Uint8Array, offset: number): void {
   const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  out.set(src, offset);
-  const dst = out.subarray(offset, offset + src.length);
-  swapInPlace(dst, size);
-  if (flip) for (let i = 0; i < dst.length; i += size) dst[i] ^= 0x80;
+  copySwap(src, 0, out, offset, src.length, size);
+  if (flip) for (let i = offset, e = offset + src.length; i < e; i += size) out[i] ^= 0x80;
 }
 
 function planImage(input: FitsHduInput, primary: boolean, name: string | undefined): PlannedHdu {
@@ -448,8 +446,9 @@ function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedH
       form = `A${w}`;
     } else if (v instanceof Float32Array || v instanceof Float64Array) {
       const d = v instanceof Float64Array;
-      const p = d ? 17 : 7;
-      const w = d ? 25 : 15;
+      // 17 (float64) / 9 (float32) significant digits: enough to get the same binary value back
+      const p = d ? 17 : 8;
+      const w = d ? 25 : 16;
       cells = Array.from(v, (x) => {
         const [m, e] = x.toExponential(p).split("e");
         const ex = `${e[0] === "-" ? "-" : "+"}${e.replace(/^[+-]/, "").padStart(2, "0")}`;

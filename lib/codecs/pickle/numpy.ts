@@ -150,19 +150,25 @@ export function parseDType(o: unknown, depth = 0): DTypeInfo {
       const dt = parseDType(f[0], depth + 1);
       const offset = int(f[1], `offset of field '${name}'`);
       if (offset < 0 || offset + dt.itemsize > itemsize) {
-        throw err(`field '${name}' (offset ${offset}, ${dt.itemsize} bytes) lies outside the ${itemsize}-byte record`);
+        throw err(
+          `field '${name}' (offset ${offset}, ${dt.itemsize} bytes) lies outside the ${itemsize}-byte record`,
+        );
       }
       const title = f.length > 2 ? str(f[2]) : undefined;
       return title !== undefined ? { name, dtype: dt, offset, title } : { name, dtype: dt, offset };
     });
   }
   if (subarrayState !== null && subarrayState !== undefined) {
-    if (!Array.isArray(subarrayState) || subarrayState.length !== 2) throw err("dtype subarray is not a pair");
+    if (!Array.isArray(subarrayState) || subarrayState.length !== 2) {
+      throw err("dtype subarray is not a pair");
+    }
     const base = parseDType(subarrayState[0], depth + 1);
     const shape = shapeOf(subarrayState[1], "sub-array shape");
     let size = base.itemsize;
     for (const d of shape) size *= d;
-    if (size !== itemsize) throw err(`sub-array ${base.typestr}${JSON.stringify(shape)} does not fill ${itemsize} bytes`);
+    if (size !== itemsize) {
+      throw err(`sub-array ${base.typestr}${JSON.stringify(shape)} does not fill ${itemsize} bytes`);
+    }
     info.subarray = { base, shape };
   }
   info.typestr = formatTypestr(info.simple);
@@ -199,7 +205,9 @@ function arrayState(o: PickleObject, depth: number): ArrayState {
   const dtype = parseDType(st[2], depth + 1);
   const fortran = st[3] === true || st[3] === 1;
   const raw = st[4];
-  if (!(raw instanceof Uint8Array) && !Array.isArray(raw)) throw err("array data is neither bytes nor a list");
+  if (!(raw instanceof Uint8Array) && !Array.isArray(raw)) {
+    throw err("array data is neither bytes nor a list");
+  }
   let extra: Map<string, unknown> | undefined;
   if (st.length >= 7 && Array.isArray(st[5]) && Array.isArray(st[6])) {
     extra = new Map();
@@ -212,7 +220,12 @@ function arrayState(o: PickleObject, depth: number): ArrayState {
   return { shape, dtype, fortran, raw, extra };
 }
 
-function countOf(shape: number[], dtype: DTypeInfo, raw: Uint8Array | unknown[], opts: ConvertOptions): number {
+function countOf(
+  shape: number[],
+  dtype: DTypeInfo,
+  raw: Uint8Array | unknown[],
+  opts: ConvertOptions,
+): number {
   let count = 1;
   for (const d of shape) {
     count *= d;
@@ -234,7 +247,12 @@ function countOf(shape: number[], dtype: DTypeInfo, raw: Uint8Array | unknown[],
 }
 
 /** Transpose Fortran-ordered flat values (width values per element) into C order. */
-function fortranToC<T extends ArrayLike<unknown>>(src: T, dst: { [i: number]: unknown }, shape: number[], width = 1): void {
+function fortranToC<T extends ArrayLike<unknown>>(
+  src: T,
+  dst: { [i: number]: unknown },
+  shape: number[],
+  width = 1,
+): void {
   const nd = shape.length;
   const count = shape.reduce((a, b) => a * b, 1);
   if (count === 0) return;
@@ -279,7 +297,12 @@ function viewNumeric(bytes: Uint8Array, d: SimpleDType, count: number): NumericA
 }
 
 /** Contiguous numeric bytes → native TypedArray (copy, or in place when allowed). */
-function numericFromContiguous(raw: Uint8Array, d: SimpleDType, count: number, opts: ConvertOptions): NumericArray {
+function numericFromContiguous(
+  raw: Uint8Array,
+  d: SimpleDType,
+  count: number,
+  opts: ConvertOptions,
+): NumericArray {
   const lane = laneOf(d);
   if (opts.reuseInput && opts.input && raw.buffer === opts.input.buffer) {
     const mis = raw.byteOffset % lane;
@@ -302,8 +325,105 @@ function numericFromContiguous(raw: Uint8Array, d: SimpleDType, count: number, o
   return out;
 }
 
+/**
+ * Read `rows × per` elements of numeric dtype `d` at `base + r·stride + k·itemsize` straight into `out` with
+ * DataView loads (byte order handled by the load; no gather buffer, no separate swap pass).
+ */
+function stridedRead(
+  raw: Uint8Array,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  d: SimpleDType,
+  out: NumericArray,
+): void {
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const le = d.byteorder !== ">";
+  const size = d.itemsize;
+  let o = 0;
+  switch (`${d.kind}${size}`) {
+    case "f8": {
+      const a = out as Float64Array;
+      for (let r = 0, p = base; r < rows; r++, p += stride) {
+        for (let k = 0, q = p; k < per; k++, q += 8) a[o++] = dv.getFloat64(q, le);
+      }
+      return;
+    }
+    case "f4": {
+      const a = out as Float32Array;
+      for (let r = 0, p = base; r < rows; r++, p += stride) {
+        for (let k = 0, q = p; k < per; k++, q += 4) a[o++] = dv.getFloat32(q, le);
+      }
+      return;
+    }
+    case "c16": {
+      const a = out as Float64Array;
+      for (let r = 0, p = base; r < rows; r++, p += stride) {
+        for (let k = 0, q = p; k < per; k++, q += 16) {
+          a[o++] = dv.getFloat64(q, le);
+          a[o++] = dv.getFloat64(q + 8, le);
+        }
+      }
+      return;
+    }
+    case "c8": {
+      const a = out as Float32Array;
+      for (let r = 0, p = base; r < rows; r++, p += stride) {
+        for (let k = 0, q = p; k < per; k++, q += 8) {
+          a[o++] = dv.getFloat32(q, le);
+          a[o++] = dv.getFloat32(q + 4, le);
+        }
+      }
+      return;
+    }
+    case "i4":
+    case "u4": {
+      const a = out as Int32Array | Uint32Array;
+      const signed = d.kind === "i";
+      for (let r = 0, p = base; r < rows; r++, p += stride) {
+        for (let k = 0, q = p; k < per; k++, q += 4) {
+          a[o++] = signed ? dv.getInt32(q, le) : dv.getUint32(q, le);
+        }
+      }
+      return;
+    }
+    case "i2":
+    case "u2": {
+      const a = out as Int16Array | Uint16Array;
+      for (let r = 0, p = base; r < rows; r++, p += stride) {
+        for (let k = 0, q = p; k < per; k++, q += 2) a[o++] = dv.getUint16(q, le);
+      }
+      return;
+    }
+    case "i8":
+    case "u8": {
+      const a = out as BigInt64Array | BigUint64Array;
+      const signed = d.kind === "i";
+      for (let r = 0, p = base; r < rows; r++, p += stride) {
+        for (let k = 0, q = p; k < per; k++, q += 8) {
+          a[o++] = signed ? dv.getBigInt64(q, le) : dv.getBigUint64(q, le);
+        }
+      }
+      return;
+    }
+    default: {
+      // 1-byte kinds (b1, i1, u1): plain byte copy
+      const ob = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      gather(raw, base, stride, rows, size * per, ob);
+    }
+  }
+}
+
 /** Gather `rows` chunks of `chunk` bytes spaced `stride` apart starting at `base` into one contiguous buffer. */
-function gather(raw: Uint8Array, base: number, stride: number, rows: number, chunk: number, out: Uint8Array): void {
+function gather(
+  raw: Uint8Array,
+  base: number,
+  stride: number,
+  rows: number,
+  chunk: number,
+  out: Uint8Array,
+): void {
   if (chunk === 8) {
     for (let r = 0, s = base, o = 0; r < rows; r++, s += stride, o += 8) {
       out[o] = raw[s];
@@ -347,10 +467,16 @@ function readField(
   const count = rows * perRow;
   if (isNumericKind(d.kind)) {
     const out = allocNumeric(d, count);
-    const ob = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    if (stride === chunk) ob.set(raw.subarray(base, base + rows * chunk));
-    else gather(raw, base, stride, rows, chunk, ob);
-    if (needsSwap(d)) swapBytesInPlace(ob, laneOf(d));
+    if (stride === chunk) {
+      const ob = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      ob.set(raw.subarray(base, base + rows * chunk));
+      if (needsSwap(d)) swapBytesInPlace(ob, laneOf(d));
+    } else if (rows > 0) {
+      if (base + (rows - 1) * stride + chunk > raw.length) {
+        throw err("field data runs past the end of the array");
+      }
+      stridedRead(raw, base, stride, rows, perRow, d, out);
+    }
     return out;
   }
   if (d.kind === "S" || d.kind === "U") {
@@ -493,7 +619,9 @@ export function scalarValue(o: PickleObject): unknown {
   const dt = parseDType(o.args[0]);
   const raw = o.args[1];
   if (dt.simple.kind === "O") return raw;
-  if (!(raw instanceof Uint8Array) || raw.length !== dt.itemsize) throw err("numpy scalar data has the wrong size");
+  if (!(raw instanceof Uint8Array) || raw.length !== dt.itemsize) {
+    throw err("numpy scalar data has the wrong size");
+  }
   const v = readField(raw, 0, dt.itemsize, 1, dt.simple, 1, 0);
   if (dt.simple.kind === "c") return [(v as NumericArray)[0], (v as NumericArray)[1]];
   if (dt.simple.kind === "b") return (v as Uint8Array)[0] !== 0;
@@ -518,7 +646,8 @@ function columnMeta(col: unknown): ColumnMeta {
   const fmtObj = s.get("_format");
   let format = str(fmtObj);
   if (format === undefined && fmtObj instanceof PickleObject) {
-    format = str(fmtObj.args[0]) ?? (fmtObj.state instanceof Map ? str(fmtObj.state.get("canonical")) : undefined);
+    format = str(fmtObj.args[0]) ??
+      (fmtObj.state instanceof Map ? str(fmtObj.state.get("canonical")) : undefined);
   }
   const unitV = s.get("_unit");
   return {
@@ -542,7 +671,7 @@ function fitsRecToTable(o: PickleObject, opts: ConvertOptions, depth: number): T
   const metas: ColumnMeta[] = [];
   if (coldefs instanceof PickleObject && coldefs.state instanceof Map) {
     const cols = coldefs.state.get("columns");
-    if (Array.isArray(cols)) for (const c of cols) metas.push(columnMeta(c));
+    if (Array.isArray(cols)) { for (const c of cols) metas.push(columnMeta(c)); }
   }
   const metaByName = new Map<string, ColumnMeta>();
   for (const m of metas) if (m.name !== undefined) metaByName.set(m.name, m);
@@ -553,7 +682,9 @@ function fitsRecToTable(o: PickleObject, opts: ConvertOptions, depth: number): T
     if (conv instanceof PickleObject) {
       out = convertedColumn(col, conv, rows, opts, depth);
     } else if ((meta.format ?? "").match(/^[PQ]/)) {
-      throw err(`variable-length column '${col.name}' has no converted data in the pickle (the heap is not pickled)`);
+      throw err(
+        `variable-length column '${col.name}' has no converted data in the pickle (the heap is not pickled)`,
+      );
     } else {
       out = scaleRawColumn(col, meta);
     }
@@ -563,17 +694,27 @@ function fitsRecToTable(o: PickleObject, opts: ConvertOptions, depth: number): T
   return base;
 }
 
-function convertedColumn(col: TableColumn, conv: PickleObject, rows: number, opts: ConvertOptions, depth: number): TableColumn {
+function convertedColumn(
+  col: TableColumn,
+  conv: PickleObject,
+  rows: number,
+  opts: ConvertOptions,
+  depth: number,
+): TableColumn {
   const arr = arrayFromPickleObject(conv, { inputLength: opts.inputLength }, depth + 1);
   if (arr.kind === "table") throw err(`converted column '${col.name}' is a table`);
   if (conv.className === "astropy.io.fits.column._VLF" || arr.dtype === "|O") {
-    if (arr.values.length !== rows) throw err(`variable-length column '${col.name}' has ${arr.values.length} rows`);
+    if (arr.values.length !== rows) {
+      throw err(`variable-length column '${col.name}' has ${arr.values.length} rows`);
+    }
     const values = (arr.values as unknown[]).map((v) => (isNdArray(v) ? v.values : v));
     const res: TableColumn = { name: col.name, dtype: "|O", shape: [], values, variableLength: true };
     if (col.title !== undefined) res.title = col.title;
     return res;
   }
-  if (arr.shape[0] !== rows) throw err(`converted column '${col.name}' has ${arr.shape[0]} rows, table ${rows}`);
+  if (arr.shape[0] !== rows) {
+    throw err(`converted column '${col.name}' has ${arr.shape[0]} rows, table ${rows}`);
+  }
   let values = arr.values;
   if (/^\|S/.test(arr.dtype)) values = (values as string[]).map((s) => s.replace(/ +$/, ""));
   const res: TableColumn = { name: col.name, dtype: arr.dtype, shape: arr.shape.slice(1), values };

@@ -122,7 +122,9 @@ function err(msg: string): DecodeError {
 }
 
 function opName(op: number): string {
-  return `0x${op.toString(16).padStart(2, "0")}${op >= 0x20 && op < 0x7f ? ` ('${String.fromCharCode(op)}')` : ""}`;
+  return `0x${op.toString(16).padStart(2, "0")}${
+    op >= 0x20 && op < 0x7f ? ` ('${String.fromCharCode(op)}')` : ""
+  }`;
 }
 
 /** Decode a little-endian two's-complement integer (LONG1/LONG4). */
@@ -175,7 +177,9 @@ function callGlobal(g: PickleGlobal, args: unknown): unknown {
       const s = args[0];
       const enc = String(asString(args[1]) ?? "").toLowerCase().replace(/[-_]/g, "");
       if (typeof s !== "string") throw err("_codecs.encode: first argument is not a str");
-      if (enc !== "latin1" && enc !== "iso88591") throw err(`_codecs.encode: unsupported encoding ${args[1]}`);
+      if (enc !== "latin1" && enc !== "iso88591") {
+        throw err(`_codecs.encode: unsupported encoding ${args[1]}`);
+      }
       const out = new Uint8Array(s.length);
       for (let i = 0; i < s.length; i++) {
         const c = s.charCodeAt(i);
@@ -406,7 +410,9 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
         else {
           if (!/^[+-]?\d+$/.test(s)) throw err(`INT: bad literal '${s.slice(0, 40)}'`);
           const b = BigInt(s);
-          stack.push(b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);
+          stack.push(
+            b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b,
+          );
         }
         break;
       }

@@ -39,7 +39,15 @@ export interface SimProduct {
   units: SimUnit[];
 }
 
-/** FITS TFORM letter of a numpy dtype string. */
+/**
+ * FITS TFORM letter of a numpy dtype string.
+ *
+ * @example
+ * ```ts
+ * import { tformLetter } from "./encode.ts";
+ * tformLetter(">f4"); // "E"
+ * ```
+ */
 export function tformLetter(dtype: string): string {
   const d = parseTypestr(dtype);
   switch (`${d.kind}${d.itemsize}`) {
@@ -125,14 +133,31 @@ export function bintableHeader(table: Table, extra: HeaderDict = {}): HeaderDict
   return { ...h, ...extra };
 }
 
-/** Convenience: a table from columns. */
+/**
+ * Convenience: a table from columns.
+ *
+ * @example
+ * ```ts
+ * import { table, col } from "./encode.ts";
+ * const t = table([col("RATE", ">f4", new Float32Array([1, 2]), "count/s")]);
+ * console.log(t.length); // 2
+ * ```
+ */
 export function table(columns: TableColumn[]): Table {
   const first = columns[0];
   const length = first ? first.values.length / Math.max(1, shapeSize(first.shape)) : 0;
   return { kind: "table", length, columns };
 }
 
-/** Convenience: a column. */
+/**
+ * Convenience: a column.
+ *
+ * @example
+ * ```ts
+ * import { col } from "./encode.ts";
+ * const c = col("TIME", ">f8", new Float64Array([0.5]), "d");
+ * ```
+ */
 export function col(
   name: string,
   dtype: string,

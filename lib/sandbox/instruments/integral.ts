@@ -86,7 +86,16 @@ export interface Observation {
   detections: Detection[];
 }
 
-/** A number parameter (accepts numbers, numeric strings and `{ value }` wrappers). */
+/**
+ * A number parameter (accepts numbers, numeric strings and `{ value }` wrappers).
+ *
+ * @example
+ * ```ts
+ * import { num } from "./integral.ts";
+ * num("8", 15); // 8
+ * num(undefined, 15); // 15
+ * ```
+ */
 export function num(v: unknown, fallback: number): number {
   if (typeof v === "number" && Number.isFinite(v)) return v;
   if (v && typeof v === "object" && typeof (v as { value?: unknown }).value === "number") {
@@ -294,7 +303,14 @@ function pyOpt(v: unknown): string {
   return v === undefined || v === null || v === "" ? "None" : pyFloatText(num(v, 0));
 }
 
-/** Run the image product for the server. */
+/**
+ * Run the image product for the server.
+ *
+ * @example
+ * ```ts ignore
+ * const out = runImage(ISGRI_SETUP, params, ctx); // { numpy_data_product_list, catalog }
+ * ```
+ */
 export function runImage(
   setup: CodedMaskSetup,
   params: Record<string, unknown>,
@@ -306,7 +322,7 @@ export function runImage(
 }
 
 /** A source chosen for spectra / light curves. */
-interface Target extends SkySource {
+export interface Target extends SkySource {
   /** Light-curve behaviour. */
   variability: CatalogSource["variability"];
   /** Pulse period (s), if any. */
@@ -348,6 +364,11 @@ function targetFromCatalogue(name: string, ra: number, dec: number, significance
 /**
  * Sources for spectra and light curves: the rows of `selected_catalog` if
  * given, otherwise the image catalogue of the same observation.
+ *
+ * @example
+ * ```ts ignore
+ * const targets = selectTargets(ISGRI_SETUP, observe(ISGRI_SETUP, params), params);
+ * ```
  */
 export function selectTargets(
   setup: CodedMaskSetup,
@@ -585,7 +606,14 @@ export function simulateSpectra(
   return { products, obs };
 }
 
-/** Run the spectrum product for the server. */
+/**
+ * Run the spectrum product for the server.
+ *
+ * @example
+ * ```ts ignore
+ * const out = runSpectrum(ISGRI_SETUP, params, ctx); // 3 products per source
+ * ```
+ */
 export function runSpectrum(
   setup: CodedMaskSetup,
   params: Record<string, unknown>,
@@ -641,7 +669,15 @@ function variability(t: Target, key: string, tmin: number, tmax: number): (t1: n
   }
 }
 
-/** Maximum number of light-curve bins per source. */
+/**
+ * Maximum number of light-curve bins per source.
+ *
+ * @example
+ * ```ts
+ * import { MAX_LC_BINS } from "./integral.ts";
+ * console.log(MAX_LC_BINS); // 1000000
+ * ```
+ */
 export const MAX_LC_BINS = 1_000_000;
 
 /**
@@ -785,7 +821,14 @@ export function simulateLightCurves(
   return { products, obs };
 }
 
-/** Run the light-curve product for the server. */
+/**
+ * Run the light-curve product for the server.
+ *
+ * @example
+ * ```ts ignore
+ * const out = runLightCurve(ISGRI_SETUP, { ...params, time_bin: 100 }, ctx);
+ * ```
+ */
 export function runLightCurve(
   setup: CodedMaskSetup,
   params: Record<string, unknown>,
@@ -796,7 +839,15 @@ export function runLightCurve(
   return { numpy_data_product_list: products.map(encodeProduct) };
 }
 
-/** Simulated duration: a few seconds plus ~0.2 s per science window. */
+/**
+ * Simulated duration: a few seconds plus ~0.2 s per science window.
+ *
+ * @example
+ * ```ts
+ * import { durationFor } from "./integral.ts";
+ * durationFor({ max_pointings: 10 }); // 5 seconds
+ * ```
+ */
 export function durationFor(params: Record<string, unknown>): number {
   const n = Array.isArray(params.scw_list) && params.scw_list.length > 0
     ? params.scw_list.length

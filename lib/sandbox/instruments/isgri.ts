@@ -11,7 +11,15 @@ import { type CodedMaskSetup, durationFor, runImage, runLightCurve, runSpectrum 
 import type { ImagingModel } from "./mosaic.ts";
 import { ISGRI } from "./response.ts";
 
-/** ISGRI imaging: 9°×9° fully coded, 29°×29° zero response, 12′ PSF, 4.94′ mosaic pixels. */
+/**
+ * ISGRI imaging: 9°×9° fully coded, 29°×29° zero response, 12′ PSF, 4.94′ mosaic pixels.
+ *
+ * @example
+ * ```ts
+ * import { ISGRI_IMAGING } from "./isgri.ts";
+ * console.log(ISGRI_IMAGING.psfFwhmDeg * 60); // 12 arcmin
+ * ```
+ */
 export const ISGRI_IMAGING: ImagingModel = {
   detector: ISGRI,
   fov: { shape: "square", full: 4.5, zero: 14.5 },
@@ -21,7 +29,15 @@ export const ISGRI_IMAGING: ImagingModel = {
   newThreshold: 7,
 };
 
-/** Naming of the ISGRI products. */
+/**
+ * Naming of the ISGRI products.
+ *
+ * @example
+ * ```ts
+ * import { ISGRI_SETUP } from "./isgri.ts";
+ * console.log(ISGRI_SETUP.prefix); // "ISGR"
+ * ```
+ */
 export const ISGRI_SETUP: CodedMaskSetup = {
   instrument: "isgri",
   imaging: ISGRI_IMAGING,
@@ -33,10 +49,26 @@ export const ISGRI_SETUP: CodedMaskSetup = {
   steps: { image: "ii_skyimage", spectrum: "ii_spectra_extract", lc: "ii_lc_extract" },
 };
 
-/** OSA versions the sandbox accepts for INTEGRAL instruments. */
+/**
+ * OSA versions the sandbox accepts for INTEGRAL instruments.
+ *
+ * @example
+ * ```ts
+ * import { OSA_VERSIONS } from "./isgri.ts";
+ * OSA_VERSIONS.includes("OSA11.2"); // true
+ * ```
+ */
 export const OSA_VERSIONS: readonly string[] = ["OSA10.2", "OSA11.0", "OSA11.1", "OSA11.2"];
 
-/** Instrument-level parameters shared by ISGRI and JEM-X (before the energy band). */
+/**
+ * Instrument-level parameters shared by ISGRI and JEM-X (before the energy band).
+ *
+ * @example
+ * ```ts
+ * import { integralParameters } from "./isgri.ts";
+ * integralParameters(15).map((p) => p.name); // ["user_catalog", "scw_list", ...]
+ * ```
+ */
 export function integralParameters(radius: number): ParameterSpec[] {
   return [
     { name: "user_catalog", type: "string", units: null, default: null, optional: true },
@@ -62,21 +94,45 @@ export function integralParameters(radius: number): ParameterSpec[] {
   ];
 }
 
-/** Roles needed for private INTEGRAL data. */
+/**
+ * Roles needed for private INTEGRAL data.
+ *
+ * @example
+ * ```ts
+ * import { integralRoles } from "./isgri.ts";
+ * integralRoles({ integral_data_rights: "all-private" }); // { "integral-private-qla": "..." }
+ * ```
+ */
 export function integralRoles(params: Record<string, unknown>): Record<string, string> {
   return params.integral_data_rights === "all-private"
     ? { "integral-private-qla": "private INTEGRAL data need the integral-private-qla role" }
     : {};
 }
 
-/** `detection_threshold`, `image_scale_min`, `image_scale_max` of image queries. */
+/**
+ * `detection_threshold`, `image_scale_min`, `image_scale_max` of image queries.
+ *
+ * @example
+ * ```ts
+ * import { IMAGE_PARAMETERS } from "./isgri.ts";
+ * IMAGE_PARAMETERS[0].name; // "detection_threshold"
+ * ```
+ */
 export const IMAGE_PARAMETERS: ParameterSpec[] = [
   { name: "detection_threshold", type: "float", units: "sigma", default: 0.0 },
   { name: "image_scale_min", type: "float", units: null, default: null, optional: true },
   { name: "image_scale_max", type: "float", units: null, default: null, optional: true },
 ];
 
-/** `time_bin` (seconds) with its `time_bin_format` selector. */
+/**
+ * `time_bin` (seconds) with its `time_bin_format` selector.
+ *
+ * @example
+ * ```ts
+ * import { timeBinParameter } from "./isgri.ts";
+ * timeBinParameter(1000).unitsName; // "time_bin_format"
+ * ```
+ */
 export function timeBinParameter(def: number): ParameterSpec {
   return { name: "time_bin", type: "float", units: "sec", default: def, unitsName: "time_bin_format" };
 }

@@ -126,18 +126,39 @@ export function mosaicGeometry(
   return { nx: n, ny: n, crpix1: (n + 1) / 2, crpix2: (n + 1) / 2, pixelDeg: imaging.pixelDeg, ra0, dec0 };
 }
 
-/** Sky → 0-based fractional pixel (x, y), NaN if behind the projection. */
+/**
+ * Sky → 0-based fractional pixel (x, y), NaN if behind the projection.
+ *
+ * @example
+ * ```ts ignore
+ * const [x, y] = skyToPixel(geometry, 83.63, 22.01); // 0-based fractional pixel
+ * ```
+ */
 export function skyToPixel(g: MosaicGeometry, ra: number, dec: number): [number, number] {
   const [xi, eta] = tanProject(g.ra0, g.dec0, ra, dec);
   return [g.crpix1 - 1 - xi / g.pixelDeg, g.crpix2 - 1 + eta / g.pixelDeg];
 }
 
-/** 0-based pixel → sky (deg). */
+/**
+ * 0-based pixel → sky (deg).
+ *
+ * @example
+ * ```ts ignore
+ * const [ra, dec] = pixelToSky(geometry, 100, 100);
+ * ```
+ */
 export function pixelToSky(g: MosaicGeometry, x: number, y: number): [number, number] {
   return tanDeproject(g.ra0, g.dec0, -(x + 1 - g.crpix1) * g.pixelDeg, (y + 1 - g.crpix2) * g.pixelDeg);
 }
 
-/** Band count rate of a sky source. */
+/**
+ * Band count rate of a sky source.
+ *
+ * @example
+ * ```ts ignore
+ * const rate = sourceRate(ISGRI, source, 20, 40); // counts/s
+ * ```
+ */
 export function sourceRate(det: DetectorModel, s: SkySource, e1: number, e2: number): number {
   return bandRate(det, powerLaw(s.flux_mCrab, s.index, s.cutoff_keV), e1, e2);
 }

@@ -11,10 +11,26 @@
  */
 import { hashSeed, Rng } from "./rng.ts";
 
-/** MJD of the INTEGRAL time origin (IJD 0 = 2000-01-01T00:00:00 TT). */
+/**
+ * MJD of the INTEGRAL time origin (IJD 0 = 2000-01-01T00:00:00 TT).
+ *
+ * @example
+ * ```ts
+ * import { MJDREF } from "./observation.ts";
+ * console.log(58000 - MJDREF); // IJD 6456
+ * ```
+ */
 export const MJDREF = 51544;
 const SECONDS_PER_DAY = 86400;
-/** Mean length of one simulated pointing slot (ScW + slew) in seconds. */
+/**
+ * Mean length of one simulated pointing slot (ScW + slew) in seconds.
+ *
+ * @example
+ * ```ts
+ * import { SCW_CADENCE_S } from "./observation.ts";
+ * console.log(SCW_CADENCE_S); // 3600
+ * ```
+ */
 export const SCW_CADENCE_S = 3600;
 /** Orbit length used to number revolutions (days). */
 const REV_DAYS = 2.8493;
@@ -49,7 +65,16 @@ export interface FieldOfView {
   zero: number;
 }
 
-/** Convert an isot string (UTC, treated as TT) or a number (MJD) to MJD. */
+/**
+ * Convert an isot string (UTC, treated as TT) or a number (MJD) to MJD.
+ *
+ * @example
+ * ```ts
+ * import { toMjd } from "./observation.ts";
+ * toMjd("2017-03-06T13:26:48.000"); // 57818.56027777778
+ * toMjd(58000); // 58000
+ * ```
+ */
 export function toMjd(t: unknown): number {
   if (typeof t === "number") return t;
   const s = String(t).trim();
@@ -60,12 +85,28 @@ export function toMjd(t: unknown): number {
   return ms / 86400000 + 40587;
 }
 
-/** MJD → isot string with milliseconds. */
+/**
+ * MJD → isot string with milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { mjdToIsot } from "./observation.ts";
+ * mjdToIsot(57818.56027777778); // "2017-03-06T13:26:48.000"
+ * ```
+ */
 export function mjdToIsot(mjd: number): string {
   return new Date(Math.round((mjd - 40587) * 86400000)).toISOString().replace("Z", "");
 }
 
-/** Revolution containing an MJD. */
+/**
+ * Revolution containing an MJD.
+ *
+ * @example
+ * ```ts
+ * import { revolutionOf } from "./observation.ts";
+ * revolutionOf(59862.6); // 2561
+ * ```
+ */
 export function revolutionOf(mjd: number): number {
   return Math.max(0, Math.floor((mjd - REV0_MJD) / REV_DAYS));
 }
@@ -74,7 +115,15 @@ function pad(n: number, w: number): string {
   return String(n).padStart(w, "0");
 }
 
-/** Gnomonic (TAN) projection of (ra, dec) about (ra0, dec0): offsets (ξ, η) in degrees. */
+/**
+ * Gnomonic (TAN) projection of (ra, dec) about (ra0, dec0): offsets (ξ, η) in degrees.
+ *
+ * @example
+ * ```ts
+ * import { tanProject } from "./observation.ts";
+ * const [xi, eta] = tanProject(83.63, 22.01, 84.63, 22.01); // ≈ [0.927, 0.006]
+ * ```
+ */
 export function tanProject(ra0: number, dec0: number, ra: number, dec: number): [number, number] {
   const d2r = Math.PI / 180;
   const a = (ra - ra0) * d2r;
@@ -87,7 +136,15 @@ export function tanProject(ra0: number, dec0: number, ra: number, dec: number): 
   return [xi / d2r, eta / d2r];
 }
 
-/** Inverse gnomonic projection: (ξ, η) degrees about (ra0, dec0) → (ra, dec). */
+/**
+ * Inverse gnomonic projection: (ξ, η) degrees about (ra0, dec0) → (ra, dec).
+ *
+ * @example
+ * ```ts
+ * import { tanDeproject } from "./observation.ts";
+ * tanDeproject(83.63, 22.01, 0, 1); // ≈ [83.63, 23.01]
+ * ```
+ */
 export function tanDeproject(ra0: number, dec0: number, xi: number, eta: number): [number, number] {
   const d2r = Math.PI / 180;
   const x = xi * d2r;
@@ -104,7 +161,15 @@ export function tanDeproject(ra0: number, dec0: number, xi: number, eta: number)
   return [raDeg, dec / d2r];
 }
 
-/** Response (0..1) of a coded field of view at offsets (dx, dy) degrees from the axis. */
+/**
+ * Response (0..1) of a coded field of view at offsets (dx, dy) degrees from the axis.
+ *
+ * @example
+ * ```ts
+ * import { fovResponse } from "./observation.ts";
+ * fovResponse({ shape: "square", full: 4.5, zero: 14.5 }, 9.5, 0); // 0.5
+ * ```
+ */
 export function fovResponse(fov: FieldOfView, dx: number, dy: number): number {
   const ramp = fov.zero - fov.full;
   if (fov.shape === "circle") {
@@ -116,7 +181,14 @@ export function fovResponse(fov: FieldOfView, dx: number, dy: number): number {
   return wx * wy;
 }
 
-/** Effective exposure (s) of a sky position summed over science windows. */
+/**
+ * Effective exposure (s) of a sky position summed over science windows.
+ *
+ * @example
+ * ```ts ignore
+ * const seconds = exposureAt(scws, { shape: "square", full: 4.5, zero: 14.5 }, 83.63, 22.01);
+ * ```
+ */
 export function exposureAt(
   scws: readonly ScienceWindow[],
   fov: FieldOfView,
@@ -162,7 +234,7 @@ const SCW_RE = /^(\d{4})(\d{4})(\d{3})(\d)(\.\d{3})?$/;
  * ```ts
  * import { planScienceWindows } from "./observation.ts";
  * const scws = planScienceWindows({ ra: 83.63, dec: 22.01, T1: "2020-01-01T00:00:00", T2: "2020-01-02T00:00:00", max_pointings: 5 });
- * console.log(scws.length, scws[0].id); // 5 "2087...0010.001"
+ * console.log(scws.length, scws[0].id); // 5 "220600150010.001"
  * ```
  */
 export function planScienceWindows(o: PlanOptions): ScienceWindow[] {

@@ -41,7 +41,7 @@ export interface DetectorModel {
  * @example
  * ```ts
  * import { ISGRI } from "./response.ts";
- * console.log(Math.round(ISGRI.arf(60))); // ≈ 800 cm²
+ * console.log(Math.round(ISGRI.arf(60))); // 891 cm²
  * ```
  */
 export const ISGRI: DetectorModel = {
@@ -133,7 +133,15 @@ export function powerLaw(flux_mCrab: number, index: number, cutoff_keV?: number)
   return (e: number) => norm * shape(e);
 }
 
-/** Trapezoid integral on a log grid (smooth, positive integrands). */
+/**
+ * Trapezoid integral on a log grid (smooth, positive integrands).
+ *
+ * @example
+ * ```ts
+ * import { integrate } from "./response.ts";
+ * integrate((x) => 1 / x, 1, Math.E); // ≈ 1
+ * ```
+ */
 export function integrate(f: (x: number) => number, a: number, b: number, n = 200): number {
   if (!(b > a) || a <= 0) return 0;
   const la = Math.log(a);
@@ -159,7 +167,7 @@ export function integrate(f: (x: number) => number, a: number, b: number, n = 20
  * @example
  * ```ts
  * import { bandRate, ISGRI, powerLaw } from "./response.ts";
- * bandRate(ISGRI, powerLaw(1000, 2.1), 20, 40); // ≈ 100 counts/s for the Crab
+ * bandRate(ISGRI, powerLaw(1000, 2.1), 20, 40); // ≈ 150 counts/s for the Crab
  * ```
  */
 export function bandRate(model: DetectorModel, spec: PhotonSpectrum, e1: number, e2: number): number {
@@ -212,7 +220,15 @@ export interface Response {
   rows: RmfRow[];
 }
 
-/** Error function (Abramowitz & Stegun 7.1.26, |ε| < 1.5e-7). */
+/**
+ * Error function (Abramowitz & Stegun 7.1.26, |ε| < 1.5e-7).
+ *
+ * @example
+ * ```ts
+ * import { erf } from "./response.ts";
+ * erf(1); // ≈ 0.8427
+ * ```
+ */
 export function erf(x: number): number {
   const s = x < 0 ? -1 : 1;
   const ax = Math.abs(x);

@@ -14,9 +14,25 @@ import { timeBinParameter } from "./isgri.ts";
 import { MJDREF, mjdToIsot, toMjd } from "./observation.ts";
 import { hashSeed, Rng } from "./rng.ts";
 
-/** Native ACS time resolution (s). */
+/**
+ * Native ACS time resolution (s).
+ *
+ * @example
+ * ```ts
+ * import { ACS_RESOLUTION_S } from "./spi_acs.ts";
+ * console.log(ACS_RESOLUTION_S); // 0.05
+ * ```
+ */
 export const ACS_RESOLUTION_S = 0.05;
-/** Maximum number of bins in one light curve. */
+/**
+ * Maximum number of bins in one light curve.
+ *
+ * @example
+ * ```ts
+ * import { ACS_MAX_BINS } from "./spi_acs.ts";
+ * console.log(ACS_MAX_BINS); // 2000000
+ * ```
+ */
 export const ACS_MAX_BINS = 2_000_000;
 
 /** A burst: peak time (IJD), peak rate (counts/s), rise and decay times (s). */
@@ -71,7 +87,15 @@ function dayLevel(day: number): number {
   return v;
 }
 
-/** Background rate (counts/s) at time t (IJD): daily level 70–100 k, orbital modulation. */
+/**
+ * Background rate (counts/s) at time t (IJD): daily level 70–100 k, orbital modulation.
+ *
+ * @example
+ * ```ts
+ * import { acsBackground } from "./spi_acs.ts";
+ * acsBackground(6650.5); // ≈ 7e4–1e5 counts/s
+ * ```
+ */
 export function acsBackground(t: number): number {
   const day = Math.floor(t);
   const level = dayLevel(day);

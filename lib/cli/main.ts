@@ -1,0 +1,445 @@
+/**
+ * The `oda` command line: queries, descriptions, tokens, jobs and the sandbox
+ * from a terminal or a shell script.
+ *
+ * Arguments are parsed with npm:commander (well kept, typed, generates
+ * `--help` for every command). Every command returns an exit code from
+ * {@linkcode EXIT}; errors are printed as one line (`error: …`), with details
+ * when `-v` is given. No token is ever printed.
+ *
+ * @module
+ */
+import { Command, CommanderError, Option } from "commander";
+import { DispatcherAPI, PRODUCTION_URL } from "../client/dispatcher.ts";
+import type { SavedJob } from "../client/job.ts";
+import { errorMessage, OdaError, redactSecrets } from "../errors.ts";
+import { formatLogRecord, getLogger, type LogLevelName } from "../log.ts";
+import { decodeOdaToken, isTokenExpired, tokenExpiresIn, tokenRoles } from "../token/decode.ts";
+import { discoverTokenAndMethod } from "../token/discover.ts";
+import { formatToken } from "../token/format.ts";
+import { tokenLocationName } from "../token/location.ts";
+import type { TokenWriteLocation } from "../token/write.ts";
+import type { DataCollection } from "../products/collection.ts";
+import { type CliIO, EXIT, processIO } from "./io.ts";
+
+/** Global options shared by every command. */
+interface GlobalOptions {
+  url?: string;
+  token?: string;
+  verbose?: number;
+  quiet?: boolean;
+}
+
+/** Map an error to the exit code scripts rely on. */
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  if (!(e instanceof OdaError)) return EXIT.ERROR;
+  switch (e.code) {
+    case "INVALID_ARGUMENT":
+    case "INVALID_URL":
+    case "UNKNOWN_PARAMETER":
+      return EXIT.USAGE;
+    case "JOB_FAILED":
+      return EXIT.JOB_FAILED;
+    case "UNAUTHORIZED":
+    case "TOKEN_EXPIRED":
+    case "TOKEN_MALFORMED":
+    case "TOKEN_NOT_FOUND":
+    case "TOKEN_INSECURE_TRANSPORT":
+      return EXIT.UNAUTHORIZED;
+    case "NETWORK":
+    case "TIMEOUT":
+    case "ABORTED":
+    case "DISPATCHER_UNAVAILABLE":
+      return EXIT.UNAVAILABLE;
+    default:
+      return EXIT.ERROR;
+  }
+}
+
+/** Parse repeated `-a key=value` arguments into science parameters. */
+export function parseKeyValues(pairs: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const p of pairs) {
+    const i = p.indexOf("=");
+    if (i <= 0) {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        `argument '${p}' is not of the form key=value (e.g. -a RA=83.63)`,
+      );
+    }
+    const key = p.slice(0, i).trim();
+    const value = p.slice(i + 1);
+    const prev = out[key];
+    // A repeated key becomes a list (e.g. -a scw_list=A -a scw_list=B).
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** `token expires in X.X h`, `token expired X.X h ago!` or a note when there is no `exp`. */
+export function expiryText(expiresIn: number | undefined): string {
+  if (expiresIn === undefined) return "token has no expiry (exp) claim";
+  return expiresIn < 0
+    ? `token expired ${(-expiresIn / 3600).toFixed(1)} h ago!`
+    : `token expires in ${(expiresIn / 3600).toFixed(1)} h`;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function increase(_: string, previous = 0): number {
+  return previous + 1;
+}
+
+/** Summarise a collection as JSON-friendly data (names, kinds, meta data, units). */
+export function collectionSummary(data: DataCollection): Record<string, unknown>[] {
+  return data._p_list.map((p, i) => {
+    const product = p as unknown as Record<string, unknown>;
+    const units = Array.isArray(product.data_unit)
+      ? (product.data_unit as Record<string, unknown>[]).map((u) => {
+        const d = u.data as Record<string, unknown> | null | undefined;
+        return {
+          name: u.name,
+          hdu_type: u.hdu_type,
+          ...(d && Array.isArray(d.shape) ? { shape: d.shape, dtype: d.dtype } : {}),
+          ...(d && typeof d.length === "number" && Array.isArray(d.columns)
+            ? { rows: d.length, columns: (d.columns as { name: string }[]).map((c) => c.name) }
+            : {}),
+        };
+      })
+      : undefined;
+    return {
+      ID: i,
+      prod_name: data._n_list[i],
+      kind: (p as object)?.constructor?.name ?? typeof p,
+      meta_data: product.meta_data ?? product.metadata ?? {},
+      ...(units ? { data_unit: units } : {}),
+    };
+  });
+}
+
+function setupLogging(io: CliIO, g: GlobalOptions): () => void {
+  const root = getLogger("oda_api");
+  const level: LogLevelName = g.quiet
+    ? "ERROR"
+    : (g.verbose ?? 0) >= 2
+    ? "DEBUG"
+    : g.verbose
+    ? "INFO"
+    : "WARNING";
+  const previous = root.getEffectiveLevel();
+  root.setLevel(level);
+  const detach = root.addHandler((r) => io.err(formatLogRecord(r) + "\n"));
+  return () => {
+    detach();
+    root.setLevel(previous);
+  };
+}
+
+function makeApi(g: GlobalOptions, io: CliIO): DispatcherAPI {
+  const url = g.url ?? io.env("ODA_DISPATCHER_URL") ?? PRODUCTION_URL;
+  return new DispatcherAPI({ url, ...(g.token !== undefined ? { token: g.token } : {}) });
+}
+
+function writeMethods(where: string | undefined): TokenWriteLocation[] {
+  if (!where) return ["FILE_CUR_DIR"];
+  return where.split(",").map((w) => {
+    const m = w.trim().toUpperCase().replace(/-/g, "_");
+    if (m !== "ODA_ENV_VAR" && m !== "FILE_CUR_DIR" && m !== "FILE_HOME") {
+      throw new OdaError("INVALID_ARGUMENT", `unknown write location '${w}' (use FILE_CUR_DIR, FILE_HOME)`);
+    }
+    return m;
+  });
+}
+
+function printJson(io: CliIO, value: unknown): void {
+  io.out(redactSecrets(JSON.stringify(value, null, 2)) + "\n");
+}
+
+async function readHandle(handle: string): Promise<SavedJob> {
+  let text = handle;
+  if (handle === "-") {
+    text = await new Response(Deno.stdin.readable).text();
+  } else if (!handle.trimStart().startsWith("{")) {
+    try {
+      text = await Deno.readTextFile(handle);
+    } catch (e) {
+      throw new OdaError("INVALID_ARGUMENT", `job handle '${handle}' is neither JSON nor a readable file`, {
+        cause: e,
+      });
+    }
+  }
+  try {
+    return JSON.parse(text) as SavedJob;
+  } catch (e) {
+    throw new OdaError(
+      "INVALID_ARGUMENT",
+      "the job handle is not valid JSON (pass what `get --no-wait` printed)",
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+async function finishCollection(
+  io: CliIO,
+  data: DataCollection,
+  opts: { out?: string; json?: boolean; overwrite?: boolean },
+): Promise<void> {
+  let files: string[] = [];
+  if (opts.out) {
+    await Deno.mkdir(opts.out, { recursive: true });
+    files = await data.saveAllData({ dir: opts.out, overwrite: opts.overwrite ?? true });
+  }
+  if (opts.json) {
+    printJson(io, { products: collectionSummary(data), files });
+    return;
+  }
+  io.out(data.showText());
+  for (const f of files) io.out(`saved ${f}\n`);
+}
+
+/** Build the commander program; actions report their exit code through `setCode`. */
+function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
+  const program = new Command("oda")
+    .description("MMODA (ODA) dispatcher client: products, jobs, tokens and an offline sandbox")
+    .addOption(
+      new Option("--url <url>", "dispatcher URL or alias (production, staging)").env("ODA_DISPATCHER_URL"),
+    )
+    .option("--token <token>", "token to use (default: ODA_TOKEN, ./.oda-token, ~/.oda-token...)")
+    .option("-v, --verbose", "more output (repeat for debug)", increase, 0)
+    .option("-q, --quiet", "only errors")
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} });
+
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program.command("get")
+    .description("run a query, show progress, save and print the products")
+    .requiredOption("-i, --instrument <name>", "instrument (isgri, jemx, spi_acs...)")
+    .requiredOption("-p, --product <name>", "product (isgri_image, spi_acs_lc...)")
+    .option("-a, --arg <key=value>", "science parameter (repeatable)", collect, [])
+    .addOption(new Option("--type <type>", "query type").choices(["Real", "Dummy"]).default("Real"))
+    .option("-o, --out <dir>", "save every product into this directory")
+    .option("--json", "print the result as JSON")
+    .option("--no-wait", "submit and print a job handle for `jobs resume`")
+    .option("--timeout <seconds>", "give up waiting after this many seconds", Number)
+    .action(async (o) => {
+      const api = makeApi(g(), io);
+      const params = parseKeyValues(o.arg);
+      const common = {
+        instrument: o.instrument,
+        product: o.product,
+        product_type: o.type,
+        ...params,
+        silent: !!g().quiet,
+        ...(o.timeout ? { timeout: o.timeout * 1000 } : {}),
+      };
+      if (!o.wait) {
+        const job = await api.submit(common);
+        printJson(io, job.toJSON());
+        setCode(EXIT.OK);
+        return;
+      }
+      const data = await api.getProduct(common);
+      await finishCollection(io, data, { out: o.out, json: o.json });
+      setCode(EXIT.OK);
+    });
+
+  program.command("describe")
+    .description("list the parameters of an instrument or one of its products")
+    .requiredOption("-i, --instrument <name>", "instrument")
+    .option("-p, --product <name>", "product")
+    .option("--json", "print JSON")
+    .action(async (o) => {
+      const api = makeApi(g(), io);
+      if (o.product) {
+        const d = await api.getProductDescription({ instrument: o.instrument, product_name: o.product });
+        if (o.json) printJson(io, d);
+        else io.out(String((d as { text?: string }).text ?? JSON.stringify(d, null, 2)) + "\n");
+      } else {
+        printJson(io, await api.getInstrumentDescription({ instrument: o.instrument }));
+      }
+      setCode(EXIT.OK);
+    });
+
+  program.command("instruments")
+    .description("list the instruments visible with your token")
+    .option("--json", "print JSON")
+    .action(async (o) => {
+      const list = await makeApi(g(), io).getInstrumentsList();
+      if (o.json) printJson(io, list);
+      else io.out(list.join("\n") + "\n");
+      setCode(EXIT.OK);
+    });
+
+  program.command("resolve")
+    .description("resolve a source name to coordinates (/resolve_name)")
+    .argument("<name>", "source name, e.g. 'Crab'")
+    .action(async (name: string) => {
+      printJson(io, await makeApi(g(), io).resolveName(name));
+      setCode(EXIT.OK);
+    });
+
+  const token = program.command("token").description("inspect, refresh or quieten your token");
+  token.command("inspect")
+    .description("show the token's payload, roles and expiry (exit 1 when none or expired)")
+    .option("--json", "print JSON")
+    .action((o) => {
+      const found = g().token !== undefined
+        ? { token: g().token, location: undefined }
+        : discoverTokenAndMethod({ allow_invalid: true });
+      if (!found.token) {
+        io.err("error: no token found (set ODA_TOKEN or write it to ./.oda-token or ~/.oda-token)\n");
+        setCode(EXIT.ERROR);
+        return;
+      }
+      const payload = decodeOdaToken(found.token);
+      const expiresIn = tokenExpiresIn(payload);
+      const expired = expiresIn === undefined || isTokenExpired(payload);
+      if (o.json) {
+        printJson(io, {
+          location: found.location === undefined ? "--token" : tokenLocationName(found.location),
+          payload,
+          roles: tokenRoles(payload),
+          expires_in_s: expiresIn,
+          expired,
+        });
+      } else {
+        io.out(`found in: ${found.location === undefined ? "--token" : tokenLocationName(found.location)}\n`);
+        io.out(`your token payload: ${formatToken(payload)}\n`);
+        io.out(`roles: ${tokenRoles(payload).join(", ") || "(none)"}\n`);
+        io.out(expiryText(expiresIn) + "\n");
+      }
+      setCode(expired ? EXIT.ERROR : EXIT.OK);
+    });
+  for (
+    const [name, what] of [["refresh", "extend the token's validity"], [
+      "disable-email",
+      "switch off job e-mails",
+    ]] as const
+  ) {
+    token.command(name)
+      .description(`${what} (prints the new payload; --write stores the new token)`)
+      .option("--write [locations]", "write the new token (FILE_CUR_DIR, FILE_HOME; comma-separated)")
+      .option("--force", "write even if the new token looks weaker than the current one")
+      .action(async (o) => {
+        const api = makeApi(g(), io);
+        const opts = {
+          write_token: o.write !== undefined,
+          token_write_methods: writeMethods(typeof o.write === "string" ? o.write : undefined),
+          write_options: { force: !!o.force },
+        };
+        const fresh = name === "refresh"
+          ? await api.refreshToken(g().token, opts)
+          : await api.disableEmailToken(g().token, opts);
+        const payload = decodeOdaToken(fresh);
+        io.out(`your new token payload: ${formatToken(payload)}\n`);
+        io.out(expiryText(tokenExpiresIn(payload)) + "\n");
+        if (o.write !== undefined) io.out(`written to: ${opts.token_write_methods.join(", ")}\n`);
+        setCode(EXIT.OK);
+      });
+  }
+
+  const jobs = program.command("jobs").description("your recent jobs; resume a job");
+  jobs.command("list")
+    .description("list your recent jobs (/inspect-state)")
+    .option("-j, --job-id <id>", "only this job")
+    .option("--group-by-job", "group records by job")
+    .action(async (o) => {
+      const state = await makeApi(g(), io).inspectState({
+        ...(o.jobId ? { job_id: o.jobId } : {}),
+        group_by_job: !!o.groupByJob,
+      });
+      printJson(io, state);
+      setCode(EXIT.OK);
+    });
+  jobs.command("resume")
+    .description("continue a job from the handle printed by `get --no-wait` (JSON, a file, or - for stdin)")
+    .argument("<handle>", "job handle")
+    .option("-o, --out <dir>", "save every product into this directory")
+    .option("--json", "print the result as JSON")
+    .option("--timeout <seconds>", "give up waiting after this many seconds", Number)
+    .action(async (handle: string, o) => {
+      const saved = await readHandle(handle);
+      const url = g().url ?? io.env("ODA_DISPATCHER_URL") ?? saved.url;
+      const job = DispatcherAPI.resume(saved, {
+        url,
+        ...(g().token !== undefined ? { token: g().token } : {}),
+        silent: !!g().quiet,
+      });
+      const data = await job.result({
+        ...(o.timeout ? { timeout: o.timeout * 1000 } : {}),
+      }) as DataCollection;
+      await finishCollection(io, data, { out: o.out, json: o.json });
+      setCode(EXIT.OK);
+    });
+
+  program.command("sandbox")
+    .description("run the offline sandbox dispatcher and print its URL and a token")
+    .option("--port <port>", "port (default: a free one)", Number)
+    .option("--seed <seed>", "random seed of the simulated data", Number)
+    .option("--job-seconds <s>", "duration of a simulated asynchronous job", Number)
+    .action(async (o) => {
+      const { runSandboxCommand } = await import("./sandbox_command.ts");
+      await runSandboxCommand(io, { port: o.port, seed: o.seed, jobSeconds: o.jobSeconds });
+      setCode(EXIT.OK);
+    });
+
+  program.command("demo")
+    .description("run the whole seed workflow against an embedded sandbox and write an HTML report")
+    .option("-o, --out <dir>", "output directory", "oda-demo-output")
+    .option("--seed <seed>", "random seed of the simulated data", Number, 42)
+    .action(async (o) => {
+      const { runDemo } = await import("./demo.ts");
+      await runDemo({ out: o.out, seed: o.seed, io });
+      setCode(EXIT.OK);
+    });
+
+  return program;
+}
+
+/**
+ * Run the command line with these arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@oda-hub/oda-api/cli";
+ * const code = await main(["token", "inspect"]);
+ * console.log(code); // 0 with a valid token, 1 without
+ * ```
+ */
+export async function main(args: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, (c) => code = c);
+  const g = () => program.opts<GlobalOptions>();
+  let restore = () => {};
+  program.hook("preAction", (_program, action) => {
+    // The demo manages its own (INFO-level) output.
+    if (action.name() !== "demo") restore = setupLogging(io, g());
+  });
+  try {
+    await program.parseAsync(args as string[], { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode !== 0 && e.message && !e.code.startsWith("commander.help")) {
+        io.err(`${e.message}\n`);
+      }
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    io.err(`error: ${errorMessage(e)}\n`);
+    if ((g().verbose ?? 0) > 0 && e instanceof Error) {
+      const details = e instanceof OdaError ? JSON.stringify(e.toJSON()) : e.stack ?? "";
+      io.err(redactSecrets(details) + "\n");
+      if (e.cause) io.err(`cause: ${errorMessage(e.cause)}\n`);
+    }
+    return exitCodeFor(e);
+  } finally {
+    restore();
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Light-curve helper: time (IJD), rate, error and bin half-width from a
+ * light-curve product, cleaned the way the seed notebooks' plotting cell
+ * does.
+ *
+ * **Time rule.** IJD = MJD − 51544 (INTEGRAL Julian Date, days since
+ * 2000-01-01T00:00 in the file's time system). From the light-curve unit's
+ * header: `TIMEUNIT` (`d` default, `s` → /86400), `MJDREF` (or `MJDREFI` +
+ * `MJDREFF`), `TIMEZERO` (in `TIMEUNIT`, default 0):
+ * `MJD = MJDREF + (TIME + TIMEZERO) × unit`. INTEGRAL ISGRI/JEM-X files have
+ * `MJDREF = 51544` and days, so their TIME is already IJD. Without any
+ * `MJDREF`, TIME is taken as MJD when its values exceed 30000 (what
+ * `LightCurveDataProduct.from_arrays` writes) and as IJD otherwise. The time
+ * system (`TIMESYS`, e.g. `TT`) is reported, not converted.
+ *
+ * @module
+ */
+import { OdaError } from "../errors.ts";
+import type { Table, TableColumn } from "../codecs/ndarray.ts";
+import type { NumpyDataProduct } from "./numpy_data_product.ts";
+import type { NumpyDataUnit } from "./numpy_data_unit.ts";
+import { findColumn } from "./table_data.ts";
+
+/** Options of {@linkcode lightCurve}. */
+export interface LightCurveOptions {
+  /** Index or name of the data unit (default: the first table with TIME and a rate column). */
+  unit?: number | string;
+  /** Fractional systematic error added in quadrature (`error² + (f·rate)²`), default 0. */
+  systematic_fraction?: number;
+  /** Keep zero/NaN rows (default `false`: dropped like the seed notebook). */
+  keepAll?: boolean;
+}
+
+/**
+ * A cleaned light curve (all arrays have the same length, sorted by time).
+ *
+ * @example
+ * ```ts ignore
+ * const lc = lightCurve(data.isgri_lc_0_MAXIJ1820p070);
+ * console.log(lc.detnam, lc.name, lc.eMin, lc.eMax, lc.time.length);
+ * const arrow = await lc.toArrow();
+ * ```
+ */
+export class LightCurve {
+  /** Bin centre times in IJD (MJD − 51544). */
+  time: Float64Array;
+  /** Rate (counts/s or the product's flux unit). */
+  rate: Float64Array;
+  /** 1σ error of the rate. */
+  error: Float64Array;
+  /** Bin half-width in days (`XAX_E`, else `TIMEDEL`/2). */
+  halfWidth: Float64Array;
+  /** Lower energy bound (keV) from `E_MIN`, if known. */
+  eMin?: number;
+  /** Upper energy bound (keV) from `E_MAX`, if known. */
+  eMax?: number;
+  /** Detector (`DETNAM`, else `INSTRUME`). */
+  detnam?: string;
+  /** Source name (`NAME` header, else `meta_data.src_name`). */
+  name?: string;
+  /** Time system of the file (`TIMESYS`), e.g. `TT`. */
+  timeSystem?: string;
+  /** Name of the rate column used. */
+  rateColumn: string;
+
+  /** Assemble a light curve from arrays. */
+  constructor(init: {
+    time: Float64Array;
+    rate: Float64Array;
+    error: Float64Array;
+    halfWidth: Float64Array;
+    rateColumn?: string;
+    eMin?: number;
+    eMax?: number;
+    detnam?: string;
+    name?: string;
+    timeSystem?: string;
+  }) {
+    this.time = init.time;
+    this.rate = init.rate;
+    this.error = init.error;
+    this.halfWidth = init.halfWidth;
+    this.rateColumn = init.rateColumn ?? "RATE";
+    if (init.eMin !== undefined) this.eMin = init.eMin;
+    if (init.eMax !== undefined) this.eMax = init.eMax;
+    if (init.detnam !== undefined) this.detnam = init.detnam;
+    if (init.name !== undefined) this.name = init.name;
+    if (init.timeSystem !== undefined) this.timeSystem = init.timeSystem;
+  }
+
+  /** Number of points. */
+  get length(): number {
+    return this.time.length;
+  }
+
+  /** As a {@linkcode Table} (`time`, `rate`, `error`, `half_width` columns). */
+  toTable(): Table {
+    const col = (name: string, values: Float64Array, unit?: string): TableColumn => ({
+      name,
+      dtype: "<f8",
+      shape: [],
+      values,
+      ...(unit ? { unit } : {}),
+    });
+    return {
+      kind: "table",
+      length: this.length,
+      columns: [col("time", this.time, "d"), col("rate", this.rate), col("error", this.error), col("half_width", this.halfWidth, "d")],
+    };
+  }
+
+  /**
+   * Convert to an Apache Arrow table (loads `apache-arrow` on first use).
+   *
+   * @example
+   * ```ts ignore
+   * const arrow = await lightCurve(product).toArrow();
+   * ```
+   */
+  async toArrow(): Promise<import("apache-arrow").Table> {
+    const { tableToArrow } = await import("./arrow.ts");
+    return tableToArrow(this.toTable());
+  }
+}
+
+function num(v: unknown): number | undefined {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+function toF64(values: TableColumn["values"]): Float64Array {
+  if (values instanceof Float64Array) return values;
+  return Float64Array.from(values as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+/** Pick the light-curve unit: by option, else a table with TIME and RATE-like columns (names with LC/RATE first). */
+function pickUnit(product: NumpyDataProduct, opt?: number | string): NumpyDataUnit {
+  if (typeof opt === "number") return product.getDataUnit(opt);
+  if (typeof opt === "string") {
+    const u = product.data_unit.find((d) => d.name === opt);
+    if (!u) throw new OdaError("PRODUCT", `no data unit named '${opt}'`);
+    return u;
+  }
+  const tables = product.data_unit.filter((d) => d.data?.kind === "table" && findColumn(d.data, "TIME"));
+  const preferred = tables.find((d) => /LC|RATE/i.test(d.name)) ?? tables[0];
+  if (!preferred) throw new OdaError("PRODUCT", `product '${product.name}' has no table with a TIME column`);
+  return preferred;
+}
+
+/**
+ * Extract a cleaned light curve from a light-curve product (ISGRI, JEM-X,
+ * SPI-ACS, `LightCurveDataProduct.from_arrays`). Column names come from
+ * `meta_data.time`/`rate`/`rate_err` when present, else `TIME`, `RATE` (or
+ * `FLUX`, `COUNTS`, `MAG`), `ERROR` (or `RATE_ERR`, else √|rate|). Rows with
+ * rate = 0, error = 0 or a NaN are dropped (the seed notebook's
+ * `(r != 0) & (dr != 0)`), unless `keepAll`.
+ *
+ * @example
+ * ```ts ignore
+ * const lc = lightCurve(data.isgri_lc_0_MAXIJ1820p070);
+ * lc.time; // Float64Array of IJD
+ * ```
+ */
+export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions = {}): LightCurve {
+  const du = pickUnit(product, options.unit);
+  const table = du.table;
+  const h = du.header;
+  const meta = product.meta_data;
+  const colName = (key: string, fallbacks: string[]): TableColumn | undefined => {
+    const m = meta[key];
+    if (typeof m === "string") {
+      const c = findColumn(table, m);
+      if (c) return c;
+    }
+    for (const f of fallbacks) {
+      const c = findColumn(table, f);
+      if (c) return c;
+    }
+    return undefined;
+  };
+  const tCol = colName("time", ["TIME"]);
+  const rCol = colName("rate", ["RATE", "FLUX", "COUNTS", "MAG"]);
+  if (!tCol || !rCol) throw new OdaError("PRODUCT", `data unit '${du.name}' has no TIME/RATE columns`);
+  const eCol = colName("rate_err", ["ERROR", "RATE_ERR", "ERR", "FLUX_ERR"]);
+  const t = toF64(tCol.values);
+  const r = toF64(rCol.values);
+  const e = eCol ? toF64(eCol.values) : Float64Array.from(r, (x) => Math.sqrt(Math.abs(x)));
+
+  // time conversion to IJD
+  const unitStr = String(h.TIMEUNIT ?? "d").trim().toLowerCase();
+  const toDays = unitStr === "s" ? 1 / 86400 : unitStr === "h" ? 1 / 24 : 1;
+  let mjdref = num(h.MJDREF);
+  if (mjdref === undefined && (num(h.MJDREFI) !== undefined || num(h.MJDREFF) !== undefined)) {
+    mjdref = (num(h.MJDREFI) ?? 0) + (num(h.MJDREFF) ?? 0);
+  }
+  const timezero = num(h.TIMEZERO) ?? 0;
+  let offset: number; // IJD = TIME*toDays + offset
+  if (mjdref !== undefined) offset = mjdref - 51544 + timezero * toDays;
+  else {
+    const sorted = Array.from(t).filter(Number.isFinite).sort((a, b) => a - b);
+    const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] * toDays : 0;
+    offset = (median > 30000 ? -51544 : 0) + timezero * toDays;
+  }
+
+  // half widths (days)
+  const xax = findColumn(table, "XAX_E");
+  const tdCol = findColumn(table, "TIMEDEL");
+  const tdHeader = num(h.TIMEDEL);
+  const hw = new Float64Array(t.length);
+  if (xax) hw.set(toF64(xax.values).map((x) => x * toDays));
+  else if (tdCol) hw.set(toF64(tdCol.values).map((x) => (x * toDays) / 2));
+  else if (tdHeader !== undefined) hw.fill((tdHeader * toDays) / 2);
+
+  const sys = options.systematic_fraction ?? 0;
+  const idx: number[] = [];
+  for (let i = 0; i < t.length; i++) {
+    if (!options.keepAll && (!(r[i] !== 0 && e[i] !== 0) || !Number.isFinite(t[i]) || !Number.isFinite(r[i]) || !Number.isFinite(e[i]))) continue;
+    idx.push(i);
+  }
+  idx.sort((a, b) => t[a] - t[b] || a - b);
+  const pick = (arr: Float64Array, f: (v: number, i: number) => number = (v) => v) =>
+    Float64Array.from(idx, (i) => f(arr[i], i));
+  const name = typeof h.NAME === "string" && h.NAME.trim() ? h.NAME : typeof meta.src_name === "string" ? meta.src_name : undefined;
+  const detnam = typeof h.DETNAM === "string" ? h.DETNAM : typeof h.INSTRUME === "string" ? h.INSTRUME : undefined;
+  return new LightCurve({
+    time: pick(t, (v) => v * toDays + offset),
+    rate: pick(r),
+    error: pick(e, (v, i) => (sys > 0 ? Math.sqrt(v * v + (sys * r[i]) ** 2) : v)),
+    halfWidth: pick(hw),
+    rateColumn: rCol.name,
+    eMin: num(h.E_MIN),
+    eMax: num(h.E_MAX),
+    detnam,
+    name,
+    timeSystem: typeof h.TIMESYS === "string" ? h.TIMESYS : undefined,
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * Spectrum helpers: PHA channels to energies through the RMF's `EBOUNDS`
+ * extension, and saving spectrum/ARF/RMF sets that XSPEC loads together
+ * (`RESPFILE`/`ANCRFILE` keywords).
+ *
+ * @module
+ */
+import { OdaError } from "../errors.ts";
+import type { TableColumn } from "../codecs/ndarray.ts";
+import { NumpyDataProduct } from "./numpy_data_product.ts";
+import { NumpyDataUnit } from "./numpy_data_unit.ts";
+import { safeJoin } from "./files.ts";
+import { findColumn } from "./table_data.ts";
+
+/** A spectrum with energies (arrays of equal length, one entry per channel). */
+export interface EnergySpectrum {
+  /** Channel numbers. */
+  channel: Float64Array;
+  /** Lower bin edge (keV). */
+  eMin: Float64Array;
+  /** Upper bin edge (keV). */
+  eMax: Float64Array;
+  /** Bin centre (keV). */
+  energy: Float64Array;
+  /** Rate (counts/s). */
+  rate: Float64Array;
+  /** Rate error (counts/s). */
+  error: Float64Array;
+  /** Rate per keV (counts/s/keV). */
+  ratePerKeV: Float64Array;
+  /** Rate error per keV. */
+  errorPerKeV: Float64Array;
+  /** Exposure (s), if the header has `EXPOSURE`. */
+  exposure?: number;
+}
+
+function f64(c: TableColumn | undefined): Float64Array | undefined {
+  if (!c) return undefined;
+  return c.values instanceof Float64Array ? c.values : Float64Array.from(c.values as ArrayLike<number | bigint>, Number);
+}
+
+function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDataUnit {
+  const units = p.data_unit.filter((d) => d.data?.kind === "table");
+  const u = units.find((d) => nameRe.test(d.name)) ?? units.find((d) => findColumn(d.table, needed));
+  if (!u) throw new OdaError("PRODUCT", `product '${p.name}' has no ${nameRe.source} table`);
+  return u;
+}
+
+/**
+ * Channels to energies: match each spectrum `CHANNEL` to the RMF `EBOUNDS`
+ * row with the same channel (`E_MIN`/`E_MAX`), and divide rates by the bin
+ * width. Rates come from `RATE` (or `COUNTS`/`EXPOSURE`), errors from
+ * `STAT_ERR` (or √counts/exposure).
+ *
+ * @example
+ * ```ts ignore
+ * const sel = spectrum.newFromMetadata("src_name", "Crab")!;
+ * const s = spectrumWithEnergies(sel._p_list[0], sel._p_list[2]);
+ * s.energy; s.ratePerKeV;
+ * ```
+ */
+export function spectrumWithEnergies(spectrum: NumpyDataProduct, rmf: NumpyDataProduct): EnergySpectrum {
+  const su = tableUnit(spectrum, /SPECTRUM|SPE/i, "CHANNEL");
+  const eb = tableUnit(rmf, /EBOUNDS/i, "E_MIN");
+  const st = su.table;
+  const et = eb.table;
+  const ch = f64(findColumn(st, "CHANNEL"));
+  const ebCh = f64(findColumn(et, "CHANNEL"));
+  const lo = f64(findColumn(et, "E_MIN"));
+  const hi = f64(findColumn(et, "E_MAX"));
+  if (!lo || !hi) throw new OdaError("PRODUCT", "EBOUNDS needs E_MIN and E_MAX columns");
+  const exposure = typeof su.header.EXPOSURE === "number" ? su.header.EXPOSURE : undefined;
+  let rate = f64(findColumn(st, "RATE"));
+  let err = f64(findColumn(st, "STAT_ERR"));
+  const counts = f64(findColumn(st, "COUNTS"));
+  if (!rate && counts && exposure) rate = counts.map((c) => c / exposure);
+  if (!rate) throw new OdaError("PRODUCT", "spectrum has neither RATE nor COUNTS with EXPOSURE");
+  if (!err) {
+    err = counts && exposure ? counts.map((c) => Math.sqrt(Math.abs(c)) / exposure) : rate.map(() => NaN);
+  } else if (!findColumn(st, "RATE") && exposure) err = err.map((e) => e / exposure);
+  const channel = ch ?? Float64Array.from(rate, (_, i) => i);
+  const rowOf = new Map<number, number>();
+  if (ebCh) ebCh.forEach((c, i) => rowOf.set(c, i));
+  const n = channel.length;
+  const out: EnergySpectrum = {
+    channel,
+    eMin: new Float64Array(n),
+    eMax: new Float64Array(n),
+    energy: new Float64Array(n),
+    rate,
+    error: err,
+    ratePerKeV: new Float64Array(n),
+    errorPerKeV: new Float64Array(n),
+  };
+  if (exposure !== undefined) out.exposure = exposure;
+  for (let i = 0; i < n; i++) {
+    const row = ebCh ? rowOf.get(channel[i]) : i;
+    if (row === undefined || row >= lo.length) {
+      out.eMin[i] = out.eMax[i] = out.energy[i] = out.ratePerKeV[i] = out.errorPerKeV[i] = NaN;
+      continue;
+    }
+    const w = hi[row] - lo[row];
+    out.eMin[i] = lo[row];
+    out.eMax[i] = hi[row];
+    out.energy[i] = (lo[row] + hi[row]) / 2;
+    out.ratePerKeV[i] = rate[i] / w;
+    out.errorPerKeV[i] = err[i] / w;
+  }
+  return out;
+}
+
+/** Options of {@linkcode saveSpectrumSet}. */
+export interface SaveSpectrumSetOptions {
+  /** Output directory (default `.`). */
+  dir?: string;
+  /** Base of the file names: `<base>_spectrum.fits`, `<base>_arf.fits`, `<base>_rmf.fits` (default `"spectrum"`). */
+  base?: string;
+  /** Replace existing files (default `false`). */
+  overwrite?: boolean;
+}
+
+/** Paths written by {@linkcode saveSpectrumSet}. */
+export interface SpectrumSetFiles {
+  /** The PHA file (with RESPFILE/ANCRFILE). */
+  spectrum: string;
+  /** The ARF file, if given. */
+  arf?: string;
+  /** The RMF file. */
+  rmf: string;
+}
+
+function withHeader(p: NumpyDataProduct, unit: NumpyDataUnit, extra: Record<string, unknown>): NumpyDataProduct {
+  return new NumpyDataProduct({
+    data_unit: p.data_unit.map((d) =>
+      d === unit
+        ? new NumpyDataUnit({
+          data: d.data === null
+            ? null
+            : d.data.kind === "table"
+            ? { kind: "table", length: d.data.length, columns: d.data.columns }
+            : d.data,
+          data_header: { ...d.header, ...extra },
+          meta_data: d.meta_data,
+          hdu_type: d.hdu_type,
+          name: d.name,
+          units_dict: d.units_dict,
+        })
+        : d
+    ),
+    name: p.name,
+    meta_data: p.meta_data,
+  });
+}
+
+/**
+ * Save a spectrum with its response: the spectrum file's SPECTRUM header
+ * gets `RESPFILE` (the RMF file name) and `ANCRFILE` (the ARF file name, or
+ * `none`), so `data <base>_spectrum.fits` in XSPEC loads all three. Files are
+ * written side by side in `dir`, atomically, names checked.
+ *
+ * @example
+ * ```ts ignore
+ * const sel = spectrum.newFromMetadata("src_name", "Crab")!;
+ * await saveSpectrumSet(sel._p_list[0], sel._p_list[1], sel._p_list[2], { dir: "xspec", base: "crab" });
+ * ```
+ */
+export async function saveSpectrumSet(
+  spectrum: NumpyDataProduct,
+  arf: NumpyDataProduct | null,
+  rmf: NumpyDataProduct,
+  options: SaveSpectrumSetOptions = {},
+): Promise<SpectrumSetFiles> {
+  const dir = options.dir ?? ".";
+  const base = options.base ?? "spectrum";
+  const names = { spectrum: `${base}_spectrum.fits`, arf: `${base}_arf.fits`, rmf: `${base}_rmf.fits` };
+  const paths: SpectrumSetFiles = { spectrum: safeJoin(dir, names.spectrum), rmf: safeJoin(dir, names.rmf) };
+  if (arf) paths.arf = safeJoin(dir, names.arf);
+  const su = tableUnit(spectrum, /SPECTRUM|SPE/i, "CHANNEL");
+  const pha = withHeader(spectrum, su, {
+    RESPFILE: names.rmf.slice(names.rmf.lastIndexOf("/") + 1),
+    ANCRFILE: arf ? names.arf.slice(names.arf.lastIndexOf("/") + 1) : "none",
+  });
+  await Deno.mkdir(dir, { recursive: true });
+  const overwrite = options.overwrite ?? false;
+  await rmf.writeFile(paths.rmf, { overwrite });
+  if (arf && paths.arf) await arf.writeFile(paths.arf, { overwrite });
+  await pha.writeFile(paths.spectrum, { overwrite });
+  return paths;
+}

@@ -1,0 +1,178 @@
+/**
+ * Assemble README.md from docs/readme/_skeleton.md and the pieces docs/readme/*.md written per area.
+ *
+ *   deno task readme            # write README.md
+ *   deno task readme --check    # exit 1 when README.md is not what the pieces give
+ *
+ * Skeleton markers (HTML comments, each alone on a line):
+ *   <!-- include: NAME.md -->   the piece docs/readme/NAME.md (nothing if it does not exist yet)
+ *   <!-- pieces -->             every piece not included explicitly, in PIECE_ORDER then alphabetical order
+ *   <!-- python-ts-rows -->     the rows of every piece's "| Python ... | TypeScript ... |" table
+ *   <!-- toc -->                a list of the README's `## ` sections
+ * Within pieces: Python → TypeScript tables are moved into the main table (one table for the whole README),
+ * imports of "../mod.ts" / "../sandbox.ts" / "../cli.ts" become "@oda-hub/oda-api[/sandbox|/cli]", and relative
+ * links and images are rebased onto docs/readme/.
+ *
+ * @module
+ */
+
+const DIR = new URL("../docs/readme/", import.meta.url);
+const README = new URL("../README.md", import.meta.url);
+const SKELETON = "_skeleton.md";
+/** Order of the pieces inserted at `<!-- pieces -->` (others follow alphabetically). */
+const PIECE_ORDER = [
+  "client",
+  "products",
+  "codecs",
+  "fits",
+  "display",
+  "jupyter",
+  "notebooks",
+  "cli",
+  "sandbox",
+];
+
+const MARKER_RE = /^<!--\s*(include:\s*([\w.-]+\.md)|pieces|python-ts-rows|toc)\s*-->\s*$/;
+const PY_TABLE_HEAD_RE = /^\|\s*Python\b.*\|\s*TypeScript\b.*\|\s*$/i;
+const SEPARATOR_RE = /^\|(\s*:?-+:?\s*\|)+\s*$/;
+
+/** A piece: its text without Python→TS tables, and the rows of those tables. */
+export interface Piece {
+  name: string;
+  body: string;
+  rows: string[];
+}
+
+/** Split a piece into body and Python→TypeScript rows; rewrite imports and relative links. */
+export function parsePiece(name: string, text: string): Piece {
+  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  const body: string[] = [];
+  const rows: string[] = [];
+  let inFence = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    if (!inFence && PY_TABLE_HEAD_RE.test(line) && SEPARATOR_RE.test(lines[i + 1] ?? "")) {
+      i += 2;
+      while (i < lines.length && lines[i].trim().startsWith("|")) rows.push(lines[i++].trim());
+      i--;
+      continue;
+    }
+    body.push(inFence ? rewriteImports(line) : rewriteLinks(rewriteImports(line)));
+  }
+  return { name, body: body.join("\n").replace(/\n{3,}/g, "\n\n").trim(), rows };
+}
+
+function rewriteImports(line: string): string {
+  return line
+    .replace(/(["'])(?:\.\.\/)+mod\.ts\1/g, '"@oda-hub/oda-api"')
+    .replace(/(["'])(?:\.\.\/)+sandbox\.ts\1/g, '"@oda-hub/oda-api/sandbox"')
+    .replace(/(["'])(?:\.\.\/)+cli\.ts\1/g, '"@oda-hub/oda-api/cli"');
+}
+
+function rewriteLinks(line: string): string {
+  return line.replace(
+    /(!?\[[^\]]*\]\()([^)\s]+)(\s+"[^"]*")?\)/g,
+    (m, open: string, href: string, title = "") => {
+      if (/^([a-z][a-z0-9+.-]*:|#|\/)/i.test(href)) return m;
+      const rebased = href.startsWith("../") ? href.slice(3) : `docs/readme/${href}`;
+      return `${open}${rebased}${title})`;
+    },
+  );
+}
+
+/** Turn a heading into GitHub's anchor. */
+export function anchor(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+}
+
+/** Assemble the README from the skeleton text and the pieces (name → text). */
+export function assemble(skeleton: string, pieces: Map<string, string>): string {
+  const parsed = new Map([...pieces].map(([n, t]) => [n, parsePiece(n, t)]));
+  const included = new Set<string>();
+  for (const line of skeleton.split("\n")) {
+    const m = MARKER_RE.exec(line.trim());
+    if (m?.[2]) included.add(m[2]);
+  }
+  const rest = [...parsed.keys()].filter((n) => !included.has(n)).sort((a, b) => {
+    const ia = PIECE_ORDER.indexOf(a.replace(/\.md$/, ""));
+    const ib = PIECE_ORDER.indexOf(b.replace(/\.md$/, ""));
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || (a < b ? -1 : 1);
+  });
+  const order = [
+    ...skeleton.split("\n").flatMap((l) => {
+      const m = MARKER_RE.exec(l.trim());
+      return m?.[2] ? [m[2]] : m?.[1] === "pieces" ? rest : [];
+    }),
+  ];
+  const allRows = order.flatMap((n) => parsed.get(n)?.rows ?? []);
+  const out: string[] = [];
+  for (const line of skeleton.split("\n")) {
+    const m = MARKER_RE.exec(line.trim());
+    if (!m) {
+      out.push(line);
+      continue;
+    }
+    if (m[2]) {
+      const p = parsed.get(m[2]);
+      if (p && p.body) out.push(p.body, "");
+    } else if (m[1] === "pieces") {
+      for (const n of rest) if (parsed.get(n)!.body) out.push(parsed.get(n)!.body, "");
+    } else if (m[1] === "python-ts-rows") {
+      // rows go right after the table that precedes the marker
+      while (out.length && out[out.length - 1].trim() === "") out.pop();
+      out.push(...allRows);
+    } else if (m[1] === "toc") {
+      out.push("<!-- toc -->");
+    }
+  }
+  let text = out.join("\n").replace(/\n{3,}/g, "\n\n");
+  const headings = [...text.matchAll(/^## (.+)$/gm)].map((h) => h[1]).filter((h) => h !== "Contents");
+  text = text.replace("<!-- toc -->", headings.map((h) => `- [${h}](#${anchor(h)})`).join("\n"));
+  return text.trimEnd() + "\n";
+}
+
+async function readPieces(): Promise<{ skeleton: string; pieces: Map<string, string> }> {
+  const skeleton = await Deno.readTextFile(new URL(SKELETON, DIR));
+  const pieces = new Map<string, string>();
+  for await (const e of Deno.readDir(DIR)) {
+    if (e.isFile && e.name.endsWith(".md") && !e.name.startsWith("_")) {
+      pieces.set(e.name, await Deno.readTextFile(new URL(e.name, DIR)));
+    }
+  }
+  return { skeleton, pieces };
+}
+
+async function formatMarkdown(text: string): Promise<string> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--ext=md", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    cwd: new URL("..", import.meta.url).pathname,
+  }).spawn();
+  const w = cmd.stdin.getWriter();
+  await w.write(new TextEncoder().encode(text));
+  await w.close();
+  const out = await cmd.output();
+  if (!out.success) throw new Error(`deno fmt failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+if (import.meta.main) {
+  const { skeleton, pieces } = await readPieces();
+  const text = await formatMarkdown(assemble(skeleton, pieces));
+  if (Deno.args.includes("--check")) {
+    const current = await Deno.readTextFile(README).catch(() => "");
+    if (current !== text) {
+      console.error("README.md is out of date: run `deno task readme`");
+      Deno.exit(1);
+    }
+    console.log("README.md is up to date");
+  } else {
+    await Deno.writeTextFile(README, text);
+    console.log(
+      `README.md written from ${SKELETON} and ${pieces.size} piece(s): ${[...pieces.keys()].join(", ")}`,
+    );
+  }
+}
