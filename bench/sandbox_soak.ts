@@ -27,7 +27,9 @@ if (args.includes("--child")) {
   const started = performance.now() - t0;
   const r = await fetch(`${sb.url}/instr-list`);
   await r.body?.cancel();
-  console.log(JSON.stringify({ started_ms: started, first_answer_ms: performance.now() - t0, status: r.status }));
+  console.log(
+    JSON.stringify({ started_ms: started, first_answer_ms: performance.now() - t0, status: r.status }),
+  );
   await sb.close();
   Deno.exit(0);
 }
@@ -55,10 +57,12 @@ const mb = (x: number) => (x / 1048576).toFixed(1) + " MB";
   }
   const best = runs.reduce((a, b) => (a.process_ms < b.process_ms ? a : b));
   console.log(
-    `startup: startSandbox() ${best.started_ms.toFixed(1)} ms, first answer ${best.first_answer_ms.toFixed(1)} ms ` +
-      `in-process; whole process to first answer ${best.process_ms.toFixed(0)} ms (best of 3) — target < 1000 ms: ${
-        best.first_answer_ms < 1000 ? "OK" : "MISSED"
-      }`,
+    `startup: startSandbox() ${best.started_ms.toFixed(1)} ms, first answer ${
+      best.first_answer_ms.toFixed(1)
+    } ms ` +
+      `in-process; whole process to first answer ${
+        best.process_ms.toFixed(0)
+      } ms (best of 3) — target < 1000 ms: ${best.first_answer_ms < 1000 ? "OK" : "MISSED"}`,
   );
 }
 
@@ -104,14 +108,20 @@ const mb = (x: number) => (x / 1048576).toFixed(1) + " MB";
         query_type: "Real",
         scw_list: distinct(i),
       };
-      let r = await (await fetch(`${sb.url}/run_analysis?${new URLSearchParams({ ...base, query_status: "new" })}`))
-        .json();
+      let r =
+        await (await fetch(`${sb.url}/run_analysis?${new URLSearchParams({ ...base, query_status: "new" })}`))
+          .json();
       const jobId = r.job_monitor.job_id, sid = r.session_id;
       while (r.query_status !== "done" && r.query_status !== "failed") {
         if (r.query_status !== "ready") await new Promise((res) => setTimeout(res, 50));
         polls++;
         r = await (await fetch(
-          `${sb.url}/run_analysis?${new URLSearchParams({ ...base, query_status: r.query_status, job_id: jobId, session_id: sid })}`,
+          `${sb.url}/run_analysis?${new URLSearchParams({
+            ...base,
+            query_status: r.query_status,
+            job_id: jobId,
+            session_id: sid,
+          })}`,
         )).json();
       }
       if (r.query_status !== "done") throw new Error(`async job ${i} failed`);
@@ -121,11 +131,15 @@ const mb = (x: number) => (x / 1048576).toFixed(1) + " MB";
   const m2 = Deno.memoryUsage();
   const st = sb.stats();
   console.log(
-    `soak: ${syncJobs} sync jobs in ${(tSync / 1000).toFixed(1)} s (${(syncJobs / tSync * 1000).toFixed(0)} req/s, ` +
+    `soak: ${syncJobs} sync jobs in ${(tSync / 1000).toFixed(1)} s (${
+      (syncJobs / tSync * 1000).toFixed(0)
+    } req/s, ` +
       `each ~107 kB of JSON); ${asyncJobs} async jobs + ${polls} polls in ${(tAsync / 1000).toFixed(1)} s`,
   );
   console.log(
-    `memory: rss ${mb(m0.rss)} → ${mb(m1.rss)} → ${mb(m2.rss)}; heap used ${mb(m0.heapUsed)} → ${mb(m1.heapUsed)} → ${
+    `memory: rss ${mb(m0.rss)} → ${mb(m1.rss)} → ${mb(m2.rss)}; heap used ${mb(m0.heapUsed)} → ${
+      mb(m1.heapUsed)
+    } → ${
       mb(m2.heapUsed)
     }; job records ${st.jobs}, results held ${st.results} (cap 200), requests ${st.requests}`,
   );

@@ -209,7 +209,7 @@ export class Logger {
    * stderr (the notebook's stderr stream in Jupyter), like Python's
    * `StreamHandler()` in the seed notebooks.
    */
-  log(level: LogLevelName, message: string, fields: Record<string, unknown> = {}): void {
+  log(level: LogLevelLike, message: string, fields: Record<string, unknown> = {}): void {
     if (!this.isEnabledFor(level)) return;
     const record: LogRecord = {
       name: this.name,

@@ -197,17 +197,33 @@ export function testWithTool(
     Deno.test({ ...extras, name, fn });
     return;
   }
+  const caller = callerLocation();
   const why = missing.map((t) => `${t}: ${requireTool(t).detail}; install: ${INSTALL_HINT[t]}`).join(" | ");
   if (isCI()) {
     Deno.test({
       ...extras,
       name: `${name} [validator missing: ${missing.join(", ")}]`,
       fn() {
-        throw new Error(`required validator missing under CI=true — ${why}`);
+        throw new Error(
+          `required validator missing under CI=true — ${why}${caller ? ` (test at ${caller})` : ""}`,
+        );
       },
     });
     return;
   }
   for (const t of missing) warnOnce(t, requireTool(t));
   Deno.test({ ...extras, name: `${name} [IGNORED: missing ${missing.join(", ")}]`, ignore: true, fn });
+}
+
+/** `file:line` of the test file that called {@linkcode testWithTool} (Deno reports this helper instead). */
+function callerLocation(): string | undefined {
+  const lines = (new Error().stack ?? "").split("\n").slice(1);
+  for (const l of lines) {
+    const m = /(file:\/\/[^\s)]+):(\d+):\d+/.exec(l);
+    if (m && !m[1].endsWith("/_validators.ts")) {
+      const cwd = `file://${Deno.cwd()}/`;
+      return `${m[1].startsWith(cwd) ? m[1].slice(cwd.length) : m[1]}:${m[2]}`;
+    }
+  }
+  return undefined;
 }

@@ -106,6 +106,7 @@ Deno.test("validators: a missing tool under CI=true → the tests FAIL with what
     all,
     /required validator missing under CI=true — jupyter: .*install: .*deno jupyter --install/,
   );
+  assert.match(all, /\(test at needs_jupyter_test\.ts:2\)/);
 });
 
 Deno.test("validators: detection results are cached and consistent", () => {

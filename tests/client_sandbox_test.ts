@@ -129,7 +129,13 @@ Deno.test("large payload (selected_catalog JSON string) goes as a form POST; cat
       cat_lat_name: "dec",
       cat_frame: "fk5",
       cat_coord_units: "deg",
-      cat_column_list: [names.map((_, i) => i + 1), names, names.map(() => 7), names.map((_, i) => i), names.map(() => 20)],
+      cat_column_list: [
+        names.map((_, i) => i + 1),
+        names,
+        names.map(() => 7),
+        names.map((_, i) => i),
+        names.map(() => 20),
+      ],
       cat_column_names: ["meta_ID", "src_names", "significance", "ra", "dec"],
     });
     const data = await disp.getProduct({
@@ -624,4 +630,21 @@ Deno.test("redirect on run_analysis names the new URL; malformed JSON is a Decod
   );
   assertEquals(g.code, "MALFORMED_RESPONSE");
   assertMatch(g.message, /<html>Bad Gateway page/);
+});
+
+Deno.test("token expiring mid-job: TOKEN_EXPIRED with the job id, refresh, resume to the end", async () => {
+  await withSandbox({ jobDuration: 0.8, faults: { expireTokenMidJob: 1 } }, async (sb) => {
+    const token = await sb.mintToken({ roles: "general,refresh-tokens" });
+    const disp = new DispatcherAPI({ url: sb.url, token, pollInterval: { min: 50, max: 100 } });
+    const job = await disp.submit({ instrument: "empty-async", product: "dummy", scw_list: "066500220010.001" });
+    const e = await assertRejects(() => job.wait({ silent: true }), TokenError);
+    assertEquals(e.code, "TOKEN_EXPIRED");
+    assertEquals(e.jobId, job.jobId);
+    const fresh = await disp.refreshToken();
+    assertEquals(disp.token, fresh);
+    const resumed = DispatcherAPI.resume(job.toJSON(), { token: fresh });
+    await resumed.result({ silent: true });
+    assertEquals(resumed.status, "done");
+    assertEquals(resumed.jobId, job.jobId);
+  });
 });

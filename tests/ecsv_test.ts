@@ -81,7 +81,7 @@ Deno.test("ecsv: masks, quotes and special floats", () => {
     "f s i b",
     'nan "a ""q"" b" "" True',
     '"" x 3 ""',
-    "-inf \"\" -7 False",
+    '-inf "" -7 False',
     "",
   ].join("\n");
   const t = readEcsv(text);
@@ -200,25 +200,48 @@ testWithTool("ecsv: files we write are read by astropy with identical values", "
     length: 3,
     meta: { origin: "oda-api ts", n: 3, nested: { x: [1, 2] } },
     columns: [
-      { name: "time", dtype: "<f8", shape: [], values: new Float64Array([0.1, 1e-7, 59630.573310185185]), unit: "d" },
-      { name: "rate", dtype: "<f4", shape: [], values: new Float32Array([1.5, NaN, 3.25]), description: "count rate" },
+      {
+        name: "time",
+        dtype: "<f8",
+        shape: [],
+        values: new Float64Array([0.1, 1e-7, 59630.573310185185]),
+        unit: "d",
+      },
+      {
+        name: "rate",
+        dtype: "<f4",
+        shape: [],
+        values: new Float32Array([1.5, NaN, 3.25]),
+        description: "count rate",
+      },
       { name: "n", dtype: "<i8", shape: [], values: new BigInt64Array([1n, -(2n ** 63n), 2n ** 62n]) },
       { name: "flag", dtype: "|b1", shape: [], values: new Uint8Array([1, 0, 1]) },
-      { name: "src", dtype: "<U16", shape: [], values: ['GX 1+4', 'it\'s "q"', "ñ ü"] },
-      { name: "m", dtype: "<i4", shape: [], values: new Int32Array([5, 0, 7]), mask: new Uint8Array([0, 1, 0]) },
+      { name: "src", dtype: "<U16", shape: [], values: ["GX 1+4", 'it\'s "q"', "ñ ü"] },
+      {
+        name: "m",
+        dtype: "<i4",
+        shape: [],
+        values: new Int32Array([5, 0, 7]),
+        mask: new Uint8Array([0, 1, 0]),
+      },
       { name: "vec", dtype: "<f8", shape: [2], values: new Float64Array([1, 2, 3, 4, 5, 6.5]) },
     ],
   };
   const text = writeEcsv(table);
   const got = JSON.parse(await python(ASTROPY_DUMP, text));
   assertEquals(got.meta, { origin: "oda-api ts", n: 3, nested: { x: [1, 2] } });
-  assertEquals(got.cols.time, { dtype: "<f8", unit: "d", description: null, values: [0.1, 1e-7, 59630.573310185185] });
+  assertEquals(got.cols.time, {
+    dtype: "<f8",
+    unit: "d",
+    description: null,
+    values: [0.1, 1e-7, 59630.573310185185],
+  });
   assertEquals(got.cols.rate.dtype, "<f4");
   assertEquals(got.cols.rate.values, [1.5, "nan", 3.25]);
   assertEquals(got.cols.rate.description, "count rate");
   assertEquals(got.cols.n.values, [1, String(-(2n ** 63n)), String(2n ** 62n)]);
   assertEquals(got.cols.flag.values, [true, false, true]);
-  assertEquals(got.cols.src.values, ['GX 1+4', 'it\'s "q"', "ñ ü"]);
+  assertEquals(got.cols.src.values, ["GX 1+4", 'it\'s "q"', "ñ ü"]);
   assertEquals(got.cols.m.values, [5, null, 7]);
   assertEquals(got.cols.vec.values, [[1, 2], [3, 4], [5, 6.5]]);
   // and our reader gets back exactly what we wrote

@@ -809,3 +809,66 @@ Deno.test("generic decodePickle: ints, longs, floats, strings, bytes, sets, byte
   assert.equal(v[9], true);
   assert.equal(v[10], null);
 });
+
+Deno.test("memo references cannot amplify a small pickle (set(), bytearray(), shared array data)", () => {
+  // set(L) called 5000 times on the same 5000-item list
+  const s: number[] = [0x80, 4, 0x5d, 0x94, 0x28];
+  for (let i = 0; i < 5000; i++) s.push(0x4b, i & 0xff);
+  s.push(0x65, 0x5d, 0x28); // APPENDS, then a result list
+  for (let i = 0; i < 5000; i++) s.push(0x63, ..."builtins\nset\n".split("").map((c) => c.charCodeAt(0)), 0x68, 0, 0x85, 0x52);
+  s.push(0x65, 0x2e);
+  expectPickleError(new Uint8Array(s), /amplification/);
+
+  // 1000 distinct arrays whose BUILD states all reference the same 800 kB of data
+  const enc = (t: string) => t.split("").map((c) => c.charCodeAt(0));
+  const out: number[] = [0x80, 4];
+  out.push(0x63, ...enc("numpy.core.multiarray\n_reconstruct\n"), 0x71, 0);
+  out.push(0x63, ...enc("numpy\nndarray\n"), 0x71, 1);
+  out.push(0x63, ...enc("numpy\ndtype\n"), 0x71, 2);
+  const dtype = (code: string, flags: number) => [
+    0x68, 2, 0x8c, code.length, ...enc(code), 0x89, 0x88, 0x87, 0x52,
+    0x28, 0x4b, 3, 0x8c, 1, ...enc("<"), 0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, flags, 0x74, 0x62,
+  ];
+  out.push(...dtype("f8", 0), 0x71, 3);
+  const n = 100000;
+  out.push(0x42, (n * 8) & 0xff, ((n * 8) >> 8) & 0xff, ((n * 8) >> 16) & 0xff, 0);
+  for (let i = 0; i < n * 8; i++) out.push(0);
+  out.push(0x71, 4, 0x30); // BINPUT 4, POP
+  const header = [0x68, 0, 0x68, 1, 0x4b, 0, 0x85, 0x43, 1, 0x62, 0x87, 0x52];
+  out.push(...header, 0x28, 0x4b, 1, 0x4a, 0xe8, 0x03, 0, 0, 0x85, ...dtype("O8", 63), 0x89, 0x5d, 0x28);
+  for (let i = 0; i < 1000; i++) {
+    out.push(...header, 0x28, 0x4b, 1, 0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, 0, 0x85, 0x68, 3, 0x89, 0x68, 4, 0x74, 0x62);
+  }
+  out.push(0x65, 0x74, 0x62, 0x2e);
+  const bytes = new Uint8Array(out);
+  assert.ok(decodePickle(bytes) instanceof PickleObject, "the VM itself is fine (no copies)");
+  assert.throws(() => decodeNumpyPickle(bytes), /amplification/);
+});
+
+Deno.test("the same array referenced many times is converted once (shared result)", () => {
+  // object array [a, a, ..., a] (1000 memo references to one 800 kB array): no amplification error, one result
+  const enc = (t: string) => t.split("").map((c) => c.charCodeAt(0));
+  const out: number[] = [0x80, 4];
+  out.push(0x63, ...enc("numpy.core.multiarray\n_reconstruct\n"), 0x71, 0);
+  out.push(0x63, ...enc("numpy\nndarray\n"), 0x71, 1);
+  out.push(0x63, ...enc("numpy\ndtype\n"), 0x71, 2);
+  const dtype = (code: string, flags: number) => [
+    0x68, 2, 0x8c, code.length, ...enc(code), 0x89, 0x88, 0x87, 0x52,
+    0x28, 0x4b, 3, 0x8c, 1, ...enc("<"), 0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, flags, 0x74, 0x62,
+  ];
+  const header = [0x68, 0, 0x68, 1, 0x4b, 0, 0x85, 0x43, 1, 0x62, 0x87, 0x52];
+  const n = 100000;
+  out.push(...header, 0x28, 0x4b, 1, 0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, 0, 0x85, ...dtype("f8", 0), 0x89);
+  out.push(0x42, (n * 8) & 0xff, ((n * 8) >> 8) & 0xff, ((n * 8) >> 16) & 0xff, 0);
+  for (let i = 0; i < n * 8; i++) out.push(0);
+  out.push(0x74, 0x62, 0x71, 5, 0x30); // BUILD, BINPUT 5, POP
+  out.push(...header, 0x28, 0x4b, 1, 0x4a, 0xe8, 0x03, 0, 0, 0x85, ...dtype("O8", 63), 0x89, 0x5d, 0x28);
+  for (let i = 0; i < 1000; i++) out.push(0x68, 5);
+  out.push(0x65, 0x74, 0x62, 0x2e);
+  const arr = decodeNumpyPickle(new Uint8Array(out)) as NdArray;
+  assert.equal(arr.dtype, "|O");
+  const items = arr.values as NdArray[];
+  assert.equal(items.length, 1000);
+  assert.equal(items[0].values.length, n);
+  assert.ok(items.every((x) => x === items[0]), "one shared conversion");
+});

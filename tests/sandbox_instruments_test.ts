@@ -491,10 +491,19 @@ Deno.test("jemx: unit selection, names, energy band", async () => {
   const lc = await run("jemx", "jemx_lc", { ...par, jemx_num: 2, time_bin: 100 });
   const names = collectionNames(lc, "jemx_lc");
   assertEquals(names[0], "jemx_lc_0_Crab");
+  const jlc =
+    NumpyDataProduct.decode((lc.numpy_data_product_list as Record<string, unknown>[])[0]).data_unit[1];
+  assertEquals(jlc.name, "JMX2-SRC.-LCR");
+  // same table layout as a real JEM-X light curve (oda_api's test_data/lc.fits)
+  const real = await NumpyDataProduct.fromFitsFile("tests/fixtures/oda_api/tests/test_data/lc.fits");
+  const realTable = real.data_unit[1].table;
   assertEquals(
-    NumpyDataProduct.decode((lc.numpy_data_product_list as Record<string, unknown>[])[0]).data_unit[1].name,
-    "JMX2-SRC.-LCR",
+    jlc.table.columns.map((c) => [c.name, c.dtype]),
+    realTable.columns.map((c) => [c.name, c.dtype]),
   );
+  const bary = jlc.column("BARYTIME") as Float64Array;
+  const tt = jlc.column("TIME") as Float64Array;
+  assert(Math.abs(bary[0] - tt[0]) * 86400 <= 500 && bary[0] !== tt[0]);
   const sp = await run("jemx", "jemx_spectrum", par);
   assertEquals(collectionNames(sp, "jemx_spectrum").slice(0, 3), [
     "jemx_spectrum_0_Crab_jemx_spectrum",
@@ -656,4 +665,53 @@ print(json.dumps(out))
     const sum = (p.data_unit[k].image.values as Float32Array).reduce((a, b) => a + b, 0);
     assertAlmostEquals(decoded[k][2], sum, 1e-6 * Math.abs(sum) + 1e-3);
   }
+});
+
+Deno.test("isgri_image: occasional NEW_ sources with catalogue flags of new detections", async () => {
+  let seen = 0;
+  let fields = 0;
+  for (let day = 0; day < 30; day++) {
+    const t1 = 58000 + 3 * day;
+    const out = await run("isgri", "isgri_image", {
+      ...MAXI_FIELD,
+      RA: 83.6332,
+      DEC: 22.0145,
+      T1: t1,
+      T2: t1 + 1,
+      max_pointings: 25,
+      radius: 4,
+      E1_keV: 20,
+      E2_keV: 40,
+    });
+    fields++;
+    const cat = out.catalog as { cat_column_list: unknown[][] };
+    const [, names, sig, , , newSource, isgriFlag, , errRad] = cat.cat_column_list;
+    (names as string[]).forEach((n, i) => {
+      if (!n.startsWith("NEW_")) {
+        assertEquals(newSource[i], -32768);
+        return;
+      }
+      seen++;
+      assert((sig[i] as number) >= 7, `${n} at ${sig[i]} sigma`);
+      assertEquals(newSource[i], Number(n.slice(4)));
+      assertEquals(isgriFlag[i], 0);
+      assertEquals(errRad[i], null);
+    });
+  }
+  // ~30 % of observations carry a transient, most of them bright enough to be detected
+  assert(seen >= 2 && seen <= fields, `${seen} new sources in ${fields} fields`);
+});
+
+Deno.test("selected_catalog accepted as the JSON text a client sends", async () => {
+  const text = ApiCatalog.fromColumns({
+    columns: {
+      meta_ID: [38],
+      src_names: ["GRS 1915+105"],
+      significance: [20.5],
+      ra: [288.7981],
+      dec: [10.9458],
+    },
+  }).getApiDictionary();
+  const out = await run("isgri", "isgri_spectrum", { ...MAXI_FIELD, selected_catalog: text });
+  assertEquals(collectionNames(out, "isgri_spectrum")[0], "isgri_spectrum_0_GRS1915p105_isgri_spectrum");
 });

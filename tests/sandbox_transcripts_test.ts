@@ -119,8 +119,9 @@ async function send(base: string, tr: Transcript): Promise<Response> {
     if (tr.multipart) {
       const fd = new FormData();
       for (const [k, v] of tr.params) {
-        if (v.startsWith("@")) fd.append(k, new File([new TextEncoder().encode("sandbox upload\n")], "upload.txt"));
-        else fd.append(k, await translateText(v));
+        if (v.startsWith("@")) {
+          fd.append(k, new File([new TextEncoder().encode("sandbox upload\n")], "upload.txt"));
+        } else fd.append(k, await translateText(v));
       }
       return await fetch(target, { method: "POST", body: fd });
     }
@@ -136,7 +137,9 @@ function keyDiff(a: unknown, b: unknown, path: string, out: string[], depth = 0)
   if (depth > 3) return;
   if (!isObj(a) || !isObj(b)) return;
   const ka = Object.keys(a).sort(), kb = Object.keys(b).sort();
-  if (JSON.stringify(ka) !== JSON.stringify(kb)) out.push(`${path}: recorded ${JSON.stringify(ka)} vs sandbox ${JSON.stringify(kb)}`);
+  if (JSON.stringify(ka) !== JSON.stringify(kb)) {
+    out.push(`${path}: recorded ${JSON.stringify(ka)} vs sandbox ${JSON.stringify(kb)}`);
+  }
   for (const k of ["exit_status", "job_monitor", "products", "analysis_parameters"]) {
     if (k in a && k in b) keyDiff(a[k], b[k], `${path}.${k}`, out, depth + 1);
   }
@@ -152,7 +155,7 @@ function stripOptional(x: unknown): unknown {
   if (!isObj(x)) return x;
   const c = structuredClone(x) as Record<string, unknown>;
   for (const k of ["job_monitor", "exit_status"]) {
-    if (isObj(c[k])) for (const o of OPTIONAL_MONITOR_KEYS) delete (c[k] as Record<string, unknown>)[o];
+    if (isObj(c[k])) { for (const o of OPTIONAL_MONITOR_KEYS) delete (c[k] as Record<string, unknown>)[o]; }
   }
   return c;
 }
@@ -177,17 +180,26 @@ async function compare(base: string, name: string): Promise<void> {
       }
       if (isObj(rec.exit_status)) {
         assertEquals(got.exit_status.status, rec.exit_status.status, `${name}: exit_status.status`);
-        assertEquals(got.exit_status.job_status, rec.exit_status.job_status, `${name}: exit_status.job_status`);
+        assertEquals(
+          got.exit_status.job_status,
+          rec.exit_status.job_status,
+          `${name}: exit_status.job_status`,
+        );
       }
       if ("error" in rec && !name.includes("unknown-instrument") && !name.includes("unknown-product")) {
         assertEquals(got.error_message, rec.error_message, `${name}: error_message`);
         assertEquals(got.error, rec.error, `${name}: error`);
       }
-      if (isObj(rec.job_monitor) && /^[0-9a-f]{16}$/.test(String(rec.job_monitor.job_id)) && !name.includes("with-aud")) {
+      if (
+        isObj(rec.job_monitor) && /^[0-9a-f]{16}$/.test(String(rec.job_monitor.job_id)) &&
+        !name.includes("with-aud")
+      ) {
         // job ids are deterministic (make_hash of the parameters + sub) and must match upstream
         // (not for: echo-units, whose unit conversions differ; file-upload, whose id hashes the upload URL;
         // token-other-user, whose job_monitor echoes the requested id)
-        if (!name.includes("echo-units") && !name.includes("token-other-user") && !name.includes("file-upload")) {
+        if (
+          !name.includes("echo-units") && !name.includes("token-other-user") && !name.includes("file-upload")
+        ) {
           assertEquals(got.job_monitor.job_id, rec.job_monitor.job_id, `${name}: job_id`);
         }
       }
@@ -195,7 +207,11 @@ async function compare(base: string, name: string): Promise<void> {
       assertEquals(got, rec, `${name}: par-names`);
     } else if (name.startsWith("instr-list")) {
       for (const i of rec) assert(got.includes(i), `${name}: ${i} listed`);
-      assertEquals(got.includes("empty-development"), rec.includes("empty-development"), `${name}: restricted`);
+      assertEquals(
+        got.includes("empty-development"),
+        rec.includes("empty-development"),
+        `${name}: restricted`,
+      );
     } else if (name.startsWith("meta-data")) {
       assertEquals(got.length, rec.length, `${name}: instruments`);
       const names = (x: unknown): unknown => JSON.stringify(x, (k, v) => (k === "value" ? undefined : v));
@@ -207,7 +223,11 @@ async function compare(base: string, name: string): Promise<void> {
       assert(check.ok, `${name}: a valid JWT is returned`);
       const recPayload = JSON.parse(new TextDecoder().decode(b64url(tr.body.split(".")[1])));
       assertEquals(Object.keys(check.claims).sort(), Object.keys(recPayload).sort(), `${name}: claims`);
-      const req = JSON.parse(new TextDecoder().decode(b64url((await translateText(tr.url.search)).match(JWT_RE)![0].split(".")[1])));
+      const req = JSON.parse(
+        new TextDecoder().decode(
+          b64url((await translateText(tr.url.search)).match(JWT_RE)![0].split(".")[1]),
+        ),
+      );
       if (name.startsWith("refresh_token")) {
         assertEquals(check.claims.exp! - req.exp, recPayload.exp - 1795304152, `${name}: exp extension`);
       }
@@ -356,19 +376,23 @@ interface Exchange {
   response_body: string;
 }
 
-for (const flow of [
-  "oda_api-get_instruments_list",
-  "oda_api-get_product_description",
-  "oda_api-get_product-numerical-sync",
-  "oda_api-get_product-async-lifecycle",
-  "oda_api-get_product-failing",
-  "oda_api-get_product-unauthorized",
-  "oda_api-refresh_token",
-  "oda_api-disable_email_token",
-]) {
+for (
+  const flow of [
+    "oda_api-get_instruments_list",
+    "oda_api-get_product_description",
+    "oda_api-get_product-numerical-sync",
+    "oda_api-get_product-async-lifecycle",
+    "oda_api-get_product-failing",
+    "oda_api-get_product-unauthorized",
+    "oda_api-refresh_token",
+    "oda_api-disable_email_token",
+  ]
+) {
   Deno.test(`oda_api client flow ${flow}: same statuses and state sequence`, async () => {
     await using sb = await startSandbox({ secret: SECRET, productsUrl: "PRODUCTS_URL", jobDuration: 1e9 });
-    const lines = (await Deno.readTextFile(new URL(`${flow}.jsonl`, DIR))).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await Deno.readTextFile(new URL(`${flow}.jsonl`, DIR))).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
     const exchanges = lines.filter((l) => "method" in l) as Exchange[];
     const recordedStates: string[] = [];
     const gotStates: string[] = [];
@@ -381,15 +405,22 @@ for (const flow of [
         const jobId = rec.job_monitor?.job_id;
         // the recording server's state was driven by callbacks between polls
         if (rec.query_status === "progress" && lastState === "submitted") {
-          await (await fetch(`${sb.url}/call_back?job_id=${jobId}&session_id=${rec.job_monitor.session_id}&action=progress&node_id=node_1&message=progressing&progressing=`)).body?.cancel();
+          await (await fetch(
+            `${sb.url}/call_back?job_id=${jobId}&session_id=${rec.job_monitor.session_id}&action=progress&node_id=node_1&message=progressing&progressing=`,
+          )).body?.cancel();
         }
         if (rec.query_status === "ready") {
-          await (await fetch(`${sb.url}/call_back?job_id=${jobId}&session_id=${rec.job_monitor.session_id}&action=done&node_id=node_final&message=done`)).body?.cancel();
+          await (await fetch(
+            `${sb.url}/call_back?job_id=${jobId}&session_id=${rec.job_monitor.session_id}&action=done&node_id=node_final&message=done`,
+          )).body?.cancel();
         }
         lastState = rec.query_status;
       }
       // the client followed redirects and recorded the final status under the first URL
-      const init: RequestInit = { method: ex.method, redirect: ex.status >= 300 && ex.status < 400 ? "manual" : "follow" };
+      const init: RequestInit = {
+        method: ex.method,
+        redirect: ex.status >= 300 && ex.status < 400 ? "manual" : "follow",
+      };
       if (ex.request_body) {
         init.body = await translateText(ex.request_body);
         init.headers = { "content-type": "application/x-www-form-urlencoded" };

@@ -711,3 +711,32 @@ function childEnv(overrides: Record<string, string>): Record<string, string> {
   env.DENO_DIR ??= join(env.XDG_CACHE_HOME ?? join(Deno.env.get("HOME") ?? "/root", ".cache"), "deno");
   return { ...env, ...overrides };
 }
+
+Deno.test("token files readable by others: one WARNING with the chmod to run; unknown locations rejected", async () => {
+  if (Deno.build.os === "windows") return;
+  const s = await sandbox();
+  const t = await mint();
+  const path = join(s.home, ".oda-token");
+  await Deno.writeTextFile(path, t);
+  await Deno.chmod(path, 0o644);
+  const first = await captured(() => discoverToken(s.opts));
+  assert.equal(first.value, t);
+  const warnings = first.records.filter((r) => r.level === "WARNING");
+  assert.equal(warnings.length, 1);
+  assert.equal(
+    warnings[0].message,
+    `${path} can be read by other users (mode 0644): run \`chmod 600 ${path}\` to keep your token private`,
+  );
+  const again = await captured(() => discoverToken(s.opts));
+  assert.equal(again.records.filter((r) => r.level === "WARNING").length, 0, "once per file");
+  // a private file: no warning
+  const s2 = await sandbox();
+  await Deno.writeTextFile(join(s2.home, ".oda-token"), t, { mode: 0o600 });
+  await Deno.chmod(join(s2.home, ".oda-token"), 0o600);
+  const quiet = await captured(() => discoverToken(s2.opts));
+  assert.equal(quiet.records.filter((r) => r.level === "WARNING").length, 0);
+  await throwsTokenError(
+    () => discoverToken({ ...s.opts, token_discovery_methods: ["HOME_FILE" as TokenLocation] }),
+    "INVALID_ARGUMENT",
+  );
+});

@@ -161,7 +161,13 @@ async function formatMarkdown(text: string): Promise<string> {
 
 if (import.meta.main) {
   const { skeleton, pieces } = await readPieces();
-  const text = await formatMarkdown(assemble(skeleton, pieces));
+  // deno fmt is not always idempotent on code blocks: format until stable
+  let text = assemble(skeleton, pieces);
+  for (let i = 0; i < 4; i++) {
+    const next = await formatMarkdown(text);
+    if (next === text) break;
+    text = next;
+  }
   if (Deno.args.includes("--check")) {
     const current = await Deno.readTextFile(README).catch(() => "");
     if (current !== text) {

@@ -480,10 +480,9 @@ export class DispatcherAPI {
    * ```
    */
   async submit(options: GetProductOptions): Promise<Job> {
-    const job = this.#newJob(options);
+    const { job, names } = this.#newJob(options);
     if (this.parameter_check) {
-      const { params } = this.#splitParams(options);
-      await this.#checkParameterNames(job.instrument, job.product, Object.keys(params), options.signal);
+      await this.#checkParameterNames(job.instrument, job.product, names, options.signal);
     }
     const timeout = options.timeout ?? this.#timeout;
     await job.poll({
@@ -493,7 +492,7 @@ export class DispatcherAPI {
     return job;
   }
 
-  #newJob(options: GetProductOptions): Job {
+  #newJob(options: GetProductOptions): { job: Job; names: string[] } {
     if (typeof options.instrument !== "string" || !options.instrument) {
       throw new OdaError("INVALID_ARGUMENT", "getProduct needs an instrument (e.g. instrument: 'isgri')");
     }
@@ -512,7 +511,7 @@ export class DispatcherAPI {
       sessionId: this.sessionId,
     });
     if (options.onEvent) job.onEvent(options.onEvent);
-    return job;
+    return { job, names: Object.keys(params) };
   }
 
   /**
@@ -539,7 +538,7 @@ export class DispatcherAPI {
    */
   async getProduct(options: GetProductOptions): Promise<DataCollection> {
     this.#advice(options.silent as boolean | undefined);
-    const job = this.#newJob(options);
+    const { job, names } = this.#newJob(options);
     if (this.#cache) {
       const text = this.#cache.get(cacheKey(this.url, job.requestPairs(), job.user));
       if (text !== undefined) {
@@ -551,8 +550,7 @@ export class DispatcherAPI {
     const timeout = (options.timeout as number | undefined) ?? this.#timeout;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     if (this.parameter_check) {
-      const { params } = this.#splitParams(options);
-      await this.#checkParameterNames(job.instrument, job.product, Object.keys(params), options.signal);
+      await this.#checkParameterNames(job.instrument, job.product, names, options.signal);
     }
     const answer = await job.wait({
       signal: options.signal,

@@ -314,10 +314,24 @@ export class Job {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The parameters of the next `/run_analysis` request, in oda_api's order. */
+  /**
+   * The parameters of the next `/run_analysis` request, in oda_api's order,
+   * as they go on the wire, except the token (shown as `<redacted token>`).
+   *
+   * @example
+   * ```ts
+   * import type { Job } from "@oda-hub/oda-api";
+   * declare const job: Job;
+   * console.log(new URLSearchParams(job.requestPairs()).toString());
+   * ```
+   */
   requestPairs(): [string, string][] {
+    return this.#pairs(false);
+  }
+
+  #pairs(withToken: boolean): [string, string][] {
     const user: Record<string, unknown> = { ...this.#params };
-    if (this.#token !== undefined) user.token = this.#token;
+    if (this.#token !== undefined) user.token = withToken ? this.#token : "<redacted token>";
     const pairs = encodeParams(user);
     pairs.push(
       ["instrument", this.instrument],
@@ -395,7 +409,7 @@ export class Job {
     // may be retried safely after a transient failure.
     const res = await this.#host.http.request({
       path: "run_analysis",
-      params: this.requestPairs(),
+      params: this.#pairs(true),
       followRedirects: false,
       signal,
       deadline,

@@ -95,7 +95,7 @@ function splitLine(line: string, delimiter: string): { value: string; quoted: bo
   let i = 0;
   const n = line.length;
   const space = delimiter === " ";
-  if (space) while (i < n && line[i] === " ") i++;
+  if (space) { while (i < n && line[i] === " ") i++; }
   if (i >= n) return out;
   for (;;) {
     let value = "";
@@ -202,8 +202,9 @@ function setNumeric(arr: NumericArray, i: number, datatype: string, text: string
 }
 
 function setJsonNumeric(arr: NumericArray, i: number, datatype: string, v: unknown): void {
-  if (datatype === "int64" || datatype === "uint64") (arr as BigInt64Array)[i] = BigInt(v === null ? 0 : v as number);
-  else if (datatype === "bool") arr[i] = v ? 1 : 0;
+  if (datatype === "int64" || datatype === "uint64") {
+    (arr as BigInt64Array)[i] = BigInt(v === null ? 0 : v as number);
+  } else if (datatype === "bool") arr[i] = v ? 1 : 0;
   else if (v === null) arr[i] = datatype.startsWith("float") ? NaN : 0;
   else arr[i] = Number(v);
 }
@@ -249,7 +250,9 @@ export function readEcsv(text: string): EcsvTable {
     throw ecsvError("YAML header has no 'datatype' list");
   }
   const delimiter = typeof header.delimiter === "string" ? header.delimiter : " ";
-  if (delimiter !== " " && delimiter !== ",") throw ecsvError(`unsupported delimiter ${JSON.stringify(delimiter)}`);
+  if (delimiter !== " " && delimiter !== ",") {
+    throw ecsvError(`unsupported delimiter ${JSON.stringify(delimiter)}`);
+  }
   const specs = header.datatype as Record<string, unknown>[];
   for (const s of specs) {
     if (!s || typeof s !== "object" || typeof s.name !== "string") throw ecsvError("column without a name");
@@ -272,7 +275,9 @@ export function readEcsv(text: string): EcsvTable {
   }
   const expected = specs.map((s) => s.name as string);
   if (names && names.join("\u0000") !== expected.join("\u0000")) {
-    throw ecsvError(`column names in the data (${names.join(", ")}) differ from the header (${expected.join(", ")})`);
+    throw ecsvError(
+      `column names in the data (${names.join(", ")}) differ from the header (${expected.join(", ")})`,
+    );
   }
   const n = rows.length;
   const columns: EcsvColumn[] = specs.map((spec, c) => {
@@ -388,7 +393,8 @@ function formatExp(expForm: string): string {
 // PyYAML's implicit resolvers (YAML 1.1): a string matching one of these must be quoted.
 const YAML_SPECIAL_WORDS =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|=|<<)$/;
-const YAML_INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const YAML_INT =
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
 const YAML_FLOAT =
   /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 const YAML_TIMESTAMP =
@@ -436,8 +442,9 @@ function yamlStr(s: string, flow: boolean): string {
     else if (ch === "\\") out += "\\\\";
     else if (ch === "\n") out += "\\n";
     else if (ch === "\t") out += "\\t";
-    else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) out += "\\x" + cp.toString(16).toUpperCase().padStart(2, "0");
-    else if (cp > 0x7e && cp <= 0xffff) out += "\\u" + cp.toString(16).toUpperCase().padStart(4, "0");
+    else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+      out += "\\x" + cp.toString(16).toUpperCase().padStart(2, "0");
+    } else if (cp > 0x7e && cp <= 0xffff) out += "\\u" + cp.toString(16).toUpperCase().padStart(4, "0");
     else if (cp > 0xffff) out += "\\U" + cp.toString(16).toUpperCase().padStart(8, "0");
     else out += ch;
   }
@@ -473,7 +480,9 @@ function yamlFlow(v: unknown, sort = true): string {
   if (Array.isArray(v)) return `[${v.map((x) => yamlFlow(x)).join(", ")}]`;
   if (isCollection(v)) {
     return `{${
-      entries(v as Record<string, unknown>, sort).map(([k, x]) => `${yamlStr(k, true)}: ${yamlFlow(x)}`).join(", ")
+      entries(v as Record<string, unknown>, sort).map(([k, x]) => `${yamlStr(k, true)}: ${yamlFlow(x)}`).join(
+        ", ",
+      )
     }}`;
   }
   return yamlScalar(v, true);
@@ -564,7 +573,11 @@ function jsonCompact(v: unknown, base: string): string {
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "object") {
-    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}:${jsonCompact(x, "")}`).join(",")}}`;
+    return `{${
+      Object.entries(v as Record<string, unknown>).map(([k, x]) =>
+        `${JSON.stringify(k)}:${jsonCompact(x, "")}`
+      ).join(",")
+    }}`;
   }
   return JSON.stringify(String(v));
 }
@@ -598,7 +611,10 @@ function nest(flat: ArrayLike<unknown>, shape: number[], offset: number): unknow
  * // "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: energy, unit: keV, datatype: float64}\n..."
  * ```
  */
-export function writeEcsv(table: Table & { meta?: Record<string, unknown> }, options: EcsvWriteOptions = {}): string {
+export function writeEcsv(
+  table: Table & { meta?: Record<string, unknown> },
+  options: EcsvWriteOptions = {},
+): string {
   const delimiter = options.delimiter ?? " ";
   const meta = options.meta ?? table.meta;
   const cols = table.columns as EcsvColumn[];
@@ -638,13 +654,21 @@ export function writeEcsv(table: Table & { meta?: Record<string, unknown> }, opt
       return (i: number) => (isMasked(i) ? '""' : quoteField(jsonCompact(vals[i], ""), delimiter));
     }
     if (t.subtype && c.variableLength) {
-      return (i: number) => (mask?.[i] === 1 ? '""' : quoteField(jsonCompact(Array.from(vals[i] as ArrayLike<unknown>), base), delimiter));
+      return (
+        i: number,
+      ) => (mask?.[i] === 1
+        ? '""'
+        : quoteField(jsonCompact(Array.from(vals[i] as ArrayLike<unknown>), base), delimiter));
     }
     if (t.subtype) {
       const per = c.shape.reduce((a, b) => a * b, 1);
-      return (i: number) => (mask?.[i] === 1 ? '""' : quoteField(jsonCompact(nest(vals, c.shape, i * per), base), delimiter));
+      return (
+        i: number,
+      ) => (mask?.[i] === 1 ? '""' : quoteField(jsonCompact(nest(vals, c.shape, i * per), base), delimiter));
     }
-    if (base === "string") return (i: number) => (isMasked(i) ? '""' : quoteField(String(vals[i]), delimiter));
+    if (base === "string") {
+      return (i: number) => (isMasked(i) ? '""' : quoteField(String(vals[i]), delimiter));
+    }
     if (base === "bool") return (i: number) => (isMasked(i) ? '""' : vals[i] ? "True" : "False");
     if (base === "float64") return (i: number) => (isMasked(i) ? '""' : pyFloat(vals[i] as number));
     if (base.startsWith("float")) return (i: number) => (isMasked(i) ? '""' : pyFloat32(vals[i] as number));

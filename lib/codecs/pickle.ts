@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type NdArray, type Table } from "./ndarray.ts";
+import type { NdArray, Table } from "./ndarray.ts";
 import { PickleGlobal, PickleObject, runPickle } from "./pickle/vm.ts";
 import { arrayFromPickleObject } from "./pickle/numpy.ts";
 

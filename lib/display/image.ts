@@ -103,7 +103,7 @@ export interface ScaleOptions {
   max?: number;
   /** Percentile for the lower clip (default 50: the median, so the sky background is dark). */
   lowPercentile?: number;
-  /** asinh softening, as a fraction of the range (default: 3 noise sigmas, or 0.05 with an explicit top). */
+  /** asinh softening, as a fraction of the range (default: 1 noise sigma, or 0.05 with an explicit top). */
   softening?: number;
   /** Percentile for the upper clip (default: for asinh the brightest pixel, else 99.8). */
   highPercentile?: number;
@@ -147,7 +147,7 @@ export function scaleImage(
 ): { bytes: Uint8Array; min: number; max: number } {
   const stretch = opts.stretch ?? "asinh";
   // asinh with no explicit top: show the full range up to the brightest pixel, with the softening set at
-  // ~3 noise sigmas (robust, from the MAD) so the noise stays dark and faint sources remain visible
+  // ~1 noise sigma (robust, from the quartiles) so the noise stays dark and faint sources remain visible
   const autoTop = stretch === "asinh" && opts.max === undefined && opts.highPercentile === undefined;
   const [pLo, pHi, q25, q75] = percentiles(values, [
     opts.lowPercentile ?? 50,
@@ -169,7 +169,7 @@ export function scaleImage(
   const span = hi - lo;
   const sigma = (q75 - q25) / 1.349;
   const a = opts.softening ??
-    (autoTop && sigma > 0 ? Math.min(0.5, Math.max(1e-4, (3 * sigma) / span)) : 0.05);
+    (autoTop && sigma > 0 ? Math.min(0.5, Math.max(1e-4, sigma / span)) : 0.05);
   const norm = stretch === "asinh" ? Math.asinh(1 / a) : stretch === "log" ? Math.log(1001) : 1;
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {

@@ -608,7 +608,9 @@ export function lightCurveFromProduct(p: DataProductLike): LightCurveLike | unde
       halfWidth: wOut,
       eMin: headerNum(h, "E_MIN"),
       eMax: headerNum(h, "E_MAX"),
-      detnam: str("DETNAM") ?? str("INSTRUME"),
+      detnam: str("INSTRUME") === "SPI" && str("DETNAM") === "ACS"
+        ? "SPI-ACS"
+        : str("DETNAM") ?? str("INSTRUME"),
       name: str("NAME") ?? str("OBJECT") ??
         (typeof p.meta_data?.src_name === "string" ? p.meta_data.src_name : undefined),
       rateUnit: t.columns.find((c) => c.name.toUpperCase() === "RATE")?.unit,
@@ -660,7 +662,14 @@ export function imageFromProduct(
  * ```
  */
 export function spectrumFromProducts(spec: DataProductLike, rmf: DataProductLike): SpectrumLike | undefined {
-  const eb = rmf.data_unit.find((u) => u.name.toUpperCase() === "EBOUNDS" && isTable(u.data));
+  const isEbounds = (u: DataUnitLike) =>
+    isTable(u.data) && !!colValues(u.data, "E_MIN") && !!colValues(u.data, "E_MAX") &&
+    !!colValues(u.data, "CHANNEL");
+  const eb =
+    rmf.data_unit.find((u) =>
+      isEbounds(u) && /EBOUNDS|EBDS/i.test(`${u.name} ${u.header?.HDUCLAS2 ?? ""}`)
+    ) ??
+      rmf.data_unit.find(isEbounds);
   const su = spec.data_unit.find((u) => isTable(u.data) && colValues(u.data as Table, "CHANNEL"));
   if (!eb || !su) return undefined;
   const et = eb.data as Table, st = su.data as Table;

@@ -123,7 +123,10 @@ export class ApiCatalog {
       let dtype = descr.get(name) ?? inferred;
       // numpy decides from the values it is given (a None makes an object column, strings get
       // the longest length); only the int/float choice, lost in JSON, comes from the descr.
-      if (inferred === "|O" || inferred.startsWith("<U") || inferred === "|b1" || !/^[<>|=]?[iuf]\d+$/.test(dtype)) {
+      if (
+        inferred === "|O" || inferred.startsWith("<U") || inferred === "|b1" ||
+        !/^[<>|=]?[iuf]\d+$/.test(dtype)
+      ) {
         dtype = inferred;
       }
       if (inferred === "<f8" && dtype.endsWith("i8")) dtype = "<f8";
@@ -155,7 +158,10 @@ export class ApiCatalog {
    * cat.table.length; // 1
    * ```
    */
-  static fromCatalogDict(dict: CatalogDict | Record<string, unknown>, name = "dispatcher_catalog"): ApiCatalog {
+  static fromCatalogDict(
+    dict: CatalogDict | Record<string, unknown>,
+    name = "dispatcher_catalog",
+  ): ApiCatalog {
     return new ApiCatalog(dict, name);
   }
 
@@ -201,7 +207,9 @@ export class ApiCatalog {
     const out: CatalogDict = {
       cat_frame: (t.meta.FRAME ?? null) as string | null,
       cat_coord_units: (t.meta.COORD_UNIT ?? null) as string | null,
-      cat_column_list: t.columns.map((c) => c.values.map((v) => (typeof v === "number" && Number.isNaN(v) ? null : v))),
+      cat_column_list: t.columns.map((c) =>
+        c.values.map((v) => (typeof v === "number" && Number.isNaN(v) ? null : v))
+      ),
       cat_column_names: t.colnames,
       cat_column_descr: t.columns.map((c) => [c.name, c.dtype]),
       cat_lat_name: this.lat_name,
@@ -273,6 +281,8 @@ function pyValue(v: unknown, dtype: string): unknown {
   if ((kind === "i" || kind === "u") && typeof v === "number") return Math.trunc(v);
   if (kind === "b") return Boolean(v);
   if (kind === "U" || kind === "S") return String(v);
-  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || typeof v === "bigint") return v;
+  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || typeof v === "bigint") {
+    return v;
+  }
   throw new OdaError("INVALID_ARGUMENT", `catalog value of unsupported type ${typeof v}`);
 }

@@ -31,7 +31,10 @@ export function tableToArrow(table: Table): arrow.Table {
       for (let i = 0; i < table.length; i++) {
         const row = col.variableLength
           ? (values as unknown[])[i]
-          : (values as ArrayLike<unknown> & { slice(a: number, b: number): unknown }).slice(i * per, (i + 1) * per);
+          : (values as ArrayLike<unknown> & { slice(a: number, b: number): unknown }).slice(
+            i * per,
+            (i + 1) * per,
+          );
         rows.push(Array.from(row as ArrayLike<unknown>, (v) => (typeof v === "bigint" ? Number(v) : v)));
       }
       vectors[col.name] = arrow.vectorFromArray(rows);
@@ -39,7 +42,10 @@ export function tableToArrow(table: Table): arrow.Table {
     }
     if (ArrayBuffer.isView(values) && !mask) {
       if (col.dtype.endsWith("b1")) {
-        vectors[col.name] = arrow.vectorFromArray(Array.from(values as Uint8Array, (v) => v !== 0), new arrow.Bool());
+        vectors[col.name] = arrow.vectorFromArray(
+          Array.from(values as Uint8Array, (v) => v !== 0),
+          new arrow.Bool(),
+        );
       } else {
         vectors[col.name] = arrow.makeVector(values as Float64Array);
       }
@@ -47,9 +53,15 @@ export function tableToArrow(table: Table): arrow.Table {
     }
     const arr = Array.from(values as ArrayLike<unknown>, (v, i) => (mask?.[i] ? null : v));
     if (col.dtype.endsWith("b1")) {
-      vectors[col.name] = arrow.vectorFromArray(arr.map((v) => (v === null ? null : Boolean(v))), new arrow.Bool());
+      vectors[col.name] = arrow.vectorFromArray(
+        arr.map((v) => (v === null ? null : Boolean(v))),
+        new arrow.Bool(),
+      );
     } else if (col.dtype.includes("U") || col.dtype.includes("S")) {
-      vectors[col.name] = arrow.vectorFromArray(arr.map((v) => (v === null ? null : String(v))), new arrow.Utf8());
+      vectors[col.name] = arrow.vectorFromArray(
+        arr.map((v) => (v === null ? null : String(v))),
+        new arrow.Utf8(),
+      );
     } else if (ArrayBuffer.isView(values)) {
       const big = values instanceof BigInt64Array || values instanceof BigUint64Array;
       vectors[col.name] = arrow.vectorFromArray(arr, big ? new arrow.Int64() : new arrow.Float64());

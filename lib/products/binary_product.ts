@@ -51,7 +51,11 @@ export class BinaryProduct {
 
   /** The wire dict. */
   encode(): EncodedBinaryProduct {
-    return { name: this.name, data: encodeBase64(this.bin_data, { urlSafe: true }), md5: md5Hex(this.bin_data) };
+    return {
+      name: this.name,
+      data: encodeBase64(this.bin_data, { urlSafe: true }),
+      md5: md5Hex(this.bin_data),
+    };
   }
 
   /**
@@ -122,7 +126,9 @@ export class BinaryProduct {
  * ```
  */
 export function decodeLegacyBinary(text: string): Uint8Array {
-  if (typeof text !== "string") throw new DecodeError("PRODUCT", "legacy binary data must be a base64 string");
+  if (typeof text !== "string") {
+    throw new DecodeError("PRODUCT", "legacy binary data must be a base64 string");
+  }
   return decodeBase64(text.replace(/[^A-Za-z0-9+/=_-]/g, ""), { urlSafe: true });
 }
 

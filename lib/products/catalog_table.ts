@@ -84,7 +84,10 @@ export class CatalogTable {
     const n = columns[0]?.values.length ?? 0;
     for (const c of columns) {
       if (c.values.length !== n) {
-        throw new OdaError("INVALID_ARGUMENT", `catalog column '${c.name}' has ${c.values.length} rows, expected ${n}`);
+        throw new OdaError(
+          "INVALID_ARGUMENT",
+          `catalog column '${c.name}' has ${c.values.length} rows, expected ${n}`,
+        );
       }
     }
     this.columns = columns;
@@ -196,9 +199,24 @@ export class CatalogTable {
    */
   toTable(): Table {
     const columns: TableColumn[] = this.columns.map((c) => {
-      const base = { name: c.name, dtype: c.dtype, shape: [] as number[], ...(c.unit ? { unit: c.unit } : {}) };
-      if (c.dtype === "<f8") return { ...base, values: Float64Array.from(c.values, (v) => v === null ? NaN : Number(v)) };
-      if (c.dtype === "<i8") return { ...base, values: BigInt64Array.from(c.values, (v) => BigInt(v as number)) };
+      const base = {
+        name: c.name,
+        dtype: c.dtype,
+        shape: [] as number[],
+        ...(c.unit ? { unit: c.unit } : {}),
+      };
+      if (c.dtype === "<f8") {
+        return {
+          ...base,
+          values: Float64Array.from(c.values, (v) => v === null ? NaN : Number(v)),
+        };
+      }
+      if (c.dtype === "<i8") {
+        return {
+          ...base,
+          values: BigInt64Array.from(c.values, (v) => BigInt(v as number)),
+        };
+      }
       if (c.dtype === "|b1") return { ...base, values: Uint8Array.from(c.values, (v) => (v ? 1 : 0)) };
       if (c.dtype.includes("U")) return { ...base, values: c.values.map((v) => String(v ?? "")) };
       return { ...base, values: [...c.values] };

@@ -85,14 +85,17 @@ export interface CollectionListEntry {
  * ```
  */
 export function cleanVarName(s: string): string {
-  return s.replaceAll("-", "m").replaceAll("+", "p").replaceAll(" ", "_").replace(/[^0-9a-zA-Z_]/g, "").replace(
-    /^[^a-zA-Z_]+/,
-    "",
-  );
+  return s.replaceAll("-", "m").replaceAll("+", "p").replaceAll(" ", "_").replace(/[^0-9a-zA-Z_]/g, "")
+    .replace(
+      /^[^a-zA-Z_]+/,
+      "",
+    );
 }
 
 function metaOf(p: unknown): unknown {
-  if (p instanceof NumpyDataProduct || p instanceof TextLikeProduct || p instanceof ODAAstropyTable) return p.meta_data;
+  if (p instanceof NumpyDataProduct || p instanceof TextLikeProduct || p instanceof ODAAstropyTable) {
+    return p.meta_data;
+  }
   return undefined;
 }
 
@@ -153,8 +156,16 @@ export class DataCollection {
         }
       }
       const varName = cleanVarName(name);
-      if (!(varName in DataCollection.prototype) && varName !== "_p_list" && varName !== "_n_list" && varName !== "request_job_id") {
-        Object.defineProperty(this, varName, { value: p, enumerable: true, configurable: true, writable: true });
+      if (
+        !(varName in DataCollection.prototype) && varName !== "_p_list" && varName !== "_n_list" &&
+        varName !== "request_job_id"
+      ) {
+        Object.defineProperty(this, varName, {
+          value: p,
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       } else {
         log.warning(`product name '${varName}' collides with a DataCollection member: use get('${varName}')`);
       }
@@ -176,9 +187,13 @@ export class DataCollection {
    */
   static fromResponseJson(response: unknown, options: FromResponseOptions = {}): DataCollection {
     const res = (typeof response === "string" ? parseJson(response) : response) as Record<string, unknown>;
-    if (!res || typeof res !== "object") throw new DecodeError("MALFORMED_RESPONSE", "response is not a JSON object");
+    if (!res || typeof res !== "object") {
+      throw new DecodeError("MALFORMED_RESPONSE", "response is not a JSON object");
+    }
     const products = (res.products ?? {}) as Record<string, unknown>;
-    if (typeof products !== "object") throw new DecodeError("MALFORMED_RESPONSE", "response 'products' is not a dict");
+    if (typeof products !== "object") {
+      throw new DecodeError("MALFORMED_RESPONSE", "response 'products' is not a dict");
+    }
     const list = (key: string): unknown[] => {
       const v = products[key];
       if (v === undefined || v === null) return [];
@@ -189,7 +204,9 @@ export class DataCollection {
     if ("numpy_data_product" in products) {
       data.push(NumpyDataProduct.decode(products.numpy_data_product as Record<string, unknown>));
     } else if ("numpy_data_product_list" in products) {
-      for (const d of list("numpy_data_product_list")) data.push(NumpyDataProduct.decode(d as Record<string, unknown>));
+      for (const d of list("numpy_data_product_list")) {
+        data.push(NumpyDataProduct.decode(d as Record<string, unknown>));
+      }
     }
     if ("binary_data_product_list" in products) {
       const items = list("binary_data_product_list");
@@ -210,7 +227,9 @@ export class DataCollection {
       log.warning("astropy_table_product_binary_list holds Python pickles of astropy tables: kept undecoded");
       data.push({ undecoded: t });
     }
-    for (const p of list("binary_image_product_list")) data.push(PictureProduct.decode(p as Record<string, unknown>));
+    for (const p of list("binary_image_product_list")) {
+      data.push(PictureProduct.decode(p as Record<string, unknown>));
+    }
     for (const t of list("text_product_list")) {
       try {
         data.push(TextLikeProduct.decode(t as Record<string, unknown>));
@@ -219,11 +238,15 @@ export class DataCollection {
       }
     }
     for (const g of list("gw_strain_product_list")) data.push(g as Record<string, unknown>);
-    if (products.gw_spectrogram_product) data.push(products.gw_spectrogram_product as Record<string, unknown>);
+    if (products.gw_spectrogram_product) {
+      data.push(products.gw_spectrogram_product as Record<string, unknown>);
+    }
     const sky = products.gw_skymap_product as Record<string, unknown> | undefined;
     if (sky && typeof sky === "object") {
       const maps = (sky.skymaps ?? {}) as Record<string, unknown>;
-      for (const ev of Object.keys(maps)) data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>));
+      for (const ev of Object.keys(maps)) {
+        data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>));
+      }
       if (sky.contours) data.push(sky.contours as Record<string, unknown>);
     }
     const monitor = res.job_monitor as Record<string, unknown> | undefined;
@@ -264,7 +287,9 @@ export class DataCollection {
   /** `str(meta_data)` as Python prints it, or `""` for products without `meta_data`. */
   #metaText(p: CollectionProduct): string {
     if (p instanceof NumpyDataProduct) return p.metaDataRepr();
-    if (p instanceof ODAAstropyTable) return typeof p.meta_data === "string" ? p.meta_data : pythonRepr(p.meta_data);
+    if (p instanceof ODAAstropyTable) {
+      return typeof p.meta_data === "string" ? p.meta_data : pythonRepr(p.meta_data);
+    }
     if (p instanceof TextLikeProduct) return pythonRepr(p.meta_data);
     return "";
   }
@@ -331,7 +356,8 @@ export class DataCollection {
   newFromMetadata(key: string, value: unknown): DataCollection | null {
     const sel = this._p_list.filter((p) => {
       const m = metaOf(p);
-      return m !== undefined && typeof m === "object" && m !== null && (m as Record<string, unknown>)[key] === value;
+      return m !== undefined && typeof m === "object" && m !== null &&
+        (m as Record<string, unknown>)[key] === value;
     });
     return sel.length === 0 ? null : new DataCollection(sel);
   }

@@ -105,7 +105,12 @@ export class LightCurve {
     return {
       kind: "table",
       length: this.length,
-      columns: [col("time", this.time, "d"), col("rate", this.rate), col("error", this.error), col("half_width", this.halfWidth, "d")],
+      columns: [
+        col("time", this.time, "d"),
+        col("rate", this.rate),
+        col("error", this.error),
+        col("half_width", this.halfWidth, "d"),
+      ],
     };
   }
 
@@ -215,14 +220,26 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   const sys = options.systematic_fraction ?? 0;
   const idx: number[] = [];
   for (let i = 0; i < t.length; i++) {
-    if (!options.keepAll && (!(r[i] !== 0 && e[i] !== 0) || !Number.isFinite(t[i]) || !Number.isFinite(r[i]) || !Number.isFinite(e[i]))) continue;
+    if (
+      !options.keepAll &&
+      (!(r[i] !== 0 && e[i] !== 0) || !Number.isFinite(t[i]) || !Number.isFinite(r[i]) ||
+        !Number.isFinite(e[i]))
+    ) continue;
     idx.push(i);
   }
   idx.sort((a, b) => t[a] - t[b] || a - b);
   const pick = (arr: Float64Array, f: (v: number, i: number) => number = (v) => v) =>
     Float64Array.from(idx, (i) => f(arr[i], i));
-  const name = typeof h.NAME === "string" && h.NAME.trim() ? h.NAME : typeof meta.src_name === "string" ? meta.src_name : undefined;
-  const detnam = typeof h.DETNAM === "string" ? h.DETNAM : typeof h.INSTRUME === "string" ? h.INSTRUME : undefined;
+  const name = typeof h.NAME === "string" && h.NAME.trim()
+    ? h.NAME
+    : typeof meta.src_name === "string"
+    ? meta.src_name
+    : undefined;
+  const detnam = typeof h.DETNAM === "string"
+    ? h.DETNAM
+    : typeof h.INSTRUME === "string"
+    ? h.INSTRUME
+    : undefined;
   return new LightCurve({
     time: pick(t, (v) => v * toDays + offset),
     rate: pick(r),

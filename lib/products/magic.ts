@@ -35,7 +35,9 @@ export function guessExtension(b: Uint8Array): string | undefined {
   if (startsWith(b, [0x50, 0x4b, 0x03, 0x04])) return "zip";
   if (ascii(b, 0, 4) === "root") return "root";
   if (startsWith(b, [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])) return "hdf5";
-  if (/^P[1-6]\s/.test(ascii(b, 0, 3))) return ({ 1: "pbm", 4: "pbm", 2: "pgm", 5: "pgm" } as Record<string, string>)[ascii(b, 1, 2)] ?? "ppm";
+  if (/^P[1-6]\s/.test(ascii(b, 0, 3))) {
+    return ({ 1: "pbm", 4: "pbm", 2: "pgm", 5: "pgm" } as Record<string, string>)[ascii(b, 1, 2)] ?? "ppm";
+  }
   const head = ascii(b, 0, 512).trimStart();
   if (head.startsWith("<svg") || (head.startsWith("<?xml") && head.includes("<svg"))) return "svg";
   if (head.startsWith("# %ECSV")) return "ecsv";

@@ -109,7 +109,10 @@ export class NumpyDataProduct {
     const idx = i < 0 ? this.data_unit.length + i : i;
     const du = this.data_unit[idx];
     if (!du) {
-      throw new OdaError("PRODUCT", `problem get_data_unit ID:${i}: the product has ${this.data_unit.length} units`);
+      throw new OdaError(
+        "PRODUCT",
+        `problem get_data_unit ID:${i}: the product has ${this.data_unit.length} units`,
+      );
     }
     return du;
   }
@@ -130,7 +133,9 @@ export class NumpyDataProduct {
     if (found.length > 1) log.warning(`get_data_unit_by_name found multiple du for name ${name}`);
     if (found.length === 0) {
       log.warning(
-        `get_data_unit_by_name found no du for name ${name}, have ${this.data_unit.map((d) => d.name).join("; ")}`,
+        `get_data_unit_by_name found no du for name ${name}, have ${
+          this.data_unit.map((d) => d.name).join("; ")
+        }`,
       );
     }
     return found.at(-1);
@@ -172,7 +177,9 @@ export class NumpyDataProduct {
    */
   showMeta(): string {
     const lines = ["------------------------------"];
-    for (const [k, v] of Object.entries(this.meta_data)) lines.push(`${k} : ${typeof v === "string" ? v : pythonRepr(v)}`);
+    for (const [k, v] of Object.entries(this.meta_data)) {
+      lines.push(`${k} : ${typeof v === "string" ? v : pythonRepr(v)}`);
+    }
     lines.push("------------------------------");
     const text = lines.join("\n") + "\n";
     console.log(text.slice(0, -1));
@@ -209,7 +216,9 @@ export class NumpyDataProduct {
    */
   encode(): EncodedNumpyDataProduct {
     const m = this[META_TEXT];
-    const metaText = m && JSON.stringify(this.meta_data) === m.snapshot ? m.text : pythonJsonDumps(this.meta_data);
+    const metaText = m && JSON.stringify(this.meta_data) === m.snapshot
+      ? m.text
+      : pythonJsonDumps(this.meta_data);
     return {
       data_unit_list: this.data_unit.map((du) => du.encode()),
       name: this.name,
@@ -358,7 +367,13 @@ function pythonLiteralToJson(s: string): string {
       i = j + 1;
     } else if (/[A-Za-z_]/.test(c)) {
       const m = /^[A-Za-z_]\w*/.exec(s.slice(i))![0];
-      const map: Record<string, string> = { True: "true", False: "false", None: "null", nan: "null", inf: "null" };
+      const map: Record<string, string> = {
+        True: "true",
+        False: "false",
+        None: "null",
+        nan: "null",
+        inf: "null",
+      };
       if (!(m in map)) throw new Error(`name ${m}`);
       out += map[m];
       i += m.length;

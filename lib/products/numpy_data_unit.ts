@@ -5,13 +5,29 @@
  *
  * @module
  */
-import { type NdArray, parseTypestr, shapeSize, type Table, type TableColumn } from "../codecs/ndarray.ts";
+import {
+  type ArrayValues,
+  type NdArray,
+  parseTypestr,
+  shapeSize,
+  type Table,
+  type TableColumn,
+} from "../codecs/ndarray.ts";
 import { decodeNumpyPickle } from "../codecs/pickle.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
 import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn, makeTableData, type TableData } from "./table_data.ts";
 import { pythonRepr } from "../codecs/python.ts";
+
+/**
+ * What `NumpyDataUnit.data` holds: an image ({@linkcode NdArray}) or a table
+ * ({@linkcode TableData}); either way `data["TIME"]` type-checks and returns
+ * a column (undefined for images), as the Python `data['TIME']` does. Narrow
+ * with `data.kind === "table"` / `"ndarray"`, or use `unit.table` /
+ * `unit.image`.
+ */
+export type UnitData = (NdArray | TableData) & { readonly [column: string]: ArrayValues };
 
 /** The HDU kinds oda_api knows. */
 export type HduType = "primary" | "image" | "table" | "bintable";
@@ -84,7 +100,7 @@ export class NumpyDataUnit {
   /** Column units, or `null`. */
   units_dict: Record<string, string> | null;
   /** Image array, table (columns by name), or `null`. */
-  data: NdArray | TableData | null;
+  data: UnitData | null;
 
   /** Build a unit; validates `hdu_type` and the dicts like oda_api. */
   constructor(init: NumpyDataUnitInit = {}) {
@@ -106,10 +122,12 @@ export class NumpyDataUnit {
     this.meta_data = init.meta_data ?? {};
     this.hdu_type = hduType;
     this.units_dict = init.units_dict ?? null;
-    this.data = data === null ? null : data.kind === "table" ? makeTableData(data) : data;
+    this.data = (data === null ? null : data.kind === "table" ? makeTableData(data) : data) as
+      | UnitData
+      | null;
     if (this.data?.kind === "table" && this.units_dict) {
       for (const [col, unit] of Object.entries(this.units_dict)) {
-        const c = findColumn(this.data, col);
+        const c = findColumn(this.data as TableData, col);
         if (c && c.unit === undefined) c.unit = unit;
       }
     }
@@ -135,7 +153,7 @@ export class NumpyDataUnit {
    */
   get table(): TableData {
     if (this.data?.kind !== "table") throw new OdaError("PRODUCT", `data unit '${this.name}' holds no table`);
-    return this.data;
+    return this.data as TableData;
   }
 
   /**
@@ -152,8 +170,10 @@ export class NumpyDataUnit {
    * ```
    */
   get image(): NdArray {
-    if (this.data?.kind !== "ndarray") throw new OdaError("PRODUCT", `data unit '${this.name}' holds no array`);
-    return this.data;
+    if (this.data?.kind !== "ndarray") {
+      throw new OdaError("PRODUCT", `data unit '${this.name}' holds no array`);
+    }
+    return this.data as NdArray;
   }
 
   /**
@@ -173,7 +193,9 @@ export class NumpyDataUnit {
     if (!c) {
       throw new OdaError(
         "PRODUCT",
-        `no column '${name}' in data unit '${this.name}' (have ${this.table.columns.map((x) => x.name).join(", ")})`,
+        `no column '${name}' in data unit '${this.name}' (have ${
+          this.table.columns.map((x) => x.name).join(", ")
+        })`,
       );
     }
     return c.values;
@@ -223,7 +245,9 @@ export class NumpyDataUnit {
    * ```
    */
   static decode(encoded: EncodedNumpyDataUnit | string | Record<string, unknown>): NumpyDataUnit {
-    const o = typeof encoded === "string" ? parseObject(encoded, "data unit") : encoded as Record<string, unknown>;
+    const o = typeof encoded === "string"
+      ? parseObject(encoded, "data unit")
+      : encoded as Record<string, unknown>;
     if (o === null || typeof o !== "object") throw new DecodeError("PRODUCT", "data unit is not an object");
     const binarys = o.binarys;
     let data: NdArray | Table | null = null;
@@ -243,8 +267,12 @@ export class NumpyDataUnit {
     }
     const header = o.header ?? {};
     const meta = o.meta_data ?? {};
-    if (typeof header !== "object" || Array.isArray(header)) throw new DecodeError("PRODUCT", "header is not a dict");
-    if (typeof meta !== "object" || Array.isArray(meta)) throw new DecodeError("PRODUCT", "meta_data is not a dict");
+    if (typeof header !== "object" || Array.isArray(header)) {
+      throw new DecodeError("PRODUCT", "header is not a dict");
+    }
+    if (typeof meta !== "object" || Array.isArray(meta)) {
+      throw new DecodeError("PRODUCT", "meta_data is not a dict");
+    }
     return new NumpyDataUnit({
       data,
       data_header: header as Record<string, unknown>,
@@ -267,9 +295,9 @@ function parseObject(text: string, what: string): Record<string, unknown> {
 }
 
 /** Strip the TableData accessors, leaving a plain Table/NdArray. */
-function plainData(d: NdArray | TableData): NdArray | Table {
-  if (d.kind === "ndarray") return d;
-  return { kind: "table", length: d.length, columns: d.columns };
+function plainData(d: UnitData): NdArray | Table {
+  if (d.kind === "ndarray") return d as NdArray;
+  return { kind: "table", length: d.length as number, columns: (d as TableData).columns };
 }
 
 const NATIVE_NAMES: Record<string, string> = {
@@ -351,9 +379,16 @@ function decodeListData(text: string, dt: string): NdArray {
     throw new DecodeError("PRODUCT", `unsupported dt '${dt}' for JSON-list data`, { cause: e });
   }
   const typestr = descrTypestr(dt);
-  if (d.kind === "S" || d.kind === "U") return { kind: "ndarray", dtype: typestr, shape, values: flat.map(String) };
+  if (d.kind === "S" || d.kind === "U") {
+    return { kind: "ndarray", dtype: typestr, shape, values: flat.map(String) };
+  }
   if (d.kind === "i" && d.itemsize === 8) {
-    return { kind: "ndarray", dtype: typestr, shape, values: BigInt64Array.from(flat.map((x) => BigInt(x as number))) };
+    return {
+      kind: "ndarray",
+      dtype: typestr,
+      shape,
+      values: BigInt64Array.from(flat.map((x) => BigInt(x as number))),
+    };
   }
   if (d.kind === "u" && d.itemsize === 8) {
     return {

@@ -52,7 +52,11 @@ export class ODAAstropyTable {
   meta_data: Record<string, unknown> | string;
 
   /** Wrap a table. */
-  constructor(table: Table | EcsvTable, name: string | null = null, meta_data: Record<string, unknown> | string = {}) {
+  constructor(
+    table: Table | EcsvTable,
+    name: string | null = null,
+    meta_data: Record<string, unknown> | string = {},
+  ) {
     this.table = "meta" in table ? table as EcsvTable : { ...table, meta: {} };
     this.name = name;
     this.meta_data = meta_data;
@@ -101,7 +105,9 @@ export class ODAAstropyTable {
   static decode(encoded: EncodedODAAstropyTable | string | Record<string, unknown>): ODAAstropyTable {
     let o: Record<string, unknown>;
     try {
-      o = typeof encoded === "string" ? parseJson(encoded) as Record<string, unknown> : encoded as Record<string, unknown>;
+      o = typeof encoded === "string"
+        ? parseJson(encoded) as Record<string, unknown>
+        : encoded as Record<string, unknown>;
     } catch (e) {
       throw new DecodeError("PRODUCT", "ODAAstropyTable text is not JSON", { cause: e });
     }
@@ -109,14 +115,18 @@ export class ODAAstropyTable {
     if (typeof o.ascii !== "string") {
       throw new DecodeError(
         "PRODUCT",
-        o.binary ? "ODAAstropyTable in binary (astropy pickle) form is not supported" : "ODAAstropyTable has no 'ascii'",
+        o.binary
+          ? "ODAAstropyTable in binary (astropy pickle) form is not supported"
+          : "ODAAstropyTable has no 'ascii'",
       );
     }
     const meta = o.meta_data;
     return new ODAAstropyTable(
       readEcsv(o.ascii),
       typeof o.name === "string" ? o.name : null,
-      typeof meta === "string" || (meta && typeof meta === "object") ? meta as string | Record<string, unknown> : {},
+      typeof meta === "string" || (meta && typeof meta === "object")
+        ? meta as string | Record<string, unknown>
+        : {},
     );
   }
 
@@ -136,7 +146,10 @@ export class ODAAstropyTable {
   async writeFitsFile(path: string, options: AtomicWriteOptions = {}): Promise<void> {
     const header: Record<string, FitsHeaderDictValue> = {};
     for (const [k, v] of Object.entries(this.table.meta)) {
-      if (/^[A-Za-z0-9_-]{1,8}$/.test(k) && (typeof v === "string" || typeof v === "number" || typeof v === "boolean")) {
+      if (
+        /^[A-Za-z0-9_-]{1,8}$/.test(k) &&
+        (typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+      ) {
         header[k.toUpperCase()] = v;
       }
     }

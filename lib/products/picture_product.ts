@@ -60,7 +60,9 @@ export class PictureProduct {
   /** Wrap image bytes. */
   constructor(binary_data: Uint8Array, options: PictureProductOptions = {}) {
     const ext = guessExtension(binary_data);
-    if (ext === undefined || !IMAGE_EXTENSIONS.has(ext)) throw new DecodeError("PRODUCT", "Provided data is not an image");
+    if (ext === undefined || !IMAGE_EXTENSIONS.has(ext)) {
+      throw new DecodeError("PRODUCT", "Provided data is not an image");
+    }
     this.binary_data = binary_data;
     this.metadata = options.metadata ?? {};
     this.name = options.name ?? null;
@@ -99,7 +101,9 @@ export class PictureProduct {
     if (!o || typeof o !== "object" || typeof o.b64data !== "string") {
       throw new DecodeError("PRODUCT", "PictureProduct needs 'b64data'");
     }
-    if (!o.metadata || typeof o.metadata !== "object") throw new DecodeError("PRODUCT", "PictureProduct needs 'metadata'");
+    if (!o.metadata || typeof o.metadata !== "object") {
+      throw new DecodeError("PRODUCT", "PictureProduct needs 'metadata'");
+    }
     return new PictureProduct(decodeBase64(o.b64data, { urlSafe: true }), {
       metadata: o.metadata as Record<string, unknown>,
       name: typeof o.name === "string" ? o.name : null,

@@ -36,7 +36,9 @@ export interface EnergySpectrum {
 
 function f64(c: TableColumn | undefined): Float64Array | undefined {
   if (!c) return undefined;
-  return c.values instanceof Float64Array ? c.values : Float64Array.from(c.values as ArrayLike<number | bigint>, Number);
+  return c.values instanceof Float64Array
+    ? c.values
+    : Float64Array.from(c.values as ArrayLike<number | bigint>, Number);
 }
 
 function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDataUnit {
@@ -96,7 +98,12 @@ export function spectrumWithEnergies(spectrum: NumpyDataProduct, rmf: NumpyDataP
   for (let i = 0; i < n; i++) {
     const row = ebCh ? rowOf.get(channel[i]) : i;
     if (row === undefined || row >= lo.length) {
-      out.eMin[i] = out.eMax[i] = out.energy[i] = out.ratePerKeV[i] = out.errorPerKeV[i] = NaN;
+      out.eMin[i] =
+        out.eMax[i] =
+        out.energy[i] =
+        out.ratePerKeV[i] =
+        out.errorPerKeV[i] =
+          NaN;
       continue;
     }
     const w = hi[row] - lo[row];
@@ -129,7 +136,11 @@ export interface SpectrumSetFiles {
   rmf: string;
 }
 
-function withHeader(p: NumpyDataProduct, unit: NumpyDataUnit, extra: Record<string, unknown>): NumpyDataProduct {
+function withHeader(
+  p: NumpyDataProduct,
+  unit: NumpyDataUnit,
+  extra: Record<string, unknown>,
+): NumpyDataProduct {
   return new NumpyDataProduct({
     data_unit: p.data_unit.map((d) =>
       d === unit

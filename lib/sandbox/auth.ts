@@ -64,7 +64,9 @@ function parseJsonSegment(s: string, what: "header" | "payload"): Record<string,
   try {
     const v = JSON.parse(text);
     if (!v || typeof v !== "object" || Array.isArray(v)) {
-      return what === "header" ? "Invalid header string: must be a json object" : "Invalid payload string: must be a json object";
+      return what === "header"
+        ? "Invalid header string: must be a json object"
+        : "Invalid payload string: must be a json object";
     }
     return v as Record<string, unknown>;
   } catch (e) {
@@ -85,7 +87,11 @@ function parseJsonSegment(s: string, what: "header" | "payload"): Record<string,
 export async function verifyToken(token: string, secret: string, nowSeconds?: number): Promise<TokenCheck> {
   const parts = token.split(".");
   if (parts.length !== 3) {
-    return { ok: false, failure: "malformed", message: parts.length < 3 ? "Not enough segments" : "Invalid crypto padding" };
+    return {
+      ok: false,
+      failure: "malformed",
+      message: parts.length < 3 ? "Not enough segments" : "Invalid crypto padding",
+    };
   }
   const header = parseJsonSegment(parts[0], "header");
   if (typeof header === "string") return { ok: false, failure: "malformed", message: header };
@@ -106,18 +112,26 @@ export async function verifyToken(token: string, secret: string, nowSeconds?: nu
     return typeof v === "number" && Number.isFinite(v) ? v : "bad";
   };
   const iat = num("iat");
-  if (iat === "bad") return { ok: false, failure: "malformed", message: "Issued At claim (iat) must be an integer." };
+  if (iat === "bad") {
+    return { ok: false, failure: "malformed", message: "Issued At claim (iat) must be an integer." };
+  }
   if (iat !== undefined && iat > now) {
     return { ok: false, failure: "malformed", message: "The token is not yet valid (iat)" };
   }
   const nbf = num("nbf");
-  if (nbf === "bad") return { ok: false, failure: "malformed", message: "Not Before claim (nbf) must be an integer." };
+  if (nbf === "bad") {
+    return { ok: false, failure: "malformed", message: "Not Before claim (nbf) must be an integer." };
+  }
   if (nbf !== undefined && nbf > now) {
     return { ok: false, failure: "malformed", message: "The token is not yet valid (nbf)" };
   }
   const exp = num("exp");
-  if (exp === "bad") return { ok: false, failure: "malformed", message: "Expiration Time claim (exp) must be an integer." };
-  if (exp !== undefined && exp <= now) return { ok: false, failure: "expired", message: "Signature has expired" };
+  if (exp === "bad") {
+    return { ok: false, failure: "malformed", message: "Expiration Time claim (exp) must be an integer." };
+  }
+  if (exp !== undefined && exp <= now) {
+    return { ok: false, failure: "expired", message: "Signature has expired" };
+  }
   if ("aud" in payload && payload.aud !== null && payload.aud !== "") {
     return { ok: false, failure: "malformed", message: "Invalid audience" };
   }

@@ -47,7 +47,27 @@ export function pickleFloat64(shape: readonly number[], data: Float64Array): Uin
   str("f8");
   u8(0x89, 0x88, 0x87, 0x94, 0x52, 0x94, 0x28, 0x4b, 0x03);
   str("<");
-  u8(0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, 0x00, 0x74, 0x94, 0x62, 0x89);
+  u8(
+    0x4e,
+    0x4e,
+    0x4e,
+    0x4a,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0x4a,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0x4b,
+    0x00,
+    0x74,
+    0x94,
+    0x62,
+    0x89,
+  );
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const n = bytes.length;
   const tail = [0x94, 0x74, 0x94, 0x62, 0x2e];
@@ -56,7 +76,9 @@ export function pickleFloat64(shape: readonly number[], data: Float64Array): Uin
     for (let i = 0; i < 8; i++) h.push(i < 4 ? Math.floor(len / 2 ** (8 * i)) & 0xff : 0);
     return h;
   };
-  const lenHeader = n < 256 ? [0x43, n] : [0x42, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
+  const lenHeader = n < 256
+    ? [0x43, n]
+    : [0x42, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
   if (n >= 64 * 1024) {
     // large bytes go outside the frame, like CPython's framer
     const head = [...frame(out.length), ...out];
@@ -123,7 +145,9 @@ function numericalDummy(params: Record<string, unknown>): ProductOutput {
       const idCol = (sc.cat_column_list as unknown[][])[names.indexOf("meta_ID")];
       if (idCol) {
         const keep = idCol.map((v, i) => (ids.has(Number(v)) ? i : -1)).filter((i) => i >= 0);
-        out.catalog.cat_column_list = (sc.cat_column_list as unknown[][]).map((col) => keep.map((i) => col[i]));
+        out.catalog.cat_column_list = (sc.cat_column_list as unknown[][]).map((col) =>
+          keep.map((i) => col[i])
+        );
       }
     }
   }
@@ -270,8 +294,20 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
       name: "echo",
       queryName: "echo_parameters_dummy_query",
       parameters: [
-        { name: "ang", type: "float", units: "arcsec", default: 1, owl_uri: ["http://odahub.io/ontology#Angle"] },
-        { name: "ang_deg", type: "float", units: "deg", default: 1, owl_uri: ["http://odahub.io/ontology#Angle"] },
+        {
+          name: "ang",
+          type: "float",
+          units: "arcsec",
+          default: 1,
+          owl_uri: ["http://odahub.io/ontology#Angle"],
+        },
+        {
+          name: "ang_deg",
+          type: "float",
+          units: "deg",
+          default: 1,
+          owl_uri: ["http://odahub.io/ontology#Angle"],
+        },
         {
           name: "energ",
           type: "float",
@@ -297,7 +333,15 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
           max: 8,
           owl_uri: ["http://www.w3.org/2001/XMLSchema#int", "http://odahub.io/ontology#Integer"],
         },
-        { name: "bounded_float_par", type: "float", units: null, default: 5, min: 2.2, max: 7.7, owl_uri: FLOAT_OWL },
+        {
+          name: "bounded_float_par",
+          type: "float",
+          units: null,
+          default: 5,
+          min: 2.2,
+          max: 7.7,
+          owl_uri: FLOAT_OWL,
+        },
         {
           name: "string_select_par",
           type: "select",
@@ -328,8 +372,22 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
       name: "optional",
       queryName: "optional_param_dummy_query",
       parameters: [
-        { name: "optional_def_float", type: "float", units: null, default: 5, optional: true, owl_uri: FLOAT_OWL },
-        { name: "optional_def_none", type: "float", units: null, default: null, optional: true, owl_uri: FLOAT_OWL },
+        {
+          name: "optional_def_float",
+          type: "float",
+          units: null,
+          default: 5,
+          optional: true,
+          owl_uri: FLOAT_OWL,
+        },
+        {
+          name: "optional_def_none",
+          type: "float",
+          units: null,
+          default: null,
+          optional: true,
+          owl_uri: FLOAT_OWL,
+        },
       ],
       async: false,
       run: echo,
@@ -391,7 +449,13 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
     {
       name: "numerical",
       queryName: "numerical_parameters_dummy_query",
-      parameters: [P, { name: "string_like_name", type: "string", units: "str", default: "default-name", owl_uri: STR_OWL }],
+      parameters: [P, {
+        name: "string_like_name",
+        type: "string",
+        units: "str",
+        default: "default-name",
+        owl_uri: STR_OWL,
+      }],
       async: true,
       backend: "callback",
       comment: "mock comment",

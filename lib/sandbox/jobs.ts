@@ -295,7 +295,9 @@ export class JobStore {
     if (n === 0) return out;
     const t = now - job.created;
     const done = job.settled && t >= job.durationMs;
-    const visible = done ? n : Math.max(0, Math.min(n, Math.floor(((t / job.durationMs) - 0.1) / 0.9 * (n + 1))));
+    const visible = done
+      ? n
+      : Math.max(0, Math.min(n, Math.floor(((t / job.durationMs) - 0.1) / 0.9 * (n + 1))));
     for (let i = 0; i < visible; i++) {
       out.push({
         job_id: job.id,

@@ -32,7 +32,9 @@ export async function main(args: string[]): Promise<void> {
   const num = (s: string | undefined, name: string): number | undefined => {
     if (s === undefined) return undefined;
     const x = Number(s);
-    if (!Number.isFinite(x) || x < 0) throw new RangeError(`--${name} must be a non-negative number, got ${s}`);
+    if (!Number.isFinite(x) || x < 0) {
+      throw new RangeError(`--${name} must be a non-negative number, got ${s}`);
+    }
     return x;
   };
   const sb = await startSandbox({

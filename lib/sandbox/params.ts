@@ -97,8 +97,20 @@ export const SOURCE_PARAMETERS: readonly ParameterSpec[] = [
     default: "1E 1740.7-2942",
     owl_uri: [...OWL_STRING, "http://odahub.io/ontology#AstrophysicalObject"],
   },
-  { name: "RA", type: "float", units: "deg", default: 265.97845833, owl_uri: ["http://odahub.io/ontology#Angle"] },
-  { name: "DEC", type: "float", units: "deg", default: -29.74516667, owl_uri: ["http://odahub.io/ontology#Angle"] },
+  {
+    name: "RA",
+    type: "float",
+    units: "deg",
+    default: 265.97845833,
+    owl_uri: ["http://odahub.io/ontology#Angle"],
+  },
+  {
+    name: "DEC",
+    type: "float",
+    units: "deg",
+    default: -29.74516667,
+    owl_uri: ["http://odahub.io/ontology#Angle"],
+  },
   {
     name: "T1",
     type: "time",
@@ -327,10 +339,14 @@ function parseParam(
         x = y;
       }
       if (p.min !== undefined && x < p.min) {
-        throw bad(`Parameter ${p.name} wrong value ${s}: should be greater or equal than ${pyFloatRepr(p.min)}`);
+        throw bad(
+          `Parameter ${p.name} wrong value ${s}: should be greater or equal than ${pyFloatRepr(p.min)}`,
+        );
       }
       if (p.max !== undefined && x > p.max) {
-        throw bad(`Parameter ${p.name} wrong value ${s}: should be lower or equal than ${pyFloatRepr(p.max)}`);
+        throw bad(
+          `Parameter ${p.name} wrong value ${s}: should be lower or equal than ${pyFloatRepr(p.max)}`,
+        );
       }
       return [pyFloat(x), x];
     }
@@ -341,10 +357,14 @@ function parseParam(
         throw bad(`${s} is an invalid value for ${p.name} since it cannot be used as an Integer`);
       }
       if (p.min !== undefined && x < p.min) {
-        throw bad(`Parameter ${p.name} wrong value ${s}: should be greater or equal than ${pyFloatRepr(p.min)}`);
+        throw bad(
+          `Parameter ${p.name} wrong value ${s}: should be greater or equal than ${pyFloatRepr(p.min)}`,
+        );
       }
       if (p.max !== undefined && x > p.max) {
-        throw bad(`Parameter ${p.name} wrong value ${s}: should be lower or equal than ${pyFloatRepr(p.max)}`);
+        throw bad(
+          `Parameter ${p.name} wrong value ${s}: should be lower or equal than ${pyFloatRepr(p.max)}`,
+        );
       }
       return [x, x];
     }
@@ -383,7 +403,9 @@ function parseParam(
         throw bad(`Parameter ${p.name} wrong value ${s}: can't be parsed as Time of ${fmt} format`);
       }
       const ms = parseIsot(s);
-      if (ms === undefined) throw bad(`Parameter ${p.name} wrong value ${s}: can't be parsed as Time of isot format`);
+      if (ms === undefined) {
+        throw bad(`Parameter ${p.name} wrong value ${s}: can't be parsed as Time of isot format`);
+      }
       const iso = isotOf(ms);
       return [iso, iso];
     }
@@ -502,6 +524,8 @@ export function normaliseParameters(
       } else if (sc === null || sc === "") values.selected_catalog = undefined;
     }
   }
-  for (const p of SOURCE_PARAMETERS) if (p.name === "T1" || p.name === "T2") values[p.name] = analysis[p.name];
+  for (const p of SOURCE_PARAMETERS) {
+    if (p.name === "T1" || p.name === "T2") values[p.name] = analysis[p.name];
+  }
   return { analysis, values, unused };
 }

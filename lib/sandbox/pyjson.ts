@@ -61,6 +61,7 @@ export function pyFloatRepr(x: number): string {
   return `${sign}${mant}e${es}`;
 }
 
+// deno-lint-ignore no-control-regex
 const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f-\uffff]/;
 
 function pyString(s: string): string {
@@ -119,7 +120,9 @@ export function pyDumps(value: unknown, opts: PyDumpsOptions = {}): string {
     if (typeof v === "object") {
       const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
       if (entries.length === 0) return "{}";
-      return "{" + nl + entries.map(([k, x]) => pyString(k) + keySep + walk(x, depth + 1)).join(itemSep + nl) +
+      return "{" + nl + entries.map(([k, x]) =>
+        pyString(k) + keySep + walk(x, depth + 1)
+      ).join(itemSep + nl) +
         nlEnd + "}";
     }
     return pyString(String(v));
@@ -138,4 +141,3 @@ export function toPlain(value: unknown): unknown {
   }
   return value;
 }
-

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { pyDumps, pyFloat, PyFloat } from "./pyjson.ts";
+import { pyDumps, type PyFloat, pyFloat } from "./pyjson.ts";
 
 /** Version strings the sandbox reports (those of the recorded dispatcher). */
 export const DISPATCHER_VERSION = "1.3.6";

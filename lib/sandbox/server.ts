@@ -6,7 +6,7 @@
  * @module
  */
 import type { ProductOutput, SandboxInstrument } from "./instrument.ts";
-import { type TokenClaims, mintJwt, pyListRepr, tokenRoles, tokenUser, verifyToken } from "./auth.ts";
+import { mintJwt, pyListRepr, type TokenClaims, tokenRoles, tokenUser, verifyToken } from "./auth.ts";
 import { computeJobId, type Job, type JobStatus, JobStore, seedOf, type ServerProductSpec } from "./jobs.ts";
 import {
   decodeValues,
@@ -18,8 +18,8 @@ import {
   readRawRequest,
 } from "./params.ts";
 import {
-  ApiError,
   apiCode,
+  ApiError,
   apiErrorResponse,
   exitStatus,
   internalErrorPage,
@@ -33,7 +33,7 @@ import {
   timeRequest,
 } from "./responses.ts";
 import { type FaultDecision, FaultInjector, type FaultOptions, jobFault } from "./faults.ts";
-import { pyDumps, pyFloat, PyFloat } from "./pyjson.ts";
+import { pyDumps, type PyFloat, pyFloat } from "./pyjson.ts";
 import { emptyInstruments } from "./empty_instruments.ts";
 import { builtinInstruments, resolveName } from "./instruments/index.ts";
 
@@ -104,7 +104,17 @@ export interface SandboxStats {
   faults: { errors: number; slow: number; resets: number };
 }
 
-/** Roles of a default minted token. */
+/**
+ * Roles of a token minted by {@linkcode Sandbox.mintToken} without claims: enough for every public and
+ * role-gated product of the sandbox and for `/refresh_token`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ROLES, startSandbox } from "@oda-hub/oda-api/sandbox";
+ * await using sb = await startSandbox();
+ * const token = await sb.mintToken({ sub: "me@example.org", roles: DEFAULT_ROLES + ", job manager" });
+ * ```
+ */
 export const DEFAULT_ROLES = "general, unige-hpc-full, refresh-tokens";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -156,11 +166,16 @@ async function constructorToken(ctx: Ctx, token: unknown): Promise<ReqToken> {
   if (c.ok) return { token, claims: c.claims };
   if (c.failure === "expired") throw new ApiError("RequestNotAuthorized", EXPIRED_LONG, "");
   if (c.failure === "invalid") throw new ApiError("RequestNotAuthorized", INVALID_LONG, "");
-  throw new ApiError("RequestNotUnderstood", `[ InstrumentQueryBackEnd : instrument-not-set ] constructor failed: ${c.message}`);
+  throw new ApiError(
+    "RequestNotUnderstood",
+    `[ InstrumentQueryBackEnd : instrument-not-set ] constructor failed: ${c.message}`,
+  );
 }
 
 function visibleInstruments(ctx: Ctx, roles: string[]): string[] {
-  return [...ctx.instruments.values()].filter((i) => !i.roles || i.roles.length === 0 || i.roles.every((r) => roles.includes(r)))
+  return [...ctx.instruments.values()].filter((i) =>
+    !i.roles || i.roles.length === 0 || i.roles.every((r) => roles.includes(r))
+  )
     .map((i) => i.name);
 }
 
@@ -206,7 +221,10 @@ function failedAuth(
   );
 }
 
-function emailStatus(claims: TokenClaims | undefined, key: "mssub" | "msdone" | "msfail"): string | undefined {
+function emailStatus(
+  claims: TokenClaims | undefined,
+  key: "mssub" | "msdone" | "msfail",
+): string | undefined {
   if (!claims) return undefined;
   if (claims[key] === false) return undefined;
   return "email sent";
@@ -229,12 +247,18 @@ function doneProducts(
 }
 
 function submittedProducts(ctx: Ctx, analysis: Record<string, unknown>): Record<string, unknown> {
-  return { input_prod_list: [], analysis_parameters: analysis, api_code: apiCode(analysis, ctx.info.productsUrl) };
+  return {
+    input_prod_list: [],
+    analysis_parameters: analysis,
+    api_code: apiCode(analysis, ctx.info.productsUrl),
+  };
 }
 
 async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> {
   const time = timeRequest();
-  if (req.method === "HEAD") throw new ApiError("BadRequest", "HEAD requests are not supported by /run_analysis");
+  if (req.method === "HEAD") {
+    throw new ApiError("BadRequest", "HEAD requests are not supported by /run_analysis");
+  }
   const raw = await readRawRequest(req, url);
   const decoded = decodeValues(raw.pairs);
   const tok = await constructorToken(ctx, decoded.get("token"));
@@ -291,14 +315,20 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
   const givenJobId = decoded.get("job_id");
 
   if (queryStatus === "new" || queryStatus === "ready") {
-    if (queryStatus === "new" && typeof givenJobId === "string" && givenJobId !== "" && givenJobId !== computedId) {
+    if (
+      queryStatus === "new" && typeof givenJobId === "string" && givenJobId !== "" &&
+      givenJobId !== computedId
+    ) {
       throw new ApiError(
         "RequestNotUnderstood",
         `during query_status == "new", provided (unnecessarily) job_id ${givenJobId} did not match self.job_id ${computedId} computed from request`,
       );
     }
   } else if (typeof givenJobId !== "string" || givenJobId === "") {
-    throw new ApiError("RequestNotUnderstood", `job_id must be present if query_status != "new" (it is "${queryStatus}")`);
+    throw new ApiError(
+      "RequestNotUnderstood",
+      `job_id must be present if query_status != "new" (it is "${queryStatus}")`,
+    );
   }
 
   // polls and `ready`: the recorded job decides (§5.2)
@@ -335,7 +365,9 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
   if (missing.length > 0) {
     const msg =
       "Unfortunately, your priviledges are not sufficient to make the request for this particular product and parameter combination.\n" +
-      `- Your priviledge roles include ${pyListRepr(roles)}\n- You are lacking all of the following roles:\n` +
+      `- Your priviledge roles include ${
+        pyListRepr(roles)
+      }\n- You are lacking all of the following roles:\n` +
       missing.map((r) => ` - ${r}: ${needed[r]}\n`).join("") +
       "You can request support if you think you should be able to make this request.";
     return failedAuth(sid, computedId, msg, "", time);
@@ -402,7 +434,6 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
       exitStatus("done", 0, {
         comment: [product.comment ?? "", comment].filter((x) => x).join("\n"),
         warning: product.warning ?? "",
-        ...(j.queryType === "Real" && j.mode !== "sync" ? { email_status: emailStatus(tok.claims, "msdone") } : {}),
       }),
       j,
       "done",
@@ -456,7 +487,9 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     if (!dummy && mode !== "sync" && jobFault(ctx.faultOpts?.failJobs, h)) {
       newJob.forcedFailure = "simulated backend failure (sandbox fault injection)";
     }
-    if (tok.token && !dummy && mode !== "sync" && jobFault(ctx.faultOpts?.expireTokenMidJob, seedOf(h, "tok"))) {
+    if (
+      tok.token && !dummy && mode !== "sync" && jobFault(ctx.faultOpts?.expireTokenMidJob, seedOf(h, "tok"))
+    ) {
       newJob.tokenExpiresAt = newJob.created + newJob.durationMs / 2;
     }
     ctx.store.put(newJob);
@@ -477,7 +510,7 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
         exitStatus(s, 0, {
           comment: [product.comment ?? "", comment].filter((x) => x).join("\n"),
           warning: product.warning ?? "",
-          email_status: emailStatus(tok.claims, s === "failed" ? "msfail" : "mssub"),
+          ...(s === "submitted" ? { email_status: emailStatus(tok.claims, "mssub") } : {}),
         }),
         newJob,
         s,
@@ -499,7 +532,13 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
   const j = job!;
   if (queryStatus === "failed") {
     // upstream's failed branch does not read the job monitor: the job is "unaccessible"
-    return respond("failed", {}, exitStatus("unaccessible", 1, { message: "failed: submitted job" }), j, "unaccessible");
+    return respond(
+      "failed",
+      {},
+      exitStatus("unaccessible", 1, { message: "failed: submitted job" }),
+      j,
+      "unaccessible",
+    );
   }
   // submitted / progress / unaccessible / unknown polls
   const st: JobStatus = ctx.store.status(j);
@@ -544,7 +583,10 @@ async function roleGate(
   if (typeof token !== "string" || token === "") return textResponse(403, "A token must be provided.");
   const c = await verifyToken(token, ctx.secret);
   if (!c.ok) {
-    return textResponse(403, c.failure === "expired" ? "The token provided is expired." : "The token provided is not valid.");
+    return textResponse(
+      403,
+      c.failure === "expired" ? "The token provided is expired." : "The token provided is not valid.",
+    );
   }
   if (role) {
     const roles = tokenRoles(c.claims);
@@ -570,7 +612,10 @@ async function refreshToken(ctx: Ctx, v: Map<string, string>): Promise<Response>
   const claims = await roleGate(ctx, v.get("token"), "refresh-tokens", "refresh your token");
   if (claims instanceof Response) return claims;
   if (!v.has("query_status")) {
-    throw new ApiError("RequestNotUnderstood", "[ InstrumentQueryBackEnd : mock ] constructor failed: 'query_status'");
+    throw new ApiError(
+      "RequestNotUnderstood",
+      "[ InstrumentQueryBackEnd : mock ] constructor failed: 'query_status'",
+    );
   }
   const interval = v.has("refresh_interval") ? Number(v.get("refresh_interval")) : ctx.maxRefresh;
   if (!Number.isFinite(interval) || interval > ctx.maxRefresh) {
@@ -589,7 +634,12 @@ async function updateEmailOptions(ctx: Ctx, v: Map<string, string>): Promise<Res
   const token = v.get("token");
   if (token === undefined) return internalErrorPage();
   const tok = await constructorToken(ctx, token);
-  if (!tok.claims) throw new ApiError("RequestNotUnderstood", "[ InstrumentQueryBackEnd : mock ] constructor failed: Not enough segments");
+  if (!tok.claims) {
+    throw new ApiError(
+      "RequestNotUnderstood",
+      "[ InstrumentQueryBackEnd : mock ] constructor failed: Not enough segments",
+    );
+  }
   const errors: Record<string, string> = {};
   const out: TokenClaims = { ...tok.claims };
   for (const k of ["msfail", "msdone", "mssub", "mstout"]) {
@@ -613,7 +663,10 @@ async function updateEmailOptions(ctx: Ctx, v: Map<string, string>): Promise<Res
     );
   }
   if (!v.has("query_status")) {
-    throw new ApiError("RequestNotUnderstood", "[ InstrumentQueryBackEnd : mock ] constructor failed: 'query_status'");
+    throw new ApiError(
+      "RequestNotUnderstood",
+      "[ InstrumentQueryBackEnd : mock ] constructor failed: 'query_status'",
+    );
   }
   return textResponse(200, await mintJwt(out, ctx.secret));
 }
@@ -685,7 +738,15 @@ async function inspectState(ctx: Ctx, v: Map<string, string>, userOnly: boolean)
   if (v.get("group_by_job") === "True") {
     const groups = new Map<string, Record<string, unknown>[]>();
     for (const r of recs) {
-      const { session_id: _s, job_id, mtime: _m, ctime: _c, request_completed, aliased_marker: _a, ...content } = r;
+      const {
+        session_id: _s,
+        job_id,
+        mtime: _m,
+        ctime: _c,
+        request_completed,
+        aliased_marker: _a,
+        ...content
+      } = r;
       const list = groups.get(job_id as string) ?? [];
       list.push({
         request_completed,
@@ -746,7 +807,9 @@ async function downloadProducts(ctx: Ctx, v: Map<string, string>): Promise<Respo
       query_status: "failed",
       products: {},
       exit_status: exitStatus("failed", 1, { message }),
-      ...(jobId ? { job_monitor: { job_id: jobId, session_id: sid, status: "failed" }, job_status: "failed" } : {}),
+      ...(jobId
+        ? { job_monitor: { job_id: jobId, session_id: sid, status: "failed" }, job_status: "failed" }
+        : {}),
       session_id: sid,
       status_code: 403,
       time_request: time,
@@ -758,11 +821,17 @@ async function downloadProducts(ctx: Ctx, v: Map<string, string>): Promise<Respo
     if (!f || (f.owner !== "public" && f.owner !== user)) return failed("User cannot access the file");
     return new Response(f.data as BodyInit, {
       status: 200,
-      headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename=${id}` },
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-disposition": `attachment; filename=${id}`,
+      },
     });
   }
   if (!v.has("query_status")) {
-    throw new ApiError("RequestNotUnderstood", `[ InstrumentQueryBackEnd : ${v.get("instrument") ?? "mock"} ] constructor failed: 'query_status'`);
+    throw new ApiError(
+      "RequestNotUnderstood",
+      `[ InstrumentQueryBackEnd : ${v.get("instrument") ?? "mock"} ] constructor failed: 'query_status'`,
+    );
   }
   const jobId = v.get("job_id") ?? "";
   const job = ctx.store.get(jobId);
@@ -771,10 +840,13 @@ async function downloadProducts(ctx: Ctx, v: Map<string, string>): Promise<Respo
   if (expected !== job.id) return failed("Request not authorized", job.id);
   const files: Record<string, () => Promise<Uint8Array>> = {
     "analysis_parameters.json": () => Promise.resolve(new TextEncoder().encode(pyDumps(job.analysis))),
-    "job_monitor.json": () => Promise.resolve(new TextEncoder().encode(pyDumps(jobMonitor(ctx, job, ctx.store.status(job))))),
+    "job_monitor.json": () =>
+      Promise.resolve(new TextEncoder().encode(pyDumps(jobMonitor(ctx, job, ctx.store.status(job))))),
     "query_output.json": async () => {
       await ctx.store.ensureResult(job);
-      return new TextEncoder().encode(pyDumps({ products: job.result ?? {}, error: job.error?.message ?? null }));
+      return new TextEncoder().encode(
+        pyDumps({ products: job.result ?? {}, error: job.error?.message ?? null }),
+      );
     },
   };
   const names = (v.get("file_list") ?? "").split(",").map((x) => x.trim()).filter((x) => x);
@@ -791,16 +863,22 @@ async function downloadProducts(ctx: Ctx, v: Map<string, string>): Promise<Respo
     });
   }
   const data = contents.length === 1 ? await gzip(contents[0][1]) : await gzip(tar(contents));
-  const fname = v.get("download_file_name") ?? (contents.length === 1 ? `${contents[0][0]}.gz` : "products.tar.gz");
+  const fname = v.get("download_file_name") ??
+    (contents.length === 1 ? `${contents[0][0]}.gz` : "products.tar.gz");
   return new Response(data as BodyInit, {
-    headers: { "content-type": "application/x-gzip-compressed", "content-disposition": `attachment; filename=${fname}` },
+    headers: {
+      "content-type": "application/x-gzip-compressed",
+      "content-disposition": `attachment; filename=${fname}`,
+    },
   });
 }
 
 function resolveNameEndpoint(ctx: Ctx, v: Map<string, string>): Response {
   const name = v.get("name") ?? "";
   const src = name ? resolveName(name) : undefined;
-  if (!src) return jsonResponse(200, { name, message: `${name} could not be resolved: *** Nothing found ***` });
+  if (!src) {
+    return jsonResponse(200, { name, message: `${name} could not be resolved: *** Nothing found ***` });
+  }
   return jsonResponse(200, {
     name,
     RA: pyFloat(src.ra),
@@ -829,7 +907,9 @@ function getRevnum(v: Map<string, string>): Response {
 async function handle(req: Request, ctx: Ctx): Promise<Response> {
   const url = new URL(req.url);
   const path = url.pathname;
-  if (req.method === "OPTIONS") return new Response(null, { status: 200, headers: { allow: "GET, HEAD, OPTIONS, POST" } });
+  if (req.method === "OPTIONS") {
+    return new Response(null, { status: 200, headers: { allow: "GET, HEAD, OPTIONS, POST" } });
+  }
   const getPairs = async () => (await readRawRequest(req, url)).pairs;
   switch (path) {
     case "/run_analysis":
@@ -927,9 +1007,16 @@ function resetResponse(): Response {
 
 function faultStatusResponse(status: number): Response {
   if (status === 500) return internalErrorPage();
-  const titles: Record<number, string> = { 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
+  const titles: Record<number, string> = {
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+  };
   const t = titles[status] ?? "Error";
-  return textResponse(status, `<html>\n<head><title>${status} ${t}</title></head>\n<body>\n<center><h1>${status} ${t}</h1></center>\n</body>\n</html>\n`);
+  return textResponse(
+    status,
+    `<html>\n<head><title>${status} ${t}</title></head>\n<body>\n<center><h1>${status} ${t}</h1></center>\n</body>\n</html>\n`,
+  );
 }
 
 /**
@@ -944,7 +1031,15 @@ function faultStatusResponse(status: number): Response {
  * console.log(await r.json());
  * ```
  */
-export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+export function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  try {
+    return Promise.resolve(startNow(options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function startNow(options: SandboxOptions): Sandbox {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!LOOPBACK.has(hostname)) {
     throw new RangeError(`the sandbox binds to the loopback interface only (got hostname "${hostname}")`);
@@ -957,7 +1052,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     instruments = [...builtinInstruments(), ...emptyInstruments(options.productsUrl ?? "PRODUCTS_URL")];
   }
   const ctx: Ctx = {
-    info: { installedInstruments: instruments.map((i) => i.name), url: "", productsUrl: "", tokenMaxRefreshInterval: 0 },
+    info: {
+      installedInstruments: instruments.map((i) => i.name),
+      url: "",
+      productsUrl: "",
+      tokenMaxRefreshInterval: 0,
+    },
     secret,
     seed,
     jobDuration: options.jobDuration,
@@ -985,7 +1085,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (decision.reset) return resetResponse();
       if (decision.status) return faultStatusResponse(decision.status);
       try {
-        if (req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD" && req.method !== "OPTIONS") {
+        if (
+          req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD" && req.method !== "OPTIONS"
+        ) {
           return methodNotAllowedPage(["GET", "POST", "HEAD", "OPTIONS"]);
         }
         if (path === "/run_analysis" && req.method === "POST") {

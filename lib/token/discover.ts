@@ -4,13 +4,14 @@
  * @module
  */
 import { join } from "node:path";
-import { errorMessage } from "../errors.ts";
+import { errorMessage, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken, tokenExpiresIn } from "./decode.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { formatToken } from "./format.ts";
 import {
   DOTENV_FILE_NAME,
+  isTokenLocation,
   ODA_CONTEXT_FILE,
   ODA_TOKEN_ENV_VAR,
   ODA_TOKEN_FILE,
@@ -75,9 +76,31 @@ class Absent {
   constructor(readonly reason: string) {}
 }
 
-function readFile(path: string): string | Absent {
+const warnedOpenFiles = new Set<string>();
+
+/** Warn (once per file) when a token file can be read by other users. */
+function checkPrivate(path: string): void {
+  if (Deno.build.os === "windows" || warnedOpenFiles.has(path)) return;
   try {
-    return Deno.readTextFileSync(path);
+    const mode = Deno.statSync(path).mode;
+    if (mode !== null && (mode & 0o077) !== 0) {
+      warnedOpenFiles.add(path);
+      log.warning(
+        `${path} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, "0")}): ` +
+          `run \`chmod 600 ${path}\` to keep your token private`,
+        { event: "token_file_open", path },
+      );
+    }
+  } catch {
+    // stat failed: nothing to say
+  }
+}
+
+function readFile(path: string, secret = false): string | Absent {
+  try {
+    const text = Deno.readTextFileSync(path);
+    if (secret) checkPrivate(path);
+    return text;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return new Absent(`${path} does not exist`);
     throw e;
@@ -114,24 +137,26 @@ function readCandidate(
       break;
     }
     case TokenLocation.DOTENV_FILE: {
-      const text = readFile(join(resolveCwd(opts), DOTENV_FILE_NAME));
+      const path = join(resolveCwd(opts), DOTENV_FILE_NAME);
+      const text = readFile(path);
       if (text instanceof Absent) return text;
       const v = parseDotenv(text)[ODA_TOKEN_ENV_VAR];
+      if (v !== undefined && v.trim() !== "") checkPrivate(path);
       raw = v === undefined ? new Absent(`no ${ODA_TOKEN_ENV_VAR}= line in ${DOTENV_FILE_NAME}`) : v;
       break;
     }
     case TokenLocation.FILE_CUR_DIR:
-      raw = readFile(join(resolveCwd(opts), ODA_TOKEN_FILE));
+      raw = readFile(join(resolveCwd(opts), ODA_TOKEN_FILE), true);
       break;
     case TokenLocation.FILE_HOME: {
       const home = resolveHome(opts);
       raw = home === undefined
         ? new Absent("no home directory (HOME is not set)")
-        : readFile(join(home, ODA_TOKEN_FILE));
+        : readFile(join(home, ODA_TOKEN_FILE), true);
       break;
     }
     case TokenLocation.CONTEXT_FILE: {
-      const text = readFile(join(resolveCwd(opts), ODA_CONTEXT_FILE));
+      const text = readFile(join(resolveCwd(opts), ODA_CONTEXT_FILE), true);
       if (text instanceof Absent) return text;
       let ctx: unknown;
       try {
@@ -154,6 +179,16 @@ function readCandidate(
 function selectedLocations(methods: TokenDiscoveryOptions["token_discovery_methods"]): TokenLocation[] {
   if (methods === undefined) return [...TOKEN_LOCATION_ORDER];
   const wanted: readonly TokenLocation[] = typeof methods === "string" ? [methods] : methods;
+  for (const m of wanted) {
+    if (!isTokenLocation(m)) {
+      throw new TokenError(
+        "INVALID_ARGUMENT",
+        `unknown token location ${JSON.stringify(m)} in token_discovery_methods: use ${
+          TOKEN_LOCATION_ORDER.join(", ")
+        }`,
+      );
+    }
+  }
   return TOKEN_LOCATION_ORDER.filter((l) => wanted.includes(l));
 }
 

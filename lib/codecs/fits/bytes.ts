@@ -129,6 +129,36 @@ export function gatherNative(
   width: number,
   size: number,
 ): ArrayBuffer {
+  const sAbs = src.byteOffset + offset;
+  if (
+    HOST_IS_LITTLE_ENDIAN && (size === 4 || size === 8) && sAbs % 4 === 0 && rowBytes % 4 === 0 &&
+    width % 4 === 0
+  ) {
+    // aligned 32-bit lanes: gather and swap in one pass
+    const out = new Uint32Array((nrows * width) >>> 2);
+    const a = new Uint32Array(src.buffer, src.byteOffset - (src.byteOffset % 4), (src.byteLength + (src.byteOffset % 4)) >>> 2);
+    const base = (sAbs - (src.byteOffset - (src.byteOffset % 4))) >>> 2;
+    const stride = rowBytes >>> 2;
+    const words = width >>> 2;
+    let o = 0;
+    for (let r = 0; r < nrows; r++) {
+      const s = base + r * stride;
+      if (size === 4) {
+        for (let k = 0; k < words; k++) {
+          const x = a[s + k];
+          out[o++] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+        }
+      } else {
+        for (let k = 0; k + 1 < words; k += 2) {
+          const x = a[s + k];
+          const y = a[s + k + 1];
+          out[o++] = (y << 24) | ((y & 0xff00) << 8) | ((y >>> 8) & 0xff00) | (y >>> 24);
+          out[o++] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+        }
+      }
+    }
+    return out.buffer;
+  }
   const out = new Uint8Array(nrows * width);
   if (width >= 32) {
     for (let r = 0; r < nrows; r++) {
@@ -143,6 +173,44 @@ export function gatherNative(
   }
   swapInPlace(out, size);
   return out.buffer;
+}
+
+/**
+ * Scatter native values with 4- or 8-byte lanes big-endian into rows, in one
+ * pass through 32-bit views (`dst.byteOffset + offset`, `rowBytes` and the
+ * values must be 4-byte aligned; `width` is the bytes per row).
+ */
+export function scatterSwap32(
+  values: ArrayBufferView,
+  lane: number,
+  dst: Uint8Array,
+  offset: number,
+  rowBytes: number,
+  nrows: number,
+  width: number,
+): void {
+  const a = new Uint32Array(values.buffer, values.byteOffset, values.byteLength >>> 2);
+  const dAbs = dst.byteOffset + offset;
+  const b = new Uint32Array(dst.buffer, dAbs, ((nrows - 1) * rowBytes + width) >>> 2);
+  const stride = rowBytes >>> 2;
+  const words = width >>> 2;
+  let s = 0;
+  for (let r = 0; r < nrows; r++) {
+    const d = r * stride;
+    if (lane === 4) {
+      for (let k = 0; k < words; k++) {
+        const x = a[s++];
+        b[d + k] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+      }
+    } else {
+      for (let k = 0; k + 1 < words; k += 2) {
+        const x = a[s++];
+        const y = a[s++];
+        b[d + k] = (y << 24) | ((y & 0xff00) << 8) | ((y >>> 8) & 0xff00) | (y >>> 24);
+        b[d + k + 1] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+      }
+    }
+  }
 }
 
 /**

@@ -20,7 +20,7 @@
  */
 import { getLogger } from "../../log.ts";
 import type { NdArray, NumericArray, Table, TableColumn } from "../ndarray.ts";
-import { copyNative, gatherNative } from "./bytes.ts";
+import { copyNative, gatherNative, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, type FitsValue, parseCards } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
@@ -49,7 +49,19 @@ const latin1 = new TextDecoder("latin1");
  * ```
  */
 export function readFits(bytes: Uint8Array, options: FitsReadOptions = {}): FitsHdu[] {
-  if (isGzip(bytes)) bytes = gunzip(bytes);
+  return readFitsOwned(bytes, options, false);
+}
+
+/**
+ * `owned`: the caller hands over `bytes` (a buffer nobody else uses), so image
+ * data may be byte-swapped in place and returned as views into it instead of
+ * being copied — half the memory and one pass less for big images.
+ */
+function readFitsOwned(bytes: Uint8Array, options: FitsReadOptions, owned: boolean): FitsHdu[] {
+  if (isGzip(bytes)) {
+    bytes = gunzip(bytes);
+    owned = true;
+  }
   const scale = options.scale ?? true;
   const hdus: FitsHdu[] = [];
   let off = 0;
@@ -67,7 +79,7 @@ export function readFits(bytes: Uint8Array, options: FitsReadOptions = {}): Fits
         break;
       }
     }
-    const hdu = readHdu(bytes, off, hdus.length, scale);
+    const hdu = readHdu(bytes, off, hdus.length, scale, owned);
     hdus.push(hdu.hdu);
     off = hdu.next;
   }
@@ -86,7 +98,7 @@ export function readFits(bytes: Uint8Array, options: FitsReadOptions = {}): Fits
  * ```
  */
 export async function readFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsHdu[]> {
-  return readFits(await Deno.readFile(path), options);
+  return readFitsOwned(await Deno.readFile(path), options, true);
 }
 
 function startsWith(bytes: Uint8Array, off: number, s: string): boolean {
@@ -142,6 +154,7 @@ function readHdu(
   off: number,
   index: number,
   scale: boolean,
+  owned: boolean,
 ): { hdu: FitsHdu; next: number } {
   if (index === 0 && !startsWith(bytes, off, "SIMPLE  =")) {
     throw fitsError(off, "not a FITS file: the first card is not SIMPLE");
@@ -185,7 +198,7 @@ function readHdu(
   else if (type === "bintable") data = readBinTable(bytes, dataOffset, header, axes, pcount, scale, off);
   else if (type === "table") data = readAsciiTable(bytes, dataOffset, header, axes, scale, off);
   else if (index === 0 || xt === "IMAGE") {
-    data = naxis === 0 ? null : readImage(bytes, dataOffset, header, bitpix, axes, scale);
+    data = naxis === 0 ? null : readImage(bytes, dataOffset, header, bitpix, axes, scale, owned);
   }
   return { hdu: { index, name, type, header, data }, next: Math.min(next, bytes.length) };
 }
@@ -206,20 +219,20 @@ const RAW_DTYPE: Record<number, string> = {
   [-64]: ">f8",
 };
 
-function rawTyped(bitpix: number, buf: ArrayBuffer): NumericArray {
+function rawTyped(bitpix: number, buf: ArrayBufferLike, byteOffset: number, count: number): NumericArray {
   switch (bitpix) {
     case 8:
-      return new Uint8Array(buf);
+      return new Uint8Array(buf, byteOffset, count);
     case 16:
-      return new Int16Array(buf);
+      return new Int16Array(buf, byteOffset, count);
     case 32:
-      return new Int32Array(buf);
+      return new Int32Array(buf, byteOffset, count);
     case 64:
-      return new BigInt64Array(buf);
+      return new BigInt64Array(buf, byteOffset, count);
     case -32:
-      return new Float32Array(buf);
+      return new Float32Array(buf, byteOffset, count);
     default:
-      return new Float64Array(buf);
+      return new Float64Array(buf, byteOffset, count);
   }
 }
 
@@ -241,12 +254,18 @@ function readImage(
   bitpix: number,
   axes: number[],
   scale: boolean,
+  owned: boolean,
 ): NdArray {
   const shape = axes.slice().reverse();
   let count = 1;
   for (const a of axes) count *= a;
   const size = Math.abs(bitpix) / 8;
-  const raw = rawTyped(bitpix, copyNative(bytes, off, count, size));
+  let raw: NumericArray;
+  if (owned && (bytes.byteOffset + off) % size === 0) {
+    const view = bytes.subarray(off, off + count * size);
+    swapInPlace(view, size);
+    raw = rawTyped(bitpix, view.buffer, view.byteOffset, count);
+  } else raw = rawTyped(bitpix, copyNative(bytes, off, count, size), 0, count);
   const bzeroV = bigOrNum(header.get("BZERO"));
   const bzero = bzeroV === undefined ? 0 : Number(bzeroV);
   const bscale = numKey(header, "BSCALE", 1);

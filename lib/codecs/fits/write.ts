@@ -11,7 +11,7 @@
 import { FileError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { type NdArray, type NumericArray, parseTypestr, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
-import { copySwap, swapInPlace } from "./bytes.ts";
+import { copySwap, scatterSwap32, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, type FitsCard, FitsHeader, type FitsValue } from "./header.ts";
 import type { FitsHduInput, FitsHduType, FitsWriteFileOptions, FitsWriteOptions } from "./hdu.ts";
 import { gzip } from "./gzip.ts";
@@ -291,6 +291,11 @@ function planColumn(col: TableColumn, i: number, nrows: number, unit: string | u
     heapBytes: 0,
     write(out, tableOffset, rowBytes, colOffset) {
       if (width === 0) return;
+      const dAbs = out.byteOffset + tableOffset + colOffset;
+      if (nc.lane >= 4 && !nc.flip && dAbs % 4 === 0 && rowBytes % 4 === 0 && arr.byteOffset % 4 === 0) {
+        scatterSwap32(arr, nc.lane, out, tableOffset + colOffset, rowBytes, nrows, width);
+        return;
+      }
       let be: Uint8Array;
       if (nc.code === "L") {
         be = new Uint8Array(arr.length);

@@ -186,6 +186,27 @@ export interface ConvertOptions {
   input?: Uint8Array;
   /** Total input length: bounds element counts of zero-sized dtypes. */
   inputLength: number;
+  /**
+   * Output budget in bytes shared by a whole decode (default 8 × input + 1 MiB): memo references could
+   * otherwise make a small pickle expand into huge outputs (the same array referenced a million times).
+   */
+  budget?: { left: number };
+  /** Conversions already done, by identity (shared references give shared results). */
+  cache?: Map<PickleObject, NdArray | Table>;
+}
+
+function chargeOutput(opts: ConvertOptions, bytes: number): void {
+  if (!opts.budget) opts.budget = { left: 8 * opts.inputLength + 1048576 };
+  opts.budget.left -= bytes;
+  if (opts.budget.left < 0) {
+    throw err("decoded arrays would be far larger than the pickle (shared references amplification refused)");
+  }
+}
+
+function nested(opts: ConvertOptions): ConvertOptions {
+  if (!opts.budget) opts.budget = { left: 8 * opts.inputLength + 1048576 };
+  if (!opts.cache) opts.cache = new Map();
+  return { inputLength: opts.inputLength, budget: opts.budget, cache: opts.cache };
 }
 
 interface ArrayState {
@@ -537,6 +558,15 @@ function structToTable(raw: Uint8Array, dt: DTypeInfo, rows: number, depth: numb
 export function arrayFromPickleObject(o: unknown, opts: ConvertOptions, depth = 0): NdArray | Table {
   if (depth > MAX_DEPTH) throw err("arrays nested too deeply");
   if (!(o instanceof PickleObject)) throw err(`pickle does not hold an array (got ${typeName(o)})`);
+  const cached = opts.cache?.get(o);
+  if (cached) return cached;
+  const res = convertArray(o, opts, depth);
+  if (!opts.cache) opts.cache = new Map();
+  opts.cache.set(o, res);
+  return res;
+}
+
+function convertArray(o: PickleObject, opts: ConvertOptions, depth: number): NdArray | Table {
   switch (o.className) {
     case "numpy.ndarray":
     case "numpy.core.records.recarray":
@@ -553,6 +583,7 @@ export function arrayFromPickleObject(o: unknown, opts: ConvertOptions, depth = 
   const st = arrayState(o, depth);
   const count = countOf(st.shape, st.dtype, st.raw, opts);
   const dt = st.dtype;
+  chargeOutput(opts, count * Math.max(dt.itemsize, 8));
   if (dt.fields) {
     if (!(st.raw instanceof Uint8Array)) throw err("structured array data is not bytes");
     if (st.fortran && st.shape.length > 1) throw err("Fortran-ordered structured arrays are not supported");
@@ -564,12 +595,12 @@ export function arrayFromPickleObject(o: unknown, opts: ConvertOptions, depth = 
   let values: ArrayValues;
   if (d.kind === "O") {
     if (!Array.isArray(st.raw)) throw err("object array data is not a list");
-    values = st.raw.map((v) => convertObject(v, opts, depth + 1));
+    values = st.raw.map((v) => convertObject(v, nested(opts), depth + 1));
   } else {
     if (!(st.raw instanceof Uint8Array)) throw err(`array data of dtype ${dt.typestr} is not bytes`);
     const raw = st.raw;
     if (isNumericKind(d.kind)) {
-      values = numericFromContiguous(raw, d, count, fortran ? { inputLength: opts.inputLength } : opts);
+      values = numericFromContiguous(raw, d, count, fortran ? nested(opts) : opts);
     } else if (d.kind === "S" || d.kind === "U") {
       values = readStrings(raw, 0, d, count);
     } else {
@@ -609,7 +640,7 @@ function convertObject(v: unknown, opts: ConvertOptions, depth: number): unknown
   if (!(v instanceof PickleObject)) return v;
   if (v.className === "numpy.core.multiarray.scalar") return scalarValue(v);
   if (ARRAY_CLASSES.has(v.className)) {
-    return arrayFromPickleObject(v, { inputLength: opts.inputLength }, depth + 1);
+    return arrayFromPickleObject(v, nested(opts), depth + 1);
   }
   return v;
 }
@@ -664,6 +695,7 @@ function fitsRecToTable(o: PickleObject, opts: ConvertOptions, depth: number): T
   if (!(st.raw instanceof Uint8Array)) throw err("FITS_rec data is not bytes");
   if (!st.dtype.fields) throw err("FITS_rec without a structured dtype");
   const rows = countOf(st.shape, st.dtype, st.raw, opts);
+  chargeOutput(opts, rows * Math.max(st.dtype.itemsize, 8) * 2);
   const raw = st.raw;
   const base = structToTable(raw, st.dtype, rows, depth);
   const converted = st.extra?.get("_converted");
@@ -701,7 +733,7 @@ function convertedColumn(
   opts: ConvertOptions,
   depth: number,
 ): TableColumn {
-  const arr = arrayFromPickleObject(conv, { inputLength: opts.inputLength }, depth + 1);
+  const arr = arrayFromPickleObject(conv, nested(opts), depth + 1);
   if (arr.kind === "table") throw err(`converted column '${col.name}' is a table`);
   if (conv.className === "astropy.io.fits.column._VLF" || arr.dtype === "|O") {
     if (arr.values.length !== rows) {

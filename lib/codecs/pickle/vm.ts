@@ -106,8 +106,6 @@ export function isWhitelistedGlobal(module: string, name: string): boolean {
   return WHITELIST.has(`${canonicalModule(module)}.${name}`);
 }
 
-const MARK = Symbol("MARK");
-
 const utf8 = new TextDecoder("utf-8");
 const latin1 = new TextDecoder("latin1");
 
@@ -127,7 +125,7 @@ function opName(op: number): string {
   }`;
 }
 
-/** Decode a little-endian two's-complement integer (LONG1/LONG4). */
+/** Decode a little-endian two's-complement integer (LONG1/LONG4); linear in its length (hex parse). */
 function decodeLong(b: Uint8Array): number | bigint {
   const n = b.length;
   if (n === 0) return 0;
@@ -137,12 +135,15 @@ function decodeLong(b: Uint8Array): number | bigint {
     if (b[n - 1] & 0x80) v -= 2 ** (8 * n);
     return v;
   }
-  let v = 0n;
-  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  const hex: string[] = new Array(n);
+  for (let i = 0; i < n; i++) hex[n - 1 - i] = HEX2[b[i]];
+  let v = BigInt("0x" + hex.join(""));
   if (b[n - 1] & 0x80) v -= 1n << BigInt(8 * n);
   if (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
   return v;
 }
+
+const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 function asString(v: unknown): string | undefined {
   if (typeof v === "string") return v;
@@ -150,8 +151,21 @@ function asString(v: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Copies of already-decoded data (set(list), bytearray(bytes)) are charged to a budget proportional to the
+ * input size, so memo references cannot amplify a small pickle into quadratic work.
+ */
+interface Budget {
+  left: number;
+}
+
+function charge(budget: Budget, n: number): void {
+  budget.left -= n;
+  if (budget.left < 0) throw err("pickle copies more data than its size allows (amplification refused)");
+}
+
 /** Interpret REDUCE of a whitelisted callable. */
-function callGlobal(g: PickleGlobal, args: unknown): unknown {
+function callGlobal(g: PickleGlobal, args: unknown, budget: Budget): unknown {
   if (!Array.isArray(args)) throw err(`REDUCE arguments of ${g.module}.${g.name} are not a tuple`);
   const q = g.qualname;
   switch (q) {
@@ -180,6 +194,7 @@ function callGlobal(g: PickleGlobal, args: unknown): unknown {
       if (enc !== "latin1" && enc !== "iso88591") {
         throw err(`_codecs.encode: unsupported encoding ${args[1]}`);
       }
+      charge(budget, s.length);
       const out = new Uint8Array(s.length);
       for (let i = 0; i < s.length; i++) {
         const c = s.charCodeAt(i);
@@ -201,17 +216,27 @@ function callGlobal(g: PickleGlobal, args: unknown): unknown {
     case "__builtin__.set":
     case "builtins.frozenset":
     case "__builtin__.frozenset":
-      return new Set(args.length === 0 ? [] : iterableOf(args[0]));
+    {
+      const items = args.length === 0 ? [] : iterableOf(args[0]);
+      charge(budget, items.length);
+      return new Set(items.map(hashKey));
+    }
     case "builtins.bytearray":
     case "__builtin__.bytearray":
     case "builtins.bytes":
     case "__builtin__.bytes": {
       if (args.length === 0) return new Uint8Array(0);
       const a = args[0];
-      if (a instanceof Uint8Array) return a.slice();
-      if (Array.isArray(a)) return Uint8Array.from(a as number[]);
+      if (a instanceof Uint8Array) {
+        charge(budget, a.length);
+        return a.slice();
+      }
+      if (Array.isArray(a)) {
+        charge(budget, a.length);
+        return Uint8Array.from(a, (x) => (typeof x === "number" && x >= 0 && x < 256 ? x : badByte()));
+      }
       if (typeof a === "string" && (args[1] === "latin-1" || args[1] === "latin1")) {
-        return callGlobal(new PickleGlobal("_codecs", "encode"), [a, "latin1"]);
+        return callGlobal(new PickleGlobal("_codecs", "encode"), [a, "latin1"], budget);
       }
       throw err(`${q}: unsupported argument`);
     }
@@ -219,6 +244,10 @@ function callGlobal(g: PickleGlobal, args: unknown): unknown {
   const kind = WHITELIST.get(q);
   if (kind === "class") return new PickleObject(q, args);
   throw err(`REDUCE of a global that may not be called: ${g.module}.${g.name}`);
+}
+
+function badByte(): never {
+  throw err("bytearray(): item is not a byte");
 }
 
 function iterableOf(v: unknown): unknown[] {
@@ -249,6 +278,7 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
   let memoNext = 0;
+  const budget: Budget = { left: 4 * end + 65536 };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
   const need = (n: number, what: string): void => {
@@ -609,7 +639,7 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
         const args = pop();
         const f = pop();
         if (!(f instanceof PickleGlobal)) throw err(`REDUCE of a non-global (${describe(f)})`);
-        stack.push(callGlobal(f, args));
+        stack.push(callGlobal(f, args, budget));
         break;
       }
       case 0x81: { // NEWOBJ

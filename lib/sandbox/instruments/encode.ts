@@ -230,7 +230,7 @@ export function catalogDict(rows: readonly Detection[]): CatalogDict {
     ["significance", "<f8", rows.map((r) => f32(r.significance))],
     ["ra", "<f8", rows.map((r) => f32(r.ra))],
     ["dec", "<f8", rows.map((r) => f32(r.dec))],
-    ["NEW_SOURCE", "<i8", rows.map((r, i) => (r.isNew ? i + 1 : -32768))],
+    ["NEW_SOURCE", "<i8", rows.map((r) => (r.isNew ? Number(/\d+$/.exec(r.name)?.[0] ?? 1) : -32768))],
     ["ISGRI_FLAG", "<i8", rows.map((r) => (r.isNew ? 0 : 2))],
     ["FLAG", "<i8", rows.map(() => 0)],
     ["ERR_RAD", "|O", rows.map((r) => r.errRad)],

@@ -375,7 +375,14 @@ export function selectTargets(
   obs: Observation,
   params: Record<string, unknown>,
 ): Target[] {
-  const sc = params.selected_catalog;
+  let sc = params.selected_catalog;
+  if (typeof sc === "string" && sc.trim().startsWith("{")) {
+    try {
+      sc = JSON.parse(sc);
+    } catch {
+      throw new Error("selected_catalog is not a valid catalog JSON string");
+    }
+  }
   if (sc && typeof sc === "object") {
     const d = sc as Record<string, unknown>;
     const names = (d.cat_column_names ?? []) as string[];
@@ -670,6 +677,30 @@ function variability(t: Target, key: string, tmin: number, tmax: number): (t1: n
 }
 
 /**
+ * Barycentric correction (s) at time t (IJD) for a source: the Earth's Rømer
+ * delay, 499 s × cos(β) cos(λ − λ☉), from a circular-orbit Sun longitude.
+ *
+ * @example
+ * ```ts
+ * import { barycentricDelay } from "./integral.ts";
+ * Math.abs(barycentricDelay(6650, 83.63, 22.01)) <= 499.1; // true
+ * ```
+ */
+export function barycentricDelay(t: number, ra: number, dec: number): number {
+  const d2r = Math.PI / 180;
+  const eps = 23.4393 * d2r;
+  const a = ra * d2r;
+  const d = dec * d2r;
+  const sinBeta = Math.sin(d) * Math.cos(eps) - Math.cos(d) * Math.sin(eps) * Math.sin(a);
+  const beta = Math.asin(sinBeta);
+  const lambda = Math.atan2(Math.sin(a) * Math.cos(eps) + Math.tan(d) * Math.sin(eps), Math.cos(a));
+  const days = t - 0.5; // IJD 0 = 2000-01-01T00:00, J2000.0 = IJD 0.5
+  const g = (357.529 + 0.98560028 * days) * d2r;
+  const sun = (280.459 + 0.98564736 * days + 1.915 * Math.sin(g) + 0.02 * Math.sin(2 * g)) * d2r;
+  return -499.005 * Math.cos(beta) * Math.cos(lambda - sun);
+}
+
+/**
  * Maximum number of light-curve bins per source.
  *
  * @example
@@ -761,16 +792,29 @@ export function simulateLightCurves(
       backv[i] = bkgRate * (1 + 0.05 * rng.normal());
       backe[i] = Math.sqrt(bkgRate / eff);
     });
-    const lc = table([
-      col("TIME", ">f8", time, "d"),
-      col("TIMEDEL", ">f8", timedel, "d"),
-      col("RATE", ">f4", rateCol, "count/s"),
-      col("ERROR", ">f4", errCol, "count/s"),
-      col("XAX_E", ">f4", xax, "d"),
-      col("FRACEXP", ">f4", frac),
-      col("BACKV", ">f4", backv, "count/s"),
-      col("BACKE", ">f4", backe, "count/s"),
-    ]);
+    const lc = setup.prefix.startsWith("JMX")
+      ? table([
+        // j_src_lc layout (as tests/fixtures/oda_api/tests/test_data/lc.fits)
+        col("TIME", ">f8", time, "d"),
+        col("RATE", ">f4", rateCol, "count/s"),
+        col("ERROR", ">f4", errCol, "count/s"),
+        col("BRATE", ">f4", backv, "count/s"),
+        col("BERROR", ">f4", backe, "count/s"),
+        col("BARYTIME", ">f8", time.map((x) => x + barycentricDelay(x, t.ra, t.dec) / 86400), "d"),
+        col("FRACEXP", ">f4", frac),
+        col("TIMEDEL", ">f8", timedel, "d"),
+      ])
+      : table([
+        // ii_lc_extract layout
+        col("TIME", ">f8", time, "d"),
+        col("TIMEDEL", ">f8", timedel, "d"),
+        col("RATE", ">f4", rateCol, "count/s"),
+        col("ERROR", ">f4", errCol, "count/s"),
+        col("XAX_E", ">f4", xax, "d"),
+        col("FRACEXP", ">f4", frac),
+        col("BACKV", ">f4", backv, "count/s"),
+        col("BACKE", ">f4", backe, "count/s"),
+      ]);
     const ext = `${setup.prefix}-SRC.-LCR`;
     const inst = instrumentCards(setup);
     products.push({
