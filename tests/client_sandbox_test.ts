@@ -636,7 +636,11 @@ Deno.test("token expiring mid-job: TOKEN_EXPIRED with the job id, refresh, resum
   await withSandbox({ jobDuration: 0.8, faults: { expireTokenMidJob: 1 } }, async (sb) => {
     const token = await sb.mintToken({ roles: "general,refresh-tokens" });
     const disp = new DispatcherAPI({ url: sb.url, token, pollInterval: { min: 50, max: 100 } });
-    const job = await disp.submit({ instrument: "empty-async", product: "dummy", scw_list: "066500220010.001" });
+    const job = await disp.submit({
+      instrument: "empty-async",
+      product: "dummy",
+      scw_list: "066500220010.001",
+    });
     const e = await assertRejects(() => job.wait({ silent: true }), TokenError);
     assertEquals(e.code, "TOKEN_EXPIRED");
     assertEquals(e.jobId, job.jobId);
@@ -647,4 +651,32 @@ Deno.test("token expiring mid-job: TOKEN_EXPIRED with the job id, refresh, resum
     assertEquals(resumed.status, "done");
     assertEquals(resumed.jobId, job.jobId);
   });
+});
+
+Deno.test("installed progress reporter receives the job's events and is closed; not used when silent", async () => {
+  const { setProgressReporterFactory, getProgressReporterFactory } = await import("../lib/client/events.ts");
+  const previous = getProgressReporterFactory();
+  const seen: string[] = [];
+  let created = 0;
+  let closed = 0;
+  setProgressReporterFactory((j) => {
+    created++;
+    assertEquals([j.instrument, j.product, j.silent], ["empty-async", "dummy", false]);
+    return { onEvent: (e) => seen.push(e.type), close: () => void closed++ };
+  });
+  try {
+    await withSandbox({ jobDuration: 0.3 }, async (sb) => {
+      const disp = new DispatcherAPI({ url: sb.url, token: null });
+      const q = { instrument: "empty-async", product: "dummy", scw_list: "066500220010.001" };
+      await disp.getProduct({ ...q, silent: true });
+      assertEquals(created, 0);
+      await disp.getProduct({ ...q, scw_list: "066500230010.001" });
+      assertEquals([created, closed], [1, 1]);
+      assertEquals(seen[0], "submitted");
+      assertEquals(seen.at(-1), "done");
+      assert(seen.includes("progress"));
+    });
+  } finally {
+    setProgressReporterFactory(previous);
+  }
 });

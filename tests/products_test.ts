@@ -21,6 +21,7 @@ import {
   TextLikeProduct,
 } from "../mod.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";
+import { pythonJsonDumps } from "../lib/codecs/json.ts";
 import type { NdArray, Table } from "../lib/codecs/ndarray.ts";
 
 const FIX = new URL("./fixtures/", import.meta.url);
@@ -361,6 +362,19 @@ Deno.test("numpy products: generated encodings decode to EXPECTED_DECODED values
   }
   const du5 = NumpyDataUnit.decode(readJson(GEN + "numpy_image_be_int16_pickle_protocol5_dataunit.json"));
   assertEquals([du5.image.shape, Array.from(du5.image.values as Int16Array).at(-1)], [[3, 4], 11]);
+  // the (legacy, use_pickle=False) JSON-list form of the same unit
+  const listForm = NumpyDataUnit.decode({
+    ...readJson(GEN + "numpy_image_be_int16_pickle_protocol5_dataunit.json"),
+    binarys: null,
+  });
+  assertEquals(
+    [listForm.image.shape, listForm.image.dtype, Array.from(listForm.image.values as Int16Array)],
+    [
+      [3, 4],
+      ">i2",
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    ],
+  );
 });
 
 Deno.test("numpy products: encode() gives oda_api's key set/order and dt; decode(encode()) round trips", () => {
@@ -554,6 +568,7 @@ Deno.test("catalog: getApiDictionary() equals the upstream string byte for byte;
   const upstream = Deno.readTextFileSync(new URL(GEN + "catalog_get_api_dictionary.json", FIX)).trimEnd();
   strictEqual(cat.getApiDictionary(), upstream);
   assertEquals(cat.toCatalogDict(), res.products.catalog);
+  strictEqual(pythonJsonDumps(cat.toCatalogDict({ pyFloats: true })), upstream); // what a Python server would send
   const clean = cat.table.filter((r) => r.significance >= 100 && !r.src_names.includes("NEW"));
   cat.table = clean;
   const sel = JSON.parse(cat.getApiDictionary());

@@ -69,10 +69,16 @@ Deno.test("makeHash recomputes job_monitor.job_id of every run_analysis transcri
       withToken++;
     }
     assert.equal(makeHash(params), jobId, e.name);
-    // the int/float distinction matters: without keepFloats a 5.0 parameter hashes differently
     checked++;
   }
   assert.ok(checked >= 20, `checked ${checked}`);
+  // the int/float distinction matters: read without keepFloats, p=5.0 hashes as p=5 and the id differs
+  const d = parseJson(Deno.readTextFileSync(DIR + "run_analysis-empty-numerical-api-done.json")) as Any;
+  const params: Record<string, unknown> = { sub };
+  for (const [k, v] of Object.entries(d.products.analysis_parameters)) {
+    if (!EXCLUDED.includes(k) && v !== null) params[k] = v;
+  }
+  assert.notEqual(makeHash(params), d.job_monitor.job_id);
   assert.ok(withToken >= 1, "at least one token job");
 });
 

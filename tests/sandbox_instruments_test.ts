@@ -116,7 +116,7 @@ async function python(code: string, ...args: string[]): Promise<string> {
 
 async function fitsverify(path: string): Promise<string> {
   const out = await new Deno.Command("fitsverify", {
-    args: ["-q", "-e", path],
+    args: ["-q", path],
     stdout: "piped",
     stderr: "piped",
   })
@@ -568,6 +568,11 @@ testWithTool("saved products pass fitsverify; OGIP PHA/ARF/RMF consistent and fi
       }),
     ],
     ["jmx", await run("jemx", "jemx_spectrum", { ...crab, E1_keV: 3, E2_keV: 35, jemx_num: 2 })],
+    ["jmxlc", await run("jemx", "jemx_lc", { ...crab, E1_keV: 3, E2_keV: 35, jemx_num: 1, time_bin: 600 })],
+    [
+      "jmximg",
+      await run("jemx", "jemx_image", { ...crab, E1_keV: 3, E2_keV: 35, jemx_num: 1, max_pointings: 3 }),
+    ],
   ];
   const files: string[] = [];
   for (const [tag, out] of outputs) {
@@ -580,7 +585,7 @@ testWithTool("saved products pass fitsverify; OGIP PHA/ARF/RMF consistent and fi
   for (const f of files) {
     const report = await fitsverify(f);
     assert(
-      /0 warning\(s\) and 0 error\(s\)/.test(report) || /verification OK/.test(report),
+      /verification OK/.test(report), // -q without -e: warnings fail too
       `${f}: ${report}`,
     );
   }

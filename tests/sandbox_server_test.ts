@@ -394,6 +394,16 @@ Deno.test("faults: deterministic errors, resets, failed jobs and tokens expiring
   assert(a.some((s) => s === 200) && a.some((s) => s >= 502), JSON.stringify(a));
   assert(JSON.stringify(a) !== JSON.stringify(c));
   {
+    await using sb = await startSandbox({ faults: { slowRate: 1, slowMs: 150 } });
+    const t0 = performance.now();
+    const r = await fetch(
+      `${sb.url}/run_analysis?instrument=empty&product_type=dummy&query_type=Dummy&query_status=new`,
+    );
+    await r.body?.cancel();
+    assert(performance.now() - t0 >= 140, "slow reply delayed");
+    assertEquals(sb.stats().faults.slow, 1);
+  }
+  {
     await using sb = await startSandbox({ faults: { resetRate: 1 } });
     let failed = false;
     try {
@@ -525,4 +535,34 @@ Deno.test("50 concurrent clients × 20 jobs each: every job finishes, none lost 
   assertEquals(ids.length, clients * perClient);
   assertEquals(new Set(ids).size, clients * perClient, "distinct jobs have distinct ids");
   assertEquals(sb.stats().jobs, clients * perClient);
+});
+
+Deno.test("multipart upload: the file parameter becomes a download URL readable by its owner only", async () => {
+  await using sb = await startSandbox();
+  const alice = await sb.mintToken({ sub: "alice@example.org", roles: "general" });
+  const bob = await sb.mintToken({ sub: "bob@example.org", roles: "general" });
+  const fd = new FormData();
+  for (
+    const [k, v] of Object.entries({
+      instrument: "empty",
+      product_type: "file_dummy",
+      query_type: "Dummy",
+      query_status: "new",
+      p: "5",
+      token: alice,
+    })
+  ) fd.append(k, v);
+  const content = new TextEncoder().encode("my uploaded catalogue\n");
+  fd.append("dummy_file", new File([content], "cat.txt"));
+  const r = await (await fetch(`${sb.url}/run_analysis`, { method: "POST", body: fd })).json();
+  assertEquals(r.query_status, "done");
+  const link = r.products.analysis_parameters.dummy_file as string;
+  assert(link.startsWith(`${sb.url}/download_file?file_list=`), link);
+  const ok = await fetch(`${link}&token=${alice}`);
+  assertEquals(ok.status, 200);
+  assertEquals(ok.headers.get("content-type"), "application/octet-stream");
+  assertEquals(new Uint8Array(await ok.arrayBuffer()), content);
+  const other = await fetch(`${link}&token=${bob}`);
+  assertEquals(other.status, 403);
+  assertEquals((await other.json()).exit_status.message, "User cannot access the file");
 });

@@ -192,8 +192,10 @@ export class ApiCatalog {
   }
 
   /**
-   * The catalog dict with plain JS values (what a dispatcher puts in
-   * `products.catalog`), NaN replaced by `null`.
+   * The catalog dict (what a dispatcher puts in `products.catalog`), NaN
+   * replaced by `null`. With `{ pyFloats: true }` the values of float columns
+   * are {@linkcode PyFloat}s, so `pythonJsonDumps` writes `30.0` like the
+   * Python server (`JSON.stringify` still writes plain numbers).
    *
    * @example
    * ```ts
@@ -202,14 +204,21 @@ export class ApiCatalog {
    * d.cat_column_descr[1]; // ["src_names", "<U4"]
    * ```
    */
-  toCatalogDict(): CatalogDict {
+  toCatalogDict(options: { pyFloats?: boolean } = {}): CatalogDict {
     const t = this.table;
     const out: CatalogDict = {
       cat_frame: (t.meta.FRAME ?? null) as string | null,
       cat_coord_units: (t.meta.COORD_UNIT ?? null) as string | null,
-      cat_column_list: t.columns.map((c) =>
-        c.values.map((v) => (typeof v === "number" && Number.isNaN(v) ? null : v))
-      ),
+      cat_column_list: t.columns.map((c) => {
+        const float = options.pyFloats && /^[<>|=]?f\d+$/.test(c.dtype);
+        return c.values.map((v) =>
+          typeof v === "number" && Number.isNaN(v)
+            ? null
+            : float && typeof v === "number"
+            ? new PyFloat(v)
+            : v
+        );
+      }),
       cat_column_names: t.colnames,
       cat_column_descr: t.columns.map((c) => [c.name, c.dtype]),
       cat_lat_name: this.lat_name,

@@ -8,7 +8,15 @@
 import { CompactSign, compactVerify } from "jose";
 import { pyDumps } from "./pyjson.ts";
 
-/** Claims of a dispatcher token. */
+/**
+ * Claims of a dispatcher token.
+ *
+ * @example
+ * ```ts
+ * import type { TokenClaims } from "@oda-hub/oda-api/sandbox";
+ * const claims: TokenClaims = { sub: "me@example.org", name: "Me", roles: "general, refresh-tokens", msdone: false };
+ * ```
+ */
 export interface TokenClaims {
   /** User id (e-mail). */
   sub?: string;

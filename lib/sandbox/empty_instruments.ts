@@ -9,6 +9,7 @@
  */
 import type { ParameterSpec, ProductOutput, SandboxInstrument } from "./instrument.ts";
 import type { ServerProductSpec } from "./jobs.ts";
+import { pyFloat } from "./pyjson.ts";
 
 const FLOAT_OWL = ["http://www.w3.org/2001/XMLSchema#float", "http://odahub.io/ontology#Float"];
 const STR_OWL = ["http://www.w3.org/2001/XMLSchema#str", "http://odahub.io/ontology#String"];
@@ -218,8 +219,22 @@ function echo(params: Record<string, unknown>): ProductOutput {
     optional_def_float: 5,
     p_list: [],
   };
+  const floats = new Set([
+    "RA",
+    "DEC",
+    "p",
+    "sb",
+    "ang",
+    "ang_deg",
+    "energ",
+    "bounded_float_par",
+    "optional_def_float",
+  ]);
   const e: Record<string, unknown> = {};
-  for (const k of keys) e[k] = k in params ? params[k] ?? null : defaults[k] ?? null;
+  for (const k of keys) {
+    const v = k in params ? params[k] ?? null : defaults[k] ?? null;
+    e[k] = floats.has(k) && typeof v === "number" ? pyFloat(v) : v;
+  }
   if (e.token !== null) e.token = "<token>";
   return { echo: e };
 }

@@ -5,7 +5,17 @@
  * @module
  */
 
-/** Fault configuration of a sandbox. */
+/**
+ * Fault configuration of a sandbox (all probabilities in [0, 1], decided from `seed`).
+ *
+ * @example
+ * ```ts
+ * import { startSandbox } from "@oda-hub/oda-api/sandbox";
+ * await using sb = await startSandbox({
+ *   faults: { errorRate: 0.2, statuses: [502, 503], resetRate: 0.05, failJobs: 0.1, seed: 42 },
+ * });
+ * ```
+ */
 export interface FaultOptions {
   /** Probability that a request is answered with an HTTP error from `statuses`. */
   errorRate?: number;

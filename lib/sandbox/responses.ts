@@ -188,7 +188,7 @@ export function exitStatus(jobStatus: string, status: number, fields: Partial<Ex
 
 /** Current time as Flask's `time_request` (float epoch seconds). */
 export function timeRequest(): PyFloat {
-  return pyFloat(Date.now() / 1000);
+  return pyFloat((performance.timeOrigin + performance.now()) / 1000);
 }
 
 /** The normal `/run_analysis` response of §6.1. */

@@ -37,7 +37,16 @@ import { pyDumps, type PyFloat, pyFloat } from "./pyjson.ts";
 import { emptyInstruments } from "./empty_instruments.ts";
 import { builtinInstruments, resolveName } from "./instruments/index.ts";
 
-/** Options of {@linkcode startSandbox}. */
+/**
+ * Options of {@linkcode startSandbox}.
+ *
+ * @example
+ * ```ts
+ * import { startSandbox, type SandboxOptions } from "@oda-hub/oda-api/sandbox";
+ * const opts: SandboxOptions = { seed: 7, jobDuration: 5, faults: { errorRate: 0.1, seed: 1 } };
+ * await using sb = await startSandbox(opts);
+ * ```
+ */
 export interface SandboxOptions {
   /** TCP port; 0 or absent picks a free one. */
   port?: number;
@@ -68,13 +77,33 @@ export interface SandboxOptions {
   maxResults?: number;
 }
 
-/** Options of {@linkcode Sandbox.mintToken}. */
+/**
+ * Options of {@linkcode Sandbox.mintToken}.
+ *
+ * @example
+ * ```ts
+ * import { startSandbox } from "@oda-hub/oda-api/sandbox";
+ * await using sb = await startSandbox();
+ * const expired = await sb.mintToken({ sub: "a@b.c", roles: "general" }, { expiresIn: -60 });
+ * ```
+ */
 export interface MintOptions {
   /** Validity in seconds from now (default 3600); negative gives an expired token. */
   expiresIn?: number;
 }
 
-/** A running sandbox. */
+/**
+ * A running sandbox (returned by {@linkcode startSandbox}).
+ *
+ * @example
+ * ```ts
+ * import { startSandbox } from "@oda-hub/oda-api/sandbox";
+ * const sb = await startSandbox();
+ * const r = await fetch(`${sb.url}/api/par-names?instrument=isgri&product_type=isgri_lc`);
+ * console.log(await r.json(), sb.stats().requests);
+ * await sb.close();
+ * ```
+ */
 export interface Sandbox {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
@@ -92,7 +121,16 @@ export interface Sandbox {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Counters of a running sandbox. */
+/**
+ * Counters of a running sandbox.
+ *
+ * @example
+ * ```ts
+ * import { startSandbox } from "@oda-hub/oda-api/sandbox";
+ * await using sb = await startSandbox({ faults: { resetRate: 0.2 } });
+ * console.log(sb.stats().faults.resets);
+ * ```
+ */
 export interface SandboxStats {
   /** Requests handled. */
   requests: number;

@@ -215,8 +215,7 @@ function callGlobal(g: PickleGlobal, args: unknown, budget: Budget): unknown {
     case "builtins.set":
     case "__builtin__.set":
     case "builtins.frozenset":
-    case "__builtin__.frozenset":
-    {
+    case "__builtin__.frozenset": {
       const items = args.length === 0 ? [] : iterableOf(args[0]);
       charge(budget, items.length);
       return new Set(items.map(hashKey));
