@@ -680,3 +680,36 @@ Deno.test("installed progress reporter receives the job's events and is closed; 
     setProgressReporterFactory(previous);
   }
 });
+
+Deno.test("a discovered token (ODA_TOKEN / .oda-token) is sent with queries", async () => {
+  await withSandbox({}, async (sb) => {
+    const token = await sb.mintToken(GENERAL);
+    const cwd = await Deno.makeTempDir({ prefix: "oda-client-disc-" });
+    try {
+      await Deno.writeTextFile(`${cwd}/.oda-token`, token + "\n");
+      const vars = new Map<string, string>();
+      const env = { get: (k: string) => vars.get(k), set: () => {}, delete: () => {} };
+      const rec = recordingFetch();
+      const disp = new DispatcherAPI({
+        url: sb.url,
+        fetch: rec.fetch,
+        token_discovery: { cwd, home: cwd, env },
+      });
+      assertEquals(disp.token, token);
+      await disp.getProduct({
+        instrument: "empty",
+        product: "numerical",
+        product_type: "Dummy",
+        p: 5,
+        silent: true,
+      });
+      const ra = rec.log.filter((e) => e.url.includes("/run_analysis"));
+      assertEquals(paramsOf(ra[0]).get("token"), token);
+      // explicit opt-out
+      const pub = new DispatcherAPI({ url: sb.url, token: null, token_discovery: { cwd, home: cwd, env } });
+      assertEquals(pub.token, undefined);
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  });
+});

@@ -248,3 +248,28 @@ testWithTool("ecsv: files we write are read by astropy with identical values", "
   const back = readEcsv(text);
   assertEquals(writeEcsv(back), text);
 });
+
+testWithTool(
+  "ecsv: astropy mixin columns (Time, Quantity, SkyCoord) read as plain columns; output stays readable",
+  "astropy",
+  async () => {
+    const text = await python(`
+import sys, io
+from astropy.table import QTable
+from astropy.time import Time
+from astropy.coordinates import SkyCoord
+import astropy.units as u
+t = QTable({'t': Time([59000.5, 59001.5], format='mjd'), 'q': [1, 2] * u.keV, 'c': SkyCoord([1, 2], [3, 4], unit='deg')})
+s = io.StringIO(); t.write(s, format='ascii.ecsv'); sys.stdout.write(s.getvalue())
+`);
+    const t = readEcsv(text);
+    assertEquals(t.columns.map((c) => [c.name, c.unit]), [["t", undefined], ["q", "keV"], ["c.ra", "deg"], [
+      "c.dec",
+      "deg",
+    ]]);
+    assertEquals(colValues(t, "t"), [59000.5, 59001.5]);
+    const back = JSON.parse(await python(ASTROPY_DUMP, writeEcsv(t)));
+    assertEquals(back.cols.q.values, [1, 2]);
+    assertEquals(back.cols["c.dec"].unit, "deg");
+  },
+);

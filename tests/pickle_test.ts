@@ -972,3 +972,21 @@ Deno.test("the same array referenced many times is converted once (shared result
   assert.equal(items[0].values.length, n);
   assert.ok(items.every((x) => x === items[0]), "one shared conversion");
 });
+
+Deno.test("synthetic done response: every numpy product decodes; astropy Table pickle is refused by name", () => {
+  const d = parseJson(Deno.readTextFileSync(GEN + "synthetic_run_analysis_done_response.json")) as Any;
+  let n = 0;
+  for (const prod of d.products.numpy_data_product_list) {
+    const p = typeof prod === "string" ? parseJson(prod) as Any : prod;
+    for (const u of p.data_unit_list) {
+      if (!u.binarys) continue;
+      const arr = decodeNumpyPickle(decodeBase64(u.binarys));
+      assert.ok(arr.kind === "ndarray" || arr.kind === "table");
+      n++;
+    }
+  }
+  assert.equal(n, 3);
+  // ODAAstropyTable(use_binary=True) pickles a whole astropy Table object graph: not on the allow-list
+  const t = loadProduct(GEN + "astropy_table_binary_protocol2.json");
+  expectPickleError(decodeBase64(t.binary), /not allowed: astropy\.table/);
+});

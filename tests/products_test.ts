@@ -21,7 +21,7 @@ import {
   TextLikeProduct,
 } from "../mod.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";
-import { pythonJsonDumps } from "../lib/codecs/json.ts";
+import { parseJson, pythonJsonDumps } from "../lib/codecs/json.ts";
 import type { NdArray, Table } from "../lib/codecs/ndarray.ts";
 
 const FIX = new URL("./fixtures/", import.meta.url);
@@ -960,4 +960,24 @@ Deno.test("catalog and ECSV tables convert to Arrow", async () => {
   const a2 = await t.toArrow();
   assertEquals(a2.schema.fields.map((f) => f.name), ["number", "value", "name"]);
   assertEquals(a2.getChild("name")!.toArray(), ["a", "bb", "ccc"]);
+});
+
+Deno.test("catalog: a response parsed with keepFloats (PyFloat values) gives the same catalog", () => {
+  const text = Deno.readTextFileSync(new URL(GEN + "synthetic_run_analysis_done_response.json", FIX));
+  const res = parseJson(text, { keepFloats: true }) as { products: { catalog: Record<string, unknown> } };
+  const cat = ApiCatalog.fromCatalogDict(res.products.catalog);
+  const withFloats = parseJson(
+    '{"cat_column_list": [[1.0, 2.0]], "cat_column_names": ["x"], "cat_column_descr": [["x", "<i8"]]}',
+    {
+      keepFloats: true,
+    },
+  ) as Record<string, unknown>;
+  const fc = ApiCatalog.fromCatalogDict(withFloats);
+  assertEquals([fc.table.columns[0].dtype, fc.table.column("x")], ["<f8", [1, 2]]);
+  strictEqual(
+    cat.getApiDictionary(),
+    Deno.readTextFileSync(new URL(GEN + "catalog_get_api_dictionary.json", FIX)).trimEnd(),
+  );
+  const data = DataCollection.fromResponseJson(text, { instrument: "empty", product: "dummy" });
+  strictEqual(data.showText(), quiet(() => data.show()));
 });

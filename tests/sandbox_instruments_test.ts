@@ -720,3 +720,35 @@ Deno.test("selected_catalog accepted as the JSON text a client sends", async () 
   const out = await run("isgri", "isgri_spectrum", { ...MAXI_FIELD, selected_catalog: text });
   assertEquals(collectionNames(out, "isgri_spectrum")[0], "isgri_spectrum_0_GRS1915p105_isgri_spectrum");
 });
+
+Deno.test("query_type=Dummy: canned Crab products for every INTEGRAL product", async () => {
+  for (const instr of ["isgri", "jemx"]) {
+    for (const [name, spec] of Object.entries(INSTRUMENTS[instr].products)) {
+      assert(spec.dummy, `${name} has no dummy`);
+      const out = await spec.dummy!(
+        { T1: "2000-01-01T00:00:00", T2: "2000-01-01T00:00:01", time_bin: 1000 },
+        ctx(1),
+      );
+      const list = out.numpy_data_product_list as Record<string, unknown>[];
+      assert(list.length > 0, name);
+      const p = NumpyDataProduct.decode(list[0]);
+      if (!name.endsWith("_image")) assertEquals(p.meta_data.src_name, "Crab");
+    }
+  }
+});
+
+Deno.test("osa_version selects the response grid; private data need a role", async () => {
+  const detchans = async (osa_version: string) => {
+    const out = await run("isgri", "isgri_spectrum", { ...MAXI_FIELD, osa_version });
+    const p = NumpyDataProduct.decode((out.numpy_data_product_list as Record<string, unknown>[])[0]);
+    return [p.data_unit[1].header.DETCHANS, p.data_unit[1].table.length];
+  };
+  assertEquals(await detchans("OSA11.2"), [37, 37]);
+  assertEquals(await detchans("OSA10.2"), [16, 16]);
+  const spec = INSTRUMENTS.isgri.products.isgri_image;
+  assertEquals(spec.requiredRoles!({ integral_data_rights: "public" }), {});
+  assert("integral-private-qla" in spec.requiredRoles!({ integral_data_rights: "all-private" }));
+  const osa = INSTRUMENTS.isgri.parameters.find((p) => p.name === "osa_version")!;
+  assertEquals(osa.default, "OSA11.2");
+  assert(osa.allowedValues!.includes("OSA10.2"));
+});

@@ -13,7 +13,7 @@
 import { errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
-import { discoverToken } from "../token/discover.ts";
+import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
 import { writeToken, type WriteTokenOptions } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
 import { pythonRepr } from "../codecs/python.ts";
@@ -123,6 +123,8 @@ export interface DispatcherAPIOptions {
    * (`ODA_TOKEN`, `.oda-token`...); `null`: public, no token.
    */
   token?: string | null;
+  /** Options of the token discovery (`token_discovery_methods`, `cwd`, `home`, `env`) when `token` is undefined. */
+  token_discovery?: TokenDiscoveryOptions;
   /** `fetch` implementation (tests, proxies). */
   fetch?: FetchLike;
   /** Session id (16 chars `[A-Z0-9]` generated when absent). */
@@ -286,7 +288,7 @@ export class DispatcherAPI {
     this.sessionId = options.session_id ?? randomSessionId();
     if (options.token === undefined) {
       try {
-        this.#token = discoverToken();
+        this.#token = discoverToken(options.token_discovery);
         if (this.#token) log.info("discovered token in environment");
       } catch (e) {
         log.debug(`no token discovered: ${errorMessage(e)}`);

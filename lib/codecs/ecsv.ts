@@ -595,7 +595,9 @@ function nest(flat: ArrayLike<unknown>, shape: number[], offset: number): unknow
 /**
  * Write a table as ECSV 1.0 text, the way astropy's `Table.write(...,
  * format="ascii.ecsv")` does (same header layout, quoting and number
- * formatting). Masked entries (`mask`, `null`) are written as `""`.
+ * formatting). Masked entries (`mask`, `null`) are written as `""`. The
+ * `__serialized_columns__` meta of astropy mixin columns is not written (the
+ * columns are stored as plain columns).
  *
  * @example
  * ```ts
@@ -616,7 +618,11 @@ export function writeEcsv(
   options: EcsvWriteOptions = {},
 ): string {
   const delimiter = options.delimiter ?? " ";
-  const meta = options.meta ?? table.meta;
+  // astropy mixin descriptions (Time, SkyCoord, Quantity) need YAML tags we do not keep: the columns are
+  // written as the plain columns they are stored as.
+  const meta = Object.fromEntries(
+    Object.entries(options.meta ?? table.meta ?? {}).filter(([k]) => k !== "__serialized_columns__"),
+  );
   const cols = table.columns as EcsvColumn[];
   const header: string[] = ["%ECSV 1.0", "---"];
   header.push("datatype:");

@@ -17,8 +17,8 @@
  * @module
  */
 export {
-  CARD_LENGTH,
   BLOCK_LENGTH,
+  CARD_LENGTH,
   COMMENTARY_KEYWORDS,
   type FitsCard,
   FitsHeader,

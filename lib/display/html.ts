@@ -68,13 +68,17 @@ export function formatValue(v: unknown, maxLen = 80): string {
   return s.length > maxLen ? s.slice(0, maxLen - 1) + "…" : s;
 }
 
-/** Shared CSS of our views (scoped by the `oda-view` class). */
+/**
+ * Shared CSS of our views (scoped by the `oda-view` class; `!important` on the
+ * alignment because JupyterLab right-aligns every table cell with a more
+ * specific selector).
+ */
 export const VIEW_CSS: string = `<style>
 .oda-view{font-family:var(--jp-content-font-family,-apple-system,"DejaVu Sans",sans-serif);font-size:13px}
 .oda-view table{border-collapse:collapse;margin:4px 0}
-.oda-view th,.oda-view td{border:1px solid #ddd;padding:2px 8px;text-align:left;vertical-align:top}
+.oda-view th,.oda-view td{border:1px solid #ddd;padding:2px 8px;text-align:left!important;vertical-align:top}
 .oda-view th{background:#f3f4f6}
-.oda-view td.num{text-align:right;font-variant-numeric:tabular-nums}
+.oda-view td.num{text-align:right!important;font-variant-numeric:tabular-nums}
 .oda-view .sub{color:#6b7280;font-weight:normal;font-size:11px}
 .oda-view .more{color:#6b7280;font-style:italic}
 .oda-view summary{cursor:pointer;color:#1f4e9c}

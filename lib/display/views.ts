@@ -121,7 +121,7 @@ function isTable(d: unknown): d is Table {
  * ```
  */
 export function dataShapeText(d: NdArray | Table | null | undefined): string {
-  if (isNdArray(d)) return `image ${d.dtype} [${d.shape.join(", ")}]`;
+  if (isNdArray(d)) return `${d.shape.length >= 2 ? "image" : "array"} ${d.dtype} [${d.shape.join(", ")}]`;
   if (isTable(d)) return `table ${d.length} rows × ${d.columns.length} columns`;
   return "empty";
 }
@@ -167,9 +167,9 @@ function columnsTable(cols: TableColumn[]): string {
  */
 export function dataUnitHtml(u: DataUnitLike, rowLimit = 10): string {
   const parts = [
-    `<div class="title">${escapeHtml(u.name)} <span class="sub">${escapeHtml(u.hdu_type ?? "")} · ${
-      escapeHtml(dataShapeText(u.data))
-    }</span></div>`,
+    `<div class="title">${escapeHtml(u.name)}${
+      typeof u.header?.IMATYPE === "string" ? ` <span class="sub">${escapeHtml(u.header.IMATYPE)}</span>` : ""
+    } <span class="sub">(${escapeHtml(u.hdu_type ?? "")}) ${escapeHtml(dataShapeText(u.data))}</span></div>`,
   ];
   if (isTable(u.data)) {
     parts.push(details(`columns (${u.data.columns.length})`, columnsTable(u.data.columns)));

@@ -116,10 +116,15 @@ export class ApiCatalog {
     meta.LON_NAME = lon;
     meta.LAT_NAME = lat;
     const columns: CatalogColumn[] = names.map((n, i) => {
-      const values = list[i];
+      let values = list[i];
       if (!Array.isArray(values)) throw new DecodeError("PRODUCT", `catalog column ${n} is not a list`);
       const name = String(n);
-      const inferred = inferCatalogDtype(values);
+      // a response parsed with parseJson({ keepFloats: true }) carries PyFloat wrappers: unwrap them, and
+      // they tell that the column is a float one
+      const hadPyFloat = values.some((v) => v instanceof PyFloat);
+      if (hadPyFloat) values = values.map((v) => (v instanceof PyFloat ? v.value : v));
+      let inferred = inferCatalogDtype(values);
+      if (hadPyFloat && inferred === "<i8") inferred = "<f8";
       let dtype = descr.get(name) ?? inferred;
       // numpy decides from the values it is given (a None makes an object column, strings get
       // the longest length); only the int/float choice, lost in JSON, comes from the descr.

@@ -30,6 +30,7 @@ export type CollectionProduct =
   | PictureProduct
   | TextLikeProduct
   | Uint8Array
+  | string
   | Record<string, unknown>;
 
 /** Options of {@linkcode DataCollection.fromResponseJson}. */

@@ -123,6 +123,13 @@ export function numpyProduct(
   };
 }
 
+function inferDescr(values: unknown[]): string {
+  if (values.length > 0 && values.every((v) => typeof v === "boolean")) return "|b1";
+  if (values.every((v) => typeof v === "number" && Number.isInteger(v))) return "<i8";
+  if (values.every((v) => typeof v === "number" || v === null)) return "<f8";
+  return `<U${Math.max(1, ...values.map((v) => String(v ?? "").length))}`;
+}
+
 let zeroImage: Record<string, unknown> | undefined;
 
 function numericalDummy(params: Record<string, unknown>): ProductOutput {
@@ -146,9 +153,10 @@ function numericalDummy(params: Record<string, unknown>): ProductOutput {
       const idCol = (sc.cat_column_list as unknown[][])[names.indexOf("meta_ID")];
       if (idCol) {
         const keep = idCol.map((v, i) => (ids.has(Number(v)) ? i : -1)).filter((i) => i >= 0);
-        out.catalog.cat_column_list = (sc.cat_column_list as unknown[][]).map((col) =>
-          keep.map((i) => col[i])
-        );
+        const cols = (sc.cat_column_list as unknown[][]).map((col) => keep.map((i) => col[i]));
+        out.catalog.cat_column_list = cols;
+        // numpy re-infers the column types from the selected values (astropy Table of the selection)
+        out.catalog.cat_column_descr = names.map((n, i) => [n, inferDescr(cols[i] ?? [])]);
       }
     }
   }

@@ -236,6 +236,7 @@ export class JobStore {
       try {
         // let the submission reply go out before a CPU-heavy simulation starts
         await new Promise((r) => setTimeout(r, 0));
+        if (this.abort.signal.aborted) throw new Error("the sandbox was closed");
         if (job.forcedFailure) throw new Error(job.forcedFailure);
         const out = await fn.call(job.product, structuredClone(job.values), ctx);
         job.result = out ?? {};

@@ -495,6 +495,7 @@ export function normaliseParameters(
       analysis[k] = selectors.get(k)!.units;
     } else if (CONTROL_ARGS.has(k)) {
       analysis[k] = v;
+      if (k === "catalog_selected_objects") values[k] = v;
     } else if (SILENT_ARGS.has(k)) {
       continue;
     } else if (allowUnknown) {

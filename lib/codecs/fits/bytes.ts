@@ -136,7 +136,11 @@ export function gatherNative(
   ) {
     // aligned 32-bit lanes: gather and swap in one pass
     const out = new Uint32Array((nrows * width) >>> 2);
-    const a = new Uint32Array(src.buffer, src.byteOffset - (src.byteOffset % 4), (src.byteLength + (src.byteOffset % 4)) >>> 2);
+    const a = new Uint32Array(
+      src.buffer,
+      src.byteOffset - (src.byteOffset % 4),
+      (src.byteLength + (src.byteOffset % 4)) >>> 2,
+    );
     const base = (sAbs - (src.byteOffset - (src.byteOffset % 4))) >>> 2;
     const stride = rowBytes >>> 2;
     const words = width >>> 2;

@@ -355,7 +355,9 @@ export class FitsHeader {
 // ---------------------------------------------------------------- parsing
 
 /** Parse the value/comment part of a card (text after `= `). */
-function parseValueField(text: string): { value: FitsValue; comment?: string; float?: boolean; amp?: boolean } {
+function parseValueField(
+  text: string,
+): { value: FitsValue; comment?: string; float?: boolean; amp?: boolean } {
   let i = 0;
   while (i < text.length && text[i] === " ") i++;
   if (text[i] === "'") {
@@ -510,7 +512,9 @@ function formatValue(card: FitsCard): string {
   if (typeof v === "bigint") return v.toString().padStart(20);
   if (typeof v === "number") {
     if (!Number.isFinite(v)) {
-      log.warning(`FITS header ${card.keyword}: ${v} cannot be stored in a FITS header; written as undefined`);
+      log.warning(
+        `FITS header ${card.keyword}: ${v} cannot be stored in a FITS header; written as undefined`,
+      );
       return "";
     }
     // integral numbers are integers unless flagged as reals; beyond 2^53 a number cannot be an exact
@@ -549,9 +553,7 @@ export function formatCard(card: FitsCard): string[] {
     }
     return out;
   }
-  const comment = card.comment === undefined || card.comment === ""
-    ? undefined
-    : asciiOnly(card.comment, k);
+  const comment = card.comment === undefined || card.comment === "" ? undefined : asciiOnly(card.comment, k);
   const hierarch = !isStandardKeyword(upper) || k.length > 8;
   if (!hierarch) k = upper;
   const value = formatValue(card);

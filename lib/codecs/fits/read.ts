@@ -74,7 +74,9 @@ function readFitsOwned(bytes: Uint8Array, options: FitsReadOptions, owned: boole
       }
       if (rest < CARD_LENGTH || !startsWith(bytes, off, "XTENSION")) {
         if (!isAllZeroOrSpace(bytes, off)) {
-          log.warning(`FITS: ${bytes.length - off} unexpected bytes after the last HDU ignored (at byte ${off})`);
+          log.warning(
+            `FITS: ${bytes.length - off} unexpected bytes after the last HDU ignored (at byte ${off})`,
+          );
         }
         break;
       }
@@ -186,7 +188,9 @@ function readHdu(
   if (!Number.isSafeInteger(dataBytes) || dataOffset + dataBytes > bytes.length) {
     throw fitsError(
       dataOffset,
-      `truncated data: the header declares ${dataBytes} data bytes but only ${bytes.length - dataOffset} remain`,
+      `truncated data: the header declares ${dataBytes} data bytes but only ${
+        bytes.length - dataOffset
+      } remain`,
     );
   }
   const next = dataOffset + Math.ceil(dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
@@ -278,7 +282,12 @@ function readImage(
     if (bitpix === 8 && bzero === -128) {
       const u = raw as Uint8Array;
       for (let i = 0; i < u.length; i++) u[i] ^= 0x80;
-      return { kind: "ndarray", dtype: "|i1", shape, values: new Int8Array(u.buffer, u.byteOffset, u.length) };
+      return {
+        kind: "ndarray",
+        dtype: "|i1",
+        shape,
+        values: new Int8Array(u.buffer, u.byteOffset, u.length),
+      };
     }
     if (bitpix === 16 && isTwoPow(bzeroV, 16)) {
       const u = new Uint16Array(raw.buffer, raw.byteOffset, count);
@@ -422,7 +431,13 @@ function parseTdim(v: FitsValue | undefined): number[] | undefined {
   return dims.length ? dims : undefined;
 }
 
-function decodeStrings(bytes: Uint8Array, offset: number, stride: number, width: number, count: number): string[] {
+function decodeStrings(
+  bytes: Uint8Array,
+  offset: number,
+  stride: number,
+  width: number,
+  count: number,
+): string[] {
   const out: string[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const s = offset + i * stride;
@@ -540,7 +555,9 @@ function readBinColumn(
   heap: HeapInfo,
 ): TableColumn {
   const { code, repeat } = f;
-  if (code === "P" || code === "Q") return readVarColumn(bytes, off, rowBytes, nrows, f, name, tscal, tzero, heap);
+  if (code === "P" || code === "Q") {
+    return readVarColumn(bytes, off, rowBytes, nrows, f, name, tscal, tzero, heap);
+  }
   if (code === "A") {
     let width = repeat;
     let shape: number[] = [];
@@ -552,7 +569,7 @@ function readBinColumn(
     const values: string[] = [];
     if (per === 1 || width === 0) {
       values.push(...decodeStrings(bytes, off, rowBytes, width, width === 0 ? 0 : nrows));
-      if (width === 0) for (let r = 0; r < nrows; r++) values.push("");
+      if (width === 0) { for (let r = 0; r < nrows; r++) values.push(""); }
     } else {
       for (let r = 0; r < nrows; r++) {
         values.push(...decodeStrings(bytes, off + r * rowBytes, width, width, per));
@@ -661,7 +678,9 @@ function readAsciiTable(
     if (!m) throw fitsError(hduOff, `column ${i}: invalid ASCII TFORM${i} '${tform}'`);
     const tbcol = intKey(header, `TBCOL${i}`, hduOff, 1);
     const width = Number(m[2]);
-    if (tbcol - 1 + width > rowBytes) throw fitsError(hduOff, `column ${i}: TBCOL${i}/TFORM${i} exceed NAXIS1`);
+    if (tbcol - 1 + width > rowBytes) {
+      throw fitsError(hduOff, `column ${i}: TBCOL${i}/TFORM${i} exceed NAXIS1`);
+    }
     const start = off + tbcol - 1;
     const ttype = colKey(header, "TTYPE", i);
     const name = typeof ttype === "string" ? ttype : `col${i}`;
@@ -685,7 +704,12 @@ function readAsciiTable(
       });
       if (isInt) {
         if (m[1] === "J" || width > 9) {
-          col = { name, dtype: "<i8", shape: [], values: BigInt64Array.from(numeric, (v) => BigInt(Math.trunc(v))) };
+          col = {
+            name,
+            dtype: "<i8",
+            shape: [],
+            values: BigInt64Array.from(numeric, (v) => BigInt(Math.trunc(v))),
+          };
         } else if (width <= 4) col = { name, dtype: "<i2", shape: [], values: Int16Array.from(numeric) };
         else col = { name, dtype: "<i4", shape: [], values: Int32Array.from(numeric) };
       } else col = { name, dtype: "<f8", shape: [], values: Float64Array.from(numeric) };
@@ -700,4 +724,3 @@ function readAsciiTable(
   }
   return { kind: "table", length: nrows, columns };
 }
-

@@ -10,7 +10,14 @@
  */
 import { FileError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
-import { type NdArray, type NumericArray, parseTypestr, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
+import {
+  type NdArray,
+  type NumericArray,
+  parseTypestr,
+  shapeSize,
+  type Table,
+  type TableColumn,
+} from "../ndarray.ts";
 import { copySwap, scatterSwap32, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, type FitsCard, FitsHeader, type FitsValue } from "./header.ts";
 import type { FitsHduInput, FitsHduType, FitsWriteFileOptions, FitsWriteOptions } from "./hdu.ts";
@@ -30,6 +37,11 @@ interface PlannedHdu {
   /** Pad byte for the data area (0, or 32 for ASCII tables). */
   pad: number;
   fill(out: Uint8Array, offset: number): void;
+  /**
+   * Images only: write data bytes `[start, start + length)` at `out[outOffset]`
+   * (`start` and `length` multiples of 8), for streaming to a file in chunks.
+   */
+  fillRange?(out: Uint8Array, outOffset: number, start: number, length: number): void;
 }
 
 const STRUCTURAL_RE =
@@ -50,7 +62,12 @@ function userCards(header: FitsHduInput["header"]): FitsCard[] {
  * not be valid for the columns written (`intColumns`: 1-based indices of
  * integer columns that may keep `TNULLn`).
  */
-function filterUserCards(cards: FitsCard[], ncols: number, intColumns: Set<number>, isTable: boolean): FitsCard[] {
+function filterUserCards(
+  cards: FitsCard[],
+  ncols: number,
+  intColumns: Set<number>,
+  isTable: boolean,
+): FitsCard[] {
   return cards.filter((c) => {
     const k = c.keyword.toUpperCase();
     if (STRUCTURAL_RE.test(k) || COLUMN_STRUCT_RE.test(k)) return false;
@@ -102,10 +119,16 @@ function imageKind(arr: NdArray): ImageKind {
 }
 
 /** Copy native values big-endian into `out` at `offset` (aligned: offsets are multiples of 2880). */
-function putBigEndian(values: NumericArray, size: number, flip: boolean, out: Uint8Array, offset: number): void {
+function putBigEndian(
+  values: NumericArray,
+  size: number,
+  flip: boolean,
+  out: Uint8Array,
+  offset: number,
+): void {
   const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   copySwap(src, 0, out, offset, src.length, size);
-  if (flip) for (let i = offset, e = offset + src.length; i < e; i += size) out[i] ^= 0x80;
+  if (flip) { for (let i = offset, e = offset + src.length; i < e; i += size) out[i] ^= 0x80; }
 }
 
 function planImage(input: FitsHduInput, primary: boolean, name: string | undefined): PlannedHdu {
@@ -135,7 +158,9 @@ function planImage(input: FitsHduInput, primary: boolean, name: string | undefin
     cards.push(card("BSCALE", 1));
     cards.push(card("BZERO", k.bzero));
   }
-  if (name !== undefined && !(primary && name === "PRIMARY")) cards.push(card("EXTNAME", name, "extension name"));
+  if (name !== undefined && !(primary && name === "PRIMARY")) {
+    cards.push(card("EXTNAME", name, "extension name"));
+  }
   cards.push(...filterUserCards(userCards(input.header), 0, new Set(), false));
   const dataBytes = data ? data.values.length * k.size : 0;
   return {
@@ -144,6 +169,13 @@ function planImage(input: FitsHduInput, primary: boolean, name: string | undefin
     pad: 0,
     fill(out, offset) {
       if (data && dataBytes) putBigEndian(data.values as NumericArray, k.size, k.flip ?? false, out, offset);
+    },
+    fillRange(out, outOffset, start, length) {
+      if (!data || !length) return;
+      const v = data.values as NumericArray;
+      const src = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      copySwap(src, start, out, outOffset, length, k.size);
+      if (k.flip) for (let i = outOffset, e = outOffset + length; i < e; i += k.size) out[i] ^= 0x80;
     },
   };
 }
@@ -207,7 +239,7 @@ function toBigEndianBytes(values: NumericArray, lane: number, size: number, flip
   const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const tmp = src.slice();
   swapInPlace(tmp, lane);
-  if (flip) for (let i = 0; i < tmp.length; i += size) tmp[i] ^= 0x80;
+  if (flip) { for (let i = 0; i < tmp.length; i += size) tmp[i] ^= 0x80; }
   return tmp;
 }
 
@@ -252,7 +284,9 @@ function planColumn(col: TableColumn, i: number, nrows: number, unit: string | u
     const enc = values.map((v) => encodeAscii(v === null || v === undefined ? "" : String(v)));
     for (const e of enc) width = Math.max(width, e.length);
     width = Math.max(width, 1);
-    if (enc.length !== nrows * per) throw invalid(`${ctx}: expected ${nrows * per} strings, got ${enc.length}`);
+    if (enc.length !== nrows * per) {
+      throw invalid(`${ctx}: expected ${nrows * per} strings, got ${enc.length}`);
+    }
     const repeat = width * per;
     cards.push(card(`TFORM${i}`, `${repeat}A`));
     addUnit();
@@ -538,6 +572,63 @@ function hduName(h: FitsHduInput): string | undefined {
   return typeof ext?.value === "string" && ext.value !== "" ? ext.value : undefined;
 }
 
+function layout(
+  hdus: readonly FitsHduInput[],
+  options: FitsWriteOptions,
+): { planned: PlannedHdu[]; headers: Uint8Array[] } {
+  const list = [...hdus];
+  if (list.length === 0) list.push({});
+  if (list[0].data && (list[0].data as Table).kind === "table") list.unshift({});
+  const planned = list.map((h, index) => {
+    const t = hduType(h, index);
+    const name = hduName(h);
+    if (t === "primary" || t === "image") return planImage(h, t === "primary", name);
+    if (t === "table") return planAsciiTable(h, name);
+    return planBinTable(h, name);
+  });
+  const headers = planned.map((p) => {
+    if (options.checksum) {
+      p.cards.push({ keyword: "CHECKSUM", value: "0000000000000000", comment: "HDU checksum" });
+      p.cards.push({ keyword: "DATASUM", value: "0", comment: "data unit checksum" });
+    }
+    return new FitsHeader(p.cards).toBytes();
+  });
+  return { planned, headers };
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** Stream HDUs to an open file: headers, then image data swapped chunk by chunk (no whole-file buffer). */
+async function streamTo(
+  file: Deno.FsFile,
+  { planned, headers }: { planned: PlannedHdu[]; headers: Uint8Array[] },
+): Promise<void> {
+  const writeAll = async (buf: Uint8Array): Promise<void> => {
+    let off = 0;
+    while (off < buf.length) off += await file.write(buf.subarray(off));
+  };
+  let chunk: Uint8Array | undefined;
+  for (let i = 0; i < planned.length; i++) {
+    const p = planned[i];
+    await writeAll(headers[i]);
+    const padded = Math.ceil(p.dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
+    if (p.fillRange) {
+      chunk ??= new Uint8Array(CHUNK);
+      for (let start = 0; start < p.dataBytes; start += CHUNK) {
+        const len = Math.min(CHUNK, p.dataBytes - start);
+        p.fillRange(chunk, 0, start, len);
+        await writeAll(chunk.subarray(0, len));
+      }
+      if (padded > p.dataBytes) await writeAll(new Uint8Array(padded - p.dataBytes).fill(p.pad));
+    } else {
+      const buf = new Uint8Array(padded);
+      p.fill(buf, 0);
+      if (p.pad !== 0) buf.fill(p.pad, p.dataBytes);
+      await writeAll(buf);
+    }
+  }
+}
+
 /**
  * Encode HDUs into FITS bytes. Structural keywords are computed from the data
  * and written first; the user's cards follow. A table first in the list gets
@@ -568,23 +659,7 @@ function hduName(h: FitsHduInput): string | undefined {
  * ```
  */
 export function writeFits(hdus: readonly FitsHduInput[], options: FitsWriteOptions = {}): Uint8Array {
-  const list = [...hdus];
-  if (list.length === 0) list.push({});
-  if (list[0].data && (list[0].data as Table).kind === "table") list.unshift({});
-  const planned = list.map((h, index) => {
-    const t = hduType(h, index);
-    const name = hduName(h);
-    if (t === "primary" || t === "image") return planImage(h, t === "primary", name);
-    if (t === "table") return planAsciiTable(h, name);
-    return planBinTable(h, name);
-  });
-  const headers = planned.map((p) => {
-    if (options.checksum) {
-      p.cards.push({ keyword: "CHECKSUM", value: "0000000000000000", comment: "HDU checksum" });
-      p.cards.push({ keyword: "DATASUM", value: "0", comment: "data unit checksum" });
-    }
-    return new FitsHeader(p.cards).toBytes();
-  });
+  const { planned, headers } = layout(hdus, options);
   let total = 0;
   for (let i = 0; i < planned.length; i++) {
     total += headers[i].length + Math.ceil(planned[i].dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
@@ -638,17 +713,29 @@ export async function writeFitsFile(
     }
     if (exists) throw new FileError("FILE_EXISTS", `${path} exists; pass { overwrite: true } to replace it`);
   }
-  let bytes = writeFits(hdus, options);
-  if (options.gzip ?? /\.gz$/i.test(path)) bytes = gzip(bytes);
+  const gz = options.gzip ?? /\.gz$/i.test(path);
+  // Plain files without checksums are streamed (no whole-file buffer); otherwise encode in memory.
+  // Everything is validated and laid out before anything is created on disk.
+  const bytes = gz ? gzip(writeFits(hdus, options)) : options.checksum ? writeFits(hdus, options) : undefined;
+  const laid = bytes ? undefined : layout(hdus, {});
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
   const base = slash >= 0 ? path.slice(slash + 1) : path;
   const tmp = `${dir}.${base}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
-    await Deno.writeFile(tmp, bytes, { createNew: true });
+    if (bytes) await Deno.writeFile(tmp, bytes, { createNew: true });
+    else {
+      const file = await Deno.open(tmp, { write: true, createNew: true });
+      try {
+        await streamTo(file, laid!);
+      } finally {
+        file.close();
+      }
+    }
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
+    if (e instanceof OdaError) throw e;
     throw new FileError("IO", `cannot write ${path}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -137,8 +137,35 @@ export function timeBinParameter(def: number): ParameterSpec {
   return { name: "time_bin", type: "float", units: "sec", default: def, unitsName: "time_bin_format" };
 }
 
-function dummyParams(params: Record<string, unknown>): Record<string, unknown> {
-  return { ...params, scw_list: ["066500220010.001"], selected_catalog: undefined };
+/**
+ * Canned parameters for `query_type=Dummy`: the Crab field, two science
+ * windows, the Crab selected (like upstream's fixed dummy products).
+ *
+ * @example
+ * ```ts
+ * import { dummyParams } from "./isgri.ts";
+ * dummyParams({ time_bin: 100 }).scw_list; // ["066500220010.001", "066500230010.001"]
+ * ```
+ */
+export function dummyParams(params: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...params,
+    RA: 83.6332,
+    DEC: 22.0145,
+    scw_list: ["066500220010.001", "066500230010.001"],
+    selected_catalog: {
+      cat_frame: "fk5",
+      cat_coord_units: "deg",
+      cat_column_list: [[0], ["Crab"], [100.0], [83.6332], [22.0145]],
+      cat_column_names: ["meta_ID", "src_names", "significance", "ra", "dec"],
+      cat_column_descr: [["meta_ID", "<i8"], ["src_names", "<U4"], ["significance", "<f8"], ["ra", "<f8"], [
+        "dec",
+        "<f8",
+      ]],
+      cat_lat_name: "dec",
+      cat_lon_name: "ra",
+    },
+  };
 }
 
 /**
@@ -181,6 +208,8 @@ export function isgriInstrument(): SandboxInstrument {
         durationSeconds: durationFor,
         requiredRoles: integralRoles,
         run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runSpectrum(setup, p, ctx),
+        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
+          runSpectrum(setup, dummyParams(p), ctx),
       },
       isgri_lc: {
         name: "isgri_lc",
@@ -190,6 +219,8 @@ export function isgriInstrument(): SandboxInstrument {
         durationSeconds: durationFor,
         requiredRoles: integralRoles,
         run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runLightCurve(setup, p, ctx),
+        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
+          runLightCurve(setup, dummyParams(p), ctx),
       },
     },
   };

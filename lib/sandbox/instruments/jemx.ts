@@ -8,7 +8,13 @@
  */
 import type { JobContext, ProductOutput, SandboxInstrument } from "../instrument.ts";
 import { type CodedMaskSetup, durationFor, num, runImage, runLightCurve, runSpectrum } from "./integral.ts";
-import { IMAGE_PARAMETERS, integralParameters, integralRoles, timeBinParameter } from "./isgri.ts";
+import {
+  dummyParams,
+  IMAGE_PARAMETERS,
+  integralParameters,
+  integralRoles,
+  timeBinParameter,
+} from "./isgri.ts";
 import type { ImagingModel } from "./mosaic.ts";
 import { JEMX1, JEMX2 } from "./response.ts";
 
@@ -77,6 +83,8 @@ export function jemxInstrument(): SandboxInstrument {
         durationSeconds: durationFor,
         requiredRoles: integralRoles,
         run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runImage(setupOf(p), p, ctx),
+        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
+          runImage(setupOf(p), { ...dummyParams(p), radius: 4 }, ctx),
       },
       jemx_spectrum: {
         name: "jemx_spectrum",
@@ -86,6 +94,8 @@ export function jemxInstrument(): SandboxInstrument {
         durationSeconds: durationFor,
         requiredRoles: integralRoles,
         run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runSpectrum(setupOf(p), p, ctx),
+        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
+          runSpectrum(setupOf(p), { ...dummyParams(p), radius: 4 }, ctx),
       },
       jemx_lc: {
         name: "jemx_lc",
@@ -96,6 +106,8 @@ export function jemxInstrument(): SandboxInstrument {
         requiredRoles: integralRoles,
         run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
           runLightCurve(setupOf(p), p, ctx),
+        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
+          runLightCurve(setupOf(p), { ...dummyParams(p), radius: 4 }, ctx),
       },
     },
   };
