@@ -38,7 +38,12 @@ function mosaic(): FitsHduInput[] {
   for (const name of ["INTENSITY", "VARIANCE", "SIGNIFICANCE", "EXPOSURE"]) {
     const values = new Float32Array(2000 * 2000);
     for (let i = 0; i < values.length; i++) values[i] = Math.sin(i * 1e-3) * 100 + (i % 97);
-    hdus.push({ type: "image", name, header: { CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN" }, data: { kind: "ndarray", dtype: "<f4", shape: [2000, 2000], values } });
+    hdus.push({
+      type: "image",
+      name,
+      header: { CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN" },
+      data: { kind: "ndarray", dtype: "<f4", shape: [2000, 2000], values },
+    });
   }
   return hdus;
 }
@@ -86,8 +91,22 @@ async function scenario(label: string, hdus: FitsHduInput[]): Promise<void> {
   const [readF, readRaw] = await pair(() => readFitsFile(path), () => Deno.readFile(rawPath));
   rows.push([label, "encode (bytes)", fmt(encode), fmt(mb / (encode / 1000)), "", ""]);
   rows.push([label, "decode (bytes)", fmt(decode), fmt(mb / (decode / 1000)), "", ""]);
-  rows.push([label, "writeFitsFile", fmt(writeF), fmt(mb / (writeF / 1000)), fmt(writeRaw), (writeF / writeRaw).toFixed(2)]);
-  rows.push([label, "readFitsFile", fmt(readF), fmt(mb / (readF / 1000)), fmt(readRaw), (readF / readRaw).toFixed(2)]);
+  rows.push([
+    label,
+    "writeFitsFile",
+    fmt(writeF),
+    fmt(mb / (writeF / 1000)),
+    fmt(writeRaw),
+    (writeF / writeRaw).toFixed(2),
+  ]);
+  rows.push([
+    label,
+    "readFitsFile",
+    fmt(readF),
+    fmt(mb / (readF / 1000)),
+    fmt(readRaw),
+    (readF / readRaw).toFixed(2),
+  ]);
   const gzPath = `${dir}/${label}.fits.gz`;
   const writeGz = await time(() => writeFitsFile(gzPath, hdus, { overwrite: true }));
   const readGz = await time(() => readFitsFile(gzPath));
@@ -105,8 +124,11 @@ try {
 
 const head = ["case", "operation", "ms (best)", "MB/s", "raw floor ms", "ratio"];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-console.log(`\nrounds: ${rounds} (best of, FITS and raw interleaved); raw floor = Deno.writeFile/readFile of a same-size buffer\n`);
+const line = (r: string[]) =>
+  r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+console.log(
+  `\nrounds: ${rounds} (best of, FITS and raw interleaved); raw floor = Deno.writeFile/readFile of a same-size buffer\n`,
+);
 console.log(line(head));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));

@@ -8,12 +8,10 @@
  * @module
  */
 import { ISGRI_IMAGING, ISGRI_SETUP } from "../lib/sandbox/instruments/isgri.ts";
-import {
-  observe,
-  simulateImage,
-  simulateLightCurves,
-  simulateSpectra,
-} from "../lib/sandbox/instruments/integral.ts";
+import { observe } from "../lib/sandbox/instruments/integral.ts";
+import { simulateImage } from "../lib/sandbox/instruments/image.ts";
+import { simulateSpectra } from "../lib/sandbox/instruments/spectrum.ts";
+import { simulateLightCurves } from "../lib/sandbox/instruments/lightcurve.ts";
 import { mosaicGeometry, simulateMosaic } from "../lib/sandbox/instruments/mosaic.ts";
 import { Rng } from "../lib/sandbox/instruments/rng.ts";
 import { encodeProduct } from "../lib/sandbox/instruments/encode.ts";

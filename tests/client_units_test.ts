@@ -178,3 +178,42 @@ Deno.test("URL resolution: default, aliases, validation like oda_api, loopback h
     assertEquals(code, "INVALID_URL", bad);
   }
 });
+
+Deno.test("body timeout is an idle timeout: a slow steady body completes, a stalled one is retried", async () => {
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const streamed = (chunks: number, gapMs: number, stallAfter?: number) =>
+    new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        const i = (this as unknown as { i?: number }).i ?? 0;
+        (this as unknown as { i: number }).i = i + 1;
+        if (i === chunks) return ctrl.close();
+        if (stallAfter !== undefined && i === stallAfter) return new Promise<void>(() => {}); // never resolves
+        await new Promise<void>((r) => {
+          const t = setTimeout(() => {
+            timers.delete(t);
+            r();
+          }, gapMs);
+          timers.add(t);
+        });
+        ctrl.enqueue(new TextEncoder().encode(i === 0 ? "[" : i === chunks - 1 ? "1]" : " "));
+      },
+    });
+  // 8 chunks 30 ms apart = 240 ms of body, with a 100 ms request timeout
+  const steady = new HttpClient({
+    baseUrl: "http://127.0.0.1:9",
+    requestTimeout: 100,
+    fetch: () => Promise.resolve(new Response(streamed(8, 30), { status: 200 })),
+  });
+  const ok = await steady.request({ path: "x", params: [] });
+  assertEquals(JSON.parse(ok.text), [1]);
+  let n = 0;
+  const stalling = new HttpClient({
+    baseUrl: "http://127.0.0.1:9",
+    requestTimeout: 100,
+    backoffBase: 1,
+    fetch: () => Promise.resolve(new Response(n++ === 0 ? streamed(8, 5, 3) : "[2]", { status: 200 })),
+  });
+  const res = await stalling.request({ path: "x", params: [] });
+  assertEquals([res.attempts, res.text], [2, "[2]"]);
+  for (const t of timers) clearTimeout(t);
+});

@@ -6,8 +6,8 @@ import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import {
   type FitsCard,
   type FitsHdu,
-  FitsHeader,
   type FitsHduInput,
+  FitsHeader,
   formatFitsFloat,
   readFits,
   readFitsFile,
@@ -215,7 +215,11 @@ print(json.dumps(out))
 `;
 
 async function python(script: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(PYTHON, { args: ["-c", script, ...args], stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command(PYTHON, {
+    args: ["-c", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const dec = new TextDecoder();
   if (!out.success) throw new Error(`python failed: ${dec.decode(out.stderr)}`);
@@ -230,11 +234,14 @@ async function astropyDump(path: string): Promise<Json[]> {
 }
 
 async function fitsverify(path: string): Promise<void> {
-  const full = await new Deno.Command("fitsverify", { args: [path], stdout: "piped", stderr: "piped" }).output();
+  const full = await new Deno.Command("fitsverify", { args: [path], stdout: "piped", stderr: "piped" })
+    .output();
   const text = new TextDecoder().decode(full.stdout) + new TextDecoder().decode(full.stderr);
   ok(
     /Verification found 0 warning\(s\) and 0 error\(s\)/.test(text),
-    `fitsverify reports problems for ${path}:\n${text.split("\n").filter((l) => /\*\*\*|Error|Warning/.test(l)).join("\n")}`,
+    `fitsverify reports problems for ${path}:\n${
+      text.split("\n").filter((l) => /\*\*\*|Error|Warning/.test(l)).join("\n")
+    }`,
   );
   const quiet = await new Deno.Command("fitsverify", { args: ["-q", "-e", path], stdout: "piped" }).output();
   ok(/verification OK/.test(new TextDecoder().decode(quiet.stdout)), `fitsverify -q -e failed for ${path}`);
@@ -296,7 +303,12 @@ function ourDump(hdus: FitsHdu[]): Json[] {
     let data: Json = null;
     if (h.data?.kind === "ndarray") {
       const k = kindOf(h.data.dtype);
-      data = { kind: "ndarray", dtype: k, shape: h.data.shape, values: values(k.kind, k.itemsize, h.data.values) };
+      data = {
+        kind: "ndarray",
+        dtype: k,
+        shape: h.data.shape,
+        values: values(k.kind, k.itemsize, h.data.values),
+      };
     } else if (h.data?.kind === "table") {
       data = {
         kind: "table",
@@ -312,7 +324,12 @@ function ourDump(hdus: FitsHdu[]): Json[] {
             return { ...col, kind: "O", itemsize: 0, shape: [], values: rows };
           }
           const k = kindOf(c.dtype);
-          return { ...col, ...k, shape: c.shape, values: values(k.kind, k.itemsize, c.values as ArrayLike<unknown>) };
+          return {
+            ...col,
+            ...k,
+            shape: c.shape,
+            values: values(k.kind, k.itemsize, c.values as ArrayLike<unknown>),
+          };
         }),
       };
     }
@@ -345,7 +362,11 @@ function compareDumps(ours: Json[], theirs: Json[], what: string): void {
     if (a.data?.kind === "table") {
       strictEqual(a.data.length, b.data.length);
       for (let c = 0; c < a.data.columns.length; c++) {
-        deepStrictEqual(a.data.columns[c], b.data.columns[c], `${what} HDU ${i} column ${a.data.columns[c].name}`);
+        deepStrictEqual(
+          a.data.columns[c],
+          b.data.columns[c],
+          `${what} HDU ${i} column ${a.data.columns[c].name}`,
+        );
       }
       strictEqual(a.data.columns.length, b.data.columns.length);
     } else deepStrictEqual(a.data, b.data, `${what} HDU ${i} (${a.name}): data`);
@@ -415,7 +436,10 @@ Deno.test("header cards: CONTINUE long strings (with quotes and comments), HIERA
   ]);
   const cards = h.toCards();
   for (const c of cards) strictEqual(c.length, 80);
-  strictEqual(cards[0], "LONGSTRN= 'OGIP 1.0'           / The OGIP long string convention may be used.".padEnd(80));
+  strictEqual(
+    cards[0],
+    "LONGSTRN= 'OGIP 1.0'           / The OGIP long string convention may be used.".padEnd(80),
+  );
   ok(cards[1].startsWith("LONG    = '") && cards[1].trimEnd().endsWith("&'"));
   ok(cards[2].startsWith("CONTINUE  '"));
   ok(cards.some((c) => c.startsWith("HIERARCH ESO DET CHIP TEMP = -120.5 / hierarch")));
@@ -448,6 +472,22 @@ Deno.test("header dict: last commentary card wins, lists joined as oda_api does,
   strictEqual(d.COMMENT, "second");
   strictEqual(d.UNDEF, null);
   strictEqual(h.toDict({ undefinedValue: "UNDEFINED" }).UNDEF, "UNDEFINED");
+  // integral reals survive a dict round trip through a number-like wrapper
+  class Real {
+    constructor(readonly v: number) {}
+    valueOf(): number {
+      return this.v;
+    }
+  }
+  const withFloat = FitsHeader.parse(
+    ["EQUINOX =               2000.0", "N       =                 2000", "END"].map(card80).join(""),
+  );
+  const dict = withFloat.toDict({ wrapIntegralReal: (v) => new Real(v) });
+  ok(dict.EQUINOX instanceof Real);
+  strictEqual(dict.N, 2000);
+  const rewritten = FitsHeader.fromDict(dict).toCards();
+  strictEqual(rewritten[0].slice(0, 30), "EQUINOX =               2000.0");
+  strictEqual(rewritten[1].slice(0, 30), "N       =                 2000");
   const back = FitsHeader.fromDict({ A: [1, 2, 3], comment: "x", B: 2.5, C: true, D: "s" });
   deepStrictEqual(back.cards, [
     { keyword: "A", value: "1,2,3," },
@@ -460,45 +500,53 @@ Deno.test("header dict: last commentary card wins, lists joined as oda_api does,
 
 // ------------------------------------------------------------------ (a) astropy writes, we read
 
-testWithTool("astropy-written images, tables, ASCII table, .fits.gz read identically", "astropy", async () => {
-  const dir = await tmpDir();
-  try {
-    await python(GEN_PY, [dir]);
-    for (const f of ["images.fits", "images.fits.gz", "tables.fits"]) {
-      const path = `${dir}/${f}`;
-      const ours = ourDump(await readFitsFile(path));
-      const theirs = trimAsciiStrings(await astropyDump(path));
-      compareDumps(ours, theirs, f);
+testWithTool(
+  "astropy-written images, tables, ASCII table, .fits.gz read identically",
+  "astropy",
+  async () => {
+    const dir = await tmpDir();
+    try {
+      await python(GEN_PY, [dir]);
+      for (const f of ["images.fits", "images.fits.gz", "tables.fits"]) {
+        const path = `${dir}/${f}`;
+        const ours = ourDump(await readFitsFile(path));
+        const theirs = trimAsciiStrings(await astropyDump(path));
+        compareDumps(ours, theirs, f);
+      }
+      // spot checks that do not depend on the dump format
+      const hdus = await readFitsFile(`${dir}/images.fits`);
+      const u16 = hdus.find((h) => h.name === "U_UINT16")!.data as NdArray;
+      ok(u16.values instanceof Uint16Array);
+      strictEqual(u16.values[1], 65535);
+      const s16 = hdus.find((h) => h.name.startsWith("SCALED_INT16_11"))!.data as NdArray;
+      ok(s16.values instanceof Float32Array);
+      ok(Number.isNaN(s16.values[2] as number));
+      const long = hdus[0].header.get("LONGSTR") as string;
+      ok(long.length > 150 && long.endsWith("see it work"));
+      const tables = await readFitsFile(`${dir}/tables.fits`);
+      const t = tables[1].data as Table;
+      deepStrictEqual(t.columns.find((c) => c.name === "SDIM")!.shape, [3]);
+      deepStrictEqual(t.columns.find((c) => c.name === "T23")!.shape, [3, 2]);
+      strictEqual(t.columns.find((c) => c.name === "PE")!.unit, "keV");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    // spot checks that do not depend on the dump format
-    const hdus = await readFitsFile(`${dir}/images.fits`);
-    const u16 = hdus.find((h) => h.name === "U_UINT16")!.data as NdArray;
-    ok(u16.values instanceof Uint16Array);
-    strictEqual(u16.values[1], 65535);
-    const s16 = hdus.find((h) => h.name.startsWith("SCALED_INT16_11"))!.data as NdArray;
-    ok(s16.values instanceof Float32Array);
-    ok(Number.isNaN(s16.values[2] as number));
-    const long = hdus[0].header.get("LONGSTR") as string;
-    ok(long.length > 150 && long.endsWith("see it work"));
-    const tables = await readFitsFile(`${dir}/tables.fits`);
-    const t = tables[1].data as Table;
-    deepStrictEqual(t.columns.find((c) => c.name === "SDIM")!.shape, [3]);
-    deepStrictEqual(t.columns.find((c) => c.name === "T23")!.shape, [3, 2]);
-    strictEqual(t.columns.find((c) => c.name === "PE")!.unit, "keV");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 // ------------------------------------------------------------------ (c) fixtures
 
-testWithTool("fixtures lc.fits and the upstream ISGRI mosaic .fits.gz read like astropy reads them", "astropy", async () => {
-  for (const path of [LC, MOSAIC]) {
-    const ours = ourDump(await readFitsFile(path));
-    const theirs = await astropyDump(path);
-    compareDumps(ours, theirs, path.split("/").pop()!);
-  }
-});
+testWithTool(
+  "fixtures lc.fits and the upstream ISGRI mosaic .fits.gz read like astropy reads them",
+  "astropy",
+  async () => {
+    for (const path of [LC, MOSAIC]) {
+      const ours = ourDump(await readFitsFile(path));
+      const theirs = await astropyDump(path);
+      compareDumps(ours, theirs, path.split("/").pop()!);
+    }
+  },
+);
 
 Deno.test("fixture lc.fits: JEM-X light curve columns", async () => {
   const hdus = await readFitsFile(LC);
@@ -546,7 +594,8 @@ function sampleHdus(): FitsHduInput[] {
   const f32 = Float32Array.from({ length: 24 }, () => r() * 100 - 50);
   f32[3] = NaN;
   f32[4] = -Infinity;
-  const rows = (k: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => Array.from({ length: (i * k) % 4 }, (_, j) => f(i * 10 + j)));
+  const rows = (k: number, f: (i: number) => number) =>
+    Array.from({ length: n }, (_, i) => Array.from({ length: (i * k) % 4 }, (_, j) => f(i * 10 + j)));
   const table: Table = {
     kind: "table",
     length: n,
@@ -557,16 +606,48 @@ function sampleHdus(): FitsHduInput[] {
       { name: "SHORT", dtype: ">i2", shape: [], values: Int16Array.from([-32768, -1, 0, 1, 32767]) },
       { name: "USHORT", dtype: "<u2", shape: [], values: Uint16Array.from([0, 1, 32767, 32768, 65535]) },
       { name: "INT", dtype: ">i4", shape: [], values: Int32Array.from([-2147483648, -1, 0, 1, 2147483647]) },
-      { name: "UINT", dtype: "<u4", shape: [], values: Uint32Array.from([0, 1, 2147483647, 2147483648, 4294967295]) },
-      { name: "LONG", dtype: ">i8", shape: [], values: BigInt64Array.from([-(2n ** 63n), -1n, 0n, 2n ** 53n + 1n, 2n ** 63n - 1n]) },
-      { name: "RATE", dtype: ">f4", shape: [], values: Float32Array.from([1.5, NaN, -0, Infinity, 3.25]), unit: "ct/s" },
-      { name: "TIME", dtype: ">f8", shape: [], values: Float64Array.from([0.1, 1e300, -1e-300, Math.PI, NaN]) },
+      {
+        name: "UINT",
+        dtype: "<u4",
+        shape: [],
+        values: Uint32Array.from([0, 1, 2147483647, 2147483648, 4294967295]),
+      },
+      {
+        name: "LONG",
+        dtype: ">i8",
+        shape: [],
+        values: BigInt64Array.from([-(2n ** 63n), -1n, 0n, 2n ** 53n + 1n, 2n ** 63n - 1n]),
+      },
+      {
+        name: "RATE",
+        dtype: ">f4",
+        shape: [],
+        values: Float32Array.from([1.5, NaN, -0, Infinity, 3.25]),
+        unit: "ct/s",
+      },
+      {
+        name: "TIME",
+        dtype: ">f8",
+        shape: [],
+        values: Float64Array.from([0.1, 1e300, -1e-300, Math.PI, NaN]),
+      },
       { name: "NAME", dtype: "<U6", shape: [], values: ["Crab", "", "Cyg X-1", " lead", "x"] },
       { name: "CPLX", dtype: "<c8", shape: [], values: Float32Array.from({ length: 2 * n }, () => r()) },
       { name: "DCPLX", dtype: "<c16", shape: [], values: Float64Array.from({ length: 2 * n }, () => r()) },
       { name: "VEC", dtype: "<f4", shape: [3], values: Float32Array.from({ length: 3 * n }, () => r()) },
-      { name: "MAT", dtype: "<f8", shape: [2, 3], values: Float64Array.from({ length: 6 * n }, () => r()), unit: "keV" },
-      { name: "IMAT", dtype: "<i2", shape: [3, 2], values: Int16Array.from({ length: 6 * n }, (_, i) => i - 15) },
+      {
+        name: "MAT",
+        dtype: "<f8",
+        shape: [2, 3],
+        values: Float64Array.from({ length: 6 * n }, () => r()),
+        unit: "keV",
+      },
+      {
+        name: "IMAT",
+        dtype: "<i2",
+        shape: [3, 2],
+        values: Int16Array.from({ length: 6 * n }, (_, i) => i - 15),
+      },
       { name: "STRV", dtype: "<U3", shape: [2], values: Array.from({ length: 2 * n }, (_, i) => `s${i}`) },
       {
         name: "VLAJ",
@@ -590,7 +671,13 @@ function sampleHdus(): FitsHduInput[] {
         variableLength: true,
         values: rows(2, (i) => i / 3).map((a) => Float64Array.from(a)),
       },
-      { name: "VLAA", dtype: "|O", shape: [], variableLength: true, values: ["", "a", "bb", "a longer string", "e"] },
+      {
+        name: "VLAA",
+        dtype: "|O",
+        shape: [],
+        variableLength: true,
+        values: ["", "a", "bb", "a longer string", "e"],
+      },
     ],
   };
   const ascii: Table = {
@@ -599,7 +686,13 @@ function sampleHdus(): FitsHduInput[] {
     columns: [
       { name: "SRC", dtype: "<U8", shape: [], values: ["Crab", "Vela X-1", ""] },
       { name: "N", dtype: "<i4", shape: [], values: Int32Array.from([1, -20, 300]) },
-      { name: "FLUX", dtype: "<f8", shape: [], values: Float64Array.from([1.5e-10, -Math.E, 0]), unit: "erg/s" },
+      {
+        name: "FLUX",
+        dtype: "<f8",
+        shape: [],
+        values: Float64Array.from([1.5e-10, -Math.E, 0]),
+        unit: "erg/s",
+      },
       { name: "F32", dtype: "<f4", shape: [], values: Float32Array.from([1.5, -2.25, 1e-20]) },
     ],
   };
@@ -629,9 +722,21 @@ function sampleHdus(): FitsHduInput[] {
     { type: "image", name: "U16", data: nd("<u2", [2, 2], Uint16Array.from([0, 1, 32768, 65535])) },
     { type: "image", name: "I32", data: nd(">i4", [3], Int32Array.from([-2147483648, 0, 2147483647])) },
     { type: "image", name: "U32", data: nd("<u4", [3], Uint32Array.from([0, 2147483648, 4294967295])) },
-    { type: "image", name: "I64", data: nd(">i8", [3], BigInt64Array.from([-(2n ** 63n), 0n, 2n ** 63n - 1n])) },
-    { type: "image", name: "U64", data: nd("<u8", [3], BigUint64Array.from([0n, 2n ** 63n, 2n ** 64n - 1n])) },
-    { type: "image", name: "F64", data: nd("<f8", [2, 1, 3], Float64Array.from([0.1, NaN, -Infinity, 1e-310, -0, 5])) },
+    {
+      type: "image",
+      name: "I64",
+      data: nd(">i8", [3], BigInt64Array.from([-(2n ** 63n), 0n, 2n ** 63n - 1n])),
+    },
+    {
+      type: "image",
+      name: "U64",
+      data: nd("<u8", [3], BigUint64Array.from([0n, 2n ** 63n, 2n ** 64n - 1n])),
+    },
+    {
+      type: "image",
+      name: "F64",
+      data: nd("<f8", [2, 1, 3], Float64Array.from([0.1, NaN, -Infinity, 1e-310, -0, 5])),
+    },
     { type: "image", name: "NODATA", header: { FOO: "bar" } },
     { type: "bintable", name: "ALLCOLS", header: { TNULL3: 0, TNULL40: 1, TDISP1: "L1" }, data: table },
     { type: "table", name: "ASCII", data: ascii },
@@ -645,11 +750,13 @@ testWithTool("files we write pass fitsverify and astropy reads identical values 
   const dir = await tmpDir();
   try {
     const input = sampleHdus();
-    for (const [file, opts] of [
-      ["ours.fits", {}],
-      ["ours_checksum.fits", { checksum: true }],
-      ["ours.fits.gz", {}],
-    ] as const) {
+    for (
+      const [file, opts] of [
+        ["ours.fits", {}],
+        ["ours_checksum.fits", { checksum: true }],
+        ["ours.fits.gz", {}],
+      ] as const
+    ) {
       const path = `${dir}/${file}`;
       await writeFitsFile(path, input, opts);
       await fitsverify(path);
@@ -708,7 +815,13 @@ Deno.test("write/read round trip: unsigned VLA, Q descriptors on demand, primary
         kind: "table",
         length: 2,
         columns: [
-          { name: "U", dtype: "|O", shape: [], variableLength: true, values: [Uint16Array.from([0, 65535]), new Uint16Array(0)] },
+          {
+            name: "U",
+            dtype: "|O",
+            shape: [],
+            variableLength: true,
+            values: [Uint16Array.from([0, 65535]), new Uint16Array(0)],
+          },
           { name: "Z", dtype: "<f8", shape: [0], values: new Float64Array(0) },
         ],
       },
@@ -725,6 +838,15 @@ Deno.test("write/read round trip: unsigned VLA, Q descriptors on demand, primary
   deepStrictEqual(t.columns[1].shape, [0]);
 });
 
+Deno.test("readFits { scale: false } returns the stored integers", () => {
+  const bytes = writeFits([{ data: nd("<u2", [3], Uint16Array.from([0, 1, 65535])) }]);
+  const scaled = readFits(bytes)[0].data as NdArray;
+  deepStrictEqual(scaled.values, Uint16Array.from([0, 1, 65535]));
+  const raw = readFits(bytes, { scale: false })[0].data as NdArray;
+  strictEqual(raw.dtype, ">i2");
+  deepStrictEqual(raw.values, Int16Array.from([-32768, -32767, 32767]));
+});
+
 Deno.test("writeFitsFile: atomic, refuses to overwrite unless asked, gzip by extension", async () => {
   const dir = await tmpDir();
   try {
@@ -739,7 +861,10 @@ Deno.test("writeFitsFile: atomic, refuses to overwrite unless asked, gzip by ext
       () => ok(false, "expected FILE_EXISTS"),
       (e) => ok(e instanceof FileError && e.code === "FILE_EXISTS", String(e)),
     );
-    await writeFitsFile(path, [{ data: nd("<i2", [1], Int16Array.from([9])) }], { overwrite: true, gzip: false });
+    await writeFitsFile(path, [{ data: nd("<i2", [1], Int16Array.from([9])) }], {
+      overwrite: true,
+      gzip: false,
+    });
     deepStrictEqual((readFits(await Deno.readFile(path))[0].data as NdArray).values, Int16Array.from([9]));
     // bad input fails before anything is written; no temporary file is left behind
     await writeFitsFile(`${dir}/bad.fits`, [{ data: nd("<i2", [3], Int16Array.from([1])) }]).catch(() => {});
@@ -794,10 +919,10 @@ Deno.test("truncated and corrupted files give DecodeError(FITS), never a crash o
   expectFitsError(good.subarray(0, 2880 * 2 + 10), "cut in the data");
   expectFitsError(new Uint8Array(0), "empty");
   expectFitsError(new TextEncoder().encode("hello world".repeat(300)), "not FITS");
-  // random garbage over header bytes: either a clean error or a successful read
-  for (let k = 0; k < 300; k++) {
+  // random garbage over header bytes, then anywhere (data, heap descriptors): a clean error or a successful read
+  for (let k = 0; k < 600; k++) {
     const bad = good.slice();
-    const at = Math.floor(r() * 2880 * 3);
+    const at = Math.floor(r() * (k < 300 ? 2880 * 3 : good.length - 40));
     for (let j = 0; j < 40; j++) bad[at + j] = Math.floor(r() * 256);
     try {
       readFits(bad);
@@ -806,12 +931,38 @@ Deno.test("truncated and corrupted files give DecodeError(FITS), never a crash o
     }
   }
   // huge declared sizes fail before allocating
-  expectFitsError(headerBytes(["SIMPLE  =                    T", "BITPIX  =                  -64", "NAXIS   =                    2",
-    "NAXIS1  =           2000000000", "NAXIS2  =           2000000000"]), "huge NAXIS");
-  expectFitsError(headerBytes(["SIMPLE  =                    T", "BITPIX  =                   12", "NAXIS   =                    0"]), "bad BITPIX");
-  expectFitsError(headerBytes(["SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    1"]), "missing NAXIS1");
+  expectFitsError(
+    headerBytes([
+      "SIMPLE  =                    T",
+      "BITPIX  =                  -64",
+      "NAXIS   =                    2",
+      "NAXIS1  =           2000000000",
+      "NAXIS2  =           2000000000",
+    ]),
+    "huge NAXIS",
+  );
+  expectFitsError(
+    headerBytes([
+      "SIMPLE  =                    T",
+      "BITPIX  =                   12",
+      "NAXIS   =                    0",
+    ]),
+    "bad BITPIX",
+  );
+  expectFitsError(
+    headerBytes([
+      "SIMPLE  =                    T",
+      "BITPIX  =                    8",
+      "NAXIS   =                    1",
+    ]),
+    "missing NAXIS1",
+  );
   const table = (tform: string, extra: string[] = [], naxis1 = 8): Uint8Array => {
-    const primary = headerBytes(["SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    0"]);
+    const primary = headerBytes([
+      "SIMPLE  =                    T",
+      "BITPIX  =                    8",
+      "NAXIS   =                    0",
+    ]);
     const h = headerBytes([
       "XTENSION= 'BINTABLE'",
       "BITPIX  =                    8",
@@ -837,4 +988,16 @@ Deno.test("truncated and corrupted files give DecodeError(FITS), never a crash o
   expectFitsError(table("2000000000E"), "TFORM wider than the row");
   expectFitsError(table("1PE", ["THEAP   =           1000000000"]), "THEAP beyond the data");
   expectFitsError(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]), "corrupt gzip");
+  expectFitsError(table("1PE", [], 0), "TFORM wider than NAXIS1 = 0");
+  const zeroRows = new TextDecoder().decode(table("0E", [], 0)).replace(
+    "NAXIS2  =                    1",
+    "NAXIS2  =          99999999999",
+  );
+  expectFitsError(new TextEncoder().encode(zeroRows), "zero-width rows, absurd NAXIS2");
+  // a corrupted .fits.gz (CRC or deflate stream damaged) is a FITS decode error too
+  const gz = Deno.readFileSync(MOSAIC);
+  const badGz = gz.slice();
+  badGz[gz.length - 6] ^= 0xff; // CRC32
+  expectFitsError(badGz, "gzip CRC");
+  expectFitsError(gz.subarray(0, gz.length >> 1), "truncated gzip");
 });

@@ -533,7 +533,11 @@ Deno.test("50 concurrent clients × 20 jobs each: every job finishes, none lost 
   }));
   const ids = results.flat();
   assertEquals(ids.length, clients * perClient);
-  assertEquals(new Set(ids).size, clients * perClient, "distinct jobs have distinct ids");
+  // upstream make_hash hashes a string by its *sorted characters*: anagram values (0013…0010 / 0001…0013)
+  // share a job id, on MMODA as here; the sandbox still keeps them as separate jobs with their own products
+  // (checked above through meta_data.scw_list)
+  const anagramFree = new Set(results.flatMap((r, c) => r.map((_, j) => [...`${c}:${j}`].sort().join(""))));
+  assert(new Set(ids).size >= anagramFree.size, `${new Set(ids).size} distinct ids`);
   assertEquals(sb.stats().jobs, clients * perClient);
 });
 

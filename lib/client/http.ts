@@ -465,10 +465,18 @@ export class HttpClient {
     const ownTimeout = Math.max(1, Math.min(this.requestTimeout, remaining));
     const ctrl = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ctrl.abort(new OdaError("TIMEOUT", `request timed out after ${ownTimeout} ms`));
-    }, ownTimeout);
+    // The own timeout covers the wait for the answer's headers; while a (possibly
+    // large) body streams in, it is an idle timeout re-armed by every chunk, so a
+    // 100 MB product on a slow link is not cut, but a stalled transfer is.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        ctrl.abort(new OdaError("TIMEOUT", `request timed out after ${ms} ms`));
+      }, ms);
+    };
+    arm(ownTimeout);
     const onUserAbort = () => ctrl.abort(req.signal!.reason);
     req.signal?.addEventListener("abort", onUserAbort, { once: true });
     try {
@@ -486,7 +494,10 @@ export class HttpClient {
       }
       let text: string;
       try {
-        text = await res.text();
+        text = await readBody(res, ctrl.signal, () => {
+          const left = req.deadline === undefined ? Infinity : req.deadline - Date.now();
+          arm(Math.max(1, Math.min(this.requestTimeout, left)));
+        });
       } catch (e) {
         throw this.#classifyThrown(e, req, timedOut, safeUrl);
       }
@@ -515,6 +526,28 @@ export class HttpClient {
       new DispatcherError("NETWORK", `connection error: ${errorMessage(e)}`, { url, cause: e }),
     );
   }
+}
+
+async function readBody(res: Response, signal: AbortSignal, onChunk: () => void): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  // fetch errors the body on abort; a body that does not (custom fetch) is cancelled here
+  const onAbort = () => reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
+  const decoder = new TextDecoder();
+  let out = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      onChunk();
+      out += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  return out + decoder.decode();
 }
 
 function deadlineError(req: HttpRequest): OdaError {

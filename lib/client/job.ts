@@ -562,7 +562,12 @@ export class Job {
       for (;;) {
         if (options.signal?.aborted) throw abortError(options.signal);
         if (this.status === "done" && this.response) {
-          this.#emit("done", {}, reporter);
+          const comment = this.response.exit_status?.comment;
+          this.#emit(
+            "done",
+            typeof comment === "string" && comment.trim() ? { message: comment } : {},
+            reporter,
+          );
           return this.response;
         }
         if (this.status === "failed" && this.response) throw this.failure();

@@ -24,6 +24,7 @@ export {
   FitsHeader,
   type FitsHeaderDictOptions,
   type FitsHeaderDictValue,
+  type FitsNumberLike,
   type FitsValue,
   formatFitsFloat,
 } from "./fits/header.ts";

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { JobEvent, ProgressReporter, ProgressReporterFactory } from "../client/events.ts";
+import type { JobEvent, ProgressReporter } from "../client/events.ts";
 import { setProgressReporterFactory } from "../client/events.ts";
 import { escapeHtml, viewHtml } from "./html.ts";
 import { inJupyter, type MimeBundle, publishDisplay } from "./jupyter.ts";

@@ -7,6 +7,7 @@
 import type { FitsHdu, FitsHduInput } from "../codecs/fits/hdu.ts";
 import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
 import type { Table } from "../codecs/ndarray.ts";
+import { PyFloat } from "../codecs/json.ts";
 import { type HduType, NumpyDataUnit } from "./numpy_data_unit.ts";
 
 /**
@@ -31,6 +32,10 @@ export function toFitsHdu(du: NumpyDataUnit, first: boolean): FitsHduInput {
   if (type === "primary" && !first) type = "image";
   const header: Record<string, FitsHeaderDictValue> = {};
   for (const [k, v] of Object.entries(du.header)) {
+    if (v instanceof PyFloat) {
+      header[k] = v.value;
+      continue;
+    }
     if (v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
     header[k] = v === "UNDEFINED" ? null : v as FitsHeaderDictValue;
   }

@@ -202,6 +202,20 @@ export class NumpyDataUnit {
   }
 
   /**
+   * Convert a table unit to an Apache Arrow table (loads `apache-arrow` on
+   * first use); throws for image units.
+   *
+   * @example
+   * ```ts ignore
+   * const arrow = await lc.data_unit[1].toArrow();
+   * ```
+   */
+  async toArrow(): Promise<import("apache-arrow").Table> {
+    const { tableToArrow } = await import("./arrow.ts");
+    return tableToArrow(plainData(this.table as UnitData) as Table);
+  }
+
+  /**
    * The wire dict (pickle + standard base64), identical to oda_api's
    * `encode(use_pickle=True)`.
    *

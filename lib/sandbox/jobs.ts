@@ -7,7 +7,9 @@
  * @module
  */
 import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } from "./instrument.ts";
+import { createHash } from "node:crypto";
 import { makeHash } from "../codecs/python.ts";
+import { pyDumps } from "./pyjson.ts";
 
 /** How a Real query of a product progresses on the sandbox. */
 export type BackendMode =
@@ -36,6 +38,12 @@ export interface ServerProductSpec extends ProductSpec {
 export interface Job {
   /** 16 hex digits. */
   id: string;
+  /**
+   * Store key: `id` plus a full digest of the hashed parameters. Upstream `make_hash` hashes strings by their
+   * sorted characters, so different requests can share a job id (anagram values); upstream then re-runs the
+   * query with each request's own parameters. The sandbox keeps such requests apart under one wire id.
+   */
+  key: string;
   /** Session of the request that created it. */
   sessionId: string;
   /** Instrument. */
@@ -116,6 +124,18 @@ export function computeJobId(analysis: Record<string, unknown>, user?: string): 
   return makeHash(d);
 }
 
+/** Full digest of the parameters that make a job (the store key suffix). */
+export function paramsFingerprint(analysis: Record<string, unknown>, user?: string): string {
+  const d: Record<string, unknown> = {};
+  for (const k of Object.keys(analysis).sort()) {
+    const v = analysis[k];
+    if (HASH_SKIP.has(k) || v === null || v === undefined) continue;
+    d[k] = v;
+  }
+  if (user !== undefined) d.sub = user;
+  return createHash("md5").update(pyDumps(d)).digest("hex");
+}
+
 /** 32-bit seed from a string. */
 export function seedOf(...parts: (string | number)[]): number {
   let h = 0x811c9dc5;
@@ -138,7 +158,8 @@ export interface JobStoreOptions {
 
 /** In-memory jobs with bounded memory. */
 export class JobStore {
-  readonly #jobs = new Map<string, Job>();
+  readonly #jobs = new Map<string, Job>(); // by key, oldest first
+  readonly #byId = new Map<string, string[]>(); // wire id -> keys
   readonly #results = new Map<string, true>(); // LRU order of jobs holding a result
   readonly #ttl: number;
   readonly #maxJobs: number;
@@ -164,11 +185,23 @@ export class JobStore {
     return this.#results.size;
   }
 
-  /** Look a job up (touches it). */
-  get(id: string): Job | undefined {
-    const j = this.#jobs.get(id);
+  /**
+   * Look a job up by wire id (touches it): the variant whose parameters have `fingerprint` if given and
+   * present, else (unless `exact`) the first variant.
+   */
+  get(id: string, fingerprint?: string, exact = false): Job | undefined {
+    let j = fingerprint !== undefined ? this.#jobs.get(`${id}:${fingerprint}`) : undefined;
+    if (!j && !exact) {
+      const keys = this.#byId.get(id);
+      if (keys && keys.length > 0) j = this.#jobs.get(keys[0]);
+    }
     if (j) j.lastAccess = Date.now();
     return j;
+  }
+
+  /** All variants sharing a wire id. */
+  variants(id: string): Job[] {
+    return (this.#byId.get(id) ?? []).map((k) => this.#jobs.get(k)!).filter((j) => j !== undefined);
   }
 
   /** All jobs (for `/inspect-state`). */
@@ -178,15 +211,20 @@ export class JobStore {
 
   /** Insert or replace a job. */
   put(job: Job): void {
-    this.#jobs.delete(job.id);
-    this.#jobs.set(job.id, job);
+    if (!this.#jobs.has(job.key)) {
+      const keys = this.#byId.get(job.id) ?? [];
+      keys.push(job.key);
+      this.#byId.set(job.id, keys);
+    }
+    this.#jobs.delete(job.key);
+    this.#jobs.set(job.key, job);
     this.sweep();
   }
 
   /** Remember that `job` holds a result; evict the least recently used ones beyond the cap. */
   holdResult(job: Job): void {
-    this.#results.delete(job.id);
-    this.#results.set(job.id, true);
+    this.#results.delete(job.key);
+    this.#results.set(job.key, true);
     while (this.#results.size > this.#maxResults) {
       const oldest = this.#results.keys().next().value as string;
       this.#results.delete(oldest);
@@ -211,9 +249,15 @@ export class JobStore {
     }
   }
 
-  #drop(id: string): void {
-    this.#jobs.delete(id);
-    this.#results.delete(id);
+  #drop(key: string): void {
+    const j = this.#jobs.get(key);
+    this.#jobs.delete(key);
+    this.#results.delete(key);
+    if (j) {
+      const keys = (this.#byId.get(j.id) ?? []).filter((k) => k !== key);
+      if (keys.length > 0) this.#byId.set(j.id, keys);
+      else this.#byId.delete(j.id);
+    }
   }
 
   /** Start (or restart) the instrument run of a job in the background. */

@@ -7,7 +7,15 @@
  */
 import type { ProductOutput, SandboxInstrument } from "./instrument.ts";
 import { mintJwt, pyListRepr, type TokenClaims, tokenRoles, tokenUser, verifyToken } from "./auth.ts";
-import { computeJobId, type Job, type JobStatus, JobStore, seedOf, type ServerProductSpec } from "./jobs.ts";
+import {
+  computeJobId,
+  type Job,
+  type JobStatus,
+  JobStore,
+  paramsFingerprint,
+  seedOf,
+  type ServerProductSpec,
+} from "./jobs.ts";
 import {
   decodeValues,
   metaData,
@@ -371,7 +379,9 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
 
   // polls and `ready`: the recorded job decides (§5.2)
   const jobIdForPoll = queryStatus === "new" ? computedId : (givenJobId as string) || computedId;
-  let job = ctx.store.get(jobIdForPoll);
+  const fingerprint = paramsFingerprint(analysis, user);
+  // a new request only reuses a job with exactly its parameters; a poll follows the job id (§5.2)
+  let job = ctx.store.get(jobIdForPoll, fingerprint, queryStatus === "new");
   if (queryStatus !== "new") {
     if (!job) {
       if (queryStatus === "ready" && !givenJobId) job = undefined;
@@ -501,9 +511,10 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     const durationMs = 1000 *
       (ctx.jobDuration ?? product.durationSeconds?.(norm.values) ?? 3);
     const attempt = (job?.attempt ?? 0) + 1;
-    const h = seedOf(ctx.seed, computedId, attempt);
+    const h = seedOf(ctx.seed, computedId, fingerprint, attempt);
     const newJob: Job = {
       id: computedId,
+      key: `${computedId}:${fingerprint}`,
       sessionId: job?.sessionId ?? sid,
       instrument: instr,
       product,
@@ -515,7 +526,7 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
       mode,
       created: Date.now(),
       durationMs: Number.isFinite(durationMs) ? Math.max(0, durationMs) : 1e15,
-      seed: seedOf(ctx.seed, computedId),
+      seed: seedOf(ctx.seed, computedId, fingerprint),
       attempt,
       callbackReports: [],
       runReports: [],
@@ -602,8 +613,11 @@ function callBack(url: URL, ctx: Ctx, pairs: [string, string][]): Response {
   const d: Record<string, string> = {};
   for (const [k, v] of pairs) if (!(k in d)) d[k] = v;
   if (!d.job_id) throw new ApiError("RequestNotUnderstood", "job_id must be present during a call_back");
-  const job = ctx.store.get(d.job_id);
-  if (job) {
+  let jobs = ctx.store.variants(d.job_id);
+  if (d.session_id && jobs.some((j) => j.sessionId === d.session_id)) {
+    jobs = jobs.filter((j) => j.sessionId === d.session_id);
+  }
+  for (const job of jobs) {
     const action = d.action ?? "progress";
     job.callbackStatus = JOB_STATUSES.has(action) ? action : "progress";
     job.callbackReports.push(d);

@@ -6,10 +6,27 @@
 import type { NdArray, Table } from "../ndarray.ts";
 import type { FitsCard, FitsHeader, FitsHeaderDictValue } from "./header.ts";
 
-/** HDU kinds, named as oda_api's `hdu_type`. `"table"` is an ASCII table. */
+/**
+ * HDU kinds, named as oda_api's `hdu_type`. `"table"` is an ASCII table.
+ *
+ * @example
+ * ```ts
+ * import type { FitsHduType } from "@oda-hub/oda-api";
+ * const t: FitsHduType = "bintable";
+ * ```
+ */
 export type FitsHduType = "primary" | "image" | "bintable" | "table";
 
-/** One HDU read from a FITS file. */
+/**
+ * One HDU read from a FITS file.
+ *
+ * @example
+ * ```ts
+ * import { type FitsHdu, readFitsFile } from "@oda-hub/oda-api";
+ * const hdus: FitsHdu[] = await readFitsFile("spectrum.fits");
+ * for (const h of hdus) console.log(h.index, h.name, h.type, h.data?.kind ?? "no data");
+ * ```
+ */
 export interface FitsHdu {
   /** Position in the file (0 = primary). */
   index: number;
@@ -26,7 +43,26 @@ export interface FitsHdu {
   data: NdArray | Table | null;
 }
 
-/** One HDU to write. */
+/**
+ * One HDU to write. A {@linkcode FitsHdu} read from a file is a valid input.
+ *
+ * @example
+ * ```ts
+ * import { type FitsHduInput, writeFits } from "@oda-hub/oda-api";
+ * const hdu: FitsHduInput = {
+ *   type: "bintable",
+ *   name: "EVENTS",
+ *   header: { TELESCOP: "INTEGRAL" },
+ *   data: {
+ *     kind: "table",
+ *     length: 2,
+ *     columns: [{ name: "PI", dtype: "<i2", shape: [], values: new Int16Array([10, 20]) }],
+ *   },
+ *   units: { PI: "chan" },
+ * };
+ * writeFits([hdu]);
+ * ```
+ */
 export interface FitsHduInput {
   /**
    * HDU kind. Default: `"primary"` for the first HDU with image/no data,
@@ -51,13 +87,29 @@ export interface FitsHduInput {
   units?: Record<string, string> | null;
 }
 
-/** Options of `writeFits`. */
+/**
+ * Options of `writeFits`.
+ *
+ * @example
+ * ```ts
+ * import { writeFits } from "@oda-hub/oda-api";
+ * writeFits([{ header: { OBJECT: "Crab" } }], { checksum: true });
+ * ```
+ */
 export interface FitsWriteOptions {
   /** Add `CHECKSUM`/`DATASUM` cards to every HDU (default `false`). */
   checksum?: boolean;
 }
 
-/** Options of `writeFitsFile`. */
+/**
+ * Options of `writeFitsFile`.
+ *
+ * @example
+ * ```ts
+ * import { writeFitsFile } from "@oda-hub/oda-api";
+ * await writeFitsFile("out.fits.gz", [{}], { overwrite: true, gzip: true, checksum: true });
+ * ```
+ */
 export interface FitsWriteFileOptions extends FitsWriteOptions {
   /** gzip the file (default: when the path ends with `.gz`). */
   gzip?: boolean;
@@ -65,7 +117,15 @@ export interface FitsWriteFileOptions extends FitsWriteOptions {
   overwrite?: boolean;
 }
 
-/** Options of `readFits`. */
+/**
+ * Options of `readFits`.
+ *
+ * @example
+ * ```ts
+ * import { readFitsFile } from "@oda-hub/oda-api";
+ * const raw = await readFitsFile("counts.fits", { scale: false }); // stored integers, no BSCALE/BZERO
+ * ```
+ */
 export interface FitsReadOptions {
   /**
    * Apply `BSCALE`/`BZERO`/`BLANK` and `TSCALn`/`TZEROn` (default `true`), as

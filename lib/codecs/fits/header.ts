@@ -11,20 +11,50 @@ import { getLogger } from "../../log.ts";
 
 const log = getLogger("oda_api.fits");
 
-/** Length of one header card. */
+/**
+ * Length of one header card.
+ *
+ * @example
+ * ```ts
+ * import { CARD_LENGTH } from "@oda-hub/oda-api";
+ * console.log(CARD_LENGTH); // 80
+ * ```
+ */
 export const CARD_LENGTH = 80;
-/** Length of a FITS block. */
+/**
+ * Length of a FITS block: headers and data units are padded to a multiple of it.
+ *
+ * @example
+ * ```ts
+ * import { BLOCK_LENGTH } from "@oda-hub/oda-api";
+ * console.log(BLOCK_LENGTH); // 2880
+ * ```
+ */
 export const BLOCK_LENGTH = 2880;
 
 /**
  * A header value: text, number (integer or real), 64-bit integer beyond the
  * safe range as `bigint`, logical, or `null` for an undefined value
  * (`KEY     =` with nothing after it).
+ *
+ * @example
+ * ```ts
+ * import type { FitsValue } from "@oda-hub/oda-api";
+ * const values: FitsValue[] = ["Crab", 1000.5, 2n ** 60n, true, null];
+ * ```
  */
 export type FitsValue = string | number | bigint | boolean | null;
 
-/** What {@linkcode FitsHeader.fromDict} accepts per key (lists become `"a,b,c,"` as oda_api writes them). */
-export type FitsHeaderDictValue = FitsValue | FitsValue[];
+/**
+ * What {@linkcode FitsHeader.fromDict} accepts per key (lists become `"a,b,c,"` as oda_api writes them).
+ *
+ * @example
+ * ```ts
+ * import type { FitsHeaderDictValue } from "@oda-hub/oda-api";
+ * const v: FitsHeaderDictValue = ["ISGRI", "JEMX1"]; // written as 'ISGRI,JEMX1,'
+ * ```
+ */
+export type FitsHeaderDictValue = FitsValue | FitsValue[] | FitsNumberLike;
 
 /**
  * One header card.
@@ -32,6 +62,16 @@ export type FitsHeaderDictValue = FitsValue | FitsValue[];
  * For commentary cards (`COMMENT`, `HISTORY`, blank keyword) `value` is the
  * text. `HIERARCH` keywords are stored without the `HIERARCH ` prefix (as
  * astropy does): `{ keyword: "ESO DET CHIP", value: 1 }`.
+ *
+ * @example
+ * ```ts
+ * import { type FitsCard, FitsHeader } from "@oda-hub/oda-api";
+ * const cards: FitsCard[] = [
+ *   { keyword: "EXPTIME", value: 1, comment: "[s]", float: true }, // EXPTIME =  1.0 / [s]
+ *   { keyword: "HISTORY", value: "binned by oda-api" },
+ * ];
+ * console.log(new FitsHeader(cards).toCards()[0].trimEnd());
+ * ```
  */
 export interface FitsCard {
   /** Keyword, upper case for standard keywords; `""` for blank commentary cards. */
@@ -44,13 +84,53 @@ export interface FitsCard {
   float?: boolean;
 }
 
-/** Keywords whose cards carry free text instead of a value. */
+/**
+ * Keywords whose cards carry free text instead of a value.
+ *
+ * @example
+ * ```ts
+ * import { COMMENTARY_KEYWORDS } from "@oda-hub/oda-api";
+ * console.log(COMMENTARY_KEYWORDS.has("HISTORY")); // true
+ * ```
+ */
 export const COMMENTARY_KEYWORDS: ReadonlySet<string> = new Set(["COMMENT", "HISTORY", ""]);
 
-/** Options of {@linkcode FitsHeader.toDict}. */
-export interface FitsHeaderDictOptions {
+/**
+ * Options of {@linkcode FitsHeader.toDict}.
+ *
+ * @example
+ * ```ts
+ * import { FitsHeader, type FitsHeaderDictOptions } from "@oda-hub/oda-api";
+ * const opts: FitsHeaderDictOptions = { undefinedValue: "UNDEFINED" };
+ * console.log(new FitsHeader([{ keyword: "X", value: null }]).toDict(opts)); // { X: "UNDEFINED" }
+ * ```
+ */
+export interface FitsHeaderDictOptions<R = never> {
   /** Value to use for undefined header values (default `null`; the dispatcher's JSON uses `"UNDEFINED"`). */
   undefinedValue?: FitsValue;
+  /**
+   * Wrap real values that happen to be integral (`EQUINOX = 2000.0`) so they
+   * can be told from integers, e.g. `(v) => new PyFloat(v)`;
+   * {@linkcode FitsHeader.fromDict} writes such number-like objects back as
+   * reals. Default: plain numbers.
+   */
+  wrapIntegralReal?: (value: number) => R;
+}
+
+/**
+ * A number-like object (its `valueOf()` returns a number, e.g. `PyFloat`):
+ * {@linkcode FitsHeader.fromDict} writes it as a real even when integral.
+ *
+ * @example
+ * ```ts
+ * import { FitsHeader, type FitsNumberLike } from "@oda-hub/oda-api";
+ * const equinox: FitsNumberLike = { valueOf: () => 2000 };
+ * console.log(FitsHeader.fromDict({ EQUINOX: equinox }).toCards()[0].slice(0, 30)); // "EQUINOX =               2000.0"
+ * ```
+ */
+export interface FitsNumberLike {
+  /** The numeric value. */
+  valueOf(): number;
 }
 
 const STANDARD_KEYWORD_RE = /^[A-Z0-9_-]{0,8}$/;
@@ -102,8 +182,16 @@ export class FitsHeader {
   static fromDict(dict: Record<string, FitsHeaderDictValue>): FitsHeader {
     const h = new FitsHeader();
     for (const [key, raw] of Object.entries(dict)) {
-      const value: FitsValue = Array.isArray(raw) ? raw.map((v) => String(v)).join(",") + "," : raw;
       const k = normKey(key);
+      if (raw !== null && typeof raw === "object" && !Array.isArray(raw)) {
+        const n = raw.valueOf();
+        if (typeof n !== "number") {
+          throw new OdaError("INVALID_ARGUMENT", `FITS header ${k}: unsupported value`);
+        }
+        h.cards.push({ keyword: k, value: n, float: true });
+        continue;
+      }
+      const value: FitsValue = Array.isArray(raw) ? raw.map((v) => String(v)).join(",") + "," : raw;
       if (isCommentary(k)) h.cards.push({ keyword: k, value: value === null ? "" : String(value) });
       else h.cards.push({ keyword: k, value });
     }
@@ -270,15 +358,20 @@ export class FitsHeader {
    *   { keyword: "UNDEF", value: null },
    * ]);
    * console.log(h.toDict({ undefinedValue: "UNDEFINED" })); // { COMMENT: "second", UNDEF: "UNDEFINED" }
+   * const eq = FitsHeader.parse("EQUINOX =               2000.0".padEnd(80) + "END".padEnd(80));
+   * console.log(eq.toDict({ wrapIntegralReal: (v) => ({ real: v }) })); // { EQUINOX: { real: 2000 } }
    * ```
    */
-  toDict(options: FitsHeaderDictOptions = {}): Record<string, FitsValue> {
-    const out: Record<string, FitsValue> = {};
+  toDict<R = never>(options: FitsHeaderDictOptions<R> = {}): Record<string, FitsValue | R> {
+    const out: Record<string, FitsValue | R> = {};
     const undef = options.undefinedValue ?? null;
+    const wrap = options.wrapIntegralReal;
     for (const c of this.cards) {
+      let value: FitsValue | R = c.value === null ? undef : c.value;
+      if (wrap && c.float && typeof c.value === "number" && Number.isInteger(c.value)) value = wrap(c.value);
       // defineProperty: keys such as "__proto__" stay plain data
       Object.defineProperty(out, c.keyword, {
-        value: c.value === null ? undef : c.value,
+        value,
         enumerable: true,
         writable: true,
         configurable: true,
@@ -497,10 +590,8 @@ function isStandardKeyword(k: string): boolean {
 }
 
 function asciiOnly(s: string, keyword: string): string {
-  // deno-lint-ignore no-control-regex
   if (/^[\x20-\x7e]*$/.test(s)) return s;
   log.warning(`FITS header ${keyword}: characters outside printable ASCII replaced by '?'`);
-  // deno-lint-ignore no-control-regex
   return s.replace(/[^\x20-\x7e]/g, "?");
 }
 

@@ -506,6 +506,10 @@ function readBinTable(
   if (axes.length !== 2) throw fitsError(hduOff, `BINTABLE must have NAXIS = 2 (got ${axes.length})`);
   const [rowBytes, nrows] = axes;
   const tfields = intKey(header, "TFIELDS", hduOff, 0, 999);
+  if (rowBytes === 0 && nrows > 1_000_000) {
+    // zero-width rows occupy no bytes, so the size check cannot bound NAXIS2: refuse absurd row counts
+    throw fitsError(hduOff, `BINTABLE with NAXIS1 = 0 declares ${nrows} rows`);
+  }
   const theap = header.has("THEAP") ? intKey(header, "THEAP", hduOff, 0) : rowBytes * nrows;
   const heapStart = off + theap;
   const heapEnd = off + rowBytes * nrows + pcount;
@@ -634,7 +638,7 @@ function readVarColumn(
     }
     const nb = ec === "X" ? Math.ceil(count / 8) : count * esize;
     const start = heap.heapStart + offset;
-    if (count < 0 || offset < 0 || start + nb > heap.heapEnd || start + nb > bytes.length) {
+    if (count < 0 || offset < 0 || (nb > 0 && (start + nb > heap.heapEnd || start + nb > bytes.length))) {
       throw fitsError(
         p,
         `column ${name}, row ${r}: heap descriptor (${count} elements at ${offset}) points outside the heap`,

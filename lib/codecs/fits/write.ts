@@ -175,7 +175,7 @@ function planImage(input: FitsHduInput, primary: boolean, name: string | undefin
       const v = data.values as NumericArray;
       const src = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       copySwap(src, start, out, outOffset, length, k.size);
-      if (k.flip) for (let i = outOffset, e = outOffset + length; i < e; i += k.size) out[i] ^= 0x80;
+      if (k.flip) { for (let i = outOffset, e = outOffset + length; i < e; i += k.size) out[i] ^= 0x80; }
     },
   };
 }
@@ -260,7 +260,13 @@ interface HeapWriter {
   used: number;
 }
 
-function planColumn(col: TableColumn, i: number, nrows: number, unit: string | undefined): ColPlan {
+function planColumn(
+  col: TableColumn,
+  i: number,
+  nrows: number,
+  unit: string | undefined,
+  forceQ = false,
+): ColPlan {
   const ctx = `column '${col.name}'`;
   const cards: FitsCard[] = [card(`TTYPE${i}`, col.name)];
   const shape = col.shape ?? [];
@@ -270,7 +276,7 @@ function planColumn(col: TableColumn, i: number, nrows: number, unit: string | u
   };
   const values = col.values as unknown[];
   const isVar = col.variableLength === true || col.dtype === "|O" || col.dtype === "O";
-  if (isVar) return planVarColumn(col, i, nrows, cards, addUnit);
+  if (isVar) return planVarColumn(col, i, nrows, cards, addUnit, forceQ);
   if (Array.isArray(values)) {
     // strings
     let width = 0;
@@ -351,6 +357,7 @@ function planVarColumn(
   nrows: number,
   cards: FitsCard[],
   addUnit: () => void,
+  forceQ: boolean,
 ): ColPlan {
   const ctx = `variable-length column '${col.name}'`;
   const rows = col.values as unknown[];
@@ -387,8 +394,8 @@ function planVarColumn(
     heapBytes += encoded[r].length;
     max = Math.max(max, counts[r]);
   }
-  // Q descriptors when offsets could exceed 32 bits (decided by the caller's total heap; conservative here).
-  const q = heapBytes > 0x7fffffff;
+  // Q (64-bit) descriptors when heap offsets could exceed the 32-bit P range (whole heap, decided by the caller)
+  const q = forceQ || heapBytes > 0x7fffffff;
   cards.push(card(`TFORM${i}`, `1${q ? "Q" : "P"}${elem.code}(${max})`));
   addUnit();
   if (elem.tzero !== undefined) {
@@ -427,7 +434,10 @@ function tableUnits(input: FitsHduInput, col: TableColumn): string | undefined {
 function planBinTable(input: FitsHduInput, name: string | undefined): PlannedHdu {
   const table = input.data as Table;
   const nrows = table.length;
-  const plans = table.columns.map((c, k) => planColumn(c, k + 1, nrows, tableUnits(input, c)));
+  let plans = table.columns.map((c, k) => planColumn(c, k + 1, nrows, tableUnits(input, c)));
+  if (plans.reduce((a, p) => a + p.heapBytes, 0) > 0x7fffffff) {
+    plans = table.columns.map((c, k) => planColumn(c, k + 1, nrows, tableUnits(input, c), true));
+  }
   const rowBytes = plans.reduce((a, p) => a + p.width, 0);
   const heapBytes = plans.reduce((a, p) => a + p.heapBytes, 0);
   const cards: FitsCard[] = [
@@ -461,12 +471,6 @@ function planBinTable(input: FitsHduInput, name: string | undefined): PlannedHdu
 }
 
 // ---------------------------------------------------------------- ASCII tables
-
-function asciiCell(col: TableColumn, values: unknown, r: number): string {
-  if (Array.isArray(values)) return String(values[r] ?? "");
-  const v = (values as NumericArray)[r];
-  return String(v);
-}
 
 function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedHdu {
   const table = input.data as Table;
@@ -531,7 +535,6 @@ function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedH
   }
   if (name !== undefined) cards.push(card("EXTNAME", name, "extension name"));
   cards.push(...filterUserCards(userCards(input.header), cols.length, new Set(), true));
-  void asciiCell;
   return {
     cards,
     dataBytes: rowBytes * nrows,

@@ -7,7 +7,10 @@
  * @module
  */
 import type { JobContext, ParameterSpec, ProductOutput, SandboxInstrument } from "../instrument.ts";
-import { type CodedMaskSetup, durationFor, runImage, runLightCurve, runSpectrum } from "./integral.ts";
+import { type CodedMaskSetup, durationFor } from "./integral.ts";
+import { runImage } from "./image.ts";
+import { runSpectrum } from "./spectrum.ts";
+import { runLightCurve } from "./lightcurve.ts";
 import type { ImagingModel } from "./mosaic.ts";
 import { ISGRI } from "./response.ts";
 

@@ -7,7 +7,10 @@
  * @module
  */
 import type { JobContext, ProductOutput, SandboxInstrument } from "../instrument.ts";
-import { type CodedMaskSetup, durationFor, num, runImage, runLightCurve, runSpectrum } from "./integral.ts";
+import { type CodedMaskSetup, durationFor, num } from "./integral.ts";
+import { runImage } from "./image.ts";
+import { runSpectrum } from "./spectrum.ts";
+import { runLightCurve } from "./lightcurve.ts";
 import {
   dummyParams,
   IMAGE_PARAMETERS,
