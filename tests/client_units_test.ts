@@ -64,7 +64,7 @@ Deno.test("retries stop at the deadline (TIMEOUT) and the budget (last error)", 
     OdaError,
   );
   assertEquals(e.code, "TIMEOUT");
-  assert(Date.now() - t0 < 260, `took ${Date.now() - t0} ms`);
+  assert(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`); // not the 1000 retries
   const budget = new HttpClient({
     baseUrl: "http://127.0.0.1:9",
     fetch: flaky(Array(1000).fill(502)).fetch,
@@ -106,7 +106,7 @@ Deno.test("a hanging request hits its own timeout and is retried; abort during b
   setTimeout(() => ctrl.abort(), 30);
   const e = await assertRejects(() => slow.request({ path: "x", params: [], signal: ctrl.signal }), OdaError);
   assertEquals(e.code, "ABORTED");
-  assert(Date.now() - t0 < 200);
+  assert(Date.now() - t0 < 1000); // far below the 5 s backoff
 });
 
 Deno.test("ResponseCache: TTL, LRU eviction by count and size", () => {

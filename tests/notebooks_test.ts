@@ -138,9 +138,13 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
       ]);
       expectMimes(nb, name, /^\/\/ access it as an attribute\nimage\.mosaic_image_0_mosaic;?$/, [
         "text/html",
-        "image/png",
         "text/plain",
       ]);
+      const mosaicHtml = text(
+        cellsMatching(nb, /^\/\/ access it as an attribute/)[0].outputs![0].data!["text/html"] as string,
+      );
+      assert.match(mosaicHtml, /ISGR-MOSA-IMA[\s\S]*<details><summary>header/, `${name}: units with headers`);
+      assert.match(mosaicHtml, /<img [^>]*src="data:image\/png;base64,/, `${name}: mosaic picture inline`);
       expectMimes(nb, name, /^\/\/ access it as a list member\ndata_collection\._p_list\[0\];?$/, [
         "text/html",
         "text/plain",

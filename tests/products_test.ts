@@ -787,6 +787,12 @@ print(json.dumps({'t': t[ind][o].tolist(), 'r': r[ind][o].tolist(), 'e': e[ind][
     ]);
     const arrow = await lc.toArrow();
     strictEqual(arrow.numRows, lc.length);
+    const unitArrow = await p.data_unit[1].toArrow();
+    strictEqual(unitArrow.numRows, 198);
+    assertEquals(
+      Array.from(unitArrow.getChild("RATE")!.toArray() as Float32Array),
+      Array.from(p.data_unit[1].table.RATE as Float32Array),
+    );
     assertEquals(Array.from(arrow.getChild("time")!.toArray() as Float64Array), Array.from(lc.time));
   },
 );

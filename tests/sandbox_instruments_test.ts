@@ -833,3 +833,27 @@ print(json.dumps(out))
   assertEquals(rows.length, products.length);
   for (const [fn, ok, msg] of rows) assert(ok, `${fn}: ${msg}`);
 });
+
+Deno.test("durationSeconds grows with the number of science windows actually processed", async () => {
+  const spec = INSTRUMENTS.isgri.products.isgri_lc;
+  const durations: number[] = [];
+  for (const max_pointings of [2, 10, 40]) {
+    const params = { ...MAXI_FIELD, max_pointings, time_bin: 1000 };
+    const reports: ProgressReport[] = [];
+    await run("isgri", "isgri_lc", params, 42, reports);
+    assertEquals(reports.filter((r) => r.scw).length, max_pointings);
+    durations.push(spec.durationSeconds!(params));
+  }
+  assert(durations[0] < durations[1] && durations[1] < durations[2], String(durations));
+  // a 2-hour window has only 3 science windows whatever max_pointings says
+  const short = {
+    ...MAXI_FIELD,
+    T1: "2017-03-06T13:26:48.000",
+    T2: "2017-03-06T15:32:27.000",
+    max_pointings: 50,
+  };
+  const reports: ProgressReport[] = [];
+  await run("isgri", "isgri_image", short, 42, reports);
+  assertEquals(reports.filter((r) => r.scw).length, 3);
+  assert(spec.durationSeconds!(short) < durations[1]);
+});

@@ -21,7 +21,7 @@ import { getProducts as runBatch, type GetProductsOptions, type ProductResult } 
 import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
 import { describeProduct, type ProductDescription } from "./description.ts";
 import type { JobListener } from "./events.ts";
-import { type FetchLike, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
+import { abortError, type FetchLike, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob } from "./job.ts";
 
 const log = getLogger("oda_api.api");
@@ -411,26 +411,19 @@ export class DispatcherAPI {
       p = this.#http.request({
         path: "api/par-names",
         params: [["instrument", instrument], ["product_type", product]],
-        signal,
-        // the check is advisory (as in oda_api): one attempt, a failure only warns
+        // the check is advisory (as in oda_api): one attempt, a failure only warns;
+        // shared by concurrent queries, so not tied to one caller's signal
         retry: false,
       }).then((res) => {
         const list = parseResponseJson(res.text, res.url);
         return Array.isArray(list) ? list : undefined;
       }).catch((e) => {
-        if (e instanceof OdaError && e.code === "ABORTED") throw e;
         log.debug(`par-names failed: ${errorMessage(e)}`);
         return undefined;
       });
       this.#parNames.set(key, p);
     }
-    let valid: unknown[] | undefined;
-    try {
-      valid = await p;
-    } catch (e) {
-      this.#parNames.delete(key);
-      throw e;
-    }
+    const valid = await raceAbort(p, signal);
     if (!valid) {
       this.#parNames.delete(key);
       log.warning("parameter check not available on remote server, check carefully parameters name");
@@ -852,6 +845,16 @@ export class DispatcherAPI {
       JSON.stringify(this.sessionId)
     }, token: ${this.#token === undefined ? "none" : "<redacted>"} }`;
   }
+}
+
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function userOf(token: string | undefined): string {

@@ -328,7 +328,7 @@ export interface SkySource {
 export interface MosaicOptions extends ScaleOptions {
   /** Colour map (default viridis). */
   cmap?: ColorMapName;
-  /** Displayed size of the longer image side, px (default 560). */
+  /** Displayed size of the longer image side, px (default: the image size, within 420-640). */
   size?: number;
   /** Title above the image. */
   title?: string;
@@ -471,7 +471,8 @@ export async function mosaicSvg(
   const ny = shape[shape.length - 2] ?? 1, nx = shape[shape.length - 1] ?? values.length;
   const raster = rasterize(values, shape, opts);
   const png = await encodePng(raster.rgb, raster.width, raster.height, 1);
-  const size = opts.size ?? 560;
+  // native resolution when it fits (crisp pixels, no resampling), else scaled to 640 px
+  const size = opts.size ?? Math.min(640, Math.max(420, Math.max(nx, ny)));
   const scale = size / Math.max(nx, ny);
   const iw = nx * scale, ih = ny * scale;
   const ml = 78, mt = opts.title ? 30 : 12, mr = 118, mb = 44;

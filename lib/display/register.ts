@@ -79,7 +79,6 @@ async function productBundle(p: DataProductLike): Promise<MimeBundle> {
       escapeHtml(pic["text/plain"])
     }" src="data:image/png;base64,${png}">`;
     b["text/html"] = String(b["text/html"]).replace(/<\/div>$/, `${img}</div>`);
-    b["image/png"] = png;
   }
   return b;
 }

@@ -20,6 +20,36 @@ export interface RawRequest {
   files: Map<string, File>;
 }
 
+/** Largest request body the sandbox reads (like a front end's `client_max_body_size`), bytes. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Thrown when a body exceeds {@linkcode MAX_BODY_BYTES}: answered with 413. */
+export class PayloadTooLarge extends Error {}
+
+/** Read a body up to `limit` bytes (refusing early on a large Content-Length). */
+export async function readBodyLimited(req: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    await req.body?.cancel();
+    throw new PayloadTooLarge(`request body of ${declared} bytes exceeds ${limit}`);
+  }
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of req.body) {
+    n += c.length;
+    if (n > limit) throw new PayloadTooLarge(`request body exceeds ${limit} bytes`);
+    chunks.push(c);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
 /** Read the query string and an urlencoded/multipart body. JSON bodies crash upstream (500 HTML). */
 export async function readRawRequest(req: Request, url: URL): Promise<RawRequest> {
   const pairs: [string, string][] = [...url.searchParams.entries()];
@@ -27,10 +57,11 @@ export async function readRawRequest(req: Request, url: URL): Promise<RawRequest
   if (req.method === "POST" || req.method === "PUT") {
     const ct = (req.headers.get("content-type") ?? "").toLowerCase();
     if (ct.startsWith("application/x-www-form-urlencoded")) {
-      const text = await req.text();
+      const text = new TextDecoder().decode(await readBodyLimited(req));
       for (const kv of new URLSearchParams(text).entries()) pairs.push(kv);
     } else if (ct.startsWith("multipart/form-data")) {
-      const fd = await req.formData();
+      const body = await readBodyLimited(req);
+      const fd = await new Response(body as BodyInit, { headers: { "content-type": ct } }).formData();
       for (const [k, v] of fd.entries()) {
         if (typeof v === "string") pairs.push([k, v]);
         else files.set(k, v);

@@ -23,6 +23,8 @@ import {
   normaliseParameters,
   parNames,
   parseIsot,
+  PayloadTooLarge,
+  readBodyLimited,
   readRawRequest,
 } from "./params.ts";
 import {
@@ -1046,6 +1048,14 @@ async function handle(req: Request, ctx: Ctx): Promise<Response> {
   }
 }
 
+function payloadTooLargePage(): Response {
+  return textResponse(
+    413,
+    "<!doctype html>\n<html lang=en>\n<title>413 Request Entity Too Large</title>\n<h1>Request Entity Too Large</h1>\n" +
+      "<p>The data value transmitted exceeds the capacity limit.</p>\n",
+  );
+}
+
 function resetResponse(): Response {
   // headers go out, then the body stream errors: the client's fetch/body read fails like on a reset
   const body = new ReadableStream<Uint8Array>({
@@ -1148,6 +1158,7 @@ function startNow(options: SandboxOptions): Sandbox {
         }
         return await handle(req, ctx);
       } catch (e) {
+        if (e instanceof PayloadTooLarge) return payloadTooLargePage();
         if (e instanceof ApiError) {
           if (e.status === 500) return internalErrorPage();
           return apiErrorResponse(e, ctx.info);
@@ -1199,7 +1210,11 @@ function startNow(options: SandboxOptions): Sandbox {
 /** Multipart `/run_analysis`: store uploaded files and replace them by download URLs (§1). */
 async function withUploads(req: Request, ctx: Ctx): Promise<Response> {
   const url = new URL(req.url);
-  const fd = await req.formData();
+  const body = await readBodyLimited(req);
+  const fd = await new Response(body as BodyInit, {
+    headers: { "content-type": req.headers.get("content-type")! },
+  })
+    .formData();
   const params = new URLSearchParams(url.search);
   const files: [string, File][] = [];
   for (const [k, v] of fd.entries()) {

@@ -11,10 +11,13 @@
 import { FileError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import {
+  allocNumeric,
+  isNumericKind,
   type NdArray,
   type NumericArray,
   parseTypestr,
   shapeSize,
+  type SimpleDType,
   type Table,
   type TableColumn,
 } from "../ndarray.ts";
@@ -274,9 +277,28 @@ function planColumn(
   const addUnit = (): void => {
     if (unit !== undefined && unit !== "") cards.push(card(`TUNIT${i}`, unit));
   };
-  const values = col.values as unknown[];
-  const isVar = col.variableLength === true || col.dtype === "|O" || col.dtype === "O";
+  let values = col.values as unknown[];
+  const objectDtype = col.dtype === "|O" || col.dtype === "O";
+  // object columns holding only strings (or nulls) are fixed-width text; other object columns are per-row arrays
+  const isVar = col.variableLength === true ||
+    (objectDtype && values.some((v) => v !== null && v !== undefined && typeof v !== "string"));
   if (isVar) return planVarColumn(col, i, nrows, cards, addUnit, forceQ);
+  if (Array.isArray(values) && !objectDtype) {
+    // plain JS numbers/booleans with a numeric dtype: convert to the TypedArray the model prescribes
+    let d: SimpleDType | undefined;
+    try {
+      d = parseTypestr(col.dtype);
+    } catch {
+      d = undefined;
+    }
+    if (d && isNumericKind(d.kind)) {
+      const typed = allocNumeric(d, d.kind === "c" ? values.length / 2 : values.length);
+      if (typed instanceof BigInt64Array || typed instanceof BigUint64Array) {
+        values.forEach((v, k) => (typed[k] = BigInt(v as number | bigint)));
+      } else values.forEach((v, k) => (typed[k] = Number(v)));
+      values = typed as unknown as unknown[];
+    }
+  }
   if (Array.isArray(values)) {
     // strings
     let width = 0;

@@ -18,7 +18,15 @@ import {
   mosaicGeometry,
   type SkySource,
 } from "./mosaic.ts";
-import { exposureAt, MJDREF, mjdToIsot, planScienceWindows, type ScienceWindow } from "./observation.ts";
+import {
+  exposureAt,
+  MJDREF,
+  mjdToIsot,
+  planScienceWindows,
+  type ScienceWindow,
+  SCW_CADENCE_S,
+  toMjd,
+} from "./observation.ts";
 import { hashSeed, Rng } from "./rng.ts";
 import { BRIGHT_SOURCES, type CatalogSource, resolveName } from "./sources.ts";
 
@@ -313,12 +321,36 @@ export function targetExposure(setup: CodedMaskSetup, obs: Observation, t: SkySo
  * @example
  * ```ts
  * import { durationFor } from "./integral.ts";
- * durationFor({ max_pointings: 10 }); // 5 seconds
+ * durationFor({ T1: 58000, T2: 58001, max_pointings: 10 }); // 5 seconds
  * ```
  */
 export function durationFor(params: Record<string, unknown>): number {
-  const n = Array.isArray(params.scw_list) && params.scw_list.length > 0
-    ? params.scw_list.length
-    : Math.max(1, Math.min(500, num(params.max_pointings, 50)));
-  return 3 + 0.2 * n;
+  return 3 + 0.2 * scienceWindowCount(params);
+}
+
+/**
+ * Number of science windows a request will use (`scw_list` length, else the
+ * hourly slots between T1 and T2 capped by `max_pointings`), without planning them.
+ *
+ * @example
+ * ```ts
+ * import { scienceWindowCount } from "./integral.ts";
+ * scienceWindowCount({ T1: 58000, T2: 58000.5, max_pointings: 50 }); // 12
+ * ```
+ */
+export function scienceWindowCount(params: Record<string, unknown>): number {
+  const list = scwList(params.scw_list);
+  if (list.length > 0) return list.length;
+  const cap = Math.max(1, Math.floor(num(params.max_pointings, 50)));
+  try {
+    const m1 = toMjd(params.T1);
+    const m2 = toMjd(params.T2);
+    if (m2 > m1) {
+      const cad = SCW_CADENCE_S / 86400;
+      return Math.max(1, Math.min(cap, Math.ceil(m2 / cad) - Math.floor(m1 / cad)));
+    }
+  } catch {
+    // unparsable times: the run itself reports the error
+  }
+  return Math.min(cap, 1);
 }
