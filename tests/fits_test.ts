@@ -453,6 +453,11 @@ Deno.test("header cards: CONTINUE long strings (with quotes and comments), HIERA
   strictEqual(back.get("HIERARCH ESO DET CHIP TEMP"), -120.5);
   strictEqual(back.getAll("COMMENT").join(""), "c".repeat(150));
   strictEqual(back.get(""), "blank");
+  // HIERARCH cannot continue: an over-long string value is cut to fit (with a warning), never a broken card
+  const hl = new FitsHeader([{ keyword: "ESO VERY LONG KEY", value: "it's " + "v".repeat(100) }]).toCards();
+  strictEqual(hl.length, 1);
+  strictEqual(hl[0].length, 80);
+  ok(hl[0].startsWith("HIERARCH ESO VERY LONG KEY = 'it''s vvv") && hl[0].endsWith("'"));
   // a string that merely ends with '&' and has no CONTINUE after it keeps its '&'
   const amp = FitsHeader.parse("AMP     = 'x&'".padEnd(80) + "NEXT    = 1".padEnd(80) + "END".padEnd(80));
   strictEqual(amp.get("AMP"), "x&");
@@ -755,6 +760,7 @@ testWithTool("files we write pass fitsverify and astropy reads identical values 
         ["ours.fits", {}],
         ["ours_checksum.fits", { checksum: true }],
         ["ours.fits.gz", {}],
+        ["ours_q.fits", { heapDescriptors: "Q" }],
       ] as const
     ) {
       const path = `${dir}/${file}`;
@@ -790,6 +796,7 @@ testWithTool("files we write pass fitsverify and astropy reads identical values 
         }
       }
     }
+    strictEqual((await readFitsFile(`${dir}/ours_q.fits`))[11].header.get("TFORM18"), "1QJ(3)");
     const hdus = await readFitsFile(`${dir}/ours.fits`);
     const h0 = hdus[0].header;
     strictEqual(h0.get("NAXIS"), 3);
@@ -836,6 +843,29 @@ Deno.test("write/read round trip: unsigned VLA, Q descriptors on demand, primary
   strictEqual(hdus[1].header.get("TFORM1"), "1PI(2)");
   strictEqual(hdus[1].header.get("TZERO1"), 32768);
   deepStrictEqual(t.columns[1].shape, [0]);
+});
+
+Deno.test("writer accepts plain JS arrays with a numeric dtype and object columns of strings", () => {
+  const bytes = writeFits([{
+    name: "T",
+    data: {
+      kind: "table",
+      length: 3,
+      columns: [
+        { name: "X", dtype: "<f8", shape: [], values: [1.5, 2, -3] },
+        { name: "B", dtype: "|b1", shape: [], values: [true, false, true] },
+        { name: "K", dtype: "<i8", shape: [], values: [1, 2n, 3] },
+        { name: "S", dtype: "|O", shape: [], values: ["a", null, "ccc"] },
+      ],
+    },
+  }]);
+  const t = readFits(bytes)[1].data as Table;
+  deepStrictEqual(t.columns[0].values, Float64Array.from([1.5, 2, -3]));
+  deepStrictEqual(t.columns[1].values, Uint8Array.from([1, 0, 1]));
+  strictEqual(t.columns[1].dtype, "|b1");
+  deepStrictEqual(t.columns[2].values, BigInt64Array.from([1n, 2n, 3n]));
+  deepStrictEqual(t.columns[3].values, ["a", "", "ccc"]);
+  strictEqual(readFits(bytes)[1].header.get("TFORM4"), "3A");
 });
 
 Deno.test("readFits { scale: false } returns the stored integers", () => {

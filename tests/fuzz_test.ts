@@ -19,6 +19,7 @@ import { getLogger } from "../lib/log.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
 import { DataCollection } from "../lib/products/collection.ts";
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
+import { mulberry32 as rng } from "../lib/sandbox/faults.ts";
 
 // Decoders warn about oddities (trailing bytes...) through the logger: keep the fuzz output readable.
 getLogger("oda_api").setLevel("CRITICAL");
@@ -26,18 +27,6 @@ getLogger("oda_api").setLevel("CRITICAL");
 const FIX = new URL("./fixtures/", import.meta.url);
 const readText = (p: string) => Deno.readTextFileSync(new URL(p, FIX));
 const readBytes = (p: string) => Deno.readFileSync(new URL(p, FIX));
-
-/** Small, fast, seedable PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe, 0x2e, 0x28, 0x94, 0x95, 0x8c, 0x62];
 

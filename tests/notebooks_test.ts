@@ -129,6 +129,13 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
           `${name}: one progress display per job (${src(getter).slice(0, 40)})`,
         );
         assert.match(plain(progress[0]), /^✔ \S+ \(\S+\) done in [\d.]+ s · job [0-9a-f]+/);
+        if (/instrument: "isgri"/.test(src(getter))) {
+          // asynchronous jobs: the display was updated in place while waiting (status, windows done, summary)
+          const updates =
+            (getter as { metadata?: { run_nb?: { display_updates?: number } } }).metadata?.run_nb
+              ?.display_updates ?? 0;
+          assert.ok(updates >= 2, `${name}: progress updated in place ${updates} times`);
+        }
       }
       expectMimes(nb, name, "plotLightCurve(", [
         "application/vnd.vegalite.v5+json",
@@ -164,6 +171,16 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
         expectMimes(nb, name, "displayToken(", ["text/html", "text/plain"]);
         expectMimes(nb, name, "productDescriptionView(descr)", ["text/html", "text/plain"]);
         expectMimes(nb, name, "plotImage(", ["image/png", "text/plain"]);
+        expectMimes(nb, name, /^image;?$/, ["text/html", "text/plain"]);
+        const coll = cellsMatching(nb, /^image;?$/)[0].outputs![0];
+        for (const h of ["ID", "attribute", "kind", "meta_data", "data units"]) {
+          assert.ok(
+            text(coll.data!["text/html"] as string).includes(`<th>${h}</th>`),
+            `collection table: ${h}`,
+          );
+        }
+        assert.match(plain(coll), /^ID=0 prod_name=mosaic_image_0_mosaic {2}meta_data: /);
+        assert.match(text(coll.data!["text/html"] as string), /ISGR-MOSA-IMA: image &gt;f4 \[459, 459\]/);
         expectMimes(nb, name, "plotSpectrum(", [
           "application/vnd.vegalite.v5+json",
           "image/png",

@@ -836,6 +836,9 @@ Deno.test("lightCurve: seconds since TIMEZERO with MJDREF (SPI-ACS style) and MJ
   assertEquals(Array.from(spi.time), [8000, 8001]);
   assertEquals(Array.from(spi.halfWidth), [0.025 / 86400, 0.025 / 86400]);
   strictEqual(spi.name, "query");
+  // SPI-ACS style without TIMEUNIT: seconds since TIMEZERO (s)
+  const spi2 = lightCurve(unit({ MJDREF: 51544, TIMEZERO: 86400 * 8000 }, [0, 86400], [5, 7], [1, 1]));
+  assertEquals(Array.from(spi2.time), [8000, 8001]);
   const mjd = lightCurve(unit({}, [59630.5, 59631.5], [1, 2], [0.1, 0.2]), { systematic_fraction: 0.1 });
   assertEquals(Array.from(mjd.time), [59630.5 - 51544, 59631.5 - 51544]);
   assertEquals(

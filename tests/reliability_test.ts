@@ -35,6 +35,16 @@ async function withLogs<T>(fn: () => Promise<T>): Promise<{ value: T; records: L
   }
 }
 
+/**
+ * A source name whose characters, as a multiset, are unique to `i`: the
+ * dispatcher's `make_hash` hashes scalars by their *sorted characters*, so
+ * values that are anagrams of each other ("T00:10", "T01:00") give the same
+ * job id — upstream behaviour the sandbox reproduces.
+ */
+function uniqueName(i: number): string {
+  return "S" + "x".repeat(i + 1);
+}
+
 function spiQuery(i: number) {
   const start = Date.UTC(2022, 6, 1, 0, 0, 0) + i * 600_000;
   const iso = (t: number) => new Date(t).toISOString().slice(0, 19);
@@ -44,6 +54,7 @@ function spiQuery(i: number) {
     product_type: "Real",
     T1: iso(start),
     T2: iso(start + 120_000),
+    src_name: uniqueName(i),
     time_bin: 1,
     silent: true,
   };
@@ -70,6 +81,7 @@ Deno.test("faults: 100 concurrent jobs through getProducts with 20 % transient f
       instrument: "isgri",
       product: "isgri_image",
       product_type: "Real",
+      src_name: uniqueName(100 + i),
       RA: 80 + i,
       DEC: 20,
       radius: 4,

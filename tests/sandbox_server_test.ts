@@ -8,6 +8,7 @@ import { startSandbox } from "../sandbox.ts";
 import type { SandboxInstrument } from "../sandbox.ts";
 import { verifyToken } from "../lib/sandbox/auth.ts";
 import { isotToMjd, mjdToIsot } from "../lib/sandbox/params.ts";
+import { PYTHON, testWithTool } from "./_validators.ts";
 
 function assert(cond: unknown, msg?: string): asserts cond {
   nodeAssert.ok(cond, msg);
@@ -584,4 +585,82 @@ Deno.test("oversized bodies get 413, the server stays up", async () => {
   await r.body?.cancel();
   const [st] = await get(sb.url, "/instr-list");
   assertEquals(st, 200);
+});
+
+Deno.test("callback-driven job: a failed report wins over a late ready", async () => {
+  await using sb = await startSandbox({ jobDuration: 1e9 });
+  const p = {
+    instrument: "empty-async",
+    product_type: "dummy",
+    query_type: "Real",
+    scw_list: "066500220010.001",
+  };
+  const [, r0] = await get(sb.url, "/run_analysis", { ...p, query_status: "new" });
+  assertEquals(r0.query_status, "submitted");
+  const ids = { job_id: r0.job_monitor.job_id, session_id: r0.session_id };
+  const [, cb] = await get(sb.url, "/call_back", { ...ids, action: "failed", node_id: "n", message: "boom" });
+  assertEquals(Object.keys(cb), ["time_spent_s"]);
+  const [, r1] = await get(sb.url, "/run_analysis", { ...p, ...ids, query_status: "ready" });
+  assertEquals(r1.query_status, "failed");
+  assertEquals(r1.job_monitor.full_report_dict.message, "boom");
+});
+
+Deno.test("dummy products decode with the package's codecs (numpy pickles, catalog)", async () => {
+  const { decodeNumpyPickle } = await import("../lib/codecs/pickle.ts");
+  await using sb = await startSandbox();
+  const token = await sb.mintToken({ sub: "a@b.c", roles: "general" });
+  const [, r] = await get(sb.url, "/run_analysis", {
+    instrument: "empty",
+    product_type: "numerical",
+    query_type: "Dummy",
+    query_status: "new",
+    api: "True",
+    token,
+  });
+  const unit = r.products.numpy_data_product_list[0].data_unit_list[0];
+  const bytes = Uint8Array.from(atob(unit.binarys), (c) => c.charCodeAt(0));
+  const arr = decodeNumpyPickle(bytes);
+  assert(arr.kind === "ndarray");
+  assertEquals(arr.shape, [100, 100]);
+  assertEquals(arr.dtype, "<f8");
+  assert((arr.values as Float64Array).every((x) => x === 0));
+  const [, a] = await get(sb.url, "/run_analysis", {
+    instrument: "empty-async",
+    product_type: "dummy",
+    query_type: "Dummy",
+    query_status: "new",
+  });
+  assertEquals(a.query_status, "done");
+});
+
+testWithTool("the sandbox's numpy pickles load in real Python numpy (pickle.loads)", "astropy", async () => {
+  await using sb = await startSandbox();
+  const token = await sb.mintToken({ sub: "a@b.c", roles: "general" });
+  const [, num] = await get(sb.url, "/run_analysis", {
+    instrument: "empty",
+    product_type: "numerical",
+    query_type: "Dummy",
+    query_status: "new",
+    token,
+  });
+  const units = [num.products.numpy_data_product_list[0].data_unit_list[0].binarys];
+  const script = [
+    "import sys, json, base64, pickle",
+    "for b in json.load(sys.stdin):",
+    "    a = pickle.loads(base64.b64decode(b))",
+    "    print(a.dtype.str, list(a.shape), float(abs(a).sum()))",
+  ].join("\n");
+  const p = new Deno.Command(PYTHON, {
+    args: ["-c", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .spawn();
+  const w = p.stdin.getWriter();
+  await w.write(new TextEncoder().encode(JSON.stringify(units)));
+  await w.close();
+  const out = await p.output();
+  assert(out.success, new TextDecoder().decode(out.stderr));
+  assertEquals(new TextDecoder().decode(out.stdout).trim(), "<f8 [100, 100] 0.0");
 });

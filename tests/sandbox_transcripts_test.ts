@@ -11,14 +11,11 @@
  * the expired one gets an `exp` in the past, the bad-signature one is signed
  * with another secret.
  *
- * Excluded, and why:
- * - run_analysis-return-progress, run_analysis-return-progress-final: the
- *   `return_progress` partial-products backend mode (nb2workflow) is not emulated.
- * - download_file-uploaded, download_file-uploaded-other-user: they download a file
- *   whose id is the md5 of an upload made on the recording machine; the same flow
- *   is covered below with an upload made to the sandbox.
- * - inspect-user-state: lists the scratch dirs of the recording session (a
- *   return-progress job); covered by a sandbox-side check in sandbox_server_test.ts.
+ * Uploaded files are named by the md5 of their content: the id recorded for
+ * run_analysis-file-upload is replaced by the one of the sandbox's upload in the
+ * later download_file requests.
+ *
+ * Excluded: none (the EXCLUDED list below is empty and checked).
  */
 import nodeAssert from "node:assert/strict";
 import { startSandbox } from "../sandbox.ts";
@@ -106,8 +103,11 @@ function b64url(s: string): Uint8Array {
 }
 
 const JWT_RE = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+/** Recorded upload id (md5 of the recorded file) → id of the same upload on the sandbox. */
+const uploadIds = new Map<string, string>();
 async function translateText(s: string): Promise<string> {
   let out = s;
+  for (const [a, b] of uploadIds) out = out.replaceAll(a, b);
   for (const m of s.match(JWT_RE) ?? []) out = out.replace(m, await translateToken(m));
   return out;
 }
@@ -165,6 +165,13 @@ async function compare(base: string, name: string): Promise<void> {
   const res = await send(base, tr);
   const text = await res.text();
   assertEquals(res.status, tr.status, `${name}: status (body ${text.slice(0, 300)})`);
+  if (name === "run_analysis-file-upload" && tr.body) {
+    const id = (x: string) => /file_list=([0-9a-f]{32})/.exec(x)?.[1];
+    const a = id(JSON.parse(tr.body).products.analysis_parameters.dummy_file);
+    const b = id(JSON.parse(text).products.analysis_parameters.dummy_file);
+    assert(a && b, "upload ids");
+    uploadIds.set(a, b);
+  }
   assertEquals(res.headers.get("content-type"), tr.contentType, `${name}: content type`);
   if (tr.contentType === "application/json" && tr.body !== undefined) {
     const rec = JSON.parse(tr.body.replace(/\bNaN\b/g, "null"));
@@ -300,6 +307,11 @@ const STANDALONE = [
   "run_analysis-with-conf-comment",
   "run_analysis-file-upload",
   "download_file-redirect",
+  "download_file-uploaded",
+  "download_file-uploaded-other-user",
+  "run_analysis-return-progress",
+  "run_analysis-return-progress-final",
+  "inspect-user-state",
   "run_analysis-token-expired",
   "run_analysis-token-bad-signature",
   "run_analysis-token-malformed",
@@ -355,13 +367,7 @@ const ASYNC_SEQUENCE = [
   "run_analysis-async-token-public-poll",
 ];
 
-const EXCLUDED = [
-  "run_analysis-return-progress",
-  "run_analysis-return-progress-final",
-  "download_file-uploaded",
-  "download_file-uploaded-other-user",
-  "inspect-user-state",
-];
+const EXCLUDED: string[] = [];
 
 Deno.test("every transcript is either replayed or excluded with a reason", async () => {
   const all: string[] = [];

@@ -23,13 +23,14 @@ const SKELETON = "_skeleton.md";
 const PIECE_ORDER = [
   "client",
   "products",
-  "codecs",
-  "fits",
   "display",
   "jupyter",
   "notebooks",
   "cli",
   "sandbox",
+  "instruments",
+  "codecs",
+  "fits",
 ];
 
 const MARKER_RE = /^<!--\s*(include:\s*([\w.-]+\.md)|pieces|python-ts-rows|toc)\s*-->\s*$/;

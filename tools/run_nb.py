@@ -15,7 +15,8 @@ applies `update_display_data` in place by display_id, and:
 - exits 1 when any cell produced an `error` output or an `execute_reply` with
   status "error", 2 on usage errors, 3 when a cell timed out or the kernel died.
 
-A one-line JSON summary goes to stdout: {"cells": N, "errors": N, "seconds": S}.
+Cells whose displays were updated in place get `metadata.run_nb.display_updates` (the number of
+`update_display_data` messages). A one-line JSON summary goes to stdout: {"cells": N, "errors": N, "seconds": S}.
 The kernel inherits this process's environment (set NO_COLOR=1, ODA_TOKEN...).
 """
 import argparse
@@ -67,6 +68,7 @@ def main() -> int:
             idle_at = None
             deadline = time.time() + args.timeout
             cell_error = False
+            updates = 0
             while True:
                 if time.time() > deadline:
                     fatal = f"cell {cells} timed out after {args.timeout:.0f} s"
@@ -96,6 +98,7 @@ def main() -> int:
                     cell.outputs = []
                     continue
                 if mt == "update_display_data":
+                    updates += 1
                     for o in by_display_id.get(c.get("transient", {}).get("display_id"), []):
                         o.data, o.metadata = c["data"], c.get("metadata", {})
                     continue
@@ -112,6 +115,8 @@ def main() -> int:
                 if did:
                     by_display_id.setdefault(did, []).append(out)
                 cell.outputs.append(out)
+            if updates:
+                cell.metadata["run_nb"] = {"display_updates": updates}
             if fatal:
                 break
             try:

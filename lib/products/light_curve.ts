@@ -6,7 +6,8 @@
  * **Time rule.** IJD = MJD − 51544 (INTEGRAL Julian Date, days since
  * 2000-01-01T00:00 in the file's time system). From the light-curve unit's
  * header: `TIMEUNIT` (`d` default, `s` → /86400), `MJDREF` (or `MJDREFI` +
- * `MJDREFF`), `TIMEZERO` (in `TIMEUNIT`, default 0):
+ * `MJDREFF`), `TIMEZERO` (in `TIMEUNIT`, default 0; without `TIMEUNIT`,
+ * seconds when `|TIMEZERO|` > 1e5 as in SPI-ACS files, else days):
  * `MJD = MJDREF + (TIME + TIMEZERO) × unit`. INTEGRAL ISGRI/JEM-X files have
  * `MJDREF = 51544` and days, so their TIME is already IJD. Without any
  * `MJDREF`, TIME is taken as MJD when its values exceed 30000 (what
@@ -42,7 +43,7 @@ export interface LightCurveOptions {
  * ```
  */
 export class LightCurve {
-  /** Bin centre times in IJD (MJD − 51544). */
+  /** The TIME column converted to IJD (MJD − 51544); bin centres for `TIMEPIXR = 0.5` files. */
   time: Float64Array;
   /** Rate (counts/s or the product's flux unit). */
   rate: Float64Array;
@@ -193,7 +194,10 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   const e = eCol ? toF64(eCol.values) : Float64Array.from(r, (x) => Math.sqrt(Math.abs(x)));
 
   // time conversion to IJD
-  const unitStr = String(h.TIMEUNIT ?? "d").trim().toLowerCase();
+  // TIMEUNIT absent: seconds when TIMEZERO is a large number of seconds (SPI-ACS), else days
+  const tz0 = num(h.TIMEZERO);
+  const unitStr = String(h.TIMEUNIT ?? (tz0 !== undefined && Math.abs(tz0) > 1e5 ? "s" : "d")).trim()
+    .toLowerCase();
   const toDays = unitStr === "s" ? 1 / 86400 : unitStr === "h" ? 1 / 24 : 1;
   let mjdref = num(h.MJDREF);
   if (mjdref === undefined && (num(h.MJDREFI) !== undefined || num(h.MJDREFF) !== undefined)) {

@@ -540,8 +540,10 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
         backend: "callback",
         comment: "mock comment",
         warning: "mock warning",
-        run: (params) => ({ p: params.p }),
+        run: (params) => ({ p: pyFloat(params.p as number) }),
         dummy: () => ({}),
+        // upstream reads the current value from a file the test backend writes
+        returnProgress: (params) => ({ p: pyFloat(Math.round((params.p as number) * 0.3)) }),
       } as ServerProductSpec,
     },
   };

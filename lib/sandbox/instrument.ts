@@ -4,18 +4,23 @@
  * and the job lifecycle; an instrument describes its parameters and products
  * and, for a job, produces the `products` entries of the final response.
  *
- * NOTE FOR THE INSTRUMENTS HELPER (server side, 00:30 UTC): additive refinements only —
- * `ParameterSpec.units` may be `null` (shown as `null` by `/api/meta-data`), new optional
- * `ParameterSpec.owl_uri`, `unitsName`, `schema`, `check`; new optional
- * `ProductSpec.requiredRoles(params)`, `ProductSpec.comment`/`warning`. A `run()` that throws
- * makes the job fail (message in `exit_status.error_message`). `startSandbox()` serves
- * `builtinInstruments()` of `lib/sandbox/instruments/index.ts` next to the dummy instruments. Async products are time-driven: `durationSeconds(params)` is used
- * unless the sandbox has a fixed `jobDuration`; progress reports are revealed over
- * the job's duration in the order `ctx.report()` was called. The source query (`src_name`, `RA`, `DEC`, `T1`,
- * `T_format`, `T2`, `token`) and `selected_catalog` are added by the server: do not
- * list them in `SandboxInstrument.parameters`. `params` given to `run()`: floats as JS
- * numbers, `T1`/`T2` isot strings, lists as arrays, `structured` as parsed JSON,
- * `selected_catalog` parsed (or undefined).
+ * NOTE FOR THE INSTRUMENTS HELPER (from the server side): additive refinements only.
+ * - `ParameterSpec.units` may be `null` (shown as `null` by `/api/meta-data`); new optional
+ *   `ParameterSpec.owl_uri`, `unitsName`, `schema`, `check`; new optional
+ *   `ProductSpec.requiredRoles(params)`, `ProductSpec.comment` / `warning`.
+ * - A `run()` that throws makes the job fail (message in `exit_status.error_message`).
+ * - `startSandbox()` serves `builtinInstruments()` of `lib/sandbox/instruments/index.ts` next to
+ *   the dummy instruments.
+ * - Async products are time-driven: `durationSeconds(params)` is used unless the sandbox has a
+ *   fixed `jobDuration`; progress reports are revealed over the job's duration in the order
+ *   `ctx.report()` was called. `run()` starts right after the submission reply.
+ * - The source query (`src_name`, `RA`, `DEC`, `T1`, `T_format`, `T2`, `token`) and
+ *   `selected_catalog` are added by the server: do not list them in
+ *   `SandboxInstrument.parameters`.
+ * - `params` given to `run()`: floats as JS numbers, `T1`/`T2` isot strings, lists as arrays
+ *   (`scw_list` is `[]` when absent), `structured` as parsed JSON, `selected_catalog` parsed (or
+ *   undefined), `catalog_selected_objects` as sent.
+ * - Products may contain `PyFloat` (lib/codecs/json.ts) values: they are written as `5.0`.
  *
  * @module
  */

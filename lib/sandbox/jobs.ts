@@ -32,6 +32,11 @@ export interface ServerProductSpec extends ProductSpec {
   prodProcessMessage?: boolean;
   /** Message of a failing Real query (default "Error when getting query products"). */
   failMessage?: string;
+  /**
+   * Partial products for `return_progress=True` requests (nb2workflow-style backends): the job stays
+   * submitted and no job monitor is written, so later polls see it `unaccessible` (upstream behaviour).
+   */
+  returnProgress?(params: Record<string, unknown>): ProductOutput;
 }
 
 /** A job record. */
@@ -92,6 +97,8 @@ export interface Job {
   lastAccess: number;
   /** Set when the job was polled to completion (`done` sent). */
   delivered?: boolean;
+  /** Submitted with `return_progress=True`: no job monitor exists. */
+  noMonitor?: boolean;
 }
 
 /** Visible status of a job. */

@@ -23,6 +23,9 @@ export interface RawRequest {
 /** Largest request body the sandbox reads (like a front end's `client_max_body_size`), bytes. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/** An error upstream does not handle: answered with Werkzeug's HTML 500 page. */
+export class UnhandledCrash extends Error {}
+
 /** Thrown when a body exceeds {@linkcode MAX_BODY_BYTES}: answered with 413. */
 export class PayloadTooLarge extends Error {}
 
@@ -68,7 +71,8 @@ export async function readRawRequest(req: Request, url: URL): Promise<RawRequest
       }
     } else if (ct.startsWith("application/json")) {
       // the request logger of the upstream app crashes on JSON bodies
-      throw new ApiError("InternalError", "JSON request bodies are not supported", undefined, 500);
+      await req.body?.cancel();
+      throw new UnhandledCrash("JSON request bodies are not supported");
     } else {
       await req.body?.cancel();
     }
@@ -193,13 +197,17 @@ export const CONTROL_ARGS: ReadonlySet<string> = new Set([
   "run_asynch",
   "allow_unknown_args",
   "catalog_selected_objects",
-  "return_progress",
   "use_scws",
   "use_resolver[local]",
 ]);
 
 /** Arguments consumed silently before parsing (neither kept nor reported). */
-const SILENT_ARGS: ReadonlySet<string> = new Set(["client-name", "verbose", "_is_mmoda_url"]);
+const SILENT_ARGS: ReadonlySet<string> = new Set([
+  "client-name",
+  "verbose",
+  "_is_mmoda_url",
+  "return_progress",
+]);
 
 /** Ordered parameters of the instrument query (input list, `selected_catalog`). */
 export function instrumentParameters(instr: SandboxInstrument): ParameterSpec[] {

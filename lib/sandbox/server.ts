@@ -26,6 +26,7 @@ import {
   PayloadTooLarge,
   readBodyLimited,
   readRawRequest,
+  UnhandledCrash,
 } from "./params.ts";
 import {
   apiCode,
@@ -45,6 +46,9 @@ import {
 import { type FaultDecision, FaultInjector, type FaultOptions, jobFault } from "./faults.ts";
 import { pyDumps, type PyFloat, pyFloat } from "./pyjson.ts";
 import { emptyInstruments } from "./empty_instruments.ts";
+import { getLogger } from "../log.ts";
+
+const log = getLogger("oda_api.sandbox");
 import { builtinInstruments, resolveName } from "./instruments/index.ts";
 
 /**
@@ -462,14 +466,15 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     );
 
   const finish = async (j: Job, current: Record<string, unknown>): Promise<Response> => {
-    await ctx.store.ensureResult(j);
-    if (j.error || !j.result) {
+    if (ctx.store.status(j) !== "failed") await ctx.store.ensureResult(j);
+    else if (j.running) await j.running;
+    if (j.error || !j.result || ctx.store.status(j) === "failed") {
       return respond(
         "failed",
         { analysis_parameters: current, api_code: apiCode(current, ctx.info.productsUrl) },
         exitStatus("unknown", 1, {
           message: product.failMessage ?? "Error when getting query products",
-          error_message: j.error?.message ?? "no products",
+          error_message: j.error?.message ?? j.forcedFailure ?? "the backend reported a failure",
           debug_message: j.error ? `${j.error.name}()` : "",
           comment,
         }),
@@ -543,6 +548,31 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     ) {
       newJob.tokenExpiresAt = newJob.created + newJob.durationMs / 2;
     }
+    if (!dummy && product.returnProgress && String(decoded.get("return_progress")) === "True") {
+      newJob.noMonitor = true;
+      newJob.mode = "callback";
+      ctx.store.put(newJob);
+      return jsonResponse(
+        200,
+        runAnalysisBody({
+          queryStatus: "submitted",
+          products: {
+            ...product.returnProgress(norm.values),
+            session_id: newJob.sessionId,
+            job_id: newJob.id,
+            ...submittedProducts(ctx, analysis),
+          },
+          exit: exitStatus("submitted", 0, {
+            comment: [product.comment ?? "", comment].filter((x) => x).join("\n"),
+            warning: product.warning ?? "",
+            email_status: emailStatus(tok.claims, "mssub"),
+          }),
+          jobMonitor: { job_id: newJob.id, session_id: newJob.sessionId, status: "submitted" },
+          sessionId: sid,
+          time,
+        }),
+      );
+    }
     ctx.store.put(newJob);
     const running = ctx.store.start(newJob, dummy);
     if (mode === "sync") {
@@ -592,6 +622,20 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     );
   }
   // submitted / progress / unaccessible / unknown polls
+  if (j.noMonitor) {
+    // return_progress mode never wrote a job monitor: upstream cannot tell the status
+    return jsonResponse(
+      200,
+      runAnalysisBody({
+        queryStatus: queryStatus === "progress" ? "progress" : "submitted",
+        products: {},
+        exit: exitStatus("unaccessible", 0),
+        jobMonitor: { job_id: j.id, session_id: j.sessionId, status: "unaccessible" },
+        sessionId: sid,
+        time,
+      }),
+    );
+  }
   const st: JobStatus = ctx.store.status(j);
   if (st === "done") return respond("ready", {}, exitStatus("ready", 0), j, "ready");
   if (st === "failed") {
@@ -1141,35 +1185,39 @@ function startNow(options: SandboxOptions): Sandbox {
     async (req) => {
       requests++;
       const path = new URL(req.url).pathname;
-      let decision: FaultDecision = {};
-      if (ctx.faults) decision = ctx.faults.decide(path);
-      if (decision.delayMs) await new Promise((r) => setTimeout(r, decision.delayMs));
-      if (decision.reset) return resetResponse();
-      if (decision.status) return faultStatusResponse(decision.status);
-      try {
-        if (
-          req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD" && req.method !== "OPTIONS"
-        ) {
-          return methodNotAllowedPage(["GET", "POST", "HEAD", "OPTIONS"]);
-        }
-        if (path === "/run_analysis" && req.method === "POST") {
-          const ct = req.headers.get("content-type") ?? "";
-          if (ct.startsWith("multipart/form-data")) return await withUploads(req, ctx);
-        }
-        return await handle(req, ctx);
-      } catch (e) {
-        if (e instanceof PayloadTooLarge) return payloadTooLargePage();
-        if (e instanceof ApiError) {
-          if (e.status === 500) return internalErrorPage();
-          return apiErrorResponse(e, ctx.info);
-        }
-        return jsonResponse(500, {
-          error_message: "request not valid",
-          error: `InternalError():${e instanceof Error ? e.message : String(e)}`,
-        });
+      const t0 = performance.now();
+      const res = await serveOne(req, path);
+      if (log.isEnabledFor("DEBUG")) {
+        log.debug(`${req.method} ${path} -> ${res.status} (${(performance.now() - t0).toFixed(1)} ms)`);
       }
+      return res;
     },
   );
+  async function serveOne(req: Request, path: string): Promise<Response> {
+    let decision: FaultDecision = {};
+    if (ctx.faults) decision = ctx.faults.decide(path);
+    if (decision.delayMs) await new Promise((r) => setTimeout(r, decision.delayMs));
+    if (decision.reset) return resetResponse();
+    if (decision.status) return faultStatusResponse(decision.status);
+    try {
+      if (
+        req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD" && req.method !== "OPTIONS"
+      ) {
+        return methodNotAllowedPage(["GET", "POST", "HEAD", "OPTIONS"]);
+      }
+      if (path === "/run_analysis" && req.method === "POST") {
+        const ct = req.headers.get("content-type") ?? "";
+        if (ct.startsWith("multipart/form-data")) return await withUploads(req, ctx);
+      }
+      return await handle(req, ctx);
+    } catch (e) {
+      if (e instanceof PayloadTooLarge) return payloadTooLargePage();
+      if (e instanceof UnhandledCrash) return internalErrorPage();
+      if (e instanceof ApiError) return apiErrorResponse(e, ctx.info);
+      log.error(`unexpected error on ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      return apiErrorResponse(new ApiError("InternalError", "request not valid", undefined, 500), ctx.info);
+    }
+  }
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `http://${host}:${addr.port}`;

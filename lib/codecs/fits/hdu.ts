@@ -99,6 +99,11 @@ export interface FitsHduInput {
 export interface FitsWriteOptions {
   /** Add `CHECKSUM`/`DATASUM` cards to every HDU (default `false`). */
   checksum?: boolean;
+  /**
+   * Descriptors of variable-length columns: `"P"` (32-bit, default; `Q` is
+   * used anyway when the heap passes 2 GiB) or `"Q"` (64-bit) always.
+   */
+  heapDescriptors?: "P" | "Q";
 }
 
 /**

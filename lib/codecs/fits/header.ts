@@ -652,6 +652,12 @@ export function formatCard(card: FitsCard): string[] {
     const head = `HIERARCH ${asciiOnly(k, k)} = `;
     let img = head + value.trim();
     if (typeof card.value === "string") img = head + value.trimEnd();
+    if (img.length > CARD_LENGTH && typeof card.value === "string" && head.length + 2 < CARD_LENGTH) {
+      // no CONTINUE for HIERARCH cards: keep what fits, loudly
+      const escaped = asciiOnly(card.value, k).replace(/'/g, "''");
+      img = `${head}'${splitEscaped(escaped, CARD_LENGTH - head.length - 2)[0]}'`;
+      log.warning(`FITS header HIERARCH ${k}: string value truncated to fit one 80-character card`);
+    }
     if (img.length > CARD_LENGTH) {
       throw new OdaError("INVALID_ARGUMENT", `FITS HIERARCH card '${k}' does not fit in 80 characters`);
     }

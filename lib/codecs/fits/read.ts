@@ -67,18 +67,19 @@ function readFitsOwned(bytes: Uint8Array, options: FitsReadOptions, owned: boole
   let off = 0;
   while (off < bytes.length) {
     if (hdus.length > 0) {
-      // Trailing bytes after the last HDU (zero padding, garbage): ignored, as astropy does.
+      // Zero/blank padding after the last HDU is ignored. Anything else is either a truncated or a
+      // corrupted extension header: an error (astropy only warns and drops the rest of the file, which
+      // would silently lose HDUs).
       const rest = bytes.length - off;
       if (rest < BLOCK_LENGTH && startsWith(bytes, off, "XTENSION".slice(0, Math.min(8, rest)))) {
         throw fitsError(off, "truncated header: the file ends inside an extension header");
       }
-      if (rest < CARD_LENGTH || !startsWith(bytes, off, "XTENSION")) {
-        if (!isAllZeroOrSpace(bytes, off)) {
-          log.warning(
-            `FITS: ${bytes.length - off} unexpected bytes after the last HDU ignored (at byte ${off})`,
-          );
-        }
-        break;
+      if (!startsWith(bytes, off, "XTENSION")) {
+        if (isAllZeroOrSpace(bytes, off)) break;
+        throw fitsError(
+          off,
+          `${rest} bytes after HDU ${hdus.length - 1} do not start an extension (no XTENSION)`,
+        );
       }
     }
     const hdu = readHdu(bytes, off, hdus.length, scale, owned);

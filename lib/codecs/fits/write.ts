@@ -453,11 +453,11 @@ function tableUnits(input: FitsHduInput, col: TableColumn): string | undefined {
   return input.units?.[col.name] ?? col.unit;
 }
 
-function planBinTable(input: FitsHduInput, name: string | undefined): PlannedHdu {
+function planBinTable(input: FitsHduInput, name: string | undefined, forceQ: boolean): PlannedHdu {
   const table = input.data as Table;
   const nrows = table.length;
-  let plans = table.columns.map((c, k) => planColumn(c, k + 1, nrows, tableUnits(input, c)));
-  if (plans.reduce((a, p) => a + p.heapBytes, 0) > 0x7fffffff) {
+  let plans = table.columns.map((c, k) => planColumn(c, k + 1, nrows, tableUnits(input, c), forceQ));
+  if (!forceQ && plans.reduce((a, p) => a + p.heapBytes, 0) > 0x7fffffff) {
     plans = table.columns.map((c, k) => planColumn(c, k + 1, nrows, tableUnits(input, c), true));
   }
   const rowBytes = plans.reduce((a, p) => a + p.width, 0);
@@ -609,7 +609,7 @@ function layout(
     const name = hduName(h);
     if (t === "primary" || t === "image") return planImage(h, t === "primary", name);
     if (t === "table") return planAsciiTable(h, name);
-    return planBinTable(h, name);
+    return planBinTable(h, name, options.heapDescriptors === "Q");
   });
   const headers = planned.map((p) => {
     if (options.checksum) {
@@ -742,7 +742,7 @@ export async function writeFitsFile(
   // Plain files without checksums are streamed (no whole-file buffer); otherwise encode in memory.
   // Everything is validated and laid out before anything is created on disk.
   const bytes = gz ? gzip(writeFits(hdus, options)) : options.checksum ? writeFits(hdus, options) : undefined;
-  const laid = bytes ? undefined : layout(hdus, {});
+  const laid = bytes ? undefined : layout(hdus, { ...options, checksum: false });
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
   const base = slash >= 0 ? path.slice(slash + 1) : path;

@@ -1,0 +1,166 @@
+/**
+ * Response decode benchmark (issue 10, target 1): a finished `/run_analysis`
+ * answer built by the sandbox's encoder (`bench/_workloads.ts`: the ~90 MB
+ * mosaic with a 500-row catalog, and the 1e6-row light curve) decoded into a
+ * `DataCollection`.
+ *
+ * - time: `parseJson` + `DataCollection.fromResponseJson` against the floor
+ *   `JSON.parse` + `Uint8Array.fromBase64` of every `binarys` of the same
+ *   text, interleaved in one process (gc between runs), best and median of
+ *   `--rounds` (default 5). Target ≤ 1.5×.
+ * - memory: a fresh process runs `DispatcherAPI.getProduct` against a local
+ *   HTTP server (in this process) answering with the text; the kernel's peak
+ *   RSS (VmHWM, reset just before the call) minus the RSS just before, divided
+ *   by the response size. Target ≤ 2×. The same for the floor
+ *   (`await res.text()`, `JSON.parse`, `Uint8Array.fromBase64` of each unit,
+ *   results kept).
+ *
+ *   deno run -A bench/response_bench.ts [--rounds 5] [--only mosaic|lightcurve]
+ *
+ * @module
+ */
+import { parseJson } from "../lib/codecs/json.ts";
+import { DataCollection } from "../lib/products/collection.ts";
+import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
+import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import { NdArray } from "../lib/codecs/ndarray.ts";
+import { responseText } from "./_workloads.ts";
+import { best, currentRss, emit, interleave, median, note, peakRss, resetPeakRss } from "./_table.ts";
+
+const MB = 1e6;
+const argv = Deno.args;
+const opt = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : def;
+};
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+function floorDecode(text: string): Uint8Array[] {
+  const d = JSON.parse(text) as Any;
+  const out: Uint8Array[] = [];
+  for (const p of d.products.numpy_data_product_list) {
+    for (const u of p.data_unit_list) if (typeof u.binarys === "string") out.push(Uint8Array.fromBase64(u.binarys));
+  }
+  return out;
+}
+
+function oursDecode(text: string): DataCollection {
+  return DataCollection.fromResponseJson(parseJson(text), { instrument: "isgri", product: "bench" });
+}
+
+function check(dc: DataCollection): string {
+  const p = dc._p_list[0] as NumpyDataProduct;
+  const u = p.data_unit[p.data_unit.length - 1];
+  const d = u.data as NdArray | { kind: "table"; length: number };
+  return d.kind === "table" ? `rows=${d.length}` : `shape=${(d as NdArray).shape.join("x")}`;
+}
+
+/** Child: timing, both paths interleaved. */
+async function timeChild(file: string, rounds: number): Promise<void> {
+  const text = await Deno.readTextFile(file);
+  // warm both paths once (JIT), then measure
+  floorDecode(text);
+  const c = check(oursDecode(text));
+  const [ours, floor] = await interleave(rounds, () => oursDecode(text), () => floorDecode(text));
+  console.log(JSON.stringify({ ours, floor, check: c }));
+}
+
+/** Child: memory of the client path (or of the floor) against the local server. */
+async function memChild(url: string, mode: string): Promise<void> {
+  const gc = (globalThis as unknown as { gc?: () => void }).gc;
+  // load the code paths first (module init, JIT of small paths) with a tiny request
+  gc?.();
+  const before = currentRss();
+  const reset = resetPeakRss();
+  let held: unknown;
+  if (mode === "floor") {
+    const res = await fetch(`${url}/run_analysis`);
+    held = floorDecode(await res.text());
+  } else {
+    const disp = new DispatcherAPI({ url, token: null, parameter_check: false });
+    held = await disp.getProduct({ instrument: "isgri", product: "bench", silent: true } as Any);
+  }
+  const peak = peakRss();
+  console.log(JSON.stringify({ before, peak, reset, ok: held !== undefined }));
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(opt("rounds", "5"));
+  const only = opt("only", "");
+  const self = new URL(import.meta.url).pathname;
+  for (const which of ["mosaic", "lightcurve"] as const) {
+    if (only && only !== which) continue;
+    let text: string | null = responseText(which);
+    const size = text.length;
+    const file = await Deno.makeTempFile({ suffix: ".json" });
+    await Deno.writeTextFile(file, text);
+    const bytes = new TextEncoder().encode(text);
+    text = null;
+    const label = which === "mosaic" ? `mosaic 4×2000² f32 + 500-row catalog (${(size / MB).toFixed(0)} MB)` : `light curve 1e6 rows (${(size / MB).toFixed(0)} MB)`;
+    try {
+      const t = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--v8-flags=--expose-gc,--max-old-space-size=4096", self, "--time-child", file, String(rounds)],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      if (!t.success) throw new Error("timing child failed");
+      const tr = JSON.parse(new TextDecoder().decode(t.stdout).trim().split("\n").pop()!);
+      emit({
+        figure: `decode → DataCollection: ${label}, best of ${rounds}`,
+        value: best(tr.ours),
+        unit: "ms",
+        floor: best(tr.floor),
+        floorWhat: "JSON.parse+fromBase64",
+        target: "≤ 1.5× floor",
+        limit: 1.5,
+        on: "ratio",
+      });
+      note(
+        `${which}: decode median ${median(tr.ours).toFixed(0)} ms vs floor ${median(tr.floor).toFixed(0)} ms ` +
+          `(${(median(tr.ours) / median(tr.floor)).toFixed(2)}×); decoded ${tr.check}`,
+      );
+      // memory: serve the bytes over real HTTP from this process, the client in a fresh one
+      const ac = new AbortController();
+      const server = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+        () => new Response(bytes, { headers: { "content-type": "application/json" } }),
+      );
+      const url = `http://127.0.0.1:${server.addr.port}`;
+      const mem: Record<string, Any> = {};
+      try {
+        for (const mode of ["ours", "floor"]) {
+          const m = await new Deno.Command(Deno.execPath(), {
+            args: ["run", "-A", "--v8-flags=--expose-gc,--max-old-space-size=4096", self, "--mem-child", url, mode],
+            stdout: "piped",
+            stderr: "inherit",
+          }).output();
+          if (!m.success) throw new Error(`memory child ${mode} failed`);
+          mem[mode] = JSON.parse(new TextDecoder().decode(m.stdout).trim().split("\n").pop()!);
+        }
+      } finally {
+        ac.abort();
+        await server.finished;
+      }
+      if (!mem.ours.reset) note("could not reset VmHWM: peak RSS includes start-up");
+      const growth = (r: Any) => (r.peak - r.before) / size;
+      emit({
+        figure: `getProduct peak RSS growth / response size: ${which}`,
+        value: growth(mem.ours),
+        unit: "×",
+        floor: growth(mem.floor),
+        floorWhat: "res.text+JSON.parse+fromBase64",
+        target: "≤ 2× response",
+        limit: 2,
+        on: "value",
+      });
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+}
+
+if (argv[0] === "--time-child") await timeChild(argv[1], Number(argv[2]));
+else if (argv[0] === "--mem-child") await memChild(argv[1], argv[2]);
+else await main();
