@@ -72,6 +72,8 @@ async function memChild(url: string, mode: string): Promise<void> {
   const gc = (globalThis as unknown as { gc?: () => void }).gc;
   // load the code paths first (module init, JIT of small paths) with a tiny request
   gc?.();
+  const live = () => Deno.memoryUsage().heapUsed + Deno.memoryUsage().external;
+  const liveBefore = live();
   const before = currentRss();
   const reset = resetPeakRss();
   let held: unknown;
@@ -83,7 +85,9 @@ async function memChild(url: string, mode: string): Promise<void> {
     held = await disp.getProduct({ instrument: "isgri", product: "bench", silent: true } as Any);
   }
   const peak = peakRss();
-  console.log(JSON.stringify({ before, peak, reset, ok: held !== undefined }));
+  gc?.();
+  const retained = live() - liveBefore;
+  console.log(JSON.stringify({ before, peak, retained, reset, ok: held !== undefined }));
 }
 
 async function main(): Promise<void> {
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
       }
       if (!mem.ours.reset) note("could not reset VmHWM: peak RSS includes start-up");
       const growth = (r: Any) => (r.peak - r.before) / size;
+      const kept = (r: Any) => r.retained / size;
       emit({
         figure: `getProduct peak RSS growth / response size: ${which}`,
         value: growth(mem.ours),
@@ -155,6 +160,10 @@ async function main(): Promise<void> {
         limit: 2,
         on: "value",
       });
+      note(
+        `${which}: live memory (V8 heap + array buffers) still held after getProduct and a full GC: ${kept(mem.ours).toFixed(2)}× the response ` +
+          `(the decoded arrays alone: ~${(which === "mosaic" ? 64e6 / size : 20e6 / size).toFixed(2)}×)`,
+      );
     } finally {
       await Deno.remove(file);
     }

@@ -2,7 +2,7 @@
  * Sandbox benchmarks (not tests): startup time, and a memory/throughput soak
  * over many jobs.
  *
- *   deno run -A bench/sandbox_soak.ts [--jobs 20000] [--async-jobs 2000]
+ *   deno run -A --v8-flags=--expose-gc bench/sandbox_soak.ts [--jobs 20000] [--async-jobs 2000]
  *
  * 1. startup: a fresh `deno run` process imports `sandbox.ts`, starts a
  *    sandbox and answers `/instr-list`; we report the in-process start time
@@ -39,6 +39,12 @@ if (args.includes("--child")) {
  * characters, so anagrams ("12"/"21") would share a job id.
  */
 const distinct = (i: number) => "a".repeat(i % 100) + "b".repeat(Math.floor(i / 100)) + "c";
+/** Memory after a full GC when `--expose-gc` is on (client and server share this process). */
+const memory = (): Deno.MemoryUsage => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  return Deno.memoryUsage();
+};
 const mb = (x: number) => (x / 1048576).toFixed(1) + " MB";
 
 // 1. startup
@@ -72,7 +78,7 @@ const mb = (x: number) => (x / 1048576).toFixed(1) + " MB";
   const asyncJobs = flag("async-jobs", 2000);
   await using sb = await startSandbox({ jobDuration: 0.2, maxResults: 200 });
   const token = await sb.mintToken({ sub: "soak@example.org", roles: "general" });
-  const m0 = Deno.memoryUsage();
+  const m0 = memory();
   const t0 = performance.now();
   const clients = 50;
   let next = 0;
@@ -95,7 +101,7 @@ const mb = (x: number) => (x / 1048576).toFixed(1) + " MB";
     }
   }));
   const tSync = performance.now() - t0;
-  const m1 = Deno.memoryUsage();
+  const m1 = memory();
   const t1 = performance.now();
   let nextA = 0, polls = 0;
   await Promise.all(Array.from({ length: clients }, async () => {
@@ -128,7 +134,7 @@ const mb = (x: number) => (x / 1048576).toFixed(1) + " MB";
     }
   }));
   const tAsync = performance.now() - t1;
-  const m2 = Deno.memoryUsage();
+  const m2 = memory();
   const st = sb.stats();
   console.log(
     `soak: ${syncJobs} sync jobs in ${(tSync / 1000).toFixed(1)} s (${

@@ -133,7 +133,7 @@ export interface DispatcherAPIOptions {
   timeout?: number;
   /** Own timeout of each HTTP request, in ms. @default 60000 */
   requestTimeout?: number;
-  /** Poll intervals in ms: a number = the largest; or `{ min, max, factor }`. @default { min: 150, max: 5000, factor: 1.5 } */
+  /** Poll intervals in ms: a number = the largest; or `{ min, max, factor }`. @default { min: 150, max: 5000, factor: 1.2 } */
   pollInterval?: number | { min?: number; max?: number; factor?: number };
   /** Time spent retrying one request when no deadline applies, ms. @default 600000 */
   retryBudget?: number;
@@ -309,7 +309,7 @@ export class DispatcherAPI {
       ? { max: options.pollInterval }
       : options.pollInterval ?? {};
     const max = pi.max ?? 5000;
-    this.#polling = { min: Math.min(pi.min ?? 150, max), max, factor: Math.max(1, pi.factor ?? 1.5) };
+    this.#polling = { min: Math.min(pi.min ?? 150, max), max, factor: Math.max(1, pi.factor ?? 1.2) };
     if (options.cache) this.#cache = new ResponseCache(options.cache === true ? {} : options.cache);
     this.parameter_check = options.parameter_check ?? true;
     this.strict_parameter_check = options.strict_parameter_check ?? false;

@@ -209,6 +209,11 @@ export interface ProgressReporterOptions {
   now?: () => number;
   /** Minimum ms between in-place updates (default 250; log mode: 30000 between non-status lines). */
   throttleMs?: number;
+  /**
+   * Redraw period while waiting between events, so the elapsed time keeps moving (default: 1000 ms in a
+   * notebook, 200 ms in a terminal, none for log lines; 0 turns it off). The timer never keeps the process alive.
+   */
+  tickMs?: number;
 }
 
 /**
@@ -273,6 +278,20 @@ export function createProgressReporter(
   let shown = false, closed = false, lastDraw = -Infinity, lastLen = 0;
   let chain: Promise<void> = Promise.resolve();
   const throttle = opts.throttleMs ?? (mode === "log" ? 30_000 : 250);
+  const tickMs = opts.tickMs ?? (mode === "jupyter" ? 1000 : mode === "tty" ? 200 : 0);
+  let ticker: number | undefined;
+  let lastEventAt = 0, lastEventElapsed = 0;
+  const startTicker = () => {
+    if (ticker !== undefined || !tickMs) return;
+    ticker = setInterval(() => {
+      if (closed) return;
+      state = { ...state, elapsedMs: lastEventElapsed + (now() - lastEventAt) };
+      draw(false);
+    }, tickMs);
+    try {
+      Deno.unrefTimer(ticker);
+    } catch { /* older runtimes */ }
+  };
 
   const draw = (force: boolean) => {
     const t = now();
@@ -306,14 +325,18 @@ export function createProgressReporter(
       const prevStatus = state.status;
       const prevJob = state.jobId;
       state = applyJobEvent(state, e);
+      lastEventAt = now();
+      lastEventElapsed = e.elapsedMs;
       if (e.type === "done" || e.type === "failed") return; // the summary is drawn by close()
       const important = e.type === "submitted" || e.type === "retry" || state.status !== prevStatus ||
         state.jobId !== prevJob;
       draw(important);
+      startTicker();
     },
     close(): void {
       if (closed || mode === "none") return;
       closed = true;
+      if (ticker !== undefined) clearInterval(ticker);
       if (!state.outcome) state = { ...state, outcome: state.status === "done" ? "done" : "failed" };
       if (mode === "jupyter" && !shown) return; // nothing was shown: keep the notebook clean
       draw(true);

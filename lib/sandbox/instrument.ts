@@ -6,7 +6,7 @@
  *
  * NOTE FOR THE INSTRUMENTS HELPER (from the server side): additive refinements only.
  * - `ParameterSpec.units` may be `null` (shown as `null` by `/api/meta-data`); new optional
- *   `ParameterSpec.owl_uri`, `unitsName`, `schema`, `check`; new optional
+ *   `ParameterSpec.owl_uri`, `unitsName`, `defaultUnits`, `schema`, `check`; new optional
  *   `ProductSpec.requiredRoles(params)`, `ProductSpec.comment` / `warning`.
  * - A `run()` that throws makes the job fail (message in `exit_status.error_message`).
  * - `startSandbox()` serves `builtinInstruments()` of `lib/sandbox/instruments/index.ts` next to
@@ -45,8 +45,13 @@ export interface ParameterSpec {
   allowedValues?: readonly string[];
   /** Name of a format/unit selector parameter that follows it (e.g. `T_format`). */
   formatName?: string;
-  /** Name of a units selector parameter that follows it (e.g. `energy_units`); its value is `units`. */
+  /** Name of a units selector parameter that follows it (e.g. `energy_units`); input units default to `units`. */
   unitsName?: string;
+  /**
+   * Units of the normalised value (`analysis_parameters`, `run()`), when they differ from the input
+   * `units` shown by `/api/meta-data` (upstream `default_units`), e.g. input `deg`, normalised `arcsec`.
+   */
+  defaultUnits?: string;
   /** Ontology URIs shown by `/api/meta-data` (`owl_uri`). */
   owl_uri?: string[];
   /** JSON schema of a `structured` parameter (`restrictions.schema`). */

@@ -255,11 +255,19 @@ function metaNumber(p: ParameterSpec, x: number): unknown {
   return p.type === "float" ? pyFloat(x) : x;
 }
 
-/** Default value of a parameter in its wire representation. */
+/** Value a units/format selector takes in `analysis_parameters` (the default units / format). */
+function selectorDefault(p: ParameterSpec): string | null {
+  return p.formatName ? p.units : p.defaultUnits ?? p.units;
+}
+
+/** Default value of a parameter in its wire (default-units) representation. */
 export function defaultWire(p: ParameterSpec): unknown {
   const d = p.default;
   if (d === null || d === undefined) return null;
-  if (p.type === "float" && typeof d === "number") return pyFloat(d);
+  if (p.type === "float" && typeof d === "number") {
+    const y = p.units && p.defaultUnits ? convertUnits(d, p.units, p.defaultUnits) : d;
+    return pyFloat(y ?? d);
+  }
   if (Array.isArray(d)) return [...d];
   return d;
 }
@@ -371,9 +379,10 @@ function parseParam(
       if (!Number.isFinite(x)) {
         throw bad(`Parameter ${p.name} wrong value ${s}: can't be converted to float`);
       }
-      if (p.unitsName) {
-        const from = String(selectors.get(p.unitsName) ?? p.units);
-        const y = p.units ? convertUnits(x, from, p.units) : x;
+      const from = p.unitsName ? String(selectors.get(p.unitsName) ?? p.units) : p.units;
+      const to = p.defaultUnits ?? p.units;
+      if (from && to && from !== to) {
+        const y = convertUnits(x, from, to);
         if (y === undefined) throw bad(`Parameter ${p.name} wrong value ${s}: unknown units ${from}`);
         x = y;
       }
@@ -513,7 +522,11 @@ export function normaliseParameters(
     if (present) [wire, val] = parseParam(p, raw, selectorValues);
     else {
       wire = defaultWire(p);
-      val = p.type === "structured" || p.type === "list" ? structuredClone(p.default) : p.default;
+      val = p.type === "structured" || p.type === "list"
+        ? structuredClone(p.default)
+        : p.type === "float" && wire !== null
+        ? Number(wire)
+        : p.default;
     }
     analysis[p.name] = wire;
     values[p.name] = val;
@@ -531,7 +544,7 @@ export function normaliseParameters(
         values[k] = v;
       } else setParam(p, v, true);
     } else if (selectors.has(k)) {
-      analysis[k] = selectors.get(k)!.units;
+      analysis[k] = selectorDefault(selectors.get(k)!);
     } else if (CONTROL_ARGS.has(k)) {
       analysis[k] = v;
       if (k === "catalog_selected_objects") values[k] = v;
@@ -548,7 +561,7 @@ export function normaliseParameters(
     if (!(p.name in analysis) && p.name !== "scw_list") setParam(p, undefined, false);
     else if (!(p.name in analysis)) values[p.name] = structuredClone(p.default ?? []);
     const sel = p.formatName ?? p.unitsName;
-    if (sel && !(sel in analysis)) analysis[sel] = p.units;
+    if (sel && !(sel in analysis)) analysis[sel] = selectorDefault(p);
   }
   // structured defaults keep their object form in analysis_parameters when absent from the request
   for (const p of all) {

@@ -405,7 +405,7 @@ export class FitsHeader {
         }));
         longstrn = true;
       }
-      out.push(...images);
+      for (const img of images) out.push(img);
     }
     return out;
   }

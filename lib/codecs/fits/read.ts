@@ -19,8 +19,8 @@
  * @module
  */
 import { getLogger } from "../../log.ts";
-import type { NdArray, NumericArray, Table, TableColumn } from "../ndarray.ts";
-import { copyNative, gatherNative, swapInPlace } from "./bytes.ts";
+import { type NdArray, type NumericArray, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
+import { copyNative, gatherNative, gatherRowsInto, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, type FitsValue, parseCards } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
@@ -514,7 +514,8 @@ function readBinTable(
   const theap = header.has("THEAP") ? intKey(header, "THEAP", hduOff, 0) : rowBytes * nrows;
   const heapStart = off + theap;
   const heapEnd = off + rowBytes * nrows + pcount;
-  const columns: TableColumn[] = [];
+  // 1. parse and check every TFORM before reading anything
+  const forms: { f: BinTForm; colOff: number }[] = [];
   let colOff = 0;
   for (let i = 1; i <= tfields; i++) {
     const tformV = colKey(header, "TFORM", i);
@@ -523,6 +524,29 @@ function readBinTable(
     if (colOff + f.width > rowBytes) {
       throw fitsError(hduOff, `column ${i}: TFORM${i} '${tformV}' runs past NAXIS1 = ${rowBytes}`);
     }
+    forms.push({ f, colOff });
+    colOff += f.width;
+  }
+  // 2. fixed-width numeric columns of big tables: gathered together in row blocks that stay in cache
+  const pre = new Map<number, ArrayBuffer>();
+  const fixed = forms.map((c, k) => ({ ...c, k })).filter((c) =>
+    FIXED_NUMERIC.has(c.f.code) && c.f.width > 0
+  );
+  if (fixed.length > 1 && rowBytes * nrows >= 1 << 20) {
+    const outs = fixed.map((c) => new Uint8Array(nrows * c.f.width));
+    const block = Math.max(1, Math.floor((256 * 1024) / rowBytes));
+    for (let r0 = 0; r0 < nrows; r0 += block) {
+      const r1 = Math.min(nrows, r0 + block);
+      fixed.forEach((c, k) => {
+        gatherRowsInto(bytes, off + c.colOff, rowBytes, r0, r1, c.f.width, laneSize(c.f.code), outs[k]);
+      });
+    }
+    fixed.forEach((c, k) => pre.set(c.k, outs[k].buffer));
+  }
+  // 3. build the columns
+  const columns: TableColumn[] = [];
+  forms.forEach(({ f, colOff }, k) => {
+    const i = k + 1;
     const ttype = colKey(header, "TTYPE", i);
     const name = typeof ttype === "string" ? ttype : `col${i}`;
     const unitV = colKey(header, "TUNIT", i);
@@ -533,13 +557,15 @@ function readBinTable(
       heapStart,
       heapEnd,
       hduOff,
-    });
+    }, pre.get(k));
     if (typeof unitV === "string" && unitV !== "") col.unit = unitV;
     columns.push(col);
-    colOff += f.width;
-  }
+  });
   return { kind: "table", length: nrows, columns };
 }
+
+/** Fixed-width numeric TFORM codes (gathered with byte swaps). */
+const FIXED_NUMERIC: ReadonlySet<string> = new Set(["L", "B", "I", "J", "K", "E", "D", "C", "M"]);
 
 interface HeapInfo {
   heapStart: number;
@@ -558,6 +584,7 @@ function readBinColumn(
   tscal: number,
   tzero: number | bigint | undefined,
   heap: HeapInfo,
+  gathered?: ArrayBuffer,
 ): TableColumn {
   const { code, repeat } = f;
   if (code === "P" || code === "Q") {
@@ -571,13 +598,14 @@ function readBinColumn(
       shape = tdim.slice(1).reverse();
     }
     const per = width === 0 ? 0 : repeat / width;
-    const values: string[] = [];
-    if (per === 1 || width === 0) {
-      values.push(...decodeStrings(bytes, off, rowBytes, width, width === 0 ? 0 : nrows));
-      if (width === 0) { for (let r = 0; r < nrows; r++) values.push(""); }
-    } else {
-      for (let r = 0; r < nrows; r++) {
-        values.push(...decodeStrings(bytes, off + r * rowBytes, width, width, per));
+    let values: string[];
+    if (width === 0) values = new Array<string>(nrows * (shape.length ? shapeSize(shape) : 1)).fill("");
+    else if (per === 1) values = decodeStrings(bytes, off, rowBytes, width, nrows);
+    else {
+      values = new Array<string>(nrows * per);
+      for (let r = 0, o = 0; r < nrows; r++) {
+        const row = decodeStrings(bytes, off + r * rowBytes, width, width, per);
+        for (let j = 0; j < per; j++) values[o++] = row[j];
       }
     }
     return { name, dtype: `<U${width}`, shape, values };
@@ -596,11 +624,11 @@ function readBinColumn(
     return { name, dtype: "|b1", shape, values: out };
   }
   if (code === "L") {
-    const raw = new Uint8Array(gatherNative(bytes, off, rowBytes, nrows, f.width, 1));
+    const raw = new Uint8Array(gathered ?? gatherNative(bytes, off, rowBytes, nrows, f.width, 1));
     for (let i = 0; i < raw.length; i++) raw[i] = raw[i] === 84 ? 1 : 0;
     return { name, dtype: "|b1", shape, values: raw };
   }
-  const raw = typedFor(code, gatherNative(bytes, off, rowBytes, nrows, f.width, laneSize(code)));
+  const raw = typedFor(code, gathered ?? gatherNative(bytes, off, rowBytes, nrows, f.width, laneSize(code)));
   const scaled = scaleValues(code, raw, tscal, tzero);
   return { name, dtype: scaled.dtype ?? BIN_DTYPE[code], shape, values: scaled.values };
 }

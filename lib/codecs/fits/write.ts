@@ -45,7 +45,18 @@ interface PlannedHdu {
    * (`start` and `length` multiples of 8), for streaming to a file in chunks.
    */
   fillRange?(out: Uint8Array, outOffset: number, start: number, length: number): void;
+  /** Binary tables: row-wise filling, for streaming to a file in chunks of rows. */
+  table?: {
+    rowBytes: number;
+    nrows: number;
+    heapBytes: number;
+    fillRows(out: Uint8Array, base: number, r0: number, r1: number): void;
+    fillHeap(out: Uint8Array, offset: number): void;
+  };
 }
+
+/** Rows are written in blocks of about this many bytes (cache-sized). */
+const BLOCK_ROWS_BYTES = 256 * 1024;
 
 const STRUCTURAL_RE =
   /^(SIMPLE|XTENSION|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT|GROUPS|TFIELDS|THEAP|BSCALE|BZERO|BLANK|END|CHECKSUM|DATASUM|EXTNAME)$/;
@@ -164,7 +175,7 @@ function planImage(input: FitsHduInput, primary: boolean, name: string | undefin
   if (name !== undefined && !(primary && name === "PRIMARY")) {
     cards.push(card("EXTNAME", name, "extension name"));
   }
-  cards.push(...filterUserCards(userCards(input.header), 0, new Set(), false));
+  for (const c of filterUserCards(userCards(input.header), 0, new Set(), false)) cards.push(c);
   const dataBytes = data ? data.values.length * k.size : 0;
   return {
     cards,
@@ -248,19 +259,17 @@ function toBigEndianBytes(values: NumericArray, lane: number, size: number, flip
 
 interface ColPlan {
   cards: FitsCard[];
+  /** Bytes per row. */
   width: number;
   isInt: boolean;
-  /** Write this column's cells (rows of `width` bytes at `colOffset` within each row). */
-  write(out: Uint8Array, tableOffset: number, rowBytes: number, colOffset: number, heap: HeapWriter): void;
   /** Heap bytes this column needs. */
   heapBytes: number;
-}
-
-interface HeapWriter {
-  /** Absolute offset in `out` where the heap starts. */
-  start: number;
-  /** Bytes used so far. */
-  used: number;
+  /** Where this column's heap area starts, relative to the heap (set by the table planner). */
+  heapStart: number;
+  /** Write rows `[r0, r1)`: row `r` goes to `out[base + (r - r0) * rowBytes + colOffset]`. */
+  writeRows(out: Uint8Array, base: number, rowBytes: number, colOffset: number, r0: number, r1: number): void;
+  /** Copy this column's heap bytes to `out[offset]`. */
+  writeHeap?(out: Uint8Array, offset: number): void;
 }
 
 function planColumn(
@@ -324,10 +333,15 @@ function planColumn(
       width: repeat,
       isInt: false,
       heapBytes: 0,
-      write(out, tableOffset, rowBytes, colOffset) {
-        for (let r = 0; r < nrows; r++) {
+      heapStart: 0,
+      writeRows(out, base, rowBytes, colOffset, r0, r1) {
+        for (let r = r0; r < r1; r++) {
+          const d = base + (r - r0) * rowBytes + colOffset;
           for (let j = 0; j < per; j++) {
-            out.set(enc[r * per + j], tableOffset + r * rowBytes + colOffset + j * width); // NUL padded
+            const e = enc[r * per + j];
+            const at = d + j * width;
+            out.set(e, at);
+            out.fill(0, at + e.length, at + width); // NUL padded (the buffer may be a reused chunk)
           }
         }
       },
@@ -346,28 +360,34 @@ function planColumn(
     cards.push(card(`TZERO${i}`, nc.tzero));
   }
   const width = per * nc.size;
+  let be: Uint8Array | undefined; // big-endian copy for the byte-wise path, made once
   return {
     cards,
     width,
     isInt: "BIJK".includes(nc.code) && nc.tzero === undefined,
     heapBytes: 0,
-    write(out, tableOffset, rowBytes, colOffset) {
-      if (width === 0) return;
-      const dAbs = out.byteOffset + tableOffset + colOffset;
-      if (nc.lane >= 4 && !nc.flip && dAbs % 4 === 0 && rowBytes % 4 === 0 && arr.byteOffset % 4 === 0) {
-        scatterSwap32(arr, nc.lane, out, tableOffset + colOffset, rowBytes, nrows, width);
+    heapStart: 0,
+    writeRows(out, base, rowBytes, colOffset, r0, r1) {
+      if (width === 0 || r1 <= r0) return;
+      const dAbs = out.byteOffset + base + colOffset;
+      const srcOff = arr.byteOffset + r0 * width;
+      if (nc.lane >= 4 && !nc.flip && dAbs % 4 === 0 && rowBytes % 4 === 0 && srcOff % 4 === 0) {
+        const src = new Uint8Array(arr.buffer, srcOff, (r1 - r0) * width);
+        scatterSwap32(src, nc.lane, out, base + colOffset, rowBytes, r1 - r0, width);
         return;
       }
-      let be: Uint8Array;
-      if (nc.code === "L") {
-        be = new Uint8Array(arr.length);
-        const src = arr as Uint8Array;
-        for (let k = 0; k < be.length; k++) be[k] = src[k] ? 84 : 70;
-      } else be = toBigEndianBytes(arr, nc.lane, nc.size, nc.flip ?? false);
-      for (let r = 0; r < nrows; r++) {
-        const d = tableOffset + r * rowBytes + colOffset;
-        if (width >= 32) out.set(be.subarray(r * width, (r + 1) * width), d);
-        else for (let k = 0, s = r * width; k < width; k++) out[d + k] = be[s + k];
+      if (!be) {
+        if (nc.code === "L") {
+          be = new Uint8Array(arr.length);
+          const src = arr as Uint8Array;
+          for (let k = 0; k < be.length; k++) be[k] = src[k] ? 84 : 70;
+        } else be = toBigEndianBytes(arr, nc.lane, nc.size, nc.flip ?? false);
+      }
+      const b = be;
+      for (let r = r0; r < r1; r++) {
+        const d = base + (r - r0) * rowBytes + colOffset;
+        if (width >= 32) out.set(b.subarray(r * width, (r + 1) * width), d);
+        else for (let k = 0, s = r * width; k < width; k++) out[d + k] = b[s + k];
       }
     },
   };
@@ -424,18 +444,22 @@ function planVarColumn(
     cards.push(card(`TSCAL${i}`, 1));
     cards.push(card(`TZERO${i}`, elem.tzero));
   }
-  return {
+  const rowOff = new Array<number>(nrows);
+  for (let r = 0, acc = 0; r < nrows; r++) {
+    rowOff[r] = acc;
+    acc += encoded[r].length;
+  }
+  const plan: ColPlan = {
     cards,
     width: q ? 16 : 8,
     isInt: "BIJK".includes(elem.code) && elem.tzero === undefined,
     heapBytes,
-    write(out, tableOffset, rowBytes, colOffset, heap) {
+    heapStart: 0,
+    writeRows(out, base, rowBytes, colOffset, r0, r1) {
       const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-      for (let r = 0; r < nrows; r++) {
-        const d = tableOffset + r * rowBytes + colOffset;
-        const off = heap.used;
-        out.set(encoded[r], heap.start + off);
-        heap.used += encoded[r].length;
+      for (let r = r0; r < r1; r++) {
+        const d = base + (r - r0) * rowBytes + colOffset;
+        const off = plan.heapStart + rowOff[r];
         if (q) {
           view.setBigInt64(d, BigInt(counts[r]), false);
           view.setBigInt64(d + 8, BigInt(off), false);
@@ -446,7 +470,11 @@ function planVarColumn(
         }
       }
     },
+    writeHeap(out, offset) {
+      for (let r = 0; r < nrows; r++) out.set(encoded[r], offset + rowOff[r]);
+    },
   };
+  return plan;
 }
 
 function tableUnits(input: FitsHduInput, col: TableColumn): string | undefined {
@@ -472,27 +500,50 @@ function planBinTable(input: FitsHduInput, name: string | undefined, forceQ: boo
     card("GCOUNT", 1, "number of groups"),
     card("TFIELDS", plans.length, "number of table fields"),
   ];
-  for (const p of plans) cards.push(...p.cards);
+  for (const p of plans) for (const c of p.cards) cards.push(c);
   if (name !== undefined) cards.push(card("EXTNAME", name, "extension name"));
   const ints = new Set<number>();
   plans.forEach((p, k) => p.isInt && ints.add(k + 1));
-  cards.push(...filterUserCards(userCards(input.header), plans.length, ints, true));
+  for (const c of filterUserCards(userCards(input.header), plans.length, ints, true)) cards.push(c);
+  let heapAt = 0;
+  for (const p of plans) {
+    p.heapStart = heapAt;
+    heapAt += p.heapBytes;
+  }
+  const fillRows = (out: Uint8Array, base: number, r0: number, r1: number): void => {
+    // blocks of rows that stay in cache while every column is written into them
+    const block = Math.max(1, Math.floor(BLOCK_ROWS_BYTES / Math.max(rowBytes, 1)));
+    for (let a = r0; a < r1; a += block) {
+      const b = Math.min(r1, a + block);
+      let colOffset = 0;
+      for (const p of plans) {
+        p.writeRows(out, base + (a - r0) * rowBytes, rowBytes, colOffset, a, b);
+        colOffset += p.width;
+      }
+    }
+  };
+  const fillHeap = (out: Uint8Array, offset: number): void => {
+    for (const p of plans) p.writeHeap?.(out, offset + p.heapStart);
+  };
   return {
     cards,
     dataBytes: rowBytes * nrows + heapBytes,
     pad: 0,
     fill(out, offset) {
-      const heap: HeapWriter = { start: offset + rowBytes * nrows, used: 0 };
-      let colOffset = 0;
-      for (const p of plans) {
-        p.write(out, offset, rowBytes, colOffset, heap);
-        colOffset += p.width;
-      }
+      fillRows(out, offset, 0, nrows);
+      fillHeap(out, offset + rowBytes * nrows);
     },
+    table: { rowBytes, nrows, heapBytes, fillRows, fillHeap },
   };
 }
 
 // ---------------------------------------------------------------- ASCII tables
+
+function maxLength(cells: readonly string[], min: number): number {
+  let m = min;
+  for (const c of cells) if (c.length > m) m = c.length;
+  return m;
+}
 
 function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedHdu {
   const table = input.data as Table;
@@ -507,7 +558,7 @@ function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedH
     let cells: string[];
     if (Array.isArray(v)) {
       cells = v.map((x) => String(x ?? ""));
-      const w = Math.max(1, ...cells.map((c) => c.length));
+      const w = maxLength(cells, 1);
       form = `A${w}`;
     } else if (v instanceof Float32Array || v instanceof Float64Array) {
       const d = v instanceof Float64Array;
@@ -524,7 +575,7 @@ function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedH
       cells = Array.from(v as ArrayLike<number | bigint>, (x) => String(x));
       // widths as astropy/CFITSIO map them back: ≤ 9 digits → 32-bit, wider → 64-bit integers
       const big = v instanceof BigInt64Array || v instanceof BigUint64Array || v instanceof Uint32Array;
-      const w = Math.max(...cells.map((c) => c.length + 1), big ? 10 : 5);
+      const w = Math.max(maxLength(cells, 0) + 1, big ? 10 : 5);
       form = `I${w}`;
     }
     if (cells.length !== nrows) throw invalid(`${ctx}: expected ${nrows} values, got ${cells.length}`);
@@ -556,7 +607,7 @@ function planAsciiTable(input: FitsHduInput, name: string | undefined): PlannedH
     if (unit) cards.push(card(`TUNIT${c.k}`, unit));
   }
   if (name !== undefined) cards.push(card("EXTNAME", name, "extension name"));
-  cards.push(...filterUserCards(userCards(input.header), cols.length, new Set(), true));
+  for (const c of filterUserCards(userCards(input.header), cols.length, new Set(), true)) cards.push(c);
   return {
     cards,
     dataBytes: rowBytes * nrows,
@@ -645,6 +696,18 @@ async function streamTo(
         await writeAll(chunk.subarray(0, len));
       }
       if (padded > p.dataBytes) await writeAll(new Uint8Array(padded - p.dataBytes).fill(p.pad));
+    } else if (p.table && p.table.rowBytes > 0 && p.table.rowBytes <= CHUNK) {
+      const t = p.table;
+      chunk ??= new Uint8Array(CHUNK);
+      const rowsPer = Math.floor(CHUNK / t.rowBytes);
+      for (let r0 = 0; r0 < t.nrows; r0 += rowsPer) {
+        const r1 = Math.min(t.nrows, r0 + rowsPer);
+        t.fillRows(chunk, 0, r0, r1);
+        await writeAll(chunk.subarray(0, (r1 - r0) * t.rowBytes));
+      }
+      const tail = new Uint8Array(padded - t.rowBytes * t.nrows);
+      t.fillHeap(tail, 0);
+      await writeAll(tail);
     } else {
       const buf = new Uint8Array(padded);
       p.fill(buf, 0);

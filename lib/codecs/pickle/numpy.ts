@@ -366,6 +366,11 @@ function stridedRead(
   switch (`${d.kind}${size}`) {
     case "f8": {
       const a = out as Float64Array;
+      if (per === 1) {
+        // scalar column (the usual light curve): no inner loop
+        for (let r = 0, p = base; r < rows; r++, p += stride) a[r] = dv.getFloat64(p, le);
+        return;
+      }
       for (let r = 0, p = base; r < rows; r++, p += stride) {
         for (let k = 0, q = p; k < per; k++, q += 8) a[o++] = dv.getFloat64(q, le);
       }
@@ -373,6 +378,10 @@ function stridedRead(
     }
     case "f4": {
       const a = out as Float32Array;
+      if (per === 1) {
+        for (let r = 0, p = base; r < rows; r++, p += stride) a[r] = dv.getFloat32(p, le);
+        return;
+      }
       for (let r = 0, p = base; r < rows; r++, p += stride) {
         for (let k = 0, q = p; k < per; k++, q += 4) a[o++] = dv.getFloat32(q, le);
       }
