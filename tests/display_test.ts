@@ -540,3 +540,35 @@ Deno.test("vega-lite spec drops non-finite and (log) non-positive points", () =>
   };
   assertEquals(s.data.values.length, 2);
 });
+
+Deno.test("progress: the elapsed time keeps moving between events (ticker), and stops at close", async () => {
+  const published: MimeBundle[] = [];
+  const r = createProgressReporter({ instrument: "isgri", product: "isgri_lc" }, {
+    mode: "jupyter",
+    tickMs: 15,
+    throttleMs: 0,
+    publish: (b) => {
+      published.push(b);
+      return Promise.resolve();
+    },
+  });
+  r.onEvent({
+    type: "submitted",
+    instrument: "isgri",
+    product: "isgri_lc",
+    status: "submitted",
+    jobId: "j",
+    elapsedMs: 0,
+    requests: 1,
+  });
+  await new Promise((res) => setTimeout(res, 120));
+  r.close();
+  await new Promise((res) => setTimeout(res, 0)); // publishing is chained on promises
+  const n = published.length;
+  await new Promise((res) => setTimeout(res, 60));
+  assert(n >= 4, `${n} updates while waiting`);
+  assertEquals(published.length, n, "no update after close");
+  const elapsed = published.slice(0, -1).map((b) => b["text/plain"].match(/· ([\d.]+) s/)?.[1]).map(Number);
+  assert(elapsed[elapsed.length - 1] > elapsed[0], `elapsed moves: ${elapsed}`);
+  assertMatch(published[n - 1]["text/plain"], /^✘ isgri_lc \(isgri\) failed/); // closed without a done event
+});

@@ -412,6 +412,11 @@ export interface PythonJsonDumpsOptions {
   sortKeys?: boolean;
   /** `indent=`: a number of spaces or an indent string. */
   indent?: number | string;
+  /**
+   * `separators=(item, key)`; default `(", ", ": ")`, or `(",", ": ")` with an indent. Flask's `jsonify`
+   * uses `(",", ":")`.
+   */
+  separators?: readonly [string, string];
 }
 
 function dictKey(k: unknown): string {
@@ -443,7 +448,8 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
     : typeof options.indent === "number"
     ? " ".repeat(Math.max(0, options.indent))
     : options.indent;
-  const itemSep = ind === undefined ? ", " : ",";
+  const itemSep = options.separators?.[0] ?? (ind === undefined ? ", " : ",");
+  const keySep = options.separators?.[1] ?? ": ";
   const seen = new Set<unknown>();
   const enc = (v: unknown, level: number): string => {
     if (v === null || v === undefined) return "null";
@@ -476,7 +482,7 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
       if (options.sortKeys) entries = entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       if (entries.length === 0) return "{}";
       return "{" + nl + entries.map(([k, x]) =>
-        pythonJsonString(k) + ": " + enc(x, level + 1)
+        pythonJsonString(k) + keySep + enc(x, level + 1)
       ).join(itemSep + nl) +
         close + "}";
     } finally {

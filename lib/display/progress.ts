@@ -279,7 +279,7 @@ export function createProgressReporter(
   let chain: Promise<void> = Promise.resolve();
   const throttle = opts.throttleMs ?? (mode === "log" ? 30_000 : 250);
   const tickMs = opts.tickMs ?? (mode === "jupyter" ? 1000 : mode === "tty" ? 200 : 0);
-  let ticker: number | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
   let lastEventAt = 0, lastEventElapsed = 0;
   const startTicker = () => {
     if (ticker !== undefined || !tickMs) return;
