@@ -699,11 +699,12 @@ Deno.test("lengths are checked against the remaining input before allocation", (
 });
 
 function patchShape(bytes: Uint8Array): Uint8Array {
-  // replace "MARK BININT1 2 TUPLE" (shape (2,)) by "MARK BININT 2^30 TUPLE"
+  // replace the shape "BININT1 2 TUPLE1" (shape (2,), after the state's version "BININT1 1") by
+  // "BININT 2^30 TUPLE1"
   const s = Array.from(bytes);
-  for (let i = 0; i < s.length - 3; i++) {
-    if (s[i] === 0x28 && s[i + 1] === 0x4b && s[i + 2] === 2 && s[i + 3] === 0x74) {
-      s.splice(i + 1, 2, 0x4a, 0, 0, 0, 0x40);
+  for (let i = 0; i < s.length - 4; i++) {
+    if (s[i] === 0x4b && s[i + 1] === 1 && s[i + 2] === 0x4b && s[i + 3] === 2 && s[i + 4] === 0x85) {
+      s.splice(i + 2, 2, 0x4a, 0, 0, 0, 0x40);
       return new Uint8Array(s);
     }
   }

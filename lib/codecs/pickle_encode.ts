@@ -295,6 +295,15 @@ function fillColumn(
   }
 }
 
+/** Options of {@linkcode encodeNumpyPickle}. */
+export interface EncodeNumpyPickleOptions {
+  /**
+   * Module path of `_reconstruct`: `"numpy._core"` (numpy ≥ 2, the default) or `"numpy.core"` (numpy 1.x,
+   * which numpy 2 still reads; numpy 1 cannot read the numpy 2 path).
+   */
+  numpyModule?: "numpy._core" | "numpy.core";
+}
+
 /**
  * Encode an {@linkcode NdArray} (numeric, bool, complex, `S`, `U`) or a {@linkcode Table} (as a structured
  * ndarray with a `numpy.record` dtype, like `numpy.array(recarray)`) as a numpy 2 protocol-4 pickle that
@@ -309,12 +318,15 @@ function fillColumn(
  * const b64 = btoa(String.fromCharCode(...bytes)); // what goes into a data unit's "binarys"
  * ```
  */
-export function encodeNumpyPickle(value: NdArray | Table): Uint8Array {
+export function encodeNumpyPickle(
+  value: NdArray | Table,
+  options: EncodeNumpyPickleOptions = {},
+): Uint8Array {
   const o = new Out();
   o.byte(0x80, 4, 0x95);
   const frameLenAt = o.len;
   o.u64(0);
-  o.global(MOD, "_reconstruct");
+  o.global(options.numpyModule === "numpy.core" ? "numpy.core.multiarray" : MOD, "_reconstruct");
   o.global("numpy", "ndarray");
   o.int(0);
   o.tuple(1);
@@ -345,10 +357,16 @@ export function encodeNumpyPickle(value: NdArray | Table): Uint8Array {
         throw bad(`expected a TypedArray of ${count * w} values for shape ${JSON.stringify(shape)}`);
       }
     }
-    o.byte(0x28);
-    for (const s of shape) o.int(s);
-    o.byte(0x74);
-    o.memoize();
+    // Like CPython: TUPLE1/2/3 for short shapes, MARK … TUPLE otherwise.
+    if (shape.length >= 1 && shape.length <= 3) {
+      for (const s of shape) o.int(s);
+      o.tuple(shape.length);
+    } else {
+      o.byte(0x28);
+      for (const s of shape) o.int(s);
+      o.byte(0x74);
+      o.memoize();
+    }
     writeSimpleDType(o, d);
     dataLen = count * d.itemsize;
     fill = (out, at) => {
@@ -397,13 +415,23 @@ export function encodeNumpyPickle(value: NdArray | Table): Uint8Array {
   }
   const prefixLen = o.len;
   const suffix = [0x94, 0x74, 0x94, 0x62, 0x2e]; // MEMOIZE, TUPLE, MEMOIZE, BUILD, STOP
-  const total = prefixLen + dataLen + suffix.length;
+  // CPython's framer: everything in one FRAME for small pickles; a payload of 64 KiB or more is written
+  // outside any frame (the frame is committed before its opcode header) and the rest gets a new frame.
+  const large = dataLen >= 65536;
+  const headerLen = dataLen < 256 ? 2 : dataLen < 0x100000000 ? 5 : 9;
+  const tailFrame = large ? 9 : 0;
+  const total = prefixLen + dataLen + tailFrame + suffix.length;
   const out = new Uint8Array(total);
   out.set(o.buf.subarray(0, prefixLen));
   fill(out, prefixLen);
-  out.set(suffix, prefixLen + dataLen);
-  // One frame around everything for small pickles; big payloads stay outside the frame like CPython does.
-  const framed = dataLen < 65536 ? total - 11 : prefixLen - 11;
+  let at = prefixLen + dataLen;
+  if (large) {
+    out[at] = 0x95;
+    out[at + 1] = suffix.length; // 8-byte little-endian length; the rest stays 0
+    at += 9;
+  }
+  out.set(suffix, at);
+  const framed = large ? prefixLen - headerLen - 11 : total - 11;
   const dv = new DataView(out.buffer);
   dv.setUint32(frameLenAt, framed % 0x100000000, true);
   dv.setUint32(frameLenAt + 4, Math.floor(framed / 0x100000000), true);

@@ -10,6 +10,8 @@
 import type { ParameterSpec, ProductOutput, SandboxInstrument } from "./instrument.ts";
 import type { ServerProductSpec } from "./jobs.ts";
 import { pyFloat } from "./pyjson.ts";
+import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
+import { encodeBase64 } from "../codecs/base64.ts";
 
 const FLOAT_OWL = ["http://www.w3.org/2001/XMLSchema#float", "http://odahub.io/ontology#Float"];
 const STR_OWL = ["http://www.w3.org/2001/XMLSchema#str", "http://odahub.io/ontology#String"];
@@ -17,88 +19,17 @@ const STR_OWL = ["http://www.w3.org/2001/XMLSchema#str", "http://odahub.io/ontol
 /**
  * Protocol-4 pickle of a C-order little-endian float64 ndarray, byte for byte
  * as numpy 1.x writes it (`numpy.core.multiarray._reconstruct`, which numpy 2
- * still reads; numpy 2's `numpy._core` path could not be read by numpy 1).
+ * still reads; numpy 2's `numpy._core` path could not be read by numpy 1), as
+ * in the recorded dispatcher transcripts.
  */
 export function pickleFloat64(shape: readonly number[], data: Float64Array): Uint8Array {
-  const out: number[] = [];
-  const u8 = (...b: number[]) => out.push(...b);
-  const str = (s: string) => {
-    u8(0x8c, s.length, ...new TextEncoder().encode(s), 0x94);
-  };
-  const int = (n: number) => {
-    if (n < 256) u8(0x4b, n);
-    else if (n < 65536) u8(0x4d, n & 0xff, n >> 8);
-    else u8(0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff);
-  };
-  str("numpy.core.multiarray");
-  str("_reconstruct");
-  u8(0x93, 0x94);
-  str("numpy");
-  str("ndarray");
-  u8(0x93, 0x94);
-  u8(0x4b, 0x00, 0x85, 0x94, 0x43, 0x01, 0x62, 0x94, 0x87, 0x94, 0x52, 0x94, 0x28, 0x4b, 0x01);
-  for (const d of shape) int(d);
-  if (shape.length === 1) u8(0x85);
-  else if (shape.length === 2) u8(0x86);
-  else if (shape.length === 3) u8(0x87);
-  else throw new RangeError("pickleFloat64: 1 to 3 dimensions");
-  u8(0x94, 0x68, 0x03);
-  str("dtype");
-  u8(0x93, 0x94);
-  str("f8");
-  u8(0x89, 0x88, 0x87, 0x94, 0x52, 0x94, 0x28, 0x4b, 0x03);
-  str("<");
-  u8(
-    0x4e,
-    0x4e,
-    0x4e,
-    0x4a,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x4a,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x4b,
-    0x00,
-    0x74,
-    0x94,
-    0x62,
-    0x89,
-  );
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const n = bytes.length;
-  const tail = [0x94, 0x74, 0x94, 0x62, 0x2e];
-  const frame = (len: number) => {
-    const h = [0x95];
-    for (let i = 0; i < 8; i++) h.push(i < 4 ? Math.floor(len / 2 ** (8 * i)) & 0xff : 0);
-    return h;
-  };
-  const lenHeader = n < 256
-    ? [0x43, n]
-    : [0x42, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
-  if (n >= 64 * 1024) {
-    // large bytes go outside the frame, like CPython's framer
-    const head = [...frame(out.length), ...out];
-    const res = new Uint8Array(2 + head.length + lenHeader.length + n + 9 + tail.length);
-    res.set([0x80, 0x04], 0);
-    res.set(head, 2);
-    res.set(lenHeader, 2 + head.length);
-    res.set(bytes, 2 + head.length + lenHeader.length);
-    res.set([...frame(tail.length), ...tail], 2 + head.length + lenHeader.length + n);
-    return res;
-  }
-  const body = [...out, ...lenHeader, ...bytes, ...tail];
-  return new Uint8Array([0x80, 0x04, ...frame(body.length), ...body]);
+  return encodeNumpyPickle({ kind: "ndarray", dtype: "<f8", shape: [...shape], values: data }, {
+    numpyModule: "numpy.core",
+  });
 }
 
 function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+  return encodeBase64(bytes);
 }
 
 /** Encoded NumpyDataProduct of one float64 array (dispatcher-protocol.md §7.4). */
