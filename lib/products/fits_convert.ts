@@ -33,7 +33,7 @@ export function toFitsHdu(du: NumpyDataUnit, first: boolean): FitsHduInput {
   const header: Record<string, FitsHeaderDictValue> = {};
   for (const [k, v] of Object.entries(du.header)) {
     if (v instanceof PyFloat) {
-      header[k] = v.value;
+      header[k] = v; // number-like: written as a real (EQUINOX = 2000.0), not as an integer
       continue;
     }
     if (v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
