@@ -131,7 +131,6 @@ export function renderTable(rows: readonly BenchRow[]): string {
     ];
   });
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => [...b[i]].length)));
-  const line = (c: string[]) =>
-    `| ${c.map((x, i) => x + " ".repeat(w[i] - [...x].length)).join(" | ")} |`;
+  const line = (c: string[]) => `| ${c.map((x, i) => x + " ".repeat(w[i] - [...x].length)).join(" | ")} |`;
   return [line(head), `| ${w.map((n) => "-".repeat(n)).join(" | ")} |`, ...body.map(line)].join("\n");
 }

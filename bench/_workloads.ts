@@ -97,7 +97,12 @@ export function lightCurveSim(rows = LC_ROWS): SimProduct {
     meta_data: { product: "isgri_lc", src_name: "Crab", time_bin: 10 },
     units: [
       { name: "PRIMARY", hdu_type: "primary", header: primaryHeader(), data: null },
-      { name: "ISGR-SRC.-LCR", hdu_type: "bintable", header: bintableHeader(t, { EXTNAME: "ISGR-SRC.-LCR" }), data: t },
+      {
+        name: "ISGR-SRC.-LCR",
+        hdu_type: "bintable",
+        header: bintableHeader(t, { EXTNAME: "ISGR-SRC.-LCR" }),
+        data: t,
+      },
     ],
   };
 }

@@ -31,7 +31,9 @@ const LONG = arg("long-seconds", 100);
 function countingFetch() {
   const times: number[] = [];
   const f = (input: string | URL | Request, init?: RequestInit) => {
-    if (String(input instanceof Request ? input.url : input).includes("/run_analysis")) times.push(performance.now());
+    if (String(input instanceof Request ? input.url : input).includes("/run_analysis")) {
+      times.push(performance.now());
+    }
     return fetch(input, init);
   };
   return { fetch: f, times };
@@ -71,7 +73,12 @@ if (!Deno.args.includes("--skip-long")) {
   const c = countingFetch();
   const disp = new DispatcherAPI({ url: sb.url, token: null, fetch: c.fetch, parameter_check: false });
   const t0 = performance.now();
-  await disp.getProduct({ instrument: "empty-async", product: "dummy", scw_list: `long_${Date.now()}`, silent: true });
+  await disp.getProduct({
+    instrument: "empty-async",
+    product: "dummy",
+    scw_list: `long_${Date.now()}`,
+    silent: true,
+  });
   const end = performance.now();
   const minutes = (end - t0) / 60_000;
   // the steady rate, in the job's last minute (after the quick first polls): 60 s / median gap between polls
@@ -79,7 +86,12 @@ if (!Deno.args.includes("--skip-long")) {
   const gaps = last.slice(1).map((t, k) => t - last[k]);
   const steady = 60_000 / median(gaps);
   let worstMinute = 0;
-  for (const t of c.times) worstMinute = Math.max(worstMinute, c.times.filter((u) => u >= t && u < t + 60_000).length);
+  for (const t of c.times) {
+    worstMinute = Math.max(
+      worstMinute,
+      c.times.filter((u) => u >= t && u < t + 60_000).length,
+    );
+  }
   emit({
     figure: `requests per minute, steady state (last minute of a ${LONG} s job)`,
     value: steady,
@@ -89,7 +101,11 @@ if (!Deno.args.includes("--skip-long")) {
     on: "value",
   });
   note(
-    `${LONG} s job: ${c.times.length} run_analysis requests in ${(minutes * 60).toFixed(0)} s, ${last.length} in the last 60 s ` +
-      `(${(c.times.length / minutes).toFixed(1)}/min on average, busiest 60 s window: ${worstMinute}); oda_api polls every second (~60/min)`,
+    `${LONG} s job: ${c.times.length} run_analysis requests in ${
+      (minutes * 60).toFixed(0)
+    } s, ${last.length} in the last 60 s ` +
+      `(${
+        (c.times.length / minutes).toFixed(1)
+      }/min on average, busiest 60 s window: ${worstMinute}); oda_api polls every second (~60/min)`,
   );
 }

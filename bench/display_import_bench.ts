@@ -27,7 +27,10 @@ const RUNS = i >= 0 ? Number(Deno.args[i + 1]) : 7;
   const tmp = await Deno.makeTempDir({ prefix: "oda_bench_import_" });
   const withMod = `${tmp}/with_mod.ts`;
   const empty = `${tmp}/empty.ts`;
-  await Deno.writeTextFile(withMod, `import * as oda from "${new URL("../mod.ts", import.meta.url).href}";\nif (!oda) Deno.exit(1);\n`);
+  await Deno.writeTextFile(
+    withMod,
+    `import * as oda from "${new URL("../mod.ts", import.meta.url).href}";\nif (!oda) Deno.exit(1);\n`,
+  );
   await Deno.writeTextFile(empty, "export {};\n");
   const run = async (file: string): Promise<number> => {
     const t0 = performance.now();
@@ -58,7 +61,9 @@ const RUNS = i >= 0 ? Number(Deno.args[i + 1]) : 7;
       on: "value",
     });
     note(
-      `import: deno run of a file importing mod.ts ${median(a).toFixed(0)} ms (best ${best(a).toFixed(0)}), ` +
+      `import: deno run of a file importing mod.ts ${median(a).toFixed(0)} ms (best ${
+        best(a).toFixed(0)
+      }), ` +
         `of an empty file ${median(b).toFixed(0)} ms (best ${best(b).toFixed(0)})`,
     );
   } finally {
@@ -70,7 +75,10 @@ const RUNS = i >= 0 ? Number(Deno.args[i + 1]) : 7;
 {
   const n = 100_000;
   const time = Float64Array.from({ length: n }, (_, i) => 6263 + i * (10 / 86400));
-  const rate = Float64Array.from({ length: n }, (_, i) => 100 + 20 * Math.sin(i / 3000) + ((i * 7919) % 97) / 10);
+  const rate = Float64Array.from(
+    { length: n },
+    (_, i) => 100 + 20 * Math.sin(i / 3000) + ((i * 7919) % 97) / 10,
+  );
   const error = new Float64Array(n).fill(3);
   const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "Crab" };
   const t0 = performance.now();

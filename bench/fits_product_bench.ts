@@ -19,7 +19,12 @@ const rounds = i >= 0 ? Number(Deno.args[i + 1]) : 5;
 const dir = await Deno.makeTempDir({ prefix: "oda_bench_fits_" });
 
 try {
-  for (const [label, sim] of [["mosaic 4×2000² f32", mosaicSim()], ["light curve 1e6 rows", lightCurveSim()]] as const) {
+  for (
+    const [label, sim] of [["mosaic 4×2000² f32", mosaicSim()], [
+      "light curve 1e6 rows",
+      lightCurveSim(),
+    ]] as const
+  ) {
     const product = productOf(sim);
     const path = `${dir}/product.fits`;
     const rawPath = `${dir}/raw.bin`;
@@ -28,7 +33,11 @@ try {
     const raw = new Uint8Array(size).fill(7);
     await Deno.writeFile(rawPath, raw);
     let units = 0;
-    const [w, wf] = await interleave(rounds, () => product.writeFitsFile(path), () => Deno.writeFile(rawPath, raw));
+    const [w, wf] = await interleave(
+      rounds,
+      () => product.writeFitsFile(path),
+      () => Deno.writeFile(rawPath, raw),
+    );
     const [r, rf] = await interleave(rounds, async () => {
       units = (await NumpyDataProduct.fromFitsFile(path)).data_unit.length;
     }, () => Deno.readFile(rawPath));

@@ -41,7 +41,9 @@ function floorDecode(text: string): Uint8Array[] {
   const d = JSON.parse(text) as Any;
   const out: Uint8Array[] = [];
   for (const p of d.products.numpy_data_product_list) {
-    for (const u of p.data_unit_list) if (typeof u.binarys === "string") out.push(Uint8Array.fromBase64(u.binarys));
+    for (const u of p.data_unit_list) {
+      if (typeof u.binarys === "string") out.push(Uint8Array.fromBase64(u.binarys));
+    }
   }
   return out;
 }
@@ -102,10 +104,20 @@ async function main(): Promise<void> {
     await Deno.writeTextFile(file, text);
     const bytes = new TextEncoder().encode(text);
     text = null;
-    const label = which === "mosaic" ? `mosaic 4×2000² f32 + 500-row catalog (${(size / MB).toFixed(0)} MB)` : `light curve 1e6 rows (${(size / MB).toFixed(0)} MB)`;
+    const label = which === "mosaic"
+      ? `mosaic 4×2000² f32 + 500-row catalog (${(size / MB).toFixed(0)} MB)`
+      : `light curve 1e6 rows (${(size / MB).toFixed(0)} MB)`;
     try {
       const t = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--v8-flags=--expose-gc,--max-old-space-size=4096", self, "--time-child", file, String(rounds)],
+        args: [
+          "run",
+          "-A",
+          "--v8-flags=--expose-gc,--max-old-space-size=4096",
+          self,
+          "--time-child",
+          file,
+          String(rounds),
+        ],
         stdout: "piped",
         stderr: "inherit",
       }).output();
@@ -122,7 +134,9 @@ async function main(): Promise<void> {
         on: "ratio",
       });
       note(
-        `${which}: decode median ${median(tr.ours).toFixed(0)} ms vs floor ${median(tr.floor).toFixed(0)} ms ` +
+        `${which}: decode median ${median(tr.ours).toFixed(0)} ms vs floor ${
+          median(tr.floor).toFixed(0)
+        } ms ` +
           `(${(median(tr.ours) / median(tr.floor)).toFixed(2)}×); decoded ${tr.check}`,
       );
       // memory: serve the bytes over real HTTP from this process, the client in a fresh one
@@ -136,7 +150,15 @@ async function main(): Promise<void> {
       try {
         for (const mode of ["ours", "floor"]) {
           const m = await new Deno.Command(Deno.execPath(), {
-            args: ["run", "-A", "--v8-flags=--expose-gc,--max-old-space-size=4096", self, "--mem-child", url, mode],
+            args: [
+              "run",
+              "-A",
+              "--v8-flags=--expose-gc,--max-old-space-size=4096",
+              self,
+              "--mem-child",
+              url,
+              mode,
+            ],
             stdout: "piped",
             stderr: "inherit",
           }).output();
@@ -161,7 +183,9 @@ async function main(): Promise<void> {
         on: "value",
       });
       note(
-        `${which}: live memory (V8 heap + array buffers) still held after getProduct and a full GC: ${kept(mem.ours).toFixed(2)}× the response ` +
+        `${which}: live memory (V8 heap + array buffers) still held after getProduct and a full GC: ${
+          kept(mem.ours).toFixed(2)
+        }× the response ` +
           `(the decoded arrays alone: ~${(which === "mosaic" ? 64e6 / size : 20e6 / size).toFixed(2)}×)`,
       );
     } finally {

@@ -60,7 +60,11 @@ async function runWorkload(w: Workload): Promise<Outcome> {
   const time = await Deno.stat("/usr/bin/time").then(() => true, () => false);
   const denoArgs = ["run", "-A", "--v8-flags=--expose-gc,--max-old-space-size=4096", script, ...w.args];
   const cmd = time
-    ? new Deno.Command("/usr/bin/time", { args: ["-f", "PEAKRSS %M", Deno.execPath(), ...denoArgs], stdout: "piped", stderr: "piped" })
+    ? new Deno.Command("/usr/bin/time", {
+      args: ["-f", "PEAKRSS %M", Deno.execPath(), ...denoArgs],
+      stdout: "piped",
+      stderr: "piped",
+    })
     : new Deno.Command(Deno.execPath(), { args: denoArgs, stdout: "piped", stderr: "piped" });
   const out = await cmd.output();
   const stdout = new TextDecoder().decode(out.stdout);
@@ -90,13 +94,17 @@ function machine(): string {
     model = /model name\s*:\s*(.+)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "";
   } catch { /* not Linux */ }
   const memGiB = Deno.systemMemoryInfo().total / 2 ** 30;
-  return `${cpus} cores${model ? ` (${model})` : ""}, ${memGiB.toFixed(0)} GiB RAM, ${Deno.build.os}/${Deno.build.arch}, ` +
+  return `${cpus} cores${model ? ` (${model})` : ""}, ${
+    memGiB.toFixed(0)
+  } GiB RAM, ${Deno.build.os}/${Deno.build.arch}, ` +
     `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`;
 }
 
 const started = new Date();
 const t0 = performance.now();
-console.error(`oda-api benchmark suite: ${workloads.map((w) => w.name).join(", ")}${quick ? " (quick)" : ""}`);
+console.error(
+  `oda-api benchmark suite: ${workloads.map((w) => w.name).join(", ")}${quick ? " (quick)" : ""}`,
+);
 const background = workloads.filter((w) => w.background).map((w) => {
   console.error(`  started ${w.name} (in the background)`);
   return runWorkload(w);
@@ -120,7 +128,11 @@ const rss = outcomes.map((o) =>
   `- ${o.workload.name}: peak RSS ${o.peakRssMiB === null ? "n/a" : `${o.peakRssMiB.toFixed(0)} MiB`}, ` +
   `${o.seconds.toFixed(0)} s${o.ok ? "" : " — FAILED"}`
 );
-console.log(`\n${header}\n\n${table}\n\nNotes:\n${notes.join("\n")}\n\nWorkloads (each in its own process):\n${rss.join("\n")}`);
+console.log(
+  `\n${header}\n\n${table}\n\nNotes:\n${notes.join("\n")}\n\nWorkloads (each in its own process):\n${
+    rss.join("\n")
+  }`,
+);
 for (const o of outcomes.filter((o) => !o.ok)) {
   console.log(`\n${o.workload.name} failed:\n${o.stderr.split("\n").slice(-30).join("\n")}`);
 }

@@ -538,7 +538,9 @@ async function readBody(res: Response, signal: AbortSignal, onChunk: () => void)
   // once: a 100 MB product then costs one buffer and one flat string, instead of thousands of per-chunk
   // strings joined into a rope that JSON.parse must flatten (a third full copy).
   const declared = Number(res.headers.get("content-length"));
-  let buf = new Uint8Array(Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, 1 << 30) : 1 << 16);
+  let buf = new Uint8Array(
+    Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, 1 << 30) : 1 << 16,
+  );
   let n = 0;
   try {
     for (;;) {
