@@ -34,4 +34,4 @@ export {
   resolveName,
   spiAcsInstrument,
 } from "./lib/sandbox/instruments/index.ts";
-export type { CatalogSource, Variability } from "./lib/sandbox/instruments/index.ts";
+export type { CatalogSource, PointSource, Variability } from "./lib/sandbox/instruments/index.ts";

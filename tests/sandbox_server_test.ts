@@ -4,7 +4,7 @@
  * clients × 20 jobs. Uses plain fetch (never lib/client).
  */
 import nodeAssert from "node:assert/strict";
-import { startSandbox } from "../sandbox.ts";
+import { DEFAULT_ROLES, startSandbox } from "../sandbox.ts";
 import type { SandboxInstrument } from "../sandbox.ts";
 import { verifyToken } from "../lib/sandbox/auth.ts";
 import { isotToMjd, mjdToIsot } from "../lib/sandbox/params.ts";
@@ -263,6 +263,74 @@ Deno.test("HTTP-level behaviour: JSON bodies, HEAD, POST forms, redirects, unkno
   assert(Math.abs(rn.RA - 83.633) < 0.01 && Math.abs(rn.DEC - 22.0145) < 0.01);
   const [, un] = await get(sb.url, "/resolve_name", { name: "NoSuchObject" });
   assertEquals(Object.keys(un).sort(), ["message", "name"]);
+});
+
+Deno.test("deno task sandbox / oda sandbox: prints a working URL and token, stops on request", async () => {
+  const { serveSandbox } = await import("../lib/sandbox/main.ts");
+  const stop = Promise.withResolvers<void>();
+  let text = "";
+  const printed = Promise.withResolvers<void>();
+  const served = serveSandbox({ port: 0 }, (t) => {
+    text += t;
+    if (text.includes("Ctrl-C")) printed.resolve();
+  }, stop.promise);
+  await printed.promise;
+  const url = /dispatcher: (http:\/\/127\.0\.0\.1:\d+)\n/.exec(text)?.[1];
+  const token = /export ODA_TOKEN=(\S+)\n/.exec(text)?.[1];
+  assert(url && token, text);
+  assert(text.includes(`export ODA_DISPATCHER_URL=${url}\n`));
+  const [st, body] = await get(url, "/run_analysis", {
+    instrument: "empty",
+    product_type: "numerical",
+    query_status: "new",
+    query_type: "Dummy",
+    p: "55",
+    token,
+  });
+  assertEquals([st, body.exit_status?.status], [200, 0], JSON.stringify(body));
+  stop.resolve();
+  await served;
+  await fetch(url).then(() => assert(false, "still serving"), () => {});
+});
+
+Deno.test("mintToken merges the given claims over the default sandbox user", async () => {
+  await using sb = await startSandbox();
+  const claims = async (t: string) => {
+    const c = await verifyToken(t, sb.secret);
+    assert(c.ok);
+    return c.claims;
+  };
+  const before = Math.floor(Date.now() / 1000);
+  const d = await claims(await sb.mintToken());
+  assertEquals(
+    { sub: d.sub, email: d.email, name: d.name, roles: d.roles },
+    {
+      sub: "sandbox-user@example.org",
+      email: "sandbox-user@example.org",
+      name: "Sandbox User",
+      roles: DEFAULT_ROLES,
+    },
+  );
+  assert(typeof d.exp === "number" && d.exp >= before + 3600 && d.exp <= before + 3602);
+  // a partial override keeps the rest of the defaults
+  const n = await claims(await sb.mintToken({ name: "x" }));
+  assertEquals([n.sub, n.email, n.name, n.roles], [
+    "sandbox-user@example.org",
+    "sandbox-user@example.org",
+    "x",
+    DEFAULT_ROLES,
+  ]);
+  // email follows the given sub unless given itself; undefined drops a claim; exp from the claims wins
+  const b = await claims(await sb.mintToken({ sub: "bob@example.org", roles: "general", exp: before + 99 }));
+  assertEquals([b.sub, b.email, b.name, b.roles, b.exp], [
+    "bob@example.org",
+    "bob@example.org",
+    "Sandbox User",
+    "general",
+    before + 99,
+  ]);
+  const e = await claims(await sb.mintToken({ sub: "a@b.c", email: "other@b.c", name: undefined }));
+  assertEquals([e.sub, e.email, "name" in e], ["a@b.c", "other@b.c", false]);
 });
 
 Deno.test("auth: expiry, signature, aud, roles, refresh and e-mail options", async () => {

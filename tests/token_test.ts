@@ -10,6 +10,7 @@ import {
   discoverToken,
   discoverTokenAndMethod,
   formatToken,
+  formatTokenExpiry,
   getLogger,
   isTokenExpired,
   type LogRecord,
@@ -316,6 +317,12 @@ Deno.test("tokenExpiresIn / isTokenExpired", () => {
   assert.equal(isTokenExpired({ exp: 1 }), true);
   assert.equal(isTokenExpired({}), true);
   assert.equal(isTokenExpired({ exp: Math.floor(now / 1000) + 100 }), false);
+});
+
+Deno.test("formatTokenExpiry: oda_api's expiry wording", () => {
+  assert.equal(formatTokenExpiry(5400), "token expires in 1.5 h");
+  assert.equal(formatTokenExpiry(-7 * 3600), "token expired 7.0 h ago!");
+  assert.equal(formatTokenExpiry(undefined), "token has no expiry (exp) claim");
 });
 
 Deno.test("formatToken: sorted keys, 4-space indent", () => {

@@ -15,6 +15,7 @@ import {
   DispatcherAPI,
   escapeHtml,
   formatToken,
+  formatTokenExpiry,
   getLogger,
   lightCurve,
   lightCurveLabels,
@@ -31,9 +32,16 @@ import {
 } from "../../mod.ts";
 import { startSandbox } from "../sandbox/server.ts";
 import { type CliIO, processIO } from "./io.ts";
-import { expiryText } from "./main.ts";
 
-/** Options of {@linkcode runDemo}. */
+/**
+ * Options of {@linkcode runDemo}.
+ *
+ * @example
+ * ```ts
+ * import type { DemoOptions } from "@oda-hub/oda-api/cli";
+ * const options: DemoOptions = { out: "/tmp/oda-demo", seed: 7, jobSeconds: 0.5 };
+ * ```
+ */
 export interface DemoOptions {
   /** Output directory (FITS files and index.html). @default "oda-demo-output" */
   out?: string;
@@ -45,7 +53,16 @@ export interface DemoOptions {
   io?: CliIO;
 }
 
-/** What the demo produced. */
+/**
+ * What the demo produced.
+ *
+ * @example
+ * ```ts ignore
+ * import { type DemoResult, runDemo } from "@oda-hub/oda-api/cli";
+ * const r: DemoResult = await runDemo({ out: "/tmp/oda-demo" });
+ * console.log(`${r.files.length} files in ${r.seconds.toFixed(1)} s, open ${r.report}`);
+ * ```
+ */
 export interface DemoResult {
   /** Output directory. */
   out: string;
@@ -120,7 +137,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const payload = decodeOdaToken(token);
     const tokenText = `found token in ${found.location ? tokenLocationName(found.location) : "?"}\n` +
       `your token payload: ${formatToken(payload)}\nroles: ${tokenRoles(payload).join(", ")}\n` +
-      expiryText(tokenExpiresIn(payload));
+      formatTokenExpiry(tokenExpiresIn(payload));
     say(`\n== 1. token\n${tokenText}`);
     sections.push({
       title: "1. Token (payload only; the token itself is never shown)",

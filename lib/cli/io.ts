@@ -4,7 +4,17 @@
  * @module
  */
 
-/** Output streams and environment of one CLI run (injectable for tests). */
+/**
+ * Output streams and environment of one CLI run (injectable for tests).
+ *
+ * @example
+ * ```ts
+ * import { type CliIO, main } from "@oda-hub/oda-api/cli";
+ * let text = "";
+ * const io: CliIO = { out: (t) => void (text += t), err: () => {}, env: () => undefined, isTerminal: false };
+ * await main(["--help"], io);
+ * ```
+ */
 export interface CliIO {
   /** Write text to standard output. */
   out(text: string): void;
@@ -18,11 +28,17 @@ export interface CliIO {
 
 const enc = new TextEncoder();
 
+/** Write all of `text` (`writeSync` may write only part of it to a pipe). */
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = enc.encode(text);
+  for (let o = 0; o < bytes.length;) o += stream.writeSync(bytes.subarray(o));
+}
+
 /** The real process streams. */
 export function processIO(): CliIO {
   return {
-    out: (t) => void Deno.stdout.writeSync(enc.encode(t)),
-    err: (t) => void Deno.stderr.writeSync(enc.encode(t)),
+    out: (t) => writeAll(Deno.stdout, t),
+    err: (t) => writeAll(Deno.stderr, t),
     env: (n) => Deno.env.get(n),
     isTerminal: Deno.stderr.isTerminal(),
   };
@@ -39,6 +55,12 @@ export function processIO(): CliIO {
  * | 3 | the job ended in the `failed` state |
  * | 4 | not authorised: expired / invalid token, missing roles |
  * | 5 | dispatcher unreachable, timed out, or the wait was cancelled |
+ *
+ * @example
+ * ```ts
+ * import { EXIT, main } from "@oda-hub/oda-api/cli";
+ * if ((await main(["token", "inspect"])) === EXIT.ERROR) console.log("no valid token");
+ * ```
  */
 export const EXIT: Readonly<{
   OK: 0;

@@ -16,7 +16,7 @@ import { errorMessage, OdaError, redactSecrets } from "../errors.ts";
 import { formatLogRecord, getLogger, type LogLevelName } from "../log.ts";
 import { decodeOdaToken, isTokenExpired, tokenExpiresIn, tokenRoles } from "../token/decode.ts";
 import { discoverTokenAndMethod } from "../token/discover.ts";
-import { formatToken } from "../token/format.ts";
+import { formatToken, formatTokenExpiry } from "../token/format.ts";
 import { tokenLocationName } from "../token/location.ts";
 import type { TokenWriteLocation } from "../token/write.ts";
 import type { DataCollection } from "../products/collection.ts";
@@ -30,7 +30,16 @@ interface GlobalOptions {
   quiet?: boolean;
 }
 
-/** Map an error to the exit code scripts rely on. */
+/**
+ * Map an error to the exit code scripts rely on (see {@linkcode EXIT}).
+ *
+ * @example
+ * ```ts
+ * import { exitCodeFor } from "@oda-hub/oda-api/cli";
+ * import { JobFailedError } from "@oda-hub/oda-api";
+ * exitCodeFor(new JobFailedError("failed")); // 3
+ * ```
+ */
 export function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   if (!(e instanceof OdaError)) return EXIT.ERROR;
@@ -57,7 +66,16 @@ export function exitCodeFor(e: unknown): number {
   }
 }
 
-/** Parse repeated `-a key=value` arguments into science parameters. */
+/**
+ * Parse repeated `-a key=value` arguments into science parameters; a repeated
+ * key becomes a list.
+ *
+ * @example
+ * ```ts
+ * import { parseKeyValues } from "@oda-hub/oda-api/cli";
+ * parseKeyValues(["RA=83.63", "scw_list=A", "scw_list=B"]); // { RA: "83.63", scw_list: ["A", "B"] }
+ * ```
+ */
 export function parseKeyValues(pairs: readonly string[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   for (const p of pairs) {
@@ -77,14 +95,6 @@ export function parseKeyValues(pairs: readonly string[]): Record<string, string 
   return out;
 }
 
-/** `token expires in X.X h`, `token expired X.X h ago!` or a note when there is no `exp`. */
-export function expiryText(expiresIn: number | undefined): string {
-  if (expiresIn === undefined) return "token has no expiry (exp) claim";
-  return expiresIn < 0
-    ? `token expired ${(-expiresIn / 3600).toFixed(1)} h ago!`
-    : `token expires in ${(expiresIn / 3600).toFixed(1)} h`;
-}
-
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -93,7 +103,17 @@ function increase(_: string, previous = 0): number {
   return previous + 1;
 }
 
-/** Summarise a collection as JSON-friendly data (names, kinds, meta data, units). */
+/**
+ * Summarise a collection as JSON-friendly data (names, kinds, meta data,
+ * units): what `oda get --json` prints.
+ *
+ * @example
+ * ```ts ignore
+ * import { collectionSummary } from "@oda-hub/oda-api/cli";
+ * const data = await disp.getProduct({ instrument: "isgri", product: "isgri_image" });
+ * console.log(collectionSummary(data).map((p) => p.prod_name));
+ * ```
+ */
 export function collectionSummary(data: DataCollection): Record<string, unknown>[] {
   return data._p_list.map((p, i) => {
     const product = p as unknown as Record<string, unknown>;
@@ -313,7 +333,7 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
         io.out(`found in: ${found.location === undefined ? "--token" : tokenLocationName(found.location)}\n`);
         io.out(`your token payload: ${formatToken(payload)}\n`);
         io.out(`roles: ${tokenRoles(payload).join(", ") || "(none)"}\n`);
-        io.out(expiryText(expiresIn) + "\n");
+        io.out(formatTokenExpiry(expiresIn) + "\n");
       }
       setCode(expired ? EXIT.ERROR : EXIT.OK);
     });
@@ -339,7 +359,7 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
           : await api.disableEmailToken(g().token, opts);
         const payload = decodeOdaToken(fresh);
         io.out(`your new token payload: ${formatToken(payload)}\n`);
-        io.out(expiryText(tokenExpiresIn(payload)) + "\n");
+        io.out(formatTokenExpiry(tokenExpiresIn(payload)) + "\n");
         if (o.write !== undefined) io.out(`written to: ${opts.token_write_methods.join(", ")}\n`);
         setCode(EXIT.OK);
       });
@@ -381,12 +401,12 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
 
   program.command("sandbox")
     .description("run the offline sandbox dispatcher and print its URL and a token")
-    .option("--port <port>", "port (default: a free one)", Number)
-    .option("--seed <seed>", "random seed of the simulated data", Number)
+    .option("--port <port>", "port on 127.0.0.1 (default 8011, 0: a free one)", Number)
+    .option("--seed <seed>", "random seed of the simulated data (default 1)", Number)
     .option("--job-seconds <s>", "duration of a simulated asynchronous job", Number)
     .action(async (o) => {
-      const { runSandboxCommand } = await import("./sandbox_command.ts");
-      await runSandboxCommand(io, { port: o.port, seed: o.seed, jobSeconds: o.jobSeconds });
+      const { serveSandbox } = await import("../sandbox/main.ts");
+      await serveSandbox({ port: o.port, seed: o.seed, jobDuration: o.jobSeconds }, (t) => io.out(t));
       setCode(EXIT.OK);
     });
 

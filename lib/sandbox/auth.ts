@@ -6,6 +6,7 @@
  * @module
  */
 import { CompactSign, compactVerify } from "jose";
+import { decodeBase64 } from "../codecs/base64.ts";
 import { pyDumps } from "./pyjson.ts";
 
 /**
@@ -47,12 +48,9 @@ export type TokenCheck =
 const enc = new TextEncoder();
 
 function b64urlDecode(s: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s)) return undefined;
-  const t = s.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
-  if (t.length % 4 === 1) return undefined;
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s) || s.replace(/=+$/, "").length % 4 === 1) return undefined;
   try {
-    const bin = atob(t + "=".repeat((4 - (t.length % 4)) % 4));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    return decodeBase64(s, { urlSafe: true });
   } catch {
     return undefined;
   }
@@ -80,6 +78,21 @@ function parseJsonSegment(s: string, what: "header" | "payload"): Record<string,
   } catch (e) {
     return `Invalid ${what} string: ${(e as Error).message}`;
   }
+}
+
+/**
+ * The payload of a JWT without checking its signature (for display, like
+ * upstream's job records); undefined if it does not decode to a JSON object.
+ *
+ * @example
+ * ```ts
+ * import { mintJwt, unverifiedClaims } from "./auth.ts";
+ * unverifiedClaims(await mintJwt({ sub: "a@b.c" }, "s"))?.sub; // "a@b.c"
+ * ```
+ */
+export function unverifiedClaims(token: string): TokenClaims | undefined {
+  const payload = parseJsonSegment(token.split(".")[1] ?? "", "payload");
+  return typeof payload === "string" ? undefined : payload;
 }
 
 /**
@@ -180,15 +193,4 @@ export function tokenUser(claims: TokenClaims | undefined): string | undefined {
   if (typeof claims.sub === "string") return claims.sub;
   if (typeof claims.email === "string") return claims.email;
   return undefined;
-}
-
-/** Python `repr` of a list of strings: `['general', 'x']`. */
-export function pyListRepr(items: readonly string[]): string {
-  return "[" + items.map((s) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`).join(", ") + "]";
-}
-
-/** Python `repr` of a tuple of strings: `('spam', 'eggs')`, `('a',)`. */
-export function pyTupleRepr(items: readonly string[]): string {
-  const inner = items.map((s) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`);
-  return "(" + inner.join(", ") + (inner.length === 1 ? ",)" : ")");
 }

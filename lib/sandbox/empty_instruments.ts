@@ -378,9 +378,12 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
     products: emptyProducts(),
   };
   const asyncProducts: ServerProductSpec[] = [
-    {
-      name: "dummy",
-      queryName: "empty_parameters_dummy_query",
+    ...[
+      ["dummy", "empty_parameters_dummy_query"],
+      ["dummy-log-submit", "empty_parameters_dummy_query_log_submit"],
+    ].map(([name, queryName]): ServerProductSpec => ({
+      name,
+      queryName,
       parameters: [],
       async: true,
       backend: "callback",
@@ -389,19 +392,7 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
       warning: "mock warning",
       run: asyncDummyOutput,
       dummy: () => ({}),
-    },
-    {
-      name: "dummy-log-submit",
-      queryName: "empty_parameters_dummy_query_log_submit",
-      parameters: [],
-      async: true,
-      backend: "callback",
-      prodProcessMessage: true,
-      comment: "mock comment",
-      warning: "mock warning",
-      run: asyncDummyOutput,
-      dummy: () => ({}),
-    },
+    })),
     {
       name: "numerical",
       queryName: "numerical_parameters_dummy_query",

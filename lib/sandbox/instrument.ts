@@ -25,7 +25,15 @@
  * @module
  */
 
-/** Description of one query parameter, as listed by `/api/meta-data`. */
+/**
+ * Description of one query parameter, as listed by `/api/meta-data`.
+ *
+ * @example
+ * ```ts
+ * import type { ParameterSpec } from "@oda-hub/oda-api/sandbox";
+ * const timeBin: ParameterSpec = { name: "time_bin", type: "float", units: "sec", default: 1000, min: 1 };
+ * ```
+ */
 export interface ParameterSpec {
   /** Parameter name as sent on the wire (`RA`, `T1`, `E1_keV`, `scw_list`...). */
   name: string;
@@ -60,7 +68,15 @@ export interface ParameterSpec {
   check?(value: unknown, params: Record<string, unknown>): string | undefined;
 }
 
-/** One progress report of a running job (what `/call_back` stores in the job monitor). */
+/**
+ * One progress report of a running job (what `/call_back` stores in the job monitor).
+ *
+ * @example
+ * ```ts
+ * import type { ProgressReport } from "@oda-hub/oda-api/sandbox";
+ * const r: ProgressReport = { node_id: "ii_skyimage", message: "processing science window 1/3", scw: "066500220010.001" };
+ * ```
+ */
 export interface ProgressReport {
   /** Node / step name (e.g. `ii_skyimage`). */
   node_id: string;
@@ -72,7 +88,18 @@ export interface ProgressReport {
   [key: string]: unknown;
 }
 
-/** What an instrument gives the server while running a job. */
+/**
+ * What the server gives an instrument while running a job.
+ *
+ * @example
+ * ```ts
+ * import type { JobContext, ProductOutput } from "@oda-hub/oda-api/sandbox";
+ * function run(params: Record<string, unknown>, ctx: JobContext): ProductOutput {
+ *   ctx.report({ node_id: "main", message: "main done" });
+ *   return { text_product_list: [`seed ${ctx.seed} for ${ctx.user ?? "public"}`] };
+ * }
+ * ```
+ */
 export interface JobContext {
   /** Deterministic seed for this job (derived from the sandbox seed and the job id). */
   seed: number;
@@ -90,6 +117,12 @@ export interface JobContext {
  * The `products` entries a finished job contributes to the response (the
  * server adds `analysis_parameters`, `api_code` and friends itself). Keys and
  * encodings are exactly those of the upstream dispatcher in API mode.
+ *
+ * @example
+ * ```ts
+ * import type { ProductOutput } from "@oda-hub/oda-api/sandbox";
+ * const out: ProductOutput = { text_product_list: ["hello"] };
+ * ```
  */
 export interface ProductOutput {
   /** Encoded NumpyDataProduct objects (`NumpyDataProduct.encode()`). */
@@ -108,7 +141,21 @@ export interface ProductOutput {
   [key: string]: unknown;
 }
 
-/** One product of an instrument. */
+/**
+ * One product of an instrument.
+ *
+ * @example
+ * ```ts
+ * import type { ProductSpec } from "@oda-hub/oda-api/sandbox";
+ * const echo: ProductSpec = {
+ *   name: "echo",
+ *   queryName: "echo_query",
+ *   parameters: [{ name: "text", type: "string", units: "str", default: "hi" }],
+ *   async: false,
+ *   run: (params) => ({ text_product_list: [String(params.text)] }),
+ * };
+ * ```
+ */
 export interface ProductSpec {
   /** Product name (the wire `product_type`, e.g. `isgri_image`). */
   name: string;
@@ -145,7 +192,22 @@ export interface ProductSpec {
   dummy?(params: Record<string, unknown>, ctx: JobContext): Promise<ProductOutput> | ProductOutput;
 }
 
-/** A simulated instrument. */
+/**
+ * A simulated instrument.
+ *
+ * @example
+ * ```ts
+ * import type { SandboxInstrument } from "@oda-hub/oda-api/sandbox";
+ * const echo: SandboxInstrument = {
+ *   name: "echo",
+ *   queryName: "echo_parameters",
+ *   parameters: [],
+ *   products: {
+ *     echo: { name: "echo", queryName: "echo_query", parameters: [], async: false, run: () => ({}) },
+ *   },
+ * };
+ * ```
+ */
 export interface SandboxInstrument {
   /** Instrument name (`isgri`, `spi_acs`, `jemx`, `empty`, `empty-async`). */
   name: string;

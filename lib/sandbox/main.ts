@@ -1,16 +1,59 @@
 /**
- * `deno task sandbox`: start a sandbox dispatcher and print its URL and a
- * ready-to-use token (a sandbox token, signed with the sandbox's own secret:
- * it grants nothing anywhere else).
+ * `deno task sandbox` (and `oda sandbox`): start a sandbox dispatcher and
+ * print its URL and a ready-to-use token (a sandbox token, signed with the
+ * sandbox's own secret: it grants nothing anywhere else).
  *
- * Flags: `--port N` (default 8011), `--seed N` (default 1), `--job-seconds S`
- * (duration of asynchronous jobs; default: each product's own estimate),
- * `--secret S` (default: random).
+ * Flags: `--port N` (default 8011, 0 = any free port), `--seed N` (default 1),
+ * `--job-seconds S` (duration of asynchronous jobs; default: each product's
+ * own estimate), `--secret S` (default: random).
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { startSandbox } from "./server.ts";
+import { DEFAULT_ROLES, type SandboxOptions, startSandbox } from "./server.ts";
+
+/** Resolves on SIGINT (or SIGTERM), removing its listeners. */
+function untilSignal(): Promise<void> {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  return new Promise((resolve) => {
+    const stop = () => {
+      for (const s of signals) Deno.removeSignalListener(s, stop);
+      resolve();
+    };
+    for (const s of signals) Deno.addSignalListener(s, stop);
+  });
+}
+
+/**
+ * Start a sandbox (port 8011 and seed 1 unless given), write its URL and a
+ * 24-hour sandbox token with `out`, serve until `until` resolves (default:
+ * Ctrl-C / SIGTERM), then close it.
+ *
+ * @example
+ * ```ts ignore
+ * const stop = Promise.withResolvers<void>();
+ * const served = serveSandbox({ port: 0 }, (text) => console.log(text), stop.promise);
+ * stop.resolve();
+ * await served;
+ * ```
+ */
+export async function serveSandbox(
+  options: SandboxOptions,
+  out: (text: string) => void,
+  until: Promise<void> = untilSignal(),
+): Promise<void> {
+  const sb = await startSandbox({ ...options, port: options.port ?? 8011, seed: options.seed ?? 1 });
+  try {
+    const token = await sb.mintToken(undefined, { expiresIn: 24 * 3600 });
+    out(`oda-api sandbox dispatcher: ${sb.url}\n`);
+    out(`sandbox token (valid 24 h for this sandbox only; roles ${DEFAULT_ROLES}):\n${token}\n\n`);
+    out(`export ODA_DISPATCHER_URL=${sb.url}\nexport ODA_TOKEN=${token}\n`);
+    out(`(Ctrl-C stops the sandbox)\n`);
+    await until;
+  } finally {
+    await sb.close();
+  }
+}
 
 /** Parse the flags and run until interrupted. */
 export async function main(args: string[]): Promise<void> {
@@ -37,23 +80,18 @@ export async function main(args: string[]): Promise<void> {
     }
     return x;
   };
-  const sb = await startSandbox({
-    port: num(values.port, "port") ?? 8011,
-    seed: num(values.seed, "seed") ?? 1,
-    jobDuration: num(values["job-seconds"], "job-seconds"),
-    secret: values.secret,
-  });
-  const token = await sb.mintToken(undefined, { expiresIn: 24 * 3600 });
-  console.log(`oda-api sandbox dispatcher: ${sb.url}`);
-  console.log(`sandbox token (24 h; roles general, unige-hpc-full, refresh-tokens):`);
-  console.log(token);
-  console.log(`\nexport ODA_TOKEN=${token}`);
-  console.log(`# then e.g.: DispatcherAPI({ url: "${sb.url}" })   (Ctrl-C stops the sandbox)`);
-  const stop = () => {
-    sb.close().then(() => Deno.exit(0));
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+  await serveSandbox(
+    {
+      port: num(values.port, "port"),
+      seed: num(values.seed, "seed"),
+      jobDuration: num(values["job-seconds"], "job-seconds"),
+      secret: values.secret,
+    },
+    (text) => {
+      const bytes = new TextEncoder().encode(text);
+      for (let o = 0; o < bytes.length;) o += Deno.stdout.writeSync(bytes.subarray(o));
+    },
+  );
 }
 
 if (import.meta.main) await main(Deno.args);

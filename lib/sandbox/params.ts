@@ -9,8 +9,9 @@
  */
 import type { ParameterSpec, ProductSpec, SandboxInstrument } from "./instrument.ts";
 import { ApiError } from "./responses.ts";
-import { pyDumps, pyFloat, pyFloatRepr } from "./pyjson.ts";
-import { pyTupleRepr } from "./auth.ts";
+import { pyDumps, pyFloat } from "./pyjson.ts";
+import { pythonFloatRepr } from "../codecs/json.ts";
+import { pythonRepr } from "../codecs/python.ts";
 
 /** A request as the dispatcher sees it before parameter parsing. */
 export interface RawRequest {
@@ -356,6 +357,11 @@ function convertUnits(x: number, from: string, to: string): number | undefined {
   return undefined;
 }
 
+/** Python `repr` of a tuple of strings: `('spam', 'eggs')`, `('a',)`. */
+function pyTupleRepr(items: readonly string[]): string {
+  return "(" + items.map((x) => pythonRepr(x)).join(", ") + (items.length === 1 ? ",)" : ")");
+}
+
 function text(v: unknown): string {
   if (typeof v === "string") return v;
   return pyDumps(v);
@@ -368,6 +374,18 @@ function parseParam(
   selectors: Map<string, unknown>,
 ): [unknown, unknown] {
   const bad = (msg: string) => new ApiError("RequestNotUnderstood", msg);
+  const checkBounds = (x: number, s: string) => {
+    if (p.min !== undefined && x < p.min) {
+      throw bad(
+        `Parameter ${p.name} wrong value ${s}: should be greater or equal than ${pythonFloatRepr(p.min)}`,
+      );
+    }
+    if (p.max !== undefined && x > p.max) {
+      throw bad(
+        `Parameter ${p.name} wrong value ${s}: should be lower or equal than ${pythonFloatRepr(p.max)}`,
+      );
+    }
+  };
   if (raw === null) {
     if (!p.optional) throw bad(`Non-optional parameter ${p.name} is set to None`);
     return [null, null];
@@ -386,16 +404,7 @@ function parseParam(
         if (y === undefined) throw bad(`Parameter ${p.name} wrong value ${s}: unknown units ${from}`);
         x = y;
       }
-      if (p.min !== undefined && x < p.min) {
-        throw bad(
-          `Parameter ${p.name} wrong value ${s}: should be greater or equal than ${pyFloatRepr(p.min)}`,
-        );
-      }
-      if (p.max !== undefined && x > p.max) {
-        throw bad(
-          `Parameter ${p.name} wrong value ${s}: should be lower or equal than ${pyFloatRepr(p.max)}`,
-        );
-      }
+      checkBounds(x, s);
       return [pyFloat(x), x];
     }
     case "int": {
@@ -404,16 +413,7 @@ function parseParam(
       if (s === "" || !Number.isFinite(x) || !Number.isInteger(x) || /[.eE]/.test(s)) {
         throw bad(`${s} is an invalid value for ${p.name} since it cannot be used as an Integer`);
       }
-      if (p.min !== undefined && x < p.min) {
-        throw bad(
-          `Parameter ${p.name} wrong value ${s}: should be greater or equal than ${pyFloatRepr(p.min)}`,
-        );
-      }
-      if (p.max !== undefined && x > p.max) {
-        throw bad(
-          `Parameter ${p.name} wrong value ${s}: should be lower or equal than ${pyFloatRepr(p.max)}`,
-        );
-      }
+      checkBounds(x, s);
       return [x, x];
     }
     case "bool": {
@@ -422,13 +422,7 @@ function parseParam(
       if (["false", "0", "no", "n", "off", "f"].includes(s)) return [false, false];
       throw bad(`Wrong value for boolean parameter ${p.name}`);
     }
-    case "select": {
-      const s = text(raw);
-      if (p.allowedValues && !p.allowedValues.includes(s)) {
-        throw bad(`Parameter ${p.name} wrong value ${s}: not in allowed ${pyTupleRepr(p.allowedValues)}`);
-      }
-      return [s, s];
-    }
+    case "select":
     case "string": {
       const s = text(raw);
       if (p.allowedValues && !p.allowedValues.includes(s)) {

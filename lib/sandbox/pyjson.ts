@@ -9,23 +9,13 @@
  *
  * @module
  */
-import { PyFloat, pythonFloatRepr, pythonJsonDumps } from "../codecs/json.ts";
+import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
 
 export { PyFloat };
-
-/** Python's `repr(float)` (shared with the codecs). */
-export const pyFloatRepr: (x: number) => string = pythonFloatRepr;
 
 /** Wrap `x` as a Python float. */
 export function pyFloat(x: number): PyFloat {
   return new PyFloat(x);
-}
-
-/** The number inside a value that may be a {@linkcode PyFloat}. */
-export function numValue(x: unknown): number | undefined {
-  if (x instanceof PyFloat) return x.value;
-  if (typeof x === "number") return x;
-  return undefined;
 }
 
 /** Options of {@linkcode pyDumps}. */
@@ -46,16 +36,4 @@ export function pyDumps(value: unknown, opts: PyDumpsOptions = {}): string {
     ...(opts.indent !== undefined ? { indent: opts.indent } : {}),
     ...(opts.compact ? { separators: [",", ":"] as const } : {}),
   });
-}
-
-/** Deep copy of a JSON-like value keeping {@linkcode PyFloat} wrappers. */
-export function toPlain(value: unknown): unknown {
-  if (value instanceof PyFloat) return value.value;
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (value && typeof value === "object" && !ArrayBuffer.isView(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toPlain(v);
-    return out;
-  }
-  return value;
 }

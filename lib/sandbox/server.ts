@@ -5,8 +5,10 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import type { ProductOutput, SandboxInstrument } from "./instrument.ts";
-import { mintJwt, pyListRepr, type TokenClaims, tokenRoles, tokenUser, verifyToken } from "./auth.ts";
+import { mintJwt, type TokenClaims, tokenRoles, tokenUser, unverifiedClaims, verifyToken } from "./auth.ts";
+import { pythonRepr } from "../codecs/python.ts";
 import {
   computeJobId,
   type Job,
@@ -125,7 +127,13 @@ export interface Sandbox {
   readonly port: number;
   /** HS256 secret. */
   readonly secret: string;
-  /** Mint a token signed with the sandbox secret (default claims: a sandbox user with the usual roles). */
+  /**
+   * Mint a token signed with the sandbox secret. The given claims are merged over the default ones
+   * (`sub: "sandbox-user@example.org"`, `name: "Sandbox User"`, `roles:` {@linkcode DEFAULT_ROLES}), and
+   * `email` defaults to the resulting `sub`, so `mintToken({ roles: "general" })` is still a full user token.
+   * A claim given as `undefined` is left out (`mintToken({ sub: undefined, email: undefined })` has no user).
+   * `exp` is now + `options.expiresIn` (default 3600 s) unless the claims carry their own `exp`.
+   */
   mintToken(claims?: TokenClaims, options?: MintOptions): Promise<string>;
   /** Counters (jobs held, results held, faults injected, requests served). */
   stats(): SandboxStats;
@@ -169,6 +177,13 @@ export interface SandboxStats {
  */
 export const DEFAULT_ROLES = "general, unige-hpc-full, refresh-tokens";
 
+/** Claims {@linkcode Sandbox.mintToken} starts from; `email` follows the final `sub` unless given. */
+const DEFAULT_CLAIMS: Readonly<TokenClaims> = {
+  sub: "sandbox-user@example.org",
+  name: "Sandbox User",
+  roles: DEFAULT_ROLES,
+};
+
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 const SESSION_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const JOB_STATUSES = new Set([
@@ -190,10 +205,6 @@ const INVALID_LONG =
 function newSessionId(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => SESSION_CHARS[x % 36]).join("");
-}
-
-function pyDictRepr(d: Record<string, string>): string {
-  return "{" + Object.entries(d).map(([k, v]) => `'${k}': '${v}'`).join(", ") + "}";
 }
 
 interface Ctx {
@@ -236,7 +247,7 @@ function lookupInstrument(ctx: Ctx, name: unknown): SandboxInstrument {
   if (!instr) {
     throw new ApiError(
       "InstrumentNotRecognized",
-      `instrument: "${String(name)}", known: ${pyListRepr(ctx.info.installedInstruments)}`,
+      `instrument: "${String(name)}", known: ${pythonRepr(ctx.info.installedInstruments)}`,
     );
   }
   return instr;
@@ -320,7 +331,7 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
   if (!decoded.has("instrument")) {
     const keys = [...decoded.keys()];
     if (!keys.includes("session_id")) keys.push("session_id");
-    throw new ApiError("NoInstrumentSpecified", `have parameters: ${pyListRepr(keys)} `);
+    throw new ApiError("NoInstrumentSpecified", `have parameters: ${pythonRepr(keys)} `);
   }
   const instr = lookupInstrument(ctx, decoded.get("instrument"));
   const roles = tokenRoles(tok.claims);
@@ -346,7 +357,7 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     for (const [k, p] of Object.entries(instr.products)) qd[k] = p.queryName;
     throw new ApiError(
       "RequestNotUnderstood",
-      `${where}: product type ${String(productType)} not in query_dictionary ${pyDictRepr(qd)}`,
+      `${where}: product type ${String(productType)} not in query_dictionary ${pythonRepr(qd)}`,
     );
   }
   const queryType = decoded.get("query_type");
@@ -420,7 +431,7 @@ async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> 
     const msg =
       "Unfortunately, your priviledges are not sufficient to make the request for this particular product and parameter combination.\n" +
       `- Your priviledge roles include ${
-        pyListRepr(roles)
+        pythonRepr(roles)
       }\n- You are lacking all of the following roles:\n` +
       missing.map((r) => ` - ${r}: ${needed[r]}\n`).join("") +
       "You can request support if you think you should be able to make this request.";
@@ -692,7 +703,7 @@ async function roleGate(
       return textResponse(
         403,
         `Unfortunately, your privileges are not sufficient to ${action}.\nYour privilege roles include ${
-          pyListRepr(roles)
+          pythonRepr(roles)
         }, but the following roles are missing: ${role}.`,
       );
     }
@@ -779,12 +790,7 @@ function jobRecord(ctx: Ctx, j: Job, claims: boolean): Record<string, unknown> {
   const ap: Record<string, unknown> = { ...j.analysis };
   if (typeof ap.token === "string") {
     // upstream stores the decoded payload; the raw JWT never leaves the sandbox here
-    const parts = ap.token.split(".");
-    try {
-      ap.token = claims ? JSON.parse(atob(parts[1].replace(/-/g, "+").replace(/_/g, "/"))) : "<token>";
-    } catch {
-      ap.token = "<token>";
-    }
+    ap.token = (claims && unverifiedClaims(ap.token)) || "<token>";
   }
   const sorted: Record<string, unknown> = {};
   for (const k of Object.keys(ap).sort()) if (ap[k] !== null && ap[k] !== undefined) sorted[k] = ap[k];
@@ -1236,12 +1242,12 @@ function startNow(options: SandboxOptions): Sandbox {
     url,
     port: addr.port,
     secret,
-    mintToken: (claims?: TokenClaims, o: MintOptions = {}) => {
-      const now = Math.floor(Date.now() / 1000);
-      const c: TokenClaims = claims
-        ? { ...claims }
-        : { sub: "sandbox-user@example.org", name: "Sandbox User", roles: DEFAULT_ROLES };
-      if (c.exp === undefined || o.expiresIn !== undefined) c.exp = now + (o.expiresIn ?? 3600);
+    mintToken: (claims: TokenClaims = {}, o: MintOptions = {}) => {
+      const c: TokenClaims = { ...DEFAULT_CLAIMS, ...claims };
+      if (!("email" in claims)) c.email = c.sub;
+      if (c.exp === undefined || o.expiresIn !== undefined) {
+        c.exp = Math.floor(Date.now() / 1000) + (o.expiresIn ?? 3600);
+      }
       return mintJwt(c, secret);
     },
     stats: () => ({
@@ -1277,7 +1283,6 @@ async function withUploads(req: Request, ctx: Ctx): Promise<Response> {
   }
   for (const [k, f] of files) {
     const data = new Uint8Array(await f.arrayBuffer());
-    const { createHash } = await import("node:crypto");
     const md5 = createHash("md5").update(data).digest("hex");
     ctx.uploads.set(md5, { data, owner, name: f.name });
     params.set(k, `${ctx.info.url}/download_file?file_list=${md5}&_is_mmoda_url=True&return_archive=False`);

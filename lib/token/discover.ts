@@ -8,7 +8,7 @@ import { errorMessage, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken, tokenExpiresIn } from "./decode.ts";
 import { parseDotenv } from "./dotenv.ts";
-import { formatToken } from "./format.ts";
+import { formatToken, formatTokenExpiry } from "./format.ts";
 import {
   DOTENV_FILE_NAME,
   isTokenLocation,
@@ -246,7 +246,7 @@ export function discoverTokenAndMethod(opts: TokenDiscoveryOptions = {}): Discov
       continue;
     }
     if (expiresIn < 0) {
-      log.debug(`token expired ${(-expiresIn / 3600).toFixed(1)} h ago!`, {
+      log.debug(formatTokenExpiry(expiresIn), {
         event: "token_expired",
         location,
         expires_in_s: expiresIn,
@@ -259,7 +259,7 @@ export function discoverTokenAndMethod(opts: TokenDiscoveryOptions = {}): Discov
       location,
       expires_in_s: expiresIn,
     });
-    log.info(`token expires in ${(expiresIn / 3600).toFixed(1)} h`, {
+    log.info(formatTokenExpiry(expiresIn), {
       event: "token_expires_in",
       location,
       expires_in_s: expiresIn,

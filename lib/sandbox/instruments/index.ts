@@ -16,6 +16,7 @@ export {
   angularSeparation,
   BRIGHT_SOURCES,
   type CatalogSource,
+  type PointSource,
   resolveName,
   type Variability,
 } from "./sources.ts";

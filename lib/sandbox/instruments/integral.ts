@@ -28,7 +28,7 @@ import {
   toMjd,
 } from "./observation.ts";
 import { hashSeed, Rng } from "./rng.ts";
-import { BRIGHT_SOURCES, type CatalogSource, resolveName } from "./sources.ts";
+import { BRIGHT_SOURCES, type CatalogSource, type PointSource, resolveName } from "./sources.ts";
 
 /** Naming and imaging of one coded-mask instrument. */
 export interface CodedMaskSetup {
@@ -195,12 +195,7 @@ export function reportScws(ctx: JobContext | undefined, scws: readonly ScienceWi
 }
 
 /** A source chosen for spectra / light curves. */
-export interface Target extends SkySource {
-  /** Light-curve behaviour. */
-  variability: CatalogSource["variability"];
-  /** Pulse period (s), if any. */
-  period_s?: number;
-}
+export interface Target extends SkySource, Pick<CatalogSource, "variability" | "period_s"> {}
 
 /**
  * A target from a catalogue row: catalogue flux/index for known names, a
@@ -304,6 +299,25 @@ export function selectTargets(
 }
 
 /**
+ * Fail a spectrum / light-curve run that made no product: either no target
+ * was selected, or none of them is in the field of view.
+ *
+ * @example
+ * ```ts
+ * import { requireProducts } from "./integral.ts";
+ * requireProducts([{}], []); // fine: there is a product
+ * ```
+ */
+export function requireProducts(products: readonly unknown[], targets: readonly Target[]): void {
+  if (products.length > 0) return;
+  throw new Error(
+    targets.length === 0
+      ? "no sources selected: the image catalogue of this observation is empty, pass selected_catalog"
+      : `none of the selected sources (${targets.map((t) => t.name).join(", ")}) is in the field of view`,
+  );
+}
+
+/**
  * Effective exposure of a target over the science windows (s).
  *
  * @example
@@ -311,7 +325,7 @@ export function selectTargets(
  * const seconds = targetExposure(ISGRI_SETUP, obs, target);
  * ```
  */
-export function targetExposure(setup: CodedMaskSetup, obs: Observation, t: SkySource): number {
+export function targetExposure(setup: CodedMaskSetup, obs: Observation, t: PointSource): number {
   return exposureAt(obs.scws, setup.imaging.fov, t.ra, t.dec);
 }
 

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import type { JobContext, ParameterSpec, ProductOutput, SandboxInstrument } from "../instrument.ts";
+import type {
+  JobContext,
+  ParameterSpec,
+  ProductOutput,
+  ProductSpec,
+  SandboxInstrument,
+} from "../instrument.ts";
 import { type CodedMaskSetup, durationFor } from "./integral.ts";
 import { runImage } from "./image.ts";
 import { runSpectrum } from "./spectrum.ts";
@@ -171,6 +177,48 @@ export function dummyParams(params: Record<string, unknown>): Record<string, unk
   };
 }
 
+/** A product runner of `image.ts`, `spectrum.ts` or `lightcurve.ts`. */
+type CodedMaskRun = (
+  setup: CodedMaskSetup,
+  params: Record<string, unknown>,
+  ctx: JobContext,
+) => ProductOutput;
+
+/**
+ * The three products of a coded-mask instrument (`<name>_image`,
+ * `<name>_spectrum`, `<name>_lc`), run with the setup `setupFor` picks from the
+ * parameters; `query_type=Dummy` runs them on {@linkcode dummyParams} plus
+ * `dummyOverrides`.
+ *
+ * @example
+ * ```ts
+ * import { codedMaskProducts, ISGRI_SETUP } from "./isgri.ts";
+ * Object.keys(codedMaskProducts("isgri", () => ISGRI_SETUP)); // ["isgri_image", "isgri_spectrum", "isgri_lc"]
+ * ```
+ */
+export function codedMaskProducts(
+  name: string,
+  setupFor: (params: Record<string, unknown>) => CodedMaskSetup,
+  dummyOverrides: Record<string, unknown> = {},
+): Record<string, ProductSpec> {
+  const product = (kind: string, parameters: ParameterSpec[], runner: CodedMaskRun): ProductSpec => ({
+    name: `${name}_${kind}`,
+    queryName: `${name}_${kind}_query`,
+    parameters,
+    async: true,
+    durationSeconds: durationFor,
+    requiredRoles: integralRoles,
+    run: (p, ctx) => runner(setupFor(p), p, ctx),
+    dummy: (p, ctx) => runner(setupFor(p), { ...dummyParams(p), ...dummyOverrides }, ctx),
+  });
+  const products = [
+    product("image", IMAGE_PARAMETERS, runImage),
+    product("spectrum", [], runSpectrum),
+    product("lc", [timeBinParameter(1000.0)], runLightCurve),
+  ];
+  return Object.fromEntries(products.map((p) => [p.name, p]));
+}
+
 /**
  * The `isgri` instrument.
  *
@@ -182,7 +230,6 @@ export function dummyParams(params: Record<string, unknown>): Record<string, unk
  * ```
  */
 export function isgriInstrument(): SandboxInstrument {
-  const setup = ISGRI_SETUP;
   return {
     name: "isgri",
     queryName: "isgri_parameters",
@@ -191,40 +238,6 @@ export function isgriInstrument(): SandboxInstrument {
       { name: "E1_keV", type: "float", units: "keV", default: 20.0 },
       { name: "E2_keV", type: "float", units: "keV", default: 40.0 },
     ],
-    products: {
-      isgri_image: {
-        name: "isgri_image",
-        queryName: "isgri_image_query",
-        parameters: IMAGE_PARAMETERS,
-        async: true,
-        durationSeconds: durationFor,
-        requiredRoles: integralRoles,
-        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runImage(setup, p, ctx),
-        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
-          runImage(setup, dummyParams(p), ctx),
-      },
-      isgri_spectrum: {
-        name: "isgri_spectrum",
-        queryName: "isgri_spectrum_query",
-        parameters: [],
-        async: true,
-        durationSeconds: durationFor,
-        requiredRoles: integralRoles,
-        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runSpectrum(setup, p, ctx),
-        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
-          runSpectrum(setup, dummyParams(p), ctx),
-      },
-      isgri_lc: {
-        name: "isgri_lc",
-        queryName: "isgri_lc_query",
-        parameters: [timeBinParameter(1000.0)],
-        async: true,
-        durationSeconds: durationFor,
-        requiredRoles: integralRoles,
-        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runLightCurve(setup, p, ctx),
-        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
-          runLightCurve(setup, dummyParams(p), ctx),
-      },
-    },
+    products: codedMaskProducts("isgri", () => ISGRI_SETUP),
   };
 }

@@ -6,18 +6,9 @@
  *
  * @module
  */
-import type { JobContext, ProductOutput, SandboxInstrument } from "../instrument.ts";
-import { type CodedMaskSetup, durationFor, num } from "./integral.ts";
-import { runImage } from "./image.ts";
-import { runSpectrum } from "./spectrum.ts";
-import { runLightCurve } from "./lightcurve.ts";
-import {
-  dummyParams,
-  IMAGE_PARAMETERS,
-  integralParameters,
-  integralRoles,
-  timeBinParameter,
-} from "./isgri.ts";
+import type { SandboxInstrument } from "../instrument.ts";
+import { type CodedMaskSetup, num } from "./integral.ts";
+import { codedMaskProducts, integralParameters } from "./isgri.ts";
 import type { ImagingModel } from "./mosaic.ts";
 import { JEMX1, JEMX2 } from "./response.ts";
 
@@ -54,8 +45,10 @@ export function jemxSetup(unit: 1 | 2): CodedMaskSetup {
   };
 }
 
+const JEMX_SETUPS = { 1: jemxSetup(1), 2: jemxSetup(2) } as const;
+
 function setupOf(params: Record<string, unknown>): CodedMaskSetup {
-  return jemxSetup(num(params.jemx_num, 2) === 1 ? 1 : 2);
+  return JEMX_SETUPS[num(params.jemx_num, 2) === 1 ? 1 : 2];
 }
 
 /**
@@ -77,41 +70,6 @@ export function jemxInstrument(): SandboxInstrument {
       { name: "E1_keV", type: "float", units: "keV", default: 3.0 },
       { name: "E2_keV", type: "float", units: "keV", default: 35.0 },
     ],
-    products: {
-      jemx_image: {
-        name: "jemx_image",
-        queryName: "jemx_image_query",
-        parameters: IMAGE_PARAMETERS,
-        async: true,
-        durationSeconds: durationFor,
-        requiredRoles: integralRoles,
-        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runImage(setupOf(p), p, ctx),
-        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
-          runImage(setupOf(p), { ...dummyParams(p), radius: 4 }, ctx),
-      },
-      jemx_spectrum: {
-        name: "jemx_spectrum",
-        queryName: "jemx_spectrum_query",
-        parameters: [],
-        async: true,
-        durationSeconds: durationFor,
-        requiredRoles: integralRoles,
-        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => runSpectrum(setupOf(p), p, ctx),
-        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
-          runSpectrum(setupOf(p), { ...dummyParams(p), radius: 4 }, ctx),
-      },
-      jemx_lc: {
-        name: "jemx_lc",
-        queryName: "jemx_lc_query",
-        parameters: [timeBinParameter(1000.0)],
-        async: true,
-        durationSeconds: durationFor,
-        requiredRoles: integralRoles,
-        run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
-          runLightCurve(setupOf(p), p, ctx),
-        dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput =>
-          runLightCurve(setupOf(p), { ...dummyParams(p), radius: 4 }, ctx),
-      },
-    },
+    products: codedMaskProducts("jemx", setupOf, { radius: 4 }),
   };
 }

@@ -15,6 +15,7 @@ import {
   type Observation,
   observe,
   reportScws,
+  requireProducts,
   selectTargets,
   type Target,
   timeCards,
@@ -248,13 +249,7 @@ export function simulateLightCurves(
       ],
     });
   }
-  if (products.length === 0) {
-    throw new Error(
-      targets.length === 0
-        ? "no sources selected: the image catalogue of this observation is empty, pass selected_catalog"
-        : `none of the selected sources (${targets.map((t) => t.name).join(", ")}) is in the field of view`,
-    );
-  }
+  requireProducts(products, targets);
   return { products, obs };
 }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { BRIGHT_SOURCES, sourcesWithin } from "./sources.ts";
+import { BRIGHT_SOURCES, type PointSource, sourcesWithin } from "./sources.ts";
 import { bandRate, bandVariance, type DetectorModel, powerLaw } from "./response.ts";
 import { exposureAt, type FieldOfView, type ScienceWindow, tanDeproject, tanProject } from "./observation.ts";
 import { hashSeed, Rng } from "./rng.ts";
@@ -30,19 +30,7 @@ export interface ImagingModel {
 }
 
 /** A source placed on the sky of a simulation. */
-export interface SkySource {
-  /** Name (`Crab`, `NEW_1`). */
-  name: string;
-  /** Right ascension (deg). */
-  ra: number;
-  /** Declination (deg). */
-  dec: number;
-  /** 20–80 keV flux (mCrab). */
-  flux_mCrab: number;
-  /** Photon index. */
-  index: number;
-  /** Optional cut-off (keV). */
-  cutoff_keV?: number;
+export interface SkySource extends PointSource {
   /** Catalogue row id (`meta_ID`). */
   meta_ID: number;
   /** Whether it is a new (uncatalogued) source. */
@@ -140,18 +128,6 @@ export function skyToPixel(g: MosaicGeometry, ra: number, dec: number): [number,
 }
 
 /**
- * 0-based pixel → sky (deg).
- *
- * @example
- * ```ts ignore
- * const [ra, dec] = pixelToSky(geometry, 100, 100);
- * ```
- */
-export function pixelToSky(g: MosaicGeometry, x: number, y: number): [number, number] {
-  return tanDeproject(g.ra0, g.dec0, -(x + 1 - g.crpix1) * g.pixelDeg, (y + 1 - g.crpix2) * g.pixelDeg);
-}
-
-/**
  * Band count rate of a sky source.
  *
  * @example
@@ -159,7 +135,7 @@ export function pixelToSky(g: MosaicGeometry, x: number, y: number): [number, nu
  * const rate = sourceRate(ISGRI, source, 20, 40); // counts/s
  * ```
  */
-export function sourceRate(det: DetectorModel, s: SkySource, e1: number, e2: number): number {
+export function sourceRate(det: DetectorModel, s: PointSource, e1: number, e2: number): number {
   return bandRate(det, powerLaw(s.flux_mCrab, s.index, s.cutoff_keV), e1, e2);
 }
 

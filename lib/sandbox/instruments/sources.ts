@@ -9,23 +9,53 @@
  * @module
  */
 
-/** Kind of variability the simulated light curves show for a source. */
+/**
+ * Kind of variability the simulated light curves show for a source.
+ *
+ * @example
+ * ```ts
+ * import { BRIGHT_SOURCES, type Variability } from "@oda-hub/oda-api/sandbox";
+ * const kinds = new Set<Variability>(BRIGHT_SOURCES.map((s) => s.variability));
+ * ```
+ */
 export type Variability = "steady" | "flaring" | "pulsing" | "outburst";
 
-/** One source of the built-in catalogue. */
-export interface CatalogSource {
-  /** Canonical name as in the INTEGRAL reference catalogue (`GRS 1915+105`). */
+/**
+ * A point source with a spectrum: what the catalogue, the simulated sky and
+ * the spectrum / light-curve targets have in common.
+ *
+ * @example
+ * ```ts
+ * import type { PointSource } from "@oda-hub/oda-api/sandbox";
+ * const s: PointSource = { name: "Crab", ra: 83.6332, dec: 22.0145, flux_mCrab: 1000, index: 2.1 };
+ * ```
+ */
+export interface PointSource {
+  /** Name (`GRS 1915+105`, `NEW_1`). */
   name: string;
   /** J2000 right ascension in degrees. */
   ra: number;
   /** J2000 declination in degrees. */
   dec: number;
-  /** Typical 20–80 keV flux in mCrab. */
+  /** 20–80 keV flux in mCrab. */
   flux_mCrab: number;
   /** Photon index of the power law N(E) ∝ E^-index. */
   index: number;
   /** Optional exponential cut-off energy in keV. */
   cutoff_keV?: number;
+}
+
+/**
+ * One source of the built-in catalogue (name as in the INTEGRAL reference
+ * catalogue, typical flux).
+ *
+ * @example
+ * ```ts
+ * import { BRIGHT_SOURCES, type CatalogSource } from "@oda-hub/oda-api/sandbox";
+ * const pulsars: CatalogSource[] = BRIGHT_SOURCES.filter((s) => s.period_s !== undefined);
+ * ```
+ */
+export interface CatalogSource extends PointSource {
   /** Light-curve behaviour. */
   variability: Variability;
   /** Spin period in seconds (X-ray pulsars). */

@@ -21,6 +21,7 @@ import {
   type Observation,
   observe,
   reportScws,
+  requireProducts,
   selectTargets,
   targetExposure,
   timeCards,
@@ -206,13 +207,7 @@ export function simulateSpectra(
       ],
     });
   }
-  if (products.length === 0) {
-    throw new Error(
-      targets.length === 0
-        ? "no sources selected: the image catalogue of this observation is empty, pass selected_catalog"
-        : `none of the selected sources (${targets.map((t) => t.name).join(", ")}) is in the field of view`,
-    );
-  }
+  requireProducts(products, targets);
   return { products, obs };
 }
 
