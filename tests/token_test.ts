@@ -11,6 +11,7 @@ import {
   discoverTokenAndMethod,
   formatToken,
   formatTokenExpiry,
+  formatTokenReport,
   getLogger,
   isTokenExpired,
   type LogRecord,
@@ -323,6 +324,19 @@ Deno.test("formatTokenExpiry: oda_api's expiry wording", () => {
   assert.equal(formatTokenExpiry(5400), "token expires in 1.5 h");
   assert.equal(formatTokenExpiry(-7 * 3600), "token expired 7.0 h ago!");
   assert.equal(formatTokenExpiry(undefined), "token has no expiry (exp) claim");
+});
+
+Deno.test("formatTokenReport: location, payload, roles, expiry, never the token", async () => {
+  const token = await mint({ sub: "a@b.c", roles: ["general", " x "], exp: 10_000 }, null);
+  const payload = decodeOdaToken(token);
+  const text = formatTokenReport(payload, "TokenLocation.ODA_ENV_VAR", 10_000_000 - 1_800_000);
+  assert.equal(
+    text,
+    `found token in TokenLocation.ODA_ENV_VAR\nyour token payload: ${formatToken(payload)}\n` +
+      "roles: general, x\ntoken expires in 0.5 h",
+  );
+  assert(!text.includes(token.split(".")[2]));
+  assert.match(formatTokenReport({ sub: "a@b.c" }, "--token"), /roles: \(none\)\ntoken has no expiry/);
 });
 
 Deno.test("formatToken: sorted keys, 4-space indent", () => {

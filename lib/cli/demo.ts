@@ -11,11 +11,11 @@ import {
   type ApiCatalog,
   type CatalogRow,
   type DataCollection,
+  decodeOdaToken,
   discoverTokenAndMethod,
   DispatcherAPI,
   escapeHtml,
-  formatToken,
-  formatTokenExpiry,
+  formatTokenReport,
   getLogger,
   lightCurve,
   lightCurveLabels,
@@ -25,9 +25,7 @@ import {
   sourcesFromTable,
   spectrumWithEnergies,
   tableToHtml,
-  tokenExpiresIn,
   tokenLocationName,
-  tokenRoles,
   VIEW_CSS,
 } from "../../mod.ts";
 import { startSandbox } from "../sandbox/server.ts";
@@ -133,11 +131,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const found = discoverTokenAndMethod();
     if (!found.token) throw new Error("the demo could not discover its own sandbox token");
     const token = found.token;
-    const { decodeOdaToken } = await import("../token/decode.ts");
-    const payload = decodeOdaToken(token);
-    const tokenText = `found token in ${found.location ? tokenLocationName(found.location) : "?"}\n` +
-      `your token payload: ${formatToken(payload)}\nroles: ${tokenRoles(payload).join(", ")}\n` +
-      formatTokenExpiry(tokenExpiresIn(payload));
+    const tokenText = formatTokenReport(
+      decodeOdaToken(token),
+      found.location ? tokenLocationName(found.location) : "?",
+    );
     say(`\n== 1. token\n${tokenText}`);
     sections.push({
       title: "1. Token (payload only; the token itself is never shown)",
@@ -162,7 +159,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       silent: true,
     });
     const acsText = acs.showText();
-    say(acsText);
+    say(acsText.trimEnd());
     files.push(...await acs.saveAllData({ dir: out, prefix: "spi_acs" }));
     sections.push({
       title: "2. SPI-ACS light curve",
@@ -186,7 +183,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       silent: true,
     });
     const imageText = image.showText();
-    say(imageText);
+    say(imageText.trimEnd());
     files.push(...await image.saveAllData({ dir: out, prefix: "image" }));
     const catalog = image.get("dispatcher_catalog_1") as ApiCatalog;
     const mosaic = image.get("mosaic_image_0_mosaic") as NumpyDataProduct;
@@ -224,7 +221,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       silent: true,
     });
     const spectrumText = spectrum.showText();
-    say(spectrumText);
+    say(spectrumText.trimEnd());
     const spectraHtml: string[] = [pre(spectrumText)];
     for (const name of clean.column("src_names") as string[]) {
       const sel = spectrum.newFromMetadata("src_name", name);
@@ -250,7 +247,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       silent: true,
     });
     const lcsText = lcs.showText();
-    say(lcsText);
+    say(lcsText.trimEnd());
     files.push(...await lcs.saveAllData({ dir: out, prefix: "lc" }));
     sections.push({
       title: "7. ISGRI light curves",

@@ -9,14 +9,14 @@
  *
  * @module
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DispatcherAPI, PRODUCTION_URL } from "../client/dispatcher.ts";
 import type { SavedJob } from "../client/job.ts";
 import { errorMessage, OdaError, redactSecrets } from "../errors.ts";
 import { formatLogRecord, getLogger, type LogLevelName } from "../log.ts";
 import { decodeOdaToken, isTokenExpired, tokenExpiresIn, tokenRoles } from "../token/decode.ts";
 import { discoverTokenAndMethod } from "../token/discover.ts";
-import { formatToken, formatTokenExpiry } from "../token/format.ts";
+import { formatToken, formatTokenExpiry, formatTokenReport } from "../token/format.ts";
 import { tokenLocationName } from "../token/location.ts";
 import type { TokenWriteLocation } from "../token/write.ts";
 import type { DataCollection } from "../products/collection.ts";
@@ -97,6 +97,15 @@ export function parseKeyValues(pairs: readonly string[]): Record<string, string 
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Commander parser of a numeric option: a usage error (exit 2) unless a finite number. */
+function numberArg(value: string): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x)) {
+    throw new InvalidArgumentError(`'${value}' is not a number.`);
+  }
+  return x;
 }
 
 function increase(_: string, previous = 0): number {
@@ -247,7 +256,7 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     .option("-o, --out <dir>", "save every product into this directory")
     .option("--json", "print the result as JSON")
     .option("--no-wait", "submit and print a job handle for `jobs resume`")
-    .option("--timeout <seconds>", "give up waiting after this many seconds", Number)
+    .option("--timeout <seconds>", "give up waiting after this many seconds", numberArg)
     .action(async (o) => {
       const api = makeApi(g(), io);
       const params = parseKeyValues(o.arg);
@@ -321,19 +330,17 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
       const payload = decodeOdaToken(found.token);
       const expiresIn = tokenExpiresIn(payload);
       const expired = expiresIn === undefined || isTokenExpired(payload);
+      const where = found.location === undefined ? "--token" : tokenLocationName(found.location);
       if (o.json) {
         printJson(io, {
-          location: found.location === undefined ? "--token" : tokenLocationName(found.location),
+          location: where,
           payload,
           roles: tokenRoles(payload),
           expires_in_s: expiresIn,
           expired,
         });
       } else {
-        io.out(`found in: ${found.location === undefined ? "--token" : tokenLocationName(found.location)}\n`);
-        io.out(`your token payload: ${formatToken(payload)}\n`);
-        io.out(`roles: ${tokenRoles(payload).join(", ") || "(none)"}\n`);
-        io.out(formatTokenExpiry(expiresIn) + "\n");
+        io.out(formatTokenReport(payload, where) + "\n");
       }
       setCode(expired ? EXIT.ERROR : EXIT.OK);
     });
@@ -383,7 +390,7 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     .argument("<handle>", "job handle")
     .option("-o, --out <dir>", "save every product into this directory")
     .option("--json", "print the result as JSON")
-    .option("--timeout <seconds>", "give up waiting after this many seconds", Number)
+    .option("--timeout <seconds>", "give up waiting after this many seconds", numberArg)
     .action(async (handle: string, o) => {
       const saved = await readHandle(handle);
       const url = g().url ?? io.env("ODA_DISPATCHER_URL") ?? saved.url;
@@ -401,9 +408,9 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
 
   program.command("sandbox")
     .description("run the offline sandbox dispatcher and print its URL and a token")
-    .option("--port <port>", "port on 127.0.0.1 (default 8011, 0: a free one)", Number)
-    .option("--seed <seed>", "random seed of the simulated data (default 1)", Number)
-    .option("--job-seconds <s>", "duration of a simulated asynchronous job", Number)
+    .option("--port <port>", "port on 127.0.0.1 (default 8011, 0: a free one)", numberArg)
+    .option("--seed <seed>", "random seed of the simulated data (default 1)", numberArg)
+    .option("--job-seconds <s>", "duration of a simulated asynchronous job", numberArg)
     .action(async (o) => {
       const { serveSandbox } = await import("../sandbox/main.ts");
       await serveSandbox({ port: o.port, seed: o.seed, jobDuration: o.jobSeconds }, (t) => io.out(t));
@@ -413,7 +420,7 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
   program.command("demo")
     .description("run the whole seed workflow against an embedded sandbox and write an HTML report")
     .option("-o, --out <dir>", "output directory", "oda-demo-output")
-    .option("--seed <seed>", "random seed of the simulated data", Number, 42)
+    .option("--seed <seed>", "random seed of the simulated data", numberArg, 42)
     .action(async (o) => {
       const { runDemo } = await import("./demo.ts");
       await runDemo({ out: o.out, seed: o.seed, io });

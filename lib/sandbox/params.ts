@@ -280,8 +280,11 @@ export function metaData(instr: SandboxInstrument, product?: ProductSpec): unkno
   const src = [{ query_name: "src_query" }, ...dedupe(SOURCE_PARAMETERS.flatMap(paramMeta))];
   const inst = [
     { query_name: instr.queryName },
-    { name: "user_catalog", units: null, value: null, restrictions: { is_optional: true } },
-    ...dedupe(instrumentParameters(instr).flatMap(paramMeta)),
+    // Upstream drops duplicate names: `user_catalog` is listed once even when the instrument declares it too.
+    ...dedupe([
+      { name: "user_catalog", units: null, value: null, restrictions: { is_optional: true } },
+      ...instrumentParameters(instr).flatMap(paramMeta),
+    ]),
   ];
   const prods = (product ? [product] : Object.values(instr.products)).map((pr) => [
     { query_name: pr.queryName },

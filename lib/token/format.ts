@@ -5,7 +5,7 @@
  * @module
  */
 import { pythonJsonDumps } from "../codecs/json.ts";
-import type { OdaTokenPayload } from "./decode.ts";
+import { type OdaTokenPayload, tokenExpiresIn, tokenRoles } from "./decode.ts";
 
 /**
  * The payload as pretty JSON with sorted keys and a 4-space indent, byte for
@@ -40,4 +40,26 @@ export function formatTokenExpiry(expiresIn: number | undefined): string {
   return expiresIn < 0
     ? `token expired ${(-expiresIn / 3600).toFixed(1)} h ago!`
     : `token expires in ${(expiresIn / 3600).toFixed(1)} h`;
+}
+
+/**
+ * The human-readable account of a found token shown by `oda token inspect`
+ * and the demo: where it was found, its payload ({@linkcode formatToken}),
+ * its roles and {@linkcode formatTokenExpiry}. Never the token itself.
+ *
+ * @example
+ * ```ts
+ * import { formatTokenReport } from "@oda-hub/oda-api";
+ * console.log(formatTokenReport({ sub: "a@b.c", roles: "general" }, "TokenLocation.ODA_ENV_VAR"));
+ * // found token in TokenLocation.ODA_ENV_VAR
+ * // your token payload: {...}
+ * // roles: general
+ * // token has no expiry (exp) claim
+ * ```
+ */
+export function formatTokenReport(payload: OdaTokenPayload, where: string, now?: number | Date): string {
+  return `found token in ${where}\nyour token payload: ${formatToken(payload)}\n` +
+    `roles: ${tokenRoles(payload).join(", ") || "(none)"}\n${
+      formatTokenExpiry(tokenExpiresIn(payload, now))
+    }`;
 }
