@@ -157,6 +157,10 @@ Deno.test("cli: exit codes for usage errors, bad tokens and bad parameters", asy
   const unknown = await run(["--frobnicate"]);
   assertEquals(unknown.code, EXIT.USAGE);
 
+  const notANumber = await run(["--url", sb.url, "get", "-i", "empty", "-p", "dummy", "--timeout", "soon"]);
+  assertEquals(notANumber.code, EXIT.USAGE);
+  assertStringIncludes(notANumber.stderr, "'soon' is not a number");
+
   const badPair = await run([
     "--url",
     sb.url,
