@@ -21,6 +21,8 @@ import { pyDumps } from "./pyjson.ts";
 export interface TokenClaims {
   /** User id (e-mail). */
   sub?: string;
+  /** E-mail address (the user id when `sub` is absent). */
+  email?: string;
   /** Display name. */
   name?: string;
   /** Comma-separated roles or a list. */

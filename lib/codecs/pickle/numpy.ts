@@ -21,6 +21,7 @@ import {
   type TableColumn,
 } from "../ndarray.ts";
 import { PickleGlobal, PickleObject } from "./vm.ts";
+import { LazyBytes } from "./lazy_bytes.ts";
 
 const MAX_DEPTH = 32;
 const latin1 = new TextDecoder("latin1");
@@ -213,7 +214,7 @@ interface ArrayState {
   shape: number[];
   dtype: DTypeInfo;
   fortran: boolean;
-  raw: Uint8Array | unknown[];
+  raw: Uint8Array | unknown[] | LazyBytes;
   extra?: Map<string, unknown>;
 }
 
@@ -226,7 +227,7 @@ function arrayState(o: PickleObject, depth: number): ArrayState {
   const dtype = parseDType(st[2], depth + 1);
   const fortran = st[3] === true || st[3] === 1;
   const raw = st[4];
-  if (!(raw instanceof Uint8Array) && !Array.isArray(raw)) {
+  if (!(raw instanceof Uint8Array) && !Array.isArray(raw) && !(raw instanceof LazyBytes)) {
     throw err("array data is neither bytes nor a list");
   }
   let extra: Map<string, unknown> | undefined;
@@ -244,7 +245,7 @@ function arrayState(o: PickleObject, depth: number): ArrayState {
 function countOf(
   shape: number[],
   dtype: DTypeInfo,
-  raw: Uint8Array | unknown[],
+  raw: Uint8Array | unknown[] | LazyBytes,
   opts: ConvertOptions,
 ): number {
   let count = 1;
@@ -252,7 +253,7 @@ function countOf(
     count *= d;
     if (count > Number.MAX_SAFE_INTEGER) throw err("array shape too large");
   }
-  if (raw instanceof Uint8Array) {
+  if (raw instanceof Uint8Array || raw instanceof LazyBytes) {
     if (dtype.itemsize > 0 && count * dtype.itemsize !== raw.length) {
       throw err(
         `array of shape ${JSON.stringify(shape)} and dtype ${dtype.typestr} needs ${
@@ -343,6 +344,15 @@ function numericFromContiguous(
   const ob = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   ob.set(raw.subarray(0, ob.length));
   if (needsSwap(d)) swapBytesInPlace(ob, lane);
+  return out;
+}
+
+/** Numeric bytes still in base64 → native TypedArray: decoded straight into it, then swapped in place. */
+function numericFromLazy(raw: LazyBytes, d: SimpleDType, count: number): NumericArray {
+  const out = allocNumeric(d, count);
+  const ob = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  raw.readInto(0, ob.length, ob);
+  if (needsSwap(d)) swapBytesInPlace(ob, laneOf(d));
   return out;
 }
 
@@ -579,9 +589,14 @@ function makeColumn(p: ColumnPlan, values: ArrayValues): TableColumn {
  * de-interleave into the input buffer was tried for `reuseInput`: it needs a one-column temporary per step,
  * which V8 only frees at the next GC, so peak RSS did not drop while the decode got 2× slower; removed.
  */
-function structToTable(raw: Uint8Array, dt: DTypeInfo, rows: number, depth: number): Table {
+function structToTable(raw: Uint8Array | LazyBytes, dt: DTypeInfo, rows: number, depth: number): Table {
   const plans = planColumns(dt, depth);
   const stride = dt.itemsize;
+  if (raw instanceof LazyBytes) {
+    const lazy = lazyStructToTable(raw, plans, stride, rows);
+    if (lazy) return lazy;
+    raw = raw.materialize();
+  }
   // Big tables: the numeric fields are read together in row blocks that stay in cache (one pass over the
   // records instead of one per field: ~1.5× faster for a 1e6-row light curve).
   const blocked = plans.map((p) =>
@@ -607,6 +622,33 @@ function structToTable(raw: Uint8Array, dt: DTypeInfo, rows: number, depth: numb
     makeColumn(p, pre[k] ?? readField(raw, p.field.offset, stride, rows, p.elem.simple, p.per, depth))
   );
   return { kind: "table", length: rows, columns };
+}
+
+/**
+ * Records still in base64 → columns: the records are decoded in cache-sized row blocks into one small buffer
+ * and each block is read out into the columns at once (the records never exist as one buffer). Only for
+ * tables of numeric columns (undefined otherwise: the caller decodes the records and takes the usual path).
+ */
+function lazyStructToTable(raw: LazyBytes, plans: ColumnPlan[], stride: number, rows: number): Table | undefined {
+  if (stride === 0 || raw.length !== rows * stride) return undefined;
+  for (const p of plans) {
+    if (!isNumericKind(p.elem.simple.kind) || p.field.offset + p.size > stride) return undefined;
+  }
+  const outs = plans.map((p) => allocNumeric(p.elem.simple, rows * p.per) as NumericArray);
+  const block = Math.max(1, Math.floor((128 * 1024) / stride));
+  const scratch = new Uint8Array(Math.min(rows, block) * stride);
+  for (let r0 = 0; r0 < rows; r0 += block) {
+    const r1 = Math.min(rows, r0 + block);
+    const part = scratch.subarray(0, (r1 - r0) * stride);
+    raw.readInto(r0 * stride, part.length, part);
+    for (let k = 0; k < plans.length; k++) {
+      const p = plans[k];
+      if (p.size === 0) continue;
+      const dst = outs[k].subarray(r0 * p.per, r1 * p.per) as NumericArray;
+      stridedRead(part, p.field.offset, stride, r1 - r0, p.per, p.elem.simple, dst);
+    }
+  }
+  return { kind: "table", length: rows, columns: plans.map((p, k) => makeColumn(p, outs[k])) };
 }
 
 /** Convert an inert pickled ndarray-like object into the array model. */
@@ -640,7 +682,9 @@ function convertArray(o: PickleObject, opts: ConvertOptions, depth: number): NdA
   const dt = st.dtype;
   chargeOutput(opts, count * Math.max(dt.itemsize, 8));
   if (dt.fields) {
-    if (!(st.raw instanceof Uint8Array)) throw err("structured array data is not bytes");
+    if (!(st.raw instanceof Uint8Array) && !(st.raw instanceof LazyBytes)) {
+      throw err("structured array data is not bytes");
+    }
     if (st.fortran && st.shape.length > 1) throw err("Fortran-ordered structured arrays are not supported");
     return structToTable(st.raw, dt, count, depth);
   }
@@ -651,7 +695,10 @@ function convertArray(o: PickleObject, opts: ConvertOptions, depth: number): NdA
   if (d.kind === "O") {
     if (!Array.isArray(st.raw)) throw err("object array data is not a list");
     values = st.raw.map((v) => convertObject(v, nested(opts), depth + 1));
+  } else if (st.raw instanceof LazyBytes && isNumericKind(d.kind)) {
+    values = numericFromLazy(st.raw, d, count);
   } else {
+    if (st.raw instanceof LazyBytes) st.raw = st.raw.materialize();
     if (!(st.raw instanceof Uint8Array)) throw err(`array data of dtype ${dt.typestr} is not bytes`);
     const raw = st.raw;
     if (isNumericKind(d.kind)) {
@@ -747,7 +794,7 @@ function columnMeta(col: unknown): ColumnMeta {
 
 function fitsRecToTable(o: PickleObject, opts: ConvertOptions, depth: number): Table {
   const st = arrayState(o, depth);
-  if (!(st.raw instanceof Uint8Array)) throw err("FITS_rec data is not bytes");
+  if (!(st.raw instanceof Uint8Array) && !(st.raw instanceof LazyBytes)) throw err("FITS_rec data is not bytes");
   if (!st.dtype.fields) throw err("FITS_rec without a structured dtype");
   const rows = countOf(st.shape, st.dtype, st.raw, opts);
   chargeOutput(opts, rows * Math.max(st.dtype.itemsize, 8) * 2);

@@ -20,6 +20,7 @@
  * @module
  */
 import { DecodeError } from "../../errors.ts";
+import { LazyBytes } from "./lazy_bytes.ts";
 
 /** A reference to a whitelisted Python global (`module.name`). */
 export class PickleGlobal {
@@ -113,6 +114,11 @@ const latin1 = new TextDecoder("latin1");
 export interface PickleVmOptions {
   /** Upper bound on the memo size (default: input length). */
   maxMemo?: number;
+  /**
+   * Payloads left out of `bytes` (`splitBase64Pickle` in `lazy_bytes.ts`): a `BINBYTES`/`BINBYTES8`/`BYTEARRAY8`
+   * opcode at one of these positions pushes the stand-in, its payload is not in `bytes`.
+   */
+  holes?: ReadonlyMap<number, LazyBytes>;
 }
 
 function err(msg: string): DecodeError {
@@ -179,7 +185,9 @@ function callGlobal(g: PickleGlobal, args: unknown, budget: Budget): unknown {
     case "numpy.core.numeric._frombuffer": {
       // _frombuffer(buffer, dtype, shape, order) -> plain ndarray with the same state layout as BUILD gives.
       const [buf, dtype, shape, order] = args;
-      if (!(buf instanceof Uint8Array)) throw err("_frombuffer: buffer is not bytes");
+      if (!(buf instanceof Uint8Array) && !(buf instanceof LazyBytes)) {
+        throw err("_frombuffer: buffer is not bytes");
+      }
       const o = new PickleObject("numpy.ndarray", []);
       o.state = [1, shape, dtype, order === "F" || (order instanceof Uint8Array && order[0] === 70), buf];
       return o;
@@ -272,6 +280,7 @@ function describe(v: unknown): string {
 export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unknown {
   const end = bytes.length;
   const maxMemo = options.maxMemo ?? end;
+  const holes = options.holes;
   let pos = 0;
   const stack: unknown[] = [];
   const marks: number[] = [];
@@ -474,18 +483,21 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
         break;
       }
       case 0x42: { // BINBYTES
+        const hole = holes?.get(pos - 1);
         const n = u32();
-        stack.push(take(n, "BINBYTES"));
+        stack.push(hole ?? take(n, "BINBYTES"));
         break;
       }
       case 0x8e: { // BINBYTES8
+        const hole = holes?.get(pos - 1);
         const n = u64("BINBYTES8");
-        stack.push(take(n, "BINBYTES8"));
+        stack.push(hole ?? take(n, "BINBYTES8"));
         break;
       }
       case 0x96: { // BYTEARRAY8
+        const hole = holes?.get(pos - 1);
         const n = u64("BYTEARRAY8");
-        stack.push(take(n, "BYTEARRAY8"));
+        stack.push(hole ?? take(n, "BYTEARRAY8"));
         break;
       }
       case 0x55: { // SHORT_BINSTRING (Python 2 str; loaded as bytes like pickle.loads(encoding='bytes'))
