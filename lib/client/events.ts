@@ -9,7 +9,15 @@
  * @module
  */
 
-/** Kinds of job events, in the order they usually happen. */
+/**
+ * Kinds of job events, in the order they usually happen.
+ *
+ * @example
+ * ```ts
+ * import type { JobEventType } from "@oda-hub/oda-api";
+ * const finished = (t: JobEventType): boolean => t === "done" || t === "failed";
+ * ```
+ */
 export type JobEventType =
   | "submitted" // first answer received; jobId known
   | "status" // query_status changed (e.g. submitted → progress → ready)
@@ -18,7 +26,23 @@ export type JobEventType =
   | "done" // job finished successfully; products decoded
   | "failed"; // job failed, or the wait ended with an error
 
-/** One event of a job's life. */
+/**
+ * One event of a job's life.
+ *
+ * @example
+ * ```ts
+ * import type { JobEvent } from "@oda-hub/oda-api";
+ * const e: JobEvent = {
+ *   type: "status",
+ *   instrument: "spi_acs",
+ *   product: "spi_acs_lc",
+ *   status: "ready",
+ *   elapsedMs: 1200,
+ *   requests: 3,
+ * };
+ * console.log(`${e.product}: ${e.status} after ${e.requests} requests`);
+ * ```
+ */
 export interface JobEvent {
   /** What happened. */
   type: JobEventType;
@@ -44,10 +68,29 @@ export interface JobEvent {
   message?: string;
 }
 
-/** A function receiving job events. */
+/**
+ * A function receiving job events.
+ *
+ * @example
+ * ```ts
+ * import type { JobListener } from "@oda-hub/oda-api";
+ * const log: JobListener = (e) => console.log(e.type, e.jobId ?? "(no id yet)", e.message ?? "");
+ * ```
+ */
 export type JobListener = (event: JobEvent) => void;
 
-/** Something that shows progress for one job (a notebook display, a terminal bar). */
+/**
+ * Something that shows progress for one job (a notebook display, a terminal bar).
+ *
+ * @example
+ * ```ts
+ * import type { ProgressReporter } from "@oda-hub/oda-api";
+ * const reporter: ProgressReporter = {
+ *   onEvent: (e) => console.log(`[${e.elapsedMs} ms] ${e.status}`),
+ *   close: () => console.log("wait ended"),
+ * };
+ * ```
+ */
 export interface ProgressReporter {
   /** Called for every event of the job. */
   onEvent(event: JobEvent): void;
@@ -55,7 +98,17 @@ export interface ProgressReporter {
   close(): void;
 }
 
-/** Creates a reporter for a job, or `undefined` when nothing should be shown. */
+/**
+ * Creates a reporter for a job, or `undefined` when nothing should be shown.
+ *
+ * @example
+ * ```ts
+ * import { type ProgressReporterFactory, setProgressReporterFactory } from "@oda-hub/oda-api";
+ * const quiet: ProgressReporterFactory = (job) =>
+ *   job.silent ? undefined : { onEvent: (e) => console.log(job.product, e.status), close() {} };
+ * setProgressReporterFactory(quiet);
+ * ```
+ */
 export type ProgressReporterFactory = (job: {
   instrument: string;
   product: string;

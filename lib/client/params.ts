@@ -22,7 +22,18 @@
  */
 import { OdaError } from "../errors.ts";
 import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
-export { PyFloat };
+export {
+  /**
+   * Re-exported from the JSON codec: a number that must be sent as a Python float (see {@linkcode pyFloat}).
+   *
+   * @example
+   * ```ts
+   * import { encodeParams, PyFloat } from "@oda-hub/oda-api";
+   * encodeParams({ E2_keV: new PyFloat(80) }); // [["E2_keV", "80.0"]]
+   * ```
+   */
+  PyFloat,
+};
 import { pythonStr } from "../codecs/python.ts";
 
 /**

@@ -7,7 +7,16 @@
  */
 import { DecodeError } from "../errors.ts";
 
-/** Options of {@linkcode decodeBase64} and {@linkcode encodeBase64}. */
+/**
+ * Options of {@linkcode decodeBase64} and {@linkcode encodeBase64}.
+ *
+ * @example
+ * ```ts
+ * import { type Base64Options, encodeBase64 } from "@oda-hub/oda-api";
+ * const opts: Base64Options = { urlSafe: true };
+ * encodeBase64(new Uint8Array([251, 255]), opts); // "-_8="
+ * ```
+ */
 export interface Base64Options {
   /** URL-safe alphabet (`-` `_`) preferred. Decoding always accepts both alphabets. */
   urlSafe?: boolean;

@@ -20,7 +20,23 @@ import type { ArrayValues, NumericArray, Table, TableColumn } from "./ndarray.ts
 import { DecodeError, OdaError } from "../errors.ts";
 import { pythonFloatRepr as pyFloat } from "./json.ts";
 
-/** A column read from / written to ECSV. */
+/**
+ * A column read from / written to ECSV.
+ *
+ * @example
+ * ```ts
+ * import type { EcsvColumn } from "@oda-hub/oda-api";
+ * const flux: EcsvColumn = {
+ *   name: "flux",
+ *   dtype: "<f8",
+ *   shape: [],
+ *   values: new Float64Array([1.2, NaN]),
+ *   unit: "ph/cm2/s",
+ *   description: "photon flux",
+ *   mask: new Uint8Array([0, 1]), // the second value is missing
+ * };
+ * ```
+ */
 export interface EcsvColumn extends TableColumn {
   /** Column description. */
   description?: string;
@@ -32,7 +48,21 @@ export interface EcsvColumn extends TableColumn {
   mask?: Uint8Array;
 }
 
-/** An ECSV table: the shared {@linkcode Table} plus table `meta`. */
+/**
+ * An ECSV table: the shared {@linkcode Table} plus table `meta`.
+ *
+ * @example
+ * ```ts
+ * import { type EcsvTable, writeEcsv } from "@oda-hub/oda-api";
+ * const t: EcsvTable = {
+ *   kind: "table",
+ *   length: 1,
+ *   columns: [{ name: "name", dtype: "<U4", shape: [], values: ["Crab"] }],
+ *   meta: { source: "ISGRI" },
+ * };
+ * const text = writeEcsv(t); // meta is written as an !!omap in the header
+ * ```
+ */
 export interface EcsvTable extends Table {
   /** Columns (with ECSV attributes). */
   columns: EcsvColumn[];
@@ -45,7 +75,20 @@ export interface EcsvTable extends Table {
   metaOrdered?: boolean;
 }
 
-/** Options of {@linkcode writeEcsv}. */
+/**
+ * Options of {@linkcode writeEcsv}.
+ *
+ * @example
+ * ```ts
+ * import { type EcsvWriteOptions, writeEcsv } from "@oda-hub/oda-api";
+ * const opts: EcsvWriteOptions = { delimiter: ",", meta: { telescope: "INTEGRAL" } };
+ * const csv = writeEcsv({
+ *   kind: "table",
+ *   length: 1,
+ *   columns: [{ name: "a", dtype: "<i8", shape: [], values: new BigInt64Array([1n]) }],
+ * }, opts);
+ * ```
+ */
 export interface EcsvWriteOptions {
   /** Field delimiter: `" "` (default) or `","`. */
   delimiter?: " " | ",";

@@ -34,7 +34,17 @@ export class PyFloat {
   }
 }
 
-/** Options of {@linkcode parseJson}. */
+/**
+ * Options of {@linkcode parseJson}.
+ *
+ * @example
+ * ```ts
+ * import { parseJson, type ParseJsonOptions, pythonJsonDumps } from "@oda-hub/oda-api";
+ * const opts: ParseJsonOptions = { keepFloats: true };
+ * const v = parseJson('{"E1_keV": 30.0, "n": 5}', opts);
+ * pythonJsonDumps(v); // '{"E1_keV": 30.0, "n": 5}' (without keepFloats: '{"E1_keV": 30, "n": 5}')
+ * ```
+ */
 export interface ParseJsonOptions {
   /**
    * Return numbers written with a fraction or exponent but integral value (`5.0`, `1e3`) as
@@ -406,7 +416,16 @@ export function pythonJsonString(s: string): string {
   return out + s.slice(start) + '"';
 }
 
-/** Options of {@linkcode pythonJsonDumps}. */
+/**
+ * Options of {@linkcode pythonJsonDumps}.
+ *
+ * @example
+ * ```ts
+ * import { pythonJsonDumps, type PythonJsonDumpsOptions } from "@oda-hub/oda-api";
+ * const compact: PythonJsonDumpsOptions = { sortKeys: true, separators: [",", ":"] };
+ * pythonJsonDumps({ b: [1, 2], a: 1 }, compact); // '{"a":1,"b":[1,2]}'
+ * ```
+ */
 export interface PythonJsonDumpsOptions {
   /** `sort_keys=True`. */
   sortKeys?: boolean;

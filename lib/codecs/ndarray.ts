@@ -15,7 +15,15 @@
  */
 import { DecodeError } from "../errors.ts";
 
-/** Any numeric TypedArray. */
+/**
+ * Any numeric TypedArray.
+ *
+ * @example
+ * ```ts
+ * import type { NumericArray } from "@oda-hub/oda-api";
+ * const v: NumericArray = new Float64Array([1.5, 2.5]);
+ * ```
+ */
 export type NumericArray =
   | Int8Array
   | Uint8Array
@@ -28,13 +36,39 @@ export type NumericArray =
   | Float32Array
   | Float64Array;
 
-/** Values of an array or column: numbers, strings or arbitrary objects. */
+/**
+ * Values of an array or column: numbers, strings or arbitrary objects.
+ *
+ * @example
+ * ```ts
+ * import type { ArrayValues } from "@oda-hub/oda-api";
+ * const names: ArrayValues = ["GRB 221009A", "Crab"];
+ * const counts: ArrayValues = new Int32Array([10, 20]);
+ * ```
+ */
 export type ArrayValues = NumericArray | string[] | unknown[];
 
-/** numpy's kind letters. */
+/**
+ * numpy's kind letters.
+ *
+ * @example
+ * ```ts
+ * import { type DTypeKind, parseTypestr } from "@oda-hub/oda-api";
+ * const kind: DTypeKind = parseTypestr(">f8").kind; // "f"
+ * ```
+ */
 export type DTypeKind = "b" | "i" | "u" | "f" | "c" | "S" | "U" | "O" | "V";
 
-/** A parsed simple (non-structured) numpy type string. */
+/**
+ * A parsed simple (non-structured) numpy type string.
+ *
+ * @example
+ * ```ts
+ * import { formatTypestr, type SimpleDType } from "@oda-hub/oda-api";
+ * const d: SimpleDType = { kind: "i", itemsize: 2, byteorder: ">" };
+ * formatTypestr(d); // ">i2"
+ * ```
+ */
 export interface SimpleDType {
   /** numpy kind letter. */
   kind: DTypeKind;
@@ -44,7 +78,15 @@ export interface SimpleDType {
   byteorder: "<" | ">" | "|";
 }
 
-/** A numpy-style n-dimensional array. */
+/**
+ * A numpy-style n-dimensional array.
+ *
+ * @example
+ * ```ts
+ * import type { NdArray } from "@oda-hub/oda-api";
+ * const image: NdArray = { kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array(6) };
+ * ```
+ */
 export interface NdArray {
   /** Discriminator. */
   readonly kind: "ndarray";
@@ -56,7 +98,21 @@ export interface NdArray {
   values: ArrayValues;
 }
 
-/** One column of a {@linkcode Table}. */
+/**
+ * One column of a {@linkcode Table}.
+ *
+ * @example
+ * ```ts
+ * import type { TableColumn } from "@oda-hub/oda-api";
+ * const rate: TableColumn = {
+ *   name: "RATE",
+ *   dtype: "<f8",
+ *   shape: [],
+ *   values: new Float64Array([3.1, 2.7]),
+ *   unit: "ct/s",
+ * };
+ * ```
+ */
 export interface TableColumn {
   /** Column name. */
   name: string;
@@ -77,7 +133,19 @@ export interface TableColumn {
   title?: string;
 }
 
-/** A columnar table (numpy structured array, FITS table, ECSV table). */
+/**
+ * A columnar table (numpy structured array, FITS table, ECSV table).
+ *
+ * @example
+ * ```ts
+ * import type { Table } from "@oda-hub/oda-api";
+ * const t: Table = {
+ *   kind: "table",
+ *   length: 2,
+ *   columns: [{ name: "TIME", dtype: "<f8", shape: [], values: new Float64Array([0, 1]) }],
+ * };
+ * ```
+ */
 export interface Table {
   /** Discriminator. */
   readonly kind: "table";
@@ -87,7 +155,16 @@ export interface Table {
   columns: TableColumn[];
 }
 
-/** Product of the dimensions (1 for a scalar shape). */
+/**
+ * Product of the dimensions (1 for a scalar shape).
+ *
+ * @example
+ * ```ts
+ * import { shapeSize } from "@oda-hub/oda-api";
+ * shapeSize([2, 3, 4]); // 24
+ * shapeSize([]); // 1
+ * ```
+ */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -96,7 +173,16 @@ export function shapeSize(shape: readonly number[]): number {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Parse a simple numpy type string like `">i2"`, `"f8"`, `"|S8"`, `"<U3"`, `"bool"`. */
+/**
+ * Parse a simple numpy type string like `">i2"`, `"f8"`, `"|S8"`, `"<U3"`, `"bool"`.
+ *
+ * @example
+ * ```ts
+ * import { parseTypestr } from "@oda-hub/oda-api";
+ * parseTypestr(">i2"); // { kind: "i", itemsize: 2, byteorder: ">" }
+ * parseTypestr("<U3"); // { kind: "U", itemsize: 12, byteorder: "<" }
+ * ```
+ */
 export function parseTypestr(typestr: string): SimpleDType {
   const aliases: Record<string, string> = {
     bool: "|b1",
@@ -127,14 +213,30 @@ export function parseTypestr(typestr: string): SimpleDType {
   return { kind, itemsize, byteorder };
 }
 
-/** Build a numpy type string from parts (`U` itemsize is in bytes, 4 per char). */
+/**
+ * Build a numpy type string from parts (`U` itemsize is in bytes, 4 per char).
+ *
+ * @example
+ * ```ts
+ * import { formatTypestr } from "@oda-hub/oda-api";
+ * formatTypestr({ kind: "U", itemsize: 12, byteorder: "<" }); // "<U3"
+ * ```
+ */
 export function formatTypestr(d: SimpleDType): string {
   const n = d.kind === "U" ? d.itemsize / 4 : d.itemsize;
   const order = d.kind === "S" || d.kind === "V" || d.kind === "O" || d.itemsize <= 1 ? "|" : d.byteorder;
   return `${order}${d.kind}${d.kind === "O" ? "" : n}`;
 }
 
-/** Allocate an empty native TypedArray for a numeric dtype (complex: 2 per element). */
+/**
+ * Allocate an empty native TypedArray for a numeric dtype (complex: 2 per element).
+ *
+ * @example
+ * ```ts
+ * import { allocNumeric, parseTypestr } from "@oda-hub/oda-api";
+ * const c = allocNumeric(parseTypestr("<c16"), 3); // Float64Array of length 6 (re, im pairs)
+ * ```
+ */
 export function allocNumeric(d: SimpleDType, count: number): NumericArray {
   switch (`${d.kind}${d.itemsize}`) {
     case "b1":
@@ -166,7 +268,16 @@ export function allocNumeric(d: SimpleDType, count: number): NumericArray {
   throw new DecodeError("PICKLE", `unsupported numeric dtype ${d.kind}${d.itemsize}`);
 }
 
-/** Whether a kind is stored as numbers. */
+/**
+ * Whether a kind is stored as numbers.
+ *
+ * @example
+ * ```ts
+ * import { isNumericKind } from "@oda-hub/oda-api";
+ * isNumericKind("f"); // true
+ * isNumericKind("U"); // false
+ * ```
+ */
 export function isNumericKind(kind: DTypeKind): boolean {
   return kind === "b" || kind === "i" || kind === "u" || kind === "f" || kind === "c";
 }
@@ -176,6 +287,13 @@ export function isNumericKind(kind: DTypeKind): boolean {
  * and stepping `stride` bytes between elements (default: the itemsize), into a
  * new native TypedArray. Contiguous data in host order is copied with one
  * `slice`; other data is swapped in a tight loop.
+ *
+ * @example
+ * ```ts
+ * import { parseTypestr, readNumeric } from "@oda-hub/oda-api";
+ * const bytes = new Uint8Array([0, 1, 0, 2]);
+ * readNumeric(bytes, 0, parseTypestr(">i2"), 2); // Int16Array [1, 2]
+ * ```
  */
 export function readNumeric(
   bytes: Uint8Array,
@@ -239,6 +357,13 @@ export function readNumeric(
 /**
  * Write native values into `bytes` with the byte order of `d` (the inverse of
  * {@linkcode readNumeric}).
+ *
+ * @example
+ * ```ts
+ * import { parseTypestr, writeNumeric } from "@oda-hub/oda-api";
+ * const out = new Uint8Array(4);
+ * writeNumeric(new Int16Array([1, 2]), parseTypestr(">i2"), out, 0); // out is [0, 1, 0, 2]
+ * ```
  */
 export function writeNumeric(
   values: NumericArray,
@@ -272,7 +397,16 @@ export function writeNumeric(
 const latin1 = new TextDecoder("latin1");
 const utf32Cache = new Map<number, string>();
 
-/** Decode fixed-width `S` (bytes) or `U` (UCS-4) elements into strings, trailing NULs removed. */
+/**
+ * Decode fixed-width `S` (bytes) or `U` (UCS-4) elements into strings, trailing NULs removed.
+ *
+ * @example
+ * ```ts
+ * import { parseTypestr, readStrings } from "@oda-hub/oda-api";
+ * const bytes = new TextEncoder().encode("Crab\0\0Vela\0\0");
+ * readStrings(bytes, 0, parseTypestr("|S6"), 2); // ["Crab", "Vela"]
+ * ```
+ */
 export function readStrings(
   bytes: Uint8Array,
   offset: number,
@@ -360,5 +494,13 @@ export function swapBytesInPlace(bytes: Uint8Array, lane: number): void {
   }
 }
 
-/** Whether the host is little-endian (it is on every platform Deno supports today). */
+/**
+ * Whether the host is little-endian (it is on every platform Deno supports today).
+ *
+ * @example
+ * ```ts
+ * import { HOST_IS_LITTLE_ENDIAN } from "@oda-hub/oda-api";
+ * const native = HOST_IS_LITTLE_ENDIAN ? "<f8" : ">f8"; // dtype string of a native Float64Array
+ * ```
+ */
 export const HOST_IS_LITTLE_ENDIAN: boolean = LITTLE_ENDIAN_HOST;

@@ -8,6 +8,8 @@
 import type { NdArray, Table } from "./ndarray.ts";
 import { PickleGlobal, PickleObject, runPickle } from "./pickle/vm.ts";
 import { arrayFromPickleObject } from "./pickle/numpy.ts";
+import { LAZY_MIN_BYTES, LazyFallback, splitBase64Pickle, type SplitPickle } from "./pickle/lazy_bytes.ts";
+import { decodeBase64 } from "./base64.ts";
 
 export { PickleGlobal, PickleObject };
 
@@ -35,7 +37,22 @@ export function decodePickle(bytes: Uint8Array): unknown {
   return runPickle(bytes);
 }
 
-/** Options of {@linkcode decodeNumpyPickle}. */
+/**
+ * Options of {@linkcode decodeNumpyPickle}.
+ *
+ * @example
+ * ```ts
+ * import { decodeNumpyPickle, type DecodeNumpyPickleOptions, encodeNumpyPickle } from "@oda-hub/oda-api";
+ * const bytes = encodeNumpyPickle({
+ *   kind: "ndarray",
+ *   dtype: "<f8",
+ *   shape: [2],
+ *   values: new Float64Array([1, 2]),
+ * });
+ * const opts: DecodeNumpyPickleOptions = { reuseInput: true }; // `bytes` is not used again
+ * const arr = decodeNumpyPickle(bytes, opts);
+ * ```
+ */
 export interface DecodeNumpyPickleOptions {
   /**
    * The caller hands `bytes` over (e.g. a buffer it just base64-decoded and will not use again): plain numeric
@@ -70,4 +87,44 @@ export function decodeNumpyPickle(
     input: bytes,
     inputLength: bytes.length,
   });
+}
+
+/**
+ * {@linkcode decodeNumpyPickle} of base64 text (a data unit's `binarys`), without ever holding the decoded
+ * pickle: big payloads (array data of 1 MiB or more) stay in the text until the converter knows the dtype,
+ * then are decoded in cache-sized pieces straight into the result (a record array's columns are filled block by
+ * block). Anything unusual (whitespace in the text, the URL-safe alphabet, a payload inside a pickle FRAME)
+ * takes the ordinary path: `decodeNumpyPickle(decodeBase64(text), { reuseInput: true })`, which also reports
+ * errors.
+ *
+ * @example
+ * ```ts
+ * import { decodeNumpyPickleBase64, encodeBase64, encodeNumpyPickle } from "@oda-hub/oda-api";
+ * const values = new Float32Array(1 << 19).fill(1.5); // 2 MiB
+ * const b64 = encodeBase64(encodeNumpyPickle({ kind: "ndarray", dtype: ">f4", shape: [values.length], values }));
+ * const arr = decodeNumpyPickleBase64(b64);
+ * if (arr.kind === "ndarray") console.log(arr.shape, arr.values[0]); // [524288] 1.5
+ * ```
+ */
+export function decodeNumpyPickleBase64(text: string): NdArray | Table {
+  let split: SplitPickle | undefined;
+  if (text.length >= LAZY_MIN_BYTES) {
+    try {
+      split = splitBase64Pickle(text);
+    } catch (e) {
+      if (!(e instanceof LazyFallback)) throw e;
+    }
+  }
+  if (split) {
+    try {
+      const obj = runPickle(split.bytes, { holes: split.holes });
+      const res = arrayFromPickleObject(obj, { inputLength: split.totalLength });
+      // a payload nothing used is still decoded, so that bad base64 in it is an error as on the ordinary path
+      for (const h of split.holes.values()) if (!h.used) h.validate();
+      return res;
+    } catch {
+      // the ordinary path below decodes everything again and reports real errors with their usual messages
+    }
+  }
+  return decodeNumpyPickle(decodeBase64(text), { reuseInput: true });
 }

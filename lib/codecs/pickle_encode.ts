@@ -295,7 +295,21 @@ function fillColumn(
   }
 }
 
-/** Options of {@linkcode encodeNumpyPickle}. */
+/**
+ * Options of {@linkcode encodeNumpyPickle}.
+ *
+ * @example
+ * ```ts
+ * import { encodeNumpyPickle, type EncodeNumpyPickleOptions } from "@oda-hub/oda-api";
+ * const forNumpy1: EncodeNumpyPickleOptions = { numpyModule: "numpy.core" };
+ * const bytes = encodeNumpyPickle({
+ *   kind: "ndarray",
+ *   dtype: "<i4",
+ *   shape: [1],
+ *   values: new Int32Array([7]),
+ * }, forNumpy1);
+ * ```
+ */
 export interface EncodeNumpyPickleOptions {
   /**
    * Module path of `_reconstruct`: `"numpy._core"` (numpy ≥ 2, the default) or `"numpy.core"` (numpy 1.x,

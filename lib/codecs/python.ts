@@ -12,7 +12,16 @@ import { createHash } from "node:crypto";
 import { isPythonInt, PyFloat, pythonFloatRepr, pythonJsonDumps, pythonJsonString } from "./json.ts";
 import { OdaError } from "../errors.ts";
 
-/** Options of {@linkcode pythonRepr} and {@linkcode pythonStr}. */
+/**
+ * Options of {@linkcode pythonRepr} and {@linkcode pythonStr}.
+ *
+ * @example
+ * ```ts
+ * import { type PythonFormatOptions, pythonRepr } from "@oda-hub/oda-api";
+ * const asFloats: PythonFormatOptions = { float: true };
+ * pythonRepr([1, 2.5], asFloats); // "[1.0, 2.5]"
+ * ```
+ */
 export interface PythonFormatOptions {
   /** Write every integral JS number as a float (`1.0`). */
   float?: boolean;

@@ -8,7 +8,16 @@
  * @module
  */
 
-/** Anything indexable by number (TypedArray or array). */
+/**
+ * Anything indexable by number (TypedArray or array).
+ *
+ * @example
+ * ```ts
+ * import { minMaxDecimate, type NumberArrayLike } from "@oda-hub/oda-api";
+ * const rate: NumberArrayLike = new Float32Array([1, 5, 2, 8, 3]); // a plain number[] works too
+ * const keep = minMaxDecimate(rate, 4); // indices of the points to plot
+ * ```
+ */
 export type NumberArrayLike = ArrayLike<number>;
 
 /**

@@ -9,7 +9,16 @@
 import { redactSecrets } from "../errors.ts";
 import type { Table, TableColumn } from "../codecs/ndarray.ts";
 
-/** Default number of rows shown by tables (like nodejs-polars' 50). */
+/**
+ * Default number of rows shown by tables (like nodejs-polars' 50).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ROW_LIMIT, tableToHtml } from "@oda-hub/oda-api";
+ * const t = { kind: "table" as const, length: 0, columns: [] };
+ * tableToHtml(t, { limit: 2 * DEFAULT_ROW_LIMIT }); // show twice the default number of rows
+ * ```
+ */
 export const DEFAULT_ROW_LIMIT = 50;
 
 /**
@@ -72,6 +81,12 @@ export function formatValue(v: unknown, maxLen = 80): string {
  * Shared CSS of our views (scoped by the `oda-view` class; `!important` on the
  * alignment because JupyterLab right-aligns every table cell with a more
  * specific selector).
+ *
+ * @example
+ * ```ts
+ * import { htmlTable, VIEW_CSS } from "@oda-hub/oda-api";
+ * const page = `${VIEW_CSS}<div class="oda-view">${htmlTable({ headers: ["a"], rows: [["1"]] })}</div>`;
+ * ```
  */
 export const VIEW_CSS: string = `<style>
 .oda-view{font-family:var(--jp-content-font-family,-apple-system,"DejaVu Sans",sans-serif);font-size:13px}
@@ -86,7 +101,22 @@ export const VIEW_CSS: string = `<style>
 .oda-view .title{font-weight:bold;margin:2px 0}
 </style>`;
 
-/** Options of {@linkcode htmlTable}. */
+/**
+ * Options of {@linkcode htmlTable}.
+ *
+ * @example
+ * ```ts
+ * import { htmlTable, type HtmlTableOptions } from "@oda-hub/oda-api";
+ * const opts: HtmlTableOptions = {
+ *   headers: ["source", "flux"],
+ *   subHeaders: ["", "mCrab"],
+ *   rows: [["Crab", "1000"], ["<b>Vela X-1</b>", "250"]],
+ *   numeric: [false, true],
+ *   rawHtml: (row, col) => row === 1 && col === 0, // this cell is trusted HTML
+ * };
+ * const html = htmlTable(opts);
+ * ```
+ */
 export interface HtmlTableOptions {
   /** Column header cells (text). */
   headers: string[];
@@ -202,7 +232,16 @@ export function columnValue(c: TableColumn, row: number): unknown {
     : Array.prototype.slice.call(v, row * k, row * k + k);
 }
 
-/** Options of {@linkcode tableToHtml}. */
+/**
+ * Options of {@linkcode tableToHtml}.
+ *
+ * @example
+ * ```ts
+ * import { tableToHtml, type TableViewOptions } from "@oda-hub/oda-api";
+ * const opts: TableViewOptions = { limit: 5, caption: "first 5 rows" };
+ * tableToHtml({ kind: "table", length: 0, columns: [] }, opts);
+ * ```
+ */
 export interface TableViewOptions {
   /** Maximum rows shown (default {@linkcode DEFAULT_ROW_LIMIT}). */
   limit?: number;

@@ -15,9 +15,27 @@ import { escapeHtml } from "./html.ts";
 import { formatTick, svgToPng } from "./render.ts";
 import { mimeBase64 } from "./jupyter.ts";
 
-/** Intensity stretches. */
+/**
+ * Intensity stretches.
+ *
+ * @example
+ * ```ts
+ * import { type ImageStretch, scaleImage } from "@oda-hub/oda-api";
+ * const stretch: ImageStretch = "sqrt";
+ * const { bytes } = scaleImage(new Float32Array([0, 1, 4, 9]), { stretch });
+ * ```
+ */
 export type ImageStretch = "linear" | "sqrt" | "asinh" | "log";
-/** Built-in colour maps. */
+/**
+ * Built-in colour maps.
+ *
+ * @example
+ * ```ts
+ * import { colorMap, type ColorMapName } from "@oda-hub/oda-api";
+ * const name: ColorMapName = "inferno";
+ * const lut = colorMap(name); // 256 RGB triplets
+ * ```
+ */
 export type ColorMapName = "viridis" | "inferno" | "gray" | "cubehelix";
 
 const CMAP_ANCHORS: Record<ColorMapName, number[][]> = {
@@ -93,7 +111,16 @@ export function colorMap(name: ColorMapName = "viridis"): Uint8Array {
   return lut;
 }
 
-/** Options of {@linkcode scaleImage}. */
+/**
+ * Options of {@linkcode scaleImage}.
+ *
+ * @example
+ * ```ts
+ * import { scaleImage, type ScaleOptions } from "@oda-hub/oda-api";
+ * const opts: ScaleOptions = { stretch: "log", lowPercentile: 5, highPercentile: 99.5 };
+ * const { min, max } = scaleImage(new Float32Array([1, 10, 100, 1000]), opts); // clip range used
+ * ```
+ */
 export interface ScaleOptions {
   /** Stretch (default `asinh`). */
   stretch?: ImageStretch;
@@ -187,7 +214,21 @@ export function scaleImage(
 
 // ------------------------------------------------------------------- WCS
 
-/** A minimal celestial WCS read from a FITS header. */
+/**
+ * A minimal celestial WCS read from a FITS header.
+ *
+ * @example
+ * ```ts
+ * import { pixToWorld, type SimpleWcs } from "@oda-hub/oda-api";
+ * const w: SimpleWcs = {
+ *   projection: "CAR",
+ *   crval: [83.63, 22.01],
+ *   crpix: [50, 50],
+ *   cd: [[-0.08, 0], [0, 0.08]],
+ * };
+ * pixToWorld(w, 50, 50); // [83.63, 22.01]
+ * ```
+ */
 export interface SimpleWcs {
   /** Projection code (`TAN`, `CAR`, ...) or `""` for linear. */
   projection: string;
@@ -308,7 +349,26 @@ export function worldToPix(w: SimpleWcs, ra: number, dec: number): [number, numb
 
 // --------------------------------------------------------------- sources
 
-/** A catalog source to mark on an image. */
+/**
+ * A catalog source to mark on an image.
+ *
+ * @example
+ * ```ts
+ * import { mosaicSvg, type SkySource } from "@oda-hub/oda-api";
+ * const crab: SkySource = { ra: 83.633, dec: 22.014, name: "Crab", significance: 120.5 };
+ * const header = {
+ *   CTYPE1: "RA---TAN",
+ *   CTYPE2: "DEC--TAN",
+ *   CRVAL1: 83.633,
+ *   CRVAL2: 22.014,
+ *   CRPIX1: 32,
+ *   CRPIX2: 32,
+ *   CDELT1: -0.08,
+ *   CDELT2: 0.08,
+ * };
+ * const svg = await mosaicSvg(new Float32Array(64 * 64), [64, 64], { header, sources: [crab] });
+ * ```
+ */
 export interface SkySource {
   /** Right ascension (deg). */
   ra: number;
@@ -324,7 +384,22 @@ export interface SkySource {
 
 // --------------------------------------------------------------- mosaic
 
-/** Options of {@linkcode mosaicSvg} / {@linkcode mosaicPng}. */
+/**
+ * Options of {@linkcode mosaicSvg} / {@linkcode mosaicPng}.
+ *
+ * @example
+ * ```ts
+ * import { type MosaicOptions, mosaicPng } from "@oda-hub/oda-api";
+ * const opts: MosaicOptions = {
+ *   cmap: "gray",
+ *   stretch: "asinh",
+ *   title: "ISGRI significance",
+ *   unit: "sigma",
+ *   size: 480,
+ * };
+ * const png = await mosaicPng(new Float32Array(64 * 64), [64, 64], opts);
+ * ```
+ */
 export interface MosaicOptions extends ScaleOptions {
   /** Colour map (default viridis). */
   cmap?: ColorMapName;
@@ -342,7 +417,16 @@ export interface MosaicOptions extends ScaleOptions {
   maxRaster?: number;
 }
 
-/** A colour-mapped raster: RGB bytes and size (top row first). */
+/**
+ * A colour-mapped raster: RGB bytes and size (top row first).
+ *
+ * @example
+ * ```ts
+ * import { encodePng, type Raster, rasterize } from "@oda-hub/oda-api";
+ * const r: Raster = rasterize(new Float32Array(100).map((_, i) => i), [10, 10]);
+ * const png = await encodePng(r.rgb, r.width, r.height);
+ * ```
+ */
 export interface Raster {
   /** Width in px. */
   width: number;

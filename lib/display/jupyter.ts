@@ -15,22 +15,62 @@
  * @module
  */
 
-/** The symbol the Deno kernel looks up to display an object (`Deno.jupyter.$display`). */
+/**
+ * The symbol the Deno kernel looks up to display an object (`Deno.jupyter.$display`).
+ *
+ * @example
+ * ```ts
+ * import { $display, type MimeBundle } from "@oda-hub/oda-api";
+ * class Greeting {
+ *   [$display](): MimeBundle {
+ *     return { "text/plain": "hello", "text/html": "<b>hello</b>" };
+ *   }
+ * }
+ * new Greeting(); // as the last expression of a notebook cell: shows a bold "hello"
+ * ```
+ */
 export const $display: unique symbol = Symbol.for("Jupyter.display");
 
 /**
  * A Jupyter mime bundle: mime type → content. Text types hold strings, images
  * hold base64 (PNG) or text (SVG), JSON types hold objects.
+ *
+ * @example
+ * ```ts
+ * import { type MimeBundle, publishDisplay } from "@oda-hub/oda-api";
+ * const bundle: MimeBundle = { "text/plain": "Crab", "text/html": "<i>Crab</i>" };
+ * await publishDisplay(bundle);
+ * ```
  */
 export type MimeBundle = Record<string, unknown> & { "text/plain": string };
 
-/** Something the kernel can display (sync or async display method). */
+/**
+ * Something the kernel can display (sync or async display method).
+ *
+ * @example
+ * ```ts
+ * import { $display, type Displayable, isDisplayable } from "@oda-hub/oda-api";
+ * const answer: Displayable = { [$display]: () => ({ "text/plain": "42", "text/html": "<b>42</b>" }) };
+ * isDisplayable(answer); // true
+ * ```
+ */
 export interface Displayable {
   /** Returns the mime bundle shown for this object. */
   [$display](): MimeBundle | Promise<MimeBundle>;
 }
 
-/** Options of {@linkcode publishDisplay}. */
+/**
+ * Options of {@linkcode publishDisplay}.
+ *
+ * @example
+ * ```ts
+ * import { publishDisplay, type PublishOptions } from "@oda-hub/oda-api";
+ * const opts: PublishOptions = { display_id: "status" };
+ * await publishDisplay({ "text/plain": "running" }, opts);
+ * // in a notebook, this replaces "running" in place:
+ * await publishDisplay({ "text/plain": "done" }, { ...opts, update: true });
+ * ```
+ */
 export interface PublishOptions {
   /** Display id: later calls with the same id and `update: true` replace the output in place. */
   display_id?: string;

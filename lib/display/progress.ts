@@ -21,10 +21,44 @@ import { escapeHtml, viewHtml } from "./html.ts";
 import { inJupyter, type MimeBundle, publishDisplay } from "./jupyter.ts";
 import { redactSecrets } from "../errors.ts";
 
-/** Where progress goes. */
+/**
+ * Where progress goes.
+ *
+ * @example
+ * ```ts
+ * import { createProgressReporter, type ProgressMode } from "@oda-hub/oda-api";
+ * const mode: ProgressMode = "log"; // one line per status change, e.g. in CI logs
+ * const reporter = createProgressReporter({ instrument: "isgri", product: "isgri_lc" }, { mode });
+ * ```
+ */
 export type ProgressMode = "jupyter" | "tty" | "log" | "none";
 
-/** The state shown by the progress views. */
+/**
+ * The state shown by the progress views.
+ *
+ * @example
+ * ```ts
+ * import { applyJobEvent, progressLine, type ProgressState } from "@oda-hub/oda-api";
+ * let s: ProgressState = {
+ *   instrument: "isgri",
+ *   product: "isgri_lc",
+ *   status: "submitted",
+ *   elapsedMs: 0,
+ *   requests: 1,
+ *   scwDone: 0,
+ *   reports: 0,
+ * };
+ * s = applyJobEvent(s, {
+ *   type: "status",
+ *   instrument: "isgri",
+ *   product: "isgri_lc",
+ *   status: "progress",
+ *   elapsedMs: 3000,
+ *   requests: 3,
+ * });
+ * console.log(progressLine(s)); // "isgri_lc (isgri) · status progress · 3.0 s"
+ * ```
+ */
 export interface ProgressState {
   /** Instrument. */
   instrument: string;
@@ -197,7 +231,17 @@ export function progressBundle(s: ProgressState): MimeBundle {
   };
 }
 
-/** Options of {@linkcode createProgressReporter}. */
+/**
+ * Options of {@linkcode createProgressReporter}.
+ *
+ * @example
+ * ```ts
+ * import { createProgressReporter, type ProgressReporterOptions } from "@oda-hub/oda-api";
+ * const lines: string[] = [];
+ * const opts: ProgressReporterOptions = { mode: "log", write: (t) => lines.push(t), tickMs: 0 };
+ * const reporter = createProgressReporter({ instrument: "isgri", product: "isgri_lc" }, opts);
+ * ```
+ */
 export interface ProgressReporterOptions {
   /** Output mode (default: detected: jupyter kernel, stderr TTY, else log lines). */
   mode?: ProgressMode;

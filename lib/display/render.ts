@@ -14,7 +14,23 @@
  */
 import { escapeHtml } from "./html.ts";
 
-/** One series of a plot. */
+/**
+ * One series of a plot.
+ *
+ * @example
+ * ```ts
+ * import { type PlotSeries, plotSvg } from "@oda-hub/oda-api";
+ * const lc: PlotSeries = {
+ *   x: [1, 2, 3],
+ *   y: [10, 12, 9],
+ *   yerr: [1, 1, 1],
+ *   xerr: [0.5, 0.5, 0.5],
+ *   color: "#1f77b4",
+ *   label: "ISGRI",
+ * };
+ * const svg = plotSvg([lc]);
+ * ```
+ */
 export interface PlotSeries {
   /** x values. */
   x: ArrayLike<number>;
@@ -34,7 +50,22 @@ export interface PlotSeries {
   label?: string;
 }
 
-/** Options of {@linkcode plotSvg}. */
+/**
+ * Options of {@linkcode plotSvg}.
+ *
+ * @example
+ * ```ts
+ * import { type PlotOptions, plotSvg } from "@oda-hub/oda-api";
+ * const opts: PlotOptions = {
+ *   title: "Spectrum",
+ *   xLabel: "Energy [keV]",
+ *   yLabel: "Rate",
+ *   xLog: true,
+ *   yLog: true,
+ * };
+ * const svg = plotSvg([{ x: [20, 40, 80], y: [0.3, 0.1, 0.02] }], opts);
+ * ```
+ */
 export interface PlotOptions {
   /** Width in px (default 720). */
   width?: number;
@@ -276,7 +307,21 @@ interface ResvgModule {
 let resvgReady: Promise<ResvgModule | undefined> | undefined;
 let fontBuffers: Uint8Array[] = [];
 
-/** Font files tried for text in rasterised SVGs, first found wins (plus the bold face). */
+/**
+ * Font files tried for text in rasterised SVGs, first found wins (plus the bold face).
+ *
+ * @example
+ * ```ts
+ * import { FONT_CANDIDATES } from "@oda-hub/oda-api";
+ * const font = FONT_CANDIDATES.find((p) => {
+ *   try {
+ *     return Deno.statSync(p).isFile;
+ *   } catch {
+ *     return false;
+ *   }
+ * }); // the font resvg will use (the ODA_FONT_FILE environment variable takes precedence)
+ * ```
+ */
 export const FONT_CANDIDATES: readonly string[] = [
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
   "/usr/share/fonts/TTF/DejaVuSans.ttf",

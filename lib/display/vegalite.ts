@@ -5,13 +5,42 @@
  * @module
  */
 
-/** A Vega-Lite v5 spec as plain JSON. */
+/**
+ * A Vega-Lite v5 spec as plain JSON.
+ *
+ * @example
+ * ```ts
+ * import { errorBarSpec, type VegaLiteSpec } from "@oda-hub/oda-api";
+ * const spec: VegaLiteSpec = errorBarSpec({ x: [1, 2], y: [3, 4] });
+ * spec.width = 800; // plain JSON: adjust before displaying
+ * ```
+ */
 export type VegaLiteSpec = Record<string, unknown>;
 
-/** The Vega-Lite mime type JupyterLab renders. */
+/**
+ * The Vega-Lite mime type JupyterLab renders.
+ *
+ * @example
+ * ```ts
+ * import { errorBarSpec, type MimeBundle, VEGALITE_MIME } from "@oda-hub/oda-api";
+ * const bundle: MimeBundle = {
+ *   "text/plain": "light curve",
+ *   [VEGALITE_MIME]: errorBarSpec({ x: [1, 2], y: [3, 4] }),
+ * };
+ * ```
+ */
 export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
 
-/** Series given to the spec builders. */
+/**
+ * Series given to the spec builders.
+ *
+ * @example
+ * ```ts
+ * import { errorBarSpec, type XYErrorData } from "@oda-hub/oda-api";
+ * const lc: XYErrorData = { x: [7000.1, 7000.2], y: [12.5, 14.1], yerr: [1.1, 1.2], xerr: [0.05, 0.05] };
+ * const spec = errorBarSpec(lc);
+ * ```
+ */
 export interface XYErrorData {
   /** x values (time in IJD, energy in keV...). */
   x: ArrayLike<number>;
@@ -23,7 +52,22 @@ export interface XYErrorData {
   xerr?: ArrayLike<number>;
 }
 
-/** Labels and sizes of a plot. */
+/**
+ * Labels and sizes of a plot.
+ *
+ * @example
+ * ```ts
+ * import { errorBarSpec, type SpecOptions } from "@oda-hub/oda-api";
+ * const opts: SpecOptions = {
+ *   title: "Crab spectrum",
+ *   xLabel: "Energy [keV]",
+ *   xLog: true,
+ *   yLog: true,
+ *   width: 480,
+ * };
+ * const spec = errorBarSpec({ x: [30, 60], y: [0.2, 0.05] }, opts);
+ * ```
+ */
 export interface SpecOptions {
   /** Plot title. */
   title?: string;

@@ -31,7 +31,21 @@ import { type MosaicOptions, mosaicPng, type SkySource } from "./image.ts";
 
 // ------------------------------------------------------------ shapes
 
-/** The shape of a data unit (`NumpyDataUnit`). */
+/**
+ * The shape of a data unit (`NumpyDataUnit`).
+ *
+ * @example
+ * ```ts
+ * import { dataUnitBundle, type DataUnitLike } from "@oda-hub/oda-api";
+ * const u: DataUnitLike = {
+ *   name: "Primary",
+ *   header: { SIMPLE: true, NAXIS: 0 },
+ *   hdu_type: "primary",
+ *   data: null,
+ * };
+ * console.log(dataUnitBundle(u)["text/plain"]);
+ * ```
+ */
 export interface DataUnitLike {
   /** HDU name. */
   name: string;
@@ -45,7 +59,20 @@ export interface DataUnitLike {
   units_dict?: Record<string, string> | null;
 }
 
-/** The shape of a `NumpyDataProduct`. */
+/**
+ * The shape of a `NumpyDataProduct`.
+ *
+ * @example
+ * ```ts
+ * import { type DataProductLike, dataProductBundle } from "@oda-hub/oda-api";
+ * const p: DataProductLike = {
+ *   name: "isgri_lc",
+ *   meta_data: { src_name: "Crab" },
+ *   data_unit: [{ name: "Primary", header: {}, hdu_type: "primary", data: null }],
+ * };
+ * const bundle = dataProductBundle(p);
+ * ```
+ */
 export interface DataProductLike {
   /** Product name. */
   name: string | null;
@@ -55,7 +82,16 @@ export interface DataProductLike {
   data_unit: DataUnitLike[];
 }
 
-/** The shape of a `DataCollection`. */
+/**
+ * The shape of a `DataCollection`.
+ *
+ * @example
+ * ```ts
+ * import { collectionShowText, type DataCollectionLike } from "@oda-hub/oda-api";
+ * const empty: DataCollectionLike = { _p_list: [], _n_list: [] };
+ * collectionShowText(empty); // ""
+ * ```
+ */
 export interface DataCollectionLike {
   /** Products in order. */
   _p_list: unknown[];
@@ -63,7 +99,23 @@ export interface DataCollectionLike {
   _n_list: string[];
 }
 
-/** A light curve ready to plot (the products layer's helper gives this shape). */
+/**
+ * A light curve ready to plot (the products layer's helper gives this shape).
+ *
+ * @example
+ * ```ts
+ * import { type LightCurveLike, plotLightCurve } from "@oda-hub/oda-api";
+ * const lc: LightCurveLike = {
+ *   time: [8000.1, 8000.2],
+ *   rate: [12, 15],
+ *   error: [1, 1.2],
+ *   eMin: 30,
+ *   eMax: 80,
+ *   name: "Crab",
+ * };
+ * const view = plotLightCurve(lc);
+ * ```
+ */
 export interface LightCurveLike {
   /** Bin centres, IJD (MJD − 51544). */
   time: ArrayLike<number>;
@@ -85,7 +137,22 @@ export interface LightCurveLike {
   rateUnit?: string;
 }
 
-/** A spectrum ready to plot. */
+/**
+ * A spectrum ready to plot.
+ *
+ * @example
+ * ```ts
+ * import { plotSpectrum, type SpectrumLike } from "@oda-hub/oda-api";
+ * const s: SpectrumLike = {
+ *   energy: [30, 50],
+ *   halfWidth: [10, 10],
+ *   ratePerKeV: [0.2, 0.08],
+ *   error: [0.01, 0.01],
+ *   name: "Crab",
+ * };
+ * const view = plotSpectrum(s);
+ * ```
+ */
 export interface SpectrumLike {
   /** Bin centre energies, keV. */
   energy: ArrayLike<number>;
@@ -377,7 +444,16 @@ export function dataCollectionBundle(c: DataCollectionLike): MimeBundle {
 
 // ------------------------------------------------------------ light curves
 
-/** Points kept in the interactive (Vega-Lite) light curve; longer ones are min/max decimated. */
+/**
+ * Points kept in the interactive (Vega-Lite) light curve; longer ones are min/max decimated.
+ *
+ * @example
+ * ```ts
+ * import { minMaxDecimate, VEGALITE_MAX_POINTS } from "@oda-hub/oda-api";
+ * const rate = Float64Array.from({ length: 100_000 }, () => Math.random());
+ * const keep = minMaxDecimate(rate, VEGALITE_MAX_POINTS); // what the interactive plot keeps
+ * ```
+ */
 export const VEGALITE_MAX_POINTS = 5000;
 
 /**
@@ -724,7 +800,20 @@ export function spectrumFromProducts(spec: DataProductLike, rmf: DataProductLike
 
 // ------------------------------------------------------------ descriptions
 
-/** The shape of a product description (`getProductDescription()` result). */
+/**
+ * The shape of a product description (`getProductDescription()` result).
+ *
+ * @example
+ * ```ts
+ * import { type ProductDescriptionLike, productDescriptionView } from "@oda-hub/oda-api";
+ * const d: ProductDescriptionLike = {
+ *   instrument: "isgri",
+ *   product: "isgri_image",
+ *   queries: [{ query_name: "src_query", parameters: [{ name: "RA", units: "deg", value: 83.63 }] }],
+ * };
+ * const view = productDescriptionView(d); // shows a query / parameter / default / units table
+ * ```
+ */
 export interface ProductDescriptionLike {
   /** Instrument. */
   instrument: string;
@@ -900,7 +989,20 @@ export function plotSpectrum(s: SpectrumLike | DataProductLike, rmf?: DataProduc
   );
 }
 
-/** Options of {@linkcode plotImage}. */
+/**
+ * Options of {@linkcode plotImage}.
+ *
+ * @example
+ * ```ts
+ * import { plotImage, type PlotImageOptions } from "@oda-hub/oda-api";
+ * const opts: PlotImageOptions = {
+ *   cmap: "inferno",
+ *   stretch: "sqrt",
+ *   sources: [{ ra: 83.63, dec: 22.01, name: "Crab" }],
+ * };
+ * const view = plotImage({ values: new Float32Array(64 * 64), shape: [64, 64] }, opts);
+ * ```
+ */
 export interface PlotImageOptions extends MosaicOptions {
   /** Which image unit of a product: index, IMATYPE (`"INTENSITY"`) or name (default: SIGNIFICANCE, else the first). */
   hdu?: number | string;

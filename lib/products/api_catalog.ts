@@ -11,7 +11,24 @@ import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
 import { type EcsvTable, writeEcsv } from "../codecs/ecsv.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 
-/** The catalog dictionary of the wire (`products.catalog`, `selected_catalog`). */
+/**
+ * The catalog dictionary of the wire (`products.catalog`, `selected_catalog`).
+ *
+ * @example
+ * ```ts
+ * import { ApiCatalog, type CatalogDict } from "@oda-hub/oda-api";
+ * const dict: CatalogDict = {
+ *   cat_frame: "fk5",
+ *   cat_coord_units: "deg",
+ *   cat_column_list: [["Crab"], [83.633], [22.014]],
+ *   cat_column_names: ["src_names", "ra", "dec"],
+ *   cat_column_descr: [["src_names", "<U4"], ["ra", "<f8"], ["dec", "<f8"]],
+ *   cat_lat_name: "dec",
+ *   cat_lon_name: "ra",
+ * };
+ * const cat = new ApiCatalog(dict);
+ * ```
+ */
 export interface CatalogDict {
   /** Coordinate frame, e.g. `"fk5"`. */
   cat_frame: string | null;
@@ -31,7 +48,20 @@ export interface CatalogDict {
   cat_meta?: Record<string, unknown>;
 }
 
-/** Arguments of {@linkcode ApiCatalog.fromColumns}. */
+/**
+ * Arguments of {@linkcode ApiCatalog.fromColumns}.
+ *
+ * @example
+ * ```ts
+ * import { ApiCatalog, type ApiCatalogColumnsInit } from "@oda-hub/oda-api";
+ * const init: ApiCatalogColumnsInit = {
+ *   columns: { src_names: ["Crab", "Vela X-1"], ra: [83.633, 135.529], dec: [22.014, -40.555] },
+ *   dtypes: { src_names: "<U8" },
+ *   frame: "fk5",
+ * };
+ * const cat = ApiCatalog.fromColumns(init);
+ * ```
+ */
 export interface ApiCatalogColumnsInit {
   /** Column name → values, in order (`meta_ID`, `src_names`, `significance`, `ra`, `dec`, ...). */
   columns: Record<string, unknown[]>;

@@ -11,7 +11,20 @@ import { DecodeError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
 
-/** The wire form of a {@linkcode BinaryProduct}. */
+/**
+ * The wire form of a {@linkcode BinaryProduct}.
+ *
+ * @example
+ * ```ts
+ * import { BinaryProduct, type EncodedBinaryProduct } from "@oda-hub/oda-api";
+ * const wire: EncodedBinaryProduct = {
+ *   name: "greeting",
+ *   data: "aGVsbG8=",
+ *   md5: "5d41402abc4b2a76b9719d911017c592",
+ * };
+ * new TextDecoder().decode(BinaryProduct.decode(wire).bin_data); // "hello"
+ * ```
+ */
 export interface EncodedBinaryProduct {
   /** Product name or `null`. */
   name: string | null;

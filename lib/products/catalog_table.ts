@@ -8,7 +8,16 @@
 import { OdaError } from "../errors.ts";
 import type { Table, TableColumn } from "../codecs/ndarray.ts";
 
-/** One catalog column: plain JS values plus the numpy `dtype.descr` type string. */
+/**
+ * One catalog column: plain JS values plus the numpy `dtype.descr` type string.
+ *
+ * @example
+ * ```ts
+ * import { type CatalogColumn, CatalogTable } from "@oda-hub/oda-api";
+ * const ra: CatalogColumn = { name: "ra", dtype: "<f8", values: [83.633, 135.529], unit: "deg" };
+ * const table = new CatalogTable([ra]);
+ * ```
+ */
 export interface CatalogColumn {
   /** Column name. */
   name: string;
@@ -20,7 +29,16 @@ export interface CatalogColumn {
   unit?: string;
 }
 
-/** A catalog row: column name → value. */
+/**
+ * A catalog row: column name → value.
+ *
+ * @example
+ * ```ts
+ * import { type CatalogRow, CatalogTable } from "@oda-hub/oda-api";
+ * const t = new CatalogTable([{ name: "significance", dtype: "<f8", values: [29.4, 3.1] }]);
+ * const bright = t.filter((row: CatalogRow) => row.significance >= 5); // 1 row
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type CatalogRow = Record<string, any>;
 

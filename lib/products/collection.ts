@@ -21,6 +21,16 @@ const log = getLogger("oda_api.api");
 /**
  * Anything a collection can hold: product objects, raw bytes (legacy binary
  * data), or a raw element that could not be decoded (kept, like oda_api).
+ *
+ * @example
+ * ```ts
+ * import { type CollectionProduct, NumpyDataProduct, TextLikeProduct } from "@oda-hub/oda-api";
+ * function label(p: CollectionProduct): string {
+ *   if (p instanceof NumpyDataProduct) return `${p.data_unit.length} data units`;
+ *   if (p instanceof TextLikeProduct) return String(p.value);
+ *   return typeof p;
+ * }
+ * ```
  */
 export type CollectionProduct =
   | NumpyDataProduct
@@ -33,7 +43,17 @@ export type CollectionProduct =
   | string
   | Record<string, unknown>;
 
-/** Options of {@linkcode DataCollection.fromResponseJson}. */
+/**
+ * Options of {@linkcode DataCollection.fromResponseJson}.
+ *
+ * @example
+ * ```ts
+ * import { DataCollection, type FromResponseOptions } from "@oda-hub/oda-api";
+ * const opts: FromResponseOptions = { instrument: "isgri", product: "isgri_lc" };
+ * const response = { query_status: "done", job_monitor: { job_id: "0123abcd" }, products: {} };
+ * const data = DataCollection.fromResponseJson(response, opts);
+ * ```
+ */
 export interface FromResponseOptions {
   /** Instrument requested (fallback base name). */
   instrument?: string | null;
@@ -43,7 +63,17 @@ export interface FromResponseOptions {
   request_job_id?: string | null;
 }
 
-/** Options of the {@linkcode DataCollection} constructor. */
+/**
+ * Options of the {@linkcode DataCollection} constructor.
+ *
+ * @example
+ * ```ts
+ * import { DataCollection, type DataCollectionOptions, TextLikeProduct } from "@oda-hub/oda-api";
+ * const opts: DataCollectionOptions = { add_meta_to_name: ["src_name"], instrument: "isgri" };
+ * const data = new DataCollection([new TextLikeProduct("hello", "note", { src_name: "Crab" })], opts);
+ * data._n_list; // ["note_0_Crab"]: src_name appended to the name
+ * ```
+ */
 export interface DataCollectionOptions {
   /** Metadata keys appended to names (default `["src_name", "product"]`). */
   add_meta_to_name?: string[];
@@ -55,7 +85,17 @@ export interface DataCollectionOptions {
   request_job_id?: string | null;
 }
 
-/** Options of {@linkcode DataCollection.saveAllData}. */
+/**
+ * Options of {@linkcode DataCollection.saveAllData}.
+ *
+ * @example
+ * ```ts
+ * import { DataCollection, type SaveAllDataOptions, TextLikeProduct } from "@oda-hub/oda-api";
+ * const data = new DataCollection([new TextLikeProduct("hello", "note")]);
+ * const opts: SaveAllDataOptions = { dir: await Deno.makeTempDir(), prefix: "crab", overwrite: true };
+ * const files = await data.saveAllData(opts); // one file per product, names starting with "crab_"
+ * ```
+ */
 export interface SaveAllDataOptions {
   /** Prefix added as `<prefix>_<name>` (oda_api's `prenpend_name`); may contain sub-directories of `dir`. */
   prefix?: string;
@@ -65,7 +105,17 @@ export interface SaveAllDataOptions {
   overwrite?: boolean;
 }
 
-/** One entry of {@linkcode DataCollection.asList} (the key `"meta_data:"` keeps oda_api's colon). */
+/**
+ * One entry of {@linkcode DataCollection.asList} (the key `"meta_data:"` keeps oda_api's colon).
+ *
+ * @example
+ * ```ts
+ * import { type CollectionListEntry, DataCollection, TextLikeProduct } from "@oda-hub/oda-api";
+ * const data = new DataCollection([new TextLikeProduct("hello", "note")]);
+ * const entries: CollectionListEntry[] = data.asList();
+ * for (const e of entries) console.log(e.ID, e.prod_name, e["meta_data:"]);
+ * ```
+ */
 export interface CollectionListEntry {
   /** Index. */
   ID: number;

@@ -6,7 +6,18 @@
  */
 import { FileError } from "../errors.ts";
 
-/** Options of {@linkcode writeFileAtomic}. */
+/**
+ * Options of {@linkcode writeFileAtomic}.
+ *
+ * @example
+ * ```ts
+ * import { type AtomicWriteOptions, writeFileAtomic } from "@oda-hub/oda-api";
+ * const path = `${await Deno.makeTempDir()}/notes.txt`;
+ * const opts: AtomicWriteOptions = { overwrite: true };
+ * await writeFileAtomic(path, "first", opts);
+ * await writeFileAtomic(path, "second", opts); // replaced; without overwrite: FileError("FILE_EXISTS")
+ * ```
+ */
 export interface AtomicWriteOptions {
   /** Replace an existing file (default `false`: `FileError("FILE_EXISTS")`). */
   overwrite?: boolean;

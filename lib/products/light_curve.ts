@@ -22,7 +22,29 @@ import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { findColumn } from "./table_data.ts";
 
-/** Options of {@linkcode lightCurve}. */
+/**
+ * Options of {@linkcode lightCurve}.
+ *
+ * @example
+ * ```ts
+ * import { lightCurve, type LightCurveOptions, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const unit = new NumpyDataUnit({
+ *   name: "ISGR-SRC.-LCR",
+ *   hdu_type: "bintable",
+ *   data: {
+ *     kind: "table",
+ *     length: 2,
+ *     columns: [
+ *       { name: "TIME", dtype: ">f8", shape: [], values: new Float64Array([8000.1, 8000.2]) },
+ *       { name: "RATE", dtype: ">f4", shape: [], values: new Float32Array([10, 12]) },
+ *       { name: "ERROR", dtype: ">f4", shape: [], values: new Float32Array([1, 1]) },
+ *     ],
+ *   },
+ * });
+ * const opts: LightCurveOptions = { unit: "ISGR-SRC.-LCR", systematic_fraction: 0.02 };
+ * const lc = lightCurve(new NumpyDataProduct({ data_unit: [unit] }), opts);
+ * ```
+ */
 export interface LightCurveOptions {
   /** Index or name of the data unit (default: the first table with TIME and a rate column). */
   unit?: number | string;

@@ -44,7 +44,16 @@ export function guessExtension(b: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** Image types oda_api's `PictureProduct` accepts (as extensions). */
+/**
+ * Image types oda_api's `PictureProduct` accepts (as extensions).
+ *
+ * @example
+ * ```ts
+ * import { guessExtension, IMAGE_EXTENSIONS } from "@oda-hub/oda-api";
+ * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+ * IMAGE_EXTENSIONS.has(guessExtension(png) ?? ""); // true: a PictureProduct accepts these bytes
+ * ```
+ */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
   "png",
   "jpg",

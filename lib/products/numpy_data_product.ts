@@ -15,7 +15,21 @@ import { getLogger } from "../log.ts";
 
 const log = getLogger("oda_api.data_products");
 
-/** The JSON object a product is encoded to. */
+/**
+ * The JSON object a product is encoded to.
+ *
+ * @example
+ * ```ts
+ * import { type EncodedNumpyDataProduct, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const p = new NumpyDataProduct({
+ *   data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })],
+ *   name: "demo",
+ * });
+ * const wire: EncodedNumpyDataProduct = p.encode();
+ * wire.meta_data; // "{}" (JSON text, as oda_api sends it)
+ * NumpyDataProduct.decode(wire).name; // "demo"
+ * ```
+ */
 export interface EncodedNumpyDataProduct {
   /** Encoded data units. */
   data_unit_list: EncodedNumpyDataUnit[];
@@ -25,7 +39,20 @@ export interface EncodedNumpyDataProduct {
   meta_data: string;
 }
 
-/** Constructor arguments of {@linkcode NumpyDataProduct}. */
+/**
+ * Constructor arguments of {@linkcode NumpyDataProduct}.
+ *
+ * @example
+ * ```ts
+ * import { NumpyDataProduct, type NumpyDataProductInit, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const init: NumpyDataProductInit = {
+ *   data_unit: new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" }),
+ *   name: "isgri_image",
+ *   meta_data: { src_name: "Crab", product: "mosaic" },
+ * };
+ * const p = new NumpyDataProduct(init);
+ * ```
+ */
 export interface NumpyDataProductInit {
   /** One unit or a list of units. */
   data_unit: NumpyDataUnit | NumpyDataUnit[];
@@ -35,7 +62,19 @@ export interface NumpyDataProductInit {
   meta_data?: Record<string, unknown>;
 }
 
-/** Options of {@linkcode NumpyDataProduct.fromFitsFile}. */
+/**
+ * Options of {@linkcode NumpyDataProduct.fromFitsFile}.
+ *
+ * @example
+ * ```ts
+ * import { type FromFitsFileOptions, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const path = `${await Deno.makeTempDir()}/demo.fits`;
+ * await new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })] })
+ *   .writeFitsFile(path);
+ * const opts: FromFitsFileOptions = { ext: 0, name: "demo", meta_data: { src_name: "Crab" } };
+ * const p = await NumpyDataProduct.fromFitsFile(path, opts);
+ * ```
+ */
 export interface FromFitsFileOptions {
   /** Keep only this HDU index. */
   ext?: number;
@@ -47,7 +86,19 @@ export interface FromFitsFileOptions {
   name?: string;
 }
 
-/** Options of {@linkcode NumpyDataProduct.writeFitsFile}. */
+/**
+ * Options of {@linkcode NumpyDataProduct.writeFitsFile}.
+ *
+ * @example
+ * ```ts
+ * import { NumpyDataProduct, NumpyDataUnit, type WriteFitsOptions } from "@oda-hub/oda-api";
+ * const p = new NumpyDataProduct({
+ *   data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })],
+ * });
+ * const opts: WriteFitsOptions = { overwrite: false }; // fail rather than replace an existing file
+ * await p.writeFitsFile(`${await Deno.makeTempDir()}/demo.fits`, opts);
+ * ```
+ */
 export interface WriteFitsOptions {
   /** Replace an existing file (default `true`, like oda_api's `write_fits_file`). */
   overwrite?: boolean;

@@ -13,9 +13,9 @@ import {
   type Table,
   type TableColumn,
 } from "../codecs/ndarray.ts";
-import { decodeNumpyPickle } from "../codecs/pickle.ts";
+import { decodeNumpyPickleBase64 } from "../codecs/pickle.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
-import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
+import { encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn, makeTableData, type TableData } from "./table_data.ts";
 import { pythonRepr } from "../codecs/python.ts";
@@ -26,15 +26,56 @@ import { pythonRepr } from "../codecs/python.ts";
  * a column (undefined for images), as the Python `data['TIME']` does. Narrow
  * with `data.kind === "table"` / `"ndarray"`, or use `unit.table` /
  * `unit.image`.
+ *
+ * @example
+ * ```ts
+ * import { NumpyDataUnit, type UnitData } from "@oda-hub/oda-api";
+ * const unit = new NumpyDataUnit({
+ *   data: {
+ *     kind: "table",
+ *     length: 1,
+ *     columns: [{ name: "TIME", dtype: "<f8", shape: [], values: new Float64Array([5]) }],
+ *   },
+ * });
+ * const d: UnitData | null = unit.data;
+ * if (d?.kind === "table") console.log(d["TIME"]); // Float64Array [5]
+ * ```
  */
 export type UnitData = (NdArray | TableData) & { readonly [column: string]: ArrayValues };
 
-/** The HDU kinds oda_api knows. */
+/**
+ * The HDU kinds oda_api knows.
+ *
+ * @example
+ * ```ts
+ * import { type HduType, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const hdu_type: HduType = "image";
+ * const unit = new NumpyDataUnit({ name: "INTENSITY", hdu_type, data_header: { NAXIS: 0 } });
+ * ```
+ */
 export type HduType = "primary" | "image" | "table" | "bintable";
 
 const HDU_TYPES: readonly string[] = ["primary", "image", "table", "bintable"];
 
-/** The JSON object a data unit is encoded to (keys in oda_api's order). */
+/**
+ * The JSON object a data unit is encoded to (keys in oda_api's order).
+ *
+ * @example
+ * ```ts
+ * import { type EncodedNumpyDataUnit, NumpyDataUnit } from "@oda-hub/oda-api";
+ * const wire: EncodedNumpyDataUnit = {
+ *   data: null,
+ *   dt: null,
+ *   name: "PRIMARY",
+ *   header: { NAXIS: 0 },
+ *   binarys: null,
+ *   meta_data: {},
+ *   hdu_type: "primary",
+ *   units_dict: null,
+ * };
+ * NumpyDataUnit.decode(wire).name; // "PRIMARY"
+ * ```
+ */
 export interface EncodedNumpyDataUnit {
   /** JSON-list payload (`use_pickle=False`); `null` when `binarys` is set. */
   data: string | null;
@@ -54,7 +95,25 @@ export interface EncodedNumpyDataUnit {
   units_dict: Record<string, string> | null;
 }
 
-/** Constructor arguments of {@linkcode NumpyDataUnit} (Python keyword names). */
+/**
+ * Constructor arguments of {@linkcode NumpyDataUnit} (Python keyword names).
+ *
+ * @example
+ * ```ts
+ * import { NumpyDataUnit, type NumpyDataUnitInit } from "@oda-hub/oda-api";
+ * const init: NumpyDataUnitInit = {
+ *   name: "RATE",
+ *   hdu_type: "bintable",
+ *   data: {
+ *     kind: "table",
+ *     length: 1,
+ *     columns: [{ name: "RATE", dtype: ">f4", shape: [], values: new Float32Array([2]) }],
+ *   },
+ *   units_dict: { RATE: "count/s" },
+ * };
+ * const unit = new NumpyDataUnit(init);
+ * ```
+ */
 export interface NumpyDataUnitInit {
   /** Image array or table; `null` for header-only units. */
   data?: NdArray | Table | null;
@@ -267,7 +326,7 @@ export class NumpyDataUnit {
     let data: NdArray | Table | null = null;
     if (typeof binarys === "string") {
       try {
-        data = decodeNumpyPickle(decodeBase64(binarys), { reuseInput: true });
+        data = decodeNumpyPickleBase64(binarys);
       } catch (e) {
         if (e instanceof OdaError) throw e;
         throw new DecodeError("PICKLE", `data unit '${o.name}': ${(e as Error).message}`, { cause: e });
@@ -331,7 +390,16 @@ const NATIVE_NAMES: Record<string, string> = {
   c16: "complex128",
 };
 
-/** numpy `dtype.descr` type string of a simple dtype (`"<f8"`, `"|b1"`, `"<U3"`, `"|O"`). */
+/**
+ * numpy `dtype.descr` type string of a simple dtype (`"<f8"`, `"|b1"`, `"<U3"`, `"|O"`).
+ *
+ * @example
+ * ```ts
+ * import { descrTypestr } from "@oda-hub/oda-api";
+ * descrTypestr("float64"); // "<f8"
+ * descrTypestr("bool"); // "|b1"
+ * ```
+ */
 export function descrTypestr(dtype: string): string {
   const d = parseTypestr(dtype);
   if (d.kind === "O") return "|O";

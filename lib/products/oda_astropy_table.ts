@@ -13,7 +13,22 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 
-/** The wire form of an {@linkcode ODAAstropyTable}. */
+/**
+ * The wire form of an {@linkcode ODAAstropyTable}.
+ *
+ * @example
+ * ```ts
+ * import { type EncodedODAAstropyTable, ODAAstropyTable } from "@oda-hub/oda-api";
+ * const wire: EncodedODAAstropyTable = {
+ *   binary: null,
+ *   ascii:
+ *     "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: x, datatype: float64}\n# schema: astropy-2.0\nx\n1.0\n",
+ *   name: "tab",
+ *   meta_data: "{}",
+ * };
+ * const t = ODAAstropyTable.decode(wire);
+ * ```
+ */
 export interface EncodedODAAstropyTable {
   /** Base64 pickle of the astropy Table (never produced here; always `null`). */
   binary: string | null;

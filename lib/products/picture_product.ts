@@ -9,7 +9,18 @@ import { DecodeError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension, IMAGE_EXTENSIONS } from "./magic.ts";
 
-/** The wire form of a {@linkcode PictureProduct}. */
+/**
+ * The wire form of a {@linkcode PictureProduct}.
+ *
+ * @example
+ * ```ts
+ * import { type EncodedPictureProduct, PictureProduct } from "@oda-hub/oda-api";
+ * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+ * const wire: EncodedPictureProduct = new PictureProduct(png, { name: "plot" }).encode();
+ * wire.img_type; // "png"
+ * PictureProduct.decode(wire).binary_data.length; // 12
+ * ```
+ */
 export interface EncodedPictureProduct {
   /** Image type (`png`, `jpeg`, ...). */
   img_type: string;
@@ -23,7 +34,21 @@ export interface EncodedPictureProduct {
   filename?: string;
 }
 
-/** Options of the {@linkcode PictureProduct} constructor. */
+/**
+ * Options of the {@linkcode PictureProduct} constructor.
+ *
+ * @example
+ * ```ts
+ * import { PictureProduct, type PictureProductOptions } from "@oda-hub/oda-api";
+ * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+ * const opts: PictureProductOptions = {
+ *   name: "lc_plot",
+ *   metadata: { source: "Crab" },
+ *   filename: "/tmp/plots/lc.png",
+ * };
+ * new PictureProduct(png, opts).file_path; // "lc.png"
+ * ```
+ */
 export interface PictureProductOptions {
   /** Product name. */
   name?: string | null;

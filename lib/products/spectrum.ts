@@ -12,7 +12,19 @@ import { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { safeJoin } from "./files.ts";
 import { findColumn } from "./table_data.ts";
 
-/** A spectrum with energies (arrays of equal length, one entry per channel). */
+/**
+ * A spectrum with energies (arrays of equal length, one entry per channel).
+ *
+ * @example
+ * ```ts
+ * import type { EnergySpectrum } from "@oda-hub/oda-api";
+ * function peakEnergy(s: EnergySpectrum): number {
+ *   let best = 0;
+ *   for (let i = 1; i < s.ratePerKeV.length; i++) if (s.ratePerKeV[i] > s.ratePerKeV[best]) best = i;
+ *   return s.energy[best]; // keV
+ * }
+ * ```
+ */
 export interface EnergySpectrum {
   /** Channel numbers. */
   channel: Float64Array;
@@ -116,7 +128,16 @@ export function spectrumWithEnergies(spectrum: NumpyDataProduct, rmf: NumpyDataP
   return out;
 }
 
-/** Options of {@linkcode saveSpectrumSet}. */
+/**
+ * Options of {@linkcode saveSpectrumSet}.
+ *
+ * @example
+ * ```ts
+ * import type { SaveSpectrumSetOptions } from "@oda-hub/oda-api";
+ * const opts: SaveSpectrumSetOptions = { dir: "xspec", base: "crab", overwrite: true };
+ * // await saveSpectrumSet(spectrum, arf, rmf, opts) writes xspec/crab_spectrum.fits, _arf.fits, _rmf.fits
+ * ```
+ */
 export interface SaveSpectrumSetOptions {
   /** Output directory (default `.`). */
   dir?: string;
@@ -126,7 +147,16 @@ export interface SaveSpectrumSetOptions {
   overwrite?: boolean;
 }
 
-/** Paths written by {@linkcode saveSpectrumSet}. */
+/**
+ * Paths written by {@linkcode saveSpectrumSet}.
+ *
+ * @example
+ * ```ts
+ * import type { SpectrumSetFiles } from "@oda-hub/oda-api";
+ * const files: SpectrumSetFiles = { spectrum: "xspec/crab_spectrum.fits", rmf: "xspec/crab_rmf.fits" };
+ * const xspec = `data ${files.spectrum}`; // XSPEC finds the RMF (and ARF) through RESPFILE/ANCRFILE
+ * ```
+ */
 export interface SpectrumSetFiles {
   /** The PHA file (with RESPFILE/ANCRFILE). */
   spectrum: string;

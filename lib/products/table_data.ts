@@ -10,6 +10,17 @@ import type { ArrayValues, Table, TableColumn } from "../codecs/ndarray.ts";
 /**
  * A {@linkcode Table} whose columns are also reachable by name:
  * `data.columns`, `data.length`, and `data["RATE"]`.
+ *
+ * @example
+ * ```ts
+ * import { makeTableData, type TableData } from "@oda-hub/oda-api";
+ * const t: TableData = makeTableData({
+ *   kind: "table",
+ *   length: 2,
+ *   columns: [{ name: "RATE", dtype: ">f4", shape: [], values: new Float32Array([1, 2]) }],
+ * });
+ * t["RATE"]; // Float32Array [1, 2]
+ * ```
  */
 export type TableData = Table & { readonly [column: string]: ArrayValues };
 

@@ -8,7 +8,16 @@ import { DecodeError } from "../errors.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 
-/** The wire form of a {@linkcode TextLikeProduct}. */
+/**
+ * The wire form of a {@linkcode TextLikeProduct}.
+ *
+ * @example
+ * ```ts
+ * import { type EncodedTextLikeProduct, TextLikeProduct } from "@oda-hub/oda-api";
+ * const wire: EncodedTextLikeProduct = { name: "text_output", value: "Just some text", meta_data: {} };
+ * TextLikeProduct.decode(wire).value; // "Just some text"
+ * ```
+ */
 export interface EncodedTextLikeProduct {
   /** Name or `null`. */
   name: string | null;

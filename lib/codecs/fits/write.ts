@@ -674,7 +674,11 @@ function layout(
 
 const CHUNK = 4 * 1024 * 1024;
 
-/** Stream HDUs to an open file: headers, then image data swapped chunk by chunk (no whole-file buffer). */
+/**
+ * Stream HDUs to an open file: headers, then data converted chunk by chunk (no whole-file buffer). Two chunk
+ * buffers alternate: the next chunk is converted (byte swaps, row gathering) while the previous one is being
+ * written by the runtime's I/O thread, so the conversion costs little more than the write itself.
+ */
 async function streamTo(
   file: Deno.FsFile,
   { planned, headers }: { planned: PlannedHdu[]; headers: Uint8Array[] },
@@ -683,37 +687,53 @@ async function streamTo(
     let off = 0;
     while (off < buf.length) off += await file.write(buf.subarray(off));
   };
-  let chunk: Uint8Array | undefined;
-  for (let i = 0; i < planned.length; i++) {
-    const p = planned[i];
-    await writeAll(headers[i]);
-    const padded = Math.ceil(p.dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
-    if (p.fillRange) {
-      chunk ??= new Uint8Array(CHUNK);
-      for (let start = 0; start < p.dataBytes; start += CHUNK) {
-        const len = Math.min(CHUNK, p.dataBytes - start);
-        p.fillRange(chunk, 0, start, len);
-        await writeAll(chunk.subarray(0, len));
+  // the write in flight (of the other chunk buffer); awaited before the next write starts
+  let inFlight: Promise<void> = Promise.resolve();
+  const queue = async (buf: Uint8Array): Promise<void> => {
+    await inFlight;
+    inFlight = writeAll(buf);
+  };
+  const chunks: Uint8Array[] = [];
+  let turn = 0;
+  const nextChunk = (): Uint8Array => {
+    const k = turn++ & 1;
+    return chunks[k] ??= new Uint8Array(CHUNK);
+  };
+  try {
+    for (let i = 0; i < planned.length; i++) {
+      const p = planned[i];
+      await queue(headers[i]);
+      const padded = Math.ceil(p.dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
+      if (p.fillRange) {
+        for (let start = 0; start < p.dataBytes; start += CHUNK) {
+          const len = Math.min(CHUNK, p.dataBytes - start);
+          const chunk = nextChunk();
+          p.fillRange(chunk, 0, start, len);
+          await queue(chunk.subarray(0, len));
+        }
+        if (padded > p.dataBytes) await queue(new Uint8Array(padded - p.dataBytes).fill(p.pad));
+      } else if (p.table && p.table.rowBytes > 0 && p.table.rowBytes <= CHUNK) {
+        const t = p.table;
+        const rowsPer = Math.floor(CHUNK / t.rowBytes);
+        for (let r0 = 0; r0 < t.nrows; r0 += rowsPer) {
+          const r1 = Math.min(t.nrows, r0 + rowsPer);
+          const chunk = nextChunk();
+          t.fillRows(chunk, 0, r0, r1);
+          await queue(chunk.subarray(0, (r1 - r0) * t.rowBytes));
+        }
+        const tail = new Uint8Array(padded - t.rowBytes * t.nrows);
+        t.fillHeap(tail, 0);
+        await queue(tail);
+      } else {
+        const buf = new Uint8Array(padded);
+        p.fill(buf, 0);
+        if (p.pad !== 0) buf.fill(p.pad, p.dataBytes);
+        await queue(buf);
       }
-      if (padded > p.dataBytes) await writeAll(new Uint8Array(padded - p.dataBytes).fill(p.pad));
-    } else if (p.table && p.table.rowBytes > 0 && p.table.rowBytes <= CHUNK) {
-      const t = p.table;
-      chunk ??= new Uint8Array(CHUNK);
-      const rowsPer = Math.floor(CHUNK / t.rowBytes);
-      for (let r0 = 0; r0 < t.nrows; r0 += rowsPer) {
-        const r1 = Math.min(t.nrows, r0 + rowsPer);
-        t.fillRows(chunk, 0, r0, r1);
-        await writeAll(chunk.subarray(0, (r1 - r0) * t.rowBytes));
-      }
-      const tail = new Uint8Array(padded - t.rowBytes * t.nrows);
-      t.fillHeap(tail, 0);
-      await writeAll(tail);
-    } else {
-      const buf = new Uint8Array(padded);
-      p.fill(buf, 0);
-      if (p.pad !== 0) buf.fill(p.pad, p.dataBytes);
-      await writeAll(buf);
     }
+  } finally {
+    // never leave a write running on a buffer or a file the caller is about to close (errors propagate)
+    await inFlight;
   }
 }
 

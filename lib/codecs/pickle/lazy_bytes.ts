@@ -36,7 +36,7 @@ export const LAZY_MIN_BYTES = 1 << 20;
 export class Base64Source {
   /** Decoded length (assuming no whitespace: checked piece by piece). */
   readonly length: number;
-  #scratch = new Uint8Array(0);
+  #scratch: Uint8Array = new Uint8Array(0);
   /** Wrap `text` (standard alphabet). */
   constructor(readonly text: string) {
     let n = text.length;
@@ -97,6 +97,14 @@ export class LazyBytes {
     this.used = true;
     if (off < 0 || off + len > this.length) throw new LazyFallback("payload read out of range");
     this.source.readInto(this.start + off, len, dst, dstOff);
+  }
+  /** Decode the payload piece by piece without keeping it (bad base64 in it throws {@linkcode LazyFallback}). */
+  validate(): void {
+    const piece = new Uint8Array(Math.min(this.length, 3 << 15));
+    for (let off = 0; off < this.length; off += piece.length) {
+      const n = Math.min(piece.length, this.length - off);
+      this.readInto(off, n, piece.subarray(0, n));
+    }
   }
   /** The whole payload as a new buffer. */
   materialize(): Uint8Array {
@@ -164,7 +172,7 @@ export function splitBase64Pickle(text: string): SplitPickle {
   const total = src.length;
   // window of decoded bytes [winStart, winStart + win.length) read ahead from the source
   const WIN = 48 * 1024;
-  let win = new Uint8Array(0);
+  let win: Uint8Array = new Uint8Array(0);
   let winStart = 0;
   const byteAt = (p: number): number => {
     if (p >= total) throw new LazyFallback("truncated");
@@ -175,7 +183,7 @@ export function splitBase64Pickle(text: string): SplitPickle {
     }
     return win[p - winStart];
   };
-  let out = new Uint8Array(4096);
+  let out: Uint8Array = new Uint8Array(4096);
   let outLen = 0;
   const copy = (p: number, n: number): void => {
     if (outLen + n > out.length) {

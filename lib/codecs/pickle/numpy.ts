@@ -369,89 +369,157 @@ function stridedRead(
   d: SimpleDType,
   out: NumericArray,
 ): void {
+  // One small function per element type: each stays monomorphic, so V8 optimises it after a few calls
+  // (one function with every case in a switch kept deoptimising between column types for several decodes).
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const le = d.byteorder !== ">";
-  const size = d.itemsize;
-  let o = 0;
-  switch (`${d.kind}${size}`) {
-    case "f8": {
-      const a = out as Float64Array;
-      if (per === 1) {
-        // scalar column (the usual light curve): no inner loop
-        for (let r = 0, p = base; r < rows; r++, p += stride) a[r] = dv.getFloat64(p, le);
-        return;
-      }
-      for (let r = 0, p = base; r < rows; r++, p += stride) {
-        for (let k = 0, q = p; k < per; k++, q += 8) a[o++] = dv.getFloat64(q, le);
-      }
-      return;
-    }
-    case "f4": {
-      const a = out as Float32Array;
-      if (per === 1) {
-        for (let r = 0, p = base; r < rows; r++, p += stride) a[r] = dv.getFloat32(p, le);
-        return;
-      }
-      for (let r = 0, p = base; r < rows; r++, p += stride) {
-        for (let k = 0, q = p; k < per; k++, q += 4) a[o++] = dv.getFloat32(q, le);
-      }
-      return;
-    }
-    case "c16": {
-      const a = out as Float64Array;
-      for (let r = 0, p = base; r < rows; r++, p += stride) {
-        for (let k = 0, q = p; k < per; k++, q += 16) {
-          a[o++] = dv.getFloat64(q, le);
-          a[o++] = dv.getFloat64(q + 8, le);
-        }
-      }
-      return;
-    }
-    case "c8": {
-      const a = out as Float32Array;
-      for (let r = 0, p = base; r < rows; r++, p += stride) {
-        for (let k = 0, q = p; k < per; k++, q += 8) {
-          a[o++] = dv.getFloat32(q, le);
-          a[o++] = dv.getFloat32(q + 4, le);
-        }
-      }
-      return;
-    }
+  switch (`${d.kind}${d.itemsize}`) {
+    case "f8":
+      if (per === 1) return readF8(dv, base, stride, rows, le, out as Float64Array);
+      return readF8s(dv, base, stride, rows, per, le, out as Float64Array);
+    case "f4":
+      if (per === 1) return readF4(dv, base, stride, rows, le, out as Float32Array);
+      return readF4s(dv, base, stride, rows, per, le, out as Float32Array);
+    case "c16":
+      return readF8s(dv, base, stride, rows, 2 * per, le, out as Float64Array);
+    case "c8":
+      return readF4s(dv, base, stride, rows, 2 * per, le, out as Float32Array);
     case "i4":
-    case "u4": {
-      const a = out as Int32Array | Uint32Array;
-      const signed = d.kind === "i";
-      for (let r = 0, p = base; r < rows; r++, p += stride) {
-        for (let k = 0, q = p; k < per; k++, q += 4) {
-          a[o++] = signed ? dv.getInt32(q, le) : dv.getUint32(q, le);
-        }
-      }
-      return;
-    }
+      return readI4s(dv, base, stride, rows, per, le, out as Int32Array);
+    case "u4":
+      return readU4s(dv, base, stride, rows, per, le, out as Uint32Array);
     case "i2":
-    case "u2": {
-      const a = out as Int16Array | Uint16Array;
-      for (let r = 0, p = base; r < rows; r++, p += stride) {
-        for (let k = 0, q = p; k < per; k++, q += 2) a[o++] = dv.getUint16(q, le);
-      }
-      return;
-    }
+    case "u2":
+      return readU2s(dv, base, stride, rows, per, le, out as Int16Array | Uint16Array);
     case "i8":
-    case "u8": {
-      const a = out as BigInt64Array | BigUint64Array;
-      const signed = d.kind === "i";
-      for (let r = 0, p = base; r < rows; r++, p += stride) {
-        for (let k = 0, q = p; k < per; k++, q += 8) {
-          a[o++] = signed ? dv.getBigInt64(q, le) : dv.getBigUint64(q, le);
-        }
-      }
-      return;
-    }
+      return readI8s(dv, base, stride, rows, per, le, out as BigInt64Array);
+    case "u8":
+      return readU8s(dv, base, stride, rows, per, le, out as BigUint64Array);
     default: {
       // 1-byte kinds (b1, i1, u1): plain byte copy
       const ob = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-      gather(raw, base, stride, rows, size * per, ob);
+      gather(raw, base, stride, rows, d.itemsize * per, ob);
     }
+  }
+}
+
+function readF8(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  le: boolean,
+  a: Float64Array,
+): void {
+  for (let r = 0, p = base; r < rows; r++, p += stride) a[r] = dv.getFloat64(p, le);
+}
+
+function readF4(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  le: boolean,
+  a: Float32Array,
+): void {
+  for (let r = 0, p = base; r < rows; r++, p += stride) a[r] = dv.getFloat32(p, le);
+}
+
+function readF8s(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  a: Float64Array,
+): void {
+  for (let r = 0, p = base, o = 0; r < rows; r++, p += stride) {
+    for (let k = 0, q = p; k < per; k++, q += 8) a[o++] = dv.getFloat64(q, le);
+  }
+}
+
+function readF4s(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  a: Float32Array,
+): void {
+  for (let r = 0, p = base, o = 0; r < rows; r++, p += stride) {
+    for (let k = 0, q = p; k < per; k++, q += 4) a[o++] = dv.getFloat32(q, le);
+  }
+}
+
+function readI4s(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  a: Int32Array,
+): void {
+  for (let r = 0, p = base, o = 0; r < rows; r++, p += stride) {
+    for (let k = 0, q = p; k < per; k++, q += 4) a[o++] = dv.getInt32(q, le);
+  }
+}
+
+function readU4s(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  a: Uint32Array,
+): void {
+  for (let r = 0, p = base, o = 0; r < rows; r++, p += stride) {
+    for (let k = 0, q = p; k < per; k++, q += 4) a[o++] = dv.getUint32(q, le);
+  }
+}
+
+function readU2s(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  a: Int16Array | Uint16Array,
+): void {
+  for (let r = 0, p = base, o = 0; r < rows; r++, p += stride) {
+    for (let k = 0, q = p; k < per; k++, q += 2) a[o++] = dv.getUint16(q, le);
+  }
+}
+
+function readI8s(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  a: BigInt64Array,
+): void {
+  for (let r = 0, p = base, o = 0; r < rows; r++, p += stride) {
+    for (let k = 0, q = p; k < per; k++, q += 8) a[o++] = dv.getBigInt64(q, le);
+  }
+}
+
+function readU8s(
+  dv: DataView,
+  base: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  a: BigUint64Array,
+): void {
+  for (let r = 0, p = base, o = 0; r < rows; r++, p += stride) {
+    for (let k = 0, q = p; k < per; k++, q += 8) a[o++] = dv.getBigUint64(q, le);
   }
 }
 
@@ -629,7 +697,12 @@ function structToTable(raw: Uint8Array | LazyBytes, dt: DTypeInfo, rows: number,
  * and each block is read out into the columns at once (the records never exist as one buffer). Only for
  * tables of numeric columns (undefined otherwise: the caller decodes the records and takes the usual path).
  */
-function lazyStructToTable(raw: LazyBytes, plans: ColumnPlan[], stride: number, rows: number): Table | undefined {
+function lazyStructToTable(
+  raw: LazyBytes,
+  plans: ColumnPlan[],
+  stride: number,
+  rows: number,
+): Table | undefined {
   if (stride === 0 || raw.length !== rows * stride) return undefined;
   for (const p of plans) {
     if (!isNumericKind(p.elem.simple.kind) || p.field.offset + p.size > stride) return undefined;
@@ -739,6 +812,7 @@ const ARRAY_CLASSES = new Set([
 
 /** Elements of object arrays: arrays and numpy scalars are converted, anything else is kept as decoded. */
 function convertObject(v: unknown, opts: ConvertOptions, depth: number): unknown {
+  if (v instanceof LazyBytes) return v.materialize();
   if (!(v instanceof PickleObject)) return v;
   if (v.className === "numpy.core.multiarray.scalar") return scalarValue(v);
   if (ARRAY_CLASSES.has(v.className)) {
@@ -794,7 +868,9 @@ function columnMeta(col: unknown): ColumnMeta {
 
 function fitsRecToTable(o: PickleObject, opts: ConvertOptions, depth: number): Table {
   const st = arrayState(o, depth);
-  if (!(st.raw instanceof Uint8Array) && !(st.raw instanceof LazyBytes)) throw err("FITS_rec data is not bytes");
+  if (!(st.raw instanceof Uint8Array) && !(st.raw instanceof LazyBytes)) {
+    throw err("FITS_rec data is not bytes");
+  }
   if (!st.dtype.fields) throw err("FITS_rec without a structured dtype");
   const rows = countOf(st.shape, st.dtype, st.raw, opts);
   chargeOutput(opts, rows * Math.max(st.dtype.itemsize, 8) * 2);

@@ -22,7 +22,16 @@
 import { DecodeError } from "../../errors.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
 
-/** A reference to a whitelisted Python global (`module.name`). */
+/**
+ * A reference to a whitelisted Python global (`module.name`).
+ *
+ * @example
+ * ```ts
+ * import { PickleGlobal } from "@oda-hub/oda-api";
+ * const g = new PickleGlobal("numpy._core.multiarray", "_reconstruct");
+ * g.qualname; // "numpy.core.multiarray._reconstruct"
+ * ```
+ */
 export class PickleGlobal {
   /** Create a reference. */
   constructor(
@@ -40,6 +49,13 @@ export class PickleGlobal {
 /**
  * An inert instance of a whitelisted class (ndarray placeholders, dtypes, astropy column objects): the class
  * name, the constructor arguments and whatever state BUILD gave it. No code of the class ever runs.
+ *
+ * @example
+ * ```ts
+ * import { PickleObject } from "@oda-hub/oda-api";
+ * const o = new PickleObject("numpy.dtype", ["f8", false, true]);
+ * console.log(o.className, o.args, o.state); // numpy.dtype [ "f8", false, true ] undefined (no BUILD yet)
+ * ```
  */
 export class PickleObject {
   /** `state` set by BUILD (undefined until then). */
