@@ -193,11 +193,23 @@ export function testWithTool(
 ): void {
   const list = Array.isArray(tools) ? tools : [tools];
   const missing = list.filter((t) => !requireTool(t).available);
+  // Deno reports this helper as the test's location: name the caller in failure messages instead
+  const caller = callerLocation();
   if (missing.length === 0) {
-    Deno.test({ ...extras, name, fn });
+    Deno.test({
+      ...extras,
+      name,
+      async fn(t) {
+        try {
+          await fn(t);
+        } catch (e) {
+          if (caller && e instanceof Error) e.message += `\n    (test defined at ${caller})`;
+          throw e;
+        }
+      },
+    });
     return;
   }
-  const caller = callerLocation();
   const why = missing.map((t) => `${t}: ${requireTool(t).detail}; install: ${INSTALL_HINT[t]}`).join(" | ");
   if (isCI()) {
     Deno.test({

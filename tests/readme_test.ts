@@ -16,6 +16,8 @@ Deno.test("parsePiece: Python→TS rows are extracted, imports and relative link
       "![shot](shot.png) [up](../README.md) [web](https://e.org/a) [here](#x)",
       "```",
       "![shot](shot.png) [web](https://e.org/a) [here](#x) [bench](../bench/run.ts)",
+      "![a long alt text that",
+      "spans two lines](../demo-report.png) ![root](docs/shot.png)",
       "",
       TABLE,
       "",
@@ -30,6 +32,10 @@ Deno.test("parsePiece: Python→TS rows are extracted, imports and relative link
   assert.ok(p.body.includes("![shot](shot.png) [up](../README.md)"), "links inside code fences untouched");
   assert.ok(
     p.body.includes("![shot](docs/readme/shot.png) [web](https://e.org/a) [here](#x) [bench](bench/run.ts)"),
+  );
+  assert.ok(
+    p.body.includes("spans two lines](demo-report.png) ![root](docs/shot.png)"),
+    "multi-line link rebased",
   );
   assert.ok(p.body.includes("| other | table |"), "other tables stay");
   assert.ok(!p.body.includes("`a()`"));

@@ -48,6 +48,7 @@ export interface Piece {
 export function parsePiece(name: string, text: string): Piece {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
   const body: string[] = [];
+  const fenced: boolean[] = [];
   const rows: string[] = [];
   let inFence = false;
   for (let i = 0; i < lines.length; i++) {
@@ -59,9 +60,19 @@ export function parsePiece(name: string, text: string): Piece {
       i--;
       continue;
     }
-    body.push(inFence ? rewriteImports(line) : rewriteLinks(rewriteImports(line)));
+    body.push(rewriteImports(line));
+    fenced.push(inFence || /^\s*(```|~~~)/.test(line));
   }
-  return { name, body: body.join("\n").replace(/\n{3,}/g, "\n\n").trim(), rows };
+  // links may span lines (long alt texts): rewrite them on each run of lines outside code fences
+  const out: string[] = [];
+  for (let i = 0; i < body.length;) {
+    let j = i;
+    while (j < body.length && fenced[j] === fenced[i]) j++;
+    const chunk = body.slice(i, j).join("\n");
+    out.push(fenced[i] ? chunk : rewriteLinks(chunk));
+    i = j;
+  }
+  return { name, body: out.join("\n").replace(/\n{3,}/g, "\n\n").trim(), rows };
 }
 
 function rewriteImports(line: string): string {
@@ -71,12 +82,17 @@ function rewriteImports(line: string): string {
     .replace(/(["'])(?:\.\.\/)+cli\.ts\1/g, '"@oda-hub/oda-api/cli"');
 }
 
-function rewriteLinks(line: string): string {
-  return line.replace(
+function rewriteLinks(text: string): string {
+  return text.replace(
     /(!?\[[^\]]*\]\()([^)\s]+)(\s+"[^"]*")?\)/g,
     (m, open: string, href: string, title = "") => {
       if (/^([a-z][a-z0-9+.-]*:|#|\/)/i.test(href)) return m;
-      const rebased = href.startsWith("../") ? href.slice(3) : `docs/readme/${href}`;
+      // "../x" is relative to docs/readme; paths starting with a top-level folder are already repo-relative
+      const rebased = href.startsWith("../")
+        ? href.replace(/^\.\.\//, "")
+        : /^(docs|tests|bench|lib|notebooks|tools|\.ci)\//.test(href)
+        ? href
+        : `docs/readme/${href}`;
       return `${open}${rebased}${title})`;
     },
   );

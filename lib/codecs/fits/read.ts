@@ -24,6 +24,7 @@ import { copyNative, gatherNative, gatherRowsInto, swapInPlace } from "./bytes.t
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, type FitsValue, parseCards } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
+import { read4x1, read4x2, read4x3 } from "../gather.ts";
 
 const log = getLogger("oda_api.fits");
 const latin1 = new TextDecoder("latin1");
@@ -57,7 +58,12 @@ export function readFits(bytes: Uint8Array, options: FitsReadOptions = {}): Fits
  * data may be byte-swapped in place and returned as views into it instead of
  * being copied — half the memory and one pass less for big images.
  */
-function readFitsOwned(bytes: Uint8Array, options: FitsReadOptions, owned: boolean): FitsHdu[] {
+function readFitsOwned(
+  bytes: Uint8Array,
+  options: FitsReadOptions,
+  owned: boolean,
+  streamed?: { columns: ReadonlyMap<number, ArrayBuffer[]>; fileLength: number },
+): FitsHdu[] {
   if (isGzip(bytes)) {
     bytes = gunzip(bytes);
     owned = true;
@@ -65,7 +71,9 @@ function readFitsOwned(bytes: Uint8Array, options: FitsReadOptions, owned: boole
   const scale = options.scale ?? true;
   const hdus: FitsHdu[] = [];
   let off = 0;
-  while (off < bytes.length) {
+  // streamed: `bytes` ends where the streamed table's data starts (that table is the last HDU)
+  const total = streamed?.fileLength ?? bytes.length;
+  while (off < total) {
     if (hdus.length > 0) {
       // Zero/blank padding after the last HDU is ignored. Anything else is either a truncated or a
       // corrupted extension header: an error (astropy only warns and drops the rest of the file, which
@@ -82,7 +90,7 @@ function readFitsOwned(bytes: Uint8Array, options: FitsReadOptions, owned: boole
         );
       }
     }
-    const hdu = readHdu(bytes, off, hdus.length, scale, owned);
+    const hdu = readHdu(bytes, off, hdus.length, scale, owned, streamed?.columns, total);
     hdus.push(hdu.hdu);
     off = hdu.next;
   }
@@ -101,7 +109,200 @@ function readFitsOwned(bytes: Uint8Array, options: FitsReadOptions, owned: boole
  * ```
  */
 export async function readFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsHdu[]> {
-  return readFitsOwned(await Deno.readFile(path), options, true);
+  const hdus = await readFitsFileStreamed(path, options);
+  return hdus ?? readFitsOwned(await Deno.readFile(path), options, true);
+}
+
+/** Files at least this big are read by {@linkcode readFitsFileStreamed}; tables this big are streamed. */
+const STREAM_MIN = 4 << 20;
+/** Bytes of table rows per read while streaming. */
+const STREAM_CHUNK = 1 << 20;
+
+/**
+ * Files whose last HDU is a big binary table of fixed-width numeric columns (light curves, event lists): the
+ * headers are scanned first (a few blocks), then everything before the table's data is read into a small
+ * buffer and the table's rows are read in 1 MiB chunks and gathered into the columns while the next chunk is
+ * being read (on the runtime's I/O thread). The row-ordered data never exists as one buffer (neither does a
+ * zeroed buffer of the file's size), and the byte swapping overlaps the I/O. The ordinary reader then parses
+ * the buffer and takes the streamed columns as they are. Any other file, and anything unusual (gzip, trailing
+ * bytes, a header that does not parse), returns undefined: the caller reads the whole file the ordinary way
+ * (which reports the errors).
+ */
+async function readFitsFileStreamed(
+  path: string | URL,
+  options: FitsReadOptions,
+): Promise<FitsHdu[] | undefined> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const size = (await file.stat()).size;
+    if (size < STREAM_MIN) return undefined;
+    const readFull = async (dst: Uint8Array): Promise<void> => {
+      let got = 0;
+      while (got < dst.length) {
+        const n = await file.read(dst.subarray(got));
+        if (n === null) throw new Error("file shrank while being read");
+        got += n;
+      }
+    };
+    // 1. scan the headers: where the last HDU's data starts, and whether it can be streamed
+    let off = 0;
+    let last: { dataOffset: number; plan: StreamPlan | undefined } | undefined;
+    for (let index = 0; off < size; index++) {
+      if (index > 64) return undefined;
+      const blocks: Uint8Array[] = [];
+      for (let found = false; !found;) {
+        const pos = off + blocks.length * BLOCK_LENGTH;
+        if (pos + BLOCK_LENGTH > size || blocks.length > 1000) return undefined;
+        const b = new Uint8Array(BLOCK_LENGTH);
+        await file.seek(pos, Deno.SeekMode.Start);
+        await readFull(b);
+        if (pos === 0 && isGzip(b)) return undefined;
+        blocks.push(b);
+        for (let i = 0; i < BLOCK_LENGTH && !found; i += CARD_LENGTH) found = startsWith(b, i, "END     ");
+      }
+      const head = new Uint8Array(blocks.length * BLOCK_LENGTH);
+      blocks.forEach((b, k) => head.set(b, k * BLOCK_LENGTH));
+      if (!startsWith(head, 0, index === 0 ? "SIMPLE  =" : "XTENSION")) return undefined;
+      const { header, dataOffset } = readHeader(head, 0);
+      const layout = dataLayout(header, index);
+      if (!layout || off + dataOffset + layout.dataBytes > size) return undefined;
+      const end = Math.min(
+        size,
+        off + dataOffset + Math.ceil(layout.dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH,
+      );
+      last = {
+        dataOffset: off + dataOffset,
+        plan: end === size && layout.dataBytes >= STREAM_MIN ? streamPlan(header, layout) : undefined,
+      };
+      off = end;
+    }
+    if (!last?.plan) return undefined;
+    // 2. everything before the table's data, then the table's rows
+    const prefix = new Uint8Array(last.dataOffset);
+    await file.seek(0, Deno.SeekMode.Start);
+    await readFull(prefix);
+    const columns = await streamTable(last.plan, readFull);
+    return readFitsOwned(prefix, options, true, {
+      columns: new Map([[last.dataOffset, columns]]),
+      fileLength: size,
+    });
+  } catch {
+    return undefined;
+  } finally {
+    file.close();
+  }
+}
+
+interface DataLayout {
+  dataBytes: number;
+  bintable: boolean;
+  pcount: number;
+  axes: number[];
+}
+
+/** Data size of an HDU as `readHdu` computes it (undefined when anything is off). */
+function dataLayout(h: FitsHeader, index: number): DataLayout | undefined {
+  const int = (k: string, dflt?: number): number | undefined => {
+    const v = h.has(k) ? h.get(k) : dflt;
+    return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  };
+  const bitpix = h.get("BITPIX");
+  if (typeof bitpix !== "number" || ![8, 16, 32, 64, -32, -64].includes(bitpix)) return undefined;
+  const naxis = int("NAXIS");
+  if (naxis === undefined || naxis > 999) return undefined;
+  const axes: number[] = [];
+  for (let i = 1; i <= naxis; i++) {
+    const a = int(`NAXIS${i}`);
+    if (a === undefined) return undefined;
+    axes.push(a);
+  }
+  const pcount = int("PCOUNT", 0);
+  const gcount = int("GCOUNT", 1);
+  if (pcount === undefined || gcount === undefined) return undefined;
+  if (index === 0 && h.get("GROUPS") === true) return undefined;
+  let elems = naxis === 0 ? 0 : 1;
+  for (const a of axes) elems *= a;
+  const dataBytes = (Math.abs(bitpix) / 8) * gcount * (pcount + elems);
+  if (!Number.isSafeInteger(dataBytes)) return undefined;
+  const bintable = index > 0 && String(h.get("XTENSION") ?? "").trim().toUpperCase() === "BINTABLE";
+  return { dataBytes, bintable, pcount, axes };
+}
+
+interface StreamPlan {
+  rowBytes: number;
+  nrows: number;
+  cols: { colOff: number; width: number; lane: number }[];
+}
+
+/** A binary table whose columns are all fixed-width numeric (no heap): how to gather it. */
+function streamPlan(h: FitsHeader, l: DataLayout): StreamPlan | undefined {
+  if (!l.bintable || l.pcount !== 0 || l.axes.length !== 2 || h.get("BITPIX") !== 8) return undefined;
+  const [rowBytes, nrows] = l.axes;
+  const tfields = h.get("TFIELDS");
+  if (typeof tfields !== "number" || !Number.isSafeInteger(tfields) || tfields < 1 || tfields > 999) {
+    return undefined;
+  }
+  if (rowBytes === 0 || rowBytes > STREAM_CHUNK) return undefined;
+  const cols: StreamPlan["cols"] = [];
+  let colOff = 0;
+  for (let i = 1; i <= tfields; i++) {
+    const v = h.get(`TFORM${i}`);
+    const f = typeof v === "string" ? parseBinTForm(v) : undefined;
+    if (!f || !FIXED_NUMERIC.has(f.code) || f.width === 0 || colOff + f.width > rowBytes) return undefined;
+    cols.push({ colOff, width: f.width, lane: laneSize(f.code) });
+    colOff += f.width;
+  }
+  return { rowBytes, nrows, cols };
+}
+
+/** Read the table's rows chunk by chunk (from the file's current position) and gather them into columns. */
+async function streamTable(
+  plan: StreamPlan,
+  readFull: (dst: Uint8Array) => Promise<void>,
+): Promise<ArrayBuffer[]> {
+  const { rowBytes, nrows, cols } = plan;
+  const outs = cols.map((c) => new Uint8Array(nrows * c.width));
+  const rowsPer = Math.max(1, Math.floor(STREAM_CHUNK / rowBytes));
+  const bufs = [new Uint8Array(rowsPer * rowBytes), new Uint8Array(rowsPer * rowBytes)];
+  const block = Math.max(1, Math.floor((256 * 1024) / rowBytes));
+  const rowsOf = (r0: number) => Math.min(nrows, r0 + rowsPer) - r0;
+  let pending = readFull(bufs[0].subarray(0, rowsOf(0) * rowBytes));
+  try {
+    // scalar 4-byte columns (E, J: RATE, ERROR, ...) in runs of up to three, read in one loop over the rows
+    const runs: { offs: number[]; outs: Int32Array[] }[] = [];
+    const alone: number[] = [];
+    cols.forEach((c, j) => {
+      if (c.width !== 4 || c.lane !== 4) return alone.push(j);
+      let run = runs[runs.length - 1];
+      if (!run || run.offs.length === 3) runs.push(run = { offs: [], outs: [] });
+      run.offs.push(c.colOff);
+      run.outs.push(new Int32Array(outs[j].buffer, 0, nrows));
+    });
+    for (let r0 = 0, k = 0; r0 < nrows; r0 += rowsPer, k++) {
+      await pending;
+      const cur = bufs[k & 1];
+      const n = rowsOf(r0);
+      if (r0 + n < nrows) pending = readFull(bufs[(k + 1) & 1].subarray(0, rowsOf(r0 + n) * rowBytes));
+      for (let b0 = 0; b0 < n; b0 += block) {
+        const b1 = Math.min(n, b0 + block);
+        for (const j of alone) {
+          const c = cols[j];
+          gatherRowsInto(cur, c.colOff, rowBytes, b0, b1, c.width, c.lane, outs[j].subarray(r0 * c.width));
+        }
+        const dv = new DataView(cur.buffer, cur.byteOffset + b0 * rowBytes, (b1 - b0) * rowBytes);
+        for (const { offs, outs: o } of runs) {
+          if (offs.length === 3) {
+            read4x3(dv, rowBytes, b1 - b0, false, offs[0], offs[1], offs[2], o[0], o[1], o[2], r0 + b0);
+          } else if (offs.length === 2) {
+            read4x2(dv, rowBytes, b1 - b0, false, offs[0], offs[1], o[0], o[1], r0 + b0);
+          } else read4x1(dv, rowBytes, b1 - b0, false, offs[0], o[0], r0 + b0);
+        }
+      }
+    }
+  } finally {
+    await pending.catch(() => {}); // no read left running on a closed file
+  }
+  return outs.map((o) => o.buffer);
 }
 
 function startsWith(bytes: Uint8Array, off: number, s: string): boolean {
@@ -158,6 +359,8 @@ function readHdu(
   index: number,
   scale: boolean,
   owned: boolean,
+  streamed?: ReadonlyMap<number, ArrayBuffer[]>,
+  total: number = bytes.length,
 ): { hdu: FitsHdu; next: number } {
   if (index === 0 && !startsWith(bytes, off, "SIMPLE  =")) {
     throw fitsError(off, "not a FITS file: the first card is not SIMPLE");
@@ -186,12 +389,10 @@ function readHdu(
   let elems = naxis === 0 ? 0 : 1;
   for (let i = groups ? 1 : 0; i < naxis; i++) elems *= axes[i];
   const dataBytes = naxis === 0 && !groups ? 0 : (Math.abs(bitpix) / 8) * gcount * (pcount + elems);
-  if (!Number.isSafeInteger(dataBytes) || dataOffset + dataBytes > bytes.length) {
+  if (!Number.isSafeInteger(dataBytes) || dataOffset + dataBytes > total) {
     throw fitsError(
       dataOffset,
-      `truncated data: the header declares ${dataBytes} data bytes but only ${
-        bytes.length - dataOffset
-      } remain`,
+      `truncated data: the header declares ${dataBytes} data bytes but only ${total - dataOffset} remain`,
     );
   }
   const next = dataOffset + Math.ceil(dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
@@ -200,12 +401,13 @@ function readHdu(
   let data: NdArray | Table | null = null;
   const xt = String(header.get("XTENSION") ?? "").trim().toUpperCase();
   if (groups) log.warning(`FITS: random-groups primary HDU at byte ${off}: data skipped`);
-  else if (type === "bintable") data = readBinTable(bytes, dataOffset, header, axes, pcount, scale, off);
-  else if (type === "table") data = readAsciiTable(bytes, dataOffset, header, axes, scale, off);
+  else if (type === "bintable") {
+    data = readBinTable(bytes, dataOffset, header, axes, pcount, scale, off, streamed?.get(dataOffset));
+  } else if (type === "table") data = readAsciiTable(bytes, dataOffset, header, axes, scale, off);
   else if (index === 0 || xt === "IMAGE") {
     data = naxis === 0 ? null : readImage(bytes, dataOffset, header, bitpix, axes, scale, owned);
   }
-  return { hdu: { index, name, type, header, data }, next: Math.min(next, bytes.length) };
+  return { hdu: { index, name, type, header, data }, next: Math.min(next, total) };
 }
 
 function numKeyInt(h: FitsHeader, key: string, dflt: number, off: number): number {
@@ -503,6 +705,7 @@ function readBinTable(
   pcount: number,
   scale: boolean,
   hduOff: number,
+  streamed?: ArrayBuffer[],
 ): Table {
   if (axes.length !== 2) throw fitsError(hduOff, `BINTABLE must have NAXIS = 2 (got ${axes.length})`);
   const [rowBytes, nrows] = axes;
@@ -532,7 +735,16 @@ function readBinTable(
   const fixed = forms.map((c, k) => ({ ...c, k })).filter((c) =>
     FIXED_NUMERIC.has(c.f.code) && c.f.width > 0
   );
-  if (fixed.length > 1 && rowBytes * nrows >= 1 << 20) {
+  if (streamed) {
+    // columns gathered while the file was read (readFitsFileStreamed): every column fixed-width numeric
+    if (
+      fixed.length !== forms.length || streamed.length !== forms.length ||
+      forms.some((c, k) => streamed[k].byteLength !== nrows * c.f.width)
+    ) {
+      throw fitsError(hduOff, "internal: streamed columns do not match the table");
+    }
+    streamed.forEach((b, k) => pre.set(k, b));
+  } else if (fixed.length > 1 && rowBytes * nrows >= 1 << 20) {
     const outs = fixed.map((c) => new Uint8Array(nrows * c.f.width));
     const block = Math.max(1, Math.floor((256 * 1024) / rowBytes));
     for (let r0 = 0; r0 < nrows; r0 += block) {

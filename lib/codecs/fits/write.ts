@@ -22,6 +22,7 @@ import {
   type TableColumn,
 } from "../ndarray.ts";
 import { copySwap, scatterSwap32, swapInPlace } from "./bytes.ts";
+import { write4x1, write4x2, write4x3 } from "../gather.ts";
 import { BLOCK_LENGTH, type FitsCard, FitsHeader, type FitsValue } from "./header.ts";
 import type { FitsHduInput, FitsHduType, FitsWriteFileOptions, FitsWriteOptions } from "./hdu.ts";
 import { gzip } from "./gzip.ts";
@@ -270,6 +271,11 @@ interface ColPlan {
   writeRows(out: Uint8Array, base: number, rowBytes: number, colOffset: number, r0: number, r1: number): void;
   /** Copy this column's heap bytes to `out[offset]`. */
   writeHeap?(out: Uint8Array, offset: number): void;
+  /**
+   * Scalar 4-byte numeric column written as is (no scaling): its values as int32, so that runs of such
+   * columns are scattered together, one loop over the rows (`fillRows`).
+   */
+  scalar4?: Int32Array;
 }
 
 function planColumn(
@@ -361,9 +367,13 @@ function planColumn(
   }
   const width = per * nc.size;
   let be: Uint8Array | undefined; // big-endian copy for the byte-wise path, made once
+  const scalar4 = width === 4 && nc.lane === 4 && !nc.flip && arr.byteOffset % 4 === 0
+    ? new Int32Array(arr.buffer, arr.byteOffset, nrows)
+    : undefined;
   return {
     cards,
     width,
+    scalar4,
     isInt: "BIJK".includes(nc.code) && nc.tzero === undefined,
     heapBytes: 0,
     heapStart: 0,
@@ -510,15 +520,48 @@ function planBinTable(input: FitsHduInput, name: string | undefined, forceQ: boo
     p.heapStart = heapAt;
     heapAt += p.heapBytes;
   }
+  // runs of up to three scalar 4-byte columns (RATE, ERROR, FRACEXP) are scattered in one loop over the rows
+  const steps: ({ plan: ColPlan; off: number } | { offs: number[]; vals: Int32Array[] })[] = [];
+  {
+    let colOffset = 0;
+    let run: { offs: number[]; vals: Int32Array[] } | undefined;
+    for (const p of plans) {
+      if (p.scalar4) {
+        if (!run || run.offs.length === 3) steps.push(run = { offs: [], vals: [] });
+        run.offs.push(colOffset);
+        run.vals.push(p.scalar4);
+      } else {
+        run = undefined;
+        steps.push({ plan: p, off: colOffset });
+      }
+      colOffset += p.width;
+    }
+  }
   const fillRows = (out: Uint8Array, base: number, r0: number, r1: number): void => {
     // blocks of rows that stay in cache while every column is written into them
     const block = Math.max(1, Math.floor(BLOCK_ROWS_BYTES / Math.max(rowBytes, 1)));
     for (let a = r0; a < r1; a += block) {
       const b = Math.min(r1, a + block);
-      let colOffset = 0;
-      for (const p of plans) {
-        p.writeRows(out, base + (a - r0) * rowBytes, rowBytes, colOffset, a, b);
-        colOffset += p.width;
+      const at = base + (a - r0) * rowBytes;
+      const dv = new DataView(out.buffer, out.byteOffset + at, (b - a) * rowBytes);
+      for (const st of steps) {
+        if ("plan" in st) st.plan.writeRows(out, at, rowBytes, st.off, a, b);
+        else if (st.offs.length === 3) {
+          write4x3(
+            dv,
+            rowBytes,
+            b - a,
+            st.offs[0],
+            st.offs[1],
+            st.offs[2],
+            st.vals[0],
+            st.vals[1],
+            st.vals[2],
+            a,
+          );
+        } else if (st.offs.length === 2) {
+          write4x2(dv, rowBytes, b - a, st.offs[0], st.offs[1], st.vals[0], st.vals[1], a);
+        } else write4x1(dv, rowBytes, b - a, st.offs[0], st.vals[0], a);
       }
     }
   };

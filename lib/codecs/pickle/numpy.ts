@@ -22,6 +22,7 @@ import {
 } from "../ndarray.ts";
 import { PickleGlobal, PickleObject } from "./vm.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
+import { read4x1, read4x2, read4x3 } from "../gather.ts";
 
 const MAX_DEPTH = 32;
 const latin1 = new TextDecoder("latin1");
@@ -693,6 +694,56 @@ function structToTable(raw: Uint8Array | LazyBytes, dt: DTypeInfo, rows: number,
 }
 
 /**
+ * How the columns of a record block are read: runs of up to three scalar 4-byte numeric columns of the same
+ * byte order (RATE, ERROR, FRACEXP) in one loop over the rows, as int32 (bit exact, about 2× faster than one
+ * loop per column); any other column alone with {@linkcode stridedRead}.
+ */
+type ColumnGroup =
+  | { kind: "one"; plan: ColumnPlan; out: NumericArray }
+  | { kind: "i4"; offsets: number[]; outs: Int32Array[]; le: boolean };
+
+function columnGroups(plans: ColumnPlan[], outs: NumericArray[]): ColumnGroup[] {
+  const groups: ColumnGroup[] = [];
+  let run: { offsets: number[]; outs: Int32Array[]; le: boolean } | undefined;
+  plans.forEach((p, k) => {
+    const d = p.elem.simple;
+    const four = p.per === 1 && d.itemsize === 4 && (d.kind === "f" || d.kind === "i" || d.kind === "u");
+    if (!four) {
+      run = undefined;
+      if (p.size > 0) groups.push({ kind: "one", plan: p, out: outs[k] });
+      return;
+    }
+    const le = d.byteorder !== ">";
+    if (!run || run.le !== le || run.offsets.length === 3) {
+      run = { offsets: [], outs: [], le };
+      groups.push({ kind: "i4", ...run });
+    }
+    run.offsets.push(p.field.offset);
+    run.outs.push(new Int32Array(outs[k].buffer, outs[k].byteOffset, outs[k].length));
+  });
+  return groups;
+}
+
+/** Read rows `[r0, r1)` held in `part` (record `r0` first) into the columns. */
+function readGroups(part: Uint8Array, stride: number, r0: number, r1: number, groups: ColumnGroup[]): void {
+  const rows = r1 - r0;
+  const dv = new DataView(part.buffer, part.byteOffset, part.byteLength);
+  for (const g of groups) {
+    if (g.kind === "one") {
+      const p = g.plan;
+      const dst = g.out.subarray(r0 * p.per, r1 * p.per) as NumericArray;
+      stridedRead(part, p.field.offset, stride, rows, p.per, p.elem.simple, dst);
+    } else if (g.outs.length === 3) {
+      const [a, b, c] = g.outs;
+      const [oa, ob, oc] = g.offsets;
+      read4x3(dv, stride, rows, g.le, oa, ob, oc, a, b, c, r0);
+    } else if (g.outs.length === 2) {
+      read4x2(dv, stride, rows, g.le, g.offsets[0], g.offsets[1], g.outs[0], g.outs[1], r0);
+    } else read4x1(dv, stride, rows, g.le, g.offsets[0], g.outs[0], r0);
+  }
+}
+
+/**
  * Records still in base64 → columns: the records are decoded in cache-sized row blocks into one small buffer
  * and each block is read out into the columns at once (the records never exist as one buffer). Only for
  * tables of numeric columns (undefined otherwise: the caller decodes the records and takes the usual path).
@@ -708,18 +759,20 @@ function lazyStructToTable(
     if (!isNumericKind(p.elem.simple.kind) || p.field.offset + p.size > stride) return undefined;
   }
   const outs = plans.map((p) => allocNumeric(p.elem.simple, rows * p.per) as NumericArray);
-  const block = Math.max(1, Math.floor((128 * 1024) / stride));
+  // Blocks of a multiple of 3 rows, the first one shortened so that every later block starts on a whole
+  // base64 quantum (3 bytes): those decode straight into the scratch buffer, without a realignment copy.
+  const block = Math.max(3, Math.floor((128 * 1024) / stride / 3) * 3);
+  let first = block;
+  if (stride % 3 !== 0) {
+    while ((raw.start + first * stride) % 3 !== 0) first--;
+  }
   const scratch = new Uint8Array(Math.min(rows, block) * stride);
-  for (let r0 = 0; r0 < rows; r0 += block) {
-    const r1 = Math.min(rows, r0 + block);
+  const groups = columnGroups(plans, outs);
+  for (let r0 = 0; r0 < rows; r0 += r0 === 0 ? first : block) {
+    const r1 = Math.min(rows, r0 + (r0 === 0 ? first : block));
     const part = scratch.subarray(0, (r1 - r0) * stride);
     raw.readInto(r0 * stride, part.length, part);
-    for (let k = 0; k < plans.length; k++) {
-      const p = plans[k];
-      if (p.size === 0) continue;
-      const dst = outs[k].subarray(r0 * p.per, r1 * p.per) as NumericArray;
-      stridedRead(part, p.field.offset, stride, r1 - r0, p.per, p.elem.simple, dst);
-    }
+    readGroups(part, stride, r0, r1, groups);
   }
   return { kind: "table", length: rows, columns: plans.map((p, k) => makeColumn(p, outs[k])) };
 }
