@@ -12,7 +12,9 @@ import { decodeBase64 } from "../lib/codecs/base64.ts";
 import { readEcsv } from "../lib/codecs/ecsv.ts";
 import { readFits } from "../lib/codecs/fits.ts";
 import { parseJson } from "../lib/codecs/json.ts";
-import { decodeNumpyPickle, decodePickle } from "../lib/codecs/pickle.ts";
+import { decodeNumpyPickle, decodeNumpyPickleBase64, decodePickle } from "../lib/codecs/pickle.ts";
+import { encodeBase64 } from "../lib/codecs/base64.ts";
+import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
 import { isWhitelistedGlobal, PickleGlobal, PickleObject } from "../lib/codecs/pickle/vm.ts";
 import { OdaError } from "../lib/errors.ts";
 import { getLogger } from "../lib/log.ts";
@@ -243,6 +245,45 @@ Deno.test("fuzz: mutated numpy pickles → value or typed error, whitelist only 
   const s1 = fuzz("pickle/numpy", 1, 2500, corpus, mutateBytes, (b) => decodeNumpyPickle(b));
   const s2 = fuzz("pickle/generic", 2, 1500, corpus, mutateBytes, (b) => assertWhitelisted(decodePickle(b)));
   assert(s1.errors > 0 && s2.values + s2.errors === 1500);
+});
+
+Deno.test("fuzz: big (lazy-path) base64 pickles, mutated as text (300 cases)", () => {
+  // Payloads of 1 MiB or more take the streaming base64 → column path; mutate the text around and inside it.
+  const rows = 80_000;
+  const table = {
+    kind: "table" as const,
+    length: rows,
+    columns: [
+      {
+        name: "TIME",
+        dtype: ">f8",
+        shape: [],
+        values: Float64Array.from({ length: rows }, (_, i) => i * 0.5),
+      },
+      { name: "RATE", dtype: ">f4", shape: [], values: new Float32Array(rows).fill(3) },
+      { name: "FLAG", dtype: ">i2", shape: [], values: new Int16Array(rows) },
+    ],
+  };
+  const image = {
+    kind: "ndarray" as const,
+    dtype: "<f4",
+    shape: [512, 600],
+    values: new Float32Array(512 * 600),
+  };
+  const texts = [encodeBase64(encodeNumpyPickle(table)), encodeBase64(encodeNumpyPickle(image))];
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const mutate = (t: string, r: () => number): string => {
+    const k = Math.floor(r() * 5);
+    // Most mutations near the start, where the pickle's opcodes and the dtype live.
+    const at = Math.floor(r() < 0.7 ? r() * 400 : r() * t.length);
+    if (k === 0) return t.slice(0, at) + B64[Math.floor(r() * 64)] + t.slice(at + 1);
+    if (k === 1) return t.slice(0, at);
+    if (k === 2) return t.slice(0, at) + t.slice(at + 4);
+    if (k === 3) return t.slice(0, at) + "=" + t.slice(at + 1);
+    return t.slice(0, at) + "AAAA" + t.slice(at);
+  };
+  const s = fuzz("pickle/base64-lazy", 9, 300, texts, mutate, (t) => decodeNumpyPickleBase64(t), 5000);
+  assert(s.values > 0 && s.errors > 0, JSON.stringify(s));
 });
 
 Deno.test("fuzz: mutated FITS files (2000 cases)", () => {
