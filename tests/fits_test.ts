@@ -2,6 +2,7 @@
  * FITS codec tests: header card formatting, astropy ↔ oda-api round trips in both directions (values and
  * headers compared through JSON dumps), fitsverify on every file we write, fixtures, and hostile input.
  */
+import { mulberry32 as rng } from "../lib/sandbox/faults.ts";
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import {
   type FitsCard,
@@ -579,17 +580,6 @@ Deno.test("fixture lc.fits: JEM-X light curve columns", async () => {
 
 function nd(dtype: string, shape: number[], values: NdArray["values"]): NdArray {
   return { kind: "ndarray", dtype, shape, values };
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Everything the writer supports (astropy-readable subset; see the comments for what astropy 5.2.1 lacks). */
