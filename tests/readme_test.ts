@@ -15,7 +15,7 @@ Deno.test("parsePiece: Python→TS rows are extracted, imports and relative link
       'import { s } from "../sandbox.ts";',
       "![shot](shot.png) [up](../README.md) [web](https://e.org/a) [here](#x)",
       "```",
-      "![shot](shot.png) [web](https://e.org/a) [here](#x) [bench](../bench/run.ts)",
+      "![shot](shot.png) [web](https://e.org/a) [here](#x) [bench](../../bench/run.ts)",
       "![a long alt text that",
       "spans two lines](../demo-report.png) ![root](docs/shot.png)",
       "",
@@ -34,7 +34,7 @@ Deno.test("parsePiece: Python→TS rows are extracted, imports and relative link
     p.body.includes("![shot](docs/readme/shot.png) [web](https://e.org/a) [here](#x) [bench](bench/run.ts)"),
   );
   assert.ok(
-    p.body.includes("spans two lines](demo-report.png) ![root](docs/shot.png)"),
+    p.body.includes("spans two lines](docs/demo-report.png) ![root](docs/shot.png)"),
     "multi-line link rebased",
   );
   assert.ok(p.body.includes("| other | table |"), "other tables stay");

@@ -87,12 +87,11 @@ function rewriteLinks(text: string): string {
     /(!?\[[^\]]*\]\()([^)\s]+)(\s+"[^"]*")?\)/g,
     (m, open: string, href: string, title = "") => {
       if (/^([a-z][a-z0-9+.-]*:|#|\/)/i.test(href)) return m;
-      // "../x" is relative to docs/readme; paths starting with a top-level folder are already repo-relative
-      const rebased = href.startsWith("../")
-        ? href.replace(/^\.\.\//, "")
-        : /^(docs|tests|bench|lib|notebooks|tools|\.ci)\//.test(href)
+      // links are relative to docs/readme/ (`../x` is docs/x, `../../x` the repo root); paths starting with a
+      // top-level folder are already repo-relative
+      const rebased = /^(docs|tests|bench|lib|notebooks|tools|\.ci)\//.test(href)
         ? href
-        : `docs/readme/${href}`;
+        : new URL(href, "file:///repo/docs/readme/").pathname.replace(/^\/repo\//, "");
       return `${open}${rebased}${title})`;
     },
   );
