@@ -141,7 +141,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       html: pre(tokenText),
     });
 
-    const disp = new DispatcherAPI({ url: sb.url });
+    const disp = new DispatcherAPI({ url: sb.url, token });
 
     // 2. SPI-ACS light curve (synchronous).
     say(`\n== 2. SPI-ACS light curve of 4U 1700-377`);
