@@ -82,6 +82,7 @@ export {
 export * from "./lib/client/description.ts";
 export * from "./lib/client/cache.ts";
 export * from "./lib/client/batch.ts";
+export * from "./lib/client/consistency.ts";
 export * from "./lib/client/job.ts";
 export * from "./lib/client/dispatcher.ts";
 // --- display ---

@@ -107,6 +107,35 @@ export function redactSecrets(text: string): string {
 }
 
 /**
+ * A copy of a thrown value that is safe to keep as an error's `cause`: Deno's
+ * fetch errors name the full URL (query string and token included) and JSON
+ * syntax errors quote the body (which may echo the token), and `Deno.inspect`
+ * of the wrapping error prints its cause. Errors are copied with redacted
+ * message and stack (their own causes too); an {@linkcode OdaError} is already
+ * safe and kept as is.
+ *
+ * @example
+ * ```ts
+ * import { redactCause } from "@oda-hub/oda-api";
+ * const cause = redactCause(new TypeError("error sending request for url (https://x/run_analysis?token=abc)"));
+ * console.log((cause as Error).message); // "error sending request for url (https://x/run_analysis?token=<redacted token>)"
+ * ```
+ */
+export function redactCause(cause: unknown, depth = 0): unknown {
+  if (typeof cause === "string") return redactSecrets(cause);
+  if (!(cause instanceof Error)) return redactValue(cause);
+  if (cause instanceof OdaError) return cause;
+  const copy = new Error(
+    redactSecrets(cause.message),
+    cause.cause === undefined || depth > 4 ? undefined : { cause: redactCause(cause.cause, depth + 1) },
+  );
+  Object.setPrototypeOf(copy, Object.getPrototypeOf(cause)); // still `instanceof TypeError` etc.
+  copy.name = cause.name;
+  copy.stack = cause.stack === undefined ? `${copy.name}: ${copy.message}` : redactSecrets(cause.stack);
+  return copy;
+}
+
+/**
  * Deep copy of a value with {@linkcode redactSecrets} applied to every string
  * (object keys kept; `Error`s become `{ name, message, code? }`; depth-limited,
  * cycles cut). Used for structured log fields and error details.
@@ -174,7 +203,10 @@ export class OdaError extends Error {
 
   /** Create an error with a code, a message and optional context. */
   constructor(code: OdaErrorCode, message: string, options: OdaErrorOptions = {}) {
-    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      redactSecrets(message),
+      options.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+    );
     this.name = new.target.name;
     this.code = code;
     if (options.url !== undefined) this.url = redactSecrets(options.url);

@@ -713,3 +713,79 @@ Deno.test("a discovered token (ODA_TOKEN / .oda-token) is sent with queries", as
     }
   });
 });
+
+Deno.test("returned analysis_parameters: no warning after the server's normalisation, one for a real mismatch", async () => {
+  await withSandbox({ jobDuration: 0 }, async (sb) => {
+    const token = await sb.mintToken(GENERAL);
+    const disp = new DispatcherAPI({ url: sb.url, token });
+    const mismatchWarnings = (records: LogRecord[]) =>
+      records.filter((r) => r.level === "WARNING" && r.fields.event === "parameters_mismatch");
+    // mjd times (echoed as isot), numbers as strings / ints (echoed as floats), lists, defaults added,
+    // an unused argument (dropped): none of that is a mismatch
+    const queries = [
+      {
+        instrument: "isgri",
+        product: "isgri_image",
+        T1: "58000.25",
+        T2: "58001",
+        T_format: "mjd",
+        RA: "83.63",
+        DEC: 22,
+        E1_keV: 28,
+        E2_keV: "40.0",
+        scw_list: ["066500220010.001"],
+      },
+      {
+        instrument: "isgri",
+        product: "isgri_lc",
+        T1: "2019-01-01",
+        T2: "2019-01-02T00:00:00",
+        time_bin: 1000,
+      },
+      { instrument: "spi_acs", product: "spi_acs_lc", T1: "2022-07-01T00:00:00", T2: "2022-07-01T00:10:00" },
+      { instrument: "empty", product: "numerical", product_type: "Dummy", p: 5 },
+    ];
+    for (const q of queries) {
+      const { error, records } = await captureLogs(() => disp.getProduct({ ...q, silent: true }));
+      if (error) throw error;
+      assertEquals(mismatchWarnings(records), [], `${q.instrument}/${q.product}`);
+    }
+    // the done answer carries another query's T2 (an anagram, same job id upstream): warned once
+    const swapping = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const res = await fetch(input, init);
+      const text = await res.text();
+      const j = JSON.parse(text);
+      if (j.query_status === "done" && j.products?.analysis_parameters) {
+        j.products.analysis_parameters.T2 = "2022-07-01T01:00:00.000";
+        return new Response(JSON.stringify(j), { status: res.status, headers: res.headers });
+      }
+      return new Response(text, { status: res.status, headers: res.headers });
+    };
+    const swapped = new DispatcherAPI({ url: sb.url, token, fetch: swapping });
+    const { error, records } = await captureLogs(() => swapped.getProduct({ ...queries[2], silent: true }));
+    if (error) throw error;
+    const w = mismatchWarnings(records);
+    assertEquals(w.length, 1);
+    assertEquals(w[0].fields.parameters, ["T2"]);
+    assertMatch(w[0].message, /T2: returned 2022-07-01T01:00:00\.000 != requested 2022-07-01T00:10:00/);
+    assert(!w[0].message.includes(token));
+  });
+});
+
+Deno.test("a job saved as failed and resumed asks once and raises JobFailedError (no endless wait)", async () => {
+  await withSandbox({}, async (sb) => {
+    const rec = recordingFetch();
+    const disp = new DispatcherAPI({ url: sb.url, token: null, fetch: rec.fetch });
+    const job = await disp.submit({ instrument: "empty", product: "failing", product_type: "Dummy" });
+    assertEquals(job.status, "failed");
+    const saved = JSON.parse(JSON.stringify(job));
+    const again = DispatcherAPI.resume(saved, { url: sb.url, token: null, fetch: rec.fetch, timeout: 5_000 });
+    const before = rec.log.length;
+    const e = await assertRejects(() => again.wait({ silent: true }), JobFailedError);
+    assertEquals(e.jobId, job.jobId);
+    const polls = rec.log.slice(before).filter((x) => x.url.includes("/run_analysis"));
+    assertEquals(polls.length, 1);
+    assertEquals(paramsOf(polls[0]).get("query_status"), "failed");
+    assertEquals(paramsOf(polls[0]).get("job_id"), job.jobId);
+  });
+});

@@ -7,6 +7,7 @@ import { HttpClient } from "../lib/client/http.ts";
 import { cacheKey, ResponseCache } from "../lib/client/cache.ts";
 import { getProducts } from "../lib/client/batch.ts";
 import { resolveDispatcherUrl } from "../lib/client/dispatcher.ts";
+import { analysisParametersMismatches, formatParameterMismatches } from "../lib/client/consistency.ts";
 import { DispatcherError, OdaError } from "../lib/errors.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 
@@ -216,4 +217,74 @@ Deno.test("body timeout is an idle timeout: a slow steady body completes, a stal
   const res = await stalling.request({ path: "x", params: [] });
   assertEquals([res.attempts, res.text], [2, "[2]"]);
   for (const t of timers) clearTimeout(t);
+});
+
+Deno.test("analysisParametersMismatches: server normalisation is not a mismatch, changed values are", () => {
+  const returned = {
+    T1: "2017-09-04T06:00:00.000",
+    T2: "2017-09-05T00:00:00.000",
+    T_format: "isot",
+    RA: 83.63,
+    E1_keV: 28,
+    scw_list: ["066500220010.001"],
+    energy_units: "keV",
+    flag: true,
+    src_name: "Crab",
+    token: "eyJ.x.y",
+  };
+  const keys = (req: Record<string, unknown>) =>
+    analysisParametersMismatches(req, returned).map((m) => m.key);
+  // same values in other spellings; T1/T2 in mjd; an unused argument; the token; a selector
+  assertEquals(
+    keys({
+      T1: 58000.25,
+      T2: "58001",
+      T_format: "mjd",
+      RA: "83.63",
+      E1_keV: 28.0,
+      scw_list: "066500220010.001",
+      flag: "True",
+      foo: 1,
+      token: "other",
+      src_name: " Crab ",
+    }),
+    [],
+  );
+  assertEquals(keys({ T1: "2017-09-04T06:00:00", T2: new Date("2017-09-05T00:00:00Z") }), []);
+  assertEquals(keys({ T2: new Date("2017-09-05T00:00:01Z") }), ["T2"]);
+  // anagram times, another scw (numerically close), another number, another name
+  assertEquals(
+    keys({
+      T1: "2017-09-04T00:00:06",
+      scw_list: ["066500220010.002"],
+      RA: 83.64,
+      flag: false,
+      src_name: "Vela",
+    }),
+    ["T1", "scw_list", "RA", "flag", "src_name"],
+  );
+  // another unit selector: numbers may have been converted, so they are not compared
+  assertEquals(keys({ E1_keV: 0.028, energy_units: "MeV", src_name: "Crab" }), []);
+  const msg = formatParameterMismatches([{
+    key: "T2",
+    requested: "a",
+    returned: "eyJhbGciOi.eyJzdWIiOi.sig",
+  }]);
+  assertEquals(msg, "dispatcher returned different parameters: T2: returned <redacted token> != requested a");
+});
+
+Deno.test("connection error: the token in Deno's fetch error (cause) is redacted", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // nothing listens there now: connection refused
+  const secret = "c2lnbmF0dXJlc2lnbmF0dXJl";
+  const token = `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhQGIuYyJ9.${secret}`;
+  const http = new HttpClient({ baseUrl: `http://127.0.0.1:${port}` });
+  const e = await assertRejects(
+    () => http.request({ path: "run_analysis", params: [["token", token]], retry: false }),
+    DispatcherError,
+  );
+  assertEquals(e.code, "NETWORK");
+  assert(e.cause !== undefined, "the cause is kept");
+  assert(!Deno.inspect(e).includes(secret), Deno.inspect(e));
 });

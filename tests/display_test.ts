@@ -572,3 +572,40 @@ Deno.test("progress: the elapsed time keeps moving between events (ticker), and 
   assert(elapsed[elapsed.length - 1] > elapsed[0], `elapsed moves: ${elapsed}`);
   assertMatch(published[n - 1]["text/plain"], /^✘ isgri_lc \(isgri\) failed/); // closed without a done event
 });
+
+Deno.test("progress with the real client: a failed job ends on one ✘ line, a timed-out wait is 'stopped'", async () => {
+  const { startSandbox } = await import("../sandbox.ts");
+  const { DispatcherAPI } = await import("../lib/client/dispatcher.ts");
+  const { getProgressReporterFactory, setProgressReporterFactory } = await import("../lib/client/events.ts");
+  const { JobFailedError, OdaError } = await import("../lib/errors.ts");
+  await using sb = await startSandbox({ port: 0, seed: 5, jobDuration: 30 });
+  const lines: string[] = [];
+  const previous = getProgressReporterFactory();
+  setProgressReporterFactory((job) =>
+    createProgressReporter(job, { mode: "log", throttleMs: 0, write: (t) => lines.push(t) })
+  );
+  try {
+    const disp = new DispatcherAPI({ url: sb.url, token: null });
+    await assert.rejects(
+      () => disp.getProduct({ instrument: "empty", product: "failing", product_type: "Dummy" }),
+      JobFailedError,
+    );
+    const failed = lines.at(-1)!;
+    assertMatch(
+      failed,
+      /^\[oda_api\] ✘ failing \(empty\) failed in [\d.]+ s · job [0-9a-f]{16} · 1 request · job [0-9a-f]{16} failed: \S/,
+    );
+    assertEquals(failed.indexOf("\n"), failed.length - 1, "one line");
+    lines.length = 0;
+    await assert.rejects(
+      () => disp.getProduct({ instrument: "empty-async", product: "dummy", timeout: 400 }),
+      (err: unknown) => err instanceof OdaError && err.code === "TIMEOUT",
+    );
+    assertMatch(
+      lines.at(-1)!,
+      /^\[oda_api\] ⏸ dummy \(empty-async\) stopped waiting \(status submitted, still running on the server\) in [\d.]+ s · job [0-9a-f]{16}/,
+    );
+  } finally {
+    setProgressReporterFactory(previous);
+  }
+});

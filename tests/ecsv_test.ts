@@ -273,3 +273,27 @@ s = io.StringIO(); t.write(s, format='ascii.ecsv'); sys.stdout.write(s.getvalue(
     assertEquals(back.cols["c.dec"].unit, "deg");
   },
 );
+
+testWithTool(
+  "a first field starting with '#' is quoted, so neither reader takes the row for a comment",
+  "astropy",
+  async () => {
+    const text = writeEcsv({
+      kind: "table",
+      length: 2,
+      columns: [
+        { name: "#name", dtype: "<U4", shape: [], values: ["#src", "Crab"] },
+        { name: "n", dtype: "<i8", shape: [], values: new BigInt64Array([1n, 2n]) },
+      ],
+    });
+    const back = readEcsv(text);
+    assertEquals(back.columns.map((c) => c.name), ["#name", "n"]);
+    assertEquals(colValues(back, "#name"), ["#src", "Crab"]);
+    const py = await python(
+      "import sys, json\nfrom astropy.table import Table\nt = Table.read(sys.stdin.read(), format='ascii.ecsv')\n" +
+        "print(json.dumps([t.colnames, [str(v) for v in t['#name']]]))",
+      text,
+    );
+    assertEquals(JSON.parse(py), [["#name", "n"], ["#src", "Crab"]]);
+  },
+);

@@ -28,7 +28,9 @@ Deno.test("error family: subclasses, names, codes, context", () => {
   assert.equal(e.code, "UNEXPECTED_STATUS");
   assert.equal(e.status, 502);
   assert.equal(e.jobId, "abc");
-  assert.equal(e.cause, cause);
+  // The cause is kept as a redacted copy (same class, name and message).
+  assert.ok(e.cause instanceof TypeError && e.cause !== cause);
+  assert.equal((e.cause as Error).message, "fetch failed");
   const u = new UnauthorizedError("missing roles", { status: 403 });
   assert.ok(u instanceof DispatcherError);
   assert.equal(u.code, "UNAUTHORIZED");
@@ -40,6 +42,15 @@ Deno.test("error family: subclasses, names, codes, context", () => {
   assert.equal(new TokenError("TOKEN_EXPIRED", "x").name, "TokenError");
   assert.equal(new OdaError("INTERNAL", "x").cause, undefined);
   assert.ok(!("url" in new OdaError("INTERNAL", "x").toJSON()));
+});
+
+Deno.test("tokens are redacted from the cause chain (Deno.inspect of the error)", () => {
+  const inner = new TypeError(`error sending request for url (http://x/run_analysis?token=${JWT})`);
+  const outer = new Error(`wrapped ${JWT}`, { cause: inner });
+  const e = new DispatcherError("NETWORK", "connection error", { cause: outer });
+  const shown = Deno.inspect(e, { depth: 10 });
+  assert.ok(!shown.includes(JWT), shown);
+  assert.ok((e.cause as Error).cause instanceof TypeError);
 });
 
 Deno.test("tokens are redacted from message, stack, url, details and toJSON", () => {

@@ -1094,3 +1094,17 @@ Deno.test("truncated and corrupted files give DecodeError(FITS), never a crash o
   expectFitsError(badGz, "gzip CRC");
   expectFitsError(gz.subarray(0, gz.length >> 1), "truncated gzip");
 });
+
+Deno.test("readFitsFile: a missing or unreadable file is FileError IO (cause kept), not a bare Deno error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const path of [`${dir}/missing.fits`, dir]) {
+      await readFitsFile(path).then(
+        () => ok(false, `expected FileError for ${path}`),
+        (e) => ok(e instanceof FileError && e.code === "IO" && e.cause instanceof Error, String(e)),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -991,3 +991,34 @@ Deno.test("synthetic done response: every numpy product decodes; astropy Table p
   const t = loadProduct(GEN + "astropy_table_binary_protocol2.json");
   expectPickleError(decodeBase64(t.binary), /not allowed: astropy\.table/);
 });
+
+testWithTool(
+  "review fixes: S bytes 0x80-0x9F decode as latin-1 like Python; 0-d arrays encode byte for byte as CPython",
+  "python3",
+  async () => {
+    // numpy's |S bytes with C1 control bytes: Python's bytes.decode('latin-1') maps each byte to the same code
+    // point (the WHATWG "latin1" TextDecoder is windows-1252 and would turn 0x80 into U+20AC)
+    const out = await python(
+      `
+import pickle, numpy as np, sys, base64, json
+a = np.array([bytes(range(0x7e, 0xa2)), b'\\x80' * 70], dtype='S70')
+sys.stdout.write(json.dumps({'p': base64.b64encode(pickle.dumps(a, protocol=4)).decode(),
+  'v': [x.decode('latin-1') for x in a],
+  'z': base64.b64encode(pickle.dumps(np.array(5.0), protocol=4)).decode(),
+  'numpy2': int(np.__version__.split('.')[0]) >= 2}))
+`,
+      "",
+    );
+    const py = JSON.parse(out);
+    const arr = decodeNumpyPickle(decodeBase64(py.p)) as NdArray;
+    assert.deepEqual(arr.values, py.v);
+    // and they survive our encoder (S dtype accepts code points up to 0xFF)
+    const again = decodeNumpyPickle(encodeNumpyPickle(arr)) as NdArray;
+    assert.deepEqual(again.values, py.v);
+    const zero = encodeNumpyPickle(
+      { kind: "ndarray", dtype: "<f8", shape: [], values: new Float64Array([5]) },
+      { numpyModule: py.numpy2 ? "numpy._core" : "numpy.core" },
+    );
+    assert.equal(encodeBase64(zero, { urlSafe: false }), py.z);
+  },
+);

@@ -120,7 +120,10 @@ def main() -> int:
             if fatal:
                 break
             try:
+                # the reply to this cell's request (skip any stale reply to an earlier one)
                 reply = kc.get_shell_msg(timeout=60)
+                while reply["parent_header"].get("msg_id") != mid:
+                    reply = kc.get_shell_msg(timeout=60)
                 if reply["content"].get("status") == "error":
                     cell_error = True
                     if not any(o.output_type == "error" for o in cell.outputs):

@@ -220,7 +220,10 @@ export function formatProductDescription(
   text: string,
   opts: { instrument: string; product: string },
 ): string {
-  const { display } = parseInternal(parseKeepingFloats(text));
+  return formatDisplay(parseInternal(parseKeepingFloats(text)).display, opts);
+}
+
+function formatDisplay(display: QueryDescription[], opts: { instrument: string; product: string }): string {
   const lines = [
     "--------------",
     `parameters for product ${opts.product} and instrument ${opts.instrument}`,
@@ -250,12 +253,14 @@ export function describeProduct(
   text: string,
   opts: { instrument: string; product: string },
 ): ProductDescription {
-  const md = parseMetaData(text);
+  const json = parseKeepingFloats(text); // parsed once: the listing, the structure and `raw` share it
+  const { instrument, prod_dict, queries, display } = parseInternal(json);
   return {
-    ...md,
-    instrument: md.instrument || opts.instrument,
+    instrument: instrument || opts.instrument,
+    prod_dict,
+    queries,
     product: opts.product,
-    text: formatProductDescription(text, opts),
-    raw: unwrap(parseKeepingFloats(text)),
+    text: formatDisplay(display, opts),
+    raw: unwrap(json),
   };
 }

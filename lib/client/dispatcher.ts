@@ -532,7 +532,7 @@ export class DispatcherAPI {
    * ```
    */
   async getProduct(options: GetProductOptions): Promise<DataCollection> {
-    this.#advice(options.silent as boolean | undefined);
+    this.#advice(options.silent);
     const { job, names } = this.#newJob(options);
     if (this.#cache) {
       const text = this.#cache.get(cacheKey(this.url, job.requestPairs(), job.user));
@@ -542,7 +542,7 @@ export class DispatcherAPI {
         return this.#decode(r, job);
       }
     }
-    const timeout = (options.timeout as number | undefined) ?? this.#timeout;
+    const timeout = options.timeout ?? this.#timeout;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     if (this.parameter_check) {
       await this.#checkParameterNames(job.instrument, job.product, names, options.signal);
@@ -550,7 +550,7 @@ export class DispatcherAPI {
     const answer = await job.wait({
       signal: options.signal,
       timeout: deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
-      silent: options.silent as boolean | undefined,
+      silent: options.silent,
     });
     return this.#decode(answer, job);
   }
@@ -629,18 +629,28 @@ export class DispatcherAPI {
     });
   }
 
+  /** A GET of an information endpoint, with this instance's token unless `withToken` is false. */
+  async #getText(
+    path: string,
+    params: [string, string][],
+    signal?: AbortSignal,
+    withToken = true,
+  ): Promise<{ text: string; url: string }> {
+    const p = [...params];
+    if (withToken && this.#token !== undefined) {
+      this.#assertTokenTransport(this.#token);
+      p.push(["token", this.#token]);
+    }
+    return await this.#http.request({ path, params: p, signal });
+  }
+
   async #getJson(
     path: string,
     params: [string, string][],
     signal?: AbortSignal,
     withToken = true,
   ): Promise<unknown> {
-    const p = [...params];
-    if (withToken && this.#token !== undefined) {
-      this.#assertTokenTransport(this.#token);
-      p.push(["token", this.#token]);
-    }
-    const res = await this.#http.request({ path, params: p, signal });
+    const res = await this.#getText(path, params, signal, withToken);
     return parseResponseJson(res.text, res.url);
   }
 
@@ -691,16 +701,12 @@ export class DispatcherAPI {
   async getProductDescription(
     options: { instrument: string; product_name: string; silent?: boolean; signal?: AbortSignal },
   ): Promise<ProductDescription> {
-    const p: [string, string][] = [["instrument", options.instrument], [
-      "product_type",
-      options.product_name,
-    ]];
-    if (this.#token !== undefined) {
-      this.#assertTokenTransport(this.#token);
-      p.push(["token", this.#token]);
-    }
-    const res = await this.#http.request({ path: "api/meta-data", params: p, signal: options.signal });
-    parseResponseJson(res.text, res.url); // typed error for a malformed answer
+    const res = await this.#getText(
+      "api/meta-data",
+      [["instrument", options.instrument], ["product_type", options.product_name]],
+      options.signal,
+    );
+    parseResponseJson(res.text, res.url); // typed error (with the URL) for a malformed answer
     const d = describeProduct(res.text, { instrument: options.instrument, product: options.product_name });
     for (const line of d.text.split("\n")) log.debug(line);
     if (!options.silent) console.log(d.text);

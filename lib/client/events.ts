@@ -66,6 +66,8 @@ export interface JobEvent {
   reports?: ReadonlyArray<Record<string, unknown>>;
   /** Human-readable detail (retry reason, failure message, server comment). */
   message?: string;
+  /** For `failed` events: the `OdaError` code that ended the wait (`JOB_FAILED`, `TIMEOUT`, `ABORTED`...). */
+  code?: string;
 }
 
 /**

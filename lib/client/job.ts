@@ -23,6 +23,7 @@ import {
 } from "./events.ts";
 import { abortableSleep, abortError, type HttpClient, parseResponseJson } from "./http.ts";
 import { encodeParams } from "./params.ts";
+import { analysisParametersMismatches, formatParameterMismatches } from "./consistency.ts";
 import type { DataCollection } from "../products/collection.ts";
 
 const log = getLogger("oda_api.api");
@@ -256,6 +257,7 @@ export class Job {
   readonly #listeners = new Set<JobListener>();
   #reportsSeen = 0;
   #firstAnswer = true;
+  #consistencyChecked = false;
   #delay: number;
   #lastStatusChange: number;
 
@@ -393,7 +395,8 @@ export class Job {
   }
 
   async #poll(signal: AbortSignal | undefined, deadline: number | undefined, reporter?: ProgressReporter) {
-    if (this.isComplete) return this.status;
+    // a job resumed as `failed` has no answer yet: ask once (the dispatcher answers with the failure)
+    if (this.isComplete && this.response) return this.status;
     this.#host.assertTokenTransport(this.#token);
     if (this.status === "new") {
       log.info(
@@ -490,6 +493,7 @@ export class Job {
       log.info("query complete: terminating");
       if (typeof exit.comment === "string" && exit.comment.trim()) log.warning(exit.comment);
       if (typeof exit.warning === "string" && exit.warning.trim()) log.warning(exit.warning);
+      this.#checkReturnedParameters(r);
       this.#host.onDone?.(this, r, res.text);
     } else if (newStatus === "failed") {
       log.info("query COMPLETED with FAILURE (state failed)");
@@ -499,6 +503,26 @@ export class Job {
       log.info(`Remote server debug_message-> ${exit.debug_message ?? ""}`);
     }
     return this.status;
+  }
+
+  /**
+   * Warn (once per job) when the answer's `products.analysis_parameters`
+   * contradict what was requested: the job id the dispatcher derives collides
+   * for anagram values, so this may be another query's result.
+   */
+  #checkReturnedParameters(r: RunAnalysisResponse): void {
+    const returned = r.products?.analysis_parameters;
+    if (this.#consistencyChecked || returned === null || typeof returned !== "object") return;
+    this.#consistencyChecked = true;
+    const mismatches = analysisParametersMismatches(this.#params, returned as Record<string, unknown>);
+    if (mismatches.length === 0) return;
+    log.warning(
+      `${formatParameterMismatches(mismatches)} (job ${
+        this.jobId ?? "(no id)"
+      }): these products may belong to ` +
+        "another query (the dispatcher's job id collides for some parameter values); check them before use",
+      { event: "parameters_mismatch", jobId: this.jobId, parameters: mismatches.map((m) => m.key) },
+    );
   }
 
   /** The error describing a failed job (from the last answer). */
@@ -594,7 +618,11 @@ export class Job {
         }
       }
     } catch (e) {
-      this.#emit("failed", { message: errorMessage(e) }, reporter);
+      this.#emit(
+        "failed",
+        { message: errorMessage(e), ...(e instanceof OdaError ? { code: e.code } : {}) },
+        reporter,
+      );
       throw e;
     } finally {
       try {

@@ -691,7 +691,13 @@ export function writeEcsv(
   }
   header.push("schema: astropy-2.0");
   const lines = header.map((l) => "# " + l);
-  lines.push(cols.map((c) => quoteField(c.name, delimiter)).join(delimiter));
+  // a line starting with '#' would be read back as a comment (astropy writes it so and loses the row):
+  // the first field is quoted then
+  const line = (fields: string[]): string => {
+    if (fields.length > 0 && fields[0].startsWith("#")) fields[0] = `"${fields[0]}"`;
+    return fields.join(delimiter);
+  };
+  lines.push(line(cols.map((c) => quoteField(c.name, delimiter))));
   const n = table.length;
   const formatters = cols.map((c, ci) => {
     const t = types[ci];
@@ -723,6 +729,6 @@ export function writeEcsv(
     if (base.startsWith("float")) return (i: number) => (isMasked(i) ? '""' : pyFloat32(vals[i] as number));
     return (i: number) => (isMasked(i) ? '""' : String(vals[i]));
   });
-  for (let i = 0; i < n; i++) lines.push(formatters.map((f) => f(i)).join(delimiter));
+  for (let i = 0; i < n; i++) lines.push(line(formatters.map((f) => f(i))));
   return lines.join("\n") + "\n";
 }

@@ -14,6 +14,7 @@
  * @module
  */
 import { DecodeError } from "../errors.ts";
+import { decodeLatin1 } from "./latin1.ts";
 
 /**
  * Any numeric TypedArray.
@@ -285,8 +286,8 @@ export function isNumericKind(kind: DTypeKind): boolean {
 /**
  * Read `count` numeric elements of type `d` from `bytes`, starting at `offset`
  * and stepping `stride` bytes between elements (default: the itemsize), into a
- * new native TypedArray. Contiguous data in host order is copied with one
- * `slice`; other data is swapped in a tight loop.
+ * new native TypedArray: the elements are copied (one `set` when contiguous),
+ * then swapped in place when their byte order is not the host's.
  *
  * @example
  * ```ts
@@ -313,44 +314,13 @@ export function readNumeric(
   const lane = d.kind === "c" ? size / 2 : size; // complex: swap each half separately
   if (stride === size) {
     outBytes.set(bytes.subarray(offset, offset + count * size));
-    if (swap) swapBytesInPlace(outBytes, lane);
-    return out;
-  }
-  if (!swap) {
+  } else {
     for (let i = 0, o = 0; i < count; i++, o += size) {
       const s = offset + i * stride;
       for (let k = 0; k < size; k++) outBytes[o + k] = bytes[s + k];
     }
-    return out;
   }
-  if (lane === 2) {
-    for (let i = 0, o = 0; i < count * (size / 2); i++, o += 2) {
-      const s = offset + Math.floor(i / (size / 2)) * stride + (i % (size / 2)) * 2;
-      outBytes[o] = bytes[s + 1];
-      outBytes[o + 1] = bytes[s];
-    }
-  } else if (lane === 4) {
-    const per = size / 4;
-    for (let i = 0, o = 0; i < count; i++) {
-      const base = offset + i * stride;
-      for (let j = 0; j < per; j++, o += 4) {
-        const s = base + j * 4;
-        outBytes[o] = bytes[s + 3];
-        outBytes[o + 1] = bytes[s + 2];
-        outBytes[o + 2] = bytes[s + 1];
-        outBytes[o + 3] = bytes[s];
-      }
-    }
-  } else {
-    const per = size / lane;
-    for (let i = 0, o = 0; i < count; i++) {
-      const base = offset + i * stride;
-      for (let j = 0; j < per; j++, o += lane) {
-        const s = base + j * lane;
-        for (let k = 0; k < lane; k++) outBytes[o + k] = bytes[s + lane - 1 - k];
-      }
-    }
-  }
+  if (swap) swapBytesInPlace(outBytes, lane);
   return out;
 }
 
@@ -377,8 +347,9 @@ export function writeNumeric(
   const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const swap = d.byteorder !== "|" && (d.byteorder === "<") !== LITTLE_ENDIAN_HOST;
   const lane = d.kind === "c" ? size / 2 : size;
-  if (!swap && stride === size) {
+  if (stride === size) {
     bytes.set(src, offset);
+    if (swap) swapBytesInPlace(bytes.subarray(offset, offset + src.length), lane);
     return;
   }
   for (let i = 0; i < count; i++) {
@@ -394,7 +365,6 @@ export function writeNumeric(
   }
 }
 
-const latin1 = new TextDecoder("latin1");
 const utf32Cache = new Map<number, string>();
 
 /**
@@ -424,15 +394,7 @@ export function readStrings(
       const s = offset + i * stride;
       let e = s + size;
       while (e > s && bytes[e - 1] === 0) e--;
-      let ascii = true;
-      for (let k = s; k < e; k++) {
-        if (bytes[k] > 127) {
-          ascii = false;
-          break;
-        }
-      }
-      out[i] = ascii ? String.fromCharCode.apply(null, bytes.subarray(s, e) as unknown as number[]) : latin1
-        .decode(bytes.subarray(s, e));
+      out[i] = decodeLatin1(bytes.subarray(s, e));
     }
     return out;
   }

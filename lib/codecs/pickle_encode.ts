@@ -274,10 +274,18 @@ function fillColumn(
   const vals = col.values;
   const k = f.d.kind;
   if (k === "S" || k === "U") {
-    if (!Array.isArray(vals)) throw bad(`column '${col.name}' must hold strings`);
-    for (let j = 0; j < per; j++) {
-      const sub = per === 1 ? vals : vals.filter((_, i) => i % per === j);
-      writeStrings(sub, f.d, out, base + f.offset + j * f.d.itemsize, itemsize);
+    if (!Array.isArray(vals) || vals.length !== rows * per) {
+      throw bad(`column '${col.name}' must hold ${rows * per} strings`);
+    }
+    if (per === 1) return writeStrings(vals, f.d, out, base + f.offset, itemsize);
+    for (let r = 0; r < rows; r++) {
+      writeStrings(
+        vals.slice(r * per, (r + 1) * per),
+        f.d,
+        out,
+        base + r * itemsize + f.offset,
+        f.d.itemsize,
+      );
     }
     return;
   }
@@ -371,8 +379,8 @@ export function encodeNumpyPickle(
         throw bad(`expected a TypedArray of ${count * w} values for shape ${JSON.stringify(shape)}`);
       }
     }
-    // Like CPython: TUPLE1/2/3 for short shapes, MARK … TUPLE otherwise.
-    if (shape.length >= 1 && shape.length <= 3) {
+    // Like CPython: EMPTY_TUPLE, TUPLE1/2/3 for short shapes, MARK … TUPLE otherwise.
+    if (shape.length <= 3) {
       for (const s of shape) o.int(s);
       o.tuple(shape.length);
     } else {

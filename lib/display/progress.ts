@@ -80,8 +80,11 @@ export interface ProgressState {
   message?: string;
   /** Last report text (node and message). */
   lastReport?: string;
-  /** Finished: `done`, `failed`, or undefined while running. */
-  outcome?: "done" | "failed";
+  /**
+   * Finished: `done`, `failed`, `stopped` (the wait was aborted or timed out;
+   * the job keeps running on the server), or undefined while running.
+   */
+  outcome?: "done" | "failed" | "stopped";
 }
 
 /**
@@ -114,6 +117,12 @@ function fmtElapsed(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** A server message on one line (tracebacks would break the redrawn terminal line), at most 300 characters. */
+function oneLine(text: string): string {
+  const t = text.replace(/\s+/g, " ").trim();
+  return t.length > 300 ? t.slice(0, 299) + "…" : t;
+}
+
 /**
  * Fold one job event into the progress state (pure).
  *
@@ -143,9 +152,10 @@ export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState 
       );
     }
   }
-  if (e.message) s.message = redactSecrets(e.message);
+  if (e.message) s.message = oneLine(redactSecrets(e.message));
+  else if (e.type === "progress" || e.type === "status") s.message = undefined; // a retry note is stale now
   if (e.type === "done") s.outcome = "done";
-  if (e.type === "failed") s.outcome = "failed";
+  if (e.type === "failed") s.outcome = e.code === "ABORTED" || e.code === "TIMEOUT" ? "stopped" : "failed";
   return s;
 }
 
@@ -160,13 +170,24 @@ export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState 
  * ```
  */
 export function progressSummary(s: ProgressState): string {
-  const icon = s.outcome === "done" ? "✔" : s.outcome === "failed" ? "✘" : "…";
+  const icon = s.outcome === "done"
+    ? "✔"
+    : s.outcome === "failed"
+    ? "✘"
+    : s.outcome === "stopped"
+    ? "⏸"
+    : "…";
+  const what = s.outcome === "stopped"
+    ? `stopped waiting (status ${s.status}, still running on the server)`
+    : (
+      s.outcome ?? s.status
+    );
   const parts = [
-    `${icon} ${s.product} (${s.instrument}) ${s.outcome ?? s.status} in ${fmtElapsed(s.elapsedMs)}`,
+    `${icon} ${s.product} (${s.instrument}) ${what} in ${fmtElapsed(s.elapsedMs)}`,
     s.jobId ? `job ${s.jobId}` : "",
     s.scwDone ? `${s.scwDone} science windows` : "",
     `${s.requests} request${s.requests === 1 ? "" : "s"}`,
-    s.outcome === "failed" && s.message ? s.message : "",
+    s.outcome && s.outcome !== "done" && s.message ? s.message : "",
   ];
   return parts.filter(Boolean).join(" · ");
 }
@@ -206,7 +227,7 @@ export function progressLine(s: ProgressState): string {
  */
 export function progressBundle(s: ProgressState): MimeBundle {
   if (s.outcome) {
-    const color = s.outcome === "done" ? "#166534" : "#991b1b";
+    const color = s.outcome === "done" ? "#166534" : s.outcome === "stopped" ? "#92400e" : "#991b1b";
     return {
       "text/plain": progressSummary(s),
       "text/html": viewHtml(`<div style="color:${color}">${escapeHtml(progressSummary(s))}</div>`),

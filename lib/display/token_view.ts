@@ -6,6 +6,7 @@
  * @module
  */
 import { decodeOdaToken, type OdaTokenPayload, tokenExpiresIn, tokenRoles } from "../token/decode.ts";
+import { formatTokenExpiry } from "../token/format.ts";
 import { escapeHtml, formatValue, htmlTable, viewHtml } from "./html.ts";
 import { $display, type MimeBundle } from "./jupyter.ts";
 
@@ -17,16 +18,6 @@ const EMAIL_FLAGS: Record<string, string> = {
   tem: "min. seconds between e-mails",
   intsub: "interval between submission e-mails",
 };
-
-function fmtDuration(s: number): string {
-  const a = Math.abs(s);
-  const t = a < 3600
-    ? `${(a / 60).toFixed(1)} min`
-    : a < 86400 * 3
-    ? `${(a / 3600).toFixed(1)} h`
-    : `${(a / 86400).toFixed(1)} days`;
-  return s < 0 ? `expired ${t} ago` : `expires in ${t}`;
-}
 
 /**
  * The decoded payload of a token, displayable as a table; it holds only the
@@ -68,7 +59,11 @@ export class TokenInfo {
     for (const k of ["sub", "email", "name"]) if (p[k] !== undefined) add(k, String(p[k]));
     if (p.roles !== undefined) add("roles", tokenRoles(p).join(", "), `${tokenRoles(p).length} roles`);
     if (typeof p.exp === "number") {
-      add("exp", new Date(p.exp * 1000).toISOString().replace(".000Z", "Z"), fmtDuration(this.expiresIn!));
+      add(
+        "exp",
+        new Date(p.exp * 1000).toISOString().replace(".000Z", "Z"),
+        formatTokenExpiry(this.expiresIn),
+      );
     }
     if (typeof p.iat === "number") {
       add("iat", new Date(p.iat * 1000).toISOString().replace(".000Z", "Z"), "issued");
@@ -95,7 +90,7 @@ export class TokenInfo {
       ? ""
       : `<span style="padding:1px 6px;border-radius:8px;background:${
         s < 0 ? "#fee2e2" : s < 86400 ? "#fef3c7" : "#dcfce7"
-      }">${escapeHtml(fmtDuration(s))}</span>`;
+      }">${escapeHtml(formatTokenExpiry(s))}</span>`;
     return {
       "text/plain": this.toString(),
       "text/html": viewHtml(

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
-import { DecodeError } from "../errors.ts";
+import { DecodeError, FileError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
 
@@ -125,7 +125,13 @@ export class BinaryProduct {
    * ```
    */
   static async fromFile(path: string, name: string | null = null): Promise<BinaryProduct> {
-    return new BinaryProduct(await Deno.readFile(path), name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch (e) {
+      throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    return new BinaryProduct(bytes, name);
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { FileError } from "../errors.ts";
+import { writeAtomic } from "../codecs/atomic_write.ts";
 
 /**
  * Options of {@linkcode writeFileAtomic}.
@@ -23,21 +24,6 @@ export interface AtomicWriteOptions {
   overwrite?: boolean;
 }
 
-function dirname(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 /**
  * Write bytes (or text) to `path` atomically: the data goes to a temporary
  * file in the same directory, which is then renamed over the target. Without
@@ -53,22 +39,8 @@ export async function writeFileAtomic(
   data: Uint8Array | string,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  if (!options.overwrite && await exists(path)) {
-    throw new FileError("FILE_EXISTS", `${path} exists: pass overwrite: true to replace it`);
-  }
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const tmp = `${dirname(path)}/.${path.slice(path.lastIndexOf("/") + 1)}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
-    if (!options.overwrite && await exists(path)) {
-      throw new FileError("FILE_EXISTS", `${path} exists: pass overwrite: true to replace it`);
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    if (e instanceof FileError) throw e;
-    throw new FileError("IO", `cannot write ${path}: ${(e as Error).message}`, { cause: e });
-  }
+  await writeAtomic(path, bytes, options.overwrite ?? false);
 }
 
 // deno-lint-ignore no-control-regex

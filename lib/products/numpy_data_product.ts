@@ -397,9 +397,16 @@ function parseMetaText(text: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+const IDENT = /[A-Za-z_]\w*/y;
+const PY_NAMES = new Map([["True", "true"], ["False", "false"], ["None", "null"], ["nan", "null"], [
+  "inf",
+  "null",
+]]);
+
 /** Convert a simple Python literal (dict/list/tuple/str/num/True/False/None) to JSON text. */
 function pythonLiteralToJson(s: string): string {
-  let out = "";
+  // one part per token or character: linear in the length (no re-scanning of the output or the input)
+  const out: string[] = [];
   let i = 0;
   while (i < s.length) {
     const c = s[i];
@@ -413,31 +420,30 @@ function pythonLiteralToJson(s: string): string {
           j += 2;
         } else str += s[j++];
       }
-      if (j >= s.length) throw new Error("unterminated string");
-      out += JSON.stringify(str);
+      if (j >= s.length) throw new SyntaxError("unterminated string");
+      out.push(JSON.stringify(str));
       i = j + 1;
     } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_]\w*/.exec(s.slice(i))![0];
-      const map: Record<string, string> = {
-        True: "true",
-        False: "false",
-        None: "null",
-        nan: "null",
-        inf: "null",
-      };
-      if (!(m in map)) throw new Error(`name ${m}`);
-      out += map[m];
+      IDENT.lastIndex = i;
+      const m = IDENT.exec(s)![0];
+      const json = PY_NAMES.get(m);
+      if (json === undefined) throw new SyntaxError(`name ${m}`);
+      out.push(json);
       i += m.length;
     } else if (c === "(") {
-      out += "[";
+      out.push("[");
       i++;
     } else if (c === ")") {
-      out = out.replace(/,\s*$/, "") + "]";
+      // drop a trailing comma (one-element tuples) and the blanks after it
+      let k = out.length;
+      while (k > 0 && /^\s$/.test(out[k - 1])) k--;
+      if (k > 0 && out[k - 1] === ",") out.length = k - 1;
+      out.push("]");
       i++;
     } else {
-      out += c;
+      out.push(c);
       i++;
     }
   }
-  return out;
+  return out.join("");
 }

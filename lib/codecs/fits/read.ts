@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { FileError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { type NdArray, type NumericArray, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
 import { copyNative, gatherNative, gatherRowsInto, swapInPlace } from "./bytes.ts";
@@ -25,9 +26,9 @@ import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, type FitsValue, parse
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
 import { read4x1, read4x2, read4x3 } from "../gather.ts";
+import { decodeLatin1 } from "../latin1.ts";
 
 const log = getLogger("oda_api.fits");
-const latin1 = new TextDecoder("latin1");
 
 /**
  * Read every HDU of a FITS file held in memory (gzip-compressed input, magic
@@ -109,8 +110,16 @@ function readFitsOwned(
  * ```
  */
 export async function readFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsHdu[]> {
-  const hdus = await readFitsFileStreamed(path, options);
-  return hdus ?? readFitsOwned(await Deno.readFile(path), options, true);
+  let hdus: FitsHdu[] | undefined;
+  let bytes: Uint8Array | undefined;
+  try {
+    hdus = await readFitsFileStreamed(path, options);
+    if (!hdus) bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof OdaError) throw e;
+    throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return hdus ?? readFitsOwned(bytes!, options, true);
 }
 
 /** Files at least this big are read by {@linkcode readFitsFileStreamed}; tables this big are streamed. */
@@ -324,7 +333,7 @@ function readHeader(bytes: Uint8Array, off: number): { header: FitsHeader; dataO
     if (pos + BLOCK_LENGTH > bytes.length) {
       throw fitsError(pos, `truncated header: no END card before the end of the data`);
     }
-    const block = latin1.decode(bytes.subarray(pos, pos + BLOCK_LENGTH));
+    const block = decodeLatin1(bytes.subarray(pos, pos + BLOCK_LENGTH));
     pos += BLOCK_LENGTH;
     for (let i = 0; i < BLOCK_LENGTH; i += CARD_LENGTH) {
       const card = block.slice(i, i + CARD_LENGTH);
@@ -648,9 +657,7 @@ function decodeStrings(
     const lim = s + width;
     while (e < lim && bytes[e] !== 0) e++; // a NUL terminates the string
     while (e > s && bytes[e - 1] === 32) e--;
-    out[i] = e - s <= 64
-      ? String.fromCharCode.apply(null, bytes.subarray(s, e) as unknown as number[])
-      : latin1.decode(bytes.subarray(s, e));
+    out[i] = decodeLatin1(bytes.subarray(s, e));
   }
   return out;
 }

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { FileError, OdaError } from "../../errors.ts";
+import { OdaError } from "../../errors.ts";
+import { checkCanCreate, writeAtomic } from "../atomic_write.ts";
 import { getLogger } from "../../log.ts";
 import {
   allocNumeric,
@@ -852,41 +853,11 @@ export async function writeFitsFile(
   options: FitsWriteFileOptions = {},
 ): Promise<void> {
   const overwrite = options.overwrite ?? false;
-  if (!overwrite) {
-    let exists = false;
-    try {
-      await Deno.lstat(path);
-      exists = true;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) {
-        throw new FileError("IO", `cannot check ${path}: ${(e as Error).message}`, { cause: e });
-      }
-    }
-    if (exists) throw new FileError("FILE_EXISTS", `${path} exists; pass { overwrite: true } to replace it`);
-  }
+  await checkCanCreate(path, overwrite);
   const gz = options.gzip ?? /\.gz$/i.test(path);
   // Plain files without checksums are streamed (no whole-file buffer); otherwise encode in memory.
   // Everything is validated and laid out before anything is created on disk.
   const bytes = gz ? gzip(writeFits(hdus, options)) : options.checksum ? writeFits(hdus, options) : undefined;
   const laid = bytes ? undefined : layout(hdus, { ...options, checksum: false });
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
-  const base = slash >= 0 ? path.slice(slash + 1) : path;
-  const tmp = `${dir}.${base}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    if (bytes) await Deno.writeFile(tmp, bytes, { createNew: true });
-    else {
-      const file = await Deno.open(tmp, { write: true, createNew: true });
-      try {
-        await streamTo(file, laid!);
-      } finally {
-        file.close();
-      }
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    if (e instanceof OdaError) throw e;
-    throw new FileError("IO", `cannot write ${path}: ${(e as Error).message}`, { cause: e });
-  }
+  await writeAtomic(path, bytes ?? ((file) => streamTo(file, laid!)), overwrite);
 }

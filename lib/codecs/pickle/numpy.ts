@@ -23,9 +23,9 @@ import {
 import { PickleGlobal, PickleObject } from "./vm.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
 import { read4x1, read4x2, read4x3 } from "../gather.ts";
+import { decodeLatin1 } from "../latin1.ts";
 
 const MAX_DEPTH = 32;
-const latin1 = new TextDecoder("latin1");
 
 function err(msg: string): DecodeError {
   return new DecodeError("PICKLE", msg);
@@ -61,7 +61,7 @@ export interface FieldInfo {
 
 function str(v: unknown): string | undefined {
   if (typeof v === "string") return v;
-  if (v instanceof Uint8Array) return latin1.decode(v);
+  if (v instanceof Uint8Array) return decodeLatin1(v);
   return undefined;
 }
 
@@ -570,7 +570,6 @@ function readField(
   rows: number,
   d: SimpleDType,
   perRow: number,
-  depth: number,
 ): ArrayValues {
   const chunk = d.itemsize * perRow;
   const count = rows * perRow;
@@ -607,7 +606,6 @@ function readField(
     }
     return out;
   }
-  void depth;
   throw err(`object fields inside structured arrays are not supported`);
 }
 
@@ -688,7 +686,7 @@ function structToTable(raw: Uint8Array | LazyBytes, dt: DTypeInfo, rows: number,
     }
   } else pre.fill(undefined);
   const columns = plans.map((p, k) =>
-    makeColumn(p, pre[k] ?? readField(raw, p.field.offset, stride, rows, p.elem.simple, p.per, depth))
+    makeColumn(p, pre[k] ?? readField(raw, p.field.offset, stride, rows, p.elem.simple, p.per))
   );
   return { kind: "table", length: rows, columns };
 }
@@ -832,7 +830,7 @@ function convertArray(o: PickleObject, opts: ConvertOptions, depth: number): NdA
     } else if (d.kind === "S" || d.kind === "U") {
       values = readStrings(raw, 0, d, count);
     } else {
-      values = readField(raw, 0, d.itemsize, count, d, 1, depth);
+      values = readField(raw, 0, d.itemsize, count, d, 1);
     }
   }
   if (fortran) {
@@ -882,7 +880,7 @@ export function scalarValue(o: PickleObject): unknown {
   if (!(raw instanceof Uint8Array) || raw.length !== dt.itemsize) {
     throw err("numpy scalar data has the wrong size");
   }
-  const v = readField(raw, 0, dt.itemsize, 1, dt.simple, 1, 0);
+  const v = readField(raw, 0, dt.itemsize, 1, dt.simple, 1);
   if (dt.simple.kind === "c") return [(v as NumericArray)[0], (v as NumericArray)[1]];
   if (dt.simple.kind === "b") return (v as Uint8Array)[0] !== 0;
   return (v as ArrayLike<unknown>)[0];

@@ -21,6 +21,7 @@
  */
 import { DecodeError } from "../../errors.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
+import { decodeLatin1 } from "../latin1.ts";
 
 /**
  * A reference to a whitelisted Python global (`module.name`).
@@ -124,7 +125,6 @@ export function isWhitelistedGlobal(module: string, name: string): boolean {
 }
 
 const utf8 = new TextDecoder("utf-8");
-const latin1 = new TextDecoder("latin1");
 
 /** Options of {@linkcode runPickle}. */
 export interface PickleVmOptions {
@@ -169,7 +169,7 @@ const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padS
 
 function asString(v: unknown): string | undefined {
   if (typeof v === "string") return v;
-  if (v instanceof Uint8Array) return latin1.decode(v);
+  if (v instanceof Uint8Array) return decodeLatin1(v);
   return undefined;
 }
 
@@ -343,7 +343,7 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
   const line = (what: string): string => {
     const nl = bytes.indexOf(10, pos);
     if (nl < 0) throw err(`truncated pickle: ${what} at byte ${pos} has no end of line`);
-    const s = latin1.decode(bytes.subarray(pos, nl));
+    const s = decodeLatin1(bytes.subarray(pos, nl));
     pos = nl + 1;
     return s;
   };
@@ -700,5 +700,5 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
  * objects by identity, so bytes keys are turned into latin-1 strings (numpy field dicts from Python 2 pickles).
  */
 function hashKey(k: unknown): unknown {
-  return k instanceof Uint8Array ? latin1.decode(k) : k;
+  return k instanceof Uint8Array ? decodeLatin1(k) : k;
 }
