@@ -189,6 +189,12 @@ export interface ConvertOptions {
   /** Total input length: bounds element counts of zero-sized dtypes. */
   inputLength: number;
   /**
+   * Byte ranges of the input already handed out as in-place views (when `reuseInput`): a crafted pickle can
+   * reference the same bytes object twice, or put two payloads side by side; such data is copied instead of
+   * being swapped or moved a second time.
+   */
+  claimed?: Array<[number, number]>;
+  /**
    * Output budget in bytes shared by a whole decode (default 8 × input + 1 MiB): memo references could
    * otherwise make a small pickle expand into huge outputs (the same array referenced a million times).
    */
@@ -319,6 +325,12 @@ function viewNumeric(bytes: Uint8Array, d: SimpleDType, count: number): NumericA
   return new Ctor(bytes.buffer, bytes.byteOffset, d.kind === "c" ? count * 2 : count);
 }
 
+/**
+ * In-place views per decode: real pickles hold one big array (plus a few column copies for FITS_rec); past
+ * this many, arrays are copied, which keeps the overlap check below linear overall.
+ */
+const MAX_IN_PLACE = 64;
+
 /** Contiguous numeric bytes → native TypedArray (copy, or in place when allowed). */
 function numericFromContiguous(
   raw: Uint8Array,
@@ -327,8 +339,14 @@ function numericFromContiguous(
   opts: ConvertOptions,
 ): NumericArray {
   const lane = laneOf(d);
-  if (opts.reuseInput && opts.input && raw.buffer === opts.input.buffer) {
-    const mis = raw.byteOffset % lane;
+  const mis = raw.byteOffset % lane;
+  const start = raw.byteOffset - mis, end = raw.byteOffset + raw.length;
+  const claimed = opts.claimed ??= [];
+  if (
+    opts.reuseInput && opts.input && raw.buffer === opts.input.buffer && claimed.length < MAX_IN_PLACE &&
+    !claimed.some(([a, b]) => start < b && a < end)
+  ) {
+    claimed.push([start, end]);
     let data = raw;
     if (mis !== 0 && raw.byteOffset - mis >= opts.input.byteOffset) {
       // Move the data down to an aligned offset: the bytes before it are pickle opcodes already consumed.
