@@ -129,9 +129,13 @@ export function redactCause(cause: unknown, depth = 0): unknown {
     redactSecrets(cause.message),
     cause.cause === undefined || depth > 4 ? undefined : { cause: redactCause(cause.cause, depth + 1) },
   );
-  Object.setPrototypeOf(copy, Object.getPrototypeOf(cause)); // still `instanceof TypeError` etc.
-  copy.name = cause.name;
-  copy.stack = cause.stack === undefined ? `${copy.name}: ${copy.message}` : redactSecrets(cause.stack);
+  // Same class (still `instanceof TypeError`, `DOMException`...); own data properties shadow accessor-only
+  // ones such as DOMException's `name`.
+  Object.setPrototypeOf(copy, Object.getPrototypeOf(cause));
+  const own = (key: string, value: unknown) =>
+    Object.defineProperty(copy, key, { value, writable: true, configurable: true, enumerable: false });
+  own("name", cause.name);
+  own("stack", cause.stack === undefined ? `${cause.name}: ${copy.message}` : redactSecrets(cause.stack));
   return copy;
 }
 

@@ -51,6 +51,10 @@ Deno.test("tokens are redacted from the cause chain (Deno.inspect of the error)"
   const shown = Deno.inspect(e, { depth: 10 });
   assert.ok(!shown.includes(JWT), shown);
   assert.ok((e.cause as Error).cause instanceof TypeError);
+  // DOMException (abort/timeout errors) has an accessor-only `name`.
+  const abort = new DispatcherError("ABORTED", "aborted", { cause: new DOMException("stop", "AbortError") });
+  assert.equal((abort.cause as Error).name, "AbortError");
+  assert.ok(abort.cause instanceof DOMException);
 });
 
 Deno.test("tokens are redacted from message, stack, url, details and toJSON", () => {
