@@ -65,7 +65,34 @@ Deno.test("cli: instruments, describe, resolve against the sandbox", async () =>
   const resolved = JSON.parse(r.stdout) as Record<string, unknown>;
   assert(Math.abs(Number(resolved.RA) - 83.633) < 0.01, r.stdout);
 
-  assertNoToken(token, inst.stdout, inst.stderr, d.stdout, d.stderr, r.stdout, r.stderr);
+  const all = await run([...base, "describe", "-i", "spi_acs", "--json"]);
+  assertEquals(all.code, EXIT.OK, all.stderr);
+  const meta = JSON.parse(all.stdout);
+  assert(JSON.stringify(meta).includes("spi_acs_lc"), "instrument description lists its products");
+
+  assertNoToken(
+    token,
+    inst.stdout,
+    inst.stderr,
+    d.stdout,
+    d.stderr,
+    r.stdout,
+    r.stderr,
+    all.stdout,
+    all.stderr,
+  );
+});
+
+Deno.test("cli: token disable-email prints the new payload with e-mails off", async () => {
+  await using sb = await startSandbox({ seed: 4 });
+  const token = await sb.mintToken({ ...CLAIMS, mssub: true, msdone: true, msfail: true });
+  const out = await run(["--url", sb.url, "--token", token, "token", "disable-email"]);
+  assertEquals(out.code, EXIT.OK, out.stderr);
+  for (const flag of ["mssub", "msdone", "msfail"]) {
+    assert(new RegExp(`"${flag}": false`).test(out.stdout), `${flag} off in:\n${out.stdout}`);
+  }
+  assertStringIncludes(out.stdout, "token expires in");
+  assertNoToken(token, out.stdout, out.stderr);
 });
 
 Deno.test("cli: get saves products and prints the collection (text and JSON)", async () => {
