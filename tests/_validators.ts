@@ -239,3 +239,28 @@ function callerLocation(): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Run a Python snippet with Debian's interpreter ({@linkcode PYTHON}) and return its stdout; throws with
+ * Python's stderr when it fails. `stdin` is written to the process, `args` become `sys.argv[1:]`.
+ */
+export async function runPython(
+  code: string,
+  options: { stdin?: string; args?: readonly string[] } = {},
+): Promise<string> {
+  const child = new Deno.Command(PYTHON, {
+    args: ["-c", code, ...(options.args ?? [])],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  if (!out.success) throw new Error(`python failed: ${dec.decode(out.stderr)}\n${dec.decode(out.stdout)}`);
+  return dec.decode(out.stdout);
+}

@@ -4,7 +4,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { type EcsvTable, readEcsv, writeEcsv } from "../lib/codecs/ecsv.ts";
 import { DecodeError } from "../lib/errors.ts";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
 
 function assertThrows<E extends Error>(fn: () => unknown, cls: new (...a: never[]) => E): E {
   try {
@@ -136,22 +136,8 @@ w('comma', t7, delimiter=',')
 json.dump(out, sys.stdout)
 `;
 
-async function python(code: string, stdin?: string): Promise<string> {
-  const cmd = new Deno.Command(PYTHON, {
-    args: ["-c", code],
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const child = cmd.spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
+function python(code: string, stdin?: string): Promise<string> {
+  return runPython(code, { stdin });
 }
 
 testWithTool("ecsv: astropy-written files read and re-write byte for byte", "astropy", async () => {

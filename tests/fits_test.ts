@@ -17,7 +17,7 @@ import {
 } from "../lib/codecs/fits.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";
 import { type NdArray, parseTypestr, type Table, type TableColumn } from "../lib/codecs/ndarray.ts";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
 
 const FIXTURES = new URL("./fixtures/oda_api/tests/test_data/", import.meta.url);
 const LC = new URL("lc.fits", FIXTURES).pathname;
@@ -215,16 +215,8 @@ for hdu in fits.open(sys.argv[1]):
 print(json.dumps(out))
 `;
 
-async function python(script: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(PYTHON, {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const dec = new TextDecoder();
-  if (!out.success) throw new Error(`python failed: ${dec.decode(out.stderr)}`);
-  return dec.decode(out.stdout);
+function python(script: string, args: string[]): Promise<string> {
+  return runPython(script, { args });
 }
 
 // deno-lint-ignore no-explicit-any

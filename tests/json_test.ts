@@ -1,6 +1,6 @@
 /** parseJson / pythonJsonDumps / base64 tests, cross-checked with Python's json module. */
 import assert from "node:assert/strict";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
 import { parseJson, PyFloat, pythonFloatRepr, pythonJsonDumps } from "../lib/codecs/json.ts";
 import { _base64Fallback, decodeBase64, encodeBase64 } from "../lib/codecs/base64.ts";
 import { DecodeError } from "../lib/errors.ts";
@@ -8,20 +8,8 @@ import { DecodeError } from "../lib/errors.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-async function python(script: string, stdin: string): Promise<string> {
-  const p = new Deno.Command(PYTHON, {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const out = await p.output();
-  if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
+function python(script: string, stdin: string): Promise<string> {
+  return runPython(script, { stdin });
 }
 
 Deno.test("parseJson: clean input is exactly JSON.parse", () => {

@@ -4,7 +4,7 @@
  * TSCAL/TZERO and VLA), encoder round trips through Python's pickle.loads, and hostile inputs.
  */
 import assert from "node:assert/strict";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
 import { decodeNumpyPickle, decodePickle, PickleObject } from "../lib/codecs/pickle.ts";
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
 import { decodeBase64, encodeBase64 } from "../lib/codecs/base64.ts";
@@ -216,21 +216,8 @@ for b in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 `;
 
-async function python(script: string, stdin: string): Promise<string> {
-  const p = new Deno.Command(PYTHON, {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const out = await p.output();
-  const err = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`python failed: ${err}`);
-  return new TextDecoder().decode(out.stdout);
+function python(script: string, stdin: string): Promise<string> {
+  return runPython(script, { stdin });
 }
 
 function compareWithPython(ours: NdArray | Table, py: Any, what: string, checkByteOrder: boolean): void {

@@ -4,7 +4,7 @@
  * round trips, files checked by fitsverify and astropy, hostile names.
  */
 import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
 import {
   ApiCatalog,
   BinaryProduct,
@@ -52,15 +52,8 @@ async function assertRejects<E extends Error>(
   throw new Error("expected a rejection");
 }
 
-async function python(code: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(PYTHON, {
-    args: ["-c", code, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
+function python(code: string, ...args: string[]): Promise<string> {
+  return runPython(code, { args });
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 /** pythonRepr / pythonStr / makeHash tests: job ids of real dispatcher transcripts, Python cross-checks. */
 import assert from "node:assert/strict";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
 import { makeHash, pythonRepr, pythonStr } from "../lib/codecs/python.ts";
 import { parseJson, PyFloat } from "../lib/codecs/json.ts";
 
@@ -30,20 +30,8 @@ function tokenSub(): string {
   return payload.sub;
 }
 
-async function python(script: string, stdin: string): Promise<string> {
-  const p = new Deno.Command(PYTHON, {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const out = await p.output();
-  if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
+function python(script: string, stdin: string): Promise<string> {
+  return runPython(script, { stdin });
 }
 
 Deno.test("makeHash recomputes job_monitor.job_id of every run_analysis transcript", () => {

@@ -4,7 +4,7 @@
  * and physics (astropy/numpy), parameters honoured.
  */
 import nodeAssert from "node:assert/strict";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
 import { builtinInstruments, resolveName } from "../lib/sandbox/instruments/index.ts";
 import type {
   JobContext,
@@ -102,16 +102,8 @@ addEventListener("unload", () => {
   } catch { /* already gone */ }
 });
 
-async function python(code: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(PYTHON, {
-    args: ["-c", code, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}\n${text}`);
-  return text;
+function python(code: string, ...args: string[]): Promise<string> {
+  return runPython(code, { args });
 }
 
 async function fitsverify(path: string): Promise<string> {
