@@ -264,3 +264,22 @@ export async function runPython(
   if (!out.success) throw new Error(`python failed: ${dec.decode(out.stderr)}\n${dec.decode(out.stdout)}`);
   return dec.decode(out.stdout);
 }
+
+/**
+ * Run `fitsverify` on a file and fail unless it reports 0 warnings and 0 errors (the full report is checked,
+ * then `-q -e` for its one-line verdict).
+ */
+export async function assertFitsverifyClean(path: string): Promise<void> {
+  const dec = new TextDecoder();
+  const full = await new Deno.Command("fitsverify", { args: [path], stdout: "piped", stderr: "piped" })
+    .output();
+  const text = dec.decode(full.stdout) + dec.decode(full.stderr);
+  if (!/Verification found 0 warning\(s\) and 0 error\(s\)/.test(text)) {
+    const problems = text.split("\n").filter((l) => /\*\*\*|Error|Warning/.test(l)).join("\n");
+    throw new Error(`fitsverify reports problems for ${path}:\n${problems}`);
+  }
+  const quiet = await new Deno.Command("fitsverify", { args: ["-q", "-e", path], stdout: "piped" }).output();
+  if (!/verification OK/.test(dec.decode(quiet.stdout))) {
+    throw new Error(`fitsverify -q -e failed for ${path}`);
+  }
+}
