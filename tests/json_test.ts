@@ -1,4 +1,5 @@
 /** parseJson / pythonJsonDumps / base64 tests, cross-checked with Python's json module. */
+import { PY_UNTAG, tag } from "./_python_values.ts";
 import assert from "node:assert/strict";
 import { runPython, testWithTool } from "./_validators.ts";
 import { parseJson, PyFloat, pythonFloatRepr, pythonJsonDumps } from "../lib/codecs/json.ts";
@@ -67,27 +68,6 @@ Deno.test("parseJson keepFloats marks integral floats", () => {
   assert.equal(v.s, 0.5);
   assert.ok(Number.isNaN(v.t));
 });
-
-// Values travel to Python tagged so that int/float survive: floats as {"$f": "<repr>"}.
-function tag(v: unknown): unknown {
-  if (v instanceof PyFloat) return { $f: String(v.value) };
-  if (typeof v === "number") return Number.isSafeInteger(v) ? v : { $f: String(v) };
-  if (Array.isArray(v)) return v.map(tag);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tag(x)]));
-  return v;
-}
-
-const PY_UNTAG = `
-import sys, json, math
-def untag(v):
-    if isinstance(v, dict):
-        if set(v) == {'$f'}:
-            s = v['$f']
-            return float('nan') if s == 'NaN' else float(s.replace('Infinity', 'inf'))
-        return {k: untag(x) for k, x in v.items()}
-    if isinstance(v, list): return [untag(x) for x in v]
-    return v
-`;
 
 function corpus(seed: number, n: number): unknown[] {
   let s = seed;

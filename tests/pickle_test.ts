@@ -798,6 +798,28 @@ Deno.test("generic decodePickle: ints, longs, floats, strings, bytes, sets, byte
   assert.equal(v[10], null);
 });
 
+/** Hand-written protocol-2 prelude: memo 0 = `_reconstruct`, 1 = `numpy.ndarray`, 2 = `numpy.dtype`. */
+function reconstructPrelude(): number[] {
+  const out: number[] = [0x80, 4];
+  out.push(0x63, ...ascii("numpy.core.multiarray\n_reconstruct\n"), 0x71, 0);
+  out.push(0x63, ...ascii("numpy\nndarray\n"), 0x71, 1);
+  out.push(0x63, ...ascii("numpy\ndtype\n"), 0x71, 2);
+  return out;
+}
+
+function ascii(t: string): number[] {
+  return t.split("").map((c) => c.charCodeAt(0));
+}
+
+/** `dtype(code, False, True)` + BUILD state `(3, '<', None, None, None, -1, -1, flags)`, using memo 2. */
+function dtypeOps(code: string, flags: number): number[] {
+  return [
+    ...[0x68, 2, 0x8c, code.length, ...ascii(code), 0x89, 0x88, 0x87, 0x52],
+    ...[0x28, 0x4b, 3, 0x8c, 1, ...ascii("<"), 0x4e, 0x4e, 0x4e],
+    ...[0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, flags, 0x74, 0x62],
+  ];
+}
+
 Deno.test("memo references cannot amplify a small pickle (set(), bytearray(), shared array data)", () => {
   // set(L) called 5000 times on the same 5000-item list
   const s: number[] = [0x80, 4, 0x5d, 0x94, 0x28];
@@ -817,45 +839,8 @@ Deno.test("memo references cannot amplify a small pickle (set(), bytearray(), sh
   expectPickleError(new Uint8Array(s), /amplification/);
 
   // 1000 distinct arrays whose BUILD states all reference the same 800 kB of data
-  const enc = (t: string) => t.split("").map((c) => c.charCodeAt(0));
-  const out: number[] = [0x80, 4];
-  out.push(0x63, ...enc("numpy.core.multiarray\n_reconstruct\n"), 0x71, 0);
-  out.push(0x63, ...enc("numpy\nndarray\n"), 0x71, 1);
-  out.push(0x63, ...enc("numpy\ndtype\n"), 0x71, 2);
-  const dtype = (code: string, flags: number) => [
-    0x68,
-    2,
-    0x8c,
-    code.length,
-    ...enc(code),
-    0x89,
-    0x88,
-    0x87,
-    0x52,
-    0x28,
-    0x4b,
-    3,
-    0x8c,
-    1,
-    ...enc("<"),
-    0x4e,
-    0x4e,
-    0x4e,
-    0x4a,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x4a,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x4b,
-    flags,
-    0x74,
-    0x62,
-  ];
+  const out = reconstructPrelude();
+  const dtype = dtypeOps;
   out.push(...dtype("f8", 0), 0x71, 3);
   const n = 100000;
   out.push(0x42, (n * 8) & 0xff, ((n * 8) >> 8) & 0xff, ((n * 8) >> 16) & 0xff, 0);
@@ -892,45 +877,8 @@ Deno.test("memo references cannot amplify a small pickle (set(), bytearray(), sh
 
 Deno.test("the same array referenced many times is converted once (shared result)", () => {
   // object array [a, a, ..., a] (1000 memo references to one 800 kB array): no amplification error, one result
-  const enc = (t: string) => t.split("").map((c) => c.charCodeAt(0));
-  const out: number[] = [0x80, 4];
-  out.push(0x63, ...enc("numpy.core.multiarray\n_reconstruct\n"), 0x71, 0);
-  out.push(0x63, ...enc("numpy\nndarray\n"), 0x71, 1);
-  out.push(0x63, ...enc("numpy\ndtype\n"), 0x71, 2);
-  const dtype = (code: string, flags: number) => [
-    0x68,
-    2,
-    0x8c,
-    code.length,
-    ...enc(code),
-    0x89,
-    0x88,
-    0x87,
-    0x52,
-    0x28,
-    0x4b,
-    3,
-    0x8c,
-    1,
-    ...enc("<"),
-    0x4e,
-    0x4e,
-    0x4e,
-    0x4a,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x4a,
-    0xff,
-    0xff,
-    0xff,
-    0xff,
-    0x4b,
-    flags,
-    0x74,
-    0x62,
-  ];
+  const out = reconstructPrelude();
+  const dtype = dtypeOps;
   const header = [0x68, 0, 0x68, 1, 0x4b, 0, 0x85, 0x43, 1, 0x62, 0x87, 0x52];
   const n = 100000;
   out.push(

@@ -1,4 +1,5 @@
 /** pythonRepr / pythonStr / makeHash tests: job ids of real dispatcher transcripts, Python cross-checks. */
+import { PY_UNTAG as SHARED_UNTAG, tag } from "./_python_values.ts";
 import assert from "node:assert/strict";
 import { runPython, testWithTool } from "./_validators.ts";
 import { makeHash, pythonRepr, pythonStr } from "../lib/codecs/python.ts";
@@ -81,25 +82,7 @@ Deno.test("makeHash: float vs int, containers, Map == object", () => {
   assert.equal(makeHash([1, 2, 3]), makeHash([3, 1, 2]));
 });
 
-// Values travel to Python tagged so that int/float survive: floats as {"$f": "<repr>"}.
-function tag(v: unknown): unknown {
-  if (v instanceof PyFloat) return { $f: String(v.value) };
-  if (typeof v === "number") return Number.isSafeInteger(v) ? v : { $f: Object.is(v, -0) ? "-0" : String(v) };
-  if (Array.isArray(v)) return v.map(tag);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tag(x)]));
-  return v;
-}
-
-const PY_UNTAG = `
-import sys, json, hashlib
-def untag(v):
-    if isinstance(v, dict):
-        if set(v) == {'$f'}:
-            s = v['$f']
-            return float('nan') if s == 'NaN' else float(s.replace('Infinity', 'inf'))
-        return {k: untag(x) for k, x in v.items()}
-    if isinstance(v, list): return [untag(x) for x in v]
-    return v
+const PY_UNTAG = SHARED_UNTAG + `
 def make_hash(o):
     def format_hash(x): return hashlib.md5(json.dumps(sorted(x)).encode()).hexdigest()[:16]
     if isinstance(o, (set, tuple, list)): return format_hash(tuple(map(make_hash, o)))

@@ -131,16 +131,24 @@ function endianOf(d: SimpleDType): string {
   return d.byteorder === ">" ? ">" : "<";
 }
 
-/** Write `numpy.dtype(code, False, True)` + BUILD state for a simple dtype. */
-function writeSimpleDType(o: Out, d: SimpleDType): void {
-  o.global("numpy", "dtype");
-  o.str(simpleCode(d));
+/**
+ * After the dtype class and its first argument: `False, True` TUPLE3 REDUCE (the `dtype(x, False, True)` call),
+ * then MARK and the state's version 3 — the rest of the state follows.
+ */
+function openDTypeState(o: Out): void {
   o.byte(0x89, 0x88);
   o.tuple(3);
   o.byte(0x52);
   o.memoize();
   o.byte(0x28);
   o.int(3);
+}
+
+/** Write `numpy.dtype(code, False, True)` + BUILD state for a simple dtype. */
+function writeSimpleDType(o: Out, d: SimpleDType): void {
+  o.global("numpy", "dtype");
+  o.str(simpleCode(d));
+  openDTypeState(o);
   o.str(endianOf(d));
   o.byte(0x4e, 0x4e, 0x4e);
   if (d.kind === "S" || d.kind === "U" || d.kind === "V") {
@@ -167,12 +175,7 @@ function writeFieldDType(o: Out, f: FieldSpec): void {
   if (f.shape.length === 0) return writeSimpleDType(o, f.d);
   o.global("numpy", "dtype");
   o.str(`V${f.size}`);
-  o.byte(0x89, 0x88);
-  o.tuple(3);
-  o.byte(0x52);
-  o.memoize();
-  o.byte(0x28);
-  o.int(3);
+  openDTypeState(o);
   o.str("|");
   writeSimpleDType(o, f.d);
   o.byte(0x28);
@@ -192,12 +195,7 @@ function writeFieldDType(o: Out, f: FieldSpec): void {
 function writeRecordDType(o: Out, fields: FieldSpec[], itemsize: number): void {
   o.global("numpy", "dtype");
   o.global("numpy", "record");
-  o.byte(0x89, 0x88);
-  o.tuple(3);
-  o.byte(0x52);
-  o.memoize();
-  o.byte(0x28);
-  o.int(3);
+  openDTypeState(o);
   o.str("|");
   o.byte(0x4e);
   o.byte(0x28);
