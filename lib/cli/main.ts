@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@^14.0.0";
 import { DispatcherAPI, PRODUCTION_URL } from "../client/dispatcher.ts";
 import type { SavedJob } from "../client/job.ts";
 import { errorMessage, OdaError, redactSecrets } from "../errors.ts";

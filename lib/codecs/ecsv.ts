@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "npm:yaml@^2.9.1";
 import type { ArrayValues, NumericArray, Table, TableColumn } from "./ndarray.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { pythonFloatRepr as pyFloat } from "./json.ts";

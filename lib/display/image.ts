@@ -503,7 +503,7 @@ export async function encodePng(
   height: number,
   level = 6,
 ): Promise<Uint8Array> {
-  const { encode } = await import("fast-png");
+  const { encode } = await import("npm:fast-png@^8.0.0");
   return encode({ width, height, data: rgb, channels: 3, depth: 8 }, {
     zlib: { level: level as 0 | 1 | 3 | 6 | 9 },
   });

@@ -353,8 +353,8 @@ function loadFonts(): Uint8Array[] {
 
 async function loadResvg(): Promise<ResvgModule | undefined> {
   try {
-    const mod = await import("@resvg/resvg-wasm") as unknown as ResvgModule;
-    const wasmUrl = new URL(import.meta.resolve("@resvg/resvg-wasm/index_bg.wasm"));
+    const mod = await import("npm:@resvg/resvg-wasm@2.6.2") as unknown as ResvgModule;
+    const wasmUrl = new URL(import.meta.resolve("npm:@resvg/resvg-wasm@2.6.2/index_bg.wasm"));
     await mod.initWasm(await Deno.readFile(wasmUrl));
     fontBuffers = loadFonts();
     return mod;

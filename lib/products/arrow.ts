@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as arrow from "apache-arrow";
+import * as arrow from "npm:apache-arrow@^21.2.0";
 import type { Table } from "../codecs/ndarray.ts";
 
 /**

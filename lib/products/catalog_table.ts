@@ -250,7 +250,7 @@ export class CatalogTable {
    * const arrow = await catalog.table.toArrow();
    * ```
    */
-  async toArrow(): Promise<import("apache-arrow").Table> {
+  async toArrow(): Promise<import("npm:apache-arrow@^21.2.0").Table> {
     const { tableToArrow } = await import("./arrow.ts");
     return tableToArrow(this.toTable());
   }

@@ -145,7 +145,7 @@ export class LightCurve {
    * const arrow = await lightCurve(product).toArrow();
    * ```
    */
-  async toArrow(): Promise<import("apache-arrow").Table> {
+  async toArrow(): Promise<import("npm:apache-arrow@^21.2.0").Table> {
     const { tableToArrow } = await import("./arrow.ts");
     return tableToArrow(this.toTable());
   }

@@ -269,7 +269,7 @@ export class NumpyDataUnit {
    * const arrow = await lc.data_unit[1].toArrow();
    * ```
    */
-  async toArrow(): Promise<import("apache-arrow").Table> {
+  async toArrow(): Promise<import("npm:apache-arrow@^21.2.0").Table> {
     const { tableToArrow } = await import("./arrow.ts");
     return tableToArrow(plainData(this.table as UnitData) as Table);
   }

@@ -204,7 +204,7 @@ export class ODAAstropyTable {
    * const arrow = await table.toArrow();
    * ```
    */
-  async toArrow(): Promise<import("apache-arrow").Table> {
+  async toArrow(): Promise<import("npm:apache-arrow@^21.2.0").Table> {
     const { tableToArrow } = await import("./arrow.ts");
     return tableToArrow(this.table);
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CompactSign, compactVerify } from "jose";
+import { CompactSign, compactVerify } from "npm:jose@^6.2.17";
 import { decodeBase64 } from "../codecs/base64.ts";
 import { pyDumps } from "./pyjson.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { decodeJwt } from "jose";
+import { decodeJwt } from "npm:jose@^6.2.17";
 import { TokenError } from "../errors.ts";
 
 /**
