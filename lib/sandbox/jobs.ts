@@ -10,6 +10,8 @@ import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } fr
 import { createHash } from "node:crypto";
 import { makeHash } from "../codecs/python.ts";
 import { pyDumps } from "./pyjson.ts";
+import type { PoolLease } from "./workers.ts";
+import { builtinInstrumentOf } from "./instruments/index.ts";
 
 /** How a Real query of a product progresses on the sandbox. */
 export type BackendMode =
@@ -161,6 +163,10 @@ export interface JobStoreOptions {
   maxJobs?: number;
   /** Maximum finished results kept in memory. Default 200. */
   maxResults?: number;
+  /** numpy module path inside pickled arrays (default `numpy.core`). */
+  numpyModule?: "numpy.core" | "numpy._core";
+  /** Simulation workers: built-in products run there instead of on the event loop. */
+  pool?: PoolLease;
 }
 
 /** In-memory jobs with bounded memory. */
@@ -172,6 +178,8 @@ export class JobStore {
   readonly #maxJobs: number;
   readonly #maxResults: number;
   #lastSweep = 0;
+  readonly #numpyModule: "numpy.core" | "numpy._core";
+  readonly #pool?: PoolLease;
   /** Aborted when the sandbox closes. */
   readonly abort: AbortController = new AbortController();
 
@@ -180,6 +188,8 @@ export class JobStore {
     this.#ttl = opts.ttlMs ?? 24 * 3600_000;
     this.#maxJobs = opts.maxJobs ?? 100_000;
     this.#maxResults = opts.maxResults ?? 200;
+    this.#numpyModule = opts.numpyModule ?? "numpy.core";
+    this.#pool = opts.pool;
   }
 
   /** Number of job records. */
@@ -281,15 +291,32 @@ export class JobStore {
         job.runReports.push(r);
       },
       signal: this.abort.signal,
+      numpyModule: this.#numpyModule,
     };
     const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
+    const builtin = this.#pool ? builtinInstrumentOf(job.product) : undefined;
     const p = (async () => {
       try {
         // let the submission reply go out before a CPU-heavy simulation starts
         await new Promise((r) => setTimeout(r, 0));
         if (this.abort.signal.aborted) throw new Error("the sandbox was closed");
         if (job.forcedFailure) throw new Error(job.forcedFailure);
-        const out = await fn.call(job.product, structuredClone(job.values), ctx);
+        const out = builtin && this.#pool
+          ? await this.#pool.run(
+            {
+              instrument: builtin,
+              product: job.product.name,
+              dummy,
+              params: job.values,
+              seed: job.seed,
+              jobId: job.id,
+              user: job.user,
+              numpyModule: this.#numpyModule,
+            },
+            ctx.report,
+            this.abort.signal,
+          )
+          : await fn.call(job.product, structuredClone(job.values), ctx);
         job.result = out ?? {};
         this.holdResult(job);
       } catch (e) {

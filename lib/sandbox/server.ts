@@ -22,6 +22,7 @@ import { builtinInstruments } from "./instruments/index.ts";
 import type { Ctx } from "./context.ts";
 import { handle } from "./routes.ts";
 import { withUploads } from "./download.ts";
+import { leasePool } from "./workers.ts";
 import { getLogger } from "../log.ts";
 
 const log = getLogger("oda_api.sandbox");
@@ -64,6 +65,17 @@ export interface SandboxOptions {
   maxJobs?: number;
   /** Maximum finished results kept in memory (default 200; evicted ones are recomputed on demand). */
   maxResults?: number;
+  /**
+   * numpy module path written inside pickled arrays of the simulated instruments: `"numpy.core"` (default,
+   * what numpy 1.x writes and numpy 1.x and 2.x both read) or `"numpy._core"` (what a numpy ≥ 2 server such
+   * as production MMODA writes; numpy < 1.26 cannot read it).
+   */
+  numpyModule?: "numpy.core" | "numpy._core";
+  /**
+   * Run the built-in instruments' simulations in worker threads (default `true`), so that polls and other
+   * requests are answered while a large job computes. `false` runs them on the event loop.
+   */
+  workers?: boolean;
 }
 
 /**
@@ -224,6 +236,7 @@ function startNow(options: SandboxOptions): Sandbox {
   if (!instruments) {
     instruments = [...builtinInstruments(), ...emptyInstruments(options.productsUrl ?? "PRODUCTS_URL")];
   }
+  const pool = options.workers === false ? undefined : leasePool();
   const ctx: Ctx = {
     info: {
       installedInstruments: instruments.map((i) => i.name),
@@ -238,6 +251,8 @@ function startNow(options: SandboxOptions): Sandbox {
       ttlMs: (options.jobTtlSeconds ?? 86400) * 1000,
       maxJobs: options.maxJobs,
       maxResults: options.maxResults,
+      numpyModule: options.numpyModule,
+      pool,
     }),
     instruments: new Map(instruments.map((i) => [i.name, i])),
     faults: options.faults ? new FaultInjector(options.faults, seed) : undefined,
@@ -247,19 +262,25 @@ function startNow(options: SandboxOptions): Sandbox {
   };
   let requests = 0;
   const ac = new AbortController();
-  const server = Deno.serve(
-    { port: options.port ?? 0, hostname, signal: ac.signal, onListen: () => {} },
-    async (req) => {
-      requests++;
-      const path = new URL(req.url).pathname;
-      const t0 = performance.now();
-      const res = await serveOne(req, path);
-      if (log.isEnabledFor("DEBUG")) {
-        log.debug(`${req.method} ${path} -> ${res.status} (${(performance.now() - t0).toFixed(1)} ms)`);
-      }
-      return res;
-    },
-  );
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve(
+      { port: options.port ?? 0, hostname, signal: ac.signal, onListen: () => {} },
+      async (req) => {
+        requests++;
+        const path = new URL(req.url).pathname;
+        const t0 = performance.now();
+        const res = await serveOne(req, path);
+        if (log.isEnabledFor("DEBUG")) {
+          log.debug(`${req.method} ${path} -> ${res.status} (${(performance.now() - t0).toFixed(1)} ms)`);
+        }
+        return res;
+      },
+    );
+  } catch (e) {
+    pool?.release();
+    throw e;
+  }
   async function serveOne(req: Request, path: string): Promise<Response> {
     let decision: FaultDecision = {};
     if (ctx.faults) decision = ctx.faults.decide(path);
@@ -296,6 +317,7 @@ function startNow(options: SandboxOptions): Sandbox {
     if (closed) return;
     closed = true;
     ctx.store.abort.abort();
+    pool?.release();
     ac.abort();
     await server.finished;
   };
