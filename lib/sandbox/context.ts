@@ -124,3 +124,44 @@ export function firstValues(pairs: [string, string][]): Map<string, string> {
   for (const [k, v] of pairs) if (!m.has(k)) m.set(k, v);
   return m;
 }
+
+/** What the request constructor of upstream's `InstrumentQueryBackEnd` establishes. */
+export interface InstrumentQuery {
+  /** The request's token (verified) and its claims, if any. */
+  tok: ReqToken;
+  /** Session id (generated when absent or `new`). */
+  sid: string;
+  /** The instrument, visible to the caller. */
+  instr: SandboxInstrument;
+  /** The token's roles. */
+  roles: string[];
+}
+
+/**
+ * The checks every instrument request goes through, in upstream's order (`dispatcher_query.py` constructor,
+ * `set_instrument`): the token (expired / badly signed → 403, malformed → 400), the session id, the
+ * `instrument` argument (missing → 400 NoInstrumentSpecified, unknown → 400 InstrumentNotRecognized), and the
+ * instrument's roles (restricted → 403). `/run_analysis` and the description endpoints (`/api/meta-data`,
+ * `/meta-data`, `/api/par-names`, `/meta-data-src`, `/api/parameters`) share it.
+ */
+export async function instrumentQuery(ctx: Ctx, decoded: Map<string, unknown>): Promise<InstrumentQuery> {
+  const tok = await constructorToken(ctx, decoded.get("token"));
+  let sessionId = decoded.get("session_id");
+  if (typeof sessionId !== "string" || sessionId === "" || sessionId === "new") sessionId = newSessionId();
+  const sid = sessionId as string;
+  if (!decoded.has("instrument")) {
+    const keys = [...decoded.keys()];
+    if (!keys.includes("session_id")) keys.push("session_id");
+    throw new ApiError("NoInstrumentSpecified", `have parameters: ${pythonRepr(keys)} `);
+  }
+  const instr = lookupInstrument(ctx, decoded.get("instrument"));
+  const roles = tokenRoles(tok.claims);
+  if (instr.roles && instr.roles.length > 0 && !instr.roles.every((r) => roles.includes(r))) {
+    throw new ApiError(
+      "RequestNotAuthorized",
+      "Unfortunately, your priviledges are not sufficient to make the request for this instrument.\n",
+      "",
+    );
+  }
+  return { tok, sid, instr, roles };
+}

@@ -32,6 +32,11 @@ export interface ServerProductSpec extends ProductSpec {
   semiStatus?(params: Record<string, unknown>): "submitted" | "done" | "failed";
   /** Adds `prod_process_message: ""` to done products (upstream dummy plugin). */
   prodProcessMessage?: boolean;
+  /**
+   * Run on the parameters as upstream's parameter objects hold them (`.value`: as given, in input units and
+   * time format) instead of the normalised values (upstream's `EchoProductQuery`).
+   */
+  runOnGiven?: boolean;
   /** Message of a failing Real query (default "Error when getting query products"). */
   failMessage?: string;
   /**
@@ -39,6 +44,23 @@ export interface ServerProductSpec extends ProductSpec {
    * submitted and no job monitor is written, so later polls see it `unaccessible` (upstream behaviour).
    */
   returnProgress?(params: Record<string, unknown>): ProductOutput;
+}
+
+/**
+ * A backend failure with the exact `exit_status` texts upstream reports for it (thrown by a product's
+ * `run()`); other errors get the generic "Error when getting query products" with their message.
+ */
+export class ExitFailure extends Error {
+  /** `exit_status.message`. */
+  readonly exitMessage: string;
+  /** `exit_status.debug_message`. */
+  readonly debugMessage: string;
+  /** Build one: `message` (exit), `errorMessage` (the error's own message), `debugMessage`. */
+  constructor(message: string, errorMessage: string, debugMessage = "") {
+    super(errorMessage);
+    this.exitMessage = message;
+    this.debugMessage = debugMessage;
+  }
 }
 
 /** A job record. */
@@ -101,6 +123,8 @@ export interface Job {
   delivered?: boolean;
   /** Submitted with `return_progress=True`: no job monitor exists. */
   noMonitor?: boolean;
+  /** Callback-driven job whose backend (the sandbox) reports `done` by itself after `durationMs`. */
+  selfCallback?: boolean;
 }
 
 /** Visible status of a job. */
@@ -345,8 +369,11 @@ export class JobStore {
         if (cs === "done") return job.error || job.forcedFailure ? "failed" : "done";
         if (cs === "failed") return "failed";
         if (cs !== undefined) return "progress";
-        // without callbacks the job completes by itself after its duration
-        if (now - job.created >= job.durationMs && job.settled) return job.error ? "failed" : "done";
+        // upstream: submitted until the backend calls back; with an explicit `jobDuration` the sandbox plays
+        // the backend and reports `done` itself at the end of the duration
+        if (job.selfCallback && now - job.created >= job.durationMs && job.settled) {
+          return job.error ? "failed" : "done";
+        }
         return "submitted";
       }
       case "semi": {

@@ -71,7 +71,9 @@ export async function main(args: string[]): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    console.log("usage: deno task sandbox [--port 8011] [--seed 1] [--job-seconds S] [--secret S] [--no-workers]");
+    console.log(
+      "usage: deno task sandbox [--port 8011] [--seed 1] [--job-seconds S] [--secret S] [--no-workers]",
+    );
     return;
   }
   const num = (s: string | undefined, name: string): number | undefined => {

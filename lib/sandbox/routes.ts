@@ -7,17 +7,10 @@
  */
 import { tokenRoles } from "./auth.ts";
 import { decodeValues, metaData, metaDataSrc, parNames, parseIsot, readRawRequest } from "./params.ts";
-import { ApiError, jsonResponse, notFoundPage, redirectResponse, textResponse } from "./responses.ts";
+import { jsonResponse, notFoundPage, redirectResponse, textResponse } from "./responses.ts";
 import { pyFloat } from "./pyjson.ts";
 import { resolveName } from "./instruments/index.ts";
-import {
-  type Ctx,
-  firstValues,
-  lookupInstrument,
-  newSessionId,
-  roleGate,
-  visibleInstruments,
-} from "./context.ts";
+import { type Ctx, firstValues, instrumentQuery, roleGate, visibleInstruments } from "./context.ts";
 import { callBack, runAnalysis } from "./run_analysis.ts";
 import { refreshToken, updateEmailOptions } from "./token_endpoints.ts";
 import { inspectState } from "./inspect.ts";
@@ -79,30 +72,35 @@ export async function handle(req: Request, ctx: Ctx): Promise<Response> {
     case "/api/instr-list":
       return redirectResponse(`${ctx.info.url}/instr-list${url.search}`);
     case "/api/par-names": {
-      const v = firstValues(await getPairs());
-      if (!v.has("instrument")) throw new ApiError("NoInstrumentSpecified", "have parameters: [] ");
-      const instr = lookupInstrument(ctx, v.get("instrument"));
-      const pt = v.get("product_type");
-      return jsonResponse(200, parNames(instr, pt ? instr.products[pt] : undefined));
+      const d = decodeValues(await getPairs());
+      const { instr } = await instrumentQuery(ctx, d);
+      const pt = d.get("product_type");
+      return jsonResponse(
+        200,
+        parNames(instr, typeof pt === "string" && pt ? instr.products[pt] : undefined),
+      );
     }
     case "/api/meta-data":
     case "/meta-data": {
-      const v = firstValues(await getPairs());
-      if (!v.has("instrument")) throw new ApiError("NoInstrumentSpecified", "have parameters: [] ");
-      const instr = lookupInstrument(ctx, v.get("instrument"));
-      const pt = v.get("product_type");
-      return jsonResponse(200, [metaData(instr, pt ? instr.products[pt] : undefined)]);
+      const d = decodeValues(await getPairs());
+      const { instr } = await instrumentQuery(ctx, d);
+      const pt = d.get("product_type");
+      return jsonResponse(200, [
+        metaData(instr, typeof pt === "string" && pt ? instr.products[pt] : undefined),
+      ]);
     }
     case "/meta-data-src": {
-      const v = firstValues(await getPairs());
-      if (!v.has("instrument")) throw new ApiError("NoInstrumentSpecified", "have parameters: [] ");
-      lookupInstrument(ctx, v.get("instrument"));
+      await instrumentQuery(ctx, decodeValues(await getPairs()));
       return jsonResponse(200, metaDataSrc());
     }
     case "/api/parameters": {
       const d = decodeValues(await getPairs());
+      const { sid } = await instrumentQuery(ctx, d);
+      // the constructor pops these before the parameters are echoed
+      d.delete("client-name");
+      d.delete("return_progress");
       const out: Record<string, unknown> = Object.fromEntries(d);
-      if (!out.session_id) out.session_id = newSessionId();
+      out.session_id = sid;
       return jsonResponse(200, out);
     }
     case "/refresh_token":

@@ -6,10 +6,11 @@
  * @module
  */
 import type { ProductOutput } from "./instrument.ts";
-import { type TokenClaims, tokenRoles, tokenUser } from "./auth.ts";
+import { type TokenClaims, tokenUser } from "./auth.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import {
   computeJobId,
+  ExitFailure,
   type Job,
   type JobStatus,
   paramsFingerprint,
@@ -20,15 +21,7 @@ import { decodeValues, metaData, normaliseParameters, readRawRequest } from "./p
 import { apiCode, ApiError, exitStatus, jsonResponse, runAnalysisBody, timeRequest } from "./responses.ts";
 import { jobFault } from "./faults.ts";
 import { type PyFloat, pyFloat } from "./pyjson.ts";
-import {
-  constructorToken,
-  type Ctx,
-  EXPIRED_LONG,
-  JOB_STATUSES,
-  jobMonitor,
-  lookupInstrument,
-  newSessionId,
-} from "./context.ts";
+import { type Ctx, EXPIRED_LONG, instrumentQuery, JOB_STATUSES, jobMonitor } from "./context.ts";
 
 function failedAuth(
   sessionId: string,
@@ -84,6 +77,11 @@ function submittedProducts(ctx: Ctx, analysis: Record<string, unknown>): Record<
   };
 }
 
+/** The backend's comment, then the unused-arguments sentence, joined by a space (as upstream). */
+function withComment(backend: string | undefined, unused: string): string {
+  return backend ? (unused ? `${backend} ${unused}` : backend) : unused;
+}
+
 export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Response> {
   const time = timeRequest();
   if (req.method === "HEAD") {
@@ -91,24 +89,7 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
   }
   const raw = await readRawRequest(req, url);
   const decoded = decodeValues(raw.pairs);
-  const tok = await constructorToken(ctx, decoded.get("token"));
-  let sessionId = decoded.get("session_id");
-  if (typeof sessionId !== "string" || sessionId === "" || sessionId === "new") sessionId = newSessionId();
-  const sid = sessionId as string;
-  if (!decoded.has("instrument")) {
-    const keys = [...decoded.keys()];
-    if (!keys.includes("session_id")) keys.push("session_id");
-    throw new ApiError("NoInstrumentSpecified", `have parameters: ${pythonRepr(keys)} `);
-  }
-  const instr = lookupInstrument(ctx, decoded.get("instrument"));
-  const roles = tokenRoles(tok.claims);
-  if (instr.roles && instr.roles.length > 0 && !instr.roles.every((r) => roles.includes(r))) {
-    throw new ApiError(
-      "RequestNotAuthorized",
-      "Unfortunately, your priviledges are not sufficient to make the request for this instrument.\n",
-      "",
-    );
-  }
+  const { tok, sid, instr, roles } = await instrumentQuery(ctx, decoded);
   const where = `[ InstrumentQueryBackEnd : ${instr.name} ] constructor failed`;
   const queryStatus = decoded.get("query_status");
   if (typeof queryStatus !== "string") throw new ApiError("RequestNotUnderstood", `${where}: 'query_status'`);
@@ -141,7 +122,12 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
   analysis.session_id = sid;
   const user = tokenUser(tok.claims);
   const computedId = computeJobId(analysis, user);
-  const comment = norm.unused.map((k) => `Please note that argument ${k} is not used`).join("\n");
+  // upstream's one sentence (dispatcher_query.py build_dispatcher_response), after the backend's comment
+  const comment = norm.unused.length === 0
+    ? ""
+    : norm.unused.length === 1
+    ? `Please note that argument ${norm.unused[0]} is not used`
+    : `Please note that arguments ${norm.unused.join(", ")} are not used`;
   const givenJobId = decoded.get("job_id");
 
   if (queryStatus === "new" || queryStatus === "ready") {
@@ -193,7 +179,8 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
   // product roles (§8.4)
   const needed = product.requiredRoles?.(norm.values) ??
     Object.fromEntries((product.roles ?? []).map((r) => [r, "please refer to support for details"]));
-  const missing = Object.keys(needed).filter((r) => !roles.includes(r));
+  // upstream lists the lacking roles sorted (instrument.py check_instrument_query_role)
+  const missing = Object.keys(needed).filter((r) => !roles.includes(r)).sort();
   if (missing.length > 0) {
     const msg =
       "Unfortunately, your priviledges are not sufficient to make the request for this particular product and parameter combination.\n" +
@@ -251,9 +238,15 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
         "failed",
         { analysis_parameters: current, api_code: apiCode(current, ctx.info.productsUrl) },
         exitStatus("unknown", 1, {
-          message: product.failMessage ?? "Error when getting query products",
+          message: j.error instanceof ExitFailure
+            ? j.error.exitMessage
+            : product.failMessage ?? "Error when getting query products",
           error_message: j.error?.message ?? j.forcedFailure ?? "the backend reported a failure",
-          debug_message: j.error ? `${j.error.name}()` : "",
+          debug_message: j.error instanceof ExitFailure
+            ? j.error.debugMessage
+            : j.error
+            ? `${j.error.name}()`
+            : "",
           comment,
         }),
         j,
@@ -264,9 +257,10 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
     return respond(
       "done",
       doneProducts(ctx, j, j.result, current),
+      // a Dummy query never reaches the backend, whose comment and warning these are
       exitStatus("done", 0, {
-        comment: [product.comment ?? "", comment].filter((x) => x).join("\n"),
-        warning: product.warning ?? "",
+        comment: withComment(j.queryType === "Dummy" ? undefined : product.comment, comment),
+        warning: j.queryType === "Dummy" ? "" : product.warning ?? "",
       }),
       j,
       "done",
@@ -305,7 +299,7 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
       product,
       queryType,
       analysis: { ...analysis },
-      values: norm.values,
+      values: product.runOnGiven ? { ...norm.values, ...norm.given } : norm.values,
       user,
       token: tok.token,
       mode,
@@ -317,6 +311,7 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
       runReports: [],
       settled: false,
       lastAccess: Date.now(),
+      selfCallback: mode === "callback" && ctx.jobDuration !== undefined,
     };
     if (!dummy && mode !== "sync" && jobFault(ctx.faultOpts?.failJobs, h)) {
       newJob.forcedFailure = "simulated backend failure (sandbox fault injection)";
@@ -341,7 +336,7 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
             ...submittedProducts(ctx, analysis),
           },
           exit: exitStatus("submitted", 0, {
-            comment: [product.comment ?? "", comment].filter((x) => x).join("\n"),
+            comment: withComment(product.comment, comment),
             warning: product.warning ?? "",
             email_status: emailStatus(tok.claims, "mssub"),
           }),
@@ -367,7 +362,7 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
         s === "failed" ? "failed" : "submitted",
         submittedProducts(ctx, analysis),
         exitStatus(s, 0, {
-          comment: [product.comment ?? "", comment].filter((x) => x).join("\n"),
+          comment: withComment(product.comment, comment),
           warning: product.warning ?? "",
           ...(s === "submitted" ? { email_status: emailStatus(tok.claims, "mssub") } : {}),
         }),
@@ -379,7 +374,7 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
       "submitted",
       submittedProducts(ctx, analysis),
       exitStatus("submitted", 0, {
-        comment: [product.comment ?? "", comment].filter((x) => x).join("\n"),
+        comment: withComment(product.comment, comment),
         warning: product.warning ?? "",
         email_status: emailStatus(tok.claims, "mssub"),
       }),

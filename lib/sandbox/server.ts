@@ -48,7 +48,9 @@ export interface SandboxOptions {
   seed?: number;
   /**
    * Seconds an asynchronous job takes (submitted → progress → ready). Default: the product's own
-   * estimate (`durationSeconds`), else 3 s. `0` makes jobs ready on the first poll.
+   * estimate (`durationSeconds`), else 3 s. `0` makes jobs ready on the first poll. Callback-driven jobs
+   * (`empty-async`) stay `submitted` until a `/call_back` arrives, as upstream; only when `jobDuration` is
+   * given does the sandbox play their backend and report `done` itself after that many seconds.
    */
   jobDuration?: number;
   /** Fault injection (off by default). */
