@@ -223,16 +223,21 @@ export function encodeProduct(
   numpyModule: PickleNumpyModule = DEFAULT_PICKLE_MODULE,
 ): EncodedNumpyDataProduct {
   return {
-    data_unit_list: p.units.map((u) => ({
-      data: null,
-      dt: u.data === null ? null : numpyDtypeStr(u.data),
-      name: u.name,
-      header: u.header,
-      binarys: u.data === null ? null : encodeBase64(encodeNumpyPickle(u.data, { numpyModule })),
-      meta_data: {},
-      hdu_type: u.hdu_type,
-      units_dict: null,
-    })),
+    data_unit_list: p.units.map((u) => {
+      // the pickle encoder writes images in native (little-endian) order: label them so, like numpy's
+      // str(dtype) of the unpickled array ("float32")
+      const data = u.data?.kind === "ndarray" ? { ...u.data, dtype: u.data.dtype.replace(">", "<") } : u.data;
+      return {
+        data: null,
+        dt: data === null ? null : numpyDtypeStr(data),
+        name: u.name,
+        header: u.header,
+        binarys: data === null ? null : encodeBase64(encodeNumpyPickle(data, { numpyModule })),
+        meta_data: {},
+        hdu_type: u.hdu_type,
+        units_dict: null,
+      };
+    }),
     name: p.name,
     meta_data: pythonJsonDumps(p.meta_data),
   };
