@@ -73,6 +73,7 @@ export {
   DEFAULT_MAX_RESPONSE_BYTES,
   errorForResponse,
   type FetchLike,
+  htmlErrorLine,
   HttpClient,
   type HttpClientOptions,
   type HttpRequest,
