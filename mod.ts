@@ -96,3 +96,24 @@ export * from "./lib/display/progress.ts";
 export * from "./lib/display/views.ts";
 export * from "./lib/display/token_view.ts";
 export * from "./lib/display/register.ts";
+// science
+export {
+  type ExcessEpisode,
+  type LightCurveLike,
+  variability,
+  type VariabilityOptions,
+  type VariabilityResult,
+} from "./lib/science/variability.ts";
+export {
+  type BayesianBlocks,
+  bayesianBlocks,
+  type BayesianBlocksOptions,
+  ncpPriorFromP0,
+} from "./lib/science/bayesian_blocks.ts";
+export {
+  autoFrequency,
+  baluevFalseAlarmProbability,
+  lombScargle,
+  type LombScargleOptions,
+  type LombScargleResult,
+} from "./lib/science/lomb_scargle.ts";
