@@ -98,8 +98,8 @@ export * from "./lib/display/token_view.ts";
 export * from "./lib/display/register.ts";
 // science
 export {
+  type BinnedSeries,
   type ExcessEpisode,
-  type LightCurveLike,
   variability,
   type VariabilityOptions,
   type VariabilityResult,

@@ -9,7 +9,7 @@
 import { OdaError } from "../errors.ts";
 import { bitCeil, fftInversePlus } from "./_fft.ts";
 import { logGammaHalfRatio } from "./_special.ts";
-import type { LightCurveLike } from "./variability.ts";
+import type { BinnedSeries } from "./variability.ts";
 
 /**
  * Options of {@linkcode lombScargle} (astropy's `autopower` keywords).
@@ -47,7 +47,7 @@ export interface LombScargleOptions {
  * import { lombScargle } from "@oda-hub/oda-api";
  * const t = Array.from({ length: 300 }, (_, i) => i * 0.37);
  * const y = t.map((x) => Math.sin((2 * Math.PI * x) / 7.5));
- * const ls = lombScargle(t, y, t.map(() => 0.1));
+ * const ls = lombScargle(t, y, t.map(() => 0.1), { maxFrequency: 1 }); // below the Nyquist frequency 1.35
  * console.assert(Math.abs(ls.bestPeriod - 7.5) < 0.1);
  * ```
  */
@@ -378,7 +378,7 @@ export function baluevFalseAlarmProbability(
  * Lomb–Scargle periodogram with astropy's `autopower` grid
  * (`LombScargle(t, y, dy).autopower(...)`, standard normalisation, floating
  * mean), the best period and its Baluev false-alarm probability. Accepts a
- * {@linkcode LightCurveLike} (e.g. `lightCurve(product)`, times in days, so
+ * {@linkcode BinnedSeries} (e.g. `lightCurve(product)`, times in days, so
  * frequencies are per day) or separate arrays.
  *
  * Agreement with astropy 5.2 on the same input and method (tested): `"fast"`
@@ -395,7 +395,7 @@ export function baluevFalseAlarmProbability(
  * console.assert(Math.abs(ls.bestPeriod - 2.5) < 0.01 && ls.falseAlarmProbability < 1e-10);
  * ```
  */
-export function lombScargle(lc: LightCurveLike, options?: LombScargleOptions): LombScargleResult;
+export function lombScargle(lc: BinnedSeries, options?: LombScargleOptions): LombScargleResult;
 /** Separate arrays: times, values and (optional) 1σ errors. */
 export function lombScargle(
   t: ArrayLike<number>,
@@ -404,7 +404,7 @@ export function lombScargle(
   options?: LombScargleOptions,
 ): LombScargleResult;
 export function lombScargle(
-  a: LightCurveLike | ArrayLike<number>,
+  a: BinnedSeries | ArrayLike<number>,
   b?: ArrayLike<number> | LombScargleOptions,
   c?: ArrayLike<number> | null,
   d?: LombScargleOptions,

@@ -14,11 +14,11 @@ import { chi2Survival } from "./_special.ts";
  *
  * @example
  * ```ts
- * import type { LightCurveLike } from "@oda-hub/oda-api";
- * const lc: LightCurveLike = { time: [1, 2, 3], rate: [10, 12, 11], error: [1, 1, 1] };
+ * import type { BinnedSeries } from "@oda-hub/oda-api";
+ * const lc: BinnedSeries = { time: [1, 2, 3], rate: [10, 12, 11], error: [1, 1, 1] };
  * ```
  */
-export interface LightCurveLike {
+export interface BinnedSeries {
   /** Bin centres (any time unit; `LightCurve` uses IJD days). */
   time: ArrayLike<number>;
   /** Rates. */
@@ -111,7 +111,7 @@ export interface VariabilityResult {
 
 /** Validate and copy light-curve arrays; throws `OdaError("PRODUCT")` on bad input. */
 export function lightCurveArrays(
-  lc: LightCurveLike,
+  lc: BinnedSeries,
 ): { time: Float64Array; rate: Float64Array; error: Float64Array; halfWidth: Float64Array } {
   const n = lc.time.length;
   if (lc.rate.length !== n || lc.error.length !== n || (lc.halfWidth && lc.halfWidth.length !== n)) {
@@ -147,7 +147,7 @@ export function lightCurveArrays(
  * console.assert(v.episodes.length === 1 && v.episodes[0].first === 4 && v.episodes[0].last === 5);
  * ```
  */
-export function variability(lc: LightCurveLike, options: VariabilityOptions = {}): VariabilityResult {
+export function variability(lc: BinnedSeries, options: VariabilityOptions = {}): VariabilityResult {
   const { time, rate, error, halfWidth } = lightCurveArrays(lc);
   const n = time.length;
   if (n < 2) throw new OdaError("PRODUCT", "variability needs at least 2 bins");
