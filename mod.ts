@@ -96,3 +96,6 @@ export * from "./lib/display/progress.ts";
 export * from "./lib/display/views.ts";
 export * from "./lib/display/token_view.ts";
 export * from "./lib/display/register.ts";
+// API code and typed parameters
+export { parsePythonLiteral, type PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
+export * from "./lib/codecs/api_code.ts";

@@ -46,6 +46,7 @@ export type OdaErrorCode =
   | "FITS"
   | "ECSV"
   | "JSON"
+  | "API_CODE"
   | "PRODUCT"
   | "UNSAFE_PATH"
   | "FILE_EXISTS"
