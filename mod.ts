@@ -69,6 +69,8 @@ export * from "./lib/client/events.ts";
 export * from "./lib/client/params.ts";
 export {
   abortableSleep,
+  type BodyLimits,
+  DEFAULT_MAX_RESPONSE_BYTES,
   errorForResponse,
   type FetchLike,
   HttpClient,
@@ -77,6 +79,8 @@ export {
   type HttpResponse,
   parseMissingRoles,
   parseResponseJson,
+  readBodyChunks,
+  readBodyText,
   type RetryInfo,
 } from "./lib/client/http.ts";
 export * from "./lib/client/description.ts";

@@ -132,8 +132,16 @@ export interface DispatcherAPIOptions {
   session_id?: string;
   /** Default total deadline of `getProduct` / `wait`, in ms (none by default). */
   timeout?: number;
-  /** Own timeout of each HTTP request, in ms. @default 60000 */
+  /** Own timeout of each HTTP request until its answer's headers arrive, in ms. @default 60000 */
   requestTimeout?: number;
+  /** Longest silence while an answer's body streams in, in ms. @default requestTimeout */
+  idleTimeout?: number;
+  /** Longest time to receive one answer's whole body, in ms. @default 900000 */
+  bodyTimeout?: number;
+  /** Largest answer accepted, in bytes (after HTTP gzip decoding). @default 524288000 (500 MiB) */
+  maxResponseBytes?: number;
+  /** Largest number of redirects followed (never on `run_analysis`). @default 5 */
+  maxRedirects?: number;
   /** Poll intervals in ms: a number = the largest; or `{ min, max, factor }`. @default { min: 150, max: 5000, factor: 1.2 } */
   pollInterval?: number | { min?: number; max?: number; factor?: number };
   /** Time spent retrying one request when no deadline applies, ms. @default 600000 */
@@ -281,7 +289,7 @@ export class DispatcherAPI {
   #timeout: number | undefined;
   #polling: { min: number; max: number; factor: number };
   #cache: ResponseCache | undefined;
-  #parNames = new Map<string, Promise<unknown[] | undefined>>();
+  #parNames = new Map<string, string[]>();
 
   /** Create a client (no network access happens here). */
   constructor(options: DispatcherAPIOptions = {}) {
@@ -301,6 +309,10 @@ export class DispatcherAPI {
       baseUrl: this.url,
       fetch: options.fetch,
       requestTimeout: options.requestTimeout,
+      idleTimeout: options.idleTimeout,
+      bodyTimeout: options.bodyTimeout,
+      maxResponseBytes: options.maxResponseBytes,
+      maxRedirects: options.maxRedirects,
       retryBudget: options.retryBudget,
       backoffBase: options.backoffBase,
       backoffMax: options.backoffMax,
@@ -404,29 +416,47 @@ export class DispatcherAPI {
     instrument: string,
     product: string,
     names: string[],
-    signal?: AbortSignal,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
   ): Promise<void> {
-    const key = `${instrument}\u0000${product}`;
-    let p = this.#parNames.get(key);
-    if (!p) {
-      p = this.#http.request({
-        path: "api/par-names",
-        params: [["instrument", instrument], ["product_type", product]],
-        // the check is advisory (as in oda_api): one attempt, a failure only warns;
-        // shared by concurrent queries, so not tied to one caller's signal
-        retry: false,
-      }).then((res) => {
-        const list = parseResponseJson(res.text, res.url);
-        return Array.isArray(list) ? list : undefined;
-      }).catch((e) => {
-        log.debug(`par-names failed: ${errorMessage(e)}`);
-        return undefined;
-      });
-      this.#parNames.set(key, p);
-    }
-    const valid = await raceAbort(p, signal);
+    // with the query's token (restricted instruments are only described to their users), deadline and signal;
+    // only a successful answer is cached
+    const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
+    let valid = this.#parNames.get(key);
     if (!valid) {
-      this.#parNames.delete(key);
+      const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
+      if (token !== undefined) params.push(["token", token]);
+      try {
+        // advisory (as in oda_api): one attempt
+        const res = await this.#http.request({
+          path: "api/par-names",
+          params,
+          retry: false,
+          signal,
+          deadline,
+        });
+        const list = parseResponseJson(res.text, res.url);
+        if (Array.isArray(list)) {
+          valid = list.map(String);
+          this.#parNames.set(key, valid);
+        }
+      } catch (e) {
+        if (signal?.aborted) throw abortError(signal);
+        if (
+          e instanceof OdaError && e.code === "TIMEOUT" && deadline !== undefined && Date.now() >= deadline
+        ) {
+          throw e;
+        }
+        if (e instanceof OdaError && (e.status === 400 || e.status === 403)) {
+          // the server rejected the instrument or product itself: the query's own answer names the problem
+          log.debug(`par-names refused (${e.message}); the query will report it`);
+          return;
+        }
+        log.debug(`par-names failed: ${errorMessage(e)}`);
+      }
+    }
+    if (!valid) {
       log.warning("parameter check not available on remote server, check carefully parameters name");
       return;
     }
@@ -476,19 +506,17 @@ export class DispatcherAPI {
    * ```
    */
   async submit(options: GetProductOptions): Promise<Job> {
-    const { job, names } = this.#newJob(options);
-    if (this.parameter_check) {
-      await this.#checkParameterNames(job.instrument, job.product, names, options.signal);
-    }
+    const { job, names, token } = this.#newJob(options);
     const timeout = options.timeout ?? this.#timeout;
-    await job.poll({
-      signal: options.signal,
-      deadline: timeout === undefined ? undefined : Date.now() + timeout,
-    });
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    if (this.parameter_check) {
+      await this.#checkParameterNames(job.instrument, job.product, names, token, options.signal, deadline);
+    }
+    await job.poll({ signal: options.signal, deadline });
     return job;
   }
 
-  #newJob(options: GetProductOptions): { job: Job; names: string[] } {
+  #newJob(options: GetProductOptions): { job: Job; names: string[]; token: string | undefined } {
     if (typeof options.instrument !== "string" || !options.instrument) {
       throw new OdaError("INVALID_ARGUMENT", "getProduct needs an instrument (e.g. instrument: 'isgri')");
     }
@@ -507,7 +535,7 @@ export class DispatcherAPI {
       sessionId: this.sessionId,
     });
     if (options.onEvent) job.onEvent(options.onEvent);
-    return { job, names: Object.keys(params) };
+    return { job, names: Object.keys(params), token };
   }
 
   /**
@@ -534,7 +562,7 @@ export class DispatcherAPI {
    */
   async getProduct(options: GetProductOptions): Promise<DataCollection> {
     this.#advice(options.silent);
-    const { job, names } = this.#newJob(options);
+    const { job, names, token } = this.#newJob(options);
     if (this.#cache) {
       const text = this.#cache.get(cacheKey(this.url, job.requestPairs(), job.user));
       if (text !== undefined) {
@@ -546,7 +574,7 @@ export class DispatcherAPI {
     const timeout = options.timeout ?? this.#timeout;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     if (this.parameter_check) {
-      await this.#checkParameterNames(job.instrument, job.product, names, options.signal);
+      await this.#checkParameterNames(job.instrument, job.product, names, token, options.signal, deadline);
     }
     const answer = await job.wait({
       signal: options.signal,
@@ -883,16 +911,6 @@ export class DispatcherAPI {
       JSON.stringify(this.sessionId)
     }, token: ${this.#token === undefined ? "none" : "<redacted>"} }`;
   }
-}
-
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 function userOf(token: string | undefined): string {
