@@ -69,6 +69,8 @@ export * from "./lib/client/events.ts";
 export * from "./lib/client/params.ts";
 export {
   abortableSleep,
+  type BodyLimits,
+  DEFAULT_MAX_RESPONSE_BYTES,
   errorForResponse,
   type FetchLike,
   HttpClient,
@@ -77,6 +79,8 @@ export {
   type HttpResponse,
   parseMissingRoles,
   parseResponseJson,
+  readBodyChunks,
+  readBodyText,
   type RetryInfo,
 } from "./lib/client/http.ts";
 export * from "./lib/client/description.ts";
@@ -96,6 +100,9 @@ export * from "./lib/display/progress.ts";
 export * from "./lib/display/views.ts";
 export * from "./lib/display/token_view.ts";
 export * from "./lib/display/register.ts";
+// API code and typed parameters
+export { parsePythonLiteral, type PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
+export * from "./lib/codecs/api_code.ts";
 // science
 export {
   type BinnedSeries,
