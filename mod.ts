@@ -101,3 +101,27 @@ export * from "./lib/display/progress.ts";
 export * from "./lib/display/views.ts";
 export * from "./lib/display/token_view.ts";
 export * from "./lib/display/register.ts";
+// API code and typed parameters
+export { parsePythonLiteral, type PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
+export * from "./lib/codecs/api_code.ts";
+// science
+export {
+  type BinnedSeries,
+  type ExcessEpisode,
+  variability,
+  type VariabilityOptions,
+  type VariabilityResult,
+} from "./lib/science/variability.ts";
+export {
+  type BayesianBlocks,
+  bayesianBlocks,
+  type BayesianBlocksOptions,
+  ncpPriorFromP0,
+} from "./lib/science/bayesian_blocks.ts";
+export {
+  autoFrequency,
+  baluevFalseAlarmProbability,
+  lombScargle,
+  type LombScargleOptions,
+  type LombScargleResult,
+} from "./lib/science/lomb_scargle.ts";

@@ -48,6 +48,7 @@ export type OdaErrorCode =
   | "FITS"
   | "ECSV"
   | "JSON"
+  | "API_CODE"
   | "PRODUCT"
   | "UNSAFE_PATH"
   | "FILE_EXISTS"

@@ -17,6 +17,7 @@ import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts"
 import { writeToken, type WriteTokenOptions } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
 import { pythonRepr } from "../codecs/python.ts";
+import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
 import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
 import { describeProduct, parseMetaData, type ProductDescription } from "./description.ts";
@@ -680,6 +681,37 @@ export class DispatcherAPI {
       jobId: saved.job_id,
       status,
       submittedAt: saved.submitted_at,
+    });
+  }
+
+  /**
+   * A client for pasted API code (MMODA's "API code" button, a dispatcher's `api_code`): the URL and the
+   * token written in the code are used unless `options` gives them (a `PRODUCTS_URL` placeholder needs
+   * `options.url`); run the query with `disp.getProduct(parseApiCode(text).params)`. The token is never shown.
+   *
+   * @example
+   * ```ts
+   * import { DispatcherAPI, parseApiCode } from "@oda-hub/oda-api";
+   * const text = `disp = DispatcherAPI(url="http://127.0.0.1:8011")\ndisp.get_product(instrument="spi_acs", product="spi_acs_lc")`;
+   * const disp = DispatcherAPI.fromApiCode(text, { token: null });
+   * const data = await disp.getProduct(parseApiCode(text).params);
+   * ```
+   */
+  static fromApiCode(text: string | ApiCode, options: DispatcherAPIOptions = {}): DispatcherAPI {
+    const code = typeof text === "string" ? parseApiCode(text) : text;
+    const url = options.url ?? code.url;
+    if (url === undefined) {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        code.placeholder === undefined
+          ? "the API code names no dispatcher: pass { url }"
+          : `the API code names the placeholder '${code.placeholder}': pass { url } (e.g. "production")`,
+      );
+    }
+    return new DispatcherAPI({
+      ...options,
+      url,
+      token: options.token !== undefined ? options.token : code.token,
     });
   }
 
