@@ -43,7 +43,7 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
  *
  * @example
  * ```ts
- * import type { RetryInfo } from "@oda-hub/oda-api";
+ * import type { RetryInfo } from "./http.ts";
  * const onRetry = (i: RetryInfo) => console.log(`attempt ${i.attempt} failed: ${i.reason}`);
  * ```
  */
@@ -63,7 +63,7 @@ export interface RetryInfo {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", requestTimeout: 10_000 });
  * ```
  */
@@ -87,7 +87,7 @@ export interface HttpClientOptions {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // await http.request({ path: "api/par-names", params: [["instrument", "isgri"]] });
  * ```
@@ -116,7 +116,7 @@ export interface HttpRequest {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // const res = await http.request({ path: "instr-list", params: [] }); console.log(res.status, res.text);
  * ```
@@ -139,7 +139,7 @@ export interface HttpResponse {
  *
  * @example
  * ```ts
- * import { abortableSleep } from "@oda-hub/oda-api";
+ * import { abortableSleep } from "./http.ts";
  * await abortableSleep(10);
  * ```
  */
@@ -220,7 +220,7 @@ function tryParse(text: string): unknown {
  *
  * @example
  * ```ts
- * import { parseResponseJson } from "@oda-hub/oda-api";
+ * import { parseResponseJson } from "./http.ts";
  * parseResponseJson('{"a": NaN}', "http://127.0.0.1/x");
  * ```
  */
@@ -258,7 +258,7 @@ function str(v: unknown): string | undefined {
  *
  * @example
  * ```ts
- * import { parseMissingRoles } from "@oda-hub/oda-api";
+ * import { parseMissingRoles } from "./http.ts";
  * parseMissingRoles("...but the following roles are missing: job manager."); // ["job manager"]
  * ```
  */
@@ -283,7 +283,7 @@ export function parseMissingRoles(message: string): string[] {
  *
  * @example
  * ```ts
- * import { errorForResponse } from "@oda-hub/oda-api";
+ * import { errorForResponse } from "./http.ts";
  * const e = errorForResponse(500, '{"error_message": "boom"}', "http://127.0.0.1/run_analysis");
  * console.log(e.code); // "DISPATCHER_ERROR"
  * ```
@@ -374,7 +374,7 @@ class Transient extends Error {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // const res = await http.request({ path: "instr-list", params: [] });
  * ```
