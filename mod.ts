@@ -109,6 +109,7 @@ export {
 // --- client ---
 export type { JobEvent, JobEventType, JobListener } from "./lib/client/events.ts";
 export type { FetchLike } from "./lib/client/http.ts";
+export { pyFloat } from "./lib/client/params.ts";
 export type {
   InstrumentMetaData,
   ParameterDescription,
@@ -139,3 +140,12 @@ export { display } from "./lib/display/jupyter.ts";
 export { displayToken } from "./lib/display/token_view.ts";
 export { plotImage, plotLightCurve, plotSpectrum, PlotView } from "./lib/display/views.ts";
 import "./lib/display/register.ts";
+// --- API code (the Python snippet MMODA shows for a request) ---
+export {
+  ApiCode,
+  type ApiCodeOptions,
+  type ApiCodeParams,
+  parseApiCode,
+  renderApiCode,
+} from "./lib/codecs/api_code.ts";
+export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";

@@ -27,3 +27,5 @@ export type { EncodedODAAstropyTable } from "./lib/products/oda_astropy_table.ts
 export type { EncodedBinaryProduct } from "./lib/products/binary_product.ts";
 export type { EncodedPictureProduct } from "./lib/products/picture_product.ts";
 export type { EncodedTextLikeProduct } from "./lib/products/text_like_product.ts";
+export { parsePythonLiteral } from "./lib/codecs/python_literal.ts";
+export { apiParamsFromAnalysisParameters } from "./lib/codecs/api_code.ts";

@@ -25,6 +25,7 @@ import { abortableSleep, abortError, type HttpClient, parseResponseJson } from "
 import { encodeParams } from "./params.ts";
 import { analysisParametersMismatches, formatParameterMismatches } from "./consistency.ts";
 import type { DataCollection } from "../products/collection.ts";
+import { type ApiCodeOptions, renderApiCode } from "../codecs/api_code.ts";
 
 const log = getLogger("oda_api.api");
 const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
@@ -658,6 +659,30 @@ export class Job {
   async result(options: WaitOptions = {}): Promise<DataCollection> {
     const answer = await this.wait(options);
     return this.#host.decode(answer, this);
+  }
+
+  /**
+   * This query as API code (see {@linkcode renderApiCode}): Python for oda_api, byte for byte what the
+   * dispatcher writes for these parameters, or `{ language: "typescript" }`. The URL defaults to this job's
+   * dispatcher; the token is left out unless `token: "include"`. `parseApiCode(job.apiCode()).params` gives
+   * the query back.
+   *
+   * @example
+   * ```ts
+   * import type { Job } from "@oda-hub/oda-api";
+   * declare const job: Job;
+   * console.log(job.apiCode()); // from oda_api.api import DispatcherAPI ...
+   * ```
+   */
+  apiCode(options: ApiCodeOptions = {}): string {
+    const params: Record<string, unknown> = {
+      ...this.#params,
+      instrument: this.instrument,
+      product: this.product,
+      product_type: this.productType,
+    };
+    if (this.#token !== undefined && options.token === "include") params.token = this.#token;
+    return renderApiCode(params, { ...options, url: options.url ?? this.#host.url });
   }
 
   /** A JSON-safe record of the job (no token) for {@linkcode DispatcherAPI.resume}. */

@@ -5,6 +5,12 @@
  * @module
  */
 import { parseJson } from "../codecs/json.ts";
+import {
+  type ApiCodeOptions,
+  apiParamsFromAnalysisParameters,
+  parseApiCode,
+  renderApiCode,
+} from "../codecs/api_code.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { getLogger } from "../log.ts";
@@ -84,6 +90,8 @@ export interface DataCollectionOptions {
   product?: string | null;
   /** Job id of the request. */
   request_job_id?: string | null;
+  /** The answer's `products.api_code` (or its `analysis_parameters`), for {@linkcode DataCollection.apiCode}. */
+  api_code?: string | Record<string, unknown> | null;
 }
 
 /**
@@ -186,6 +194,7 @@ export class DataCollection {
   _n_list: string[] = [];
   /** Job id of the request, if known. */
   request_job_id: string | null;
+  #apiCode: string | Record<string, unknown> | null;
   /** Products by attribute name. */
   // deno-lint-ignore no-explicit-any
   [name: string]: any;
@@ -194,6 +203,7 @@ export class DataCollection {
   constructor(data_list: CollectionProduct[], options: DataCollectionOptions = {}) {
     const addMeta = options.add_meta_to_name ?? ["src_name", "product"];
     this.request_job_id = options.request_job_id ?? null;
+    this.#apiCode = options.api_code ?? null;
     data_list.forEach((p, id) => {
       let name = nameOf(p);
       if (name.trim() === "") name = options.product ?? options.instrument ?? "prod";
@@ -310,7 +320,39 @@ export class DataCollection {
       instrument: options.instrument ?? null,
       product: options.product ?? null,
       request_job_id: jobId,
+      api_code: typeof products.api_code === "string"
+        ? products.api_code
+        : products.analysis_parameters && typeof products.analysis_parameters === "object"
+        ? products.analysis_parameters as Record<string, unknown>
+        : null,
     });
+  }
+
+  /**
+   * The query that produced these products as API code: the dispatcher's own `api_code` (its view of the
+   * parameters, defaults included), rewritten byte for byte by {@linkcode renderApiCode} so that `url`,
+   * `language: "typescript"` and the token policy apply (the token is left out unless `token: "include"`).
+   *
+   * @example
+   * ```ts ignore
+   * const data = await disp.getProduct({ instrument: "isgri", product: "isgri_image" });
+   * console.log(data.apiCode({ language: "typescript" }));
+   * ```
+   */
+  apiCode(options: ApiCodeOptions = {}): string {
+    const src = this.#apiCode;
+    if (src === null) {
+      throw new DecodeError(
+        "API_CODE",
+        "this collection does not come from a dispatcher answer with api_code",
+      );
+    }
+    if (typeof src === "string") {
+      const parsed = parseApiCode(src);
+      const params = parsed.token !== undefined ? { ...parsed.params, token: parsed.token } : parsed.params;
+      return renderApiCode(params, { ...options, url: options.url ?? parsed.url ?? parsed.placeholder });
+    }
+    return renderApiCode(apiParamsFromAnalysisParameters(src), options);
   }
 
   /** Number of products. */
