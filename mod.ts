@@ -27,8 +27,8 @@
  * @module
  */
 
-// Names a notebook user needs. Codecs live in ./fits and ./pickle, display internals in ./display, the offline
-// dispatcher in ./sandbox, the command line in ./cli. tests/api_surface_test.ts keeps this list ≤ 120 names.
+// Names a notebook user needs. Codecs live in ./fits and ./pickle, display internals in ./display, token tooling
+// in ./token, the offline dispatcher in ./sandbox, the command line in ./cli. tests/api_surface_test.ts keeps this list ≤ 120 names.
 
 // --- errors and logging ---
 export {
@@ -55,18 +55,15 @@ export {
 // --- data model ---
 export type { NdArray, Table, TableColumn } from "./lib/codecs/ndarray.ts";
 // --- tokens ---
-export { type TokenEnvironment, TokenLocation } from "./lib/token/location.ts";
+export { TokenLocation } from "./lib/token/location.ts";
 export {
   decodeOdaToken,
   isTokenExpired,
   type OdaTokenPayload,
-  summarizeToken,
   tokenExpiresIn,
   tokenRoles,
-  type TokenSummary,
 } from "./lib/token/decode.ts";
 export { formatTokenReport } from "./lib/token/format.ts";
-export { compareToken, type TokenComparison, type TokenOrder } from "./lib/token/compare.ts";
 export {
   type DiscoveredToken,
   discoverToken,
@@ -149,3 +146,24 @@ export {
   renderApiCode,
 } from "./lib/codecs/api_code.ts";
 export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
+// science
+export {
+  type BinnedSeries,
+  type ExcessEpisode,
+  variability,
+  type VariabilityOptions,
+  type VariabilityResult,
+} from "./lib/science/variability.ts";
+export {
+  type BayesianBlocks,
+  bayesianBlocks,
+  type BayesianBlocksOptions,
+  ncpPriorFromP0,
+} from "./lib/science/bayesian_blocks.ts";
+export {
+  autoFrequency,
+  baluevFalseAlarmProbability,
+  lombScargle,
+  type LombScargleOptions,
+  type LombScargleResult,
+} from "./lib/science/lomb_scargle.ts";

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import {
-  compareToken,
   decodeOdaToken,
   discoverToken,
   discoverTokenAndMethod,
@@ -14,13 +13,14 @@ import {
   isTokenExpired,
   type LogRecord,
   OdaError,
-  summarizeToken,
   TokenError,
   tokenExpiresIn,
   TokenLocation,
   tokenRoles,
   writeToken,
 } from "../mod.ts";
+import { compareToken } from "../lib/token/compare.ts";
+import { summarizeToken } from "../lib/token/decode.ts";
 import { readTokenAt } from "../lib/token/discover.ts";
 import { parseDotenv } from "../lib/token/dotenv.ts";
 import { formatToken, formatTokenExpiry } from "../lib/token/format.ts";

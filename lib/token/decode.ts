@@ -201,7 +201,7 @@ export function isTokenExpired(payload: OdaTokenPayload, now: number | Date = Da
  *
  * @example
  * ```ts
- * import { summarizeToken } from "@oda-hub/oda-api";
+ * import { summarizeToken } from "./decode.ts";
  * declare const payload: import("@oda-hub/oda-api").OdaTokenPayload;
  * const info = summarizeToken(payload);
  * console.log(`${info.email}: ${info.roles.length} roles, ${info.expired ? "EXPIRED" : `${info.expires_in_h?.toFixed(1)} h left`}`);
@@ -233,7 +233,8 @@ export interface TokenSummary {
  *
  * @example
  * ```ts
- * import { decodeOdaToken, discoverToken, summarizeToken } from "@oda-hub/oda-api";
+ * import { decodeOdaToken, discoverToken } from "@oda-hub/oda-api";
+ * import { summarizeToken } from "./decode.ts";
  * const token = discoverToken();
  * if (token) console.log(summarizeToken(decodeOdaToken(token)).roles);
  * ```

@@ -163,7 +163,8 @@ export function isTokenLocation(value: unknown): value is TokenLocation {
  *
  * @example
  * ```ts
- * import { discoverToken, type TokenEnvironment } from "@oda-hub/oda-api";
+ * import { discoverToken } from "@oda-hub/oda-api";
+ * import { type TokenEnvironment } from "./location.ts";
  * const vars = new Map<string, string>();
  * const env: TokenEnvironment = {
  *   get: (k) => vars.get(k),
