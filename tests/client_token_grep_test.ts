@@ -4,17 +4,8 @@
  * client hands out may contain it: `job.response`, `job.toJSON()`, `Deno.inspect` of jobs, collections and
  * errors (causes and details included), displays, progress lines and log records.
  */
-import {
-  applyJobEvent,
-  DispatcherAPI,
-  getLogger,
-  type JobEvent,
-  type LogRecord,
-  OdaError,
-  progressLine,
-  type ProgressState,
-  toBundle,
-} from "../mod.ts";
+import { DispatcherAPI, getLogger, type JobEvent, type LogRecord, OdaError } from "../mod.ts";
+import { applyJobEvent, progressLine, type ProgressState, toBundle } from "../display.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 
 const TOKEN =

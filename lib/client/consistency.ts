@@ -42,7 +42,7 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/;
  *
  * @example
  * ```ts
- * import type { ParameterMismatch } from "@oda-hub/oda-api";
+ * import type { ParameterMismatch } from "./consistency.ts";
  * const m: ParameterMismatch = { key: "T2", requested: "2022-07-01T00:10:00", returned: "2022-07-01T01:00:00.000" };
  * ```
  */
@@ -146,7 +146,7 @@ function sameQuantity(requested: unknown, returned: unknown, unit: string | null
  *
  * @example
  * ```ts
- * import { mayBeUnitConversion } from "@oda-hub/oda-api";
+ * import { mayBeUnitConversion } from "./consistency.ts";
  * mayBeUnitConversion({ key: "E1", requested: 20, returned: 20000 }); // true
  * ```
  */
@@ -166,7 +166,7 @@ export function mayBeUnitConversion(m: ParameterMismatch): boolean {
  *
  * @example
  * ```ts
- * import { analysisParametersMismatches } from "@oda-hub/oda-api";
+ * import { analysisParametersMismatches } from "./consistency.ts";
  * analysisParametersMismatches(
  *   { T1: "2022-07-01T00:00:00", time_bin: 1 },
  *   { T1: "2022-07-01T00:00:00.000", time_bin: 1.0, T_format: "isot" },
@@ -202,7 +202,7 @@ export function analysisParametersMismatches(
  *
  * @example
  * ```ts
- * import { formatParameterMismatches } from "@oda-hub/oda-api";
+ * import { formatParameterMismatches } from "./consistency.ts";
  * formatParameterMismatches([{ key: "T2", requested: "2022-07-01T00:10:00", returned: "2022-07-01T01:00:00.000" }]);
  * ```
  */

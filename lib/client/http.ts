@@ -43,7 +43,7 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
  *
  * @example
  * ```ts
- * import type { RetryInfo } from "@oda-hub/oda-api";
+ * import type { RetryInfo } from "./http.ts";
  * const onRetry = (i: RetryInfo) => console.log(`attempt ${i.attempt} failed: ${i.reason}`);
  * ```
  */
@@ -63,7 +63,7 @@ export interface RetryInfo {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", requestTimeout: 10_000 });
  * ```
  */
@@ -96,7 +96,7 @@ export interface HttpClientOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from "@oda-hub/oda-api";
+ * import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES / 5 });
  * ```
  */
@@ -107,7 +107,7 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 500 * 1024 * 1024;
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // await http.request({ path: "api/par-names", params: [["instrument", "isgri"]] });
  * ```
@@ -141,7 +141,7 @@ export interface HttpRequest {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // const res = await http.request({ path: "instr-list", params: [] }); console.log(res.status, res.text);
  * ```
@@ -164,7 +164,7 @@ export interface HttpResponse {
  *
  * @example
  * ```ts
- * import { abortableSleep } from "@oda-hub/oda-api";
+ * import { abortableSleep } from "./http.ts";
  * await abortableSleep(10);
  * ```
  */
@@ -245,7 +245,7 @@ function tryParse(text: string): unknown {
  *
  * @example
  * ```ts
- * import { parseResponseJson } from "@oda-hub/oda-api";
+ * import { parseResponseJson } from "./http.ts";
  * parseResponseJson('{"a": NaN}', "http://127.0.0.1/x");
  * ```
  */
@@ -283,7 +283,7 @@ function str(v: unknown): string | undefined {
  *
  * @example
  * ```ts
- * import { parseMissingRoles } from "@oda-hub/oda-api";
+ * import { parseMissingRoles } from "./http.ts";
  * parseMissingRoles("...but the following roles are missing: job manager."); // ["job manager"]
  * ```
  */
@@ -308,7 +308,7 @@ export function parseMissingRoles(message: string): string[] {
  *
  * @example
  * ```ts
- * import { errorForResponse } from "@oda-hub/oda-api";
+ * import { errorForResponse } from "./http.ts";
  * const e = errorForResponse(500, '{"error_message": "boom"}', "http://127.0.0.1/run_analysis");
  * console.log(e.code); // "DISPATCHER_ERROR"
  * ```
@@ -394,7 +394,7 @@ export function errorForResponse(
  *
  * @example
  * ```ts
- * import type { BodyLimits } from "@oda-hub/oda-api";
+ * import type { BodyLimits } from "./http.ts";
  * const limits: BodyLimits = { maxBytes: 1 << 20, idleTimeout: 5_000, bodyTimeout: 60_000 };
  * ```
  */
@@ -430,7 +430,7 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  *
  * @example
  * ```ts
- * import { readBodyChunks } from "@oda-hub/oda-api";
+ * import { readBodyChunks } from "./http.ts";
  * const res = new Response("[1, 2, 3]");
  * let n = 0;
  * for await (const chunk of readBodyChunks(res, { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 })) {
@@ -558,7 +558,7 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
  *
  * @example
  * ```ts
- * import { readBodyText } from "@oda-hub/oda-api";
+ * import { readBodyText } from "./http.ts";
  * const text = await readBodyText(new Response("[1]"), { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 });
  * console.log(text); // "[1]"
  * ```
@@ -592,7 +592,7 @@ const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"'
  *
  * @example
  * ```ts
- * import { htmlErrorLine } from "@oda-hub/oda-api";
+ * import { htmlErrorLine } from "./http.ts";
  * htmlErrorLine("<html><pre>Traceback (most recent call last):\n  File x\nKeyError: 'T1'</pre></html>"); // "KeyError: 'T1'"
  * ```
  */
@@ -667,7 +667,7 @@ function tokenTransportProblem(next: URL, previous: URL | undefined): string | u
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", maxResponseBytes: 50 * 1024 * 1024 });
  * // const res = await http.request({ path: "instr-list", params: [] });
  * ```
