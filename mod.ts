@@ -124,3 +124,9 @@ export {
   type LombScargleOptions,
   type LombScargleResult,
 } from "./lib/science/lomb_scargle.ts";
+export {
+  groupChannels,
+  ogipSpectrum,
+  type OgipSpectrumOptions,
+  type SpectrumGrouping,
+} from "./lib/products/spectrum_ogip.ts";
