@@ -27,6 +27,8 @@ import { tokenLocationName } from "../token/location.ts";
 import type { TokenWriteLocation } from "../token/write.ts";
 import type { DataCollection } from "../products/collection.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
+// product displays and the live progress reporter (formerly reached through the root mod.ts)
+import "../display/register.ts";
 
 /** Global options shared by every command. */
 interface GlobalOptions {

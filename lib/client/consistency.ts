@@ -42,7 +42,7 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/;
  *
  * @example
  * ```ts
- * import type { ParameterMismatch } from "@oda-hub/oda-api";
+ * import type { ParameterMismatch } from "./consistency.ts";
  * const m: ParameterMismatch = { key: "T2", requested: "2022-07-01T00:10:00", returned: "2022-07-01T01:00:00.000" };
  * ```
  */
@@ -122,7 +122,7 @@ function agree(requested: unknown, returned: unknown, numbers: boolean): boolean
  *
  * @example
  * ```ts
- * import { analysisParametersMismatches } from "@oda-hub/oda-api";
+ * import { analysisParametersMismatches } from "./consistency.ts";
  * analysisParametersMismatches(
  *   { T1: "2022-07-01T00:00:00", time_bin: 1 },
  *   { T1: "2022-07-01T00:00:00.000", time_bin: 1.0, T_format: "isot" },
@@ -155,7 +155,7 @@ export function analysisParametersMismatches(
  *
  * @example
  * ```ts
- * import { formatParameterMismatches } from "@oda-hub/oda-api";
+ * import { formatParameterMismatches } from "./consistency.ts";
  * formatParameterMismatches([{ key: "T2", requested: "2022-07-01T00:10:00", returned: "2022-07-01T01:00:00.000" }]);
  * ```
  */

@@ -54,7 +54,7 @@ export const STAGING_URL = "https://dispatcher-staging.obsuks1.unige.ch";
  *
  * @example
  * ```ts
- * import { SITE_ALIASES } from "@oda-hub/oda-api";
+ * import { SITE_ALIASES } from "./dispatcher.ts";
  * console.log(SITE_ALIASES.production);
  * ```
  */
@@ -75,7 +75,7 @@ const URL_RE =
  *
  * @example
  * ```ts
- * import { resolveDispatcherUrl } from "@oda-hub/oda-api";
+ * import { resolveDispatcherUrl } from "./dispatcher.ts";
  * resolveDispatcherUrl("production"); // "https://www.astro.unige.ch/mmoda/dispatch-data"
  * resolveDispatcherUrl("http://127.0.0.1:8011"); // "http://127.0.0.1:8011"
  * ```

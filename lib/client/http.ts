@@ -43,7 +43,7 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
  *
  * @example
  * ```ts
- * import type { RetryInfo } from "@oda-hub/oda-api";
+ * import type { RetryInfo } from "./http.ts";
  * const onRetry = (i: RetryInfo) => console.log(`attempt ${i.attempt} failed: ${i.reason}`);
  * ```
  */
@@ -63,7 +63,7 @@ export interface RetryInfo {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", requestTimeout: 10_000 });
  * ```
  */
@@ -96,7 +96,7 @@ export interface HttpClientOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from "@oda-hub/oda-api";
+ * import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES / 5 });
  * ```
  */
@@ -107,7 +107,7 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 500 * 1024 * 1024;
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // await http.request({ path: "api/par-names", params: [["instrument", "isgri"]] });
  * ```
@@ -136,7 +136,7 @@ export interface HttpRequest {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // const res = await http.request({ path: "instr-list", params: [] }); console.log(res.status, res.text);
  * ```
@@ -159,7 +159,7 @@ export interface HttpResponse {
  *
  * @example
  * ```ts
- * import { abortableSleep } from "@oda-hub/oda-api";
+ * import { abortableSleep } from "./http.ts";
  * await abortableSleep(10);
  * ```
  */
@@ -240,7 +240,7 @@ function tryParse(text: string): unknown {
  *
  * @example
  * ```ts
- * import { parseResponseJson } from "@oda-hub/oda-api";
+ * import { parseResponseJson } from "./http.ts";
  * parseResponseJson('{"a": NaN}', "http://127.0.0.1/x");
  * ```
  */
@@ -278,7 +278,7 @@ function str(v: unknown): string | undefined {
  *
  * @example
  * ```ts
- * import { parseMissingRoles } from "@oda-hub/oda-api";
+ * import { parseMissingRoles } from "./http.ts";
  * parseMissingRoles("...but the following roles are missing: job manager."); // ["job manager"]
  * ```
  */
@@ -303,7 +303,7 @@ export function parseMissingRoles(message: string): string[] {
  *
  * @example
  * ```ts
- * import { errorForResponse } from "@oda-hub/oda-api";
+ * import { errorForResponse } from "./http.ts";
  * const e = errorForResponse(500, '{"error_message": "boom"}', "http://127.0.0.1/run_analysis");
  * console.log(e.code); // "DISPATCHER_ERROR"
  * ```
@@ -387,7 +387,7 @@ export function errorForResponse(
  *
  * @example
  * ```ts
- * import type { BodyLimits } from "@oda-hub/oda-api";
+ * import type { BodyLimits } from "./http.ts";
  * const limits: BodyLimits = { maxBytes: 1 << 20, idleTimeout: 5_000, bodyTimeout: 60_000 };
  * ```
  */
@@ -423,7 +423,7 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  *
  * @example
  * ```ts
- * import { readBodyChunks } from "@oda-hub/oda-api";
+ * import { readBodyChunks } from "./http.ts";
  * const res = new Response("[1, 2, 3]");
  * let n = 0;
  * for await (const chunk of readBodyChunks(res, { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 })) {
@@ -551,7 +551,7 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
  *
  * @example
  * ```ts
- * import { readBodyText } from "@oda-hub/oda-api";
+ * import { readBodyText } from "./http.ts";
  * const text = await readBodyText(new Response("[1]"), { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 });
  * console.log(text); // "[1]"
  * ```
@@ -609,7 +609,7 @@ function tokenTransportProblem(next: URL, previous: URL | undefined): string | u
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", maxResponseBytes: 50 * 1024 * 1024 });
  * // const res = await http.request({ path: "instr-list", params: [] });
  * ```

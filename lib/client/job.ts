@@ -35,7 +35,7 @@ const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
  *
  * @example
  * ```ts
- * import { ODA_API_PROTOCOL_VERSION } from "@oda-hub/oda-api";
+ * import { ODA_API_PROTOCOL_VERSION } from "./job.ts";
  * console.log(ODA_API_PROTOCOL_VERSION); // "1.3.5"
  * ```
  */
@@ -45,7 +45,7 @@ export const ODA_API_PROTOCOL_VERSION = "1.3.5";
  *
  * @example
  * ```ts
- * import { CLIENT_NAME } from "@oda-hub/oda-api";
+ * import { CLIENT_NAME } from "./job.ts";
  * console.log(CLIENT_NAME);
  * ```
  */
@@ -174,7 +174,7 @@ export interface WaitOptions {
  *
  * @example
  * ```ts
- * import type { JobHost } from "@oda-hub/oda-api";
+ * import type { JobHost } from "./job.ts";
  * // implemented by DispatcherAPI; only needed to build a Job by hand in tests
  * declare const host: JobHost;
  * console.log(host.url);
@@ -202,7 +202,7 @@ export interface JobHost {
  *
  * @example
  * ```ts
- * import { TERMINAL_STATUSES } from "@oda-hub/oda-api";
+ * import { TERMINAL_STATUSES } from "./job.ts";
  * TERMINAL_STATUSES.includes("ready"); // false: poll again
  * ```
  */

@@ -506,7 +506,7 @@ function codePointCompare(a: string, b: string): number {
  *
  * @example
  * ```ts
- * import { apiParamsFromAnalysisParameters } from "@oda-hub/oda-api";
+ * import { apiParamsFromAnalysisParameters } from "@oda-hub/oda-api/pickle";
  * apiParamsFromAnalysisParameters({ instrument: "isgri", product_type: "isgri_image", query_type: "Real", session_id: "S" });
  * // { instrument: "isgri", product: "isgri_image", product_type: "Real" }
  * ```

@@ -23,7 +23,8 @@ import { PyFloat } from "./json.ts";
  *
  * @example
  * ```ts
- * import { parsePythonLiteral, type PythonLiteralLimits } from "@oda-hub/oda-api";
+ * import { type PythonLiteralLimits } from "@oda-hub/oda-api";
+ * import { parsePythonLiteral } from "@oda-hub/oda-api/pickle";
  * const limits: PythonLiteralLimits = { maxDepth: 10 };
  * parsePythonLiteral("[[1]]", limits); // [[1]]
  * ```
@@ -522,7 +523,7 @@ function unexpected(lex: PyLexer, t: PyToken, expected: string): DecodeError {
  *
  * @example
  * ```ts
- * import { parsePythonLiteral, PyFloat } from "@oda-hub/oda-api";
+ * import { parsePythonLiteral, PyFloat } from "@oda-hub/oda-api/pickle";
  * const v = parsePythonLiteral("{'E1_keV': 28.0, 'scw_list': ('0665', \"0666\",), 'x': None}  # comment");
  * console.log(v); // { E1_keV: PyFloat { value: 28 }, scw_list: ["0665", "0666"], x: null }
  * console.log((v as { E1_keV: PyFloat }).E1_keV instanceof PyFloat); // true

@@ -55,7 +55,8 @@ export type CollectionProduct =
  *
  * @example
  * ```ts
- * import { DataCollection, type FromResponseOptions } from "@oda-hub/oda-api";
+ * import { DataCollection } from "@oda-hub/oda-api";
+ * import { type FromResponseOptions } from "./collection.ts";
  * const opts: FromResponseOptions = { instrument: "isgri", product: "isgri_lc" };
  * const response = { query_status: "done", job_monitor: { job_id: "0123abcd" }, products: {} };
  * const data = DataCollection.fromResponseJson(response, opts);
@@ -142,7 +143,7 @@ export interface CollectionListEntry {
  *
  * @example
  * ```ts
- * import { cleanVarName } from "@oda-hub/oda-api";
+ * import { cleanVarName } from "./collection.ts";
  * cleanVarName("isgri_lc_0_MAXIJ1820+070"); // "isgri_lc_0_MAXIJ1820p070"
  * ```
  */
