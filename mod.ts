@@ -100,6 +100,7 @@ export {
   type EnergySpectrum,
   saveSpectrumSet,
   type SaveSpectrumSetOptions,
+  type SpectrumEnergiesOptions,
   type SpectrumSetFiles,
   spectrumWithEnergies,
 } from "./lib/products/spectrum.ts";
