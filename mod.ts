@@ -100,6 +100,7 @@ export {
   type EnergySpectrum,
   saveSpectrumSet,
   type SaveSpectrumSetOptions,
+  type SpectrumEnergiesOptions,
   type SpectrumSetFiles,
   spectrumWithEnergies,
 } from "./lib/products/spectrum.ts";
@@ -167,3 +168,9 @@ export {
   type LombScargleOptions,
   type LombScargleResult,
 } from "./lib/science/lomb_scargle.ts";
+export {
+  groupChannels,
+  ogipSpectrum,
+  type OgipSpectrumOptions,
+  type SpectrumGrouping,
+} from "./lib/products/spectrum_ogip.ts";

@@ -5,8 +5,8 @@
  * closed-form computation, the GX 1+4 pulse recovered from a sandbox light
  * curve.
  */
-import { ok as assert, strictEqual } from "node:assert/strict";
-import { runPython, testWithTool } from "./_validators.ts";
+import { deepStrictEqual as assertDeepEqual, ok as assert, strictEqual } from "node:assert/strict";
+import { assertFitsverifyClean, runPython, testWithTool } from "./_validators.ts";
 import { startSandbox } from "../sandbox.ts";
 import {
   autoFrequency,
@@ -16,6 +16,8 @@ import {
   lightCurve,
   lombScargle,
   type NumpyDataProduct,
+  saveSpectrumSet,
+  spectrumWithEnergies,
   variability,
 } from "../mod.ts";
 
@@ -306,5 +308,147 @@ testWithTool(
       });
     });
     assert(sawFvar && sawUndefined && sawEpisode, "cases cover defined/undefined Fvar and episodes");
+  },
+);
+
+// ---- XSPEC-ready spectra ----------------------------------------------------------------------------------------------
+
+testWithTool(
+  "spectrum sets saved by saveAllData and saveSpectrumSet: OGIP, fitsverify-clean, RESPFILE/ANCRFILE exist",
+  [
+    "astropy",
+    "fitsverify",
+  ],
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "oda-science-spec-" });
+    const sb = await startSandbox({ port: 0, seed: 7, jobDuration: 0 });
+    try {
+      const disp = new DispatcherAPI({ url: sb.url, token: await sb.mintToken() });
+      const data = await disp.getProduct({
+        instrument: "isgri",
+        product: "isgri_spectrum",
+        T1: "2020-03-01T00:00:00",
+        T2: "2020-03-02T00:00:00",
+        RA: 83.63,
+        DEC: 22.01,
+        silent: true,
+      });
+      const files = await data.saveAllData({ dir: `${dir}/all`, prefix: "crab" });
+      const spectra = files.filter((f) => f.endsWith("_spectrum.fits"));
+      assert(spectra.length >= 2, "two sources with spectrum sets");
+      // the same set through saveSpectrumSet with grouping, systematics and an energy range
+      const [spec, arf, rmf] = data._p_list.slice(0, 3) as NumpyDataProduct[];
+      const plain = spectrumWithEnergies(spec, rmf);
+      // a tenth of the total counts per group: several channels per group, known from the data
+      const minCounts = Math.round(plain.rate.reduce((a, r) => a + Math.max(0, r), 0) * plain.exposure! / 10);
+      const set = await saveSpectrumSet(spec, arf, rmf, {
+        dir: `${dir}/set`,
+        base: "crab",
+        grouping: { minCounts },
+        systematicFraction: 0.02,
+        energyRange: [25, 300],
+      });
+      const sig = await saveSpectrumSet(spec, arf, rmf, {
+        dir: `${dir}/sig`,
+        base: "crab",
+        grouping: { minSignificance: 50 },
+      });
+      for (const f of [...files, set.spectrum, set.arf!, set.rmf, sig.spectrum]) {
+        await assertFitsverifyClean(f);
+      }
+      const report = JSON.parse(
+        await runPython(
+          `
+import json, os, sys
+import numpy as np
+from astropy.io import fits
+out = []
+for path in sys.argv[1:]:
+    with fits.open(path) as h:
+        e = [x for x in h[1:] if x.header.get("HDUCLAS1") == "SPECTRUM"][0]
+        hd = e.header
+        d = os.path.dirname(path)
+        r = {k: hd.get(k) for k in ("HDUCLASS", "HDUCLAS1", "HDUCLAS2", "HDUCLAS3", "HDUVERS", "TELESCOP", "INSTRUME",
+             "FILTER", "EXPOSURE", "AREASCAL", "BACKSCAL", "CORRSCAL", "BACKFILE", "CORRFILE", "RESPFILE", "ANCRFILE",
+             "CHANTYPE", "DETCHANS", "POISSERR", "GROUPING", "SYS_ERR", "QUALITY")}
+        r["path"] = path
+        for k in ("RESPFILE", "ANCRFILE"):
+            r[k + "_exists"] = os.path.isfile(os.path.join(d, hd[k]))
+            if r[k + "_exists"]:
+                with fits.open(os.path.join(d, hd[k])) as o:
+                    r[k + "_classes"] = [x.header.get("HDUCLAS2") for x in o[1:]]
+        cols = e.columns.names
+        r["cols"] = cols
+        if "GROUPING" in cols:
+            g = e.data["GROUPING"].astype(int); q = e.data["QUALITY"].astype(int)
+            rate = e.data["RATE"].astype(float); err = e.data["STAT_ERR"].astype(float)
+            counts = rate * hd["EXPOSURE"]
+            starts = [i for i in range(len(g)) if g[i] == 1] + [len(g)]
+            groups = [(a, b) for a, b in zip(starts[:-1], starts[1:])]
+            r["groups"] = [[int(a), int(b), float(counts[a:b].sum()), float(rate[a:b].sum() / np.sqrt((err[a:b]**2).sum())),
+                            int(q[a:b].max())] for a, b in groups]
+            r["grouping_values"] = sorted(set(g.tolist()))
+            r["sys"] = sorted(set(np.round(e.data["SYS_ERR"].astype(float), 6).tolist())) if "SYS_ERR" in cols else None
+        out.append(r)
+json.dump(out, sys.stdout)
+`,
+          { args: [...spectra, set.spectrum, sig.spectrum] },
+        ),
+      ) as Record<string, unknown>[];
+      for (const r of report) {
+        const what = String(r.path);
+        for (
+          const [k, v] of Object.entries({
+            HDUCLASS: "OGIP",
+            HDUCLAS1: "SPECTRUM",
+            HDUCLAS3: "RATE",
+            HDUVERS: "1.2.1",
+          })
+        ) {
+          strictEqual(r[k], v, `${what} ${k}`);
+        }
+        for (const k of ["TELESCOP", "INSTRUME", "FILTER", "CHANTYPE", "BACKFILE", "CORRFILE"]) {
+          assert(typeof r[k] === "string" && r[k] !== "", `${what} ${k}`);
+        }
+        for (const k of ["EXPOSURE", "AREASCAL", "BACKSCAL", "CORRSCAL", "DETCHANS"]) {
+          assert(typeof r[k] === "number", `${what} ${k}`);
+        }
+        strictEqual(r.POISSERR, false, `${what}: STAT_ERR given`);
+        assert(
+          r.RESPFILE_exists && r.ANCRFILE_exists,
+          `${what}: RESPFILE ${r.RESPFILE} / ANCRFILE ${r.ANCRFILE} exist`,
+        );
+        assert(
+          (r.RESPFILE_classes as string[]).includes("RSP_MATRIX") &&
+            (r.RESPFILE_classes as string[]).includes("EBOUNDS"),
+        );
+        assert((r.ANCRFILE_classes as string[]).includes("SPECRESP"));
+      }
+      // saveAllData names the neighbours of the same source
+      strictEqual(report[0].RESPFILE, "crab_isgri_spectrum_2_Crab_isgri_rmf.fits");
+      strictEqual(report[0].ANCRFILE, "crab_isgri_spectrum_1_Crab_isgri_arf.fits");
+      // grouping: every good group of the min-counts set reaches minCounts, bad channels stand alone
+      const grouped = report[spectra.length];
+      assert((grouped.cols as string[]).includes("GROUPING"));
+      assertDeepEqual(grouped.sys, [0.02]);
+      const groups = grouped.groups as [number, number, number, number, number][];
+      assert(groups.some(([a, b]) => b - a > 1), "some channels were grouped");
+      for (const [a, b, counts, , q] of groups) {
+        if (q !== 0) strictEqual(b - a, 1, "a bad channel is its own group");
+        else assert(counts >= minCounts * (1 - 1e-6), `group ${a}-${b} has ${counts} counts`);
+      }
+      assert(groups.some(([, , , , q]) => q === 5), "channels outside 25-300 keV are bad");
+      const bySig = report[spectra.length + 1].groups as [number, number, number, number, number][];
+      for (const [a, b, , s, q] of bySig) if (q === 0) assert(s >= 50, `group ${a}-${b}: ${s} sigma`);
+      // spectrumWithEnergies adds the systematic fraction in quadrature
+      const sys = spectrumWithEnergies(spec, rmf, { systematicFraction: 0.05 });
+      for (let i = 0; i < plain.rate.length; i++) {
+        const want = Math.sqrt(plain.error[i] ** 2 + (0.05 * plain.rate[i]) ** 2);
+        assert(Math.abs(sys.error[i] - want) <= 1e-12 * want, `channel ${i}`);
+      }
+    } finally {
+      await sb.close();
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );
