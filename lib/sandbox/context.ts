@@ -45,6 +45,8 @@ export interface Ctx {
   faults?: FaultInjector;
   faultOpts?: FaultOptions;
   uploads: Map<string, { data: Uint8Array; owner: string; name: string }>;
+  /** Public (no valid token) upload ids, oldest first, with the byte total and the limits. */
+  publicUploads: { ids: Set<string>; bytes: number; maxFiles: number; maxBytes: number };
   maxRefresh: number;
 }
 

@@ -151,7 +151,7 @@ export async function withUploads(
   for (const [k, f] of files) {
     const data = new Uint8Array(await f.arrayBuffer());
     const md5 = createHash("md5").update(data).digest("hex");
-    ctx.uploads.set(md5, { data, owner, name: f.name });
+    storeUpload(ctx, md5, { data, owner, name: f.name });
     params.set(k, `${ctx.info.url}/download_file?file_list=${md5}&_is_mmoda_url=True&return_archive=False`);
   }
   const inner = new Request(`${url.origin}${url.pathname}`, {
@@ -160,4 +160,22 @@ export async function withUploads(
     body: params.toString(),
   });
   return await handle(inner, ctx);
+}
+
+/** Keep one upload; public ones (no valid token) are bounded in count and bytes, oldest evicted first. */
+function storeUpload(ctx: Ctx, id: string, f: { data: Uint8Array; owner: string; name: string }): void {
+  const pub = ctx.publicUploads;
+  const old = ctx.uploads.get(id);
+  if (old && pub.ids.delete(id)) pub.bytes -= old.data.length;
+  if (old && old.owner !== "public" && f.owner === "public") f = old; // a user's file stays theirs
+  ctx.uploads.set(id, f);
+  if (f.owner !== "public") return;
+  pub.ids.add(id);
+  pub.bytes += f.data.length;
+  for (const oldest of pub.ids) {
+    if (pub.ids.size <= pub.maxFiles && pub.bytes <= pub.maxBytes) break;
+    pub.ids.delete(oldest);
+    pub.bytes -= ctx.uploads.get(oldest)?.data.length ?? 0;
+    ctx.uploads.delete(oldest);
+  }
 }

@@ -78,6 +78,11 @@ export interface SandboxOptions {
    * requests are answered while a large job computes. `false` runs them on the event loop.
    */
   workers?: boolean;
+  /**
+   * Files uploaded by requests without a valid token: at most `maxFiles` files and `maxBytes` bytes are kept,
+   * the oldest evicted first (default 32 files, 64 MiB). Uploads of token holders are not bounded here.
+   */
+  publicUploads?: { maxFiles?: number; maxBytes?: number };
 }
 
 /**
@@ -260,6 +265,12 @@ function startNow(options: SandboxOptions): Sandbox {
     faults: options.faults ? new FaultInjector(options.faults, seed) : undefined,
     faultOpts: options.faults,
     uploads: new Map(),
+    publicUploads: {
+      ids: new Set(),
+      bytes: 0,
+      maxFiles: options.publicUploads?.maxFiles ?? 32,
+      maxBytes: options.publicUploads?.maxBytes ?? 64 * 1024 * 1024,
+    },
     maxRefresh: options.tokenMaxRefreshInterval ?? 604800,
   };
   let requests = 0;
