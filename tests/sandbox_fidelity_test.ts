@@ -39,8 +39,10 @@ async function get(base: string, path: string, params: Record<string, string>): 
 /** Submit and poll a job to its end, as oda_api does; returns the final response. */
 async function runJob(base: string, params: Record<string, string>): Promise<Json> {
   let [, r] = await get(base, "/run_analysis", { ...params, query_status: "new" });
-  for (let i = 0; i < 400 && !["done", "failed"].includes(r.query_status); i++) {
-    if (r.query_status !== "ready") await new Promise((res) => setTimeout(res, 20));
+  // generous: the simulations share two cores with the rest of the suite
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && !["done", "failed"].includes(r.query_status)) {
+    if (r.query_status !== "ready") await new Promise((res) => setTimeout(res, 25));
     [, r] = await get(base, "/run_analysis", {
       ...params,
       query_status: r.query_status,
