@@ -21,6 +21,7 @@ import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { ODAAstropyTable } from "./oda_astropy_table.ts";
 import { PictureProduct } from "./picture_product.ts";
 import { TextLikeProduct } from "./text_like_product.ts";
+import { requireDeno } from "../_runtime.ts";
 
 const log = getLogger("oda_api.api");
 
@@ -487,6 +488,7 @@ export class DataCollection {
       const file = `${options.prefix ? options.prefix + "_" : ""}${name}.${p.suggestFnExtension()}`;
       plan.push({ path: safeJoin(dir, file), p }); // validates every name before writing anything
     }
+    requireDeno("saveAllData");
     for (const { path, p } of plan) {
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
       await Deno.mkdir(parent, { recursive: true }).catch((e) => {

@@ -11,6 +11,7 @@ import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { safeJoin } from "./files.ts";
 import { findColumn } from "./table_data.ts";
+import { requireDeno } from "../_runtime.ts";
 
 /**
  * A spectrum with energies (arrays of equal length, one entry per channel).
@@ -221,7 +222,7 @@ export async function saveSpectrumSet(
     RESPFILE: names.rmf.slice(names.rmf.lastIndexOf("/") + 1),
     ANCRFILE: arf ? names.arf.slice(names.arf.lastIndexOf("/") + 1) : "none",
   });
-  await Deno.mkdir(dir, { recursive: true });
+  await requireDeno("saveSpectrumSet").mkdir(dir, { recursive: true });
   const overwrite = options.overwrite ?? false;
   await rmf.writeFile(paths.rmf, { overwrite });
   if (arf && paths.arf) await arf.writeFile(paths.arf, { overwrite });
