@@ -494,7 +494,7 @@ with fits.open(sys.argv[1]) as h:
       strictEqual(r.r0, gx.rate[0]);
       strictEqual(r.TSTART, gx.time[0] - gx.halfWidth[0]);
       // the sandbox's bin half-widths are float32 (XAX_E)
-    assert(Math.abs(r.TIMEDEL - 20 / 86400) < 1e-7 * r.TIMEDEL);
+      assert(Math.abs(r.TIMEDEL - 20 / 86400) < 1e-7 * r.TIMEDEL);
       assert(Math.abs(r.TELAPSE - (r.TSTOP - r.TSTART)) < 1e-12);
       assert(Math.abs(r.ONTIME - gx.length * 20 / 86400) < 1e-6 * r.ONTIME);
       const back = lightCurve(await NumpyDataProduct.fromFitsFile(path));
