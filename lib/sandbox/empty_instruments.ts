@@ -9,7 +9,7 @@
  */
 import type { ParameterSpec, ProductOutput, SandboxInstrument } from "./instrument.ts";
 import { ExitFailure, type ServerProductSpec } from "./jobs.ts";
-import { pyFloat } from "./pyjson.ts";
+import { PyFloat, pyFloat } from "./pyjson.ts";
 import { pythonJsonDumps } from "../codecs/json.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
 import { encodeBase64 } from "../codecs/base64.ts";
@@ -55,42 +55,76 @@ export function numpyProduct(
   };
 }
 
-function inferDescr(values: unknown[]): string {
-  if (values.length > 0 && values.every((v) => typeof v === "boolean")) return "|b1";
-  if (values.every((v) => typeof v === "number" && Number.isInteger(v))) return "<i8";
-  if (values.every((v) => typeof v === "number" || v === null)) return "<f8";
-  return `<U${Math.max(1, ...values.map((v) => String(v ?? "").length))}`;
+/** Parse JSON text keeping the float/int distinction of numbers (`6.0` → PyFloat, `6` → 6). */
+function parsePythonJson(text: string): unknown {
+  return JSON.parse(
+    text,
+    (_k, v, ctx?: { source?: string }) =>
+      typeof v === "number" && ctx?.source !== undefined && /[.eE]/.test(ctx.source) ? pyFloat(v) : v,
+  );
+}
+
+/**
+ * A catalog column as numpy builds it from a JSON list (astropy `Table(cat_column_list)`): its `descr`
+ * type string and its values as `tolist()` gives them back (floats as floats, NaN as None).
+ */
+function numpyColumn(values: unknown[]): [string, unknown[]] {
+  const isFloat = (v: unknown) => v instanceof PyFloat;
+  const isInt = (v: unknown) => typeof v === "number";
+  if (values.some((v) => v === null || v === undefined)) return ["|O", values.map((v) => v ?? null)];
+  if (values.length > 0 && values.every((v) => typeof v === "string")) {
+    return [`<U${Math.max(1, ...values.map((v) => [...(v as string)].length))}`, values];
+  }
+  if (values.length > 0 && values.every((v) => typeof v === "boolean")) return ["|b1", values];
+  if (values.every((v) => isInt(v) || typeof v === "boolean")) {
+    return ["<i8", values.map((v) => (typeof v === "boolean" ? Number(v) : v))];
+  }
+  if (values.every((v) => isInt(v) || isFloat(v) || typeof v === "boolean")) {
+    return [
+      "<f8",
+      values.map((v) => {
+        const x = v instanceof PyFloat ? v.value : Number(v);
+        return Number.isNaN(x) ? null : pyFloat(x);
+      }),
+    ];
+  }
+  return ["|O", values];
 }
 
 let zeroImage: Record<string, unknown> | undefined;
 
+/**
+ * The dummy `numerical` products: a 100×100 zero image, plus the `catalog` upstream rebuilds from
+ * `selected_catalog` (an astropy Table of all its rows, so dtypes follow the values, not the client's
+ * `cat_column_descr`), keeping the rows `catalog_selected_objects` names.
+ */
 function numericalDummy(params: Record<string, unknown>): ProductOutput {
   zeroImage ??= numpyProduct([100, 100], new Float64Array(100 * 100));
   const out: ProductOutput = { numpy_data_product_list: [zeroImage] };
-  const sc = params.selected_catalog as Record<string, unknown> | undefined;
+  let sc = params.selected_catalog as unknown;
+  if (typeof sc === "string" && sc.trim().startsWith("{")) sc = parsePythonJson(sc);
   if (sc && typeof sc === "object") {
-    out.catalog = {
-      cat_frame: sc.cat_frame ?? "fk5",
-      cat_coord_units: sc.cat_coord_units ?? "deg",
-      cat_column_list: sc.cat_column_list ?? [],
-      cat_column_names: sc.cat_column_names ?? [],
-      cat_column_descr: sc.cat_column_descr ?? [],
-      cat_lat_name: sc.cat_lat_name ?? "dec",
-      cat_lon_name: sc.cat_lon_name ?? "ra",
-    };
+    const d = sc as Record<string, unknown>;
+    const names = (d.cat_column_names ?? []) as string[];
+    const columns = ((d.cat_column_list ?? []) as unknown[][]).map((c) => numpyColumn(c));
+    let keep = columns[0]?.[1].map((_, i) => i) ?? [];
     const objs = params.catalog_selected_objects;
-    if (typeof objs === "string" && Array.isArray(sc.cat_column_list)) {
+    const idCol = columns[names.indexOf("meta_ID")]?.[1];
+    if (typeof objs === "string" && idCol) {
       const ids = new Set(objs.split(",").map((x) => Number(x.trim())));
-      const names = (sc.cat_column_names ?? []) as string[];
-      const idCol = (sc.cat_column_list as unknown[][])[names.indexOf("meta_ID")];
-      if (idCol) {
-        const keep = idCol.map((v, i) => (ids.has(Number(v)) ? i : -1)).filter((i) => i >= 0);
-        const cols = (sc.cat_column_list as unknown[][]).map((col) => keep.map((i) => col[i]));
-        out.catalog.cat_column_list = cols;
-        // numpy re-infers the column types from the selected values (astropy Table of the selection)
-        out.catalog.cat_column_descr = names.map((n, i) => [n, inferDescr(cols[i] ?? [])]);
-      }
+      keep = keep.filter((i) =>
+        ids.has(Number(idCol[i] instanceof PyFloat ? (idCol[i] as PyFloat).value : idCol[i]))
+      );
     }
+    out.catalog = {
+      cat_frame: d.cat_frame ?? "fk5",
+      cat_coord_units: d.cat_coord_units ?? "deg",
+      cat_column_list: columns.map(([, v]) => keep.map((i) => v[i])),
+      cat_column_names: names,
+      cat_column_descr: names.map((n, i) => [n, columns[i]?.[0] ?? "|O"]),
+      cat_lat_name: d.cat_lat_name ?? "dec",
+      cat_lon_name: d.cat_lon_name ?? "ra",
+    };
   }
   return out;
 }
@@ -265,6 +299,7 @@ function emptyProducts(instrument = "empty"): Record<string, ServerProductSpec> 
       requiredRoles: numericalRoles,
       run: failReal("numerical", instrument),
       dummy: numericalDummy,
+      runOnGiven: true, // selected_catalog as sent (float/int kept apart)
     },
     {
       name: "file_dummy",
@@ -280,6 +315,7 @@ function emptyProducts(instrument = "empty"): Record<string, ServerProductSpec> 
       async: false,
       run: failReal("file_dummy", instrument),
       dummy: numericalDummy,
+      runOnGiven: true, // selected_catalog as sent (float/int kept apart)
     },
     {
       name: "failing",
@@ -476,6 +512,7 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
       requiredRoles: () => ({ general: "please refer to support for details" }),
       run: numericalDummy,
       dummy: numericalDummy,
+      runOnGiven: true, // selected_catalog as sent (float/int kept apart)
     },
   ];
   const emptyAsync: SandboxInstrument = {
@@ -574,6 +611,7 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
         async: false,
         run: failReal("file_dummy", "empty-with-posix-path"),
         dummy: numericalDummy,
+        runOnGiven: true, // selected_catalog as sent (float/int kept apart)
       } as ServerProductSpec,
     },
   };
