@@ -852,10 +852,14 @@ export class DispatcherAPI {
    */
   async refreshToken(token?: string, options: RefreshTokenOptions = {}): Promise<string> {
     const interval = options.refresh_interval;
-    if (interval !== undefined && !(typeof interval === "number" && Number.isFinite(interval) && interval > 0)) {
+    if (
+      interval !== undefined && !(typeof interval === "number" && Number.isFinite(interval) && interval > 0)
+    ) {
       throw new OdaError(
         "INVALID_ARGUMENT",
-        `refresh_interval must be a positive number of seconds, got ${JSON.stringify(interval) ?? String(interval)}`,
+        `refresh_interval must be a positive number of seconds, got ${
+          JSON.stringify(interval) ?? String(interval)
+        }`,
       );
     }
     const t = this.#tokenArg(token, "refresh the token");
