@@ -176,3 +176,11 @@ export {
 } from "./lib/products/spectrum_ogip.ts";
 export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
 export { type LightCurveFitsOptions, writeLightCurveFits } from "./lib/science/light_curve_fits.ts";
+export {
+  type Ds9RegionOptions,
+  extractCatalog,
+  type ExtractCatalogOptions,
+  type ObjectOfInterest,
+  toDs9Regions,
+} from "./lib/products/extract_catalog.ts";
+export { type NameResolver, resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";

@@ -23,7 +23,7 @@
  */
 
 /** The external tools tests may depend on. */
-export type ToolName = "astropy" | "fitsverify" | "jupyter" | "chromium" | "python3" | "openssl";
+export type ToolName = "astropy" | "fitsverify" | "jupyter" | "chromium" | "python3" | "openssl" | "regions";
 
 /** Result of a tool check. */
 export interface ToolStatus {
@@ -47,6 +47,7 @@ const INSTALL_HINT: Record<ToolName, string> = {
     "apt-get install -y --no-install-recommends jupyter-nbconvert python3-jupyter-client python3-nbclient && deno jupyter --install --force",
   chromium: "apt-get install -y --no-install-recommends chromium fonts-dejavu-core",
   openssl: "apt-get install -y --no-install-recommends openssl",
+  regions: "apt-get install -y --no-install-recommends python3-regions",
 };
 
 const cache = new Map<ToolName, ToolStatus>();
@@ -121,6 +122,8 @@ function detect(name: ToolName): ToolStatus {
     }
     case "astropy":
       return pythonImports("astropy, numpy");
+    case "regions":
+      return pythonImports("regions");
     case "fitsverify": {
       const p = onPath("fitsverify");
       return p ? { available: true, detail: p } : { available: false, detail: "fitsverify not on PATH" };
