@@ -21,12 +21,11 @@ import {
   lombScargle,
   NumpyDataProduct,
   resolveObjectsOfInterest,
-  saveSpectrumSet,
   spectrumWithEnergies,
   toDs9Regions,
   variability,
-  writeLightCurveFits,
 } from "../mod.ts";
+import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
 
 async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error): Promise<void> {
   try {
