@@ -100,6 +100,7 @@ export {
   type EnergySpectrum,
   saveSpectrumSet,
   type SaveSpectrumSetOptions,
+  type SpectrumEnergiesOptions,
   type SpectrumSetFiles,
   spectrumWithEnergies,
 } from "./lib/products/spectrum.ts";
@@ -172,3 +173,11 @@ export {
   type LombScargleOptions,
   type LombScargleResult,
 } from "./lib/science/lomb_scargle.ts";
+export {
+  groupChannels,
+  ogipSpectrum,
+  type OgipSpectrumOptions,
+  type SpectrumGrouping,
+} from "./lib/products/spectrum_ogip.ts";
+export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
+export { type LightCurveFitsOptions, writeLightCurveFits } from "./lib/science/light_curve_fits.ts";

@@ -5,18 +5,22 @@
  * closed-form computation, the GX 1+4 pulse recovered from a sandbox light
  * curve.
  */
-import { ok as assert, strictEqual } from "node:assert/strict";
-import { runPython, testWithTool } from "./_validators.ts";
+import { deepStrictEqual as assertDeepEqual, ok as assert, strictEqual } from "node:assert/strict";
+import { assertFitsverifyClean, runPython, testWithTool } from "./_validators.ts";
 import { startSandbox } from "../sandbox.ts";
 import {
   autoFrequency,
   bayesianBlocks,
   DispatcherAPI,
+  foldLightCurve,
   type LightCurve,
   lightCurve,
   lombScargle,
-  type NumpyDataProduct,
+  NumpyDataProduct,
+  saveSpectrumSet,
+  spectrumWithEnergies,
   variability,
+  writeLightCurveFits,
 } from "../mod.ts";
 
 /** Deterministic pseudo-random numbers (mulberry32) and normal deviates. */
@@ -308,3 +312,217 @@ testWithTool(
     assert(sawFvar && sawUndefined && sawEpisode, "cases cover defined/undefined Fvar and episodes");
   },
 );
+
+// ---- XSPEC-ready spectra ----------------------------------------------------------------------------------------------
+
+testWithTool(
+  "spectrum sets saved by saveAllData and saveSpectrumSet: OGIP, fitsverify-clean, RESPFILE/ANCRFILE exist",
+  [
+    "astropy",
+    "fitsverify",
+  ],
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "oda-science-spec-" });
+    const sb = await startSandbox({ port: 0, seed: 7, jobDuration: 0 });
+    try {
+      const disp = new DispatcherAPI({ url: sb.url, token: await sb.mintToken() });
+      const data = await disp.getProduct({
+        instrument: "isgri",
+        product: "isgri_spectrum",
+        T1: "2020-03-01T00:00:00",
+        T2: "2020-03-02T00:00:00",
+        RA: 83.63,
+        DEC: 22.01,
+        silent: true,
+      });
+      const files = await data.saveAllData({ dir: `${dir}/all`, prefix: "crab" });
+      const spectra = files.filter((f) => f.endsWith("_spectrum.fits"));
+      assert(spectra.length >= 2, "two sources with spectrum sets");
+      // the same set through saveSpectrumSet with grouping, systematics and an energy range
+      const [spec, arf, rmf] = data._p_list.slice(0, 3) as NumpyDataProduct[];
+      const plain = spectrumWithEnergies(spec, rmf);
+      // a tenth of the total counts per group: several channels per group, known from the data
+      const minCounts = Math.round(plain.rate.reduce((a, r) => a + Math.max(0, r), 0) * plain.exposure! / 10);
+      const set = await saveSpectrumSet(spec, arf, rmf, {
+        dir: `${dir}/set`,
+        base: "crab",
+        grouping: { minCounts },
+        systematicFraction: 0.02,
+        energyRange: [25, 300],
+      });
+      const sig = await saveSpectrumSet(spec, arf, rmf, {
+        dir: `${dir}/sig`,
+        base: "crab",
+        grouping: { minSignificance: 50 },
+      });
+      for (const f of [...files, set.spectrum, set.arf!, set.rmf, sig.spectrum]) {
+        await assertFitsverifyClean(f);
+      }
+      const report = JSON.parse(
+        await runPython(
+          `
+import json, os, sys
+import numpy as np
+from astropy.io import fits
+out = []
+for path in sys.argv[1:]:
+    with fits.open(path) as h:
+        e = [x for x in h[1:] if x.header.get("HDUCLAS1") == "SPECTRUM"][0]
+        hd = e.header
+        d = os.path.dirname(path)
+        r = {k: hd.get(k) for k in ("HDUCLASS", "HDUCLAS1", "HDUCLAS2", "HDUCLAS3", "HDUVERS", "TELESCOP", "INSTRUME",
+             "FILTER", "EXPOSURE", "AREASCAL", "BACKSCAL", "CORRSCAL", "BACKFILE", "CORRFILE", "RESPFILE", "ANCRFILE",
+             "CHANTYPE", "DETCHANS", "POISSERR", "GROUPING", "SYS_ERR", "QUALITY")}
+        r["path"] = path
+        for k in ("RESPFILE", "ANCRFILE"):
+            r[k + "_exists"] = os.path.isfile(os.path.join(d, hd[k]))
+            if r[k + "_exists"]:
+                with fits.open(os.path.join(d, hd[k])) as o:
+                    r[k + "_classes"] = [x.header.get("HDUCLAS2") for x in o[1:]]
+        cols = e.columns.names
+        r["cols"] = cols
+        if "GROUPING" in cols:
+            g = e.data["GROUPING"].astype(int); q = e.data["QUALITY"].astype(int)
+            rate = e.data["RATE"].astype(float); err = e.data["STAT_ERR"].astype(float)
+            counts = rate * hd["EXPOSURE"]
+            starts = [i for i in range(len(g)) if g[i] == 1] + [len(g)]
+            groups = [(a, b) for a, b in zip(starts[:-1], starts[1:])]
+            r["groups"] = [[int(a), int(b), float(counts[a:b].sum()), float(rate[a:b].sum() / np.sqrt((err[a:b]**2).sum())),
+                            int(q[a:b].max())] for a, b in groups]
+            r["grouping_values"] = sorted(set(g.tolist()))
+            r["sys"] = sorted(set(np.round(e.data["SYS_ERR"].astype(float), 6).tolist())) if "SYS_ERR" in cols else None
+        out.append(r)
+json.dump(out, sys.stdout)
+`,
+          { args: [...spectra, set.spectrum, sig.spectrum] },
+        ),
+      ) as Record<string, unknown>[];
+      for (const r of report) {
+        const what = String(r.path);
+        for (
+          const [k, v] of Object.entries({
+            HDUCLASS: "OGIP",
+            HDUCLAS1: "SPECTRUM",
+            HDUCLAS3: "RATE",
+            HDUVERS: "1.2.1",
+          })
+        ) {
+          strictEqual(r[k], v, `${what} ${k}`);
+        }
+        for (const k of ["TELESCOP", "INSTRUME", "FILTER", "CHANTYPE", "BACKFILE", "CORRFILE"]) {
+          assert(typeof r[k] === "string" && r[k] !== "", `${what} ${k}`);
+        }
+        for (const k of ["EXPOSURE", "AREASCAL", "BACKSCAL", "CORRSCAL", "DETCHANS"]) {
+          assert(typeof r[k] === "number", `${what} ${k}`);
+        }
+        strictEqual(r.POISSERR, false, `${what}: STAT_ERR given`);
+        assert(
+          r.RESPFILE_exists && r.ANCRFILE_exists,
+          `${what}: RESPFILE ${r.RESPFILE} / ANCRFILE ${r.ANCRFILE} exist`,
+        );
+        assert(
+          (r.RESPFILE_classes as string[]).includes("RSP_MATRIX") &&
+            (r.RESPFILE_classes as string[]).includes("EBOUNDS"),
+        );
+        assert((r.ANCRFILE_classes as string[]).includes("SPECRESP"));
+      }
+      // saveAllData names the neighbours of the same source
+      strictEqual(report[0].RESPFILE, "crab_isgri_spectrum_2_Crab_isgri_rmf.fits");
+      strictEqual(report[0].ANCRFILE, "crab_isgri_spectrum_1_Crab_isgri_arf.fits");
+      // grouping: every good group of the min-counts set reaches minCounts, bad channels stand alone
+      const grouped = report[spectra.length];
+      assert((grouped.cols as string[]).includes("GROUPING"));
+      assertDeepEqual(grouped.sys, [0.02]);
+      const groups = grouped.groups as [number, number, number, number, number][];
+      assert(groups.some(([a, b]) => b - a > 1), "some channels were grouped");
+      for (const [a, b, counts, , q] of groups) {
+        if (q !== 0) strictEqual(b - a, 1, "a bad channel is its own group");
+        else assert(counts >= minCounts * (1 - 1e-6), `group ${a}-${b} has ${counts} counts`);
+      }
+      assert(groups.some(([, , , , q]) => q === 5), "channels outside 25-300 keV are bad");
+      const bySig = report[spectra.length + 1].groups as [number, number, number, number, number][];
+      for (const [a, b, , s, q] of bySig) if (q === 0) assert(s >= 50, `group ${a}-${b}: ${s} sigma`);
+      // spectrumWithEnergies adds the systematic fraction in quadrature
+      const sys = spectrumWithEnergies(spec, rmf, { systematicFraction: 0.05 });
+      for (let i = 0; i < plain.rate.length; i++) {
+        const want = Math.sqrt(plain.error[i] ** 2 + (0.05 * plain.rate[i]) ** 2);
+        assert(Math.abs(sys.error[i] - want) <= 1e-12 * want, `channel ${i}`);
+      }
+    } finally {
+      await sb.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+testWithTool(
+  "writeLightCurveFits: OGIP light curve, fitsverify-clean, astropy keywords, read back by lightCurve",
+  [
+    "astropy",
+    "fitsverify",
+  ],
+  async () => {
+    const curves = await isgriCurves();
+    const gx = curves.find((c) => c.name === "GX 1+4")!;
+    const dir = await Deno.makeTempDir({ prefix: "oda-science-lc-" });
+    try {
+      const path = `${dir}/gx1p4_lc.fits`;
+      await writeLightCurveFits(gx, path);
+      await assertFitsverifyClean(path);
+      const r = JSON.parse(
+        await runPython(
+          `
+import json, sys
+from astropy.io import fits
+with fits.open(sys.argv[1]) as h:
+    e = h["RATE"]; hd = e.header
+    print(json.dumps({**{k: hd.get(k) for k in ("HDUCLAS1", "HDUCLAS2", "HDUCLAS3", "TIMESYS", "MJDREF", "TIMEZERO",
+        "TIMEUNIT", "TSTART", "TSTOP", "TELAPSE", "ONTIME", "TIMEDEL", "TIMEPIXR", "E_MIN", "E_MAX")},
+        "cols": e.columns.names, "n": len(e.data), "t0": float(e.data["TIME"][0]), "r0": float(e.data["RATE"][0])}))
+`,
+          { args: [path] },
+        ),
+      );
+      strictEqual(r.HDUCLAS1, "LIGHTCURVE");
+      strictEqual(r.HDUCLAS3, "RATE");
+      strictEqual(r.TIMESYS, "TT");
+      strictEqual(r.MJDREF, 51544);
+      strictEqual(r.TIMEUNIT, "d");
+      assertDeepEqual(r.cols.slice(0, 4), ["TIME", "RATE", "ERROR", "FRACEXP"]);
+      strictEqual(r.n, gx.length);
+      strictEqual(r.t0, gx.time[0]);
+      strictEqual(r.r0, gx.rate[0]);
+      strictEqual(r.TSTART, gx.time[0] - gx.halfWidth[0]);
+      // the sandbox's bin half-widths are float32 (XAX_E)
+      assert(Math.abs(r.TIMEDEL - 20 / 86400) < 1e-7 * r.TIMEDEL);
+      assert(Math.abs(r.TELAPSE - (r.TSTOP - r.TSTART)) < 1e-12);
+      assert(Math.abs(r.ONTIME - gx.length * 20 / 86400) < 1e-6 * r.ONTIME);
+      const back = lightCurve(await NumpyDataProduct.fromFitsFile(path));
+      assertDeepEqual(back.time, gx.time);
+      assertDeepEqual(back.rate, gx.rate);
+      assertDeepEqual(back.error, gx.error);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("foldLightCurve at the recovered GX 1+4 period matches a direct fold and shows the pulse", async () => {
+  const curves = await isgriCurves();
+  const gx = curves.find((c) => c.name === "GX 1+4")!;
+  const period = 159 / 86400;
+  const f = foldLightCurve(gx, period, { nBins: 10 });
+  // direct computation
+  const sw = new Array(10).fill(0), swx = new Array(10).fill(0);
+  gx.time.forEach((t, i) => {
+    const x = (t - gx.time[0]) / period;
+    const k = Math.floor((x - Math.floor(x)) * 10);
+    sw[k] += gx.error[i] ** -2;
+    swx[k] += gx.rate[i] * gx.error[i] ** -2;
+  });
+  for (let k = 0; k < 10; k++) assert(Math.abs(f.rate[k] - swx[k] / sw[k]) <= 1e-12 * Math.abs(f.rate[k]));
+  strictEqual([...f.count].reduce((a, b) => a + b, 0), gx.length);
+  // a 30 % modulation: the folded profile is far from flat
+  const v = variability({ time: f.phase, rate: f.rate, error: f.error });
+  assert(v.chi2Probability < 1e-6, `folded profile χ² probability ${v.chi2Probability}`);
+});

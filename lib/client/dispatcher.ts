@@ -23,7 +23,7 @@ import type { MmodaProducts } from "./mmoda_products.ts";
 import type { CheckedQuery } from "./typed_query.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
 import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
-import { describeProduct, type ProductDescription } from "./description.ts";
+import { describeProduct, parseMetaData, type ProductDescription } from "./description.ts";
 import type { JobListener } from "./events.ts";
 import { abortError, type FetchLike, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob } from "./job.ts";
@@ -300,6 +300,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   #polling: { min: number; max: number; factor: number };
   #cache: ResponseCache | undefined;
   #parNames = new Map<string, string[]>();
+  #units = new Map<string, Record<string, string | null>>();
 
   /** Create a client (no network access happens here). */
   constructor(options: DispatcherAPIOptions = {}) {
@@ -382,11 +383,35 @@ export class DispatcherAPI<P = MmodaProducts> {
       defaultTimeout: this.#timeout,
       assertTokenTransport: (t) => this.#assertTokenTransport(t),
       decode: (response, job) => this.#decode(response, job),
+      parameterUnits: (instrument, product, token, signal, deadline) =>
+        this.#parameterUnits(instrument, product, token, signal, deadline),
       onDone: (job, _response, text) => {
         if (!this.#cache) return;
         this.#cache.set(cacheKey(this.url, job.requestPairs(), job.user), text);
       },
     };
+  }
+
+  async #parameterUnits(
+    instrument: string,
+    product: string,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ): Promise<Record<string, string | null> | undefined> {
+    const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
+    const known = this.#units.get(key);
+    if (known) return known;
+    const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
+    if (token !== undefined) params.push(["token", token]);
+    const res = await this.#http.request({ path: "api/meta-data", params, retry: false, signal, deadline });
+    const units: Record<string, string | null> = {};
+    for (const q of parseMetaData(res.text).queries) {
+      for (const p of q.parameters) if (!(p.name in units)) units[p.name] = p.units;
+    }
+    if (this.#units.size > 256) this.#units.clear();
+    this.#units.set(key, units);
+    return units;
   }
 
   #decode(response: RunAnalysisResponse, job: Job): DataCollection {
@@ -450,6 +475,7 @@ export class DispatcherAPI<P = MmodaProducts> {
         const list = parseResponseJson(res.text, res.url);
         if (Array.isArray(list)) {
           valid = list.map(String);
+          if (this.#parNames.size > 256) this.#parNames.clear();
           this.#parNames.set(key, valid);
         }
       } catch (e) {
@@ -818,7 +844,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   }
 
   async #tokenEndpoint(path: string, params: [string, string][], signal?: AbortSignal): Promise<string> {
-    const res = await this.#http.request({ path, params, signal });
+    const res = await this.#http.request({ path, params, signal, redactEcho: false });
     const text = res.text.trim();
     try {
       decodeOdaToken(text);

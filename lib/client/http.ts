@@ -129,6 +129,11 @@ export interface HttpRequest {
   retry?: boolean;
   /** Called before each retry. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Replace the request's own token, wherever the answer echoes it, by `<redacted token>` before the text
+   * reaches anyone (`false` only for endpoints whose answer is a token). @default true
+   */
+  redactEcho?: boolean;
 }
 
 /**
@@ -363,11 +368,13 @@ export function errorForResponse(
     });
   }
   if (status === 500) {
-    const message = serverError ?? str(get(body, "message")) ??
+    const page = body === undefined ? htmlErrorLine(text) : undefined;
+    const message = serverError ?? str(get(body, "message")) ?? page ??
       (body === undefined && text.trim() ? snippet(text) : "[no error message reported]");
     return new DispatcherError("DISPATCHER_ERROR", `dispatcher error (HTTP 500): ${message}`, {
       status,
       url,
+      ...(page !== undefined ? { details: { page: snippet(text, 64 * 1024) } } : {}),
     });
   }
   if (status === 502 || status === 503 || status === 504) {
@@ -572,6 +579,57 @@ export async function readBodyText(res: Response, limits: BodyLimits): Promise<s
     n += value.length;
   }
   return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'", nbsp: " " };
+
+/**
+ * The one line that says what went wrong in a server's HTML error page: the
+ * exception line of a Python traceback (Werkzeug debugger pages, tracebacks
+ * printed in the page), else the page's heading and first paragraph;
+ * `undefined` when the text is not HTML. At most 300 characters, secrets
+ * removed.
+ *
+ * @example
+ * ```ts
+ * import { htmlErrorLine } from "./http.ts";
+ * htmlErrorLine("<html><pre>Traceback (most recent call last):\n  File x\nKeyError: 'T1'</pre></html>"); // "KeyError: 'T1'"
+ * ```
+ */
+export function htmlErrorLine(text: string): string | undefined {
+  const head = text.slice(0, 1024).trimStart().toLowerCase();
+  if (!head.startsWith("<!doctype html") && !head.startsWith("<html") && !/<(title|h1|body)\b/.test(head)) {
+    return undefined;
+  }
+  const page = text.length > 1 << 20 ? text.slice(0, 1 << 20) : text;
+  const plain = (html: string) =>
+    html.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<br\s*\/?>/gi, "\n").replace(
+      /<[^>]*>/g,
+      "",
+    )
+      .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+        if (e[0] === "#") {
+          const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+          return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : m;
+        }
+        return ENTITIES[e.toLowerCase()] ?? m;
+      });
+  const one = (t: string) => snippet(t.replace(/\s+/g, " ").trim(), 300);
+  const lines = plain(page).split("\n").map((l) => l.trim()).filter(Boolean);
+  const tb = lines.findLastIndex((l) => l.startsWith("Traceback (most recent call last)"));
+  if (tb >= 0) {
+    const exc = lines.slice(tb + 1).find((l) =>
+      /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b/.test(l)
+    );
+    if (exc) return one(exc);
+  }
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(page)?.[1];
+  const debuggerTitle = title && /^(.*?)\s*\/\/\s*Werkzeug Debugger/i.exec(plain(title).trim());
+  if (debuggerTitle && debuggerTitle[1]) return one(debuggerTitle[1]);
+  const h1 = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(page)?.[1];
+  const p = /<p[^>]*>([\s\S]*?)<\/p>/i.exec(page)?.[1];
+  const parts = [h1 ?? title, p].filter((x): x is string => x !== undefined).map((x) => plain(x).trim());
+  return parts.length ? one(parts.filter(Boolean).join(": ")) : undefined;
 }
 
 class Transient extends Error {
@@ -805,6 +863,7 @@ export class HttpClient {
         new DispatcherError("NETWORK", `connection error: ${errorMessage(e)}`, { url: safeUrl, cause: e }),
       );
     }
+    if (req.redactEcho !== false) text = redactEchoedTokens(text, req.params);
     if (res.status >= 200 && res.status < 300) {
       return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: attempt };
     }
@@ -826,6 +885,26 @@ export class HttpClient {
       new DispatcherError("NETWORK", `connection error: ${errorMessage(e)}`, { url, cause: e }),
     );
   }
+}
+
+/**
+ * The answer's text with every verbatim copy of the request's token(s)
+ * replaced by `<redacted token>` (the dispatcher echoes the token in
+ * `analysis_parameters` and `api_code`; a hostile one anywhere). Linear in the
+ * text; the text is returned unchanged when there is nothing to replace.
+ *
+ * @example
+ * ```ts
+ * import { redactEchoedTokens } from "./http.ts";
+ * redactEchoedTokens('{"token": "abc.def.ghi"}', [["token", "abc.def.ghi"]]); // '{"token": "<redacted token>"}'
+ * ```
+ */
+export function redactEchoedTokens(text: string, params: ReadonlyArray<readonly [string, string]>): string {
+  for (const [k, v] of params) {
+    if (k !== "token" || v.length < 8 || !text.includes(v)) continue;
+    text = text.split(v).join("<redacted token>");
+  }
+  return text;
 }
 
 function deadlineError(req: HttpRequest): OdaError {

@@ -21,6 +21,7 @@ import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { ODAAstropyTable } from "./oda_astropy_table.ts";
 import { PictureProduct } from "./picture_product.ts";
 import { TextLikeProduct } from "./text_like_product.ts";
+import { ogipSpectrum, type OgipSpectrumOptions, spectrumSets } from "./spectrum_ogip.ts";
 
 const log = getLogger("oda_api.api");
 
@@ -112,6 +113,8 @@ export interface SaveAllDataOptions {
   dir?: string;
   /** Replace existing files (default `false`: `FileError("FILE_EXISTS")`). */
   overwrite?: boolean;
+  /** Grouping, systematics and energy range applied to every spectrum of a spectrum set (see `ogipSpectrum`). */
+  spectrum?: Pick<OgipSpectrumOptions, "grouping" | "systematicFraction" | "energyRange">;
 }
 
 /**
@@ -473,7 +476,7 @@ export class DataCollection {
   async saveAllData(options: SaveAllDataOptions = {}): Promise<string[]> {
     const dir = options.dir ?? ".";
     const written: string[] = [];
-    const plan: { path: string; p: CollectionProduct }[] = [];
+    const plan: { id: number; path: string; p: CollectionProduct }[] = [];
     for (let id = 0; id < this._p_list.length; id++) {
       const p = this._p_list[id];
       const name = this._n_list[id] || `prod_${id}`;
@@ -485,7 +488,29 @@ export class DataCollection {
         continue;
       }
       const file = `${options.prefix ? options.prefix + "_" : ""}${name}.${p.suggestFnExtension()}`;
-      plan.push({ path: safeJoin(dir, file), p }); // validates every name before writing anything
+      plan.push({ id, path: safeJoin(dir, file), p }); // validates every name before writing anything
+    }
+    // spectrum sets: the spectrum names its saved RMF, ARF and background (XSPEC's `data spec.fits` finds them)
+    const byId = new Map(plan.map((x) => [x.id, x]));
+    const base = (id: number | undefined) => {
+      const e = id === undefined ? undefined : byId.get(id);
+      return e ? e.path.slice(e.path.lastIndexOf("/") + 1) : undefined;
+    };
+    for (const set of spectrumSets(this._p_list, this._n_list)) {
+      const entry = byId.get(set.spectrum);
+      if (!entry) continue;
+      const rmf = set.rmf === undefined ? null : this._p_list[set.rmf] as NumpyDataProduct;
+      try {
+        entry.p = ogipSpectrum(entry.p as NumpyDataProduct, rmf, {
+          ...options.spectrum,
+          respfile: base(set.rmf) ?? "none",
+          ancrfile: base(set.arf) ?? "none",
+          backfile: base(set.bkg) ?? "none",
+        });
+      } catch (e) {
+        if (options.spectrum) throw e;
+        log.warning(`spectrum ${this._n_list[set.spectrum]} saved as is: ${(e as Error).message}`);
+      }
     }
     for (const { path, p } of plan) {
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
