@@ -17,11 +17,10 @@ import {
   lightCurve,
   lombScargle,
   NumpyDataProduct,
-  saveSpectrumSet,
   spectrumWithEnergies,
   variability,
-  writeLightCurveFits,
 } from "../mod.ts";
+import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
 
 /** Deterministic pseudo-random numbers (mulberry32) and normal deviates. */
 function rng(seed: number): { u: () => number; n: () => number } {
