@@ -144,11 +144,9 @@ export {
   renderApiCode,
 } from "./lib/codecs/api_code.ts";
 export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
-// --- typed parameters (generator and description data: ./cli) ---
+// --- typed parameters (types, generator and description data: ./types) ---
 export { Catalogue } from "./lib/client/catalogue.ts";
 export { sandboxCatalogue } from "./lib/client/sandbox_catalogue.ts";
-export type { MmodaProducts } from "./lib/client/mmoda_products.ts";
-export type { CheckedQuery } from "./lib/client/typed_query.ts";
 // science
 export {
   type BinnedSeries,

@@ -425,9 +425,9 @@ export interface MmodaProducts {
       selected_catalog?: unknown;
       /** units: arcsec · default: 1 */
       ang?: number | PyFloat;
-      /** units: deg · default: 3600 */
+      /** units: deg · default: 1 */
       ang_deg?: number | PyFloat;
-      /** units: MeV · default: 1000 */
+      /** units: MeV · default: 1 */
       energ?: number | PyFloat;
       /** default: null · optional */
       energy_units?: unknown;
@@ -2431,7 +2431,7 @@ export const MMODA_PRODUCTS: DispatcherDescription = {
         {
           "name": "ang_deg",
           "units": "deg",
-          "value": 3600,
+          "value": 1,
           "kind": "float",
           "optional": false,
           "owl_uri": [
@@ -2441,7 +2441,7 @@ export const MMODA_PRODUCTS: DispatcherDescription = {
         {
           "name": "energ",
           "units": "MeV",
-          "value": 1000,
+          "value": 1,
           "kind": "float",
           "optional": false,
           "owl_uri": [

@@ -58,7 +58,7 @@ export type IsAny<T> = 0 extends (1 & T) ? true : false;
  *
  * @example
  * ```ts
- * import type { CheckedQuery, MmodaProducts } from "@oda-hub/oda-api";
+ * import type { CheckedQuery, MmodaProducts } from "@oda-hub/oda-api/types";
  * type Ok = CheckedQuery<{ instrument: "isgri"; product: "isgri_image"; E1_keV: 28 }, MmodaProducts>;
  * ```
  */
@@ -81,7 +81,7 @@ export type CheckedQuery<Q, P> = IsAny<Q> extends true ? Q
  *
  * @example
  * ```ts
- * import type { MmodaProducts } from "@oda-hub/oda-api";
+ * import type { MmodaProducts } from "@oda-hub/oda-api/types";
  * import type { ProductParameters } from "@oda-hub/oda-api/types";
  * const p: ProductParameters<MmodaProducts, "isgri", "isgri_image"> = { E1_keV: 30, osa_version: "OSA11.2" };
  * ```
