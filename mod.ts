@@ -39,6 +39,17 @@ export { makeHash, type PythonFormatOptions, pythonRepr, pythonStr } from "./lib
 export { type Base64Options, decodeBase64, encodeBase64 } from "./lib/codecs/base64.ts";
 export * from "./lib/codecs/fits.ts";
 export * from "./lib/codecs/ecsv.ts";
+export {
+  BUDGET_ELEMENTS_PER_BYTE,
+  BUDGET_FLOOR_ELEMENTS,
+  BUDGET_MAX_ELEMENTS,
+  DecodeBudget,
+  type DecodeLimits,
+  type DecodeOptions,
+  INFLATE_BYTES_PER_BYTE,
+  INFLATE_FLOOR_BYTES,
+  INFLATE_MAX_BYTES,
+} from "./lib/codecs/budget.ts";
 // --- token ---
 export * from "./lib/token/location.ts";
 export * from "./lib/token/decode.ts";

@@ -46,6 +46,7 @@ export type OdaErrorCode =
   | "FITS"
   | "ECSV"
   | "JSON"
+  | "DECODE_LIMIT"
   | "PRODUCT"
   | "UNSAFE_PATH"
   | "FILE_EXISTS"
