@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
+import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { parseJson } from "../codecs/json.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { DecodeError, FileError } from "../errors.ts";
@@ -245,6 +245,7 @@ export class DataCollection {
    */
   static fromResponseJson(response: unknown, options: FromResponseOptions = {}): DataCollection {
     const shared = shareBudget(options);
+    (shared.decodeBudget as DecodeBudget).checkpoint();
     return typedDecode("PRODUCT", "response", () => DataCollection.#fromResponse(response, shared));
   }
 

@@ -987,13 +987,14 @@ function readAsciiTable(
       const numeric = cells.map((c, r) => {
         const t = c.trim();
         if (t === "" || (nullStr !== undefined && t === nullStr)) return 0; // astropy: null → 0
+        // an integer column holding Infinity, nan, a fraction or an exponent has no integer value (astropy
+        // refuses them too)
+        if (isInt && !/^[+-]?\d+$/.test(t)) {
+          throw fitsError(start + r * rowBytes, `column ${name}, row ${r}: '${t}' is not an integer`);
+        }
         const v = Number(t.replace(/[Dd]/, "E"));
         if (Number.isNaN(v) && !/^[+-]?nan$/i.test(t)) {
           throw fitsError(start, `column ${name}: '${t}' is not a number`);
-        }
-        // an integer column holding Infinity, nan or a fraction has no integer value
-        if (isInt && !Number.isInteger(v)) {
-          throw fitsError(start + r * rowBytes, `column ${name}, row ${r}: '${t}' is not an integer`);
         }
         return v;
       });
@@ -1005,7 +1006,7 @@ function readAsciiTable(
             shape: [],
             values: BigInt64Array.from(cells, (c, r) => {
               const t = c.trim();
-              const b = /^[+-]?\d+$/.test(t) ? BigInt(t) : BigInt(numeric[r]);
+              const b = t === "" || t === nullStr ? 0n : BigInt(t);
               if (b !== BigInt.asIntN(64, b)) {
                 throw fitsError(
                   start + r * rowBytes,
