@@ -27,7 +27,7 @@ import { flattenLists, leafBigInt, leafNumber } from "./_nested.ts";
  *
  * @example
  * ```ts
- * import type { EcsvColumn } from "@oda-hub/oda-api";
+ * import type { EcsvColumn } from "@oda-hub/oda-api/fits";
  * const flux: EcsvColumn = {
  *   name: "flux",
  *   dtype: "<f8",
@@ -55,7 +55,7 @@ export interface EcsvColumn extends TableColumn {
  *
  * @example
  * ```ts
- * import { type EcsvTable, writeEcsv } from "@oda-hub/oda-api";
+ * import { type EcsvTable, writeEcsv } from "@oda-hub/oda-api/fits";
  * const t: EcsvTable = {
  *   kind: "table",
  *   length: 1,
@@ -82,7 +82,7 @@ export interface EcsvTable extends Table {
  *
  * @example
  * ```ts
- * import { type EcsvWriteOptions, writeEcsv } from "@oda-hub/oda-api";
+ * import { type EcsvWriteOptions, writeEcsv } from "@oda-hub/oda-api/fits";
  * const opts: EcsvWriteOptions = { delimiter: ",", meta: { telescope: "INTEGRAL" } };
  * const csv = writeEcsv({
  *   kind: "table",
@@ -277,7 +277,7 @@ function flatCell(text: string, where: string, maxDepth: number): unknown[] {
  *
  * @example
  * ```ts
- * import { readEcsv } from "@oda-hub/oda-api";
+ * import { readEcsv } from "@oda-hub/oda-api/fits";
  * const t = readEcsv("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, unit: keV, datatype: float64}\n# schema: astropy-2.0\na\n1.5\n");
  * t.columns[0].values; // Float64Array [1.5]
  * t.columns[0].unit; // "keV"
@@ -687,7 +687,7 @@ function nest(flat: ArrayLike<unknown>, shape: number[], offset: number): unknow
  *
  * @example
  * ```ts
- * import { writeEcsv } from "@oda-hub/oda-api";
+ * import { writeEcsv } from "@oda-hub/oda-api/fits";
  * const text = writeEcsv({
  *   kind: "table",
  *   length: 2,

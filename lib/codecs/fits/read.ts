@@ -49,7 +49,7 @@ const log = getLogger("oda_api.fits");
  *
  * @example
  * ```ts
- * import { readFits } from "@oda-hub/oda-api";
+ * import { readFits } from "@oda-hub/oda-api/fits";
  * const hdus = readFits(await Deno.readFile("lc.fits"));
  * const lc = hdus[1];
  * console.log(lc.name, lc.header.get("TELESCOP"));
@@ -113,7 +113,7 @@ function readFitsOwned(
  *
  * @example
  * ```ts
- * import { readFitsFile } from "@oda-hub/oda-api";
+ * import { readFitsFile } from "@oda-hub/oda-api/fits";
  * const [primary, ...ext] = await readFitsFile("mosaic.fits.gz");
  * console.log(primary.header.get("TELESCOP"), ext.length);
  * ```
