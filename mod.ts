@@ -176,3 +176,5 @@ export {
   type OgipSpectrumOptions,
   type SpectrumGrouping,
 } from "./lib/products/spectrum_ogip.ts";
+export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
+export { type LightCurveFitsOptions, writeLightCurveFits } from "./lib/science/light_curve_fits.ts";

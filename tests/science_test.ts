@@ -12,13 +12,15 @@ import {
   autoFrequency,
   bayesianBlocks,
   DispatcherAPI,
+  foldLightCurve,
   type LightCurve,
   lightCurve,
   lombScargle,
-  type NumpyDataProduct,
+  NumpyDataProduct,
   saveSpectrumSet,
   spectrumWithEnergies,
   variability,
+  writeLightCurveFits,
 } from "../mod.ts";
 
 /** Deterministic pseudo-random numbers (mulberry32) and normal deviates. */
@@ -452,3 +454,75 @@ json.dump(out, sys.stdout)
     }
   },
 );
+
+testWithTool(
+  "writeLightCurveFits: OGIP light curve, fitsverify-clean, astropy keywords, read back by lightCurve",
+  [
+    "astropy",
+    "fitsverify",
+  ],
+  async () => {
+    const curves = await isgriCurves();
+    const gx = curves.find((c) => c.name === "GX 1+4")!;
+    const dir = await Deno.makeTempDir({ prefix: "oda-science-lc-" });
+    try {
+      const path = `${dir}/gx1p4_lc.fits`;
+      await writeLightCurveFits(gx, path);
+      await assertFitsverifyClean(path);
+      const r = JSON.parse(
+        await runPython(
+          `
+import json, sys
+from astropy.io import fits
+with fits.open(sys.argv[1]) as h:
+    e = h["RATE"]; hd = e.header
+    print(json.dumps({**{k: hd.get(k) for k in ("HDUCLAS1", "HDUCLAS2", "HDUCLAS3", "TIMESYS", "MJDREF", "TIMEZERO",
+        "TIMEUNIT", "TSTART", "TSTOP", "TELAPSE", "ONTIME", "TIMEDEL", "TIMEPIXR", "E_MIN", "E_MAX")},
+        "cols": e.columns.names, "n": len(e.data), "t0": float(e.data["TIME"][0]), "r0": float(e.data["RATE"][0])}))
+`,
+          { args: [path] },
+        ),
+      );
+      strictEqual(r.HDUCLAS1, "LIGHTCURVE");
+      strictEqual(r.HDUCLAS3, "RATE");
+      strictEqual(r.TIMESYS, "TT");
+      strictEqual(r.MJDREF, 51544);
+      strictEqual(r.TIMEUNIT, "d");
+      assertDeepEqual(r.cols.slice(0, 4), ["TIME", "RATE", "ERROR", "FRACEXP"]);
+      strictEqual(r.n, gx.length);
+      strictEqual(r.t0, gx.time[0]);
+      strictEqual(r.r0, gx.rate[0]);
+      strictEqual(r.TSTART, gx.time[0] - gx.halfWidth[0]);
+      // the sandbox's bin half-widths are float32 (XAX_E)
+      assert(Math.abs(r.TIMEDEL - 20 / 86400) < 1e-7 * r.TIMEDEL);
+      assert(Math.abs(r.TELAPSE - (r.TSTOP - r.TSTART)) < 1e-12);
+      assert(Math.abs(r.ONTIME - gx.length * 20 / 86400) < 1e-6 * r.ONTIME);
+      const back = lightCurve(await NumpyDataProduct.fromFitsFile(path));
+      assertDeepEqual(back.time, gx.time);
+      assertDeepEqual(back.rate, gx.rate);
+      assertDeepEqual(back.error, gx.error);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("foldLightCurve at the recovered GX 1+4 period matches a direct fold and shows the pulse", async () => {
+  const curves = await isgriCurves();
+  const gx = curves.find((c) => c.name === "GX 1+4")!;
+  const period = 159 / 86400;
+  const f = foldLightCurve(gx, period, { nBins: 10 });
+  // direct computation
+  const sw = new Array(10).fill(0), swx = new Array(10).fill(0);
+  gx.time.forEach((t, i) => {
+    const x = (t - gx.time[0]) / period;
+    const k = Math.floor((x - Math.floor(x)) * 10);
+    sw[k] += gx.error[i] ** -2;
+    swx[k] += gx.rate[i] * gx.error[i] ** -2;
+  });
+  for (let k = 0; k < 10; k++) assert(Math.abs(f.rate[k] - swx[k] / sw[k]) <= 1e-12 * Math.abs(f.rate[k]));
+  strictEqual([...f.count].reduce((a, b) => a + b, 0), gx.length);
+  // a 30 % modulation: the folded profile is far from flat
+  const v = variability({ time: f.phase, rate: f.rate, error: f.error });
+  assert(v.chi2Probability < 1e-6, `folded profile χ² probability ${v.chi2Probability}`);
+});
