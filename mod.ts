@@ -54,8 +54,6 @@ export {
 } from "./lib/log.ts";
 // --- data model ---
 export type { NdArray, Table, TableColumn } from "./lib/codecs/ndarray.ts";
-// --- decode limits (the `decodeBudget`, `signal` and `deadline` options of every decode) ---
-export { DecodeBudget, type DecodeLimits, type DecodeOptions } from "./lib/codecs/budget.ts";
 // --- tokens ---
 export { TokenLocation } from "./lib/token/location.ts";
 export {

@@ -9,7 +9,6 @@ const PUBLIC_CODEC_FILES = [
   "lib/codecs/ndarray.ts",
   "lib/codecs/api_code.ts",
   "lib/codecs/python_literal.ts",
-  "lib/codecs/budget.ts", // DecodeOptions/DecodeLimits/DecodeBudget: options of product decodes and getProduct
 ];
 
 interface DocSymbol {

@@ -28,7 +28,7 @@ export const INFLATE_MAX_BYTES = 2 ** 31;
  *
  * @example
  * ```ts
- * import { type DecodeLimits, readFits } from "@oda-hub/oda-api";
+ * import { type DecodeLimits, readFits } from "@oda-hub/oda-api/fits";
  * const limits: DecodeLimits = { maxElements: 4e9, maxInflatedBytes: 16e9 }; // a huge, trusted file
  * // readFits(bytes, { decodeBudget: limits });
  * ```
@@ -52,7 +52,7 @@ export interface DecodeLimits {
  *
  * @example
  * ```ts
- * import { type DecodeOptions, readEcsv } from "@oda-hub/oda-api";
+ * import { type DecodeOptions, readEcsv } from "@oda-hub/oda-api/fits";
  * const opts: DecodeOptions = { decodeBudget: { maxElements: 1e6 }, deadline: Date.now() + 5000 };
  * const t = readEcsv("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\na\n1\n", opts);
  * t.length; // 1
@@ -86,7 +86,8 @@ function limitOf(v: unknown, what: string): number | undefined {
  *
  * @example
  * ```ts
- * import { DecodeBudget, OdaError } from "@oda-hub/oda-api";
+ * import { OdaError } from "@oda-hub/oda-api";
+ * import { DecodeBudget } from "@oda-hub/oda-api/pickle";
  * const budget = new DecodeBudget({ decodeBudget: { maxElements: 1000 } });
  * budget.charge(600, "first table");
  * try {
@@ -135,7 +136,7 @@ export class DecodeBudget {
    *
    * @example
    * ```ts
-   * import { DecodeBudget } from "@oda-hub/oda-api";
+   * import { DecodeBudget } from "@oda-hub/oda-api/pickle";
    * const b = DecodeBudget.of({}, 1000);
    * b.limit; // 4194304 + 16 * 1000
    * ```
