@@ -3,9 +3,25 @@
  *
  * @module
  */
-import { gunzipSync, gzipSync } from "node:zlib";
-import { DecodeError, errorMessage } from "../../errors.ts";
+import { DecodeError, errorMessage, OdaError } from "../../errors.ts";
+import { nodeBuiltin } from "../../_runtime.ts";
 import type { DecodeBudget } from "../budget.ts";
+
+type Zlib = {
+  gunzipSync(b: Uint8Array, o?: { maxOutputLength?: number }): Uint8Array;
+  gzipSync(b: Uint8Array, o: { level: number }): Uint8Array;
+};
+
+function zlib(what: string): Zlib {
+  const z = nodeBuiltin<Zlib>("node:zlib");
+  if (!z) {
+    throw new OdaError(
+      "UNSUPPORTED_RUNTIME",
+      `${what} needs zlib (Deno or Node); not available in this runtime`,
+    );
+  }
+  return z;
+}
 
 /** Whether `bytes` starts with the gzip magic `1f 8b`. */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -17,6 +33,7 @@ export function isGzip(bytes: Uint8Array): boolean {
  * at {@linkcode DecodeBudget.inflateLimit} bytes (a gzip bomb stops there: `DecodeError("DECODE_LIMIT")`).
  */
 export function gunzip(bytes: Uint8Array, budget?: DecodeBudget): Uint8Array {
+  const { gunzipSync } = zlib("reading gzip-compressed FITS");
   const max = budget?.inflateLimit(bytes.length);
   let out;
   try {
@@ -38,6 +55,6 @@ export function gunzip(bytes: Uint8Array, budget?: DecodeBudget): Uint8Array {
 
 /** Deflate into gzip format. */
 export function gzip(bytes: Uint8Array, level = 6): Uint8Array {
-  const out = gzipSync(bytes, { level });
+  const out = zlib("writing gzip-compressed FITS").gzipSync(bytes, { level });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
