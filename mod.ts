@@ -35,6 +35,12 @@ export * from "./lib/codecs/ndarray.ts";
 export * from "./lib/codecs/pickle.ts";
 export * from "./lib/codecs/pickle_encode.ts";
 export * from "./lib/codecs/json.ts";
+export {
+  DecodedBinarys,
+  parseJsonBytes,
+  parseJsonStream,
+  type ParseJsonStreamOptions,
+} from "./lib/codecs/response_stream.ts";
 export { makeHash, type PythonFormatOptions, pythonRepr, pythonStr } from "./lib/codecs/python.ts";
 export { type Base64Options, decodeBase64, encodeBase64 } from "./lib/codecs/base64.ts";
 export * from "./lib/codecs/fits.ts";

@@ -358,6 +358,7 @@ export class DispatcherAPI {
       defaultTimeout: this.#timeout,
       assertTokenTransport: (t) => this.#assertTokenTransport(t),
       decode: (response, job) => this.#decode(response, job),
+      streamAnswers: !this.#cache,
       onDone: (job, _response, text) => {
         if (!this.#cache) return;
         this.#cache.set(cacheKey(this.url, job.requestPairs(), job.user), text);

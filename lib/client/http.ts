@@ -109,6 +109,12 @@ export interface HttpRequest {
   retry?: boolean;
   /** Called before each retry. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Decode a 2xx body from its chunks as they arrive instead of reading it as text (the result is
+   * {@linkcode HttpResponse.json}, `text` is then empty). A chunk is only valid until the next one is asked
+   * for. `total` is the declared Content-Length, if any.
+   */
+  decodeBody?: (chunks: AsyncIterable<Uint8Array>, total: number | undefined) => Promise<unknown>;
 }
 
 /**
@@ -132,6 +138,8 @@ export interface HttpResponse {
   url: string;
   /** Number of attempts it took. */
   attempts: number;
+  /** The body decoded by {@linkcode HttpRequest.decodeBody}, when the request had one. */
+  json?: unknown;
 }
 
 /**
@@ -492,16 +500,42 @@ export class HttpClient {
       } catch (e) {
         throw this.#classifyThrown(e, req, timedOut, safeUrl);
       }
+      const onChunk = () => {
+        const left = req.deadline === undefined ? Infinity : req.deadline - Date.now();
+        arm(Math.max(1, Math.min(this.requestTimeout, left)));
+      };
+      const ok = res.status >= 200 && res.status < 300;
+      if (ok && req.decodeBody) {
+        let json: unknown;
+        const head = { bytes: new Uint8Array(1024), length: 0 }; // the start of the body, for error messages
+        try {
+          json = await req.decodeBody(
+            keepHead(bodyChunks(res, ctrl.signal, onChunk), head),
+            declaredLength(res),
+          );
+        } catch (e) {
+          if (e instanceof OdaError && !(timedOut && e.code === "TIMEOUT") && !req.signal?.aborted) {
+            if (e.code !== "JSON") throw e;
+            const text = new TextDecoder().decode(head.bytes.subarray(0, head.length));
+            throw new DecodeError(
+              "MALFORMED_RESPONSE",
+              `The dispatcher's answer is not valid JSON (${errorMessage(e)}); it starts with: ${
+                JSON.stringify(snippet(text, 200))
+              }`,
+              { url: safeUrl, cause: e },
+            );
+          }
+          throw this.#classifyThrown(e, req, timedOut, safeUrl);
+        }
+        return { status: res.status, text: "", json, headers: res.headers, url: safeUrl, attempts: _attempt };
+      }
       let text: string;
       try {
-        text = await readBody(res, ctrl.signal, () => {
-          const left = req.deadline === undefined ? Infinity : req.deadline - Date.now();
-          arm(Math.max(1, Math.min(this.requestTimeout, left)));
-        });
+        text = await readBody(res, ctrl.signal, onChunk);
       } catch (e) {
         throw this.#classifyThrown(e, req, timedOut, safeUrl);
       }
-      if (res.status >= 200 && res.status < 300) {
+      if (ok) {
         return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: _attempt };
       }
       const err = errorForResponse(res.status, text, safeUrl, res.headers.get("location"));
@@ -528,36 +562,82 @@ export class HttpClient {
   }
 }
 
-async function readBody(res: Response, signal: AbortSignal, onChunk: () => void): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
+function declaredLength(res: Response): number | undefined {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  return Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+}
+
+/** Pass chunks on, copying the first bytes into `head`. */
+async function* keepHead(
+  chunks: AsyncIterable<Uint8Array>,
+  head: { bytes: Uint8Array; length: number },
+): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    if (head.length < head.bytes.length) {
+      const k = Math.min(c.length, head.bytes.length - head.length);
+      head.bytes.set(c.subarray(0, k), head.length);
+      head.length += k;
+    }
+    yield c;
+  }
+}
+
+/**
+ * The body's chunks; every chunk re-arms the idle timeout; an abort cancels the body. Read into one reused
+ * 64 KiB buffer when the body allows it (a "bytes" stream, as `fetch` gives): a 100 MB answer then leaves no
+ * trail of chunk buffers for the garbage collector; a chunk is only valid until the next one is asked for.
+ */
+async function* bodyChunks(
+  res: Response,
+  signal: AbortSignal,
+  onChunk: () => void,
+): AsyncGenerator<Uint8Array> {
+  if (!res.body) return;
+  let byob: ReadableStreamBYOBReader | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+  try {
+    reader = byob = res.body.getReader({ mode: "byob" });
+  } catch {
+    reader = res.body.getReader();
+  }
   // fetch errors the body on abort; a body that does not (custom fetch) is cancelled here
   const onAbort = () => reader.cancel(signal.reason).catch(() => {});
   signal.addEventListener("abort", onAbort, { once: true });
+  let finished = false;
+  let buf = new ArrayBuffer(1 << 16);
+  try {
+    for (;;) {
+      const { done, value } = byob
+        ? await byob.read(new Uint8Array(buf))
+        : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+      if (signal.aborted) throw signal.reason;
+      if (done || !value) break;
+      if (byob) buf = value.buffer as ArrayBuffer;
+      onChunk();
+      yield value;
+    }
+    finished = true;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    if (!finished) reader.cancel().catch(() => {});
+  }
+}
+
+async function readBody(res: Response, signal: AbortSignal, onChunk: () => void): Promise<string> {
   // Bytes are gathered into one buffer (sized from content-length when given, grown by doubling) and decoded
   // once: a 100 MB product then costs one buffer and one flat string, instead of thousands of per-chunk
   // strings joined into a rope that JSON.parse must flatten (a third full copy).
-  const declared = Number(res.headers.get("content-length"));
-  let buf = new Uint8Array(
-    Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, 1 << 30) : 1 << 16,
-  );
+  const declared = declaredLength(res);
+  let buf = new Uint8Array(declared ? Math.min(declared, 1 << 30) : 1 << 16);
   let n = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (signal.aborted) throw signal.reason;
-      if (done) break;
-      onChunk();
-      if (n + value.length > buf.length) {
-        const grown = new Uint8Array(Math.max(n + value.length, buf.length * 2));
-        grown.set(buf.subarray(0, n));
-        buf = grown;
-      }
-      buf.set(value, n);
-      n += value.length;
+  for await (const value of bodyChunks(res, signal, onChunk)) {
+    if (n + value.length > buf.length) {
+      const grown = new Uint8Array(Math.max(n + value.length, buf.length * 2));
+      grown.set(buf.subarray(0, n));
+      buf = grown;
     }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
+    buf.set(value, n);
+    n += value.length;
   }
   return new TextDecoder().decode(buf.subarray(0, n));
 }

@@ -14,6 +14,7 @@ import {
   type TableColumn,
 } from "../codecs/ndarray.ts";
 import { decodeNumpyPickleBase64 } from "../codecs/pickle.ts";
+import { DecodedBinarys } from "../codecs/response_stream.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
 import { encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
@@ -324,7 +325,14 @@ export class NumpyDataUnit {
     if (o === null || typeof o !== "object") throw new DecodeError("PRODUCT", "data unit is not an object");
     const binarys = o.binarys;
     let data: NdArray | Table | null = null;
-    if (typeof binarys === "string") {
+    if (binarys instanceof DecodedBinarys) {
+      if (binarys.error !== undefined) {
+        const e = binarys.error;
+        if (e instanceof OdaError) throw e;
+        throw new DecodeError("PICKLE", `data unit '${o.name}': ${(e as Error).message}`, { cause: e });
+      }
+      data = binarys.data ?? null;
+    } else if (typeof binarys === "string") {
       try {
         data = decodeNumpyPickleBase64(binarys);
       } catch (e) {

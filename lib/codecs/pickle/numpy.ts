@@ -675,6 +675,8 @@ function makeColumn(p: ColumnPlan, values: ArrayValues): TableColumn {
  * which V8 only frees at the next GC, so peak RSS did not drop while the decode got 2× slower; removed.
  */
 function structToTable(raw: Uint8Array | LazyBytes, dt: DTypeInfo, rows: number, depth: number): Table {
+  const streamed = raw instanceof LazyBytes ? raw.prebuilt(dt, rows) : undefined;
+  if (streamed) return streamed;
   const plans = planColumns(dt, depth);
   const stride = dt.itemsize;
   if (raw instanceof LazyBytes) {

@@ -134,7 +134,9 @@ export interface PickleVmOptions {
    * Payloads left out of `bytes` (`splitBase64Pickle` in `lazy_bytes.ts`): a `BINBYTES`/`BINBYTES8`/`BYTEARRAY8`
    * opcode at one of these positions pushes the stand-in, its payload is not in `bytes`.
    */
-  holes?: ReadonlyMap<number, LazyBytes>;
+  holes?: ReadonlyMap<number, LazyBytes | Uint8Array>;
+  /** Return the stack (an array) when the input ends before STOP, instead of failing (a pickle's prefix). */
+  partial?: boolean;
 }
 
 function err(msg: string): DecodeError {
@@ -400,7 +402,10 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
   };
 
   while (true) {
-    if (pos >= end) throw err("truncated pickle: no STOP opcode");
+    if (pos >= end) {
+      if (options.partial) return stack;
+      throw err("truncated pickle: no STOP opcode");
+    }
     const op = bytes[pos++];
     switch (op) {
       case 0x80: { // PROTO
@@ -410,7 +415,7 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
       }
       case 0x95: { // FRAME: framing is only an I/O hint; check the length and go on.
         const n = u64("FRAME");
-        need(n, "FRAME");
+        if (!options.partial) need(n, "FRAME");
         break;
       }
       case 0x2e: // STOP
