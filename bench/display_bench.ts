@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { lightCurveBundle, mosaicBundle, svgToPng, tableBundle } from "../mod.ts";
+import { lightCurveBundle, mosaicBundle, svgToPng, tableBundle } from "../display.ts";
 import type { Table } from "../lib/codecs/ndarray.ts";
 import { emit, median, note } from "./_table.ts";
 

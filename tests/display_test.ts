@@ -2,11 +2,11 @@
 // own call path), real PNGs decoded back, real product classes.
 import assert from "node:assert/strict";
 import type { JobEvent } from "../lib/client/events.ts";
+import { displayToken, plotImage, plotLightCurve, plotSpectrum } from "../mod.ts";
 import {
   $display,
   createProgressReporter,
   dataCollectionBundle,
-  displayToken,
   errorBarSpec,
   escapeHtml,
   lightCurveBundle,
@@ -16,9 +16,6 @@ import {
   mosaicPng,
   niceTicks,
   pixToWorld,
-  plotImage,
-  plotLightCurve,
-  plotSpectrum,
   productDescriptionView,
   progressBundle,
   scaleImage,
@@ -30,7 +27,7 @@ import {
   tableToHtml,
   wcsFromHeader,
   worldToPix,
-} from "../mod.ts";
+} from "../display.ts";
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
@@ -530,7 +527,7 @@ Deno.test("progress: one display updated in place, collapsing into a summary; lo
   tr.close();
   assert(tty[0].startsWith("\r") && tty[1].endsWith("\n"));
 
-  const { defaultProgressReporterFactory } = await import("../mod.ts");
+  const { defaultProgressReporterFactory } = await import("../display.ts");
   assertEquals(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true }), undefined);
 });
 

@@ -8,9 +8,7 @@ import { runPython, testWithTool } from "./_validators.ts";
 import {
   ApiCatalog,
   BinaryProduct,
-  cleanVarName,
   DataCollection,
-  decodeLegacyBinary,
   lightCurve,
   NumpyDataProduct,
   NumpyDataUnit,
@@ -20,6 +18,8 @@ import {
   spectrumWithEnergies,
   TextLikeProduct,
 } from "../mod.ts";
+import { decodeLegacyBinary } from "../lib/products/binary_product.ts";
+import { cleanVarName } from "../lib/products/collection.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";
 import { parseJson, pythonJsonDumps } from "../lib/codecs/json.ts";
 import type { NdArray, Table } from "../lib/codecs/ndarray.ts";

@@ -7,27 +7,22 @@
  *
  * @module
  */
-import {
-  type ApiCatalog,
-  type CatalogRow,
-  type DataCollection,
-  decodeOdaToken,
-  discoverTokenAndMethod,
-  DispatcherAPI,
-  escapeHtml,
-  formatTokenReport,
-  getLogger,
-  lightCurve,
-  lightCurveLabels,
-  mosaicSvg,
-  type NumpyDataProduct,
-  plotSvg,
-  sourcesFromTable,
-  spectrumWithEnergies,
-  tableToHtml,
-  tokenLocationName,
-  VIEW_CSS,
-} from "../../mod.ts";
+import { DispatcherAPI } from "../client/dispatcher.ts";
+import { escapeHtml, tableToHtml, VIEW_CSS } from "../display/html.ts";
+import { mosaicSvg } from "../display/image.ts";
+import { plotSvg } from "../display/render.ts";
+import { lightCurveLabels, sourcesFromTable } from "../display/views.ts";
+import { getLogger } from "../log.ts";
+import type { ApiCatalog } from "../products/api_catalog.ts";
+import type { CatalogRow } from "../products/catalog_table.ts";
+import type { DataCollection } from "../products/collection.ts";
+import { lightCurve } from "../products/light_curve.ts";
+import type { NumpyDataProduct } from "../products/numpy_data_product.ts";
+import { spectrumWithEnergies } from "../products/spectrum.ts";
+import { decodeOdaToken } from "../token/decode.ts";
+import { discoverTokenAndMethod } from "../token/discover.ts";
+import { formatTokenReport } from "../token/format.ts";
+import { tokenLocationName } from "../token/location.ts";
 import { startSandbox } from "../sandbox/server.ts";
 import { type CliIO, processIO } from "./io.ts";
 

@@ -31,6 +31,8 @@ export interface JsonStreamOptions {
   sinkFor?: (key: string, depth: number) => JsonStringSink | undefined;
   /** Deepest nesting accepted (default 4096). */
   maxDepth?: number;
+  /** Applied to every string (keys and values, not those given to a sink), e.g. to redact secrets. */
+  mapString?: (s: string) => string;
 }
 
 // states
@@ -93,11 +95,13 @@ export class JsonStreamParser {
   #bom = true;
   readonly #sinkFor: JsonStreamOptions["sinkFor"];
   readonly #maxDepth: number;
+  readonly #mapString: ((s: string) => string) | undefined;
 
   /** A parser for one JSON text. */
   constructor(options: JsonStreamOptions = {}) {
     this.#sinkFor = options.sinkFor;
     this.#maxDepth = options.maxDepth ?? 4096;
+    this.#mapString = options.mapString;
   }
 
   /** Bytes consumed so far. */
@@ -179,6 +183,7 @@ export class JsonStreamParser {
         this.#fail(at, "bad escape in a string");
       }
     } else s = utf8.decode(bytes);
+    if (this.#mapString) s = this.#mapString(s);
     this.#tokLen = 0;
     if (this.#strIsKey) {
       this.#keys[this.#keys.length - 1] = s;

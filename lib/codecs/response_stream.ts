@@ -16,7 +16,7 @@ import { Base64PickleStream, type PickleStreamTuning } from "./pickle/stream.ts"
  *
  * @example
  * ```ts
- * import { DecodedBinarys, parseJsonBytes } from "@oda-hub/oda-api";
+ * import { DecodedBinarys, parseJsonBytes } from "@oda-hub/oda-api/pickle";
  * const r = parseJsonBytes('{"binarys": "gAJOLg=="}') as { binarys: DecodedBinarys };
  * r.binarys instanceof DecodedBinarys; // true (the pickle of None is not an array: r.binarys.error is set)
  * ```
@@ -71,9 +71,13 @@ class BinarysSink implements JsonStringSink {
  *
  * @internal
  */
-export function responseParser(tuning?: PickleStreamTuning): JsonStreamParser {
+export function responseParser(
+  tuning?: PickleStreamTuning,
+  mapString?: (s: string) => string,
+): JsonStreamParser {
   return new JsonStreamParser({
     sinkFor: (key) => (key === "binarys" ? new BinarysSink(tuning) : undefined),
+    mapString,
   });
 }
 
@@ -82,7 +86,7 @@ export function responseParser(tuning?: PickleStreamTuning): JsonStreamParser {
  *
  * @example
  * ```ts
- * import type { ParseJsonStreamOptions } from "@oda-hub/oda-api";
+ * import type { ParseJsonStreamOptions } from "@oda-hub/oda-api/pickle";
  * const opts: ParseJsonStreamOptions = { onBytes: (n) => console.log(`${n} bytes`) };
  * ```
  */
@@ -91,6 +95,8 @@ export interface ParseJsonStreamOptions {
   onBytes?: (received: number) => void;
   /** Stops reading (the stream is cancelled) and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Applied to every string of the answer but the `binarys` (e.g. to redact echoed secrets). */
+  mapString?: (s: string) => string;
 }
 
 /**
@@ -100,7 +106,7 @@ export interface ParseJsonStreamOptions {
  *
  * @example
  * ```ts
- * import { parseJsonStream } from "@oda-hub/oda-api";
+ * import { parseJsonStream } from "@oda-hub/oda-api/pickle";
  * const body = new Response('{"query_status": "done", "n": NaN}').body!;
  * const v = await parseJsonStream(body); // { query_status: "done", n: NaN }
  * ```
@@ -109,7 +115,7 @@ export async function parseJsonStream(
   source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
   options: ParseJsonStreamOptions = {},
 ): Promise<unknown> {
-  const parser = responseParser();
+  const parser = responseParser(undefined, options.mapString);
   let received = 0;
   const signal = options.signal;
   if (signal?.aborted) throw signal.reason;
@@ -153,7 +159,7 @@ const CHUNK = 1 << 20;
  *
  * @example
  * ```ts
- * import { parseJsonBytes } from "@oda-hub/oda-api";
+ * import { parseJsonBytes } from "@oda-hub/oda-api/pickle";
  * parseJsonBytes(new TextEncoder().encode('{"a": [1, Infinity]}')); // { a: [1, Infinity] }
  * parseJsonBytes('{"a": "é"}'); // { a: "é" }
  * ```

@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { minMaxDecimate, type NumberArrayLike } from "@oda-hub/oda-api";
+ * import { minMaxDecimate, type NumberArrayLike } from "@oda-hub/oda-api/display";
  * const rate: NumberArrayLike = new Float32Array([1, 5, 2, 8, 3]); // a plain number[] works too
  * const keep = minMaxDecimate(rate, 4); // indices of the points to plot
  * ```
@@ -28,7 +28,7 @@ export type NumberArrayLike = ArrayLike<number>;
  *
  * @example
  * ```ts
- * import { minMaxDecimate } from "@oda-hub/oda-api";
+ * import { minMaxDecimate } from "@oda-hub/oda-api/display";
  * const y = Float64Array.from({ length: 100_000 }, (_, i) => Math.sin(i / 500));
  * y[12345] = 50; // a spike: kept
  * const idx = minMaxDecimate(y, 5000);
@@ -84,7 +84,7 @@ export function minMaxDecimate(
  *
  * @example
  * ```ts
- * import { takeIndices } from "@oda-hub/oda-api";
+ * import { takeIndices } from "@oda-hub/oda-api/display";
  * takeIndices([10, 20, 30], new Uint32Array([0, 2])); // Float64Array [10, 30]
  * ```
  */

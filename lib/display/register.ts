@@ -44,7 +44,7 @@ import { installProgressReporter } from "./progress.ts";
  *
  * @example
  * ```ts
- * import { attachDisplay } from "@oda-hub/oda-api";
+ * import { attachDisplay } from "@oda-hub/oda-api/display";
  * class Thing { n = 3 }
  * attachDisplay(Thing, (t) => ({ "text/plain": `Thing ${t.n}` }));
  * ```
@@ -118,7 +118,7 @@ let registered = false;
  *
  * @example
  * ```ts
- * import { registerDisplays } from "@oda-hub/oda-api";
+ * import { registerDisplays } from "@oda-hub/oda-api/display";
  * registerDisplays();
  * ```
  */
@@ -157,7 +157,7 @@ export function registerDisplays(): void {
  *
  * @example
  * ```ts
- * import { collectionDisplay } from "@oda-hub/oda-api";
+ * import { collectionDisplay } from "@oda-hub/oda-api/display";
  * collectionDisplay({ _p_list: [], _n_list: [] });
  * ```
  */
@@ -170,7 +170,7 @@ export function collectionDisplay(c: DataCollectionLike): MimeBundle {
  *
  * @example
  * ```ts
- * import { noteBundle } from "@oda-hub/oda-api";
+ * import { noteBundle } from "@oda-hub/oda-api/display";
  * noteBundle("BinaryProduct x: 12 bytes")["text/plain"];
  * ```
  */

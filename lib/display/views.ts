@@ -36,7 +36,7 @@ import { type MosaicOptions, mosaicPng, type SkySource } from "./image.ts";
  *
  * @example
  * ```ts
- * import { dataUnitBundle, type DataUnitLike } from "@oda-hub/oda-api";
+ * import { dataUnitBundle, type DataUnitLike } from "@oda-hub/oda-api/display";
  * const u: DataUnitLike = {
  *   name: "Primary",
  *   header: { SIMPLE: true, NAXIS: 0 },
@@ -64,7 +64,7 @@ export interface DataUnitLike {
  *
  * @example
  * ```ts
- * import { type DataProductLike, dataProductBundle } from "@oda-hub/oda-api";
+ * import { dataProductBundle, type DataProductLike } from "@oda-hub/oda-api/display";
  * const p: DataProductLike = {
  *   name: "isgri_lc",
  *   meta_data: { src_name: "Crab" },
@@ -87,7 +87,7 @@ export interface DataProductLike {
  *
  * @example
  * ```ts
- * import { collectionShowText, type DataCollectionLike } from "@oda-hub/oda-api";
+ * import { collectionShowText, type DataCollectionLike } from "@oda-hub/oda-api/display";
  * const empty: DataCollectionLike = { _p_list: [], _n_list: [] };
  * collectionShowText(empty); // ""
  * ```
@@ -104,7 +104,8 @@ export interface DataCollectionLike {
  *
  * @example
  * ```ts
- * import { type LightCurveLike, plotLightCurve } from "@oda-hub/oda-api";
+ * import { plotLightCurve } from "@oda-hub/oda-api";
+ * import { type LightCurveLike } from "@oda-hub/oda-api/display";
  * const lc: LightCurveLike = {
  *   time: [8000.1, 8000.2],
  *   rate: [12, 15],
@@ -142,7 +143,8 @@ export interface LightCurveLike {
  *
  * @example
  * ```ts
- * import { plotSpectrum, type SpectrumLike } from "@oda-hub/oda-api";
+ * import { plotSpectrum } from "@oda-hub/oda-api";
+ * import { type SpectrumLike } from "@oda-hub/oda-api/display";
  * const s: SpectrumLike = {
  *   energy: [30, 50],
  *   halfWidth: [10, 10],
@@ -183,7 +185,7 @@ function isTable(d: unknown): d is Table {
  *
  * @example
  * ```ts
- * import { dataShapeText } from "@oda-hub/oda-api";
+ * import { dataShapeText } from "@oda-hub/oda-api/display";
  * dataShapeText({ kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array(6) }); // "image <f4 [2, 3]"
  * ```
  */
@@ -198,7 +200,7 @@ export function dataShapeText(d: NdArray | Table | null | undefined): string {
  *
  * @example
  * ```ts
- * import { headerText } from "@oda-hub/oda-api";
+ * import { headerText } from "@oda-hub/oda-api/display";
  * headerText({ EXTNAME: "EBOUNDS", NAXIS: 2 }); // "EXTNAME = 'EBOUNDS'\nNAXIS   = 2"
  * ```
  */
@@ -228,7 +230,7 @@ function columnsTable(cols: TableColumn[]): string {
  *
  * @example
  * ```ts
- * import { dataUnitHtml } from "@oda-hub/oda-api";
+ * import { dataUnitHtml } from "@oda-hub/oda-api/display";
  * dataUnitHtml({ name: "PRIMARY", header: { SIMPLE: true }, hdu_type: "primary", data: null });
  * ```
  */
@@ -284,7 +286,7 @@ function metaText(p: DataProductLike): string {
  *
  * @example
  * ```ts
- * import { dataProductBundle } from "@oda-hub/oda-api";
+ * import { dataProductBundle } from "@oda-hub/oda-api/display";
  * const b = dataProductBundle({ name: "lc", meta_data: { src_name: "Crab" }, data_unit: [] });
  * console.log(b["text/plain"]);
  * ```
@@ -315,7 +317,7 @@ export function dataProductBundle(p: DataProductLike): MimeBundle {
  *
  * @example
  * ```ts
- * import { dataUnitBundle } from "@oda-hub/oda-api";
+ * import { dataUnitBundle } from "@oda-hub/oda-api/display";
  * dataUnitBundle({ name: "PRIMARY", header: {}, hdu_type: "primary", data: null })["text/plain"];
  * ```
  */
@@ -332,7 +334,7 @@ export function dataUnitBundle(u: DataUnitLike): MimeBundle {
  *
  * @example
  * ```ts
- * import { tableBundle } from "@oda-hub/oda-api";
+ * import { tableBundle } from "@oda-hub/oda-api/display";
  * const t = { kind: "table" as const, length: 1, columns: [
  *   { name: "ra", dtype: "<f8", shape: [], unit: "deg", values: new Float64Array([83.6]) }] };
  * Object.keys(tableBundle(t)); // text/plain, text/html, application/vnd.dataresource+json
@@ -381,7 +383,7 @@ function productMeta(p: unknown): string {
  *
  * @example
  * ```ts
- * import { collectionShowText } from "@oda-hub/oda-api";
+ * import { collectionShowText } from "@oda-hub/oda-api/display";
  * collectionShowText({ _p_list: [], _n_list: [] }); // ""
  * ```
  */
@@ -412,7 +414,7 @@ export function collectionShowText(c: DataCollectionLike): string {
  *
  * @example
  * ```ts
- * import { dataCollectionBundle } from "@oda-hub/oda-api";
+ * import { dataCollectionBundle } from "@oda-hub/oda-api/display";
  * dataCollectionBundle({ _p_list: [], _n_list: [] })["text/plain"];
  * ```
  */
@@ -449,7 +451,7 @@ export function dataCollectionBundle(c: DataCollectionLike): MimeBundle {
  *
  * @example
  * ```ts
- * import { minMaxDecimate, VEGALITE_MAX_POINTS } from "@oda-hub/oda-api";
+ * import { minMaxDecimate, VEGALITE_MAX_POINTS } from "@oda-hub/oda-api/display";
  * const rate = Float64Array.from({ length: 100_000 }, () => Math.random());
  * const keep = minMaxDecimate(rate, VEGALITE_MAX_POINTS); // what the interactive plot keeps
  * ```
@@ -461,7 +463,7 @@ export const VEGALITE_MAX_POINTS = 5000;
  *
  * @example
  * ```ts
- * import { lightCurveLabels } from "@oda-hub/oda-api";
+ * import { lightCurveLabels } from "@oda-hub/oda-api/display";
  * lightCurveLabels({ time: [], rate: [], detnam: "ISGRI", name: "Crab", eMin: 30, eMax: 80 }).yLabel; // "Rate [30-80 keV]"
  * ```
  */
@@ -488,7 +490,7 @@ export function lightCurveLabels(lc: LightCurveLike): { title: string; xLabel: s
  *
  * @example
  * ```ts
- * import { lightCurveBundle } from "@oda-hub/oda-api";
+ * import { lightCurveBundle } from "@oda-hub/oda-api/display";
  * const b = await lightCurveBundle({ time: [1, 2, 3], rate: [5, 6, 4], error: [1, 1, 1], detnam: "ISGRI", name: "Crab" });
  * console.log(Object.keys(b));
  * ```
@@ -541,7 +543,7 @@ export async function lightCurveBundle(
  *
  * @example
  * ```ts
- * import { spectrumBundle } from "@oda-hub/oda-api";
+ * import { spectrumBundle } from "@oda-hub/oda-api/display";
  * const b = await spectrumBundle({ energy: [25, 35], halfWidth: [5, 5], ratePerKeV: [0.1, 0.05], error: [0.01, 0.01] });
  * ```
  */
@@ -571,7 +573,7 @@ export async function spectrumBundle(s: SpectrumLike, opts: { png?: boolean } = 
  *
  * @example
  * ```ts
- * import { mosaicBundle } from "@oda-hub/oda-api";
+ * import { mosaicBundle } from "@oda-hub/oda-api/display";
  * const b = await mosaicBundle(new Float32Array(16), [4, 4], { title: "tiny" });
  * ```
  */
@@ -597,7 +599,7 @@ export async function mosaicBundle(
  *
  * @example
  * ```ts
- * import { sourcesFromTable } from "@oda-hub/oda-api";
+ * import { sourcesFromTable } from "@oda-hub/oda-api/display";
  * sourcesFromTable({ kind: "table", length: 1, columns: [
  *   { name: "ra", dtype: "<f8", shape: [], values: new Float64Array([275.1]) },
  *   { name: "dec", dtype: "<f8", shape: [], values: new Float64Array([7.2]) },
@@ -652,7 +654,7 @@ function headerNum(h: Record<string, unknown>, k: string): number | undefined {
  *
  * @example
  * ```ts
- * import { lightCurveFromProduct } from "@oda-hub/oda-api";
+ * import { lightCurveFromProduct } from "@oda-hub/oda-api/display";
  * lightCurveFromProduct({ name: "x", meta_data: {}, data_unit: [] }); // undefined
  * ```
  */
@@ -713,7 +715,7 @@ export function lightCurveFromProduct(p: DataProductLike): LightCurveLike | unde
  *
  * @example
  * ```ts
- * import { imageFromProduct } from "@oda-hub/oda-api";
+ * import { imageFromProduct } from "@oda-hub/oda-api/display";
  * imageFromProduct({ name: "x", meta_data: {}, data_unit: [] }); // undefined
  * ```
  */
@@ -744,7 +746,7 @@ export function imageFromProduct(
  *
  * @example
  * ```ts
- * import { spectrumFromProducts } from "@oda-hub/oda-api";
+ * import { spectrumFromProducts } from "@oda-hub/oda-api/display";
  * spectrumFromProducts({ name: "s", meta_data: {}, data_unit: [] }, { name: "r", meta_data: {}, data_unit: [] }); // undefined
  * ```
  */
@@ -805,7 +807,7 @@ export function spectrumFromProducts(spec: DataProductLike, rmf: DataProductLike
  *
  * @example
  * ```ts
- * import { type ProductDescriptionLike, productDescriptionView } from "@oda-hub/oda-api";
+ * import { type ProductDescriptionLike, productDescriptionView } from "@oda-hub/oda-api/display";
  * const d: ProductDescriptionLike = {
  *   instrument: "isgri",
  *   product: "isgri_image",
@@ -835,7 +837,7 @@ export interface ProductDescriptionLike {
  *
  * @example
  * ```ts
- * import { productDescriptionBundle } from "@oda-hub/oda-api";
+ * import { productDescriptionBundle } from "@oda-hub/oda-api/display";
  * productDescriptionBundle({ instrument: "isgri", product: "isgri_lc", queries: [
  *   { query_name: "src_query", parameters: [{ name: "RA", units: "deg", value: 0 }] }] });
  * ```
@@ -868,7 +870,7 @@ export function productDescriptionBundle(d: ProductDescriptionLike): MimeBundle 
  *
  * @example
  * ```ts
- * import { productDescriptionView } from "@oda-hub/oda-api";
+ * import { productDescriptionView } from "@oda-hub/oda-api/display";
  * const view = productDescriptionView({ instrument: "isgri", product: "isgri_lc", queries: [] });
  * ```
  */
@@ -994,7 +996,8 @@ export function plotSpectrum(s: SpectrumLike | DataProductLike, rmf?: DataProduc
  *
  * @example
  * ```ts
- * import { plotImage, type PlotImageOptions } from "@oda-hub/oda-api";
+ * import { plotImage } from "@oda-hub/oda-api";
+ * import { type PlotImageOptions } from "@oda-hub/oda-api/display";
  * const opts: PlotImageOptions = {
  *   cmap: "inferno",
  *   stretch: "sqrt",

@@ -16,7 +16,8 @@ import { guessExtension } from "./magic.ts";
  *
  * @example
  * ```ts
- * import { BinaryProduct, type EncodedBinaryProduct } from "@oda-hub/oda-api";
+ * import { BinaryProduct } from "@oda-hub/oda-api";
+ * import { type EncodedBinaryProduct } from "@oda-hub/oda-api/pickle";
  * const wire: EncodedBinaryProduct = {
  *   name: "greeting",
  *   data: "aGVsbG8=",
@@ -140,7 +141,7 @@ export class BinaryProduct {
  *
  * @example
  * ```ts
- * import { decodeLegacyBinary } from "@oda-hub/oda-api";
+ * import { decodeLegacyBinary } from "./binary_product.ts";
  * decodeLegacyBinary("aGVsbG8="); // Uint8Array(5)
  * ```
  */
@@ -156,7 +157,7 @@ export function decodeLegacyBinary(text: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { encodeLegacyBinary } from "@oda-hub/oda-api";
+ * import { encodeLegacyBinary } from "./binary_product.ts";
  * encodeLegacyBinary(new TextEncoder().encode("hello")); // "aGVsbG8="
  * ```
  */

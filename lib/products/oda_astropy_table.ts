@@ -18,7 +18,8 @@ import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
  *
  * @example
  * ```ts
- * import { type EncodedODAAstropyTable, ODAAstropyTable } from "@oda-hub/oda-api";
+ * import { ODAAstropyTable } from "@oda-hub/oda-api";
+ * import { type EncodedODAAstropyTable } from "@oda-hub/oda-api/pickle";
  * const wire: EncodedODAAstropyTable = {
  *   binary: null,
  *   ascii:

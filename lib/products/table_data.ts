@@ -13,7 +13,8 @@ import type { ArrayValues, Table, TableColumn } from "../codecs/ndarray.ts";
  *
  * @example
  * ```ts
- * import { makeTableData, type TableData } from "@oda-hub/oda-api";
+ * import { type TableData } from "@oda-hub/oda-api";
+ * import { makeTableData } from "./table_data.ts";
  * const t: TableData = makeTableData({
  *   kind: "table",
  *   length: 2,
@@ -32,7 +33,7 @@ export type TableData = Table & { readonly [column: string]: ArrayValues };
  *
  * @example
  * ```ts
- * import { makeTableData } from "@oda-hub/oda-api";
+ * import { makeTableData } from "./table_data.ts";
  * const t = makeTableData({
  *   kind: "table",
  *   length: 2,
@@ -63,7 +64,7 @@ export function makeTableData(table: Table): TableData {
  *
  * @example
  * ```ts
- * import { findColumn } from "@oda-hub/oda-api";
+ * import { findColumn } from "./table_data.ts";
  * findColumn({ kind: "table", length: 0, columns: [] }, "TIME"); // undefined
  * ```
  */

@@ -13,7 +13,8 @@ import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
  *
  * @example
  * ```ts
- * import { type EncodedTextLikeProduct, TextLikeProduct } from "@oda-hub/oda-api";
+ * import { TextLikeProduct } from "@oda-hub/oda-api";
+ * import { type EncodedTextLikeProduct } from "@oda-hub/oda-api/pickle";
  * const wire: EncodedTextLikeProduct = { name: "text_output", value: "Just some text", meta_data: {} };
  * TextLikeProduct.decode(wire).value; // "Just some text"
  * ```

@@ -91,6 +91,11 @@ export interface SandboxOptions {
   maxJobs?: number;
   /** Maximum finished results kept in memory (default 200; evicted ones are recomputed on demand). */
   maxResults?: number;
+  /**
+   * Files uploaded by requests without a valid token: at most `maxFiles` files and `maxBytes` bytes are kept,
+   * the oldest evicted first (default 32 files, 64 MiB). Uploads of token holders are not bounded here.
+   */
+  publicUploads?: { maxFiles?: number; maxBytes?: number };
 }
 
 /**
@@ -217,6 +222,8 @@ interface Ctx {
   faults?: FaultInjector;
   faultOpts?: FaultOptions;
   uploads: Map<string, { data: Uint8Array; owner: string; name: string }>;
+  /** Public (no valid token) upload ids, oldest first, with the byte total and the limits. */
+  publicUploads: { ids: Set<string>; bytes: number; maxFiles: number; maxBytes: number };
   maxRefresh: number;
 }
 
@@ -1182,6 +1189,12 @@ function startNow(options: SandboxOptions): Sandbox {
     faults: options.faults ? new FaultInjector(options.faults, seed) : undefined,
     faultOpts: options.faults,
     uploads: new Map(),
+    publicUploads: {
+      ids: new Set(),
+      bytes: 0,
+      maxFiles: options.publicUploads?.maxFiles ?? 32,
+      maxBytes: options.publicUploads?.maxBytes ?? 64 * 1024 * 1024,
+    },
     maxRefresh: options.tokenMaxRefreshInterval ?? 604800,
   };
   let requests = 0;
@@ -1284,7 +1297,7 @@ async function withUploads(req: Request, ctx: Ctx): Promise<Response> {
   for (const [k, f] of files) {
     const data = new Uint8Array(await f.arrayBuffer());
     const md5 = createHash("md5").update(data).digest("hex");
-    ctx.uploads.set(md5, { data, owner, name: f.name });
+    storeUpload(ctx, md5, { data, owner, name: f.name });
     params.set(k, `${ctx.info.url}/download_file?file_list=${md5}&_is_mmoda_url=True&return_archive=False`);
   }
   const inner = new Request(`${url.origin}${url.pathname}`, {
@@ -1293,4 +1306,22 @@ async function withUploads(req: Request, ctx: Ctx): Promise<Response> {
     body: params.toString(),
   });
   return await handle(inner, ctx);
+}
+
+/** Keep one upload; public ones (no valid token) are bounded in count and bytes, oldest evicted first. */
+function storeUpload(ctx: Ctx, id: string, f: { data: Uint8Array; owner: string; name: string }): void {
+  const pub = ctx.publicUploads;
+  const old = ctx.uploads.get(id);
+  if (old && pub.ids.delete(id)) pub.bytes -= old.data.length;
+  if (old && old.owner !== "public" && f.owner === "public") f = old; // a user's file stays theirs
+  ctx.uploads.set(id, f);
+  if (f.owner !== "public") return;
+  pub.ids.add(id);
+  pub.bytes += f.data.length;
+  for (const oldest of pub.ids) {
+    if (pub.ids.size <= pub.maxFiles && pub.bytes <= pub.maxBytes) break;
+    pub.ids.delete(oldest);
+    pub.bytes -= ctx.uploads.get(oldest)?.data.length ?? 0;
+    ctx.uploads.delete(oldest);
+  }
 }

@@ -59,7 +59,7 @@ export interface TokenDiscoveryOptions {
  *
  * @example
  * ```ts
- * import { discoverTokenAndMethod, type DiscoveredToken } from "@oda-hub/oda-api";
+ * import { type DiscoveredToken, discoverTokenAndMethod } from "@oda-hub/oda-api";
  * const d: DiscoveredToken = discoverTokenAndMethod();
  * if (d.token) console.log("token from", d.location);
  * ```
@@ -113,7 +113,8 @@ function readFile(path: string, secret = false): string | Absent {
  *
  * @example
  * ```ts
- * import { readTokenAt, TokenLocation } from "@oda-hub/oda-api";
+ * import { TokenLocation } from "@oda-hub/oda-api";
+ * import { readTokenAt } from "./discover.ts";
  * const raw = readTokenAt(TokenLocation.FILE_HOME);
  * ```
  */

@@ -43,7 +43,7 @@ const log = getLogger("oda_api.fits");
  *
  * @example
  * ```ts
- * import { readFits } from "@oda-hub/oda-api";
+ * import { readFits } from "@oda-hub/oda-api/fits";
  * const hdus = readFits(await Deno.readFile("lc.fits"));
  * const lc = hdus[1];
  * console.log(lc.name, lc.header.get("TELESCOP"));
@@ -104,7 +104,7 @@ function readFitsOwned(
  *
  * @example
  * ```ts
- * import { readFitsFile } from "@oda-hub/oda-api";
+ * import { readFitsFile } from "@oda-hub/oda-api/fits";
  * const [primary, ...ext] = await readFitsFile("mosaic.fits.gz");
  * console.log(primary.header.get("TELESCOP"), ext.length);
  * ```

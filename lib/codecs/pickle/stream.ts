@@ -575,7 +575,8 @@ for (const c of [9, 10, 12, 13, 32]) SPACE[c] = 1;
  * @example
  * ```ts
  * import { Base64PickleStream } from "./stream.ts";
- * import { encodeBase64, encodeNumpyPickle } from "../../../mod.ts";
+ * import { encodeBase64 } from "../base64.ts";
+ * import { encodeNumpyPickle } from "../pickle_encode.ts";
  * const b64 = encodeBase64(encodeNumpyPickle({ kind: "ndarray", dtype: "<f8", shape: [2], values: new Float64Array([1, 2]) }));
  * const s = new Base64PickleStream();
  * const bytes = new TextEncoder().encode(b64);

@@ -1,0 +1,30 @@
+/**
+ * Display internals for people building their own views: MIME bundles for
+ * Jupyter, HTML tables, SVG/PNG plots, Vega-Lite specs, image scaling and
+ * WCS, the live progress reporter. The everyday plots (`plotLightCurve`,
+ * `plotSpectrum`, `plotImage`) and `display` are also in the main entry point.
+ *
+ * @example
+ * ```ts
+ * import { niceTicks } from "@oda-hub/oda-api/display";
+ * console.log(niceTicks(0, 10, 5)); // [0, 2, 4, 6, 8, 10]
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/display/jupyter.ts";
+export * from "./lib/display/html.ts";
+export * from "./lib/display/decimate.ts";
+export * from "./lib/display/vegalite.ts";
+export * from "./lib/display/render.ts";
+export * from "./lib/display/image.ts";
+export * from "./lib/display/progress.ts";
+export * from "./lib/display/views.ts";
+export * from "./lib/display/token_view.ts";
+export * from "./lib/display/register.ts";
+export {
+  getProgressReporterFactory,
+  type ProgressReporter,
+  type ProgressReporterFactory,
+  setProgressReporterFactory,
+} from "./lib/client/events.ts";
