@@ -475,7 +475,8 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
       byob = res.body.getReader({ mode: "byob" });
     } catch { /* not a byte stream */ }
   }
-  let reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader = byob ?? res.body.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader = byob ??
+    res.body.getReader();
   let spare = new ArrayBuffer(1 << 16);
   let stop: OdaError | undefined;
   let idle: ReturnType<typeof setTimeout> | undefined;
