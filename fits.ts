@@ -1,7 +1,8 @@
 /**
  * FITS and ECSV, the file formats astropy reads and writes: headers, HDUs,
  * images and binary tables (read whole or streamed from a file), ECSV tables,
- * and the conversions between products and HDUs.
+ * the conversions between products and HDUs, and OGIP files for XSPEC
+ * (spectrum sets with grouping, light curves).
  *
  * @example
  * ```ts
@@ -18,3 +19,16 @@ export * from "./lib/codecs/ecsv.ts";
 export { fromFitsHdu, toFitsHdu } from "./lib/products/fits_convert.ts";
 export type { FromFitsFileOptions, WriteFitsOptions } from "./lib/products/numpy_data_product.ts";
 export type { HduType } from "./lib/products/numpy_data_unit.ts";
+// OGIP files for XSPEC and friends: spectrum sets (PHA + RMF + ARF), grouping, light curves
+export {
+  saveSpectrumSet,
+  type SaveSpectrumSetOptions,
+  type SpectrumSetFiles,
+} from "./lib/products/spectrum.ts";
+export {
+  groupChannels,
+  ogipSpectrum,
+  type OgipSpectrumOptions,
+  type SpectrumGrouping,
+} from "./lib/products/spectrum_ogip.ts";
+export { type LightCurveFitsOptions, writeLightCurveFits } from "./lib/science/light_curve_fits.ts";

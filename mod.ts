@@ -27,7 +27,7 @@
  * @module
  */
 
-// Names a notebook user needs. Codecs live in ./fits and ./pickle, display internals in ./display, token tooling
+// Names a notebook user needs. Codecs and OGIP FITS files (spectrum sets, light curves) live in ./fits and ./pickle, display internals in ./display, token tooling
 // in ./token, the offline dispatcher in ./sandbox, the command line in ./cli. tests/api_surface_test.ts keeps this list ≤ 120 names.
 
 // --- errors and logging ---
@@ -98,10 +98,7 @@ export {
 export { LightCurve, lightCurve, type LightCurveOptions } from "./lib/products/light_curve.ts";
 export {
   type EnergySpectrum,
-  saveSpectrumSet,
-  type SaveSpectrumSetOptions,
   type SpectrumEnergiesOptions,
-  type SpectrumSetFiles,
   spectrumWithEnergies,
 } from "./lib/products/spectrum.ts";
 // --- client ---
@@ -168,11 +165,12 @@ export {
   type LombScargleOptions,
   type LombScargleResult,
 } from "./lib/science/lomb_scargle.ts";
-export {
-  groupChannels,
-  ogipSpectrum,
-  type OgipSpectrumOptions,
-  type SpectrumGrouping,
-} from "./lib/products/spectrum_ogip.ts";
 export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
-export { type LightCurveFitsOptions, writeLightCurveFits } from "./lib/science/light_curve_fits.ts";
+export {
+  type Ds9RegionOptions,
+  extractCatalog,
+  type ExtractCatalogOptions,
+  type ObjectOfInterest,
+  toDs9Regions,
+} from "./lib/products/extract_catalog.ts";
+export { type NameResolver, resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";

@@ -53,6 +53,7 @@ export type OdaErrorCode =
   | "UNSAFE_PATH"
   | "FILE_EXISTS"
   | "IO"
+  | "UNSUPPORTED_RUNTIME"
   | "INTERNAL";
 
 /**

@@ -23,7 +23,15 @@
  */
 
 /** The external tools tests may depend on. */
-export type ToolName = "astropy" | "fitsverify" | "jupyter" | "chromium" | "python3" | "openssl";
+export type ToolName =
+  | "astropy"
+  | "fitsverify"
+  | "jupyter"
+  | "chromium"
+  | "python3"
+  | "openssl"
+  | "node"
+  | "regions";
 
 /** Result of a tool check. */
 export interface ToolStatus {
@@ -47,6 +55,8 @@ const INSTALL_HINT: Record<ToolName, string> = {
     "apt-get install -y --no-install-recommends jupyter-nbconvert python3-jupyter-client python3-nbclient && deno jupyter --install --force",
   chromium: "apt-get install -y --no-install-recommends chromium fonts-dejavu-core",
   openssl: "apt-get install -y --no-install-recommends openssl",
+  node: "apt-get install -y --no-install-recommends nodejs (version 20 or later)",
+  regions: "apt-get install -y --no-install-recommends python3-regions",
 };
 
 const cache = new Map<ToolName, ToolStatus>();
@@ -121,6 +131,8 @@ function detect(name: ToolName): ToolStatus {
     }
     case "astropy":
       return pythonImports("astropy, numpy");
+    case "regions":
+      return pythonImports("regions");
     case "fitsverify": {
       const p = onPath("fitsverify");
       return p ? { available: true, detail: p } : { available: false, detail: "fitsverify not on PATH" };
@@ -133,6 +145,14 @@ function detect(name: ToolName): ToolStatus {
     case "openssl": {
       const p = onPath("openssl");
       return p ? { available: true, detail: p } : { available: false, detail: "openssl not on PATH" };
+    }
+    case "node": {
+      const r = run("node", ["--version"]);
+      const major = Number(/^v(\d+)/.exec(r.stdout.trim())?.[1]);
+      return r.ok && major >= 20 ? { available: true, detail: `node ${r.stdout.trim()}` } : {
+        available: false,
+        detail: r.ok ? `node ${r.stdout.trim()} is older than 20` : "node not on PATH",
+      };
     }
     case "chromium":
       return isFile(CHROMIUM)

@@ -14,10 +14,10 @@ import {
   NumpyDataUnit,
   ODAAstropyTable,
   PictureProduct,
-  saveSpectrumSet,
   spectrumWithEnergies,
   TextLikeProduct,
 } from "../mod.ts";
+import { saveSpectrumSet } from "../fits.ts";
 import { decodeLegacyBinary } from "../lib/products/binary_product.ts";
 import { cleanVarName } from "../lib/products/collection.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { md5Hex } from "./md5.ts";
 import { isPythonInt, PyFloat, pythonFloatRepr, pythonJsonDumps, pythonJsonString } from "./json.ts";
 import { OdaError } from "../errors.ts";
 
@@ -145,7 +145,7 @@ export function pythonStr(value: unknown, options: PythonFormatOptions = {}): st
 }
 
 function md5hex16(text: string): string {
-  return createHash("md5").update(text, "utf8").digest("hex").slice(0, 16);
+  return md5Hex(text).slice(0, 16);
 }
 
 /** `format_hash(x)` = md5(json.dumps(sorted(x)))[:16]. */

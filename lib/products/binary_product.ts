@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { md5Hex as md5 } from "../codecs/md5.ts";
 import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
+import { requireDeno } from "../_runtime.ts";
 
 /**
  * The wire form of a {@linkcode BinaryProduct}.
@@ -37,7 +38,7 @@ export interface EncodedBinaryProduct {
 
 /** Hex MD5 of bytes. */
 function md5Hex(bytes: Uint8Array): string {
-  return createHash("md5").update(bytes).digest("hex");
+  return md5(bytes);
 }
 
 /**
@@ -126,6 +127,7 @@ export class BinaryProduct {
    * ```
    */
   static async fromFile(path: string, name: string | null = null): Promise<BinaryProduct> {
+    requireDeno("BinaryProduct.fromFile");
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(path);

@@ -22,6 +22,7 @@ import { ODAAstropyTable } from "./oda_astropy_table.ts";
 import { PictureProduct } from "./picture_product.ts";
 import { TextLikeProduct } from "./text_like_product.ts";
 import { ogipSpectrum, type OgipSpectrumOptions, spectrumSets } from "./spectrum_ogip.ts";
+import { requireDeno } from "../_runtime.ts";
 
 const log = getLogger("oda_api.api");
 
@@ -512,6 +513,7 @@ export class DataCollection {
         log.warning(`spectrum ${this._n_list[set.spectrum]} saved as is: ${(e as Error).message}`);
       }
     }
+    requireDeno("saveAllData");
     for (const { path, p } of plan) {
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
       await Deno.mkdir(parent, { recursive: true }).catch((e) => {

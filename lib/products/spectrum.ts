@@ -12,6 +12,7 @@ import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { safeJoin } from "./files.ts";
 import { findColumn } from "./table_data.ts";
 import { ogipSpectrum, type OgipSpectrumOptions } from "./spectrum_ogip.ts";
+import { requireDeno } from "../_runtime.ts";
 
 /**
  * A spectrum with energies (arrays of equal length, one entry per channel).
@@ -161,7 +162,7 @@ export function spectrumWithEnergies(
  *
  * @example
  * ```ts
- * import type { SaveSpectrumSetOptions } from "@oda-hub/oda-api";
+ * import type { SaveSpectrumSetOptions } from "@oda-hub/oda-api/fits";
  * const opts: SaveSpectrumSetOptions = { dir: "xspec", base: "crab", overwrite: true };
  * // await saveSpectrumSet(spectrum, arf, rmf, opts) writes xspec/crab_spectrum.fits, _arf.fits, _rmf.fits
  * ```
@@ -180,7 +181,7 @@ export interface SaveSpectrumSetOptions extends OgipSpectrumOptions {
  *
  * @example
  * ```ts
- * import type { SpectrumSetFiles } from "@oda-hub/oda-api";
+ * import type { SpectrumSetFiles } from "@oda-hub/oda-api/fits";
  * const files: SpectrumSetFiles = { spectrum: "xspec/crab_spectrum.fits", rmf: "xspec/crab_rmf.fits" };
  * const xspec = `data ${files.spectrum}`; // XSPEC finds the RMF (and ARF) through RESPFILE/ANCRFILE
  * ```
@@ -224,7 +225,7 @@ export async function saveSpectrumSet(
     respfile: names.rmf.slice(names.rmf.lastIndexOf("/") + 1),
     ancrfile: arf ? names.arf.slice(names.arf.lastIndexOf("/") + 1) : "none",
   });
-  await Deno.mkdir(dir, { recursive: true });
+  await requireDeno("saveSpectrumSet").mkdir(dir, { recursive: true });
   const overwrite = options.overwrite ?? false;
   await rmf.writeFile(paths.rmf, { overwrite });
   if (arf && paths.arf) await arf.writeFile(paths.arf, { overwrite });

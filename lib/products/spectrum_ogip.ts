@@ -25,7 +25,7 @@ import { findColumn } from "./table_data.ts";
  *
  * @example
  * ```ts
- * import type { SpectrumGrouping } from "@oda-hub/oda-api";
+ * import type { SpectrumGrouping } from "@oda-hub/oda-api/fits";
  * const g: SpectrumGrouping = { minSignificance: 3 };
  * ```
  */
@@ -36,7 +36,7 @@ export type SpectrumGrouping = { minCounts: number } | { minSignificance: number
  *
  * @example
  * ```ts
- * import type { OgipSpectrumOptions } from "@oda-hub/oda-api";
+ * import type { OgipSpectrumOptions } from "@oda-hub/oda-api/fits";
  * const opts: OgipSpectrumOptions = { grouping: { minCounts: 20 }, systematicFraction: 0.02 };
  * ```
  */
@@ -94,7 +94,7 @@ export function eboundsOf(rmf: NumpyDataProduct): Map<number, [number, number]> 
  *
  * @example
  * ```ts
- * import { groupChannels } from "@oda-hub/oda-api";
+ * import { groupChannels } from "@oda-hub/oda-api/fits";
  * const g = groupChannels({ counts: [5, 5, 10, 3, 30, 2] }, { minCounts: 10 });
  * // [1, -1, 1, 1, -1, -1]: {5,5}, {10}, {3,30,2} (the remainder 2 joins the last group)
  * console.assert(g.join() === "1,-1,1,1,-1,-1");

@@ -15,7 +15,7 @@ import { type BinnedSeries, lightCurveArrays } from "./variability.ts";
  *
  * @example
  * ```ts
- * import type { LightCurveFitsOptions } from "@oda-hub/oda-api";
+ * import type { LightCurveFitsOptions } from "@oda-hub/oda-api/fits";
  * const opts: LightCurveFitsOptions = { telescop: "INTEGRAL", instrume: "IBIS", overwrite: true };
  * ```
  */
@@ -46,7 +46,7 @@ export interface LightCurveFitsOptions {
  *
  * @example
  * ```ts
- * import { writeLightCurveFits } from "@oda-hub/oda-api";
+ * import { writeLightCurveFits } from "@oda-hub/oda-api/fits";
  * const path = await Deno.makeTempFile({ suffix: ".fits" });
  * const lc = { time: [7000.1, 7000.2], rate: [10, 12], error: [1, 1], halfWidth: [0.05, 0.05], name: "Crab" };
  * await writeLightCurveFits(lc, path, { overwrite: true });

@@ -27,6 +27,7 @@ import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
 import { read4x1, read4x2, read4x3 } from "../gather.ts";
 import { decodeLatin1 } from "../latin1.ts";
+import { requireDeno } from "../../_runtime.ts";
 
 const log = getLogger("oda_api.fits");
 
@@ -110,6 +111,7 @@ function readFitsOwned(
  * ```
  */
 export async function readFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsHdu[]> {
+  requireDeno("readFitsFile");
   let hdus: FitsHdu[] | undefined;
   let bytes: Uint8Array | undefined;
   try {
