@@ -14,7 +14,7 @@ import { errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
 import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
-import { writeToken, type WriteTokenOptions } from "../token/write.ts";
+import { checkTokenReplacement, writeToken, type WriteTokenOptions } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
@@ -304,7 +304,7 @@ export class DispatcherAPI {
         log.debug(`no token discovered: ${errorMessage(e)}`);
       }
     } else {
-      this.#token = options.token === null || options.token.trim() === "" ? undefined : options.token.trim();
+      this.#token = explicitToken(options.token);
     }
     this.#http = new HttpClient({
       baseUrl: this.url,
@@ -339,7 +339,7 @@ export class DispatcherAPI {
 
   /** Replace the token (e.g. after `refreshToken`); `null` = public. */
   setToken(token: string | null): void {
-    this.#token = token === null || token.trim() === "" ? undefined : token.trim();
+    this.#token = explicitToken(token);
   }
 
   /** The response cache, if enabled. */
@@ -423,7 +423,7 @@ export class DispatcherAPI {
       if (k === "token") {
         token = v === null || v === undefined || v === ""
           ? (v === undefined ? this.#token : undefined)
-          : String(v);
+          : explicitToken(String(v));
         continue;
       }
       params[k] = v;
@@ -801,7 +801,7 @@ export class DispatcherAPI {
   }
 
   #tokenArg(token: string | undefined, what: string): string {
-    const t = token ?? this.#token;
+    const t = token === undefined ? this.#token : explicitToken(token);
     if (!t) {
       throw new TokenError("TOKEN_NOT_FOUND", `unable to ${what}: no token given and none discovered`);
     }
@@ -825,6 +825,9 @@ export class DispatcherAPI {
   }
 
   #afterNewToken(oldToken: string, newToken: string, opts: RefreshTokenOptions, force: boolean): void {
+    // the rules of writeToken (no earlier expiry, no lost keys or roles, same e-mail options) apply before the
+    // new token is adopted, written or not (writeToken checks them itself when it writes)
+    if (!force && !opts.write_token && !opts.write_options?.force) checkTokenReplacement(newToken, oldToken);
     if (opts.write_token) {
       writeToken(newToken, {
         ...opts.write_options,
@@ -849,6 +852,17 @@ export class DispatcherAPI {
    * ```
    */
   async refreshToken(token?: string, options: RefreshTokenOptions = {}): Promise<string> {
+    const interval = options.refresh_interval;
+    if (
+      interval !== undefined && !(typeof interval === "number" && Number.isFinite(interval) && interval > 0)
+    ) {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        `refresh_interval must be a positive number of seconds, got ${
+          JSON.stringify(interval) ?? String(interval)
+        }`,
+      );
+    }
     const t = this.#tokenArg(token, "refresh the token");
     const p: [string, string][] = [["token", t], ["query_status", "new"]];
     if (options.refresh_interval !== undefined) {
@@ -938,6 +952,15 @@ export class DispatcherAPI {
       JSON.stringify(this.sessionId)
     }, token: ${this.#token === undefined ? "none" : "<redacted>"} }`;
   }
+}
+
+/** A token given by the caller: trimmed, empty = none, otherwise it must be a well-formed JWT (TOKEN_MALFORMED). */
+function explicitToken(token: string | null): string | undefined {
+  if (token === null) return undefined;
+  const t = String(token).trim();
+  if (t === "") return undefined;
+  decodeOdaToken(t); // structure only (no signature, no expiry): the server judges those
+  return t;
 }
 
 function userOf(token: string | undefined): string {

@@ -466,8 +466,10 @@ export class DataCollection {
    * for pictures, `txt` for texts, the detected type (or `bin`) for binary
    * products. Raw/undecoded items are skipped with a warning. File names
    * cannot leave `dir` (`FileError("UNSAFE_PATH")`); existing files are kept
-   * unless `overwrite` (`FileError("FILE_EXISTS")`); each file is written
-   * atomically. Returns the written paths.
+   * unless `overwrite` (`FileError("FILE_EXISTS")`); two products of the
+   * collection never share a file: a name already used (ignoring case) gets
+   * the product's ID (`<name>_<ID>.<ext>`, with a warning). Each file is
+   * written atomically. Returns the written paths.
    *
    * @example
    * ```ts ignore
@@ -478,6 +480,7 @@ export class DataCollection {
     const dir = options.dir ?? ".";
     const written: string[] = [];
     const plan: { id: number; path: string; p: CollectionProduct }[] = [];
+    const taken = new Set<string>();
     for (let id = 0; id < this._p_list.length; id++) {
       const p = this._p_list[id];
       const name = this._n_list[id] || `prod_${id}`;
@@ -488,8 +491,19 @@ export class DataCollection {
         log.warning(`Writing on disk is not implemented for product ${name} of type str, skipping.`);
         continue;
       }
-      const file = `${options.prefix ? options.prefix + "_" : ""}${name}.${p.suggestFnExtension()}`;
-      plan.push({ id, path: safeJoin(dir, file), p }); // validates every name before writing anything
+      const stem = `${options.prefix ? options.prefix + "_" : ""}${name}`;
+      const ext = p.suggestFnExtension();
+      let path = safeJoin(dir, `${stem}.${ext}`); // validates every name before writing anything
+      // two products with the same name never share a file (nor differ only by case): later ones get their ID
+      for (let k = 0; taken.has(path.toLowerCase()); k++) {
+        const renamed = safeJoin(dir, `${stem}_${id}${k ? `_${k}` : ""}.${ext}`);
+        if (k === 0) {
+          log.warning(`product ${id} has the same file name as an earlier one: saved as ${renamed}`);
+        }
+        path = renamed;
+      }
+      taken.add(path.toLowerCase());
+      plan.push({ id, path, p });
     }
     // spectrum sets: the spectrum names its saved RMF, ARF and background (XSPEC's `data spec.fits` finds them)
     const byId = new Map(plan.map((x) => [x.id, x]));
