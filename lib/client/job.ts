@@ -36,7 +36,7 @@ import {
   mayBeUnitConversion,
 } from "./consistency.ts";
 import type { DataCollection } from "../products/collection.ts";
-import { parseJsonStream } from "../codecs/response_stream.ts";
+import { parseJsonChunks } from "../codecs/response_stream.ts";
 import { type ApiCodeOptions, renderApiCode } from "../codecs/api_code.ts";
 
 const log = getLogger("oda_api.api");
@@ -466,7 +466,13 @@ export class Job {
       },
       decodeBody: this.#host.streamAnswers
         ? (chunks, { total, redact }) =>
-          parseJsonStream(chunks, { onBytes: this.#downloadProgress(total, reporter), mapString: redact })
+          parseJsonChunks(chunks, {
+            onBytes: this.#downloadProgress(total, reporter),
+            mapString: redact,
+            total,
+            signal,
+            deadline,
+          })
         : undefined,
     }).catch((e) => {
       this.requests++;

@@ -10,6 +10,8 @@
 import type { NdArray, Table } from "./ndarray.ts";
 import { JsonStreamParser, type JsonStringSink } from "./_json_stream.ts";
 import { Base64PickleStream, type PickleStreamTuning } from "./pickle/stream.ts";
+import { DecodeBudget, type DecodeOptions } from "./budget.ts";
+import { DecodeError, errorMessage, OdaError } from "../errors.ts";
 
 /**
  * A data unit's `binarys` already decoded from the response stream.
@@ -90,11 +92,11 @@ export function responseParser(
  * const opts: ParseJsonStreamOptions = { onBytes: (n) => console.log(`${n} bytes`) };
  * ```
  */
-export interface ParseJsonStreamOptions {
+export interface ParseJsonStreamOptions extends DecodeOptions {
   /** Called after each chunk with the number of bytes received so far. */
   onBytes?: (received: number) => void;
-  /** Stops reading (the stream is cancelled) and rejects with the signal's reason. */
-  signal?: AbortSignal;
+  /** The answer's size when known (Content-Length): no data unit can be bigger. */
+  total?: number;
   /** Applied to every string of the answer but the `binarys` (e.g. to redact echoed secrets). */
   mapString?: (s: string) => string;
 }
@@ -102,7 +104,8 @@ export interface ParseJsonStreamOptions {
 /**
  * Parse a JSON answer from a stream of byte chunks (a `fetch` body, a file), decoding every `binarys` into
  * a {@linkcode DecodedBinarys} as it arrives; the result equals `parseJson` of the whole text except for those.
- * Malformed JSON raises `DecodeError` (code `"JSON"`).
+ * Malformed JSON raises `DecodeError` (code `"JSON"`), a failing stream `DecodeError` (`"MALFORMED_RESPONSE"`),
+ * an abort `OdaError` (`"ABORTED"`); the arrays are charged to one budget (see `DecodeOptions`).
  *
  * @example
  * ```ts
@@ -115,39 +118,60 @@ export async function parseJsonStream(
   source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
   options: ParseJsonStreamOptions = {},
 ): Promise<unknown> {
-  const parser = responseParser(undefined, options.mapString);
-  let received = 0;
-  const signal = options.signal;
-  if (signal?.aborted) throw signal.reason;
-  if (source instanceof ReadableStream) {
-    const reader = source.getReader();
-    const onAbort = () => reader.cancel(signal!.reason).catch(() => {});
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (signal?.aborted) throw signal.reason;
-        if (done) break;
-        parser.push(value);
-        received += value.length;
-        options.onBytes?.(received);
-      }
-    } catch (e) {
-      reader.cancel(e).catch(() => {});
-      throw e;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      reader.releaseLock();
-    }
-  } else {
-    for await (const chunk of source) {
-      if (signal?.aborted) throw signal.reason;
-      parser.push(chunk);
-      received += chunk.length;
-      options.onBytes?.(received);
-    }
+  try {
+    return await parseJsonChunks(source, options);
+  } catch (e) {
+    if (e instanceof OdaError) throw e;
+    throw new DecodeError("MALFORMED_RESPONSE", `reading the answer failed: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
+}
+
+/**
+ * {@linkcode parseJsonStream} letting the stream's own errors through (the HTTP layer classifies them).
+ *
+ * @internal
+ */
+export async function parseJsonChunks(
+  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  options: ParseJsonStreamOptions = {},
+): Promise<unknown> {
+  const budget = DecodeBudget.of(options, 0);
+  const parser = responseParser({ budget, maxPayload: options.total }, options.mapString);
+  let received = 0;
+  const chunks = source instanceof ReadableStream ? readerChunks(source, options.signal) : source;
+  for await (const chunk of chunks) {
+    budget.checkpoint();
+    budget.addInput(chunk.length);
+    parser.push(chunk);
+    received += chunk.length;
+    options.onBytes?.(received);
+  }
+  budget.checkpoint();
   return parser.end();
+}
+
+async function* readerChunks(
+  source: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const reader = source.getReader();
+  const onAbort = () => reader.cancel(signal!.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let finished = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      yield value;
+    }
+    finished = true;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    if (!finished) reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
 }
 
 const CHUNK = 1 << 20;
@@ -164,8 +188,12 @@ const CHUNK = 1 << 20;
  * parseJsonBytes('{"a": "é"}'); // { a: "é" }
  * ```
  */
-export function parseJsonBytes(input: Uint8Array | string): unknown {
-  const parser = responseParser();
+export function parseJsonBytes(input: Uint8Array | string, options: DecodeOptions = {}): unknown {
+  const budget = DecodeBudget.of(options, input.length);
+  const parser = responseParser({
+    budget,
+    maxPayload: typeof input === "string" ? 3 * input.length : input.length,
+  });
   if (typeof input !== "string") {
     parser.push(input);
     return parser.end();
@@ -177,6 +205,7 @@ export function parseJsonBytes(input: Uint8Array | string): unknown {
     // do not split a surrogate pair
     if (j < input.length && (input.charCodeAt(j - 1) & 0xfc00) === 0xd800) j++;
     const { written } = enc.encodeInto(input.slice(i, j), buf);
+    budget.checkpoint();
     parser.push(buf.subarray(0, written));
     i = j;
   }

@@ -14,7 +14,7 @@
  */
 
 import type { Table } from "../ndarray.ts";
-import type { DTypeInfo } from "./numpy.ts";
+import type { DTypeInfo } from "./dtype.ts";
 
 /** Thrown when the lazy path does not apply; the caller falls back to a full decode. */
 export class LazyFallback extends Error {

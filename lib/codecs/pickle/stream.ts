@@ -14,6 +14,7 @@ import { PickleObject, runPickle } from "./vm.ts";
 import { arrayFromPickleObject, type DTypeInfo, parseDType } from "./numpy.ts";
 import { Base64Source, LAZY_MIN_BYTES, LazyBytes } from "./lazy_bytes.ts";
 import { decodeNumpyPickle } from "../pickle.ts";
+import { DecodeBudget, typedDecode } from "../budget.ts";
 
 // opcode argument layout (see lazy_bytes.ts)
 const LINE = -1;
@@ -68,6 +69,13 @@ export interface PickleStreamTuning {
   payloadMin?: number;
   /** Bytes of records converted at a time (default 256 KiB). */
   recordBlock?: number;
+  /**
+   * Largest payload allocated whole before its bytes arrive (default 64 MiB; the client passes the answer's
+   * declared size): a bigger declared length is taken the ordinary way, growing with what really arrives.
+   */
+  maxPayload?: number;
+  /** The decode's budget (elements, signal, deadline), shared by all the data units of an answer. */
+  budget?: DecodeBudget;
 }
 
 /** Where a big payload's bytes go while they stream in. */
@@ -146,7 +154,10 @@ class RecordSink extends LazyBytes implements PayloadSink {
     }
     const o = new PickleObject("numpy.ndarray", []);
     o.state = [1, [n], this.dtypeObject, false, block];
-    const t = arrayFromPickleObject(o, { inputLength: block.length });
+    const t = arrayFromPickleObject(o, {
+      inputLength: block.length,
+      budget: DecodeBudget.of({}, block.length),
+    });
     if (t.kind !== "table") throw new DecodeError("PICKLE", "record array block is not a table");
     const first = !this.#columns;
     if (!this.#columns) {
@@ -308,7 +319,7 @@ function dtypeReplacer(_k: string, v: unknown): unknown {
  * The decoded bytes of a pickle, pushed in pieces: opcodes are split from the big payloads as they arrive.
  */
 class PickleSplitter {
-  constructor(readonly tuning: Required<PickleStreamTuning>) {}
+  constructor(readonly tuning: Required<Omit<PickleStreamTuning, "budget">>, readonly budget: DecodeBudget) {}
   /** Opcodes and small payloads. */
   ops: Uint8Array<ArrayBuffer> = new Uint8Array(4096);
   opsLen = 0;
@@ -416,7 +427,10 @@ class PickleSplitter {
         const payload = p + 1 + w;
         const isBytes = op === 0x42 || op === 0x8e || op === 0x96;
         const framed = base + payload < this.#frameEnd;
-        if (isBytes && len >= this.tuning.payloadMin && (!framed || base + payload + len <= this.#frameEnd)) {
+        if (
+          isBytes && len >= this.tuning.payloadMin && len <= this.tuning.maxPayload &&
+          (!framed || base + payload + len <= this.#frameEnd)
+        ) {
           // a payload inside a frame: the frame in `ops` is shorter by the payload (the VM checks its length)
           if (framed) this.#shortenFrame(len);
           const sink = this.#payloadSink(len);
@@ -468,7 +482,11 @@ class PickleSplitter {
   #recordSink(len: number): RecordSink | undefined {
     let stack: unknown;
     try {
-      stack = runPickle(this.ops.subarray(0, this.opsLen), { partial: true, holes: this.holes });
+      stack = runPickle(this.ops.subarray(0, this.opsLen), {
+        partial: true,
+        holes: this.holes,
+        budget: this.budget,
+      });
     } catch {
       return undefined;
     }
@@ -534,19 +552,23 @@ class PickleSplitter {
     return out;
   }
 
-  /** The array. */
+  /** The array (errors as `decodeNumpyPickle` raises them). */
   finish(): NdArray | Table {
+    const budget = this.budget;
     const complete = !this.#payload && this.stopped && !this.plain;
     if (!complete || this.holes.size === 0) {
-      return decodeNumpyPickle(this.assemble(), { reuseInput: true });
+      return decodeNumpyPickle(this.assemble(), { reuseInput: true, decodeBudget: budget });
     }
-    const obj = runPickle(this.ops.subarray(0, this.opsLen), { holes: this.holes });
-    const first = this.holes.values().next().value;
-    const only = this.holes.size === 1 && first instanceof Uint8Array ? first : undefined;
-    return arrayFromPickleObject(obj, {
-      reuseInput: only !== undefined,
-      input: only,
-      inputLength: this.total,
+    return typedDecode("PICKLE", "numpy pickle", () => {
+      const obj = runPickle(this.ops.subarray(0, this.opsLen), { holes: this.holes, budget });
+      const first = this.holes.values().next().value;
+      const only = this.holes.size === 1 && first instanceof Uint8Array ? first : undefined;
+      return arrayFromPickleObject(obj, {
+        reuseInput: only !== undefined,
+        input: only,
+        inputLength: this.total,
+        budget,
+      });
     });
   }
 }
@@ -592,7 +614,8 @@ export class Base64PickleStream {
     this.#split = new PickleSplitter({
       payloadMin: tuning.payloadMin ?? LAZY_MIN_BYTES,
       recordBlock: tuning.recordBlock ?? 256 * 1024,
-    });
+      maxPayload: tuning.maxPayload ?? 64 << 20,
+    }, tuning.budget ?? new DecodeBudget());
   }
   #scratch = new Uint8Array(3 << 12);
   /** Bits of an unfinished quantum, and how many digits it has. */
