@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { errorMessage, OdaError, TokenError } from "../errors.ts";
+import { DecodeError, errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
 import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
@@ -753,7 +753,7 @@ export class DispatcherAPI {
   async getInstrumentsList(options: { signal?: AbortSignal } = {}): Promise<string[]> {
     const list = await this.#getJson("instr-list", [["instrument", "mock"]], options.signal);
     if (!Array.isArray(list)) {
-      throw new OdaError("MALFORMED_RESPONSE", "instr-list answer is not a list");
+      throw new DecodeError("MALFORMED_RESPONSE", "instr-list answer is not a list");
     }
     return list as string[];
   }
@@ -814,7 +814,7 @@ export class DispatcherAPI {
     try {
       decodeOdaToken(text);
     } catch (e) {
-      throw new OdaError(
+      throw new DecodeError(
         "MALFORMED_RESPONSE",
         `${path} did not return a token: ${JSON.stringify(text.slice(0, 120))}`,
         { url: res.url, cause: e },
