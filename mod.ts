@@ -166,3 +166,11 @@ export {
   type LombScargleResult,
 } from "./lib/science/lomb_scargle.ts";
 export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
+export {
+  type Ds9RegionOptions,
+  extractCatalog,
+  type ExtractCatalogOptions,
+  type ObjectOfInterest,
+  toDs9Regions,
+} from "./lib/products/extract_catalog.ts";
+export { type NameResolver, resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";
