@@ -28,7 +28,7 @@
  */
 
 // Names a notebook user needs. Codecs and OGIP FITS files (spectrum sets, light curves) live in ./fits and ./pickle, display internals in ./display, token tooling
-// in ./token, the offline dispatcher in ./sandbox, the command line in ./cli. tests/api_surface_test.ts keeps this list ≤ 120 names.
+// in ./token, science options and secondary helpers in ./science, the offline dispatcher in ./sandbox, the command line in ./cli. tests/api_surface_test.ts keeps this list ≤ 120 names.
 
 // --- errors and logging ---
 export {
@@ -38,7 +38,6 @@ export {
   JobFailedError,
   OdaError,
   type OdaErrorCode,
-  redactSecrets,
   TokenError,
   UnauthorizedError,
 } from "./lib/errors.ts";
@@ -50,7 +49,6 @@ export {
   type LogLevelLike,
   type LogLevelName,
   type LogRecord,
-  stderrHandler,
 } from "./lib/log.ts";
 // --- data model ---
 export type { NdArray, Table, TableColumn } from "./lib/codecs/ndarray.ts";
@@ -144,33 +142,10 @@ export {
   renderApiCode,
 } from "./lib/codecs/api_code.ts";
 export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
-// science
-export {
-  type BinnedSeries,
-  type ExcessEpisode,
-  variability,
-  type VariabilityOptions,
-  type VariabilityResult,
-} from "./lib/science/variability.ts";
-export {
-  type BayesianBlocks,
-  bayesianBlocks,
-  type BayesianBlocksOptions,
-  ncpPriorFromP0,
-} from "./lib/science/bayesian_blocks.ts";
-export {
-  autoFrequency,
-  baluevFalseAlarmProbability,
-  lombScargle,
-  type LombScargleOptions,
-  type LombScargleResult,
-} from "./lib/science/lomb_scargle.ts";
+// --- science (the rest: ./science) ---
+export { variability, type VariabilityResult } from "./lib/science/variability.ts";
+export { type BayesianBlocks, bayesianBlocks } from "./lib/science/bayesian_blocks.ts";
+export { lombScargle, type LombScargleResult } from "./lib/science/lomb_scargle.ts";
 export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
-export {
-  type Ds9RegionOptions,
-  extractCatalog,
-  type ExtractCatalogOptions,
-  type ObjectOfInterest,
-  toDs9Regions,
-} from "./lib/products/extract_catalog.ts";
-export { type NameResolver, resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";
+export { extractCatalog } from "./lib/products/extract_catalog.ts";
+export { resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";

@@ -169,7 +169,7 @@ const BEARER_RE = /(\bBearer\s+)(?!<redacted)[A-Za-z0-9._~+\/-]+=*/g;
  *
  * @example
  * ```ts
- * import { redactSecrets } from "@oda-hub/oda-api";
+ * import { redactSecrets } from "./errors.ts";
  * redactSecrets("url?token=eyJhbGciOi.eyJzdWIiOi.sig&x=1"); // "url?token=<redacted token>&x=1"
  * ```
  */

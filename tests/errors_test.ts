@@ -6,10 +6,10 @@ import {
   FileError,
   JobFailedError,
   OdaError,
-  redactSecrets,
   TokenError,
   UnauthorizedError,
 } from "../mod.ts";
+import { redactSecrets } from "../lib/errors.ts";
 import { ERROR_CODE_OWNER, errorMessage, redactValue } from "../lib/errors.ts";
 
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4QHkiLCJleHAiOjF9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";

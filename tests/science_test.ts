@@ -11,7 +11,6 @@ import { startSandbox } from "../sandbox.ts";
 import { DispatcherError } from "../lib/errors.ts";
 import {
   ApiCatalog,
-  autoFrequency,
   bayesianBlocks,
   DispatcherAPI,
   extractCatalog,
@@ -22,9 +21,10 @@ import {
   NumpyDataProduct,
   resolveObjectsOfInterest,
   spectrumWithEnergies,
-  toDs9Regions,
   variability,
 } from "../mod.ts";
+import { toDs9Regions } from "../lib/products/extract_catalog.ts";
+import { autoFrequency } from "../lib/science/lomb_scargle.ts";
 import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
 
 async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error): Promise<void> {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { OdaError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import { ApiCatalog } from "./api_catalog.ts";
 import type { CatalogColumn } from "./catalog_table.ts";
 import { CatalogTable } from "./catalog_table.ts";
@@ -15,7 +15,7 @@ import { CatalogTable } from "./catalog_table.ts";
  *
  * @example
  * ```ts
- * import type { ObjectOfInterest } from "@oda-hub/oda-api";
+ * import type { ObjectOfInterest } from "@oda-hub/oda-api/science";
  * const her: ObjectOfInterest = { name: "Her X-1", ra: 254.457, dec: 35.342 };
  * ```
  */
@@ -33,7 +33,7 @@ export interface ObjectOfInterest {
  *
  * @example
  * ```ts
- * import type { ExtractCatalogOptions } from "@oda-hub/oda-api";
+ * import type { ExtractCatalogOptions } from "@oda-hub/oda-api/science";
  * const opts: ExtractCatalogOptions = { det_sigma: 7, include_new: false, objects_of_interest: ["GX 1+4"] };
  * ```
  */
@@ -97,7 +97,7 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
   const tol = options.tolerance ?? 1 / 60;
   const t = catalog.table;
   const names = t.colnames;
-  if (!names.includes("src_names")) throw new OdaError("PRODUCT", "the catalog has no src_names column");
+  if (!names.includes("src_names")) throw new DecodeError("PRODUCT", "the catalog has no src_names column");
   const lon = catalog.lon_name ?? "ra";
   const lat = catalog.lat_name ?? "dec";
   const has = (c: string) => names.includes(c);
@@ -188,7 +188,7 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
  *
  * @example
  * ```ts
- * import type { Ds9RegionOptions } from "@oda-hub/oda-api";
+ * import type { Ds9RegionOptions } from "@oda-hub/oda-api/science";
  * const opts: Ds9RegionOptions = { radiusArcmin: 6, color: "green" };
  * ```
  */
@@ -205,7 +205,8 @@ export interface Ds9RegionOptions {
  *
  * @example
  * ```ts
- * import { ApiCatalog, toDs9Regions } from "@oda-hub/oda-api";
+ * import { ApiCatalog } from "@oda-hub/oda-api";
+ * import { toDs9Regions } from "@oda-hub/oda-api/science";
  * const cat = ApiCatalog.fromColumns({ columns: { src_names: ["Crab"], ra: [83.633], dec: [22.0145] } });
  * const reg = toDs9Regions(cat, { radiusArcmin: 4 });
  * console.assert(reg.includes('circle(83.63300000,22.01450000,4\') # text={Crab}'));

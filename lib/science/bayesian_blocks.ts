@@ -12,7 +12,7 @@ import { OdaError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import type { BayesianBlocksOptions } from "@oda-hub/oda-api";
+ * import type { BayesianBlocksOptions } from "@oda-hub/oda-api/science";
  * const opts: BayesianBlocksOptions = { p0: 0.01 };
  * ```
  */
@@ -53,7 +53,7 @@ export interface BayesianBlocks {
  *
  * @example
  * ```ts
- * import { ncpPriorFromP0 } from "@oda-hub/oda-api";
+ * import { ncpPriorFromP0 } from "@oda-hub/oda-api/science";
  * console.assert(Math.abs(ncpPriorFromP0(0.05, 100) - (4 - Math.log(73.53 * 0.05 * 100 ** -0.478))) < 1e-12);
  * ```
  */

@@ -16,7 +16,7 @@ import type { BinnedSeries } from "./variability.ts";
  *
  * @example
  * ```ts
- * import type { LombScargleOptions } from "@oda-hub/oda-api";
+ * import type { LombScargleOptions } from "@oda-hub/oda-api/science";
  * // periods between 100 s and 1000 s for times in days
  * const opts: LombScargleOptions = { minFrequency: 86400 / 1000, maxFrequency: 86400 / 100 };
  * ```
@@ -101,7 +101,7 @@ function prepare(t: ArrayLike<number>, y: ArrayLike<number>, dy?: ArrayLike<numb
  *
  * @example
  * ```ts
- * import { autoFrequency } from "@oda-hub/oda-api";
+ * import { autoFrequency } from "@oda-hub/oda-api/science";
  * const f = autoFrequency([0, 10], { samplesPerPeak: 5, nyquistFactor: 5 });
  * console.assert(f[0] === 0.01 && f.length === 25);
  * ```
@@ -338,7 +338,7 @@ function powerExact(p: Prepared, frequency: Float64Array): Float64Array {
  *
  * @example
  * ```ts
- * import { baluevFalseAlarmProbability } from "@oda-hub/oda-api";
+ * import { baluevFalseAlarmProbability } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 100 }, (_, i) => i);
  * const fap = baluevFalseAlarmProbability(0.3, t, null, 2.5);
  * console.assert(fap > 0 && fap < 1e-3);

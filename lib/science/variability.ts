@@ -14,7 +14,7 @@ import { chi2Survival } from "./_special.ts";
  *
  * @example
  * ```ts
- * import type { BinnedSeries } from "@oda-hub/oda-api";
+ * import type { BinnedSeries } from "@oda-hub/oda-api/science";
  * const lc: BinnedSeries = { time: [1, 2, 3], rate: [10, 12, 11], error: [1, 1, 1] };
  * ```
  */
@@ -34,7 +34,7 @@ export interface BinnedSeries {
  *
  * @example
  * ```ts
- * import type { VariabilityOptions } from "@oda-hub/oda-api";
+ * import type { VariabilityOptions } from "@oda-hub/oda-api/science";
  * const opts: VariabilityOptions = { nSigma: 4 };
  * ```
  */
@@ -49,7 +49,7 @@ export interface VariabilityOptions {
  *
  * @example
  * ```ts
- * import type { ExcessEpisode } from "@oda-hub/oda-api";
+ * import type { ExcessEpisode } from "@oda-hub/oda-api/science";
  * const describe = (e: ExcessEpisode) => `${e.start}–${e.stop}: ${e.significance.toFixed(1)}σ`;
  * ```
  */

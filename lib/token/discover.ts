@@ -114,7 +114,7 @@ function readFile(path: string, secret = false): string | Absent {
  * @example
  * ```ts
  * import { TokenLocation } from "@oda-hub/oda-api";
- * import { readTokenAt } from "./discover.ts";
+ * import { readTokenAt } from "@oda-hub/oda-api/token";
  * const raw = readTokenAt(TokenLocation.FILE_HOME);
  * ```
  */

@@ -40,7 +40,7 @@ export type TokenWriteLocation = "ODA_ENV_VAR" | "FILE_CUR_DIR" | "FILE_HOME";
  *
  * @example
  * ```ts
- * import { DEFAULT_TOKEN_WRITE_METHODS } from "./write.ts";
+ * import { DEFAULT_TOKEN_WRITE_METHODS } from "@oda-hub/oda-api/token";
  * console.log(DEFAULT_TOKEN_WRITE_METHODS); // ["ODA_ENV_VAR", "FILE_CUR_DIR"]
  * ```
  */
