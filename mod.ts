@@ -142,6 +142,9 @@ export {
   renderApiCode,
 } from "./lib/codecs/api_code.ts";
 export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
+// --- typed parameters (types, generator and description data: ./types) ---
+export { Catalogue } from "./lib/client/catalogue.ts";
+export { sandboxCatalogue } from "./lib/client/sandbox_catalogue.ts";
 // --- science (the rest: ./science) ---
 export { variability, type VariabilityResult } from "./lib/science/variability.ts";
 export { type BayesianBlocks, bayesianBlocks } from "./lib/science/bayesian_blocks.ts";

@@ -62,6 +62,7 @@ export type OdaErrorCode =
   | "FITS"
   | "ECSV"
   | "JSON"
+  | "DECODE_LIMIT"
   | "API_CODE"
   | "PRODUCT"
   | "UNSAFE_PATH"
@@ -104,6 +105,7 @@ export const ERROR_CODE_OWNER = {
   FITS: "DecodeError",
   ECSV: "DecodeError",
   JSON: "DecodeError",
+  DECODE_LIMIT: "DecodeError",
   API_CODE: "DecodeError",
   PRODUCT: "DecodeError",
   MALFORMED_RESPONSE: "DecodeError",
@@ -426,7 +428,15 @@ export class JobFailedError extends DispatcherError {
 export class DecodeError extends OdaError {
   /** Create a decode error. */
   constructor(
-    code: "PICKLE" | "FITS" | "ECSV" | "JSON" | "API_CODE" | "PRODUCT" | "MALFORMED_RESPONSE",
+    code:
+      | "PICKLE"
+      | "FITS"
+      | "ECSV"
+      | "JSON"
+      | "DECODE_LIMIT"
+      | "API_CODE"
+      | "PRODUCT"
+      | "MALFORMED_RESPONSE",
     message: string,
     options: OdaErrorOptions = {},
   ) {

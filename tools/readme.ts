@@ -79,7 +79,7 @@ function rewriteImports(line: string): string {
   return line
     .replace(/(["'])(?:\.\.\/)+mod\.ts\1/g, '"@oda-hub/oda-api"')
     .replace(
-      /(["'])(?:\.\.\/)+(sandbox|cli|fits|pickle|display|token|science)\.ts\1/g,
+      /(["'])(?:\.\.\/)+(sandbox|cli|fits|pickle|display|token|science|types)\.ts\1/g,
       '"@oda-hub/oda-api/$2"',
     );
 }
