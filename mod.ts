@@ -145,10 +145,10 @@ export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
 // --- typed parameters (types, generator and description data: ./types) ---
 export { Catalogue } from "./lib/client/catalogue.ts";
 export { sandboxCatalogue } from "./lib/client/sandbox_catalogue.ts";
-// --- science (the rest: ./science) ---
-export { variability, type VariabilityResult } from "./lib/science/variability.ts";
-export { type BayesianBlocks, bayesianBlocks } from "./lib/science/bayesian_blocks.ts";
-export { lombScargle, type LombScargleResult } from "./lib/science/lomb_scargle.ts";
-export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
-export { extractCatalog } from "./lib/products/extract_catalog.ts";
+// science (option and result types, and the lower-level helpers, in ./science)
+export { bayesianBlocks } from "./lib/science/bayesian_blocks.ts";
+export { foldLightCurve } from "./lib/science/fold.ts";
+export { lombScargle } from "./lib/science/lomb_scargle.ts";
+export { variability } from "./lib/science/variability.ts";
+export { extractCatalog, toDs9Regions } from "./lib/products/extract_catalog.ts";
 export { resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";

@@ -1,49 +1,25 @@
 /**
- * Science helpers on light curves, spectra and catalogues, with all their
- * options: variability tests, Bayesian blocks, Lomb-Scargle periodograms with
- * false-alarm probabilities, epoch folding, catalogue extraction and DS9
- * regions. The main functions are also in the main entry point.
+ * Science helpers, everything in one entry point: light-curve variability
+ * (weighted mean, χ², Fvar, excess episodes), Bayesian blocks and the
+ * Lomb–Scargle periodogram as exact as astropy's, folding, catalog
+ * extraction for the next request and ds9 regions, with their option and
+ * result types. The main functions are also exported by the main module.
  *
  * @example
  * ```ts
- * import { autoFrequency, lombScargle } from "@oda-hub/oda-api/science";
- * import assert from "node:assert/strict";
- * const t = Array.from({ length: 200 }, (_, i) => i * 10);
- * const y = t.map((x) => 5 + Math.sin((2 * Math.PI * x) / 400));
- * const dy = t.map(() => 0.1);
- * const result = lombScargle(t, y, dy);
- * assert.equal(Math.round(result.bestPeriod), 400);
- * assert.equal(autoFrequency(t).length > 0, true);
+ * import { lombScargle, type LombScargleResult, variability } from "@oda-hub/oda-api/science";
+ * const t = Array.from({ length: 300 }, (_, i) => i * 0.01);
+ * const rate = t.map((x) => 10 + Math.sin(2 * Math.PI * x / 0.25));
+ * const v = variability({ time: t, rate, error: t.map(() => 0.3) });
+ * const ls: LombScargleResult = lombScargle(t, rate, t.map(() => 0.3));
+ * console.log(v.chi2Probability, ls.bestPeriod);
  * ```
  *
  * @module
  */
-export {
-  type BinnedSeries,
-  type ExcessEpisode,
-  variability,
-  type VariabilityOptions,
-  type VariabilityResult,
-} from "./lib/science/variability.ts";
-export {
-  type BayesianBlocks,
-  bayesianBlocks,
-  type BayesianBlocksOptions,
-  ncpPriorFromP0,
-} from "./lib/science/bayesian_blocks.ts";
-export {
-  autoFrequency,
-  baluevFalseAlarmProbability,
-  lombScargle,
-  type LombScargleOptions,
-  type LombScargleResult,
-} from "./lib/science/lomb_scargle.ts";
-export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
-export {
-  type Ds9RegionOptions,
-  extractCatalog,
-  type ExtractCatalogOptions,
-  type ObjectOfInterest,
-  toDs9Regions,
-} from "./lib/products/extract_catalog.ts";
-export { type NameResolver, resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";
+export * from "./lib/science/variability.ts";
+export * from "./lib/science/bayesian_blocks.ts";
+export * from "./lib/science/lomb_scargle.ts";
+export * from "./lib/science/fold.ts";
+export * from "./lib/products/extract_catalog.ts";
+export * from "./lib/client/resolve_objects.ts";

@@ -21,10 +21,10 @@ import {
   NumpyDataProduct,
   resolveObjectsOfInterest,
   spectrumWithEnergies,
+  toDs9Regions,
   variability,
 } from "../mod.ts";
-import { toDs9Regions } from "../lib/products/extract_catalog.ts";
-import { autoFrequency } from "../lib/science/lomb_scargle.ts";
+import { autoFrequency } from "../science.ts";
 import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
 
 async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error): Promise<void> {

@@ -28,7 +28,7 @@ export interface BayesianBlocksOptions {
  *
  * @example
  * ```ts
- * import { bayesianBlocks } from "@oda-hub/oda-api";
+ * import { bayesianBlocks } from "@oda-hub/oda-api/science";
  * const b = bayesianBlocks([0, 1, 2, 3], [1, 1, 5, 5], [0.1, 0.1, 0.1, 0.1]);
  * b.edges; // Float64Array [0, 1.5, 3]
  * ```
@@ -72,7 +72,7 @@ export function ncpPriorFromP0(p0: number, n: number): number {
  *
  * @example
  * ```ts
- * import { bayesianBlocks } from "@oda-hub/oda-api";
+ * import { bayesianBlocks } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 40 }, (_, i) => i);
  * const x = t.map((i) => (i >= 20 && i < 30 ? 5 : 1));
  * const b = bayesianBlocks(t, x, t.map(() => 0.2));

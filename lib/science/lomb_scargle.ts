@@ -44,7 +44,7 @@ export interface LombScargleOptions {
  *
  * @example
  * ```ts
- * import { lombScargle } from "@oda-hub/oda-api";
+ * import { lombScargle } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 300 }, (_, i) => i * 0.37);
  * const y = t.map((x) => Math.sin((2 * Math.PI * x) / 7.5));
  * const ls = lombScargle(t, y, t.map(() => 0.1), { maxFrequency: 1 }); // below the Nyquist frequency 1.35
@@ -388,7 +388,7 @@ export function baluevFalseAlarmProbability(
  *
  * @example
  * ```ts
- * import { lombScargle } from "@oda-hub/oda-api";
+ * import { lombScargle } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 500 }, (_, i) => i * 0.1 + 0.03 * Math.sin(i));
  * const y = t.map((x) => 10 + Math.sin(2 * Math.PI * x / 2.5));
  * const ls = lombScargle({ time: t, rate: y, error: t.map(() => 0.5) });
