@@ -13,6 +13,7 @@ import { OdaError } from "../lib/errors.ts";
 import { getLogger, type LogRecord } from "../lib/log.ts";
 import { sandboxTypes, SHIPPED_TYPES } from "../tools/gen_types.ts";
 import { assert, assertEquals, assertMatch } from "./client_replay.ts";
+import { PYTHON, testWithTool } from "./_validators.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -222,3 +223,45 @@ Deno.test("typed params: the server's description, oda types, validation before 
     await sb.close();
   }
 });
+
+// The Deno kernel completes from run-time objects only: the catalogue is such an object.
+const COMPLETE_PY = `
+import sys, json
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="deno", cwd=sys.argv[2])
+try:
+    r = kc.execute_interactive('import { sandboxCatalogue } from "%s";\\nconst catalogue = sandboxCatalogue();' % sys.argv[1], timeout=240)
+    out = {"status": r["content"]["status"]}
+    for code in sys.argv[3:]:
+        kc.complete(code, len(code))
+        out[code] = kc.get_shell_msg(timeout=60)["content"].get("matches")
+    print(json.dumps(out))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+`;
+
+testWithTool(
+  "typed params: the Deno kernel completes instruments, products and parameters of the catalogue",
+  "jupyter",
+  async () => {
+    const codes = [
+      "catalogue.isgri.isgri_image.E1",
+      "catalogue.jemx.jemx_l",
+      "catalogue.spi_acs.spi_acs_lc.time_b",
+    ];
+    const out = await new Deno.Command(PYTHON, {
+      args: ["-c", COMPLETE_PY, new URL("mod.ts", ROOT).href, new URL(".", ROOT).pathname, ...codes],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert(out.success, new TextDecoder().decode(out.stderr).slice(-2000));
+    const got = JSON.parse(text.trim().split("\n").at(-1)!) as Record<string, unknown>;
+    assertEquals(got.status, "ok");
+    assertEquals(got[codes[0]], ["E1_keV"]);
+    assertEquals(got[codes[1]], ["jemx_lc"]);
+    assert((got[codes[2]] as string[]).includes("time_bin"), JSON.stringify(got));
+  },
+);
