@@ -21,7 +21,7 @@ import {
   UnauthorizedError,
 } from "../errors.ts";
 import { getLogger } from "../log.ts";
-import { parseJson } from "../codecs/json.ts";
+import { parseJson } from "../data/json.ts";
 import { formEncode, MAX_GET_METHOD_SIZE, payloadJsonLength } from "./params.ts";
 
 const log = getLogger("oda_api.api");
