@@ -144,6 +144,9 @@ export {
   renderApiCode,
 } from "./lib/codecs/api_code.ts";
 export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
+// --- typed parameters (types, generator and description data: ./types) ---
+export { Catalogue } from "./lib/client/catalogue.ts";
+export { sandboxCatalogue } from "./lib/client/sandbox_catalogue.ts";
 // science
 export {
   type BinnedSeries,

@@ -4,7 +4,7 @@
  * line per report even when the server repeats it, the exception line of a server's 500 HTML page.
  */
 import { startSandbox } from "../sandbox.ts";
-import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import { DispatcherAPI, type GetProductOptions } from "../lib/client/dispatcher.ts";
 import { analysisParametersMismatches } from "../lib/client/consistency.ts";
 import { errorForResponse, htmlErrorLine } from "../lib/client/http.ts";
 import { OdaError } from "../lib/errors.ts";
@@ -89,7 +89,7 @@ Deno.test("a 400 that names the problem is not preceded by 'parameter check not 
   try {
     const disp = new DispatcherAPI({ url: sb.url, token: null });
     const { error, records } = await captureLogs(() =>
-      disp.getProduct({ instrument: "no_such_instrument", product: "x", silent: true })
+      disp.getProduct<GetProductOptions>({ instrument: "no_such_instrument", product: "x", silent: true })
     );
     assert(error instanceof OdaError, String(error));
     assertEquals(error.status, 400);
@@ -129,7 +129,7 @@ Deno.test("a report the server repeats is shown once", async () => {
       parameter_check: false,
     });
     const { error, records } = await captureLogs(() =>
-      disp.getProduct({ instrument: "i", product: "p", silent: true })
+      disp.getProduct<GetProductOptions>({ instrument: "i", product: "p", silent: true })
     );
     if (error) throw error;
     const lines = records.filter((r) => r.name === "oda_api.api.dispatcherapi.progress").map((r) =>

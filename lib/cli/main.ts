@@ -17,6 +17,8 @@ import {
   resolveDispatcherUrl,
 } from "../client/dispatcher.ts";
 import { type ApiCode, parseApiCode, renderApiCode } from "../codecs/api_code.ts";
+import { describeDispatcher } from "../client/catalogue.ts";
+import { generateProductTypes } from "../client/types_generator.ts";
 import type { SavedJob } from "../client/job.ts";
 import { getProgressReporterFactory, setProgressReporterFactory } from "../client/events.ts";
 import { createProgressReporter } from "../display/progress.ts";
@@ -384,6 +386,40 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
       }
       const data = await api.getProduct(common);
       await finishCollection(io, data, { out: o.out, json: o.json });
+      setCode(EXIT.OK);
+    });
+
+  program.command("types")
+    .description("write TypeScript types of the dispatcher's instruments, products and parameters")
+    .option("-o, --out <file>", "write to this file (default: standard output)")
+    .option(
+      "-i, --instrument <name>",
+      "only this instrument (repeatable; default: all the token sees)",
+      collect,
+      [],
+    )
+    .option("--name <name>", "name of the generated interface", "MmodaProducts")
+    .option(
+      "--import-from <specifier>",
+      "where the file imports the package's types from",
+      "@oda-hub/oda-api/types",
+    )
+    .action(async (o) => {
+      const api = makeApi(g(), io);
+      const description = await describeDispatcher(
+        api,
+        o.instrument.length ? { instruments: o.instrument } : {},
+      );
+      const text = generateProductTypes(description, {
+        name: o.name,
+        importFrom: o.importFrom,
+        source: `the dispatcher at ${redactSecrets(api.url)}`,
+      });
+      if (o.out) {
+        await Deno.writeTextFile(o.out, text);
+        const n = Object.values(description.instruments).reduce((a, p) => a + Object.keys(p).length, 0);
+        io.err(`wrote ${o.out}: ${Object.keys(description.instruments).length} instruments, ${n} products\n`);
+      } else io.out(text);
       setCode(EXIT.OK);
     });
 

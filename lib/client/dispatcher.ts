@@ -18,6 +18,9 @@ import { checkTokenReplacement, writeToken, type WriteTokenOptions } from "../to
 import { DataCollection } from "../products/collection.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
+import type { Catalogue } from "./catalogue.ts";
+import type { MmodaProducts } from "./mmoda_products.ts";
+import type { CheckedQuery } from "./typed_query.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
 import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
 import { describeProduct, parseMetaData, type ProductDescription } from "./description.ts";
@@ -156,6 +159,12 @@ export interface DispatcherAPIOptions {
   parameter_check?: boolean;
   /** Unknown parameter names are an error instead of a warning. @default false */
   strict_parameter_check?: boolean;
+  /**
+   * Description to check queries against before sending (no round trip): wrong values are an
+   * `INVALID_ARGUMENT` error listing what is allowed, parameter names are checked without `/api/par-names`.
+   * E.g. `sandboxCatalogue()` or `await Catalogue.fromServer(disp)`.
+   */
+  catalogue?: Catalogue;
 }
 
 /**
@@ -275,7 +284,7 @@ function randomSessionId(): string {
  * data.show();
  * ```
  */
-export class DispatcherAPI {
+export class DispatcherAPI<P = MmodaProducts> {
   /** Dispatcher base URL. */
   readonly url: string;
   /** Session id sent with every query of this instance. */
@@ -285,6 +294,7 @@ export class DispatcherAPI {
   /** Check parameter names with `/api/par-names` before a query. */
   parameter_check: boolean;
   #token: string | undefined;
+  #catalogue: Catalogue | undefined;
   #http: HttpClient;
   #timeout: number | undefined;
   #polling: { min: number; max: number; factor: number };
@@ -327,6 +337,7 @@ export class DispatcherAPI {
     if (options.cache) this.#cache = new ResponseCache(options.cache === true ? {} : options.cache);
     this.parameter_check = options.parameter_check ?? true;
     this.strict_parameter_check = options.strict_parameter_check ?? false;
+    this.#catalogue = options.catalogue;
   }
 
   /**
@@ -448,7 +459,7 @@ export class DispatcherAPI {
     // with the query's token (restricted instruments are only described to their users), deadline and signal;
     // only a successful answer is cached
     const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
-    let valid = this.#parNames.get(key);
+    let valid = this.#parNames.get(key) ?? this.#catalogue?.find(instrument, product)?.names;
     if (!valid) {
       const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
       if (token !== undefined) params.push(["token", token]);
@@ -531,7 +542,8 @@ export class DispatcherAPI {
    * const saved = JSON.stringify(job); // resume later with DispatcherAPI.resume(JSON.parse(saved))
    * ```
    */
-  async submit(options: GetProductOptions): Promise<Job> {
+  async submit<const Q extends GetProductOptions>(query: CheckedQuery<Q, P>): Promise<Job> {
+    const options = query as GetProductOptions;
     const { job, names, token } = this.#newJob(options);
     const timeout = options.timeout ?? this.#timeout;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
@@ -550,6 +562,7 @@ export class DispatcherAPI {
       throw new OdaError("INVALID_ARGUMENT", "getProduct needs a product name (e.g. product: 'isgri_image')");
     }
     const { params, token } = this.#splitParams(options);
+    this.#catalogue?.find(options.instrument, options.product)?.validate(params);
     this.#assertTokenTransport(token);
     const job = new Job(this.#host(), {
       instrument: options.instrument,
@@ -586,7 +599,8 @@ export class DispatcherAPI {
    * data.show();
    * ```
    */
-  async getProduct(options: GetProductOptions): Promise<DataCollection> {
+  async getProduct<const Q extends GetProductOptions>(query: CheckedQuery<Q, P>): Promise<DataCollection> {
+    const options = query as GetProductOptions;
     this.#advice(options.silent);
     const { job, names, token } = this.#newJob(options);
     if (this.#cache) {
@@ -770,6 +784,27 @@ export class DispatcherAPI {
    */
   async getInstrumentDescription(options: { instrument: string; signal?: AbortSignal }): Promise<unknown> {
     return await this.#getJson("api/meta-data", [["instrument", options.instrument]], options.signal);
+  }
+
+  /**
+   * Parameter names a product accepts (`/api/par-names`), with this instance's token.
+   *
+   * @example
+   * ```ts
+   * import { DispatcherAPI } from "@oda-hub/oda-api";
+   * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", token: null });
+   * console.log(await disp.getParameterNames({ instrument: "isgri", product: "isgri_lc" })); // ["src_name", "RA", ...]
+   * ```
+   */
+  async getParameterNames(
+    options: { instrument: string; product: string; signal?: AbortSignal },
+  ): Promise<string[]> {
+    const list = await this.#getJson("api/par-names", [
+      ["instrument", options.instrument],
+      ["product_type", options.product],
+    ], options.signal);
+    if (!Array.isArray(list)) throw new OdaError("MALFORMED_RESPONSE", "par-names answer is not a list");
+    return list.map(String);
   }
 
   /**
