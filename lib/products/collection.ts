@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { parseJson } from "../codecs/json.ts";
 import {
   type ApiCodeOptions,
@@ -63,7 +64,7 @@ export type CollectionProduct =
  * const data = DataCollection.fromResponseJson(response, opts);
  * ```
  */
-export interface FromResponseOptions {
+export interface FromResponseOptions extends DecodeOptions {
   /** Instrument requested (fallback base name). */
   instrument?: string | null;
   /** Product requested (first fallback base name). */
@@ -245,6 +246,12 @@ export class DataCollection {
    * order: numpy products, binaries, catalog, ascii tables, (binary tables),
    * pictures, texts, GW skymaps.
    *
+   * Every product of the response draws from ONE element budget (growing
+   * with each decoded input; raise it with `decodeBudget`), and the decode
+   * stops between chunks when `signal` aborts or `deadline` passes. Only
+   * `OdaError`s escape: anything else a hostile response provokes becomes
+   * `DecodeError("PRODUCT")`.
+   *
    * @example
    * ```ts ignore
    * const data = DataCollection.fromResponseJson(response, { instrument: "isgri", product: "isgri_image" });
@@ -252,6 +259,12 @@ export class DataCollection {
    * ```
    */
   static fromResponseJson(response: unknown, options: FromResponseOptions = {}): DataCollection {
+    const shared = shareBudget(options);
+    (shared.decodeBudget as DecodeBudget).checkpoint();
+    return typedDecode("PRODUCT", "response", () => DataCollection.#fromResponse(response, shared));
+  }
+
+  static #fromResponse(response: unknown, options: FromResponseOptions): DataCollection {
     const res = (typeof response === "string" ? parseJson(response) : response) as Record<string, unknown>;
     if (!res || typeof res !== "object") {
       throw new DecodeError("MALFORMED_RESPONSE", "response is not a JSON object");
@@ -268,10 +281,10 @@ export class DataCollection {
     };
     const data: CollectionProduct[] = [];
     if ("numpy_data_product" in products) {
-      data.push(NumpyDataProduct.decode(products.numpy_data_product as Record<string, unknown>));
+      data.push(NumpyDataProduct.decode(products.numpy_data_product as Record<string, unknown>, options));
     } else if ("numpy_data_product_list" in products) {
       for (const d of list("numpy_data_product_list")) {
-        data.push(NumpyDataProduct.decode(d as Record<string, unknown>));
+        data.push(NumpyDataProduct.decode(d as Record<string, unknown>, options));
       }
     }
     if ("binary_data_product_list" in products) {
@@ -287,7 +300,7 @@ export class DataCollection {
       data.push(new ApiCatalog(products.catalog as Record<string, unknown>, "dispatcher_catalog"));
     }
     for (const t of list("astropy_table_product_ascii_list")) {
-      data.push(ODAAstropyTable.decode(t as Record<string, unknown>));
+      data.push(ODAAstropyTable.decode(t as Record<string, unknown>, options));
     }
     for (const t of list("astropy_table_product_binary_list")) {
       log.warning("astropy_table_product_binary_list holds Python pickles of astropy tables: kept undecoded");
@@ -311,7 +324,7 @@ export class DataCollection {
     if (sky && typeof sky === "object") {
       const maps = (sky.skymaps ?? {}) as Record<string, unknown>;
       for (const ev of Object.keys(maps)) {
-        data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>));
+        data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>, options));
       }
       if (sky.contours) data.push(sky.contours as Record<string, unknown>);
     }

@@ -22,6 +22,7 @@
 import { DecodeError } from "../../errors.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
 import { decodeLatin1 } from "../latin1.ts";
+import type { DecodeBudget } from "../budget.ts";
 
 /**
  * A reference to a whitelisted Python global (`module.name`).
@@ -135,6 +136,8 @@ export interface PickleVmOptions {
    * opcode at one of these positions pushes the stand-in, its payload is not in `bytes`.
    */
   holes?: ReadonlyMap<number, LazyBytes>;
+  /** Signal and deadline of the decode, checked every 65536 opcodes. */
+  budget?: DecodeBudget;
 }
 
 function err(msg: string): DecodeError {
@@ -304,6 +307,8 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
   let memoNext = 0;
   const budget: Budget = { left: 4 * end + 65536 };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const decodeBudget = options.budget;
+  let ops = 0;
 
   const need = (n: number, what: string): void => {
     if (n > end - pos) {
@@ -401,6 +406,7 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
 
   while (true) {
     if (pos >= end) throw err("truncated pickle: no STOP opcode");
+    if ((++ops & 0xffff) === 0) decodeBudget?.checkpoint();
     const op = bytes[pos++];
     switch (op) {
       case 0x80: { // PROTO
