@@ -17,6 +17,12 @@ export * from "./lib/codecs/pickle.ts";
 export * from "./lib/codecs/pickle_encode.ts";
 export * from "./lib/codecs/json.ts";
 export {
+  DecodedBinarys,
+  parseJsonBytes,
+  parseJsonStream,
+  type ParseJsonStreamOptions,
+} from "./lib/codecs/response_stream.ts";
+export {
   BUDGET_ELEMENTS_PER_BYTE,
   BUDGET_FLOOR_ELEMENTS,
   BUDGET_MAX_ELEMENTS,

@@ -11,7 +11,6 @@ import { startSandbox } from "../sandbox.ts";
 import { DispatcherError } from "../lib/errors.ts";
 import {
   ApiCatalog,
-  autoFrequency,
   bayesianBlocks,
   DispatcherAPI,
   extractCatalog,
@@ -25,6 +24,7 @@ import {
   toDs9Regions,
   variability,
 } from "../mod.ts";
+import { autoFrequency } from "../science.ts";
 import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
 
 async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error): Promise<void> {

@@ -383,6 +383,7 @@ export class DispatcherAPI<P = MmodaProducts> {
       defaultTimeout: this.#timeout,
       assertTokenTransport: (t) => this.#assertTokenTransport(t),
       decode: (response, job) => this.#decode(response, job),
+      streamAnswers: !this.#cache,
       parameterUnits: (instrument, product, token, signal, deadline) =>
         this.#parameterUnits(instrument, product, token, signal, deadline),
       onDone: (job, _response, text) => {

@@ -12,7 +12,7 @@ import type { ObjectOfInterest } from "../products/extract_catalog.ts";
  *
  * @example
  * ```ts
- * import type { NameResolver } from "@oda-hub/oda-api";
+ * import type { NameResolver } from "@oda-hub/oda-api/science";
  * const fixed: NameResolver = { resolveName: () => Promise.resolve({ RA: 83.633, DEC: 22.0145 }) };
  * ```
  */

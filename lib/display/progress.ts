@@ -85,6 +85,8 @@ export interface ProgressState {
    * the job keeps running on the server), or undefined while running.
    */
   outcome?: "done" | "failed" | "stopped";
+  /** Bytes of a big answer received so far, and its declared size when known (from `download` events). */
+  download?: { received: number; total?: number };
 }
 
 /**
@@ -154,6 +156,9 @@ export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState 
   }
   if (e.message) s.message = oneLine(redactSecrets(e.message));
   else if (e.type === "progress" || e.type === "status") s.message = undefined; // a retry note is stale now
+  if (e.type === "download" && e.bytesReceived !== undefined) {
+    s.download = { received: e.bytesReceived, total: e.bytesTotal };
+  }
   if (e.type === "done") s.outcome = "done";
   if (e.type === "failed") s.outcome = e.code === "ABORTED" || e.code === "TIMEOUT" ? "stopped" : "failed";
   return s;
@@ -192,6 +197,12 @@ export function progressSummary(s: ProgressState): string {
   return parts.filter(Boolean).join(" · ");
 }
 
+/** `12.3 of 85.0 MB received` (or without the total when the size was not declared). */
+function downloadText(d: { received: number; total?: number }): string {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  return d.total ? `${mb(d.received)} of ${mb(d.total)} MB received` : `${mb(d.received)} MB received`;
+}
+
 /**
  * The progress line while running (also the terminal line).
  *
@@ -209,6 +220,7 @@ export function progressLine(s: ProgressState): string {
     s.jobId ? `job ${s.jobId}` : "",
     fmtElapsed(s.elapsedMs),
     s.scwDone ? `${s.scwDone} scw done` : "",
+    s.download ? downloadText(s.download) : "",
     s.message && !s.outcome ? s.message : "",
   ];
   return parts.filter(Boolean).join(" · ");
@@ -241,13 +253,17 @@ export function progressBundle(s: ProgressState): MimeBundle {
     ["requests", String(s.requests)],
   ];
   if (s.lastReport) rows.push(["last report", s.lastReport]);
+  if (s.download) rows.push(["answer", downloadText(s.download)]);
   if (s.message) rows.push(["note", s.message]);
+  const bar = s.download?.total
+    ? `<progress style="width:320px" value="${s.download.received}" max="${s.download.total}"></progress>`
+    : `<progress style="width:320px"></progress>`;
   const table = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("");
   return {
     "text/plain": progressLine(s),
     "text/html": viewHtml(
       `<div class="title">⏳ ${escapeHtml(s.product)} (${escapeHtml(s.instrument)})</div>` +
-        `<progress style="width:320px"></progress><table>${table}</table>`,
+        `${bar}<table>${table}</table>`,
     ),
   };
 }

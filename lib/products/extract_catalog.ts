@@ -15,7 +15,7 @@ import { CatalogTable } from "./catalog_table.ts";
  *
  * @example
  * ```ts
- * import type { ObjectOfInterest } from "@oda-hub/oda-api";
+ * import type { ObjectOfInterest } from "@oda-hub/oda-api/science";
  * const her: ObjectOfInterest = { name: "Her X-1", ra: 254.457, dec: 35.342 };
  * ```
  */
@@ -33,7 +33,7 @@ export interface ObjectOfInterest {
  *
  * @example
  * ```ts
- * import type { ExtractCatalogOptions } from "@oda-hub/oda-api";
+ * import type { ExtractCatalogOptions } from "@oda-hub/oda-api/science";
  * const opts: ExtractCatalogOptions = { det_sigma: 7, include_new: false, objects_of_interest: ["GX 1+4"] };
  * ```
  */
@@ -188,7 +188,7 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
  *
  * @example
  * ```ts
- * import type { Ds9RegionOptions } from "@oda-hub/oda-api";
+ * import type { Ds9RegionOptions } from "@oda-hub/oda-api/science";
  * const opts: Ds9RegionOptions = { radiusArcmin: 6, color: "green" };
  * ```
  */

@@ -14,6 +14,7 @@ import {
   type TableColumn,
 } from "../codecs/ndarray.ts";
 import { decodeNumpyPickleBase64 } from "../codecs/pickle.ts";
+import { DecodedBinarys } from "../codecs/response_stream.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
 import { encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
@@ -343,7 +344,11 @@ function decodeUnit(
   if (o === null || typeof o !== "object") throw new DecodeError("PRODUCT", "data unit is not an object");
   const binarys = o.binarys;
   let data: NdArray | Table | null = null;
-  if (typeof binarys === "string") {
+  if (binarys instanceof DecodedBinarys) {
+    // decoded (and charged to the answer's budget) while the answer streamed in
+    if (binarys.error !== undefined) throw binarys.error;
+    data = binarys.data ?? null;
+  } else if (typeof binarys === "string") {
     data = decodeNumpyPickleBase64(binarys, options);
   } else if (typeof o.data === "string" && o.data !== "") {
     const budget = DecodeBudget.of(options, o.data.length);

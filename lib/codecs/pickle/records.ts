@@ -78,6 +78,9 @@ export function structToTable(
   let cells = 0;
   for (const p of plans) cells += p.per;
   budget.charge(rows * cells + plans.length, `record array of ${rows} rows and ${plans.length} columns`);
+  // records streamed straight into their columns (pickle/stream.ts)
+  const streamed = raw instanceof LazyBytes ? raw.prebuilt(dt, rows) : undefined;
+  if (streamed) return streamed;
   const stride = dt.itemsize;
   if (raw instanceof LazyBytes) {
     const lazy = lazyStructToTable(raw, plans, stride, rows, budget);

@@ -135,7 +135,9 @@ export interface PickleVmOptions {
    * Payloads left out of `bytes` (`splitBase64Pickle` in `lazy_bytes.ts`): a `BINBYTES`/`BINBYTES8`/`BYTEARRAY8`
    * opcode at one of these positions pushes the stand-in, its payload is not in `bytes`.
    */
-  holes?: ReadonlyMap<number, LazyBytes>;
+  holes?: ReadonlyMap<number, LazyBytes | Uint8Array>;
+  /** Return the stack (an array) when the input ends before STOP, instead of failing (a pickle's prefix). */
+  partial?: boolean;
   /** Signal and deadline of the decode, checked every 65536 opcodes. */
   budget?: DecodeBudget;
 }
@@ -405,7 +407,10 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
   };
 
   while (true) {
-    if (pos >= end) throw err("truncated pickle: no STOP opcode");
+    if (pos >= end) {
+      if (options.partial) return stack;
+      throw err("truncated pickle: no STOP opcode");
+    }
     if ((++ops & 0xffff) === 0) decodeBudget?.checkpoint();
     const op = bytes[pos++];
     switch (op) {
@@ -416,7 +421,7 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
       }
       case 0x95: { // FRAME: framing is only an I/O hint; check the length and go on.
         const n = u64("FRAME");
-        need(n, "FRAME");
+        if (!options.partial) need(n, "FRAME");
         break;
       }
       case 0x2e: // STOP
