@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { pythonStr } from "../codecs/python.ts";
+import { pythonStr } from "../data/python.ts";
 import {
   DecodeError,
   DispatcherError,
