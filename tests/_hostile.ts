@@ -4,12 +4,12 @@
  * in its own subprocess with a heap limit and a time limit (`_fuzz_class_worker.ts`).
  */
 import { gzipSync } from "node:zlib";
-import { encodeBase64 } from "../lib/codecs/base64.ts";
+import { encodeBase64 } from "../lib/data/base64.ts";
 import { readEcsv } from "../lib/codecs/ecsv.ts";
 import { readFits, writeFits } from "../lib/codecs/fits.ts";
 import { toFitsHdu } from "../lib/products/fits_convert.ts";
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
-import { parseJson } from "../lib/codecs/json.ts";
+import { parseJson } from "../lib/data/json.ts";
 import { decodeNumpyPickle, decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import { DataCollection } from "../lib/products/collection.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";

@@ -16,7 +16,7 @@ import { readEcsv } from "../lib/codecs/ecsv.ts";
 import { readFits } from "../lib/codecs/fits.ts";
 import { decodeNumpyPickle, decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
-import { encodeBase64 } from "../lib/codecs/base64.ts";
+import { encodeBase64 } from "../lib/data/base64.ts";
 import { OdaError } from "../lib/errors.ts";
 import { DataCollection } from "../lib/products/collection.ts";
 import type { ApiCatalog } from "../lib/products/api_catalog.ts";

@@ -17,7 +17,7 @@ import { decodeOdaToken } from "../token/decode.ts";
 import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
 import { checkTokenReplacement, writeToken, type WriteTokenOptions } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
 import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
 import type { Catalogue } from "./catalogue.ts";
 import type { MmodaProducts } from "./mmoda_products.ts";

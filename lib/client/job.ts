@@ -13,7 +13,7 @@
  * @module
  */
 import { DecodeBudget, type DecodeLimits, type DecodeOptions } from "../codecs/budget.ts";
-import { pythonStr } from "../codecs/python.ts";
+import { pythonStr } from "../data/python.ts";
 import {
   DecodeError,
   DispatcherError,
