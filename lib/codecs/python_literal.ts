@@ -208,15 +208,17 @@ export class PyLexer {
 
   #string(start: number, prefix: string, quote: string, bodyStart: number): PyToken {
     const s = this.text;
-    if (prefix.includes("f")) throw this.error(start, "f-strings are code, not literals");
-    if (prefix.includes("b")) throw this.error(start, "bytes literals are not parameter values");
-    if (prefix.length > 1 && !(prefix === "rb" || prefix === "br")) {
-      throw this.error(start, `invalid string prefix '${prefix}'`);
+    if (prefix !== "") {
+      if (prefix.includes("f")) throw this.error(start, "f-strings are code, not literals");
+      if (prefix.includes("b")) throw this.error(start, "bytes literals are not parameter values");
+      if (prefix.length > 1 && !(prefix === "rb" || prefix === "br")) {
+        throw this.error(start, `invalid string prefix '${prefix}'`);
+      }
     }
-    const raw = prefix.includes("r");
-    const triple = s.startsWith(quote.repeat(3), bodyStart - 1);
+    const raw = prefix !== "" && prefix.includes("r");
     const quoteCode = quote.charCodeAt(0);
-    const delim = triple ? quote.repeat(3) : quote;
+    const triple = s.charCodeAt(bodyStart) === quoteCode && s.charCodeAt(bodyStart + 1) === quoteCode;
+    const delim = triple ? quote + quote + quote : quote;
     let i = bodyStart - 1 + delim.length;
     let out = "";
     let chunk = i;
@@ -232,7 +234,7 @@ export class PyLexer {
         if (i >= s.length) throw this.error(start, "unterminated string literal");
       }
       const c = s[i];
-      if (c === quote && s.startsWith(delim, i)) {
+      if (c === quote && (!triple || s.startsWith(delim, i))) {
         out += s.slice(chunk, i);
         this.#pos = i + delim.length;
         return { type: "string", value: out, start, end: this.#pos };
