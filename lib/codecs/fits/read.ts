@@ -74,8 +74,8 @@ export function readFitsOwned(
   streamed?: {
     columns: ReadonlyMap<number, ArrayBuffer[]>;
     fileLength: number;
-    /** Data offsets of images already swapped to native order in `bytes`. */
-    swapped?: ReadonlySet<number>;
+    /** Image data read apart, in native byte order, by data offset (`bytes` does not hold it). */
+    images?: ReadonlyMap<number, Uint8Array>;
   },
 ): FitsHdu[] {
   const budget = DecodeBudget.of(options, streamed?.fileLength ?? bytes.length);
@@ -153,7 +153,7 @@ function readHdu(
   scale: boolean,
   owned: boolean,
   budget: DecodeBudget,
-  streamed?: { columns: ReadonlyMap<number, ArrayBuffer[]>; swapped?: ReadonlySet<number> },
+  streamed?: { columns: ReadonlyMap<number, ArrayBuffer[]>; images?: ReadonlyMap<number, Uint8Array> },
   total: number = bytes.length,
 ): { hdu: FitsHdu; next: number } {
   if (index === 0 && !startsWith(bytes, off, "SIMPLE  =")) {
@@ -210,8 +210,8 @@ function readHdu(
   } else if (type === "table") data = readAsciiTable(bytes, dataOffset, header, axes, scale, off, budget);
   else if (index === 0 || xt === "IMAGE") {
     if (naxis > 0) budget.charge(elems, `image HDU ${index}`);
-    const swapped = streamed?.swapped?.has(dataOffset) ?? false;
-    data = naxis === 0 ? null : readImage(bytes, dataOffset, header, bitpix, axes, scale, owned, swapped);
+    const native = streamed?.images?.get(dataOffset);
+    data = naxis === 0 ? null : readImage(bytes, dataOffset, header, bitpix, axes, scale, owned, native);
   }
   return { hdu: { index, name, type, header, data }, next: Math.min(next, total) };
 }

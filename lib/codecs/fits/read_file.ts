@@ -66,14 +66,39 @@ const STREAM_MIN = 4 << 20;
 /** Bytes of table rows per read while streaming. */
 const STREAM_CHUNK = 1 << 20;
 
-/** Bytes per read of {@linkcode readFitsFileChunked}. */
+/** Bytes per read of an image's data. */
 const READ_CHUNK = 4 << 20;
+/** Images at least this big are read into a buffer of their own. */
+const OWN_MIN = 1 << 20;
 
 /**
- * Big files, read in 4 MiB pieces straight into one buffer of the file's size, each piece of image data
- * swapped to native byte order as soon as it is in (in cache) while the next piece is being read on the
- * runtime's I/O thread: the images come back as views into that buffer, with no second pass over them. The
- * headers are scanned first (a few blocks). When the last HDU is a big binary table of fixed-width numeric
+ * Read `data.length` bytes from the file's position into `data` in pieces, each piece swapped to native
+ * order (lanes of `lane` bytes) as soon as it is in, while the next one is being read.
+ */
+async function readSwapped(
+  data: Uint8Array,
+  lane: number,
+  readFull: (dst: Uint8Array) => Promise<void>,
+): Promise<void> {
+  const piece = (at: number) => data.subarray(at, Math.min(data.length, at + READ_CHUNK));
+  let pending = readFull(piece(0));
+  try {
+    for (let at = 0; at < data.length; at += READ_CHUNK) {
+      await pending;
+      if (at + READ_CHUNK < data.length) pending = readFull(piece(at + READ_CHUNK));
+      // pieces are multiples of 8 bytes: the swaps stay lane-aligned
+      if (lane > 1) swapInPlace(piece(at), lane);
+    }
+  } finally {
+    await pending.catch(() => {}); // no read left running on a closed file
+  }
+}
+
+/**
+ * Big files: the headers are scanned first (a few blocks); each image of 1 MiB or more is read into a buffer
+ * of its own in 4 MiB pieces, each piece swapped to native byte order as soon as it is in (in cache) while the
+ * next is being read on the runtime's I/O thread, and that buffer becomes the image's array (no second pass,
+ * no copy); headers and small data are read into one buffer at their file offsets. When the last HDU is a big binary table of fixed-width numeric
  * columns (light curves, event lists), only what precedes its data is read that way and its rows are read in
  * 1 MiB chunks and gathered into the columns (the row-ordered data never exists as one buffer). Small files,
  * gzip, and anything unusual (trailing bytes, a header that does not parse, random groups) return undefined:
@@ -122,7 +147,7 @@ async function readFitsFileChunked(
         size,
         off + dataOffset + Math.ceil(layout.dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH,
       );
-      if (layout.image && layout.lane > 1 && layout.dataBytes > 0) {
+      if (layout.image && layout.dataBytes > 0) {
         images.push({ start: off + dataOffset, end: off + dataOffset + layout.dataBytes, lane: layout.lane });
       }
       last = {
@@ -132,27 +157,27 @@ async function readFitsFileChunked(
       off = end;
     }
     if (!last) return undefined;
-    // 2. the file (up to the streamed table's data), image pieces swapped as they come in
+    // 2. headers and small data into one buffer at their file offsets (the big images' ranges of it are never
+    //    touched, so they cost no memory); each big image into a buffer of its own, swapped piece by piece
     const length = last.plan ? last.dataOffset : size;
     const buf = new Uint8Array(length);
-    await file.seek(0, Deno.SeekMode.Start);
-    const piece = (at: number) => buf.subarray(at, Math.min(length, at + READ_CHUNK));
-    let pending = readFull(piece(0));
-    try {
-      for (let at = 0; at < length; at += READ_CHUNK) {
-        await pending;
-        const next = at + READ_CHUNK;
-        if (next < length) pending = readFull(piece(next));
-        const stop = Math.min(length, next);
-        for (const im of images) {
-          // pieces and data starts are multiples of 8 bytes (2880-byte blocks): swaps stay lane-aligned
-          const s = Math.max(at, im.start);
-          const e = Math.min(stop, im.end);
-          if (s < e) swapInPlace(buf.subarray(s, e), im.lane);
-        }
+    const own = new Map<number, Uint8Array>();
+    let at = 0;
+    for (const im of images) {
+      if (im.end - im.start < OWN_MIN || im.end > length) continue;
+      if (im.start > at) {
+        await file.seek(at, Deno.SeekMode.Start);
+        await readFull(buf.subarray(at, im.start));
       }
-    } finally {
-      await pending.catch(() => {}); // no read left running on a closed file
+      const data = new Uint8Array(im.end - im.start);
+      await file.seek(im.start, Deno.SeekMode.Start);
+      await readSwapped(data, im.lane, readFull);
+      own.set(im.start, data);
+      at = im.end;
+    }
+    if (length > at) {
+      await file.seek(at, Deno.SeekMode.Start);
+      await readFull(buf.subarray(at, length));
     }
     // 3. the streamed table's rows
     const columns = last.plan ? await streamTable(last.plan, readFull) : undefined;
@@ -160,7 +185,7 @@ async function readFitsFileChunked(
       readFitsOwned(buf, options, true, {
         columns: new Map(columns ? [[last.dataOffset, columns]] : []),
         fileLength: size,
-        swapped: new Set(images.map((im) => im.start)),
+        images: own,
       }));
   } catch (e) {
     // limits, aborts and deadlines are final; anything else is read again the ordinary way

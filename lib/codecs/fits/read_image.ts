@@ -6,7 +6,7 @@
  */
 import type { NdArray, NumericArray } from "../ndarray.ts";
 import { copyNative, swapInPlace } from "./bytes.ts";
-import type { FitsHeader, FitsValue } from "./header.ts";
+import { fitsError, type FitsHeader, type FitsValue } from "./header.ts";
 import { numKey } from "./_keys.ts";
 
 // ---------------------------------------------------------------- images
@@ -56,17 +56,21 @@ export function readImage(
   axes: number[],
   scale: boolean,
   owned: boolean,
-  /** The data at `off` is already in native byte order (read_file.ts swapped it while reading). */
-  swapped = false,
+  /** The data, read apart and already in native byte order (read_file.ts), instead of `bytes` at `off`. */
+  native?: Uint8Array,
 ): NdArray {
   const shape = axes.slice().reverse();
   let count = 1;
   for (const a of axes) count *= a;
   const size = Math.abs(bitpix) / 8;
   let raw: NumericArray;
-  if (owned && (bytes.byteOffset + off) % size === 0) {
+  if (native) {
+    // read apart from a layout that must agree with this one (otherwise the file is read again the ordinary way)
+    if (native.length !== count * size) throw fitsError(off, "image data read apart has the wrong size");
+    raw = rawTyped(bitpix, native.buffer, native.byteOffset, count);
+  } else if (owned && (bytes.byteOffset + off) % size === 0) {
     const view = bytes.subarray(off, off + count * size);
-    if (!swapped) swapInPlace(view, size);
+    swapInPlace(view, size);
     raw = rawTyped(bitpix, view.buffer, view.byteOffset, count);
   } else raw = rawTyped(bitpix, copyNative(bytes, off, count, size), 0, count);
   const bzeroV = bigOrNum(header.get("BZERO"));
