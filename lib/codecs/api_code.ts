@@ -22,8 +22,8 @@
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";
-import { PyFloat, pythonJsonDumps } from "./json.ts";
-import { PyLexer, type PythonLiteralLimits, type PyToken, readLiteral } from "./python_literal.ts";
+import { PyFloat, pythonJsonDumps } from "../data/json.ts";
+import { PyLexer, type PythonLiteralLimits, type PyToken, readLiteral } from "../data/python_literal.ts";
 
 /** The `url=` of a `DispatcherAPI(...)` that names no real dispatcher (unconfigured `products_url`). */
 const PLACEHOLDER_RE = /PRODUCTS_URL/;
@@ -150,7 +150,8 @@ function isOdaModule(path: string): boolean {
  * the arguments goes to `token`, not to `params`. A `PRODUCTS_URL/...` URL is recognised as a placeholder
  * (`url` undefined, `placeholder` set). Anything else (another import, a call in a value, an expression) is a
  * {@linkcode DecodeError} with code `"API_CODE"` naming line and column. Iterative and depth-capped: hostile
- * input fails fast.
+ * input fails fast. In a notebook, paste the code into a template string (indentation is ignored); use
+ * `` String.raw`...` `` when it holds backslashes (escapes in Python strings), so JavaScript keeps them.
  *
  * @example
  * ```ts

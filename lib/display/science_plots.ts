@@ -153,8 +153,8 @@ export function plotLightCurveAnalysis(
       });
     }
     const series: PlotSeries[] = [
-      { x: [t0, t1], y: [lo, lo], color: BAND_COLOR, line: true, points: false, label: `−${nSigma}σ` },
-      { x: [t0, t1], y: [hi, hi], color: BAND_COLOR, line: true, points: false, label: `+${nSigma}σ` },
+      { x: [t0, t1], y: [lo, lo], color: BAND_COLOR, line: true, points: false, label: `±${nSigma} sd` },
+      { x: [t0, t1], y: [hi, hi], color: BAND_COLOR, line: true, points: false },
     ];
     const sIdx = minMaxDecimate(lc.rate, 1600, lc.error);
     series.push({

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { NdArray, Table, TableColumn } from "../codecs/ndarray.ts";
+import type { NdArray, Table, TableColumn } from "../data/ndarray.ts";
 import { redactSecrets } from "../errors.ts";
 import {
   DEFAULT_ROW_LIMIT,

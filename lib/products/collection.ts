@@ -12,7 +12,7 @@ import {
   parseApiCode,
   renderApiCode,
 } from "../codecs/api_code.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { ApiCatalog } from "./api_catalog.ts";

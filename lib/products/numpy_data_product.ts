@@ -10,8 +10,8 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { readFitsFile, writeFitsFile } from "../codecs/fits.ts";
 import { type EncodedNumpyDataUnit, NumpyDataUnit } from "./numpy_data_unit.ts";
 import { fromFitsHdu, toFitsHdu } from "./fits_convert.ts";
-import { parseJson, pythonJsonDumps } from "../codecs/json.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { parseJson, pythonJsonDumps } from "../data/json.ts";
+import { pythonRepr } from "../data/python.ts";
 import { getLogger } from "../log.ts";
 
 const log = getLogger("oda_api.data_products");
@@ -165,7 +165,7 @@ export class NumpyDataProduct {
     const idx = i < 0 ? this.data_unit.length + i : i;
     const du = this.data_unit[idx];
     if (!du) {
-      throw new OdaError(
+      throw new DecodeError(
         "PRODUCT",
         `problem get_data_unit ID:${i}: the product has ${this.data_unit.length} units`,
       );

@@ -12,15 +12,15 @@ import {
   shapeSize,
   type Table,
   type TableColumn,
-} from "../codecs/ndarray.ts";
+} from "../data/ndarray.ts";
 import { decodeNumpyPickleBase64 } from "../codecs/pickle.ts";
 import { DecodedBinarys } from "../codecs/response_stream.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
-import { encodeBase64 } from "../codecs/base64.ts";
+import { encodeBase64 } from "../data/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn, makeTableData, type TableData } from "./table_data.ts";
-import { pythonRepr } from "../codecs/python.ts";
-import { parseJson } from "../codecs/json.ts";
+import { pythonRepr } from "../data/python.ts";
+import { parseJson } from "../data/json.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "../codecs/budget.ts";
 import { describeLeaf, flattenLists, leafBigInt, leafNumber, MAX_LIST_DEPTH } from "../codecs/_nested.ts";
 
@@ -218,7 +218,9 @@ export class NumpyDataUnit {
    * ```
    */
   get table(): TableData {
-    if (this.data?.kind !== "table") throw new OdaError("PRODUCT", `data unit '${this.name}' holds no table`);
+    if (this.data?.kind !== "table") {
+      throw new DecodeError("PRODUCT", `data unit '${this.name}' holds no table`);
+    }
     return this.data as TableData;
   }
 
@@ -237,7 +239,7 @@ export class NumpyDataUnit {
    */
   get image(): NdArray {
     if (this.data?.kind !== "ndarray") {
-      throw new OdaError("PRODUCT", `data unit '${this.name}' holds no array`);
+      throw new DecodeError("PRODUCT", `data unit '${this.name}' holds no array`);
     }
     return this.data as NdArray;
   }
@@ -257,7 +259,7 @@ export class NumpyDataUnit {
   column(name: string): TableColumn["values"] {
     const c = findColumn(this.table, name);
     if (!c) {
-      throw new OdaError(
+      throw new DecodeError(
         "PRODUCT",
         `no column '${name}' in data unit '${this.name}' (have ${
           this.table.columns.map((x) => x.name).join(", ")

@@ -8,9 +8,9 @@ import type { DecodeOptions } from "../codecs/budget.ts";
 import { type EcsvTable, readEcsv, writeEcsv } from "../codecs/ecsv.ts";
 import { writeFitsFile } from "../codecs/fits.ts";
 import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
-import type { Table } from "../codecs/ndarray.ts";
-import { parseJson, pythonJsonDumps } from "../codecs/json.ts";
-import { DecodeError, OdaError } from "../errors.ts";
+import type { Table } from "../data/ndarray.ts";
+import { parseJson, pythonJsonDumps } from "../data/json.ts";
+import { DecodeError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 
@@ -96,7 +96,7 @@ export class ODAAstropyTable {
    */
   column(name: string): Table["columns"][number]["values"] {
     const c = findColumn(this.table, name);
-    if (!c) throw new OdaError("PRODUCT", `no column '${name}' in table ${this.name}`);
+    if (!c) throw new DecodeError("PRODUCT", `no column '${name}' in table ${this.name}`);
     return c.values;
   }
 

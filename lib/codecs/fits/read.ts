@@ -19,12 +19,12 @@
  * @module
  */
 import { getLogger } from "../../log.ts";
-import type { NdArray, Table } from "../ndarray.ts";
+import type { NdArray, Table } from "../../data/ndarray.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, parseCards } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
 import { DecodeBudget, typedDecode } from "../budget.ts";
-import { decodeLatin1 } from "../latin1.ts";
+import { decodeLatin1 } from "../../data/latin1.ts";
 import { readImage } from "./read_image.ts";
 import { readAsciiTable, readBinTable } from "./read_table.ts";
 import { intKey, numKeyInt } from "./_keys.ts";

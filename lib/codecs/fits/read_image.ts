@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NdArray, NumericArray } from "../ndarray.ts";
+import type { NdArray, NumericArray } from "../../data/ndarray.ts";
 import { copyNative, swapInPlace } from "./bytes.ts";
 import { fitsError, type FitsHeader, type FitsValue } from "./header.ts";
 import { numKey } from "./_keys.ts";

@@ -5,12 +5,12 @@
  * @module
  */
 import { getLogger } from "../../log.ts";
-import { type NumericArray, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
+import { type NumericArray, shapeSize, type Table, type TableColumn } from "../../data/ndarray.ts";
 import { copyNative, gatherNative, gatherRowsInto } from "./bytes.ts";
 import { bigOrNum, isTwoPow } from "./read_image.ts";
 import { fitsError, type FitsHeader, type FitsValue } from "./header.ts";
 import type { DecodeBudget } from "../budget.ts";
-import { decodeLatin1 } from "../latin1.ts";
+import { decodeLatin1 } from "../../data/latin1.ts";
 import { intKey, numKey } from "./_keys.ts";
 
 const log = getLogger("oda_api.fits");
