@@ -15,6 +15,8 @@ import { DataCollection } from "../lib/products/collection.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
 import { mulberry32 } from "../lib/sandbox/faults.ts";
+import { type DecodedBinarys, parseJsonBytes } from "../lib/codecs/response_stream.ts";
+import { OdaError } from "../lib/errors.ts";
 
 const enc = new TextEncoder();
 
@@ -460,8 +462,20 @@ export const HOSTILE_CLASSES: Record<string, HostileClass> = {
     },
     decode: (c) => {
       const b = c as Uint8Array;
-      decodeNumpyPickle(b);
-      return decodeNumpyPickleBase64(encodeBase64(b));
+      const b64 = encodeBase64(b);
+      // the streaming response path (binarys decoded while the answer arrives) ends the same way
+      const streamed = (parseJsonBytes(`{"binarys": "${b64}"}`) as { binarys: DecodedBinarys }).binarys;
+      let first: unknown;
+      try {
+        decodeNumpyPickle(b);
+      } catch (e) {
+        first = e;
+      }
+      const code = (e: unknown) => (e instanceof OdaError ? e.code : e === undefined ? "value" : String(e));
+      if (code(first) !== code(streamed.error)) {
+        throw new Error(`streamed decode ended in ${code(streamed.error)}, plain decode in ${code(first)}`);
+      }
+      return decodeNumpyPickleBase64(b64);
     },
   },
   "fits-zero-width-tdim": {
