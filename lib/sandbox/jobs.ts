@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { makeHash } from "../data/python.ts";
 import { pyDumps } from "./pyjson.ts";
 import type { PoolLease } from "./workers.ts";
-import { builtinInstrumentOf } from "./instruments/index.ts";
+import { builtinInstrumentOf, heavySimulation } from "./instruments/index.ts";
 
 /** How a Real query of a product progresses on the sandbox. */
 export type BackendMode =
@@ -318,7 +318,10 @@ export class JobStore {
       numpyModule: this.#numpyModule,
     };
     const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
-    const builtin = this.#pool ? builtinInstrumentOf(job.product) : undefined;
+    // big built-in simulations go to a worker; small ones (and Dummy queries) stay in-process
+    const builtin = this.#pool && !dummy && heavySimulation(job.instrument.name, job.values)
+      ? builtinInstrumentOf(job.product)
+      : undefined;
     const p = (async () => {
       try {
         // let the submission reply go out before a CPU-heavy simulation starts
