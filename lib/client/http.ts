@@ -202,9 +202,10 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
  * @example
  * ```ts
  * import { abortError } from "./http.ts";
+ * import assert from "node:assert/strict";
  * const c = new AbortController();
  * c.abort();
- * console.log(abortError(c.signal).code); // "ABORTED"
+ * assert.equal(abortError(c.signal).code, "ABORTED");
  * ```
  */
 export function abortError(signal: AbortSignal): OdaError {
@@ -221,7 +222,8 @@ export function abortError(signal: AbortSignal): OdaError {
  * @example
  * ```ts
  * import { isLoopbackHost } from "./http.ts";
- * isLoopbackHost("127.0.0.1"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isLoopbackHost("127.0.0.1"), true);
  * ```
  */
 export function isLoopbackHost(hostname: string): boolean {
@@ -235,7 +237,8 @@ export function isLoopbackHost(hostname: string): boolean {
  * @example
  * ```ts
  * import { snippet } from "./http.ts";
- * snippet("x".repeat(1000), 10); // "xxxxxxxxxx…"
+ * import assert from "node:assert/strict";
+ * assert.equal(snippet("x".repeat(1000), 10), "xxxxxxxxxx…");
  * ```
  */
 export function snippet(text: string, max = 300): string {
@@ -321,8 +324,9 @@ export function parseMissingRoles(message: string): string[] {
  * @example
  * ```ts
  * import { errorForResponse } from "./http.ts";
+ * import assert from "node:assert/strict";
  * const e = errorForResponse(500, '{"error_message": "boom"}', "http://127.0.0.1/run_analysis");
- * console.log(e.code); // "DISPATCHER_ERROR"
+ * assert.equal(e.code, "DISPATCHER_ERROR");
  * ```
  */
 export function errorForResponse(
@@ -434,7 +438,8 @@ export interface BodyLimits {
  * @example
  * ```ts
  * import { ERROR_BODY_BYTES } from "./http.ts";
- * console.log(ERROR_BODY_BYTES); // 1048576
+ * import assert from "node:assert/strict";
+ * assert.equal(ERROR_BODY_BYTES, 1048576);
  * ```
  */
 export const ERROR_BODY_BYTES = 1 << 20;
@@ -457,12 +462,13 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * @example
  * ```ts
  * import { readBodyChunks } from "./http.ts";
+ * import assert from "node:assert/strict";
  * const res = new Response("[1, 2, 3]");
  * let n = 0;
  * for await (const chunk of readBodyChunks(res, { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 })) {
  *   n += chunk.length;
  * }
- * console.log(n); // 9
+ * assert.equal(n, 9);
  * ```
  */
 export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncGenerator<Uint8Array> {
@@ -604,8 +610,9 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
  * @example
  * ```ts
  * import { readBodyText } from "./http.ts";
+ * import assert from "node:assert/strict";
  * const text = await readBodyText(new Response("[1]"), { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 });
- * console.log(text); // "[1]"
+ * assert.equal(text, "[1]");
  * ```
  */
 export async function readBodyText(res: Response, limits: BodyLimits): Promise<string> {
@@ -638,7 +645,8 @@ const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"'
  * @example
  * ```ts
  * import { htmlErrorLine } from "./http.ts";
- * htmlErrorLine("<html><pre>Traceback (most recent call last):\n  File x\nKeyError: 'T1'</pre></html>"); // "KeyError: 'T1'"
+ * import assert from "node:assert/strict";
+ * assert.equal(htmlErrorLine("<html><pre>Traceback (most recent call last):\n  File x\nKeyError: 'T1'</pre></html>"), "KeyError: 'T1'");
  * ```
  */
 export function htmlErrorLine(text: string): string | undefined {
@@ -972,7 +980,8 @@ export class HttpClient {
  * @example
  * ```ts
  * import { redactEchoedTokens } from "./http.ts";
- * redactEchoedTokens('{"token": "abc.def.ghi"}', [["token", "abc.def.ghi"]]); // '{"token": "<redacted token>"}'
+ * import assert from "node:assert/strict";
+ * assert.equal(redactEchoedTokens('{"token": "abc.def.ghi"}', [["token", "abc.def.ghi"]]), '{"token": "<redacted token>"}');
  * ```
  */
 export function redactEchoedTokens(text: string, params: ReadonlyArray<readonly [string, string]>): string {

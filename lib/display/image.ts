@@ -95,8 +95,9 @@ const CMAP_ANCHORS: Record<ColorMapName, number[][]> = {
  * @example
  * ```ts
  * import { colorMap } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const lut = colorMap("viridis");
- * console.log(lut.length); // 768
+ * assert.equal(lut.length, 768);
  * ```
  */
 export function colorMap(name: ColorMapName = "viridis"): Uint8Array {
@@ -253,9 +254,10 @@ function num(h: Record<string, unknown>, k: string): number | undefined {
  * @example
  * ```ts
  * import { wcsFromHeader } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
  *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 });
- * console.log(w?.projection); // "TAN"
+ * assert.equal(w?.projection, "TAN");
  * ```
  */
 export function wcsFromHeader(h: Record<string, unknown>): SimpleWcs | undefined {
@@ -542,9 +544,10 @@ function fmtScale(deg: number): string {
  * @example
  * ```ts
  * import { mosaicSvg } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const img = new Float32Array(64 * 64).map(() => Math.random());
  * const svg = await mosaicSvg(img, [64, 64], { title: "noise" });
- * console.log(svg.includes("<image")); // true
+ * assert.equal(svg.includes("<image"), true);
  * ```
  */
 export async function mosaicSvg(

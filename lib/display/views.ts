@@ -88,8 +88,9 @@ export interface DataProductLike {
  * @example
  * ```ts
  * import { collectionShowText, type DataCollectionLike } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const empty: DataCollectionLike = { _p_list: [], _n_list: [] };
- * collectionShowText(empty); // ""
+ * assert.equal(collectionShowText(empty), "");
  * ```
  */
 export interface DataCollectionLike {
@@ -186,7 +187,8 @@ function isTable(d: unknown): d is Table {
  * @example
  * ```ts
  * import { dataShapeText } from "@oda-hub/oda-api/display";
- * dataShapeText({ kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array(6) }); // "image <f4 [2, 3]"
+ * import assert from "node:assert/strict";
+ * assert.equal(dataShapeText({ kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array(6) }), "image <f4 [2, 3]");
  * ```
  */
 export function dataShapeText(d: NdArray | Table | null | undefined): string {
@@ -201,7 +203,8 @@ export function dataShapeText(d: NdArray | Table | null | undefined): string {
  * @example
  * ```ts
  * import { headerText } from "@oda-hub/oda-api/display";
- * headerText({ EXTNAME: "EBOUNDS", NAXIS: 2 }); // "EXTNAME = 'EBOUNDS'\nNAXIS   = 2"
+ * import assert from "node:assert/strict";
+ * assert.equal(headerText({ EXTNAME: "EBOUNDS", NAXIS: 2 }), "EXTNAME = 'EBOUNDS'\nNAXIS   = 2");
  * ```
  */
 export function headerText(h: Record<string, unknown>): string {
@@ -384,7 +387,8 @@ function productMeta(p: unknown): string {
  * @example
  * ```ts
  * import { collectionShowText } from "@oda-hub/oda-api/display";
- * collectionShowText({ _p_list: [], _n_list: [] }); // ""
+ * import assert from "node:assert/strict";
+ * assert.equal(collectionShowText({ _p_list: [], _n_list: [] }), "");
  * ```
  */
 export function collectionShowText(c: DataCollectionLike): string {
@@ -464,7 +468,8 @@ export const VEGALITE_MAX_POINTS = 5000;
  * @example
  * ```ts
  * import { lightCurveLabels } from "@oda-hub/oda-api/display";
- * lightCurveLabels({ time: [], rate: [], detnam: "ISGRI", name: "Crab", eMin: 30, eMax: 80 }).yLabel; // "Rate [30-80 keV]"
+ * import assert from "node:assert/strict";
+ * assert.equal(lightCurveLabels({ time: [], rate: [], detnam: "ISGRI", name: "Crab", eMin: 30, eMax: 80 }).yLabel, "Rate [30-80 keV]");
  * ```
  */
 export function lightCurveLabels(lc: LightCurveLike): { title: string; xLabel: string; yLabel: string } {
@@ -655,7 +660,8 @@ function headerNum(h: Record<string, unknown>, k: string): number | undefined {
  * @example
  * ```ts
  * import { lightCurveFromProduct } from "@oda-hub/oda-api/display";
- * lightCurveFromProduct({ name: "x", meta_data: {}, data_unit: [] }); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(lightCurveFromProduct({ name: "x", meta_data: {}, data_unit: [] }), undefined);
  * ```
  */
 export function lightCurveFromProduct(p: DataProductLike): LightCurveLike | undefined {
@@ -716,7 +722,8 @@ export function lightCurveFromProduct(p: DataProductLike): LightCurveLike | unde
  * @example
  * ```ts
  * import { imageFromProduct } from "@oda-hub/oda-api/display";
- * imageFromProduct({ name: "x", meta_data: {}, data_unit: [] }); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(imageFromProduct({ name: "x", meta_data: {}, data_unit: [] }), undefined);
  * ```
  */
 export function imageFromProduct(
@@ -747,7 +754,8 @@ export function imageFromProduct(
  * @example
  * ```ts
  * import { spectrumFromProducts } from "@oda-hub/oda-api/display";
- * spectrumFromProducts({ name: "s", meta_data: {}, data_unit: [] }, { name: "r", meta_data: {}, data_unit: [] }); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(spectrumFromProducts({ name: "s", meta_data: {}, data_unit: [] }, { name: "r", meta_data: {}, data_unit: [] }), undefined);
  * ```
  */
 export function spectrumFromProducts(spec: DataProductLike, rmf: DataProductLike): SpectrumLike | undefined {

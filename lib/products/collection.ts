@@ -146,7 +146,8 @@ export interface CollectionListEntry {
  * @example
  * ```ts
  * import { cleanVarName } from "./collection.ts";
- * cleanVarName("isgri_lc_0_MAXIJ1820+070"); // "isgri_lc_0_MAXIJ1820p070"
+ * import assert from "node:assert/strict";
+ * assert.equal(cleanVarName("isgri_lc_0_MAXIJ1820+070"), "isgri_lc_0_MAXIJ1820p070");
  * ```
  */
 export function cleanVarName(s: string): string {
@@ -182,6 +183,7 @@ function nameOf(p: unknown): string {
  * @example
  * ```ts
  * import { DataCollection, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const lc = new NumpyDataProduct({
  *   data_unit: [new NumpyDataUnit({ name: "PRIMARY" })],
  *   name: "isgri_lc",
@@ -189,7 +191,7 @@ function nameOf(p: unknown): string {
  * });
  * const data = new DataCollection([lc]);
  * data._n_list; // ["isgri_lc_0_OAO1657m415"]
- * data.show(); // "ID=0 prod_name=isgri_lc_0_OAO1657m415  meta_data: {'src_name': 'OAO 1657-415'}\n\n"
+ * assert.equal(data.show(), "ID=0 prod_name=isgri_lc_0_OAO1657m415  meta_data: {'src_name': 'OAO 1657-415'}\n\n");
  * ```
  */
 export class DataCollection {
