@@ -30,6 +30,7 @@
 // --- foundation: errors and logging ---
 export * from "./lib/errors.ts";
 export * from "./lib/log.ts";
+export * from "./lib/notebook.ts";
 // --- codecs ---
 export * from "./lib/codecs/ndarray.ts";
 export * from "./lib/codecs/pickle.ts";
@@ -64,6 +65,8 @@ export * from "./lib/products/magic.ts";
 export * from "./lib/products/collection.ts";
 export * from "./lib/products/light_curve.ts";
 export * from "./lib/products/spectrum.ts";
+export * from "./lib/products/sky_image.ts";
+export * from "./lib/products/wcs.ts";
 // --- client ---
 export * from "./lib/client/events.ts";
 export * from "./lib/client/params.ts";
@@ -92,7 +95,11 @@ export * from "./lib/display/decimate.ts";
 export * from "./lib/display/vegalite.ts";
 export * from "./lib/display/render.ts";
 export * from "./lib/display/image.ts";
+export * from "./lib/display/labels.ts";
 export * from "./lib/display/progress.ts";
-export * from "./lib/display/views.ts";
+export * from "./lib/display/light_curve_plot.ts";
+export * from "./lib/display/bundles.ts";
+export * from "./lib/display/plots.ts";
+export * from "./lib/display/descriptions.ts";
 export * from "./lib/display/token_view.ts";
 export * from "./lib/display/register.ts";

@@ -19,6 +19,7 @@ import { encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn, makeTableData, type TableData } from "./table_data.ts";
 import { pythonRepr } from "../codecs/python.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * What `NumpyDataUnit.data` holds: an image ({@linkcode NdArray}) or a table
@@ -148,6 +149,14 @@ export interface NumpyDataUnitInit {
  * ```
  */
 export class NumpyDataUnit {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** Unit name (EXTNAME). */
   name: string;
   /** The header dict (oda_api's `data_header`). */

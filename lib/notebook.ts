@@ -1,0 +1,126 @@
+/**
+ * Notebook integration switches, at the bottom of the house so that every
+ * layer can read them.
+ *
+ * The package does two things for notebooks, and nothing at all elsewhere:
+ *
+ * - **Rich display.** Product classes (`DataCollection`, `NumpyDataProduct`,
+ *   `NumpyDataUnit` and its table `data`, `LightCurve`, catalogs, tables,
+ *   pictures) have a `[Symbol.for("Jupyter.display")]()` method, as
+ *   nodejs-polars' DataFrame does; Deno's Jupyter kernel calls it for a cell
+ *   result. The display code is loaded on the first call. Importing the
+ *   package patches nothing.
+ * - **Live progress.** Inside the Deno Jupyter kernel (only there), importing
+ *   the package installs a progress display for running jobs.
+ *
+ * Turn either off with {@linkcode configureNotebook}, or before the import
+ * with the environment variable `ODA_NOTEBOOK=off` (both), `ODA_NOTEBOOK=nodisplay`
+ * or `ODA_NOTEBOOK=noprogress`.
+ *
+ * @module
+ */
+
+/**
+ * The symbol Deno's Jupyter kernel looks up to display an object (`Deno.jupyter.$display`).
+ *
+ * @example
+ * ```ts
+ * import { $display, type MimeBundle } from "@oda-hub/oda-api";
+ * class Greeting {
+ *   [$display](): MimeBundle {
+ *     return { "text/plain": "hello", "text/html": "<b>hello</b>" };
+ *   }
+ * }
+ * new Greeting(); // as the last expression of a notebook cell: shows a bold "hello"
+ * ```
+ */
+export const $display: unique symbol = Symbol.for("Jupyter.display") as never;
+
+/**
+ * The notebook switches.
+ *
+ * @example
+ * ```ts
+ * import { configureNotebook, type NotebookSettings } from "@oda-hub/oda-api";
+ * const previous: NotebookSettings = configureNotebook({ progress: false });
+ * configureNotebook(previous); // back as it was
+ * ```
+ */
+export interface NotebookSettings {
+  /** Rich display of products (HTML tables, summaries, plots); off: text only. */
+  display: boolean;
+  /** Live progress of running jobs in the notebook. */
+  progress: boolean;
+}
+
+let settings: NotebookSettings | undefined;
+
+function fromEnv(): NotebookSettings {
+  let v = "";
+  try {
+    // read only when already allowed: never trigger a permission prompt
+    if (Deno.permissions.querySync({ name: "env", variable: "ODA_NOTEBOOK" }).state === "granted") {
+      v = (Deno.env.get("ODA_NOTEBOOK") ?? "").toLowerCase();
+    }
+  } catch { /* not Deno, or no permission API */ }
+  const off = v === "off" || v === "0" || v === "false" || v === "none";
+  return { display: !off && v !== "nodisplay", progress: !off && v !== "noprogress" };
+}
+
+/**
+ * The current switches.
+ *
+ * @example
+ * ```ts
+ * import { notebookSettings } from "@oda-hub/oda-api";
+ * if (!notebookSettings().display) console.log("products display as text only");
+ * ```
+ */
+export function notebookSettings(): Readonly<NotebookSettings> {
+  settings ??= fromEnv();
+  return { ...settings };
+}
+
+/**
+ * Change the switches (the ones given); returns the previous settings.
+ * `configureNotebook({ display: false, progress: false })` turns all
+ * notebook behaviour off.
+ *
+ * @example
+ * ```ts
+ * import { configureNotebook } from "@oda-hub/oda-api";
+ * const before = configureNotebook({ display: false, progress: false });
+ * // ... products now display as plain text, jobs show no live progress
+ * configureNotebook(before);
+ * ```
+ */
+export function configureNotebook(change: Partial<NotebookSettings>): NotebookSettings {
+  const previous = notebookSettings();
+  settings = { ...previous, ...change };
+  return previous;
+}
+
+/**
+ * What a product's display method returns: the display layer's bundle
+ * (loaded on first use), or a one-line text when rich display is off.
+ *
+ * @example
+ * ```ts
+ * import { NumpyDataUnit, notebookDisplay } from "@oda-hub/oda-api";
+ * const bundle = await notebookDisplay(new NumpyDataUnit({ name: "PRIMARY" }));
+ * console.log(bundle["text/plain"]);
+ * ```
+ */
+export async function notebookDisplay(
+  obj: object,
+): Promise<Record<string, unknown> & { "text/plain": string }> {
+  if (!notebookSettings().display) {
+    const name = (obj as { name?: unknown }).name;
+    return {
+      "text/plain": `${obj.constructor?.name ?? "object"}${typeof name === "string" ? " " + name : ""}`,
+    };
+  }
+  // the one place where a lower layer reaches the display layer: lazily, at display time
+  const { productDisplay } = await import("./display/bundles.ts");
+  return await productDisplay(obj);
+}
