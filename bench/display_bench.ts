@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { LightCurve, lightCurveBundle, mosaicBundle, svgToPng, tableBundle } from "../mod.ts";
+import { LightCurve } from "../mod.ts";
+import { lightCurveBundle, mosaicBundle, svgToPng, tableBundle } from "../display.ts";
 import type { Table } from "../lib/codecs/ndarray.ts";
 import { emit, median, note } from "./_table.ts";
 

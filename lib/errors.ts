@@ -35,6 +35,8 @@ export type OdaErrorCode =
   | "DISPATCHER_UNAVAILABLE"
   | "UNEXPECTED_STATUS"
   | "URL_REDIRECTED"
+  | "TOO_MANY_REDIRECTS"
+  | "RESPONSE_TOO_LARGE"
   | "MALFORMED_RESPONSE"
   | "JOB_FAILED"
   | "JOB_NOT_FOUND"
@@ -46,10 +48,12 @@ export type OdaErrorCode =
   | "FITS"
   | "ECSV"
   | "JSON"
+  | "API_CODE"
   | "PRODUCT"
   | "UNSAFE_PATH"
   | "FILE_EXISTS"
   | "IO"
+  | "UNSUPPORTED_RUNTIME"
   | "INTERNAL";
 
 /**
@@ -57,7 +61,8 @@ export type OdaErrorCode =
  *
  * @example
  * ```ts
- * import { DispatcherError, type OdaErrorOptions } from "@oda-hub/oda-api";
+ * import { DispatcherError } from "@oda-hub/oda-api";
+ * import { type OdaErrorOptions } from "./errors.ts";
  * const ctx: OdaErrorOptions = { url: "http://127.0.0.1:8000/run_analysis", status: 502 };
  * const e = new DispatcherError("UNEXPECTED_STATUS", "bad gateway", ctx);
  * ```
@@ -116,7 +121,7 @@ export function redactSecrets(text: string): string {
  *
  * @example
  * ```ts
- * import { redactCause } from "@oda-hub/oda-api";
+ * import { redactCause } from "./errors.ts";
  * const cause = redactCause(new TypeError("error sending request for url (https://x/run_analysis?token=abc)"));
  * console.log((cause as Error).message); // "error sending request for url (https://x/run_analysis?token=<redacted token>)"
  * ```
@@ -146,7 +151,7 @@ export function redactCause(cause: unknown, depth = 0): unknown {
  *
  * @example
  * ```ts
- * import { redactValue } from "@oda-hub/oda-api";
+ * import { redactValue } from "./errors.ts";
  * redactValue({ url: "https://h/x?token=abc", n: 1 }); // { url: "https://h/x?token=<redacted token>", n: 1 }
  * ```
  */
@@ -320,7 +325,7 @@ export class FileError extends OdaError {}
  *
  * @example
  * ```ts
- * import { errorMessage } from "@oda-hub/oda-api";
+ * import { errorMessage } from "./errors.ts";
  * errorMessage(new Error("boom")); // "boom"
  * ```
  */

@@ -51,7 +51,8 @@ export type LogLevelLike = LogLevelName | Lowercase<LogLevelName> | "WARN" | "wa
  *
  * @example
  * ```ts
- * import { getLogger, LOG_LEVELS } from "@oda-hub/oda-api";
+ * import { getLogger } from "@oda-hub/oda-api";
+ * import { LOG_LEVELS } from "./log.ts";
  * getLogger("oda_api").isEnabledFor(LOG_LEVELS.INFO);
  * ```
  */
@@ -130,7 +131,8 @@ function levelName(level: LogLevelLike): LogLevelName {
  *
  * @example
  * ```ts
- * import { getLogger, levelToName } from "@oda-hub/oda-api";
+ * import { getLogger } from "@oda-hub/oda-api";
+ * import { levelToName } from "./log.ts";
  * console.log(levelToName(getLogger("oda_api").getEffectiveLevel())); // "WARNING" by default
  * ```
  */
@@ -312,7 +314,7 @@ export function getLogger(name: string = ROOT): Logger {
  *
  * @example
  * ```ts
- * import { formatLogRecord } from "@oda-hub/oda-api";
+ * import { formatLogRecord } from "./log.ts";
  * formatLogRecord({ name: "oda_api", level: "INFO", message: "hi", time: 0, fields: {} }); // "INFO:oda_api:hi"
  * ```
  */

@@ -25,7 +25,7 @@
  *
  * @example
  * ```ts
- * import { $display, type MimeBundle } from "@oda-hub/oda-api";
+ * import { $display, type MimeBundle } from "@oda-hub/oda-api/display";
  * class Greeting {
  *   [$display](): MimeBundle {
  *     return { "text/plain": "hello", "text/html": "<b>hello</b>" };
@@ -72,7 +72,7 @@ function fromEnv(): NotebookSettings {
  *
  * @example
  * ```ts
- * import { notebookSettings } from "@oda-hub/oda-api";
+ * import { notebookSettings } from "@oda-hub/oda-api/display";
  * if (!notebookSettings().display) console.log("products display as text only");
  * ```
  */
@@ -106,7 +106,8 @@ export function configureNotebook(change: Partial<NotebookSettings>): NotebookSe
  *
  * @example
  * ```ts
- * import { NumpyDataUnit, notebookDisplay } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { notebookDisplay } from "@oda-hub/oda-api/display";
  * const bundle = await notebookDisplay(new NumpyDataUnit({ name: "PRIMARY" }));
  * console.log(bundle["text/plain"]);
  * ```

@@ -23,7 +23,7 @@
  */
 
 /** The external tools tests may depend on. */
-export type ToolName = "astropy" | "fitsverify" | "jupyter" | "chromium" | "python3";
+export type ToolName = "astropy" | "fitsverify" | "jupyter" | "chromium" | "python3" | "openssl" | "node";
 
 /** Result of a tool check. */
 export interface ToolStatus {
@@ -46,6 +46,8 @@ const INSTALL_HINT: Record<ToolName, string> = {
   jupyter:
     "apt-get install -y --no-install-recommends jupyter-nbconvert python3-jupyter-client python3-nbclient && deno jupyter --install --force",
   chromium: "apt-get install -y --no-install-recommends chromium fonts-dejavu-core",
+  openssl: "apt-get install -y --no-install-recommends openssl",
+  node: "apt-get install -y --no-install-recommends nodejs (version 20 or later)",
 };
 
 const cache = new Map<ToolName, ToolStatus>();
@@ -128,6 +130,18 @@ function detect(name: ToolName): ToolStatus {
       const py = pythonImports("jupyter_client, nbformat");
       if (!py.available) return py;
       return denoKernelspec();
+    }
+    case "openssl": {
+      const p = onPath("openssl");
+      return p ? { available: true, detail: p } : { available: false, detail: "openssl not on PATH" };
+    }
+    case "node": {
+      const r = run("node", ["--version"]);
+      const major = Number(/^v(\d+)/.exec(r.stdout.trim())?.[1]);
+      return r.ok && major >= 20 ? { available: true, detail: `node ${r.stdout.trim()}` } : {
+        available: false,
+        detail: r.ok ? `node ${r.stdout.trim()} is older than 20` : "node not on PATH",
+      };
     }
     case "chromium":
       return isFile(CHROMIUM)

@@ -3,39 +3,41 @@
 import assert from "node:assert/strict";
 import type { JobEvent } from "../lib/client/events.ts";
 import {
+  DataCollection,
+  displayToken,
+  LightCurve,
+  lightCurve,
+  plotImage,
+  plotLightCurve,
+  plotSpectrum,
+  spectrumWithEnergies,
+} from "../mod.ts";
+import {
   $display,
   createProgressReporter,
-  DataCollection,
   dataCollectionBundle,
-  displayToken,
   envelopeColumns,
   errorBarSpec,
   escapeHtml,
   type LabelBox,
-  LightCurve,
-  lightCurve,
   lightCurveBundle,
   type MimeBundle,
   mosaicPng,
   niceTicks,
   pixToWorld,
   placeLabels,
-  plotImage,
-  plotLightCurve,
-  plotSpectrum,
   productDescriptionView,
   progressBundle,
   scaleImage,
   scienceWindowsDone,
   scienceWindowsTotal,
   sourcesFromTable,
-  spectrumWithEnergies,
   tableBundle,
   tableToDataResource,
   tableToHtml,
   wcsFromHeader,
   worldToPix,
-} from "../mod.ts";
+} from "../display.ts";
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
@@ -558,7 +560,7 @@ Deno.test("progress: one display updated in place, collapsing into a summary; lo
   tr.close();
   assert(tty[0].startsWith("\r") && tty[1].endsWith("\n"));
 
-  const { defaultProgressReporterFactory } = await import("../mod.ts");
+  const { defaultProgressReporterFactory } = await import("../display.ts");
   assertEquals(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true }), undefined);
 });
 

@@ -3,15 +3,14 @@ import assert from "node:assert/strict";
 import {
   DecodeError,
   DispatcherError,
-  errorMessage,
   FileError,
   JobFailedError,
   OdaError,
   redactSecrets,
-  redactValue,
   TokenError,
   UnauthorizedError,
 } from "../mod.ts";
+import { errorMessage, redactValue } from "../lib/errors.ts";
 
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4QHkiLCJleHAiOjF9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 

@@ -3,20 +3,16 @@
 // the FITS time-keyword layouts met in practice; honest decimation; Vega-Lite rendered by vega + vega-lite +
 // vega-embed in headless Chromium without warnings.
 import assert from "node:assert/strict";
+import { LightCurve, lightCurve, NumpyDataProduct, NumpyDataUnit, plotLightCurve } from "../mod.ts";
 import {
   $display,
   LC_COLUMNS,
   LC_POINT_BUDGET,
-  LightCurve,
-  lightCurve,
   LightCurvePlot,
-  NumpyDataProduct,
-  NumpyDataUnit,
   type PlotLayer,
-  plotLightCurve,
   spectrumBundle,
   type VegaLiteSpec,
-} from "../mod.ts";
+} from "../display.ts";
 import type { Table } from "../lib/codecs/ndarray.ts";
 import { CHROMIUM, runPython, testWithTool } from "./_validators.ts";
 import { decode as decodePng } from "fast-png";

@@ -8,18 +8,18 @@ import { runPython, testWithTool } from "./_validators.ts";
 import {
   ApiCatalog,
   BinaryProduct,
-  cleanVarName,
   DataCollection,
-  decodeLegacyBinary,
   lightCurve,
   NumpyDataProduct,
   NumpyDataUnit,
   ODAAstropyTable,
   PictureProduct,
-  saveSpectrumSet,
   spectrumWithEnergies,
   TextLikeProduct,
 } from "../mod.ts";
+import { saveSpectrumSet } from "../fits.ts";
+import { decodeLegacyBinary } from "../lib/products/binary_product.ts";
+import { cleanVarName } from "../lib/products/collection.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";
 import { parseJson, pythonJsonDumps } from "../lib/codecs/json.ts";
 import type { NdArray, Table } from "../lib/codecs/ndarray.ts";

@@ -253,9 +253,11 @@ Deno.test("isgri_image: layout, naming, WCS, catalogue, progress per ScW, determ
     "|O",
   ]);
   // progress: one report per science window, then done
-  const scwReports = reports.filter((r) => r.scw);
+  // (keys of oda_api's isgri/jemx progress formatter: scwid, node, message)
+  const scwReports = reports.filter((r) => r.scwid);
   assertEquals(scwReports.length, MAXI_FIELD.max_pointings);
-  assert(scwReports.every((r) => /^\d{12}\.001$/.test(String(r.scw)) && r.node_id === "ii_skyimage"));
+  assert(scwReports.every((r) => /^\d{12}\.001$/.test(String(r.scwid)) && r.node === "ii_skyimage"));
+  assertEquals(new Set(reports.map((r) => `${r.node_id}|${r.message}`)).size, reports.length);
   // determinism
   const again = await run("isgri", "isgri_image", MAXI_FIELD, 42);
   assertEquals(JSON.stringify(again), JSON.stringify(out));
@@ -321,10 +323,11 @@ Deno.test("isgri_spectrum: three products per selected source with upstream name
   const units = (out.numpy_data_product_list as Record<string, unknown>[]).slice(0, 3).map((e) =>
     NumpyDataProduct.decode(e).data_unit.map((u) => u.name)
   );
-  assertEquals(units, [["PRIMARY", "ISGR-EVTS-SPE"], ["PRIMARY", "ISGR-ARF.-RSP"], [
+  // OGIP names for the responses, as the MMODA plugin renames them (and XSPEC / oda_api's OdaSpectrum look up)
+  assertEquals(units, [["PRIMARY", "ISGR-EVTS-SPE"], ["PRIMARY", "SPECRESP"], [
     "PRIMARY",
-    "ISGR-EBDS-MOD",
-    "ISGR-RMF.-RSP",
+    "EBOUNDS",
+    "SPECRESP MATRIX",
   ]]);
 });
 
@@ -473,9 +476,12 @@ Deno.test("jemx: unit selection, names, energy band", async () => {
   const lc = await run("jemx", "jemx_lc", { ...par, jemx_num: 2, time_bin: 100 });
   const names = collectionNames(lc, "jemx_lc");
   assertEquals(names[0], "jemx_lc_0_Crab");
-  const jlc =
-    NumpyDataProduct.decode((lc.numpy_data_product_list as Record<string, unknown>[])[0]).data_unit[1];
-  assertEquals(jlc.name, "JMX2-SRC.-LCR");
+  // OSA group layout: oda_api's OdaLightCurve reads non-IBIS light curves at data_unit[2]
+  const jprod = NumpyDataProduct.decode((lc.numpy_data_product_list as Record<string, unknown>[])[0]);
+  assertEquals(jprod.name, "jemx_lc");
+  assertEquals(jprod.data_unit.map((u) => u.name), ["PRIMARY", "GROUPING", "JMX2-SRC.-LCR"]);
+  assertEquals(jprod.data_unit[1].header.INSTRUME, "JMX2");
+  const jlc = jprod.data_unit[2];
   // same table layout as a real JEM-X light curve (oda_api's test_data/lc.fits)
   const real = await NumpyDataProduct.fromFitsFile("tests/fixtures/oda_api/tests/test_data/lc.fits");
   const realTable = real.data_unit[1].table;
@@ -819,7 +825,7 @@ Deno.test("durationSeconds grows with the number of science windows actually pro
     const params = { ...MAXI_FIELD, max_pointings, time_bin: 1000 };
     const reports: ProgressReport[] = [];
     await run("isgri", "isgri_lc", params, 42, reports);
-    assertEquals(reports.filter((r) => r.scw).length, max_pointings);
+    assertEquals(reports.filter((r) => r.scwid).length, max_pointings);
     durations.push(spec.durationSeconds!(params));
   }
   assert(durations[0] < durations[1] && durations[1] < durations[2], String(durations));
@@ -832,6 +838,6 @@ Deno.test("durationSeconds grows with the number of science windows actually pro
   };
   const reports: ProgressReport[] = [];
   await run("isgri", "isgri_image", short, 42, reports);
-  assertEquals(reports.filter((r) => r.scw).length, 3);
+  assertEquals(reports.filter((r) => r.scwid).length, 3);
   assert(spec.durationSeconds!(short) < durations[1]);
 });

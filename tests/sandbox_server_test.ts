@@ -641,6 +641,40 @@ Deno.test("multipart upload: the file parameter becomes a download URL readable 
   assertEquals((await other.json()).exit_status.message, "User cannot access the file");
 });
 
+Deno.test("uploads without a valid token are bounded: the oldest are evicted", async () => {
+  await using sb = await startSandbox({ publicUploads: { maxFiles: 3, maxBytes: 2100 } });
+  const alice = await sb.mintToken({ sub: "alice@example.org", roles: "general" });
+  const upload = async (i: number, size: number, token?: string) => {
+    const fd = new FormData();
+    const fields: Record<string, string> = {
+      instrument: "empty",
+      product_type: "file_dummy",
+      query_type: "Dummy",
+      query_status: "new",
+      p: "5",
+    };
+    if (token) fields.token = token;
+    for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+    fd.append("dummy_file", new File([new Uint8Array(size).fill(i)], `f${i}.bin`));
+    const r = await (await fetch(`${sb.url}/run_analysis`, { method: "POST", body: fd })).json();
+    return r.products.analysis_parameters.dummy_file as string;
+  };
+  const status = async (link: string, token?: string) => {
+    const r = await fetch(token ? `${link}&token=${token}` : link);
+    await r.body?.cancel();
+    return r.status;
+  };
+  const owned = await upload(100, 2000, alice); // a token holder's upload is not part of the public bound
+  const pub: string[] = [];
+  for (let i = 0; i < 5; i++) pub.push(await upload(i, 100));
+  // count bound: the last three public files remain
+  assertEquals(await Promise.all(pub.map((l) => status(l))), [403, 403, 200, 200, 200]);
+  // byte bound: one 2000-byte public file pushes out older ones until the total fits 2100 bytes
+  const big = await upload(9, 2000);
+  assertEquals(await Promise.all([...pub.slice(2), big].map((l) => status(l))), [403, 403, 200, 200]);
+  assertEquals(await status(owned, alice), 200);
+});
+
 Deno.test("oversized bodies get 413, the server stays up", async () => {
   await using sb = await startSandbox();
   const big = "x".repeat(20 * 1024 * 1024);

@@ -200,7 +200,16 @@ async function compare(base: string, name: string): Promise<void> {
       if (isObj(rec.job_monitor)) {
         assertEquals(got.job_monitor.status, rec.job_monitor.status, `${name}: job_monitor.status`);
       }
+      // the dummy plugin's echo of the parameters, value for value (token aside)
+      if (isObj(rec.products) && isObj(rec.products.echo)) {
+        const recEcho = { ...rec.products.echo as Record<string, unknown> };
+        if (recEcho.token !== null) recEcho.token = "<token>";
+        assertEquals(got.products.echo, recEcho, `${name}: products.echo`);
+      }
       if (isObj(rec.exit_status)) {
+        for (const k of ["message", "error_message", "debug_message", "comment", "warning"]) {
+          assertEquals(got.exit_status[k], rec.exit_status[k], `${name}: exit_status.${k}`);
+        }
         assertEquals(got.exit_status.status, rec.exit_status.status, `${name}: exit_status.status`);
         assertEquals(
           got.exit_status.job_status,

@@ -5,28 +5,26 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SignJWT } from "jose";
 import {
-  compareToken,
   decodeOdaToken,
   discoverToken,
   discoverTokenAndMethod,
-  formatToken,
-  formatTokenExpiry,
   formatTokenReport,
   getLogger,
   isTokenExpired,
   type LogRecord,
-  memoryTokenEnvironment,
   OdaError,
-  parseDotenv,
-  readTokenAt,
-  summarizeToken,
-  TOKEN_LOCATION_ORDER,
   TokenError,
   tokenExpiresIn,
   TokenLocation,
   tokenRoles,
   writeToken,
 } from "../mod.ts";
+import { compareToken } from "../lib/token/compare.ts";
+import { summarizeToken } from "../lib/token/decode.ts";
+import { readTokenAt } from "../lib/token/discover.ts";
+import { parseDotenv } from "../lib/token/dotenv.ts";
+import { formatToken, formatTokenExpiry } from "../lib/token/format.ts";
+import { memoryTokenEnvironment, TOKEN_LOCATION_ORDER } from "../lib/token/location.ts";
 import { applyHiddenKeys } from "../lib/token/prompt.ts";
 import { PYTHON, testWithTool } from "./_validators.ts";
 

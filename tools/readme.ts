@@ -10,7 +10,7 @@
  *   <!-- python-ts-rows -->     the rows of every piece's "| Python ... | TypeScript ... |" table
  *   <!-- toc -->                a list of the README's `## ` sections
  * Within pieces: Python → TypeScript tables are moved into the main table (one table for the whole README),
- * imports of "../mod.ts" / "../sandbox.ts" / "../cli.ts" become "@oda-hub/oda-api[/sandbox|/cli]", and relative
+ * imports of "../mod.ts" / "../sandbox.ts" / "../fits.ts" … become "@oda-hub/oda-api[/sandbox|/fits|…]", and relative
  * links and images are rebased onto docs/readme/.
  *
  * @module
@@ -78,8 +78,7 @@ export function parsePiece(name: string, text: string): Piece {
 function rewriteImports(line: string): string {
   return line
     .replace(/(["'])(?:\.\.\/)+mod\.ts\1/g, '"@oda-hub/oda-api"')
-    .replace(/(["'])(?:\.\.\/)+sandbox\.ts\1/g, '"@oda-hub/oda-api/sandbox"')
-    .replace(/(["'])(?:\.\.\/)+cli\.ts\1/g, '"@oda-hub/oda-api/cli"');
+    .replace(/(["'])(?:\.\.\/)+(sandbox|cli|fits|pickle|display|token)\.ts\1/g, '"@oda-hub/oda-api/$2"');
 }
 
 function rewriteLinks(text: string): string {

@@ -7,27 +7,23 @@
  *
  * @module
  */
-import {
-  type ApiCatalog,
-  type CatalogRow,
-  type DataCollection,
-  decodeOdaToken,
-  discoverTokenAndMethod,
-  DispatcherAPI,
-  escapeHtml,
-  formatTokenReport,
-  getLogger,
-  lightCurve,
-  lightCurveLabels,
-  mosaicSvg,
-  type NumpyDataProduct,
-  plotSvg,
-  sourcesFromTable,
-  spectrumWithEnergies,
-  tableToHtml,
-  tokenLocationName,
-  VIEW_CSS,
-} from "../../mod.ts";
+import { DispatcherAPI } from "../client/dispatcher.ts";
+import { escapeHtml, tableToHtml, VIEW_CSS } from "../display/html.ts";
+import { mosaicSvg } from "../display/image.ts";
+import { plotSvg } from "../display/render.ts";
+import { LightCurvePlot } from "../display/light_curve_plot.ts";
+import { sourcesFromTable } from "../display/plots.ts";
+import { getLogger } from "../log.ts";
+import type { ApiCatalog } from "../products/api_catalog.ts";
+import type { CatalogRow } from "../products/catalog_table.ts";
+import type { DataCollection } from "../products/collection.ts";
+import { lightCurve } from "../products/light_curve.ts";
+import type { NumpyDataProduct } from "../products/numpy_data_product.ts";
+import { spectrumWithEnergies } from "../products/spectrum.ts";
+import { decodeOdaToken } from "../token/decode.ts";
+import { discoverTokenAndMethod } from "../token/discover.ts";
+import { formatTokenReport } from "../token/format.ts";
+import { tokenLocationName } from "../token/location.ts";
 import { startSandbox } from "../sandbox/server.ts";
 import { type CliIO, processIO } from "./io.ts";
 
@@ -271,13 +267,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 }
 
 function lightCurveSvg(p: NumpyDataProduct): string {
-  const lc = lightCurve(p);
-  const labels = lightCurveLabels(lc);
-  return plotSvg([{ x: lc.time, y: lc.rate, yerr: lc.error, xerr: lc.halfWidth, color: "#222" }], {
-    title: labels.title,
-    xLabel: labels.xLabel,
-    yLabel: labels.yLabel,
-  });
+  // the same plot as plotLightCurve's PNG: every bin, or min–max envelopes above the point budget
+  return new LightCurvePlot(lightCurve(p)).svg();
 }
 
 function spectrumSvg(sel: DataCollection, name: string): string {

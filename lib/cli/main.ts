@@ -10,7 +10,13 @@
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@^14.0.0";
-import { DispatcherAPI, PRODUCTION_URL } from "../client/dispatcher.ts";
+import {
+  DispatcherAPI,
+  type GetProductOptions,
+  PRODUCTION_URL,
+  resolveDispatcherUrl,
+} from "../client/dispatcher.ts";
+import { type ApiCode, parseApiCode, renderApiCode } from "../codecs/api_code.ts";
 import type { SavedJob } from "../client/job.ts";
 import { errorMessage, OdaError, redactSecrets } from "../errors.ts";
 import { formatLogRecord, getLogger, type LogLevelName } from "../log.ts";
@@ -21,6 +27,8 @@ import { tokenLocationName } from "../token/location.ts";
 import type { TokenWriteLocation } from "../token/write.ts";
 import type { DataCollection } from "../products/collection.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
+// product displays and the live progress reporter (formerly reached through the root mod.ts)
+import "../display/register.ts";
 
 /** Global options shared by every command. */
 interface GlobalOptions {
@@ -47,6 +55,7 @@ export function exitCodeFor(e: unknown): number {
     case "INVALID_ARGUMENT":
     case "INVALID_URL":
     case "UNKNOWN_PARAMETER":
+    case "API_CODE":
       return EXIT.USAGE;
     case "JOB_FAILED":
       return EXIT.JOB_FAILED;
@@ -172,6 +181,25 @@ function makeApi(g: GlobalOptions, io: CliIO): DispatcherAPI {
   return new DispatcherAPI({ url, ...(g.token !== undefined ? { token: g.token } : {}) });
 }
 
+/** The client for pasted API code: --url/ODA_DISPATCHER_URL, else the code's URL; --token, else the code's. */
+function apiFromCode(g: GlobalOptions, io: CliIO, code: ApiCode): DispatcherAPI {
+  const url = g.url ?? io.env("ODA_DISPATCHER_URL");
+  return DispatcherAPI.fromApiCode(code, {
+    ...(url !== undefined ? { url } : {}),
+    ...(g.token !== undefined ? { token: g.token } : {}),
+  });
+}
+
+/** Text of a file argument, or of stdin for `-`. */
+async function readText(path: string, what: string): Promise<string> {
+  if (path === "-") return await new Response(Deno.stdin.readable).text();
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new OdaError("INVALID_ARGUMENT", `${what} file '${path}' is not readable`, { cause: e });
+  }
+}
+
 function writeMethods(where: string | undefined): TokenWriteLocation[] {
   if (!where) return ["FILE_CUR_DIR"];
   return where.split(",").map((w) => {
@@ -249,25 +277,45 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
 
   program.command("get")
     .description("run a query, show progress, save and print the products")
-    .requiredOption("-i, --instrument <name>", "instrument (isgri, jemx, spi_acs...)")
-    .requiredOption("-p, --product <name>", "product (isgri_image, spi_acs_lc...)")
+    .option("-i, --instrument <name>", "instrument (isgri, jemx, spi_acs...)")
+    .option("-p, --product <name>", "product (isgri_image, spi_acs_lc...)")
     .option("-a, --arg <key=value>", "science parameter (repeatable)", collect, [])
-    .addOption(new Option("--type <type>", "query type").choices(["Real", "Dummy"]).default("Real"))
+    .option("--api-code <file>", "run the API code of MMODA's web page (a Python file, or - for stdin)")
+    .option("--print-api-code [language]", "print the query as API code (python, typescript) and stop")
+    .addOption(new Option("--type <type>", "query type").choices(["Real", "Dummy"]))
     .option("-o, --out <dir>", "save every product into this directory")
     .option("--json", "print the result as JSON")
     .option("--no-wait", "submit and print a job handle for `jobs resume`")
     .option("--timeout <seconds>", "give up waiting after this many seconds", numberArg)
     .action(async (o) => {
-      const api = makeApi(g(), io);
-      const params = parseKeyValues(o.arg);
-      const common = {
-        instrument: o.instrument,
-        product: o.product,
-        product_type: o.type,
-        ...params,
-        silent: !!g().quiet,
-        ...(o.timeout ? { timeout: o.timeout * 1000 } : {}),
+      const code = o.apiCode === undefined ? undefined : parseApiCode(await readText(o.apiCode, "API code"));
+      const instrument = o.instrument ?? code?.params.instrument;
+      const product = o.product ?? code?.params.product;
+      if (!instrument || !product) {
+        throw new OdaError("INVALID_ARGUMENT", "get needs --instrument and --product (or --api-code FILE)");
+      }
+      const common: GetProductOptions = {
+        ...code?.params,
+        instrument,
+        product,
+        product_type: o.type ?? code?.params.product_type ?? "Real",
+        ...parseKeyValues(o.arg),
       };
+      if (o.printApiCode !== undefined) {
+        const language = o.printApiCode === true ? "python" : String(o.printApiCode);
+        if (language !== "python" && language !== "typescript") {
+          throw new OdaError(
+            "INVALID_ARGUMENT",
+            `--print-api-code takes python or typescript, not '${language}'`,
+          );
+        }
+        const url = g().url ?? io.env("ODA_DISPATCHER_URL") ?? code?.url ?? PRODUCTION_URL;
+        io.out(renderApiCode(common, { url: resolveDispatcherUrl(url), language }));
+        setCode(EXIT.OK);
+        return;
+      }
+      const api = code === undefined ? makeApi(g(), io) : apiFromCode(g(), io, code);
+      Object.assign(common, { silent: !!g().quiet, ...(o.timeout ? { timeout: o.timeout * 1000 } : {}) });
       if (!o.wait) {
         const job = await api.submit(common);
         printJson(io, job.toJSON());

@@ -42,7 +42,7 @@ const VOLATILE = new Set(["session_id", "job_id", "query_status", "client-name",
  *
  * @example
  * ```ts
- * import { cacheKey } from "@oda-hub/oda-api";
+ * import { cacheKey } from "./cache.ts";
  * cacheKey("http://127.0.0.1:8011", [["RA", "1"], ["session_id", "X"]], "me@example.org");
  * ```
  */

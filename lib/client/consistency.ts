@@ -42,7 +42,7 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/;
  *
  * @example
  * ```ts
- * import type { ParameterMismatch } from "@oda-hub/oda-api";
+ * import type { ParameterMismatch } from "./consistency.ts";
  * const m: ParameterMismatch = { key: "T2", requested: "2022-07-01T00:10:00", returned: "2022-07-01T01:00:00.000" };
  * ```
  */
@@ -113,16 +113,60 @@ function agree(requested: unknown, returned: unknown, numbers: boolean): boolean
   return s === returned.trim();
 }
 
+/** Units of one physical kind, as factors to a common unit. */
+const UNIT_TABLES: ReadonlyArray<Readonly<Record<string, number>>> = [
+  { eV: 1e-3, keV: 1, MeV: 1e3, GeV: 1e6, TeV: 1e9, PeV: 1e12 },
+  { deg: 3600, arcmin: 60, arcsec: 1, mas: 1e-3, rad: 180 / Math.PI * 3600 },
+  { s: 1, ms: 1e-3, us: 1e-6, ks: 1e3, min: 60, h: 3600, d: 86400 },
+  { Hz: 1, kHz: 1e3, MHz: 1e6, GHz: 1e9 },
+];
+
+/**
+ * Whether `returned` is `requested` (given in `unit`) expressed in another
+ * unit of the same kind: the dispatcher stores values in each parameter's
+ * default unit, converting even when no unit selector was sent (an energy of
+ * 20 keV may come back as 20000 eV).
+ */
+function sameQuantity(requested: unknown, returned: unknown, unit: string | null | undefined): boolean {
+  if (!unit) return false;
+  const q = asNumber(requested);
+  const r = asNumber(returned);
+  if (q === undefined || r === undefined) return false;
+  const table = UNIT_TABLES.find((t) => unit in t);
+  if (!table) return false;
+  return Object.values(table).some((f) => {
+    const expected = q * table[unit] / f;
+    return Math.abs(expected - r) <= 1e-9 * Math.max(Math.abs(expected), Math.abs(r));
+  });
+}
+
+/**
+ * Whether a mismatch could be a unit conversion, i.e. worth asking for the
+ * parameters' units: both values are numbers.
+ *
+ * @example
+ * ```ts
+ * import { mayBeUnitConversion } from "./consistency.ts";
+ * mayBeUnitConversion({ key: "E1", requested: 20, returned: 20000 }); // true
+ * ```
+ */
+export function mayBeUnitConversion(m: ParameterMismatch): boolean {
+  return asNumber(m.requested) !== undefined && asNumber(m.returned) !== undefined;
+}
+
 /**
  * The requested parameters that `products.analysis_parameters` clearly
  * contradicts. Only keys the user passed are compared; unit/format selectors,
  * times given in another `T_format` than `isot`, and numbers when any other
  * unit/format selector was passed are skipped (the server converts them);
- * keys missing from the answer (unused arguments) are skipped too.
+ * keys missing from the answer (unused arguments) are skipped too. With
+ * `options.units` (each parameter's unit, as `/api/meta-data` describes it),
+ * numbers are compared in the parameter's units: a value converted to another
+ * unit of the same kind (keV → eV, deg → arcsec, s → d...) agrees.
  *
  * @example
  * ```ts
- * import { analysisParametersMismatches } from "@oda-hub/oda-api";
+ * import { analysisParametersMismatches } from "./consistency.ts";
  * analysisParametersMismatches(
  *   { T1: "2022-07-01T00:00:00", time_bin: 1 },
  *   { T1: "2022-07-01T00:00:00.000", time_bin: 1.0, T_format: "isot" },
@@ -132,6 +176,7 @@ function agree(requested: unknown, returned: unknown, numbers: boolean): boolean
 export function analysisParametersMismatches(
   requested: Record<string, unknown>,
   returned: Record<string, unknown>,
+  options: { units?: Readonly<Record<string, string | null | undefined>> } = {},
 ): ParameterMismatch[] {
   const keys = Object.keys(requested);
   const tFormat = requested.T_format;
@@ -145,7 +190,9 @@ export function analysisParametersMismatches(
     const req = requested[key];
     const ret = returned[key];
     if (req === undefined || req === null || ret === undefined || ret === null) continue;
-    if (agree(req, ret, numbers) === false) out.push({ key, requested: req, returned: ret });
+    if (agree(req, ret, numbers) === false && !sameQuantity(req, ret, options.units?.[key])) {
+      out.push({ key, requested: req, returned: ret });
+    }
   }
   return out;
 }
@@ -155,7 +202,7 @@ export function analysisParametersMismatches(
  *
  * @example
  * ```ts
- * import { formatParameterMismatches } from "@oda-hub/oda-api";
+ * import { formatParameterMismatches } from "./consistency.ts";
  * formatParameterMismatches([{ key: "T2", requested: "2022-07-01T00:10:00", returned: "2022-07-01T01:00:00.000" }]);
  * ```
  */

@@ -92,7 +92,7 @@ export interface QueryDescription {
  *
  * @example
  * ```ts
- * import { parseMetaData } from "@oda-hub/oda-api";
+ * import { parseMetaData } from "./description.ts";
  * const md = parseMetaData('[[{"instrumet":"empty"},{"prod_dict":{"dummy":"q"}}]]');
  * console.log(md.prod_dict);
  * ```
@@ -193,7 +193,7 @@ function parseInternal(json: unknown): InstrumentMetaData & { display: QueryDesc
  *
  * @example
  * ```ts
- * import { parseMetaData } from "@oda-hub/oda-api";
+ * import { parseMetaData } from "./description.ts";
  * const md = parseMetaData('[[{"instrumet":"empty"},{"prod_dict":{}},[{"query_name":"src_query"},{"name":"RA","units":"deg","value":1.0}]]]');
  * console.log(md.queries[0].parameters[0].name); // "RA"
  * ```
@@ -208,7 +208,7 @@ export function parseMetaData(text: string): InstrumentMetaData {
  *
  * @example
  * ```ts
- * import { formatProductDescription } from "@oda-hub/oda-api";
+ * import { formatProductDescription } from "./description.ts";
  * const text = formatProductDescription(
  *   '[[{"instrumet":"empty"},{"prod_dict":{}},[{"query_name":"src_query"},{"name":"RA","units":"deg","value":1.0}]]]',
  *   { instrument: "empty", product: "numerical" },
@@ -244,7 +244,7 @@ function formatDisplay(display: QueryDescription[], opts: { instrument: string; 
  *
  * @example
  * ```ts
- * import { describeProduct } from "@oda-hub/oda-api";
+ * import { describeProduct } from "./description.ts";
  * const d = describeProduct('[[{"instrumet":"empty"},{"prod_dict":{}}]]', { instrument: "empty", product: "dummy" });
  * console.log(d.instrument); // "empty"
  * ```

@@ -17,9 +17,10 @@ import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts"
 import { writeToken, type WriteTokenOptions } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
 import { pythonRepr } from "../codecs/python.ts";
+import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
 import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
-import { describeProduct, type ProductDescription } from "./description.ts";
+import { describeProduct, parseMetaData, type ProductDescription } from "./description.ts";
 import type { JobListener } from "./events.ts";
 import { abortError, type FetchLike, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob } from "./job.ts";
@@ -53,7 +54,7 @@ export const STAGING_URL = "https://dispatcher-staging.obsuks1.unige.ch";
  *
  * @example
  * ```ts
- * import { SITE_ALIASES } from "@oda-hub/oda-api";
+ * import { SITE_ALIASES } from "./dispatcher.ts";
  * console.log(SITE_ALIASES.production);
  * ```
  */
@@ -74,7 +75,7 @@ const URL_RE =
  *
  * @example
  * ```ts
- * import { resolveDispatcherUrl } from "@oda-hub/oda-api";
+ * import { resolveDispatcherUrl } from "./dispatcher.ts";
  * resolveDispatcherUrl("production"); // "https://www.astro.unige.ch/mmoda/dispatch-data"
  * resolveDispatcherUrl("http://127.0.0.1:8011"); // "http://127.0.0.1:8011"
  * ```
@@ -131,8 +132,16 @@ export interface DispatcherAPIOptions {
   session_id?: string;
   /** Default total deadline of `getProduct` / `wait`, in ms (none by default). */
   timeout?: number;
-  /** Own timeout of each HTTP request, in ms. @default 60000 */
+  /** Own timeout of each HTTP request until its answer's headers arrive, in ms. @default 60000 */
   requestTimeout?: number;
+  /** Longest silence while an answer's body streams in, in ms. @default requestTimeout */
+  idleTimeout?: number;
+  /** Longest time to receive one answer's whole body, in ms. @default 900000 */
+  bodyTimeout?: number;
+  /** Largest answer accepted, in bytes (after HTTP gzip decoding). @default 524288000 (500 MiB) */
+  maxResponseBytes?: number;
+  /** Largest number of redirects followed (never on `run_analysis`). @default 5 */
+  maxRedirects?: number;
   /** Poll intervals in ms: a number = the largest; or `{ min, max, factor }`. @default { min: 150, max: 5000, factor: 1.2 } */
   pollInterval?: number | { min?: number; max?: number; factor?: number };
   /** Time spent retrying one request when no deadline applies, ms. @default 600000 */
@@ -280,7 +289,8 @@ export class DispatcherAPI {
   #timeout: number | undefined;
   #polling: { min: number; max: number; factor: number };
   #cache: ResponseCache | undefined;
-  #parNames = new Map<string, Promise<unknown[] | undefined>>();
+  #parNames = new Map<string, string[]>();
+  #units = new Map<string, Record<string, string | null>>();
 
   /** Create a client (no network access happens here). */
   constructor(options: DispatcherAPIOptions = {}) {
@@ -300,6 +310,10 @@ export class DispatcherAPI {
       baseUrl: this.url,
       fetch: options.fetch,
       requestTimeout: options.requestTimeout,
+      idleTimeout: options.idleTimeout,
+      bodyTimeout: options.bodyTimeout,
+      maxResponseBytes: options.maxResponseBytes,
+      maxRedirects: options.maxRedirects,
       retryBudget: options.retryBudget,
       backoffBase: options.backoffBase,
       backoffMax: options.backoffMax,
@@ -358,11 +372,35 @@ export class DispatcherAPI {
       defaultTimeout: this.#timeout,
       assertTokenTransport: (t) => this.#assertTokenTransport(t),
       decode: (response, job) => this.#decode(response, job),
+      parameterUnits: (instrument, product, token, signal, deadline) =>
+        this.#parameterUnits(instrument, product, token, signal, deadline),
       onDone: (job, _response, text) => {
         if (!this.#cache) return;
         this.#cache.set(cacheKey(this.url, job.requestPairs(), job.user), text);
       },
     };
+  }
+
+  async #parameterUnits(
+    instrument: string,
+    product: string,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ): Promise<Record<string, string | null> | undefined> {
+    const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
+    const known = this.#units.get(key);
+    if (known) return known;
+    const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
+    if (token !== undefined) params.push(["token", token]);
+    const res = await this.#http.request({ path: "api/meta-data", params, retry: false, signal, deadline });
+    const units: Record<string, string | null> = {};
+    for (const q of parseMetaData(res.text).queries) {
+      for (const p of q.parameters) if (!(p.name in units)) units[p.name] = p.units;
+    }
+    if (this.#units.size > 256) this.#units.clear();
+    this.#units.set(key, units);
+    return units;
   }
 
   #decode(response: RunAnalysisResponse, job: Job): DataCollection {
@@ -403,29 +441,48 @@ export class DispatcherAPI {
     instrument: string,
     product: string,
     names: string[],
-    signal?: AbortSignal,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
   ): Promise<void> {
-    const key = `${instrument}\u0000${product}`;
-    let p = this.#parNames.get(key);
-    if (!p) {
-      p = this.#http.request({
-        path: "api/par-names",
-        params: [["instrument", instrument], ["product_type", product]],
-        // the check is advisory (as in oda_api): one attempt, a failure only warns;
-        // shared by concurrent queries, so not tied to one caller's signal
-        retry: false,
-      }).then((res) => {
-        const list = parseResponseJson(res.text, res.url);
-        return Array.isArray(list) ? list : undefined;
-      }).catch((e) => {
-        log.debug(`par-names failed: ${errorMessage(e)}`);
-        return undefined;
-      });
-      this.#parNames.set(key, p);
-    }
-    const valid = await raceAbort(p, signal);
+    // with the query's token (restricted instruments are only described to their users), deadline and signal;
+    // only a successful answer is cached
+    const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
+    let valid = this.#parNames.get(key);
     if (!valid) {
-      this.#parNames.delete(key);
+      const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
+      if (token !== undefined) params.push(["token", token]);
+      try {
+        // advisory (as in oda_api): one attempt
+        const res = await this.#http.request({
+          path: "api/par-names",
+          params,
+          retry: false,
+          signal,
+          deadline,
+        });
+        const list = parseResponseJson(res.text, res.url);
+        if (Array.isArray(list)) {
+          valid = list.map(String);
+          if (this.#parNames.size > 256) this.#parNames.clear();
+          this.#parNames.set(key, valid);
+        }
+      } catch (e) {
+        if (signal?.aborted) throw abortError(signal);
+        if (
+          e instanceof OdaError && e.code === "TIMEOUT" && deadline !== undefined && Date.now() >= deadline
+        ) {
+          throw e;
+        }
+        if (e instanceof OdaError && (e.status === 400 || e.status === 403)) {
+          // the server rejected the instrument or product itself: the query's own answer names the problem
+          log.debug(`par-names refused (${e.message}); the query will report it`);
+          return;
+        }
+        log.debug(`par-names failed: ${errorMessage(e)}`);
+      }
+    }
+    if (!valid) {
       log.warning("parameter check not available on remote server, check carefully parameters name");
       return;
     }
@@ -475,19 +532,17 @@ export class DispatcherAPI {
    * ```
    */
   async submit(options: GetProductOptions): Promise<Job> {
-    const { job, names } = this.#newJob(options);
-    if (this.parameter_check) {
-      await this.#checkParameterNames(job.instrument, job.product, names, options.signal);
-    }
+    const { job, names, token } = this.#newJob(options);
     const timeout = options.timeout ?? this.#timeout;
-    await job.poll({
-      signal: options.signal,
-      deadline: timeout === undefined ? undefined : Date.now() + timeout,
-    });
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    if (this.parameter_check) {
+      await this.#checkParameterNames(job.instrument, job.product, names, token, options.signal, deadline);
+    }
+    await job.poll({ signal: options.signal, deadline });
     return job;
   }
 
-  #newJob(options: GetProductOptions): { job: Job; names: string[] } {
+  #newJob(options: GetProductOptions): { job: Job; names: string[]; token: string | undefined } {
     if (typeof options.instrument !== "string" || !options.instrument) {
       throw new OdaError("INVALID_ARGUMENT", "getProduct needs an instrument (e.g. instrument: 'isgri')");
     }
@@ -506,7 +561,7 @@ export class DispatcherAPI {
       sessionId: this.sessionId,
     });
     if (options.onEvent) job.onEvent(options.onEvent);
-    return { job, names: Object.keys(params) };
+    return { job, names: Object.keys(params), token };
   }
 
   /**
@@ -533,7 +588,7 @@ export class DispatcherAPI {
    */
   async getProduct(options: GetProductOptions): Promise<DataCollection> {
     this.#advice(options.silent);
-    const { job, names } = this.#newJob(options);
+    const { job, names, token } = this.#newJob(options);
     if (this.#cache) {
       const text = this.#cache.get(cacheKey(this.url, job.requestPairs(), job.user));
       if (text !== undefined) {
@@ -545,7 +600,7 @@ export class DispatcherAPI {
     const timeout = options.timeout ?? this.#timeout;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     if (this.parameter_check) {
-      await this.#checkParameterNames(job.instrument, job.product, names, options.signal);
+      await this.#checkParameterNames(job.instrument, job.product, names, token, options.signal, deadline);
     }
     const answer = await job.wait({
       signal: options.signal,
@@ -626,6 +681,37 @@ export class DispatcherAPI {
       jobId: saved.job_id,
       status,
       submittedAt: saved.submitted_at,
+    });
+  }
+
+  /**
+   * A client for pasted API code (MMODA's "API code" button, a dispatcher's `api_code`): the URL and the
+   * token written in the code are used unless `options` gives them (a `PRODUCTS_URL` placeholder needs
+   * `options.url`); run the query with `disp.getProduct(parseApiCode(text).params)`. The token is never shown.
+   *
+   * @example
+   * ```ts
+   * import { DispatcherAPI, parseApiCode } from "@oda-hub/oda-api";
+   * const text = `disp = DispatcherAPI(url="http://127.0.0.1:8011")\ndisp.get_product(instrument="spi_acs", product="spi_acs_lc")`;
+   * const disp = DispatcherAPI.fromApiCode(text, { token: null });
+   * const data = await disp.getProduct(parseApiCode(text).params);
+   * ```
+   */
+  static fromApiCode(text: string | ApiCode, options: DispatcherAPIOptions = {}): DispatcherAPI {
+    const code = typeof text === "string" ? parseApiCode(text) : text;
+    const url = options.url ?? code.url;
+    if (url === undefined) {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        code.placeholder === undefined
+          ? "the API code names no dispatcher: pass { url }"
+          : `the API code names the placeholder '${code.placeholder}': pass { url } (e.g. "production")`,
+      );
+    }
+    return new DispatcherAPI({
+      ...options,
+      url,
+      token: options.token !== undefined ? options.token : code.token,
     });
   }
 
@@ -724,7 +810,7 @@ export class DispatcherAPI {
   }
 
   async #tokenEndpoint(path: string, params: [string, string][], signal?: AbortSignal): Promise<string> {
-    const res = await this.#http.request({ path, params, signal });
+    const res = await this.#http.request({ path, params, signal, redactEcho: false });
     const text = res.text.trim();
     try {
       decodeOdaToken(text);
@@ -852,16 +938,6 @@ export class DispatcherAPI {
       JSON.stringify(this.sessionId)
     }, token: ${this.#token === undefined ? "none" : "<redacted>"} }`;
   }
-}
-
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 function userOf(token: string | undefined): string {

@@ -86,7 +86,7 @@ export type JobListener = (event: JobEvent) => void;
  *
  * @example
  * ```ts
- * import type { ProgressReporter } from "@oda-hub/oda-api";
+ * import type { ProgressReporter } from "@oda-hub/oda-api/display";
  * const reporter: ProgressReporter = {
  *   onEvent: (e) => console.log(`[${e.elapsedMs} ms] ${e.status}`),
  *   close: () => console.log("wait ended"),
@@ -105,7 +105,7 @@ export interface ProgressReporter {
  *
  * @example
  * ```ts
- * import { type ProgressReporterFactory, setProgressReporterFactory } from "@oda-hub/oda-api";
+ * import { type ProgressReporterFactory, setProgressReporterFactory } from "@oda-hub/oda-api/display";
  * const quiet: ProgressReporterFactory = (job) =>
  *   job.silent ? undefined : { onEvent: (e) => console.log(job.product, e.status), close() {} };
  * setProgressReporterFactory(quiet);
@@ -125,7 +125,7 @@ let factory: ProgressReporterFactory | undefined;
  *
  * @example
  * ```ts
- * import { setProgressReporterFactory } from "@oda-hub/oda-api";
+ * import { setProgressReporterFactory } from "@oda-hub/oda-api/display";
  * setProgressReporterFactory(() => ({ onEvent: (e) => console.log(e.type, e.status), close() {} }));
  * ```
  */
@@ -138,7 +138,7 @@ export function setProgressReporterFactory(f: ProgressReporterFactory | undefine
  *
  * @example
  * ```ts
- * import { getProgressReporterFactory } from "@oda-hub/oda-api";
+ * import { getProgressReporterFactory } from "@oda-hub/oda-api/display";
  * console.log(getProgressReporterFactory() === undefined);
  * ```
  */

@@ -43,7 +43,7 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
  *
  * @example
  * ```ts
- * import type { RetryInfo } from "@oda-hub/oda-api";
+ * import type { RetryInfo } from "./http.ts";
  * const onRetry = (i: RetryInfo) => console.log(`attempt ${i.attempt} failed: ${i.reason}`);
  * ```
  */
@@ -63,7 +63,7 @@ export interface RetryInfo {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", requestTimeout: 10_000 });
  * ```
  */
@@ -80,14 +80,34 @@ export interface HttpClientOptions {
   backoffBase?: number;
   /** Largest backoff delay in ms. @default 8000 */
   backoffMax?: number;
+  /** Longest silence while a response body streams in, in ms. @default requestTimeout */
+  idleTimeout?: number;
+  /** Longest time to receive one whole response body, in ms (drips end here). @default 900000 */
+  bodyTimeout?: number;
+  /** Largest response body accepted, in bytes (after HTTP gzip decoding). @default 524288000 (500 MiB) */
+  maxResponseBytes?: number;
+  /** Largest number of redirects followed for one request. @default 5 */
+  maxRedirects?: number;
 }
+
+/**
+ * Default largest response body, in bytes (500 MiB: close to the longest string V8 can hold, so a larger
+ * answer could not be decoded anyway).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_RESPONSE_BYTES, HttpClient } from "./http.ts";
+ * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES / 5 });
+ * ```
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 500 * 1024 * 1024;
 
 /**
  * One request to the dispatcher.
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // await http.request({ path: "api/par-names", params: [["instrument", "isgri"]] });
  * ```
@@ -99,7 +119,7 @@ export interface HttpRequest {
   params: ReadonlyArray<readonly [string, string]>;
   /** `auto` (default) = GET unless the payload is large, then a form POST. */
   method?: "GET" | "POST" | "auto";
-  /** Whether to follow redirects (not on `run_analysis`). @default true */
+  /** Whether to follow redirects (not on `run_analysis`: a redirect there is `URL_REDIRECTED`). @default true */
   followRedirects?: boolean;
   /** Cancels the request (and the retries) promptly. */
   signal?: AbortSignal;
@@ -109,6 +129,11 @@ export interface HttpRequest {
   retry?: boolean;
   /** Called before each retry. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Replace the request's own token, wherever the answer echoes it, by `<redacted token>` before the text
+   * reaches anyone (`false` only for endpoints whose answer is a token). @default true
+   */
+  redactEcho?: boolean;
 }
 
 /**
@@ -116,7 +141,7 @@ export interface HttpRequest {
  *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
+ * import { HttpClient } from "./http.ts";
  * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
  * // const res = await http.request({ path: "instr-list", params: [] }); console.log(res.status, res.text);
  * ```
@@ -139,7 +164,7 @@ export interface HttpResponse {
  *
  * @example
  * ```ts
- * import { abortableSleep } from "@oda-hub/oda-api";
+ * import { abortableSleep } from "./http.ts";
  * await abortableSleep(10);
  * ```
  */
@@ -220,7 +245,7 @@ function tryParse(text: string): unknown {
  *
  * @example
  * ```ts
- * import { parseResponseJson } from "@oda-hub/oda-api";
+ * import { parseResponseJson } from "./http.ts";
  * parseResponseJson('{"a": NaN}', "http://127.0.0.1/x");
  * ```
  */
@@ -258,7 +283,7 @@ function str(v: unknown): string | undefined {
  *
  * @example
  * ```ts
- * import { parseMissingRoles } from "@oda-hub/oda-api";
+ * import { parseMissingRoles } from "./http.ts";
  * parseMissingRoles("...but the following roles are missing: job manager."); // ["job manager"]
  * ```
  */
@@ -283,7 +308,7 @@ export function parseMissingRoles(message: string): string[] {
  *
  * @example
  * ```ts
- * import { errorForResponse } from "@oda-hub/oda-api";
+ * import { errorForResponse } from "./http.ts";
  * const e = errorForResponse(500, '{"error_message": "boom"}', "http://127.0.0.1/run_analysis");
  * console.log(e.code); // "DISPATCHER_ERROR"
  * ```
@@ -343,11 +368,13 @@ export function errorForResponse(
     });
   }
   if (status === 500) {
-    const message = serverError ?? str(get(body, "message")) ??
+    const page = body === undefined ? htmlErrorLine(text) : undefined;
+    const message = serverError ?? str(get(body, "message")) ?? page ??
       (body === undefined && text.trim() ? snippet(text) : "[no error message reported]");
     return new DispatcherError("DISPATCHER_ERROR", `dispatcher error (HTTP 500): ${message}`, {
       status,
       url,
+      ...(page !== undefined ? { details: { page: snippet(text, 64 * 1024) } } : {}),
     });
   }
   if (status === 502 || status === 503 || status === 504) {
@@ -362,20 +389,286 @@ export function errorForResponse(
   });
 }
 
+/**
+ * Limits of {@linkcode readBodyChunks}.
+ *
+ * @example
+ * ```ts
+ * import type { BodyLimits } from "./http.ts";
+ * const limits: BodyLimits = { maxBytes: 1 << 20, idleTimeout: 5_000, bodyTimeout: 60_000 };
+ * ```
+ */
+export interface BodyLimits {
+  /** Largest number of (decoded) bytes; more is a `RESPONSE_TOO_LARGE` error. */
+  maxBytes: number;
+  /** Longest silence between two chunks, in ms (`TIMEOUT`). */
+  idleTimeout: number;
+  /** Longest time for the whole body, in ms (`TIMEOUT`). */
+  bodyTimeout: number;
+  /** Absolute deadline (epoch ms): the idle and body timeouts never run past it. */
+  deadline?: number;
+  /** Cancels the read (and the transfer) promptly. */
+  signal?: AbortSignal;
+  /** URL for error messages (token removed). */
+  url?: string;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/**
+ * The one way this client reads a response body: chunks as they arrive, with
+ * a byte cap (checked against `content-length` first, and counted on the
+ * decoded bytes: a body still gzip-encoded by a custom `fetch` is decoded here
+ * under the same cap), an idle timeout re-armed by every chunk, a total body
+ * timeout, the caller's deadline and `AbortSignal`. Whenever it stops early
+ * (error, abort, timeout, or the consumer leaving the loop) the body stream is
+ * cancelled, so nothing keeps downloading in the background.
+ *
+ * Throws `OdaError` `TIMEOUT` (idle, body or deadline; `details.phase` tells
+ * which), `DispatcherError` `RESPONSE_TOO_LARGE`, or the abort error of the
+ * signal.
+ *
+ * @example
+ * ```ts
+ * import { readBodyChunks } from "./http.ts";
+ * const res = new Response("[1, 2, 3]");
+ * let n = 0;
+ * for await (const chunk of readBodyChunks(res, { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 })) {
+ *   n += chunk.length;
+ * }
+ * console.log(n); // 9
+ * ```
+ */
+export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncGenerator<Uint8Array> {
+  if (!res.body) return;
+  const { signal, url } = limits;
+  const tooLarge = (what: string) =>
+    new DispatcherError(
+      "RESPONSE_TOO_LARGE",
+      `the answer is larger than ${limits.maxBytes} bytes (${what}); raise maxResponseBytes if it is expected`,
+      { url, status: res.status, details: { maxBytes: limits.maxBytes } },
+    );
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  const encoded = /\bgzip\b/i.test(res.headers.get("content-encoding") ?? "");
+  if (Number.isSafeInteger(declared) && declared > limits.maxBytes && !encoded) {
+    await res.body.cancel().catch(() => {});
+    throw tooLarge(`content-length ${declared}`);
+  }
+  let reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
+  let stop: OdaError | undefined;
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  let total: ReturnType<typeof setTimeout> | undefined;
+  const halt = (e: OdaError) => {
+    if (stop) return;
+    stop = e;
+    reader.cancel(e).catch(() => {});
+  };
+  const left = () => limits.deadline === undefined ? Infinity : limits.deadline - Date.now();
+  const timeout = (phase: "idle" | "body" | "deadline", ms: number) =>
+    new OdaError(
+      "TIMEOUT",
+      phase === "idle"
+        ? `no data for ${ms} ms while receiving the answer`
+        : phase === "body"
+        ? `the answer took longer than ${ms} ms to arrive`
+        : "Deadline reached while receiving the answer",
+      { url, details: { phase } },
+    );
+  const armIdle = () => {
+    clearTimeout(idle);
+    const rest = left();
+    const ms = Math.max(1, Math.min(limits.idleTimeout, rest));
+    idle = setTimeout(() => halt(timeout(rest <= limits.idleTimeout ? "deadline" : "idle", ms)), ms);
+  };
+  {
+    const rest = left();
+    const ms = Math.max(1, Math.min(limits.bodyTimeout, rest));
+    total = setTimeout(() => halt(timeout(rest <= limits.bodyTimeout ? "deadline" : "body", ms)), ms);
+  }
+  const onAbort = () => halt(abortError(signal!));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  let n = 0;
+  let first = true;
+  try {
+    armIdle();
+    for (;;) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        if (stop) throw stop;
+        throw e;
+      }
+      if (stop) throw stop;
+      if (r.done) break;
+      armIdle();
+      const value = r.value;
+      if (first) {
+        first = false;
+        if (encoded && value.length >= 2 && value[0] === GZIP_MAGIC[0] && value[1] === GZIP_MAGIC[1]) {
+          // still gzip-encoded (fetch did not decode it): decode here, the cap counting decoded bytes
+          const source = reader;
+          const head = value;
+          const raw: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>({
+            start(c) {
+              c.enqueue(head);
+            },
+            async pull(c) {
+              const x = await source.read();
+              if (x.done) c.close();
+              else c.enqueue(x.value);
+            },
+            cancel(reason) {
+              return source.cancel(reason);
+            },
+          });
+          reader = raw.pipeThrough(
+            new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+          ).getReader();
+          continue;
+        }
+      }
+      n += value.length;
+      if (n > limits.maxBytes) {
+        const e = tooLarge(`${n} bytes received so far`);
+        halt(e);
+        throw e;
+      }
+      yield value;
+      if (stop) throw stop;
+    }
+  } catch (e) {
+    if (!stop) reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    clearTimeout(idle);
+    clearTimeout(total);
+    signal?.removeEventListener("abort", onAbort);
+    if (!stop) reader.cancel().catch(() => {}); // consumer left early: stop the transfer
+  }
+}
+
+/**
+ * Read a whole body into one string with {@linkcode readBodyChunks}'s limits.
+ * Bytes are gathered into one buffer (sized from `content-length` when given,
+ * grown by doubling) and decoded once: a 100 MB product costs one buffer and
+ * one flat string, not thousands of chunk strings that `JSON.parse` must
+ * flatten.
+ *
+ * @example
+ * ```ts
+ * import { readBodyText } from "./http.ts";
+ * const text = await readBodyText(new Response("[1]"), { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 });
+ * console.log(text); // "[1]"
+ * ```
+ */
+export async function readBodyText(res: Response, limits: BodyLimits): Promise<string> {
+  const declared = Number(res.headers.get("content-length"));
+  let buf = new Uint8Array(
+    Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, limits.maxBytes, 1 << 30) : 1 << 16,
+  );
+  let n = 0;
+  for await (const value of readBodyChunks(res, limits)) {
+    if (n + value.length > buf.length) {
+      const grown = new Uint8Array(Math.max(n + value.length, buf.length * 2));
+      grown.set(buf.subarray(0, n));
+      buf = grown;
+    }
+    buf.set(value, n);
+    n += value.length;
+  }
+  return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'", nbsp: " " };
+
+/**
+ * The one line that says what went wrong in a server's HTML error page: the
+ * exception line of a Python traceback (Werkzeug debugger pages, tracebacks
+ * printed in the page), else the page's heading and first paragraph;
+ * `undefined` when the text is not HTML. At most 300 characters, secrets
+ * removed.
+ *
+ * @example
+ * ```ts
+ * import { htmlErrorLine } from "./http.ts";
+ * htmlErrorLine("<html><pre>Traceback (most recent call last):\n  File x\nKeyError: 'T1'</pre></html>"); // "KeyError: 'T1'"
+ * ```
+ */
+export function htmlErrorLine(text: string): string | undefined {
+  const head = text.slice(0, 1024).trimStart().toLowerCase();
+  if (!head.startsWith("<!doctype html") && !head.startsWith("<html") && !/<(title|h1|body)\b/.test(head)) {
+    return undefined;
+  }
+  const page = text.length > 1 << 20 ? text.slice(0, 1 << 20) : text;
+  const plain = (html: string) =>
+    html.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<br\s*\/?>/gi, "\n").replace(
+      /<[^>]*>/g,
+      "",
+    )
+      .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+        if (e[0] === "#") {
+          const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+          return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : m;
+        }
+        return ENTITIES[e.toLowerCase()] ?? m;
+      });
+  const one = (t: string) => snippet(t.replace(/\s+/g, " ").trim(), 300);
+  const lines = plain(page).split("\n").map((l) => l.trim()).filter(Boolean);
+  const tb = lines.findLastIndex((l) => l.startsWith("Traceback (most recent call last)"));
+  if (tb >= 0) {
+    const exc = lines.slice(tb + 1).find((l) =>
+      /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b/.test(l)
+    );
+    if (exc) return one(exc);
+  }
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(page)?.[1];
+  const debuggerTitle = title && /^(.*?)\s*\/\/\s*Werkzeug Debugger/i.exec(plain(title).trim());
+  if (debuggerTitle && debuggerTitle[1]) return one(debuggerTitle[1]);
+  const h1 = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(page)?.[1];
+  const p = /<p[^>]*>([\s\S]*?)<\/p>/i.exec(page)?.[1];
+  const parts = [h1 ?? title, p].filter((x): x is string => x !== undefined).map((x) => plain(x).trim());
+  return parts.length ? one(parts.filter(Boolean).join(": ")) : undefined;
+}
+
 class Transient extends Error {
   constructor(readonly error: OdaError) {
     super(error.message);
   }
 }
 
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Whether a token may travel to `next` (reached from `previous`, if any): only
+ * over https or to a loopback host, and never from https down to http.
+ * Returns the reason when it may not.
+ */
+function tokenTransportProblem(next: URL, previous: URL | undefined): string | undefined {
+  if (previous?.protocol === "https:" && next.protocol !== "https:") {
+    return `a redirect from https://${previous.host} to ${next.protocol}//${next.host} would downgrade the connection`;
+  }
+  if (next.protocol === "https:") return undefined;
+  if (next.protocol === "http:" && isLoopbackHost(next.hostname)) return undefined;
+  return `${next.protocol}//${next.host} is not https (nor a loopback address)`;
+}
+
 /**
  * Sends requests to one dispatcher with per-request timeouts, retries and
  * error mapping. Used by {@linkcode DispatcherAPI}; usable on its own.
  *
+ * Limits of every request (all configurable): `requestTimeout` until the
+ * answer's headers arrive (across redirects), `idleTimeout` between two body
+ * chunks, `bodyTimeout` for the whole body, `maxResponseBytes` of body, and
+ * `maxRedirects` redirects, each followed by this client with the token
+ * transport rule re-checked (https or loopback only, never https → http).
+ * The caller's `deadline` and `signal` bound all of them.
+ *
  * @example
  * ```ts
- * import { HttpClient } from "@oda-hub/oda-api";
- * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011" });
+ * import { HttpClient } from "./http.ts";
+ * const http = new HttpClient({ baseUrl: "http://127.0.0.1:8011", maxResponseBytes: 50 * 1024 * 1024 });
  * // const res = await http.request({ path: "instr-list", params: [] });
  * ```
  */
@@ -383,7 +676,7 @@ export class HttpClient {
   /** Base URL (no trailing slash). */
   readonly baseUrl: string;
   #fetch: FetchLike;
-  /** Own timeout of one request, ms. */
+  /** Own timeout of one request until its headers arrive, ms. */
   requestTimeout: number;
   /** Retry budget without a deadline, ms. */
   retryBudget: number;
@@ -391,6 +684,14 @@ export class HttpClient {
   backoffBase: number;
   /** Largest backoff delay, ms. */
   backoffMax: number;
+  /** Longest silence while a body streams in, ms. */
+  idleTimeout: number;
+  /** Longest time for one whole body, ms. */
+  bodyTimeout: number;
+  /** Largest body accepted, bytes. */
+  maxResponseBytes: number;
+  /** Largest number of redirects followed. */
+  maxRedirects: number;
 
   /** Create a client for one base URL. */
   constructor(options: HttpClientOptions) {
@@ -400,6 +701,10 @@ export class HttpClient {
     this.retryBudget = options.retryBudget ?? 600_000;
     this.backoffBase = options.backoffBase ?? 250;
     this.backoffMax = options.backoffMax ?? 8_000;
+    this.idleTimeout = options.idleTimeout ?? this.requestTimeout;
+    this.bodyTimeout = options.bodyTimeout ?? 900_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxRedirects = options.maxRedirects ?? 5;
   }
 
   /** The full URL of an endpoint. */
@@ -451,66 +756,120 @@ export class HttpClient {
     }
   }
 
-  async #once(req: HttpRequest, _attempt: number): Promise<HttpResponse> {
-    const url = this.endpoint(req.path);
+  async #once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     const body = formEncode(req.params);
-    const method = req.method === "GET" || req.method === "POST"
+    let method: "GET" | "POST" = req.method === "GET" || req.method === "POST"
       ? req.method
       : payloadJsonLength(req.params) > MAX_GET_METHOD_SIZE
       ? "POST"
       : "GET";
-    const fullUrl = method === "GET" && body ? `${url}?${body}` : url;
-    const safeUrl = redactSecrets(fullUrl);
+    const base = this.endpoint(req.path);
+    let target = method === "GET" && body ? `${base}?${body}` : base;
+    let postBody: string | undefined = method === "POST" ? body : undefined;
+    const withToken = req.params.some(([k]) => k === "token");
+    let safeUrl = redactSecrets(target);
     const remaining = req.deadline === undefined ? Infinity : req.deadline - Date.now();
     const ownTimeout = Math.max(1, Math.min(this.requestTimeout, remaining));
+    // `ctrl` covers the wait for the answer's headers (all redirect hops); the body has its own limits
+    // (readBodyChunks), which also cancel it on abort
     const ctrl = new AbortController();
     let timedOut = false;
-    // The own timeout covers the wait for the answer's headers; while a (possibly
-    // large) body streams in, it is an idle timeout re-armed by every chunk, so a
-    // 100 MB product on a slow link is not cut, but a stalled transfer is.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (ms: number) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        ctrl.abort(new OdaError("TIMEOUT", `request timed out after ${ms} ms`));
-      }, ms);
-    };
-    arm(ownTimeout);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort(new OdaError("TIMEOUT", `request timed out after ${ownTimeout} ms`));
+    }, ownTimeout);
     const onUserAbort = () => ctrl.abort(req.signal!.reason);
     req.signal?.addEventListener("abort", onUserAbort, { once: true });
+    let res: Response;
     try {
-      let res: Response;
-      try {
-        res = await this.#fetch(fullUrl, {
-          method,
-          redirect: req.followRedirects === false ? "manual" : "follow",
-          signal: ctrl.signal,
-          headers: method === "POST" ? { "content-type": "application/x-www-form-urlencoded" } : undefined,
-          body: method === "POST" ? body : undefined,
-        });
-      } catch (e) {
-        throw this.#classifyThrown(e, req, timedOut, safeUrl);
+      let previous: URL | undefined;
+      for (let hop = 0;; hop++) {
+        const here = new URL(target);
+        if (withToken) {
+          const problem = tokenTransportProblem(here, previous);
+          if (problem) {
+            throw new TokenError(
+              "TOKEN_INSECURE_TRANSPORT",
+              `refusing to send your token: ${problem}${hop > 0 ? ` (redirect ${hop} of ${req.path})` : ""}`,
+              { url: safeUrl },
+            );
+          }
+        }
+        try {
+          res = await this.#fetch(target, {
+            method,
+            redirect: "manual",
+            signal: ctrl.signal,
+            headers: postBody !== undefined
+              ? { "content-type": "application/x-www-form-urlencoded" }
+              : undefined,
+            body: postBody,
+          });
+        } catch (e) {
+          throw this.#classifyThrown(e, req, timedOut, safeUrl);
+        }
+        const location = res.headers.get("location");
+        if (!REDIRECT_STATUSES.has(res.status) || req.followRedirects === false || !location) break;
+        await res.body?.cancel().catch(() => {});
+        if (hop >= this.maxRedirects) {
+          throw new DispatcherError(
+            "TOO_MANY_REDIRECTS",
+            `more than ${this.maxRedirects} redirects for ${req.path}; raise maxRedirects if this is expected`,
+            { url: safeUrl, status: res.status, details: { location: redactSecrets(location) } },
+          );
+        }
+        let next: URL;
+        try {
+          next = new URL(location, here);
+        } catch (e) {
+          throw new DispatcherError("UNEXPECTED_STATUS", `redirect to an invalid location`, {
+            url: safeUrl,
+            status: res.status,
+            cause: e,
+            details: { location: redactSecrets(location) },
+          });
+        }
+        log.debug(`${req.path}: HTTP ${res.status} redirect to ${redactSecrets(next.href)}`);
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
+          method = "GET";
+          postBody = undefined;
+        }
+        previous = here;
+        target = next.href;
+        safeUrl = redactSecrets(target);
       }
-      let text: string;
-      try {
-        text = await readBody(res, ctrl.signal, () => {
-          const left = req.deadline === undefined ? Infinity : req.deadline - Date.now();
-          arm(Math.max(1, Math.min(this.requestTimeout, left)));
-        });
-      } catch (e) {
-        throw this.#classifyThrown(e, req, timedOut, safeUrl);
-      }
-      if (res.status >= 200 && res.status < 300) {
-        return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: _attempt };
-      }
-      const err = errorForResponse(res.status, text, safeUrl, res.headers.get("location"));
-      if (err.code === "DISPATCHER_UNAVAILABLE") throw new Transient(err);
-      throw err;
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener("abort", onUserAbort);
     }
+    let text: string;
+    try {
+      text = await readBodyText(res, {
+        maxBytes: this.maxResponseBytes,
+        idleTimeout: this.idleTimeout,
+        bodyTimeout: this.bodyTimeout,
+        deadline: req.deadline,
+        signal: req.signal,
+        url: safeUrl,
+      });
+    } catch (e) {
+      if (req.signal?.aborted) throw abortError(req.signal);
+      if (e instanceof OdaError && e.code === "TIMEOUT") {
+        if (req.deadline !== undefined && Date.now() >= req.deadline - 1) throw deadlineError(req);
+        throw new Transient(new OdaError("TIMEOUT", `${req.path}: ${e.message}`, { url: safeUrl }));
+      }
+      if (e instanceof OdaError) throw e;
+      throw new Transient(
+        new DispatcherError("NETWORK", `connection error: ${errorMessage(e)}`, { url: safeUrl, cause: e }),
+      );
+    }
+    if (req.redactEcho !== false) text = redactEchoedTokens(text, req.params);
+    if (res.status >= 200 && res.status < 300) {
+      return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: attempt };
+    }
+    const err = errorForResponse(res.status, text, safeUrl, res.headers.get("location"));
+    if (err.code === "DISPATCHER_UNAVAILABLE") throw new Transient(err);
+    throw err;
   }
 
   #classifyThrown(e: unknown, req: HttpRequest, timedOut: boolean, url: string): unknown {
@@ -528,38 +887,24 @@ export class HttpClient {
   }
 }
 
-async function readBody(res: Response, signal: AbortSignal, onChunk: () => void): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  // fetch errors the body on abort; a body that does not (custom fetch) is cancelled here
-  const onAbort = () => reader.cancel(signal.reason).catch(() => {});
-  signal.addEventListener("abort", onAbort, { once: true });
-  // Bytes are gathered into one buffer (sized from content-length when given, grown by doubling) and decoded
-  // once: a 100 MB product then costs one buffer and one flat string, instead of thousands of per-chunk
-  // strings joined into a rope that JSON.parse must flatten (a third full copy).
-  const declared = Number(res.headers.get("content-length"));
-  let buf = new Uint8Array(
-    Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, 1 << 30) : 1 << 16,
-  );
-  let n = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (signal.aborted) throw signal.reason;
-      if (done) break;
-      onChunk();
-      if (n + value.length > buf.length) {
-        const grown = new Uint8Array(Math.max(n + value.length, buf.length * 2));
-        grown.set(buf.subarray(0, n));
-        buf = grown;
-      }
-      buf.set(value, n);
-      n += value.length;
-    }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
+/**
+ * The answer's text with every verbatim copy of the request's token(s)
+ * replaced by `<redacted token>` (the dispatcher echoes the token in
+ * `analysis_parameters` and `api_code`; a hostile one anywhere). Linear in the
+ * text; the text is returned unchanged when there is nothing to replace.
+ *
+ * @example
+ * ```ts
+ * import { redactEchoedTokens } from "./http.ts";
+ * redactEchoedTokens('{"token": "abc.def.ghi"}', [["token", "abc.def.ghi"]]); // '{"token": "<redacted token>"}'
+ * ```
+ */
+export function redactEchoedTokens(text: string, params: ReadonlyArray<readonly [string, string]>): string {
+  for (const [k, v] of params) {
+    if (k !== "token" || v.length < 8 || !text.includes(v)) continue;
+    text = text.split(v).join("<redacted token>");
   }
-  return new TextDecoder().decode(buf.subarray(0, n));
+  return text;
 }
 
 function deadlineError(req: HttpRequest): OdaError {

@@ -12,7 +12,14 @@
  *
  * @module
  */
-import { DecodeError, DispatcherError, errorMessage, JobFailedError, OdaError } from "../errors.ts";
+import {
+  DecodeError,
+  DispatcherError,
+  errorMessage,
+  JobFailedError,
+  OdaError,
+  redactSecrets,
+} from "../errors.ts";
 import { getLogger } from "../log.ts";
 import {
   getProgressReporterFactory,
@@ -23,8 +30,13 @@ import {
 } from "./events.ts";
 import { abortableSleep, abortError, type HttpClient, parseResponseJson } from "./http.ts";
 import { encodeParams } from "./params.ts";
-import { analysisParametersMismatches, formatParameterMismatches } from "./consistency.ts";
+import {
+  analysisParametersMismatches,
+  formatParameterMismatches,
+  mayBeUnitConversion,
+} from "./consistency.ts";
 import type { DataCollection } from "../products/collection.ts";
+import { type ApiCodeOptions, renderApiCode } from "../codecs/api_code.ts";
 
 const log = getLogger("oda_api.api");
 const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
@@ -34,7 +46,7 @@ const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
  *
  * @example
  * ```ts
- * import { ODA_API_PROTOCOL_VERSION } from "@oda-hub/oda-api";
+ * import { ODA_API_PROTOCOL_VERSION } from "./job.ts";
  * console.log(ODA_API_PROTOCOL_VERSION); // "1.3.5"
  * ```
  */
@@ -44,7 +56,7 @@ export const ODA_API_PROTOCOL_VERSION = "1.3.5";
  *
  * @example
  * ```ts
- * import { CLIENT_NAME } from "@oda-hub/oda-api";
+ * import { CLIENT_NAME } from "./job.ts";
  * console.log(CLIENT_NAME);
  * ```
  */
@@ -173,7 +185,7 @@ export interface WaitOptions {
  *
  * @example
  * ```ts
- * import type { JobHost } from "@oda-hub/oda-api";
+ * import type { JobHost } from "./job.ts";
  * // implemented by DispatcherAPI; only needed to build a Job by hand in tests
  * declare const host: JobHost;
  * console.log(host.url);
@@ -194,6 +206,14 @@ export interface JobHost {
   decode(response: RunAnalysisResponse, job: Job): DataCollection;
   /** Called with every finished `done` answer (cache). */
   onDone?(job: Job, response: RunAnalysisResponse, text: string): void;
+  /** Units of a product's parameters (name → unit, as `/api/meta-data` describes them), if they can be had. */
+  parameterUnits?(
+    instrument: string,
+    product: string,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ): Promise<Record<string, string | null> | undefined>;
 }
 
 /**
@@ -201,7 +221,7 @@ export interface JobHost {
  *
  * @example
  * ```ts
- * import { TERMINAL_STATUSES } from "@oda-hub/oda-api";
+ * import { TERMINAL_STATUSES } from "./job.ts";
  * TERMINAL_STATUSES.includes("ready"); // false: poll again
  * ```
  */
@@ -256,6 +276,7 @@ export class Job {
   readonly #token: string | undefined;
   readonly #listeners = new Set<JobListener>();
   #reportsSeen = 0;
+  readonly #linesShown = new Set<string>();
   #firstAnswer = true;
   #consistencyChecked = false;
   #delay: number;
@@ -439,6 +460,7 @@ export class Job {
       );
     }
     const r = json as RunAnalysisResponse;
+    sanitizeAnswer(r, res.url, this.jobId);
     this.response = r;
     const previous = this.status;
     const newStatus = r.query_status;
@@ -477,7 +499,12 @@ export class Job {
         const parts = ["node", "node_id", "message", "scwid", "scw"].map((k) => rep?.[k]).filter((v) =>
           typeof v === "string" && v
         );
-        if (parts.length) progressLog.info(`... ${parts.join(" : ")}`);
+        if (!parts.length) continue;
+        // a report the server repeats (the same node saying the same thing) is shown once
+        const line = `... ${parts.join(" : ")}`;
+        if (this.#linesShown.has(line)) continue;
+        if (this.#linesShown.size < 10_000) this.#linesShown.add(line);
+        progressLog.info(line);
       }
       this.#reportsSeen = reports.length;
     }
@@ -493,7 +520,7 @@ export class Job {
       log.info("query complete: terminating");
       if (typeof exit.comment === "string" && exit.comment.trim()) log.warning(exit.comment);
       if (typeof exit.warning === "string" && exit.warning.trim()) log.warning(exit.warning);
-      this.#checkReturnedParameters(r);
+      await this.#checkReturnedParameters(r, signal, deadline);
       this.#host.onDone?.(this, r, res.text);
     } else if (newStatus === "failed") {
       log.info("query COMPLETED with FAILURE (state failed)");
@@ -510,11 +537,30 @@ export class Job {
    * contradict what was requested: the job id the dispatcher derives collides
    * for anagram values, so this may be another query's result.
    */
-  #checkReturnedParameters(r: RunAnalysisResponse): void {
+  async #checkReturnedParameters(
+    r: RunAnalysisResponse,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ): Promise<void> {
     const returned = r.products?.analysis_parameters;
     if (this.#consistencyChecked || returned === null || typeof returned !== "object") return;
     this.#consistencyChecked = true;
-    const mismatches = analysisParametersMismatches(this.#params, returned as Record<string, unknown>);
+    let mismatches = analysisParametersMismatches(this.#params, returned as Record<string, unknown>);
+    if (mismatches.some(mayBeUnitConversion) && this.#host.parameterUnits) {
+      // numbers are compared in each parameter's units (the server converts to its default unit)
+      let units: Record<string, string | null> | undefined;
+      try {
+        units = await this.#host.parameterUnits(this.instrument, this.product, this.#token, signal, deadline);
+      } catch (e) {
+        if (signal?.aborted) throw abortError(signal);
+        log.debug(`parameter units not available: ${errorMessage(e)}`);
+      }
+      if (units) {
+        mismatches = analysisParametersMismatches(this.#params, returned as Record<string, unknown>, {
+          units,
+        });
+      }
+    }
     if (mismatches.length === 0) return;
     log.warning(
       `${formatParameterMismatches(mismatches)} (job ${
@@ -660,6 +706,30 @@ export class Job {
     return this.#host.decode(answer, this);
   }
 
+  /**
+   * This query as API code (see {@linkcode renderApiCode}): Python for oda_api, byte for byte what the
+   * dispatcher writes for these parameters, or `{ language: "typescript" }`. The URL defaults to this job's
+   * dispatcher; the token is left out unless `token: "include"`. `parseApiCode(job.apiCode()).params` gives
+   * the query back.
+   *
+   * @example
+   * ```ts
+   * import type { Job } from "@oda-hub/oda-api";
+   * declare const job: Job;
+   * console.log(job.apiCode()); // from oda_api.api import DispatcherAPI ...
+   * ```
+   */
+  apiCode(options: ApiCodeOptions = {}): string {
+    const params: Record<string, unknown> = {
+      ...this.#params,
+      instrument: this.instrument,
+      product: this.product,
+      product_type: this.productType,
+    };
+    if (this.#token !== undefined && options.token === "include") params.token = this.#token;
+    return renderApiCode(params, { ...options, url: options.url ?? this.#host.url });
+  }
+
   /** A JSON-safe record of the job (no token) for {@linkcode DispatcherAPI.resume}. */
   toJSON(): SavedJob {
     return {
@@ -684,6 +754,41 @@ export class Job {
     }, jobId: ${JSON.stringify(this.jobId)}, sessionId: ${JSON.stringify(this.sessionId)}, status: ${
       JSON.stringify(this.status)
     } }`;
+  }
+}
+
+const REDACTED_TOKEN = "<redacted token>";
+
+/**
+ * The boundary where an answer enters the client: the echoed token
+ * (`products.analysis_parameters.token`, any token in `products.api_code`) is
+ * redacted, and an answer whose job or session id is (or embeds) a token is
+ * refused, so that no id, handle, error or display can carry one.
+ */
+function sanitizeAnswer(r: RunAnalysisResponse, url: string, jobId: string | undefined): void {
+  const products = r.products;
+  if (products !== null && typeof products === "object") {
+    const ap = products.analysis_parameters;
+    if (ap !== null && typeof ap === "object" && "token" in ap) {
+      const t = (ap as Record<string, unknown>).token;
+      if (t !== null && t !== undefined && t !== "") (ap as Record<string, unknown>).token = REDACTED_TOKEN;
+    }
+    if (typeof products.api_code === "string") products.api_code = redactSecrets(products.api_code);
+  }
+  const ids: [string, unknown][] = [
+    ["session_id", r.session_id],
+    ["job_monitor.job_id", r.job_monitor?.job_id],
+    ["job_monitor.session_id", r.job_monitor?.session_id],
+  ];
+  for (const [name, v] of ids) {
+    if (typeof v !== "string") continue;
+    if (v.includes(REDACTED_TOKEN) || redactSecrets(v) !== v) {
+      throw new DecodeError(
+        "MALFORMED_RESPONSE",
+        `The dispatcher's answer has a ${name} that is (or contains) a token; refusing it`,
+        { url, jobId },
+      );
+    }
   }
 }
 

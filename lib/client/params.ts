@@ -28,7 +28,8 @@ export {
    *
    * @example
    * ```ts
-   * import { encodeParams, PyFloat } from "@oda-hub/oda-api";
+   * import { encodeParams } from "./params.ts";
+   * import { PyFloat } from "@oda-hub/oda-api/pickle";
    * encodeParams({ E2_keV: new PyFloat(80) }); // [["E2_keV", "80.0"]]
    * ```
    */
@@ -42,7 +43,8 @@ import { pythonStr } from "../codecs/python.ts";
  *
  * @example
  * ```ts
- * import { encodeParams, pyFloat } from "@oda-hub/oda-api";
+ * import { pyFloat } from "../sandbox/pyjson.ts";
+ * import { encodeParams } from "./params.ts";
  * encodeParams({ E1_keV: pyFloat(30) }); // [["E1_keV", "30.0"]]
  * ```
  */
@@ -73,7 +75,7 @@ function scalarText(key: string, value: unknown): string {
  *
  * @example
  * ```ts
- * import { encodeParamValue } from "@oda-hub/oda-api";
+ * import { encodeParamValue } from "./params.ts";
  * encodeParamValue("extra_dict", { a: 1 }); // '{"a": 1}'
  * encodeParamValue("scw_list", ["066500220010.001", "066500230010.001"]); // two values
  * encodeParamValue("unknown_par", null); // "\x00"
@@ -112,7 +114,7 @@ export function encodeParamValue(key: string, value: unknown): string | string[]
  *
  * @example
  * ```ts
- * import { encodeParams } from "@oda-hub/oda-api";
+ * import { encodeParams } from "./params.ts";
  * encodeParams({ RA: 83.63, E1_keV: 28.5, flag: true, x: null });
  * // [["RA", "83.63"], ["E1_keV", "28.5"], ["flag", "True"], ["x", "\x00"]]
  * ```
@@ -137,7 +139,7 @@ const SAFE = /[A-Za-z0-9_.~-]/;
  *
  * @example
  * ```ts
- * import { quotePlus } from "@oda-hub/oda-api";
+ * import { quotePlus } from "./params.ts";
  * quotePlus("2019-01-01T00:00:00"); // "2019-01-01T00%3A00%3A00"
  * ```
  */
@@ -159,7 +161,7 @@ export function quotePlus(text: string): string {
  *
  * @example
  * ```ts
- * import { formEncode } from "@oda-hub/oda-api";
+ * import { formEncode } from "./params.ts";
  * formEncode([["T1", "2019-01-01T00:00:00"], ["x", "\x00"]]); // "T1=2019-01-01T00%3A00%3A00&x=%00"
  * ```
  */
@@ -173,7 +175,7 @@ export function formEncode(pairs: ReadonlyArray<readonly [string, string]>): str
  *
  * @example
  * ```ts
- * import { payloadJsonLength } from "@oda-hub/oda-api";
+ * import { payloadJsonLength } from "./params.ts";
  * payloadJsonLength([["a", "1"]]); // 10, the length of '{"a": "1"}'
  * ```
  */
@@ -192,7 +194,7 @@ export function payloadJsonLength(pairs: ReadonlyArray<readonly [string, string]
  *
  * @example
  * ```ts
- * import { MAX_GET_METHOD_SIZE, payloadJsonLength } from "@oda-hub/oda-api";
+ * import { MAX_GET_METHOD_SIZE, payloadJsonLength } from "./params.ts";
  * const post = payloadJsonLength([["RA", "83.63"]]) > MAX_GET_METHOD_SIZE; // false
  * ```
  */

@@ -6,6 +6,7 @@
  * @module
  */
 import { FileError, OdaError } from "../errors.ts";
+import { requireDeno } from "../_runtime.ts";
 
 /**
  * Throw `FileError("FILE_EXISTS")` when `path` exists and `overwrite` is false (`FileError("IO")` when it
@@ -41,6 +42,7 @@ export async function writeAtomic(
   data: Uint8Array | ((file: Deno.FsFile) => Promise<void>),
   overwrite: boolean,
 ): Promise<void> {
+  requireDeno("saving files");
   await checkCanCreate(path, overwrite);
   const slash = path.lastIndexOf("/");
   const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;

@@ -12,7 +12,7 @@ import { DecodeError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { type Base64Options, encodeBase64 } from "@oda-hub/oda-api";
+ * import { type Base64Options, encodeBase64 } from "@oda-hub/oda-api/pickle";
  * const opts: Base64Options = { urlSafe: true };
  * encodeBase64(new Uint8Array([251, 255]), opts); // "-_8="
  * ```
@@ -115,7 +115,7 @@ function decodeFallback(text: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeBase64 } from "@oda-hub/oda-api";
+ * import { decodeBase64 } from "@oda-hub/oda-api/pickle";
  * decodeBase64("AQID-_8"); // Uint8Array [1, 2, 3, 251, 255]
  * decodeBase64("AQID+/8=", { urlSafe: false }); // the same bytes
  * ```
@@ -170,7 +170,7 @@ function encodeFallback(bytes: Uint8Array, urlSafe: boolean): string {
  *
  * @example
  * ```ts
- * import { encodeBase64 } from "@oda-hub/oda-api";
+ * import { encodeBase64 } from "@oda-hub/oda-api/pickle";
  * encodeBase64(new Uint8Array([1, 2, 3, 251, 255])); // "AQID+/8="
  * encodeBase64(new Uint8Array([1, 2, 3, 251, 255]), { urlSafe: true }); // "AQID-_8="
  * ```

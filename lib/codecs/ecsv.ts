@@ -25,7 +25,7 @@ import { pythonFloatRepr as pyFloat } from "./json.ts";
  *
  * @example
  * ```ts
- * import type { EcsvColumn } from "@oda-hub/oda-api";
+ * import type { EcsvColumn } from "@oda-hub/oda-api/fits";
  * const flux: EcsvColumn = {
  *   name: "flux",
  *   dtype: "<f8",
@@ -53,7 +53,7 @@ export interface EcsvColumn extends TableColumn {
  *
  * @example
  * ```ts
- * import { type EcsvTable, writeEcsv } from "@oda-hub/oda-api";
+ * import { type EcsvTable, writeEcsv } from "@oda-hub/oda-api/fits";
  * const t: EcsvTable = {
  *   kind: "table",
  *   length: 1,
@@ -80,7 +80,7 @@ export interface EcsvTable extends Table {
  *
  * @example
  * ```ts
- * import { type EcsvWriteOptions, writeEcsv } from "@oda-hub/oda-api";
+ * import { type EcsvWriteOptions, writeEcsv } from "@oda-hub/oda-api/fits";
  * const opts: EcsvWriteOptions = { delimiter: ",", meta: { telescope: "INTEGRAL" } };
  * const csv = writeEcsv({
  *   kind: "table",
@@ -261,7 +261,7 @@ function jsonParseLoose(text: string): unknown {
  *
  * @example
  * ```ts
- * import { readEcsv } from "@oda-hub/oda-api";
+ * import { readEcsv } from "@oda-hub/oda-api/fits";
  * const t = readEcsv("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, unit: keV, datatype: float64}\n# schema: astropy-2.0\na\n1.5\n");
  * t.columns[0].values; // Float64Array [1.5]
  * t.columns[0].unit; // "keV"
@@ -644,7 +644,7 @@ function nest(flat: ArrayLike<unknown>, shape: number[], offset: number): unknow
  *
  * @example
  * ```ts
- * import { writeEcsv } from "@oda-hub/oda-api";
+ * import { writeEcsv } from "@oda-hub/oda-api/fits";
  * const text = writeEcsv({
  *   kind: "table",
  *   length: 2,

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { readFitsFile, writeFitsFile } from "@oda-hub/oda-api";
+ * import { readFitsFile, writeFitsFile } from "@oda-hub/oda-api/fits";
  * const hdus = await readFitsFile("mosaic.fits.gz");
  * await writeFitsFile("copy.fits", hdus, { overwrite: true });
  * ```

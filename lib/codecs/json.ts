@@ -14,7 +14,7 @@ import { DecodeError, OdaError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { PyFloat, pythonJsonDumps } from "@oda-hub/oda-api";
+ * import { PyFloat, pythonJsonDumps } from "@oda-hub/oda-api/pickle";
  * pythonJsonDumps({ p: new PyFloat(5), n: 5 }); // '{"p": 5.0, "n": 5}'
  * ```
  */
@@ -39,7 +39,7 @@ export class PyFloat {
  *
  * @example
  * ```ts
- * import { parseJson, type ParseJsonOptions, pythonJsonDumps } from "@oda-hub/oda-api";
+ * import { parseJson, type ParseJsonOptions, pythonJsonDumps } from "@oda-hub/oda-api/pickle";
  * const opts: ParseJsonOptions = { keepFloats: true };
  * const v = parseJson('{"E1_keV": 30.0, "n": 5}', opts);
  * pythonJsonDumps(v); // '{"E1_keV": 30.0, "n": 5}' (without keepFloats: '{"E1_keV": 30, "n": 5}')
@@ -271,7 +271,7 @@ function rewriteTokens(text: string, sentinel: string): Rewrite | undefined {
  *
  * @example
  * ```ts
- * import { parseJson } from "@oda-hub/oda-api";
+ * import { parseJson } from "@oda-hub/oda-api/pickle";
  * parseJson('{"rate": NaN, "max": Infinity, "s": "NaN"}'); // { rate: NaN, max: Infinity, s: "NaN" }
  * ```
  */
@@ -314,7 +314,7 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): unknown
  *
  * @example
  * ```ts
- * import { pythonFloatRepr } from "@oda-hub/oda-api";
+ * import { pythonFloatRepr } from "@oda-hub/oda-api/pickle";
  * pythonFloatRepr(1); // "1.0"
  * pythonFloatRepr(0.00001); // "1e-05"
  * pythonFloatRepr(1e16); // "1e+16"
@@ -347,7 +347,7 @@ export function pythonFloatRepr(x: number): string {
  *
  * @example
  * ```ts
- * import { isPythonInt } from "@oda-hub/oda-api";
+ * import { isPythonInt } from "@oda-hub/oda-api/pickle";
  * isPythonInt(5); // true
  * isPythonInt(0.5); // false
  * ```
@@ -375,7 +375,7 @@ function u4(c: number): string {
  *
  * @example
  * ```ts
- * import { pythonJsonString } from "@oda-hub/oda-api";
+ * import { pythonJsonString } from "@oda-hub/oda-api/pickle";
  * pythonJsonString('é"\n'); // '"\u00e9\"\n"'
  * ```
  */
@@ -421,7 +421,7 @@ export function pythonJsonString(s: string): string {
  *
  * @example
  * ```ts
- * import { pythonJsonDumps, type PythonJsonDumpsOptions } from "@oda-hub/oda-api";
+ * import { pythonJsonDumps, type PythonJsonDumpsOptions } from "@oda-hub/oda-api/pickle";
  * const compact: PythonJsonDumpsOptions = { sortKeys: true, separators: [",", ":"] };
  * pythonJsonDumps({ b: [1, 2], a: 1 }, compact); // '{"a":1,"b":[1,2]}'
  * ```
@@ -457,7 +457,7 @@ function dictKey(k: unknown): string {
  *
  * @example
  * ```ts
- * import { pythonJsonDumps } from "@oda-hub/oda-api";
+ * import { pythonJsonDumps } from "@oda-hub/oda-api/pickle";
  * pythonJsonDumps({ b: 1e-5, a: ["é", NaN] }, { sortKeys: true }); // '{"a": ["\\u00e9", NaN], "b": 1e-05}'
  * ```
  */

@@ -21,7 +21,7 @@ import { decodeLatin1 } from "./latin1.ts";
  *
  * @example
  * ```ts
- * import type { NumericArray } from "@oda-hub/oda-api";
+ * import type { NumericArray } from "@oda-hub/oda-api/pickle";
  * const v: NumericArray = new Float64Array([1.5, 2.5]);
  * ```
  */
@@ -42,7 +42,7 @@ export type NumericArray =
  *
  * @example
  * ```ts
- * import type { ArrayValues } from "@oda-hub/oda-api";
+ * import type { ArrayValues } from "@oda-hub/oda-api/pickle";
  * const names: ArrayValues = ["GRB 221009A", "Crab"];
  * const counts: ArrayValues = new Int32Array([10, 20]);
  * ```
@@ -54,7 +54,7 @@ export type ArrayValues = NumericArray | string[] | unknown[];
  *
  * @example
  * ```ts
- * import { type DTypeKind, parseTypestr } from "@oda-hub/oda-api";
+ * import { type DTypeKind, parseTypestr } from "@oda-hub/oda-api/pickle";
  * const kind: DTypeKind = parseTypestr(">f8").kind; // "f"
  * ```
  */
@@ -65,7 +65,7 @@ export type DTypeKind = "b" | "i" | "u" | "f" | "c" | "S" | "U" | "O" | "V";
  *
  * @example
  * ```ts
- * import { formatTypestr, type SimpleDType } from "@oda-hub/oda-api";
+ * import { formatTypestr, type SimpleDType } from "@oda-hub/oda-api/pickle";
  * const d: SimpleDType = { kind: "i", itemsize: 2, byteorder: ">" };
  * formatTypestr(d); // ">i2"
  * ```
@@ -161,7 +161,7 @@ export interface Table {
  *
  * @example
  * ```ts
- * import { shapeSize } from "@oda-hub/oda-api";
+ * import { shapeSize } from "@oda-hub/oda-api/pickle";
  * shapeSize([2, 3, 4]); // 24
  * shapeSize([]); // 1
  * ```
@@ -179,7 +179,7 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  *
  * @example
  * ```ts
- * import { parseTypestr } from "@oda-hub/oda-api";
+ * import { parseTypestr } from "@oda-hub/oda-api/pickle";
  * parseTypestr(">i2"); // { kind: "i", itemsize: 2, byteorder: ">" }
  * parseTypestr("<U3"); // { kind: "U", itemsize: 12, byteorder: "<" }
  * ```
@@ -219,7 +219,7 @@ export function parseTypestr(typestr: string): SimpleDType {
  *
  * @example
  * ```ts
- * import { formatTypestr } from "@oda-hub/oda-api";
+ * import { formatTypestr } from "@oda-hub/oda-api/pickle";
  * formatTypestr({ kind: "U", itemsize: 12, byteorder: "<" }); // "<U3"
  * ```
  */
@@ -234,7 +234,7 @@ export function formatTypestr(d: SimpleDType): string {
  *
  * @example
  * ```ts
- * import { allocNumeric, parseTypestr } from "@oda-hub/oda-api";
+ * import { allocNumeric, parseTypestr } from "@oda-hub/oda-api/pickle";
  * const c = allocNumeric(parseTypestr("<c16"), 3); // Float64Array of length 6 (re, im pairs)
  * ```
  */
@@ -274,7 +274,7 @@ export function allocNumeric(d: SimpleDType, count: number): NumericArray {
  *
  * @example
  * ```ts
- * import { isNumericKind } from "@oda-hub/oda-api";
+ * import { isNumericKind } from "@oda-hub/oda-api/pickle";
  * isNumericKind("f"); // true
  * isNumericKind("U"); // false
  * ```
@@ -291,7 +291,7 @@ export function isNumericKind(kind: DTypeKind): boolean {
  *
  * @example
  * ```ts
- * import { parseTypestr, readNumeric } from "@oda-hub/oda-api";
+ * import { parseTypestr, readNumeric } from "@oda-hub/oda-api/pickle";
  * const bytes = new Uint8Array([0, 1, 0, 2]);
  * readNumeric(bytes, 0, parseTypestr(">i2"), 2); // Int16Array [1, 2]
  * ```
@@ -330,7 +330,7 @@ export function readNumeric(
  *
  * @example
  * ```ts
- * import { parseTypestr, writeNumeric } from "@oda-hub/oda-api";
+ * import { parseTypestr, writeNumeric } from "@oda-hub/oda-api/pickle";
  * const out = new Uint8Array(4);
  * writeNumeric(new Int16Array([1, 2]), parseTypestr(">i2"), out, 0); // out is [0, 1, 0, 2]
  * ```
@@ -372,7 +372,7 @@ const utf32Cache = new Map<number, string>();
  *
  * @example
  * ```ts
- * import { parseTypestr, readStrings } from "@oda-hub/oda-api";
+ * import { parseTypestr, readStrings } from "@oda-hub/oda-api/pickle";
  * const bytes = new TextEncoder().encode("Crab\0\0Vela\0\0");
  * readStrings(bytes, 0, parseTypestr("|S6"), 2); // ["Crab", "Vela"]
  * ```
@@ -425,7 +425,7 @@ export function readStrings(
  *
  * @example
  * ```ts
- * import { swapBytesInPlace } from "@oda-hub/oda-api";
+ * import { swapBytesInPlace } from "@oda-hub/oda-api/pickle";
  * const b = new Uint8Array([0, 1, 0, 2]);
  * swapBytesInPlace(b, 2); // b is now [1, 0, 2, 0]
  * ```
@@ -461,7 +461,7 @@ export function swapBytesInPlace(bytes: Uint8Array, lane: number): void {
  *
  * @example
  * ```ts
- * import { HOST_IS_LITTLE_ENDIAN } from "@oda-hub/oda-api";
+ * import { HOST_IS_LITTLE_ENDIAN } from "@oda-hub/oda-api/pickle";
  * const native = HOST_IS_LITTLE_ENDIAN ? "<f8" : ">f8"; // dtype string of a native Float64Array
  * ```
  */

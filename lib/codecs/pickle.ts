@@ -23,7 +23,7 @@ export { PickleGlobal, PickleObject };
  *
  * @example
  * ```ts
- * import { decodePickle } from "@oda-hub/oda-api";
+ * import { decodePickle } from "@oda-hub/oda-api/pickle";
  * // pickle.dumps({"a": [1, 2.5, None]}, protocol=2)
  * const bytes = new Uint8Array([
  *   0x80, 2, 0x7d, 0x71, 0, 0x58, 1, 0, 0, 0, 0x61, 0x71, 1, 0x5d, 0x71, 2, 0x28, 0x4b, 1,
@@ -42,7 +42,7 @@ export function decodePickle(bytes: Uint8Array): unknown {
  *
  * @example
  * ```ts
- * import { decodeNumpyPickle, type DecodeNumpyPickleOptions, encodeNumpyPickle } from "@oda-hub/oda-api";
+ * import { decodeNumpyPickle, type DecodeNumpyPickleOptions, encodeNumpyPickle } from "@oda-hub/oda-api/pickle";
  * const bytes = encodeNumpyPickle({
  *   kind: "ndarray",
  *   dtype: "<f8",
@@ -71,7 +71,7 @@ export interface DecodeNumpyPickleOptions {
  *
  * @example
  * ```ts
- * import { decodeNumpyPickle, encodeNumpyPickle } from "@oda-hub/oda-api";
+ * import { decodeNumpyPickle, encodeNumpyPickle } from "@oda-hub/oda-api/pickle";
  * const bytes = encodeNumpyPickle({ kind: "ndarray", dtype: ">i2", shape: [2], values: new Int16Array([1, 2]) });
  * const arr = decodeNumpyPickle(bytes);
  * if (arr.kind === "ndarray") console.log(arr.dtype, arr.shape, arr.values); // ">i2" [2] Int16Array [1, 2]
@@ -99,7 +99,7 @@ export function decodeNumpyPickle(
  *
  * @example
  * ```ts
- * import { decodeNumpyPickleBase64, encodeBase64, encodeNumpyPickle } from "@oda-hub/oda-api";
+ * import { decodeNumpyPickleBase64, encodeBase64, encodeNumpyPickle } from "@oda-hub/oda-api/pickle";
  * const values = new Float32Array(1 << 19).fill(1.5); // 2 MiB
  * const b64 = encodeBase64(encodeNumpyPickle({ kind: "ndarray", dtype: ">f4", shape: [values.length], values }));
  * const arr = decodeNumpyPickleBase64(b64);

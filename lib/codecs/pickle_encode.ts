@@ -306,7 +306,7 @@ function fillColumn(
  *
  * @example
  * ```ts
- * import { encodeNumpyPickle, type EncodeNumpyPickleOptions } from "@oda-hub/oda-api";
+ * import { encodeNumpyPickle, type EncodeNumpyPickleOptions } from "@oda-hub/oda-api/pickle";
  * const forNumpy1: EncodeNumpyPickleOptions = { numpyModule: "numpy.core" };
  * const bytes = encodeNumpyPickle({
  *   kind: "ndarray",
@@ -332,7 +332,7 @@ export interface EncodeNumpyPickleOptions {
  *
  * @example
  * ```ts
- * import { encodeNumpyPickle } from "@oda-hub/oda-api";
+ * import { encodeNumpyPickle } from "@oda-hub/oda-api/pickle";
  * const img = { kind: "ndarray" as const, dtype: "<f4", shape: [2, 2], values: new Float32Array([1, 2, 3, 4]) };
  * const bytes = encodeNumpyPickle(img); // pickle.loads(bytes) -> array([[1., 2.], [3., 4.]], dtype=float32)
  * const b64 = btoa(String.fromCharCode(...bytes)); // what goes into a data unit's "binarys"

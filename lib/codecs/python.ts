@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { md5Hex } from "./md5.ts";
 import { isPythonInt, PyFloat, pythonFloatRepr, pythonJsonDumps, pythonJsonString } from "./json.ts";
 import { OdaError } from "../errors.ts";
 
@@ -17,7 +17,7 @@ import { OdaError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { type PythonFormatOptions, pythonRepr } from "@oda-hub/oda-api";
+ * import { type PythonFormatOptions, pythonRepr } from "@oda-hub/oda-api/pickle";
  * const asFloats: PythonFormatOptions = { float: true };
  * pythonRepr([1, 2.5], asFloats); // "[1.0, 2.5]"
  * ```
@@ -86,7 +86,7 @@ function reprNumber(x: number, opts: PythonFormatOptions): string {
  *
  * @example
  * ```ts
- * import { pythonRepr } from "@oda-hub/oda-api";
+ * import { pythonRepr } from "@oda-hub/oda-api/pickle";
  * pythonRepr({ src_name: "OAO 1657-415", time_bin: 0.0115739687598762 });
  * // "{'src_name': 'OAO 1657-415', 'time_bin': 0.0115739687598762}"
  * pythonRepr(["it's", null, true, 1e-5]); // `["it's", None, True, 1e-05]`
@@ -132,7 +132,7 @@ export function pythonRepr(value: unknown, options: PythonFormatOptions = {}): s
  *
  * @example
  * ```ts
- * import { pythonStr } from "@oda-hub/oda-api";
+ * import { pythonStr } from "@oda-hub/oda-api/pickle";
  * pythonStr(1); // "1"
  * pythonStr(1, { float: true }); // "1.0"
  * pythonStr(0.00001); // "1e-05"
@@ -145,7 +145,7 @@ export function pythonStr(value: unknown, options: PythonFormatOptions = {}): st
 }
 
 function md5hex16(text: string): string {
-  return createHash("md5").update(text, "utf8").digest("hex").slice(0, 16);
+  return md5Hex(text).slice(0, 16);
 }
 
 /** `format_hash(x)` = md5(json.dumps(sorted(x)))[:16]. */
@@ -173,7 +173,7 @@ function sortedChars(s: string): string[] {
  *
  * @example
  * ```ts
- * import { makeHash, PyFloat } from "@oda-hub/oda-api";
+ * import { makeHash, PyFloat } from "@oda-hub/oda-api/pickle";
  * makeHash({ instrument: "empty", product_type: "dummy", p: new PyFloat(5) }); // 16 hex characters
  * ```
  */

@@ -45,7 +45,7 @@ import { encodePng, rasterize } from "./image.ts";
  *
  * @example
  * ```ts
- * import { THUMBNAIL_MAX_BYTES } from "@oda-hub/oda-api";
+ * import { THUMBNAIL_MAX_BYTES } from "@oda-hub/oda-api/display";
  * console.log(`summaries embed at most ${THUMBNAIL_MAX_BYTES / 1000} KB of picture`);
  * ```
  */
@@ -64,7 +64,7 @@ function isTable(d: unknown): d is Table {
  *
  * @example
  * ```ts
- * import { dataShapeText } from "@oda-hub/oda-api";
+ * import { dataShapeText } from "@oda-hub/oda-api/display";
  * dataShapeText({ kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array(6) }); // "image <f4 [2, 3]"
  * ```
  */
@@ -79,7 +79,7 @@ export function dataShapeText(d: NdArray | Table | null | undefined): string {
  *
  * @example
  * ```ts
- * import { headerText } from "@oda-hub/oda-api";
+ * import { headerText } from "@oda-hub/oda-api/display";
  * headerText({ EXTNAME: "EBOUNDS", NAXIS: 2 }); // "EXTNAME = 'EBOUNDS'\nNAXIS   = 2"
  * ```
  */
@@ -123,7 +123,8 @@ function arrayStats(v: ArrayLike<number>): { min: number; max: number; nan: numb
  *
  * @example
  * ```ts
- * import { dataUnitHtml, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { dataUnitHtml } from "@oda-hub/oda-api/display";
  * dataUnitHtml(new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary", data_header: { SIMPLE: true } }));
  * ```
  */
@@ -154,7 +155,8 @@ export function dataUnitHtml(u: NumpyDataUnit, rowLimit = 10): string {
  *
  * @example
  * ```ts
- * import { dataUnitBundle, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { dataUnitBundle } from "@oda-hub/oda-api/display";
  * dataUnitBundle(new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" }))["text/plain"];
  * ```
  */
@@ -179,7 +181,8 @@ function metaText(p: NumpyDataProduct): string {
  *
  * @example
  * ```ts
- * import { dataProductBundle, NumpyDataProduct } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct } from "@oda-hub/oda-api";
+ * import { dataProductBundle } from "@oda-hub/oda-api/display";
  * const b = dataProductBundle(new NumpyDataProduct({ name: "lc", meta_data: { src_name: "Crab" }, data_unit: [] }));
  * console.log(b["text/plain"]);
  * ```
@@ -221,7 +224,8 @@ function lightCurveOf(p: NumpyDataProduct): LightCurve | undefined {
  *
  * @example
  * ```ts
- * import { NumpyDataProduct, productThumbnail } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct } from "@oda-hub/oda-api";
+ * import { productThumbnail } from "@oda-hub/oda-api/display";
  * await productThumbnail(new NumpyDataProduct({ data_unit: [] })); // undefined
  * ```
  */
@@ -264,7 +268,8 @@ export async function productThumbnail(
  *
  * @example
  * ```ts
- * import { NumpyDataProduct, productSummaryBundle } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct } from "@oda-hub/oda-api";
+ * import { productSummaryBundle } from "@oda-hub/oda-api/display";
  * const b = await productSummaryBundle(new NumpyDataProduct({ name: "x", data_unit: [] }));
  * ```
  */
@@ -287,7 +292,7 @@ export async function productSummaryBundle(p: NumpyDataProduct): Promise<MimeBun
  *
  * @example
  * ```ts
- * import { tableBundle } from "@oda-hub/oda-api";
+ * import { tableBundle } from "@oda-hub/oda-api/display";
  * const t = { kind: "table" as const, length: 1, columns: [
  *   { name: "ra", dtype: "<f8", shape: [], unit: "deg", values: new Float64Array([83.6]) }] };
  * Object.keys(tableBundle(t)); // text/plain, text/html, application/vnd.dataresource+json
@@ -327,7 +332,8 @@ function unitsSummary(p: unknown): string {
  *
  * @example
  * ```ts
- * import { DataCollection, dataCollectionBundle } from "@oda-hub/oda-api";
+ * import { DataCollection } from "@oda-hub/oda-api";
+ * import { dataCollectionBundle } from "@oda-hub/oda-api/display";
  * dataCollectionBundle(new DataCollection([]))["text/plain"]; // ""
  * ```
  */
@@ -363,7 +369,7 @@ export function dataCollectionBundle(c: DataCollection): MimeBundle {
  *
  * @example
  * ```ts
- * import { noteBundle } from "@oda-hub/oda-api";
+ * import { noteBundle } from "@oda-hub/oda-api/display";
  * noteBundle("BinaryProduct x: 12 bytes")["text/plain"];
  * ```
  */
@@ -405,7 +411,8 @@ function catalogBundle(c: ApiCatalog): MimeBundle {
  *
  * @example
  * ```ts
- * import { NumpyDataUnit, productDisplay } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { productDisplay } from "@oda-hub/oda-api/display";
  * const b = await productDisplay(new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" }));
  * b["text/plain"]; // "NumpyDataUnit PRIMARY (primary): empty"
  * ```

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { envelopeColumns, type NumberArrayLike } from "@oda-hub/oda-api";
+ * import { envelopeColumns, type NumberArrayLike } from "@oda-hub/oda-api/display";
  * const rate: NumberArrayLike = new Float32Array([1, 5, 2, 8, 3]); // a plain number[] works too
  * const env = envelopeColumns([0, 1, 2, 3, 4], rate, { columns: 2 });
  * ```
@@ -27,7 +27,7 @@ export type NumberArrayLike = ArrayLike<number>;
  *
  * @example
  * ```ts
- * import { type Envelope, envelopeColumns } from "@oda-hub/oda-api";
+ * import { type Envelope, envelopeColumns } from "@oda-hub/oda-api/display";
  * const env: Envelope = envelopeColumns([0, 1, 2, 3], [5, 7, 6, 2], { columns: 2 });
  * env.max; // Float64Array [7, 6]
  * ```
@@ -62,7 +62,7 @@ export interface Envelope {
  *
  * @example
  * ```ts
- * import { type EnvelopeOptions, envelopeColumns } from "@oda-hub/oda-api";
+ * import { type EnvelopeOptions, envelopeColumns } from "@oda-hub/oda-api/display";
  * const opts: EnvelopeOptions = { columns: 600, err: [0.1, 0.1, 0.2] };
  * const env = envelopeColumns([1, 2, 3], [4, 5, 6], opts);
  * ```
@@ -84,7 +84,7 @@ export interface EnvelopeOptions {
  *
  * @example
  * ```ts
- * import { envelopeColumns } from "@oda-hub/oda-api";
+ * import { envelopeColumns } from "@oda-hub/oda-api/display";
  * const n = 100_000;
  * const x = Float64Array.from({ length: n }, (_, i) => i);
  * const y = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 500));
@@ -155,7 +155,7 @@ export function envelopeColumns(x: NumberArrayLike, y: NumberArrayLike, opts: En
  *
  * @example
  * ```ts
- * import { takeIndices } from "@oda-hub/oda-api";
+ * import { takeIndices } from "@oda-hub/oda-api/display";
  * takeIndices([10, 20, 30], new Uint32Array([0, 2])); // Float64Array [10, 30]
  * ```
  */
@@ -173,7 +173,7 @@ export function takeIndices(a: NumberArrayLike, idx: ArrayLike<number>): Float64
  *
  * @example
  * ```ts
- * import { shortestExact } from "@oda-hub/oda-api";
+ * import { shortestExact } from "@oda-hub/oda-api/display";
  * const v = Math.fround(10.003344); // a float32 rate
  * shortestExact(v); // 10.003344, and Math.fround(10.003344) === v
  * shortestExact(6651.123456789012); // unchanged (not a float32)

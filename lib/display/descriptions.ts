@@ -12,7 +12,7 @@ import { $display, type Displayable, type MimeBundle } from "./jupyter.ts";
  *
  * @example
  * ```ts
- * import { type ProductDescriptionLike, productDescriptionView } from "@oda-hub/oda-api";
+ * import { type ProductDescriptionLike, productDescriptionView } from "@oda-hub/oda-api/display";
  * const d: ProductDescriptionLike = {
  *   instrument: "isgri",
  *   product: "isgri_image",
@@ -42,7 +42,7 @@ export interface ProductDescriptionLike {
  *
  * @example
  * ```ts
- * import { productDescriptionBundle } from "@oda-hub/oda-api";
+ * import { productDescriptionBundle } from "@oda-hub/oda-api/display";
  * productDescriptionBundle({ instrument: "isgri", product: "isgri_lc", queries: [
  *   { query_name: "src_query", parameters: [{ name: "RA", units: "deg", value: 0 }] }] });
  * ```
@@ -75,7 +75,7 @@ export function productDescriptionBundle(d: ProductDescriptionLike): MimeBundle 
  *
  * @example
  * ```ts
- * import { productDescriptionView } from "@oda-hub/oda-api";
+ * import { productDescriptionView } from "@oda-hub/oda-api/display";
  * const view = productDescriptionView({ instrument: "isgri", product: "isgri_lc", queries: [] });
  * ```
  */

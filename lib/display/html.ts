@@ -14,7 +14,7 @@ import type { Table, TableColumn } from "../codecs/ndarray.ts";
  *
  * @example
  * ```ts
- * import { DEFAULT_ROW_LIMIT, tableToHtml } from "@oda-hub/oda-api";
+ * import { DEFAULT_ROW_LIMIT, tableToHtml } from "@oda-hub/oda-api/display";
  * const t = { kind: "table" as const, length: 0, columns: [] };
  * tableToHtml(t, { limit: 2 * DEFAULT_ROW_LIMIT }); // show twice the default number of rows
  * ```
@@ -26,7 +26,7 @@ export const DEFAULT_ROW_LIMIT = 50;
  *
  * @example
  * ```ts
- * import { escapeHtml } from "@oda-hub/oda-api";
+ * import { escapeHtml } from "@oda-hub/oda-api/display";
  * escapeHtml(`<a href="x">&</a>`); // "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
  * ```
  */
@@ -43,7 +43,7 @@ export function escapeHtml(text: string): string {
  *
  * @example
  * ```ts
- * import { formatValue } from "@oda-hub/oda-api";
+ * import { formatValue } from "@oda-hub/oda-api/display";
  * formatValue(Math.PI); // "3.14159"
  * ```
  */
@@ -84,7 +84,7 @@ export function formatValue(v: unknown, maxLen = 80): string {
  *
  * @example
  * ```ts
- * import { htmlTable, VIEW_CSS } from "@oda-hub/oda-api";
+ * import { htmlTable, VIEW_CSS } from "@oda-hub/oda-api/display";
  * const page = `${VIEW_CSS}<div class="oda-view">${htmlTable({ headers: ["a"], rows: [["1"]] })}</div>`;
  * ```
  */
@@ -106,7 +106,7 @@ export const VIEW_CSS: string = `<style>
  *
  * @example
  * ```ts
- * import { htmlTable, type HtmlTableOptions } from "@oda-hub/oda-api";
+ * import { htmlTable, type HtmlTableOptions } from "@oda-hub/oda-api/display";
  * const opts: HtmlTableOptions = {
  *   headers: ["source", "flux"],
  *   subHeaders: ["", "mCrab"],
@@ -140,7 +140,7 @@ export interface HtmlTableOptions {
  *
  * @example
  * ```ts
- * import { htmlTable } from "@oda-hub/oda-api";
+ * import { htmlTable } from "@oda-hub/oda-api/display";
  * const html = htmlTable({ headers: ["a", "b"], rows: [["1", "<x>"]], totalRows: 10 });
  * console.log(html.includes("9 more rows")); // true
  * ```
@@ -179,7 +179,7 @@ export function htmlTable(opts: HtmlTableOptions): string {
  *
  * @example
  * ```ts
- * import { details } from "@oda-hub/oda-api";
+ * import { details } from "@oda-hub/oda-api/display";
  * details("header (12 cards)", "<pre>SIMPLE = T</pre>");
  * ```
  */
@@ -192,7 +192,7 @@ export function details(summaryText: string, bodyHtml: string, open = false): st
  *
  * @example
  * ```ts
- * import { viewHtml } from "@oda-hub/oda-api";
+ * import { viewHtml } from "@oda-hub/oda-api/display";
  * viewHtml("<b>hi</b>");
  * ```
  */
@@ -217,7 +217,7 @@ function perRow(c: TableColumn): number {
  *
  * @example
  * ```ts
- * import { columnValue } from "@oda-hub/oda-api";
+ * import { columnValue } from "@oda-hub/oda-api/display";
  * const col = { name: "x", dtype: "<f8", shape: [], values: new Float64Array([1, 2]) };
  * columnValue(col, 1); // 2
  * ```
@@ -237,7 +237,7 @@ export function columnValue(c: TableColumn, row: number): unknown {
  *
  * @example
  * ```ts
- * import { tableToHtml, type TableViewOptions } from "@oda-hub/oda-api";
+ * import { tableToHtml, type TableViewOptions } from "@oda-hub/oda-api/display";
  * const opts: TableViewOptions = { limit: 5, caption: "first 5 rows" };
  * tableToHtml({ kind: "table", length: 0, columns: [] }, opts);
  * ```
@@ -255,7 +255,7 @@ export interface TableViewOptions {
  *
  * @example
  * ```ts
- * import { tableToHtml } from "@oda-hub/oda-api";
+ * import { tableToHtml } from "@oda-hub/oda-api/display";
  * const t = { kind: "table" as const, length: 2, columns: [
  *   { name: "RATE", dtype: ">f4", shape: [], unit: "count/s", values: new Float32Array([1, 2]) }] };
  * console.log(tableToHtml(t, { limit: 1 }).includes("1 more rows")); // true
@@ -284,7 +284,7 @@ export function tableToHtml(t: Table, opts: TableViewOptions = {}): string {
  *
  * @example
  * ```ts
- * import { tableToText } from "@oda-hub/oda-api";
+ * import { tableToText } from "@oda-hub/oda-api/display";
  * const t = { kind: "table" as const, length: 1, columns: [
  *   { name: "a", dtype: "<i8", shape: [], values: new BigInt64Array([5n]) }] };
  * console.log(tableToText(t));
@@ -336,7 +336,7 @@ function jsonSafe(v: unknown): unknown {
  *
  * @example
  * ```ts
- * import { tableToDataResource } from "@oda-hub/oda-api";
+ * import { tableToDataResource } from "@oda-hub/oda-api/display";
  * const t = { kind: "table" as const, length: 1, columns: [
  *   { name: "x", dtype: "<f8", shape: [], values: new Float64Array([NaN]) }] };
  * tableToDataResource(t).data; // [{ x: null }]
@@ -371,7 +371,7 @@ export function tableToDataResource(
  *
  * @example
  * ```ts
- * import { recordTable } from "@oda-hub/oda-api";
+ * import { recordTable } from "@oda-hub/oda-api/display";
  * recordTable({ src_name: "Crab", RA: 83.63 });
  * ```
  */

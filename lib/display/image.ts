@@ -22,7 +22,7 @@ import { placeLabels } from "./labels.ts";
  *
  * @example
  * ```ts
- * import { type ImageStretch, scaleImage } from "@oda-hub/oda-api";
+ * import { type ImageStretch, scaleImage } from "@oda-hub/oda-api/display";
  * const stretch: ImageStretch = "sqrt";
  * const { bytes } = scaleImage(new Float32Array([0, 1, 4, 9]), { stretch });
  * ```
@@ -33,7 +33,7 @@ export type ImageStretch = "linear" | "sqrt" | "asinh" | "log";
  *
  * @example
  * ```ts
- * import { colorMap, type ColorMapName } from "@oda-hub/oda-api";
+ * import { colorMap, type ColorMapName } from "@oda-hub/oda-api/display";
  * const name: ColorMapName = "inferno";
  * const lut = colorMap(name); // 256 RGB triplets
  * ```
@@ -96,7 +96,7 @@ const CMAP_ANCHORS: Record<ColorMapName, number[][]> = {
  *
  * @example
  * ```ts
- * import { colorMap } from "@oda-hub/oda-api";
+ * import { colorMap } from "@oda-hub/oda-api/display";
  * const lut = colorMap("viridis");
  * console.log(lut.length); // 768
  * ```
@@ -118,7 +118,7 @@ export function colorMap(name: ColorMapName = "viridis"): Uint8Array {
  *
  * @example
  * ```ts
- * import { scaleImage, type ScaleOptions } from "@oda-hub/oda-api";
+ * import { scaleImage, type ScaleOptions } from "@oda-hub/oda-api/display";
  * const opts: ScaleOptions = { stretch: "log", lowPercentile: 5, highPercentile: 99.5 };
  * const { min, max } = scaleImage(new Float32Array([1, 10, 100, 1000]), opts); // clip range used
  * ```
@@ -143,7 +143,7 @@ export interface ScaleOptions {
  *
  * @example
  * ```ts
- * import { percentiles } from "@oda-hub/oda-api";
+ * import { percentiles } from "@oda-hub/oda-api/display";
  * percentiles([1, 2, 3, 4, 5], [0, 100]); // [1, 5]
  * ```
  */
@@ -165,7 +165,7 @@ export function percentiles(values: ArrayLike<number>, ps: number[]): number[] {
  *
  * @example
  * ```ts
- * import { scaleImage } from "@oda-hub/oda-api";
+ * import { scaleImage } from "@oda-hub/oda-api/display";
  * const { bytes } = scaleImage(new Float32Array([0, 1, 2, NaN]), { stretch: "linear", min: 0, max: 2 });
  * console.log(Array.from(bytes)); // [0, 128, 255, 0]
  * ```
@@ -219,7 +219,7 @@ export function scaleImage(
  *
  * @example
  * ```ts
- * import { mosaicSvg, type SkySource } from "@oda-hub/oda-api";
+ * import { mosaicSvg, type SkySource } from "@oda-hub/oda-api/display";
  * const crab: SkySource = { ra: 83.633, dec: 22.014, name: "Crab", significance: 120.5 };
  * const header = {
  *   CTYPE1: "RA---TAN",
@@ -254,7 +254,7 @@ export interface SkySource {
  *
  * @example
  * ```ts
- * import { type MosaicOptions, mosaicPng } from "@oda-hub/oda-api";
+ * import { type MosaicOptions, mosaicPng } from "@oda-hub/oda-api/display";
  * const opts: MosaicOptions = {
  *   cmap: "gray",
  *   stretch: "asinh",
@@ -287,7 +287,7 @@ export interface MosaicOptions extends ScaleOptions {
  *
  * @example
  * ```ts
- * import { encodePng, type Raster, rasterize } from "@oda-hub/oda-api";
+ * import { encodePng, type Raster, rasterize } from "@oda-hub/oda-api/display";
  * const r: Raster = rasterize(new Float32Array(100).map((_, i) => i), [10, 10]);
  * const png = await encodePng(r.rgb, r.width, r.height);
  * ```
@@ -314,7 +314,7 @@ export interface Raster {
  *
  * @example
  * ```ts
- * import { rasterize } from "@oda-hub/oda-api";
+ * import { rasterize } from "@oda-hub/oda-api/display";
  * const r = rasterize(new Float32Array(100).map((_, i) => i), [10, 10]);
  * console.log(r.width, r.rgb.length); // 10 300
  * ```
@@ -357,7 +357,7 @@ export function rasterize(values: ArrayLike<number>, shape: number[], opts: Mosa
  *
  * @example
  * ```ts
- * import { encodePng } from "@oda-hub/oda-api";
+ * import { encodePng } from "@oda-hub/oda-api/display";
  * const png = await encodePng(new Uint8Array(2 * 2 * 3), 2, 2);
  * console.log(png[1] === 0x50); // "P" of the PNG signature
  * ```
@@ -406,7 +406,7 @@ function fmtScale(deg: number): string {
  *
  * @example
  * ```ts
- * import { mosaicSvg } from "@oda-hub/oda-api";
+ * import { mosaicSvg } from "@oda-hub/oda-api/display";
  * const img = new Float32Array(64 * 64).map(() => Math.random());
  * const svg = await mosaicSvg(img, [64, 64], { title: "noise" });
  * console.log(svg.includes("<image")); // true
@@ -636,7 +636,7 @@ export async function mosaicSvg(
  *
  * @example
  * ```ts
- * import { mosaicPng } from "@oda-hub/oda-api";
+ * import { mosaicPng } from "@oda-hub/oda-api/display";
  * const png = await mosaicPng(new Float32Array(32 * 32), [32, 32]);
  * console.log(png.length > 0);
  * ```

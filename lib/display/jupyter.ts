@@ -24,7 +24,7 @@ export { $display };
  *
  * @example
  * ```ts
- * import { type MimeBundle, publishDisplay } from "@oda-hub/oda-api";
+ * import { type MimeBundle, publishDisplay } from "@oda-hub/oda-api/display";
  * const bundle: MimeBundle = { "text/plain": "Crab", "text/html": "<i>Crab</i>" };
  * await publishDisplay(bundle);
  * ```
@@ -36,7 +36,7 @@ export type MimeBundle = Record<string, unknown> & { "text/plain": string };
  *
  * @example
  * ```ts
- * import { $display, type Displayable, isDisplayable } from "@oda-hub/oda-api";
+ * import { $display, type Displayable, isDisplayable } from "@oda-hub/oda-api/display";
  * const answer: Displayable = { [$display]: () => ({ "text/plain": "42", "text/html": "<b>42</b>" }) };
  * isDisplayable(answer); // true
  * ```
@@ -51,7 +51,7 @@ export interface Displayable {
  *
  * @example
  * ```ts
- * import { publishDisplay, type PublishOptions } from "@oda-hub/oda-api";
+ * import { publishDisplay, type PublishOptions } from "@oda-hub/oda-api/display";
  * const opts: PublishOptions = { display_id: "status" };
  * await publishDisplay({ "text/plain": "running" }, opts);
  * // in a notebook, this replaces "running" in place:
@@ -89,7 +89,7 @@ function jupyterNamespace(): JupyterNamespace | undefined {
  *
  * @example
  * ```ts
- * import { inJupyter } from "@oda-hub/oda-api";
+ * import { inJupyter } from "@oda-hub/oda-api/display";
  * console.log(inJupyter() ? "notebook" : "terminal");
  * ```
  */
@@ -104,7 +104,7 @@ export function inJupyter(): boolean {
  *
  * @example
  * ```ts
- * import { publishDisplay } from "@oda-hub/oda-api";
+ * import { publishDisplay } from "@oda-hub/oda-api/display";
  * await publishDisplay({ "text/plain": "hello", "text/html": "<b>hello</b>" });
  * ```
  */
@@ -140,7 +140,7 @@ export async function display(obj: unknown, opts: PublishOptions = {}): Promise<
  *
  * @example
  * ```ts
- * import { toBundle } from "@oda-hub/oda-api";
+ * import { toBundle } from "@oda-hub/oda-api/display";
  * const b = await toBundle({ a: 1 });
  * console.log(b["text/plain"]);
  * ```
@@ -160,7 +160,7 @@ export async function toBundle(obj: unknown): Promise<MimeBundle> {
  *
  * @example
  * ```ts
- * import { isDisplayable, makeDisplayable } from "@oda-hub/oda-api";
+ * import { isDisplayable, makeDisplayable } from "@oda-hub/oda-api/display";
  * console.log(isDisplayable(makeDisplayable({ "text/plain": "x" }))); // true
  * ```
  */
@@ -175,7 +175,7 @@ export function isDisplayable(obj: unknown): obj is Displayable {
  *
  * @example
  * ```ts
- * import { makeDisplayable } from "@oda-hub/oda-api";
+ * import { makeDisplayable } from "@oda-hub/oda-api/display";
  * const view = makeDisplayable({ "text/plain": "42", "text/html": "<b>42</b>" });
  * view; // as the last expression of a notebook cell, shows a bold 42
  * ```
@@ -198,7 +198,7 @@ export function makeDisplayable(
  *
  * @example
  * ```ts
- * import { mimeBase64 } from "@oda-hub/oda-api";
+ * import { mimeBase64 } from "@oda-hub/oda-api/display";
  * console.log(mimeBase64(new Uint8Array([1, 2, 3]))); // "AQID"
  * ```
  */

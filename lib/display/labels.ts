@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { LabelBox } from "@oda-hub/oda-api";
+ * import type { LabelBox } from "@oda-hub/oda-api/display";
  * const b: LabelBox = { x0: 10, y0: 20, x1: 90, y1: 33 };
  * ```
  */
@@ -33,7 +33,7 @@ export interface LabelBox {
  *
  * @example
  * ```ts
- * import { placeLabels } from "@oda-hub/oda-api";
+ * import { placeLabels } from "@oda-hub/oda-api/display";
  * const [a, b] = placeLabels(
  *   [{ x: 100, y: 100, text: "GX 5-1", priority: 30 }, { x: 104, y: 106, text: "GX 1+4", priority: 20 }],
  *   { x0: 0, y0: 0, x1: 400, y1: 400 },

@@ -27,7 +27,8 @@ import { mimeBase64, type MimeBundle } from "./jupyter.ts";
  *
  * @example
  * ```ts
- * import { LC_POINT_BUDGET, LightCurve, LightCurvePlot } from "@oda-hub/oda-api";
+ * import { LightCurve } from "@oda-hub/oda-api";
+ * import { LC_POINT_BUDGET, LightCurvePlot } from "@oda-hub/oda-api/display";
  * const n = LC_POINT_BUDGET + 1;
  * const lc = new LightCurve({ time: Float64Array.from({ length: n }, (_, i) => i / 100), rate: new Float64Array(n) });
  * new LightCurvePlot(lc).envelope !== undefined; // true: above the budget
@@ -40,7 +41,7 @@ export const LC_POINT_BUDGET = 2000;
  *
  * @example
  * ```ts
- * import { LC_COLUMNS } from "@oda-hub/oda-api";
+ * import { LC_COLUMNS } from "@oda-hub/oda-api/display";
  * console.log(`decimated curves show at most ${LC_COLUMNS} envelopes`);
  * ```
  */
@@ -55,7 +56,7 @@ const DAYS_UNIX_TO_IJD0 = IJD0_MS / 86_400_000; // 10957
  *
  * @example
  * ```ts
- * import { ijdToDate } from "@oda-hub/oda-api";
+ * import { ijdToDate } from "@oda-hub/oda-api/display";
  * ijdToDate(6650.25); // "2018-03-17 06:00:00"
  * ```
  */
@@ -71,7 +72,7 @@ export function ijdToDate(ijd: number, withSeconds = true): string {
  *
  * @example
  * ```ts
- * import { timeAxis } from "@oda-hub/oda-api";
+ * import { timeAxis } from "@oda-hub/oda-api/display";
  * const axis = timeAxis(6650.4, 6650.6, "TT");
  * axis.unit; // "h"
  * axis.toX(6650.5); // 12 (hours since IJD 6650)
@@ -97,7 +98,7 @@ export interface TimeAxis {
  *
  * @example
  * ```ts
- * import { timeAxis } from "@oda-hub/oda-api";
+ * import { timeAxis } from "@oda-hub/oda-api/display";
  * timeAxis(6650.2, 6700.9).title; // "Time [d] since 2018-03-17 00:00 (IJD 6650; IJD = MJD − 51544)"
  * ```
  */
@@ -125,7 +126,8 @@ export function timeAxis(tMin: number, tMax: number, timeSystem?: string): TimeA
  *
  * @example
  * ```ts
- * import { LightCurve, lightCurveLabels } from "@oda-hub/oda-api";
+ * import { LightCurve } from "@oda-hub/oda-api";
+ * import { lightCurveLabels } from "@oda-hub/oda-api/display";
  * const lc = new LightCurve({ time: [], rate: [], detnam: "ISGRI", name: "Crab", eMin: 30, eMax: 80 });
  * lightCurveLabels(lc).yLabel; // "Rate [30-80 keV]"
  * ```
@@ -154,7 +156,8 @@ export function lightCurveLabels(lc: LightCurve): { title: string; xLabel: strin
  *
  * @example
  * ```ts
- * import { LightCurve, plotLightCurve, type PlotLayer } from "@oda-hub/oda-api";
+ * import { LightCurve, plotLightCurve } from "@oda-hub/oda-api";
+ * import { type PlotLayer } from "@oda-hub/oda-api/display";
  * const lc = new LightCurve({ time: [6650.1, 6650.2, 6650.3], rate: [10, 14, 11], error: [1, 1, 1] });
  * const mean: PlotLayer = {
  *   vegaLite: {
@@ -179,7 +182,8 @@ export interface PlotLayer {
  *
  * @example
  * ```ts
- * import { LightCurve, LightCurvePlot, type LightCurvePlotOptions } from "@oda-hub/oda-api";
+ * import { LightCurve } from "@oda-hub/oda-api";
+ * import { LightCurvePlot, type LightCurvePlotOptions } from "@oda-hub/oda-api/display";
  * const opts: LightCurvePlotOptions = { title: "Crab, 20-40 keV", width: 800 };
  * const plot = new LightCurvePlot(new LightCurve({ time: [1, 2], rate: [3, 4] }), opts);
  * ```
@@ -213,7 +217,8 @@ const INK = "#111827";
  *
  * @example
  * ```ts
- * import { LightCurve, LightCurvePlot } from "@oda-hub/oda-api";
+ * import { LightCurve } from "@oda-hub/oda-api";
+ * import { LightCurvePlot } from "@oda-hub/oda-api/display";
  * const lc = new LightCurve({ time: [6650.1, 6650.2], rate: [3, 4], error: [0.5, 0.5] });
  * const plot = new LightCurvePlot(lc);
  * const spec = plot.spec(); // Vega-Lite

@@ -39,12 +39,22 @@ export class PlotView {
   /** Short description (the text form). */
   readonly label: string;
   #build: () => Promise<MimeBundle>;
+  #svg?: () => string | Promise<string>;
   #cached?: Promise<MimeBundle>;
 
-  /** Wrap a bundle builder. */
-  constructor(label: string, build: () => Promise<MimeBundle>) {
+  /** Wrap a bundle builder (and, optionally, the builder of the static SVG). */
+  constructor(label: string, build: () => Promise<MimeBundle>, svg?: () => string | Promise<string>) {
     this.label = label;
     this.#build = build;
+    if (svg) this.#svg = svg;
+  }
+
+  /**
+   * The static picture as SVG (the one the PNG is rasterised from), for
+   * pages and reports; `undefined` for plots without one.
+   */
+  async svg(): Promise<string | undefined> {
+    return this.#svg ? await this.#svg() : undefined;
   }
 
   /** The mime bundle (built once). */
@@ -87,7 +97,7 @@ export class PlotView {
  *
  * @example
  * ```ts
- * import type { PlotLightCurveOptions } from "@oda-hub/oda-api";
+ * import type { PlotLightCurveOptions } from "@oda-hub/oda-api/display";
  * const opts: PlotLightCurveOptions = { title: "MAXI J1820+070, 30-80 keV", systematic_fraction: 0.01 };
  * ```
  */
@@ -118,7 +128,7 @@ export function plotLightCurve(
     ? lc
     : new LightCurve(lc);
   const plot = new LightCurvePlot(curve, opts);
-  return new PlotView(`${plot.title} (${plot.summary})`, () => plot.bundle());
+  return new PlotView(`${plot.title} (${plot.summary})`, () => plot.bundle(), () => plot.svg());
 }
 
 /**
@@ -126,7 +136,8 @@ export function plotLightCurve(
  *
  * @example
  * ```ts
- * import { LightCurve, lightCurveBundle } from "@oda-hub/oda-api";
+ * import { LightCurve } from "@oda-hub/oda-api";
+ * import { lightCurveBundle } from "@oda-hub/oda-api/display";
  * const b = await lightCurveBundle(new LightCurve({ time: [1, 2, 3], rate: [5, 6, 4], error: [1, 1, 1] }));
  * console.log(Object.keys(b));
  * ```
@@ -145,7 +156,7 @@ export function lightCurveBundle(
  *
  * @example
  * ```ts
- * import { spectrumBundle } from "@oda-hub/oda-api";
+ * import { spectrumBundle } from "@oda-hub/oda-api/display";
  * const b = await spectrumBundle({
  *   channel: new Float64Array([0, 1]), eMin: new Float64Array([20, 30]), eMax: new Float64Array([30, 40]),
  *   energy: new Float64Array([25, 35]), rate: new Float64Array([1, 0.5]), error: new Float64Array([0.1, 0.1]),
@@ -217,7 +228,8 @@ export function plotSpectrum(s: NumpyDataProduct | EnergySpectrum, rmf?: NumpyDa
  *
  * @example
  * ```ts
- * import { plotImage, type PlotImageOptions } from "@oda-hub/oda-api";
+ * import { plotImage } from "@oda-hub/oda-api";
+ * import { type PlotImageOptions } from "@oda-hub/oda-api/display";
  * const opts: PlotImageOptions = {
  *   cmap: "inferno",
  *   stretch: "sqrt",
@@ -313,7 +325,7 @@ function imageTitle(h: Record<string, unknown> | undefined, p?: NumpyDataProduct
  *
  * @example
  * ```ts
- * import { mosaicBundle } from "@oda-hub/oda-api";
+ * import { mosaicBundle } from "@oda-hub/oda-api/display";
  * const b = await mosaicBundle(new Float32Array(16), [4, 4], { title: "tiny" });
  * ```
  */
@@ -347,7 +359,7 @@ export async function mosaicBundle(
  *
  * @example
  * ```ts
- * import { MOSAIC_MAX_BYTES } from "@oda-hub/oda-api";
+ * import { MOSAIC_MAX_BYTES } from "@oda-hub/oda-api/display";
  * console.log(`mosaic outputs stay under ${MOSAIC_MAX_BYTES / 1000} KB`);
  * ```
  */
@@ -360,7 +372,7 @@ export const MOSAIC_MAX_BYTES = 280_000;
  *
  * @example
  * ```ts
- * import { sourcesFromTable } from "@oda-hub/oda-api";
+ * import { sourcesFromTable } from "@oda-hub/oda-api/display";
  * sourcesFromTable({ kind: "table", length: 1, columns: [
  *   { name: "ra", dtype: "<f8", shape: [], values: new Float64Array([275.1]) },
  *   { name: "dec", dtype: "<f8", shape: [], values: new Float64Array([7.2]) },

@@ -27,7 +27,7 @@ import { notebookSettings } from "../notebook.ts";
  *
  * @example
  * ```ts
- * import { createProgressReporter, type ProgressMode } from "@oda-hub/oda-api";
+ * import { createProgressReporter, type ProgressMode } from "@oda-hub/oda-api/display";
  * const mode: ProgressMode = "log"; // one line per status change, e.g. in CI logs
  * const reporter = createProgressReporter({ instrument: "isgri", product: "isgri_lc" }, { mode });
  * ```
@@ -39,7 +39,7 @@ export type ProgressMode = "jupyter" | "tty" | "log" | "none";
  *
  * @example
  * ```ts
- * import { applyJobEvent, progressLine, type ProgressState } from "@oda-hub/oda-api";
+ * import { applyJobEvent, progressLine, type ProgressState } from "@oda-hub/oda-api/display";
  * let s: ProgressState = {
  *   instrument: "isgri",
  *   product: "isgri_lc",
@@ -96,7 +96,7 @@ export interface ProgressState {
  *
  * @example
  * ```ts
- * import { scienceWindowsTotal } from "@oda-hub/oda-api";
+ * import { scienceWindowsTotal } from "@oda-hub/oda-api/display";
  * scienceWindowsTotal([{ scw: "066500230010.001", message: "processing science window 6/12" }]); // 12
  * ```
  */
@@ -117,7 +117,7 @@ export function scienceWindowsTotal(
  *
  * @example
  * ```ts
- * import { scienceWindowsDone } from "@oda-hub/oda-api";
+ * import { scienceWindowsDone } from "@oda-hub/oda-api/display";
  * scienceWindowsDone([{ scw: "066500230010.001", message: "main done" }]); // 1
  * ```
  */
@@ -152,7 +152,7 @@ function oneLine(text: string): string {
  *
  * @example
  * ```ts
- * import { applyJobEvent } from "@oda-hub/oda-api";
+ * import { applyJobEvent } from "@oda-hub/oda-api/display";
  * const s = applyJobEvent(
  *   { instrument: "isgri", product: "isgri_lc", status: "submitting", elapsedMs: 0, requests: 0, scwDone: 0, reports: 0 },
  *   { type: "submitted", instrument: "isgri", product: "isgri_lc", status: "submitted", jobId: "abc", elapsedMs: 5, requests: 1 },
@@ -190,7 +190,7 @@ export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState 
  *
  * @example
  * ```ts
- * import { progressSummary } from "@oda-hub/oda-api";
+ * import { progressSummary } from "@oda-hub/oda-api/display";
  * progressSummary({ instrument: "isgri", product: "isgri_image", status: "done", jobId: "0eac",
  *   elapsedMs: 12300, requests: 5, scwDone: 10, reports: 10, outcome: "done" });
  * ```
@@ -225,7 +225,7 @@ export function progressSummary(s: ProgressState): string {
  *
  * @example
  * ```ts
- * import { progressLine } from "@oda-hub/oda-api";
+ * import { progressLine } from "@oda-hub/oda-api/display";
  * progressLine({ instrument: "isgri", product: "isgri_lc", status: "progress", jobId: "abc",
  *   elapsedMs: 3000, requests: 3, scwDone: 2, reports: 2 }); // "isgri_lc (isgri) · status progress · job abc · 3.0 s · 2 scw done"
  * ```
@@ -248,7 +248,7 @@ export function progressLine(s: ProgressState): string {
  *
  * @example
  * ```ts
- * import { progressBundle } from "@oda-hub/oda-api";
+ * import { progressBundle } from "@oda-hub/oda-api/display";
  * progressBundle({ instrument: "spi_acs", product: "spi_acs_lc", status: "submitted",
  *   elapsedMs: 500, requests: 1, scwDone: 0, reports: 0 })["text/plain"];
  * ```
@@ -293,7 +293,7 @@ export function progressBundle(s: ProgressState): MimeBundle {
  *
  * @example
  * ```ts
- * import { createProgressReporter, type ProgressReporterOptions } from "@oda-hub/oda-api";
+ * import { createProgressReporter, type ProgressReporterOptions } from "@oda-hub/oda-api/display";
  * const lines: string[] = [];
  * const opts: ProgressReporterOptions = { mode: "log", write: (t) => lines.push(t), tickMs: 0 };
  * const reporter = createProgressReporter({ instrument: "isgri", product: "isgri_lc" }, opts);
@@ -323,7 +323,7 @@ export interface ProgressReporterOptions {
  *
  * @example
  * ```ts
- * import { detectProgressMode } from "@oda-hub/oda-api";
+ * import { detectProgressMode } from "@oda-hub/oda-api/display";
  * console.log(detectProgressMode());
  * ```
  */
@@ -349,7 +349,7 @@ function stderrWrite(text: string): void {
  *
  * @example
  * ```ts
- * import { createProgressReporter } from "@oda-hub/oda-api";
+ * import { createProgressReporter } from "@oda-hub/oda-api/display";
  * const lines: string[] = [];
  * const r = createProgressReporter({ instrument: "isgri", product: "isgri_lc" },
  *   { mode: "log", write: (t) => lines.push(t) });
@@ -457,7 +457,7 @@ function spinner(t: number): string {
  *
  * @example
  * ```ts
- * import { defaultProgressReporterFactory } from "@oda-hub/oda-api";
+ * import { defaultProgressReporterFactory } from "@oda-hub/oda-api/display";
  * console.log(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true })); // undefined
  * ```
  */
@@ -474,7 +474,7 @@ export function defaultProgressReporterFactory(
  *
  * @example
  * ```ts
- * import { installProgressReporter } from "@oda-hub/oda-api";
+ * import { installProgressReporter } from "@oda-hub/oda-api/display";
  * installProgressReporter(false); // no progress display at all
  * ```
  */

@@ -27,7 +27,7 @@ import { installProgressReporter } from "./progress.ts";
  *
  * @example
  * ```ts
- * import { attachDisplay } from "@oda-hub/oda-api";
+ * import { attachDisplay } from "@oda-hub/oda-api/display";
  * class Thing { n = 3 }
  * attachDisplay(Thing, (t) => ({ "text/plain": `Thing ${t.n}` }));
  * ```
@@ -55,7 +55,7 @@ export function attachDisplay<T>(
  *
  * @example
  * ```ts
- * import { installNotebookProgress } from "@oda-hub/oda-api";
+ * import { installNotebookProgress } from "@oda-hub/oda-api/display";
  * console.log(installNotebookProgress()); // false outside Jupyter
  * ```
  */

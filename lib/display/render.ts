@@ -19,7 +19,7 @@ import { escapeHtml } from "./html.ts";
  *
  * @example
  * ```ts
- * import { type PlotSeries, plotSvg } from "@oda-hub/oda-api";
+ * import { type PlotSeries, plotSvg } from "@oda-hub/oda-api/display";
  * const lc: PlotSeries = {
  *   x: [1, 2, 3],
  *   y: [10, 12, 9],
@@ -63,7 +63,7 @@ export interface PlotSeries {
  *
  * @example
  * ```ts
- * import { type PlotOptions, plotSvg } from "@oda-hub/oda-api";
+ * import { type PlotOptions, plotSvg } from "@oda-hub/oda-api/display";
  * const opts: PlotOptions = {
  *   title: "Spectrum",
  *   xLabel: "Energy [keV]",
@@ -101,7 +101,7 @@ export interface PlotOptions {
  *
  * @example
  * ```ts
- * import { niceTicks } from "@oda-hub/oda-api";
+ * import { niceTicks } from "@oda-hub/oda-api/display";
  * niceTicks(0, 1, 5); // [0, 0.2, 0.4, 0.6, 0.8, 1]
  * ```
  */
@@ -137,7 +137,7 @@ function logTicks(lo: number, hi: number): number[] {
  *
  * @example
  * ```ts
- * import { formatTick } from "@oda-hub/oda-api";
+ * import { formatTick } from "@oda-hub/oda-api/display";
  * formatTick(6263.5); // "6263.5"
  * ```
  */
@@ -184,7 +184,7 @@ const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
  *
  * @example
  * ```ts
- * import { plotSvg } from "@oda-hub/oda-api";
+ * import { plotSvg } from "@oda-hub/oda-api/display";
  * const svg = plotSvg([{ x: [1, 2, 3], y: [2, 4, 3], yerr: [0.5, 0.5, 0.5] }], { title: "demo" });
  * console.log(svg.startsWith("<svg")); // true
  * ```
@@ -385,7 +385,7 @@ let fontBuffers: Uint8Array[] = [];
  *
  * @example
  * ```ts
- * import { FONT_CANDIDATES } from "@oda-hub/oda-api";
+ * import { FONT_CANDIDATES } from "@oda-hub/oda-api/display";
  * const font = FONT_CANDIDATES.find((p) => {
  *   try {
  *     return Deno.statSync(p).isFile;
@@ -442,7 +442,7 @@ async function loadResvg(): Promise<ResvgModule | undefined> {
  *
  * @example
  * ```ts
- * import { svgToPng, rasterFontAvailable } from "@oda-hub/oda-api";
+ * import { rasterFontAvailable, svgToPng } from "@oda-hub/oda-api/display";
  * await svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>');
  * console.log(rasterFontAvailable());
  * ```
@@ -458,7 +458,7 @@ export function rasterFontAvailable(): boolean {
  *
  * @example
  * ```ts
- * import { plotSvg, svgToPng } from "@oda-hub/oda-api";
+ * import { plotSvg, svgToPng } from "@oda-hub/oda-api/display";
  * const png = await svgToPng(plotSvg([{ x: [1, 2], y: [1, 2] }]));
  * console.log(png?.length);
  * ```

@@ -25,7 +25,7 @@ const EMAIL_FLAGS: Record<string, string> = {
  *
  * @example
  * ```ts
- * import { TokenInfo } from "@oda-hub/oda-api";
+ * import { TokenInfo } from "@oda-hub/oda-api/display";
  * const info = new TokenInfo({ sub: "a@b.c", exp: Math.floor(Date.now() / 1000) + 3600, roles: "user" });
  * console.log(info.toString());
  * ```

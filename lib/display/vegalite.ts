@@ -11,7 +11,7 @@ import { shortestExact } from "./decimate.ts";
  *
  * @example
  * ```ts
- * import { errorBarSpec, type VegaLiteSpec } from "@oda-hub/oda-api";
+ * import { errorBarSpec, type VegaLiteSpec } from "@oda-hub/oda-api/display";
  * const spec: VegaLiteSpec = errorBarSpec({ x: [1, 2], y: [3, 4] });
  * spec.width = 800; // plain JSON: adjust before displaying
  * ```
@@ -23,7 +23,7 @@ export type VegaLiteSpec = Record<string, unknown>;
  *
  * @example
  * ```ts
- * import { errorBarSpec, type MimeBundle, VEGALITE_MIME } from "@oda-hub/oda-api";
+ * import { errorBarSpec, type MimeBundle, VEGALITE_MIME } from "@oda-hub/oda-api/display";
  * const bundle: MimeBundle = {
  *   "text/plain": "light curve",
  *   [VEGALITE_MIME]: errorBarSpec({ x: [1, 2], y: [3, 4] }),
@@ -37,7 +37,7 @@ export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
  *
  * @example
  * ```ts
- * import { errorBarSpec, type XYErrorData } from "@oda-hub/oda-api";
+ * import { errorBarSpec, type XYErrorData } from "@oda-hub/oda-api/display";
  * const lc: XYErrorData = { x: [7000.1, 7000.2], y: [12.5, 14.1], yerr: [1.1, 1.2], xerr: [0.05, 0.05] };
  * const spec = errorBarSpec(lc);
  * ```
@@ -58,7 +58,7 @@ export interface XYErrorData {
  *
  * @example
  * ```ts
- * import { errorBarSpec, type SpecOptions } from "@oda-hub/oda-api";
+ * import { errorBarSpec, type SpecOptions } from "@oda-hub/oda-api/display";
  * const opts: SpecOptions = {
  *   title: "Crab spectrum",
  *   xLabel: "Energy [keV]",
@@ -99,7 +99,7 @@ function exact(v: number): number | null {
  *
  * @example
  * ```ts
- * import { errorBarSpec } from "@oda-hub/oda-api";
+ * import { errorBarSpec } from "@oda-hub/oda-api/display";
  * const spec = errorBarSpec({ x: [1, 2], y: [3, 4], yerr: [0.1, 0.2] }, { title: "t" });
  * console.log(spec.$schema);
  * ```

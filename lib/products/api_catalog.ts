@@ -17,7 +17,8 @@ import { $display, notebookDisplay } from "../notebook.ts";
  *
  * @example
  * ```ts
- * import { ApiCatalog, type CatalogDict } from "@oda-hub/oda-api";
+ * import { ApiCatalog } from "@oda-hub/oda-api";
+ * import { type CatalogDict } from "@oda-hub/oda-api/pickle";
  * const dict: CatalogDict = {
  *   cat_frame: "fk5",
  *   cat_coord_units: "deg",
@@ -54,7 +55,8 @@ export interface CatalogDict {
  *
  * @example
  * ```ts
- * import { ApiCatalog, type ApiCatalogColumnsInit } from "@oda-hub/oda-api";
+ * import { ApiCatalog } from "@oda-hub/oda-api";
+ * import { type ApiCatalogColumnsInit } from "./api_catalog.ts";
  * const init: ApiCatalogColumnsInit = {
  *   columns: { src_names: ["Crab", "Vela X-1"], ra: [83.633, 135.529], dec: [22.014, -40.555] },
  *   dtypes: { src_names: "<U8" },

@@ -5,19 +5,21 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { md5Hex as md5 } from "../codecs/md5.ts";
 import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import { requireDeno } from "../_runtime.ts";
 
 /**
  * The wire form of a {@linkcode BinaryProduct}.
  *
  * @example
  * ```ts
- * import { BinaryProduct, type EncodedBinaryProduct } from "@oda-hub/oda-api";
+ * import { BinaryProduct } from "@oda-hub/oda-api";
+ * import { type EncodedBinaryProduct } from "@oda-hub/oda-api/pickle";
  * const wire: EncodedBinaryProduct = {
  *   name: "greeting",
  *   data: "aGVsbG8=",
@@ -37,7 +39,7 @@ export interface EncodedBinaryProduct {
 
 /** Hex MD5 of bytes. */
 function md5Hex(bytes: Uint8Array): string {
-  return createHash("md5").update(bytes).digest("hex");
+  return md5(bytes);
 }
 
 /**
@@ -134,6 +136,7 @@ export class BinaryProduct {
    * ```
    */
   static async fromFile(path: string, name: string | null = null): Promise<BinaryProduct> {
+    requireDeno("BinaryProduct.fromFile");
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(path);
@@ -149,7 +152,7 @@ export class BinaryProduct {
  *
  * @example
  * ```ts
- * import { decodeLegacyBinary } from "@oda-hub/oda-api";
+ * import { decodeLegacyBinary } from "./binary_product.ts";
  * decodeLegacyBinary("aGVsbG8="); // Uint8Array(5)
  * ```
  */
@@ -165,7 +168,7 @@ export function decodeLegacyBinary(text: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { encodeLegacyBinary } from "@oda-hub/oda-api";
+ * import { encodeLegacyBinary } from "./binary_product.ts";
  * encodeLegacyBinary(new TextEncoder().encode("hello")); // "aGVsbG8="
  * ```
  */

@@ -51,7 +51,7 @@ export type CatalogRow = Record<string, any>;
  *
  * @example
  * ```ts
- * import { inferCatalogDtype } from "@oda-hub/oda-api";
+ * import { inferCatalogDtype } from "./catalog_table.ts";
  * inferCatalogDtype(["GRS 1915+105", "Crab"]); // "<U12"
  * ```
  */

@@ -5,6 +5,12 @@
  * @module
  */
 import { parseJson } from "../codecs/json.ts";
+import {
+  type ApiCodeOptions,
+  apiParamsFromAnalysisParameters,
+  parseApiCode,
+  renderApiCode,
+} from "../codecs/api_code.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { getLogger } from "../log.ts";
@@ -16,6 +22,8 @@ import { ODAAstropyTable } from "./oda_astropy_table.ts";
 import { PictureProduct } from "./picture_product.ts";
 import { TextLikeProduct } from "./text_like_product.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import { ogipSpectrum, type OgipSpectrumOptions, spectrumSets } from "./spectrum_ogip.ts";
+import { requireDeno } from "../_runtime.ts";
 
 const log = getLogger("oda_api.api");
 
@@ -49,7 +57,8 @@ export type CollectionProduct =
  *
  * @example
  * ```ts
- * import { DataCollection, type FromResponseOptions } from "@oda-hub/oda-api";
+ * import { DataCollection } from "@oda-hub/oda-api";
+ * import { type FromResponseOptions } from "./collection.ts";
  * const opts: FromResponseOptions = { instrument: "isgri", product: "isgri_lc" };
  * const response = { query_status: "done", job_monitor: { job_id: "0123abcd" }, products: {} };
  * const data = DataCollection.fromResponseJson(response, opts);
@@ -84,6 +93,8 @@ export interface DataCollectionOptions {
   product?: string | null;
   /** Job id of the request. */
   request_job_id?: string | null;
+  /** The answer's `products.api_code` (or its `analysis_parameters`), for {@linkcode DataCollection.apiCode}. */
+  api_code?: string | Record<string, unknown> | null;
 }
 
 /**
@@ -104,6 +115,8 @@ export interface SaveAllDataOptions {
   dir?: string;
   /** Replace existing files (default `false`: `FileError("FILE_EXISTS")`). */
   overwrite?: boolean;
+  /** Grouping, systematics and energy range applied to every spectrum of a spectrum set (see `ogipSpectrum`). */
+  spectrum?: Pick<OgipSpectrumOptions, "grouping" | "systematicFraction" | "energyRange">;
 }
 
 /**
@@ -132,7 +145,7 @@ export interface CollectionListEntry {
  *
  * @example
  * ```ts
- * import { cleanVarName } from "@oda-hub/oda-api";
+ * import { cleanVarName } from "./collection.ts";
  * cleanVarName("isgri_lc_0_MAXIJ1820+070"); // "isgri_lc_0_MAXIJ1820p070"
  * ```
  */
@@ -194,6 +207,7 @@ export class DataCollection {
   _n_list: string[] = [];
   /** Job id of the request, if known. */
   request_job_id: string | null;
+  #apiCode: string | Record<string, unknown> | null;
   /** Products by attribute name. */
   // deno-lint-ignore no-explicit-any
   [name: string]: any;
@@ -202,6 +216,7 @@ export class DataCollection {
   constructor(data_list: CollectionProduct[], options: DataCollectionOptions = {}) {
     const addMeta = options.add_meta_to_name ?? ["src_name", "product"];
     this.request_job_id = options.request_job_id ?? null;
+    this.#apiCode = options.api_code ?? null;
     data_list.forEach((p, id) => {
       let name = nameOf(p);
       if (name.trim() === "") name = options.product ?? options.instrument ?? "prod";
@@ -318,7 +333,39 @@ export class DataCollection {
       instrument: options.instrument ?? null,
       product: options.product ?? null,
       request_job_id: jobId,
+      api_code: typeof products.api_code === "string"
+        ? products.api_code
+        : products.analysis_parameters && typeof products.analysis_parameters === "object"
+        ? products.analysis_parameters as Record<string, unknown>
+        : null,
     });
+  }
+
+  /**
+   * The query that produced these products as API code: the dispatcher's own `api_code` (its view of the
+   * parameters, defaults included), rewritten byte for byte by {@linkcode renderApiCode} so that `url`,
+   * `language: "typescript"` and the token policy apply (the token is left out unless `token: "include"`).
+   *
+   * @example
+   * ```ts ignore
+   * const data = await disp.getProduct({ instrument: "isgri", product: "isgri_image" });
+   * console.log(data.apiCode({ language: "typescript" }));
+   * ```
+   */
+  apiCode(options: ApiCodeOptions = {}): string {
+    const src = this.#apiCode;
+    if (src === null) {
+      throw new DecodeError(
+        "API_CODE",
+        "this collection does not come from a dispatcher answer with api_code",
+      );
+    }
+    if (typeof src === "string") {
+      const parsed = parseApiCode(src);
+      const params = parsed.token !== undefined ? { ...parsed.params, token: parsed.token } : parsed.params;
+      return renderApiCode(params, { ...options, url: options.url ?? parsed.url ?? parsed.placeholder });
+    }
+    return renderApiCode(apiParamsFromAnalysisParameters(src), options);
   }
 
   /** Number of products. */
@@ -440,7 +487,7 @@ export class DataCollection {
   async saveAllData(options: SaveAllDataOptions = {}): Promise<string[]> {
     const dir = options.dir ?? ".";
     const written: string[] = [];
-    const plan: { path: string; p: CollectionProduct }[] = [];
+    const plan: { id: number; path: string; p: CollectionProduct }[] = [];
     for (let id = 0; id < this._p_list.length; id++) {
       const p = this._p_list[id];
       const name = this._n_list[id] || `prod_${id}`;
@@ -452,8 +499,31 @@ export class DataCollection {
         continue;
       }
       const file = `${options.prefix ? options.prefix + "_" : ""}${name}.${p.suggestFnExtension()}`;
-      plan.push({ path: safeJoin(dir, file), p }); // validates every name before writing anything
+      plan.push({ id, path: safeJoin(dir, file), p }); // validates every name before writing anything
     }
+    // spectrum sets: the spectrum names its saved RMF, ARF and background (XSPEC's `data spec.fits` finds them)
+    const byId = new Map(plan.map((x) => [x.id, x]));
+    const base = (id: number | undefined) => {
+      const e = id === undefined ? undefined : byId.get(id);
+      return e ? e.path.slice(e.path.lastIndexOf("/") + 1) : undefined;
+    };
+    for (const set of spectrumSets(this._p_list, this._n_list)) {
+      const entry = byId.get(set.spectrum);
+      if (!entry) continue;
+      const rmf = set.rmf === undefined ? null : this._p_list[set.rmf] as NumpyDataProduct;
+      try {
+        entry.p = ogipSpectrum(entry.p as NumpyDataProduct, rmf, {
+          ...options.spectrum,
+          respfile: base(set.rmf) ?? "none",
+          ancrfile: base(set.arf) ?? "none",
+          backfile: base(set.bkg) ?? "none",
+        });
+      } catch (e) {
+        if (options.spectrum) throw e;
+        log.warning(`spectrum ${this._n_list[set.spectrum]} saved as is: ${(e as Error).message}`);
+      }
+    }
+    requireDeno("saveAllData");
     for (const { path, p } of plan) {
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
       await Deno.mkdir(parent, { recursive: true }).catch((e) => {

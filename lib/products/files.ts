@@ -12,7 +12,8 @@ import { writeAtomic } from "../codecs/atomic_write.ts";
  *
  * @example
  * ```ts
- * import { type AtomicWriteOptions, writeFileAtomic } from "@oda-hub/oda-api";
+ * import { type AtomicWriteOptions } from "@oda-hub/oda-api";
+ * import { writeFileAtomic } from "./files.ts";
  * const path = `${await Deno.makeTempDir()}/notes.txt`;
  * const opts: AtomicWriteOptions = { overwrite: true };
  * await writeFileAtomic(path, "first", opts);
@@ -53,7 +54,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  *
  * @example
  * ```ts
- * import { checkSafeRelativePath } from "@oda-hub/oda-api";
+ * import { checkSafeRelativePath } from "./files.ts";
  * checkSafeRelativePath("isgri_lc_0_Crab.fits"); // ok
  * // checkSafeRelativePath("../x.fits") throws FileError UNSAFE_PATH
  * ```
@@ -78,7 +79,7 @@ export function checkSafeRelativePath(name: string): string {
  *
  * @example
  * ```ts
- * import { safeJoin } from "@oda-hub/oda-api";
+ * import { safeJoin } from "./files.ts";
  * safeJoin("out", "a.fits"); // "out/a.fits"
  * ```
  */

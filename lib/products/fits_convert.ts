@@ -16,7 +16,8 @@ import { type HduType, NumpyDataUnit } from "./numpy_data_unit.ts";
  *
  * @example
  * ```ts
- * import { NumpyDataUnit, toFitsHdu } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { toFitsHdu } from "@oda-hub/oda-api/fits";
  * const hdu = toFitsHdu(new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" }), true);
  * hdu.type; // "primary"
  * ```

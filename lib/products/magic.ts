@@ -17,7 +17,7 @@ const ascii = (b: Uint8Array, from: number, to: number): string =>
  *
  * @example
  * ```ts
- * import { guessExtension } from "@oda-hub/oda-api";
+ * import { guessExtension } from "./magic.ts";
  * guessExtension(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])); // "png"
  * ```
  */
@@ -49,7 +49,7 @@ export function guessExtension(b: Uint8Array): string | undefined {
  *
  * @example
  * ```ts
- * import { guessExtension, IMAGE_EXTENSIONS } from "@oda-hub/oda-api";
+ * import { guessExtension, IMAGE_EXTENSIONS } from "./magic.ts";
  * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
  * IMAGE_EXTENSIONS.has(guessExtension(png) ?? ""); // true: a PictureProduct accepts these bytes
  * ```

@@ -21,7 +21,8 @@ const log = getLogger("oda_api.data_products");
  *
  * @example
  * ```ts
- * import { type EncodedNumpyDataProduct, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { type EncodedNumpyDataProduct } from "@oda-hub/oda-api/pickle";
  * const p = new NumpyDataProduct({
  *   data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })],
  *   name: "demo",
@@ -45,7 +46,8 @@ export interface EncodedNumpyDataProduct {
  *
  * @example
  * ```ts
- * import { NumpyDataProduct, type NumpyDataProductInit, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { type NumpyDataProductInit } from "./numpy_data_product.ts";
  * const init: NumpyDataProductInit = {
  *   data_unit: new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" }),
  *   name: "isgri_image",
@@ -68,7 +70,8 @@ export interface NumpyDataProductInit {
  *
  * @example
  * ```ts
- * import { type FromFitsFileOptions, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { type FromFitsFileOptions } from "@oda-hub/oda-api/fits";
  * const path = `${await Deno.makeTempDir()}/demo.fits`;
  * await new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })] })
  *   .writeFitsFile(path);
@@ -92,7 +95,8 @@ export interface FromFitsFileOptions {
  *
  * @example
  * ```ts
- * import { NumpyDataProduct, NumpyDataUnit, type WriteFitsOptions } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { type WriteFitsOptions } from "@oda-hub/oda-api/fits";
  * const p = new NumpyDataProduct({
  *   data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })],
  * });

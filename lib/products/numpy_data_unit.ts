@@ -49,7 +49,8 @@ export type UnitData = (NdArray | TableData) & { readonly [column: string]: Arra
  *
  * @example
  * ```ts
- * import { type HduType, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { type HduType } from "@oda-hub/oda-api/fits";
  * const hdu_type: HduType = "image";
  * const unit = new NumpyDataUnit({ name: "INTENSITY", hdu_type, data_header: { NAXIS: 0 } });
  * ```
@@ -63,7 +64,8 @@ const HDU_TYPES: readonly string[] = ["primary", "image", "table", "bintable"];
  *
  * @example
  * ```ts
- * import { type EncodedNumpyDataUnit, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { type EncodedNumpyDataUnit } from "@oda-hub/oda-api/pickle";
  * const wire: EncodedNumpyDataUnit = {
  *   data: null,
  *   dt: null,
@@ -101,7 +103,8 @@ export interface EncodedNumpyDataUnit {
  *
  * @example
  * ```ts
- * import { NumpyDataUnit, type NumpyDataUnitInit } from "@oda-hub/oda-api";
+ * import { NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { type NumpyDataUnitInit } from "./numpy_data_unit.ts";
  * const init: NumpyDataUnitInit = {
  *   name: "RATE",
  *   hdu_type: "bintable",
@@ -404,7 +407,7 @@ const NATIVE_NAMES: Record<string, string> = {
  *
  * @example
  * ```ts
- * import { descrTypestr } from "@oda-hub/oda-api";
+ * import { descrTypestr } from "./numpy_data_unit.ts";
  * descrTypestr("float64"); // "<f8"
  * descrTypestr("bool"); // "|b1"
  * ```
@@ -423,7 +426,7 @@ export function descrTypestr(dtype: string): string {
  *
  * @example
  * ```ts
- * import { numpyDtypeStr } from "@oda-hub/oda-api";
+ * import { numpyDtypeStr } from "./numpy_data_unit.ts";
  * numpyDtypeStr({ kind: "ndarray", dtype: "<f8", shape: [0], values: new Float64Array(0) }); // "float64"
  * ```
  */

@@ -19,7 +19,8 @@ import { $display, notebookDisplay } from "../notebook.ts";
  *
  * @example
  * ```ts
- * import { type EncodedODAAstropyTable, ODAAstropyTable } from "@oda-hub/oda-api";
+ * import { ODAAstropyTable } from "@oda-hub/oda-api";
+ * import { type EncodedODAAstropyTable } from "@oda-hub/oda-api/pickle";
  * const wire: EncodedODAAstropyTable = {
  *   binary: null,
  *   ascii:

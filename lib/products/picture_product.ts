@@ -15,7 +15,8 @@ import { $display, notebookDisplay } from "../notebook.ts";
  *
  * @example
  * ```ts
- * import { type EncodedPictureProduct, PictureProduct } from "@oda-hub/oda-api";
+ * import { PictureProduct } from "@oda-hub/oda-api";
+ * import { type EncodedPictureProduct } from "@oda-hub/oda-api/pickle";
  * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
  * const wire: EncodedPictureProduct = new PictureProduct(png, { name: "plot" }).encode();
  * wire.img_type; // "png"
@@ -40,7 +41,8 @@ export interface EncodedPictureProduct {
  *
  * @example
  * ```ts
- * import { PictureProduct, type PictureProductOptions } from "@oda-hub/oda-api";
+ * import { PictureProduct } from "@oda-hub/oda-api";
+ * import { type PictureProductOptions } from "./picture_product.ts";
  * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
  * const opts: PictureProductOptions = {
  *   name: "lc_plot",

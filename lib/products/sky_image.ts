@@ -14,7 +14,8 @@ import { type SimpleWcs, wcsFromHeader } from "./wcs.ts";
  *
  * @example
  * ```ts
- * import { NumpyDataProduct, NumpyDataUnit, skyImage, type SkyImage } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+ * import { skyImage, type SkyImage } from "@oda-hub/oda-api/display";
  * const unit = new NumpyDataUnit({
  *   name: "ISGR-MOSA-IMA",
  *   hdu_type: "image",
@@ -47,7 +48,8 @@ function isImage(u: NumpyDataUnit): boolean {
  *
  * @example
  * ```ts
- * import { NumpyDataProduct, skyImage } from "@oda-hub/oda-api";
+ * import { NumpyDataProduct } from "@oda-hub/oda-api";
+ * import { skyImage } from "@oda-hub/oda-api/display";
  * skyImage(new NumpyDataProduct({ data_unit: [] })); // undefined
  * ```
  */

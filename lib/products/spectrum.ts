@@ -7,10 +7,12 @@
  */
 import { OdaError } from "../errors.ts";
 import type { TableColumn } from "../codecs/ndarray.ts";
-import { NumpyDataProduct } from "./numpy_data_product.ts";
-import { NumpyDataUnit } from "./numpy_data_unit.ts";
+import type { NumpyDataProduct } from "./numpy_data_product.ts";
+import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { safeJoin } from "./files.ts";
 import { findColumn } from "./table_data.ts";
+import { ogipSpectrum, type OgipSpectrumOptions } from "./spectrum_ogip.ts";
+import { requireDeno } from "../_runtime.ts";
 
 /**
  * A spectrum with energies (arrays of equal length, one entry per channel).
@@ -65,10 +67,26 @@ function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDa
 }
 
 /**
+ * Options of {@linkcode spectrumWithEnergies}.
+ *
+ * @example
+ * ```ts
+ * import type { SpectrumEnergiesOptions } from "@oda-hub/oda-api";
+ * const opts: SpectrumEnergiesOptions = { systematicFraction: 0.02 };
+ * ```
+ */
+export interface SpectrumEnergiesOptions {
+  /** Fractional systematic error added in quadrature to every channel (default: the file's `SYS_ERR`, else 0). */
+  systematicFraction?: number;
+}
+
+/**
  * Channels to energies: match each spectrum `CHANNEL` to the RMF `EBOUNDS`
  * row with the same channel (`E_MIN`/`E_MAX`), and divide rates by the bin
  * width. Rates come from `RATE` (or `COUNTS`/`EXPOSURE`), errors from
- * `STAT_ERR` (or √counts/exposure).
+ * `STAT_ERR` (or √counts/exposure), with the systematic fraction f (the
+ * option, else the `SYS_ERR` column or keyword) added in quadrature as
+ * XSPEC does: error² = stat² + (f·rate)².
  *
  * @example
  * ```ts ignore
@@ -77,7 +95,11 @@ function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDa
  * s.energy; s.ratePerKeV;
  * ```
  */
-export function spectrumWithEnergies(spectrum: NumpyDataProduct, rmf: NumpyDataProduct): EnergySpectrum {
+export function spectrumWithEnergies(
+  spectrum: NumpyDataProduct,
+  rmf: NumpyDataProduct,
+  options: SpectrumEnergiesOptions = {},
+): EnergySpectrum {
   const su = tableUnit(spectrum, /SPECTRUM|SPE/i, "CHANNEL");
   const eb = tableUnit(rmf, /EBOUNDS/i, "E_MIN");
   const st = su.table;
@@ -96,6 +118,13 @@ export function spectrumWithEnergies(spectrum: NumpyDataProduct, rmf: NumpyDataP
   if (!err) {
     err = counts && exposure ? counts.map((c) => Math.sqrt(Math.abs(c)) / exposure) : rate.map(() => NaN);
   } else if (!findColumn(st, "RATE") && exposure) err = err.map((e) => e / exposure);
+  const sysCol = f64(findColumn(st, "SYS_ERR"));
+  const sysKey = typeof su.header.SYS_ERR === "number" ? su.header.SYS_ERR : 0;
+  const sys = (i: number) => options.systematicFraction ?? (sysCol ? sysCol[i] : sysKey);
+  if (options.systematicFraction !== undefined || sysCol || sysKey) {
+    const r = rate;
+    err = err.map((e, i) => Math.sqrt(e * e + (sys(i) * r[i]) ** 2));
+  }
   const channel = ch ?? Float64Array.from(rate, (_, i) => i);
   const rowOf = new Map<number, number>();
   if (ebCh) ebCh.forEach((c, i) => rowOf.set(c, i));
@@ -142,12 +171,12 @@ export function spectrumWithEnergies(spectrum: NumpyDataProduct, rmf: NumpyDataP
  *
  * @example
  * ```ts
- * import type { SaveSpectrumSetOptions } from "@oda-hub/oda-api";
+ * import type { SaveSpectrumSetOptions } from "@oda-hub/oda-api/fits";
  * const opts: SaveSpectrumSetOptions = { dir: "xspec", base: "crab", overwrite: true };
  * // await saveSpectrumSet(spectrum, arf, rmf, opts) writes xspec/crab_spectrum.fits, _arf.fits, _rmf.fits
  * ```
  */
-export interface SaveSpectrumSetOptions {
+export interface SaveSpectrumSetOptions extends OgipSpectrumOptions {
   /** Output directory (default `.`). */
   dir?: string;
   /** Base of the file names: `<base>_spectrum.fits`, `<base>_arf.fits`, `<base>_rmf.fits` (default `"spectrum"`). */
@@ -161,7 +190,7 @@ export interface SaveSpectrumSetOptions {
  *
  * @example
  * ```ts
- * import type { SpectrumSetFiles } from "@oda-hub/oda-api";
+ * import type { SpectrumSetFiles } from "@oda-hub/oda-api/fits";
  * const files: SpectrumSetFiles = { spectrum: "xspec/crab_spectrum.fits", rmf: "xspec/crab_rmf.fits" };
  * const xspec = `data ${files.spectrum}`; // XSPEC finds the RMF (and ARF) through RESPFILE/ANCRFILE
  * ```
@@ -175,38 +204,13 @@ export interface SpectrumSetFiles {
   rmf: string;
 }
 
-function withHeader(
-  p: NumpyDataProduct,
-  unit: NumpyDataUnit,
-  extra: Record<string, unknown>,
-): NumpyDataProduct {
-  return new NumpyDataProduct({
-    data_unit: p.data_unit.map((d) =>
-      d === unit
-        ? new NumpyDataUnit({
-          data: d.data === null
-            ? null
-            : d.data.kind === "table"
-            ? { kind: "table", length: d.data.length, columns: d.data.columns }
-            : d.data,
-          data_header: { ...d.header, ...extra },
-          meta_data: d.meta_data,
-          hdu_type: d.hdu_type,
-          name: d.name,
-          units_dict: d.units_dict,
-        })
-        : d
-    ),
-    name: p.name,
-    meta_data: p.meta_data,
-  });
-}
-
 /**
  * Save a spectrum with its response: the spectrum file's SPECTRUM header
  * gets `RESPFILE` (the RMF file name) and `ANCRFILE` (the ARF file name, or
- * `none`), so `data <base>_spectrum.fits` in XSPEC loads all three. Files are
- * written side by side in `dir`, atomically, names checked.
+ * `none`), so `data <base>_spectrum.fits` in XSPEC loads all three, plus the
+ * OGIP keywords and the optional `grouping`, `systematicFraction` and
+ * `energyRange` columns of {@linkcode ogipSpectrum}. Files are written side
+ * by side in `dir`, atomically, names checked.
  *
  * @example
  * ```ts ignore
@@ -225,12 +229,12 @@ export async function saveSpectrumSet(
   const names = { spectrum: `${base}_spectrum.fits`, arf: `${base}_arf.fits`, rmf: `${base}_rmf.fits` };
   const paths: SpectrumSetFiles = { spectrum: safeJoin(dir, names.spectrum), rmf: safeJoin(dir, names.rmf) };
   if (arf) paths.arf = safeJoin(dir, names.arf);
-  const su = tableUnit(spectrum, /SPECTRUM|SPE/i, "CHANNEL");
-  const pha = withHeader(spectrum, su, {
-    RESPFILE: names.rmf.slice(names.rmf.lastIndexOf("/") + 1),
-    ANCRFILE: arf ? names.arf.slice(names.arf.lastIndexOf("/") + 1) : "none",
+  const pha = ogipSpectrum(spectrum, rmf, {
+    ...options,
+    respfile: names.rmf.slice(names.rmf.lastIndexOf("/") + 1),
+    ancrfile: arf ? names.arf.slice(names.arf.lastIndexOf("/") + 1) : "none",
   });
-  await Deno.mkdir(dir, { recursive: true });
+  await requireDeno("saveSpectrumSet").mkdir(dir, { recursive: true });
   const overwrite = options.overwrite ?? false;
   await rmf.writeFile(paths.rmf, { overwrite });
   if (arf && paths.arf) await arf.writeFile(paths.arf, { overwrite });

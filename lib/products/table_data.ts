@@ -14,7 +14,8 @@ import { $display, notebookDisplay } from "../notebook.ts";
  *
  * @example
  * ```ts
- * import { makeTableData, type TableData } from "@oda-hub/oda-api";
+ * import { type TableData } from "@oda-hub/oda-api";
+ * import { makeTableData } from "./table_data.ts";
  * const t: TableData = makeTableData({
  *   kind: "table",
  *   length: 2,
@@ -33,7 +34,7 @@ export type TableData = Table & { readonly [column: string]: ArrayValues };
  *
  * @example
  * ```ts
- * import { makeTableData } from "@oda-hub/oda-api";
+ * import { makeTableData } from "./table_data.ts";
  * const t = makeTableData({
  *   kind: "table",
  *   length: 2,
@@ -66,7 +67,7 @@ export function makeTableData(table: Table): TableData {
  *
  * @example
  * ```ts
- * import { findColumn } from "@oda-hub/oda-api";
+ * import { findColumn } from "./table_data.ts";
  * findColumn({ kind: "table", length: 0, columns: [] }, "TIME"); // undefined
  * ```
  */

@@ -14,7 +14,8 @@ import { $display, notebookDisplay } from "../notebook.ts";
  *
  * @example
  * ```ts
- * import { type EncodedTextLikeProduct, TextLikeProduct } from "@oda-hub/oda-api";
+ * import { TextLikeProduct } from "@oda-hub/oda-api";
+ * import { type EncodedTextLikeProduct } from "@oda-hub/oda-api/pickle";
  * const wire: EncodedTextLikeProduct = { name: "text_output", value: "Just some text", meta_data: {} };
  * TextLikeProduct.decode(wire).value; // "Just some text"
  * ```

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { pixToWorld, type SimpleWcs } from "@oda-hub/oda-api";
+ * import { pixToWorld, type SimpleWcs } from "@oda-hub/oda-api/display";
  * const w: SimpleWcs = {
  *   projection: "CAR",
  *   crval: [83.63, 22.01],
@@ -43,7 +43,7 @@ function num(h: Record<string, unknown>, k: string): number | undefined {
  *
  * @example
  * ```ts
- * import { wcsFromHeader } from "@oda-hub/oda-api";
+ * import { wcsFromHeader } from "@oda-hub/oda-api/display";
  * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
  *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 });
  * console.log(w?.projection); // "TAN"
@@ -86,7 +86,7 @@ const D2R = Math.PI / 180;
  *
  * @example
  * ```ts
- * import { pixToWorld, wcsFromHeader } from "@oda-hub/oda-api";
+ * import { pixToWorld, wcsFromHeader } from "@oda-hub/oda-api/display";
  * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
  *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 })!;
  * pixToWorld(w, 50, 50); // [275, 7]
@@ -111,7 +111,7 @@ export function pixToWorld(w: SimpleWcs, px: number, py: number): [number, numbe
  *
  * @example
  * ```ts
- * import { worldToPix, wcsFromHeader } from "@oda-hub/oda-api";
+ * import { worldToPix, wcsFromHeader } from "@oda-hub/oda-api/display";
  * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
  *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 })!;
  * worldToPix(w, 275, 7); // [50, 50]

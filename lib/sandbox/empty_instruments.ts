@@ -8,8 +8,9 @@
  * @module
  */
 import type { ParameterSpec, ProductOutput, SandboxInstrument } from "./instrument.ts";
-import type { ServerProductSpec } from "./jobs.ts";
+import { ExitFailure, type ServerProductSpec } from "./jobs.ts";
 import { pyFloat } from "./pyjson.ts";
+import { pythonJsonDumps } from "../codecs/json.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
 import { encodeBase64 } from "../codecs/base64.ts";
 
@@ -114,78 +115,137 @@ const P_LIST: ParameterSpec = {
 const SCW_LIST: ParameterSpec = { ...P_LIST, name: "scw_list" };
 
 function numericalRoles(params: Record<string, unknown>): Record<string, string> {
-  const r: Record<string, string> = { general: "please refer to support for details" };
   if (typeof params.p === "number" && params.p > 50) {
-    r["unige-hpc-full"] = "unige-hpc-full role is needed for p>50 as well";
+    return {
+      general: "general role is needed for p>50",
+      "unige-hpc-full": "unige-hpc-full role is needed for p>50 as well",
+    };
   }
-  return r;
+  return { general: "please refer to support for details" };
 }
 
-function echo(params: Record<string, unknown>): ProductOutput {
-  const keys = [
-    "src_name",
-    "RA",
-    "DEC",
-    "T1",
-    "T2",
-    "token",
-    "user_catalog",
-    "p_list",
-    "selected_catalog",
-    "p",
-    "dummy_file",
-    "sb",
-    "ang",
-    "ang_deg",
-    "energ",
-    "bounded_int_par",
-    "bounded_float_par",
-    "string_select_par",
-    "struct",
-    "optional_def_float",
-    "optional_def_none",
-  ];
-  const defaults: Record<string, unknown> = {
-    p: 10,
-    sb: 10,
-    ang: 1,
-    ang_deg: 1,
-    energ: 1000,
-    bounded_int_par: 5,
-    bounded_float_par: 5,
-    string_select_par: "spam",
-    struct: { a: [1, 2] },
-    optional_def_float: 5,
-    p_list: [],
-  };
-  const floats = new Set([
-    "RA",
-    "DEC",
-    "p",
-    "sb",
-    "ang",
-    "ang_deg",
-    "energ",
-    "bounded_float_par",
-    "optional_def_float",
-  ]);
+const ECHO_KEYS = [
+  "src_name",
+  "RA",
+  "DEC",
+  "T1",
+  "T2",
+  "token",
+  "user_catalog",
+  "p_list",
+  "selected_catalog",
+  "p",
+  "dummy_file",
+  "sb",
+  "ang",
+  "ang_deg",
+  "energ",
+  "bounded_int_par",
+  "bounded_float_par",
+  "string_select_par",
+  "struct",
+  "optional_def_float",
+  "optional_def_none",
+];
+const ECHO_FLOATS = new Set([
+  "T1", // a time given in a numeric format (mjd) is echoed as that float
+  "T2",
+  "RA",
+  "DEC",
+  "p",
+  "sb",
+  "ang",
+  "ang_deg",
+  "energ",
+  "bounded_float_par",
+  "optional_def_float",
+]);
+/** Untouched parameters as `.value` holds them (own units: `ang_deg` 1 deg, `energ` 1 MeV). */
+const RAW_DEFAULTS: Record<string, unknown> = {
+  src_name: "1E 1740.7-2942",
+  RA: 265.97845833,
+  DEC: -29.74516667,
+  T1: "2017-03-06T13:26:48.000",
+  T2: "2017-03-06T15:32:27.000",
+  p: 10,
+  sb: 10,
+  ang: 1,
+  ang_deg: 1,
+  energ: 1,
+  bounded_int_par: 5,
+  bounded_float_par: 5,
+  string_select_par: "spam",
+  struct: { a: [1, 2] },
+  optional_def_float: 5,
+  p_list: [],
+};
+/** The same through `get_default_value()` (default units; structured values as sorted JSON text). */
+const DEFAULT_VALUES: Record<string, unknown> = {
+  ...RAW_DEFAULTS,
+  ang_deg: 3600,
+  energ: 1000,
+  struct: '{"a": [1, 2]}',
+};
+
+function echoDict(
+  params: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+): Record<string, unknown> {
   const e: Record<string, unknown> = {};
-  for (const k of keys) {
+  for (const k of ECHO_KEYS) {
     const v = k in params ? params[k] ?? null : defaults[k] ?? null;
-    e[k] = floats.has(k) && typeof v === "number" ? pyFloat(v) : v;
+    e[k] = ECHO_FLOATS.has(k) && typeof v === "number" ? pyFloat(v) : v;
   }
   if (e.token !== null) e.token = "<token>";
-  return { echo: e };
+  return e;
 }
 
-function failReal(product: string): () => never {
+/**
+ * Upstream's `EchoProductQuery` (`echo`, `restricted`): every parameter of the instrument as its parameter
+ * object holds it (`.value`): as given in the request (input units, time format), else the raw default.
+ * Runs on the request's `given` view (`ServerProductSpec.runOnGiven`).
+ */
+function echo(params: Record<string, unknown>): ProductOutput {
+  return { echo: echoDict(params, RAW_DEFAULTS) };
+}
+
+/**
+ * Upstream's `DefaultEchoProductQuery` (`structured`, `optional`): the same through `get_default_value()`,
+ * i.e. in default units, structured values as sorted JSON text.
+ */
+function defaultEcho(params: Record<string, unknown>): ProductOutput {
+  const p = { ...params };
+  if (p.struct !== undefined && p.struct !== null && typeof p.struct === "object") {
+    p.struct = pythonJsonDumps(p.struct, { sortKeys: true });
+  }
+  return { echo: echoDict(p, DEFAULT_VALUES) };
+}
+
+/** Upstream's text for a product whose backend raised (`InternalError`). */
+function supportNotified(instrument: string, product: string): string {
+  return `Instrument: ${instrument}, product: ${product}\n\nThe support team has been notified, and we are ` +
+    "investigating to resolve the issue as soon as possible\n\nIf you are willing to help us, please use the " +
+    '"Write a feedback" button below. We will make sure to respond to any feedback provided';
+}
+
+/**
+ * A Real query on an instrument without a data server, as upstream answers it: the `dummy` product fails
+ * unpacking the missing backend answer, the others fail testing the communication with it.
+ */
+function failReal(product: string, instrument = "empty"): () => never {
   return () => {
-    throw new TypeError(`failed: ${product}: cannot unpack non-iterable NoneType object`);
+    if (product === "dummy") {
+      throw new ExitFailure("failed: dummy", "TypeError('cannot unpack non-iterable NoneType object')");
+    }
+    throw new ExitFailure(
+      `unexpected error while testing communication with [ Instrument : ${instrument} ], ` +
+        "DataServerQueryClassNotSet('in test_communication')",
+      supportNotified(instrument, product),
+    );
   };
 }
 
-function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string, ServerProductSpec> {
-  void opts;
+function emptyProducts(instrument = "empty"): Record<string, ServerProductSpec> {
   const prods: ServerProductSpec[] = [
     {
       name: "dummy",
@@ -194,7 +254,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
       async: false,
       prodProcessMessage: true,
       failMessage: "failed: dummy",
-      run: failReal("dummy"),
+      run: failReal("dummy", instrument),
       dummy: () => ({}),
     },
     {
@@ -203,7 +263,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
       parameters: [P],
       async: false,
       requiredRoles: numericalRoles,
-      run: failReal("numerical"),
+      run: failReal("numerical", instrument),
       dummy: numericalDummy,
     },
     {
@@ -218,7 +278,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
         owl_uri: [...STR_OWL, "http://odahub.io/ontology#FileReference", "http://odahub.io/ontology#FileURL"],
       }],
       async: false,
-      run: failReal("file_dummy"),
+      run: failReal("file_dummy", instrument),
       dummy: numericalDummy,
     },
     {
@@ -227,7 +287,11 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
       parameters: [],
       async: false,
       run: () => {
-        throw new Error("InternalError()");
+        throw new ExitFailure(
+          "Error when getting query products",
+          supportNotified(instrument, "failing"),
+          "InternalError()",
+        );
       },
     },
     {
@@ -241,7 +305,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
         owl_uri: ["http://odahub.io/ontology#Energy", "http://odahub.io/ontology#Frequency"],
       }],
       async: false,
-      run: failReal("parametrical"),
+      run: failReal("parametrical", instrument),
       dummy: () => ({}),
     },
     {
@@ -275,6 +339,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
       ],
       async: false,
       run: echo,
+      runOnGiven: true,
     },
     {
       name: "restricted",
@@ -309,6 +374,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
       ],
       async: false,
       run: echo,
+      runOnGiven: true,
     },
     {
       name: "structured",
@@ -322,7 +388,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
         owl_uri: ["http://odahub.io/ontology#StructuredParameter"],
       }],
       async: false,
-      run: echo,
+      run: defaultEcho,
     },
     {
       name: "optional",
@@ -346,7 +412,7 @@ function emptyProducts(opts: { restrictedRoles?: boolean } = {}): Record<string,
         },
       ],
       async: false,
-      run: echo,
+      run: defaultEcho,
     },
   ];
   return Object.fromEntries(prods.map((p) => [p.name, p]));
@@ -442,7 +508,7 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
     parameters: [],
     products: { dummy: semi("dummy"), numerical: semi("numerical") },
   };
-  const devProducts = emptyProducts();
+  const devProducts = emptyProducts("empty-development");
   for (const k of ["file_dummy", "restricted", "structured", "optional"]) delete devProducts[k];
   const emptyDev: SandboxInstrument = {
     name: "empty-development",
@@ -506,7 +572,7 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
           owl_uri: [...STR_OWL, "http://odahub.io/ontology#POSIXPath"],
         }, P],
         async: false,
-        run: failReal("file_dummy"),
+        run: failReal("file_dummy", "empty-with-posix-path"),
         dummy: numericalDummy,
       } as ServerProductSpec,
     },

@@ -74,16 +74,23 @@ export interface ParameterSpec {
  * @example
  * ```ts
  * import type { ProgressReport } from "@oda-hub/oda-api/sandbox";
- * const r: ProgressReport = { node_id: "ii_skyimage", message: "processing science window 1/3", scw: "066500220010.001" };
+ * const r: ProgressReport = {
+ *   node_id: "ii_skyimage.066500220010.001",
+ *   node: "ii_skyimage",
+ *   message: "main done",
+ *   scwid: "066500220010.001",
+ * };
  * ```
  */
 export interface ProgressReport {
-  /** Node / step name (e.g. `ii_skyimage`). */
+  /** Node signature (upstream keeps one report per `node_id` and `message`). */
   node_id: string;
-  /** Message (e.g. `main done`). */
+  /** Analysis step (what oda_api's isgri/jemx progress formatter counts as nodes). */
+  node?: string;
+  /** Message (`main done`, `restored from cache`...). */
   message: string;
-  /** Science window being processed, if any. */
-  scw?: string;
+  /** Science window the report is about, if any (`066500220010.001`). */
+  scwid?: string;
   /** Anything else the backend reports. */
   [key: string]: unknown;
 }
@@ -111,6 +118,11 @@ export interface JobContext {
   report(report: ProgressReport): void;
   /** Cancelled when the sandbox closes. */
   signal: AbortSignal;
+  /**
+   * numpy module path to write inside pickled arrays: `"numpy.core"` (default; numpy 1.x and 2.x read it) or
+   * `"numpy._core"` (numpy ≥ 2 only).
+   */
+  numpyModule?: "numpy.core" | "numpy._core";
 }
 
 /**

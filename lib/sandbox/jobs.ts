@@ -10,6 +10,8 @@ import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } fr
 import { createHash } from "node:crypto";
 import { makeHash } from "../codecs/python.ts";
 import { pyDumps } from "./pyjson.ts";
+import type { PoolLease } from "./workers.ts";
+import { builtinInstrumentOf } from "./instruments/index.ts";
 
 /** How a Real query of a product progresses on the sandbox. */
 export type BackendMode =
@@ -30,6 +32,11 @@ export interface ServerProductSpec extends ProductSpec {
   semiStatus?(params: Record<string, unknown>): "submitted" | "done" | "failed";
   /** Adds `prod_process_message: ""` to done products (upstream dummy plugin). */
   prodProcessMessage?: boolean;
+  /**
+   * Run on the parameters as upstream's parameter objects hold them (`.value`: as given, in input units and
+   * time format) instead of the normalised values (upstream's `EchoProductQuery`).
+   */
+  runOnGiven?: boolean;
   /** Message of a failing Real query (default "Error when getting query products"). */
   failMessage?: string;
   /**
@@ -37,6 +44,23 @@ export interface ServerProductSpec extends ProductSpec {
    * submitted and no job monitor is written, so later polls see it `unaccessible` (upstream behaviour).
    */
   returnProgress?(params: Record<string, unknown>): ProductOutput;
+}
+
+/**
+ * A backend failure with the exact `exit_status` texts upstream reports for it (thrown by a product's
+ * `run()`); other errors get the generic "Error when getting query products" with their message.
+ */
+export class ExitFailure extends Error {
+  /** `exit_status.message`. */
+  readonly exitMessage: string;
+  /** `exit_status.debug_message`. */
+  readonly debugMessage: string;
+  /** Build one: `message` (exit), `errorMessage` (the error's own message), `debugMessage`. */
+  constructor(message: string, errorMessage: string, debugMessage = "") {
+    super(errorMessage);
+    this.exitMessage = message;
+    this.debugMessage = debugMessage;
+  }
 }
 
 /** A job record. */
@@ -99,6 +123,8 @@ export interface Job {
   delivered?: boolean;
   /** Submitted with `return_progress=True`: no job monitor exists. */
   noMonitor?: boolean;
+  /** Callback-driven job whose backend (the sandbox) reports `done` by itself after `durationMs`. */
+  selfCallback?: boolean;
 }
 
 /** Visible status of a job. */
@@ -161,6 +187,10 @@ export interface JobStoreOptions {
   maxJobs?: number;
   /** Maximum finished results kept in memory. Default 200. */
   maxResults?: number;
+  /** numpy module path inside pickled arrays (default `numpy.core`). */
+  numpyModule?: "numpy.core" | "numpy._core";
+  /** Simulation workers: built-in products run there instead of on the event loop. */
+  pool?: PoolLease;
 }
 
 /** In-memory jobs with bounded memory. */
@@ -172,6 +202,8 @@ export class JobStore {
   readonly #maxJobs: number;
   readonly #maxResults: number;
   #lastSweep = 0;
+  readonly #numpyModule: "numpy.core" | "numpy._core";
+  readonly #pool?: PoolLease;
   /** Aborted when the sandbox closes. */
   readonly abort: AbortController = new AbortController();
 
@@ -180,6 +212,8 @@ export class JobStore {
     this.#ttl = opts.ttlMs ?? 24 * 3600_000;
     this.#maxJobs = opts.maxJobs ?? 100_000;
     this.#maxResults = opts.maxResults ?? 200;
+    this.#numpyModule = opts.numpyModule ?? "numpy.core";
+    this.#pool = opts.pool;
   }
 
   /** Number of job records. */
@@ -281,15 +315,32 @@ export class JobStore {
         job.runReports.push(r);
       },
       signal: this.abort.signal,
+      numpyModule: this.#numpyModule,
     };
     const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
+    const builtin = this.#pool ? builtinInstrumentOf(job.product) : undefined;
     const p = (async () => {
       try {
         // let the submission reply go out before a CPU-heavy simulation starts
         await new Promise((r) => setTimeout(r, 0));
         if (this.abort.signal.aborted) throw new Error("the sandbox was closed");
         if (job.forcedFailure) throw new Error(job.forcedFailure);
-        const out = await fn.call(job.product, structuredClone(job.values), ctx);
+        const out = builtin && this.#pool
+          ? await this.#pool.run(
+            {
+              instrument: builtin,
+              product: job.product.name,
+              dummy,
+              params: job.values,
+              seed: job.seed,
+              jobId: job.id,
+              user: job.user,
+              numpyModule: this.#numpyModule,
+            },
+            ctx.report,
+            this.abort.signal,
+          )
+          : await fn.call(job.product, structuredClone(job.values), ctx);
         job.result = out ?? {};
         this.holdResult(job);
       } catch (e) {
@@ -318,8 +369,11 @@ export class JobStore {
         if (cs === "done") return job.error || job.forcedFailure ? "failed" : "done";
         if (cs === "failed") return "failed";
         if (cs !== undefined) return "progress";
-        // without callbacks the job completes by itself after its duration
-        if (now - job.created >= job.durationMs && job.settled) return job.error ? "failed" : "done";
+        // upstream: submitted until the backend calls back; with an explicit `jobDuration` the sandbox plays
+        // the backend and reports `done` itself at the end of the duration
+        if (job.selfCallback && now - job.created >= job.durationMs && job.settled) {
+          return job.error ? "failed" : "done";
+        }
         return "submitted";
       }
       case "semi": {

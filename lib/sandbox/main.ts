@@ -5,7 +5,8 @@
  *
  * Flags: `--port N` (default 8011, 0 = any free port), `--seed N` (default 1),
  * `--job-seconds S` (duration of asynchronous jobs; default: each product's
- * own estimate), `--secret S` (default: random).
+ * own estimate), `--secret S` (default: random), `--no-workers` (run the
+ * simulations on the event loop instead of worker threads).
  *
  * @module
  */
@@ -64,12 +65,15 @@ export async function main(args: string[]): Promise<void> {
       seed: { type: "string" },
       "job-seconds": { type: "string" },
       secret: { type: "string" },
+      "no-workers": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
   if (values.help) {
-    console.log("usage: deno task sandbox [--port 8011] [--seed 1] [--job-seconds S] [--secret S]");
+    console.log(
+      "usage: deno task sandbox [--port 8011] [--seed 1] [--job-seconds S] [--secret S] [--no-workers]",
+    );
     return;
   }
   const num = (s: string | undefined, name: string): number | undefined => {
@@ -86,6 +90,7 @@ export async function main(args: string[]): Promise<void> {
       seed: num(values.seed, "seed"),
       jobDuration: num(values["job-seconds"], "job-seconds"),
       secret: values.secret,
+      workers: !values["no-workers"],
     },
     (text) => {
       const bytes = new TextEncoder().encode(text);

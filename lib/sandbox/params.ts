@@ -9,7 +9,7 @@
  */
 import type { ParameterSpec, ProductSpec, SandboxInstrument } from "./instrument.ts";
 import { ApiError } from "./responses.ts";
-import { pyDumps, pyFloat } from "./pyjson.ts";
+import { pyDumps, PyFloat, pyFloat } from "./pyjson.ts";
 import { pythonFloatRepr } from "../codecs/json.ts";
 import { pythonRepr } from "../codecs/python.ts";
 
@@ -261,14 +261,12 @@ function selectorDefault(p: ParameterSpec): string | null {
   return p.formatName ? p.units : p.defaultUnits ?? p.units;
 }
 
-/** Default value of a parameter in its wire (default-units) representation. */
+/** Default value of a parameter as upstream lists and echoes it (its own units, not converted). */
 export function defaultWire(p: ParameterSpec): unknown {
   const d = p.default;
   if (d === null || d === undefined) return null;
-  if (p.type === "float" && typeof d === "number") {
-    const y = p.units && p.defaultUnits ? convertUnits(d, p.units, p.defaultUnits) : d;
-    return pyFloat(y ?? d);
-  }
+  // upstream keeps an untouched parameter's value in its own units (`set_value_from_form` returns `.value`)
+  if (p.type === "float" && typeof d === "number") return pyFloat(d);
   if (Array.isArray(d)) return [...d];
   return d;
 }
@@ -312,6 +310,11 @@ export interface NormalisedParameters {
   values: Record<string, unknown>;
   /** Arguments that were dropped (reported in `exit_status.comment`). */
   unused: string[];
+  /**
+   * Parameter values as upstream's parameter objects hold them (`.value`): as given (input units and time
+   * format) when present, the raw default otherwise. What the dummy `echo` product shows.
+   */
+  given: Record<string, unknown>;
 }
 
 const MJD_UNIX_EPOCH = 40587;
@@ -375,7 +378,7 @@ function parseParam(
   p: ParameterSpec,
   raw: unknown,
   selectors: Map<string, unknown>,
-): [unknown, unknown] {
+): [unknown, unknown, unknown?] {
   const bad = (msg: string) => new ApiError("RequestNotUnderstood", msg);
   const checkBounds = (x: number, s: string) => {
     if (p.min !== undefined && x < p.min) {
@@ -400,6 +403,7 @@ function parseParam(
       if (!Number.isFinite(x)) {
         throw bad(`Parameter ${p.name} wrong value ${s}: can't be converted to float`);
       }
+      const given = x;
       const from = p.unitsName ? String(selectors.get(p.unitsName) ?? p.units) : p.units;
       const to = p.defaultUnits ?? p.units;
       if (from && to && from !== to) {
@@ -408,7 +412,7 @@ function parseParam(
         x = y;
       }
       checkBounds(x, s);
-      return [pyFloat(x), x];
+      return [pyFloat(x), x, given];
     }
     case "int": {
       const s = text(raw).trim();
@@ -442,7 +446,7 @@ function parseParam(
           throw bad(`Parameter ${p.name} wrong value ${s}: can't be parsed as Time of mjd format`);
         }
         const iso = mjdToIsot(x);
-        return [iso, iso];
+        return [iso, iso, x];
       }
       if (fmt !== "isot") {
         throw bad(`Parameter ${p.name} wrong value ${s}: can't be parsed as Time of ${fmt} format`);
@@ -510,23 +514,32 @@ export function normaliseParameters(
   const selectorValues = new Map<string, unknown>();
   for (const [k, v] of decoded) if (selectors.has(k)) selectorValues.set(k, v);
   const allowUnknown = String(decoded.get("allow_unknown_args") ?? "") === "True";
+  // arguments of the instrument's other products are known to the instrument: kept as sent (upstream
+  // `get_arguments_name_list()` over all queries), so they enter the job id, but not parsed
+  const instrumentArgs = new Set(parNames(instr));
 
   const analysis: Record<string, unknown> = {};
   const values: Record<string, unknown> = {};
   const unused: string[] = [];
+  const given: Record<string, unknown> = {};
   const setParam = (p: ParameterSpec, raw: unknown, present: boolean) => {
-    let wire: unknown, val: unknown;
-    if (present) [wire, val] = parseParam(p, raw, selectorValues);
-    else {
+    let wire: unknown, val: unknown, asGiven: unknown;
+    if (present) {
+      [wire, val, asGiven] = parseParam(p, raw, selectorValues);
+      if (asGiven === undefined) asGiven = p.type === "structured" ? val : wire;
+    } else {
       wire = defaultWire(p);
+      asGiven = wire instanceof PyFloat ? wire.value : wire;
       val = p.type === "structured" || p.type === "list"
         ? structuredClone(p.default)
-        : p.type === "float" && wire !== null
-        ? Number(wire)
+        : p.type === "float" && typeof p.default === "number"
+        ? (p.units && p.defaultUnits ? convertUnits(p.default, p.units, p.defaultUnits) : undefined) ??
+          p.default
         : p.default;
     }
     analysis[p.name] = wire;
     values[p.name] = val;
+    given[p.name] = asGiven;
     if (present && p.check) {
       const msg = p.check(val, values);
       if (msg) throw new ApiError("RequestNotUnderstood", msg);
@@ -547,6 +560,8 @@ export function normaliseParameters(
       if (k === "catalog_selected_objects") values[k] = v;
     } else if (SILENT_ARGS.has(k)) {
       continue;
+    } else if (instrumentArgs.has(k)) {
+      analysis[k] = v;
     } else if (allowUnknown) {
       analysis[k] = v;
       values[k] = v;
@@ -577,5 +592,5 @@ export function normaliseParameters(
   for (const p of SOURCE_PARAMETERS) {
     if (p.name === "T1" || p.name === "T2") values[p.name] = analysis[p.name];
   }
-  return { analysis, values, unused };
+  return { analysis, values, unused, given };
 }

@@ -12,7 +12,7 @@ import { TokenError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { TOKEN_ALGORITHM } from "@oda-hub/oda-api";
+ * import { TOKEN_ALGORITHM } from "./decode.ts";
  * console.log(TOKEN_ALGORITHM); // "HS256"
  * ```
  */
@@ -22,7 +22,8 @@ export const TOKEN_ALGORITHM = "HS256";
  *
  * @example
  * ```ts
- * import { decodeOdaToken, TOKEN_EMAIL_NUMERIC_OPTIONS } from "@oda-hub/oda-api";
+ * import { decodeOdaToken } from "@oda-hub/oda-api";
+ * import { TOKEN_EMAIL_NUMERIC_OPTIONS } from "./decode.ts";
  * declare const token: string;
  * const p = decodeOdaToken(token);
  * for (const k of TOKEN_EMAIL_NUMERIC_OPTIONS) console.log(k, p[k]);
@@ -34,7 +35,8 @@ export const TOKEN_EMAIL_NUMERIC_OPTIONS: readonly string[] = Object.freeze(["te
  *
  * @example
  * ```ts
- * import { decodeOdaToken, TOKEN_EMAIL_FLAG_OPTIONS } from "@oda-hub/oda-api";
+ * import { decodeOdaToken } from "@oda-hub/oda-api";
+ * import { TOKEN_EMAIL_FLAG_OPTIONS } from "./decode.ts";
  * declare const token: string;
  * const p = decodeOdaToken(token);
  * for (const k of TOKEN_EMAIL_FLAG_OPTIONS) console.log(k, p[k] ? "on" : "off");
@@ -199,7 +201,7 @@ export function isTokenExpired(payload: OdaTokenPayload, now: number | Date = Da
  *
  * @example
  * ```ts
- * import { summarizeToken } from "@oda-hub/oda-api";
+ * import { summarizeToken } from "./decode.ts";
  * declare const payload: import("@oda-hub/oda-api").OdaTokenPayload;
  * const info = summarizeToken(payload);
  * console.log(`${info.email}: ${info.roles.length} roles, ${info.expired ? "EXPIRED" : `${info.expires_in_h?.toFixed(1)} h left`}`);
@@ -231,7 +233,8 @@ export interface TokenSummary {
  *
  * @example
  * ```ts
- * import { decodeOdaToken, discoverToken, summarizeToken } from "@oda-hub/oda-api";
+ * import { decodeOdaToken, discoverToken } from "@oda-hub/oda-api";
+ * import { summarizeToken } from "./decode.ts";
  * const token = discoverToken();
  * if (token) console.log(summarizeToken(decodeOdaToken(token)).roles);
  * ```

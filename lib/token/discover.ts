@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { errorMessage, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken, tokenExpiresIn } from "./decode.ts";
@@ -20,7 +19,8 @@ import {
   tokenLocationName,
 } from "./location.ts";
 import type { TokenEnvironment } from "./location.ts";
-import { resolveCwd, resolveHome } from "./paths.ts";
+import { joinPath, resolveCwd, resolveHome } from "./paths.ts";
+import { requireDeno } from "../_runtime.ts";
 
 const log = getLogger("oda_api.token");
 
@@ -59,7 +59,7 @@ export interface TokenDiscoveryOptions {
  *
  * @example
  * ```ts
- * import { discoverTokenAndMethod, type DiscoveredToken } from "@oda-hub/oda-api";
+ * import { type DiscoveredToken, discoverTokenAndMethod } from "@oda-hub/oda-api";
  * const d: DiscoveredToken = discoverTokenAndMethod();
  * if (d.token) console.log("token from", d.location);
  * ```
@@ -113,7 +113,8 @@ function readFile(path: string, secret = false): string | Absent {
  *
  * @example
  * ```ts
- * import { readTokenAt, TokenLocation } from "@oda-hub/oda-api";
+ * import { TokenLocation } from "@oda-hub/oda-api";
+ * import { readTokenAt } from "./discover.ts";
  * const raw = readTokenAt(TokenLocation.FILE_HOME);
  * ```
  */
@@ -137,7 +138,7 @@ function readCandidate(
       break;
     }
     case TokenLocation.DOTENV_FILE: {
-      const path = join(resolveCwd(opts), DOTENV_FILE_NAME);
+      const path = joinPath(resolveCwd(opts), DOTENV_FILE_NAME);
       const text = readFile(path);
       if (text instanceof Absent) return text;
       const v = parseDotenv(text)[ODA_TOKEN_ENV_VAR];
@@ -146,17 +147,17 @@ function readCandidate(
       break;
     }
     case TokenLocation.FILE_CUR_DIR:
-      raw = readFile(join(resolveCwd(opts), ODA_TOKEN_FILE), true);
+      raw = readFile(joinPath(resolveCwd(opts), ODA_TOKEN_FILE), true);
       break;
     case TokenLocation.FILE_HOME: {
       const home = resolveHome(opts);
       raw = home === undefined
         ? new Absent("no home directory (HOME is not set)")
-        : readFile(join(home, ODA_TOKEN_FILE), true);
+        : readFile(joinPath(home, ODA_TOKEN_FILE), true);
       break;
     }
     case TokenLocation.CONTEXT_FILE: {
-      const text = readFile(join(resolveCwd(opts), ODA_CONTEXT_FILE), true);
+      const text = readFile(joinPath(resolveCwd(opts), ODA_CONTEXT_FILE), true);
       if (text instanceof Absent) return text;
       let ctx: unknown;
       try {
@@ -212,6 +213,7 @@ function selectedLocations(methods: TokenDiscoveryOptions["token_discovery_metho
  * ```
  */
 export function discoverTokenAndMethod(opts: TokenDiscoveryOptions = {}): DiscoveredToken {
+  if (opts.env === undefined) requireDeno("token discovery (ODA_TOKEN and token files)");
   const now = opts.now ?? Date.now();
   for (const location of selectedLocations(opts.token_discovery_methods)) {
     const where = tokenLocationName(location);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { requireDeno } from "../_runtime.ts";
+
 /**
  * Options of {@linkcode promptToken}.
  *
@@ -145,6 +147,7 @@ function isJupyterKernel(): boolean {
  * ```
  */
 export async function promptToken(opts: PromptTokenOptions = {}): Promise<string | undefined> {
+  requireDeno("promptToken");
   const message = opts.message ?? "Insert the token";
   let answer: string | null | undefined;
   const inNotebook = isJupyterKernel();

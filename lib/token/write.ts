@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
 import { errorMessage, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { compareToken } from "./compare.ts";
@@ -18,7 +17,8 @@ import {
   TokenLocation,
   tokenLocationName,
 } from "./location.ts";
-import { resolveCwd, resolveHome } from "./paths.ts";
+import { dirName, joinPath, resolveCwd, resolveHome } from "./paths.ts";
+import { requireDeno } from "../_runtime.ts";
 
 const log = getLogger("oda_api.token");
 
@@ -40,7 +40,7 @@ export type TokenWriteLocation = "ODA_ENV_VAR" | "FILE_CUR_DIR" | "FILE_HOME";
  *
  * @example
  * ```ts
- * import { DEFAULT_TOKEN_WRITE_METHODS } from "@oda-hub/oda-api";
+ * import { DEFAULT_TOKEN_WRITE_METHODS } from "./write.ts";
  * console.log(DEFAULT_TOKEN_WRITE_METHODS); // ["ODA_ENV_VAR", "FILE_CUR_DIR"]
  * ```
  */
@@ -111,7 +111,7 @@ function isWindows(): boolean {
 
 /** Write `text` to `path` atomically (temporary file + rename), mode 0600. */
 function atomicWrite(path: string, text: string): void {
-  const tmp = join(dirname(path), `.oda-token.tmp-${crypto.randomUUID()}`);
+  const tmp = joinPath(dirName(path), `.oda-token.tmp-${crypto.randomUUID()}`);
   try {
     Deno.writeTextFileSync(tmp, text, { mode: 0o600, createNew: true });
     if (!isWindows()) Deno.chmodSync(tmp, 0o600);
@@ -127,7 +127,7 @@ function atomicWrite(path: string, text: string): void {
 function writeOldToken(cwd: string, token: string): string {
   for (let attempt = 0;; attempt++) {
     const name = `old-oda-token_${Date.now() / 1000}${attempt ? `_${attempt}` : ""}`;
-    const path = join(cwd, name);
+    const path = joinPath(cwd, name);
     try {
       Deno.writeTextFileSync(path, token, { mode: 0o600, createNew: true });
       if (!isWindows()) Deno.chmodSync(path, 0o600);
@@ -220,7 +220,7 @@ function checkRewrite(newPayload: OdaTokenPayload, oldPayload: OdaTokenPayload):
  * ```
  */
 export function writeToken(token: string, opts: WriteTokenOptions = {}): WriteTokenResult {
-  const env = opts.env ?? Deno.env;
+  const env = opts.env ?? requireDeno("writeToken").env;
   const cwd = resolveCwd(opts);
   const force = opts.force ?? opts.force_rewrite ?? false;
   const requested = opts.token_write_methods ?? DEFAULT_TOKEN_WRITE_METHODS;
@@ -277,7 +277,7 @@ export function writeToken(token: string, opts: WriteTokenOptions = {}): WriteTo
       case TokenLocation.FILE_HOME: {
         const dir = oldLocation === TokenLocation.FILE_CUR_DIR ? cwd : home!;
         try {
-          Deno.removeSync(join(dir, ODA_TOKEN_FILE));
+          Deno.removeSync(joinPath(dir, ODA_TOKEN_FILE));
           result.discarded = oldLocation;
         } catch (e) {
           if (!(e instanceof Deno.errors.NotFound)) {
@@ -307,7 +307,7 @@ export function writeToken(token: string, opts: WriteTokenOptions = {}): WriteTo
     if (m === "ODA_ENV_VAR") {
       env.set(ODA_TOKEN_ENV_VAR, newToken);
     } else {
-      const path = join(m === "FILE_CUR_DIR" ? cwd : home!, ODA_TOKEN_FILE);
+      const path = joinPath(m === "FILE_CUR_DIR" ? cwd : home!, ODA_TOKEN_FILE);
       atomicWrite(path, newToken);
       result.files.push(path);
     }

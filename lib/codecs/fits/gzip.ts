@@ -3,8 +3,24 @@
  *
  * @module
  */
-import { gunzipSync, gzipSync } from "node:zlib";
-import { DecodeError } from "../../errors.ts";
+import { DecodeError, OdaError } from "../../errors.ts";
+import { nodeBuiltin } from "../../_runtime.ts";
+
+type Zlib = {
+  gunzipSync(b: Uint8Array): Uint8Array;
+  gzipSync(b: Uint8Array, o: { level: number }): Uint8Array;
+};
+
+function zlib(what: string): Zlib {
+  const z = nodeBuiltin<Zlib>("node:zlib");
+  if (!z) {
+    throw new OdaError(
+      "UNSUPPORTED_RUNTIME",
+      `${what} needs zlib (Deno or Node); not available in this runtime`,
+    );
+  }
+  return z;
+}
 
 /** Whether `bytes` starts with the gzip magic `1f 8b`. */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -13,6 +29,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /** Inflate gzip bytes (all members); corrupt input → `DecodeError("FITS")`. */
 export function gunzip(bytes: Uint8Array): Uint8Array {
+  const { gunzipSync } = zlib("reading gzip-compressed FITS");
   try {
     const out = gunzipSync(bytes);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -23,6 +40,6 @@ export function gunzip(bytes: Uint8Array): Uint8Array {
 
 /** Deflate into gzip format. */
 export function gzip(bytes: Uint8Array, level = 6): Uint8Array {
-  const out = gzipSync(bytes, { level });
+  const out = zlib("writing gzip-compressed FITS").gzipSync(bytes, { level });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -11,7 +11,7 @@ import type { FitsCard, FitsHeader, FitsHeaderDictValue } from "./header.ts";
  *
  * @example
  * ```ts
- * import type { FitsHduType } from "@oda-hub/oda-api";
+ * import type { FitsHduType } from "@oda-hub/oda-api/fits";
  * const t: FitsHduType = "bintable";
  * ```
  */
@@ -22,7 +22,7 @@ export type FitsHduType = "primary" | "image" | "bintable" | "table";
  *
  * @example
  * ```ts
- * import { type FitsHdu, readFitsFile } from "@oda-hub/oda-api";
+ * import { type FitsHdu, readFitsFile } from "@oda-hub/oda-api/fits";
  * const hdus: FitsHdu[] = await readFitsFile("spectrum.fits");
  * for (const h of hdus) console.log(h.index, h.name, h.type, h.data?.kind ?? "no data");
  * ```
@@ -48,7 +48,7 @@ export interface FitsHdu {
  *
  * @example
  * ```ts
- * import { type FitsHduInput, writeFits } from "@oda-hub/oda-api";
+ * import { type FitsHduInput, writeFits } from "@oda-hub/oda-api/fits";
  * const hdu: FitsHduInput = {
  *   type: "bintable",
  *   name: "EVENTS",
@@ -92,7 +92,7 @@ export interface FitsHduInput {
  *
  * @example
  * ```ts
- * import { writeFits } from "@oda-hub/oda-api";
+ * import { writeFits } from "@oda-hub/oda-api/fits";
  * writeFits([{ header: { OBJECT: "Crab" } }], { checksum: true });
  * ```
  */
@@ -111,7 +111,7 @@ export interface FitsWriteOptions {
  *
  * @example
  * ```ts
- * import { writeFitsFile } from "@oda-hub/oda-api";
+ * import { writeFitsFile } from "@oda-hub/oda-api/fits";
  * await writeFitsFile("out.fits.gz", [{}], { overwrite: true, gzip: true, checksum: true });
  * ```
  */
@@ -127,7 +127,7 @@ export interface FitsWriteFileOptions extends FitsWriteOptions {
  *
  * @example
  * ```ts
- * import { readFitsFile } from "@oda-hub/oda-api";
+ * import { readFitsFile } from "@oda-hub/oda-api/fits";
  * const raw = await readFitsFile("counts.fits", { scale: false }); // stored integers, no BSCALE/BZERO
  * ```
  */

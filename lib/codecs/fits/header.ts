@@ -16,7 +16,7 @@ const log = getLogger("oda_api.fits");
  *
  * @example
  * ```ts
- * import { CARD_LENGTH } from "@oda-hub/oda-api";
+ * import { CARD_LENGTH } from "@oda-hub/oda-api/fits";
  * console.log(CARD_LENGTH); // 80
  * ```
  */
@@ -26,7 +26,7 @@ export const CARD_LENGTH = 80;
  *
  * @example
  * ```ts
- * import { BLOCK_LENGTH } from "@oda-hub/oda-api";
+ * import { BLOCK_LENGTH } from "@oda-hub/oda-api/fits";
  * console.log(BLOCK_LENGTH); // 2880
  * ```
  */
@@ -39,7 +39,7 @@ export const BLOCK_LENGTH = 2880;
  *
  * @example
  * ```ts
- * import type { FitsValue } from "@oda-hub/oda-api";
+ * import type { FitsValue } from "@oda-hub/oda-api/fits";
  * const values: FitsValue[] = ["Crab", 1000.5, 2n ** 60n, true, null];
  * ```
  */
@@ -50,7 +50,7 @@ export type FitsValue = string | number | bigint | boolean | null;
  *
  * @example
  * ```ts
- * import type { FitsHeaderDictValue } from "@oda-hub/oda-api";
+ * import type { FitsHeaderDictValue } from "@oda-hub/oda-api/fits";
  * const v: FitsHeaderDictValue = ["ISGRI", "JEMX1"]; // written as 'ISGRI,JEMX1,'
  * ```
  */
@@ -65,7 +65,7 @@ export type FitsHeaderDictValue = FitsValue | FitsValue[] | FitsNumberLike;
  *
  * @example
  * ```ts
- * import { type FitsCard, FitsHeader } from "@oda-hub/oda-api";
+ * import { type FitsCard, FitsHeader } from "@oda-hub/oda-api/fits";
  * const cards: FitsCard[] = [
  *   { keyword: "EXPTIME", value: 1, comment: "[s]", float: true }, // EXPTIME =  1.0 / [s]
  *   { keyword: "HISTORY", value: "binned by oda-api" },
@@ -89,7 +89,7 @@ export interface FitsCard {
  *
  * @example
  * ```ts
- * import { COMMENTARY_KEYWORDS } from "@oda-hub/oda-api";
+ * import { COMMENTARY_KEYWORDS } from "@oda-hub/oda-api/fits";
  * console.log(COMMENTARY_KEYWORDS.has("HISTORY")); // true
  * ```
  */
@@ -100,7 +100,7 @@ export const COMMENTARY_KEYWORDS: ReadonlySet<string> = new Set(["COMMENT", "HIS
  *
  * @example
  * ```ts
- * import { FitsHeader, type FitsHeaderDictOptions } from "@oda-hub/oda-api";
+ * import { FitsHeader, type FitsHeaderDictOptions } from "@oda-hub/oda-api/fits";
  * const opts: FitsHeaderDictOptions = { undefinedValue: "UNDEFINED" };
  * console.log(new FitsHeader([{ keyword: "X", value: null }]).toDict(opts)); // { X: "UNDEFINED" }
  * ```
@@ -123,7 +123,7 @@ export interface FitsHeaderDictOptions<R = never> {
  *
  * @example
  * ```ts
- * import { FitsHeader, type FitsNumberLike } from "@oda-hub/oda-api";
+ * import { FitsHeader, type FitsNumberLike } from "@oda-hub/oda-api/fits";
  * const equinox: FitsNumberLike = { valueOf: () => 2000 };
  * console.log(FitsHeader.fromDict({ EQUINOX: equinox }).toCards()[0].slice(0, 30)); // "EQUINOX =               2000.0"
  * ```
@@ -150,7 +150,7 @@ function normKey(keyword: string): string {
  *
  * @example
  * ```ts
- * import { FitsHeader } from "@oda-hub/oda-api";
+ * import { FitsHeader } from "@oda-hub/oda-api/fits";
  * const h = FitsHeader.fromDict({ OBJECT: "Crab", EXPTIME: 1000.5, COMMENT: "made by oda-api" });
  * h.set("TELESCOP", "INTEGRAL", "mission");
  * console.log(h.get("OBJECT")); // "Crab"
@@ -174,7 +174,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const h = FitsHeader.fromDict({ EXTNAME: "RATE", TSTART: 0.5, HISTORY: "binned" });
    * console.log(h.cards.length); // 3
    * ```
@@ -204,7 +204,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const text = "OBJECT  = 'Crab'".padEnd(80) + "END".padEnd(80);
    * console.log(FitsHeader.parse(text).get("OBJECT")); // "Crab"
    * ```
@@ -231,7 +231,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const h = new FitsHeader([{ keyword: "NAXIS", value: 2 }]);
    * console.log(h.get("naxis")); // 2
    * ```
@@ -245,7 +245,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const h = new FitsHeader([{ keyword: "EXPTIME", value: 10, comment: "s", float: true }]);
    * console.log(h.getCard("EXPTIME")?.comment); // "s"
    * ```
@@ -261,7 +261,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const h = new FitsHeader([{ keyword: "HISTORY", value: "a" }, { keyword: "HISTORY", value: "b" }]);
    * console.log(h.getAll("HISTORY")); // ["a", "b"]
    * ```
@@ -276,7 +276,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * console.log(new FitsHeader().has("OBJECT")); // false
    * ```
    */
@@ -290,7 +290,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const h = new FitsHeader().set("EXPTIME", 1.0, "exposure [s]", { float: true });
    * console.log(h.toString().slice(0, 30)); // "EXPTIME =                  1.0"
    * ```
@@ -316,7 +316,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const h = FitsHeader.fromDict({ A: 1, B: 2 });
    * h.delete("A");
    * console.log(h.keys()); // ["B"]
@@ -334,7 +334,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * console.log(FitsHeader.fromDict({ A: 1, B: "x" }).keys()); // ["A", "B"]
    * ```
    */
@@ -351,7 +351,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * const h = new FitsHeader([
    *   { keyword: "COMMENT", value: "first" },
    *   { keyword: "COMMENT", value: "second" },
@@ -386,7 +386,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * console.log(FitsHeader.fromDict({ SIMPLE: true }).toCards()[0]);
    * // "SIMPLE  =                    T" + 50 spaces
    * ```
@@ -416,7 +416,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * console.log(FitsHeader.fromDict({ SIMPLE: true }).toString().length); // 2880
    * ```
    */
@@ -433,7 +433,7 @@ export class FitsHeader {
    *
    * @example
    * ```ts
-   * import { FitsHeader } from "@oda-hub/oda-api";
+   * import { FitsHeader } from "@oda-hub/oda-api/fits";
    * console.log(FitsHeader.fromDict({ SIMPLE: true }).toBytes().length); // 2880
    * ```
    */
@@ -568,7 +568,7 @@ export function parseCards(images: readonly string[]): FitsCard[] {
  *
  * @example
  * ```ts
- * import { formatFitsFloat } from "@oda-hub/oda-api";
+ * import { formatFitsFloat } from "@oda-hub/oda-api/fits";
  * console.log(formatFitsFloat(1e20)); // "1.0E+20"
  * ```
  */

@@ -27,6 +27,7 @@ import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
 import { read4x1, read4x2, read4x3 } from "../gather.ts";
 import { decodeLatin1 } from "../latin1.ts";
+import { requireDeno } from "../../_runtime.ts";
 
 const log = getLogger("oda_api.fits");
 
@@ -43,7 +44,7 @@ const log = getLogger("oda_api.fits");
  *
  * @example
  * ```ts
- * import { readFits } from "@oda-hub/oda-api";
+ * import { readFits } from "@oda-hub/oda-api/fits";
  * const hdus = readFits(await Deno.readFile("lc.fits"));
  * const lc = hdus[1];
  * console.log(lc.name, lc.header.get("TELESCOP"));
@@ -104,12 +105,13 @@ function readFitsOwned(
  *
  * @example
  * ```ts
- * import { readFitsFile } from "@oda-hub/oda-api";
+ * import { readFitsFile } from "@oda-hub/oda-api/fits";
  * const [primary, ...ext] = await readFitsFile("mosaic.fits.gz");
  * console.log(primary.header.get("TELESCOP"), ext.length);
  * ```
  */
 export async function readFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsHdu[]> {
+  requireDeno("readFitsFile");
   let hdus: FitsHdu[] | undefined;
   let bytes: Uint8Array | undefined;
   try {

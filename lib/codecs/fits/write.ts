@@ -790,7 +790,7 @@ async function streamTo(
  *
  * @example
  * ```ts
- * import { readFits, writeFits } from "@oda-hub/oda-api";
+ * import { readFits, writeFits } from "@oda-hub/oda-api/fits";
  * const bytes = writeFits([
  *   { header: { OBJECT: "Crab" } },
  *   {
@@ -841,7 +841,7 @@ export function writeFits(hdus: readonly FitsHduInput[], options: FitsWriteOptio
  *
  * @example
  * ```ts
- * import { writeFitsFile } from "@oda-hub/oda-api";
+ * import { writeFitsFile } from "@oda-hub/oda-api/fits";
  * await writeFitsFile("image.fits.gz", [
  *   { data: { kind: "ndarray", dtype: "<i2", shape: [2, 2], values: new Int16Array([1, 2, 3, 4]) } },
  * ], { overwrite: true });

@@ -28,7 +28,7 @@ import { decodeLatin1 } from "../latin1.ts";
  *
  * @example
  * ```ts
- * import { PickleGlobal } from "@oda-hub/oda-api";
+ * import { PickleGlobal } from "@oda-hub/oda-api/pickle";
  * const g = new PickleGlobal("numpy._core.multiarray", "_reconstruct");
  * g.qualname; // "numpy.core.multiarray._reconstruct"
  * ```
@@ -53,7 +53,7 @@ export class PickleGlobal {
  *
  * @example
  * ```ts
- * import { PickleObject } from "@oda-hub/oda-api";
+ * import { PickleObject } from "@oda-hub/oda-api/pickle";
  * const o = new PickleObject("numpy.dtype", ["f8", false, true]);
  * console.log(o.className, o.args, o.state); // numpy.dtype [ "f8", false, true ] undefined (no BUILD yet)
  * ```

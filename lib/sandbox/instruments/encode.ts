@@ -7,8 +7,11 @@
  */
 import type { NdArray, Table, TableColumn } from "../../codecs/ndarray.ts";
 import { parseTypestr, shapeSize } from "../../codecs/ndarray.ts";
-import { NumpyDataUnit, type NumpyDataUnitInit } from "../../products/numpy_data_unit.ts";
+import { NumpyDataUnit, type NumpyDataUnitInit, numpyDtypeStr } from "../../products/numpy_data_unit.ts";
 import { type EncodedNumpyDataProduct, NumpyDataProduct } from "../../products/numpy_data_product.ts";
+import { encodeNumpyPickle } from "../../codecs/pickle_encode.ts";
+import { encodeBase64 } from "../../codecs/base64.ts";
+import { pythonJsonDumps } from "../../codecs/json.ts";
 import type { CatalogDict } from "../../products/api_catalog.ts";
 import type { Detection } from "./mosaic.ts";
 
@@ -195,16 +198,49 @@ export function toNumpyDataProduct(p: SimProduct): NumpyDataProduct {
 }
 
 /**
+ * Module path of numpy's `_reconstruct` inside the pickles the sandbox sends: `"numpy.core"` (what numpy 1.x
+ * writes; numpy 1.x and 2.x both read it, the default) or `"numpy._core"` (what a numpy ≥ 2 server writes,
+ * unreadable by numpy < 1.26).
+ */
+export type PickleNumpyModule = "numpy.core" | "numpy._core";
+
+/** The module path simulated products use unless the sandbox is told otherwise. */
+export const DEFAULT_PICKLE_MODULE: PickleNumpyModule = "numpy.core";
+
+/**
  * Encode a simulated product exactly as the dispatcher sends it in
- * `numpy_data_product_list`.
+ * `numpy_data_product_list` (oda_api's `NumpyDataProduct.encode()`: pickles in
+ * standard base64, `meta_data` as JSON text), with the numpy module path
+ * `numpyModule` inside the pickles.
  *
  * @example
  * ```ts ignore
  * const wire = encodeProduct(sim); // { data_unit_list, name, meta_data: "<json text>" }
  * ```
  */
-export function encodeProduct(p: SimProduct): EncodedNumpyDataProduct {
-  return toNumpyDataProduct(p).encode();
+export function encodeProduct(
+  p: SimProduct,
+  numpyModule: PickleNumpyModule = DEFAULT_PICKLE_MODULE,
+): EncodedNumpyDataProduct {
+  return {
+    data_unit_list: p.units.map((u) => {
+      // the pickle encoder writes images in native (little-endian) order: label them so, like numpy's
+      // str(dtype) of the unpickled array ("float32")
+      const data = u.data?.kind === "ndarray" ? { ...u.data, dtype: u.data.dtype.replace(">", "<") } : u.data;
+      return {
+        data: null,
+        dt: data === null ? null : numpyDtypeStr(data),
+        name: u.name,
+        header: u.header,
+        binarys: data === null ? null : encodeBase64(encodeNumpyPickle(data, { numpyModule })),
+        meta_data: {},
+        hdu_type: u.hdu_type,
+        units_dict: null,
+      };
+    }),
+    name: p.name,
+    meta_data: pythonJsonDumps(p.meta_data),
+  };
 }
 
 /**

@@ -163,5 +163,8 @@ export function runImage(
 ): ProductOutput {
   const { product, catalogue, obs } = simulateImage(setup, params, ctx.seed);
   reportScws(ctx, obs.scws, setup.steps.image);
-  return { numpy_data_product_list: [encodeProduct(product)], catalog: catalogDict(catalogue) as never };
+  return {
+    numpy_data_product_list: [encodeProduct(product, ctx.numpyModule)],
+    catalog: catalogDict(catalogue) as never,
+  };
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SandboxInstrument } from "../instrument.ts";
+import type { ProductSpec, SandboxInstrument } from "../instrument.ts";
 import { isgriInstrument } from "./isgri.ts";
 import { jemxInstrument } from "./jemx.ts";
 import { spiAcsInstrument } from "./spi_acs.ts";
@@ -31,5 +31,23 @@ export {
  * ```
  */
 export function builtinInstruments(): SandboxInstrument[] {
-  return [isgriInstrument(), jemxInstrument(), spiAcsInstrument()];
+  const out = [isgriInstrument(), jemxInstrument(), spiAcsInstrument()];
+  for (const i of out) for (const p of Object.values(i.products)) BUILTIN.set(p, i.name);
+  return out;
+}
+
+const BUILTIN = new WeakMap<ProductSpec, string>();
+
+/**
+ * The instrument name of a product made by {@linkcode builtinInstruments} (such products can be rebuilt
+ * by name in a simulation worker), else undefined.
+ *
+ * @example
+ * ```ts
+ * import { builtinInstrumentOf, builtinInstruments } from "./index.ts";
+ * builtinInstrumentOf(builtinInstruments()[0].products.isgri_image); // "isgri"
+ * ```
+ */
+export function builtinInstrumentOf(spec: ProductSpec): string | undefined {
+  return BUILTIN.get(spec);
 }

@@ -179,19 +179,24 @@ export function instrumentCards(setup: CodedMaskSetup): HeaderDict {
 }
 
 /**
- * One progress report per science window, then `main done`.
+ * Progress as an OSA (ddosa) backend reports it through `/call_back`: one
+ * `main done` per science window (`node` the analysis step, `scwid` the
+ * science window, `node_id` the node signature, distinct per science window
+ * as upstream keeps one job-monitor file per `(node_id, message)`), then the
+ * step's own `main done`. These are the keys oda_api's progress formatter
+ * for isgri/jemx reads (`scwid`, `node`, `message`).
  *
  * @example
  * ```ts ignore
- * reportScws(ctx, obs.scws, "ii_skyimage"); // ctx.report({ node_id, message, scw }) × N + 1
+ * reportScws(ctx, obs.scws, "ii_skyimage"); // ctx.report({ node_id, node, message, scwid }) × N + 1
  * ```
  */
 export function reportScws(ctx: JobContext | undefined, scws: readonly ScienceWindow[], node: string): void {
   if (!ctx) return;
-  scws.forEach((s, i) => {
-    ctx.report({ node_id: node, message: `processing science window ${i + 1}/${scws.length}`, scw: s.id });
-  });
-  ctx.report({ node_id: node, message: "main done" });
+  for (const s of scws) {
+    ctx.report({ node_id: `${node}.${s.id}`, node, message: "main done", scwid: s.id });
+  }
+  ctx.report({ node_id: node, node: `${node}_sum`, message: "main done" });
 }
 
 /** A source chosen for spectra / light curves. */

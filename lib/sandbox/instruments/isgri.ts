@@ -104,18 +104,89 @@ export function integralParameters(radius: number): ParameterSpec[] {
 }
 
 /**
- * Roles needed for private INTEGRAL data.
+ * Science windows a request without the `unige-hpc-full` role may ask for (`max_pointings` or `scw_list`
+ * length), as the MMODA INTEGRAL plugin enforces; above {@linkcode EXTREME_SCW_LIMIT} `unige-hpc-extreme` is
+ * needed too.
+ *
+ * @example
+ * ```ts
+ * import { PUBLIC_SCW_LIMIT } from "./isgri.ts";
+ * console.log(PUBLIC_SCW_LIMIT); // 50
+ * ```
+ */
+export const PUBLIC_SCW_LIMIT = 50;
+/**
+ * Science windows a request with `unige-hpc-full` (but not `unige-hpc-extreme`) may ask for.
+ *
+ * @example
+ * ```ts
+ * import { EXTREME_SCW_LIMIT } from "./isgri.ts";
+ * console.log(EXTREME_SCW_LIMIT); // 500
+ * ```
+ */
+export const EXTREME_SCW_LIMIT = 500;
+/**
+ * OSA versions of public data.
+ *
+ * @example
+ * ```ts
+ * import { PUBLIC_OSA_VERSIONS } from "./isgri.ts";
+ * PUBLIC_OSA_VERSIONS.includes("OSA11.2"); // true
+ * ```
+ */
+export const PUBLIC_OSA_VERSIONS: readonly string[] = ["OSA10.2", "OSA11.2"];
+
+/**
+ * Roles an INTEGRAL (ISGRI / JEM-X) request needs, with upstream's comments (the plugin's
+ * `OsaQuery.check_query_roles`): `unige-hpc-full` for more than {@linkcode PUBLIC_SCW_LIMIT} science
+ * windows (by `max_pointings` or `scw_list`), `unige-hpc-extreme` for more than
+ * {@linkcode EXTREME_SCW_LIMIT}, `integral-public-nrt` for near-real-time (`.000`) pointings requested as
+ * public data, `integral-private-qla` for private data or an OSA version other than the public ones.
  *
  * @example
  * ```ts
  * import { integralRoles } from "./isgri.ts";
- * integralRoles({ integral_data_rights: "all-private" }); // { "integral-private-qla": "..." }
+ * Object.keys(integralRoles({ max_pointings: 100, integral_data_rights: "public", osa_version: "OSA11.2" }));
+ * // ["unige-hpc-full"]
  * ```
  */
 export function integralRoles(params: Record<string, unknown>): Record<string, string> {
-  return params.integral_data_rights === "all-private"
-    ? { "integral-private-qla": "private INTEGRAL data need the integral-private-qla role" }
-    : {};
+  const maxPointings = Math.trunc(Number(params.max_pointings ?? 50));
+  const raw = params.scw_list;
+  const scws = Array.isArray(raw)
+    ? raw.map(String)
+    : typeof raw === "string" && raw !== ""
+    ? raw.split(",")
+    : [];
+  const rights = params.integral_data_rights ?? "public";
+  const osa = String(params.osa_version ?? "OSA11.2");
+  const needed: Record<string, string> = {};
+  if (maxPointings > PUBLIC_SCW_LIMIT) {
+    needed["unige-hpc-full"] =
+      `it is needed to request > ${PUBLIC_SCW_LIMIT} ScW, you requested max_pointings=${maxPointings}`;
+  }
+  if (scws.length > PUBLIC_SCW_LIMIT) {
+    needed["unige-hpc-full"] =
+      `it is needed to request > ${PUBLIC_SCW_LIMIT} ScW, you requested scw_list) = [ .. ${scws.length} items .. ]`;
+  }
+  if (maxPointings > EXTREME_SCW_LIMIT || scws.length > EXTREME_SCW_LIMIT) {
+    needed["unige-hpc-extreme"] = `it is needed to request > ${EXTREME_SCW_LIMIT} ScW`;
+  }
+  if (scws.some((s) => s.endsWith(".000")) && rights === "public") {
+    needed["integral-public-nrt"] =
+      "some of the pointings you requested are NRT, but you requested public data. " +
+      "This was likely a mistake, since almost none of of NRT data is public.";
+  }
+  if (rights === "all-private") {
+    needed["integral-private-qla"] = "this role is needed to access private INTEGRAL data " +
+      'requested with integral_data_rights == "all-private"';
+  }
+  if (!PUBLIC_OSA_VERSIONS.includes(osa)) {
+    needed["integral-private-qla"] = `the requested OSA (${osa}) version is restricted, ` +
+      `publicly available osa versions: are ${PUBLIC_OSA_VERSIONS.join(", ")}. ` +
+      "Most likely you do not need to request it.";
+  }
+  return needed;
 }
 
 /**

@@ -7,7 +7,15 @@
  */
 import type { JobContext, ProductOutput } from "../instrument.ts";
 import { PyFloat } from "../../codecs/json.ts";
-import { bintableHeader, col, encodeProduct, primaryHeader, type SimProduct, table } from "./encode.ts";
+import {
+  bintableHeader,
+  col,
+  encodeProduct,
+  primaryHeader,
+  type SimProduct,
+  type SimUnit,
+  table,
+} from "./encode.ts";
 import {
   type CodedMaskSetup,
   instrumentCards,
@@ -211,8 +219,32 @@ export function simulateLightCurves(
       ]);
     const ext = `${setup.prefix}-SRC.-LCR`;
     const inst = instrumentCards(setup);
+    // JEM-X light curves come as OSA group files: the member index (GROUPING) precedes the rate table,
+    // which oda_api's OdaLightCurve therefore reads at data_unit[2] (ISGRI: data_unit[1])
+    const grouping = table([
+      col("MEMBER_XTENSION", "|S8", ["BINTABLE"]),
+      col("MEMBER_NAME", "|S32", [ext]),
+      col("MEMBER_VERSION", ">i4", Int32Array.from([1])),
+      col("MEMBER_POSITION", ">i4", Int32Array.from([3])),
+      col("MEMBER_LOCATION", "|S64", [""]),
+      col("MEMBER_URI_TYPE", "|S3", [""]),
+    ]);
+    const groupUnits: SimUnit[] = setup.prefix.startsWith("JMX")
+      ? [{
+        name: "GROUPING",
+        hdu_type: "bintable",
+        data: grouping,
+        header: bintableHeader(grouping, {
+          EXTNAME: "GROUPING",
+          GRPNAME: `${ext}-IDX`,
+          BASETYPE: "DAL_GROUP",
+          ...inst,
+        }),
+      }]
+      : [];
     products.push({
-      name: "",
+      // the plugin names the product after the query (OsaLightCurve(name="isgri_lc" / "jemx_lc"))
+      name: `${setup.productPrefix}_lc`,
       meta_data: {
         src_name: t.name,
         time_bin: new PyFloat(dt),
@@ -222,6 +254,7 @@ export function simulateLightCurves(
       },
       units: [
         { name: "PRIMARY", hdu_type: "primary", header: primaryHeader(inst), data: null },
+        ...groupUnits,
         {
           name: ext,
           hdu_type: "bintable",
@@ -268,5 +301,5 @@ export function runLightCurve(
 ): ProductOutput {
   const { products, obs } = simulateLightCurves(setup, params, ctx.seed);
   reportScws(ctx, obs.scws, setup.steps.lc);
-  return { numpy_data_product_list: products.map(encodeProduct) };
+  return { numpy_data_product_list: products.map((p) => encodeProduct(p, ctx.numpyModule)) };
 }

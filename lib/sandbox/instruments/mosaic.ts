@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { BRIGHT_SOURCES, type PointSource, sourcesWithin } from "./sources.ts";
+import { angularSeparation, BRIGHT_SOURCES, type PointSource, sourcesWithin } from "./sources.ts";
 import { bandRate, bandVariance, type DetectorModel, powerLaw } from "./response.ts";
 import { exposureAt, type FieldOfView, type ScienceWindow, tanDeproject, tanProject } from "./observation.ts";
 import { hashSeed, Rng } from "./rng.ts";
+import { activeTransients, isActive } from "./transients.ts";
 
 /** Imaging properties of a coded-mask instrument. */
 export interface ImagingModel {
@@ -181,6 +182,7 @@ export function detectSources(o: DetectOptions): Detection[] {
   const halfDiag = Math.SQRT2 * (g.nx / 2) * g.pixelDeg;
   const sky: SkySource[] = [];
   for (const { source, meta_ID } of sourcesWithin(g.ra0, g.dec0, Math.min(halfDiag, 179))) {
+    if (!isActive(source.name, scws)) continue; // a transient in quiescence
     sky.push({
       name: source.name,
       ra: source.ra,
@@ -193,11 +195,28 @@ export function detectSources(o: DetectOptions): Detection[] {
       errRad: Math.fround(source.flux_mCrab > 100 ? 0.00028 : 0.00041666667675599456),
     });
   }
-  // occasional new sources, inside the fully coded field of a random pointing
+  // uncatalogued transients of the sandbox sky active now, then occasional new sources inside the fully
+  // coded field of a random pointing
+  let k = 0;
+  for (const t of activeTransients(scws)) {
+    if (angularSeparation(g.ra0, g.dec0, t.ra, t.dec) > Math.min(halfDiag, 179)) continue;
+    k++;
+    sky.push({
+      name: `NEW_${k}`,
+      ra: t.ra,
+      dec: t.dec,
+      flux_mCrab: t.flux_mCrab,
+      index: t.index,
+      meta_ID: BRIGHT_SOURCES.length + 1000 + k,
+      isNew: true,
+      errRad: null,
+    });
+  }
   const rngNew = new Rng(hashSeed(`new|${o.obsKey}`));
   const u = rngNew.uniform();
   const nNew = scws.length === 0 ? 0 : u < 0.3 ? 1 : u < 0.4 ? 2 : 0;
-  for (let k = 1; k <= nNew; k++) {
+  for (let n = 1; n <= nNew; n++) {
+    k++;
     const s = scws[rngNew.int(scws.length)];
     const dx = rngNew.range(-imaging.fov.full, imaging.fov.full);
     const dy = rngNew.range(-imaging.fov.full, imaging.fov.full);

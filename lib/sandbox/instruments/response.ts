@@ -64,8 +64,9 @@ export const ISGRI: DetectorModel = {
   peakFraction(e: number): number {
     return 0.92 - 0.3 * (e / (e + 250));
   },
+  // calibrated to the published sensitivity: 1 mCrab at 5σ in 1 Ms on axis, 20–40 keV (science.md)
   varianceDensity(e: number): number {
-    return 17650 * Math.pow(e, -1.3);
+    return 3643 * Math.pow(e, -1.3);
   },
 };
 
@@ -89,8 +90,9 @@ function jemx(unit: 1 | 2): DetectorModel {
     peakFraction(): number {
       return 0.97;
     },
+    // calibrated to "a few mCrab at 5σ in ~100 ks, 3–15 keV" (science.md): 3 mCrab
     varianceDensity(e: number): number {
-      return 2840 * Math.pow(e, -1.3);
+      return 987 * Math.pow(e, -1.3);
     },
   };
 }

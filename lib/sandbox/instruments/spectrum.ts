@@ -13,6 +13,7 @@ import {
   type HeaderDict,
   primaryHeader,
   type SimProduct,
+  type SimUnit,
   table,
 } from "./encode.ts";
 import {
@@ -88,6 +89,46 @@ export function simulateSpectra(
     CHANTYPE: "PI",
     DETCHANS: nch,
   };
+  // OGIP RMF (CAL/GEN/92-002): EBOUNDS then SPECRESP MATRIX, as in MMODA's ISGRI responses; any
+  // instrument-specific extension would follow them
+  const lastChannel = rsp.firstChannel + nch - 1;
+  const rmfUnits: SimUnit[] = [
+    { name: "PRIMARY", hdu_type: "primary", header: primaryHeader(inst), data: null },
+    {
+      name: "EBOUNDS",
+      hdu_type: "bintable",
+      data: ebounds,
+      header: bintableHeader(ebounds, {
+        EXTNAME: "EBOUNDS",
+        ...ogip,
+        HDUCLAS1: "RESPONSE",
+        HDUCLAS2: "EBOUNDS",
+        HDUVERS: "1.2.0",
+        ...chanCards,
+        TLMIN1: rsp.firstChannel,
+        TLMAX1: lastChannel,
+      }),
+    },
+    {
+      name: "SPECRESP MATRIX",
+      hdu_type: "bintable",
+      data: rmfTable,
+      header: bintableHeader(rmfTable, {
+        EXTNAME: "SPECRESP MATRIX",
+        ...ogip,
+        HDUCLAS1: "RESPONSE",
+        HDUCLAS2: "RSP_MATRIX",
+        HDUCLAS3: "REDIST",
+        HDUVERS: "1.3.0",
+        ...chanCards,
+        TLMIN4: rsp.firstChannel,
+        TLMAX4: lastChannel,
+        NUMGRP: nGrp.reduce((a, x) => a + x, 0),
+        NUMELT: nChan.reduce((a, x) => a + x, 0),
+        LO_THRES: 1e-6,
+      }),
+    },
+  ];
   for (const t of targets) {
     const exposure = targetExposure(setup, obs, t);
     if (exposure < 1) continue;
@@ -147,17 +188,19 @@ export function simulateSpectra(
         },
       ],
     });
+    // ARF and RMF under their OGIP extension names, as the MMODA plugin renames them
+    // (ISGR-ARF.-RSP → SPECRESP, ISGR-EBDS-MOD → EBOUNDS, ISGR-RMF.-RSP → SPECRESP MATRIX)
     products.push({
       name: "",
       meta_data: meta("arf"),
       units: [
         { name: "PRIMARY", hdu_type: "primary", header: primaryHeader(inst), data: null },
         {
-          name: `${p}-ARF.-RSP`,
+          name: "SPECRESP",
           hdu_type: "bintable",
           data: arfTable,
           header: bintableHeader(arfTable, {
-            EXTNAME: `${p}-ARF.-RSP`,
+            EXTNAME: "SPECRESP",
             ...ogip,
             HDUCLAS1: "RESPONSE",
             HDUCLAS2: "SPECRESP",
@@ -167,45 +210,7 @@ export function simulateSpectra(
         },
       ],
     });
-    products.push({
-      name: "",
-      meta_data: meta("rmf"),
-      units: [
-        { name: "PRIMARY", hdu_type: "primary", header: primaryHeader(inst), data: null },
-        {
-          name: `${p}-EBDS-MOD`,
-          hdu_type: "bintable",
-          data: ebounds,
-          header: bintableHeader(ebounds, {
-            EXTNAME: `${p}-EBDS-MOD`,
-            ...ogip,
-            HDUCLAS1: "RESPONSE",
-            HDUCLAS2: "EBOUNDS",
-            HDUVERS: "1.2.0",
-            ...chanCards,
-            TLMIN1: rsp.firstChannel,
-            TLMAX1: rsp.firstChannel + nch - 1,
-          }),
-        },
-        {
-          name: `${p}-RMF.-RSP`,
-          hdu_type: "bintable",
-          data: rmfTable,
-          header: bintableHeader(rmfTable, {
-            EXTNAME: `${p}-RMF.-RSP`,
-            ...ogip,
-            HDUCLAS1: "RESPONSE",
-            HDUCLAS2: "RSP_MATRIX",
-            HDUCLAS3: "REDIST",
-            HDUVERS: "1.3.0",
-            ...chanCards,
-            TLMIN4: rsp.firstChannel,
-            TLMAX4: rsp.firstChannel + nch - 1,
-            LO_THRES: 1e-6,
-          }),
-        },
-      ],
-    });
+    products.push({ name: "", meta_data: meta("rmf"), units: rmfUnits });
   }
   requireProducts(products, targets);
   return { products, obs };
@@ -226,5 +231,5 @@ export function runSpectrum(
 ): ProductOutput {
   const { products, obs } = simulateSpectra(setup, params, ctx.seed);
   reportScws(ctx, obs.scws, setup.steps.spectrum);
-  return { numpy_data_product_list: products.map(encodeProduct) };
+  return { numpy_data_product_list: products.map((p) => encodeProduct(p, ctx.numpyModule)) };
 }

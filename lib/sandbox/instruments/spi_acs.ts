@@ -171,7 +171,8 @@ export function simulateAcsLightCurve(params: Record<string, unknown>, seed: num
     col("RATE", ">f4", rate, "count/s"),
     col("ERROR", ">f4", error, "count/s"),
   ]);
-  const inst = { TELESCOP: "INTEGRAL", INSTRUME: "SPI", DETNAM: "ACS", ORIGIN: "ISDC" };
+  // INSTRUME as the real service writes it (oda_api plot_tools keys its SPI-ACS branch on it)
+  const inst = { TELESCOP: "INTEGRAL", INSTRUME: "SPI-ACS", ORIGIN: "ISDC" };
   return {
     name: "spi_acs_lc",
     meta_data: {
@@ -250,12 +251,13 @@ export function spiAcsInstrument(): SandboxInstrument {
         async: false,
         durationSeconds: () => 0,
         run: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => ({
-          numpy_data_product_list: [encodeProduct(simulateAcsLightCurve(p, ctx.seed))],
+          numpy_data_product_list: [encodeProduct(simulateAcsLightCurve(p, ctx.seed), ctx.numpyModule)],
         }),
         dummy: (p: Record<string, unknown>, ctx: JobContext): ProductOutput => ({
           numpy_data_product_list: [
             encodeProduct(
               simulateAcsLightCurve({ ...p, T1: 58195.455, T2: 58195.456, time_bin: 1 }, ctx.seed),
+              ctx.numpyModule,
             ),
           ],
         }),

@@ -1,0 +1,223 @@
+/**
+ * Variability of a binned light curve: error-weighted mean, χ² against a
+ * constant and its probability, fractional rms variability Fvar (Vaughan et
+ * al. 2003) and the excess episodes above the weighted mean.
+ *
+ * @module
+ */
+import { OdaError } from "../errors.ts";
+import { chi2Survival } from "./_special.ts";
+
+/**
+ * The arrays a light-curve statistic needs: a {@linkcode LightCurve} from
+ * `lightCurve(product)` satisfies it, and so do plain arrays.
+ *
+ * @example
+ * ```ts
+ * import type { BinnedSeries } from "@oda-hub/oda-api";
+ * const lc: BinnedSeries = { time: [1, 2, 3], rate: [10, 12, 11], error: [1, 1, 1] };
+ * ```
+ */
+export interface BinnedSeries {
+  /** Bin centres (any time unit; `LightCurve` uses IJD days). */
+  time: ArrayLike<number>;
+  /** Rates. */
+  rate: ArrayLike<number>;
+  /** 1σ errors of the rates (all > 0). */
+  error: ArrayLike<number>;
+  /** Bin half-widths in the unit of `time` (default 0). */
+  halfWidth?: ArrayLike<number>;
+}
+
+/**
+ * Options of {@linkcode variability}.
+ *
+ * @example
+ * ```ts
+ * import type { VariabilityOptions } from "@oda-hub/oda-api";
+ * const opts: VariabilityOptions = { nSigma: 4 };
+ * ```
+ */
+export interface VariabilityOptions {
+  /** Threshold of an excess bin, (rate − weighted mean)/error ≥ nSigma (default 3). */
+  nSigma?: number;
+}
+
+/**
+ * An excess episode: a maximal run of consecutive bins with
+ * (rate − weighted mean)/error ≥ nSigma.
+ *
+ * @example
+ * ```ts
+ * import type { ExcessEpisode } from "@oda-hub/oda-api";
+ * const describe = (e: ExcessEpisode) => `${e.start}–${e.stop}: ${e.significance.toFixed(1)}σ`;
+ * ```
+ */
+export interface ExcessEpisode {
+  /** Index of the first bin of the run. */
+  first: number;
+  /** Index of the last bin of the run (inclusive). */
+  last: number;
+  /** Start of the run: time − halfWidth of its first bin. */
+  start: number;
+  /** Stop of the run: time + halfWidth of its last bin. */
+  stop: number;
+  /** Time of the bin with the highest rate in the run. */
+  peakTime: number;
+  /** Highest rate in the run. */
+  peakRate: number;
+  /** Combined significance of the run: Σ zᵢ / √k over its k bins (Stouffer), zᵢ = (rateᵢ − mean)/errorᵢ. */
+  significance: number;
+}
+
+/**
+ * Result of {@linkcode variability}.
+ *
+ * @example
+ * ```ts
+ * import { variability } from "@oda-hub/oda-api";
+ * const v = variability({ time: [0, 1, 2, 3], rate: [1, 1, 9, 1], error: [1, 1, 1, 1] });
+ * if (v.chi2Probability < 1e-3) console.log("variable");
+ * ```
+ */
+export interface VariabilityResult {
+  /** Number of bins used. */
+  n: number;
+  /** Error-weighted mean Σwᵢxᵢ/Σwᵢ, wᵢ = 1/σᵢ². */
+  weightedMean: number;
+  /** Its error (Σwᵢ)^(−½). */
+  weightedMeanError: number;
+  /** Arithmetic mean of the rates (the x̄ of Fvar). */
+  mean: number;
+  /** χ² against the weighted mean: Σ((xᵢ − mean)/σᵢ)². */
+  chi2: number;
+  /** Degrees of freedom, n − 1. */
+  dof: number;
+  /** Probability of a χ² this large or larger for a constant source: Q(dof/2, χ²/2). */
+  chi2Probability: number;
+  /** Sample variance S² (n − 1 in the denominator). */
+  sampleVariance: number;
+  /** Mean square error ⟨σ²⟩. */
+  meanSquareError: number;
+  /** Fractional rms variability (Vaughan et al. 2003 eq. 10); `null` when S² < ⟨σ²⟩ (undefined). */
+  fvar: number | null;
+  /** Error of Fvar (eq. B2); `null` when Fvar is undefined. */
+  fvarError: number | null;
+  /** Threshold used for the episodes. */
+  nSigma: number;
+  /** Excess episodes in time order. */
+  episodes: ExcessEpisode[];
+}
+
+/** Validate and copy light-curve arrays; throws `OdaError("PRODUCT")` on bad input. */
+export function lightCurveArrays(
+  lc: BinnedSeries,
+): { time: Float64Array; rate: Float64Array; error: Float64Array; halfWidth: Float64Array } {
+  const n = lc.time.length;
+  if (lc.rate.length !== n || lc.error.length !== n || (lc.halfWidth && lc.halfWidth.length !== n)) {
+    throw new OdaError("PRODUCT", "time, rate, error (and halfWidth) must have the same length");
+  }
+  const time = Float64Array.from(lc.time);
+  const rate = Float64Array.from(lc.rate);
+  const error = Float64Array.from(lc.error);
+  const halfWidth = lc.halfWidth ? Float64Array.from(lc.halfWidth) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(time[i]) || !Number.isFinite(rate[i]) || !(error[i] > 0 && error[i] < Infinity)) {
+      throw new OdaError("PRODUCT", `bin ${i} has a non-finite time/rate or a non-positive error`);
+    }
+  }
+  return { time, rate, error, halfWidth };
+}
+
+/**
+ * Is the light curve variable, did it flare? Error-weighted mean and its
+ * error, χ² against that constant with n − 1 degrees of freedom and its
+ * probability (regularized incomplete gamma), Fvar with its error
+ * (Vaughan, Edelson, Warwick & Uttley 2003, eq. 10 and B2; `null` when the
+ * excess variance is negative), and the excess episodes: maximal runs of
+ * consecutive bins (in the given order) with (rate − weighted mean)/error ≥
+ * `nSigma`.
+ *
+ * @example
+ * ```ts
+ * import { variability } from "@oda-hub/oda-api";
+ * const rate = [10, 10.5, 9.5, 10, 16, 17, 10, 9.8, 10.2, 10];
+ * const v = variability({ time: rate.map((_, i) => i), rate, error: rate.map(() => 1) }, { nSigma: 3 });
+ * console.assert(v.dof === 9);
+ * console.assert(v.episodes.length === 1 && v.episodes[0].first === 4 && v.episodes[0].last === 5);
+ * ```
+ */
+export function variability(lc: BinnedSeries, options: VariabilityOptions = {}): VariabilityResult {
+  const { time, rate, error, halfWidth } = lightCurveArrays(lc);
+  const n = time.length;
+  if (n < 2) throw new OdaError("PRODUCT", "variability needs at least 2 bins");
+  const nSigma = options.nSigma ?? 3;
+  let sw = 0, swx = 0, sum = 0, sumErr2 = 0;
+  for (let i = 0; i < n; i++) {
+    const w = 1 / (error[i] * error[i]);
+    sw += w;
+    swx += w * rate[i];
+    sum += rate[i];
+    sumErr2 += error[i] * error[i];
+  }
+  const weightedMean = swx / sw;
+  const mean = sum / n;
+  let chi2 = 0, ss = 0;
+  for (let i = 0; i < n; i++) {
+    const z = (rate[i] - weightedMean) / error[i];
+    chi2 += z * z;
+    ss += (rate[i] - mean) ** 2;
+  }
+  const dof = n - 1;
+  const sampleVariance = ss / (n - 1);
+  const meanSquareError = sumErr2 / n;
+  let fvar: number | null = null;
+  let fvarError: number | null = null;
+  const excess = sampleVariance - meanSquareError;
+  if (excess >= 0 && mean !== 0) {
+    fvar = Math.sqrt(excess / (mean * mean));
+    const a = fvar > 0 ? Math.sqrt(1 / (2 * n)) * meanSquareError / (mean * mean * fvar) : Infinity;
+    const b = Math.sqrt(meanSquareError / n) / Math.abs(mean);
+    fvarError = Math.sqrt(a * a + b * b);
+  }
+  const episodes: ExcessEpisode[] = [];
+  let i = 0;
+  while (i < n) {
+    if ((rate[i] - weightedMean) / error[i] < nSigma) {
+      i++;
+      continue;
+    }
+    const first = i;
+    let zsum = 0, peak = i;
+    while (i < n && (rate[i] - weightedMean) / error[i] >= nSigma) {
+      zsum += (rate[i] - weightedMean) / error[i];
+      if (rate[i] > rate[peak]) peak = i;
+      i++;
+    }
+    const last = i - 1;
+    episodes.push({
+      first,
+      last,
+      start: time[first] - halfWidth[first],
+      stop: time[last] + halfWidth[last],
+      peakTime: time[peak],
+      peakRate: rate[peak],
+      significance: zsum / Math.sqrt(last - first + 1),
+    });
+  }
+  return {
+    n,
+    weightedMean,
+    weightedMeanError: 1 / Math.sqrt(sw),
+    mean,
+    chi2,
+    dof,
+    chi2Probability: chi2Survival(chi2, dof),
+    sampleVariance,
+    meanSquareError,
+    fvar,
+    fvarError,
+    nSigma,
+    episodes,
+  };
+}

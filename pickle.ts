@@ -1,0 +1,31 @@
+/**
+ * Python interchange without Python: numpy pickles (decode and encode),
+ * Python-flavoured JSON (`NaN`, `Infinity`, big integers), `repr`/`str`
+ * formatting, base64, and the dispatcher's job hash.
+ *
+ * @example
+ * ```ts
+ * import { decodeNumpyPickle, encodeNumpyPickle } from "@oda-hub/oda-api/pickle";
+ * const bytes = encodeNumpyPickle({ kind: "ndarray", dtype: "<f8", shape: [3], values: new Float64Array([1, 2, 3]) });
+ * const a = decodeNumpyPickle(bytes);
+ * console.log("shape" in a && a.shape); // [3]
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/codecs/pickle.ts";
+export * from "./lib/codecs/pickle_encode.ts";
+export * from "./lib/codecs/json.ts";
+export { makeHash, type PythonFormatOptions, pythonRepr, pythonStr } from "./lib/codecs/python.ts";
+export { type Base64Options, decodeBase64, encodeBase64 } from "./lib/codecs/base64.ts";
+export * from "./lib/codecs/ndarray.ts";
+// the encoded (wire) forms of products, as oda_api's `encode()` gives them
+export type { EncodedNumpyDataUnit } from "./lib/products/numpy_data_unit.ts";
+export type { EncodedNumpyDataProduct } from "./lib/products/numpy_data_product.ts";
+export type { CatalogDict } from "./lib/products/api_catalog.ts";
+export type { EncodedODAAstropyTable } from "./lib/products/oda_astropy_table.ts";
+export type { EncodedBinaryProduct } from "./lib/products/binary_product.ts";
+export type { EncodedPictureProduct } from "./lib/products/picture_product.ts";
+export type { EncodedTextLikeProduct } from "./lib/products/text_like_product.ts";
+export { parsePythonLiteral } from "./lib/codecs/python_literal.ts";
+export { apiParamsFromAnalysisParameters } from "./lib/codecs/api_code.ts";

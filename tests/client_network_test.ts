@@ -1,0 +1,383 @@
+/**
+ * The HTTP layer against hostile servers on 127.0.0.1: bodies that drip, never end or explode (gzip),
+ * redirects (loops, 303, to plain http and to non-loopback hosts, https → http with a test CA made by
+ * openssl at test time). Every case is bounded in time (a few seconds at most) and in bytes, and checks that
+ * the transfer really stops (the server sees its stream cancelled).
+ */
+import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import { HttpClient, readBodyText } from "../lib/client/http.ts";
+import { OdaError } from "../lib/errors.ts";
+import { assert, assertEquals, assertRejects } from "./client_replay.ts";
+import { testWithTool } from "./_validators.ts";
+
+const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJuZXRAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Loopback {
+  url: string;
+  hits: string[];
+  close(): Promise<void>;
+}
+
+/** A server on 127.0.0.1 (port 0); `hits` records every path+query asked. */
+function loopback(
+  handler: (req: Request, url: URL) => Response | Promise<Response>,
+  tls?: { cert: string; key: string },
+): Loopback {
+  const ac = new AbortController();
+  const hits: string[] = [];
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {}, ...(tls ?? {}) },
+    (req) => {
+      const u = new URL(req.url);
+      hits.push(u.pathname + u.search);
+      return handler(req, u);
+    },
+  );
+  const port = (server.addr as Deno.NetAddr).port;
+  return {
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
+    hits,
+    async close() {
+      ac.abort();
+      await server.finished;
+    },
+  };
+}
+
+/** A body that sends `chunk` every `gapMs` until cancelled; counts bytes and notes the cancel. */
+function endless(chunk: Uint8Array, gapMs: number) {
+  const state = { sent: 0, cancelled: false };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (gapMs > 0) await new Promise((r) => (timer = setTimeout(r, gapMs)));
+      if (state.cancelled) return;
+      state.sent += chunk.length;
+      c.enqueue(chunk);
+    },
+    cancel() {
+      state.cancelled = true;
+      clearTimeout(timer);
+    },
+  }, { highWaterMark: 0 });
+  return { stream, state };
+}
+
+/** Wait (bounded) until `cond` holds. */
+async function eventually(cond: () => boolean, ms = 2000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(20);
+  }
+  return cond();
+}
+
+/** A fetch for loopback only: any other host is recorded and refused (tests never leave 127.0.0.1). */
+function loopbackOnlyFetch(client?: Deno.HttpClient) {
+  const elsewhere: string[] = [];
+  const f = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const u = new URL(input instanceof Request ? input.url : String(input));
+    if (u.hostname !== "127.0.0.1") {
+      elsewhere.push(u.href);
+      return Promise.reject(new TypeError(`test refused to contact ${u.host}`));
+    }
+    return fetch(input, client ? { ...init, client } as RequestInit : init);
+  };
+  return { fetch: f, elsewhere };
+}
+
+Deno.test("par-names: a dripping server cannot outlive getProduct's deadline; the check carries the token", async () => {
+  const drip = endless(new TextEncoder().encode(" "), 150);
+  const srv = loopback((_req, u) =>
+    u.pathname === "/api/par-names"
+      ? new Response(drip.stream, { headers: { "content-type": "application/json" } })
+      : new Response("{}", { status: 500 })
+  );
+  try {
+    const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, requestTimeout: 30_000 });
+    const t0 = Date.now();
+    const e = await assertRejects(
+      () => disp.getProduct({ instrument: "isgri", product: "isgri_image", silent: true, timeout: 900 }),
+      OdaError,
+    );
+    const took = Date.now() - t0;
+    assertEquals(e.code, "TIMEOUT");
+    assert(took >= 850 && took < 2500, `took ${took} ms`);
+    assertEquals(srv.hits.length, 1, "no run_analysis after the deadline");
+    assertEquals(new URL(srv.url + srv.hits[0]).searchParams.get("token"), TOKEN);
+    assert(await eventually(() => drip.state.cancelled), "the dripping body was cancelled");
+    // an abort wins the same way
+    const drip2 = endless(new TextEncoder().encode(" "), 150);
+    const srv2 = loopback(() => new Response(drip2.stream));
+    try {
+      const ctrl = new AbortController();
+      setTimeout(() => ctrl.abort(), 300);
+      const d2 = new DispatcherAPI({ url: srv2.url, token: null });
+      const a = await assertRejects(
+        () => d2.getProduct({ instrument: "isgri", product: "x", silent: true, signal: ctrl.signal }),
+        OdaError,
+      );
+      assertEquals(a.code, "ABORTED");
+      assert(await eventually(() => drip2.state.cancelled), "cancelled after the abort");
+    } finally {
+      await srv2.close();
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("bodies: an endless body stops at maxResponseBytes and after an abort nothing keeps downloading", async () => {
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  let current = endless(chunk, 0);
+  const srv = loopback(() => {
+    current = endless(chunk, 0);
+    return new Response(current.stream);
+  });
+  try {
+    const http = new HttpClient({ baseUrl: srv.url, maxResponseBytes: 1024 * 1024 });
+    const big = await assertRejects(() => http.request({ path: "big", params: [], retry: false }), OdaError);
+    assertEquals(big.code, "RESPONSE_TOO_LARGE");
+    assert(await eventually(() => current.state.cancelled), "cancelled at the cap");
+    assert(current.state.sent < 16 * 1024 * 1024, `sent ${current.state.sent} bytes`);
+    // abort mid-body: prompt ABORTED, then the server's byte count stops growing
+    const open = new HttpClient({ baseUrl: srv.url });
+    const ctrl = new AbortController();
+    const p = open.request({ path: "endless", params: [], signal: ctrl.signal });
+    await eventually(() => current.state.sent > 1024 * 1024);
+    const t0 = Date.now();
+    ctrl.abort();
+    const a = await assertRejects(() => p, OdaError);
+    assertEquals(a.code, "ABORTED");
+    assert(Date.now() - t0 < 500, "abort is prompt");
+    assert(await eventually(() => current.state.cancelled), "the transfer was cancelled");
+    const after = current.state.sent;
+    await sleep(200);
+    assertEquals(current.state.sent, after, "no background download");
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("bodies: drips end at bodyTimeout, silence at idleTimeout; a declared oversize fails before reading", async () => {
+  const drip = endless(new TextEncoder().encode("["), 50);
+  const srv = loopback((_r, u) => {
+    if (u.pathname === "/silent") {
+      return new Response(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(new Uint8Array([0x5b]));
+          },
+        }),
+      );
+    }
+    return new Response(drip.stream);
+  });
+  try {
+    const http = new HttpClient({ baseUrl: srv.url, idleTimeout: 300, bodyTimeout: 600 });
+    let t0 = Date.now();
+    const e = await assertRejects(() => http.request({ path: "drip", params: [], retry: false }), OdaError);
+    assertEquals(e.code, "TIMEOUT");
+    assert(/longer than 600 ms/.test(e.message), e.message);
+    assert(Date.now() - t0 < 1500, `drip took ${Date.now() - t0} ms`);
+    assert(await eventually(() => drip.state.cancelled));
+    t0 = Date.now();
+    const s = await assertRejects(() => http.request({ path: "silent", params: [], retry: false }), OdaError);
+    assertEquals(s.code, "TIMEOUT");
+    assert(/no data for 300 ms/.test(s.message), s.message);
+    assert(Date.now() - t0 < 1200, `silence took ${Date.now() - t0} ms`);
+  } finally {
+    await srv.close();
+  }
+  let pulled = 0;
+  const declared = new Response(
+    new ReadableStream({
+      pull(c) {
+        pulled++;
+        c.enqueue(new Uint8Array(10));
+      },
+    }, { highWaterMark: 0 }),
+    { headers: { "content-length": String(2 ** 40) } },
+  );
+  const e = await assertRejects(
+    () => readBodyText(declared, { maxBytes: 1 << 20, idleTimeout: 1000, bodyTimeout: 1000 }),
+    OdaError,
+  );
+  assertEquals([e.code, pulled], ["RESPONSE_TOO_LARGE", 0]);
+});
+
+Deno.test("bodies: HTTP gzip is capped on its decoded size (fetch-decoded and self-decoded)", async () => {
+  const zeros = new Uint8Array(8 * 1024 * 1024);
+  const gzip = async (b: Uint8Array) =>
+    new Uint8Array(
+      await new Response(new Blob([b as BlobPart]).stream().pipeThrough(new CompressionStream("gzip")))
+        .arrayBuffer(),
+    );
+  const bomb = await gzip(zeros);
+  assert(bomb.length < 64 * 1024, `bomb is ${bomb.length} bytes`);
+  const srv = loopback(() =>
+    new Response(bomb as BodyInit, {
+      headers: { "content-encoding": "gzip", "content-type": "application/json" },
+    })
+  );
+  try {
+    const http = new HttpClient({ baseUrl: srv.url, maxResponseBytes: 1024 * 1024 });
+    const e = await assertRejects(() => http.request({ path: "x", params: [], retry: false }), OdaError);
+    assertEquals(e.code, "RESPONSE_TOO_LARGE");
+  } finally {
+    await srv.close();
+  }
+  // a fetch that hands over the encoded bytes (as some proxies or polyfills do): decoded here, same cap
+  const raw = (body: Uint8Array) => () =>
+    Promise.resolve(new Response(body as BodyInit, { headers: { "content-encoding": "gzip" } }));
+  const self = new HttpClient({ baseUrl: "http://127.0.0.1:9", fetch: raw(bomb), maxResponseBytes: 1 << 20 });
+  const e2 = await assertRejects(() => self.request({ path: "x", params: [], retry: false }), OdaError);
+  assertEquals(e2.code, "RESPONSE_TOO_LARGE");
+  const json = '{"query_status": "done", "n": [1, 2, 3]}';
+  const small = new HttpClient({
+    baseUrl: "http://127.0.0.1:9",
+    fetch: raw(await gzip(new TextEncoder().encode(json))),
+  });
+  assertEquals((await small.request({ path: "x", params: [] })).text, json);
+});
+
+Deno.test("redirects: followed by the client, hops capped, 303 turns a POST into a GET, token rule per hop", async () => {
+  const target = loopback((req, u) => new Response(JSON.stringify({ method: req.method, path: u.pathname })));
+  const srv = loopback((_req, u) => {
+    if (u.pathname === "/loop") return new Response(null, { status: 302, headers: { location: "/loop" } });
+    if (u.pathname === "/see-other") {
+      return new Response(null, { status: 303, headers: { location: `${target.url}/landed` } });
+    }
+    if (u.pathname === "/away") {
+      // as Flask does: the query (token included) is kept in the Location
+      return new Response(null, {
+        status: 302,
+        headers: { location: `http://dispatcher.example.org/x${u.search}` },
+      });
+    }
+    return new Response(null, { status: 307, headers: { location: `${target.url}/moved${u.search}` } });
+  });
+  try {
+    const guard = loopbackOnlyFetch();
+    const http = new HttpClient({ baseUrl: srv.url, fetch: guard.fetch, maxRedirects: 3 });
+    const moved = await http.request({ path: "old", params: [["token", TOKEN]] });
+    assertEquals(JSON.parse(moved.text), { method: "GET", path: "/moved" }); // loopback http: allowed
+    assert(!moved.url.includes(TOKEN), "the reported URL has no token");
+    const post = await http.request({ path: "see-other", params: [["a", "1"]], method: "POST" });
+    assertEquals(JSON.parse(post.text), { method: "GET", path: "/landed" });
+    const before = srv.hits.length;
+    const loop = await assertRejects(() => http.request({ path: "loop", params: [] }), OdaError);
+    assertEquals(loop.code, "TOO_MANY_REDIRECTS");
+    assertEquals(srv.hits.length - before, 4, "first request + 3 redirects");
+    const away = await assertRejects(
+      () => http.request({ path: "away", params: [["token", TOKEN]] }),
+      OdaError,
+    );
+    assertEquals(away.code, "TOKEN_INSECURE_TRANSPORT");
+    assertEquals(guard.elsewhere, [], "the non-loopback host was never contacted");
+    assert(!JSON.stringify(away).includes(TOKEN) && !away.message.includes(TOKEN));
+    // run_analysis does not follow: the redirect is reported (oda_api's message)
+    const ra = await assertRejects(
+      () => http.request({ path: "run_analysis", params: [], followRedirects: false }),
+      OdaError,
+    );
+    assertEquals(ra.code, "URL_REDIRECTED");
+  } finally {
+    await srv.close();
+    await target.close();
+  }
+});
+
+async function makeTestCa(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const openssl = async (args: string[]) => {
+    const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" })
+      .output();
+    if (!out.success) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=oda test CA",
+  ]);
+  await openssl(["req", ...ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"]);
+  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    "srv.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "srv.pem",
+    "-days",
+    "1",
+    "-extfile",
+    "ext.cnf",
+  ]);
+  const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+  return { ca: await read("ca.pem"), cert: await read("srv.pem"), key: await read("srv.key") };
+}
+
+testWithTool(
+  "redirects: https → http is never followed with a token (test CA from openssl)",
+  "openssl",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "oda-ca-" });
+    const pki = await makeTestCa(dir);
+    const plain = loopback((_r, u) => new Response(JSON.stringify({ plain: u.pathname })));
+    const secure = loopback((_r, u) => {
+      if (u.pathname === "/same") return new Response(JSON.stringify({ secure: true }));
+      if (u.pathname === "/hop") {
+        return new Response(null, { status: 302, headers: { location: `/same${u.search}` } });
+      }
+      return new Response(null, { status: 302, headers: { location: `${plain.url}/downgraded${u.search}` } });
+    }, { cert: pki.cert, key: pki.key });
+    const client = Deno.createHttpClient({ caCerts: [pki.ca] });
+    try {
+      const guard = loopbackOnlyFetch(client);
+      const http = new HttpClient({ baseUrl: secure.url, fetch: guard.fetch });
+      // https → https with the token: fine
+      assertEquals(JSON.parse((await http.request({ path: "hop", params: [["token", TOKEN]] })).text), {
+        secure: true,
+      });
+      // https → http with the token: refused before the http request is made, even to loopback
+      const e = await assertRejects(
+        () => http.request({ path: "down", params: [["token", TOKEN]] }),
+        OdaError,
+      );
+      assertEquals(e.code, "TOKEN_INSECURE_TRANSPORT");
+      assert(/downgrade/.test(e.message), e.message);
+      assertEquals(plain.hits, []);
+      // without a token the same redirect is followed
+      assertEquals(JSON.parse((await http.request({ path: "down", params: [["q", "1"]] })).text), {
+        plain: "/downgraded",
+      });
+      assertEquals(plain.hits, ["/downgraded?q=1"]);
+      // the whole client: DispatcherAPI's information calls carry the token and hit the same rule
+      const disp = new DispatcherAPI({ url: secure.url, token: TOKEN, fetch: guard.fetch });
+      const d = await assertRejects(() => disp.getInstrumentsList(), OdaError);
+      assertEquals(d.code, "TOKEN_INSECURE_TRANSPORT");
+      assertEquals(plain.hits.length, 1);
+    } finally {
+      client.close();
+      await secure.close();
+      await plain.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
