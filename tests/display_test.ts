@@ -295,6 +295,10 @@ Deno.test("DataCollection bundle: ID, attribute, kind, meta data, units with sha
     assert(html.includes(`<th>${h}</th>`), h);
   }
   assertMatch(html, /<td>NumpyDataProduct<\/td>/);
+  assertMatch(
+    html,
+    /<td>\{&#39;src_name&#39;: &#39;MAXI J1820\+070&#39;, &#39;time_bin&#39;: 0\.01157/,
+  );
   assertMatch(html, /ISGR-SRC.-LCR: table 10 rows × 4 columns/);
 });
 

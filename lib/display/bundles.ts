@@ -338,12 +338,13 @@ function unitsSummary(p: unknown): string {
  * ```
  */
 export function dataCollectionBundle(c: DataCollection): MimeBundle {
-  const list = c.asList();
+  // the metadata as show() prints it (Python's str of the dict), one entry per product
+  const shown = c.showText().split("\n\n").map((l) => l.slice(l.indexOf("  meta_data: ") + 13));
   const rows = c._p_list.map((p, i) => [
     String(i),
     c._n_list[i] ?? "",
     kindOf(p),
-    redactSecrets(String(list[i]?.["meta_data:"] ?? "")),
+    redactSecrets(shown[i] ?? ""),
     unitsSummary(p),
   ]);
   const html = htmlTable({
