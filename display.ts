@@ -37,3 +37,4 @@ export {
   type ProgressReporterFactory,
   setProgressReporterFactory,
 } from "./lib/client/events.ts";
+export * from "./lib/display/science_plots.ts";

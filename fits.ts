@@ -16,6 +16,17 @@
  */
 export * from "./lib/codecs/fits.ts";
 export * from "./lib/codecs/ecsv.ts";
+export {
+  BUDGET_ELEMENTS_PER_BYTE,
+  BUDGET_FLOOR_ELEMENTS,
+  BUDGET_MAX_ELEMENTS,
+  DecodeBudget,
+  type DecodeLimits,
+  type DecodeOptions,
+  INFLATE_BYTES_PER_BYTE,
+  INFLATE_FLOOR_BYTES,
+  INFLATE_MAX_BYTES,
+} from "./lib/codecs/budget.ts";
 export { fromFitsHdu, toFitsHdu } from "./lib/products/fits_convert.ts";
 export type { FromFitsFileOptions, WriteFitsOptions } from "./lib/products/numpy_data_product.ts";
 export type { HduType } from "./lib/products/numpy_data_unit.ts";

@@ -150,25 +150,13 @@ export {
   renderApiCode,
 } from "./lib/codecs/api_code.ts";
 export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
-// science
-export {
-  type BinnedSeries,
-  type ExcessEpisode,
-  variability,
-  type VariabilityOptions,
-  type VariabilityResult,
-} from "./lib/science/variability.ts";
-export {
-  type BayesianBlocks,
-  bayesianBlocks,
-  type BayesianBlocksOptions,
-  ncpPriorFromP0,
-} from "./lib/science/bayesian_blocks.ts";
-export {
-  autoFrequency,
-  baluevFalseAlarmProbability,
-  lombScargle,
-  type LombScargleOptions,
-  type LombScargleResult,
-} from "./lib/science/lomb_scargle.ts";
-export { type FoldedLightCurve, foldLightCurve } from "./lib/science/fold.ts";
+// --- typed parameters (types, generator and description data: ./types) ---
+export { Catalogue } from "./lib/client/catalogue.ts";
+export { sandboxCatalogue } from "./lib/client/sandbox_catalogue.ts";
+// science (option and result types, and the lower-level helpers, in ./science)
+export { bayesianBlocks } from "./lib/science/bayesian_blocks.ts";
+export { foldLightCurve } from "./lib/science/fold.ts";
+export { lombScargle } from "./lib/science/lomb_scargle.ts";
+export { variability } from "./lib/science/variability.ts";
+export { extractCatalog, toDs9Regions } from "./lib/products/extract_catalog.ts";
+export { resolveObjectsOfInterest } from "./lib/client/resolve_objects.ts";

@@ -16,6 +16,23 @@
 export * from "./lib/codecs/pickle.ts";
 export * from "./lib/codecs/pickle_encode.ts";
 export * from "./lib/codecs/json.ts";
+export {
+  DecodedBinarys,
+  parseJsonBytes,
+  parseJsonStream,
+  type ParseJsonStreamOptions,
+} from "./lib/codecs/response_stream.ts";
+export {
+  BUDGET_ELEMENTS_PER_BYTE,
+  BUDGET_FLOOR_ELEMENTS,
+  BUDGET_MAX_ELEMENTS,
+  DecodeBudget,
+  type DecodeLimits,
+  type DecodeOptions,
+  INFLATE_BYTES_PER_BYTE,
+  INFLATE_FLOOR_BYTES,
+  INFLATE_MAX_BYTES,
+} from "./lib/codecs/budget.ts";
 export { makeHash, type PythonFormatOptions, pythonRepr, pythonStr } from "./lib/codecs/python.ts";
 export { type Base64Options, decodeBase64, encodeBase64 } from "./lib/codecs/base64.ts";
 export * from "./lib/codecs/ndarray.ts";

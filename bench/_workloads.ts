@@ -37,8 +37,11 @@ export const LC_ROWS = 1_000_000;
 export const CATALOG_ROWS = 500;
 
 /** The simulated mosaic product (PRIMARY + 4 images of SIDE×SIDE float32). */
-export function mosaicSim(side = SIDE): SimProduct {
-  const kinds = ["INTENSITY", "VARIANCE", "SIGNIFICANCE", "EXPOSURE"];
+export function mosaicSim(side = SIDE, images = 4): SimProduct {
+  const kinds = Array.from(
+    { length: images },
+    (_, k) => ["INTENSITY", "VARIANCE", "SIGNIFICANCE", "EXPOSURE"][k % 4],
+  );
   let s = 12345;
   return {
     name: "mosaic_image",
@@ -129,11 +132,24 @@ export function productOf(sim: SimProduct): NumpyDataProduct {
   return toNumpyDataProduct(sim);
 }
 
+/** Sizes of a workload (defaults: the standard ones). */
+export interface WorkloadSize {
+  /** Side of the mosaic images. */
+  side?: number;
+  /** Number of mosaic images. */
+  images?: number;
+  /** Light-curve rows. */
+  rows?: number;
+}
+
 /** A finished `/run_analysis` answer, exactly as the sandbox serialises it. */
-export function responseText(which: "mosaic" | "lightcurve"): string {
+export function responseText(which: "mosaic" | "lightcurve", size: WorkloadSize = {}): string {
   const products: Record<string, unknown> = which === "mosaic"
-    ? { numpy_data_product_list: [encodeProduct(mosaicSim())], catalog: catalogDict(detections()) }
-    : { numpy_data_product_list: [encodeProduct(lightCurveSim())] };
+    ? {
+      numpy_data_product_list: [encodeProduct(mosaicSim(size.side ?? SIDE, size.images ?? 4))],
+      catalog: catalogDict(detections()),
+    }
+    : { numpy_data_product_list: [encodeProduct(lightCurveSim(size.rows ?? LC_ROWS))] };
   const body = runAnalysisBody({
     queryStatus: "done",
     products,

@@ -48,6 +48,7 @@ export type OdaErrorCode =
   | "FITS"
   | "ECSV"
   | "JSON"
+  | "DECODE_LIMIT"
   | "API_CODE"
   | "PRODUCT"
   | "UNSAFE_PATH"

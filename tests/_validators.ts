@@ -23,7 +23,15 @@
  */
 
 /** The external tools tests may depend on. */
-export type ToolName = "astropy" | "fitsverify" | "jupyter" | "chromium" | "python3" | "openssl" | "node";
+export type ToolName =
+  | "astropy"
+  | "fitsverify"
+  | "jupyter"
+  | "chromium"
+  | "python3"
+  | "openssl"
+  | "node"
+  | "regions";
 
 /** Result of a tool check. */
 export interface ToolStatus {
@@ -48,6 +56,7 @@ const INSTALL_HINT: Record<ToolName, string> = {
   chromium: "apt-get install -y --no-install-recommends chromium fonts-dejavu-core",
   openssl: "apt-get install -y --no-install-recommends openssl",
   node: "apt-get install -y --no-install-recommends nodejs (version 20 or later)",
+  regions: "apt-get install -y --no-install-recommends python3-regions",
 };
 
 const cache = new Map<ToolName, ToolStatus>();
@@ -122,6 +131,8 @@ function detect(name: ToolName): ToolStatus {
     }
     case "astropy":
       return pythonImports("astropy, numpy");
+    case "regions":
+      return pythonImports("regions");
     case "fitsverify": {
       const p = onPath("fitsverify");
       return p ? { available: true, detail: p } : { available: false, detail: "fitsverify not on PATH" };

@@ -216,8 +216,41 @@ Deno.test("cli: exit codes for usage errors, bad tokens and bad parameters", asy
     "spi_acs_lc",
   ]);
   assertEquals(denied.code, EXIT.UNAUTHORIZED, denied.stderr);
-  assertEquals(denied.stderr.trim().split("\n").length, 1, "errors are one line without -v");
+  // --token is warned about (process list); then the error: one line, no advice banner, no stack
+  const lines = denied.stderr.trim().split("\n");
+  assertEquals(lines.length, 2, denied.stderr);
+  assertMatch(lines[0], /--token puts your token in the process list.*ODA_TOKEN/);
+  assertMatch(lines[1], /^error: /);
+  assert(!/please beware|\bat .*:\d+:\d+/.test(denied.stderr), denied.stderr);
   assertNoToken(expired, denied.stdout, denied.stderr);
+  // the same with the token from ODA_TOKEN (a subprocess, so the variable is its own): only the error line (a 400)
+  const viaEnv = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../cli.ts", import.meta.url).pathname,
+      "--url",
+      sb.url,
+      "get",
+      "-i",
+      "no_such_instrument",
+      "-p",
+      "x",
+    ],
+    env: { ODA_TOKEN: token, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const envErr = new TextDecoder().decode(viaEnv.stderr).trim();
+  assertEquals(viaEnv.code, EXIT.ERROR, envErr);
+  assertEquals(envErr.split("\n").length, 1, envErr);
+  assertMatch(envErr, /^error: request not understood: /);
+  assertNoToken(token, envErr, new TextDecoder().decode(viaEnv.stdout));
+
+  // a multi-line message is still one line
+  const badUrl = await run(["--url", "ftp://x y", "instruments"]);
+  assertEquals(badUrl.code, EXIT.USAGE);
+  assertEquals(badUrl.stderr.trim().split("\n").length, 1, badUrl.stderr);
 
   const inspectExpired = await run(["--token", expired, "token", "inspect"]);
   assertEquals(inspectExpired.code, EXIT.ERROR);
@@ -358,4 +391,36 @@ testWithTool("demo: index.html renders in headless Chromium", ["chromium", "pyth
     await Deno.remove(out, { recursive: true });
     await Deno.remove(profile, { recursive: true });
   }
+});
+
+Deno.test("cli: a repeated -a key: list parameters collect, others keep the last value (with a warning)", async () => {
+  const { parseKeyValues } = await import("../lib/cli/main.ts");
+  const dropped: string[] = [];
+  assertEquals(
+    parseKeyValues(
+      ["RA=1", "scw_list=A", "RA=2", "scw_list=B", "DEC=3", "one_list=x"],
+      (k) => dropped.push(k),
+    ),
+    Object.assign(Object.create(null), { RA: "2", scw_list: ["A", "B"], DEC: "3", one_list: "x" }),
+  );
+  assertEquals(dropped, ["RA"]);
+  await using sb = await startSandbox({ seed: 5 });
+  const r = await run([
+    "--url",
+    sb.url,
+    "get",
+    "-i",
+    "empty",
+    "-p",
+    "numerical",
+    "--type",
+    "Dummy",
+    "-a",
+    "p=500",
+    "-a",
+    "p=5",
+    "--json",
+  ]);
+  // `numerical` refuses p > 800 but needs the `general` role: what matters is which p was sent
+  assertMatch(r.stderr, /-a p given more than once: using the last value \(5\), not 500/);
 });

@@ -4,7 +4,7 @@
  * openssl at test time). Every case is bounded in time (a few seconds at most) and in bytes, and checks that
  * the transfer really stops (the server sees its stream cancelled).
  */
-import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import { DispatcherAPI, type GetProductOptions } from "../lib/client/dispatcher.ts";
 import { HttpClient, readBodyText } from "../lib/client/http.ts";
 import { OdaError } from "../lib/errors.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
@@ -116,7 +116,13 @@ Deno.test("par-names: a dripping server cannot outlive getProduct's deadline; th
       setTimeout(() => ctrl.abort(), 300);
       const d2 = new DispatcherAPI({ url: srv2.url, token: null });
       const a = await assertRejects(
-        () => d2.getProduct({ instrument: "isgri", product: "x", silent: true, signal: ctrl.signal }),
+        () =>
+          d2.getProduct<GetProductOptions>({
+            instrument: "isgri",
+            product: "x",
+            silent: true,
+            signal: ctrl.signal,
+          }),
         OdaError,
       );
       assertEquals(a.code, "ABORTED");

@@ -7,7 +7,7 @@
  * a dropped connection) use an injected fetch.
  */
 import { startSandbox } from "../sandbox.ts";
-import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import { DispatcherAPI, type GetProductOptions } from "../lib/client/dispatcher.ts";
 import type { JobEvent } from "../lib/client/events.ts";
 import {
   DecodeError,
@@ -208,7 +208,12 @@ Deno.test("unknown parameter: warning listing the valid names, server comment sh
   await withSandbox({}, async (sb) => {
     const disp = new DispatcherAPI({ url: sb.url, token: null });
     const { error, records } = await captureLogs(() =>
-      disp.getProduct({ instrument: "empty", product: "dummy", product_type: "Dummy", no_such_par: 1 })
+      disp.getProduct<GetProductOptions>({
+        instrument: "empty",
+        product: "dummy",
+        product_type: "Dummy",
+        no_such_par: 1,
+      })
     );
     if (error) throw error;
     const warn = records.find((r) => r.fields.event === "unknown_parameter");
@@ -236,7 +241,7 @@ Deno.test("strict parameter check raises UNKNOWN_PARAMETER before any query", as
     });
     const e = await assertRejects(
       () =>
-        disp.getProduct({
+        disp.getProduct<GetProductOptions>({
           instrument: "empty",
           product: "dummy",
           product_type: "Dummy",

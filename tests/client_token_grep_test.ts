@@ -4,7 +4,14 @@
  * client hands out may contain it: `job.response`, `job.toJSON()`, `Deno.inspect` of jobs, collections and
  * errors (causes and details included), displays, progress lines and log records.
  */
-import { DispatcherAPI, getLogger, type JobEvent, type LogRecord, OdaError } from "../mod.ts";
+import {
+  DispatcherAPI,
+  getLogger,
+  type GetProductOptions,
+  type JobEvent,
+  type LogRecord,
+  OdaError,
+} from "../mod.ts";
 import { applyJobEvent, progressLine, type ProgressState, toBundle } from "../display.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 
@@ -150,7 +157,13 @@ Deno.test("token grep: responses, handles, errors, displays and logs never show 
     for (const m of ["job_id", "session_id", "html500", "json400", "failed", "text403"] as const) {
       mode = m;
       const e = await assertRejects(
-        () => disp.getProduct({ instrument: "isgri", product: `p_${m}`, T1: "2020-01-01", silent: true }),
+        () =>
+          disp.getProduct<GetProductOptions>({
+            instrument: "isgri",
+            product: `p_${m}`,
+            T1: "2020-01-01",
+            silent: true,
+          }),
         OdaError,
       );
       assertNoToken(`error (${m})`, e);

@@ -4,7 +4,7 @@
  * line per report even when the server repeats it, the exception line of a server's 500 HTML page.
  */
 import { startSandbox } from "../sandbox.ts";
-import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import { DispatcherAPI, type GetProductOptions } from "../lib/client/dispatcher.ts";
 import { analysisParametersMismatches } from "../lib/client/consistency.ts";
 import { errorForResponse, htmlErrorLine } from "../lib/client/http.ts";
 import { OdaError } from "../lib/errors.ts";
@@ -89,7 +89,7 @@ Deno.test("a 400 that names the problem is not preceded by 'parameter check not 
   try {
     const disp = new DispatcherAPI({ url: sb.url, token: null });
     const { error, records } = await captureLogs(() =>
-      disp.getProduct({ instrument: "no_such_instrument", product: "x", silent: true })
+      disp.getProduct<GetProductOptions>({ instrument: "no_such_instrument", product: "x", silent: true })
     );
     assert(error instanceof OdaError, String(error));
     assertEquals(error.status, 400);
@@ -129,7 +129,7 @@ Deno.test("a report the server repeats is shown once", async () => {
       parameter_check: false,
     });
     const { error, records } = await captureLogs(() =>
-      disp.getProduct({ instrument: "i", product: "p", silent: true })
+      disp.getProduct<GetProductOptions>({ instrument: "i", product: "p", silent: true })
     );
     if (error) throw error;
     const lines = records.filter((r) => r.name === "oda_api.api.dispatcherapi.progress").map((r) =>
@@ -192,4 +192,69 @@ Deno.test("the whole client: a 500 HTML page from a live server", async () => {
     ac.abort();
     await server.finished;
   }
+});
+
+Deno.test("refreshToken: a non-positive interval is refused locally; a token expiring earlier is not adopted", async () => {
+  const sb = await startSandbox({ seed: 3 });
+  const ac = new AbortController();
+  try {
+    const current = await sb.mintToken({ sub: "r@example.org", roles: "general,refresh-tokens" }, {
+      expiresIn: 7200,
+    });
+    const earlier = await sb.mintToken({ sub: "r@example.org", roles: "general,refresh-tokens" }, {
+      expiresIn: 600,
+    });
+    let asked = 0;
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} }, () => {
+      asked++;
+      return new Response(earlier, { headers: { "content-type": "text/html" } });
+    });
+    const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
+    const disp = new DispatcherAPI({ url, token: current });
+    for (const bad of [0, -5, Number.NaN, Infinity, "3600" as unknown as number]) {
+      const e = await assertRejects(() => disp.refreshToken(undefined, { refresh_interval: bad }), OdaError);
+      assertEquals(e.code, "INVALID_ARGUMENT");
+    }
+    assertEquals(asked, 0, "refused before any request");
+    const e = await assertRejects(() => disp.refreshToken(undefined, { refresh_interval: 3600 }), OdaError);
+    assertEquals(e.code, "TOKEN_REWRITE_REFUSED");
+    assertEquals(asked, 1);
+    assertEquals(disp.token, current, "the current token is kept");
+    // the real refresh (sandbox: exp = old exp + interval) is adopted
+    const real = new DispatcherAPI({ url: sb.url, token: current });
+    const fresh = await real.refreshToken(undefined, { refresh_interval: 3600 });
+    assertEquals(real.token, fresh);
+  } finally {
+    ac.abort();
+    await sb.close();
+  }
+});
+
+Deno.test("a malformed explicit token is refused locally as TOKEN_MALFORMED (nothing is sent)", async () => {
+  let asked = 0;
+  const counting = () => {
+    asked++;
+    return Promise.resolve(new Response("[]"));
+  };
+  const malformed = ["not-a-token", "a.b", "eyJhbGciOiJIUzI1NiJ9.not-base64-json.sig"];
+  for (const token of malformed) {
+    const e1 = (() => {
+      try {
+        new DispatcherAPI({ url: "http://127.0.0.1:9", token, fetch: counting });
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert(e1 instanceof OdaError && e1.code === "TOKEN_MALFORMED", String(e1));
+    const disp = new DispatcherAPI({ url: "http://127.0.0.1:9", token: null, fetch: counting });
+    const e2 = await assertRejects(
+      () => disp.getProduct<GetProductOptions>({ instrument: "i", product: "p", token, silent: true }),
+      OdaError,
+    );
+    assertEquals(e2.code, "TOKEN_MALFORMED");
+    const e3 = await assertRejects(() => disp.refreshToken(token), OdaError);
+    assertEquals(e3.code, "TOKEN_MALFORMED");
+    assert(!JSON.stringify(e2).includes(token) && !e2.message.includes(token), "the token is not echoed");
+  }
+  assertEquals(asked, 0);
 });

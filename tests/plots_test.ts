@@ -15,6 +15,8 @@ import {
 } from "../display.ts";
 import type { Table } from "../lib/codecs/ndarray.ts";
 import { CHROMIUM, runPython, testWithTool } from "./_validators.ts";
+import { plotLightCurveAnalysis, plotPeriodogram } from "../display.ts";
+import { lombScargle } from "../mod.ts";
 import { decode as decodePng } from "fast-png";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -392,10 +394,22 @@ testWithTool(
       ratePerKeV: Float64Array.from([1, 0.8, 0.3]),
       errorPerKeV: Float64Array.from([0.1, 0.1, 0.05]),
     }, { png: false }))["application/vnd.vegalite.v5+json"] as VegaLiteSpec;
+    // h14's science plots are light-curve plots with extra layers: they render cleanly too
+    const flare = noiseCurve(400);
+    for (let i = 200; i < 215; i++) flare.rate[i] += 60;
+    const analysis = (await plotLightCurveAnalysis(flare, { blocks: true }).bundle())[
+      "application/vnd.vegalite.v5+json"
+    ] as VegaLiteSpec;
+    const tt = Array.from({ length: 3000 }, (_, i) => i * 0.01);
+    const periodogram = (await plotPeriodogram(
+      lombScargle(tt, tt.map((x) => Math.sin(2 * Math.PI * x / 0.3)), tt.map(() => 0.2)),
+    ).bundle())["application/vnd.vegalite.v5+json"] as VegaLiteSpec;
     const specs: Record<string, VegaLiteSpec> = {
       noise: new LightCurvePlot(noiseCurve(20_000), { title: "Decimated noise: one band" }).spec(),
       points: new LightCurvePlot(points, { layers: [mean] }).spec(),
       spectrum,
+      analysis,
+      periodogram,
     };
     const page = `<!DOCTYPE html><html><head><meta charset="utf-8">
 <script src="file://${vega}"></script><script src="file://${vegaLite}"></script><script src="file://${vegaEmbed}"></script>
@@ -441,6 +455,7 @@ const specs = ${JSON.stringify(specs)};
     assert.ok(result.marks.noise > 500, `noise: ${result.marks.noise} marks`);
     assert.ok(result.marks.points >= 300, `points: ${result.marks.points} marks`);
     assert.ok(result.marks.spectrum >= 3, `spectrum: ${result.marks.spectrum} marks`);
+    assert.ok(result.marks.analysis >= 400, `analysis: ${result.marks.analysis} marks`);
 
     // screenshot of the decimated noise curve (docs/decimated-noise.png is a copy checked by eye)
     const shot = `${OUT}/decimated-noise.png`;

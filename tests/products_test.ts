@@ -716,6 +716,26 @@ Deno.test("saveAllData: hostile names and prefixes never leave the directory", a
   assert(sub.every((f) => f.startsWith(`${dir}/sub/run1_`)));
 });
 
+Deno.test("saveAllData: products with colliding names never overwrite each other", async () => {
+  const dir = await Deno.makeTempDir();
+  // same name three times, and one differing only by case (one file on case-insensitive file systems)
+  const d = new DataCollection([
+    new TextLikeProduct("first", "lc"),
+    new TextLikeProduct("second", "lc"),
+    new TextLikeProduct("third", "LC"),
+    new TextLikeProduct("fourth", "lc"),
+  ]);
+  // oda_api's names carry the ID, but meta data suffixes, a prefix or an edited _n_list can still collide
+  d._n_list = ["lc", "lc", "LC", "lc"];
+  for (const overwrite of [false, true]) {
+    const files = await d.saveAllData({ dir, overwrite });
+    strictEqual(new Set(files.map((f) => f.toLowerCase())).size, 4, files.join(", "));
+    const texts = await Promise.all(files.map((f) => Deno.readTextFile(f)));
+    assertEquals(texts, ["first", "second", "third", "fourth"]);
+    assertEquals(files.map((f) => f.slice(dir.length + 1)), ["lc.txt", "lc_1.txt", "LC_2.txt", "lc_3.txt"]);
+  }
+});
+
 Deno.test("fromFitsFile reads lc.fits like the Python from_fits_file; writeFitsFile round trips", async () => {
   const path = new URL("oda_api/tests/test_data/lc.fits", FIX).pathname;
   const p = await NumpyDataProduct.fromFitsFile(path, { name: "lc" });

@@ -551,3 +551,83 @@ Deno.test("the simulated sky: published sensitivity, off-axis loss, the seed fie
   assert(in2018.some((s) => s.name.startsWith("NEW") && s.sig >= 8), JSON.stringify(in2018));
   assert(!def.some((s) => s.name === "Swift J1727.8-1613"), "a 2023 transient is not in a 2017 image");
 });
+
+testWithTool(
+  "dummy numerical catalog: columns and dtypes as astropy's Table rebuilds them (ERR_RAD)",
+  "astropy",
+  async () => {
+    await using sb = await startSandbox({ seed: 1 });
+    const token = await sb.mintToken({ sub: "a@b.c", roles: "general" });
+    const selected = JSON.stringify({
+      cat_frame: "fk5",
+      cat_coord_units: "deg",
+      cat_column_list: [
+        [1, 2, 3],
+        ["Crab", "NEW_1", "Cyg X-1"],
+        [30.5, 8, 12.25],
+        [83.63, 84, 299.59],
+        [
+          22.01,
+          21.5,
+          35.2,
+        ],
+        [-32768, 1, -32768],
+        [2, 0, 2],
+        [0, 0, 0],
+        [0.00028, null, 0.0004166666768],
+      ],
+      cat_column_names: [
+        "meta_ID",
+        "src_names",
+        "significance",
+        "ra",
+        "dec",
+        "NEW_SOURCE",
+        "ISGRI_FLAG",
+        "FLAG",
+        "ERR_RAD",
+      ],
+      cat_column_descr: [
+        ["meta_ID", "<i8"],
+        ["src_names", "<U7"],
+        ["significance", "<f8"],
+        ["ra", "<f8"],
+        [
+          "dec",
+          "<f8",
+        ],
+        ["NEW_SOURCE", "<i8"],
+        ["ISGRI_FLAG", "<i8"],
+        ["FLAG", "<i8"],
+        ["ERR_RAD", "<f8"],
+      ],
+      cat_lat_name: "dec",
+      cat_lon_name: "ra",
+    });
+    const [, r] = await get(sb.url, "/run_analysis", {
+      instrument: "empty",
+      product_type: "numerical",
+      query_type: "Dummy",
+      query_status: "new",
+      token,
+      selected_catalog: selected,
+      catalog_selected_objects: "1,3",
+    });
+    const expected = await runPython(
+      `
+import sys, json
+from astropy.table import Table
+d = json.loads(sys.stdin.read())
+t = Table(d['cat_column_list'], names=d['cat_column_names'])
+t = t[[i for i, m in enumerate(t['meta_ID']) if m in (1, 3)]]
+cols = [[x if str(x) != 'nan' else None for x in t[n].tolist()] for n in t.colnames]
+print(json.dumps({'cat_column_list': cols, 'cat_column_descr': [list(x) for x in t.dtype.descr]}))
+`,
+      { stdin: selected },
+    );
+    const want = JSON.parse(expected);
+    assertEquals(r.products.catalog.cat_column_descr, want.cat_column_descr);
+    assertEquals(r.products.catalog.cat_column_list, want.cat_column_list);
+    assertEquals(r.products.catalog.cat_column_descr[8], ["ERR_RAD", "|O"]);
+  },
+);

@@ -8,19 +8,34 @@
 import { deepStrictEqual as assertDeepEqual, ok as assert, strictEqual } from "node:assert/strict";
 import { assertFitsverifyClean, runPython, testWithTool } from "./_validators.ts";
 import { startSandbox } from "../sandbox.ts";
+import { DispatcherError } from "../lib/errors.ts";
 import {
-  autoFrequency,
+  ApiCatalog,
   bayesianBlocks,
   DispatcherAPI,
+  extractCatalog,
   foldLightCurve,
   type LightCurve,
   lightCurve,
   lombScargle,
   NumpyDataProduct,
+  resolveObjectsOfInterest,
   spectrumWithEnergies,
+  toDs9Regions,
   variability,
 } from "../mod.ts";
+import { autoFrequency } from "../science.ts";
 import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
+
+async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof cls) return;
+    throw e;
+  }
+  throw new Error("expected a rejection");
+}
 
 /** Deterministic pseudo-random numbers (mulberry32) and normal deviates. */
 function rng(seed: number): { u: () => number; n: () => number } {
@@ -525,3 +540,92 @@ Deno.test("foldLightCurve at the recovered GX 1+4 period matches a direct fold a
   const v = variability({ time: f.phase, rate: f.rate, error: f.error });
   assert(v.chi2Probability < 1e-6, `folded profile χ² probability ${v.chi2Probability}`);
 });
+
+// ---- catalogs ---------------------------------------------------------------------------------------------------------
+
+testWithTool(
+  "extractCatalog: the sandbox accepts it as selected_catalog and extracts exactly the chosen sources; ds9 regions parse",
+  [
+    "regions",
+  ],
+  async () => {
+    const sb = await startSandbox({ port: 0, seed: 7, jobDuration: 0 });
+    const dir = await Deno.makeTempDir({ prefix: "oda-science-cat-" });
+    try {
+      const disp = new DispatcherAPI({ url: sb.url, token: await sb.mintToken() });
+      const common = {
+        instrument: "isgri",
+        T1: "2020-03-01T00:00:00",
+        T2: "2020-03-05T00:00:00",
+        RA: 263.009,
+        DEC: -24.7456,
+        max_pointings: 50,
+        silent: true,
+      };
+      const image = await disp.getProduct({ ...common, product: "isgri_image" });
+      const catalog = image._p_list.find((p) => p instanceof ApiCatalog) as ApiCatalog;
+      const all = catalog.table.rows();
+      const detSigma = 20;
+      const strong = all.filter((r) => r.significance >= detSigma && !String(r.src_names).includes("NEW"))
+        .map((r) => String(r.src_names));
+      const weak = all.find((r) => r.significance < detSigma && !String(r.src_names).includes("NEW"));
+      assert(strong.length >= 2 && weak, "the image has strong and weak detections");
+      // a detected-but-weak source by name (resolved by the dispatcher) and a known one flagged
+      const objects = await resolveObjectsOfInterest(disp, [String(weak.src_names), strong[0]]);
+      await assertRejects(() => resolveObjectsOfInterest(disp, ["No Such Source 123"]), DispatcherError);
+      const sel = extractCatalog(catalog, {
+        det_sigma: detSigma,
+        include_new: false,
+        objects_of_interest: objects,
+      });
+      const chosen = sel.table.column("src_names").map(String);
+      assertDeepEqual(chosen, [...strong, String(weak.src_names)]);
+      // columns and dtypes of the dispatcher's catalog; the added row flagged
+      assertDeepEqual(sel.table.colnames, catalog.table.colnames);
+      const dict = JSON.parse(sel.getApiDictionary());
+      assertDeepEqual(
+        dict.cat_column_descr.map((d: string[]) => d[1].replace(/U\d+/, "U")),
+        catalog.toCatalogDict().cat_column_descr.map((d) => d[1].replace(/U\d+/, "U")),
+      );
+      const added = sel.table.rows().at(-1)!;
+      strictEqual(added.FLAG, 1);
+      strictEqual(added.ISGRI_FLAG, 2);
+      strictEqual(added.significance, 0);
+      // the follow-up spectrum has exactly these sources
+      const spectra = await disp.getProduct({
+        ...common,
+        product: "isgri_spectrum",
+        selected_catalog: sel.getApiDictionary(),
+      });
+      const srcs = new Set(
+        (spectra._p_list as NumpyDataProduct[]).map((p) =>
+          String((p.meta_data as Record<string, unknown>).src_name)
+        ),
+      );
+      assertDeepEqual([...srcs].sort(), [...chosen].sort());
+      // ds9 regions: astropy-regions reads every circle with its label and position
+      const regPath = `${dir}/sel.reg`;
+      await Deno.writeTextFile(regPath, toDs9Regions(sel, { radiusArcmin: 4 }));
+      const parsed = JSON.parse(
+        await runPython(
+          `
+import json, sys
+from regions import Regions
+rs = Regions.read(sys.argv[1], format="ds9")
+print(json.dumps([[r.meta.get("text"), r.center.ra.deg, r.center.dec.deg, r.radius.to("arcmin").value] for r in rs]))
+`,
+          { args: [regPath] },
+        ),
+      ) as [string, number, number, number][];
+      assertDeepEqual(parsed.map((p) => p[0]), chosen);
+      parsed.forEach(([, ra, dec, r], i) => {
+        assert(Math.abs(ra - Number(sel.table.column("ra")[i])) < 1e-7);
+        assert(Math.abs(dec - Number(sel.table.column("dec")[i])) < 1e-7);
+        assert(Math.abs(r - 4) < 1e-9);
+      });
+    } finally {
+      await sb.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -26,7 +26,7 @@ import { parseDotenv } from "../lib/token/dotenv.ts";
 import { formatToken, formatTokenExpiry } from "../lib/token/format.ts";
 import { memoryTokenEnvironment, TOKEN_LOCATION_ORDER } from "../lib/token/location.ts";
 import { applyHiddenKeys } from "../lib/token/prompt.ts";
-import { PYTHON, testWithTool } from "./_validators.ts";
+import { PYTHON, runPython, testWithTool } from "./_validators.ts";
 
 const SECRET = new TextEncoder().encode("test-secret-not-a-real-one");
 const minted = new Set<string>();
@@ -759,3 +759,55 @@ Deno.test("token files readable by others: one WARNING with the chmod to run; un
     "INVALID_ARGUMENT",
   );
 });
+
+testWithTool(
+  "promptToken in the Deno Jupyter kernel asks with a password input_request",
+  "jupyter",
+  async () => {
+    const mod = new URL("../lib/token/prompt.ts", import.meta.url).href;
+    const cell = `import { promptToken } from ${JSON.stringify(mod)};\n` +
+      `const t = await promptToken({ message: "Insert the token" });\nconsole.log("length", t?.length);`;
+    const driver = `
+import json, queue, sys, time
+from jupyter_client.manager import KernelManager
+km = KernelManager(kernel_name="deno"); km.start_kernel()
+kc = km.blocking_client(); kc.start_channels()
+out = {"requests": [], "outputs": []}
+try:
+    kc.wait_for_ready(timeout=60)
+    kc.execute(sys.stdin.read(), allow_stdin=True)
+    end = time.time() + 60
+    while time.time() < end:
+        try:
+            m = kc.get_stdin_msg(timeout=0.5)
+        except queue.Empty:
+            continue
+        out["requests"].append(m["content"])
+        kc.input(sys.argv[1])
+        break
+    end = time.time() + 30
+    while time.time() < end:
+        try:
+            m = kc.get_iopub_msg(timeout=5)
+        except queue.Empty:
+            break
+        out["outputs"].append(m["content"])
+        if m["msg_type"] == "status" and m["content"].get("execution_state") == "idle" and out["requests"]:
+            break
+finally:
+    kc.stop_channels(); km.shutdown_kernel(now=True)
+print(json.dumps(out))
+`;
+    const secret = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJrZXJuZWxAZXhhbXBsZS5vcmcifQ.a2VybmVs";
+    const out = JSON.parse(await runPython(driver, { stdin: cell, args: [secret] })) as {
+      requests: { prompt: string; password: boolean }[];
+      outputs: unknown[];
+    };
+    assert.equal(out.requests.length, 1);
+    assert.equal(out.requests[0].password, true);
+    assert.match(out.requests[0].prompt, /^Insert the token .*ODA_TOKEN/);
+    const shown = JSON.stringify(out.outputs);
+    assert.ok(shown.includes(`length ${secret.length}`), shown.slice(0, 500));
+    assert.ok(!shown.includes(secret), "the answer is not echoed in the outputs");
+  },
+);

@@ -17,7 +17,11 @@ import {
   resolveDispatcherUrl,
 } from "../client/dispatcher.ts";
 import { type ApiCode, parseApiCode, renderApiCode } from "../codecs/api_code.ts";
+import { describeDispatcher } from "../client/catalogue.ts";
+import { generateProductTypes } from "../client/types_generator.ts";
 import type { SavedJob } from "../client/job.ts";
+import { getProgressReporterFactory, setProgressReporterFactory } from "../client/events.ts";
+import { createProgressReporter } from "../display/progress.ts";
 import { errorMessage, OdaError, redactSecrets } from "../errors.ts";
 import { formatLogRecord, getLogger, type LogLevelName } from "../log.ts";
 import { decodeOdaToken, isTokenExpired, tokenExpiresIn, tokenRoles } from "../token/decode.ts";
@@ -29,6 +33,8 @@ import type { DataCollection } from "../products/collection.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
 // product displays and the live progress reporter (formerly reached through the root mod.ts)
 import "../display/register.ts";
+
+const cliLog = getLogger("oda_api.cli");
 
 /** Global options shared by every command. */
 interface GlobalOptions {
@@ -76,16 +82,21 @@ export function exitCodeFor(e: unknown): number {
 }
 
 /**
- * Parse repeated `-a key=value` arguments into science parameters; a repeated
- * key becomes a list.
+ * Parse repeated `-a key=value` arguments into science parameters. One rule
+ * for a repeated key: a list parameter (a name ending in `_list`, such as
+ * `scw_list`) collects every value in order; any other parameter takes the
+ * last value, and `onOverride` (if given) is told which key was overridden.
  *
  * @example
  * ```ts
  * import { parseKeyValues } from "@oda-hub/oda-api/cli";
- * parseKeyValues(["RA=83.63", "scw_list=A", "scw_list=B"]); // { RA: "83.63", scw_list: ["A", "B"] }
+ * parseKeyValues(["RA=83.63", "scw_list=A", "scw_list=B", "RA=84"]); // { RA: "84", scw_list: ["A", "B"] }
  * ```
  */
-export function parseKeyValues(pairs: readonly string[]): Record<string, string | string[]> {
+export function parseKeyValues(
+  pairs: readonly string[],
+  onOverride?: (key: string, dropped: string, kept: string) => void,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   for (const p of pairs) {
     const i = p.indexOf("=");
@@ -98,10 +109,23 @@ export function parseKeyValues(pairs: readonly string[]): Record<string, string 
     const key = p.slice(0, i).trim();
     const value = p.slice(i + 1);
     const prev = out[key];
-    // A repeated key becomes a list (e.g. -a scw_list=A -a scw_list=B).
-    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    if (prev === undefined) {
+      out[key] = key.endsWith("_list") ? [value] : value;
+    } else if (Array.isArray(prev)) {
+      prev.push(value);
+    } else {
+      onOverride?.(key, prev, value);
+      out[key] = value;
+    }
   }
+  // a list parameter given once stays a plain value (the server splits comma-separated lists itself)
+  for (const [k, v] of Object.entries(out)) if (Array.isArray(v) && v.length === 1) out[k] = v[0];
   return out;
+}
+
+/** One line: an error message with its line breaks folded (scripts read `error: …` as one line). */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -169,10 +193,41 @@ function setupLogging(io: CliIO, g: GlobalOptions): () => void {
     : "WARNING";
   const previous = root.getEffectiveLevel();
   root.setLevel(level);
+  // the notebook advice ("oda_api will not output much...") is not for a command line
+  const advice = getLogger("oda_api.advice");
+  const previousAdvice = advice.getLevel();
+  advice.setLevel("ERROR");
   const detach = root.addHandler((r) => io.err(formatLogRecord(r) + "\n"));
+  // a failure is reported once, by the one `error:` line, not also by the progress display's summary
+  const factory = getProgressReporterFactory();
+  if (factory) {
+    setProgressReporterFactory((job) => {
+      if (job.silent) return undefined;
+      let failed = false;
+      const inner = createProgressReporter(job, { write: (t) => void (failed || io.err(t)) });
+      return {
+        onEvent: (e) => {
+          if (e.type === "failed" && e.code !== "ABORTED" && e.code !== "TIMEOUT") failed = true;
+          inner.onEvent(e);
+        },
+        close: () => {
+          inner.close();
+          if (failed && io.isTerminal) io.err("\r\x1b[2K"); // clear a half-drawn progress line
+        },
+      };
+    });
+  }
+  if (g.token !== undefined) {
+    cliLog.warning(
+      "--token puts your token in the process list (other users of this machine can read it with ps): " +
+        "prefer the ODA_TOKEN variable or a ~/.oda-token file (mode 0600)",
+    );
+  }
   return () => {
     detach();
     root.setLevel(previous);
+    advice.setLevel(previousAdvice);
+    if (factory) setProgressReporterFactory(factory);
   };
 }
 
@@ -266,7 +321,10 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     .addOption(
       new Option("--url <url>", "dispatcher URL or alias (production, staging)").env("ODA_DISPATCHER_URL"),
     )
-    .option("--token <token>", "token to use (default: ODA_TOKEN, ./.oda-token, ~/.oda-token...)")
+    .option(
+      "--token <token>",
+      "token to use; visible in the process list, prefer ODA_TOKEN or ~/.oda-token (the default search)",
+    )
     .option("-v, --verbose", "more output (repeat for debug)", increase, 0)
     .option("-q, --quiet", "only errors")
     .showHelpAfterError("(add --help for usage)")
@@ -299,7 +357,11 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
         instrument,
         product,
         product_type: o.type ?? code?.params.product_type ?? "Real",
-        ...parseKeyValues(o.arg),
+        ...parseKeyValues(
+          o.arg,
+          (key, dropped, kept) =>
+            cliLog.warning(`-a ${key} given more than once: using the last value (${kept}), not ${dropped}`),
+        ),
       };
       if (o.printApiCode !== undefined) {
         const language = o.printApiCode === true ? "python" : String(o.printApiCode);
@@ -324,6 +386,40 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
       }
       const data = await api.getProduct(common);
       await finishCollection(io, data, { out: o.out, json: o.json });
+      setCode(EXIT.OK);
+    });
+
+  program.command("types")
+    .description("write TypeScript types of the dispatcher's instruments, products and parameters")
+    .option("-o, --out <file>", "write to this file (default: standard output)")
+    .option(
+      "-i, --instrument <name>",
+      "only this instrument (repeatable; default: all the token sees)",
+      collect,
+      [],
+    )
+    .option("--name <name>", "name of the generated interface", "MmodaProducts")
+    .option(
+      "--import-from <specifier>",
+      "where the file imports the package's types from",
+      "@oda-hub/oda-api/types",
+    )
+    .action(async (o) => {
+      const api = makeApi(g(), io);
+      const description = await describeDispatcher(
+        api,
+        o.instrument.length ? { instruments: o.instrument } : {},
+      );
+      const text = generateProductTypes(description, {
+        name: o.name,
+        importFrom: o.importFrom,
+        source: `the dispatcher at ${redactSecrets(api.url)}`,
+      });
+      if (o.out) {
+        await Deno.writeTextFile(o.out, text);
+        const n = Object.values(description.instruments).reduce((a, p) => a + Object.keys(p).length, 0);
+        io.err(`wrote ${o.out}: ${Object.keys(description.instruments).length} instruments, ${n} products\n`);
+      } else io.out(text);
       setCode(EXIT.OK);
     });
 
@@ -507,7 +603,7 @@ export async function main(args: readonly string[], io: CliIO = processIO()): Pr
       }
       return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    io.err(`error: ${errorMessage(e)}\n`);
+    io.err(`error: ${oneLine(errorMessage(e))}\n`);
     if ((g().verbose ?? 0) > 0 && e instanceof Error) {
       const details = e instanceof OdaError ? JSON.stringify(e.toJSON()) : e.stack ?? "";
       io.err(redactSecrets(details) + "\n");

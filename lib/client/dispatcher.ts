@@ -14,10 +14,13 @@ import { errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
 import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
-import { writeToken, type WriteTokenOptions } from "../token/write.ts";
+import { checkTokenReplacement, writeToken, type WriteTokenOptions } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
+import type { Catalogue } from "./catalogue.ts";
+import type { MmodaProducts } from "./mmoda_products.ts";
+import type { CheckedQuery } from "./typed_query.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
 import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
 import { describeProduct, parseMetaData, type ProductDescription } from "./description.ts";
@@ -156,6 +159,12 @@ export interface DispatcherAPIOptions {
   parameter_check?: boolean;
   /** Unknown parameter names are an error instead of a warning. @default false */
   strict_parameter_check?: boolean;
+  /**
+   * Description to check queries against before sending (no round trip): wrong values are an
+   * `INVALID_ARGUMENT` error listing what is allowed, parameter names are checked without `/api/par-names`.
+   * E.g. `sandboxCatalogue()` or `await Catalogue.fromServer(disp)`.
+   */
+  catalogue?: Catalogue;
 }
 
 /**
@@ -275,7 +284,7 @@ function randomSessionId(): string {
  * data.show();
  * ```
  */
-export class DispatcherAPI {
+export class DispatcherAPI<P = MmodaProducts> {
   /** Dispatcher base URL. */
   readonly url: string;
   /** Session id sent with every query of this instance. */
@@ -285,6 +294,7 @@ export class DispatcherAPI {
   /** Check parameter names with `/api/par-names` before a query. */
   parameter_check: boolean;
   #token: string | undefined;
+  #catalogue: Catalogue | undefined;
   #http: HttpClient;
   #timeout: number | undefined;
   #polling: { min: number; max: number; factor: number };
@@ -304,7 +314,7 @@ export class DispatcherAPI {
         log.debug(`no token discovered: ${errorMessage(e)}`);
       }
     } else {
-      this.#token = options.token === null || options.token.trim() === "" ? undefined : options.token.trim();
+      this.#token = explicitToken(options.token);
     }
     this.#http = new HttpClient({
       baseUrl: this.url,
@@ -327,6 +337,7 @@ export class DispatcherAPI {
     if (options.cache) this.#cache = new ResponseCache(options.cache === true ? {} : options.cache);
     this.parameter_check = options.parameter_check ?? true;
     this.strict_parameter_check = options.strict_parameter_check ?? false;
+    this.#catalogue = options.catalogue;
   }
 
   /**
@@ -339,7 +350,7 @@ export class DispatcherAPI {
 
   /** Replace the token (e.g. after `refreshToken`); `null` = public. */
   setToken(token: string | null): void {
-    this.#token = token === null || token.trim() === "" ? undefined : token.trim();
+    this.#token = explicitToken(token);
   }
 
   /** The response cache, if enabled. */
@@ -372,6 +383,7 @@ export class DispatcherAPI {
       defaultTimeout: this.#timeout,
       assertTokenTransport: (t) => this.#assertTokenTransport(t),
       decode: (response, job) => this.#decode(response, job),
+      streamAnswers: !this.#cache,
       parameterUnits: (instrument, product, token, signal, deadline) =>
         this.#parameterUnits(instrument, product, token, signal, deadline),
       onDone: (job, _response, text) => {
@@ -422,7 +434,7 @@ export class DispatcherAPI {
       if (k === "token") {
         token = v === null || v === undefined || v === ""
           ? (v === undefined ? this.#token : undefined)
-          : String(v);
+          : explicitToken(String(v));
         continue;
       }
       params[k] = v;
@@ -448,7 +460,7 @@ export class DispatcherAPI {
     // with the query's token (restricted instruments are only described to their users), deadline and signal;
     // only a successful answer is cached
     const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
-    let valid = this.#parNames.get(key);
+    let valid = this.#parNames.get(key) ?? this.#catalogue?.find(instrument, product)?.names;
     if (!valid) {
       const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
       if (token !== undefined) params.push(["token", token]);
@@ -531,7 +543,8 @@ export class DispatcherAPI {
    * const saved = JSON.stringify(job); // resume later with DispatcherAPI.resume(JSON.parse(saved))
    * ```
    */
-  async submit(options: GetProductOptions): Promise<Job> {
+  async submit<const Q extends GetProductOptions>(query: CheckedQuery<Q, P>): Promise<Job> {
+    const options = query as GetProductOptions;
     const { job, names, token } = this.#newJob(options);
     const timeout = options.timeout ?? this.#timeout;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
@@ -550,6 +563,7 @@ export class DispatcherAPI {
       throw new OdaError("INVALID_ARGUMENT", "getProduct needs a product name (e.g. product: 'isgri_image')");
     }
     const { params, token } = this.#splitParams(options);
+    this.#catalogue?.find(options.instrument, options.product)?.validate(params);
     this.#assertTokenTransport(token);
     const job = new Job(this.#host(), {
       instrument: options.instrument,
@@ -586,7 +600,8 @@ export class DispatcherAPI {
    * data.show();
    * ```
    */
-  async getProduct(options: GetProductOptions): Promise<DataCollection> {
+  async getProduct<const Q extends GetProductOptions>(query: CheckedQuery<Q, P>): Promise<DataCollection> {
+    const options = query as GetProductOptions;
     this.#advice(options.silent);
     const { job, names, token } = this.#newJob(options);
     if (this.#cache) {
@@ -773,6 +788,27 @@ export class DispatcherAPI {
   }
 
   /**
+   * Parameter names a product accepts (`/api/par-names`), with this instance's token.
+   *
+   * @example
+   * ```ts
+   * import { DispatcherAPI } from "@oda-hub/oda-api";
+   * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", token: null });
+   * console.log(await disp.getParameterNames({ instrument: "isgri", product: "isgri_lc" })); // ["src_name", "RA", ...]
+   * ```
+   */
+  async getParameterNames(
+    options: { instrument: string; product: string; signal?: AbortSignal },
+  ): Promise<string[]> {
+    const list = await this.#getJson("api/par-names", [
+      ["instrument", options.instrument],
+      ["product_type", options.product],
+    ], options.signal);
+    if (!Array.isArray(list)) throw new OdaError("MALFORMED_RESPONSE", "par-names answer is not a list");
+    return list.map(String);
+  }
+
+  /**
    * Describe the parameters of a product: prints oda_api's grouped listing
    * (unless `silent`) and returns it with structured data.
    *
@@ -801,7 +837,7 @@ export class DispatcherAPI {
   }
 
   #tokenArg(token: string | undefined, what: string): string {
-    const t = token ?? this.#token;
+    const t = token === undefined ? this.#token : explicitToken(token);
     if (!t) {
       throw new TokenError("TOKEN_NOT_FOUND", `unable to ${what}: no token given and none discovered`);
     }
@@ -825,6 +861,9 @@ export class DispatcherAPI {
   }
 
   #afterNewToken(oldToken: string, newToken: string, opts: RefreshTokenOptions, force: boolean): void {
+    // the rules of writeToken (no earlier expiry, no lost keys or roles, same e-mail options) apply before the
+    // new token is adopted, written or not (writeToken checks them itself when it writes)
+    if (!force && !opts.write_token && !opts.write_options?.force) checkTokenReplacement(newToken, oldToken);
     if (opts.write_token) {
       writeToken(newToken, {
         ...opts.write_options,
@@ -849,6 +888,17 @@ export class DispatcherAPI {
    * ```
    */
   async refreshToken(token?: string, options: RefreshTokenOptions = {}): Promise<string> {
+    const interval = options.refresh_interval;
+    if (
+      interval !== undefined && !(typeof interval === "number" && Number.isFinite(interval) && interval > 0)
+    ) {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        `refresh_interval must be a positive number of seconds, got ${
+          JSON.stringify(interval) ?? String(interval)
+        }`,
+      );
+    }
     const t = this.#tokenArg(token, "refresh the token");
     const p: [string, string][] = [["token", t], ["query_status", "new"]];
     if (options.refresh_interval !== undefined) {
@@ -938,6 +988,15 @@ export class DispatcherAPI {
       JSON.stringify(this.sessionId)
     }, token: ${this.#token === undefined ? "none" : "<redacted>"} }`;
   }
+}
+
+/** A token given by the caller: trimmed, empty = none, otherwise it must be a well-formed JWT (TOKEN_MALFORMED). */
+function explicitToken(token: string | null): string | undefined {
+  if (token === null) return undefined;
+  const t = String(token).trim();
+  if (t === "") return undefined;
+  decodeOdaToken(t); // structure only (no signature, no expiry): the server judges those
+  return t;
 }
 
 function userOf(token: string | undefined): string {

@@ -23,6 +23,7 @@ export type JobEventType =
   | "status" // query_status changed (e.g. submitted → progress → ready)
   | "progress" // a poll returned (maybe with new per-science-window reports)
   | "retry" // a transient failure; the client will retry
+  | "download" // a big answer is streaming in (bytesReceived of bytesTotal)
   | "done" // job finished successfully; products decoded
   | "failed"; // job failed, or the wait ended with an error
 
@@ -66,6 +67,10 @@ export interface JobEvent {
   reports?: ReadonlyArray<Record<string, unknown>>;
   /** Human-readable detail (retry reason, failure message, server comment). */
   message?: string;
+  /** For `download` events: bytes of the answer received so far. */
+  bytesReceived?: number;
+  /** For `download` events: the answer's declared size (Content-Length), when known. */
+  bytesTotal?: number;
   /** For `failed` events: the `OdaError` code that ended the wait (`JOB_FAILED`, `TIMEOUT`, `ABORTED`...). */
   code?: string;
 }

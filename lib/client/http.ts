@@ -134,6 +134,16 @@ export interface HttpRequest {
    * reaches anyone (`false` only for endpoints whose answer is a token). @default true
    */
   redactEcho?: boolean;
+  /**
+   * Decode a 2xx body from its chunks as they arrive instead of reading it as text: the result is
+   * {@linkcode HttpResponse.json} (`text` is then empty). A chunk is only valid until the next one is asked
+   * for. `total` is the declared Content-Length, if any; `redact` must be applied to every string of the
+   * answer (it replaces echoes of the request's token, as is done to the text).
+   */
+  decodeBody?: (
+    chunks: AsyncIterable<Uint8Array>,
+    info: { total: number | undefined; redact: (s: string) => string },
+  ) => Promise<unknown>;
 }
 
 /**
@@ -157,6 +167,8 @@ export interface HttpResponse {
   url: string;
   /** Number of attempts it took. */
   attempts: number;
+  /** The body decoded by {@linkcode HttpRequest.decodeBody}, when the request had one. */
+  json?: unknown;
 }
 
 /**
@@ -454,7 +466,18 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
     await res.body.cancel().catch(() => {});
     throw tooLarge(`content-length ${declared}`);
   }
-  let reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
+  // Read into one reused 64 KiB buffer when the body allows it (a "bytes" stream, as `fetch` gives): a
+  // 100 MB answer then leaves no trail of chunk buffers for the garbage collector. A yielded chunk is only
+  // valid until the next one is asked for.
+  let byob: ReadableStreamBYOBReader | undefined;
+  if (!encoded) {
+    try {
+      byob = res.body.getReader({ mode: "byob" });
+    } catch { /* not a byte stream */ }
+  }
+  let reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader = byob ??
+    res.body.getReader();
+  let spare = new ArrayBuffer(1 << 16);
   let stop: OdaError | undefined;
   let idle: ReturnType<typeof setTimeout> | undefined;
   let total: ReturnType<typeof setTimeout> | undefined;
@@ -495,7 +518,9 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
     for (;;) {
       let r: ReadableStreamReadResult<Uint8Array>;
       try {
-        r = await reader.read();
+        r = byob
+          ? await byob.read(new Uint8Array(spare))
+          : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
       } catch (e) {
         if (stop) throw stop;
         throw e;
@@ -504,11 +529,12 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
       if (r.done) break;
       armIdle();
       const value = r.value;
+      if (byob) spare = value.buffer as ArrayBuffer;
       if (first) {
         first = false;
         if (encoded && value.length >= 2 && value[0] === GZIP_MAGIC[0] && value[1] === GZIP_MAGIC[1]) {
           // still gzip-encoded (fetch did not decode it): decode here, the cap counting decoded bytes
-          const source = reader;
+          const source = reader as ReadableStreamDefaultReader<Uint8Array>;
           const head = value;
           const raw: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>({
             start(c) {
@@ -842,16 +868,20 @@ export class HttpClient {
       clearTimeout(timer);
       req.signal?.removeEventListener("abort", onUserAbort);
     }
-    let text: string;
+    const limits: BodyLimits = {
+      maxBytes: this.maxResponseBytes,
+      idleTimeout: this.idleTimeout,
+      bodyTimeout: this.bodyTimeout,
+      deadline: req.deadline,
+      signal: req.signal,
+      url: safeUrl,
+    };
+    const ok = res.status >= 200 && res.status < 300;
+    let text = "";
+    let json: unknown;
     try {
-      text = await readBodyText(res, {
-        maxBytes: this.maxResponseBytes,
-        idleTimeout: this.idleTimeout,
-        bodyTimeout: this.bodyTimeout,
-        deadline: req.deadline,
-        signal: req.signal,
-        url: safeUrl,
-      });
+      if (ok && req.decodeBody) json = await this.#decodeBody(req, res, limits);
+      else text = await readBodyText(res, limits);
     } catch (e) {
       if (req.signal?.aborted) throw abortError(req.signal);
       if (e instanceof OdaError && e.code === "TIMEOUT") {
@@ -863,13 +893,39 @@ export class HttpClient {
         new DispatcherError("NETWORK", `connection error: ${errorMessage(e)}`, { url: safeUrl, cause: e }),
       );
     }
-    if (req.redactEcho !== false) text = redactEchoedTokens(text, req.params);
-    if (res.status >= 200 && res.status < 300) {
-      return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: attempt };
+    if (json !== undefined) {
+      return { status: res.status, text, json, headers: res.headers, url: safeUrl, attempts: attempt };
     }
+    if (req.redactEcho !== false) text = redactEchoedTokens(text, req.params);
+    if (ok) return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: attempt };
     const err = errorForResponse(res.status, text, safeUrl, res.headers.get("location"));
     if (err.code === "DISPATCHER_UNAVAILABLE") throw new Transient(err);
     throw err;
+  }
+
+  /** A 2xx body through `req.decodeBody`; malformed JSON is `MALFORMED_RESPONSE` with the body's start. */
+  async #decodeBody(req: HttpRequest, res: Response, limits: BodyLimits): Promise<unknown> {
+    const head = { bytes: new Uint8Array(1024), length: 0 };
+    const redact = req.redactEcho !== false
+      ? (s: string) => redactEchoedTokens(s, req.params)
+      : (s: string) => s;
+    const declared = Number(res.headers.get("content-length") ?? NaN);
+    try {
+      return await req.decodeBody!(keepHead(readBodyChunks(res, limits), head), {
+        total: Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined,
+        redact,
+      });
+    } catch (e) {
+      if (!(e instanceof OdaError) || e.code !== "JSON") throw e;
+      const text = redact(new TextDecoder().decode(head.bytes.subarray(0, head.length)));
+      throw new DecodeError(
+        "MALFORMED_RESPONSE",
+        `The dispatcher's answer is not valid JSON (${errorMessage(e)}); it starts with: ${
+          JSON.stringify(snippet(text, 200))
+        }`,
+        { url: limits.url, cause: e },
+      );
+    }
   }
 
   #classifyThrown(e: unknown, req: HttpRequest, timedOut: boolean, url: string): unknown {
@@ -905,6 +961,21 @@ export function redactEchoedTokens(text: string, params: ReadonlyArray<readonly 
     text = text.split(v).join("<redacted token>");
   }
   return text;
+}
+
+/** Pass chunks on, copying the first bytes into `head` (for error messages). */
+async function* keepHead(
+  chunks: AsyncIterable<Uint8Array>,
+  head: { bytes: Uint8Array; length: number },
+): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    if (head.length < head.bytes.length) {
+      const k = Math.min(c.length, head.bytes.length - head.length);
+      head.bytes.set(c.subarray(0, k), head.length);
+      head.length += k;
+    }
+    yield c;
+  }
 }
 
 function deadlineError(req: HttpRequest): OdaError {

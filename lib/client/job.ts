@@ -36,10 +36,13 @@ import {
   mayBeUnitConversion,
 } from "./consistency.ts";
 import type { DataCollection } from "../products/collection.ts";
+import { parseJsonChunks } from "../codecs/response_stream.ts";
 import { type ApiCodeOptions, renderApiCode } from "../codecs/api_code.ts";
 
 const log = getLogger("oda_api.api");
 const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
+/** Answers smaller than this raise no `download` events. */
+const DOWNLOAD_EVENTS_FROM = 1 << 20;
 
 /**
  * The protocol version oda_api declares (`oda_api_version`); the server only compares it for a warning.
@@ -204,8 +207,13 @@ export interface JobHost {
   assertTokenTransport(token: string | undefined): void;
   /** Decode a finished answer into a DataCollection. */
   decode(response: RunAnalysisResponse, job: Job): DataCollection;
-  /** Called with every finished `done` answer (cache). */
+  /** Called with every finished `done` answer (cache; only when answers are not streamed). */
   onDone?(job: Job, response: RunAnalysisResponse, text: string): void;
+  /**
+   * Decode `/run_analysis` answers from the byte stream (`parseJsonStream`: the data units' arrays are
+   * decoded as they arrive, the body is never held whole). Off when the answers' text is needed (cache).
+   */
+  readonly streamAnswers?: boolean;
   /** Units of a product's parameters (name → unit, as `/api/meta-data` describes them), if they can be had. */
   parameterUnits?(
     instrument: string,
@@ -415,6 +423,21 @@ export class Job {
     return await this.#poll(options.signal, options.deadline, undefined);
   }
 
+  /**
+   * `download` events while a big answer streams in: from 1 MB on, at most every 100 ms and at the end of
+   * the body (when its size is declared).
+   */
+  #downloadProgress(total: number | undefined, reporter?: ProgressReporter): (received: number) => void {
+    let last = 0;
+    return (received) => {
+      const now = Date.now();
+      const final = total !== undefined && received >= total;
+      if (received < DOWNLOAD_EVENTS_FROM || (now - last < 100 && !final)) return;
+      last = now;
+      this.#emit("download", { bytesReceived: received, bytesTotal: total }, reporter);
+    };
+  }
+
   async #poll(signal: AbortSignal | undefined, deadline: number | undefined, reporter?: ProgressReporter) {
     // a job resumed as `failed` has no answer yet: ask once (the dispatcher answers with the failure)
     if (this.isComplete && this.response) return this.status;
@@ -441,6 +464,16 @@ export class Job {
         this.requests++;
         this.#emit("retry", { message: info.reason }, reporter);
       },
+      decodeBody: this.#host.streamAnswers
+        ? (chunks, { total, redact }) =>
+          parseJsonChunks(chunks, {
+            onBytes: this.#downloadProgress(total, reporter),
+            mapString: redact,
+            total,
+            signal,
+            deadline,
+          })
+        : undefined,
     }).catch((e) => {
       this.requests++;
       throw e instanceof OdaError && this.jobId !== undefined && e.jobId === undefined
@@ -448,14 +481,20 @@ export class Job {
         : e;
     });
     this.requests++;
-    const json = parseResponseJson(res.text, res.url);
+    const json = res.json !== undefined ? res.json : parseResponseJson(res.text, res.url);
     if (
       json === null || typeof json !== "object" ||
       typeof (json as RunAnalysisResponse).query_status !== "string"
     ) {
       throw new DecodeError(
         "MALFORMED_RESPONSE",
-        `The dispatcher's answer has no query_status: ${JSON.stringify(res.text.slice(0, 200))}`,
+        `The dispatcher's answer has no query_status: ${
+          res.json !== undefined
+            ? `keys ${
+              JSON.stringify(json && typeof json === "object" ? Object.keys(json).slice(0, 20) : json)
+            }`
+            : JSON.stringify(res.text.slice(0, 200))
+        }`,
         { url: res.url, jobId: this.jobId },
       );
     }
@@ -521,7 +560,7 @@ export class Job {
       if (typeof exit.comment === "string" && exit.comment.trim()) log.warning(exit.comment);
       if (typeof exit.warning === "string" && exit.warning.trim()) log.warning(exit.warning);
       await this.#checkReturnedParameters(r, signal, deadline);
-      this.#host.onDone?.(this, r, res.text);
+      if (res.json === undefined) this.#host.onDone?.(this, r, res.text);
     } else if (newStatus === "failed") {
       log.info("query COMPLETED with FAILURE (state failed)");
       log.info("query failed!");

@@ -18,7 +18,9 @@
 import { parse as parseYaml } from "npm:yaml@^2.9.1";
 import type { ArrayValues, NumericArray, Table, TableColumn } from "./ndarray.ts";
 import { DecodeError, OdaError } from "../errors.ts";
-import { pythonFloatRepr as pyFloat } from "./json.ts";
+import { parseJson, pythonFloatRepr as pyFloat } from "./json.ts";
+import { DecodeBudget, type DecodeOptions, typedDecode } from "./budget.ts";
+import { flattenLists, leafBigInt, leafNumber } from "./_nested.ts";
 
 /**
  * A column read from / written to ECSV.
@@ -246,14 +248,28 @@ function setNumeric(arr: NumericArray, i: number, datatype: string, text: string
 
 function setJsonNumeric(arr: NumericArray, i: number, datatype: string, v: unknown): void {
   if (datatype === "int64" || datatype === "uint64") {
-    (arr as BigInt64Array)[i] = BigInt(v === null ? 0 : v as number);
+    (arr as BigInt64Array)[i] = leafBigInt(v, datatype === "int64", ecsvError);
   } else if (datatype === "bool") arr[i] = v ? 1 : 0;
-  else if (v === null) arr[i] = datatype.startsWith("float") ? NaN : 0;
-  else arr[i] = Number(v);
+  else if (datatype.startsWith("float")) arr[i] = leafNumber(v, NaN, ecsvError);
+  else {
+    const x = leafNumber(v, 0, ecsvError);
+    if (!Number.isInteger(x)) throw ecsvError(`${x} is not an integer (column of ${datatype})`);
+    arr[i] = x;
+  }
 }
 
-function jsonParseLoose(text: string): unknown {
-  return JSON.parse(text.replace(/\bNaN\b/g, "null").replace(/-?\bInfinity\b/g, "null"));
+/** A JSON cell as Python's json.loads reads it (NaN, Infinity allowed); malformed → `DecodeError("ECSV")`. */
+function jsonCell(text: string, where: string): unknown {
+  try {
+    return parseJson(text);
+  } catch (e) {
+    throw new DecodeError("ECSV", `${where}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** A JSON cell flattened (iteratively, at most `maxDepth` levels). */
+function flatCell(text: string, where: string, maxDepth: number): unknown[] {
+  return flattenLists(jsonCell(text, where), maxDepth, (m) => ecsvError(`${where}: ${m}`)).flat;
 }
 
 /**
@@ -266,8 +282,17 @@ function jsonParseLoose(text: string): unknown {
  * t.columns[0].values; // Float64Array [1.5]
  * t.columns[0].unit; // "keV"
  * ```
+ *
+ * Bounded: the cells a header declares (shapes of multidimensional columns) are charged to the decode's
+ * element budget before anything is allocated (`options.decodeBudget`; `DecodeError("DECODE_LIMIT")` past
+ * it); `options.signal`/`options.deadline` are checked between columns and rows. Only `OdaError`s escape.
  */
-export function readEcsv(text: string): EcsvTable {
+export function readEcsv(text: string, options: DecodeOptions = {}): EcsvTable {
+  const budget = DecodeBudget.of(options, text.length);
+  return typedDecode("ECSV", "ECSV table", () => readEcsvText(text, budget));
+}
+
+function readEcsvText(text: string, budget: DecodeBudget): EcsvTable {
   const lines = text.split(/\r?\n/);
   if (!/^# %ECSV \d+\.\d+/.test(lines[0] ?? "")) throw ecsvError("missing '# %ECSV <version>' first line");
   let k = 1;
@@ -304,6 +329,7 @@ export function readEcsv(text: string): EcsvTable {
   const rows: { value: string; quoted: boolean }[][] = [];
   let names: string[] | undefined;
   for (; k < lines.length; k++) {
+    budget.tick();
     const l = lines[k];
     if (l.trim() === "" || l.startsWith("#")) continue;
     const fields = splitLine(l, delimiter);
@@ -324,7 +350,8 @@ export function readEcsv(text: string): EcsvTable {
   }
   const n = rows.length;
   const columns: EcsvColumn[] = specs.map((spec, c) => {
-    const datatype = String(spec.datatype ?? "string");
+    budget.charge(n, `column ${spec.name}`);
+    const datatype = typeof spec.datatype === "string" ? spec.datatype : "string";
     const subtype = typeof spec.subtype === "string" ? spec.subtype : undefined;
     const masked: boolean[] = rows.map((r) => r[c].value === "");
     const anyMasked = masked.some(Boolean);
@@ -338,7 +365,10 @@ export function readEcsv(text: string): EcsvTable {
       const m = /^(\w+)\[([\d,null ]*)\]$/.exec(subtype);
       if (subtype === "json" || !m) {
         col.dtype = "|O";
-        col.values = rows.map((r, i) => (masked[i] ? null : jsonParseLoose(r[c].value)));
+        col.values = rows.map((
+          r,
+          i,
+        ) => (masked[i] ? null : jsonCell(r[c].value, `column ${col.name} row ${i}`)));
         return col;
       }
       const base = m[1];
@@ -348,22 +378,35 @@ export function readEcsv(text: string): EcsvTable {
       if (dims.includes("null")) {
         col.variableLength = true;
         col.values = rows.map((r, i) => {
-          const arr = masked[i] ? [] : jsonParseLoose(r[c].value) as unknown[];
-          const flat = (Array.isArray(arr) ? arr : [arr]).flat(Infinity);
+          const flat = masked[i] ? [] : flatCell(r[c].value, `column ${col.name} row ${i}`, dims.length);
+          budget.charge(flat.length, `column ${col.name} row ${i}`);
           const out = allocFor(base, flat.length);
-          flat.forEach((v, j) => setJsonNumeric(out, j, base, v));
+          try {
+            flat.forEach((v, j) => setJsonNumeric(out, j, base, v));
+          } catch (e) {
+            throw ecsvError(`column ${col.name} row ${i}: ${(e as Error).message}`);
+          }
           return out;
         });
         return col;
       }
       const shape = dims.map(Number);
+      if (shape.some((d) => !Number.isSafeInteger(d))) {
+        throw ecsvError(`invalid shape in subtype '${subtype}'`);
+      }
       const per = shape.reduce((a, b) => a * b, 1);
+      // the declared shape is charged before anything is allocated (a few bytes of header can declare GBs)
+      budget.charge(n * per, `column ${col.name} of shape ${JSON.stringify(shape)}`);
       const out = allocFor(base, n * per);
       rows.forEach((r, i) => {
         if (masked[i]) return;
-        const flat = (jsonParseLoose(r[c].value) as unknown[]).flat(Infinity);
+        const flat = flatCell(r[c].value, `column ${col.name} row ${i}`, shape.length);
         if (flat.length !== per) throw ecsvError(`column ${col.name} row ${i}: expected ${per} values`);
-        flat.forEach((v, j) => setJsonNumeric(out, i * per + j, base, v));
+        try {
+          flat.forEach((v, j) => setJsonNumeric(out, i * per + j, base, v));
+        } catch (e) {
+          throw ecsvError(`column ${col.name} row ${i}: ${(e as Error).message}`);
+        }
       });
       col.shape = shape;
       col.values = out;

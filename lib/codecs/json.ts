@@ -265,6 +265,24 @@ function rewriteTokens(text: string, sentinel: string): Rewrite | undefined {
 }
 
 /**
+ * A zero literal `-0e-<digits>` that occurs nowhere in `text`: one pass collects every `-0e-<digits>` spelling
+ * present, then the first free exponent from 999 up is taken (at most as many tries as spellings found), so
+ * the search is linear in the text and the placeholder stays short (a text full of placeholder spellings once
+ * made this quadratic).
+ */
+function nanPlaceholder(text: string): string {
+  const taken = new Set<string>();
+  for (let at = text.indexOf("-0e-"); at >= 0; at = text.indexOf("-0e-", at + 4)) {
+    let e = at + 4;
+    while (e < text.length && text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
+    if (e - at - 4 <= 16) taken.add(text.slice(at + 4, e)); // longer digit runs cannot equal a short exponent
+  }
+  let exp = 999;
+  while (taken.has(String(exp))) exp++;
+  return `-0e-${exp}`;
+}
+
+/**
  * Parse JSON text as Python's `json.loads` does: standard JSON plus bare `NaN`, `Infinity` and `-Infinity`
  * values. Clean input goes straight to `JSON.parse` (same speed); only input that fails is scanned once
  * (string-aware) and re-parsed. Malformed input raises `DecodeError` (code `"JSON"`) with the position.
@@ -289,8 +307,7 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): unknown
     return floatReviver ? JSON.parse(text, floatReviver as never) : JSON.parse(text);
   } catch (e) {
     // NaN becomes a number literal that cannot occur in the input, recognised through the reviver's source text.
-    let nanLiteral = "-0e-0999";
-    while (text.includes(nanLiteral)) nanLiteral = nanLiteral.replace("e-", "e-0");
+    const nanLiteral = nanPlaceholder(text);
     const rw = rewriteTokens(text, nanLiteral);
     if (!rw) throw jsonError(e, text);
     try {

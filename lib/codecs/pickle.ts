@@ -6,10 +6,12 @@
  * @module
  */
 import type { NdArray, Table } from "./ndarray.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import { PickleGlobal, PickleObject, runPickle } from "./pickle/vm.ts";
 import { arrayFromPickleObject } from "./pickle/numpy.ts";
 import { LAZY_MIN_BYTES, LazyFallback, splitBase64Pickle, type SplitPickle } from "./pickle/lazy_bytes.ts";
 import { decodeBase64 } from "./base64.ts";
+import { DecodeBudget, type DecodeOptions, typedDecode } from "./budget.ts";
 
 export { PickleGlobal, PickleObject };
 
@@ -20,6 +22,7 @@ export { PickleGlobal, PickleObject };
  * {@linkcode PickleObject}s (class name, arguments, BUILD state).
  *
  * Any other global, an unsupported opcode or a truncated input throws `DecodeError` with code `"PICKLE"`.
+ * `options.signal`/`options.deadline` are checked every 65536 opcodes (the VM itself is linear in the input).
  *
  * @example
  * ```ts
@@ -33,8 +36,9 @@ export { PickleGlobal, PickleObject };
  * d.get("a"); // [1, 2.5, null]
  * ```
  */
-export function decodePickle(bytes: Uint8Array): unknown {
-  return runPickle(bytes);
+export function decodePickle(bytes: Uint8Array, options: DecodeOptions = {}): unknown {
+  const budget = DecodeBudget.of(options, bytes.length);
+  return typedDecode("PICKLE", "pickle", () => runPickle(bytes, { budget }));
 }
 
 /**
@@ -53,7 +57,7 @@ export function decodePickle(bytes: Uint8Array): unknown {
  * const arr = decodeNumpyPickle(bytes, opts);
  * ```
  */
-export interface DecodeNumpyPickleOptions {
+export interface DecodeNumpyPickleOptions extends DecodeOptions {
   /**
    * The caller hands `bytes` over (e.g. a buffer it just base64-decoded and will not use again): plain numeric
    * arrays are then byte-swapped/aligned inside it and returned as TypedArray views into its buffer, with no
@@ -69,6 +73,11 @@ export interface DecodeNumpyPickleOptions {
  * converted columns where the pickle has them (scaled, unsigned and variable-length columns) and otherwise
  * apply the columns' TSCAL/TZERO.
  *
+ * Bounded: the elements produced are charged to the decode's budget (`options.decodeBudget`, default 4 Mi +
+ * 16 per input byte, at most 1 Gi; `DecodeError("DECODE_LIMIT")` past it), so zero-size dtypes (`V0`, `S0`,
+ * `U0`) over huge shapes and arrays referenced many times cannot blow up; `options.signal` and
+ * `options.deadline` are checked between chunks. Only `OdaError`s escape.
+ *
  * @example
  * ```ts
  * import { decodeNumpyPickle, encodeNumpyPickle } from "@oda-hub/oda-api/pickle";
@@ -81,11 +90,15 @@ export function decodeNumpyPickle(
   bytes: Uint8Array,
   options: DecodeNumpyPickleOptions = {},
 ): NdArray | Table {
-  const obj = runPickle(bytes);
-  return arrayFromPickleObject(obj, {
-    reuseInput: options.reuseInput === true,
-    input: bytes,
-    inputLength: bytes.length,
+  const budget = DecodeBudget.of(options, bytes.length);
+  return typedDecode("PICKLE", "numpy pickle", () => {
+    const obj = runPickle(bytes, { budget });
+    return arrayFromPickleObject(obj, {
+      reuseInput: options.reuseInput === true,
+      input: bytes,
+      inputLength: bytes.length,
+      budget,
+    });
   });
 }
 
@@ -95,7 +108,7 @@ export function decodeNumpyPickle(
  * then are decoded in cache-sized pieces straight into the result (a record array's columns are filled block by
  * block). Anything unusual (whitespace in the text, the URL-safe alphabet, a payload inside a pickle FRAME)
  * takes the ordinary path: `decodeNumpyPickle(decodeBase64(text), { reuseInput: true })`, which also reports
- * errors.
+ * errors. Same budget, signal and deadline options as {@linkcode decodeNumpyPickle}.
  *
  * @example
  * ```ts
@@ -106,7 +119,12 @@ export function decodeNumpyPickle(
  * if (arr.kind === "ndarray") console.log(arr.shape, arr.values[0]); // [524288] 1.5
  * ```
  */
-export function decodeNumpyPickleBase64(text: string): NdArray | Table {
+export function decodeNumpyPickleBase64(text: string, options: DecodeOptions = {}): NdArray | Table {
+  const budget = DecodeBudget.of(options, Math.floor(text.length * 3 / 4));
+  return typedDecode("PICKLE", "numpy pickle", () => decodeBase64Pickle(text, budget));
+}
+
+function decodeBase64Pickle(text: string, budget: DecodeBudget): NdArray | Table {
   let split: SplitPickle | undefined;
   if (text.length >= LAZY_MIN_BYTES) {
     try {
@@ -116,15 +134,21 @@ export function decodeNumpyPickleBase64(text: string): NdArray | Table {
     }
   }
   if (split) {
+    const used = budget.used;
     try {
-      const obj = runPickle(split.bytes, { holes: split.holes });
-      const res = arrayFromPickleObject(obj, { inputLength: split.totalLength });
+      const obj = runPickle(split.bytes, { holes: split.holes, budget });
+      const res = arrayFromPickleObject(obj, { inputLength: split.totalLength, budget });
       // a payload nothing used is still decoded, so that bad base64 in it is an error as on the ordinary path
       for (const h of split.holes.values()) if (!h.used) h.validate();
       return res;
-    } catch {
+    } catch (e) {
+      // over budget, aborted or late: the ordinary path would end the same way
+      if (e instanceof OdaError && !(e instanceof DecodeError && e.code === "PICKLE")) throw e;
       // the ordinary path below decodes everything again and reports real errors with their usual messages
+      budget.refund(budget.used - used);
     }
   }
-  return decodeNumpyPickle(decodeBase64(text), { reuseInput: true });
+  const bytes = decodeBase64(text);
+  const obj = runPickle(bytes, { budget });
+  return arrayFromPickleObject(obj, { reuseInput: true, input: bytes, inputLength: bytes.length, budget });
 }

@@ -341,7 +341,7 @@ export class LightCurvePlot {
       type: "quantitative",
       title: this.axis.title,
       scale: { zero: false },
-      axis: { format: "~g", labelFlush: true },
+      axis: { labelFlush: true },
     };
     const y = (field: string) => ({
       field,

@@ -88,6 +88,8 @@ export interface ProgressState {
    * the job keeps running on the server), or undefined while running.
    */
   outcome?: "done" | "failed" | "stopped";
+  /** Bytes of a big answer received so far, and its declared size when known (from `download` events). */
+  download?: { received: number; total?: number };
 }
 
 /**
@@ -180,6 +182,9 @@ export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState 
   }
   if (e.message) s.message = oneLine(redactSecrets(e.message));
   else if (e.type === "progress" || e.type === "status") s.message = undefined; // a retry note is stale now
+  if (e.type === "download" && e.bytesReceived !== undefined) {
+    s.download = { received: e.bytesReceived, total: e.bytesTotal };
+  }
   if (e.type === "done") s.outcome = "done";
   if (e.type === "failed") s.outcome = e.code === "ABORTED" || e.code === "TIMEOUT" ? "stopped" : "failed";
   return s;
@@ -220,6 +225,12 @@ export function progressSummary(s: ProgressState): string {
   return parts.filter(Boolean).join(" · ");
 }
 
+/** `12.3 of 85.0 MB received` (or without the total when the size was not declared). */
+function downloadText(d: { received: number; total?: number }): string {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  return d.total ? `${mb(d.received)} of ${mb(d.total)} MB received` : `${mb(d.received)} MB received`;
+}
+
 /**
  * The progress line while running (also the terminal line).
  *
@@ -237,6 +248,7 @@ export function progressLine(s: ProgressState): string {
     s.jobId ? `job ${s.jobId}` : "",
     fmtElapsed(s.elapsedMs),
     s.scwTotal ? `${s.scwDone}/${s.scwTotal} science windows` : s.scwDone ? `${s.scwDone} scw done` : "",
+    s.download ? downloadText(s.download) : "",
     s.message && !s.outcome ? s.message : "",
   ];
   return parts.filter(Boolean).join(" · ");
@@ -269,21 +281,24 @@ export function progressBundle(s: ProgressState): MimeBundle {
     ["requests", String(s.requests)],
   ];
   if (s.lastReport) rows.push(["last report", s.lastReport]);
+  if (s.download) rows.push(["answer", downloadText(s.download)]);
   if (s.message) rows.push(["note", s.message]);
+  // determinate when the server says how many science windows there are (or how big the answer is)
+  const done = Math.min(s.scwDone, s.scwTotal ?? 0);
+  const bar = s.scwTotal
+    ? `<progress style="width:320px" value="${done}" max="${s.scwTotal}"></progress> ${
+      Math.round((100 * done) / s.scwTotal)
+    } %`
+    : s.download?.total
+    ? `<progress style="width:320px" value="${s.download.received}" max="${s.download.total}"></progress>`
+    : `<progress style="width:320px"></progress>`;
   const table = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("");
   return {
     "text/plain": progressLine(s),
     "text/html": viewHtml(
-      // glyphs present in DejaVu Sans (◷), a determinate bar when the number of science windows is known
+      // glyphs present in DejaVu Sans (◷ rather than ⏳)
       `<div class="title">◷ ${escapeHtml(s.product)} (${escapeHtml(s.instrument)})</div>` +
-        (s.scwTotal
-          ? `<progress style="width:320px" value="${
-            Math.min(s.scwDone, s.scwTotal)
-          }" max="${s.scwTotal}"></progress> ${
-            Math.round((100 * Math.min(s.scwDone, s.scwTotal)) / s.scwTotal)
-          } %`
-          : `<progress style="width:320px"></progress>`) +
-        `<table>${table}</table>`,
+        `${bar}<table>${table}</table>`,
     ),
   };
 }

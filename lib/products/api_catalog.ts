@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { pythonStr } from "../codecs/python.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { type CatalogColumn, CatalogTable, inferCatalogDtype } from "./catalog_table.ts";
 import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
@@ -158,8 +159,9 @@ export class ApiCatalog {
     meta.LAT_NAME = lat;
     const columns: CatalogColumn[] = names.map((n, i) => {
       let values = list[i];
-      if (!Array.isArray(values)) throw new DecodeError("PRODUCT", `catalog column ${n} is not a list`);
-      const name = String(n);
+      // str(name) as Python would write it; an object's own toString/valueOf is never called
+      const name = pythonStr(n);
+      if (!Array.isArray(values)) throw new DecodeError("PRODUCT", `catalog column ${name} is not a list`);
       // a response parsed with parseJson({ keepFloats: true }) carries PyFloat wrappers: unwrap them, and
       // they tell that the column is a float one
       const hadPyFloat = values.some((v) => v instanceof PyFloat);
@@ -335,7 +337,7 @@ function pyValue(v: unknown, dtype: string): unknown {
   if (kind === "f" && typeof v === "number") return new PyFloat(v);
   if ((kind === "i" || kind === "u") && typeof v === "number") return Math.trunc(v);
   if (kind === "b") return Boolean(v);
-  if (kind === "U" || kind === "S") return String(v);
+  if (kind === "U" || kind === "S") return pythonStr(v);
   if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || typeof v === "bigint") {
     return v;
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { parseJson } from "../codecs/json.ts";
 import { md5Hex as md5 } from "../codecs/md5.ts";
 import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, FileError } from "../errors.ts";
@@ -95,7 +96,9 @@ export class BinaryProduct {
   static decode(encoded: EncodedBinaryProduct | string | Record<string, unknown>): BinaryProduct {
     let o: Record<string, unknown>;
     try {
-      o = typeof encoded === "string" ? JSON.parse(encoded) : encoded as Record<string, unknown>;
+      o = typeof encoded === "string"
+        ? parseJson(encoded) as Record<string, unknown>
+        : encoded as Record<string, unknown>;
     } catch (e) {
       throw new DecodeError("PRODUCT", "BinaryProduct text is not JSON", { cause: e });
     }
@@ -105,7 +108,10 @@ export class BinaryProduct {
     const bytes = decodeBase64(o.data, { urlSafe: true });
     const md5 = md5Hex(bytes);
     if (md5 !== o.md5.toLowerCase()) {
-      throw new DecodeError("PRODUCT", `BinaryProduct MD5 mismatch: expected ${o.md5}, got ${md5}`);
+      throw new DecodeError(
+        "PRODUCT",
+        `BinaryProduct MD5 mismatch: expected ${o.md5.slice(0, 64)}, got ${md5}`,
+      );
     }
     return new BinaryProduct(bytes, typeof o.name === "string" ? o.name : null);
   }

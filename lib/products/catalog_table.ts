@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { OdaError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
+import { PyFloat } from "../codecs/json.ts";
+import { pythonRepr, pythonStr } from "../codecs/python.ts";
 import type { Table, TableColumn } from "../codecs/ndarray.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 
@@ -235,17 +237,19 @@ export class CatalogTable {
       if (c.dtype === "<f8") {
         return {
           ...base,
-          values: Float64Array.from(c.values, (v) => v === null ? NaN : Number(v)),
+          values: Float64Array.from(c.values, plainNumber),
         };
       }
       if (c.dtype === "<i8") {
         return {
           ...base,
-          values: BigInt64Array.from(c.values, (v) => BigInt(v as number)),
+          values: BigInt64Array.from(c.values, plainBigInt),
         };
       }
       if (c.dtype === "|b1") return { ...base, values: Uint8Array.from(c.values, (v) => (v ? 1 : 0)) };
-      if (c.dtype.includes("U")) return { ...base, values: c.values.map((v) => String(v ?? "")) };
+      if (c.dtype.includes("U")) {
+        return { ...base, values: c.values.map((v) => v === null || v === undefined ? "" : pythonStr(v)) };
+      }
       return { ...base, values: [...c.values] };
     });
     return { kind: "table", length: this.length, columns };
@@ -263,4 +267,20 @@ export class CatalogTable {
     const { tableToArrow } = await import("./arrow.ts");
     return tableToArrow(this.toTable());
   }
+}
+
+/** A cell as a float: numbers, bigints and numeric strings; anything else (null, objects) NaN, never coerced. */
+function plainNumber(v: unknown): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint" || typeof v === "string" || typeof v === "boolean") return Number(v);
+  if (v instanceof PyFloat) return v.value;
+  return NaN;
+}
+
+/** A cell as an int64: integral numbers and bigints; anything else → `DecodeError("PRODUCT")`. */
+function plainBigInt(v: unknown): bigint {
+  if (typeof v === "bigint") return BigInt.asIntN(64, v);
+  if (typeof v === "number" && Number.isInteger(v)) return BigInt.asIntN(64, BigInt(v));
+  if (typeof v === "boolean") return v ? 1n : 0n;
+  throw new DecodeError("PRODUCT", `catalog value ${pythonRepr(v)} is not an integer`);
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { parseJson } from "../codecs/json.ts";
 import {
   type ApiCodeOptions,
@@ -64,7 +65,7 @@ export type CollectionProduct =
  * const data = DataCollection.fromResponseJson(response, opts);
  * ```
  */
-export interface FromResponseOptions {
+export interface FromResponseOptions extends DecodeOptions {
   /** Instrument requested (fallback base name). */
   instrument?: string | null;
   /** Product requested (first fallback base name). */
@@ -254,6 +255,12 @@ export class DataCollection {
    * order: numpy products, binaries, catalog, ascii tables, (binary tables),
    * pictures, texts, GW skymaps.
    *
+   * Every product of the response draws from ONE element budget (growing
+   * with each decoded input; raise it with `decodeBudget`), and the decode
+   * stops between chunks when `signal` aborts or `deadline` passes. Only
+   * `OdaError`s escape: anything else a hostile response provokes becomes
+   * `DecodeError("PRODUCT")`.
+   *
    * @example
    * ```ts ignore
    * const data = DataCollection.fromResponseJson(response, { instrument: "isgri", product: "isgri_image" });
@@ -261,6 +268,12 @@ export class DataCollection {
    * ```
    */
   static fromResponseJson(response: unknown, options: FromResponseOptions = {}): DataCollection {
+    const shared = shareBudget(options);
+    (shared.decodeBudget as DecodeBudget).checkpoint();
+    return typedDecode("PRODUCT", "response", () => DataCollection.#fromResponse(response, shared));
+  }
+
+  static #fromResponse(response: unknown, options: FromResponseOptions): DataCollection {
     const res = (typeof response === "string" ? parseJson(response) : response) as Record<string, unknown>;
     if (!res || typeof res !== "object") {
       throw new DecodeError("MALFORMED_RESPONSE", "response is not a JSON object");
@@ -277,10 +290,10 @@ export class DataCollection {
     };
     const data: CollectionProduct[] = [];
     if ("numpy_data_product" in products) {
-      data.push(NumpyDataProduct.decode(products.numpy_data_product as Record<string, unknown>));
+      data.push(NumpyDataProduct.decode(products.numpy_data_product as Record<string, unknown>, options));
     } else if ("numpy_data_product_list" in products) {
       for (const d of list("numpy_data_product_list")) {
-        data.push(NumpyDataProduct.decode(d as Record<string, unknown>));
+        data.push(NumpyDataProduct.decode(d as Record<string, unknown>, options));
       }
     }
     if ("binary_data_product_list" in products) {
@@ -296,7 +309,7 @@ export class DataCollection {
       data.push(new ApiCatalog(products.catalog as Record<string, unknown>, "dispatcher_catalog"));
     }
     for (const t of list("astropy_table_product_ascii_list")) {
-      data.push(ODAAstropyTable.decode(t as Record<string, unknown>));
+      data.push(ODAAstropyTable.decode(t as Record<string, unknown>, options));
     }
     for (const t of list("astropy_table_product_binary_list")) {
       log.warning("astropy_table_product_binary_list holds Python pickles of astropy tables: kept undecoded");
@@ -320,7 +333,7 @@ export class DataCollection {
     if (sky && typeof sky === "object") {
       const maps = (sky.skymaps ?? {}) as Record<string, unknown>;
       for (const ev of Object.keys(maps)) {
-        data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>));
+        data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>, options));
       }
       if (sky.contours) data.push(sky.contours as Record<string, unknown>);
     }
@@ -476,8 +489,10 @@ export class DataCollection {
    * for pictures, `txt` for texts, the detected type (or `bin`) for binary
    * products. Raw/undecoded items are skipped with a warning. File names
    * cannot leave `dir` (`FileError("UNSAFE_PATH")`); existing files are kept
-   * unless `overwrite` (`FileError("FILE_EXISTS")`); each file is written
-   * atomically. Returns the written paths.
+   * unless `overwrite` (`FileError("FILE_EXISTS")`); two products of the
+   * collection never share a file: a name already used (ignoring case) gets
+   * the product's ID (`<name>_<ID>.<ext>`, with a warning). Each file is
+   * written atomically. Returns the written paths.
    *
    * @example
    * ```ts ignore
@@ -488,6 +503,7 @@ export class DataCollection {
     const dir = options.dir ?? ".";
     const written: string[] = [];
     const plan: { id: number; path: string; p: CollectionProduct }[] = [];
+    const taken = new Set<string>();
     for (let id = 0; id < this._p_list.length; id++) {
       const p = this._p_list[id];
       const name = this._n_list[id] || `prod_${id}`;
@@ -498,8 +514,19 @@ export class DataCollection {
         log.warning(`Writing on disk is not implemented for product ${name} of type str, skipping.`);
         continue;
       }
-      const file = `${options.prefix ? options.prefix + "_" : ""}${name}.${p.suggestFnExtension()}`;
-      plan.push({ id, path: safeJoin(dir, file), p }); // validates every name before writing anything
+      const stem = `${options.prefix ? options.prefix + "_" : ""}${name}`;
+      const ext = p.suggestFnExtension();
+      let path = safeJoin(dir, `${stem}.${ext}`); // validates every name before writing anything
+      // two products with the same name never share a file (nor differ only by case): later ones get their ID
+      for (let k = 0; taken.has(path.toLowerCase()); k++) {
+        const renamed = safeJoin(dir, `${stem}_${id}${k ? `_${k}` : ""}.${ext}`);
+        if (k === 0) {
+          log.warning(`product ${id} has the same file name as an earlier one: saved as ${renamed}`);
+        }
+        path = renamed;
+      }
+      taken.add(path.toLowerCase());
+      plan.push({ id, path, p });
     }
     // spectrum sets: the spectrum names its saved RMF, ARF and background (XSPEC's `data spec.fits` finds them)
     const byId = new Map(plan.map((x) => [x.id, x]));

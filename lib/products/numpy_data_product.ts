@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { readFitsFile, writeFitsFile } from "../codecs/fits.ts";
 import { type EncodedNumpyDataUnit, NumpyDataUnit } from "./numpy_data_unit.ts";
@@ -303,7 +304,9 @@ export class NumpyDataProduct {
 
   /**
    * Decode a wire dict or its JSON text. `meta_data` may be a dict, JSON
-   * text, or (legacy) a Python dict literal.
+   * text, or (legacy) a Python dict literal. `options` bound the decode (one
+   * element budget shared by all units, signal, deadline: see
+   * {@linkcode DecodeOptions}); only `OdaError`s escape.
    *
    * @example
    * ```ts
@@ -312,12 +315,23 @@ export class NumpyDataProduct {
    * p.meta_data.src_name; // "Crab"
    * ```
    */
-  static decode(encoded: EncodedNumpyDataProduct | string | Record<string, unknown>): NumpyDataProduct {
+  static decode(
+    encoded: EncodedNumpyDataProduct | string | Record<string, unknown>,
+    options: DecodeOptions = {},
+  ): NumpyDataProduct {
+    const shared = shareBudget(options);
+    return typedDecode("PRODUCT", "NumpyDataProduct", () => NumpyDataProduct.#decode(encoded, shared));
+  }
+
+  static #decode(
+    encoded: EncodedNumpyDataProduct | string | Record<string, unknown>,
+    options: DecodeOptions,
+  ): NumpyDataProduct {
     let o: Record<string, unknown>;
     if (typeof encoded === "string") {
       log.warning("decoding from unexpected object");
       try {
-        o = JSON.parse(encoded);
+        o = parseJson(encoded) as Record<string, unknown>;
       } catch (e) {
         throw new DecodeError("PRODUCT", "NumpyDataProduct text is not JSON", { cause: e });
       }
@@ -327,7 +341,7 @@ export class NumpyDataProduct {
     if (o === null || typeof o !== "object" || !Array.isArray(o.data_unit_list)) {
       throw new DecodeError("PRODUCT", "NumpyDataProduct has no data_unit_list");
     }
-    const units = o.data_unit_list.map((u) => NumpyDataUnit.decode(u as Record<string, unknown>));
+    const units = o.data_unit_list.map((u) => NumpyDataUnit.decode(u as Record<string, unknown>, options));
     let meta: Record<string, unknown> = {};
     let metaText: string | undefined;
     const rawMeta = o.meta_data;

@@ -14,12 +14,16 @@ import {
   type TableColumn,
 } from "../codecs/ndarray.ts";
 import { decodeNumpyPickleBase64 } from "../codecs/pickle.ts";
+import { DecodedBinarys } from "../codecs/response_stream.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
 import { encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn, makeTableData, type TableData } from "./table_data.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import { parseJson } from "../codecs/json.ts";
+import { DecodeBudget, type DecodeOptions, typedDecode } from "../codecs/budget.ts";
+import { describeLeaf, flattenLists, leafBigInt, leafNumber, MAX_LIST_DEPTH } from "../codecs/_nested.ts";
 
 /**
  * What `NumpyDataUnit.data` holds: an image ({@linkcode NdArray}) or a table
@@ -317,7 +321,9 @@ export class NumpyDataUnit {
 
   /**
    * Decode a wire dict (or its JSON text). The pickle is read by the safe
-   * decoder; the legacy JSON-list `data` form is accepted for numeric dtypes.
+   * decoder; the legacy JSON-list `data` form is accepted for numeric and
+   * string dtypes. `options` bound the decode (element budget, signal,
+   * deadline: see {@linkcode DecodeOptions}); only `OdaError`s escape.
    *
    * @example
    * ```ts
@@ -329,50 +335,60 @@ export class NumpyDataUnit {
    * du.data; // null
    * ```
    */
-  static decode(encoded: EncodedNumpyDataUnit | string | Record<string, unknown>): NumpyDataUnit {
-    const o = typeof encoded === "string"
-      ? parseObject(encoded, "data unit")
-      : encoded as Record<string, unknown>;
-    if (o === null || typeof o !== "object") throw new DecodeError("PRODUCT", "data unit is not an object");
-    const binarys = o.binarys;
-    let data: NdArray | Table | null = null;
-    if (typeof binarys === "string") {
-      try {
-        data = decodeNumpyPickleBase64(binarys);
-      } catch (e) {
-        if (e instanceof OdaError) throw e;
-        throw new DecodeError("PICKLE", `data unit '${o.name}': ${(e as Error).message}`, { cause: e });
-      }
-    } else if (typeof o.data === "string" && o.data !== "") {
-      data = decodeListData(o.data, typeof o.dt === "string" ? o.dt : "float64");
-    }
-    const hdu = o.hdu_type ?? null;
-    if (hdu !== null && (typeof hdu !== "string" || !HDU_TYPES.includes(hdu))) {
-      throw new DecodeError("PRODUCT", `data unit has an unknown hdu_type ${JSON.stringify(hdu)}`);
-    }
-    const header = o.header ?? {};
-    const meta = o.meta_data ?? {};
-    if (typeof header !== "object" || Array.isArray(header)) {
-      throw new DecodeError("PRODUCT", "header is not a dict");
-    }
-    if (typeof meta !== "object" || Array.isArray(meta)) {
-      throw new DecodeError("PRODUCT", "meta_data is not a dict");
-    }
-    return new NumpyDataUnit({
-      data,
-      data_header: header as Record<string, unknown>,
-      meta_data: meta as Record<string, unknown>,
-      hdu_type: hdu as HduType | null,
-      name: typeof o.name === "string" ? o.name : null,
-      units_dict: (o.units_dict ?? null) as Record<string, string> | null,
-    });
+  static decode(
+    encoded: EncodedNumpyDataUnit | string | Record<string, unknown>,
+    options: DecodeOptions = {},
+  ): NumpyDataUnit {
+    return typedDecode("PRODUCT", "data unit", () => decodeUnit(encoded, options));
   }
+}
+
+function decodeUnit(
+  encoded: EncodedNumpyDataUnit | string | Record<string, unknown>,
+  options: DecodeOptions,
+): NumpyDataUnit {
+  const o = typeof encoded === "string"
+    ? parseObject(encoded, "data unit")
+    : encoded as Record<string, unknown>;
+  if (o === null || typeof o !== "object") throw new DecodeError("PRODUCT", "data unit is not an object");
+  const binarys = o.binarys;
+  let data: NdArray | Table | null = null;
+  if (binarys instanceof DecodedBinarys) {
+    // decoded (and charged to the answer's budget) while the answer streamed in
+    if (binarys.error !== undefined) throw binarys.error;
+    data = binarys.data ?? null;
+  } else if (typeof binarys === "string") {
+    data = decodeNumpyPickleBase64(binarys, options);
+  } else if (typeof o.data === "string" && o.data !== "") {
+    const budget = DecodeBudget.of(options, o.data.length);
+    data = decodeListData(o.data, typeof o.dt === "string" ? o.dt : "float64", budget);
+  }
+  const hdu = o.hdu_type ?? null;
+  if (hdu !== null && (typeof hdu !== "string" || !HDU_TYPES.includes(hdu))) {
+    throw new DecodeError("PRODUCT", `data unit has an unknown hdu_type ${describeLeaf(hdu)}`);
+  }
+  const header = o.header ?? {};
+  const meta = o.meta_data ?? {};
+  if (typeof header !== "object" || Array.isArray(header)) {
+    throw new DecodeError("PRODUCT", "header is not a dict");
+  }
+  if (typeof meta !== "object" || Array.isArray(meta)) {
+    throw new DecodeError("PRODUCT", "meta_data is not a dict");
+  }
+  return new NumpyDataUnit({
+    data,
+    data_header: header as Record<string, unknown>,
+    meta_data: meta as Record<string, unknown>,
+    hdu_type: hdu as HduType | null,
+    name: typeof o.name === "string" ? o.name : null,
+    units_dict: (o.units_dict ?? null) as Record<string, string> | null,
+  });
 }
 
 function parseObject(text: string, what: string): Record<string, unknown> {
   try {
-    const v = JSON.parse(text);
-    if (v && typeof v === "object" && !Array.isArray(v)) return v;
+    const v = parseJson(text);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
   } catch (_) {
     // fall through
   }
@@ -450,22 +466,18 @@ export function numpyDtypeStr(data: NdArray | Table): string {
   return `(numpy.record, [${fields.join(", ")}])`;
 }
 
-/** Legacy `use_pickle=False` payload: JSON nested lists + dt. Numeric dtypes only. */
-function decodeListData(text: string, dt: string): NdArray {
+/** Legacy `use_pickle=False` payload: JSON nested lists + dt. Numeric and string dtypes only. */
+function decodeListData(text: string, dt: string, budget: DecodeBudget): NdArray {
+  const fail = (m: string) => new DecodeError("PRODUCT", `data unit 'data': ${m}`);
   let nested: unknown;
   try {
-    nested = JSON.parse(text.replace(/\bNaN\b/g, "null"));
+    nested = parseJson(text);
   } catch (e) {
     throw new DecodeError("PRODUCT", "data unit 'data' is not a JSON list", { cause: e });
   }
-  const shape: number[] = [];
-  let probe = nested;
-  while (Array.isArray(probe)) {
-    shape.push(probe.length);
-    probe = probe[0];
-  }
-  const flat = (Array.isArray(nested) ? nested : [nested]).flat(Infinity) as unknown[];
-  if (flat.length !== shapeSize(shape)) throw new DecodeError("PRODUCT", "ragged JSON list in data unit");
+  const { flat, shape, regular } = flattenLists(nested, MAX_LIST_DEPTH, fail);
+  if (!regular || flat.length !== shapeSize(shape)) throw fail("ragged JSON list");
+  budget.charge(flat.length, "data unit 'data'");
   let d;
   try {
     d = parseTypestr(dt);
@@ -474,22 +486,21 @@ function decodeListData(text: string, dt: string): NdArray {
   }
   const typestr = descrTypestr(dt);
   if (d.kind === "S" || d.kind === "U") {
-    return { kind: "ndarray", dtype: typestr, shape, values: flat.map(String) };
+    const strs = flat.map((x) => {
+      if (typeof x === "string") return x;
+      if (x === null || typeof x === "number" || typeof x === "boolean") return String(x);
+      throw fail(`${describeLeaf(x)} in a string array`);
+    });
+    return { kind: "ndarray", dtype: typestr, shape, values: strs };
   }
-  if (d.kind === "i" && d.itemsize === 8) {
+  if ((d.kind === "i" || d.kind === "u") && d.itemsize === 8) {
+    const signed = d.kind === "i";
+    const big = flat.map((x) => leafBigInt(x, signed, fail));
     return {
       kind: "ndarray",
       dtype: typestr,
       shape,
-      values: BigInt64Array.from(flat.map((x) => BigInt(x as number))),
-    };
-  }
-  if (d.kind === "u" && d.itemsize === 8) {
-    return {
-      kind: "ndarray",
-      dtype: typestr,
-      shape,
-      values: BigUint64Array.from(flat.map((x) => BigInt(x as number))),
+      values: signed ? BigInt64Array.from(big) : BigUint64Array.from(big),
     };
   }
   const ctors: Record<string, { from(a: ArrayLike<number>): NdArray["values"] }> = {
@@ -505,10 +516,12 @@ function decodeListData(text: string, dt: string): NdArray {
   };
   const ctor = ctors[`${d.kind}${d.itemsize}`];
   if (!ctor) throw new DecodeError("PRODUCT", `unsupported dt '${dt}' for JSON-list data`);
-  return {
-    kind: "ndarray",
-    dtype: typestr,
-    shape,
-    values: ctor.from(flat.map((x) => (x === null ? NaN : Number(x)))),
-  };
+  const isInt = d.kind === "i" || d.kind === "u";
+  const nums = flat.map((x) => {
+    const v = leafNumber(x, NaN, fail);
+    // an integer dtype holding a fraction, NaN or Infinity has no value numpy would give it
+    if (isInt && !Number.isInteger(v)) throw fail(`${describeLeaf(x)} in an array of dtype ${dt}`);
+    return v;
+  });
+  return { kind: "ndarray", dtype: typestr, shape, values: ctor.from(nums) };
 }

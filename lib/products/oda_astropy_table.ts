@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { DecodeOptions } from "../codecs/budget.ts";
 import { type EcsvTable, readEcsv, writeEcsv } from "../codecs/ecsv.ts";
 import { writeFitsFile } from "../codecs/fits.ts";
 import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
@@ -121,13 +122,17 @@ export class ODAAstropyTable {
   /**
    * Decode the wire dict (or its JSON text). Only the ECSV (`ascii`) form is
    * supported; the `binary` form is a Python pickle of astropy objects.
+   * `options` bound the ECSV decode (see {@linkcode DecodeOptions}).
    *
    * @example
    * ```ts ignore
    * const t = ODAAstropyTable.decode(response.products.astropy_table_product_ascii_list[0]);
    * ```
    */
-  static decode(encoded: EncodedODAAstropyTable | string | Record<string, unknown>): ODAAstropyTable {
+  static decode(
+    encoded: EncodedODAAstropyTable | string | Record<string, unknown>,
+    options: DecodeOptions = {},
+  ): ODAAstropyTable {
     let o: Record<string, unknown>;
     try {
       o = typeof encoded === "string"
@@ -147,7 +152,7 @@ export class ODAAstropyTable {
     }
     const meta = o.meta_data;
     return new ODAAstropyTable(
-      readEcsv(o.ascii),
+      readEcsv(o.ascii, options),
       typeof o.name === "string" ? o.name : null,
       typeof meta === "string" || (meta && typeof meta === "object")
         ? meta as string | Record<string, unknown>

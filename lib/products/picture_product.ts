@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseJson } from "../codecs/json.ts";
 import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
 import { DecodeError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
@@ -130,7 +131,9 @@ export class PictureProduct {
   static decode(encoded: EncodedPictureProduct | string | Record<string, unknown>): PictureProduct {
     let o: Record<string, unknown>;
     try {
-      o = typeof encoded === "string" ? JSON.parse(encoded) : encoded as Record<string, unknown>;
+      o = typeof encoded === "string"
+        ? parseJson(encoded) as Record<string, unknown>
+        : encoded as Record<string, unknown>;
     } catch (e) {
       throw new DecodeError("PRODUCT", "PictureProduct text is not JSON", { cause: e });
     }

@@ -16,7 +16,8 @@ import { findColumn } from "./table_data.ts";
  * How channels are grouped into the `GROUPING` column (1 starts a group, −1
  * continues it). Groups are built from the lowest channel up and never span
  * a bad channel (`QUALITY` ≠ 0, which stays a group of its own); a
- * remainder at the top that misses the criterion joins the group below it.
+ * remainder at the top that misses the criterion joins the group below it
+ * when the union meets it, else stays apart with `QUALITY` 2.
  *
  * - `{ minCounts }`: at least this many counts per group (counts = RATE × EXPOSURE for rate spectra);
  * - `{ minSignificance }`: Σ rate / √Σ error² ≥ this per group;
@@ -90,14 +91,18 @@ export function eboundsOf(rmf: NumpyDataProduct): Map<number, [number, number]> 
 
 /**
  * Group channels by a rule (see {@linkcode SpectrumGrouping}); returns the
- * OGIP `GROUPING` values (1 starts a group, −1 continues it).
+ * OGIP `GROUPING` values (1 starts a group, −1 continues it) and the
+ * `QUALITY` the grouping implies: 2 (dubious) for the channels of a top
+ * remainder that misses the rule even when joined to the group below.
  *
  * @example
  * ```ts
  * import { groupChannels } from "@oda-hub/oda-api/fits";
  * const g = groupChannels({ counts: [5, 5, 10, 3, 30, 2] }, { minCounts: 10 });
- * // [1, -1, 1, 1, -1, -1]: {5,5}, {10}, {3,30,2} (the remainder 2 joins the last group)
- * console.assert(g.join() === "1,-1,1,1,-1,-1");
+ * // {5,5}, {10}, {3,30,2}: the remainder 2 joins the group below
+ * console.assert(g.grouping.join() === "1,-1,1,1,-1,-1" && g.quality.every((q) => q === 0));
+ * const h = groupChannels({ counts: [3, 4] }, { minCounts: 10 }); // too few counts in all
+ * console.assert(h.grouping.join() === "1,-1" && h.quality.join() === "2,2");
  * ```
  */
 export function groupChannels(
@@ -109,7 +114,7 @@ export function groupChannels(
     quality?: ArrayLike<number>;
   },
   rule: SpectrumGrouping,
-): Int16Array {
+): { grouping: Int16Array; quality: Int16Array } {
   const n = (data.counts ?? data.rate ?? data.energy)?.length ?? 0;
   const out = new Int16Array(n);
   const bad = (i: number) => data.quality !== undefined && Number(data.quality[i]) !== 0;
@@ -141,11 +146,18 @@ export function groupChannels(
     const bin = (i: number) => Math.floor(Math.log10(en[i]) * rule.logBins);
     done = (s, e) => e + 1 >= n || bad(e + 1) || bin(e + 1) !== bin(s);
   }
+  const quality = new Int16Array(n);
   let start = -1;
   let lastGroup = -1; // start of the last completed group (for a remainder to join)
+  const remainder = (s: number, e: number): void => {
+    // an incomplete group joins the completed group just below when the union meets the rule,
+    // else it stays a group of its own flagged QUALITY 2 (dubious)
+    if (lastGroup >= 0 && lastGroup + 1 <= s && done(lastGroup, e)) out[s] = -1;
+    else for (let i = s; i <= e; i++) quality[i] = 2;
+  };
   for (let i = 0; i < n; i++) {
     if (bad(i)) {
-      if (start >= 0) joinRemainder(start, i - 1);
+      if (start >= 0) remainder(start, i - 1);
       out[i] = 1;
       start = -1;
       lastGroup = -1;
@@ -160,13 +172,8 @@ export function groupChannels(
       start = -1;
     }
   }
-  if (start >= 0) joinRemainder(start, n - 1);
-  return out;
-
-  function joinRemainder(s: number, _e: number): void {
-    // an incomplete group joins the completed group just below it, when there is one
-    if (lastGroup >= 0 && !("logBins" in rule)) out[s] = -1;
-  }
+  if (start >= 0) remainder(start, n - 1);
+  return { grouping: out, quality };
 }
 
 function setColumn(columns: TableColumn[], col: TableColumn): TableColumn[] {
@@ -253,11 +260,12 @@ export function ogipSpectrum(
     });
   }
   if (options.grouping) {
-    const grouping = groupChannels(
-      { counts, rate: rateOrCounts, error: err, energy, quality },
-      options.grouping,
-    );
-    columns = setColumn(columns, { name: "GROUPING", dtype: ">i2", shape: [], values: grouping });
+    const g = groupChannels({ counts, rate: rateOrCounts, error: err, energy, quality }, options.grouping);
+    g.quality.forEach((q, i) => {
+      if (q !== 0 && quality[i] === 0) quality[i] = q;
+    });
+    columns = setColumn(columns, { name: "GROUPING", dtype: ">i2", shape: [], values: g.grouping });
+    columns = setColumn(columns, { name: "QUALITY", dtype: ">i2", shape: [], values: quality });
   }
   const has = (name: string) => columns.some((c) => c.name.toUpperCase() === name);
   const str = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v : undefined);

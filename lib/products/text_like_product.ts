@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseJson } from "../codecs/json.ts";
 import { DecodeError } from "../errors.ts";
 import { pythonRepr } from "../codecs/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
@@ -79,7 +80,9 @@ export class TextLikeProduct {
   static decode(encoded: EncodedTextLikeProduct | string | Record<string, unknown>): TextLikeProduct {
     let o: Record<string, unknown>;
     try {
-      o = typeof encoded === "string" ? JSON.parse(encoded) : encoded as Record<string, unknown>;
+      o = typeof encoded === "string"
+        ? parseJson(encoded) as Record<string, unknown>
+        : encoded as Record<string, unknown>;
     } catch (e) {
       throw new DecodeError("PRODUCT", "TextLikeProduct text is not JSON", { cause: e });
     }

@@ -10,90 +10,10 @@
 import type { ParameterSpec, ProductOutput, SandboxInstrument } from "./instrument.ts";
 import { ExitFailure, type ServerProductSpec } from "./jobs.ts";
 import { pyFloat } from "./pyjson.ts";
-import { pythonJsonDumps } from "../codecs/json.ts";
-import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
-import { encodeBase64 } from "../codecs/base64.ts";
+import { defaultEcho, echo, numericalDummy, numpyProduct } from "./dummy_outputs.ts";
 
 const FLOAT_OWL = ["http://www.w3.org/2001/XMLSchema#float", "http://odahub.io/ontology#Float"];
 const STR_OWL = ["http://www.w3.org/2001/XMLSchema#str", "http://odahub.io/ontology#String"];
-
-/**
- * Protocol-4 pickle of a C-order little-endian float64 ndarray, byte for byte
- * as numpy 1.x writes it (`numpy.core.multiarray._reconstruct`, which numpy 2
- * still reads; numpy 2's `numpy._core` path could not be read by numpy 1), as
- * in the recorded dispatcher transcripts.
- */
-export function pickleFloat64(shape: readonly number[], data: Float64Array): Uint8Array {
-  return encodeNumpyPickle({ kind: "ndarray", dtype: "<f8", shape: [...shape], values: data }, {
-    numpyModule: "numpy.core",
-  });
-}
-
-function b64(bytes: Uint8Array): string {
-  return encodeBase64(bytes);
-}
-
-/** Encoded NumpyDataProduct of one float64 array (dispatcher-protocol.md §7.4). */
-export function numpyProduct(
-  shape: number[],
-  data: Float64Array,
-  opts: { hdu_type?: string | null; meta_data?: Record<string, unknown>; name?: string } = {},
-): Record<string, unknown> {
-  return {
-    data_unit_list: [{
-      data: null,
-      dt: "float64",
-      name: "table",
-      header: {},
-      binarys: b64(pickleFloat64(shape, data)),
-      meta_data: opts.meta_data ?? {},
-      hdu_type: opts.hdu_type === undefined ? "image" : opts.hdu_type,
-      units_dict: null,
-    }],
-    name: opts.name ?? null,
-    meta_data: "{}",
-  };
-}
-
-function inferDescr(values: unknown[]): string {
-  if (values.length > 0 && values.every((v) => typeof v === "boolean")) return "|b1";
-  if (values.every((v) => typeof v === "number" && Number.isInteger(v))) return "<i8";
-  if (values.every((v) => typeof v === "number" || v === null)) return "<f8";
-  return `<U${Math.max(1, ...values.map((v) => String(v ?? "").length))}`;
-}
-
-let zeroImage: Record<string, unknown> | undefined;
-
-function numericalDummy(params: Record<string, unknown>): ProductOutput {
-  zeroImage ??= numpyProduct([100, 100], new Float64Array(100 * 100));
-  const out: ProductOutput = { numpy_data_product_list: [zeroImage] };
-  const sc = params.selected_catalog as Record<string, unknown> | undefined;
-  if (sc && typeof sc === "object") {
-    out.catalog = {
-      cat_frame: sc.cat_frame ?? "fk5",
-      cat_coord_units: sc.cat_coord_units ?? "deg",
-      cat_column_list: sc.cat_column_list ?? [],
-      cat_column_names: sc.cat_column_names ?? [],
-      cat_column_descr: sc.cat_column_descr ?? [],
-      cat_lat_name: sc.cat_lat_name ?? "dec",
-      cat_lon_name: sc.cat_lon_name ?? "ra",
-    };
-    const objs = params.catalog_selected_objects;
-    if (typeof objs === "string" && Array.isArray(sc.cat_column_list)) {
-      const ids = new Set(objs.split(",").map((x) => Number(x.trim())));
-      const names = (sc.cat_column_names ?? []) as string[];
-      const idCol = (sc.cat_column_list as unknown[][])[names.indexOf("meta_ID")];
-      if (idCol) {
-        const keep = idCol.map((v, i) => (ids.has(Number(v)) ? i : -1)).filter((i) => i >= 0);
-        const cols = (sc.cat_column_list as unknown[][]).map((col) => keep.map((i) => col[i]));
-        out.catalog.cat_column_list = cols;
-        // numpy re-infers the column types from the selected values (astropy Table of the selection)
-        out.catalog.cat_column_descr = names.map((n, i) => [n, inferDescr(cols[i] ?? [])]);
-      }
-    }
-  }
-  return out;
-}
 
 const P: ParameterSpec = {
   name: "p",
@@ -122,103 +42,6 @@ function numericalRoles(params: Record<string, unknown>): Record<string, string>
     };
   }
   return { general: "please refer to support for details" };
-}
-
-const ECHO_KEYS = [
-  "src_name",
-  "RA",
-  "DEC",
-  "T1",
-  "T2",
-  "token",
-  "user_catalog",
-  "p_list",
-  "selected_catalog",
-  "p",
-  "dummy_file",
-  "sb",
-  "ang",
-  "ang_deg",
-  "energ",
-  "bounded_int_par",
-  "bounded_float_par",
-  "string_select_par",
-  "struct",
-  "optional_def_float",
-  "optional_def_none",
-];
-const ECHO_FLOATS = new Set([
-  "T1", // a time given in a numeric format (mjd) is echoed as that float
-  "T2",
-  "RA",
-  "DEC",
-  "p",
-  "sb",
-  "ang",
-  "ang_deg",
-  "energ",
-  "bounded_float_par",
-  "optional_def_float",
-]);
-/** Untouched parameters as `.value` holds them (own units: `ang_deg` 1 deg, `energ` 1 MeV). */
-const RAW_DEFAULTS: Record<string, unknown> = {
-  src_name: "1E 1740.7-2942",
-  RA: 265.97845833,
-  DEC: -29.74516667,
-  T1: "2017-03-06T13:26:48.000",
-  T2: "2017-03-06T15:32:27.000",
-  p: 10,
-  sb: 10,
-  ang: 1,
-  ang_deg: 1,
-  energ: 1,
-  bounded_int_par: 5,
-  bounded_float_par: 5,
-  string_select_par: "spam",
-  struct: { a: [1, 2] },
-  optional_def_float: 5,
-  p_list: [],
-};
-/** The same through `get_default_value()` (default units; structured values as sorted JSON text). */
-const DEFAULT_VALUES: Record<string, unknown> = {
-  ...RAW_DEFAULTS,
-  ang_deg: 3600,
-  energ: 1000,
-  struct: '{"a": [1, 2]}',
-};
-
-function echoDict(
-  params: Record<string, unknown>,
-  defaults: Record<string, unknown>,
-): Record<string, unknown> {
-  const e: Record<string, unknown> = {};
-  for (const k of ECHO_KEYS) {
-    const v = k in params ? params[k] ?? null : defaults[k] ?? null;
-    e[k] = ECHO_FLOATS.has(k) && typeof v === "number" ? pyFloat(v) : v;
-  }
-  if (e.token !== null) e.token = "<token>";
-  return e;
-}
-
-/**
- * Upstream's `EchoProductQuery` (`echo`, `restricted`): every parameter of the instrument as its parameter
- * object holds it (`.value`): as given in the request (input units, time format), else the raw default.
- * Runs on the request's `given` view (`ServerProductSpec.runOnGiven`).
- */
-function echo(params: Record<string, unknown>): ProductOutput {
-  return { echo: echoDict(params, RAW_DEFAULTS) };
-}
-
-/**
- * Upstream's `DefaultEchoProductQuery` (`structured`, `optional`): the same through `get_default_value()`,
- * i.e. in default units, structured values as sorted JSON text.
- */
-function defaultEcho(params: Record<string, unknown>): ProductOutput {
-  const p = { ...params };
-  if (p.struct !== undefined && p.struct !== null && typeof p.struct === "object") {
-    p.struct = pythonJsonDumps(p.struct, { sortKeys: true });
-  }
-  return { echo: echoDict(p, DEFAULT_VALUES) };
 }
 
 /** Upstream's text for a product whose backend raised (`InternalError`). */
@@ -265,6 +88,7 @@ function emptyProducts(instrument = "empty"): Record<string, ServerProductSpec> 
       requiredRoles: numericalRoles,
       run: failReal("numerical", instrument),
       dummy: numericalDummy,
+      runOnGiven: true, // selected_catalog as sent (float/int kept apart)
     },
     {
       name: "file_dummy",
@@ -280,6 +104,7 @@ function emptyProducts(instrument = "empty"): Record<string, ServerProductSpec> 
       async: false,
       run: failReal("file_dummy", instrument),
       dummy: numericalDummy,
+      runOnGiven: true, // selected_catalog as sent (float/int kept apart)
     },
     {
       name: "failing",
@@ -476,6 +301,7 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
       requiredRoles: () => ({ general: "please refer to support for details" }),
       run: numericalDummy,
       dummy: numericalDummy,
+      runOnGiven: true, // selected_catalog as sent (float/int kept apart)
     },
   ];
   const emptyAsync: SandboxInstrument = {
@@ -574,6 +400,7 @@ export function emptyInstruments(productsUrl = "PRODUCTS_URL"): SandboxInstrumen
         async: false,
         run: failReal("file_dummy", "empty-with-posix-path"),
         dummy: numericalDummy,
+        runOnGiven: true, // selected_catalog as sent (float/int kept apart)
       } as ServerProductSpec,
     },
   };

@@ -12,7 +12,7 @@ import { OdaError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import type { BayesianBlocksOptions } from "@oda-hub/oda-api";
+ * import type { BayesianBlocksOptions } from "@oda-hub/oda-api/science";
  * const opts: BayesianBlocksOptions = { p0: 0.01 };
  * ```
  */
@@ -28,7 +28,7 @@ export interface BayesianBlocksOptions {
  *
  * @example
  * ```ts
- * import { bayesianBlocks } from "@oda-hub/oda-api";
+ * import { bayesianBlocks } from "@oda-hub/oda-api/science";
  * const b = bayesianBlocks([0, 1, 2, 3], [1, 1, 5, 5], [0.1, 0.1, 0.1, 0.1]);
  * b.edges; // Float64Array [0, 1.5, 3]
  * ```
@@ -53,7 +53,7 @@ export interface BayesianBlocks {
  *
  * @example
  * ```ts
- * import { ncpPriorFromP0 } from "@oda-hub/oda-api";
+ * import { ncpPriorFromP0 } from "@oda-hub/oda-api/science";
  * console.assert(Math.abs(ncpPriorFromP0(0.05, 100) - (4 - Math.log(73.53 * 0.05 * 100 ** -0.478))) < 1e-12);
  * ```
  */
@@ -72,7 +72,7 @@ export function ncpPriorFromP0(p0: number, n: number): number {
  *
  * @example
  * ```ts
- * import { bayesianBlocks } from "@oda-hub/oda-api";
+ * import { bayesianBlocks } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 40 }, (_, i) => i);
  * const x = t.map((i) => (i >= 20 && i < 30 ? 5 : 1));
  * const b = bayesianBlocks(t, x, t.map(() => 0.2));

@@ -4,14 +4,15 @@
  * @module
  */
 import { OdaError } from "../errors.ts";
-import { type BinnedSeries, lightCurveArrays } from "./variability.ts";
+import type { BinnedSeries } from "./variability.ts";
+import { lightCurveArrays } from "./_series.ts";
 
 /**
  * A folded light curve (one entry per phase bin).
  *
  * @example
  * ```ts
- * import { foldLightCurve } from "@oda-hub/oda-api";
+ * import { foldLightCurve } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 400 }, (_, i) => i * 0.013);
  * const f = foldLightCurve({ time: t, rate: t.map((x) => 5 + Math.cos(2 * Math.PI * x / 0.5)), error: t.map(() => 0.1) }, 0.5);
  * f.rate.length; // 16
@@ -40,7 +41,7 @@ export interface FoldedLightCurve {
  *
  * @example
  * ```ts
- * import { foldLightCurve } from "@oda-hub/oda-api";
+ * import { foldLightCurve } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 1000 }, (_, i) => i * 0.0107);
  * const lc = { time: t, rate: t.map((x) => 5 + Math.cos(2 * Math.PI * x / 0.5)), error: t.map(() => 0.1) };
  * const f = foldLightCurve(lc, 0.5, { nBins: 10 });

@@ -8,7 +8,8 @@ import { OdaError } from "../errors.ts";
 import type { TableColumn } from "../codecs/ndarray.ts";
 import { NumpyDataProduct } from "../products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../products/numpy_data_unit.ts";
-import { type BinnedSeries, lightCurveArrays } from "./variability.ts";
+import type { BinnedSeries } from "./variability.ts";
+import { lightCurveArrays } from "./_series.ts";
 
 /**
  * Options of {@linkcode writeLightCurveFits}.

@@ -16,7 +16,7 @@ import type { BinnedSeries } from "./variability.ts";
  *
  * @example
  * ```ts
- * import type { LombScargleOptions } from "@oda-hub/oda-api";
+ * import type { LombScargleOptions } from "@oda-hub/oda-api/science";
  * // periods between 100 s and 1000 s for times in days
  * const opts: LombScargleOptions = { minFrequency: 86400 / 1000, maxFrequency: 86400 / 100 };
  * ```
@@ -44,7 +44,7 @@ export interface LombScargleOptions {
  *
  * @example
  * ```ts
- * import { lombScargle } from "@oda-hub/oda-api";
+ * import { lombScargle } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 300 }, (_, i) => i * 0.37);
  * const y = t.map((x) => Math.sin((2 * Math.PI * x) / 7.5));
  * const ls = lombScargle(t, y, t.map(() => 0.1), { maxFrequency: 1 }); // below the Nyquist frequency 1.35
@@ -101,7 +101,7 @@ function prepare(t: ArrayLike<number>, y: ArrayLike<number>, dy?: ArrayLike<numb
  *
  * @example
  * ```ts
- * import { autoFrequency } from "@oda-hub/oda-api";
+ * import { autoFrequency } from "@oda-hub/oda-api/science";
  * const f = autoFrequency([0, 10], { samplesPerPeak: 5, nyquistFactor: 5 });
  * console.assert(f[0] === 0.01 && f.length === 25);
  * ```
@@ -338,7 +338,7 @@ function powerExact(p: Prepared, frequency: Float64Array): Float64Array {
  *
  * @example
  * ```ts
- * import { baluevFalseAlarmProbability } from "@oda-hub/oda-api";
+ * import { baluevFalseAlarmProbability } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 100 }, (_, i) => i);
  * const fap = baluevFalseAlarmProbability(0.3, t, null, 2.5);
  * console.assert(fap > 0 && fap < 1e-3);
@@ -388,7 +388,7 @@ export function baluevFalseAlarmProbability(
  *
  * @example
  * ```ts
- * import { lombScargle } from "@oda-hub/oda-api";
+ * import { lombScargle } from "@oda-hub/oda-api/science";
  * const t = Array.from({ length: 500 }, (_, i) => i * 0.1 + 0.03 * Math.sin(i));
  * const y = t.map((x) => 10 + Math.sin(2 * Math.PI * x / 2.5));
  * const ls = lombScargle({ time: t, rate: y, error: t.map(() => 0.5) });

@@ -7,6 +7,7 @@
  */
 import { OdaError } from "../errors.ts";
 import { chi2Survival } from "./_special.ts";
+import { lightCurveArrays } from "./_series.ts";
 
 /**
  * The arrays a light-curve statistic needs: a {@linkcode LightCurve} from
@@ -14,7 +15,7 @@ import { chi2Survival } from "./_special.ts";
  *
  * @example
  * ```ts
- * import type { BinnedSeries } from "@oda-hub/oda-api";
+ * import type { BinnedSeries } from "@oda-hub/oda-api/science";
  * const lc: BinnedSeries = { time: [1, 2, 3], rate: [10, 12, 11], error: [1, 1, 1] };
  * ```
  */
@@ -34,7 +35,7 @@ export interface BinnedSeries {
  *
  * @example
  * ```ts
- * import type { VariabilityOptions } from "@oda-hub/oda-api";
+ * import type { VariabilityOptions } from "@oda-hub/oda-api/science";
  * const opts: VariabilityOptions = { nSigma: 4 };
  * ```
  */
@@ -49,7 +50,7 @@ export interface VariabilityOptions {
  *
  * @example
  * ```ts
- * import type { ExcessEpisode } from "@oda-hub/oda-api";
+ * import type { ExcessEpisode } from "@oda-hub/oda-api/science";
  * const describe = (e: ExcessEpisode) => `${e.start}–${e.stop}: ${e.significance.toFixed(1)}σ`;
  * ```
  */
@@ -75,7 +76,7 @@ export interface ExcessEpisode {
  *
  * @example
  * ```ts
- * import { variability } from "@oda-hub/oda-api";
+ * import { variability } from "@oda-hub/oda-api/science";
  * const v = variability({ time: [0, 1, 2, 3], rate: [1, 1, 9, 1], error: [1, 1, 1, 1] });
  * if (v.chi2Probability < 1e-3) console.log("variable");
  * ```
@@ -109,26 +110,6 @@ export interface VariabilityResult {
   episodes: ExcessEpisode[];
 }
 
-/** Validate and copy light-curve arrays; throws `OdaError("PRODUCT")` on bad input. */
-export function lightCurveArrays(
-  lc: BinnedSeries,
-): { time: Float64Array; rate: Float64Array; error: Float64Array; halfWidth: Float64Array } {
-  const n = lc.time.length;
-  if (lc.rate.length !== n || lc.error.length !== n || (lc.halfWidth && lc.halfWidth.length !== n)) {
-    throw new OdaError("PRODUCT", "time, rate, error (and halfWidth) must have the same length");
-  }
-  const time = Float64Array.from(lc.time);
-  const rate = Float64Array.from(lc.rate);
-  const error = Float64Array.from(lc.error);
-  const halfWidth = lc.halfWidth ? Float64Array.from(lc.halfWidth) : new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(time[i]) || !Number.isFinite(rate[i]) || !(error[i] > 0 && error[i] < Infinity)) {
-      throw new OdaError("PRODUCT", `bin ${i} has a non-finite time/rate or a non-positive error`);
-    }
-  }
-  return { time, rate, error, halfWidth };
-}
-
 /**
  * Is the light curve variable, did it flare? Error-weighted mean and its
  * error, χ² against that constant with n − 1 degrees of freedom and its
@@ -140,7 +121,7 @@ export function lightCurveArrays(
  *
  * @example
  * ```ts
- * import { variability } from "@oda-hub/oda-api";
+ * import { variability } from "@oda-hub/oda-api/science";
  * const rate = [10, 10.5, 9.5, 10, 16, 17, 10, 9.8, 10.2, 10];
  * const v = variability({ time: rate.map((_, i) => i), rate, error: rate.map(() => 1) }, { nSigma: 3 });
  * console.assert(v.dof === 9);

@@ -128,10 +128,12 @@ function isJupyterKernel(): boolean {
  *
  * - In a terminal (`deno run`, the CLI) the typed characters are **not echoed**
  *   (raw mode, like Python's `getpass`); Ctrl-C cancels with an `AbortError`.
- * - In a Jupyter notebook with the Deno kernel, it uses the browser-style
- *   `prompt()`; the Deno kernel has no password field, so the front end may show
- *   what is typed. Prefer the `ODA_TOKEN` variable or a `~/.oda-token` file
- *   there (see {@linkcode discoverToken}).
+ * - In a Jupyter notebook with the Deno kernel, it asks through the kernel's
+ *   `prompt(message, "", { password: true })`, which sends Jupyter's
+ *   `input_request` with `password: true`: front ends show a password field and
+ *   do not keep the answer in the notebook (checked against Deno 2.9's kernel).
+ *   The question still recommends `ODA_TOKEN` or a `~/.oda-token` file, which
+ *   need no prompt at all (see {@linkcode discoverToken}).
  * - With stdin redirected from a pipe or a file (`echo "$T" | deno run ...`), one
  *   line is read from it, as `getpass` does.
  * - Headless (nbconvert/nbclient execution: `prompt()` returns `null` at once; or
@@ -160,7 +162,15 @@ export async function promptToken(opts: PromptTokenOptions = {}): Promise<string
   if (terminal) {
     answer = await readHidden(message.endsWith(" ") ? message : message + " ");
   } else if (inNotebook) {
-    answer = globalThis.prompt(message);
+    // Deno's kernel takes a third argument, { password }, and sends it as the input_request's `password` flag
+    const ask = globalThis.prompt as unknown as (
+      m: string,
+      d: string,
+      o: { password: boolean },
+    ) => string | null;
+    answer = ask(`${message} (hidden; or set ODA_TOKEN / write ~/.oda-token to skip this question)`, "", {
+      password: true,
+    });
   } else {
     answer = await readPipedLine();
   }

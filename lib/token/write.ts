@@ -200,6 +200,23 @@ function checkRewrite(newPayload: OdaTokenPayload, oldPayload: OdaTokenPayload):
 }
 
 /**
+ * Check that `newToken` may replace `oldToken` by the rules of
+ * {@linkcode writeToken} (no missing or extra keys, no earlier expiry, no
+ * fewer roles, the same e-mail options): throws `TOKEN_REWRITE_REFUSED`
+ * otherwise, `TOKEN_MALFORMED` for a token that does not decode.
+ *
+ * @example
+ * ```ts
+ * import { checkTokenReplacement } from "./write.ts";
+ * declare const refreshed: string, current: string;
+ * checkTokenReplacement(refreshed, current); // throws if the refreshed token expires earlier
+ * ```
+ */
+export function checkTokenReplacement(newToken: string, oldToken: string): void {
+  checkRewrite(decodeOdaToken(newToken), decodeOdaToken(oldToken));
+}
+
+/**
  * Write a new (e.g. refreshed) token where oda_api would: the `ODA_TOKEN`
  * environment variable of this process and/or `./.oda-token` / `~/.oda-token`
  * (mode 0600, written atomically). The previous token (given as `old_token` or

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { DecodeOptions } from "../budget.ts";
 import type { NdArray, Table } from "../ndarray.ts";
 import type { FitsCard, FitsHeader, FitsHeaderDictValue } from "./header.ts";
 
@@ -131,7 +132,7 @@ export interface FitsWriteFileOptions extends FitsWriteOptions {
  * const raw = await readFitsFile("counts.fits", { scale: false }); // stored integers, no BSCALE/BZERO
  * ```
  */
-export interface FitsReadOptions {
+export interface FitsReadOptions extends DecodeOptions {
   /**
    * Apply `BSCALE`/`BZERO`/`BLANK` and `TSCALn`/`TZEROn` (default `true`), as
    * astropy does; `false` returns the stored integers.

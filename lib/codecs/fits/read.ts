@@ -25,6 +25,7 @@ import { copyNative, gatherNative, gatherRowsInto, swapInPlace } from "./bytes.t
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, type FitsValue, parseCards } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
+import { DecodeBudget, typedDecode } from "../budget.ts";
 import { read4x1, read4x2, read4x3 } from "../gather.ts";
 import { decodeLatin1 } from "../latin1.ts";
 import { requireDeno } from "../../_runtime.ts";
@@ -42,6 +43,11 @@ const log = getLogger("oda_api.fits");
  * (BITPIX 32/64), with `BLANK` pixels as `NaN`. Tables come back as
  * {@linkcode Table}s.
  *
+ * Bounded: the elements produced (pixels, cells, variable-length items) are charged to the decode's budget
+ * and gzip output is capped (`options.decodeBudget`, see {@linkcode DecodeLimits}; `DecodeError("DECODE_LIMIT")`
+ * past them); `options.signal` and `options.deadline` are checked between HDUs and columns. Only `OdaError`s
+ * escape.
+ *
  * @example
  * ```ts
  * import { readFits } from "@oda-hub/oda-api/fits";
@@ -52,7 +58,7 @@ const log = getLogger("oda_api.fits");
  * ```
  */
 export function readFits(bytes: Uint8Array, options: FitsReadOptions = {}): FitsHdu[] {
-  return readFitsOwned(bytes, options, false);
+  return typedDecode("FITS", "FITS data", () => readFitsOwned(bytes, options, false));
 }
 
 /**
@@ -66,8 +72,10 @@ function readFitsOwned(
   owned: boolean,
   streamed?: { columns: ReadonlyMap<number, ArrayBuffer[]>; fileLength: number },
 ): FitsHdu[] {
+  const budget = DecodeBudget.of(options, streamed?.fileLength ?? bytes.length);
   if (isGzip(bytes)) {
-    bytes = gunzip(bytes);
+    bytes = gunzip(bytes, budget);
+    budget.addInput(bytes.length);
     owned = true;
   }
   const scale = options.scale ?? true;
@@ -92,7 +100,8 @@ function readFitsOwned(
         );
       }
     }
-    const hdu = readHdu(bytes, off, hdus.length, scale, owned, streamed?.columns, total);
+    budget.checkpoint();
+    const hdu = readHdu(bytes, off, hdus.length, scale, owned, budget, streamed?.columns, total);
     hdus.push(hdu.hdu);
     off = hdu.next;
   }
@@ -121,7 +130,7 @@ export async function readFitsFile(path: string | URL, options: FitsReadOptions 
     if (e instanceof OdaError) throw e;
     throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  return hdus ?? readFitsOwned(bytes!, options, true);
+  return hdus ?? typedDecode("FITS", `FITS file ${path}`, () => readFitsOwned(bytes!, options, true));
 }
 
 /** Files at least this big are read by {@linkcode readFitsFileStreamed}; tables this big are streamed. */
@@ -193,11 +202,14 @@ async function readFitsFileStreamed(
     await file.seek(0, Deno.SeekMode.Start);
     await readFull(prefix);
     const columns = await streamTable(last.plan, readFull);
-    return readFitsOwned(prefix, options, true, {
-      columns: new Map([[last.dataOffset, columns]]),
-      fileLength: size,
-    });
-  } catch {
+    return typedDecode("FITS", `FITS file ${path}`, () =>
+      readFitsOwned(prefix, options, true, {
+        columns: new Map([[last.dataOffset, columns]]),
+        fileLength: size,
+      }));
+  } catch (e) {
+    // limits, aborts and deadlines are final; anything else is read again the ordinary way
+    if (e instanceof OdaError && e.code !== "FITS") throw e;
     return undefined;
   } finally {
     file.close();
@@ -370,6 +382,7 @@ function readHdu(
   index: number,
   scale: boolean,
   owned: boolean,
+  budget: DecodeBudget,
   streamed?: ReadonlyMap<number, ArrayBuffer[]>,
   total: number = bytes.length,
 ): { hdu: FitsHdu; next: number } {
@@ -413,9 +426,20 @@ function readHdu(
   const xt = String(header.get("XTENSION") ?? "").trim().toUpperCase();
   if (groups) log.warning(`FITS: random-groups primary HDU at byte ${off}: data skipped`);
   else if (type === "bintable") {
-    data = readBinTable(bytes, dataOffset, header, axes, pcount, scale, off, streamed?.get(dataOffset));
-  } else if (type === "table") data = readAsciiTable(bytes, dataOffset, header, axes, scale, off);
+    data = readBinTable(
+      bytes,
+      dataOffset,
+      header,
+      axes,
+      pcount,
+      scale,
+      off,
+      budget,
+      streamed?.get(dataOffset),
+    );
+  } else if (type === "table") data = readAsciiTable(bytes, dataOffset, header, axes, scale, off, budget);
   else if (index === 0 || xt === "IMAGE") {
+    if (naxis > 0) budget.charge(elems, `image HDU ${index}`);
     data = naxis === 0 ? null : readImage(bytes, dataOffset, header, bitpix, axes, scale, owned);
   }
   return { hdu: { index, name, type, header, data }, next: Math.min(next, total) };
@@ -538,7 +562,10 @@ function readImage(
   const out = bitpix === -64 ? raw as Float64Array : new Float64Array(count);
   if (bitpix === 64) {
     const src = raw as BigInt64Array;
-    const b = blankV === undefined ? undefined : BigInt(blankV);
+    // a BLANK that is not an integer (1.5) matches no pixel
+    const b = blankV === undefined || (typeof blankV === "number" && !Number.isInteger(blankV))
+      ? undefined
+      : BigInt(blankV);
     for (let i = 0; i < count; i++) {
       const r = src[i];
       out[i] = b !== undefined && r === b ? NaN : Number(r) * bscale + bzero;
@@ -714,6 +741,7 @@ function readBinTable(
   pcount: number,
   scale: boolean,
   hduOff: number,
+  budget: DecodeBudget,
   streamed?: ArrayBuffer[],
 ): Table {
   if (axes.length !== 2) throw fitsError(hduOff, `BINTABLE must have NAXIS = 2 (got ${axes.length})`);
@@ -778,6 +806,7 @@ function readBinTable(
       heapStart,
       heapEnd,
       hduOff,
+      budget,
     }, pre.get(k));
     if (typeof unitV === "string" && unitV !== "") col.unit = unitV;
     columns.push(col);
@@ -792,6 +821,8 @@ interface HeapInfo {
   heapStart: number;
   heapEnd: number;
   hduOff: number;
+  /** Element budget of the decode (charged per column, and per row for variable-length columns). */
+  budget: DecodeBudget;
 }
 
 function readBinColumn(
@@ -808,6 +839,7 @@ function readBinColumn(
   gathered?: ArrayBuffer,
 ): TableColumn {
   const { code, repeat } = f;
+  heap.budget.charge(nrows, `column ${name}`);
   if (code === "P" || code === "Q") {
     return readVarColumn(bytes, off, rowBytes, nrows, f, name, tscal, tzero, heap);
   }
@@ -819,6 +851,8 @@ function readBinColumn(
       shape = tdim.slice(1).reverse();
     }
     const per = width === 0 ? 0 : repeat / width;
+    // `0A` with a TDIM takes no bytes: its cells are counted, not its bytes
+    heap.budget.charge(nrows * (width === 0 ? (shape.length ? shapeSize(shape) : 1) : per), `column ${name}`);
     let values: string[];
     if (width === 0) values = new Array<string>(nrows * (shape.length ? shapeSize(shape) : 1)).fill("");
     else if (per === 1) values = decodeStrings(bytes, off, rowBytes, width, nrows);
@@ -836,6 +870,7 @@ function readBinColumn(
     if (tdim.reduce((a, b) => a * b, 1) === repeat) shape = tdim.slice().reverse();
     else log.warning(`FITS column ${name}: TDIM does not match the repeat count ${repeat}; ignored`);
   }
+  heap.budget.charge(nrows * repeat, `column ${name}`);
   if (code === "X") {
     const out = new Uint8Array(nrows * repeat);
     for (let r = 0, o = 0; r < nrows; r++) {
@@ -894,6 +929,8 @@ function readVarColumn(
         `column ${name}, row ${r}: heap descriptor (${count} elements at ${offset}) points outside the heap`,
       );
     }
+    // rows may all point at the same heap bytes: what is produced is charged, not what is read
+    heap.budget.charge(ec === "A" ? nb : count, `column ${name}, row ${r}`);
     if (ec === "A") {
       values[r] = decodeStrings(bytes, start, nb, nb, 1)[0];
     } else if (ec === "X") {
@@ -921,6 +958,7 @@ function readAsciiTable(
   axes: number[],
   scale: boolean,
   hduOff: number,
+  budget: DecodeBudget,
 ): Table {
   if (axes.length !== 2) throw fitsError(hduOff, `TABLE must have NAXIS = 2 (got ${axes.length})`);
   const [rowBytes, nrows] = axes;
@@ -941,15 +979,21 @@ function readAsciiTable(
     const unitV = colKey(header, "TUNIT", i);
     const nullV = colKey(header, "TNULL", i);
     const nullStr = nullV === undefined || nullV === null ? undefined : String(nullV).trim();
+    budget.charge(nrows, `column ${name}`);
     const cells = decodeStrings(bytes, start, rowBytes, width, nrows);
     let col: TableColumn;
     if (m[1] === "A") {
       col = { name, dtype: `<U${width}`, shape: [], values: cells };
     } else {
       const isInt = m[1] === "I" || m[1] === "J";
-      const numeric = cells.map((c) => {
+      const numeric = cells.map((c, r) => {
         const t = c.trim();
         if (t === "" || (nullStr !== undefined && t === nullStr)) return 0; // astropy: null → 0
+        // an integer column holding Infinity, nan, a fraction or an exponent has no integer value (astropy
+        // refuses them too)
+        if (isInt && !/^[+-]?\d+$/.test(t)) {
+          throw fitsError(start + r * rowBytes, `column ${name}, row ${r}: '${t}' is not an integer`);
+        }
         const v = Number(t.replace(/[Dd]/, "E"));
         if (Number.isNaN(v) && !/^[+-]?nan$/i.test(t)) {
           throw fitsError(start, `column ${name}: '${t}' is not a number`);
@@ -962,7 +1006,17 @@ function readAsciiTable(
             name,
             dtype: "<i8",
             shape: [],
-            values: BigInt64Array.from(numeric, (v) => BigInt(Math.trunc(v))),
+            values: BigInt64Array.from(cells, (c, r) => {
+              const t = c.trim();
+              const b = t === "" || t === nullStr ? 0n : BigInt(t);
+              if (b !== BigInt.asIntN(64, b)) {
+                throw fitsError(
+                  start + r * rowBytes,
+                  `column ${name}, row ${r}: '${t}' does not fit in 64 bits`,
+                );
+              }
+              return b;
+            }),
           };
         } else if (width <= 4) col = { name, dtype: "<i2", shape: [], values: Int16Array.from(numeric) };
         else col = { name, dtype: "<i4", shape: [], values: Int32Array.from(numeric) };

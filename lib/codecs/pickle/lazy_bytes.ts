@@ -13,6 +13,9 @@
  * @module
  */
 
+import type { Table } from "../ndarray.ts";
+import type { DTypeInfo } from "./dtype.ts";
+
 /** Thrown when the lazy path does not apply; the caller falls back to a full decode. */
 export class LazyFallback extends Error {
   /** A short reason (for debugging). */
@@ -105,6 +108,13 @@ export class LazyBytes {
       const n = Math.min(piece.length, this.length - off);
       this.readInto(off, n, piece.subarray(0, n));
     }
+  }
+  /**
+   * The records of these bytes already decoded into a table (a record array streamed straight into its
+   * columns), when `dt` and `rows` are what it was decoded with; undefined otherwise.
+   */
+  prebuilt(_dt: DTypeInfo, _rows: number): Table | undefined {
+    return undefined;
   }
   /** The whole payload as a new buffer. */
   materialize(): Uint8Array {

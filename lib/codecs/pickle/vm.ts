@@ -22,6 +22,7 @@
 import { DecodeError } from "../../errors.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
 import { decodeLatin1 } from "../latin1.ts";
+import type { DecodeBudget } from "../budget.ts";
 
 /**
  * A reference to a whitelisted Python global (`module.name`).
@@ -134,7 +135,11 @@ export interface PickleVmOptions {
    * Payloads left out of `bytes` (`splitBase64Pickle` in `lazy_bytes.ts`): a `BINBYTES`/`BINBYTES8`/`BYTEARRAY8`
    * opcode at one of these positions pushes the stand-in, its payload is not in `bytes`.
    */
-  holes?: ReadonlyMap<number, LazyBytes>;
+  holes?: ReadonlyMap<number, LazyBytes | Uint8Array>;
+  /** Return the stack (an array) when the input ends before STOP, instead of failing (a pickle's prefix). */
+  partial?: boolean;
+  /** Signal and deadline of the decode, checked every 65536 opcodes. */
+  budget?: DecodeBudget;
 }
 
 function err(msg: string): DecodeError {
@@ -304,6 +309,8 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
   let memoNext = 0;
   const budget: Budget = { left: 4 * end + 65536 };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const decodeBudget = options.budget;
+  let ops = 0;
 
   const need = (n: number, what: string): void => {
     if (n > end - pos) {
@@ -400,7 +407,11 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
   };
 
   while (true) {
-    if (pos >= end) throw err("truncated pickle: no STOP opcode");
+    if (pos >= end) {
+      if (options.partial) return stack;
+      throw err("truncated pickle: no STOP opcode");
+    }
+    if ((++ops & 0xffff) === 0) decodeBudget?.checkpoint();
     const op = bytes[pos++];
     switch (op) {
       case 0x80: { // PROTO
@@ -410,7 +421,7 @@ export function runPickle(bytes: Uint8Array, options: PickleVmOptions = {}): unk
       }
       case 0x95: { // FRAME: framing is only an I/O hint; check the length and go on.
         const n = u64("FRAME");
-        need(n, "FRAME");
+        if (!options.partial) need(n, "FRAME");
         break;
       }
       case 0x2e: // STOP

@@ -1,0 +1,729 @@
+/**
+ * A numpy pickle decoded from base64 text that arrives in pieces (a data unit's `binarys` read from the
+ * response stream): the text is decoded quantum by quantum as it comes, the pickle's opcodes are kept in a
+ * small buffer and each big `bytes` payload (1 MiB or more) is decoded straight into a buffer of its exact
+ * size, which then becomes the array (swapped in place). Neither the text nor the whole decoded pickle ever
+ * exists. The result is the one {@linkcode decodeNumpyPickleBase64} gives for the whole text.
+ *
+ * @module
+ */
+import { DecodeError } from "../../errors.ts";
+import type { NdArray } from "../ndarray.ts";
+import type { Table, TableColumn } from "../ndarray.ts";
+import { PickleObject, runPickle } from "./vm.ts";
+import { arrayFromPickleObject, type DTypeInfo, parseDType } from "./numpy.ts";
+import { Base64Source, LAZY_MIN_BYTES, LazyBytes } from "./lazy_bytes.ts";
+import { decodeNumpyPickle } from "../pickle.ts";
+import { DecodeBudget, typedDecode } from "../budget.ts";
+
+// opcode argument layout (see lazy_bytes.ts)
+const LINE = -1;
+const LINE2 = -2;
+const LEN1 = -3;
+const LEN4 = -4;
+const LEN8 = -5;
+const UNKNOWN = -100;
+const ARG: Int8Array = (() => {
+  const a = new Int8Array(256).fill(UNKNOWN);
+  const set = (chars: string, v: number) => {
+    for (const c of chars) a[c.charCodeAt(0)] = v;
+  };
+  set("(.012NQRabd}el]ost)u", 0);
+  set("FILPSVgp", LINE);
+  set("ci", LINE2);
+  set("Khq", 1);
+  set("M", 2);
+  set("Jjr", 4);
+  set("G", 8);
+  set("UC", LEN1);
+  set("TXB", LEN4);
+  a[0x80] = 1;
+  a[0x81] = 0;
+  a[0x82] = 1;
+  a[0x83] = 2;
+  a[0x84] = 4;
+  for (const op of [0x85, 0x86, 0x87, 0x88, 0x89]) a[op] = 0;
+  a[0x8a] = LEN1;
+  a[0x8b] = LEN4;
+  a[0x8c] = LEN1;
+  a[0x8d] = LEN8;
+  a[0x8e] = LEN8;
+  for (const op of [0x8f, 0x90, 0x91, 0x92, 0x93, 0x94]) a[op] = 0;
+  a[0x95] = 8;
+  a[0x96] = LEN8;
+  a[0x97] = 0;
+  a[0x98] = 0;
+  return a;
+})();
+
+function grow(buf: Uint8Array<ArrayBuffer>, need: number): Uint8Array<ArrayBuffer> {
+  if (need <= buf.length) return buf;
+  const b = new Uint8Array(Math.max(need, buf.length * 2));
+  b.set(buf);
+  return b;
+}
+
+/** Thresholds of {@linkcode Base64PickleStream} (small values let tests reach every path with small data). */
+export interface PickleStreamTuning {
+  /** `bytes` payloads at least this big are streamed into their array (default 1 MiB). */
+  payloadMin?: number;
+  /** Bytes of records converted at a time (default 256 KiB). */
+  recordBlock?: number;
+  /**
+   * Largest payload allocated whole before its bytes arrive (default 64 MiB; the client passes the answer's
+   * declared size): a bigger declared length is taken the ordinary way, growing with what really arrives.
+   */
+  maxPayload?: number;
+  /** The decode's budget (elements, signal, deadline), shared by all the data units of an answer. */
+  budget?: DecodeBudget;
+}
+
+/** Where a big payload's bytes go while they stream in. */
+interface PayloadSink {
+  /** The area the next bytes go to (never empty while the payload is not complete). */
+  room(): Uint8Array;
+  /** `n` bytes were written at the start of {@linkcode room}; returns whether the payload is complete. */
+  advance(n: number): boolean;
+  /** What the VM gets for the payload. */
+  readonly hole: Uint8Array | LazyBytes;
+  /** Bytes received so far. */
+  readonly filled: number;
+}
+
+/** The payload kept whole (it becomes the array's own buffer). */
+class BufferSink implements PayloadSink {
+  filled = 0;
+  constructor(readonly hole: Uint8Array) {}
+  room(): Uint8Array {
+    return this.hole.subarray(this.filled);
+  }
+  advance(n: number): boolean {
+    this.filled += n;
+    return this.filled === this.hole.length;
+  }
+}
+
+/**
+ * A record array's payload, never kept: the records are gathered in blocks of whole rows, and each block
+ * is converted by the ordinary converter (`arrayFromPickleObject` of a block-sized array of the same dtype)
+ * and copied into the full columns. The VM gets a {@linkcode LazyBytes} stand-in whose `prebuilt` hands the
+ * table to the converter when the payload is used as those records.
+ */
+class RecordSink extends LazyBytes implements PayloadSink {
+  #block: Uint8Array;
+  #fill = 0;
+  #row = 0;
+  filled = 0;
+  #columns: TableColumn[] | undefined;
+  #table: Table | undefined;
+  /** Columns read straight from the records into place (after the first block, when they agree with it). */
+  #direct: DirectColumn[] | undefined;
+  readonly hole: LazyBytes = this;
+  constructor(
+    length: number,
+    readonly rows: number,
+    readonly stride: number,
+    readonly dtypeObject: unknown,
+    readonly dtype: DTypeInfo,
+    blockBytes: number,
+  ) {
+    super(new Base64Source(""), 0, length);
+    const blockRows = Math.max(1, Math.floor(blockBytes / stride));
+    this.#block = new Uint8Array(Math.min(rows, blockRows) * stride);
+  }
+  room(): Uint8Array {
+    return this.#block.subarray(this.#fill);
+  }
+  advance(n: number): boolean {
+    this.#fill += n;
+    this.filled += n;
+    if (this.#fill === this.#block.length) {
+      this.#convert(this.#block);
+      const left = (this.rows - this.#row) * this.stride;
+      if (left > 0 && left < this.#block.length) this.#block = new Uint8Array(left);
+      this.#fill = 0;
+    }
+    return this.#row === this.rows;
+  }
+  #convert(block: Uint8Array): void {
+    const n = block.length / this.stride;
+    if (this.#direct) {
+      for (const d of this.#direct) readColumn(block, this.stride, n, this.#row, d);
+      this.#row += n;
+      return;
+    }
+    const o = new PickleObject("numpy.ndarray", []);
+    o.state = [1, [n], this.dtypeObject, false, block];
+    const t = arrayFromPickleObject(o, {
+      inputLength: block.length,
+      budget: DecodeBudget.of({}, block.length),
+    });
+    if (t.kind !== "table") throw new DecodeError("PICKLE", "record array block is not a table");
+    const first = !this.#columns;
+    if (!this.#columns) {
+      this.#columns = t.columns.map((c) => {
+        const per = c.values.length / n;
+        const values = ArrayBuffer.isView(c.values)
+          ? new (c.values.constructor as new (k: number) => typeof c.values)(this.rows * per)
+          : new Array(this.rows * per);
+        return { ...c, values };
+      });
+    }
+    t.columns.forEach((c, k) => {
+      const dst = this.#columns![k].values;
+      const per = c.values.length / n;
+      if (ArrayBuffer.isView(dst)) (dst as Uint8Array).set(c.values as Uint8Array, this.#row * per);
+      else for (let i = 0; i < c.values.length; i++) (dst as unknown[])[this.#row * per + i] = c.values[i];
+    });
+    if (first) this.#direct = directReaders(this.dtype, this.#columns!, t, block, this.stride, n);
+    this.#row += n;
+  }
+
+  override prebuilt(dt: DTypeInfo, rows: number): Table | undefined {
+    if (dt !== this.dtype && !sameDType(dt, this.dtype)) return undefined;
+    if (rows !== this.rows || this.#row !== this.rows || !this.#columns) return undefined;
+    this.used = true;
+    // a second use gets its own copy of the columns (as a second decode of the same bytes would)
+    if (this.#table) {
+      return {
+        ...this.#table,
+        columns: this.#table.columns.map((c) => ({ ...c, values: c.values.slice() as typeof c.values })),
+      };
+    }
+    this.#table = { kind: "table", length: rows, columns: this.#columns };
+    return { ...this.#table, columns: this.#columns.map((c) => ({ ...c })) };
+  }
+  override readInto(): void {
+    throw new DecodeError("PICKLE", "streamed record array data used as plain bytes");
+  }
+  override validate(): void {}
+  override materialize(): Uint8Array {
+    throw new DecodeError("PICKLE", "streamed record array data used as plain bytes");
+  }
+}
+
+/** A numeric column read straight from the records: `per` elements of `size` bytes at `offset` of a row. */
+interface DirectColumn {
+  offset: number;
+  size: 1 | 2 | 4 | 8;
+  per: number;
+  swap: boolean;
+  /** The whole column's bytes. */
+  dst: Uint8Array;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copy the column's elements of `rows` records into its bytes from row `row0` on (bit exact). */
+function readColumn(block: Uint8Array, stride: number, rows: number, row0: number, d: DirectColumn): void {
+  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  const le = !d.swap;
+  const count = rows * d.per;
+  const at0 = row0 * d.per;
+  const per = d.per;
+  switch (d.size) {
+    case 1:
+      for (let r = 0; r < rows; r++) {
+        const o = r * stride + d.offset;
+        d.dst.set(block.subarray(o, o + per), (row0 + r) * per);
+      }
+      return;
+    case 2: {
+      const out = new Uint16Array(d.dst.buffer, d.dst.byteOffset + at0 * 2, count);
+      for (let r = 0, k = 0; r < rows; r++) {
+        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 2) out[k++] = dv.getUint16(o, le);
+      }
+      return;
+    }
+    case 4: {
+      const out = new Int32Array(d.dst.buffer, d.dst.byteOffset + at0 * 4, count);
+      if (per === 1) {
+        for (let r = 0, o = d.offset; r < rows; r++, o += stride) out[r] = dv.getInt32(o, le);
+        return;
+      }
+      for (let r = 0, k = 0; r < rows; r++) {
+        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 4) out[k++] = dv.getInt32(o, le);
+      }
+      return;
+    }
+    case 8: {
+      const out = new Int32Array(d.dst.buffer, d.dst.byteOffset + at0 * 8, 2 * count);
+      const lo = le ? 0 : 4;
+      const hi = le ? 4 : 0;
+      for (let r = 0, k = 0; r < rows; r++) {
+        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 8, k += 2) {
+          out[k] = dv.getInt32(o + lo, le);
+          out[k + 1] = dv.getInt32(o + hi, le);
+        }
+      }
+      return;
+    }
+  }
+}
+
+/**
+ * Direct readers for every column when each is a top-level field of fixed-size numeric elements and reading
+ * the first block directly gives exactly what the converter gave; undefined otherwise (blocks then go
+ * through the converter).
+ */
+function directReaders(
+  dt: DTypeInfo,
+  columns: TableColumn[],
+  first: Table,
+  block: Uint8Array,
+  stride: number,
+  rows: number,
+): DirectColumn[] | undefined {
+  if (!LITTLE_ENDIAN || !dt.fields || dt.fields.length !== columns.length) return undefined;
+  const out: DirectColumn[] = [];
+  for (let k = 0; k < columns.length; k++) {
+    const f = dt.fields[k];
+    const col = columns[k];
+    if (f.name !== col.name || f.dtype.fields || !ArrayBuffer.isView(col.values)) return undefined;
+    const elem = f.dtype.subarray?.base ?? f.dtype;
+    if (elem.fields || elem.subarray || !"fiub".includes(elem.simple.kind)) return undefined;
+    const size = elem.itemsize;
+    const values = col.values as unknown as Uint8Array;
+    if ((size !== 1 && size !== 2 && size !== 4 && size !== 8) || values.BYTES_PER_ELEMENT !== size) {
+      return undefined;
+    }
+    const per = (first.columns[k].values as unknown as Uint8Array).length / first.length;
+    const d: DirectColumn = {
+      offset: f.offset,
+      size,
+      per,
+      swap: elem.typestr.startsWith(">"),
+      dst: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    };
+    // the first block, read directly, must equal the converter's
+    const got = new Uint8Array(rows * per * size);
+    readColumn(block, stride, rows, 0, { ...d, dst: got });
+    const want = first.columns[k].values as unknown as Uint8Array;
+    const wantBytes = new Uint8Array(want.buffer, want.byteOffset, want.byteLength);
+    if (got.length !== wantBytes.length) return undefined;
+    for (let i = 0; i < got.length; i++) if (got[i] !== wantBytes[i]) return undefined;
+    out.push(d);
+  }
+  return out;
+}
+
+function sameDType(a: DTypeInfo, b: DTypeInfo): boolean {
+  return a.typestr === b.typestr && a.itemsize === b.itemsize &&
+    JSON.stringify(a.fields ?? null, dtypeReplacer) === JSON.stringify(b.fields ?? null, dtypeReplacer);
+}
+function dtypeReplacer(_k: string, v: unknown): unknown {
+  return v instanceof Map ? [...v.entries()] : v;
+}
+
+/**
+ * The decoded bytes of a pickle, pushed in pieces: opcodes are split from the big payloads as they arrive.
+ */
+class PickleSplitter {
+  constructor(readonly tuning: Required<Omit<PickleStreamTuning, "budget">>, readonly budget: DecodeBudget) {}
+  /** Opcodes and small payloads. */
+  ops: Uint8Array<ArrayBuffer> = new Uint8Array(4096);
+  opsLen = 0;
+  /** Bytes received but not yet walked (an opcode cut by the end of a piece). */
+  #pending: Uint8Array<ArrayBuffer> = new Uint8Array(4096);
+  #pendingLen = 0;
+  /** Big payloads by opcode position in `ops`. */
+  holes = new Map<number, Uint8Array | LazyBytes>();
+  #sinks = new Map<number, PayloadSink>();
+  #payload: PayloadSink | null = null;
+  #frameEnd = 0;
+  /** Position in `ops` of the current FRAME opcode. */
+  #frameAt = -1;
+  /** Decoded bytes so far. */
+  total = 0;
+  stopped = false;
+  /** Something unusual: everything is kept in `ops` and the ordinary decoder runs at the end. */
+  plain = false;
+
+  /** Room to decode into directly (the rest of the current payload), or null. */
+  direct(): Uint8Array | null {
+    return this.#payload ? this.#payload.room() : null;
+  }
+
+  /** `n` bytes were decoded into {@linkcode direct}. */
+  advance(n: number): void {
+    this.total += n;
+    if (this.#payload!.advance(n)) this.#payload = null;
+  }
+
+  write(bytes: Uint8Array): void {
+    let i = 0;
+    while (i < bytes.length) {
+      if (this.#payload) {
+        const room = this.#payload.room();
+        const k = Math.min(bytes.length - i, room.length);
+        room.set(bytes.subarray(i, i + k));
+        i += k;
+        this.advance(k);
+        continue;
+      }
+      if (this.stopped) {
+        this.total += bytes.length - i; // trailing bytes after STOP: ignored, as by the VM
+        return;
+      }
+      if (this.plain) {
+        this.ops = grow(this.ops, this.opsLen + bytes.length - i);
+        this.ops.set(bytes.subarray(i), this.opsLen);
+        this.opsLen += bytes.length - i;
+        this.total += bytes.length - i;
+        return;
+      }
+      this.#pending = grow(this.#pending, this.#pendingLen + bytes.length - i);
+      // take only what the pending opcodes can use before a payload starts: walk, then hand the rest on
+      const take = bytes.subarray(i);
+      this.#pending.set(take, this.#pendingLen);
+      this.#pendingLen += take.length;
+      this.total += take.length;
+      i = bytes.length;
+      const rest = this.#walk();
+      if (rest) {
+        // bytes after the start of a payload: they belong to it (or to what follows it)
+        this.total -= rest.length;
+        this.write(rest);
+      }
+    }
+  }
+
+  /** Walk the complete opcodes of `#pending`; returns the bytes after a big payload's header, if any. */
+  #walk(): Uint8Array | null {
+    const pend = this.#pending;
+    const n = this.#pendingLen;
+    const base = this.total - n; // stream position of pend[0]
+    let p = 0;
+    const uint = (at: number, w: number): number => {
+      let v = 0;
+      for (let k = w - 1; k >= 0; k--) v = v * 256 + pend[at + k];
+      return v;
+    };
+    let out: Uint8Array | null = null;
+    while (p < n && !this.stopped) {
+      const op = pend[p];
+      const kind = ARG[op];
+      if (kind === UNKNOWN) {
+        this.plain = true;
+        break;
+      }
+      let argEnd: number;
+      if (kind >= 0) argEnd = p + 1 + kind;
+      else if (kind === LINE || kind === LINE2) {
+        let q = p + 1;
+        let lines = kind === LINE ? 1 : 2;
+        for (; q < n && lines > 0; q++) if (pend[q] === 10) lines--;
+        if (lines > 0) break; // incomplete
+        argEnd = q;
+      } else {
+        const w = kind === LEN1 ? 1 : kind === LEN4 ? 4 : 8;
+        if (p + 1 + w > n) break;
+        let len = uint(p + 1, w);
+        if (kind === LEN4 && (op === 0x54 || op === 0x8b) && len >= 0x80000000) len -= 0x100000000;
+        if (len < 0 || len > Number.MAX_SAFE_INTEGER) {
+          this.plain = true;
+          break;
+        }
+        const payload = p + 1 + w;
+        const isBytes = op === 0x42 || op === 0x8e || op === 0x96;
+        const framed = base + payload < this.#frameEnd;
+        if (
+          isBytes && len >= this.tuning.payloadMin && len <= this.tuning.maxPayload &&
+          (!framed || base + payload + len <= this.#frameEnd)
+        ) {
+          // a payload inside a frame: the frame in `ops` is shorter by the payload (the VM checks its length)
+          if (framed) this.#shortenFrame(len);
+          const sink = this.#payloadSink(len);
+          this.#copy(p, payload);
+          this.holes.set(this.opsLen - (1 + w), sink.hole);
+          this.#sinks.set(this.opsLen - (1 + w), sink);
+          out = pend.slice(payload, n);
+          p = n;
+          break;
+        }
+        argEnd = payload + len;
+      }
+      if (argEnd > n) break; // incomplete
+      if (op === 0x95) {
+        this.#frameEnd = base + argEnd + uint(p + 1, 8);
+        this.#frameAt = this.opsLen;
+      }
+      this.#copy(p, argEnd);
+      p = argEnd;
+      if (op === 0x2e) this.stopped = true;
+    }
+    if (this.plain) {
+      this.#copy(p, n);
+      p = n;
+    }
+    if (this.stopped && p < n) p = n; // trailing bytes
+    pend.copyWithin(0, p, n);
+    this.#pendingLen = n - p;
+    return out;
+  }
+
+  /**
+   * The sink of a payload of `len` bytes starting now: the records of a structured array when the opcodes
+   * so far leave its state on the stack (`1, shape, dtype, fortran` — numpy's `ndarray.__reduce__`),
+   * otherwise a buffer of the payload's size.
+   */
+  #payloadSink(len: number): PayloadSink {
+    const records = this.#recordSink(len);
+    if (records) return this.#payload = records;
+    let buf: Uint8Array;
+    try {
+      buf = new Uint8Array(len);
+    } catch {
+      throw new DecodeError("PICKLE", `array data of ${len} bytes cannot be allocated`);
+    }
+    return this.#payload = new BufferSink(buf);
+  }
+
+  #recordSink(len: number): RecordSink | undefined {
+    let stack: unknown;
+    try {
+      stack = runPickle(this.ops.subarray(0, this.opsLen), {
+        partial: true,
+        holes: this.holes,
+        budget: this.budget,
+      });
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(stack) || stack.length < 3) return undefined;
+    const [shape, dtObj, fortran] = stack.slice(-3);
+    if (typeof fortran !== "boolean" || !(dtObj instanceof PickleObject) || !Array.isArray(shape)) {
+      return undefined;
+    }
+    let dt: DTypeInfo;
+    try {
+      dt = parseDType(dtObj);
+    } catch {
+      return undefined;
+    }
+    if (!dt.fields || dt.itemsize <= 0) return undefined;
+    let rows = 1;
+    for (const d of shape) {
+      if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) return undefined;
+      rows *= d;
+    }
+    if (fortran && shape.length > 1) return undefined;
+    if (rows * dt.itemsize !== len || rows === 0) return undefined;
+    return new RecordSink(len, rows, dt.itemsize, dtObj, dt, this.tuning.recordBlock);
+  }
+
+  #shortenFrame(by: number): void {
+    const dv = new DataView(this.ops.buffer, this.ops.byteOffset + this.#frameAt + 1, 8);
+    const n = dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32 - by;
+    dv.setUint32(0, n % 2 ** 32, true);
+    dv.setUint32(4, Math.floor(n / 2 ** 32), true);
+  }
+
+  #copy(from: number, to: number): void {
+    this.ops = grow(this.ops, this.opsLen + to - from);
+    this.ops.set(this.#pending.subarray(from, to), this.opsLen);
+    this.opsLen += to - from;
+  }
+
+  /** The whole decoded pickle received (for the ordinary path, which reports what is wrong with it). */
+  assemble(): Uint8Array {
+    const sinks = [...this.#sinks.entries()].sort((a, b) => a[0] - b[0]);
+    let size = this.opsLen + this.#pendingLen;
+    for (const [, sink] of sinks) {
+      if (!(sink instanceof BufferSink)) {
+        throw new DecodeError("PICKLE", "truncated pickle: record array data");
+      }
+      size += sink.filled;
+    }
+    const out = new Uint8Array(size);
+    let o = 0;
+    let from = 0;
+    for (const [k, sink] of sinks) {
+      const hdr = this.ops[k] === 0x42 ? 5 : 9;
+      out.set(this.ops.subarray(from, k + hdr), o);
+      o += k + hdr - from;
+      out.set((sink.hole as Uint8Array).subarray(0, sink.filled), o);
+      o += sink.filled;
+      from = k + hdr;
+    }
+    out.set(this.ops.subarray(from, this.opsLen), o);
+    o += this.opsLen - from;
+    out.set(this.#pending.subarray(0, this.#pendingLen), o);
+    return out;
+  }
+
+  /** The array (errors as `decodeNumpyPickle` raises them). */
+  finish(): NdArray | Table {
+    const budget = this.budget;
+    const complete = !this.#payload && this.stopped && !this.plain;
+    if (!complete || this.holes.size === 0) {
+      return decodeNumpyPickle(this.assemble(), { reuseInput: true, decodeBudget: budget });
+    }
+    return typedDecode("PICKLE", "numpy pickle", () => {
+      const obj = runPickle(this.ops.subarray(0, this.opsLen), { holes: this.holes, budget });
+      const first = this.holes.values().next().value;
+      const only = this.holes.size === 1 && first instanceof Uint8Array ? first : undefined;
+      return arrayFromPickleObject(obj, {
+        reuseInput: only !== undefined,
+        input: only,
+        inputLength: this.total,
+        budget,
+      });
+    });
+  }
+}
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BAD = 0x1000000;
+// D[k][c]: the bits character c contributes at position k of a quantum (BAD when c is not a digit); both
+// alphabets, as `decodeBase64` accepts them mixed
+const D = [18, 12, 6, 0].map((shift) => {
+  const t = new Int32Array(256).fill(BAD);
+  for (let v = 0; v < 64; v++) t[ALPHABET.charCodeAt(v)] = v << shift;
+  t[45] = 62 << shift; // -
+  t[95] = 63 << shift; // _
+  return t;
+});
+const [D0, D1, D2, D3] = D;
+const SPACE = new Uint8Array(256);
+for (const c of [9, 10, 12, 13, 32]) SPACE[c] = 1;
+
+/**
+ * Base64 text of a numpy pickle pushed in pieces (ASCII bytes) → the array, as
+ * {@linkcode decodeNumpyPickleBase64} decodes the whole text (both alphabets, whitespace, missing padding).
+ * Decoded in JS straight from the bytes (no strings: a native decoder needs the text as a string, and
+ * those strings would fill V8's young generation), into the array's buffer when a payload is streaming.
+ *
+ * @example
+ * ```ts
+ * import { Base64PickleStream } from "./stream.ts";
+ * import { encodeBase64 } from "../base64.ts";
+ * import { encodeNumpyPickle } from "../pickle_encode.ts";
+ * const b64 = encodeBase64(encodeNumpyPickle({ kind: "ndarray", dtype: "<f8", shape: [2], values: new Float64Array([1, 2]) }));
+ * const s = new Base64PickleStream();
+ * const bytes = new TextEncoder().encode(b64);
+ * s.write(bytes.subarray(0, 7), true);
+ * s.write(bytes.subarray(7), true);
+ * const arr = s.end(); // { kind: "ndarray", dtype: "<f8", shape: [2], values: Float64Array [1, 2] }
+ * ```
+ */
+export class Base64PickleStream {
+  #split: PickleSplitter;
+  /** A decoder for one base64 text (`tuning` is for tests). */
+  constructor(tuning: PickleStreamTuning = {}) {
+    this.#split = new PickleSplitter({
+      payloadMin: tuning.payloadMin ?? LAZY_MIN_BYTES,
+      recordBlock: tuning.recordBlock ?? 256 * 1024,
+      maxPayload: tuning.maxPayload ?? 64 << 20,
+    }, tuning.budget ?? new DecodeBudget());
+  }
+  #scratch = new Uint8Array(3 << 12);
+  /** Bits of an unfinished quantum, and how many digits it has. */
+  #acc = 0;
+  #nacc = 0;
+  /** `=` seen (count), then only whitespace and `=` may follow. */
+  #pads = 0;
+
+  /**
+   * Characters of base64 text. `raw`: straight from JSON text, consumed up to the first `"` or `\\` (the
+   * count is returned; control characters refused); otherwise all consumed.
+   */
+  write(bytes: Uint8Array, raw = true): number {
+    const n = bytes.length;
+    let i = 0;
+    while (i < n) {
+      if (this.#pads > 0 || this.#nacc > 0) {
+        const j = this.#slow(bytes, i, raw, true);
+        if (j < 0) return -j - 1;
+        i = j;
+        continue;
+      }
+      // whole quanta: into the payload's own buffer when one is streaming, else through the scratch buffer
+      const direct = this.#split.direct();
+      let dst: Uint8Array;
+      if (direct !== null && direct.length >= 3) dst = direct;
+      else dst = this.#scratch.subarray(0, direct ? 3 : this.#scratch.length);
+      const quads = Math.min((n - i) >> 2, (dst.length / 3) | 0);
+      let o = 0;
+      let k = i;
+      const stop = i + 4 * quads;
+      while (k < stop) {
+        const w = D0[bytes[k]] | D1[bytes[k + 1]] | D2[bytes[k + 2]] | D3[bytes[k + 3]];
+        if (w >= BAD) break;
+        dst[o] = w >>> 16;
+        dst[o + 1] = (w >>> 8) & 255;
+        dst[o + 2] = w & 255;
+        o += 3;
+        k += 4;
+      }
+      if (o > 0) {
+        if (dst === direct) this.#split.advance(o);
+        else this.#split.write(dst.subarray(0, o));
+      }
+      i = k;
+      if (k < stop || (quads === 0 && i < n)) {
+        // one character the careful way
+        const j = this.#slow(bytes, i, raw, false);
+        if (j < 0) return -j - 1;
+        i = j;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * One character (or, with `quantum`, up to the end of the current quantum) the careful way; returns the
+   * next position, or `-(position + 1)` at a `"` or `\\` of raw text (not consumed).
+   */
+  #slow(bytes: Uint8Array, i: number, raw: boolean, quantum: boolean): number {
+    const n = bytes.length;
+    do {
+      const c = bytes[i++];
+      if (raw && (c === 34 || c === 92)) return -i;
+      if (SPACE[c]) {
+        if (raw && c !== 32) throw badBase64("control character in a JSON string");
+        continue;
+      }
+      if (c === 61) {
+        if (this.#nacc < 2 || this.#pads >= 4 - this.#nacc) throw badBase64("bad padding");
+        this.#pads++;
+        if (this.#pads === 4 - this.#nacc) this.#flushPartial();
+        continue;
+      }
+      if (this.#pads > 0) throw badBase64("data after padding");
+      const v = D3[c];
+      if (v >= BAD) throw badBase64(`character U+${c.toString(16).padStart(4, "0")}`);
+      this.#acc = (this.#acc << 6) | v;
+      if (++this.#nacc === 4) {
+        const w = this.#acc;
+        this.#acc = 0;
+        this.#nacc = 0;
+        this.#split.write(Uint8Array.of(w >>> 16, (w >>> 8) & 255, w & 255));
+        return i;
+      }
+    } while (quantum && i < n);
+    return i;
+  }
+
+  /** Emit the bytes of a short final quantum (2 or 3 digits). */
+  #flushPartial(): void {
+    const k = this.#nacc;
+    if (k < 2) return;
+    const w = this.#acc << (6 * (4 - k));
+    this.#split.write(k === 2 ? Uint8Array.of(w >>> 16) : Uint8Array.of(w >>> 16, (w >>> 8) & 255));
+    this.#nacc = -1; // done: only padding/whitespace may follow (checked through #pads)
+    this.#pads = Math.max(this.#pads, 1);
+  }
+
+  /** The text ended: the array. */
+  end(): NdArray | Table {
+    if (this.#nacc === 1) throw badBase64("truncated final group");
+    if (this.#pads > 0 && this.#nacc > 0) throw badBase64("bad padding");
+    if (this.#nacc > 1) this.#flushPartial();
+    return this.#split.finish();
+  }
+}
+
+function badBase64(what: string): DecodeError {
+  return new DecodeError("MALFORMED_RESPONSE", `invalid base64: ${what}`);
+}
