@@ -28,7 +28,7 @@
  */
 
 // Names a notebook user needs. Codecs and OGIP FITS files (spectrum sets, light curves) live in ./fits and ./pickle, display internals in ./display, token tooling
-// in ./token, the offline dispatcher in ./sandbox, the command line in ./cli. tests/api_surface_test.ts keeps this list ≤ 120 names.
+// in ./token, science options and secondary helpers in ./science, the offline dispatcher in ./sandbox, the command line in ./cli. tests/api_surface_test.ts keeps this list ≤ 120 names.
 
 // --- errors and logging ---
 export {
@@ -38,7 +38,6 @@ export {
   JobFailedError,
   OdaError,
   type OdaErrorCode,
-  redactSecrets,
   TokenError,
   UnauthorizedError,
 } from "./lib/errors.ts";
@@ -51,7 +50,6 @@ export {
   type LogLevelLike,
   type LogLevelName,
   type LogRecord,
-  stderrHandler,
 } from "./lib/log.ts";
 // --- data model ---
 export type { NdArray, Table, TableColumn } from "./lib/codecs/ndarray.ts";

@@ -55,13 +55,13 @@ time("isgri_image 50 ScW (simulate + encode)", () => {
 });
 time(
   "isgri_spectrum GC field (simulate + encode)",
-  () => simulateSpectra(ISGRI_SETUP, { ...gc, max_pointings: 50 }, 1).products.map(encodeProduct),
+  () => simulateSpectra(ISGRI_SETUP, { ...gc, max_pointings: 50 }, 1).products.map((p) => encodeProduct(p)),
 );
 time(
   "isgri_lc time_bin=10 s, 50 ScW (simulate + encode)",
   () =>
     simulateLightCurves(ISGRI_SETUP, { ...gc, max_pointings: 50, time_bin: 10 }, 1).products.map(
-      encodeProduct,
+      (p) => encodeProduct(p),
     ),
 );
 time(

@@ -7,6 +7,19 @@
  * `cause`). Messages never contain a token: anything that looks like a JWT is
  * replaced by `<redacted token>` before the message is stored.
  *
+ * Each code belongs to exactly one class (`ERROR_CODE_OWNER`): argument, URL,
+ * timeout, abort and runtime problems are plain `OdaError`s; `TOKEN_*` codes
+ * are `TokenError`s; HTTP and job problems `DispatcherError`s (403 →
+ * `UnauthorizedError`, failed jobs → `JobFailedError`); bytes and product
+ * layouts that cannot be decoded `DecodeError`s; file-system problems
+ * `FileError`s. The constructors only accept the codes their class owns.
+ *
+ * Internal errors that never reach a caller: the sandbox's `ApiError`,
+ * `UnhandledCrash` and `PayloadTooLarge` (lib/sandbox/) are caught by its
+ * router and answered as HTTP errors the way the upstream dispatcher answers;
+ * `LazyFallback` (lib/codecs/pickle/) makes the decoder take its ordinary path;
+ * the HTTP client's `Transient` marks a retryable attempt.
+ *
  * @module
  */
 
@@ -17,7 +30,8 @@
  * ```ts
  * import { OdaError, type OdaErrorCode } from "@oda-hub/oda-api";
  * const code: OdaErrorCode = "TIMEOUT";
- * const e = new OdaError(code, "no answer after 300 s: retry later");
+ * const e = new OdaError("TIMEOUT", "no answer after 300 s: retry later");
+ * console.log(e.code === code); // true
  * ```
  */
 export type OdaErrorCode =
@@ -56,6 +70,63 @@ export type OdaErrorCode =
   | "IO"
   | "UNSUPPORTED_RUNTIME"
   | "INTERNAL";
+
+/**
+ * Internal: the class that owns each code. An error with a given code is always an instance of exactly that
+ * class (a pickle problem is a `DecodeError("PICKLE")`, never a bare `OdaError("PICKLE")`); the constructors'
+ * parameter types enforce it and tests/errors_test.ts checks every `new …Error("CODE"` in lib/.
+ */
+export const ERROR_CODE_OWNER = {
+  INVALID_URL: "OdaError",
+  INVALID_ARGUMENT: "OdaError",
+  UNKNOWN_PARAMETER: "OdaError",
+  TIMEOUT: "OdaError",
+  ABORTED: "OdaError",
+  UNSUPPORTED_RUNTIME: "OdaError",
+  INTERNAL: "OdaError",
+  TOKEN_MALFORMED: "TokenError",
+  TOKEN_EXPIRED: "TokenError",
+  TOKEN_NOT_FOUND: "TokenError",
+  TOKEN_REWRITE_REFUSED: "TokenError",
+  TOKEN_INSECURE_TRANSPORT: "TokenError",
+  REQUEST_NOT_UNDERSTOOD: "DispatcherError",
+  DISPATCHER_ERROR: "DispatcherError",
+  DISPATCHER_UNAVAILABLE: "DispatcherError",
+  UNEXPECTED_STATUS: "DispatcherError",
+  URL_REDIRECTED: "DispatcherError",
+  TOO_MANY_REDIRECTS: "DispatcherError",
+  RESPONSE_TOO_LARGE: "DispatcherError",
+  JOB_NOT_FOUND: "DispatcherError",
+  JOB_MISMATCH: "DispatcherError",
+  NETWORK: "DispatcherError",
+  UNAUTHORIZED: "UnauthorizedError",
+  JOB_FAILED: "JobFailedError",
+  PICKLE: "DecodeError",
+  FITS: "DecodeError",
+  ECSV: "DecodeError",
+  JSON: "DecodeError",
+  DECODE_LIMIT: "DecodeError",
+  API_CODE: "DecodeError",
+  PRODUCT: "DecodeError",
+  MALFORMED_RESPONSE: "DecodeError",
+  UNSAFE_PATH: "FileError",
+  FILE_EXISTS: "FileError",
+  IO: "FileError",
+} as const satisfies Record<OdaErrorCode, string>;
+
+type OwnedBy<C extends string> = {
+  [K in OdaErrorCode]: (typeof ERROR_CODE_OWNER)[K] extends C ? K : never;
+}[OdaErrorCode];
+// compile-time checks: each constructor accepts exactly the codes its class owns
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _ownership: [
+  Same<ConstructorParameters<typeof OdaError>[0], OwnedBy<"OdaError">>,
+  Same<ConstructorParameters<typeof TokenError>[0], OwnedBy<"TokenError">>,
+  Same<ConstructorParameters<typeof DispatcherError>[0], OwnedBy<"DispatcherError">>,
+  Same<ConstructorParameters<typeof DecodeError>[0], OwnedBy<"DecodeError">>,
+  Same<ConstructorParameters<typeof FileError>[0], OwnedBy<"FileError">>,
+] = [true, true, true, true, true];
+void _ownership;
 
 /**
  * Context carried by an {@linkcode OdaError}.
@@ -100,7 +171,7 @@ const BEARER_RE = /(\bBearer\s+)(?!<redacted)[A-Za-z0-9._~+\/-]+=*/g;
  *
  * @example
  * ```ts
- * import { redactSecrets } from "@oda-hub/oda-api";
+ * import { redactSecrets } from "./errors.ts";
  * redactSecrets("url?token=eyJhbGciOi.eyJzdWIiOi.sig&x=1"); // "url?token=<redacted token>&x=1"
  * ```
  */
@@ -211,14 +282,28 @@ export class OdaError extends Error {
   /** Extra structured details. */
   readonly details?: Record<string, unknown>;
 
-  /** Create an error with a code, a message and optional context. */
-  constructor(code: OdaErrorCode, message: string, options: OdaErrorOptions = {}) {
+  /**
+   * Create an error with a code this class owns (argument, URL, timeout, abort, runtime and internal
+   * problems; the other codes belong to the subclasses), a message and optional context.
+   */
+  constructor(
+    code:
+      | "INVALID_URL"
+      | "INVALID_ARGUMENT"
+      | "UNKNOWN_PARAMETER"
+      | "TIMEOUT"
+      | "ABORTED"
+      | "UNSUPPORTED_RUNTIME"
+      | "INTERNAL",
+    message: string,
+    options: OdaErrorOptions = {},
+  ) {
     super(
       redactSecrets(message),
       options.cause === undefined ? undefined : { cause: redactCause(options.cause) },
     );
     this.name = new.target.name;
-    this.code = code;
+    this.code = code as OdaErrorCode;
     if (options.url !== undefined) this.url = redactSecrets(options.url);
     if (options.status !== undefined) this.status = options.status;
     if (options.jobId !== undefined) this.jobId = options.jobId;
@@ -249,7 +334,21 @@ export class OdaError extends Error {
  * console.log(e.code);
  * ```
  */
-export class TokenError extends OdaError {}
+export class TokenError extends OdaError {
+  /** Create a token error. */
+  constructor(
+    code:
+      | "TOKEN_MALFORMED"
+      | "TOKEN_EXPIRED"
+      | "TOKEN_NOT_FOUND"
+      | "TOKEN_REWRITE_REFUSED"
+      | "TOKEN_INSECURE_TRANSPORT",
+    message: string,
+    options: OdaErrorOptions = {},
+  ) {
+    super(code as never, message, options);
+  }
+}
 
 /**
  * A request the dispatcher answered with an error, or could not be completed.
@@ -261,7 +360,26 @@ export class TokenError extends OdaError {}
  * console.log(e.status);
  * ```
  */
-export class DispatcherError extends OdaError {}
+export class DispatcherError extends OdaError {
+  /** Create a dispatcher error. */
+  constructor(
+    code:
+      | "REQUEST_NOT_UNDERSTOOD"
+      | "DISPATCHER_ERROR"
+      | "DISPATCHER_UNAVAILABLE"
+      | "UNEXPECTED_STATUS"
+      | "URL_REDIRECTED"
+      | "TOO_MANY_REDIRECTS"
+      | "RESPONSE_TOO_LARGE"
+      | "JOB_NOT_FOUND"
+      | "JOB_MISMATCH"
+      | "NETWORK",
+    message: string,
+    options: OdaErrorOptions = {},
+  ) {
+    super(code as never, message, options);
+  }
+}
 
 /**
  * The dispatcher refused the request because of the token or roles (HTTP 403).
@@ -276,7 +394,7 @@ export class DispatcherError extends OdaError {}
 export class UnauthorizedError extends DispatcherError {
   /** Create an unauthorized error. */
   constructor(message: string, options: OdaErrorOptions = {}) {
-    super("UNAUTHORIZED", message, options);
+    super("UNAUTHORIZED" as never, message, options);
   }
 }
 
@@ -293,7 +411,7 @@ export class UnauthorizedError extends DispatcherError {
 export class JobFailedError extends DispatcherError {
   /** Create a job-failed error. */
   constructor(message: string, options: OdaErrorOptions = {}) {
-    super("JOB_FAILED", message, options);
+    super("JOB_FAILED" as never, message, options);
   }
 }
 
@@ -307,7 +425,24 @@ export class JobFailedError extends DispatcherError {
  * console.log(e.code); // "FITS"
  * ```
  */
-export class DecodeError extends OdaError {}
+export class DecodeError extends OdaError {
+  /** Create a decode error. */
+  constructor(
+    code:
+      | "PICKLE"
+      | "FITS"
+      | "ECSV"
+      | "JSON"
+      | "DECODE_LIMIT"
+      | "API_CODE"
+      | "PRODUCT"
+      | "MALFORMED_RESPONSE",
+    message: string,
+    options: OdaErrorOptions = {},
+  ) {
+    super(code as never, message, options);
+  }
+}
 
 /**
  * Local file-system problems: unsafe names, existing files, write failures.
@@ -319,7 +454,12 @@ export class DecodeError extends OdaError {}
  * console.log(e.code);
  * ```
  */
-export class FileError extends OdaError {}
+export class FileError extends OdaError {
+  /** Create a file error. */
+  constructor(code: "UNSAFE_PATH" | "FILE_EXISTS" | "IO", message: string, options: OdaErrorOptions = {}) {
+    super(code as never, message, options);
+  }
+}
 
 /**
  * Turn anything thrown into a message line without tokens.

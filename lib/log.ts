@@ -350,7 +350,8 @@ function lastResort(record: LogRecord): void {
  *
  * @example
  * ```ts
- * import { getLogger, stderrHandler } from "@oda-hub/oda-api";
+ * import { getLogger } from "@oda-hub/oda-api";
+ * import { stderrHandler } from "./log.ts";
  * getLogger("oda_api").addHandler(stderrHandler);
  * ```
  */

@@ -6,7 +6,9 @@
 import { gzipSync } from "node:zlib";
 import { encodeBase64 } from "../lib/codecs/base64.ts";
 import { readEcsv } from "../lib/codecs/ecsv.ts";
-import { readFits } from "../lib/codecs/fits.ts";
+import { readFits, writeFits } from "../lib/codecs/fits.ts";
+import { toFitsHdu } from "../lib/products/fits_convert.ts";
+import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { parseJson } from "../lib/codecs/json.ts";
 import { decodeNumpyPickle, decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import { DataCollection } from "../lib/products/collection.ts";
@@ -420,11 +422,10 @@ function hostileResponse(r: () => number): Record<string, unknown> {
       cat_coord_units: "deg",
     };
   } else if (where === 1) {
-    products.numpy_data_product_list = [{
-      name: h(),
-      meta_data: h(),
-      data_unit_list: [listDataUnit(r), h()],
-    }];
+    const unit = { ...listDataUnit(r), header: { OBJECT: h(), LIST: [h(), 1], TSTART: h() } };
+    products.numpy_data_product_list = r() < 0.5
+      ? [{ name: h(), meta_data: h(), data_unit_list: [unit, h()] }]
+      : [{ name: "p", meta_data: { src_name: h() }, data_unit_list: [unit] }];
   } else if (where === 2) {
     products.analysis_parameters = { src_name: h(), T1: h(), E1_keV: h(), token: h() };
     products.numpy_data_product_list = [{
@@ -533,7 +534,10 @@ export const HOSTILE_CLASSES: Record<string, HostileClass> = {
       const data = DataCollection.fromResponseJson(c, { instrument: "x", product: "y" });
       data.showText();
       data.asList();
-      for (const p of data) if (p instanceof ApiCatalog) p.table.toTable();
+      for (const p of data) {
+        if (p instanceof ApiCatalog) p.table.toTable();
+        if (p instanceof NumpyDataProduct) writeFits(p.data_unit.map((du, i) => toFitsHdu(du, i === 0)));
+      }
       return data;
     },
   },

@@ -261,10 +261,11 @@ Deno.test("api_code: hostile inputs end in typed errors quickly", () => {
     const e = apiError(() => parseApiCode(text));
     assertMatch(
       e.message,
-      open === "-" ? /sign must be followed|a value is missing|unexpected/ : /nesting deeper than 100/,
+      open === "-" ? /more than 100 signs in a row/ : /nesting deeper than 100/,
     );
   }
   apiError(() => parseApiCode("par_dict=" + "]".repeat(MB10)));
+  assertMatch(apiError(() => parseApiCode("par_dict=" + '"x" '.repeat(MB10 / 4))).message, /too many values/);
   apiError(() => parseApiCode('par_dict={"a": "' + "x".repeat(MB10))); // unterminated
   assertMatch(apiError(() => parseApiCode(" ".repeat(17 * 1024 * 1024))).message, /more than/);
   // many values: the element budget
@@ -303,7 +304,7 @@ Deno.test("api_code: jobs and collections give the dispatcher's api_code; round 
       data.apiCode({ url: "https://example.org/x" }),
       server.replace(`${sb.url}/dispatch-data`, "https://example.org/x"),
     );
-    // TypeScript: the generated program type-checks and runs the same query
+    // TypeScript: the generated program runs the same query (typed_params_test type-checks such a program)
     const ts = job.apiCode({ language: "typescript" });
     assertMatch(ts, /pyFloat\(1\)/); // time_bin: 1.0 stays a float (same job id)
     const dir = await Deno.makeTempDir({
@@ -323,7 +324,7 @@ Deno.test("api_code: jobs and collections give the dispatcher's api_code; round 
       ) + 'console.log("JOB", dataCollection.request_job_id);\n',
     );
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read", "--check", file],
+      args: ["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read", "--no-check", file], // type-checked in typed_params_test
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -434,4 +435,18 @@ data_collection = disp.get_product(**par_dict)
     await Deno.remove(dir, { recursive: true });
     await sb.close();
   }
+});
+
+Deno.test("api_code: pasted into a String.raw template string in a notebook", () => {
+  const code = parseApiCode(String.raw`
+    from oda_api.api import DispatcherAPI
+    disp=DispatcherAPI(url='http://127.0.0.1:8011', instrument='mock')
+    par_dict={
+        "instrument": "empty",
+        "product": "structured",
+        "struct": "{\"b\": [3, 4]}",
+    }
+    data_collection = disp.get_product(**par_dict)
+  `);
+  assertEquals(code.params.struct, '{"b": [3, 4]}');
 });

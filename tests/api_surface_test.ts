@@ -63,7 +63,19 @@ Deno.test(`mod.ts exports at most ${MAX_MOD_NAMES} names, none of them codec or 
 
 Deno.test("every deno.json entry point exists, has a module doc with an example, and exports something", async () => {
   const entries = Object.entries(denoJson.exports);
-  for (const sub of [".", "./fits", "./pickle", "./display", "./token", "./sandbox", "./cli"]) {
+  for (
+    const sub of [
+      ".",
+      "./fits",
+      "./pickle",
+      "./display",
+      "./token",
+      "./science",
+      "./types",
+      "./sandbox",
+      "./cli",
+    ]
+  ) {
     assert.ok(denoJson.exports[sub], `deno.json exports lacks ${sub}`);
   }
   for (const [sub, path] of entries) {

@@ -23,6 +23,7 @@ import type { ApiCatalog } from "../lib/products/api_catalog.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { binTable, HOSTILE_CLASSES, ndarrayPickle } from "./_hostile.ts";
 import { runPython, testWithTool } from "./_validators.ts";
+import { analysisParametersMismatches } from "../lib/client/consistency.ts";
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -308,3 +309,12 @@ print(json.dumps(out))
     }
   },
 );
+
+Deno.test("typed errors: returned analysis parameters with hostile objects are not compared, never converted", () => {
+  const hostile = { toString: 1, valueOf: 1 };
+  assertEquals(
+    analysisParametersMismatches({ flag: true, src_name: "Crab" }, { flag: hostile, src_name: hostile }),
+    [],
+  );
+  assertEquals(analysisParametersMismatches({ flag: true }, { flag: false }).map((m) => m.key), ["flag"]);
+});

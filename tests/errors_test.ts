@@ -6,11 +6,11 @@ import {
   FileError,
   JobFailedError,
   OdaError,
-  redactSecrets,
   TokenError,
   UnauthorizedError,
 } from "../mod.ts";
-import { errorMessage, redactValue } from "../lib/errors.ts";
+import { redactSecrets } from "../lib/errors.ts";
+import { ERROR_CODE_OWNER, errorMessage, redactValue } from "../lib/errors.ts";
 
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4QHkiLCJleHAiOjF9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 
@@ -51,7 +51,7 @@ Deno.test("tokens are redacted from the cause chain (Deno.inspect of the error)"
   assert.ok(!shown.includes(JWT), shown);
   assert.ok((e.cause as Error).cause instanceof TypeError);
   // DOMException (abort/timeout errors) has an accessor-only `name`.
-  const abort = new DispatcherError("ABORTED", "aborted", { cause: new DOMException("stop", "AbortError") });
+  const abort = new OdaError("ABORTED", "aborted", { cause: new DOMException("stop", "AbortError") });
   assert.equal((abort.cause as Error).name, "AbortError");
   assert.ok(abort.cause instanceof DOMException);
 });
@@ -121,4 +121,48 @@ Deno.test("errorMessage: any thrown value, redacted", () => {
     }),
     "unprintable error",
   );
+});
+
+Deno.test("each error code is owned by one class, and lib/ throws every literal code with its owner", async () => {
+  const classes: Record<string, new (code: never, message: string) => OdaError> = {
+    OdaError,
+    TokenError,
+    DispatcherError,
+    DecodeError,
+    FileError,
+  };
+  for (const [code, owner] of Object.entries(ERROR_CODE_OWNER)) {
+    const e = owner === "UnauthorizedError"
+      ? new UnauthorizedError("x")
+      : owner === "JobFailedError"
+      ? new JobFailedError("x")
+      : new classes[owner](code as never, "x");
+    assert.equal(e.code, code);
+    assert.equal(e.name, owner);
+  }
+  // every `new XError("CODE"` in lib/ (multi-line calls included) uses the owner of CODE
+  const bad: string[] = [];
+  let seen = 0;
+  const root = new URL("../lib/", import.meta.url);
+  async function walk(dir: URL): Promise<void> {
+    for await (const entry of Deno.readDir(dir)) {
+      const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+      if (entry.isDirectory) await walk(url);
+      else if (entry.name.endsWith(".ts")) {
+        const text = await Deno.readTextFile(url);
+        for (const m of text.matchAll(/new\s+(\w+Error)\(\s*"([A-Z_]+)"/g)) {
+          const [, cls, code] = m;
+          if (!(cls in classes)) continue;
+          seen++;
+          const owner = (ERROR_CODE_OWNER as Record<string, string>)[code];
+          if (owner !== cls) {
+            bad.push(`${url.pathname.split("/lib/")[1]}: new ${cls}("${code}") (owner: ${owner})`);
+          }
+        }
+      }
+    }
+  }
+  await walk(root);
+  assert.ok(seen > 100, `only ${seen} constructions found: the scan is broken`);
+  assert.deepEqual(bad, []);
 });

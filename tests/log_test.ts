@@ -1,6 +1,7 @@
 // Logging: hierarchy, levels, propagation, redaction, structured fields, stderr output.
 import assert from "node:assert/strict";
-import { configureLogging, getLogger, type LogRecord, OdaError, stderrHandler } from "../mod.ts";
+import { configureLogging, getLogger, type LogRecord, OdaError } from "../mod.ts";
+import { stderrHandler } from "../lib/log.ts";
 import { formatLogRecord, levelToName, LOG_LEVELS } from "../lib/log.ts";
 
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4QHkiLCJleHAiOjF9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";

@@ -362,3 +362,99 @@ testWithTool("notebooks: executed notebooks render to HTML and screenshot with C
     }
   }
 });
+
+// The science notebook (notebooks/Science.ipynb): its own sandbox with instant jobs keeps it bounded (~15 s).
+testWithTool("notebooks: Science.ipynb finds a flare, the GX 1+4 pulse and saves an XSPEC-ready spectrum", [
+  "jupyter",
+  "fitsverify",
+  "chromium",
+], async () => {
+  await Deno.mkdir(OUT, { recursive: true });
+  await using sb = await startSandbox({ seed: 7, jobDuration: 0 });
+  const token = await sb.mintToken();
+  const dir = await Deno.makeTempDir({ dir: ROOT, prefix: ".nbrun-Science-" });
+  try {
+    await Deno.copyFile(`${ROOT}/notebooks/Science.ipynb`, `${dir}/Science.ipynb`);
+    const dst = `${OUT}/Science.executed.ipynb`;
+    const r = await run(PYTHON, [
+      `${ROOT}/tools/run_nb.py`,
+      `${dir}/Science.ipynb`,
+      dst,
+      "--cwd",
+      dir,
+      "--timeout",
+      "120",
+    ], { env: { ODA_DISPATCHER_URL: sb.url, ODA_TOKEN: token, NO_COLOR: "1", RUST_BACKTRACE: "0" } });
+    const raw = await Deno.readTextFile(dst);
+    const nb = JSON.parse(raw) as Notebook;
+    const errors = nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error"));
+    assert.equal(r.code, 0, `run_nb exit ${r.code}\n${r.stderr.slice(-3000)}\n${JSON.stringify(errors)}`);
+    assert.ok(!raw.includes(token) && !JWT_RE.test(raw), "no token in the notebook");
+    const stdout = nb.cells.flatMap((c) =>
+      (c.outputs ?? []).filter((o) => o.name === "stdout").map((o) => text(o.text))
+    )
+      .join("\n");
+    // a flare of the flaring burster, found as an excess episode
+    assert.match(stdout, /^flare: IJD [\d.]+–[\d.]+, peak [\d.]+ counts\/s at [\d.]+, \d+\.\dσ$/m);
+    // the GX 1+4 pulse (159 s in the sandbox sky) recovered, significant
+    const m = /pulse period ([\d.]+) s, false-alarm probability ([\d.e+-]+)/.exec(stdout);
+    assert.ok(m, stdout);
+    assert.ok(Math.abs(Number(m[1]) - 159) < 0.5, `period ${m[1]} s`);
+    assert.ok(Number(m[2]) < 1e-6, `FAP ${m[2]}`);
+    for (const needle of ["plotLightCurveAnalysis(", "plotPeriodogram(", "plotFoldedLightCurve("]) {
+      expectMimes(nb, "Science", needle, ["application/vnd.vegalite.v5+json", "image/png", "text/plain"]);
+    }
+    // the grouped spectrum set: fitsverify-clean, RESPFILE/ANCRFILE naming the saved neighbours
+    const spec = `${dir}/xspec/gx1p4_spectrum.fits`;
+    for (const f of ["gx1p4_spectrum.fits", "gx1p4_arf.fits", "gx1p4_rmf.fits"]) {
+      const v = await run("fitsverify", ["-q", "-e", `${dir}/xspec/${f}`]);
+      assert.match(v.stdout + v.stderr, /verification OK/, `${f}: ${v.stdout}`);
+    }
+    const keys = await run(PYTHON, [
+      "-c",
+      "import sys; from astropy.io import fits; h = [x for x in fits.open(sys.argv[1]) if x.header.get('HDUCLAS1') == 'SPECTRUM'][0]; print(h.header['RESPFILE'], h.header['ANCRFILE'], 'GROUPING' in h.columns.names, round(float(h.data['SYS_ERR'][0]), 6))",
+      spec,
+    ]);
+    assert.equal(keys.stdout.trim(), "gx1p4_rmf.fits gx1p4_arf.fits True 0.01", keys.stderr);
+    assert.match(
+      await Deno.readTextFile(`${dir}/chosen.reg`),
+      /^circle\([\d.]+,-24\.7\d+,5'\) # text=\{GX 1\+4\}$/m,
+    );
+    // rendered and screenshotted like the seed notebooks
+    const conv = await run("jupyter", [
+      "nbconvert",
+      "--to",
+      "html",
+      "--template-file",
+      `${ROOT}/tools/svg.html.j2`,
+      dst,
+    ]);
+    assert.equal(conv.code, 0, conv.stderr);
+    const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
+    try {
+      const shot = `${OUT}/Science.png`;
+      await Deno.remove(shot).catch(() => {});
+      const c = await run(CHROMIUM, [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        `--user-data-dir=${profile}`,
+        "--window-size=1200,4200",
+        `--screenshot=${shot}`,
+        `file://${OUT}/Science.executed.html`,
+      ]);
+      assert.equal(c.code, 0, c.stderr.slice(-2000));
+      const s = nonBlank(await Deno.readFile(shot));
+      assert.ok(s.nonWhite > 50_000 && s.colourful > 2_000, `Science screenshot: ${JSON.stringify(s)}`);
+    } finally {
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

@@ -171,6 +171,13 @@ testWithTool(
         E1_keV: "30",
         E2_keV: "80",
       }],
+      ["jemx_image", {
+        ...MAXI,
+        instrument: "jemx",
+        product_type: "jemx_image",
+        radius: "4",
+        max_pointings: "2",
+      }],
       ["isgri_spectrum", {
         ...MAXI,
         instrument: "isgri",
@@ -277,6 +284,8 @@ testWithTool(
     // the mosaic: SIGNIFICANCE at data_unit[4] (OdaImage's default unit_ID) with a TAN WCS
     assertEquals(report.isgri_image.image.imatype, "SIGNIFICANCE");
     assertEquals(report.isgri_image.image.ctype, ["RA---TAN", "DEC--TAN"]);
+    assertEquals(report.jemx_image.image.imatype, "SIGNIFICANCE");
+    assertEquals(report.jemx_image.names, ["mosaic_image"]);
     // what astropy wrote from the decoded units is valid FITS
     for (const tag of Object.keys(products)) {
       for (const f of report[tag].files as string[]) await assertFitsverifyClean(f);

@@ -13,12 +13,13 @@ import {
   isTokenExpired,
   type LogRecord,
   OdaError,
-  TokenError,
   tokenExpiresIn,
   TokenLocation,
   tokenRoles,
   writeToken,
 } from "../mod.ts";
+import { ERROR_CODE_OWNER } from "../lib/errors.ts";
+import type { OdaErrorCode } from "../mod.ts";
 import { compareToken } from "../lib/token/compare.ts";
 import { summarizeToken } from "../lib/token/decode.ts";
 import { readTokenAt } from "../lib/token/discover.ts";
@@ -97,11 +98,15 @@ function assertNoTokenIn(text: string): void {
   }
 }
 
-async function throwsTokenError(fn: () => unknown, code: string): Promise<TokenError> {
+/** `fn` throws an error with `code`, an instance of the class that owns it (a TokenError for TOKEN_* codes). */
+async function throwsTokenError(fn: () => unknown, code: OdaErrorCode): Promise<OdaError> {
   try {
     await fn();
   } catch (e) {
-    assert.ok(e instanceof TokenError, `expected TokenError, got ${e}`);
+    assert.ok(
+      e instanceof OdaError && e.name === ERROR_CODE_OWNER[code],
+      `expected ${ERROR_CODE_OWNER[code]}, got ${e}`,
+    );
     assert.equal(e.code, code);
     assertNoTokenIn(e.message + JSON.stringify(e.toJSON()) + String(e.stack));
     return e;

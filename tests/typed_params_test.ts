@@ -9,10 +9,13 @@ import { Catalogue, checkParameterValue, describeDispatcher } from "../lib/clien
 import { sandboxCatalogue } from "../lib/client/sandbox_catalogue.ts";
 import { MMODA_PRODUCTS } from "../lib/client/mmoda_products.ts";
 import { generateProductTypes } from "../lib/client/types_generator.ts";
+import { renderApiCode } from "../lib/codecs/api_code.ts";
+import { PyFloat } from "../lib/codecs/json.ts";
 import { OdaError } from "../lib/errors.ts";
 import { getLogger, type LogRecord } from "../lib/log.ts";
 import { sandboxTypes, SHIPPED_TYPES } from "../tools/gen_types.ts";
 import { assert, assertEquals, assertMatch } from "./client_replay.ts";
+import { PYTHON, testWithTool } from "./_validators.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -69,7 +72,21 @@ await disp.getProduct({ instrument: "isgri", product: "isgri_image", osa_version
 await disp.submit({ instrument: "jemx", product: "jemx_lc", integral_data_rights: "private" });
 await disp.getProduct({ instrument: "isgry", product: "isgri_image" });
 `;
-    const bad = await denoCheck(dir, { "ok.ts": OK, "bad.ts": BAD });
+    // the Deno rendering of API code type-checks too
+    const rendered = renderApiCode(
+      {
+        instrument: "isgri",
+        product: "isgri_image",
+        E1_keV: new PyFloat(28),
+        scw_list: ["066500220010.001"],
+      },
+      { url: "http://127.0.0.1:9", language: "typescript" },
+    ).replace('"@oda-hub/oda-api"', '"MOD"').replace(
+      "new DispatcherAPI({",
+      "new DispatcherAPI({ token: null,",
+    );
+    const bad = await denoCheck(dir, { "ok.ts": OK, "rendered.ts": rendered, "bad.ts": BAD });
+    assert(!bad.text.includes("rendered.ts:"), bad.text);
     assert(!bad.text.includes("ok.ts:"), bad.text); // the right queries pass
     assert(!bad.ok, "bad.ts must fail deno check");
     assertMatch(
@@ -220,5 +237,150 @@ Deno.test("typed params: the server's description, oda types, validation before 
   } finally {
     detach();
     await sb.close();
+  }
+});
+
+// The Deno kernel completes from run-time objects only: the catalogue is such an object.
+const COMPLETE_PY = `
+import sys, json
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="deno", cwd=sys.argv[2])
+try:
+    r = kc.execute_interactive('import { sandboxCatalogue } from "%s";\\nconst catalogue = sandboxCatalogue();' % sys.argv[1], timeout=240)
+    out = {"status": r["content"]["status"]}
+    for code in sys.argv[3:]:
+        kc.complete(code, len(code))
+        out[code] = kc.get_shell_msg(timeout=60)["content"].get("matches")
+    print(json.dumps(out))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+`;
+
+testWithTool(
+  "typed params: the Deno kernel completes instruments, products and parameters of the catalogue",
+  "jupyter",
+  async () => {
+    const codes = [
+      "catalogue.isgri.isgri_image.E1",
+      "catalogue.jemx.jemx_l",
+      "catalogue.spi_acs.spi_acs_lc.time_b",
+    ];
+    const out = await new Deno.Command(PYTHON, {
+      args: ["-c", COMPLETE_PY, new URL("mod.ts", ROOT).href, new URL(".", ROOT).pathname, ...codes],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert(out.success, new TextDecoder().decode(out.stderr).slice(-2000));
+    const got = JSON.parse(text.trim().split("\n").at(-1)!) as Record<string, unknown>;
+    assertEquals(got.status, "ok");
+    assertEquals(got[codes[0]], ["E1_keV"]);
+    assertEquals(got[codes[1]], ["jemx_lc"]);
+    assert((got[codes[2]] as string[]).includes("time_bin"), JSON.stringify(got));
+  },
+);
+
+/** A minimal LSP client over `deno lsp` stdio: requests with ids, notifications, replies by id. */
+class Lsp {
+  #proc: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buf = new Uint8Array(0);
+  #id = 0;
+  constructor() {
+    this.#proc = new Deno.Command(Deno.execPath(), {
+      args: ["lsp"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#writer = this.#proc.stdin.getWriter();
+    this.#reader = this.#proc.stdout.getReader();
+  }
+  async #send(msg: Record<string, unknown>): Promise<void> {
+    const body = new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", ...msg }));
+    await this.#writer.write(new TextEncoder().encode(`Content-Length: ${body.length}\r\n\r\n`));
+    await this.#writer.write(body);
+  }
+  notify(method: string, params: unknown): Promise<void> {
+    return this.#send({ method, params });
+  }
+  async request(method: string, params: unknown): Promise<unknown> {
+    const id = ++this.#id;
+    await this.#send({ id, method, params });
+    for (;;) {
+      const m = await this.#next();
+      if (m.id === id && m.method === undefined) return m.result;
+      if (m.method !== undefined && m.id !== undefined) await this.#send({ id: m.id, result: null });
+    }
+  }
+  async #next(): Promise<{ id?: number; method?: string; result?: unknown }> {
+    for (;;) {
+      const head = new TextDecoder().decode(this.#buf.subarray(0, Math.min(this.#buf.length, 100)));
+      const m = /^Content-Length: (\d+)\r\n\r\n/.exec(head);
+      if (m && this.#buf.length >= m[0].length + Number(m[1])) {
+        const body = this.#buf.subarray(m[0].length, m[0].length + Number(m[1]));
+        this.#buf = this.#buf.slice(m[0].length + Number(m[1]));
+        return JSON.parse(new TextDecoder().decode(body));
+      }
+      const r = await this.#reader.read();
+      if (r.done) throw new Error("deno lsp closed its output");
+      const b = new Uint8Array(this.#buf.length + r.value.length);
+      b.set(this.#buf);
+      b.set(r.value, this.#buf.length);
+      this.#buf = b;
+    }
+  }
+  async close(): Promise<void> {
+    await this.request("shutdown", null).catch(() => {});
+    await this.notify("exit", null).catch(() => {});
+    await this.#writer.close().catch(() => {});
+    await this.#reader.cancel().catch(() => {});
+    await this.#proc.status;
+  }
+}
+
+Deno.test("typed params: Deno's language server completes the parameter names of a product", async () => {
+  await Deno.mkdir(new URL(".tmp/", ROOT), { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: new URL(".tmp/", ROOT).pathname, prefix: "lsp-" });
+  const file = new URL(`file://${dir}/case.ts`);
+  const text = `import { DispatcherAPI } from "${new URL("mod.ts", ROOT).href}";
+const disp = new DispatcherAPI({ url: "http://127.0.0.1:9", token: null });
+await disp.getProduct({ instrument: "jemx", product: "jemx_lc", jemx });
+`;
+  await Deno.writeTextFile(file, text);
+  const lsp = new Lsp();
+  try {
+    await lsp.request("initialize", {
+      processId: null,
+      rootUri: `file://${dir}/`,
+      capabilities: {},
+      initializationOptions: { enable: true },
+    });
+    await lsp.notify("initialized", {});
+    await lsp.notify("textDocument/didOpen", {
+      textDocument: { uri: file.href, languageId: "typescript", version: 1, text },
+    });
+    const line = text.split("\n")[2];
+    const result = await lsp.request("textDocument/completion", {
+      textDocument: { uri: file.href },
+      position: { line: 2, character: line.indexOf("jemx });") + 4 },
+    }) as { items?: { label: string }[] } | { label: string }[];
+    const labels = (Array.isArray(result) ? result : result.items ?? []).map((i) =>
+      i.label.replace(/\?$/, "")
+    );
+    for (const name of ["jemx_num", "E1_keV", "time_bin", "osa_version"]) {
+      assert(
+        labels.includes(name),
+        `${name} not completed: ${labels.filter((l) => /^[a-zA-Z]/.test(l)).slice(0, 40)}`,
+      );
+    }
+    assert(!labels.includes("isgri_image"));
+  } finally {
+    await lsp.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -78,7 +78,10 @@ export function parsePiece(name: string, text: string): Piece {
 function rewriteImports(line: string): string {
   return line
     .replace(/(["'])(?:\.\.\/)+mod\.ts\1/g, '"@oda-hub/oda-api"')
-    .replace(/(["'])(?:\.\.\/)+(sandbox|cli|fits|pickle|display|token)\.ts\1/g, '"@oda-hub/oda-api/$2"');
+    .replace(
+      /(["'])(?:\.\.\/)+(sandbox|cli|fits|pickle|display|token|science|types)\.ts\1/g,
+      '"@oda-hub/oda-api/$2"',
+    );
 }
 
 function rewriteLinks(text: string): string {

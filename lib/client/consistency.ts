@@ -14,6 +14,7 @@
  * @module
  */
 import { redactSecrets } from "../errors.ts";
+import { PyFloat } from "../codecs/json.ts";
 
 /** Keys never compared: wire/control keys, the token, and keys the server rewrites. */
 const SKIP = new Set([
@@ -58,10 +59,8 @@ export interface ParameterMismatch {
 function asNumber(v: unknown): number | undefined {
   if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
   if (typeof v === "string" && NUMBER_RE.test(v.trim())) return Number(v);
-  // a PyFloat or similar wrapper
-  if (v !== null && typeof v === "object" && typeof (v as { valueOf(): unknown }).valueOf() === "number") {
-    return (v as { valueOf(): number }).valueOf();
-  }
+  // a PyFloat (parseJson keepFloats); any other object's valueOf is never called (a hostile answer's)
+  if (v instanceof PyFloat) return Number.isFinite(v.value) ? v.value : undefined;
   return undefined;
 }
 
@@ -94,6 +93,13 @@ function agree(requested: unknown, returned: unknown, numbers: boolean): boolean
     return a.length === b.length && a.every((x, i) => agree(x, b[i], numbers) !== false);
   }
   if (typeof requested === "boolean" || typeof returned === "boolean") {
+    // objects (a hostile answer's valueOf/toString) are never converted: they cannot be compared
+    if (
+      (requested !== null && typeof requested === "object") ||
+      (returned !== null && typeof returned === "object")
+    ) {
+      return undefined;
+    }
     const norm = (v: unknown) => String(v).trim().toLowerCase();
     return norm(requested) === norm(returned);
   }

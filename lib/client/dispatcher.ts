@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { errorMessage, OdaError, TokenError } from "../errors.ts";
+import { DecodeError, errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
 import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
@@ -768,7 +768,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   async getInstrumentsList(options: { signal?: AbortSignal } = {}): Promise<string[]> {
     const list = await this.#getJson("instr-list", [["instrument", "mock"]], options.signal);
     if (!Array.isArray(list)) {
-      throw new OdaError("MALFORMED_RESPONSE", "instr-list answer is not a list");
+      throw new DecodeError("MALFORMED_RESPONSE", "instr-list answer is not a list");
     }
     return list as string[];
   }
@@ -804,7 +804,7 @@ export class DispatcherAPI<P = MmodaProducts> {
       ["instrument", options.instrument],
       ["product_type", options.product],
     ], options.signal);
-    if (!Array.isArray(list)) throw new OdaError("MALFORMED_RESPONSE", "par-names answer is not a list");
+    if (!Array.isArray(list)) throw new DecodeError("MALFORMED_RESPONSE", "par-names answer is not a list");
     return list.map(String);
   }
 
@@ -851,7 +851,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     try {
       decodeOdaToken(text);
     } catch (e) {
-      throw new OdaError(
+      throw new DecodeError(
         "MALFORMED_RESPONSE",
         `${path} did not return a token: ${JSON.stringify(text.slice(0, 120))}`,
         { url: res.url, cause: e },

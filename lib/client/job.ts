@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { pythonStr } from "../codecs/python.ts";
 import {
   DecodeError,
   DispatcherError,
@@ -564,9 +565,10 @@ export class Job {
     } else if (newStatus === "failed") {
       log.info("query COMPLETED with FAILURE (state failed)");
       log.info("query failed!");
-      log.info(`Remote server message:-> ${exit.message ?? ""}`);
-      log.info(`Remote server error_message-> ${exit.error_message ?? ""}`);
-      log.info(`Remote server debug_message-> ${exit.debug_message ?? ""}`);
+      // pythonStr: a hostile answer's objects are written as Python would, never through their own toString
+      log.info(`Remote server message:-> ${pythonStr(exit.message ?? "")}`);
+      log.info(`Remote server error_message-> ${pythonStr(exit.error_message ?? "")}`);
+      log.info(`Remote server debug_message-> ${pythonStr(exit.debug_message ?? "")}`);
     }
     return this.status;
   }

@@ -43,7 +43,7 @@ import { pythonStr } from "../codecs/python.ts";
  *
  * @example
  * ```ts
- * import { pyFloat } from "../sandbox/pyjson.ts";
+ * import { pyFloat } from "@oda-hub/oda-api";
  * import { encodeParams } from "./params.ts";
  * encodeParams({ E1_keV: pyFloat(30) }); // [["E1_keV", "30.0"]]
  * ```

@@ -93,5 +93,5 @@ export function describeLeaf(x: unknown): string {
   if (typeof x === "number" || typeof x === "boolean" || x === null) return String(x);
   if (typeof x === "string") return JSON.stringify(x.length > 40 ? x.slice(0, 40) + "…" : x);
   if (Array.isArray(x)) return "a list";
-  return `a ${typeof x}`;
+  return typeof x === "object" ? "an object" : `a ${typeof x}`;
 }

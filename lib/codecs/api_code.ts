@@ -150,7 +150,8 @@ function isOdaModule(path: string): boolean {
  * the arguments goes to `token`, not to `params`. A `PRODUCTS_URL/...` URL is recognised as a placeholder
  * (`url` undefined, `placeholder` set). Anything else (another import, a call in a value, an expression) is a
  * {@linkcode DecodeError} with code `"API_CODE"` naming line and column. Iterative and depth-capped: hostile
- * input fails fast.
+ * input fails fast. In a notebook, paste the code into a template string (indentation is ignored); use
+ * `` String.raw`...` `` when it holds backslashes (escapes in Python strings), so JavaScript keeps them.
  *
  * @example
  * ```ts

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { DecodeError, errorMessage, OdaError, type OdaErrorCode } from "../errors.ts";
+import { DecodeError, errorMessage, OdaError } from "../errors.ts";
 
 /** Elements every decode may produce whatever its input size (4 Mi). */
 export const BUDGET_FLOOR_ELEMENTS = 1 << 22;
@@ -246,7 +246,11 @@ export function shareBudget<T extends DecodeOptions>(options: T): T {
  * Run a decoder at a public entry point: anything it throws that is not an `OdaError` (a `RangeError` of a
  * runaway allocation or recursion, a `TypeError` of a hostile value) becomes `DecodeError(code)`.
  */
-export function typedDecode<T>(code: OdaErrorCode, what: string, f: () => T): T {
+export function typedDecode<T>(
+  code: ConstructorParameters<typeof DecodeError>[0],
+  what: string,
+  f: () => T,
+): T {
   try {
     return f();
   } catch (e) {

@@ -203,6 +203,8 @@ interface Rewrite {
   /** [rewritten position, original position] at each replacement, ascending. */
   marks: number[];
   hasNaN: boolean;
+  /** How many NaN tokens were replaced. */
+  nanCount: number;
 }
 
 /**
@@ -216,6 +218,7 @@ function rewriteTokens(text: string, sentinel: string): Rewrite | undefined {
   let outLen = 0;
   let last = 0;
   let hasNaN = false;
+  let nanCount = 0;
   const n = text.length;
   let i = 0;
   const emit = (upto: number, repl: string, skip: number): void => {
@@ -224,7 +227,13 @@ function rewriteTokens(text: string, sentinel: string): Rewrite | undefined {
     last = upto + skip;
     marks.push(outLen, last);
   };
+  // the regex engine finds the next quote or token start (native scan); strings are skipped with indexOf
+  const re = /["NI]/g;
   while (i < n) {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (m === null) break;
+    i = m.index;
     const c = text.charCodeAt(i);
     if (c === 34) { // string: jump to the closing quote
       let j = i + 1;
@@ -244,24 +253,56 @@ function rewriteTokens(text: string, sentinel: string): Rewrite | undefined {
     if (c === 78 && text.startsWith("NaN", i)) {
       emit(i, sentinel, 3);
       hasNaN = true;
+      nanCount++;
       i += 3;
       continue;
     }
     if (c === 73 && text.startsWith("Infinity", i)) {
-      emit(i, "1e999", 8);
+      const neg = i > 0 && text.charCodeAt(i - 1) === 45;
+      emit(neg ? i - 1 : i, neg ? "-1e999" : "1e999", neg ? 9 : 8);
       i += 8;
-      continue;
-    }
-    if (c === 45 && text.startsWith("-Infinity", i)) {
-      emit(i, "-1e999", 9);
-      i += 9;
       continue;
     }
     i++;
   }
   if (marks.length === 0) return undefined;
   parts.push(text.slice(last));
-  return { text: parts.join(""), marks, hasNaN };
+  return { text: parts.join(""), marks, hasNaN, nanCount };
+}
+
+const NAN_MARK = "\u0000oda_api:NaN\u0000";
+const NAN_MARK_JSON = JSON.stringify(NAN_MARK);
+
+/**
+ * Replace every value equal to the NaN marker in `root` (arrays and plain objects, iteratively) by NaN; false
+ * (and `root` partly restored: the caller parses again) when there are more markers than NaN tokens.
+ */
+function restoreNaN(root: unknown, expected: number): boolean {
+  let hits = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const x = node[i];
+        if (x === NAN_MARK) {
+          node[i] = NaN;
+          hits++;
+        } else if (x !== null && typeof x === "object") stack.push(x);
+      }
+    } else if (node !== null && typeof node === "object") {
+      const o = node as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const x = o[k];
+        if (x === NAN_MARK) {
+          // defineProperty: a "__proto__" key is an own data property here, never the prototype
+          Object.defineProperty(o, k, { value: NaN, writable: true, enumerable: true, configurable: true });
+          hits++;
+        } else if (x !== null && typeof x === "object") stack.push(x);
+      }
+    }
+  }
+  return hits === expected;
 }
 
 /**
@@ -306,6 +347,19 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): unknown
   try {
     return floatReviver ? JSON.parse(text, floatReviver as never) : JSON.parse(text);
   } catch (e) {
+    if (!floatReviver) {
+      // NaN becomes a marker string, put back by one walk over the result: JSON.parse with a reviver is 20×
+      // slower. A real string equal to the marker shows as one hit too many: the reviver path then decides.
+      const rw = rewriteTokens(text, NAN_MARK_JSON);
+      if (!rw) throw jsonError(e, text);
+      let v: unknown;
+      try {
+        v = JSON.parse(rw.text);
+      } catch (e2) {
+        throw jsonError(e2, text);
+      }
+      if (!rw.hasNaN || restoreNaN(v, rw.nanCount)) return v;
+    }
     // NaN becomes a number literal that cannot occur in the input, recognised through the reviver's source text.
     const nanLiteral = nanPlaceholder(text);
     const rw = rewriteTokens(text, nanLiteral);

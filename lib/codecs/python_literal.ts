@@ -34,7 +34,7 @@ export interface PythonLiteralLimits {
   maxChars?: number;
   /** Deepest nesting of brackets. @default 100 */
   maxDepth?: number;
-  /** Most values produced (every scalar and container counts). @default 2000000 */
+  /** Most values produced (every scalar and container counts). @default 1000000 */
   maxElements?: number;
 }
 
@@ -293,7 +293,7 @@ export class PyLexer {
 
 const DEFAULT_MAX_CHARS = 16 * 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 100;
-const DEFAULT_MAX_ELEMENTS = 2_000_000;
+const DEFAULT_MAX_ELEMENTS = 1_000_000;
 
 function numberValue(lex: PyLexer, t: PyToken, negative: boolean): unknown {
   const text = t.value.replaceAll("_", "");
@@ -379,7 +379,9 @@ export function readLiteral(
     } else {
       let sign = "";
       const signTok = t;
+      let signs = 0;
       while (t.type === "op" && (t.value === "-" || t.value === "+")) {
+        if (++signs > maxDepth) throw lex.error(t.start, `more than ${maxDepth} signs in a row`);
         if (t.value === "-") sign = sign === "-" ? "" : "-";
         else if (sign === "") sign = "+";
         t = lex.next();
@@ -393,7 +395,10 @@ export function readLiteral(
         throw lex.error(signTok.start, "a sign must be followed by a number");
       } else if (t.type === "string") {
         value = t.value;
-        while (lex.peek().type === "string") value += lex.next().value;
+        while (lex.peek().type === "string") {
+          charge(lex.peek());
+          value += lex.next().value;
+        }
       } else if (t.type === "name") {
         const after = lex.peek();
         if (after.type === "op" && (after.value === "(" || after.value === ".")) {

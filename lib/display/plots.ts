@@ -17,7 +17,7 @@ import {
 } from "../products/light_curve.ts";
 import { type EnergySpectrum, spectrumWithEnergies } from "../products/spectrum.ts";
 import { skyImage } from "../products/sky_image.ts";
-import { OdaError } from "../errors.ts";
+import { DecodeError, FileError, OdaError } from "../errors.ts";
 import { $display, mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { errorBarSpec, VEGALITE_MIME } from "./vegalite.ts";
 import { plotSvg, svgToPng } from "./render.ts";
@@ -74,7 +74,7 @@ export class PlotView {
     const b = await this.bundle();
     const png = b["image/png"];
     if (typeof png !== "string") {
-      throw new OdaError("IO", "no PNG rendering available (resvg could not be loaded)");
+      throw new FileError("IO", "no PNG rendering available (resvg could not be loaded)");
     }
     await Deno.writeFile(path, Uint8Array.from(atob(png), (c) => c.charCodeAt(0)));
   }
@@ -281,7 +281,7 @@ export function plotImage(
   let values: ArrayLike<number>, shape: number[], header: Record<string, unknown> | undefined;
   if (p) {
     const found = skyImage(p, opts.hdu);
-    if (!found) throw new OdaError("PRODUCT", `product ${p.name ?? ""} holds no 2-D image`);
+    if (!found) throw new DecodeError("PRODUCT", `product ${p.name ?? ""} holds no 2-D image`);
     values = found.image.values as ArrayLike<number>;
     shape = found.image.shape;
     header = found.unit.header;

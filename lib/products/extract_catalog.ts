@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { OdaError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import { ApiCatalog } from "./api_catalog.ts";
 import type { CatalogColumn } from "./catalog_table.ts";
 import { CatalogTable } from "./catalog_table.ts";
@@ -97,7 +97,7 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
   const tol = options.tolerance ?? 1 / 60;
   const t = catalog.table;
   const names = t.colnames;
-  if (!names.includes("src_names")) throw new OdaError("PRODUCT", "the catalog has no src_names column");
+  if (!names.includes("src_names")) throw new DecodeError("PRODUCT", "the catalog has no src_names column");
   const lon = catalog.lon_name ?? "ra";
   const lat = catalog.lat_name ?? "dec";
   const has = (c: string) => names.includes(c);
@@ -205,7 +205,8 @@ export interface Ds9RegionOptions {
  *
  * @example
  * ```ts
- * import { ApiCatalog, toDs9Regions } from "@oda-hub/oda-api";
+ * import { ApiCatalog } from "@oda-hub/oda-api";
+ * import { toDs9Regions } from "@oda-hub/oda-api/science";
  * const cat = ApiCatalog.fromColumns({ columns: { src_names: ["Crab"], ra: [83.633], dec: [22.0145] } });
  * const reg = toDs9Regions(cat, { radiusArcmin: 4 });
  * console.assert(reg.includes('circle(83.63300000,22.01450000,4\') # text={Crab}'));

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { OdaError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import type { Table, TableColumn } from "../codecs/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
@@ -234,12 +234,14 @@ function pickUnit(product: NumpyDataProduct, opt?: number | string): NumpyDataUn
   if (typeof opt === "number") return product.getDataUnit(opt);
   if (typeof opt === "string") {
     const u = product.data_unit.find((d) => d.name === opt);
-    if (!u) throw new OdaError("PRODUCT", `no data unit named '${opt}'`);
+    if (!u) throw new DecodeError("PRODUCT", `no data unit named '${opt}'`);
     return u;
   }
   const tables = product.data_unit.filter((d) => d.data?.kind === "table" && findColumn(d.data, "TIME"));
   const preferred = tables.find((d) => /LC|RATE/i.test(d.name)) ?? tables[0];
-  if (!preferred) throw new OdaError("PRODUCT", `product '${product.name}' has no table with a TIME column`);
+  if (!preferred) {
+    throw new DecodeError("PRODUCT", `product '${product.name}' has no table with a TIME column`);
+  }
   return preferred;
 }
 
@@ -276,7 +278,7 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   };
   const tCol = colName("time", ["TIME"]);
   const rCol = colName("rate", ["RATE", "FLUX", "COUNTS", "MAG"]);
-  if (!tCol || !rCol) throw new OdaError("PRODUCT", `data unit '${du.name}' has no TIME/RATE columns`);
+  if (!tCol || !rCol) throw new DecodeError("PRODUCT", `data unit '${du.name}' has no TIME/RATE columns`);
   const eCol = colName("rate_err", ["ERROR", "RATE_ERR", "ERR", "FLUX_ERR"]);
   const t = toF64(tCol.values);
   const r = toF64(rCol.values);

@@ -174,7 +174,7 @@ export class NumpyDataProduct {
     const idx = i < 0 ? this.data_unit.length + i : i;
     const du = this.data_unit[idx];
     if (!du) {
-      throw new OdaError(
+      throw new DecodeError(
         "PRODUCT",
         `problem get_data_unit ID:${i}: the product has ${this.data_unit.length} units`,
       );

@@ -227,7 +227,9 @@ export class NumpyDataUnit {
    * ```
    */
   get table(): TableData {
-    if (this.data?.kind !== "table") throw new OdaError("PRODUCT", `data unit '${this.name}' holds no table`);
+    if (this.data?.kind !== "table") {
+      throw new DecodeError("PRODUCT", `data unit '${this.name}' holds no table`);
+    }
     return this.data as TableData;
   }
 
@@ -246,7 +248,7 @@ export class NumpyDataUnit {
    */
   get image(): NdArray {
     if (this.data?.kind !== "ndarray") {
-      throw new OdaError("PRODUCT", `data unit '${this.name}' holds no array`);
+      throw new DecodeError("PRODUCT", `data unit '${this.name}' holds no array`);
     }
     return this.data as NdArray;
   }
@@ -266,7 +268,7 @@ export class NumpyDataUnit {
   column(name: string): TableColumn["values"] {
     const c = findColumn(this.table, name);
     if (!c) {
-      throw new OdaError(
+      throw new DecodeError(
         "PRODUCT",
         `no column '${name}' in data unit '${this.name}' (have ${
           this.table.columns.map((x) => x.name).join(", ")

@@ -10,7 +10,7 @@ import { writeFitsFile } from "../codecs/fits.ts";
 import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
 import type { Table } from "../codecs/ndarray.ts";
 import { parseJson, pythonJsonDumps } from "../codecs/json.ts";
-import { DecodeError, OdaError } from "../errors.ts";
+import { DecodeError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
@@ -105,7 +105,7 @@ export class ODAAstropyTable {
    */
   column(name: string): Table["columns"][number]["values"] {
     const c = findColumn(this.table, name);
-    if (!c) throw new OdaError("PRODUCT", `no column '${name}' in table ${this.name}`);
+    if (!c) throw new DecodeError("PRODUCT", `no column '${name}' in table ${this.name}`);
     return c.values;
   }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { OdaError } from "../errors.ts";
+import { DecodeError } from "../errors.ts";
 import type { TableColumn } from "../codecs/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
@@ -62,7 +62,7 @@ function f64(c: TableColumn | undefined): Float64Array | undefined {
 function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDataUnit {
   const units = p.data_unit.filter((d) => d.data?.kind === "table");
   const u = units.find((d) => nameRe.test(d.name)) ?? units.find((d) => findColumn(d.table, needed));
-  if (!u) throw new OdaError("PRODUCT", `product '${p.name}' has no ${nameRe.source} table`);
+  if (!u) throw new DecodeError("PRODUCT", `product '${p.name}' has no ${nameRe.source} table`);
   return u;
 }
 
@@ -108,13 +108,13 @@ export function spectrumWithEnergies(
   const ebCh = f64(findColumn(et, "CHANNEL"));
   const lo = f64(findColumn(et, "E_MIN"));
   const hi = f64(findColumn(et, "E_MAX"));
-  if (!lo || !hi) throw new OdaError("PRODUCT", "EBOUNDS needs E_MIN and E_MAX columns");
+  if (!lo || !hi) throw new DecodeError("PRODUCT", "EBOUNDS needs E_MIN and E_MAX columns");
   const exposure = typeof su.header.EXPOSURE === "number" ? su.header.EXPOSURE : undefined;
   let rate = f64(findColumn(st, "RATE"));
   let err = f64(findColumn(st, "STAT_ERR"));
   const counts = f64(findColumn(st, "COUNTS"));
   if (!rate && counts && exposure) rate = counts.map((c) => c / exposure);
-  if (!rate) throw new OdaError("PRODUCT", "spectrum has neither RATE nor COUNTS with EXPOSURE");
+  if (!rate) throw new DecodeError("PRODUCT", "spectrum has neither RATE nor COUNTS with EXPOSURE");
   if (!err) {
     err = counts && exposure ? counts.map((c) => Math.sqrt(Math.abs(c)) / exposure) : rate.map(() => NaN);
   } else if (!findColumn(st, "RATE") && exposure) err = err.map((e) => e / exposure);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { OdaError } from "../errors.ts";
+import { DecodeError } from "../errors.ts";
 import type { Table, TableColumn } from "../codecs/ndarray.ts";
 import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { NumpyDataUnit } from "./numpy_data_unit.ts";
@@ -71,7 +71,7 @@ export function phaUnit(p: NumpyDataProduct): NumpyDataUnit {
     tables.find((d) =>
       findColumn(d.table, "CHANNEL") && (findColumn(d.table, "RATE") || findColumn(d.table, "COUNTS"))
     );
-  if (!u) throw new OdaError("PRODUCT", `product '${p.name}' has no spectrum (PHA) table`);
+  if (!u) throw new DecodeError("PRODUCT", `product '${p.name}' has no spectrum (PHA) table`);
   return u;
 }
 
@@ -83,7 +83,7 @@ export function eboundsOf(rmf: NumpyDataProduct): Map<number, [number, number]> 
   const ch = u && f64(findColumn(u.table, "CHANNEL"));
   const lo = u && f64(findColumn(u.table, "E_MIN"));
   const hi = u && f64(findColumn(u.table, "E_MAX"));
-  if (!ch || !lo || !hi) throw new OdaError("PRODUCT", `product '${rmf.name}' has no EBOUNDS table`);
+  if (!ch || !lo || !hi) throw new DecodeError("PRODUCT", `product '${rmf.name}' has no EBOUNDS table`);
   const m = new Map<number, [number, number]>();
   ch.forEach((c, i) => m.set(c, [lo[i], hi[i]]));
   return m;
@@ -122,7 +122,7 @@ export function groupChannels(
   let done: (start: number, end: number) => boolean;
   if ("minCounts" in rule) {
     const c = data.counts;
-    if (!c) throw new OdaError("PRODUCT", "grouping by counts needs counts (or RATE with EXPOSURE)");
+    if (!c) throw new DecodeError("PRODUCT", "grouping by counts needs counts (or RATE with EXPOSURE)");
     done = (s, e) => {
       let sum = 0;
       for (let i = s; i <= e; i++) sum += c[i];
@@ -130,7 +130,7 @@ export function groupChannels(
     };
   } else if ("minSignificance" in rule) {
     const r = data.rate, er = data.error;
-    if (!r || !er) throw new OdaError("PRODUCT", "grouping by significance needs rates and errors");
+    if (!r || !er) throw new DecodeError("PRODUCT", "grouping by significance needs rates and errors");
     done = (s, e) => {
       let sr = 0, se = 0;
       for (let i = s; i <= e; i++) {
@@ -141,8 +141,8 @@ export function groupChannels(
     };
   } else {
     const en = data.energy;
-    if (!en) throw new OdaError("PRODUCT", "logarithmic grouping needs channel energies (EBOUNDS)");
-    if (!(rule.logBins > 0)) throw new OdaError("PRODUCT", "logBins must be positive");
+    if (!en) throw new DecodeError("PRODUCT", "logarithmic grouping needs channel energies (EBOUNDS)");
+    if (!(rule.logBins > 0)) throw new DecodeError("PRODUCT", "logBins must be positive");
     const bin = (i: number) => Math.floor(Math.log10(en[i]) * rule.logBins);
     done = (s, e) => e + 1 >= n || bad(e + 1) || bin(e + 1) !== bin(s);
   }
@@ -213,7 +213,7 @@ export function ogipSpectrum(
   const errCol = findColumn(table, "STAT_ERR");
   const chCol = findColumn(table, "CHANNEL");
   if (!chCol || (!rateCol && !countsCol)) {
-    throw new OdaError("PRODUCT", `spectrum '${spectrum.name}' needs CHANNEL and RATE or COUNTS columns`);
+    throw new DecodeError("PRODUCT", `spectrum '${spectrum.name}' needs CHANNEL and RATE or COUNTS columns`);
   }
   const channel = f64(chCol)!;
   const exposure = typeof h.EXPOSURE === "number" ? h.EXPOSURE : undefined;
@@ -238,7 +238,7 @@ export function ogipSpectrum(
     if (q === 0 && err && !(err[i] > 0 && Number.isFinite(err[i])) && !countsCol) q = 5;
     if (q === 0 && !Number.isFinite(rateOrCounts[i])) q = 5;
     if (q === 0 && options.energyRange) {
-      if (!eb) throw new OdaError("PRODUCT", "energyRange needs the RMF (EBOUNDS)");
+      if (!eb) throw new DecodeError("PRODUCT", "energyRange needs the RMF (EBOUNDS)");
       const e = eb.get(channel[i]);
       if (!e || e[0] < options.energyRange[0] || e[1] > options.energyRange[1]) q = 5;
     }
@@ -251,7 +251,7 @@ export function ogipSpectrum(
 
   if (options.systematicFraction !== undefined) {
     const f = options.systematicFraction;
-    if (!(f >= 0 && f < 1)) throw new OdaError("PRODUCT", "systematicFraction must be in [0, 1)");
+    if (!(f >= 0 && f < 1)) throw new DecodeError("PRODUCT", "systematicFraction must be in [0, 1)");
     columns = setColumn(columns, {
       name: "SYS_ERR",
       dtype: ">f4",

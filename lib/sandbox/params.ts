@@ -24,10 +24,13 @@ export interface RawRequest {
 /** Largest request body the sandbox reads (like a front end's `client_max_body_size`), bytes. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** An error upstream does not handle: answered with Werkzeug's HTML 500 page. */
+/**
+ * Internal to the sandbox (never reaches a caller of `startSandbox`): an error upstream does not handle,
+ * answered with Werkzeug's HTML 500 page.
+ */
 export class UnhandledCrash extends Error {}
 
-/** Thrown when a body exceeds {@linkcode MAX_BODY_BYTES}: answered with 413. */
+/** Internal to the sandbox: a body exceeds {@linkcode MAX_BODY_BYTES}; answered with 413. */
 export class PayloadTooLarge extends Error {}
 
 /** Read a body up to `limit` bytes (refusing early on a large Content-Length). */

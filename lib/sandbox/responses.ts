@@ -95,7 +95,10 @@ const STATUS: Record<ApiErrorClass, number> = {
   InternalError: 500,
 };
 
-/** An error the request handlers throw to produce the §6.3 payload. */
+/**
+ * Internal to the sandbox (never reaches a caller of `startSandbox`): thrown by request handlers, caught by
+ * the router and answered with the upstream error payload (§6.3) and status.
+ */
 export class ApiError extends Error {
   /** Upstream exception class name. */
   readonly cls: ApiErrorClass;

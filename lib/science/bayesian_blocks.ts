@@ -86,19 +86,19 @@ export function bayesianBlocks(
   options: BayesianBlocksOptions = {},
 ): BayesianBlocks {
   const n = t.length;
-  if (n === 0) throw new OdaError("PRODUCT", "bayesianBlocks needs at least one point");
-  if (x.length !== n) throw new OdaError("PRODUCT", "x must have the same length as t");
+  if (n === 0) throw new OdaError("INVALID_ARGUMENT", "bayesianBlocks needs at least one point");
+  if (x.length !== n) throw new OdaError("INVALID_ARGUMENT", "x must have the same length as t");
   const sig = (i: number) => (typeof sigma === "number" ? sigma : sigma[i]);
   if (typeof sigma !== "number" && sigma.length !== n) {
-    throw new OdaError("PRODUCT", "sigma must have the same length as t");
+    throw new OdaError("INVALID_ARGUMENT", "sigma must have the same length as t");
   }
   const ak = new Float64Array(n);
   const bk = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    if (i > 0 && !(t[i] > t[i - 1])) throw new OdaError("PRODUCT", "t must be strictly increasing");
+    if (i > 0 && !(t[i] > t[i - 1])) throw new OdaError("INVALID_ARGUMENT", "t must be strictly increasing");
     const s = sig(i);
     if (!(s > 0) || !Number.isFinite(x[i])) {
-      throw new OdaError("PRODUCT", `point ${i} has a non-finite value or a non-positive sigma`);
+      throw new OdaError("INVALID_ARGUMENT", `point ${i} has a non-finite value or a non-positive sigma`);
     }
     ak[i] = 1 / (s * s);
     bk[i] = x[i] / (s * s);

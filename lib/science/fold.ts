@@ -53,10 +53,10 @@ export function foldLightCurve(
   period: number,
   options: { nBins?: number; epoch?: number } = {},
 ): FoldedLightCurve {
-  if (!(period > 0)) throw new OdaError("PRODUCT", "period must be positive");
+  if (!(period > 0)) throw new OdaError("INVALID_ARGUMENT", "period must be positive");
   const nBins = options.nBins ?? 16;
   if (!(Number.isInteger(nBins) && nBins >= 1 && nBins <= 1e6)) {
-    throw new OdaError("PRODUCT", "nBins must be an integer in [1, 1e6]");
+    throw new OdaError("INVALID_ARGUMENT", "nBins must be an integer in [1, 1e6]");
   }
   const { time, rate, error } = lightCurveArrays(lc);
   const epoch = options.epoch ?? (time.length ? time[0] : 0);

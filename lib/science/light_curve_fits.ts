@@ -60,9 +60,9 @@ export async function writeLightCurveFits(
 ): Promise<void> {
   const { time, rate, error, halfWidth } = lightCurveArrays(lc);
   const n = time.length;
-  if (n === 0) throw new OdaError("PRODUCT", "an empty light curve");
+  if (n === 0) throw new OdaError("INVALID_ARGUMENT", "an empty light curve");
   const frac = options.fracexp ? Float64Array.from(options.fracexp) : new Float64Array(n).fill(1);
-  if (frac.length !== n) throw new OdaError("PRODUCT", "fracexp must have one value per bin");
+  if (frac.length !== n) throw new OdaError("INVALID_ARGUMENT", "fracexp must have one value per bin");
   const width = halfWidth.map((h) => 2 * h);
   const sorted = Float64Array.from(width).sort();
   const timedel = sorted[Math.floor(n / 2)];

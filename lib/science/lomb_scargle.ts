@@ -79,15 +79,15 @@ interface Prepared {
 function prepare(t: ArrayLike<number>, y: ArrayLike<number>, dy?: ArrayLike<number> | null): Prepared {
   const n = t.length;
   if (y.length !== n || (dy && dy.length !== n)) {
-    throw new OdaError("PRODUCT", "t, y (and dy) must have the same length");
+    throw new OdaError("INVALID_ARGUMENT", "t, y (and dy) must have the same length");
   }
-  if (n < 4) throw new OdaError("PRODUCT", "lombScargle needs at least 4 points");
+  if (n < 4) throw new OdaError("INVALID_ARGUMENT", "lombScargle needs at least 4 points");
   const tt = Float64Array.from(t);
   const yy = Float64Array.from(y);
   const ee = dy ? Float64Array.from(dy) : null;
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(tt[i]) || !Number.isFinite(yy[i]) || (ee && !(ee[i] > 0 && ee[i] < Infinity))) {
-      throw new OdaError("PRODUCT", `point ${i} has a non-finite value or a non-positive error`);
+      throw new OdaError("INVALID_ARGUMENT", `point ${i} has a non-finite value or a non-positive error`);
     }
   }
   return { t: tt, y: yy, dy: ee };
@@ -113,7 +113,7 @@ export function autoFrequency(t: ArrayLike<number>, options: LombScargleOptions 
     if (t[i] > tmax) tmax = t[i];
   }
   const baseline = tmax - tmin;
-  if (!(baseline > 0)) throw new OdaError("PRODUCT", "the time baseline must be positive");
+  if (!(baseline > 0)) throw new OdaError("INVALID_ARGUMENT", "the time baseline must be positive");
   const df = 1.0 / baseline / (options.samplesPerPeak ?? 5);
   const fmin = options.minFrequency ?? 0.5 * df;
   const fmax = options.maxFrequency ?? (options.nyquistFactor ?? 5) * (0.5 * t.length / baseline);
@@ -122,7 +122,7 @@ export function autoFrequency(t: ArrayLike<number>, options: LombScargleOptions 
   let r = Math.round(q);
   if (r - q === 0.5 && r % 2 !== 0) r -= 1;
   const nf = 1 + r;
-  if (!(nf >= 1) || nf > 2 ** 28) throw new OdaError("PRODUCT", `frequency grid of ${nf} points`);
+  if (!(nf >= 1) || nf > 2 ** 28) throw new OdaError("INVALID_ARGUMENT", `frequency grid of ${nf} points`);
   const f = new Float64Array(nf);
   for (let k = 0; k < nf; k++) f[k] = fmin + df * k;
   return f;

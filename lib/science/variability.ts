@@ -131,7 +131,7 @@ export interface VariabilityResult {
 export function variability(lc: BinnedSeries, options: VariabilityOptions = {}): VariabilityResult {
   const { time, rate, error, halfWidth } = lightCurveArrays(lc);
   const n = time.length;
-  if (n < 2) throw new OdaError("PRODUCT", "variability needs at least 2 bins");
+  if (n < 2) throw new OdaError("INVALID_ARGUMENT", "variability needs at least 2 bins");
   const nSigma = options.nSigma ?? 3;
   let sw = 0, swx = 0, sum = 0, sumErr2 = 0;
   for (let i = 0; i < n; i++) {

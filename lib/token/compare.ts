@@ -15,7 +15,7 @@ import {
  *
  * @example
  * ```ts
- * import { compareToken, type TokenOrder } from "./compare.ts";
+ * import { compareToken, type TokenOrder } from "@oda-hub/oda-api/token";
  * const o: TokenOrder = compareToken({ exp: 1 }, { exp: 2 }).exp; // -1
  * ```
  */
@@ -26,7 +26,7 @@ export type TokenOrder = -1 | 0 | 1 | null;
  *
  * @example
  * ```ts
- * import { compareToken, type TokenComparison } from "./compare.ts";
+ * import { compareToken, type TokenComparison } from "@oda-hub/oda-api/token";
  * const c: TokenComparison = compareToken({ exp: 2 }, { exp: 1 });
  * c.exp; // 1
  * ```
@@ -67,7 +67,7 @@ function isEqual(a: unknown, b: unknown): boolean {
  *
  * @example
  * ```ts
- * import { compareToken } from "./compare.ts";
+ * import { compareToken } from "@oda-hub/oda-api/token";
  * const c = compareToken({ roles: "a, b", exp: 10 }, { roles: "a", exp: 20 });
  * c.roles; // 1 (a has strictly more roles)
  * c.exp; // -1 (a expires earlier)

@@ -12,7 +12,7 @@ import { TokenError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { TOKEN_ALGORITHM } from "./decode.ts";
+ * import { TOKEN_ALGORITHM } from "@oda-hub/oda-api/token";
  * console.log(TOKEN_ALGORITHM); // "HS256"
  * ```
  */
@@ -201,7 +201,7 @@ export function isTokenExpired(payload: OdaTokenPayload, now: number | Date = Da
  *
  * @example
  * ```ts
- * import { summarizeToken } from "./decode.ts";
+ * import { summarizeToken } from "@oda-hub/oda-api/token";
  * declare const payload: import("@oda-hub/oda-api").OdaTokenPayload;
  * const info = summarizeToken(payload);
  * console.log(`${info.email}: ${info.roles.length} roles, ${info.expired ? "EXPIRED" : `${info.expires_in_h?.toFixed(1)} h left`}`);
@@ -234,7 +234,7 @@ export interface TokenSummary {
  * @example
  * ```ts
  * import { decodeOdaToken, discoverToken } from "@oda-hub/oda-api";
- * import { summarizeToken } from "./decode.ts";
+ * import { summarizeToken } from "@oda-hub/oda-api/token";
  * const token = discoverToken();
  * if (token) console.log(summarizeToken(decodeOdaToken(token)).roles);
  * ```

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { errorMessage, TokenError } from "../errors.ts";
+import { errorMessage, OdaError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken, tokenExpiresIn } from "./decode.ts";
 import { parseDotenv } from "./dotenv.ts";
@@ -114,7 +114,7 @@ function readFile(path: string, secret = false): string | Absent {
  * @example
  * ```ts
  * import { TokenLocation } from "@oda-hub/oda-api";
- * import { readTokenAt } from "./discover.ts";
+ * import { readTokenAt } from "@oda-hub/oda-api/token";
  * const raw = readTokenAt(TokenLocation.FILE_HOME);
  * ```
  */
@@ -182,7 +182,7 @@ function selectedLocations(methods: TokenDiscoveryOptions["token_discovery_metho
   const wanted: readonly TokenLocation[] = typeof methods === "string" ? [methods] : methods;
   for (const m of wanted) {
     if (!isTokenLocation(m)) {
-      throw new TokenError(
+      throw new OdaError(
         "INVALID_ARGUMENT",
         `unknown token location ${JSON.stringify(m)} in token_discovery_methods: use ${
           TOKEN_LOCATION_ORDER.join(", ")

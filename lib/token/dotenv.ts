@@ -14,7 +14,7 @@ const LINE_RE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/;
  *
  * @example
  * ```ts
- * import { parseDotenv } from "./dotenv.ts";
+ * import { parseDotenv } from "@oda-hub/oda-api/token";
  * parseDotenv('export ODA_TOKEN="abc" # mine\nX=1'); // { ODA_TOKEN: "abc", X: "1" }
  * ```
  */

@@ -14,7 +14,7 @@ import { type OdaTokenPayload, tokenExpiresIn, tokenRoles } from "./decode.ts";
  *
  * @example
  * ```ts
- * import { formatToken } from "./format.ts";
+ * import { formatToken } from "@oda-hub/oda-api/token";
  * formatToken({ sub: "a@b", exp: 1 });
  * // '{\n    "exp": 1,\n    "sub": "a@b"\n}'
  * ```
@@ -30,7 +30,7 @@ export function formatToken(payload: OdaTokenPayload | Record<string, unknown>):
  *
  * @example
  * ```ts
- * import { formatTokenExpiry } from "./format.ts";
+ * import { formatTokenExpiry } from "@oda-hub/oda-api/token";
  * formatTokenExpiry(5400); // "token expires in 1.5 h"
  * formatTokenExpiry(-360); // "token expired 0.1 h ago!"
  * ```

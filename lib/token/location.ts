@@ -59,7 +59,7 @@ export type TokenLocation = typeof TokenLocation[keyof typeof TokenLocation];
  *
  * @example
  * ```ts
- * import { TOKEN_LOCATION_ORDER } from "./location.ts";
+ * import { TOKEN_LOCATION_ORDER } from "@oda-hub/oda-api/token";
  * console.log(TOKEN_LOCATION_ORDER.join(" → "));
  * ```
  */
@@ -78,7 +78,7 @@ export const TOKEN_LOCATION_ORDER: readonly TokenLocation[] = Object.freeze(
  *
  * @example
  * ```ts
- * import { TOKEN_LOCATION_DESCRIPTIONS } from "./location.ts";
+ * import { TOKEN_LOCATION_DESCRIPTIONS } from "@oda-hub/oda-api/token";
  * TOKEN_LOCATION_DESCRIPTIONS.FILE_HOME; // "file in home"
  * ```
  */
@@ -95,7 +95,7 @@ export const TOKEN_LOCATION_DESCRIPTIONS: Readonly<Record<TokenLocation, string>
  *
  * @example
  * ```ts
- * import { ODA_TOKEN_ENV_VAR } from "./location.ts";
+ * import { ODA_TOKEN_ENV_VAR } from "@oda-hub/oda-api/token";
  * const present = Deno.env.get(ODA_TOKEN_ENV_VAR) !== undefined; // "ODA_TOKEN"
  * ```
  */
@@ -105,7 +105,7 @@ export const ODA_TOKEN_ENV_VAR = "ODA_TOKEN";
  *
  * @example
  * ```ts
- * import { ODA_TOKEN_FILE } from "./location.ts";
+ * import { ODA_TOKEN_FILE } from "@oda-hub/oda-api/token";
  * console.log(`${Deno.env.get("HOME")}/${ODA_TOKEN_FILE}`); // ~/.oda-token
  * ```
  */
@@ -115,7 +115,7 @@ export const ODA_TOKEN_FILE = ".oda-token";
  *
  * @example
  * ```ts
- * import { ODA_CONTEXT_FILE } from "./location.ts";
+ * import { ODA_CONTEXT_FILE } from "@oda-hub/oda-api/token";
  * console.log(ODA_CONTEXT_FILE); // ".oda_api_context"
  * ```
  */
@@ -125,7 +125,7 @@ export const ODA_CONTEXT_FILE = ".oda_api_context";
  *
  * @example
  * ```ts
- * import { DOTENV_FILE_NAME } from "./location.ts";
+ * import { DOTENV_FILE_NAME } from "@oda-hub/oda-api/token";
  * console.log(DOTENV_FILE_NAME); // ".env"
  * ```
  */
@@ -136,7 +136,7 @@ export const DOTENV_FILE_NAME = ".env";
  *
  * @example
  * ```ts
- * import { tokenLocationName } from "./location.ts";
+ * import { tokenLocationName } from "@oda-hub/oda-api/token";
  * tokenLocationName("FILE_HOME"); // "TokenLocation.FILE_HOME"
  * ```
  */
@@ -149,7 +149,7 @@ export function tokenLocationName(location: TokenLocation): string {
  *
  * @example
  * ```ts
- * import { isTokenLocation } from "./location.ts";
+ * import { isTokenLocation } from "@oda-hub/oda-api/token";
  * isTokenLocation("FILE_HOME"); // true
  * ```
  */
@@ -164,7 +164,7 @@ export function isTokenLocation(value: unknown): value is TokenLocation {
  * @example
  * ```ts
  * import { discoverToken } from "@oda-hub/oda-api";
- * import { type TokenEnvironment } from "./location.ts";
+ * import { type TokenEnvironment } from "@oda-hub/oda-api/token";
  * const vars = new Map<string, string>();
  * const env: TokenEnvironment = {
  *   get: (k) => vars.get(k),
@@ -190,7 +190,7 @@ export interface TokenEnvironment {
  * @example
  * ```ts
  * import { discoverToken } from "@oda-hub/oda-api";
- * import { memoryTokenEnvironment } from "./location.ts";
+ * import { memoryTokenEnvironment } from "@oda-hub/oda-api/token";
  * const env = memoryTokenEnvironment({ ODA_TOKEN: "eyJ..." });
  * discoverToken({ env, token_discovery_methods: ["ODA_ENV_VAR"] });
  * ```

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { errorMessage, TokenError } from "../errors.ts";
+import { errorMessage, FileError, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { compareToken } from "./compare.ts";
 import { decodeOdaToken, type OdaTokenPayload } from "./decode.ts";
@@ -40,7 +40,7 @@ export type TokenWriteLocation = "ODA_ENV_VAR" | "FILE_CUR_DIR" | "FILE_HOME";
  *
  * @example
  * ```ts
- * import { DEFAULT_TOKEN_WRITE_METHODS } from "./write.ts";
+ * import { DEFAULT_TOKEN_WRITE_METHODS } from "@oda-hub/oda-api/token";
  * console.log(DEFAULT_TOKEN_WRITE_METHODS); // ["ODA_ENV_VAR", "FILE_CUR_DIR"]
  * ```
  */
@@ -120,7 +120,7 @@ function atomicWrite(path: string, text: string): void {
     try {
       Deno.removeSync(tmp);
     } catch { /* already gone */ }
-    throw new TokenError("IO", `could not write the token to ${path}: ${errorMessage(e)}`, { cause: e });
+    throw new FileError("IO", `could not write the token to ${path}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -134,7 +134,7 @@ function writeOldToken(cwd: string, token: string): string {
       return path;
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists && attempt < 10) continue;
-      throw new TokenError("IO", `could not save the previous token in ${cwd}: ${errorMessage(e)}`, {
+      throw new FileError("IO", `could not save the previous token in ${cwd}: ${errorMessage(e)}`, {
         cause: e,
       });
     }
@@ -244,7 +244,7 @@ export function writeToken(token: string, opts: WriteTokenOptions = {}): WriteTo
   const methods: readonly TokenLocation[] = typeof requested === "string" ? [requested] : requested;
   for (const m of methods) {
     if (!isTokenLocation(m) || !(["ODA_ENV_VAR", "FILE_CUR_DIR", "FILE_HOME"] as string[]).includes(m)) {
-      throw new TokenError(
+      throw new OdaError(
         "INVALID_ARGUMENT",
         `cannot write a token to ${
           String(m)
@@ -254,7 +254,7 @@ export function writeToken(token: string, opts: WriteTokenOptions = {}): WriteTo
   }
   const home = resolveHome({ home: opts.home, env });
   if (methods.includes(TokenLocation.FILE_HOME) && home === undefined) {
-    throw new TokenError(
+    throw new OdaError(
       "INVALID_ARGUMENT",
       "cannot write ~/.oda-token: no home directory (HOME is not set)",
     );

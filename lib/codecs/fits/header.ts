@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { pythonStr } from "../python.ts";
 import { DecodeError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 
@@ -184,14 +185,22 @@ export class FitsHeader {
     for (const [key, raw] of Object.entries(dict)) {
       const k = normKey(key);
       if (raw !== null && typeof raw === "object" && !Array.isArray(raw)) {
-        const n = raw.valueOf();
+        // only number wrappers (PyFloat) are understood; a hostile header's objects never get converted
+        let n: unknown;
+        try {
+          n = typeof raw.valueOf === "function" ? raw.valueOf() : undefined;
+        } catch {
+          n = undefined;
+        }
         if (typeof n !== "number") {
           throw new OdaError("INVALID_ARGUMENT", `FITS header ${k}: unsupported value`);
         }
         h.cards.push({ keyword: k, value: n, float: true });
         continue;
       }
-      const value: FitsValue = Array.isArray(raw) ? raw.map((v) => String(v)).join(",") + "," : raw;
+      const value: FitsValue = Array.isArray(raw)
+        ? raw.map((v) => (v !== null && typeof v === "object" ? pythonStr(v) : String(v))).join(",") + ","
+        : raw;
       if (isCommentary(k)) h.cards.push({ keyword: k, value: value === null ? "" : String(value) });
       else h.cards.push({ keyword: k, value });
     }

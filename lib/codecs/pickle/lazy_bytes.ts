@@ -16,7 +16,7 @@
 import type { Table } from "../ndarray.ts";
 import type { DTypeInfo } from "./dtype.ts";
 
-/** Thrown when the lazy path does not apply; the caller falls back to a full decode. */
+/** Internal, never escapes the decoder: the lazy path does not apply; the caller falls back to a full decode. */
 export class LazyFallback extends Error {
   /** A short reason (for debugging). */
   constructor(reason: string) {
