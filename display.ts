@@ -38,3 +38,4 @@ export {
   setProgressReporterFactory,
 } from "./lib/client/events.ts";
 export * from "./lib/display/science_plots.ts";
+export * from "./lib/display/contours.ts";

@@ -52,7 +52,7 @@ export {
   type LogRecord,
 } from "./lib/log.ts";
 // --- data model ---
-export type { NdArray, Table, TableColumn } from "./lib/codecs/ndarray.ts";
+export type { NdArray, Table, TableColumn } from "./lib/data/ndarray.ts";
 // --- tokens ---
 export { TokenLocation } from "./lib/token/location.ts";
 export {
@@ -147,7 +147,7 @@ export {
   parseApiCode,
   renderApiCode,
 } from "./lib/codecs/api_code.ts";
-export type { PythonLiteralLimits } from "./lib/codecs/python_literal.ts";
+export type { PythonLiteralLimits } from "./lib/data/python_literal.ts";
 // --- typed parameters (types, generator and description data: ./types) ---
 export { Catalogue } from "./lib/client/catalogue.ts";
 export { sandboxCatalogue } from "./lib/client/sandbox_catalogue.ts";

@@ -15,7 +15,7 @@
  */
 export * from "./lib/codecs/pickle.ts";
 export * from "./lib/codecs/pickle_encode.ts";
-export * from "./lib/codecs/json.ts";
+export * from "./lib/data/json.ts";
 export {
   DecodedBinarys,
   parseJsonBytes,
@@ -33,9 +33,9 @@ export {
   INFLATE_FLOOR_BYTES,
   INFLATE_MAX_BYTES,
 } from "./lib/codecs/budget.ts";
-export { makeHash, type PythonFormatOptions, pythonRepr, pythonStr } from "./lib/codecs/python.ts";
-export { type Base64Options, decodeBase64, encodeBase64 } from "./lib/codecs/base64.ts";
-export * from "./lib/codecs/ndarray.ts";
+export { makeHash, type PythonFormatOptions, pythonRepr, pythonStr } from "./lib/data/python.ts";
+export { type Base64Options, decodeBase64, encodeBase64 } from "./lib/data/base64.ts";
+export * from "./lib/data/ndarray.ts";
 // the encoded (wire) forms of products, as oda_api's `encode()` gives them
 export type { EncodedNumpyDataUnit } from "./lib/products/numpy_data_unit.ts";
 export type { EncodedNumpyDataProduct } from "./lib/products/numpy_data_product.ts";
@@ -44,5 +44,5 @@ export type { EncodedODAAstropyTable } from "./lib/products/oda_astropy_table.ts
 export type { EncodedBinaryProduct } from "./lib/products/binary_product.ts";
 export type { EncodedPictureProduct } from "./lib/products/picture_product.ts";
 export type { EncodedTextLikeProduct } from "./lib/products/text_like_product.ts";
-export { parsePythonLiteral } from "./lib/codecs/python_literal.ts";
+export { parsePythonLiteral } from "./lib/data/python_literal.ts";
 export { apiParamsFromAnalysisParameters } from "./lib/codecs/api_code.ts";

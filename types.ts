@@ -19,4 +19,4 @@ export * from "./lib/client/types_generator.ts";
 export * from "./lib/client/typed_query.ts";
 export * from "./lib/client/mmoda_products.ts";
 export * from "./lib/client/sandbox_catalogue.ts";
-export type { PyFloat } from "./lib/codecs/json.ts";
+export type { PyFloat } from "./lib/data/json.ts";

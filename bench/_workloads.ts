@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Table } from "../lib/codecs/ndarray.ts";
+import type { Table } from "../lib/data/ndarray.ts";
 import {
   bintableHeader,
   catalogDict,

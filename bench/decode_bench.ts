@@ -20,9 +20,9 @@
  */
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
 import { decodeNumpyPickle } from "../lib/codecs/pickle.ts";
-import { decodeBase64, encodeBase64 } from "../lib/codecs/base64.ts";
-import { parseJson } from "../lib/codecs/json.ts";
-import type { NdArray, Table } from "../lib/codecs/ndarray.ts";
+import { decodeBase64, encodeBase64 } from "../lib/data/base64.ts";
+import { parseJson } from "../lib/data/json.ts";
+import type { NdArray, Table } from "../lib/data/ndarray.ts";
 
 const MiB = 1024 * 1024;
 const REPS = 3;

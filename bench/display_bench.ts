@@ -12,7 +12,7 @@
  */
 import { LightCurve } from "../mod.ts";
 import { lightCurveBundle, mosaicBundle, svgToPng, tableBundle } from "../display.ts";
-import type { Table } from "../lib/codecs/ndarray.ts";
+import type { Table } from "../lib/data/ndarray.ts";
 import { emit, median, note } from "./_table.ts";
 
 const results: { name: string; ms?: number; bytes?: number; target?: string; ok?: boolean }[] = [];

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parseJson } from "../lib/codecs/json.ts";
+import { parseJson } from "../lib/data/json.ts";
 import { emit, median, note } from "./_table.ts";
 
 const i = Deno.args.indexOf("--rounds");

@@ -22,11 +22,11 @@
  *
  * @module
  */
-import { parseJson } from "../lib/codecs/json.ts";
+import { parseJson } from "../lib/data/json.ts";
 import { DataCollection } from "../lib/products/collection.ts";
 import type { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { DispatcherAPI } from "../lib/client/dispatcher.ts";
-import type { NdArray } from "../lib/codecs/ndarray.ts";
+import type { NdArray } from "../lib/data/ndarray.ts";
 import { responseText } from "./_workloads.ts";
 import { best, currentRss, emit, interleave, median, note, peakRss, resetPeakRss } from "./_table.ts";
 

@@ -42,6 +42,7 @@ const workloads: Workload[] = [
   { name: "latency", script: "client_latency_bench.ts", args: ["--skip-long", "--runs", quick ? "2" : "3"] },
   { name: "display", script: "display_import_bench.ts", args: ["--runs", quick ? "3" : "7"] },
   { name: "sandbox", script: "sandbox_latency_bench.ts", args: ["--rounds", quick ? "2" : "3"] },
+  { name: "science", script: "science_bench.ts", args: ["--rounds", quick ? "2" : "3"] },
   { name: "hostile", script: "hostile_bench.ts", args: ["--rounds", quick ? "3" : "5"] },
 ].filter((w) => !only || only.includes(w.name));
 

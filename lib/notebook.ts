@@ -8,8 +8,9 @@
  *   `NumpyDataUnit` and its table `data`, `LightCurve`, catalogs, tables,
  *   pictures) have a `[Symbol.for("Jupyter.display")]()` method, as
  *   nodejs-polars' DataFrame does; Deno's Jupyter kernel calls it for a cell
- *   result. The display code is loaded on the first call. Importing the
- *   package patches nothing.
+ *   result. The method asks the renderer the display layer registers here
+ *   (imports point down: the products never import the display). Importing
+ *   the package patches no class and no global.
  * - **Live progress.** Inside the Deno Jupyter kernel (only there), importing
  *   the package installs a progress display for running jobs.
  *
@@ -101,8 +102,41 @@ export function configureNotebook(change: Partial<NotebookSettings>): NotebookSe
 }
 
 /**
- * What a product's display method returns: the display layer's bundle
- * (loaded on first use), or a one-line text when rich display is off.
+ * What renders a product-layer object as a mime bundle (the display layer
+ * registers one with {@linkcode registerNotebookRenderer}).
+ *
+ * @example
+ * ```ts
+ * import type { NotebookRenderer } from "@oda-hub/oda-api/display";
+ * const plain: NotebookRenderer = async (obj) => ({ "text/plain": String(obj) });
+ * ```
+ */
+export type NotebookRenderer = (obj: object) => Promise<Record<string, unknown> & { "text/plain": string }>;
+
+let renderer: NotebookRenderer | undefined;
+
+/**
+ * Register the function that renders product objects in notebooks (done by
+ * the display layer when the package is imported; a custom renderer can
+ * replace it). Returns the previous one.
+ *
+ * @example
+ * ```ts
+ * import { registerNotebookRenderer } from "@oda-hub/oda-api/display";
+ * const previous = registerNotebookRenderer(async (obj) => ({ "text/plain": `a ${obj.constructor.name}` }));
+ * registerNotebookRenderer(previous); // back to the package's views
+ * ```
+ */
+export function registerNotebookRenderer(fn: NotebookRenderer | undefined): NotebookRenderer | undefined {
+  const previous = renderer;
+  renderer = fn;
+  return previous;
+}
+
+/**
+ * What a product's display method returns: the registered renderer's bundle,
+ * or a one-line text when rich display is off (or no renderer is
+ * registered, e.g. when only `lib/products` was imported).
  *
  * @example
  * ```ts
@@ -115,13 +149,11 @@ export function configureNotebook(change: Partial<NotebookSettings>): NotebookSe
 export async function notebookDisplay(
   obj: object,
 ): Promise<Record<string, unknown> & { "text/plain": string }> {
-  if (!notebookSettings().display) {
+  if (!notebookSettings().display || !renderer) {
     const name = (obj as { name?: unknown }).name;
     return {
       "text/plain": `${obj.constructor?.name ?? "object"}${typeof name === "string" ? " " + name : ""}`,
     };
   }
-  // the one place where a lower layer reaches the display layer: lazily, at display time
-  const { productDisplay } = await import("./display/bundles.ts");
-  return await productDisplay(obj);
+  return await renderer(obj);
 }

@@ -4,17 +4,19 @@
  * in its own subprocess with a heap limit and a time limit (`_fuzz_class_worker.ts`).
  */
 import { gzipSync } from "node:zlib";
-import { encodeBase64 } from "../lib/codecs/base64.ts";
+import { encodeBase64 } from "../lib/data/base64.ts";
 import { readEcsv } from "../lib/codecs/ecsv.ts";
 import { readFits, writeFits } from "../lib/codecs/fits.ts";
 import { toFitsHdu } from "../lib/products/fits_convert.ts";
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
-import { parseJson } from "../lib/codecs/json.ts";
+import { parseJson } from "../lib/data/json.ts";
 import { decodeNumpyPickle, decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import { DataCollection } from "../lib/products/collection.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
 import { mulberry32 } from "../lib/sandbox/faults.ts";
+import { type DecodedBinarys, parseJsonBytes } from "../lib/codecs/response_stream.ts";
+import { OdaError } from "../lib/errors.ts";
 
 const enc = new TextEncoder();
 
@@ -460,8 +462,20 @@ export const HOSTILE_CLASSES: Record<string, HostileClass> = {
     },
     decode: (c) => {
       const b = c as Uint8Array;
-      decodeNumpyPickle(b);
-      return decodeNumpyPickleBase64(encodeBase64(b));
+      const b64 = encodeBase64(b);
+      // the streaming response path (binarys decoded while the answer arrives) ends the same way
+      const streamed = (parseJsonBytes(`{"binarys": "${b64}"}`) as { binarys: DecodedBinarys }).binarys;
+      let first: unknown;
+      try {
+        decodeNumpyPickle(b);
+      } catch (e) {
+        first = e;
+      }
+      const code = (e: unknown) => (e instanceof OdaError ? e.code : e === undefined ? "value" : String(e));
+      if (code(first) !== code(streamed.error)) {
+        throw new Error(`streamed decode ended in ${code(streamed.error)}, plain decode in ${code(first)}`);
+      }
+      return decodeNumpyPickleBase64(b64);
     },
   },
   "fits-zero-width-tdim": {

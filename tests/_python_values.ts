@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { PyFloat } from "../lib/codecs/json.ts";
+import { PyFloat } from "../lib/data/json.ts";
 
 /** Tag every float of a JSON-like value (PyFloat, or a JS number that is not a safe integer). */
 export function tag(v: unknown): unknown {

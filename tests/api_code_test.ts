@@ -11,8 +11,8 @@ import {
   parseApiCode,
   renderApiCode,
 } from "../lib/codecs/api_code.ts";
-import { parsePythonLiteral } from "../lib/codecs/python_literal.ts";
-import { parseJson, PyFloat } from "../lib/codecs/json.ts";
+import { parsePythonLiteral } from "../lib/data/python_literal.ts";
+import { parseJson, PyFloat } from "../lib/data/json.ts";
 import { DecodeError, OdaError } from "../lib/errors.ts";
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "./client_replay.ts";
 

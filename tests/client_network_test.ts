@@ -387,3 +387,38 @@ testWithTool(
     }
   },
 );
+
+Deno.test("bodies: an endless error page is read up to 1 MiB for its message, then cancelled", async () => {
+  const head = new TextEncoder().encode(
+    "<html><pre>Traceback (most recent call last):\nRuntimeError: disk full</pre>",
+  );
+  let page = endless(new Uint8Array(64 * 1024).fill(0x20), 0);
+  const srv = loopback(() => {
+    page = endless(new Uint8Array(64 * 1024).fill(0x20), 0);
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(head);
+      },
+      async pull(c) {
+        const r = await reader.read();
+        if (r.done) c.close();
+        else c.enqueue(r.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+    const reader = page.stream.getReader();
+    return new Response(body, { status: 500, headers: { "content-type": "text/html" } });
+  });
+  try {
+    const http = new HttpClient({ baseUrl: srv.url });
+    const e = await assertRejects(() => http.request({ path: "x", params: [], retry: false }), OdaError);
+    assertEquals(e.code, "DISPATCHER_ERROR");
+    assertEquals(e.message, "dispatcher error (HTTP 500): RuntimeError: disk full");
+    assert(await eventually(() => page.state.cancelled), "the rest of the page was cancelled");
+    assert(page.state.sent < 8 * 1024 * 1024, `sent ${page.state.sent} bytes`);
+  } finally {
+    await srv.close();
+  }
+});

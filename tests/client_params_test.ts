@@ -13,8 +13,8 @@ import {
   pyFloat,
   quotePlus,
 } from "../lib/client/params.ts";
-import { PyFloat } from "../lib/codecs/json.ts";
-import { pythonRepr } from "../lib/codecs/python.ts";
+import { PyFloat } from "../lib/data/json.ts";
+import { pythonRepr } from "../lib/data/python.ts";
 import { errorForResponse, HttpClient, parseMissingRoles } from "../lib/client/http.ts";
 import { Job, type JobHost } from "../lib/client/job.ts";
 import { formatProductDescription, parseMetaData } from "../lib/client/description.ts";

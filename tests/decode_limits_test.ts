@@ -16,7 +16,7 @@ import { readEcsv } from "../lib/codecs/ecsv.ts";
 import { readFits } from "../lib/codecs/fits.ts";
 import { decodeNumpyPickle, decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
-import { encodeBase64 } from "../lib/codecs/base64.ts";
+import { encodeBase64 } from "../lib/data/base64.ts";
 import { OdaError } from "../lib/errors.ts";
 import { DataCollection } from "../lib/products/collection.ts";
 import type { ApiCatalog } from "../lib/products/api_catalog.ts";
@@ -24,6 +24,8 @@ import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { binTable, HOSTILE_CLASSES, ndarrayPickle } from "./_hostile.ts";
 import { runPython, testWithTool } from "./_validators.ts";
 import { analysisParametersMismatches } from "../lib/client/consistency.ts";
+import { DispatcherAPI } from "../lib/client/dispatcher.ts";
+import { startSandbox } from "../sandbox.ts";
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -317,4 +319,29 @@ Deno.test("typed errors: returned analysis parameters with hostile objects are n
     [],
   );
   assertEquals(analysisParametersMismatches({ flag: true }, { flag: false }).map((m) => m.key), ["flag"]);
+});
+
+Deno.test("getProduct: decodeBudget reaches the streamed answer and its products; an aborted signal stops", async () => {
+  const sb = await startSandbox({ port: 0, seed: 7 });
+  try {
+    const disp = new DispatcherAPI({ url: sb.url, token: null });
+    const q = {
+      instrument: "spi_acs",
+      product: "spi_acs_lc",
+      T1: "2022-07-01T00:00:00",
+      T2: "2022-07-01T00:10:00",
+      silent: true,
+    } as const;
+    const data = await disp.getProduct(q);
+    assert(data.length > 0);
+    const err = await disp.getProduct({ ...q, decodeBudget: { maxElements: 10 } }).catch((e) => e);
+    assert(err instanceof OdaError && err.code === "DECODE_LIMIT", String(err));
+    // an already-aborted signal stops before anything is decoded
+    const stop = new AbortController();
+    stop.abort();
+    const err3 = await disp.getProduct({ ...q, signal: stop.signal }).catch((e) => e);
+    assert(err3 instanceof OdaError && err3.code === "ABORTED", String(err3));
+  } finally {
+    await sb.close();
+  }
 });

@@ -41,7 +41,7 @@ import {
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
-import type { Table } from "../lib/codecs/ndarray.ts";
+import type { Table } from "../lib/data/ndarray.ts";
 import { decode as decodePng } from "fast-png";
 
 const assertEquals = (a: unknown, b: unknown, msg?: string): void => assert.deepStrictEqual(a, b, msg);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { PYTHON, testWithTool } from "./_validators.ts";
 import { readFits, readFitsFile } from "../lib/codecs/fits/read.ts";
 import { writeFits, writeFitsFile } from "../lib/codecs/fits/write.ts";
-import type { NdArray, Table } from "../lib/codecs/ndarray.ts";
+import type { NdArray, Table } from "../lib/data/ndarray.ts";
 import { DecodeError } from "../lib/errors.ts";
 
 const N = 300_000;

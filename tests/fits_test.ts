@@ -16,7 +16,7 @@ import {
   writeFitsFile,
 } from "../lib/codecs/fits.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";
-import { type NdArray, parseTypestr, type Table, type TableColumn } from "../lib/codecs/ndarray.ts";
+import { type NdArray, parseTypestr, type Table, type TableColumn } from "../lib/data/ndarray.ts";
 import { assertFitsverifyClean, runPython, testWithTool } from "./_validators.ts";
 
 const FIXTURES = new URL("./fixtures/oda_api/tests/test_data/", import.meta.url);

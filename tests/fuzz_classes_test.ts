@@ -9,7 +9,7 @@ import { HOSTILE_CLASSES } from "./_hostile.ts";
 
 const HEAP_MIB = 384;
 const RSS_MIB = 1024;
-const PER_CASE_MS = 3000;
+const PER_CASE_MS = 5000;
 const CLASS_TIMEOUT_MS = 60_000;
 
 interface Stats {

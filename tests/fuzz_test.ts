@@ -8,12 +8,12 @@
  * time; a failure prints the target, seed and case number to replay it.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { decodeBase64 } from "../lib/codecs/base64.ts";
+import { decodeBase64 } from "../lib/data/base64.ts";
 import { readEcsv } from "../lib/codecs/ecsv.ts";
 import { readFits } from "../lib/codecs/fits.ts";
-import { parseJson } from "../lib/codecs/json.ts";
+import { parseJson } from "../lib/data/json.ts";
 import { decodeNumpyPickle, decodeNumpyPickleBase64, decodePickle } from "../lib/codecs/pickle.ts";
-import { encodeBase64 } from "../lib/codecs/base64.ts";
+import { encodeBase64 } from "../lib/data/base64.ts";
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
 import { isWhitelistedGlobal, PickleGlobal, PickleObject } from "../lib/codecs/pickle/vm.ts";
 import { OdaError } from "../lib/errors.ts";

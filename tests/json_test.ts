@@ -2,8 +2,8 @@
 import { PY_UNTAG, tag } from "./_python_values.ts";
 import assert from "node:assert/strict";
 import { runPython, testWithTool } from "./_validators.ts";
-import { parseJson, PyFloat, pythonFloatRepr, pythonJsonDumps } from "../lib/codecs/json.ts";
-import { _base64Fallback, decodeBase64, encodeBase64 } from "../lib/codecs/base64.ts";
+import { parseJson, PyFloat, pythonFloatRepr, pythonJsonDumps } from "../lib/data/json.ts";
+import { _base64Fallback, decodeBase64, encodeBase64 } from "../lib/data/base64.ts";
 import { DecodeError } from "../lib/errors.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { PYTHON, testWithTool } from "./_validators.ts";
 import { decodeNumpyPickle, decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import { splitBase64Pickle } from "../lib/codecs/pickle/lazy_bytes.ts";
-import { decodeBase64 } from "../lib/codecs/base64.ts";
+import { decodeBase64 } from "../lib/data/base64.ts";
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
 import { DecodeError } from "../lib/errors.ts";
 import { runPickle } from "../lib/codecs/pickle/vm.ts";
 import { arrayFromPickleObject } from "../lib/codecs/pickle/numpy.ts";
-import type { NdArray, Table } from "../lib/codecs/ndarray.ts";
+import type { NdArray, Table } from "../lib/data/ndarray.ts";
 
 const PY = `
 import sys, json, pickle, base64, numpy as np, warnings

@@ -7,15 +7,15 @@ import assert from "node:assert/strict";
 import { runPython, testWithTool } from "./_validators.ts";
 import { decodeNumpyPickle, decodePickle, PickleObject } from "../lib/codecs/pickle.ts";
 import { encodeNumpyPickle } from "../lib/codecs/pickle_encode.ts";
-import { decodeBase64, encodeBase64 } from "../lib/codecs/base64.ts";
-import { parseJson } from "../lib/codecs/json.ts";
+import { decodeBase64, encodeBase64 } from "../lib/data/base64.ts";
+import { parseJson } from "../lib/data/json.ts";
 import {
   formatTypestr,
   type NdArray,
   parseTypestr,
   type Table,
   type TableColumn,
-} from "../lib/codecs/ndarray.ts";
+} from "../lib/data/ndarray.ts";
 import { DecodeError, OdaError } from "../lib/errors.ts";
 
 const FIX = new URL("./fixtures/", import.meta.url).pathname;

@@ -13,7 +13,7 @@ import {
   spectrumBundle,
   type VegaLiteSpec,
 } from "../display.ts";
-import type { Table } from "../lib/codecs/ndarray.ts";
+import type { Table } from "../lib/data/ndarray.ts";
 import { CHROMIUM, runPython, testWithTool } from "./_validators.ts";
 import { plotLightCurveAnalysis, plotPeriodogram } from "../display.ts";
 import { lombScargle } from "../mod.ts";

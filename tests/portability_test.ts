@@ -10,7 +10,7 @@ import { LightCurvePlot } from "../display.ts";
 import { startSandbox } from "../sandbox.ts";
 import { CHROMIUM, testWithTool } from "./_validators.ts";
 import { createHash } from "node:crypto";
-import { md5HexPortable } from "../lib/codecs/md5.ts";
+import { md5HexPortable } from "../lib/data/md5.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 const FIXTURE = fileURLToPath(new URL("./fixtures/oda_api/generated/numpy_fitsrec_lc.json", import.meta.url));

@@ -21,8 +21,8 @@ import { saveSpectrumSet } from "../fits.ts";
 import { decodeLegacyBinary } from "../lib/products/binary_product.ts";
 import { cleanVarName } from "../lib/products/collection.ts";
 import { DecodeError, FileError } from "../lib/errors.ts";
-import { parseJson, pythonJsonDumps } from "../lib/codecs/json.ts";
-import type { NdArray, Table } from "../lib/codecs/ndarray.ts";
+import { parseJson, pythonJsonDumps } from "../lib/data/json.ts";
+import type { NdArray, Table } from "../lib/data/ndarray.ts";
 
 const FIX = new URL("./fixtures/", import.meta.url);
 const readJson = (rel: string) => JSON.parse(Deno.readTextFileSync(new URL(rel, FIX)));

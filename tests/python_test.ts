@@ -2,8 +2,8 @@
 import { PY_UNTAG as SHARED_UNTAG, tag } from "./_python_values.ts";
 import assert from "node:assert/strict";
 import { runPython, testWithTool } from "./_validators.ts";
-import { makeHash, pythonRepr, pythonStr } from "../lib/codecs/python.ts";
-import { parseJson, PyFloat } from "../lib/codecs/json.ts";
+import { makeHash, pythonRepr, pythonStr } from "../lib/data/python.ts";
+import { parseJson, PyFloat } from "../lib/data/json.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;

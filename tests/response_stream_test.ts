@@ -7,7 +7,7 @@
  * images and a record-array light curve) split in many ways; and errors where the text path has errors.
  */
 import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
-import { parseJson } from "../lib/codecs/json.ts";
+import { parseJson } from "../lib/data/json.ts";
 import { decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import {
   DecodedBinarys,

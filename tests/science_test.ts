@@ -25,7 +25,14 @@ import {
   variability,
 } from "../mod.ts";
 import { autoFrequency } from "../science.ts";
-import { plotFoldedLightCurve, plotLightCurveAnalysis, plotPeriodogram, shortestExact } from "../display.ts";
+import {
+  contourSegments,
+  plotFoldedLightCurve,
+  plotLightCurveAnalysis,
+  plotMosaicContours,
+  plotPeriodogram,
+  shortestExact,
+} from "../display.ts";
 import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
 
 async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error): Promise<void> {
@@ -672,4 +679,27 @@ Deno.test("science plots draw what the science functions measured (mean, band, e
   const fspec = fb["application/vnd.vegalite.v5+json"] as { data: { values: Record<string, number>[] } };
   strictEqual(fspec.data.values.length, 16);
   fspec.data.values.forEach((p, i) => strictEqual(p.y, shortestExact(f.rate[i % 8])));
+});
+
+Deno.test("mosaic contours: marching squares lie on the level set; drawn over the sky image at each level", async () => {
+  const n = 96, c = 47.3, s = 9;
+  const img = Float32Array.from({ length: n * n }, (_, k) => {
+    const x = k % n, y = Math.floor(k / n);
+    return 40 * Math.exp(-((x - c) ** 2 + (y - c) ** 2) / (2 * s * s));
+  });
+  for (const level of [5, 10, 30]) {
+    const segs = contourSegments(img, [n, n], level);
+    const r = s * Math.sqrt(2 * Math.log(40 / level)); // exact radius of the level set
+    assert(segs.length > 20, `level ${level}: ${segs.length} segments`);
+    for (const [x1, y1, x2, y2] of segs) {
+      for (const [x, y] of [[x1, y1], [x2, y2]]) {
+        // FITS pixel (1-based) → array index: x − 1; linear interpolation error stays below 0.1 px here
+        const d = Math.hypot(x - 1 - c, y - 1 - c);
+        assert(Math.abs(d - r) < 0.1, `level ${level}: point at radius ${d}, expected ${r}`);
+      }
+    }
+  }
+  const b = await plotMosaicContours(img, [n, n], { levels: [30, 5, 10], unit: "sigma" }).bundle();
+  const svg = String(b["image/svg+xml"]);
+  assertDeepEqual([...svg.matchAll(/data-level="([\d.]+)"/g)].map((m) => Number(m[1])), [5, 10, 30]);
 });

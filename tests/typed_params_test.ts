@@ -10,7 +10,7 @@ import { sandboxCatalogue } from "../lib/client/sandbox_catalogue.ts";
 import { MMODA_PRODUCTS } from "../lib/client/mmoda_products.ts";
 import { generateProductTypes } from "../lib/client/types_generator.ts";
 import { renderApiCode } from "../lib/codecs/api_code.ts";
-import { PyFloat } from "../lib/codecs/json.ts";
+import { PyFloat } from "../lib/data/json.ts";
 import { OdaError } from "../lib/errors.ts";
 import { getLogger, type LogRecord } from "../lib/log.ts";
 import { sandboxTypes, SHIPPED_TYPES } from "../tools/gen_types.ts";

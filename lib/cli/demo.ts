@@ -287,7 +287,7 @@ function spectrumSvg(sel: DataCollection, name: string): string {
   });
 }
 
-async function mosaicFigure(mosaic: NumpyDataProduct, catalog: import("../codecs/ndarray.ts").Table) {
+async function mosaicFigure(mosaic: NumpyDataProduct, catalog: import("../data/ndarray.ts").Table) {
   const unit = mosaic.data_unit.find((u) => u.header?.IMATYPE === "SIGNIFICANCE") ??
     mosaic.data_unit.filter((u) => u.data?.kind === "ndarray" && u.data.shape.length === 2)[0];
   if (!unit || unit.data?.kind !== "ndarray") return "<p>(no image)</p>";

@@ -10,8 +10,8 @@
  * @module
  */
 import { OdaError } from "../errors.ts";
-import { PyFloat } from "../codecs/json.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { PyFloat } from "../data/json.ts";
+import { pythonRepr } from "../data/python.ts";
 import type { ParameterDescription } from "./description.ts";
 
 /**

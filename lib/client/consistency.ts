@@ -14,7 +14,7 @@
  * @module
  */
 import { redactSecrets } from "../errors.ts";
-import { PyFloat } from "../codecs/json.ts";
+import { PyFloat } from "../data/json.ts";
 
 /** Keys never compared: wire/control keys, the token, and keys the server rewrites. */
 const SKIP = new Set([

@@ -18,8 +18,8 @@
  * @module
  */
 import { DecodeError } from "../errors.ts";
-import { parseJson, PyFloat } from "../codecs/json.ts";
-import { pythonStr } from "../codecs/python.ts";
+import { parseJson, PyFloat } from "../data/json.ts";
+import { pythonStr } from "../data/python.ts";
 
 /**
  * Restrictions of a parameter (`is_optional`, bounds, allowed values, JSON schema).

@@ -10,13 +10,14 @@
  *
  * @module
  */
+import type { DecodeBudget, DecodeLimits, DecodeOptions } from "../codecs/budget.ts";
 import { DecodeError, errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
 import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
 import { checkTokenReplacement, writeToken, type WriteTokenOptions } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
 import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
 import type { Catalogue } from "./catalogue.ts";
 import type { MmodaProducts } from "./mmoda_products.ts";
@@ -26,7 +27,7 @@ import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
 import { describeProduct, parseMetaData, type ProductDescription } from "./description.ts";
 import type { JobListener } from "./events.ts";
 import { abortError, type FetchLike, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
-import { Job, type JobHost, type RunAnalysisResponse, type SavedJob } from "./job.ts";
+import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
 
 const log = getLogger("oda_api.api");
 const adviceLog = getLogger("oda_api.advice");
@@ -187,8 +188,13 @@ export interface GetProductOptions {
   silent?: boolean;
   /** Cancels the wait. */
   signal?: AbortSignal;
-  /** Total deadline in ms. */
+  /** Total deadline in ms (the products' decode included: it stops between chunks when the deadline passes). */
   timeout?: number;
+  /**
+   * Limits of the products' decode (elements, gzip output) or a shared `DecodeBudget`: default 4 Mi + 16
+   * elements per response byte, at most 1 Gi; past it `DecodeError("DECODE_LIMIT")`. Not sent to the server.
+   */
+  decodeBudget?: DecodeLimits | DecodeBudget;
   /** Receives the job's events. */
   onEvent?: JobListener;
   /** Token for this query (overrides the instance's; `null` = public). */
@@ -237,6 +243,7 @@ export interface ResumeOptions extends Omit<DispatcherAPIOptions, "session_id"> 
 }
 
 const CONTROL_KEYS = new Set([
+  "decodeBudget",
   "instrument",
   "product",
   "product_type",
@@ -382,7 +389,7 @@ export class DispatcherAPI<P = MmodaProducts> {
       polling: this.#polling,
       defaultTimeout: this.#timeout,
       assertTokenTransport: (t) => this.#assertTokenTransport(t),
-      decode: (response, job) => this.#decode(response, job),
+      decode: (response, job, options) => this.#decode(response, job, options),
       streamAnswers: !this.#cache,
       parameterUnits: (instrument, product, token, signal, deadline) =>
         this.#parameterUnits(instrument, product, token, signal, deadline),
@@ -415,8 +422,9 @@ export class DispatcherAPI<P = MmodaProducts> {
     return units;
   }
 
-  #decode(response: RunAnalysisResponse, job: Job): DataCollection {
+  #decode(response: RunAnalysisResponse, job: Job, options: DecodeOptions = {}): DataCollection {
     return DataCollection.fromResponseJson(response, {
+      ...options,
       instrument: job.instrument,
       product: job.product,
       request_job_id: job.jobId,
@@ -609,7 +617,7 @@ export class DispatcherAPI<P = MmodaProducts> {
       if (text !== undefined) {
         log.info(`result found in the local cache (${job.instrument}/${job.product})`);
         const r = parseResponseJson(text, this.url) as RunAnalysisResponse;
-        return this.#decode(r, job);
+        return this.#decode(r, job, { signal: options.signal, decodeBudget: options.decodeBudget });
       }
     }
     const timeout = options.timeout ?? this.#timeout;
@@ -617,12 +625,16 @@ export class DispatcherAPI<P = MmodaProducts> {
     if (this.parameter_check) {
       await this.#checkParameterNames(job.instrument, job.product, names, token, options.signal, deadline);
     }
+    // one budget for the answer streamed in and its products
+    const decodeBudget = sharedDecodeBudget(options.decodeBudget);
     const answer = await job.wait({
       signal: options.signal,
       timeout: deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
       silent: options.silent,
+      decodeBudget,
     });
-    return this.#decode(answer, job);
+    // the decode is synchronous: the deadline is passed as a time (a timer cannot fire during it)
+    return this.#decode(answer, job, { signal: options.signal, deadline, decodeBudget });
   }
 
   /**

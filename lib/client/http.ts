@@ -21,7 +21,7 @@ import {
   UnauthorizedError,
 } from "../errors.ts";
 import { getLogger } from "../log.ts";
-import { parseJson } from "../codecs/json.ts";
+import { parseJson } from "../data/json.ts";
 import { formEncode, MAX_GET_METHOD_SIZE, payloadJsonLength } from "./params.ts";
 
 const log = getLogger("oda_api.api");
@@ -423,7 +423,21 @@ export interface BodyLimits {
   signal?: AbortSignal;
   /** URL for error messages (token removed). */
   url?: string;
+  /** Stop quietly after `maxBytes` (the rest is cancelled) instead of raising `RESPONSE_TOO_LARGE`. */
+  truncate?: boolean;
 }
+
+/**
+ * How much of an error answer (non-2xx) is read: its message is at the start, and a huge error page is not
+ * worth downloading (the rest is cancelled).
+ *
+ * @example
+ * ```ts
+ * import { ERROR_BODY_BYTES } from "./http.ts";
+ * console.log(ERROR_BODY_BYTES); // 1048576
+ * ```
+ */
+export const ERROR_BODY_BYTES = 1 << 20;
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
@@ -462,7 +476,7 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
     );
   const declared = Number(res.headers.get("content-length") ?? NaN);
   const encoded = /\bgzip\b/i.test(res.headers.get("content-encoding") ?? "");
-  if (Number.isSafeInteger(declared) && declared > limits.maxBytes && !encoded) {
+  if (Number.isSafeInteger(declared) && declared > limits.maxBytes && !encoded && !limits.truncate) {
     await res.body.cancel().catch(() => {});
     throw tooLarge(`content-length ${declared}`);
   }
@@ -557,6 +571,11 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
       }
       n += value.length;
       if (n > limits.maxBytes) {
+        if (limits.truncate) {
+          const keep = value.length - (n - limits.maxBytes);
+          if (keep > 0) yield value.subarray(0, keep);
+          return; // `finally` cancels the rest
+        }
         const e = tooLarge(`${n} bytes received so far`);
         halt(e);
         throw e;
@@ -877,6 +896,7 @@ export class HttpClient {
       url: safeUrl,
     };
     const ok = res.status >= 200 && res.status < 300;
+    if (!ok) Object.assign(limits, { maxBytes: Math.min(limits.maxBytes, ERROR_BODY_BYTES), truncate: true });
     let text = "";
     let json: unknown;
     try {

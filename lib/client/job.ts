@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { pythonStr } from "../codecs/python.ts";
+import { DecodeBudget, type DecodeLimits, type DecodeOptions } from "../codecs/budget.ts";
+import { pythonStr } from "../data/python.ts";
 import {
   DecodeError,
   DispatcherError,
@@ -182,6 +183,12 @@ export interface WaitOptions {
   timeout?: number;
   /** Do not show progress through the installed reporter. */
   silent?: boolean;
+  /**
+   * Limits of the products' decode (`DecodeLimits`), or one `DecodeBudget` for the answer streamed in and
+   * its products; default 4 Mi + 16 elements per answer byte, at most 1 Gi. Applies to answers downloaded
+   * during this call (an answer a previous call already decoded is not decoded again).
+   */
+  decodeBudget?: DecodeLimits | DecodeBudget;
 }
 
 /**
@@ -206,8 +213,8 @@ export interface JobHost {
   readonly defaultTimeout?: number;
   /** Check that the token may be sent to this URL (throws otherwise). */
   assertTokenTransport(token: string | undefined): void;
-  /** Decode a finished answer into a DataCollection. */
-  decode(response: RunAnalysisResponse, job: Job): DataCollection;
+  /** Decode a finished answer into a DataCollection (with the caller's signal, deadline and limits). */
+  decode(response: RunAnalysisResponse, job: Job, options?: DecodeOptions): DataCollection;
   /** Called with every finished `done` answer (cache; only when answers are not streamed). */
   onDone?(job: Job, response: RunAnalysisResponse, text: string): void;
   /**
@@ -439,7 +446,12 @@ export class Job {
     };
   }
 
-  async #poll(signal: AbortSignal | undefined, deadline: number | undefined, reporter?: ProgressReporter) {
+  async #poll(
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+    reporter?: ProgressReporter,
+    decodeBudget?: DecodeLimits | DecodeBudget,
+  ) {
     // a job resumed as `failed` has no answer yet: ask once (the dispatcher answers with the failure)
     if (this.isComplete && this.response) return this.status;
     this.#host.assertTokenTransport(this.#token);
@@ -473,6 +485,7 @@ export class Job {
             total,
             signal,
             deadline,
+            decodeBudget,
           })
         : undefined,
     }).catch((e) => {
@@ -693,7 +706,7 @@ export class Job {
         sleepFirst = true;
         if (deadline !== undefined && Date.now() >= deadline) throw this.#deadlineError(timeout!);
         try {
-          await this.#poll(options.signal, deadline, reporter);
+          await this.#poll(options.signal, deadline, reporter, options.decodeBudget);
         } catch (e) {
           if (
             e instanceof OdaError && e.code === "TIMEOUT" && deadline !== undefined &&
@@ -743,8 +756,13 @@ export class Job {
    * ```
    */
   async result(options: WaitOptions = {}): Promise<DataCollection> {
-    const answer = await this.wait(options);
-    return this.#host.decode(answer, this);
+    const timeout = options.timeout ?? this.#host.defaultTimeout;
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    // one budget for the answer streamed in and its products; one total deadline for the wait and the
+    // (synchronous) decode
+    const decodeBudget = sharedDecodeBudget(options.decodeBudget);
+    const answer = await this.wait({ ...options, decodeBudget });
+    return this.#host.decode(answer, this, { signal: options.signal, deadline, decodeBudget });
   }
 
   /**
@@ -838,4 +856,9 @@ function withJobId(e: OdaError, jobId: string): OdaError {
     Object.defineProperty(e, "jobId", { value: jobId, enumerable: true });
   } catch { /* frozen: keep as is */ }
   return e;
+}
+
+/** Given limits as one `DecodeBudget` (shared by a streamed answer and its products); undefined stays so. */
+export function sharedDecodeBudget(b: DecodeLimits | DecodeBudget | undefined): DecodeBudget | undefined {
+  return b === undefined || b instanceof DecodeBudget ? b : new DecodeBudget({ decodeBudget: b });
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PyFloat } from "../codecs/json.ts";
+import type { PyFloat } from "../data/json.ts";
 import type { DispatcherDescription } from "./catalogue.ts";
 
 /**

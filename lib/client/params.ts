@@ -21,7 +21,7 @@
  * @module
  */
 import { OdaError } from "../errors.ts";
-import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
+import { PyFloat, pythonJsonDumps } from "../data/json.ts";
 export {
   /**
    * Re-exported from the JSON codec: a number that must be sent as a Python float (see {@linkcode pyFloat}).
@@ -35,7 +35,7 @@ export {
    */
   PyFloat,
 };
-import { pythonStr } from "../codecs/python.ts";
+import { pythonStr } from "../data/python.ts";
 
 /**
  * Mark a number as a Python float, so that `E1_keV: pyFloat(30)` is sent as

@@ -36,6 +36,8 @@ export interface QueryControls {
   timeout?: number;
   /** Receives the job's events. */
   onEvent?: unknown;
+  /** Limits of the products' decode (`DecodeLimits` or a shared `DecodeBudget`). */
+  decodeBudget?: unknown;
   /** Token for this query. */
   token?: string | null;
 }

@@ -118,7 +118,7 @@ export function generateProductTypes(
   lines.push(" * @module");
   lines.push(" */");
   if (options.internal) {
-    lines.push('import type { PyFloat } from "../codecs/json.ts";');
+    lines.push('import type { PyFloat } from "../data/json.ts";');
     lines.push('import type { DispatcherDescription } from "./catalogue.ts";');
   } else {
     const from = JSON.stringify(options.importFrom ?? "@oda-hub/oda-api/types");

@@ -22,8 +22,8 @@
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";
-import { PyFloat, pythonJsonDumps } from "./json.ts";
-import { PyLexer, type PythonLiteralLimits, type PyToken, readLiteral } from "./python_literal.ts";
+import { PyFloat, pythonJsonDumps } from "../data/json.ts";
+import { PyLexer, type PythonLiteralLimits, type PyToken, readLiteral } from "../data/python_literal.ts";
 
 /** The `url=` of a `DispatcherAPI(...)` that names no real dispatcher (unconfigured `products_url`). */
 const PLACEHOLDER_RE = /PRODUCTS_URL/;

@@ -16,9 +16,9 @@
  * @module
  */
 import { parse as parseYaml } from "npm:yaml@^2.9.1";
-import type { ArrayValues, NumericArray, Table, TableColumn } from "./ndarray.ts";
+import type { ArrayValues, NumericArray, Table, TableColumn } from "../data/ndarray.ts";
 import { DecodeError, OdaError } from "../errors.ts";
-import { parseJson, pythonFloatRepr as pyFloat } from "./json.ts";
+import { parseJson, pythonFloatRepr as pyFloat } from "../data/json.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "./budget.ts";
 import { flattenLists, leafBigInt, leafNumber } from "./_nested.ts";
 

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import type { NdArray, Table } from "./ndarray.ts";
+import type { NdArray, Table } from "../data/ndarray.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { PickleGlobal, PickleObject, runPickle } from "./pickle/vm.ts";
 import { arrayFromPickleObject } from "./pickle/numpy.ts";
 import { LAZY_MIN_BYTES, LazyFallback, splitBase64Pickle, type SplitPickle } from "./pickle/lazy_bytes.ts";
-import { decodeBase64 } from "./base64.ts";
+import { decodeBase64 } from "../data/base64.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "./budget.ts";
 
 export { PickleGlobal, PickleObject };

@@ -15,7 +15,7 @@ import {
   type Table,
   type TableColumn,
   writeNumeric,
-} from "./ndarray.ts";
+} from "../data/ndarray.ts";
 
 const enc = new TextEncoder();
 

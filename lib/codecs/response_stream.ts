@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { NdArray, Table } from "./ndarray.ts";
+import type { NdArray, Table } from "../data/ndarray.ts";
 import { JsonStreamParser, type JsonStringSink } from "./_json_stream.ts";
 import { Base64PickleStream, type PickleStreamTuning } from "./pickle/stream.ts";
 import { DecodeBudget, type DecodeOptions } from "./budget.ts";

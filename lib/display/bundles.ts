@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { NdArray, Table, TableColumn } from "../codecs/ndarray.ts";
+import type { NdArray, Table, TableColumn } from "../data/ndarray.ts";
 import { redactSecrets } from "../errors.ts";
 import { NumpyDataProduct } from "../products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../products/numpy_data_unit.ts";

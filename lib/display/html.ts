@@ -7,7 +7,7 @@
  * @module
  */
 import { redactSecrets } from "../errors.ts";
-import type { Table, TableColumn } from "../codecs/ndarray.ts";
+import type { Table, TableColumn } from "../data/ndarray.ts";
 
 /**
  * Default number of rows shown by tables (like nodejs-polars' 50).

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Table } from "../codecs/ndarray.ts";
+import type { Table } from "../data/ndarray.ts";
 import { NumpyDataProduct } from "../products/numpy_data_product.ts";
 import {
   LightCurve,

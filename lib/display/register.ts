@@ -1,8 +1,8 @@
 /**
- * Notebook wiring. The product classes carry their own
- * `[Symbol.for("Jupyter.display")]()` methods (see `lib/notebook.ts`), so
- * nothing is attached here; the only thing done on import is installing the
- * live progress display, and only inside Deno's Jupyter kernel
+ * Notebook wiring, done when the package is imported: registers the
+ * renderer the product classes' own `[Symbol.for("Jupyter.display")]()`
+ * methods use (`lib/notebook.ts`; no class or global is patched), and, only
+ * inside Deno's Jupyter kernel, installs the live progress display
  * ({@linkcode installNotebookProgress}). `configureNotebook({ display: false,
  * progress: false })` or `ODA_NOTEBOOK=off` turns both off.
  *
@@ -17,7 +17,8 @@
  * @module
  */
 import { $display, inJupyter, type MimeBundle } from "./jupyter.ts";
-import { notebookSettings } from "../notebook.ts";
+import { notebookSettings, registerNotebookRenderer } from "../notebook.ts";
+import { productDisplay } from "./bundles.ts";
 import { getProgressReporterFactory } from "../client/events.ts";
 import { installProgressReporter } from "./progress.ts";
 
@@ -65,4 +66,6 @@ export function installNotebookProgress(): boolean {
   return true;
 }
 
+// the product classes' display methods render through this (products never import display)
+registerNotebookRenderer(productDisplay);
 installNotebookProgress();

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { pythonStr } from "../codecs/python.ts";
+import { pythonStr } from "../data/python.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { type CatalogColumn, CatalogTable, inferCatalogDtype } from "./catalog_table.ts";
-import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
+import { PyFloat, pythonJsonDumps } from "../data/json.ts";
 import { type EcsvTable, writeEcsv } from "../codecs/ecsv.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import * as arrow from "npm:apache-arrow@^21.2.0";
-import type { Table } from "../codecs/ndarray.ts";
+import type { Table } from "../data/ndarray.ts";
 
 /**
  * Convert a table: numeric columns become Arrow vectors of the same type

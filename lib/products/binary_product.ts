@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { parseJson } from "../codecs/json.ts";
-import { md5Hex as md5 } from "../codecs/md5.ts";
-import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
+import { parseJson } from "../data/json.ts";
+import { md5Hex as md5 } from "../data/md5.ts";
+import { decodeBase64, encodeBase64 } from "../data/base64.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";

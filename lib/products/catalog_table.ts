@@ -6,9 +6,9 @@
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";
-import { PyFloat } from "../codecs/json.ts";
-import { pythonRepr, pythonStr } from "../codecs/python.ts";
-import type { Table, TableColumn } from "../codecs/ndarray.ts";
+import { PyFloat } from "../data/json.ts";
+import { pythonRepr, pythonStr } from "../data/python.ts";
+import type { Table, TableColumn } from "../data/ndarray.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 
 /**

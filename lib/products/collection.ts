@@ -5,14 +5,14 @@
  * @module
  */
 import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
-import { parseJson } from "../codecs/json.ts";
+import { parseJson } from "../data/json.ts";
 import {
   type ApiCodeOptions,
   apiParamsFromAnalysisParameters,
   parseApiCode,
   renderApiCode,
 } from "../codecs/api_code.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { ApiCatalog } from "./api_catalog.ts";

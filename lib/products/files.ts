@@ -5,7 +5,7 @@
  * @module
  */
 import { FileError } from "../errors.ts";
-import { writeAtomic } from "../codecs/atomic_write.ts";
+import { writeAtomic } from "../data/atomic_write.ts";
 
 /**
  * Options of {@linkcode writeFileAtomic}.

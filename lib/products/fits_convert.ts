@@ -6,8 +6,8 @@
  */
 import type { FitsHdu, FitsHduInput } from "../codecs/fits/hdu.ts";
 import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
-import type { Table } from "../codecs/ndarray.ts";
-import { PyFloat } from "../codecs/json.ts";
+import type { Table } from "../data/ndarray.ts";
+import { PyFloat } from "../data/json.ts";
 import { type HduType, NumpyDataUnit } from "./numpy_data_unit.ts";
 
 /**

@@ -28,7 +28,7 @@
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";
-import type { Table, TableColumn } from "../codecs/ndarray.ts";
+import type { Table, TableColumn } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { findColumn } from "./table_data.ts";

@@ -10,8 +10,8 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { readFitsFile, writeFitsFile } from "../codecs/fits.ts";
 import { type EncodedNumpyDataUnit, NumpyDataUnit } from "./numpy_data_unit.ts";
 import { fromFitsHdu, toFitsHdu } from "./fits_convert.ts";
-import { parseJson, pythonJsonDumps } from "../codecs/json.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { parseJson, pythonJsonDumps } from "../data/json.ts";
+import { pythonRepr } from "../data/python.ts";
 import { getLogger } from "../log.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 

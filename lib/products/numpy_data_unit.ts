@@ -12,16 +12,16 @@ import {
   shapeSize,
   type Table,
   type TableColumn,
-} from "../codecs/ndarray.ts";
+} from "../data/ndarray.ts";
 import { decodeNumpyPickleBase64 } from "../codecs/pickle.ts";
 import { DecodedBinarys } from "../codecs/response_stream.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
-import { encodeBase64 } from "../codecs/base64.ts";
+import { encodeBase64 } from "../data/base64.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn, makeTableData, type TableData } from "./table_data.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
+import { parseJson } from "../data/json.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
-import { parseJson } from "../codecs/json.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "../codecs/budget.ts";
 import { describeLeaf, flattenLists, leafBigInt, leafNumber, MAX_LIST_DEPTH } from "../codecs/_nested.ts";
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { parseJson } from "../codecs/json.ts";
-import { decodeBase64, encodeBase64 } from "../codecs/base64.ts";
+import { parseJson } from "../data/json.ts";
+import { decodeBase64, encodeBase64 } from "../data/base64.ts";
 import { DecodeError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension, IMAGE_EXTENSIONS } from "./magic.ts";

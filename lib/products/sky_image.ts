@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NdArray } from "../codecs/ndarray.ts";
+import type { NdArray } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { type SimpleWcs, wcsFromHeader } from "./wcs.ts";

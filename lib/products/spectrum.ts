@@ -6,7 +6,7 @@
  * @module
  */
 import { DecodeError } from "../errors.ts";
-import type { TableColumn } from "../codecs/ndarray.ts";
+import type { TableColumn } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { safeJoin } from "./files.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { DecodeError } from "../errors.ts";
-import type { Table, TableColumn } from "../codecs/ndarray.ts";
+import type { Table, TableColumn } from "../data/ndarray.ts";
 import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { findColumn } from "./table_data.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ArrayValues, Table, TableColumn } from "../codecs/ndarray.ts";
+import type { ArrayValues, Table, TableColumn } from "../data/ndarray.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 
 /**

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { parseJson } from "../codecs/json.ts";
+import { parseJson } from "../data/json.ts";
 import { DecodeError } from "../errors.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { CompactSign, compactVerify } from "npm:jose@^6.2.17";
-import { decodeBase64 } from "../codecs/base64.ts";
+import { decodeBase64 } from "../data/base64.ts";
 import { pyDumps } from "./pyjson.ts";
 
 /**

@@ -8,7 +8,7 @@
  */
 import type { SandboxInstrument } from "./instrument.ts";
 import { type TokenClaims, tokenRoles, verifyToken } from "./auth.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import { ApiError, type ServerInfo, textResponse } from "./responses.ts";
 import type { FaultInjector, FaultOptions } from "./faults.ts";

@@ -9,8 +9,8 @@
 import type { ProductOutput } from "./instrument.ts";
 import { PyFloat, pyFloat } from "./pyjson.ts";
 import { encodeNumpyPickle } from "../codecs/pickle_encode.ts";
-import { encodeBase64 } from "../codecs/base64.ts";
-import { pythonJsonDumps } from "../codecs/json.ts";
+import { encodeBase64 } from "../data/base64.ts";
+import { pythonJsonDumps } from "../data/json.ts";
 
 /**
  * Protocol-4 pickle of a C-order little-endian float64 ndarray, byte for byte

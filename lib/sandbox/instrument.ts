@@ -20,7 +20,7 @@
  * - `params` given to `run()`: floats as JS numbers, `T1`/`T2` isot strings, lists as arrays
  *   (`scw_list` is `[]` when absent), `structured` as parsed JSON, `selected_catalog` parsed (or
  *   undefined), `catalog_selected_objects` as sent.
- * - Products may contain `PyFloat` (lib/codecs/json.ts) values: they are written as `5.0`.
+ * - Products may contain `PyFloat` (lib/data/json.ts) values: they are written as `5.0`.
  *
  * @module
  */

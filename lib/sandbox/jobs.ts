@@ -8,7 +8,7 @@
  */
 import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } from "./instrument.ts";
 import { createHash } from "node:crypto";
-import { makeHash } from "../codecs/python.ts";
+import { makeHash } from "../data/python.ts";
 import { pyDumps } from "./pyjson.ts";
 import type { PoolLease } from "./workers.ts";
 import { builtinInstrumentOf } from "./instruments/index.ts";

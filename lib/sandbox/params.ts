@@ -10,8 +10,8 @@
 import type { ParameterSpec, ProductSpec, SandboxInstrument } from "./instrument.ts";
 import { ApiError } from "./responses.ts";
 import { pyDumps, PyFloat, pyFloat } from "./pyjson.ts";
-import { pythonFloatRepr } from "../codecs/json.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonFloatRepr } from "../data/json.ts";
+import { pythonRepr } from "../data/python.ts";
 
 /** A request as the dispatcher sees it before parameter parsing. */
 export interface RawRequest {

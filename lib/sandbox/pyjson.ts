@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { PyFloat, pythonJsonDumps } from "../codecs/json.ts";
+import { PyFloat, pythonJsonDumps } from "../data/json.ts";
 
 export { PyFloat };
 

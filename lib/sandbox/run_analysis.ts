@@ -7,7 +7,7 @@
  */
 import type { ProductOutput } from "./instrument.ts";
 import { type TokenClaims, tokenUser } from "./auth.ts";
-import { pythonRepr } from "../codecs/python.ts";
+import { pythonRepr } from "../data/python.ts";
 import {
   computeJobId,
   ExitFailure,

@@ -47,10 +47,10 @@ export function fftInversePlus(re: Float64Array, im: Float64Array): void {
     }
   }
   const { cos, sin } = twiddles(n);
-  for (let size = 2; size <= n; size <<= 1) {
+  const butterflies = (size: number, from: number, to: number): void => {
     const half = size >> 1;
     const step = n / size;
-    for (let start = 0; start < n; start += size) {
+    for (let start = from; start < to; start += size) {
       for (let k = 0; k < half; k++) {
         const wr = cos[k * step];
         const wi = sin[k * step];
@@ -64,7 +64,13 @@ export function fftInversePlus(re: Float64Array, im: Float64Array): void {
         im[a] += xi;
       }
     }
+  };
+  // the small stages block by block (each block stays in cache), then the large ones over the whole array
+  const block = Math.min(n, 1 << 12);
+  for (let from = 0; from < n; from += block) {
+    for (let size = 2; size <= block; size <<= 1) butterflies(size, from, from + block);
   }
+  for (let size = block << 1; size <= n; size <<= 1) butterflies(size, 0, n);
 }
 
 /** Smallest power of two ≥ n (n ≥ 1). */

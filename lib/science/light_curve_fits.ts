@@ -5,7 +5,7 @@
  * @module
  */
 import { OdaError } from "../errors.ts";
-import type { TableColumn } from "../codecs/ndarray.ts";
+import type { TableColumn } from "../data/ndarray.ts";
 import { NumpyDataProduct } from "../products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../products/numpy_data_unit.ts";
 import type { BinnedSeries } from "./variability.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { pythonJsonDumps } from "../codecs/json.ts";
+import { pythonJsonDumps } from "../data/json.ts";
 import { type OdaTokenPayload, tokenExpiresIn, tokenRoles } from "./decode.ts";
 
 /**

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HOST_IS_LITTLE_ENDIAN, swapBytesInPlace } from "../ndarray.ts";
+import { HOST_IS_LITTLE_ENDIAN, swapBytesInPlace } from "../../data/ndarray.ts";
 
 /**
  * Swap big-endian FITS data of `buf` to native order in place, in lanes of `size` bytes (1, 2, 4 or 8): a

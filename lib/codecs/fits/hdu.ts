@@ -4,7 +4,7 @@
  * @module
  */
 import type { DecodeOptions } from "../budget.ts";
-import type { NdArray, Table } from "../ndarray.ts";
+import type { NdArray, Table } from "../../data/ndarray.ts";
 import type { FitsCard, FitsHeader, FitsHeaderDictValue } from "./header.ts";
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { pythonStr } from "../python.ts";
+import { pythonStr } from "../../data/python.ts";
 import { DecodeError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 

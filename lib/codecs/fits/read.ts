@@ -20,14 +20,20 @@
  */
 import { FileError, OdaError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
-import { type NdArray, type NumericArray, shapeSize, type Table, type TableColumn } from "../ndarray.ts";
+import {
+  type NdArray,
+  type NumericArray,
+  shapeSize,
+  type Table,
+  type TableColumn,
+} from "../../data/ndarray.ts";
 import { copyNative, gatherNative, gatherRowsInto, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, type FitsValue, parseCards } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
 import { DecodeBudget, typedDecode } from "../budget.ts";
 import { read4x1, read4x2, read4x3 } from "../gather.ts";
-import { decodeLatin1 } from "../latin1.ts";
+import { decodeLatin1 } from "../../data/latin1.ts";
 import { requireDeno } from "../../_runtime.ts";
 
 const log = getLogger("oda_api.fits");

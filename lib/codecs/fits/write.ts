@@ -9,7 +9,7 @@
  * @module
  */
 import { OdaError } from "../../errors.ts";
-import { checkCanCreate, writeAtomic } from "../atomic_write.ts";
+import { checkCanCreate, writeAtomic } from "../../data/atomic_write.ts";
 import { getLogger } from "../../log.ts";
 import {
   allocNumeric,
@@ -21,7 +21,7 @@ import {
   type SimpleDType,
   type Table,
   type TableColumn,
-} from "../ndarray.ts";
+} from "../../data/ndarray.ts";
 import { copySwap, scatterSwap32, swapInPlace } from "./bytes.ts";
 import { write4x1, write4x2, write4x3 } from "../gather.ts";
 import { BLOCK_LENGTH, type FitsCard, FitsHeader, type FitsValue } from "./header.ts";

@@ -11,9 +11,9 @@ import {
   HOST_IS_LITTLE_ENDIAN,
   isNumericKind,
   type SimpleDType,
-} from "../ndarray.ts";
+} from "../../data/ndarray.ts";
 import { PickleGlobal, PickleObject } from "./vm.ts";
-import { decodeLatin1 } from "../latin1.ts";
+import { decodeLatin1 } from "../../data/latin1.ts";
 
 /** Deepest nesting of dtypes and arrays. */
 export const MAX_DEPTH = 32;

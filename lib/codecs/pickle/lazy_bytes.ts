@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Table } from "../ndarray.ts";
+import type { Table } from "../../data/ndarray.ts";
 import type { DTypeInfo } from "./dtype.ts";
 
 /** Internal, never escapes the decoder: the lazy path does not apply; the caller falls back to a full decode. */

@@ -15,7 +15,7 @@ import {
   swapBytesInPlace,
   type Table,
   type TableColumn,
-} from "../ndarray.ts";
+} from "../../data/ndarray.ts";
 import { PickleObject } from "./vm.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
 import { type DTypeInfo, err, MAX_DEPTH, parseDType, shapeOf, str } from "./dtype.ts";

@@ -12,7 +12,7 @@ import {
   type NumericArray,
   type Table,
   type TableColumn,
-} from "../ndarray.ts";
+} from "../../data/ndarray.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
 import { read4x1, read4x2, read4x3 } from "../gather.ts";
 import { type DTypeInfo, err, type FieldInfo, MAX_DEPTH } from "./dtype.ts";

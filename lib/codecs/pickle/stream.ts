@@ -8,8 +8,8 @@
  * @module
  */
 import { DecodeError } from "../../errors.ts";
-import type { NdArray } from "../ndarray.ts";
-import type { Table, TableColumn } from "../ndarray.ts";
+import type { NdArray } from "../../data/ndarray.ts";
+import type { Table, TableColumn } from "../../data/ndarray.ts";
 import { PickleObject, runPickle } from "./vm.ts";
 import { arrayFromPickleObject, type DTypeInfo, parseDType } from "./numpy.ts";
 import { Base64Source, LAZY_MIN_BYTES, LazyBytes } from "./lazy_bytes.ts";
@@ -597,7 +597,7 @@ for (const c of [9, 10, 12, 13, 32]) SPACE[c] = 1;
  * @example
  * ```ts
  * import { Base64PickleStream } from "./stream.ts";
- * import { encodeBase64 } from "../base64.ts";
+ * import { encodeBase64 } from "../../data/base64.ts";
  * import { encodeNumpyPickle } from "../pickle_encode.ts";
  * const b64 = encodeBase64(encodeNumpyPickle({ kind: "ndarray", dtype: "<f8", shape: [2], values: new Float64Array([1, 2]) }));
  * const s = new Base64PickleStream();

@@ -14,7 +14,7 @@ import {
   readStrings,
   type SimpleDType,
   swapBytesInPlace,
-} from "../ndarray.ts";
+} from "../../data/ndarray.ts";
 
 function err(msg: string): DecodeError {
   return new DecodeError("PICKLE", msg);

@@ -21,7 +21,7 @@
  */
 import { DecodeError } from "../../errors.ts";
 import { LazyBytes } from "./lazy_bytes.ts";
-import { decodeLatin1 } from "../latin1.ts";
+import { decodeLatin1 } from "../../data/latin1.ts";
 import type { DecodeBudget } from "../budget.ts";
 
 /**

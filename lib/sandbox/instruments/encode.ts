@@ -5,13 +5,13 @@
  *
  * @module
  */
-import type { NdArray, Table, TableColumn } from "../../codecs/ndarray.ts";
-import { parseTypestr, shapeSize } from "../../codecs/ndarray.ts";
+import type { NdArray, Table, TableColumn } from "../../data/ndarray.ts";
+import { parseTypestr, shapeSize } from "../../data/ndarray.ts";
 import { NumpyDataUnit, type NumpyDataUnitInit, numpyDtypeStr } from "../../products/numpy_data_unit.ts";
 import { type EncodedNumpyDataProduct, NumpyDataProduct } from "../../products/numpy_data_product.ts";
 import { encodeNumpyPickle } from "../../codecs/pickle_encode.ts";
-import { encodeBase64 } from "../../codecs/base64.ts";
-import { pythonJsonDumps } from "../../codecs/json.ts";
+import { encodeBase64 } from "../../data/base64.ts";
+import { pythonJsonDumps } from "../../data/json.ts";
 import type { CatalogDict } from "../../products/api_catalog.ts";
 import type { Detection } from "./mosaic.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { JobContext, ProductOutput } from "../instrument.ts";
-import { PyFloat } from "../../codecs/json.ts";
+import { PyFloat } from "../../data/json.ts";
 import {
   bintableHeader,
   col,

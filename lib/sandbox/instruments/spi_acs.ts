@@ -7,7 +7,7 @@
  * @module
  */
 import type { JobContext, ParameterSpec, ProductOutput, SandboxInstrument } from "../instrument.ts";
-import { PyFloat } from "../../codecs/json.ts";
+import { PyFloat } from "../../data/json.ts";
 import { bintableHeader, col, encodeProduct, primaryHeader, type SimProduct, table } from "./encode.ts";
 import { num } from "./integral.ts";
 import { timeBinParameter } from "./isgri.ts";
