@@ -44,6 +44,7 @@ const workloads: Workload[] = [
   { name: "sandbox", script: "sandbox_latency_bench.ts", args: ["--rounds", quick ? "2" : "3"] },
   { name: "science", script: "science_bench.ts", args: ["--rounds", quick ? "2" : "3"] },
   { name: "hostile", script: "hostile_bench.ts", args: ["--rounds", quick ? "3" : "5"] },
+  { name: "api_code", script: "api_code_bench.ts", args: ["--rounds", quick ? "3" : "5"] },
 ].filter((w) => !only || only.includes(w.name));
 
 interface Outcome {

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { PYTHON, testWithTool } from "./_validators.ts";
-import { readFits, readFitsFile } from "../lib/codecs/fits/read.ts";
+import { readFits } from "../lib/codecs/fits/read.ts";
+import { readFitsFile } from "../lib/codecs/fits/read_file.ts";
 import { writeFits, writeFitsFile } from "../lib/codecs/fits/write.ts";
 import type { NdArray, Table } from "../lib/data/ndarray.ts";
 import { DecodeError } from "../lib/errors.ts";

@@ -1,6 +1,6 @@
 // tools/readme.ts: README assembly from docs/readme pieces (tables merged, imports and links rewritten).
 import assert from "node:assert/strict";
-import { anchor, assemble, parsePiece } from "../tools/readme.ts";
+import { anchor, assemble, pages, parsePiece } from "../tools/readme.ts";
 
 const TABLE = "| Python (`oda_api`) | TypeScript |\n| --- | --- |\n| `a()` | `a()` |\n| `b()` | `b()` |";
 
@@ -80,4 +80,36 @@ Deno.test("anchor: GitHub-style heading anchors", () => {
   assert.equal(anchor("Python → TypeScript"), "python--typescript");
   assert.equal(anchor("Querying MMODA: `DispatcherAPI`"), "querying-mmoda-dispatcherapi");
   assert.equal(anchor("Jupyter notebooks (Deno kernel)"), "jupyter-notebooks-deno-kernel");
+});
+
+Deno.test("pages: every piece not included becomes docs/guide/NAME.md, linked from the README", () => {
+  const skeleton = ["# T", "<!-- include: demo.md -->", "## Documentation", "<!-- pages -->"].join("\n");
+  const pieces = new Map([
+    [
+      "client.md",
+      `## Client\nsee ![img](../demo-report.png) and [tests](tests/x.ts)\n\n## More\nm\n\n${TABLE}`,
+    ],
+    ["demo.md", "demo output"],
+    ["zeta.md", '## Zeta\n```ts\nimport { z } from "../../fits.ts";\n```'],
+  ]);
+  const readme = assemble(skeleton, pieces);
+  assert.ok(readme.includes("- [Client](docs/guide/client.md): More\n- [Zeta](docs/guide/zeta.md)"), readme);
+  assert.ok(!readme.includes("## Client"), "pages are linked, not inlined");
+  const out = pages(skeleton, pieces);
+  assert.deepEqual([...out.keys()].sort(), ["client.md", "zeta.md"]);
+  const client = out.get("client.md")!;
+  assert.ok(client.includes("![img](../../docs/demo-report.png)"), client);
+  assert.ok(client.includes("[tests](../../tests/x.ts)"), client);
+  assert.ok(client.includes("## Python → TypeScript") && client.includes("| `a()` | `a()` |"));
+  assert.ok(out.get("zeta.md")!.includes('import { z } from "@oda-hub/oda-api/fits";'));
+});
+
+Deno.test("README.md and docs/guide/ are what docs/readme/ gives (`deno task readme --check`)", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-run", "tools/readme.ts", "--check"],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
 });

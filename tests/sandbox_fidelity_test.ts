@@ -640,3 +640,23 @@ print(json.dumps({'cat_column_list': cols, 'cat_column_descr': [list(x) for x in
     assertEquals(r.products.catalog.cat_column_descr[8], ["ERR_RAD", "|O"]);
   },
 );
+
+Deno.test("big simulations run in a worker and give the same bytes as on the event loop", async () => {
+  const params = {
+    ...MAXI,
+    instrument: "isgri",
+    product_type: "isgri_image",
+    max_pointings: "12", // more than 10 science windows: a worker's job
+    E1_keV: "30",
+    E2_keV: "80",
+  };
+  const out: string[] = [];
+  for (const workers of [true, false]) {
+    await using sb = await startSandbox({ seed: 9, jobDuration: 0, workers });
+    const r = await runJob(sb.url, params);
+    assertEquals(r.query_status, "done", JSON.stringify(r.exit_status));
+    out.push(JSON.stringify([r.products.numpy_data_product_list, r.products.catalog]));
+    assertEquals(r.job_monitor.full_report_dict_list.filter((x: Json) => x.scwid).length, 12);
+  }
+  assert(out[0] === out[1], "worker and in-process products differ");
+});

@@ -7,8 +7,11 @@
  * Skeleton markers (HTML comments, each alone on a line):
  *   <!-- include: NAME.md -->   the piece docs/readme/NAME.md (nothing if it does not exist yet)
  *   <!-- pieces -->             every piece not included explicitly, in PIECE_ORDER then alphabetical order
+ *   <!-- pages -->              links to docs/guide/NAME.md, one page generated per piece not included
  *   <!-- python-ts-rows -->     the rows of every piece's "| Python ... | TypeScript ... |" table
  *   <!-- toc -->                a list of the README's `## ` sections
+ * Every piece not included in README.md becomes a reference page docs/guide/NAME.md (same text, links rebased,
+ * its Python → TypeScript rows repeated at the end), linked from README.md at `<!-- pages -->`.
  * Within pieces: Python → TypeScript tables are moved into the main table (one table for the whole README),
  * imports of "../mod.ts" / "../sandbox.ts" / "../fits.ts" … become "@oda-hub/oda-api[/sandbox|/fits|…]", and relative
  * links and images are rebased onto docs/readme/.
@@ -18,6 +21,8 @@
 
 const DIR = new URL("../docs/readme/", import.meta.url);
 const README = new URL("../README.md", import.meta.url);
+const GUIDE = new URL("../docs/guide/", import.meta.url);
+const GUIDE_DIR = "docs/guide/";
 const SKELETON = "_skeleton.md";
 /** Order of the pieces inserted at `<!-- pieces -->` (others follow alphabetically). */
 const PIECE_ORDER = [
@@ -26,14 +31,20 @@ const PIECE_ORDER = [
   "display",
   "jupyter",
   "notebooks",
+  "science",
+  "api_code",
+  "tokens",
   "cli",
   "sandbox",
   "instruments",
   "codecs",
   "fits",
+  "security",
+  "performance",
+  "development",
 ];
 
-const MARKER_RE = /^<!--\s*(include:\s*([\w.-]+\.md)|pieces|python-ts-rows|toc)\s*-->\s*$/;
+const MARKER_RE = /^<!--\s*(include:\s*([\w.-]+\.md)|pieces|pages|python-ts-rows|toc)\s*-->\s*$/;
 const PY_TABLE_HEAD_RE = /^\|\s*Python\b.*\|\s*TypeScript\b.*\|\s*$/i;
 const SEPARATOR_RE = /^\|(\s*:?-+:?\s*\|)+\s*$/;
 
@@ -44,8 +55,11 @@ export interface Piece {
   rows: string[];
 }
 
-/** Split a piece into body and Python→TypeScript rows; rewrite imports and relative links. */
-export function parsePiece(name: string, text: string): Piece {
+/**
+ * Split a piece into body and Python→TypeScript rows; rewrite imports and relative links (for README.md at the
+ * repository root, or for a page in docs/guide/).
+ */
+export function parsePiece(name: string, text: string, target: "readme" | "page" = "readme"): Piece {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
   const body: string[] = [];
   const fenced: boolean[] = [];
@@ -69,7 +83,7 @@ export function parsePiece(name: string, text: string): Piece {
     let j = i;
     while (j < body.length && fenced[j] === fenced[i]) j++;
     const chunk = body.slice(i, j).join("\n");
-    out.push(fenced[i] ? chunk : rewriteLinks(chunk));
+    out.push(fenced[i] ? chunk : rewriteLinks(chunk, target));
     i = j;
   }
   return { name, body: out.join("\n").replace(/\n{3,}/g, "\n\n").trim(), rows };
@@ -84,7 +98,7 @@ function rewriteImports(line: string): string {
     );
 }
 
-function rewriteLinks(text: string): string {
+function rewriteLinks(text: string, target: "readme" | "page"): string {
   return text.replace(
     /(!?\[[^\]]*\]\()([^)\s]+)(\s+"[^"]*")?\)/g,
     (m, open: string, href: string, title = "") => {
@@ -94,7 +108,7 @@ function rewriteLinks(text: string): string {
       const rebased = /^(docs|tests|bench|lib|notebooks|tools|\.ci)\//.test(href)
         ? href
         : new URL(href, "file:///repo/docs/readme/").pathname.replace(/^\/repo\//, "");
-      return `${open}${rebased}${title})`;
+      return `${open}${target === "page" ? "../../" + rebased : rebased}${title})`;
     },
   );
 }
@@ -120,7 +134,7 @@ export function assemble(skeleton: string, pieces: Map<string, string>): string 
   const order = [
     ...skeleton.split("\n").flatMap((l) => {
       const m = MARKER_RE.exec(l.trim());
-      return m?.[2] ? [m[2]] : m?.[1] === "pieces" ? rest : [];
+      return m?.[2] ? [m[2]] : m?.[1] === "pieces" || m?.[1] === "pages" ? rest : [];
     }),
   ];
   const allRows = order.flatMap((n) => parsed.get(n)?.rows ?? []);
@@ -136,6 +150,13 @@ export function assemble(skeleton: string, pieces: Map<string, string>): string 
       if (p && p.body) out.push(p.body, "");
     } else if (m[1] === "pieces") {
       for (const n of rest) if (parsed.get(n)!.body) out.push(parsed.get(n)!.body, "");
+    } else if (m[1] === "pages") {
+      for (const n of rest) {
+        const heads = [...parsed.get(n)!.body.matchAll(/^## (.+)$/gm)].map((h) => h[1]);
+        if (!heads.length) continue;
+        const more = heads.length > 1 ? `: ${heads.slice(1).join("; ")}` : "";
+        out.push(`- [${heads[0]}](${GUIDE_DIR}${n})${more}`);
+      }
     } else if (m[1] === "python-ts-rows") {
       // rows go right after the table that precedes the marker
       while (out.length && out[out.length - 1].trim() === "") out.pop();
@@ -148,6 +169,32 @@ export function assemble(skeleton: string, pieces: Map<string, string>): string 
   const headings = [...text.matchAll(/^## (.+)$/gm)].map((h) => h[1]).filter((h) => h !== "Contents");
   text = text.replace("<!-- toc -->", headings.map((h) => `- [${h}](#${anchor(h)})`).join("\n"));
   return text.trimEnd() + "\n";
+}
+
+/** The reference pages: one per piece that README.md does not include (path under docs/guide/ → text). */
+export function pages(skeleton: string, pieces: Map<string, string>): Map<string, string> {
+  const included = new Set<string>();
+  for (const line of skeleton.split("\n")) {
+    const m = MARKER_RE.exec(line.trim());
+    if (m?.[2]) included.add(m[2]);
+  }
+  const out = new Map<string, string>();
+  for (const [name, text] of pieces) {
+    if (included.has(name)) continue;
+    const p = parsePiece(name, text, "page");
+    if (!p.body) continue;
+    const table = p.rows.length
+      ? `\n\n## Python → TypeScript\n\n| Python (\`oda_api\`) | TypeScript |\n| --- | --- |\n${
+        p.rows.join("\n")
+      }`
+      : "";
+    out.set(
+      name,
+      `<!-- Generated by \`deno task readme\` from docs/readme/${name}: edit that file, not this one. -->\n\n` +
+        `[← README](../../README.md)\n\n${p.body}${table}\n`,
+    );
+  }
+  return out;
 }
 
 async function readPieces(): Promise<{ skeleton: string; pieces: Map<string, string> }> {
@@ -177,26 +224,44 @@ async function formatMarkdown(text: string): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-if (import.meta.main) {
-  const { skeleton, pieces } = await readPieces();
+async function stable(text: string): Promise<string> {
   // deno fmt is not always idempotent on code blocks: format until stable
-  let text = assemble(skeleton, pieces);
   for (let i = 0; i < 4; i++) {
     const next = await formatMarkdown(text);
     if (next === text) break;
     text = next;
   }
+  return text;
+}
+
+if (import.meta.main) {
+  const { skeleton, pieces } = await readPieces();
+  const wanted = new Map<URL, string>([[README, await stable(assemble(skeleton, pieces))]]);
+  for (const [name, text] of pages(skeleton, pieces)) wanted.set(new URL(name, GUIDE), await stable(text));
+  const stale: URL[] = [];
+  await Deno.mkdir(GUIDE, { recursive: true });
+  for await (const e of Deno.readDir(GUIDE)) {
+    const url = new URL(e.name, GUIDE);
+    if (e.isFile && ![...wanted.keys()].some((u) => u.href === url.href)) stale.push(url);
+  }
+  const rel = (u: URL) => u.href.slice(new URL("..", import.meta.url).href.length);
   if (Deno.args.includes("--check")) {
-    const current = await Deno.readTextFile(README).catch(() => "");
-    if (current !== text) {
-      console.error("README.md is out of date: run `deno task readme`");
+    const bad: string[] = stale.map((u) => `${rel(u)} (not generated by any piece)`);
+    for (const [url, text] of wanted) {
+      if ((await Deno.readTextFile(url).catch(() => "")) !== text) bad.push(rel(url));
+    }
+    if (bad.length) {
+      console.error(`out of date: ${bad.join(", ")}: run \`deno task readme\``);
       Deno.exit(1);
     }
-    console.log("README.md is up to date");
+    console.log(`README.md and ${wanted.size - 1} page(s) in docs/guide/ are up to date`);
   } else {
-    await Deno.writeTextFile(README, text);
+    for (const [url, text] of wanted) await Deno.writeTextFile(url, text);
+    for (const url of stale) await Deno.remove(url);
     console.log(
-      `README.md written from ${SKELETON} and ${pieces.size} piece(s): ${[...pieces.keys()].join(", ")}`,
+      `README.md and ${
+        wanted.size - 1
+      } page(s) in docs/guide/ written from ${SKELETON} and ${pieces.size} piece(s)`,
     );
   }
 }

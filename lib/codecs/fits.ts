@@ -36,5 +36,6 @@ export type {
   FitsWriteFileOptions,
   FitsWriteOptions,
 } from "./fits/hdu.ts";
-export { readFits, readFitsFile } from "./fits/read.ts";
+export { readFits } from "./fits/read.ts";
+export { readFitsFile } from "./fits/read_file.ts";
 export { writeFits, writeFitsFile } from "./fits/write.ts";

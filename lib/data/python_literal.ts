@@ -80,6 +80,10 @@ const NUMBER_RE =
   /(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:(?:[0-9](?:_?[0-9])*)?\.[0-9](?:_?[0-9])*|[0-9](?:_?[0-9])*\.?)(?:[eE][+-]?[0-9](?:_?[0-9])*)?)([jJ]?)/y;
 const STRING_PREFIX_RE = /([rRbBuUfF]{0,2})(['"])/y;
 const OPS = ["**", "(", ")", "[", "]", "{", "}", ",", ":", "=", ".", ";", "*", "+", "-"];
+/** One-character operators by char code (`*` too, unless `**`). */
+const SINGLE_OPS: Record<number, string> = Object.fromEntries(
+  OPS.filter((o) => o.length === 1).map((o) => [o.charCodeAt(0), o]),
+);
 
 /**
  * An on-demand tokenizer of Python source (no indentation blocks: leading whitespace is ignored, which suits
@@ -161,6 +165,16 @@ export class PyLexer {
   #token(): PyToken {
     const s = this.text;
     const start = this.#pos;
+    const c0 = s.charCodeAt(start);
+    if (c0 === 34 || c0 === 39) return this.#string(start, "", s[start], start + 1); // fast path: no prefix
+    const single = SINGLE_OPS[c0];
+    const c1 = s.charCodeAt(start + 1);
+    if (single !== undefined && !(c0 === 42 && c1 === 42) && !(c0 === 46 && c1 >= 48 && c1 <= 57)) {
+      this.#pos++;
+      if (c0 === 40 || c0 === 91 || c0 === 123) this.#depth++;
+      else if (c0 === 41 || c0 === 93 || c0 === 125) this.#depth = Math.max(0, this.#depth - 1);
+      return { type: "op", value: single, start, end: start + 1 };
+    }
     STRING_PREFIX_RE.lastIndex = start;
     const sp = STRING_PREFIX_RE.exec(s);
     if (sp) return this.#string(start, sp[1].toLowerCase(), sp[2], STRING_PREFIX_RE.lastIndex);
@@ -194,21 +208,33 @@ export class PyLexer {
 
   #string(start: number, prefix: string, quote: string, bodyStart: number): PyToken {
     const s = this.text;
-    if (prefix.includes("f")) throw this.error(start, "f-strings are code, not literals");
-    if (prefix.includes("b")) throw this.error(start, "bytes literals are not parameter values");
-    if (prefix.length > 1 && !(prefix === "rb" || prefix === "br")) {
-      throw this.error(start, `invalid string prefix '${prefix}'`);
+    if (prefix !== "") {
+      if (prefix.includes("f")) throw this.error(start, "f-strings are code, not literals");
+      if (prefix.includes("b")) throw this.error(start, "bytes literals are not parameter values");
+      if (prefix.length > 1 && !(prefix === "rb" || prefix === "br")) {
+        throw this.error(start, `invalid string prefix '${prefix}'`);
+      }
     }
-    const raw = prefix.includes("r");
-    const triple = s.startsWith(quote.repeat(3), bodyStart - 1);
-    const delim = triple ? quote.repeat(3) : quote;
+    const raw = prefix !== "" && prefix.includes("r");
+    const quoteCode = quote.charCodeAt(0);
+    const triple = s.charCodeAt(bodyStart) === quoteCode && s.charCodeAt(bodyStart + 1) === quoteCode;
+    const delim = triple ? quote + quote + quote : quote;
     let i = bodyStart - 1 + delim.length;
     let out = "";
     let chunk = i;
     for (;;) {
       if (i >= s.length) throw this.error(start, "unterminated string literal");
+      if (!triple) { // jump to the next quote, backslash or line end
+        let j = i;
+        for (; j < s.length; j++) {
+          const k = s.charCodeAt(j);
+          if (k === 92 || k === 10 || k === 13 || k === quoteCode) break;
+        }
+        i = j;
+        if (i >= s.length) throw this.error(start, "unterminated string literal");
+      }
       const c = s[i];
-      if (c === quote && s.startsWith(delim, i)) {
+      if (c === quote && (!triple || s.startsWith(delim, i))) {
         out += s.slice(chunk, i);
         this.#pos = i + delim.length;
         return { type: "string", value: out, start, end: this.#pos };
@@ -431,7 +457,10 @@ export function readLiteral(
             : "indexing is code, not a literal value",
         );
       }
-      if (after.type === "op" && ["+", "-", "*", "**"].includes(after.value)) {
+      if (
+        after.type === "op" &&
+        (after.value === "+" || after.value === "-" || after.value === "*" || after.value === "**")
+      ) {
         throw lex.error(after.start, `operator '${after.value}': only literal values are accepted`);
       }
       const top = stack.at(-1);

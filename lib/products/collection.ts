@@ -5,7 +5,7 @@
  * @module
  */
 import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
-import { parseJson } from "../data/json.ts";
+import { parseJsonBytes } from "../codecs/response_stream.ts";
 import {
   type ApiCodeOptions,
   apiParamsFromAnalysisParameters,
@@ -246,6 +246,9 @@ export class DataCollection {
    * order: numpy products, binaries, catalog, ascii tables, (binary tables),
    * pictures, texts, GW skymaps.
    *
+   * `response` is the parsed object, or the answer's text or bytes (decoded incrementally: each data unit's
+   * base64 straight into its array, the memory needed beyond the input being about the arrays).
+   *
    * Every product of the response draws from ONE element budget (growing
    * with each decoded input; raise it with `decodeBudget`), and the decode
    * stops between chunks when `signal` aborts or `deadline` passes. Only
@@ -265,7 +268,12 @@ export class DataCollection {
   }
 
   static #fromResponse(response: unknown, options: FromResponseOptions): DataCollection {
-    const res = (typeof response === "string" ? parseJson(response) : response) as Record<string, unknown>;
+    // text and bytes go through the streaming decoder: each data unit's base64 is decoded piece by piece into
+    // its array, so the memory needed beyond the input is about the arrays (JSON.parse would copy everything)
+    const res =
+      (typeof response === "string" || response instanceof Uint8Array
+        ? parseJsonBytes(response, options)
+        : response) as Record<string, unknown>;
     if (!res || typeof res !== "object") {
       throw new DecodeError("MALFORMED_RESPONSE", "response is not a JSON object");
     }

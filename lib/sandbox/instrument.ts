@@ -21,6 +21,9 @@
  *   (`scw_list` is `[]` when absent), `structured` as parsed JSON, `selected_catalog` parsed (or
  *   undefined), `catalog_selected_objects` as sent.
  * - Products may contain `PyFloat` (lib/data/json.ts) values: they are written as `5.0`.
+ * - Big simulations of the built-in instruments run in worker threads (`lib/sandbox/workers.ts`, rebuilt
+ *   there by name); instruments passed in `SandboxOptions.instruments` always run on the event loop, so
+ *   their `run()` should stay short or yield.
  *
  * @module
  */

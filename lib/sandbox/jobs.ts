@@ -10,8 +10,8 @@ import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } fr
 import { createHash } from "node:crypto";
 import { makeHash } from "../data/python.ts";
 import { pyDumps } from "./pyjson.ts";
-import type { PoolLease } from "./workers.ts";
-import { builtinInstrumentOf } from "./instruments/index.ts";
+import { type PoolLease, WorkerUnavailable } from "./workers.ts";
+import { builtinInstrumentOf, heavySimulation } from "./instruments/index.ts";
 
 /** How a Real query of a product progresses on the sandbox. */
 export type BackendMode =
@@ -318,29 +318,35 @@ export class JobStore {
       numpyModule: this.#numpyModule,
     };
     const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
-    const builtin = this.#pool ? builtinInstrumentOf(job.product) : undefined;
+    // big built-in simulations go to a worker; small ones (and Dummy queries) stay in-process
+    const builtin = this.#pool && !dummy && heavySimulation(job.instrument.name, job.values)
+      ? builtinInstrumentOf(job.product)
+      : undefined;
     const p = (async () => {
       try {
         // let the submission reply go out before a CPU-heavy simulation starts
         await new Promise((r) => setTimeout(r, 0));
         if (this.abort.signal.aborted) throw new Error("the sandbox was closed");
         if (job.forcedFailure) throw new Error(job.forcedFailure);
+        const inProcess = async () => await fn.call(job.product, structuredClone(job.values), ctx);
+        const task = {
+          instrument: builtin ?? "",
+          product: job.product.name,
+          dummy,
+          params: job.values,
+          seed: job.seed,
+          jobId: job.id,
+          user: job.user,
+          numpyModule: this.#numpyModule,
+        };
         const out = builtin && this.#pool
-          ? await this.#pool.run(
-            {
-              instrument: builtin,
-              product: job.product.name,
-              dummy,
-              params: job.values,
-              seed: job.seed,
-              jobId: job.id,
-              user: job.user,
-              numpyModule: this.#numpyModule,
-            },
-            ctx.report,
-            this.abort.signal,
-          )
-          : await fn.call(job.product, structuredClone(job.values), ctx);
+          ? await this.#pool.run(task, ctx.report, this.abort.signal).catch((e) => {
+            // no worker to be had: compute here rather than fail the job
+            if (!(e instanceof WorkerUnavailable)) throw e;
+            job.runReports = [];
+            return inProcess();
+          })
+          : await inProcess();
         job.result = out ?? {};
         this.holdResult(job);
       } catch (e) {

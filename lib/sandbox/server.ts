@@ -74,8 +74,9 @@ export interface SandboxOptions {
    */
   numpyModule?: "numpy.core" | "numpy._core";
   /**
-   * Run the built-in instruments' simulations in worker threads (default `true`), so that polls and other
-   * requests are answered while a large job computes. `false` runs them on the event loop.
+   * Run the built-in instruments' big simulations (more than 10 science windows, more than 100 000 SPI-ACS
+   * bins) in worker threads (default `true`), so that polls and other requests are answered while a large
+   * job computes. `false` runs them on the event loop. Instruments passed in `instruments` always run there.
    */
   workers?: boolean;
   /**

@@ -70,6 +70,9 @@ export function reviveOutput(v: unknown): unknown {
   return v;
 }
 
+/** No worker could be started (no `Worker` in this runtime, or its module failed to load). */
+export class WorkerUnavailable extends Error {}
+
 interface Pending {
   resolve(out: ProductOutput): void;
   reject(e: Error): void;
@@ -121,7 +124,7 @@ class SimulationPool {
       for (const [id, p] of this.#pending) {
         if (p.worker !== pw) continue;
         this.#pending.delete(id);
-        p.reject(new Error(`simulation worker failed: ${e.message}`));
+        p.reject(new WorkerUnavailable(`simulation worker failed: ${e.message}`));
       }
       w.terminate();
     };
@@ -137,9 +140,13 @@ class SimulationPool {
   ): Promise<ProductOutput> {
     let pw = this.#workers.find((x) => x.busy === 0);
     if (!pw) {
-      pw = this.#workers.length < this.#size
-        ? this.#spawn()
-        : this.#workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+      try {
+        pw = this.#workers.length < this.#size
+          ? this.#spawn()
+          : this.#workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+      } catch (e) {
+        return Promise.reject(new WorkerUnavailable(e instanceof Error ? e.message : String(e)));
+      }
     }
     const id = this.#next++;
     const worker = pw;

@@ -5,6 +5,8 @@
  * @module
  */
 import type { ProductSpec, SandboxInstrument } from "../instrument.ts";
+import { scienceWindowCount } from "./integral.ts";
+import { toMjd } from "./observation.ts";
 import { isgriInstrument } from "./isgri.ts";
 import { jemxInstrument } from "./jemx.ts";
 import { spiAcsInstrument } from "./spi_acs.ts";
@@ -50,4 +52,28 @@ const BUILTIN = new WeakMap<ProductSpec, string>();
  */
 export function builtinInstrumentOf(spec: ProductSpec): string | undefined {
   return BUILTIN.get(spec);
+}
+
+/**
+ * Whether a built-in simulation is big enough to be worth a worker thread: INTEGRAL jobs over more than 10
+ * science windows, SPI-ACS light curves of more than 100 000 bins. Smaller ones finish within a few tens of
+ * milliseconds and run in-process (no worker start-up).
+ *
+ * @example
+ * ```ts
+ * import { heavySimulation } from "./index.ts";
+ * heavySimulation("isgri", { T1: 58000, T2: 58010, max_pointings: 50 }); // true
+ * heavySimulation("isgri", { scw_list: ["066500220010.001"] }); // false
+ * ```
+ */
+export function heavySimulation(instrument: string, params: Record<string, unknown>): boolean {
+  if (instrument === "spi_acs") {
+    try {
+      const bin = Number(params.time_bin ?? 1);
+      return (toMjd(params.T2) - toMjd(params.T1)) * 86400 / (bin > 0 ? bin : 1) > 100_000;
+    } catch {
+      return false;
+    }
+  }
+  return scienceWindowCount(params) > 10;
 }
