@@ -64,13 +64,14 @@ await disp.getProduct<GetProductOptions>({ instrument: "polar", product: "polar_
 // deno-lint-ignore no-explicit-any
 await disp.getProduct<any>({ instrument: "isgri", product: "isgri_imag" }); // escape hatch
 `;
-    const BAD = `import { DispatcherAPI } from "MOD";
+    const BAD = `import { DispatcherAPI, sandboxCatalogue } from "MOD";
 const disp = new DispatcherAPI({ url: "http://127.0.0.1:9", token: null });
 await disp.getProduct({ instrument: "isgri", product: "isgri_imag", E1_keV: 28 });
 await disp.getProduct({ instrument: "isgri", product: "isgri_image", E1_kev: 28 });
 await disp.getProduct({ instrument: "isgri", product: "isgri_image", osa_version: "OSA9" });
 await disp.submit({ instrument: "jemx", product: "jemx_lc", integral_data_rights: "private" });
 await disp.getProduct({ instrument: "isgry", product: "isgri_image" });
+console.log(sandboxCatalogue().isgri.isgri_image.E1_kev);
 `;
     // the Deno rendering of API code type-checks too
     const rendered = renderApiCode(
@@ -104,7 +105,8 @@ await disp.getProduct({ instrument: "isgry", product: "isgri_image" });
     );
     assertMatch(bad.text, /Type '"private"' is not assignable to type '"public" \| "all-private"/);
     assertMatch(bad.text, /Type '"isgry"' is not assignable to type 'keyof MmodaProducts'/);
-    assertMatch(bad.text, /Found 5 errors/);
+    assertMatch(bad.text, /Property 'E1_kev' does not exist on type .*Did you mean 'E1_keV'\?/);
+    assertMatch(bad.text, /Found 6 errors/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -114,6 +116,7 @@ Deno.test("typed params: the runtime catalogue completes and builds checked quer
   const catalogue = sandboxCatalogue();
   assert(catalogue.instruments.includes("spi_acs"));
   const image = catalogue.isgri.isgri_image;
+  const untyped = catalogue.product("isgri", "isgri_image"); // run-time checks of what the types already refuse
   // what a notebook completes: own properties, in the server's order
   assert(Object.keys(catalogue).includes("isgri"));
   assert(Object.keys(image).includes("E1_keV") && Object.keys(image).includes("osa_version"));
@@ -126,7 +129,7 @@ Deno.test("typed params: the runtime catalogue completes and builds checked quer
   assertEquals(q, { E1_keV: 30, osa_version: "OSA10.2", instrument: "isgri", product: "isgri_image" });
   const e = (() => {
     try {
-      image.query({ osa_version: "OSA9" });
+      untyped.query({ osa_version: "OSA9" });
     } catch (e) {
       return e as OdaError;
     }
@@ -138,7 +141,7 @@ Deno.test("typed params: the runtime catalogue completes and builds checked quer
   );
   let unknown: unknown;
   try {
-    image.query({ E1_kev: 30 });
+    untyped.query({ E1_kev: 30 });
   } catch (err) {
     unknown = err;
   }
