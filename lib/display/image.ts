@@ -9,6 +9,9 @@
  * ({@linkcode svgToPng}). Without the rasteriser, the plain colour-mapped
  * raster is returned.
  *
+ * Size: scaling, colour maps and the SVG overlays of one picture share its pixel-to-sky geometry and
+ * layout; split further they would pass that state around.
+ *
  * @module
  */
 import { escapeHtml } from "./html.ts";
