@@ -321,7 +321,10 @@ class Lsp {
     }).spawn();
     this.#writer = this.#proc.stdin.getWriter();
     this.#reader = this.#proc.stdout.getReader();
+    // never hang the suite: a language server that does not answer in 3 minutes is killed (the test then fails)
+    this.#watchdog = setTimeout(() => this.#proc.kill(), 180_000);
   }
+  #watchdog: ReturnType<typeof setTimeout>;
   async #send(msg: Record<string, unknown>): Promise<void> {
     const body = new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", ...msg }));
     await this.#writer.write(new TextEncoder().encode(`Content-Length: ${body.length}\r\n\r\n`));
@@ -362,6 +365,7 @@ class Lsp {
     await this.#writer.close().catch(() => {});
     await this.#reader.cancel().catch(() => {});
     await this.#proc.status;
+    clearTimeout(this.#watchdog);
   }
 }
 
