@@ -842,8 +842,9 @@ export class DispatcherAPI<P = MmodaProducts> {
     );
     parseResponseJson(res.text, res.url); // typed error (with the URL) for a malformed answer
     const d = describeProduct(res.text, { instrument: options.instrument, product: options.product_name });
-    for (const line of d.text.split("\n")) log.debug(line);
+    // printed once at any log level: to the console, or (silent) to the debug log only
     if (!options.silent) console.log(d.text);
+    else for (const line of d.text.split("\n")) log.debug(line);
     return d;
   }
 

@@ -425,6 +425,7 @@ function readEcsvText(text: string, budget: DecodeBudget): EcsvTable {
     col.dtype = dtype;
     const arr = allocFor(datatype, n);
     for (let i = 0; i < n; i++) {
+      budget.tick();
       if (masked[i]) {
         if (datatype.startsWith("float")) arr[i] = NaN;
         continue;

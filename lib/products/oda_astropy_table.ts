@@ -13,6 +13,7 @@ import { parseJson, pythonJsonDumps } from "../data/json.ts";
 import { DecodeError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * The wire form of an {@linkcode ODAAstropyTable}.
@@ -61,6 +62,14 @@ export interface EncodedODAAstropyTable {
  * ```
  */
 export class ODAAstropyTable {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** The table (columns, units, descriptions, meta). */
   table: EcsvTable;
   /** Name. */
