@@ -15,6 +15,7 @@ import { arrayFromPickleObject, type DTypeInfo, parseDType } from "./numpy.ts";
 import { Base64Source, LAZY_MIN_BYTES, LazyBytes } from "./lazy_bytes.ts";
 import { decodeNumpyPickle } from "../pickle.ts";
 import { DecodeBudget, typedDecode } from "../budget.ts";
+import { read4x3 } from "../gather.ts";
 
 // opcode argument layout (see lazy_bytes.ts)
 const LINE = -1;
@@ -118,6 +119,7 @@ class RecordSink extends LazyBytes implements PayloadSink {
   #table: Table | undefined;
   /** Columns read straight from the records into place (after the first block, when they agree with it). */
   #direct: DirectColumn[] | undefined;
+  #triples: { le: boolean; offs: number[]; outs: Int32Array[] }[] | undefined;
   readonly hole: LazyBytes = this;
   constructor(
     length: number,
@@ -148,7 +150,23 @@ class RecordSink extends LazyBytes implements PayloadSink {
   #convert(block: Uint8Array): void {
     const n = block.length / this.stride;
     if (this.#direct) {
-      for (const d of this.#direct) readColumn(block, this.stride, n, this.#row, d);
+      const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
+      for (const g of this.#triples!) {
+        read4x3(
+          dv,
+          this.stride,
+          n,
+          g.le,
+          g.offs[0],
+          g.offs[1],
+          g.offs[2],
+          g.outs[0],
+          g.outs[1],
+          g.outs[2],
+          this.#row,
+        );
+      }
+      for (const d of this.#direct) if (!d.grouped) readColumn(block, this.stride, n, this.#row, d);
       this.#row += n;
       return;
     }
@@ -175,7 +193,25 @@ class RecordSink extends LazyBytes implements PayloadSink {
       if (ArrayBuffer.isView(dst)) (dst as Uint8Array).set(c.values as Uint8Array, this.#row * per);
       else for (let i = 0; i < c.values.length; i++) (dst as unknown[])[this.#row * per + i] = c.values[i];
     });
-    if (first) this.#direct = directReaders(this.dtype, this.#columns!, t, block, this.stride, n);
+    if (first) {
+      this.#direct = directReaders(this.dtype, this.#columns!, t, block, this.stride, n);
+      // scalar 4-byte columns of the same byte order, three at a time in one loop over the rows (the
+      // light curve's RATE, ERROR, FRACEXP): about 2× faster than a loop per column
+      this.#triples = [];
+      const fours = (this.#direct ?? []).filter((d) => d.size === 4 && d.per === 1);
+      for (const le of [true, false]) {
+        const same = fours.filter((d) => !d.swap === le);
+        for (let k = 0; k + 3 <= same.length; k += 3) {
+          const trio = same.slice(k, k + 3);
+          for (const d of trio) d.grouped = true;
+          this.#triples.push({
+            le,
+            offs: trio.map((d) => d.offset),
+            outs: trio.map((d) => new Int32Array(d.dst.buffer, d.dst.byteOffset, d.dst.byteLength >> 2)),
+          });
+        }
+      }
+    }
     this.#row += n;
   }
 
@@ -210,6 +246,8 @@ interface DirectColumn {
   swap: boolean;
   /** The whole column's bytes. */
   dst: Uint8Array;
+  /** Read with two others in one loop. */
+  grouped?: boolean;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
