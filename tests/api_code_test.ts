@@ -205,6 +205,9 @@ d.get_product(**base, E1_keV=28.0, scw_list=("0665", "0666"), token=None,);
     E1_keV: new PyFloat(28),
     scw_list: ["0665", "0666"],
   });
+  // the call alone (the dispatcher was made in another cell)
+  const alone = parseApiCode(`data = disp.get_product(instrument="spi_acs", product="spi_acs_lc")`);
+  assertEquals([alone.url, alone.params.product], [undefined, "spi_acs_lc"]);
   // just the dict (indented, as pasted into a template string)
   assertEquals(
     parseApiCode(`  par_dict = {"instrument": "jemx", "product": "jemx_lc"}`).params.product,

@@ -463,6 +463,19 @@ json.dump(out, sys.stdout)
       assert(groups.some(([, , , , q]) => q === 5), "channels outside 25-300 keV are bad");
       const bySig = report[spectra.length + 1].groups as [number, number, number, number, number][];
       for (const [a, b, , s, q] of bySig) if (q === 0) assert(s >= 50, `group ${a}-${b}: ${s} sigma`);
+      // saveAllData applies the same options to every spectrum of a set
+      const grouped2 = await data.saveAllData({
+        dir: `${dir}/grouped`,
+        spectrum: { grouping: { minSignificance: 50 }, systematicFraction: 0.03 },
+      });
+      const pha = await NumpyDataProduct.fromFitsFile(grouped2.find((f) => f.endsWith("_spectrum.fits"))!);
+      const t = pha.data_unit.find((u) => u.header.HDUCLAS1 === "SPECTRUM")!.table;
+      assert(t.columns.some((c) => c.name === "GROUPING"), "GROUPING written by saveAllData");
+      assert(
+        [...t.columns.find((c) => c.name === "SYS_ERR")!.values as Float32Array].every((x) =>
+          Math.abs(x - 0.03) < 1e-7
+        ),
+      );
       // spectrumWithEnergies adds the systematic fraction in quadrature
       const sys = spectrumWithEnergies(spec, rmf, { systematicFraction: 0.05 });
       for (let i = 0; i < plain.rate.length; i++) {

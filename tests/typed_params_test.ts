@@ -86,7 +86,26 @@ console.log(sandboxCatalogue().isgri.isgri_image.E1_kev);
       "new DispatcherAPI({",
       "new DispatcherAPI({ token: null,",
     );
-    const bad = await denoCheck(dir, { "ok.ts": OK, "rendered.ts": rendered, "bad.ts": BAD });
+    // types generated for another service (here: jemx only), used as `DispatcherAPI<JemxProducts>`
+    const generated = generateProductTypes({ instruments: { jemx: MMODA_PRODUCTS.instruments.jemx } }, {
+      name: "JemxProducts",
+      importFrom: new URL("types.ts", ROOT).href,
+    });
+    const OWN = `import { DispatcherAPI } from "MOD";
+import type { JemxProducts } from "./jemx_products.ts";
+const own = new DispatcherAPI<JemxProducts>({ url: "http://127.0.0.1:9", token: null });
+await own.getProduct({ instrument: "jemx", product: "jemx_image", jemx_num: 1 });
+await own.getProduct({ instrument: "isgri", product: "isgri_image" });
+`;
+    const bad = await denoCheck(dir, {
+      "ok.ts": OK,
+      "rendered.ts": rendered,
+      "jemx_products.ts": generated,
+      "own.ts": OWN,
+      "bad.ts": BAD,
+    });
+    assert(!bad.text.includes("jemx_products.ts:"), bad.text);
+    assertMatch(bad.text, /Type '"isgri"' is not assignable to type '"jemx"'[\s\S]*own\.ts:5/);
     assert(!bad.text.includes("rendered.ts:"), bad.text);
     assert(!bad.text.includes("ok.ts:"), bad.text); // the right queries pass
     assert(!bad.ok, "bad.ts must fail deno check");
@@ -106,7 +125,7 @@ console.log(sandboxCatalogue().isgri.isgri_image.E1_kev);
     assertMatch(bad.text, /Type '"private"' is not assignable to type '"public" \| "all-private"/);
     assertMatch(bad.text, /Type '"isgry"' is not assignable to type 'keyof MmodaProducts'/);
     assertMatch(bad.text, /Property 'E1_kev' does not exist on type .*Did you mean 'E1_keV'\?/);
-    assertMatch(bad.text, /Found 6 errors/);
+    assertMatch(bad.text, /Found 7 errors/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -302,7 +321,10 @@ class Lsp {
     }).spawn();
     this.#writer = this.#proc.stdin.getWriter();
     this.#reader = this.#proc.stdout.getReader();
+    // never hang the suite: a language server that does not answer in 3 minutes is killed (the test then fails)
+    this.#watchdog = setTimeout(() => this.#proc.kill(), 180_000);
   }
+  #watchdog: ReturnType<typeof setTimeout>;
   async #send(msg: Record<string, unknown>): Promise<void> {
     const body = new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", ...msg }));
     await this.#writer.write(new TextEncoder().encode(`Content-Length: ${body.length}\r\n\r\n`));
@@ -343,6 +365,7 @@ class Lsp {
     await this.#writer.close().catch(() => {});
     await this.#reader.cancel().catch(() => {});
     await this.#proc.status;
+    clearTimeout(this.#watchdog);
   }
 }
 

@@ -591,6 +591,9 @@ export class DispatcherAPI<P = MmodaProducts> {
    * `get_product`): checks parameter names, submits, polls with adaptive
    * intervals, retries transient failures, and returns a `DataCollection`.
    * Throws `JobFailedError` for a failed job and typed errors for the rest.
+   * Literal instrument/product names are type-checked against the shipped
+   * `MmodaProducts` (see `CheckedQuery`); for other services use
+   * `getProduct<GetProductOptions>(...)` or `new DispatcherAPI<MyProducts>()`.
    *
    * @example
    * ```ts

@@ -291,9 +291,10 @@ export function parseApiCode(text: string, limits: PythonLiteralLimits = {}): Ap
       lastDispatcher = d;
       return d;
     }
-    if (parts.length === 2 && last === "get_product" && head?.kind === "dispatcher") {
+    if (parts.length === 2 && last === "get_product" && (head === undefined || head.kind === "dispatcher")) {
+      // an undefined name is a dispatcher created in a cell that was not pasted (no URL then)
       if (call) throw lex.error(callee.start, "more than one get_product() call");
-      call = { dispatcher: head, kwargs: readArgs("get_product()") };
+      call = { dispatcher: head ?? { kind: "dispatcher" }, kwargs: readArgs("get_product()") };
       return { kind: "result" };
     }
     throw lex.error(
