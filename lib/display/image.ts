@@ -9,8 +9,9 @@
  * ({@linkcode svgToPng}). Without the rasteriser, the plain colour-mapped
  * raster is returned.
  *
- * Size: scaling, colour maps and the SVG overlays of one picture share its pixel-to-sky geometry and
- * layout; split further they would pass that state around.
+ * Size: ~650 lines, one concept (the mosaic picture: stretch, colour maps,
+ * raster, grid, overlays, colour bar); the WCS lives in `products/wcs.ts`,
+ * label placement in `labels.ts`.
  *
  * @module
  */
