@@ -31,7 +31,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import type { Table, TableColumn } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
-import { findColumn } from "./table_data.ts";
+import { findColumn, makeTableData } from "./table_data.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
@@ -184,7 +184,7 @@ export class LightCurve {
     return this.time.length;
   }
 
-  /** As a {@linkcode Table} (`time`, `rate`, `error`, `half_width` columns). */
+  /** As a {@linkcode Table} (`time`, `rate`, `error`, `half_width` columns; a notebook shows it as an HTML table). */
   toTable(): Table {
     const col = (name: string, values: Float64Array, unit?: string): TableColumn => ({
       name,
@@ -193,7 +193,7 @@ export class LightCurve {
       values,
       ...(unit ? { unit } : {}),
     });
-    return {
+    return makeTableData({
       kind: "table",
       length: this.length,
       columns: [
@@ -202,7 +202,7 @@ export class LightCurve {
         col("error", this.error),
         col("half_width", this.halfWidth, "d"),
       ],
-    };
+    });
   }
 
   /**
