@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { pythonStr } from "../data/python.ts";
 import type { DecodeOptions } from "../codecs/budget.ts";
 import { type EcsvTable, readEcsv, writeEcsv } from "../codecs/ecsv.ts";
 import { writeFitsFile } from "../codecs/fits.ts";
@@ -185,7 +186,13 @@ export class ODAAstropyTable {
     }
     const columns = this.table.columns.map((c) => {
       if (!Array.isArray(c.values) || !c.dtype.includes("U")) return c;
-      return { ...c, values: (c.values as unknown[]).map((v) => (v === null ? "" : String(v))) };
+      // objects (json cells) as Python's str(), never through their own toString
+      return {
+        ...c,
+        values: (c.values as unknown[]).map((
+          v,
+        ) => (v === null ? "" : typeof v === "object" ? pythonStr(v) : String(v))),
+      };
     });
     await writeFitsFile(path, [{ type: "primary" }, {
       type: "bintable",

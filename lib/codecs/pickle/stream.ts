@@ -5,6 +5,9 @@
  * size, which then becomes the array (swapped in place). Neither the text nor the whole decoded pickle ever
  * exists. The result is the one {@linkcode decodeNumpyPickleBase64} gives for the whole text.
  *
+ * Size: one incremental state machine (base64 quanta, opcode buffer, payloads decoded in place) whose
+ * states share the same buffers.
+ *
  * @module
  */
 import { DecodeError } from "../../errors.ts";
@@ -15,6 +18,7 @@ import { arrayFromPickleObject, type DTypeInfo, parseDType } from "./numpy.ts";
 import { Base64Source, LAZY_MIN_BYTES, LazyBytes } from "./lazy_bytes.ts";
 import { decodeNumpyPickle } from "../pickle.ts";
 import { DecodeBudget, typedDecode } from "../budget.ts";
+import { read4x3 } from "../gather.ts";
 
 // opcode argument layout (see lazy_bytes.ts)
 const LINE = -1;
@@ -118,6 +122,7 @@ class RecordSink extends LazyBytes implements PayloadSink {
   #table: Table | undefined;
   /** Columns read straight from the records into place (after the first block, when they agree with it). */
   #direct: DirectColumn[] | undefined;
+  #triples: { le: boolean; offs: number[]; outs: Int32Array[] }[] | undefined;
   readonly hole: LazyBytes = this;
   constructor(
     length: number,
@@ -148,7 +153,23 @@ class RecordSink extends LazyBytes implements PayloadSink {
   #convert(block: Uint8Array): void {
     const n = block.length / this.stride;
     if (this.#direct) {
-      for (const d of this.#direct) readColumn(block, this.stride, n, this.#row, d);
+      const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
+      for (const g of this.#triples!) {
+        read4x3(
+          dv,
+          this.stride,
+          n,
+          g.le,
+          g.offs[0],
+          g.offs[1],
+          g.offs[2],
+          g.outs[0],
+          g.outs[1],
+          g.outs[2],
+          this.#row,
+        );
+      }
+      for (const d of this.#direct) if (!d.grouped) readColumn(block, this.stride, n, this.#row, d);
       this.#row += n;
       return;
     }
@@ -175,7 +196,25 @@ class RecordSink extends LazyBytes implements PayloadSink {
       if (ArrayBuffer.isView(dst)) (dst as Uint8Array).set(c.values as Uint8Array, this.#row * per);
       else for (let i = 0; i < c.values.length; i++) (dst as unknown[])[this.#row * per + i] = c.values[i];
     });
-    if (first) this.#direct = directReaders(this.dtype, this.#columns!, t, block, this.stride, n);
+    if (first) {
+      this.#direct = directReaders(this.dtype, this.#columns!, t, block, this.stride, n);
+      // scalar 4-byte columns of the same byte order, three at a time in one loop over the rows (the
+      // light curve's RATE, ERROR, FRACEXP): about 2× faster than a loop per column
+      this.#triples = [];
+      const fours = (this.#direct ?? []).filter((d) => d.size === 4 && d.per === 1);
+      for (const le of [true, false]) {
+        const same = fours.filter((d) => !d.swap === le);
+        for (let k = 0; k + 3 <= same.length; k += 3) {
+          const trio = same.slice(k, k + 3);
+          for (const d of trio) d.grouped = true;
+          this.#triples.push({
+            le,
+            offs: trio.map((d) => d.offset),
+            outs: trio.map((d) => new Int32Array(d.dst.buffer, d.dst.byteOffset, d.dst.byteLength >> 2)),
+          });
+        }
+      }
+    }
     this.#row += n;
   }
 
@@ -210,6 +249,8 @@ interface DirectColumn {
   swap: boolean;
   /** The whole column's bytes. */
   dst: Uint8Array;
+  /** Read with two others in one loop. */
+  grouped?: boolean;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -220,43 +261,108 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
   const le = !d.swap;
   const count = rows * d.per;
   const at0 = row0 * d.per;
-  const per = d.per;
+  const base = d.dst.byteOffset;
+  // one small function per element size: each stays monomorphic and is optimised early
   switch (d.size) {
     case 1:
-      for (let r = 0; r < rows; r++) {
-        const o = r * stride + d.offset;
-        d.dst.set(block.subarray(o, o + per), (row0 + r) * per);
+      return readCol1(block, d.offset, stride, rows, d.per, d.dst.subarray(at0, at0 + count));
+    case 2:
+      return readCol2(
+        dv,
+        d.offset,
+        stride,
+        rows,
+        d.per,
+        le,
+        new Uint16Array(d.dst.buffer, base + at0 * 2, count),
+      );
+    case 4:
+      if (d.per === 1) {
+        return readCol4(dv, d.offset, stride, rows, le, new Int32Array(d.dst.buffer, base + at0 * 4, count));
       }
-      return;
-    case 2: {
-      const out = new Uint16Array(d.dst.buffer, d.dst.byteOffset + at0 * 2, count);
-      for (let r = 0, k = 0; r < rows; r++) {
-        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 2) out[k++] = dv.getUint16(o, le);
-      }
-      return;
-    }
-    case 4: {
-      const out = new Int32Array(d.dst.buffer, d.dst.byteOffset + at0 * 4, count);
-      if (per === 1) {
-        for (let r = 0, o = d.offset; r < rows; r++, o += stride) out[r] = dv.getInt32(o, le);
-        return;
-      }
-      for (let r = 0, k = 0; r < rows; r++) {
-        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 4) out[k++] = dv.getInt32(o, le);
-      }
-      return;
-    }
-    case 8: {
-      const out = new Int32Array(d.dst.buffer, d.dst.byteOffset + at0 * 8, 2 * count);
-      const lo = le ? 0 : 4;
-      const hi = le ? 4 : 0;
-      for (let r = 0, k = 0; r < rows; r++) {
-        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 8, k += 2) {
-          out[k] = dv.getInt32(o + lo, le);
-          out[k + 1] = dv.getInt32(o + hi, le);
-        }
-      }
-      return;
+      return readCol4s(
+        dv,
+        d.offset,
+        stride,
+        rows,
+        d.per,
+        le,
+        new Int32Array(d.dst.buffer, base + at0 * 4, count),
+      );
+    case 8:
+      return readCol8(
+        dv,
+        d.offset,
+        stride,
+        rows,
+        d.per,
+        le,
+        new Int32Array(d.dst.buffer, base + at0 * 8, 2 * count),
+      );
+  }
+}
+
+function readCol1(
+  block: Uint8Array,
+  off: number,
+  stride: number,
+  rows: number,
+  per: number,
+  out: Uint8Array,
+) {
+  for (let r = 0, o = off, k = 0; r < rows; r++, o += stride) {
+    for (let j = 0; j < per; j++) out[k++] = block[o + j];
+  }
+}
+
+function readCol2(
+  dv: DataView,
+  off: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  out: Uint16Array,
+) {
+  for (let r = 0, k = 0, p = off; r < rows; r++, p += stride) {
+    for (let j = 0, o = p; j < per; j++, o += 2) out[k++] = dv.getUint16(o, le);
+  }
+}
+
+function readCol4(dv: DataView, off: number, stride: number, rows: number, le: boolean, out: Int32Array) {
+  for (let r = 0, o = off; r < rows; r++, o += stride) out[r] = dv.getInt32(o, le);
+}
+
+function readCol4s(
+  dv: DataView,
+  off: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  out: Int32Array,
+) {
+  for (let r = 0, k = 0, p = off; r < rows; r++, p += stride) {
+    for (let j = 0, o = p; j < per; j++, o += 4) out[k++] = dv.getInt32(o, le);
+  }
+}
+
+function readCol8(
+  dv: DataView,
+  off: number,
+  stride: number,
+  rows: number,
+  per: number,
+  le: boolean,
+  out: Int32Array,
+) {
+  // little-endian output: the low word first
+  const lo = le ? 0 : 4;
+  const hi = le ? 4 : 0;
+  for (let r = 0, k = 0, p = off; r < rows; r++, p += stride) {
+    for (let j = 0, o = p; j < per; j++, o += 8, k += 2) {
+      out[k] = dv.getInt32(o + lo, le);
+      out[k + 1] = dv.getInt32(o + hi, le);
     }
   }
 }
@@ -588,6 +694,35 @@ const [D0, D1, D2, D3] = D;
 const SPACE = new Uint8Array(256);
 for (const c of [9, 10, 12, 13, 32]) SPACE[c] = 1;
 
+// P01[c0 | c1 << 8] and P23[c2 | c3 << 8]: the bits of two characters at the start / end of a quantum (BAD
+// when either is not a digit): one little-endian 32-bit load and two lookups per quantum (~1.5× faster
+// than four byte loads and lookups)
+const P01 = new Int32Array(65536).fill(BAD);
+const P23 = new Int32Array(65536).fill(BAD);
+for (let a = 0; a < 256; a++) {
+  if (D3[a] >= BAD) continue;
+  for (let b = 0; b < 256; b++) {
+    if (D3[b] >= BAD) continue;
+    P01[a | (b << 8)] = D0[a] | D1[b];
+    P23[a | (b << 8)] = D2[a] | D3[b];
+  }
+}
+
+/** Decode the whole quanta of `bytes[k, stop)` into `dst` from 0, up to one with a non-digit; its index. */
+function decodeQuads(bytes: Uint8Array, k: number, stop: number, dst: Uint8Array): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 0;
+  for (; k < stop; k += 4, o += 3) {
+    const c = dv.getUint32(k, true);
+    const w = P01[c & 0xffff] | P23[c >>> 16];
+    if (w >= BAD) break;
+    dst[o] = w >>> 16;
+    dst[o + 1] = (w >>> 8) & 255;
+    dst[o + 2] = w & 255;
+  }
+  return k;
+}
+
 /**
  * Base64 text of a numpy pickle pushed in pieces (ASCII bytes) → the array, as
  * {@linkcode decodeNumpyPickleBase64} decodes the whole text (both alphabets, whitespace, missing padding).
@@ -644,18 +779,9 @@ export class Base64PickleStream {
       if (direct !== null && direct.length >= 3) dst = direct;
       else dst = this.#scratch.subarray(0, direct ? 3 : this.#scratch.length);
       const quads = Math.min((n - i) >> 2, (dst.length / 3) | 0);
-      let o = 0;
-      let k = i;
       const stop = i + 4 * quads;
-      while (k < stop) {
-        const w = D0[bytes[k]] | D1[bytes[k + 1]] | D2[bytes[k + 2]] | D3[bytes[k + 3]];
-        if (w >= BAD) break;
-        dst[o] = w >>> 16;
-        dst[o + 1] = (w >>> 8) & 255;
-        dst[o + 2] = w & 255;
-        o += 3;
-        k += 4;
-      }
+      const k = decodeQuads(bytes, i, stop, dst);
+      const o = ((k - i) >> 2) * 3;
       if (o > 0) {
         if (dst === direct) this.#split.advance(o);
         else this.#split.write(dst.subarray(0, o));
