@@ -266,6 +266,9 @@ Deno.test("light-curve product: summary with a small thumbnail; the full plot is
   const tb = await data[$display]();
   assertMatch(String(tb["text/html"]), /<th>TIME<br>/);
   assertMatch(String(tb["text/html"]), /250 more rows/);
+  // and so does a light curve's table
+  const lt = await (lc.toTable() as unknown as { [$display](): Promise<MimeBundle> })[$display]();
+  assertMatch(String(lt["text/html"]), /<th>half_width<br>/);
 });
 
 Deno.test("NumpyDataUnit display shows dtype, shape and a collapsible header", async () => {
@@ -700,4 +703,77 @@ Deno.test("mosaic labels of close sources do not overlap each other or the circl
     boxes.forEach((o, j) => assert(i === j || !meet(b, o), `labels ${i} and ${j} overlap`));
     circles.forEach((c, j) => assert(!meet(b, c), `label ${i} covers circle ${j}`));
   });
+});
+
+// ---- glyphs: every character the notebook views print is in DejaVu Sans (read from the font's cmap)
+
+const DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+const hasDejaVu = (() => {
+  try {
+    return Deno.statSync(DEJAVU).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Code points mapped by a TrueType font's Unicode cmap (formats 4 and 12). */
+function fontCodePoints(bytes: Uint8Array): (cp: number) => boolean {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const numTables = v.getUint16(4);
+  let cmap = -1;
+  for (let i = 0; i < numTables; i++) {
+    const rec = 12 + 16 * i;
+    if (String.fromCharCode(...bytes.subarray(rec, rec + 4)) === "cmap") cmap = v.getUint32(rec + 8);
+  }
+  assert(cmap >= 0, "font has a cmap");
+  const ranges: [number, number][] = [];
+  for (let i = 0, n = v.getUint16(cmap + 2); i < n; i++) {
+    const off = cmap + v.getUint32(cmap + 4 + 8 * i + 4);
+    const format = v.getUint16(off);
+    if (format === 4) {
+      const segs = v.getUint16(off + 6) / 2;
+      for (let s = 0; s < segs; s++) {
+        const end = v.getUint16(off + 14 + 2 * s), start = v.getUint16(off + 16 + 2 * segs + 2 * s);
+        if (start !== 0xffff) ranges.push([start, end]);
+      }
+    } else if (format === 12) {
+      for (let g = 0, ng = v.getUint32(off + 12); g < ng; g++) {
+        ranges.push([v.getUint32(off + 16 + 12 * g), v.getUint32(off + 20 + 12 * g)]);
+      }
+    }
+  }
+  return (cp) => ranges.some(([a, b]) => cp >= a && cp <= b);
+}
+
+Deno.test({
+  name: "progress and plot texts use glyphs DejaVu Sans has (no boxes in place of icons)",
+  ignore: !hasDejaVu,
+  fn: async () => {
+    const has = fontCodePoints(await Deno.readFile(DEJAVU));
+    assert(has(0x41) && !has(0x23f3), "the cmap reader works: 'A' present, ⏳ absent");
+    const base = {
+      instrument: "isgri",
+      product: "isgri_image",
+      status: "progress",
+      elapsedMs: 4000,
+      requests: 3,
+      scwDone: 6,
+      scwTotal: 12,
+      reports: 6,
+      jobId: "0eac4a0f",
+    };
+    const texts: string[] = [];
+    for (const outcome of [undefined, "done", "failed", "stopped"] as const) {
+      const b = progressBundle(outcome ? { ...base, outcome } : base);
+      texts.push(b["text/plain"], String(b["text/html"]).replace(/<[^>]*>/g, ""));
+    }
+    const lc = new LightCurve({ time: [6650.1, 6650.2], rate: [1, 2], error: [0.1, 0.1], timeSystem: "TT" });
+    const b = await lightCurveBundle(lc, { png: false });
+    texts.push(b["text/plain"], JSON.stringify(b["application/vnd.vegalite.v5+json"]));
+    const missing = new Set<string>();
+    for (const t of texts) {
+      for (const ch of t) if (ch.codePointAt(0)! > 0x7f && !has(ch.codePointAt(0)!)) missing.add(ch);
+    }
+    assertEquals([...missing], []);
+  },
 });

@@ -19,6 +19,9 @@
  * {@linkcode parseApiCode} reads that text (and hand-edited variants) without evaluating anything;
  * {@linkcode renderApiCode} writes it back byte for byte as the dispatcher does, or as Deno code.
  *
+ * Size: the parser and the renderer of the same small Python subset, kept together so that both sides of
+ * the byte-for-byte round trip change at once.
+ *
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";

@@ -9,6 +9,10 @@
  * ({@linkcode svgToPng}). Without the rasteriser, the plain colour-mapped
  * raster is returned.
  *
+ * Size: ~650 lines, one concept (the mosaic picture: stretch, colour maps,
+ * raster, grid, overlays, colour bar); the WCS lives in `products/wcs.ts`,
+ * label placement in `labels.ts`.
+ *
  * @module
  */
 import { escapeHtml } from "./html.ts";

@@ -31,8 +31,9 @@ import { DecodeError, OdaError } from "../errors.ts";
 import type { Table, TableColumn } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
-import { findColumn } from "./table_data.ts";
+import { findColumn, makeTableData } from "./table_data.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * Options of {@linkcode lightCurve}.
@@ -183,7 +184,7 @@ export class LightCurve {
     return this.time.length;
   }
 
-  /** As a {@linkcode Table} (`time`, `rate`, `error`, `half_width` columns). */
+  /** As a {@linkcode Table} (`time`, `rate`, `error`, `half_width` columns; a notebook shows it as an HTML table). */
   toTable(): Table {
     const col = (name: string, values: Float64Array, unit?: string): TableColumn => ({
       name,
@@ -192,7 +193,7 @@ export class LightCurve {
       values,
       ...(unit ? { unit } : {}),
     });
-    return {
+    return makeTableData({
       kind: "table",
       length: this.length,
       columns: [
@@ -201,7 +202,7 @@ export class LightCurve {
         col("error", this.error),
         col("half_width", this.halfWidth, "d"),
       ],
-    };
+    });
   }
 
   /**
@@ -226,7 +227,7 @@ function num(v: unknown): number | undefined {
 
 function toF64(values: TableColumn["values"]): Float64Array {
   if (values instanceof Float64Array) return values;
-  return Float64Array.from(values as ArrayLike<number | bigint>, (v) => Number(v));
+  return Float64Array.from(values as ArrayLike<unknown>, toNumberSafe);
 }
 
 /** Pick the light-curve unit: by option, else a table with TIME and RATE-like columns (names with LC/RATE first). */
@@ -287,7 +288,8 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   // time conversion to IJD: IJD = TIME*toDays + offset
   // TIMEUNIT absent: seconds when TIMEZERO is a large number of seconds (SPI-ACS), else days
   const tz0 = num(h.TIMEZERO);
-  const unitStr = String(h.TIMEUNIT ?? (tz0 !== undefined && Math.abs(tz0) > 1e5 ? "s" : "d")).trim()
+  const unitStr = toTextSafe(h.TIMEUNIT ?? (tz0 !== undefined && Math.abs(tz0) > 1e5 ? "s" : "d"), "TIMEUNIT")
+    .trim()
     .toLowerCase();
   const toDays = unitStr === "s" ? 1 / 86400 : unitStr === "h" ? 1 / 24 : unitStr === "min" ? 1 / 1440 : 1;
   const timezero = tz0 ?? 0;

@@ -8,6 +8,7 @@ import type { NdArray } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { type SimpleWcs, wcsFromHeader } from "./wcs.ts";
+import { toTextSafe } from "../data/_coerce.ts";
 
 /**
  * A 2-D image with the data unit (and so the header, with its WCS) it came from.
@@ -58,10 +59,15 @@ export function skyImage(product: NumpyDataProduct, which?: number | string): Sk
   let u: NumpyDataUnit | undefined;
   if (typeof which === "number") u = product.data_unit[which];
   else if (typeof which === "string") {
-    u = images.find((x) => String(x.header?.IMATYPE ?? "").toUpperCase() === which.toUpperCase()) ??
-      images.find((x) => x.name === which);
+    u = images.find((x) =>
+      toTextSafe(x.header?.IMATYPE ?? "", "IMATYPE").toUpperCase() === which.toUpperCase()
+    ) ??
+      images.find((x) =>
+        x.name === which
+      );
   } else {
-    u = images.find((x) => String(x.header?.IMATYPE ?? "").toUpperCase() === "SIGNIFICANCE") ?? images[0];
+    u = images.find((x) => toTextSafe(x.header?.IMATYPE ?? "", "IMATYPE").toUpperCase() === "SIGNIFICANCE") ??
+      images[0];
   }
   if (!u || !images.includes(u)) return undefined;
   const wcs = wcsFromHeader(u.header);

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { toTextSafe } from "../data/_coerce.ts";
+
 /**
  * A minimal celestial WCS read from a FITS header.
  *
@@ -50,7 +52,7 @@ function num(h: Record<string, unknown>, k: string): number | undefined {
  * ```
  */
 export function wcsFromHeader(h: Record<string, unknown>): SimpleWcs | undefined {
-  const c1 = String(h.CTYPE1 ?? ""), c2 = String(h.CTYPE2 ?? "");
+  const c1 = toTextSafe(h.CTYPE1 ?? "", "CTYPE1"), c2 = toTextSafe(h.CTYPE2 ?? "", "CTYPE2");
   const crval1 = num(h, "CRVAL1"), crval2 = num(h, "CRVAL2");
   const crpix1 = num(h, "CRPIX1"), crpix2 = num(h, "CRPIX2");
   if (crval1 === undefined || crval2 === undefined || crpix1 === undefined || crpix2 === undefined) {
