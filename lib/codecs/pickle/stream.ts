@@ -5,8 +5,7 @@
  * size, which then becomes the array (swapped in place). Neither the text nor the whole decoded pickle ever
  * exists. The result is the one {@linkcode decodeNumpyPickleBase64} gives for the whole text.
  *
- * Size: one incremental state machine (base64 quanta, opcode buffer, payloads decoded in place) whose
- * states share the same buffers.
+ * Where the payloads go is in `_stream_sinks.ts`.
  *
  * @module
  */
