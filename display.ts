@@ -1,7 +1,9 @@
 /**
  * Display internals for people building their own views: MIME bundles for
- * Jupyter, HTML tables, SVG/PNG plots, Vega-Lite specs, image scaling and
- * WCS, the live progress reporter. The everyday plots (`plotLightCurve`,
+ * Jupyter, HTML tables, SVG/PNG plots, the light-curve plot with extra layers
+ * (`LightCurvePlot`, `PlotLayer`), Vega-Lite specs, image scaling, the sky
+ * image and WCS of a product, label placement, the notebook switches, the
+ * live progress reporter. The everyday plots (`plotLightCurve`,
  * `plotSpectrum`, `plotImage`) and `display` are also in the main entry point.
  *
  * @example
@@ -18,8 +20,15 @@ export * from "./lib/display/decimate.ts";
 export * from "./lib/display/vegalite.ts";
 export * from "./lib/display/render.ts";
 export * from "./lib/display/image.ts";
+export * from "./lib/display/labels.ts";
 export * from "./lib/display/progress.ts";
-export * from "./lib/display/views.ts";
+export * from "./lib/display/light_curve_plot.ts";
+export * from "./lib/display/bundles.ts";
+export * from "./lib/display/plots.ts";
+export * from "./lib/display/descriptions.ts";
+export * from "./lib/notebook.ts";
+export * from "./lib/products/sky_image.ts";
+export * from "./lib/products/wcs.ts";
 export * from "./lib/display/token_view.ts";
 export * from "./lib/display/register.ts";
 export {

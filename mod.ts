@@ -41,6 +41,7 @@ export {
   TokenError,
   UnauthorizedError,
 } from "./lib/errors.ts";
+export { configureNotebook, type NotebookSettings } from "./lib/notebook.ts";
 export {
   configureLogging,
   getLogger,
@@ -93,7 +94,12 @@ export {
   type DataCollectionOptions,
   type SaveAllDataOptions,
 } from "./lib/products/collection.ts";
-export { LightCurve, lightCurve, type LightCurveOptions } from "./lib/products/light_curve.ts";
+export {
+  LightCurve,
+  lightCurve,
+  type LightCurveInit,
+  type LightCurveOptions,
+} from "./lib/products/light_curve.ts";
 export {
   type EnergySpectrum,
   type SpectrumEnergiesOptions,
@@ -131,7 +137,7 @@ export {
 // --- plots and notebook display (the rest: ./display) ---
 export { display } from "./lib/display/jupyter.ts";
 export { displayToken } from "./lib/display/token_view.ts";
-export { plotImage, plotLightCurve, plotSpectrum, PlotView } from "./lib/display/views.ts";
+export { plotImage, plotLightCurve, plotSpectrum, PlotView } from "./lib/display/plots.ts";
 import "./lib/display/register.ts";
 // --- API code (the Python snippet MMODA shows for a request) ---
 export {

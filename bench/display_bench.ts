@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { LightCurve } from "../mod.ts";
 import { lightCurveBundle, mosaicBundle, svgToPng, tableBundle } from "../display.ts";
 import type { Table } from "../lib/data/ndarray.ts";
 import { emit, median, note } from "./_table.ts";
@@ -76,7 +77,7 @@ const rate = Float64Array.from(
   (_, i) => 100 + 20 * Math.sin(i / 3000) + ((i * 7919) % 97) / 10,
 );
 const error = new Float64Array(n).fill(3);
-const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI J1820+070" };
+const lc = new LightCurve({ time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI J1820+070" });
 {
   const t0 = performance.now();
   await svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>');
@@ -111,7 +112,7 @@ const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI
   const tj = performance.now();
   const nopng = await lightCurveBundle(lc, { png: false });
   report({
-    name: "  without PNG (vega-lite + SVG only)",
+    name: "  without PNG (vega-lite only)",
     ms: Math.round(performance.now() - tj),
     bytes: JSON.stringify(nopng).length,
   });
@@ -120,11 +121,11 @@ const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI
 // --- 1e6 points
 {
   const N = 1_000_000;
-  const big = {
+  const big = new LightCurve({
     time: Float64Array.from({ length: N }, (_, i) => i / 86400),
     rate: Float64Array.from({ length: N }, (_, i) => Math.sin(i / 10000)),
     error: new Float64Array(N).fill(0.1),
-  };
+  });
   await lightCurveBundle(big);
   const t = performance.now();
   const b = await lightCurveBundle(big);
@@ -186,16 +187,11 @@ for (const side of [500, 2000]) {
 }
 
 if (Deno.args.includes("--vega")) {
-  const { errorBarSpec } = await import("../lib/display/vegalite.ts");
-  const { minMaxDecimate, takeIndices } = await import("../lib/display/decimate.ts");
+  const { LightCurvePlot } = await import("../lib/display/light_curve_plot.ts");
   const vl = await import("vega-lite");
   const vega = await import("vega");
-  const idx = minMaxDecimate(rate, 5000, error);
-  const spec = errorBarSpec({
-    x: takeIndices(time, idx),
-    y: takeIndices(rate, idx),
-    yerr: takeIndices(error, idx),
-  });
+  const spec = new LightCurvePlot(lc).spec();
+  const idx = { length: (spec.data as { values: unknown[] }).values.length };
   for (let i = 0; i < 2; i++) {
     const t = performance.now();
     const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: "none" });

@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { lightCurveBundle } from "../lib/display/views.ts";
+import { lightCurveBundle } from "../lib/display/plots.ts";
+import { LightCurve } from "../lib/products/light_curve.ts";
 import { best, emit, median, note } from "./_table.ts";
 
 const i = Deno.args.indexOf("--runs");
@@ -80,7 +81,7 @@ const RUNS = i >= 0 ? Number(Deno.args[i + 1]) : 7;
     (_, i) => 100 + 20 * Math.sin(i / 3000) + ((i * 7919) % 97) / 10,
   );
   const error = new Float64Array(n).fill(3);
-  const lc = { time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "Crab" };
+  const lc = new LightCurve({ time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "Crab" });
   const t0 = performance.now();
   await lightCurveBundle(lc); // first call loads the rasteriser (once per kernel)
   const first = performance.now() - t0;

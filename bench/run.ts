@@ -39,6 +39,7 @@ const workloads: Workload[] = [
   },
   { name: "response", script: "response_bench.ts", args: ["--rounds", quick ? "3" : "5"] },
   { name: "fits", script: "fits_product_bench.ts", args: ["--rounds", quick ? "3" : "5"] },
+  { name: "growth", script: "growth_bench.ts", args: quick ? ["--quick"] : [] },
   { name: "latency", script: "client_latency_bench.ts", args: ["--skip-long", "--runs", quick ? "2" : "3"] },
   { name: "display", script: "display_import_bench.ts", args: ["--runs", quick ? "3" : "7"] },
   { name: "sandbox", script: "sandbox_latency_bench.ts", args: ["--rounds", quick ? "2" : "3"] },

@@ -205,6 +205,9 @@ d.get_product(**base, E1_keV=28.0, scw_list=("0665", "0666"), token=None,);
     E1_keV: new PyFloat(28),
     scw_list: ["0665", "0666"],
   });
+  // the call alone (the dispatcher was made in another cell)
+  const alone = parseApiCode(`data = disp.get_product(instrument="spi_acs", product="spi_acs_lc")`);
+  assertEquals([alone.url, alone.params.product], [undefined, "spi_acs_lc"]);
   // just the dict (indented, as pasted into a template string)
   assertEquals(
     parseApiCode(`  par_dict = {"instrument": "jemx", "product": "jemx_lc"}`).params.product,
@@ -265,7 +268,11 @@ Deno.test("api_code: hostile inputs end in typed errors quickly", () => {
     );
   }
   apiError(() => parseApiCode("par_dict=" + "]".repeat(MB10)));
-  assertMatch(apiError(() => parseApiCode("par_dict=" + '"x" '.repeat(MB10 / 4))).message, /too many values/);
+  // 10 MB of adjacent strings: the element budget (lowered here: tests share one process and its RSS)
+  assertMatch(
+    apiError(() => parseApiCode("par_dict=" + '"x" '.repeat(MB10 / 4), { maxElements: 100_000 })).message,
+    /too many values/,
+  );
   apiError(() => parseApiCode('par_dict={"a": "' + "x".repeat(MB10))); // unterminated
   assertMatch(apiError(() => parseApiCode(" ".repeat(17 * 1024 * 1024))).message, /more than/);
   // many values: the element budget

@@ -138,7 +138,7 @@ Deno.test("token grep: responses, handles, errors, displays and logs never show 
     assertNoToken("job.toJSON()", job.toJSON());
     const data = await job.result({ silent: true });
     assertNoToken("collection", data);
-    assertNoToken("collection.show()", data.show());
+    assertNoToken("collection.showText()", data.showText());
     assertNoToken("collection display", await toBundle(data));
     let state: ProgressState = {
       instrument: "isgri",

@@ -2,26 +2,36 @@
 // own call path), real PNGs decoded back, real product classes.
 import assert from "node:assert/strict";
 import type { JobEvent } from "../lib/client/events.ts";
-import { displayToken, plotImage, plotLightCurve, plotSpectrum } from "../mod.ts";
+import {
+  DataCollection,
+  displayToken,
+  LightCurve,
+  lightCurve,
+  plotImage,
+  plotLightCurve,
+  plotSpectrum,
+  spectrumWithEnergies,
+} from "../mod.ts";
 import {
   $display,
   createProgressReporter,
   dataCollectionBundle,
+  envelopeColumns,
   errorBarSpec,
   escapeHtml,
+  type LabelBox,
   lightCurveBundle,
-  lightCurveFromProduct,
   type MimeBundle,
-  minMaxDecimate,
   mosaicPng,
   niceTicks,
   pixToWorld,
+  placeLabels,
   productDescriptionView,
   progressBundle,
   scaleImage,
   scienceWindowsDone,
+  scienceWindowsTotal,
   sourcesFromTable,
-  spectrumFromProducts,
   tableBundle,
   tableToDataResource,
   tableToHtml,
@@ -160,79 +170,105 @@ Deno.test("tables: NaN becomes null in the data resource, tokens never leak into
   assert(!JSON.stringify(b).includes(jwt));
 });
 
-Deno.test("minMaxDecimate keeps every extreme and bounds the size", () => {
+Deno.test("envelopeColumns: true min, max and error envelope per column; gaps stay empty", () => {
   const n = 100_000;
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) y[i] = Math.sin(i / 1000);
+  const x = Float64Array.from({ length: n }, (_, i) => (i < 50_000 ? i : i + 20_000)); // a gap
+  const y = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 1000));
   y[777] = 99; // spike
   y[54321] = -99; // dip
   const err = new Float64Array(n).fill(0.1);
-  err[90000] = 500; // a huge error bar is an extreme too
-  const idx = Array.from(minMaxDecimate(y, 5000, err));
-  assert(idx.length <= 5000, `${idx.length} points`);
-  for (const i of [0, 777, 54321, 90000, n - 1]) assert(idx.includes(i), `index ${i} kept`);
-  for (let k = 1; k < idx.length; k++) assert(idx[k] > idx[k - 1], "ascending");
-  // short series come back whole
-  assertEquals(minMaxDecimate([1, 2, 3], 10).length, 3);
+  err[90000] = 500; // a huge error bar sets its column's error envelope
+  const env = envelopeColumns(x, y, { columns: 600, err });
+  assert(env.x0.length < 600, "the gap leaves columns empty");
+  assertEquals(env.total, n);
+  assertEquals(env.count.reduce((a, b) => a + b, 0), n);
+  // brute force: every column's min/max/lo/hi are those of its bins
+  for (let c = 0; c < env.x0.length; c++) {
+    let mn = Infinity, mx = -Infinity, lo = Infinity, hi = -Infinity, k = 0;
+    for (let i = 0; i < n; i++) {
+      const inCol = x[i] >= env.x0[c] && (x[i] < env.x1[c] || (c === env.x0.length - 1 && x[i] <= env.x1[c]));
+      if (!inCol) continue;
+      k++;
+      mn = Math.min(mn, y[i]), mx = Math.max(mx, y[i]);
+      lo = Math.min(lo, y[i] - err[i]), hi = Math.max(hi, y[i] + err[i]);
+    }
+    assertEquals(
+      [k, mn, mx, lo, hi],
+      [env.count[c], env.min[c], env.max[c], env.lo[c], env.hi[c]],
+      `column ${c}`,
+    );
+  }
+  assertEquals(Math.max(...env.max), 99);
+  assertEquals(Math.min(...env.min), -99);
+  assertEquals(Math.max(...env.hi), Math.sin(90000 / 1000) + 500);
 });
 
-Deno.test("light curve bundle: vega-lite with the seed's labels, PNG and SVG fallbacks, bounded size", async () => {
+Deno.test("light curve bundle: vega-lite with the seed's labels, PNG fallback, bounded size", async () => {
   const n = 100_000;
   const time = Float64Array.from({ length: n }, (_, i) => 6263 + i / 86400);
   const rate = Float64Array.from({ length: n }, (_, i) => 100 + 10 * Math.sin(i / 2000));
   rate[4242] = 1000;
   const error = new Float64Array(n).fill(2);
-  const b = await lightCurveBundle({
-    time,
-    rate,
-    error,
-    eMin: 30,
-    eMax: 80,
-    detnam: "ISGRI",
-    name: "MAXI J1820+070",
-  });
+  const b = await lightCurveBundle(
+    new LightCurve({ time, rate, error, eMin: 30, eMax: 80, detnam: "ISGRI", name: "MAXI J1820+070" }),
+  );
   const spec = b["application/vnd.vegalite.v5+json"] as {
-    title: string;
-    data: { values: { x: number; y: number }[] };
-    encoding: { x: { title: string }; y: { title: string } };
+    title: { text: string; subtitle: string };
+    data: { values: { t: number; t2: number; max: number }[] };
+    layer: { encoding: { x: { title: string }; y: { title: string } } }[];
   };
-  assertEquals(spec.title, "ISGRI light curve of MAXI J1820+070");
-  assertEquals(spec.encoding.x.title, "Time [IJD = MJD - 51544]");
-  assertEquals(spec.encoding.y.title, "Rate [30-80 keV]");
-  assert(spec.data.values.length <= 5000 && spec.data.values.length > 1000);
-  assert(spec.data.values.some((v) => v.y === 1000), "the spike survives decimation");
-  assert(typeof b["text/plain"] === "string" && b["text/plain"].includes("100000 bins"));
+  assertEquals(spec.title.text, "ISGRI light curve of MAXI J1820+070");
+  assertEquals(spec.title.subtitle, `${spec.data.values.length} of 100,000 bins shown (min–max per column)`);
+  assertMatch(
+    spec.layer[0].encoding.x.title,
+    /^Time \[h\] since 2017-02-23 00:00 \(IJD 6263; IJD = MJD − 51544\)$/,
+  );
+  assertEquals(spec.layer[0].encoding.y.title, "Rate [30-80 keV]");
+  assert(spec.data.values.length <= 600 && spec.data.values.length > 500);
+  assert(spec.data.values.some((v) => v.max === 1000), "the spike is a column max");
+  assertMatch(b["text/plain"], /of 100,000 bins shown/);
   const size = JSON.stringify(b).length;
-  assert(size <= 1_000_000, `bundle is ${size} bytes`);
-  assertMatch(String(b["image/svg+xml"]), /^<svg[\s\S]*ISGRI light curve of MAXI J1820\+070[\s\S]*<\/svg>$/);
+  assert(size <= 300_000, `bundle is ${size} bytes`);
   const png = decodePng(b64ToBytes(String(b["image/png"])));
   assert(png.width >= 600 && png.height >= 250, `${png.width}x${png.height}`);
-  // the plot is not blank: many distinct dark pixels (points/axes/text)
+  // the plot is not blank: many distinct dark pixels (band/axes/text)
   let dark = 0;
   const ch = png.channels;
   for (let i = 0; i < png.data.length; i += ch) if (png.data[i] < 100 && png.data[i + 1] < 100) dark++;
   assert(dark > 2000, `${dark} dark pixels`);
 });
 
-Deno.test("light-curve product: IJD time, zero rows dropped, product display embeds the plot", async () => {
+Deno.test("light-curve product: summary with a small thumbnail; the full plot is explicit", async () => {
   const p = lcProduct(300);
   const rate = (p.data_unit[1].data as Table).columns[1].values as Float32Array;
   const err = (p.data_unit[1].data as Table).columns[2].values as Float32Array;
   rate[5] = 0;
   err[5] = 0;
-  const lc = lightCurveFromProduct(p)!;
+  const lc = lightCurve(p);
   assertEquals(lc.time.length, 299);
   assertEquals(lc.eMin, 30);
   assertEquals(lc.detnam, "ISGRI");
-  assert(Math.abs(lc.halfWidth![0] - 500 / 86400) < 1e-12);
-  const bundle = await (p as unknown as { [$display](): Promise<MimeBundle> })[$display]();
+  assert(Math.abs(lc.halfWidth[0] - 500 / 86400) < 1e-12);
+  const bundle = await p[$display]();
   assertMatch(String(bundle["text/html"]), /NumpyDataProduct isgri_lc_0_MAXIJ1820p070/);
   assertMatch(String(bundle["text/html"]), /<details><summary>header \(7 cards\)/);
-  assertMatch(String(bundle["text/html"]), /<img [^>]*src="data:image\/png;base64,/);
+  const img = String(bundle["text/html"]).match(/<img [^>]*src="data:image\/png;base64,([^"]+)"/);
+  assert(img, "thumbnail inline");
+  assert(b64ToBytes(img[1]).length <= 40_000, `thumbnail ${b64ToBytes(img[1]).length} bytes`);
+  assert(!("application/vnd.vegalite.v5+json" in bundle), "no full plot on attribute access");
   assertMatch(bundle["text/plain"], /data_unit\[1\] ISGR-SRC.-LCR \(bintable\): table 300 rows × 4 columns/);
   const view = plotLightCurve(p);
   const vb = await view[$display]();
   assert("application/vnd.vegalite.v5+json" in vb && "image/png" in vb && "text/plain" in vb);
+  assert(JSON.stringify(vb).length < 300_000);
+  // unit.data shows as an HTML table with a row limit
+  const data = p.data_unit[1].data as unknown as { [$display](): Promise<MimeBundle> };
+  const tb = await data[$display]();
+  assertMatch(String(tb["text/html"]), /<th>TIME<br>/);
+  assertMatch(String(tb["text/html"]), /250 more rows/);
+  // and so does a light curve's table
+  const lt = await (lc.toTable() as unknown as { [$display](): Promise<MimeBundle> })[$display]();
+  assertMatch(String(lt["text/html"]), /<th>half_width<br>/);
 });
 
 Deno.test("NumpyDataUnit display shows dtype, shape and a collapsible header", async () => {
@@ -250,18 +286,22 @@ Deno.test("NumpyDataUnit display shows dtype, shape and a collapsible header", a
   );
 });
 
-Deno.test("DataCollection-like bundle: ID, attribute, kind, meta data, units with shapes; show() text", () => {
+Deno.test("DataCollection bundle: ID, attribute, kind, meta data, units with shapes; show() text", () => {
   const p = lcProduct(10);
-  const b = dataCollectionBundle({ _p_list: [p], _n_list: ["isgri_lc_0_MAXIJ1820p070"] });
+  const b = dataCollectionBundle(new DataCollection([p]));
   assertMatch(
     b["text/plain"],
-    /^ID=0 prod_name=isgri_lc_0_MAXIJ1820p070 {2}meta_data: \{'src_name': 'MAXI J1820\+070'/,
+    /^ID=0 prod_name=isgri_lc_0_MAXIJ1820p070\S* {2}meta_data: \{'src_name': 'MAXI J1820\+070'/,
   );
   const html = String(b["text/html"]);
   for (const h of ["ID", "attribute", "kind", "meta_data", "data units"]) {
     assert(html.includes(`<th>${h}</th>`), h);
   }
   assertMatch(html, /<td>NumpyDataProduct<\/td>/);
+  assertMatch(
+    html,
+    /<td>\{&#39;src_name&#39;: &#39;MAXI J1820\+070&#39;, &#39;time_bin&#39;: 0\.01157/,
+  );
   assertMatch(html, /ISGR-SRC.-LCR: table 10 rows × 4 columns/);
 });
 
@@ -385,7 +425,7 @@ Deno.test("spectrum from EBOUNDS: rate per keV on log axes", async () => {
       }),
     ],
   });
-  const s = spectrumFromProducts(spec, rmf)!;
+  const s = spectrumWithEnergies(spec, rmf);
   assertEquals(Array.from(s.energy), [25, 35, 50, 80, 150]);
   assertEquals(Array.from(s.ratePerKeV), [1, 0.8, 0.3, 0.1, 0.02]);
   const b = await plotSpectrum(spec, rmf)[$display]();
@@ -600,9 +640,140 @@ Deno.test("progress with the real client: a failed job ends on one ✘ line, a t
     );
     assertMatch(
       lines.at(-1)!,
-      /^\[oda_api\] ⏸ dummy \(empty-async\) stopped waiting \(status submitted, still running on the server\) in [\d.]+ s · job [0-9a-f]{16}/,
+      /^\[oda_api\] ‖ dummy \(empty-async\) stopped waiting \(status submitted, still running on the server\) in [\d.]+ s · job [0-9a-f]{16}/,
     );
   } finally {
     setProgressReporterFactory(previous);
   }
+});
+
+Deno.test("progress is determinate when the reports say how many science windows there are", () => {
+  const reports = [
+    { node_id: "ii_skyimage", scw: "066500220010.001", message: "processing science window 1/12" },
+    { node_id: "ii_skyimage", scw: "066500230010.001", message: "processing science window 2/12" },
+  ];
+  assertEquals(scienceWindowsTotal(reports), 12);
+  assertEquals(scienceWindowsTotal([{ scw: "x", message: "main done" }]), undefined);
+  const running = progressBundle({
+    instrument: "isgri",
+    product: "isgri_image",
+    status: "progress",
+    elapsedMs: 4000,
+    requests: 3,
+    scwDone: 6,
+    scwTotal: 12,
+    reports: 6,
+  });
+  assertMatch(
+    String(running["text/html"]),
+    /<progress style="width:320px" value="6" max="12"><\/progress> 50 %/,
+  );
+  assertMatch(running["text/plain"], /6\/12 science windows/);
+  const unknown = progressBundle({
+    instrument: "isgri",
+    product: "isgri_image",
+    status: "submitted",
+    elapsedMs: 1000,
+    requests: 1,
+    scwDone: 0,
+    reports: 0,
+  });
+  assertMatch(String(unknown["text/html"]), /<progress style="width:320px"><\/progress>/);
+  // glyphs that DejaVu Sans has (no ⏳/⏸, which render as boxes with the DejaVu fonts)
+  for (const b of [running, unknown]) assertNotMatch(JSON.stringify(b), /[⏳⏸⌛]/);
+});
+
+Deno.test("mosaic labels of close sources do not overlap each other or the circles", () => {
+  // GX 5-1 and GX 1+4 style: two bright sources a few pixels apart, and a third one near the edge
+  const pts = [
+    { x: 200, y: 200, text: "GX 5-1 (85.2σ)", priority: 85 },
+    { x: 206, y: 211, text: "GX 1+4 (40.1σ)", priority: 40 },
+    { x: 212, y: 196, text: "GRS 1758-258 (30.0σ)", priority: 30 },
+    { x: 395, y: 5, text: "edge source (9.0σ)", priority: 9 },
+  ];
+  const bounds = { x0: 0, y0: 0, x1: 400, y1: 400 };
+  const boxes = placeLabels(pts, bounds);
+  const circles = pts.map((p) => ({ x0: p.x - 9, y0: p.y - 9, x1: p.x + 9, y1: p.y + 9 }));
+  const meet = (a: LabelBox, b: LabelBox) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  boxes.forEach((b, i) => {
+    assert(
+      b.x0 >= bounds.x0 && b.x1 <= bounds.x1 && b.y0 >= bounds.y0 && b.y1 <= bounds.y1,
+      `label ${i} inside`,
+    );
+    boxes.forEach((o, j) => assert(i === j || !meet(b, o), `labels ${i} and ${j} overlap`));
+    circles.forEach((c, j) => assert(!meet(b, c), `label ${i} covers circle ${j}`));
+  });
+});
+
+// ---- glyphs: every character the notebook views print is in DejaVu Sans (read from the font's cmap)
+
+const DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+const hasDejaVu = (() => {
+  try {
+    return Deno.statSync(DEJAVU).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Code points mapped by a TrueType font's Unicode cmap (formats 4 and 12). */
+function fontCodePoints(bytes: Uint8Array): (cp: number) => boolean {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const numTables = v.getUint16(4);
+  let cmap = -1;
+  for (let i = 0; i < numTables; i++) {
+    const rec = 12 + 16 * i;
+    if (String.fromCharCode(...bytes.subarray(rec, rec + 4)) === "cmap") cmap = v.getUint32(rec + 8);
+  }
+  assert(cmap >= 0, "font has a cmap");
+  const ranges: [number, number][] = [];
+  for (let i = 0, n = v.getUint16(cmap + 2); i < n; i++) {
+    const off = cmap + v.getUint32(cmap + 4 + 8 * i + 4);
+    const format = v.getUint16(off);
+    if (format === 4) {
+      const segs = v.getUint16(off + 6) / 2;
+      for (let s = 0; s < segs; s++) {
+        const end = v.getUint16(off + 14 + 2 * s), start = v.getUint16(off + 16 + 2 * segs + 2 * s);
+        if (start !== 0xffff) ranges.push([start, end]);
+      }
+    } else if (format === 12) {
+      for (let g = 0, ng = v.getUint32(off + 12); g < ng; g++) {
+        ranges.push([v.getUint32(off + 16 + 12 * g), v.getUint32(off + 20 + 12 * g)]);
+      }
+    }
+  }
+  return (cp) => ranges.some(([a, b]) => cp >= a && cp <= b);
+}
+
+Deno.test({
+  name: "progress and plot texts use glyphs DejaVu Sans has (no boxes in place of icons)",
+  ignore: !hasDejaVu,
+  fn: async () => {
+    const has = fontCodePoints(await Deno.readFile(DEJAVU));
+    assert(has(0x41) && !has(0x23f3), "the cmap reader works: 'A' present, ⏳ absent");
+    const base = {
+      instrument: "isgri",
+      product: "isgri_image",
+      status: "progress",
+      elapsedMs: 4000,
+      requests: 3,
+      scwDone: 6,
+      scwTotal: 12,
+      reports: 6,
+      jobId: "0eac4a0f",
+    };
+    const texts: string[] = [];
+    for (const outcome of [undefined, "done", "failed", "stopped"] as const) {
+      const b = progressBundle(outcome ? { ...base, outcome } : base);
+      texts.push(b["text/plain"], String(b["text/html"]).replace(/<[^>]*>/g, ""));
+    }
+    const lc = new LightCurve({ time: [6650.1, 6650.2], rate: [1, 2], error: [0.1, 0.1], timeSystem: "TT" });
+    const b = await lightCurveBundle(lc, { png: false });
+    texts.push(b["text/plain"], JSON.stringify(b["application/vnd.vegalite.v5+json"]));
+    const missing = new Set<string>();
+    for (const t of texts) {
+      for (const ch of t) if (ch.codePointAt(0)! > 0x7f && !has(ch.codePointAt(0)!)) missing.add(ch);
+    }
+    assertEquals([...missing], []);
+  },
 });

@@ -8,6 +8,8 @@ import { PYTHON, testWithTool } from "./_validators.ts";
 import { readFits } from "../lib/codecs/fits/read.ts";
 import { readFitsFile } from "../lib/codecs/fits/read_file.ts";
 import { writeFits, writeFitsFile } from "../lib/codecs/fits/write.ts";
+import { openFitsFile } from "../lib/codecs/fits/open.ts";
+import type { FitsHduInput } from "../lib/codecs/fits/hdu.ts";
 import type { NdArray, Table } from "../lib/data/ndarray.ts";
 import { DecodeError } from "../lib/errors.ts";
 
@@ -214,5 +216,111 @@ Deno.test("writeFitsFile (chunks converted while the previous one is written) = 
     assert.ok(got.every((b, i) => b === exp[i]), "file bytes differ from writeFits");
   } finally {
     await Deno.remove(path);
+  }
+});
+
+Deno.test("big images are read into arrays of their own, swapped as they are read: the same as readFits", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oda_fits_images_" });
+  try {
+    const side = 1100; // 4.8 MB per float32 image: over the 4 MiB piece, so images span several pieces
+    const img = (k: number, dtype: string, values: NdArray["values"]): FitsHduInput => ({
+      type: "image",
+      name: `IMG${k}`,
+      header: { BUNIT: "count" },
+      data: { kind: "ndarray", dtype, shape: [side, side], values },
+    });
+    const hdus: FitsHduInput[] = [
+      { header: { TELESCOP: "INTEGRAL" } },
+      img(1, ">f4", Float32Array.from({ length: side * side }, (_, i) => Math.sin(i) * 1e3)),
+      img(2, ">i2", Int16Array.from({ length: side * side }, (_, i) => (i * 37) % 30000 - 15000)),
+      img(3, ">f8", Float64Array.from({ length: side * side }, (_, i) => i / 3)),
+      img(4, "|u1", Uint8Array.from({ length: side * side }, (_, i) => i & 255)),
+      { name: "T", data: bigTable(20) },
+    ];
+    const path = `${dir}/images.fits`;
+    await writeFitsFile(path, hdus);
+    const want = readFits(await Deno.readFile(path));
+    const got = await readFitsFile(path);
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < want.length; i++) {
+      assert.deepEqual(
+        got[i].header.toDict?.() ?? got[i].header,
+        want[i].header.toDict?.() ?? want[i].header,
+      );
+      const a = got[i].data, b = want[i].data;
+      if (a?.kind === "ndarray" && b?.kind === "ndarray") {
+        assert.equal(a.dtype, b.dtype);
+        assert.deepEqual(a.shape, b.shape);
+        const bytes = (v: NdArray["values"]) =>
+          new Uint8Array(
+            (v as Uint8Array).buffer,
+            (v as Uint8Array).byteOffset,
+            (v as Uint8Array).byteLength,
+          );
+        assert.deepEqual(bytes(a.values), bytes(b.values), `HDU ${i} pixels`);
+        assert.equal(
+          (a.values as Uint8Array).buffer.byteLength,
+          (a.values as Uint8Array).byteLength,
+          `HDU ${i}: own buffer`,
+        );
+      } else assert.deepEqual(a, b);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openFitsFile: headers at once, each HDU's data when asked for (read then, from the file)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oda_fits_open_" });
+  try {
+    const side = 64;
+    const pixels = Float32Array.from({ length: side * side }, (_, i) => i);
+    const hdus: FitsHduInput[] = [
+      { header: { TELESCOP: "INTEGRAL" } },
+      {
+        type: "image",
+        name: "A",
+        data: { kind: "ndarray", dtype: ">f4", shape: [side, side], values: pixels },
+      },
+      { name: "RATE", data: bigTable(1000) },
+      {
+        type: "image",
+        name: "B",
+        data: { kind: "ndarray", dtype: ">f4", shape: [side, side], values: pixels },
+      },
+    ];
+    const path = `${dir}/open.fits`;
+    await writeFitsFile(path, hdus);
+    const want = await readFitsFile(path);
+    const f = await openFitsFile(path);
+    try {
+      assert.deepEqual(
+        f.hdus.map((h) => [h.index, h.name, h.type]),
+        want.map((h) => [h.index, h.name, h.type]),
+      );
+      for (const h of f.hdus) assert.equal(h.header.get("NAXIS"), want[h.index].header.get("NAXIS"));
+      for (const i of [2, 1, 0]) assert.deepEqual(await f.data(i), want[i].data);
+      // the data of B is read when asked for: change its first pixel on disk after opening
+      const bytes = await Deno.readFile(path);
+      const where = bytes.length - 2880 * Math.ceil((side * side * 4) / 2880);
+      new DataView(bytes.buffer).setFloat32(where, 12345, false);
+      await Deno.writeFile(path, bytes);
+      const b = await f.data(3);
+      assert.ok(b?.kind === "ndarray" && b.values[0] === 12345 && b.values[1] === 1);
+      await assert.rejects(() => f.data(9), /no HDU 9/);
+    } finally {
+      f.close();
+    }
+    // gzip: read whole, served from memory
+    const gz = `${dir}/open.fits.gz`;
+    await writeFitsFile(gz, hdus);
+    const g = await openFitsFile(gz);
+    assert.deepEqual(await g.data(2), want[2].data);
+    g.close();
+    // a truncated file fails at open with the offset
+    await Deno.writeFile(`${dir}/cut.fits`, (await Deno.readFile(path)).subarray(0, 2880 * 3));
+    await assert.rejects(() => openFitsFile(`${dir}/cut.fits`), DecodeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

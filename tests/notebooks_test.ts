@@ -73,27 +73,50 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
   await Deno.mkdir(OUT, { recursive: true });
   await using sb = await startSandbox({ seed: 7, jobDuration: 1.5 });
   const token = await sb.mintToken();
+  // "Restart & Run All" twice in a row, in the same folder: the second run meets the token file and the
+  // FITS files of the first, and must still pass (its output is the one checked below)
   const runs = await Promise.all(NOTEBOOKS.map(async (name) => {
     // one level below the repository, so the notebooks' `import "../mod.ts"` resolves
     const dir = await Deno.makeTempDir({ dir: ROOT, prefix: `.nbrun-${name}-` });
     await Deno.copyFile(`${ROOT}/notebooks/${name}.ipynb`, `${dir}/${name}.ipynb`);
     const dst = `${OUT}/${name}.executed.ipynb`;
-    const r = await run(PYTHON, [
-      `${ROOT}/tools/run_nb.py`,
-      `${dir}/${name}.ipynb`,
-      dst,
-      "--cwd",
-      dir,
-      "--timeout",
-      "240",
-    ], {
-      env: { ODA_DISPATCHER_URL: sb.url, ODA_TOKEN: token, NO_COLOR: "1", RUST_BACKTRACE: "0" },
-    });
-    return { name, dir, dst, r };
+    const results = [];
+    for (const round of [1, 2]) {
+      const r = await run(PYTHON, [
+        `${ROOT}/tools/run_nb.py`,
+        `${dir}/${name}.ipynb`,
+        dst,
+        "--cwd",
+        dir,
+        "--timeout",
+        "240",
+      ], {
+        env: { ODA_DISPATCHER_URL: sb.url, ODA_TOKEN: token, NO_COLOR: "1", RUST_BACKTRACE: "0" },
+      });
+      results.push({ round, r, raw: await Deno.readTextFile(dst).catch(() => "") });
+      if (r.code !== 0) break;
+    }
+    return { name, dir, dst, r: results.at(-1)!.r, results };
   }));
+  const liveUpdates: number[] = [];
   try {
-    for (const { name, dir, dst, r } of runs) {
+    for (const { name, dir, dst, r, results } of runs) {
       const raw = await Deno.readTextFile(dst);
+      const failedRun = results.find((x) => x.r.code !== 0);
+      assert.equal(
+        failedRun,
+        undefined,
+        `${name}: run ${failedRun?.round} failed: ${
+          (raw.match(/"ename": "[^"]*",\s*"evalue": "[^"]{0,300}/g) ?? []).join("\n")
+        }\n${failedRun?.r.stderr.slice(-1500)}`,
+      );
+      assert.equal(results.length, 2, `${name}: stopped after run ${results.length}`);
+      for (const { round, raw: text } of results) {
+        assert.ok(
+          text.length < 2_000_000,
+          `${name}: executed notebook of run ${round} is ${text.length} bytes`,
+        );
+      }
       const nb = JSON.parse(raw) as Notebook;
       const errors = nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error"));
       assert.equal(
@@ -115,12 +138,52 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
       assert.ok(!raw.includes(token), `${name}: the token string leaked into the notebook`);
       assert.doesNotMatch(raw, JWT_RE, `${name}: something JWT-like leaked into the notebook`);
 
+      // every cell's output stays under 300 KB
+      for (const c of nb.cells.filter((c) => c.cell_type === "code")) {
+        const size = JSON.stringify(c.outputs ?? []).length;
+        assert.ok(
+          size < 300_000,
+          `${name}: ${size} bytes of output from ${JSON.stringify(src(c).slice(0, 50))}`,
+        );
+      }
       // expected outputs, cell by cell
       const show = cellsMatching(nb, "data_collection.show()")[0];
+      // show() prints once: its text, no second copy as the cell's value
+      assert.deepEqual(show.outputs?.map((o) => o.output_type), ["stream"], `${name}: show() outputs`);
+      // the product description prints once at any level (DEBUG in Authentication, INFO in UserToken)
+      for (
+        const d of cellsMatching(nb, /getProductDescription\(\{[^}]*product_name: "isgri_spectrum"\s*\}\)/)
+      ) {
+        const out = (d.outputs ?? []).map((o) => text(o.text)).join("");
+        assert.equal(
+          out.split("parameters for product isgri_spectrum").length - 1,
+          1,
+          `${name}: description once`,
+        );
+      }
       assert.match(
         text(show.outputs?.find((o) => o.name === "stdout")?.text),
         /^ID=0 prod_name=spi_acs_lc_0_query {2}meta_data: \{/m,
       );
+      // the first runs waited for real jobs (a second run, or the other notebook asking the same, may find the
+      // server's cached result at once): updates are counted over both notebooks below
+      const first = JSON.parse(results[0].raw) as Notebook;
+      for (
+        const getter of cellsMatching(first, /instrument: "isgri"/).filter((c) =>
+          src(c).includes("getProduct(")
+        )
+      ) {
+        const updates = (getter as { metadata?: { run_nb?: { display_updates?: number } } }).metadata?.run_nb
+          ?.display_updates ?? 0;
+        liveUpdates.push(updates);
+        const last = (getter.outputs ?? []).find((o) => o.output_type === "display_data");
+        // the summary counts the science windows the sandbox reported ("processing science window i/N")
+        assert.match(
+          plain(last!),
+          / · \d+(\/\d+)? science windows · /,
+          `${name}: science windows in the summary`,
+        );
+      }
       for (const getter of cellsMatching(nb, "await disp.getProduct(")) {
         const progress = (getter.outputs ?? []).filter((o) => o.output_type === "display_data");
         assert.equal(
@@ -129,18 +192,10 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
           `${name}: one progress display per job (${src(getter).slice(0, 40)})`,
         );
         assert.match(plain(progress[0]), /^✔ \S+ \(\S+\) done in [\d.]+ s · job [0-9a-f]+/);
-        if (/instrument: "isgri"/.test(src(getter))) {
-          // asynchronous jobs: the display was updated in place while waiting (status, windows done, summary)
-          const updates =
-            (getter as { metadata?: { run_nb?: { display_updates?: number } } }).metadata?.run_nb
-              ?.display_updates ?? 0;
-          assert.ok(updates >= 2, `${name}: progress updated in place ${updates} times`);
-        }
       }
       expectMimes(nb, name, "plotLightCurve(", [
         "application/vnd.vegalite.v5+json",
         "image/png",
-        "image/svg+xml",
         "text/plain",
       ]);
       expectMimes(nb, name, /^\/\/ access it as an attribute\nimage\.mosaic_image_0_mosaic;?$/, [
@@ -151,7 +206,9 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
         cellsMatching(nb, /^\/\/ access it as an attribute/)[0].outputs![0].data!["text/html"] as string,
       );
       assert.match(mosaicHtml, /ISGR-MOSA-IMA[\s\S]*<details><summary>header/, `${name}: units with headers`);
-      assert.match(mosaicHtml, /<img [^>]*src="data:image\/png;base64,/, `${name}: mosaic picture inline`);
+      assert.match(mosaicHtml, /<img [^>]*src="data:image\/png;base64,/, `${name}: mosaic thumbnail inline`);
+      const thumb = mosaicHtml.match(/src="data:image\/png;base64,([^"]+)"/)![1];
+      assert.ok(thumb.length * 0.75 <= 40_000, `${name}: thumbnail ${Math.round(thumb.length * 0.75)} bytes`);
       expectMimes(nb, name, /^\/\/ access it as a list member\ndata_collection\._p_list\[0\];?$/, [
         "text/html",
         "text/plain",
@@ -182,7 +239,7 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
         assert.match(plain(coll), /^ID=0 prod_name=mosaic_image_0_mosaic {2}meta_data: /);
         assert.match(
           text(coll.data!["text/html"] as string),
-          /ISGR-MOSA-IMA \(SIGNIFICANCE\): image &gt;f4 \[\d+, \d+\]/,
+          /ISGR-MOSA-IMA \(SIGNIFICANCE\): image &[lg]t;f4 \[\d+, \d+\]/,
         );
         expectMimes(nb, name, "plotSpectrum(", [
           "application/vnd.vegalite.v5+json",
@@ -193,13 +250,19 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
           "text/html",
           "application/vnd.dataresource+json",
         ]);
-        const lcCell = cellsMatching(nb, 'detnam: String(du.header["DETNAM"])')[0];
+        const lcCell = cellsMatching(nb, "const curve = lightCurve(lc_maxi)")[0];
         const spec = lcCell.outputs!.find((o) => o.data?.["application/vnd.vegalite.v5+json"])!.data![
           "application/vnd.vegalite.v5+json"
-        ] as { title: string; encoding: { x: { title: string }; y: { title: string } } };
-        assert.equal(spec.title, "ISGRI light curve of MAXI J1820+070");
-        assert.equal(spec.encoding.x.title, "Time [IJD = MJD - 51544]");
-        assert.match(spec.encoding.y.title, /^Rate \[30-80 keV\]$/);
+        ] as {
+          title: { text: string };
+          layer: { encoding: { x: { title: string }; y: { title: string } } }[];
+        };
+        assert.equal(spec.title.text, "ISGRI light curve of MAXI J1820+070");
+        assert.match(
+          spec.layer[0].encoding.x.title,
+          /^Time \[[dhs]\] since \d{4}-\d\d-\d\d \d\d:\d\d .*IJD = MJD − 51544/,
+        );
+        assert.match(spec.layer[0].encoding.y.title, /^Rate \[30-80 keV\]$/);
       }
       // saved FITS files
       const fits = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".fits")).sort();
@@ -213,6 +276,11 @@ testWithTool("notebooks: both seed notebooks run headless against the sandbox", 
         assert.match(head, /^SIMPLE {2}= {20}T/, `${f} is a FITS file`);
       }
     }
+    // asynchronous jobs: the display was updated in place while waiting (status, windows done, summary)
+    assert.ok(
+      liveUpdates.filter((u) => u >= 2).length >= 2,
+      `progress updated in place: ${liveUpdates.join(", ")} times per job`,
+    );
   } finally {
     for (const { dir } of runs) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -240,8 +308,8 @@ testWithTool("notebooks: executed notebooks render to HTML and screenshot with C
     const pickFirst = (re: RegExp) => nb.cells.find((c) => c.cell_type === "code" && re.test(src(c)));
     const keep = [
       /plotImage\(/,
-      /detnam: String\(du\.header/,
-      /time: rows\["TIME"\]/,
+      /lightCurve\(lc_maxi\)/,
+      /SPI-ACS light curve of 4U 1700-377/,
       /^image\.dispatcher_catalog_1;?$/m,
       /^\/\/ access it as an attribute/,
       /plotSpectrum\(/,
@@ -261,7 +329,6 @@ testWithTool("notebooks: executed notebooks render to HTML and screenshot with C
       assert.equal(r.code, 0, r.stderr);
       const html = await Deno.readTextFile(`${OUT}/${base}.html`);
       assert.match(html, /<img [^>]*src="data:image\/png;base64,/, `${base}: PNG outputs in the HTML`);
-      assert.match(html, /<svg[^>]*>[\s\S]*?<path/, `${base}: SVG kept by the template (not blanked)`);
       assert.doesNotMatch(html, JWT_RE);
     }
     const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { type DataCollection, DispatcherAPI, lightCurve, NumpyDataProduct } from "../mod.ts";
-import { lightCurveBundle, lightCurveFromProduct } from "../display.ts";
+import { LightCurvePlot } from "../display.ts";
 import { startSandbox } from "../sandbox.ts";
 import { CHROMIUM, testWithTool } from "./_validators.ts";
 import { createHash } from "node:crypto";
@@ -216,12 +216,12 @@ const report = (r) => fetch("/result", { method: "POST", body: JSON.stringify(r)
 try {
   const p = NumpyDataProduct.decode(await (await fetch("/fixture.json")).json());
   const lc = lightCurve(p);
-  const bundle = await plotLightCurve(p).bundle();
+  const svg = await plotLightCurve(p).svg();
   const el = document.getElementById("plot");
-  el.innerHTML = bundle["image/svg+xml"];
+  el.innerHTML = svg;
   const box = el.querySelector("svg").getBoundingClientRect();
   report({ ok: true, name: p.name, time: Array.from(lc.time), rate: Array.from(lc.rate), detnam: lc.detnam,
-    svg: bundle["image/svg+xml"], width: box.width, height: box.height,
+    svg, width: box.width, height: box.height,
     drawn: el.querySelectorAll("svg path, svg line, svg circle, svg polyline").length,
     text: el.querySelector("svg").textContent });
 } catch (e) {
@@ -281,13 +281,9 @@ testWithTool(
       const ref = reference();
       assert.deepEqual({ name: r.name, time: r.time, rate: r.rate, detnam: r.detnam }, ref);
       // the browser drew exactly what this process draws for the same product, and the drawing has a size
-      const expected = await lightCurveBundle(
-        lightCurveFromProduct(NumpyDataProduct.decode(JSON.parse(FIXTURE_TEXT)))!,
-        {
-          png: false,
-        },
-      );
-      assert.equal(r.svg, expected["image/svg+xml"]);
+      const expected = new LightCurvePlot(lightCurve(NumpyDataProduct.decode(JSON.parse(FIXTURE_TEXT))))
+        .svg();
+      assert.equal(r.svg, expected);
       assert.ok(r.width > 100 && r.height > 100, `rendered size ${r.width}×${r.height}`);
       assert.ok(r.drawn > 0, "nothing drawn");
       assert.ok(String(r.text).includes(ref.detnam ?? "light curve"), "title missing");

@@ -62,14 +62,17 @@ async function listDir(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-function quiet<T>(fn: () => T): T {
+/** What `fn` prints with console.log (each call one line, as a terminal shows it). */
+function quiet(fn: () => void): string {
   const log = console.log;
-  console.log = () => {};
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
   try {
-    return fn();
+    fn();
   } finally {
     console.log = log;
   }
+  return lines.length ? lines.join("\n") + "\n" : "";
 }
 
 // ------------------------------------------------------------------ responses

@@ -64,13 +64,14 @@ await disp.getProduct<GetProductOptions>({ instrument: "polar", product: "polar_
 // deno-lint-ignore no-explicit-any
 await disp.getProduct<any>({ instrument: "isgri", product: "isgri_imag" }); // escape hatch
 `;
-    const BAD = `import { DispatcherAPI } from "MOD";
+    const BAD = `import { DispatcherAPI, sandboxCatalogue } from "MOD";
 const disp = new DispatcherAPI({ url: "http://127.0.0.1:9", token: null });
 await disp.getProduct({ instrument: "isgri", product: "isgri_imag", E1_keV: 28 });
 await disp.getProduct({ instrument: "isgri", product: "isgri_image", E1_kev: 28 });
 await disp.getProduct({ instrument: "isgri", product: "isgri_image", osa_version: "OSA9" });
 await disp.submit({ instrument: "jemx", product: "jemx_lc", integral_data_rights: "private" });
 await disp.getProduct({ instrument: "isgry", product: "isgri_image" });
+console.log(sandboxCatalogue().isgri.isgri_image.E1_kev);
 `;
     // the Deno rendering of API code type-checks too
     const rendered = renderApiCode(
@@ -85,7 +86,26 @@ await disp.getProduct({ instrument: "isgry", product: "isgri_image" });
       "new DispatcherAPI({",
       "new DispatcherAPI({ token: null,",
     );
-    const bad = await denoCheck(dir, { "ok.ts": OK, "rendered.ts": rendered, "bad.ts": BAD });
+    // types generated for another service (here: jemx only), used as `DispatcherAPI<JemxProducts>`
+    const generated = generateProductTypes({ instruments: { jemx: MMODA_PRODUCTS.instruments.jemx } }, {
+      name: "JemxProducts",
+      importFrom: new URL("types.ts", ROOT).href,
+    });
+    const OWN = `import { DispatcherAPI } from "MOD";
+import type { JemxProducts } from "./jemx_products.ts";
+const own = new DispatcherAPI<JemxProducts>({ url: "http://127.0.0.1:9", token: null });
+await own.getProduct({ instrument: "jemx", product: "jemx_image", jemx_num: 1 });
+await own.getProduct({ instrument: "isgri", product: "isgri_image" });
+`;
+    const bad = await denoCheck(dir, {
+      "ok.ts": OK,
+      "rendered.ts": rendered,
+      "jemx_products.ts": generated,
+      "own.ts": OWN,
+      "bad.ts": BAD,
+    });
+    assert(!bad.text.includes("jemx_products.ts:"), bad.text);
+    assertMatch(bad.text, /Type '"isgri"' is not assignable to type '"jemx"'[\s\S]*own\.ts:5/);
     assert(!bad.text.includes("rendered.ts:"), bad.text);
     assert(!bad.text.includes("ok.ts:"), bad.text); // the right queries pass
     assert(!bad.ok, "bad.ts must fail deno check");
@@ -104,7 +124,8 @@ await disp.getProduct({ instrument: "isgry", product: "isgri_image" });
     );
     assertMatch(bad.text, /Type '"private"' is not assignable to type '"public" \| "all-private"/);
     assertMatch(bad.text, /Type '"isgry"' is not assignable to type 'keyof MmodaProducts'/);
-    assertMatch(bad.text, /Found 5 errors/);
+    assertMatch(bad.text, /Property 'E1_kev' does not exist on type .*Did you mean 'E1_keV'\?/);
+    assertMatch(bad.text, /Found 7 errors/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -114,6 +135,7 @@ Deno.test("typed params: the runtime catalogue completes and builds checked quer
   const catalogue = sandboxCatalogue();
   assert(catalogue.instruments.includes("spi_acs"));
   const image = catalogue.isgri.isgri_image;
+  const untyped = catalogue.product("isgri", "isgri_image"); // run-time checks of what the types already refuse
   // what a notebook completes: own properties, in the server's order
   assert(Object.keys(catalogue).includes("isgri"));
   assert(Object.keys(image).includes("E1_keV") && Object.keys(image).includes("osa_version"));
@@ -126,7 +148,7 @@ Deno.test("typed params: the runtime catalogue completes and builds checked quer
   assertEquals(q, { E1_keV: 30, osa_version: "OSA10.2", instrument: "isgri", product: "isgri_image" });
   const e = (() => {
     try {
-      image.query({ osa_version: "OSA9" });
+      untyped.query({ osa_version: "OSA9" });
     } catch (e) {
       return e as OdaError;
     }
@@ -138,7 +160,7 @@ Deno.test("typed params: the runtime catalogue completes and builds checked quer
   );
   let unknown: unknown;
   try {
-    image.query({ E1_kev: 30 });
+    untyped.query({ E1_kev: 30 });
   } catch (err) {
     unknown = err;
   }
@@ -299,7 +321,10 @@ class Lsp {
     }).spawn();
     this.#writer = this.#proc.stdin.getWriter();
     this.#reader = this.#proc.stdout.getReader();
+    // never hang the suite: a language server that does not answer in 3 minutes is killed (the test then fails)
+    this.#watchdog = setTimeout(() => this.#proc.kill(), 180_000);
   }
+  #watchdog: ReturnType<typeof setTimeout>;
   async #send(msg: Record<string, unknown>): Promise<void> {
     const body = new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", ...msg }));
     await this.#writer.write(new TextEncoder().encode(`Content-Length: ${body.length}\r\n\r\n`));
@@ -340,6 +365,7 @@ class Lsp {
     await this.#writer.close().catch(() => {});
     await this.#reader.cancel().catch(() => {});
     await this.#proc.status;
+    clearTimeout(this.#watchdog);
   }
 }
 

@@ -11,7 +11,8 @@ import { DispatcherAPI } from "../client/dispatcher.ts";
 import { escapeHtml, tableToHtml, VIEW_CSS } from "../display/html.ts";
 import { mosaicSvg } from "../display/image.ts";
 import { plotSvg } from "../display/render.ts";
-import { lightCurveLabels, sourcesFromTable } from "../display/views.ts";
+import { LightCurvePlot } from "../display/light_curve_plot.ts";
+import { sourcesFromTable } from "../display/plots.ts";
 import { getLogger } from "../log.ts";
 import type { ApiCatalog } from "../products/api_catalog.ts";
 import type { CatalogRow } from "../products/catalog_table.ts";
@@ -266,13 +267,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 }
 
 function lightCurveSvg(p: NumpyDataProduct): string {
-  const lc = lightCurve(p);
-  const labels = lightCurveLabels(lc);
-  return plotSvg([{ x: lc.time, y: lc.rate, yerr: lc.error, xerr: lc.halfWidth, color: "#222" }], {
-    title: labels.title,
-    xLabel: labels.xLabel,
-    yLabel: labels.yLabel,
-  });
+  // the same plot as plotLightCurve's PNG: every bin, or min–max envelopes above the point budget
+  return new LightCurvePlot(lightCurve(p)).svg();
 }
 
 function spectrumSvg(sel: DataCollection, name: string): string {

@@ -7,6 +7,9 @@
  * {@linkcode EXIT}; errors are printed as one line (`error: …`), with details
  * when `-v` is given. No token is ever printed.
  *
+ * Size: one commander program; every subcommand is a short adapter over library calls, kept together so
+ * options, `--help` and exit codes stay consistent.
+ *
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@^14.0.0";

@@ -532,3 +532,62 @@ export class Catalogue {
     return new Catalogue(await describeDispatcher(source, options));
   }
 }
+
+/**
+ * A {@linkcode Catalogue} typed with generated product types `P`: `catalogue.isgri.isgri_image.E1_keV` is
+ * checked and completed by the editor too (a typo is a compile error), not only at run time.
+ *
+ * @example
+ * ```ts
+ * import { sandboxCatalogue } from "@oda-hub/oda-api";
+ * import type { DescribedParameter } from "@oda-hub/oda-api/types";
+ * const e1: DescribedParameter = sandboxCatalogue().isgri.isgri_image.E1_keV;
+ * ```
+ */
+export type TypedCatalogue<P> =
+  & Pick<Catalogue, "description" | "instruments" | "products" | "product" | "find">
+  & {
+    readonly [I in keyof P]: {
+      readonly [R in keyof P[I]]: TypedCatalogueProduct<P[I][R]>;
+    };
+  };
+
+/**
+ * Member names of {@linkcode CatalogueProduct} (a parameter of the same name is reached through `parameters`).
+ *
+ * @example
+ * ```ts
+ * import type { CatalogueProductMember } from "@oda-hub/oda-api/types";
+ * const m: CatalogueProductMember = "query";
+ * ```
+ */
+export type CatalogueProductMember =
+  | "instrument"
+  | "product"
+  | "parameters"
+  | "names"
+  | "defaults"
+  | "problems"
+  | "validate"
+  | "query";
+
+/**
+ * A {@linkcode CatalogueProduct} whose parameters are the keys of `Params`.
+ *
+ * @example
+ * ```ts
+ * import type { MmodaProducts, TypedCatalogueProduct } from "@oda-hub/oda-api/types";
+ * declare const image: TypedCatalogueProduct<MmodaProducts["isgri"]["isgri_image"]>;
+ * console.log(image.osa_version.allowed_values);
+ * ```
+ */
+export type TypedCatalogueProduct<Params> =
+  & Pick<
+    CatalogueProduct,
+    "instrument" | "product" | "parameters" | "names" | "defaults" | "problems" | "validate"
+  >
+  & { readonly [K in Exclude<keyof Params, CatalogueProductMember>]-?: DescribedParameter }
+  & {
+    /** A checked query: `instrument`, `product` and these values. */
+    query(values?: Params): { instrument: string; product: string; [param: string]: unknown };
+  };

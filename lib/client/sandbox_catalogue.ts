@@ -3,14 +3,15 @@
  *
  * @module
  */
-import { Catalogue } from "./catalogue.ts";
-import { MMODA_PRODUCTS } from "./mmoda_products.ts";
+import { Catalogue, type TypedCatalogue } from "./catalogue.ts";
+import { MMODA_PRODUCTS, type MmodaProducts } from "./mmoda_products.ts";
 
-let shipped: Catalogue | undefined;
+let shipped: TypedCatalogue<MmodaProducts> | undefined;
 
 /**
  * The runtime {@linkcode Catalogue} of the shipped types ({@linkcode MMODA_PRODUCTS}: isgri, jemx, spi_acs
- * and the dispatcher's dummy instruments, as the sandbox describes them), built once. For another
+ * and the dispatcher's dummy instruments, as the sandbox describes them), built once and typed (a misspelt
+ * instrument, product or parameter is a compile error). For another
  * dispatcher, use `await Catalogue.fromServer(disp)`.
  *
  * @example
@@ -20,6 +21,6 @@ let shipped: Catalogue | undefined;
  * console.log(e1.units, e1.value); // "keV" 20
  * ```
  */
-export function sandboxCatalogue(): Catalogue {
-  return shipped ??= new Catalogue(MMODA_PRODUCTS);
+export function sandboxCatalogue(): TypedCatalogue<MmodaProducts> {
+  return shipped ??= new Catalogue(MMODA_PRODUCTS) as unknown as TypedCatalogue<MmodaProducts>;
 }

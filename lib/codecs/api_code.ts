@@ -19,6 +19,9 @@
  * {@linkcode parseApiCode} reads that text (and hand-edited variants) without evaluating anything;
  * {@linkcode renderApiCode} writes it back byte for byte as the dispatcher does, or as Deno code.
  *
+ * Size: the parser and the renderer of the same small Python subset, kept together so that both sides of
+ * the byte-for-byte round trip change at once.
+ *
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";
@@ -291,9 +294,10 @@ export function parseApiCode(text: string, limits: PythonLiteralLimits = {}): Ap
       lastDispatcher = d;
       return d;
     }
-    if (parts.length === 2 && last === "get_product" && head?.kind === "dispatcher") {
+    if (parts.length === 2 && last === "get_product" && (head === undefined || head.kind === "dispatcher")) {
+      // an undefined name is a dispatcher created in a cell that was not pasted (no URL then)
       if (call) throw lex.error(callee.start, "more than one get_product() call");
-      call = { dispatcher: head, kwargs: readArgs("get_product()") };
+      call = { dispatcher: head ?? { kind: "dispatcher" }, kwargs: readArgs("get_product()") };
       return { kind: "result" };
     }
     throw lex.error(

@@ -173,11 +173,12 @@ export class DecodeBudget {
 
   /**
    * Charge `elements` about to be produced; past the limit: `DecodeError("DECODE_LIMIT")` naming `what` and
-   * how to raise the limit. Also a {@linkcode DecodeBudget.checkpoint}.
+   * how to raise the limit. Also a {@linkcode DecodeBudget.checkpoint} every 64 charges.
    */
   charge(elements: number, what: string): void {
     if (!(elements >= 0)) throw new DecodeError("DECODE_LIMIT", `${what}: invalid element count ${elements}`);
-    this.checkpoint();
+    // decoders charge per chunk, per column, or per variable-length row: the clock is read every 64 charges
+    this.tick(64);
     const next = this.#used + elements;
     if (next > this.limit) {
       throw new DecodeError(

@@ -13,6 +13,9 @@
  * `default_flow_style=None` layout so our files match astropy's byte for byte
  * for ordinary tables.
  *
+ * Size: reader and writer share the YAML header model and astropy's quoting rules; the emitter
+ * reproduces PyYAML's layout byte for byte.
+ *
  * @module
  */
 import { parse as parseYaml } from "npm:yaml@^2.9.1";
@@ -426,6 +429,7 @@ function readEcsvText(text: string, budget: DecodeBudget): EcsvTable {
     col.dtype = dtype;
     const arr = allocFor(datatype, n);
     for (let i = 0; i < n; i++) {
+      budget.tick();
       if (masked[i]) {
         if (datatype.startsWith("float")) arr[i] = NaN;
         continue;

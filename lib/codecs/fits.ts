@@ -38,4 +38,5 @@ export type {
 } from "./fits/hdu.ts";
 export { readFits } from "./fits/read.ts";
 export { readFitsFile } from "./fits/read_file.ts";
+export { type FitsFile, type FitsHduInfo, openFitsFile } from "./fits/open.ts";
 export { writeFits, writeFitsFile } from "./fits/write.ts";

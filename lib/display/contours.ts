@@ -7,7 +7,7 @@
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { type MosaicOptions, mosaicSvg } from "./image.ts";
 import { svgToPng } from "./render.ts";
-import { PlotView } from "./views.ts";
+import { PlotView } from "./plots.ts";
 
 /**
  * Contour segments of `values` (`shape = [ny, nx]`, row 0 at the bottom as in

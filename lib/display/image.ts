@@ -1,7 +1,7 @@
 /**
  * Sky images (mosaics) as pictures: intensity scaling (linear, sqrt, asinh,
- * log with percentile clipping), colour maps, a small FITS WCS (TAN, CAR and
- * linear), RA/Dec grid and ticks, catalog sources circled and labelled (new
+ * log with percentile clipping), colour maps, RA/Dec grid (WCS from
+ * `products/wcs.ts`) and ticks, catalog sources circled and labelled (new
  * sources in a distinct colour), a scale bar and a colour bar.
  *
  * The raster is encoded with `npm:fast-png` (loaded lazily); the overlays are
@@ -9,11 +9,17 @@
  * ({@linkcode svgToPng}). Without the rasteriser, the plain colour-mapped
  * raster is returned.
  *
+ * Size: ~650 lines, one concept (the mosaic picture: stretch, colour maps,
+ * raster, grid, overlays, colour bar); the WCS lives in `products/wcs.ts`,
+ * label placement in `labels.ts`.
+ *
  * @module
  */
 import { escapeHtml } from "./html.ts";
 import { formatTick, svgToPng } from "./render.ts";
 import { mimeBase64 } from "./jupyter.ts";
+import { pixToWorld, wcsFromHeader, worldToPix } from "../products/wcs.ts";
+import { placeLabels } from "./labels.ts";
 
 /**
  * Intensity stretches.
@@ -212,144 +218,6 @@ export function scaleImage(
   }
   return { bytes: out, min: lo, max: hi };
 }
-
-// ------------------------------------------------------------------- WCS
-
-/**
- * A minimal celestial WCS read from a FITS header.
- *
- * @example
- * ```ts
- * import { pixToWorld, type SimpleWcs } from "@oda-hub/oda-api/display";
- * const w: SimpleWcs = {
- *   projection: "CAR",
- *   crval: [83.63, 22.01],
- *   crpix: [50, 50],
- *   cd: [[-0.08, 0], [0, 0.08]],
- * };
- * pixToWorld(w, 50, 50); // [83.63, 22.01]
- * ```
- */
-export interface SimpleWcs {
-  /** Projection code (`TAN`, `CAR`, ...) or `""` for linear. */
-  projection: string;
-  /** Reference world coordinates (deg). */
-  crval: [number, number];
-  /** Reference pixel (1-based). */
-  crpix: [number, number];
-  /** Linear transform pixel offset → intermediate world (deg): [[cd11, cd12], [cd21, cd22]]. */
-  cd: [[number, number], [number, number]];
-}
-
-function num(h: Record<string, unknown>, k: string): number | undefined {
-  const v = h[k] ?? h[k.toLowerCase()];
-  const n = typeof v === "string" ? Number(v) : typeof v === "number" ? v : undefined;
-  return n !== undefined && Number.isFinite(n) ? n : undefined;
-}
-
-/**
- * Read a celestial WCS (CTYPE/CRVAL/CRPIX with CD, or PC × CDELT, or CDELT
- * and CROTA2) from a header; `undefined` when there is none.
- *
- * @example
- * ```ts
- * import { wcsFromHeader } from "@oda-hub/oda-api/display";
- * import assert from "node:assert/strict";
- * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
- *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 });
- * assert.equal(w?.projection, "TAN");
- * ```
- */
-export function wcsFromHeader(h: Record<string, unknown>): SimpleWcs | undefined {
-  const c1 = String(h.CTYPE1 ?? ""), c2 = String(h.CTYPE2 ?? "");
-  const crval1 = num(h, "CRVAL1"), crval2 = num(h, "CRVAL2");
-  const crpix1 = num(h, "CRPIX1"), crpix2 = num(h, "CRPIX2");
-  if (crval1 === undefined || crval2 === undefined || crpix1 === undefined || crpix2 === undefined) {
-    return undefined;
-  }
-  if (!/^(RA|GLON|ELON)/.test(c1) || !/^(DEC|GLAT|ELAT)/.test(c2)) return undefined;
-  let cd: [[number, number], [number, number]];
-  const cd11 = num(h, "CD1_1");
-  if (cd11 !== undefined) {
-    cd = [[cd11, num(h, "CD1_2") ?? 0], [num(h, "CD2_1") ?? 0, num(h, "CD2_2") ?? 0]];
-  } else {
-    const d1 = num(h, "CDELT1") ?? 1, d2 = num(h, "CDELT2") ?? 1;
-    const pc11 = num(h, "PC1_1"),
-      pc12 = num(h, "PC1_2") ?? 0,
-      pc21 = num(h, "PC2_1") ?? 0,
-      pc22 = num(h, "PC2_2");
-    if (pc11 !== undefined || pc22 !== undefined) {
-      cd = [[d1 * (pc11 ?? 1), d1 * pc12], [d2 * pc21, d2 * (pc22 ?? 1)]];
-    } else {
-      const rot = ((num(h, "CROTA2") ?? 0) * Math.PI) / 180;
-      const c = Math.cos(rot), s = Math.sin(rot);
-      cd = [[d1 * c, -d2 * s], [d1 * s, d2 * c]];
-    }
-  }
-  const proj = c1.length > 5 ? c1.slice(5).replace(/-/g, "").trim() : "";
-  return { projection: proj, crval: [crval1, crval2], crpix: [crpix1, crpix2], cd };
-}
-
-const D2R = Math.PI / 180;
-
-/**
- * Pixel (1-based FITS convention) → world (deg) for a {@linkcode SimpleWcs}.
- *
- * @example
- * ```ts
- * import { pixToWorld, wcsFromHeader } from "@oda-hub/oda-api/display";
- * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
- *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 })!;
- * pixToWorld(w, 50, 50); // [275, 7]
- * ```
- */
-export function pixToWorld(w: SimpleWcs, px: number, py: number): [number, number] {
-  const dx = px - w.crpix[0], dy = py - w.crpix[1];
-  const x = w.cd[0][0] * dx + w.cd[0][1] * dy;
-  const y = w.cd[1][0] * dx + w.cd[1][1] * dy;
-  if (w.projection !== "TAN") return [((w.crval[0] + x) % 360 + 360) % 360, w.crval[1] + y];
-  const xr = x * D2R, yr = y * D2R;
-  const a0 = w.crval[0] * D2R, d0 = w.crval[1] * D2R;
-  const den = Math.cos(d0) - yr * Math.sin(d0);
-  const ra = a0 + Math.atan2(xr, den);
-  const dec = Math.atan2(Math.sin(d0) + yr * Math.cos(d0), Math.hypot(xr, den));
-  return [((ra / D2R) % 360 + 360) % 360, dec / D2R];
-}
-
-/**
- * World (deg) → pixel (1-based) for a {@linkcode SimpleWcs}; `undefined` for
- * points on the far side of a TAN projection.
- *
- * @example
- * ```ts
- * import { wcsFromHeader, worldToPix } from "@oda-hub/oda-api/display";
- * const w = wcsFromHeader({ CTYPE1: "RA---TAN", CTYPE2: "DEC--TAN", CRVAL1: 275, CRVAL2: 7,
- *   CRPIX1: 50, CRPIX2: 50, CDELT1: -0.08, CDELT2: 0.08 })!;
- * worldToPix(w, 275, 7); // [50, 50]
- * ```
- */
-export function worldToPix(w: SimpleWcs, ra: number, dec: number): [number, number] | undefined {
-  let x: number, y: number;
-  if (w.projection !== "TAN") {
-    let d = ra - w.crval[0];
-    d = ((d + 540) % 360) - 180;
-    x = d;
-    y = dec - w.crval[1];
-  } else {
-    const a = ra * D2R, d = dec * D2R, a0 = w.crval[0] * D2R, d0 = w.crval[1] * D2R;
-    const cosc = Math.sin(d0) * Math.sin(d) + Math.cos(d0) * Math.cos(d) * Math.cos(a - a0);
-    if (cosc <= 0) return undefined;
-    x = (Math.cos(d) * Math.sin(a - a0)) / cosc / D2R;
-    y = (Math.cos(d0) * Math.sin(d) - Math.sin(d0) * Math.cos(d) * Math.cos(a - a0)) / cosc / D2R;
-  }
-  const [[a11, a12], [a21, a22]] = w.cd;
-  const det = a11 * a22 - a12 * a21;
-  if (det === 0) return undefined;
-  const dx = (a22 * x - a12 * y) / det, dy = (-a21 * x + a11 * y) / det;
-  return [dx + w.crpix[0], dy + w.crpix[1]];
-}
-
-// --------------------------------------------------------------- sources
 
 /**
  * A catalog source to mark on an image.
@@ -556,10 +424,15 @@ export async function mosaicSvg(
   opts: MosaicOptions = {},
 ): Promise<string> {
   const ny = shape[shape.length - 2] ?? 1, nx = shape[shape.length - 1] ?? values.length;
-  const raster = rasterize(values, shape, opts);
-  const png = await encodePng(raster.rgb, raster.width, raster.height, 1);
-  // native resolution when it fits (crisp pixels, no resampling), else scaled to 640 px
+  // native resolution when it fits (crisp pixels, no resampling), else block-averaged to at most 640 px:
+  // drawn with nearest-neighbour scaling, the picture keeps the colour map's colours only, so its PNG
+  // stays small (smooth resampling of a noisy map multiplies the colours and the PNG size by 4)
   const size = opts.size ?? Math.min(640, Math.max(420, Math.max(nx, ny)));
+  const raster = rasterize(values, shape, {
+    ...opts,
+    maxRaster: Math.min(opts.maxRaster ?? 1024, Math.ceil(size)),
+  });
+  const png = await encodePng(raster.rgb, raster.width, raster.height, 1);
   const scale = size / Math.max(nx, ny);
   const iw = nx * scale, ih = ny * scale;
   const ml = 78, mt = opts.title ? 30 : 12, mr = 118, mb = 44;
@@ -572,9 +445,9 @@ export async function mosaicSvg(
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<image x="${ml}" y="${mt}" width="${iw.toFixed(1)}" height="${
       ih.toFixed(1)
-    }" preserveAspectRatio="none" ${
-      raster.factor > 1 || scale < 1 ? "" : 'style="image-rendering:pixelated" '
-    }xlink:href="data:image/png;base64,${mimeBase64(png)}"/>`,
+    }" preserveAspectRatio="none" image-rendering="optimizeSpeed" xlink:href="data:image/png;base64,${
+      mimeBase64(png)
+    }"/>`,
     `<clipPath id="im"><rect x="${ml}" y="${mt}" width="${iw.toFixed(1)}" height="${
       ih.toFixed(1)
     }"/></clipPath>`,
@@ -672,28 +545,45 @@ export async function mosaicSvg(
         fmtScale(bar)
       }</text>`,
     );
-    // sources
+    // sources: circles, then labels placed so that they overlap neither each other nor the circles
+    const shown: { cx: number; cy: number; color: string; label: string; sig: number }[] = [];
     for (const s of opts.sources ?? []) {
       const p = worldToPix(wcs, s.ra, s.dec);
       if (!p || p[0] < 0.5 || p[0] > nx + 0.5 || p[1] < 0.5 || p[1] > ny + 0.5) continue;
-      const cx = sx(p[0]), cy = sy(p[1]);
-      const color = s.isNew ? "#ff3df2" : "#ffffff";
       const label = (s.name ?? "") + (s.significance !== undefined ? ` (${s.significance.toFixed(1)}σ)` : "");
-      const right = cx < ml + iw - 150;
+      shown.push({
+        cx: sx(p[0]),
+        cy: sy(p[1]),
+        color: s.isNew ? "#ff3df2" : "#ffffff",
+        label,
+        sig: s.significance ?? 0,
+      });
+    }
+    for (const s of shown) {
       o.push(
-        `<circle cx="${cx.toFixed(1)}" cy="${
-          cy.toFixed(1)
+        `<circle cx="${s.cx.toFixed(1)}" cy="${
+          s.cy.toFixed(1)
         }" r="9" fill="none" stroke="#000" stroke-width="3"/>`,
-        `<circle cx="${cx.toFixed(1)}" cy="${
-          cy.toFixed(1)
-        }" r="9" fill="none" stroke="${color}" stroke-width="1.6"/>`,
-        `<text x="${(cx + (right ? 12 : -12)).toFixed(1)}" y="${(cy - 10).toFixed(1)}" text-anchor="${
-          right ? "start" : "end"
-        }" fill="${color}" stroke="#000" stroke-width="2.5" paint-order="stroke" font-weight="bold">${
-          escapeHtml(label)
-        }</text>`,
+        `<circle cx="${s.cx.toFixed(1)}" cy="${
+          s.cy.toFixed(1)
+        }" r="9" fill="none" stroke="${s.color}" stroke-width="1.6"/>`,
       );
     }
+    const boxes = placeLabels(
+      shown.map((s) => ({ x: s.cx, y: s.cy, text: s.label, priority: s.sig })),
+      { x0: ml, y0: mt, x1: ml + iw, y1: mt + ih },
+    );
+    shown.forEach((s, i) => {
+      const b = boxes[i];
+      if (!s.label || !b) return;
+      o.push(
+        `<text x="${b.x0.toFixed(1)}" y="${
+          (b.y1 - 3).toFixed(1)
+        }" fill="${s.color}" stroke="#000" stroke-width="2.5" paint-order="stroke" font-weight="bold">${
+          escapeHtml(s.label)
+        }</text>`,
+      );
+    });
   }
   o.push(
     `<rect x="${ml}" y="${mt}" width="${iw.toFixed(1)}" height="${

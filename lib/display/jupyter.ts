@@ -15,21 +15,8 @@
  * @module
  */
 
-/**
- * The symbol the Deno kernel looks up to display an object (`Deno.jupyter.$display`).
- *
- * @example
- * ```ts
- * import { $display, type MimeBundle } from "@oda-hub/oda-api/display";
- * class Greeting {
- *   [$display](): MimeBundle {
- *     return { "text/plain": "hello", "text/html": "<b>hello</b>" };
- *   }
- * }
- * new Greeting(); // as the last expression of a notebook cell: shows a bold "hello"
- * ```
- */
-export const $display: unique symbol = Symbol.for("Jupyter.display");
+import { $display } from "../notebook.ts";
+export { $display };
 
 /**
  * A Jupyter mime bundle: mime type → content. Text types hold strings, images

@@ -20,6 +20,7 @@ import { setProgressReporterFactory } from "../client/events.ts";
 import { escapeHtml, viewHtml } from "./html.ts";
 import { inJupyter, type MimeBundle, publishDisplay } from "./jupyter.ts";
 import { redactSecrets } from "../errors.ts";
+import { notebookSettings } from "../notebook.ts";
 
 /**
  * Where progress goes.
@@ -75,6 +76,8 @@ export interface ProgressState {
   requests: number;
   /** Distinct science windows reported done. */
   scwDone: number;
+  /** Science windows the job has in total, when the server says ("science window 6/12"). */
+  scwTotal?: number;
   /** Number of progress reports received. */
   reports: number;
   /** Last message (retry reason, failure). */
@@ -88,6 +91,28 @@ export interface ProgressState {
   outcome?: "done" | "failed" | "stopped";
   /** Bytes of a big answer received so far, and its declared size when known (from `download` events). */
   download?: { received: number; total?: number };
+}
+
+/**
+ * The total number of science windows a job processes, when its reports say
+ * it (`"processing science window 6/12"` → 12); `undefined` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { scienceWindowsTotal } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
+ * assert.equal(scienceWindowsTotal([{ scw: "066500230010.001", message: "processing science window 6/12" }]), 12);
+ * ```
+ */
+export function scienceWindowsTotal(
+  reports: ReadonlyArray<Record<string, unknown>> | undefined,
+): number | undefined {
+  let total: number | undefined;
+  for (const r of reports ?? []) {
+    const m = /(?:science windows?|scws?)\D{0,20}?(\d+)\s*(?:\/|of)\s*(\d+)/i.exec(String(r.message ?? ""));
+    if (m && Number(m[2]) > 0) total = Math.max(total ?? 0, Number(m[2]));
+  }
+  return total;
 }
 
 /**
@@ -150,6 +175,8 @@ export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState 
   if (e.reports) {
     s.reports = e.reports.length;
     s.scwDone = Math.max(s.scwDone, scienceWindowsDone(e.reports));
+    const total = scienceWindowsTotal(e.reports);
+    if (total !== undefined) s.scwTotal = Math.max(s.scwTotal ?? 0, total);
     const last = e.reports[e.reports.length - 1];
     if (last) {
       s.lastReport = [last.node_id, last.scw, last.message].filter((x) => x !== undefined && x !== "").join(
@@ -183,7 +210,7 @@ export function progressSummary(s: ProgressState): string {
     : s.outcome === "failed"
     ? "✘"
     : s.outcome === "stopped"
-    ? "⏸"
+    ? "‖"
     : "…";
   const what = s.outcome === "stopped"
     ? `stopped waiting (status ${s.status}, still running on the server)`
@@ -193,7 +220,9 @@ export function progressSummary(s: ProgressState): string {
   const parts = [
     `${icon} ${s.product} (${s.instrument}) ${what} in ${fmtElapsed(s.elapsedMs)}`,
     s.jobId ? `job ${s.jobId}` : "",
-    s.scwDone ? `${s.scwDone} science windows` : "",
+    s.scwDone
+      ? `${s.scwTotal && s.scwTotal !== s.scwDone ? `${s.scwDone}/${s.scwTotal}` : s.scwDone} science windows`
+      : "",
     `${s.requests} request${s.requests === 1 ? "" : "s"}`,
     s.outcome && s.outcome !== "done" && s.message ? s.message : "",
   ];
@@ -222,7 +251,7 @@ export function progressLine(s: ProgressState): string {
     `status ${s.status}`,
     s.jobId ? `job ${s.jobId}` : "",
     fmtElapsed(s.elapsedMs),
-    s.scwDone ? `${s.scwDone} scw done` : "",
+    s.scwTotal ? `${s.scwDone}/${s.scwTotal} science windows` : s.scwDone ? `${s.scwDone} scw done` : "",
     s.download ? downloadText(s.download) : "",
     s.message && !s.outcome ? s.message : "",
   ];
@@ -252,20 +281,27 @@ export function progressBundle(s: ProgressState): MimeBundle {
     ["status", s.status],
     ["job id", s.jobId ?? "(waiting for the dispatcher)"],
     ["elapsed", fmtElapsed(s.elapsedMs)],
-    ["science windows done", String(s.scwDone)],
+    ["science windows done", s.scwTotal ? `${s.scwDone}/${s.scwTotal}` : String(s.scwDone)],
     ["requests", String(s.requests)],
   ];
   if (s.lastReport) rows.push(["last report", s.lastReport]);
   if (s.download) rows.push(["answer", downloadText(s.download)]);
   if (s.message) rows.push(["note", s.message]);
-  const bar = s.download?.total
+  // determinate when the server says how many science windows there are (or how big the answer is)
+  const done = Math.min(s.scwDone, s.scwTotal ?? 0);
+  const bar = s.scwTotal
+    ? `<progress style="width:320px" value="${done}" max="${s.scwTotal}"></progress> ${
+      Math.round((100 * done) / s.scwTotal)
+    } %`
+    : s.download?.total
     ? `<progress style="width:320px" value="${s.download.received}" max="${s.download.total}"></progress>`
     : `<progress style="width:320px"></progress>`;
   const table = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("");
   return {
     "text/plain": progressLine(s),
     "text/html": viewHtml(
-      `<div class="title">⏳ ${escapeHtml(s.product)} (${escapeHtml(s.instrument)})</div>` +
+      // glyphs present in DejaVu Sans (◷ rather than ⏳)
+      `<div class="title">◷ ${escapeHtml(s.product)} (${escapeHtml(s.instrument)})</div>` +
         `${bar}<table>${table}</table>`,
     ),
   };
@@ -434,8 +470,9 @@ function spinner(t: number): string {
 }
 
 /**
- * The factory installed by the package: nothing when `silent`, otherwise a
- * reporter in the detected mode.
+ * The factory installed by the package in Jupyter: nothing when `silent` or
+ * when `configureNotebook({ progress: false })` turned progress off,
+ * otherwise a reporter in the detected mode.
  *
  * @example
  * ```ts
@@ -447,12 +484,13 @@ function spinner(t: number): string {
 export function defaultProgressReporterFactory(
   job: { instrument: string; product: string; silent: boolean },
 ): ProgressReporter | undefined {
-  return job.silent ? undefined : createProgressReporter(job);
+  return job.silent || !notebookSettings().progress ? undefined : createProgressReporter(job);
 }
 
 /**
  * Install {@linkcode defaultProgressReporterFactory} (done on import of the
- * package); call with `false` to turn live progress off everywhere.
+ * package inside Jupyter only; scripts and the CLI call it to get terminal
+ * progress); call with `false` to turn live progress off everywhere.
  *
  * @example
  * ```ts

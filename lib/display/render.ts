@@ -48,6 +48,14 @@ export interface PlotSeries {
   line?: boolean;
   /** Legend label. */
   label?: string;
+  /** Filled boxes (e.g. min–max envelopes of decimated columns), drawn under the points. */
+  boxes?: { x0: ArrayLike<number>; x1: ArrayLike<number>; y0: ArrayLike<number>; y1: ArrayLike<number> };
+  /** Fill opacity of the boxes (default 0.35). */
+  boxOpacity?: number;
+  /** Horizontal segments from `x0` to `x1` at `y` (e.g. column means, constant levels). */
+  segments?: { x0: ArrayLike<number>; x1: ArrayLike<number>; y: ArrayLike<number> };
+  /** Dash pattern of the segments and line (SVG `stroke-dasharray`, e.g. `"4 3"`). */
+  dash?: string;
 }
 
 /**
@@ -73,6 +81,8 @@ export interface PlotOptions {
   height?: number;
   /** Title above the plot. */
   title?: string;
+  /** Smaller line under the title (e.g. "2,400 of 86,400 bins shown (min–max per column)"). */
+  subtitle?: string;
   /** x axis label. */
   xLabel?: string;
   /** y axis label. */
@@ -183,10 +193,24 @@ const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
  */
 export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   const W = opts.width ?? 720, H = opts.height ?? 340;
-  const ml = 70, mr = 16, mt = opts.title ? 30 : 12, mb = 46;
+  const ml = 70, mr = 16, mt = (opts.title ? 30 : 12) + (opts.subtitle ? 14 : 0), mb = 46;
   const pw = W - ml - mr, ph = H - mt - mb;
-  const [x0, x1] = extent(series.map((s) => ({ v: s.x, lo: s.xerr, hi: s.xerr })), !!opts.xLog);
-  const [y0, y1] = extent(series.map((s) => ({ v: s.y, lo: s.yerr, hi: s.yerr })), !!opts.yLog);
+  const [x0, x1] = extent(
+    series.flatMap((s) => [
+      { v: s.x, lo: s.xerr, hi: s.xerr },
+      ...(s.boxes ? [{ v: s.boxes.x0 }, { v: s.boxes.x1 }] : []),
+      ...(s.segments ? [{ v: s.segments.x0 }, { v: s.segments.x1 }] : []),
+    ]),
+    !!opts.xLog,
+  );
+  const [y0, y1] = extent(
+    series.flatMap((s) => [
+      { v: s.y, lo: s.yerr, hi: s.yerr },
+      ...(s.boxes ? [{ v: s.boxes.y0 }, { v: s.boxes.y1 }] : []),
+      ...(s.segments ? [{ v: s.segments.y }] : []),
+    ]),
+    !!opts.yLog,
+  );
   const tx = opts.xLog
     ? (v: number) => ml + (Math.log(v / x0) / Math.log(x1 / x0)) * pw
     : (v: number) => ml + ((v - x0) / (x1 - x0)) * pw;
@@ -212,6 +236,38 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   const palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
   series.forEach((s, k) => {
     const color = s.color ?? palette[k % palette.length];
+    const ok = (xv: number, yv: number) =>
+      Number.isFinite(xv) && Number.isFinite(yv) && !(opts.xLog && xv <= 0) && !(opts.yLog && yv <= 0);
+    if (s.boxes) {
+      const b = s.boxes;
+      let d = "";
+      for (let i = 0; i < b.x0.length; i++) {
+        if (!ok(b.x0[i], b.y0[i]) || !ok(b.x1[i], b.y1[i])) continue;
+        const xa = tx(b.x0[i]), xb = tx(b.x1[i]), ya = ty(b.y1[i]), yb = ty(b.y0[i]);
+        // at least one px wide and tall, so a column with one bin stays visible
+        const w = Math.max(1, xb - xa), h = Math.max(1, yb - ya);
+        d += `M${f1(xa)} ${f1(ya)}h${f1(w)}v${f1(h)}h${f1(-w)}z`;
+      }
+      if (d) {
+        out.push(`<path d="${d}" fill="${color}" fill-opacity="${s.boxOpacity ?? 0.35}" stroke="none"/>`);
+      }
+    }
+    if (s.segments) {
+      const g = s.segments;
+      let d = "";
+      for (let i = 0; i < g.x0.length; i++) {
+        if (!ok(g.x0[i], g.y[i]) || !ok(g.x1[i], g.y[i])) continue;
+        const py = f1(ty(g.y[i]));
+        d += `M${f1(tx(g.x0[i]))} ${py}H${f1(Math.max(tx(g.x1[i]), tx(g.x0[i]) + 1))}`;
+      }
+      if (d) {
+        out.push(
+          `<path d="${d}" stroke="${color}" stroke-width="1.2" fill="none"${
+            s.dash ? ` stroke-dasharray="${s.dash}"` : ""
+          }/>`,
+        );
+      }
+    }
     const n = Math.min(s.x.length, s.y.length);
     let err = "", pts = "", line = "";
     for (let i = 0; i < n; i++) {
@@ -231,12 +287,22 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
       if (s.line) line += `${line ? "L" : "M"}${px} ${py}`;
     }
     if (err) {
-      out.push(`<path d="${err}" stroke="${color}" stroke-opacity="0.55" stroke-width="1" fill="none"/>`);
+      out.push(
+        `<path d="${err}" stroke="${color}" stroke-opacity="0.55" stroke-width="1" fill="none" shape-rendering="crispEdges"/>`,
+      );
     }
-    if (line) out.push(`<path d="${line}" stroke="${color}" stroke-width="1" fill="none"/>`);
+    if (line) {
+      out.push(
+        `<path d="${line}" stroke="${color}" stroke-width="1" fill="none"${
+          s.dash ? ` stroke-dasharray="${s.dash}"` : ""
+        }/>`,
+      );
+    }
     if (pts) {
       out.push(
-        `<path d="${pts}" stroke="${color}" stroke-width="${2 * r}" stroke-linecap="square" fill="none"/>`,
+        `<path d="${pts}" stroke="${color}" stroke-width="${
+          2 * r
+        }" stroke-linecap="square" fill="none" shape-rendering="crispEdges"/>`,
       );
     }
   });
@@ -262,11 +328,18 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   }
   out.push(`<rect x="${ml}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#374151"/>`);
   out.push(`<path d="${ticks}" stroke="#374151"/>`, ...labels);
+  if (opts.subtitle) {
+    out.push(
+      `<text x="${ml + pw / 2}" y="${mt - 8}" text-anchor="middle" font-size="11" fill="#4b5563">${
+        escapeHtml(opts.subtitle)
+      }</text>`,
+    );
+  }
   if (opts.title) {
     out.push(
-      `<text x="${ml + pw / 2}" y="${mt - 10}" text-anchor="middle" font-size="14" font-weight="bold">${
-        escapeHtml(opts.title)
-      }</text>`,
+      `<text x="${ml + pw / 2}" y="${
+        mt - 10 - (opts.subtitle ? 14 : 0)
+      }" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(opts.title)}</text>`,
     );
   }
   if (opts.xLabel) {

@@ -2,8 +2,9 @@
  * Plots of the science helpers: a light curve with its weighted mean, ±nσ
  * band, excess episodes and Bayesian blocks; a Lomb–Scargle periodogram; a
  * folded light curve. Each is a {@linkcode PlotView} (Vega-Lite for
- * JupyterLab, SVG and PNG for nbconvert), drawn from the numbers the
- * science functions return.
+ * JupyterLab, PNG for nbconvert), drawn from the numbers the science
+ * functions return; the light-curve one is a `LightCurvePlot` with extra
+ * layers (exact times, honest decimation).
  *
  * @module
  */
@@ -11,12 +12,14 @@ import { type BayesianBlocks, bayesianBlocks } from "../science/bayesian_blocks.
 import type { FoldedLightCurve } from "../science/fold.ts";
 import type { LombScargleResult } from "../science/lomb_scargle.ts";
 import { type BinnedSeries, variability, type VariabilityResult } from "../science/variability.ts";
-import { minMaxDecimate, takeIndices } from "./decimate.ts";
+import { LightCurve } from "../products/light_curve.ts";
+import { envelopeColumns, shortestExact } from "./decimate.ts";
 import { formatValue } from "./html.ts";
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { type PlotSeries, plotSvg, svgToPng } from "./render.ts";
 import { errorBarSpec, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
-import { PlotView, VEGALITE_MAX_POINTS } from "./views.ts";
+import { PlotView } from "./plots.ts";
+import { LC_COLUMNS, LC_POINT_BUDGET, LightCurvePlot, type PlotLayer } from "./light_curve_plot.ts";
 
 const MEAN_COLOR = "#15803d";
 const BAND_COLOR = "#06b6d4";
@@ -43,13 +46,9 @@ export interface LightCurveAnalysisOptions {
   p0?: number;
   /** Plot title. */
   title?: string;
-  /** x axis label (default `Time [IJD = MJD - 51544]`). */
-  xLabel?: string;
   /** y axis label (default `Rate`). */
   yLabel?: string;
 }
-
-const r7 = (v: number) => Number(v.toPrecision(7));
 
 async function finish(
   text: string,
@@ -58,7 +57,7 @@ async function finish(
   labels: object,
 ): Promise<MimeBundle> {
   const svg = plotSvg(series, labels);
-  const bundle: MimeBundle = { "text/plain": text, [VEGALITE_MIME]: spec, "image/svg+xml": svg };
+  const bundle: MimeBundle = { "text/plain": text, [VEGALITE_MIME]: spec };
   const png = await svgToPng(svg);
   if (png) bundle["image/png"] = mimeBase64(png);
   return bundle;
@@ -102,11 +101,7 @@ export function plotLightCurveAnalysis(
     : options.blocks || undefined;
   const title = options.title ??
     (lc.detnam || lc.name ? `${lc.detnam ?? ""} light curve of ${lc.name ?? ""}`.trim() : "Light curve");
-  const labels = {
-    title,
-    xLabel: options.xLabel ?? "Time [IJD = MJD - 51544]",
-    yLabel: options.yLabel ?? "Rate",
-  };
+  const labels = { title, yLabel: options.yLabel ?? "Rate" };
   const text = `${title}: ${v.n} bins, weighted mean ${formatValue(v.weightedMean)} ± ${
     formatValue(v.weightedMeanError)
   }, χ²/dof ${formatValue(v.chi2)}/${v.dof} (p = ${v.chi2Probability.toExponential(2)}), Fvar ${
@@ -114,86 +109,80 @@ export function plotLightCurveAnalysis(
   }, ${v.episodes.length} excess episode(s) ≥ ${nSigma}σ${
     blocks ? `, ${blocks.value.length} Bayesian blocks` : ""
   }`;
-  return new PlotView(text, async () => {
-    const n = lc.time.length;
-    const t0 = n ? Number(lc.time[0]) - Number(lc.halfWidth?.[0] ?? 0) : 0;
-    const t1 = n ? Number(lc.time[n - 1]) + Number(lc.halfWidth?.[n - 1] ?? 0) : 1;
-    const sd = Math.sqrt(v.sampleVariance);
-    const lo = v.weightedMean - nSigma * sd, hi = v.weightedMean + nSigma * sd;
-    const idx = minMaxDecimate(lc.rate, VEGALITE_MAX_POINTS, lc.error);
-    const pick = (a?: ArrayLike<number>) => (a ? takeIndices(a, idx) : undefined);
-    const spec = errorBarSpec(
-      { x: pick(lc.time)!, y: pick(lc.rate)!, yerr: pick(lc.error), xerr: pick(lc.halfWidth) },
-      labels,
-    );
-    const layer = spec.layer as Record<string, unknown>[];
-    const q = (field: string) => ({ field, type: "quantitative" });
-    layer.unshift({
-      data: { values: [{ x: r7(t0), x2: r7(t1), lo: r7(lo), hi: r7(hi) }] },
-      mark: { type: "rect", color: BAND_COLOR, opacity: 0.2 },
-      encoding: { x: q("x"), x2: { field: "x2" }, y: q("lo"), y2: { field: "hi" } },
-    });
-    layer.push({
-      data: { values: [{ x: r7(t0), y: r7(v.weightedMean) }, { x: r7(t1), y: r7(v.weightedMean) }] },
-      mark: { type: "line", color: MEAN_COLOR, strokeWidth: 2 },
-      encoding: { x: q("x"), y: q("y") },
-    });
-    const excess: { x: number[]; y: number[] } = { x: [], y: [] };
-    for (const e of v.episodes) {
-      for (let i = e.first; i <= e.last; i++) {
-        excess.x.push(Number(lc.time[i]));
-        excess.y.push(Number(lc.rate[i]));
-      }
-    }
-    if (excess.x.length) {
-      layer.push({
-        data: { values: excess.x.map((x, i) => ({ x: r7(x), y: r7(excess.y[i]) })) },
-        mark: { type: "point", shape: "cross", color: EXCESS_COLOR, size: 60, strokeWidth: 2 },
-        encoding: { x: q("x"), y: q("y") },
-      });
-    }
-    const series: PlotSeries[] = [
-      { x: [t0, t1], y: [lo, lo], color: BAND_COLOR, line: true, points: false, label: `±${nSigma} sd` },
-      { x: [t0, t1], y: [hi, hi], color: BAND_COLOR, line: true, points: false },
-    ];
-    const sIdx = minMaxDecimate(lc.rate, 1600, lc.error);
-    series.push({
-      x: takeIndices(lc.time, sIdx),
-      y: takeIndices(lc.rate, sIdx),
-      yerr: takeIndices(lc.error, sIdx),
-      xerr: lc.halfWidth && takeIndices(lc.halfWidth, sIdx),
-      color: "#111827",
-      label: "light curve",
-    });
-    series.push({
-      x: [t0, t1],
-      y: [v.weightedMean, v.weightedMean],
-      color: MEAN_COLOR,
-      line: true,
-      points: false,
-      label: "weighted mean",
-    });
-    if (blocks) {
-      const s = steps(blocks);
-      layer.push({
-        data: { values: Array.from(s.x, (x, i) => ({ x: r7(x), y: r7(s.y[i]) })) },
-        mark: { type: "line", color: BLOCK_COLOR, strokeWidth: 2 },
-        encoding: { x: q("x"), y: q("y") },
-      });
-      series.push({
-        x: s.x,
-        y: s.y,
-        color: BLOCK_COLOR,
-        line: true,
-        points: false,
-        label: "Bayesian blocks",
-      });
-    }
-    if (excess.x.length) {
-      series.push({ x: excess.x, y: excess.y, color: EXCESS_COLOR, label: "excess" });
-    }
-    return await finish(text, spec, series, labels);
+  const curve = lc instanceof LightCurve ? lc : new LightCurve({
+    time: lc.time,
+    rate: lc.rate,
+    error: lc.error,
+    ...(lc.halfWidth ? { halfWidth: lc.halfWidth } : {}),
+    ...(lc.name !== undefined ? { name: lc.name } : {}),
+    ...(lc.detnam !== undefined ? { detnam: lc.detnam } : {}),
   });
+  const n = curve.length;
+  // the extra layers, times in IJD (the light-curve plot maps them to its axis)
+  const t0 = n ? curve.time[0] - curve.halfWidth[0] : 0;
+  const t1 = n ? curve.time[n - 1] + curve.halfWidth[n - 1] : 1;
+  const sd = Math.sqrt(v.sampleVariance);
+  const lo = v.weightedMean - nSigma * sd, hi = v.weightedMean + nSigma * sd;
+  const q = (field: string) => ({ field, type: "quantitative" });
+  const x = q("x"), x2 = { field: "x2" };
+  const layers: PlotLayer[] = [
+    {
+      vegaLite: {
+        data: { values: [{ t: t0, t2: t1, lo, hi }] },
+        mark: { type: "rect", color: BAND_COLOR, opacity: 0.2 },
+        encoding: { x, x2, y: q("lo"), y2: { field: "hi" } },
+      },
+      svg: {
+        x: [],
+        y: [],
+        boxes: { x0: [t0], x1: [t1], y0: [lo], y1: [hi] },
+        boxOpacity: 0.2,
+        color: BAND_COLOR,
+      },
+    },
+    {
+      vegaLite: {
+        data: { values: [{ t: t0, t2: t1, level: v.weightedMean }] },
+        mark: { type: "rule", color: MEAN_COLOR, strokeWidth: 2 },
+        encoding: { x, x2, y: q("level") },
+      },
+      svg: { x: [], y: [], segments: { x0: [t0], x1: [t1], y: [v.weightedMean] }, color: MEAN_COLOR },
+    },
+  ];
+  if (blocks) {
+    const st = steps(blocks);
+    layers.push({
+      vegaLite: {
+        data: { values: Array.from(st.x, (t, i) => ({ t, y: st.y[i] })) },
+        mark: { type: "line", color: BLOCK_COLOR, strokeWidth: 2 },
+        encoding: { x, y: q("y") },
+      },
+      svg: { x: st.x, y: st.y, color: BLOCK_COLOR, line: true, points: false, label: "Bayesian blocks" },
+    });
+  }
+  const excess: { t: number[]; y: number[] } = { t: [], y: [] };
+  for (const e of v.episodes) {
+    for (let i = e.first; i <= e.last; i++) {
+      excess.t.push(Number(lc.time[i]));
+      excess.y.push(Number(lc.rate[i]));
+    }
+  }
+  if (excess.t.length) {
+    layers.push({
+      vegaLite: {
+        data: { values: excess.t.map((t, i) => ({ t, y: shortestExact(excess.y[i]) })) },
+        mark: { type: "point", shape: "cross", color: EXCESS_COLOR, size: 60, strokeWidth: 2 },
+        encoding: { x, y: q("y") },
+      },
+      svg: { x: excess.t, y: excess.y, color: EXCESS_COLOR, label: "excess" },
+    });
+  }
+  const plot = new LightCurvePlot(curve, { title, yLabel: labels.yLabel, layers });
+  return new PlotView(text, async () => {
+    const b = await plot.bundle();
+    b["text/plain"] = `${text}\n${b["text/plain"]}`;
+    return b;
+  }, () => plot.svg());
 }
 
 /**
@@ -228,43 +217,67 @@ export function plotPeriodogram(
     formatValue(ls.bestPower)
   } at ${formatValue(ls.bestFrequency)}`;
   return new PlotView(text, async () => {
-    const idx = minMaxDecimate(ls.power, VEGALITE_MAX_POINTS);
-    const x = takeIndices(ls.frequency, idx), y = takeIndices(ls.power, idx);
     const q = (field: string) => ({ field, type: "quantitative" });
-    const spec: VegaLiteSpec = {
-      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      title,
-      width: 640,
-      height: 300,
-      layer: [
-        {
-          data: { values: Array.from(x, (f, i) => ({ f: r7(f), p: r7(y[i]) })) },
-          mark: { type: "line", color: "#111827", strokeWidth: 1 },
-          encoding: {
-            x: { ...q("f"), title: labels.xLabel, scale: { zero: false } },
-            y: { ...q("p"), title: labels.yLabel },
-          },
-        },
-        {
-          data: { values: [{ f: r7(ls.bestFrequency), p: r7(ls.bestPower) }] },
-          mark: { type: "point", color: EXCESS_COLOR, size: 80, filled: true },
-          encoding: { x: q("f"), y: q("p"), tooltip: [{ ...q("f"), title: "frequency", format: ".7~g" }] },
-        },
-      ],
+    const xEnc = { ...q("f"), title: labels.xLabel, scale: { zero: false } };
+    const yEnc = { ...q("p"), title: labels.yLabel };
+    const best = {
+      data: { values: [{ f: ls.bestFrequency, p: ls.bestPower }] },
+      mark: { type: "point", color: EXCESS_COLOR, size: 80, filled: true },
+      encoding: { x: xEnc, y: yEnc, tooltip: [{ ...q("f"), title: "frequency", format: ".9~g" }] },
     };
-    const sIdx = minMaxDecimate(ls.power, 1600);
-    const series: PlotSeries[] = [
-      {
-        x: takeIndices(ls.frequency, sIdx),
-        y: takeIndices(ls.power, sIdx),
+    const zoom = { name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" };
+    const series: PlotSeries[] = [];
+    let curve: Record<string, unknown>, subtitle: string;
+    if (ls.frequency.length > LC_POINT_BUDGET) {
+      // honest decimation: the min–max of the power in each pixel column, every peak's height kept
+      const env = envelopeColumns(ls.frequency, ls.power, { columns: LC_COLUMNS });
+      subtitle = `${env.x0.length} of ${ls.frequency.length} frequencies shown (min–max per column)`;
+      curve = {
+        data: {
+          values: Array.from(env.x0, (f, k) => ({ f, f2: env.x1[k], lo: env.min[k], p: env.max[k] })),
+        },
+        params: [zoom],
+        mark: { type: "rect", color: "#111827", stroke: "#111827", strokeWidth: 1 },
+        encoding: {
+          x: xEnc,
+          x2: { field: "f2" },
+          y: { ...q("lo"), title: labels.yLabel },
+          y2: { field: "p" },
+        },
+      };
+      series.push({
+        x: [],
+        y: [],
+        boxes: { x0: env.x0, x1: env.x1, y0: env.min, y1: env.max },
+        boxOpacity: 1,
+        color: "#111827",
+      });
+    } else {
+      subtitle = `${ls.frequency.length} frequencies`;
+      curve = {
+        data: { values: Array.from(ls.frequency, (f, i) => ({ f, p: ls.power[i] })) },
+        params: [zoom],
+        mark: { type: "line", color: "#111827", strokeWidth: 1 },
+        encoding: { x: xEnc, y: yEnc },
+      };
+      series.push({
+        x: ls.frequency,
+        y: ls.power,
         color: "#111827",
         line: true,
         points: false,
         label: "power",
-      },
-      { x: [ls.bestFrequency], y: [ls.bestPower], color: EXCESS_COLOR, label: "best" },
-    ];
-    return await finish(text, spec, series, labels);
+      });
+    }
+    series.push({ x: [ls.bestFrequency], y: [ls.bestPower], color: EXCESS_COLOR, label: "best" });
+    const spec: VegaLiteSpec = {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: { text: title, subtitle },
+      width: 640,
+      height: 300,
+      layer: [curve, best],
+    };
+    return await finish(text, spec, series, { ...labels, subtitle });
   });
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { shortestExact } from "./decimate.ts";
 
 /**
  * A Vega-Lite v5 spec as plain JSON.
@@ -85,15 +86,16 @@ export interface SpecOptions {
   yLog?: boolean;
 }
 
-/** Round to 7 significant digits so the JSON stays small. */
-function r7(v: number): number | null {
-  return Number.isFinite(v) ? Number(v.toPrecision(7)) : null;
+/** Exact value (float32 columns as their shortest decimal), `null` when not finite. */
+function exact(v: number): number | null {
+  return Number.isFinite(v) ? shortestExact(v) : null;
 }
 
 /**
  * A layered error-bar plot: rules for the y (and x) error bars plus points,
- * with tooltips. Rows with non-finite x or y are dropped; on log axes,
- * non-positive values are dropped too.
+ * with tooltips and zoom/pan (drag, wheel; double-click resets). Values keep
+ * their full precision. Rows with non-finite x or y are dropped; on log
+ * axes, non-positive values are dropped too.
  *
  * @example
  * ```ts
@@ -109,16 +111,16 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
     const x = d.x[i], y = d.y[i];
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
     if ((opts.xLog && x <= 0) || (opts.yLog && y <= 0)) continue;
-    const row: Record<string, number | null> = { x: r7(x), y: r7(y) };
+    const row: Record<string, number | null> = { x: exact(x), y: exact(y) };
     if (d.yerr) {
       const e = d.yerr[i] || 0;
-      row.ylo = r7(opts.yLog && y - e <= 0 ? y : y - e);
-      row.yhi = r7(y + e);
+      row.ylo = exact(opts.yLog && y - e <= 0 ? y : y - e);
+      row.yhi = exact(y + e);
     }
     if (d.xerr) {
       const e = d.xerr[i] || 0;
-      row.xlo = r7(opts.xLog && x - e <= 0 ? x : x - e);
-      row.xhi = r7(x + e);
+      row.xlo = exact(opts.xLog && x - e <= 0 ? x : x - e);
+      row.xhi = exact(x + e);
     }
     values.push(row);
   }
@@ -147,17 +149,27 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
     });
   }
   layer.push({
+    params: [{ name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" }],
     mark: { type: "point", filled: true, size: 14 },
     encoding: {
       x: { field: "x", type: "quantitative" },
       y: { field: "y", type: "quantitative" },
       tooltip: [
-        { field: "x", type: "quantitative", title: xTitle, format: ".6~g" },
-        { field: "y", type: "quantitative", title: yTitle, format: ".5~g" },
-        ...(d.yerr ? [{ field: "yhi", type: "quantitative", title: "upper", format: ".5~g" }] : []),
+        { field: "x", type: "quantitative", title: xTitle, format: ".9~g" },
+        { field: "y", type: "quantitative", title: yTitle, format: ".7~g" },
+        ...(d.yerr ? [{ field: "ylo", type: "quantitative", title: "lower", format: ".7~g" }] : []),
+        ...(d.yerr ? [{ field: "yhi", type: "quantitative", title: "upper", format: ".7~g" }] : []),
+        ...(d.xerr ? [{ field: "xlo", type: "quantitative", title: "bin start", format: ".9~g" }] : []),
+        ...(d.xerr ? [{ field: "xhi", type: "quantitative", title: "bin end", format: ".9~g" }] : []),
       ],
     },
   });
+  // every layer names the axes (Vega-Lite would otherwise join the field names into the axis titles)
+  for (const l of layer) {
+    const enc = l.encoding as Record<string, Record<string, unknown>>;
+    enc.x = { ...enc.x, title: xTitle, scale: xScale };
+    enc.y = { ...enc.y, title: yTitle, scale: yScale };
+  }
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     ...(opts.title ? { title: opts.title } : {}),

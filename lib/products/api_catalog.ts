@@ -11,6 +11,7 @@ import { type CatalogColumn, CatalogTable, inferCatalogDtype } from "./catalog_t
 import { PyFloat, pythonJsonDumps } from "../data/json.ts";
 import { type EcsvTable, writeEcsv } from "../codecs/ecsv.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * The catalog dictionary of the wire (`products.catalog`, `selected_catalog`).
@@ -107,6 +108,14 @@ const META_KEYS = new Set(["FRAME", "COORD_UNIT", "LON_NAME", "LAT_NAME"]);
  * ```
  */
 export class ApiCatalog {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** Name (`"dispatcher_catalog"` for catalogs from a response). */
   name: string | null;
   /** The table; may be replaced by a filtered copy. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { pythonStr } from "../data/python.ts";
 import * as arrow from "npm:apache-arrow@^21.2.0";
 import type { Table } from "../data/ndarray.ts";
 
@@ -59,7 +60,7 @@ export function tableToArrow(table: Table): arrow.Table {
       );
     } else if (col.dtype.includes("U") || col.dtype.includes("S")) {
       vectors[col.name] = arrow.vectorFromArray(
-        arr.map((v) => (v === null ? null : String(v))),
+        arr.map((v) => (v === null ? null : typeof v === "object" ? pythonStr(v) : String(v))),
         new arrow.Utf8(),
       );
     } else if (ArrayBuffer.isView(values)) {

@@ -11,6 +11,7 @@ import { decodeBase64, encodeBase64 } from "../data/base64.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 import { requireDeno } from "../_runtime.ts";
 
 /**
@@ -56,6 +57,14 @@ function md5Hex(bytes: Uint8Array): string {
  * ```
  */
 export class BinaryProduct {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** The raw bytes. */
   bin_data: Uint8Array;
   /** Name (`"None"` becomes `null`, as in oda_api). */

@@ -9,6 +9,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { PyFloat } from "../data/json.ts";
 import { pythonRepr, pythonStr } from "../data/python.ts";
 import type { Table, TableColumn } from "../data/ndarray.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * One catalog column: plain JS values plus the numpy `dtype.descr` type string.
@@ -96,6 +97,14 @@ export function inferCatalogDtype(values: readonly unknown[]): string {
  * ```
  */
 export class CatalogTable {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** Columns in order. */
   columns: CatalogColumn[];
   /** Table metadata. */

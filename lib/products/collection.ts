@@ -22,6 +22,7 @@ import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { ODAAstropyTable } from "./oda_astropy_table.ts";
 import { PictureProduct } from "./picture_product.ts";
 import { TextLikeProduct } from "./text_like_product.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 import { ogipSpectrum, type OgipSpectrumOptions, spectrumSets } from "./spectrum_ogip.ts";
 import { requireDeno } from "../_runtime.ts";
 
@@ -183,7 +184,6 @@ function nameOf(p: unknown): string {
  * @example
  * ```ts
  * import { DataCollection, NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
- * import assert from "node:assert/strict";
  * const lc = new NumpyDataProduct({
  *   data_unit: [new NumpyDataUnit({ name: "PRIMARY" })],
  *   name: "isgri_lc",
@@ -191,10 +191,18 @@ function nameOf(p: unknown): string {
  * });
  * const data = new DataCollection([lc]);
  * data._n_list; // ["isgri_lc_0_OAO1657m415"]
- * assert.equal(data.show(), "ID=0 prod_name=isgri_lc_0_OAO1657m415  meta_data: {'src_name': 'OAO 1657-415'}\n\n");
+ * data.show(); // prints "ID=0 prod_name=isgri_lc_0_OAO1657m415  meta_data: {'src_name': 'OAO 1657-415'}" and an empty line
  * ```
  */
 export class DataCollection {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** Products in order. */
   _p_list: CollectionProduct[] = [];
   /** Attribute names in order. */
@@ -416,18 +424,19 @@ export class DataCollection {
   }
 
   /**
-   * Print and return `ID=<i> prod_name=<name>  meta_data: <dict>` lines,
-   * each followed by an empty line, exactly as oda_api's `show()`.
+   * Print `ID=<i> prod_name=<name>  meta_data: <dict>` lines, each followed
+   * by an empty line, exactly as oda_api's `show()`. Returns nothing (as
+   * Python's `None`), so `data.show()` as the last expression of a notebook
+   * cell prints once; {@linkcode DataCollection.showText} gives the text.
    *
    * @example
    * ```ts ignore
    * data.show();
    * ```
    */
-  show(): string {
+  show(): void {
     const text = this.showText();
     if (text) console.log(text.slice(0, -1));
-    return text;
   }
 
   /**

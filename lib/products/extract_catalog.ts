@@ -9,6 +9,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { ApiCatalog } from "./api_catalog.ts";
 import type { CatalogColumn } from "./catalog_table.ts";
 import { CatalogTable } from "./catalog_table.ts";
+import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * An object of interest with known coordinates (degrees, fk5).
@@ -57,6 +58,8 @@ export interface ExtractCatalogOptions {
   tolerance?: number;
 }
 
+const srcName = (r: Record<string, unknown>): string => toTextSafe(r.src_names, "a src_names cell");
+
 function defaultValue(col: CatalogColumn): unknown {
   if (/^[<>|=]?[iuf]\d+$/.test(col.dtype) || col.dtype === "|b1") return 0;
   if (col.dtype.includes("U") || col.dtype.includes("S")) return "";
@@ -103,8 +106,8 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
   const has = (c: string) => names.includes(c);
   // rows as mutable records
   let rows = t.rows().map((r) => ({ ...r }));
-  if (has("significance")) rows = rows.filter((r) => Number(r.significance) >= detSigma);
-  if (!options.include_new) rows = rows.filter((r) => !String(r.src_names).includes("NEW"));
+  if (has("significance")) rows = rows.filter((r) => toNumberSafe(r.significance) >= detSigma);
+  if (!options.include_new) rows = rows.filter((r) => !srcName(r).includes("NEW"));
   const mark = (r: Record<string, unknown>) => {
     if (has("FLAG")) r.FLAG = flag;
     if (has("ISGRI_FLAG")) r.ISGRI_FLAG = isgriFlag;
@@ -118,8 +121,8 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
       }
       for (const r of rows) {
         if (
-          String(r.src_names).includes("NEW") && Math.abs(o.ra - Number(r[lon])) <= tol &&
-          Math.abs(o.dec - Number(r[lat])) <= tol
+          srcName(r).includes("NEW") && Math.abs(o.ra - toNumberSafe(r[lon])) <= tol &&
+          Math.abs(o.dec - toNumberSafe(r[lat])) <= tol
         ) {
           r.src_names = name;
           mark(r);
@@ -148,7 +151,7 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
   }
   const seen = new Set<string>();
   rows = rows.filter((r) => {
-    const k = String(r.src_names);
+    const k = srcName(r);
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -158,7 +161,7 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
     let dtype = c.dtype;
     const m = /^([<>|=]?)U(\d+)$/.exec(dtype);
     if (m) {
-      const width = Math.max(1, ...values.map((v) => String(v ?? "").length));
+      const width = Math.max(1, ...values.map((v) => toTextSafe(v ?? "", "a src_names cell").length));
       dtype = `${m[1] || "<"}U${width}`;
     }
     return { ...c, dtype, values };
@@ -226,10 +229,10 @@ export function toDs9Regions(catalog: ApiCatalog, options: Ds9RegionOptions = {}
     "fk5",
   ];
   for (let i = 0; i < ra.length; i++) {
-    const a = Number(ra[i]), d = Number(dec[i]);
+    const a = toNumberSafe(ra[i]), d = toNumberSafe(dec[i]);
     if (!Number.isFinite(a) || !Number.isFinite(d)) continue;
     // braces delimit the label: keep them out of the name
-    const label = String(names[i]).replace(/[{}\n\r]/g, "");
+    const label = toTextSafe(names[i], "a src_names cell").replace(/[{}\n\r]/g, "");
     lines.push(`circle(${a.toFixed(8)},${d.toFixed(8)},${r}') # text={${label}}`);
   }
   return lines.join("\n") + "\n";

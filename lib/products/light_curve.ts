@@ -8,19 +8,32 @@
  * header: `TIMEUNIT` (`d` default, `s` → /86400), `MJDREF` (or `MJDREFI` +
  * `MJDREFF`), `TIMEZERO` (in `TIMEUNIT`, default 0; without `TIMEUNIT`,
  * seconds when `|TIMEZERO|` > 1e5 as in SPI-ACS files, else days):
- * `MJD = MJDREF + (TIME + TIMEZERO) × unit`. INTEGRAL ISGRI/JEM-X files have
+ * `MJD = MJDREF + (TIME + TIMEZERO) × unit`, computed as `(MJDREFI − 51544) +
+ * MJDREFF + (TIME + TIMEZERO) × unit` so no precision is lost to the large
+ * integer part. `TIMEPIXR` (0 = bin start, 0.5 = centre, 1 = end; default
+ * 0.5) moves the stored times to bin centres. INTEGRAL ISGRI/JEM-X files have
  * `MJDREF = 51544` and days, so their TIME is already IJD. Without any
  * `MJDREF`, TIME is taken as MJD when its values exceed 30000 (what
  * `LightCurveDataProduct.from_arrays` writes) and as IJD otherwise. The time
  * system (`TIMESYS`, e.g. `TT`) is reported, not converted.
  *
+ * **Bin widths.** Half-widths in days from the `XAX_E` column (a half-width
+ * in `TIMEUNIT`), else a `TIMEDEL` column or header keyword (a full width,
+ * halved), else 0. A `FRACEXP` column (fractional exposure) is kept as
+ * `fracexp`.
+ *
+ * This is the only place in the package that reads these keywords: the plots
+ * (`plotLightCurve`) and the product displays ask {@linkcode lightCurve}.
+ *
  * @module
  */
-import { DecodeError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import type { Table, TableColumn } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
-import { findColumn } from "./table_data.ts";
+import { findColumn, makeTableData } from "./table_data.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
+import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * Options of {@linkcode lightCurve}.
@@ -55,6 +68,43 @@ export interface LightCurveOptions {
 }
 
 /**
+ * What a {@linkcode LightCurve} is built from (arrays of equal length).
+ *
+ * @example
+ * ```ts
+ * import { LightCurve, type LightCurveInit } from "@oda-hub/oda-api";
+ * const init: LightCurveInit = { time: [6650.5, 6650.6], rate: [12, 15], error: [1, 1.2], detnam: "ISGRI" };
+ * const lc = new LightCurve(init);
+ * ```
+ */
+export interface LightCurveInit {
+  /** Bin times (IJD, bin centres). */
+  time: ArrayLike<number>;
+  /** Rates. */
+  rate: ArrayLike<number>;
+  /** 1σ errors (default NaN: no error bar). */
+  error?: ArrayLike<number>;
+  /** Bin half-widths in days (default 0). */
+  halfWidth?: ArrayLike<number>;
+  /** Fractional exposure per bin. */
+  fracexp?: ArrayLike<number>;
+  /** Unit of the rate. */
+  rateUnit?: string;
+  /** Name of the rate column (default `RATE`). */
+  rateColumn?: string;
+  /** Lower energy bound (keV). */
+  eMin?: number;
+  /** Upper energy bound (keV). */
+  eMax?: number;
+  /** Detector / instrument name. */
+  detnam?: string;
+  /** Source name. */
+  name?: string;
+  /** Time system (`TIMESYS`). */
+  timeSystem?: string;
+}
+
+/**
  * A cleaned light curve (all arrays have the same length, sorted by time).
  *
  * @example
@@ -65,14 +115,26 @@ export interface LightCurveOptions {
  * ```
  */
 export class LightCurve {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** The TIME column converted to IJD (MJD − 51544); bin centres for `TIMEPIXR = 0.5` files. */
   time: Float64Array;
   /** Rate (counts/s or the product's flux unit). */
   rate: Float64Array;
   /** 1σ error of the rate. */
   error: Float64Array;
-  /** Bin half-width in days (`XAX_E`, else `TIMEDEL`/2). */
+  /** Bin half-width in days (`XAX_E`, else `TIMEDEL`/2; 0 when unknown). */
   halfWidth: Float64Array;
+  /** Fractional exposure of each bin (`FRACEXP` column), when the file has one. */
+  fracexp?: Float64Array;
+  /** Unit of the rate column (e.g. `count/s`), when known. */
+  rateUnit?: string;
   /** Lower energy bound (keV) from `E_MIN`, if known. */
   eMin?: number;
   /** Upper energy bound (keV) from `E_MAX`, if known. */
@@ -86,23 +148,29 @@ export class LightCurve {
   /** Name of the rate column used. */
   rateColumn: string;
 
-  /** Assemble a light curve from arrays. */
-  constructor(init: {
-    time: Float64Array;
-    rate: Float64Array;
-    error: Float64Array;
-    halfWidth: Float64Array;
-    rateColumn?: string;
-    eMin?: number;
-    eMax?: number;
-    detnam?: string;
-    name?: string;
-    timeSystem?: string;
-  }) {
-    this.time = init.time;
-    this.rate = init.rate;
-    this.error = init.error;
-    this.halfWidth = init.halfWidth;
+  /**
+   * Assemble a light curve from arrays (times in IJD, half-widths in days).
+   * Missing errors become NaN (no error bar), missing half-widths 0.
+   *
+   * @example
+   * ```ts
+   * import { LightCurve } from "@oda-hub/oda-api";
+   * const lc = new LightCurve({ time: [6650.5, 6650.6], rate: [12, 15], error: [1, 1.2], name: "Crab" });
+   * lc.length; // 2
+   * ```
+   */
+  constructor(init: LightCurveInit) {
+    const f64 = (a: ArrayLike<number>) => a instanceof Float64Array ? a : Float64Array.from(a, Number);
+    const n = init.time.length;
+    if (init.rate.length !== n) {
+      throw new OdaError("INVALID_ARGUMENT", `time has ${n} values but rate ${init.rate.length}`);
+    }
+    this.time = f64(init.time);
+    this.rate = f64(init.rate);
+    this.error = init.error ? f64(init.error) : new Float64Array(n).fill(NaN);
+    this.halfWidth = init.halfWidth ? f64(init.halfWidth) : new Float64Array(n);
+    if (init.fracexp) this.fracexp = f64(init.fracexp);
+    if (init.rateUnit !== undefined) this.rateUnit = init.rateUnit;
     this.rateColumn = init.rateColumn ?? "RATE";
     if (init.eMin !== undefined) this.eMin = init.eMin;
     if (init.eMax !== undefined) this.eMax = init.eMax;
@@ -116,7 +184,7 @@ export class LightCurve {
     return this.time.length;
   }
 
-  /** As a {@linkcode Table} (`time`, `rate`, `error`, `half_width` columns). */
+  /** As a {@linkcode Table} (`time`, `rate`, `error`, `half_width` columns; a notebook shows it as an HTML table). */
   toTable(): Table {
     const col = (name: string, values: Float64Array, unit?: string): TableColumn => ({
       name,
@@ -125,7 +193,7 @@ export class LightCurve {
       values,
       ...(unit ? { unit } : {}),
     });
-    return {
+    return makeTableData({
       kind: "table",
       length: this.length,
       columns: [
@@ -134,7 +202,7 @@ export class LightCurve {
         col("error", this.error),
         col("half_width", this.halfWidth, "d"),
       ],
-    };
+    });
   }
 
   /**
@@ -159,7 +227,7 @@ function num(v: unknown): number | undefined {
 
 function toF64(values: TableColumn["values"]): Float64Array {
   if (values instanceof Float64Array) return values;
-  return Float64Array.from(values as ArrayLike<number | bigint>, (v) => Number(v));
+  return Float64Array.from(values as ArrayLike<unknown>, toNumberSafe);
 }
 
 /** Pick the light-curve unit: by option, else a table with TIME and RATE-like columns (names with LC/RATE first). */
@@ -217,22 +285,23 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   const r = toF64(rCol.values);
   const e = eCol ? toF64(eCol.values) : Float64Array.from(r, (x) => Math.sqrt(Math.abs(x)));
 
-  // time conversion to IJD
+  // time conversion to IJD: IJD = TIME*toDays + offset
   // TIMEUNIT absent: seconds when TIMEZERO is a large number of seconds (SPI-ACS), else days
   const tz0 = num(h.TIMEZERO);
-  const unitStr = String(h.TIMEUNIT ?? (tz0 !== undefined && Math.abs(tz0) > 1e5 ? "s" : "d")).trim()
+  const unitStr = toTextSafe(h.TIMEUNIT ?? (tz0 !== undefined && Math.abs(tz0) > 1e5 ? "s" : "d"), "TIMEUNIT")
+    .trim()
     .toLowerCase();
-  const toDays = unitStr === "s" ? 1 / 86400 : unitStr === "h" ? 1 / 24 : 1;
-  let mjdref = num(h.MJDREF);
-  if (mjdref === undefined && (num(h.MJDREFI) !== undefined || num(h.MJDREFF) !== undefined)) {
-    mjdref = (num(h.MJDREFI) ?? 0) + (num(h.MJDREFF) ?? 0);
-  }
-  const timezero = num(h.TIMEZERO) ?? 0;
-  let offset: number; // IJD = TIME*toDays + offset
-  if (mjdref !== undefined) offset = mjdref - 51544 + timezero * toDays;
-  else {
+  const toDays = unitStr === "s" ? 1 / 86400 : unitStr === "h" ? 1 / 24 : unitStr === "min" ? 1 / 1440 : 1;
+  const timezero = tz0 ?? 0;
+  const refI = num(h.MJDREFI), refF = num(h.MJDREFF), ref = num(h.MJDREF);
+  let offset: number;
+  if (ref !== undefined) offset = (ref - 51544) + timezero * toDays;
+  else if (refI !== undefined || refF !== undefined) {
+    // integer and fractional parts apart: (MJDREFI − 51544) is exact, MJDREFF keeps its full precision
+    offset = ((refI ?? 0) - 51544) + (refF ?? 0) + timezero * toDays;
+  } else {
     const sorted = Array.from(t).filter(Number.isFinite).sort((a, b) => a - b);
-    const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] * toDays : 0;
+    const median = sorted.length ? (sorted[Math.floor(sorted.length / 2)] + timezero) * toDays : 0;
     offset = (median > 30000 ? -51544 : 0) + timezero * toDays;
   }
 
@@ -244,6 +313,11 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   if (xax) hw.set(toF64(xax.values).map((x) => x * toDays));
   else if (tdCol) hw.set(toF64(tdCol.values).map((x) => (x * toDays) / 2));
   else if (tdHeader !== undefined) hw.fill((tdHeader * toDays) / 2);
+  // TIMEPIXR: where in its bin a time stamp sits (0.5, the centre, by default)
+  const pixr = num(h.TIMEPIXR) ?? 0.5;
+  const shift = (0.5 - pixr) * 2; // times of half-widths to add to reach the centre
+  const fracCol = findColumn(table, "FRACEXP");
+  const frac = fracCol ? toF64(fracCol.values) : undefined;
 
   const sys = options.systematic_fraction ?? 0;
   const idx: number[] = [];
@@ -258,26 +332,27 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   idx.sort((a, b) => t[a] - t[b] || a - b);
   const pick = (arr: Float64Array, f: (v: number, i: number) => number = (v) => v) =>
     Float64Array.from(idx, (i) => f(arr[i], i));
-  const name = typeof h.NAME === "string" && h.NAME.trim()
-    ? h.NAME
-    : typeof meta.src_name === "string"
-    ? meta.src_name
-    : undefined;
-  const detnam = typeof h.DETNAM === "string"
-    ? h.DETNAM
-    : typeof h.INSTRUME === "string"
-    ? h.INSTRUME
-    : undefined;
+  const str = (
+    k: string,
+  ) => (typeof h[k] === "string" && (h[k] as string).trim() ? (h[k] as string).trim() : undefined);
+  const name = str("NAME") ?? (typeof meta.src_name === "string" ? meta.src_name : undefined) ??
+    str("OBJECT");
+  // SPI's anticoincidence shield files say INSTRUME = SPI, DETNAM = ACS: the instrument people know as SPI-ACS
+  const detnam = str("INSTRUME") === "SPI" && str("DETNAM") === "ACS"
+    ? "SPI-ACS"
+    : str("DETNAM") ?? str("INSTRUME");
   return new LightCurve({
-    time: pick(t, (v) => v * toDays + offset),
+    time: pick(t, (v, i) => (v + shift * (hw[i] / toDays)) * toDays + offset),
     rate: pick(r),
     error: pick(e, (v, i) => (sys > 0 ? Math.sqrt(v * v + (sys * r[i]) ** 2) : v)),
     halfWidth: pick(hw),
+    ...(frac ? { fracexp: pick(frac) } : {}),
+    ...(rCol.unit ? { rateUnit: rCol.unit } : {}),
     rateColumn: rCol.name,
     eMin: num(h.E_MIN),
     eMax: num(h.E_MAX),
     detnam,
     name,
-    timeSystem: typeof h.TIMESYS === "string" ? h.TIMESYS : undefined,
+    timeSystem: str("TIMESYS"),
   });
 }

@@ -13,6 +13,7 @@ import { fromFitsHdu, toFitsHdu } from "./fits_convert.ts";
 import { parseJson, pythonJsonDumps } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import { getLogger } from "../log.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 const log = getLogger("oda_api.data_products");
 
@@ -128,6 +129,14 @@ const META_TEXT = Symbol("metaText");
  * ```
  */
 export class NumpyDataProduct {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** Product name (`null` when the server sent none). */
   name: string | null;
   /** Metadata dict. */
@@ -199,16 +208,31 @@ export class NumpyDataProduct {
   }
 
   /**
-   * The summary oda_api's `show()` prints (sic: "data uniti"); printed and
-   * returned.
+   * Print the summary oda_api's `show()` prints (sic: "data uniti"). Returns
+   * nothing (as Python's `None`), so it prints once as a cell's last
+   * expression; {@linkcode NumpyDataProduct.showText} gives the text.
    *
    * @example
    * ```ts
    * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
-   * const text = new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY" })], name: "x" }).show();
+   * new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY" })], name: "x" }).show();
    * ```
    */
-  show(): string {
+  show(): void {
+    console.log(this.showText().slice(0, -1));
+  }
+
+  /**
+   * The text {@linkcode NumpyDataProduct.show} prints, without printing it.
+   *
+   * @example
+   * ```ts
+   * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
+   * const text = new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY" })], name: "x" }).showText();
+   * text.startsWith("------------------------------\nname: x"); // true
+   * ```
+   */
+  showText(): string {
     const keys = Object.keys(this.meta_data).map((k) => pythonRepr(k)).join(", ");
     const lines = [
       "------------------------------",
@@ -218,9 +242,7 @@ export class NumpyDataProduct {
       "------------------------------",
       ...this.data_unit.map((du, i) => `data uniti ${i} ,name: ${du.name}`),
     ];
-    const text = lines.join("\n") + "\n";
-    console.log(text.slice(0, -1));
-    return text;
+    return lines.join("\n") + "\n";
   }
 
   /**
@@ -238,9 +260,7 @@ export class NumpyDataProduct {
       lines.push(`${k} : ${typeof v === "string" ? v : pythonRepr(v)}`);
     }
     lines.push("------------------------------");
-    const text = lines.join("\n") + "\n";
-    console.log(text.slice(0, -1));
-    return text;
+    return lines.join("\n") + "\n";
   }
 
   /**

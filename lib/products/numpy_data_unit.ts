@@ -21,6 +21,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn, makeTableData, type TableData } from "./table_data.ts";
 import { pythonRepr } from "../data/python.ts";
 import { parseJson } from "../data/json.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "../codecs/budget.ts";
 import { describeLeaf, flattenLists, leafBigInt, leafNumber, MAX_LIST_DEPTH } from "../codecs/_nested.ts";
 
@@ -156,6 +157,14 @@ export interface NumpyDataUnitInit {
  * ```
  */
 export class NumpyDataUnit {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** Unit name (EXTNAME). */
   name: string;
   /** The header dict (oda_api's `data_header`). */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { pythonStr } from "../data/python.ts";
 import type { DecodeOptions } from "../codecs/budget.ts";
 import { type EcsvTable, readEcsv, writeEcsv } from "../codecs/ecsv.ts";
 import { writeFitsFile } from "../codecs/fits.ts";
@@ -13,6 +14,7 @@ import { parseJson, pythonJsonDumps } from "../data/json.ts";
 import { DecodeError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * The wire form of an {@linkcode ODAAstropyTable}.
@@ -62,6 +64,14 @@ export interface EncodedODAAstropyTable {
  * ```
  */
 export class ODAAstropyTable {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** The table (columns, units, descriptions, meta). */
   table: EcsvTable;
   /** Name. */
@@ -177,7 +187,13 @@ export class ODAAstropyTable {
     }
     const columns = this.table.columns.map((c) => {
       if (!Array.isArray(c.values) || !c.dtype.includes("U")) return c;
-      return { ...c, values: (c.values as unknown[]).map((v) => (v === null ? "" : String(v))) };
+      // objects (json cells) as Python's str(), never through their own toString
+      return {
+        ...c,
+        values: (c.values as unknown[]).map((
+          v,
+        ) => (v === null ? "" : typeof v === "object" ? pythonStr(v) : String(v))),
+      };
     });
     await writeFitsFile(path, [{ type: "primary" }, {
       type: "bintable",

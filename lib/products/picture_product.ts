@@ -9,6 +9,7 @@ import { decodeBase64, encodeBase64 } from "../data/base64.ts";
 import { DecodeError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension, IMAGE_EXTENSIONS } from "./magic.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * The wire form of a {@linkcode PictureProduct}.
@@ -77,6 +78,14 @@ export interface PictureProductOptions {
  * ```
  */
 export class PictureProduct {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** Image file bytes. */
   binary_data: Uint8Array;
   /** Metadata dict. */

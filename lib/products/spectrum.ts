@@ -46,6 +46,10 @@ export interface EnergySpectrum {
   errorPerKeV: Float64Array;
   /** Exposure (s), if the header has `EXPOSURE`. */
   exposure?: number;
+  /** Source name (`meta_data.src_name`, else the `OBJECT` keyword), if known. */
+  name?: string;
+  /** Instrument (`INSTRUME` keyword, else `meta_data.instrument`), if known. */
+  instrument?: string;
 }
 
 function f64(c: TableColumn | undefined): Float64Array | undefined {
@@ -136,6 +140,11 @@ export function spectrumWithEnergies(
     errorPerKeV: new Float64Array(n),
   };
   if (exposure !== undefined) out.exposure = exposure;
+  const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : undefined);
+  const name = text(spectrum.meta_data?.src_name) ?? text(su.header.OBJECT);
+  if (name !== undefined) out.name = name;
+  const instrument = text(su.header.INSTRUME) ?? text(spectrum.meta_data?.instrument);
+  if (instrument !== undefined) out.instrument = instrument;
   for (let i = 0; i < n; i++) {
     const row = ebCh ? rowOf.get(channel[i]) : i;
     if (row === undefined || row >= lo.length) {

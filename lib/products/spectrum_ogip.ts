@@ -11,6 +11,7 @@ import type { Table, TableColumn } from "../data/ndarray.ts";
 import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { findColumn } from "./table_data.ts";
+import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * How channels are grouped into the `GROUPING` column (1 starts a group, −1
@@ -66,7 +67,7 @@ function f64(c: TableColumn | undefined): Float64Array | undefined {
 /** The PHA table unit of a spectrum product (HDUCLAS1 SPECTRUM, else a name like SPE/SPECTRUM with CHANNEL). */
 export function phaUnit(p: NumpyDataProduct): NumpyDataUnit {
   const tables = p.data_unit.filter((d) => d.data?.kind === "table");
-  const u = tables.find((d) => String(d.header.HDUCLAS1 ?? "").trim() === "SPECTRUM") ??
+  const u = tables.find((d) => toTextSafe(d.header.HDUCLAS1 ?? "", "HDUCLAS1").trim() === "SPECTRUM") ??
     tables.find((d) => /SPECTRUM|SPE/i.test(d.name) && findColumn(d.table, "CHANNEL")) ??
     tables.find((d) =>
       findColumn(d.table, "CHANNEL") && (findColumn(d.table, "RATE") || findColumn(d.table, "COUNTS"))
@@ -78,7 +79,7 @@ export function phaUnit(p: NumpyDataProduct): NumpyDataUnit {
 /** `EBOUNDS` of an RMF product: channel → [E_MIN, E_MAX]. */
 export function eboundsOf(rmf: NumpyDataProduct): Map<number, [number, number]> {
   const tables = rmf.data_unit.filter((d) => d.data?.kind === "table");
-  const u = tables.find((d) => String(d.header.HDUCLAS2 ?? "").trim() === "EBOUNDS") ??
+  const u = tables.find((d) => toTextSafe(d.header.HDUCLAS2 ?? "", "HDUCLAS2").trim() === "EBOUNDS") ??
     tables.find((d) => /EBOUNDS|EBDS/i.test(d.name)) ?? tables.find((d) => findColumn(d.table, "E_MIN"));
   const ch = u && f64(findColumn(u.table, "CHANNEL"));
   const lo = u && f64(findColumn(u.table, "E_MIN"));
@@ -117,7 +118,7 @@ export function groupChannels(
 ): { grouping: Int16Array; quality: Int16Array } {
   const n = (data.counts ?? data.rate ?? data.energy)?.length ?? 0;
   const out = new Int16Array(n);
-  const bad = (i: number) => data.quality !== undefined && Number(data.quality[i]) !== 0;
+  const bad = (i: number) => data.quality !== undefined && toNumberSafe(data.quality[i]) !== 0;
   // a closure deciding whether the open group [start, i] is complete, and a key for log bins
   let done: (start: number, end: number) => boolean;
   if ("minCounts" in rule) {
@@ -357,7 +358,7 @@ export function spectrumSets(
     if (!(p instanceof NumpyDataProduct)) return undefined;
     const meta = p.meta_data as Record<string, unknown>;
     const role = roleOf(names[i] ?? p.name ?? "", meta);
-    return role ? { role, src: String(meta?.src_name ?? "") } : undefined;
+    return role ? { role, src: toTextSafe(meta?.src_name ?? "", "meta_data.src_name") } : undefined;
   });
   const out: { spectrum: number; arf?: number; rmf?: number; bkg?: number }[] = [];
   info.forEach((x, i) => {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ArrayValues, Table, TableColumn } from "../data/ndarray.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * A {@linkcode Table} whose columns are also reachable by name:
@@ -47,6 +48,8 @@ export function makeTableData(table: Table): TableData {
   Object.defineProperty(out, "kind", { value: "table", enumerable: false });
   Object.defineProperty(out, "length", { value: table.length, enumerable: false, writable: true });
   Object.defineProperty(out, "columns", { value: table.columns, enumerable: false, writable: true });
+  // a notebook cell showing `unit.data` gets an HTML table with a row limit
+  Object.defineProperty(out, $display, { value: () => notebookDisplay(out), enumerable: false });
   for (const col of table.columns) {
     if (col.name === "kind" || col.name === "length" || col.name === "columns") continue;
     Object.defineProperty(out, col.name, {

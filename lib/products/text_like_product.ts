@@ -8,6 +8,7 @@ import { parseJson } from "../data/json.ts";
 import { DecodeError } from "../errors.ts";
 import { pythonRepr } from "../data/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
+import { $display, notebookDisplay } from "../notebook.ts";
 
 /**
  * The wire form of a {@linkcode TextLikeProduct}.
@@ -42,6 +43,14 @@ export interface EncodedTextLikeProduct {
  * ```
  */
 export class TextLikeProduct {
+  /**
+   * The notebook view of this object: Deno's Jupyter kernel calls this for a
+   * cell result. Turn it off with `configureNotebook({ display: false })`.
+   */
+  [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
+    return notebookDisplay(this);
+  }
+
   /** The value. */
   value: unknown;
   /** Name. */

@@ -70,7 +70,41 @@ export function fftInversePlus(re: Float64Array, im: Float64Array): void {
   for (let from = 0; from < n; from += block) {
     for (let size = 2; size <= block; size <<= 1) butterflies(size, from, from + block);
   }
-  for (let size = block << 1; size <= n; size <<= 1) butterflies(size, 0, n);
+  // large stages two at a time (radix-2², one pass over memory per pair): stage `size` on (k, k+h) and
+  // (k+2h, k+3h), then stage `2·size` on (k, k+2h) and (k+h, k+3h), h = size/2
+  let size = block << 1;
+  for (; size * 2 <= n; size <<= 2) {
+    const h = size >> 1;
+    const step1 = n / size, step2 = n / (2 * size);
+    for (let base = 0; base < n; base += 2 * size) {
+      for (let k = 0; k < h; k++) {
+        const i0 = base + k, i1 = i0 + h, i2 = i1 + h, i3 = i2 + h;
+        const w1r = cos[k * step1], w1i = sin[k * step1];
+        // stage 1
+        let xr = re[i1] * w1r - im[i1] * w1i, xi = re[i1] * w1i + im[i1] * w1r;
+        const a0r = re[i0] + xr, a0i = im[i0] + xi, a1r = re[i0] - xr, a1i = im[i0] - xi;
+        xr = re[i3] * w1r - im[i3] * w1i;
+        xi = re[i3] * w1i + im[i3] * w1r;
+        const a2r = re[i2] + xr, a2i = im[i2] + xi, a3r = re[i2] - xr, a3i = im[i2] - xi;
+        // stage 2
+        const wa = k * step2, wb = (k + h) * step2;
+        const war = cos[wa], wai = sin[wa], wbr = cos[wb], wbi = sin[wb];
+        xr = a2r * war - a2i * wai;
+        xi = a2r * wai + a2i * war;
+        re[i0] = a0r + xr;
+        im[i0] = a0i + xi;
+        re[i2] = a0r - xr;
+        im[i2] = a0i - xi;
+        xr = a3r * wbr - a3i * wbi;
+        xi = a3r * wbi + a3i * wbr;
+        re[i1] = a1r + xr;
+        im[i1] = a1i + xi;
+        re[i3] = a1r - xr;
+        im[i3] = a1i - xi;
+      }
+    }
+  }
+  if (size <= n) butterflies(size, 0, n);
 }
 
 /** Smallest power of two ≥ n (n ≥ 1). */

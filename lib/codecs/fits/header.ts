@@ -4,6 +4,9 @@
  * `HIERARCH` keywords, `COMMENT`/`HISTORY`/blank commentary cards, `END` and
  * space padding to a multiple of 2880 bytes).
  *
+ * Size: card parsing and card writing are the two halves of one format (fixed-format values,
+ * `CONTINUE`, `HIERARCH`) and share the value grammar.
+ *
  * @module
  */
 import { pythonStr } from "../../data/python.ts";

@@ -146,7 +146,8 @@ export function readHeader(bytes: Uint8Array, off: number): { header: FitsHeader
   }
 }
 
-function readHdu(
+/** One HDU at `off` of `bytes` (header and data); `next` is where the following one starts. */
+export function readHdu(
   bytes: Uint8Array,
   off: number,
   index: number,

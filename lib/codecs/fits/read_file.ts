@@ -196,7 +196,8 @@ async function readFitsFileChunked(
   }
 }
 
-interface DataLayout {
+/** Where an HDU's data is and what it is, from its header alone. */
+export interface DataLayout {
   dataBytes: number;
   bintable: boolean;
   /** Primary or IMAGE extension data (read as an image). */
@@ -208,7 +209,7 @@ interface DataLayout {
 }
 
 /** Data size of an HDU as `readHdu` computes it (undefined when anything is off). */
-function dataLayout(h: FitsHeader, index: number): DataLayout | undefined {
+export function dataLayout(h: FitsHeader, index: number): DataLayout | undefined {
   const int = (k: string, dflt?: number): number | undefined => {
     const v = h.has(k) ? h.get(k) : dflt;
     return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined;

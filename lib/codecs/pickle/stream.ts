@@ -5,16 +5,19 @@
  * size, which then becomes the array (swapped in place). Neither the text nor the whole decoded pickle ever
  * exists. The result is the one {@linkcode decodeNumpyPickleBase64} gives for the whole text.
  *
+ * Where the payloads go is in `_stream_sinks.ts`.
+ *
  * @module
  */
 import { DecodeError } from "../../errors.ts";
 import type { NdArray } from "../../data/ndarray.ts";
-import type { Table, TableColumn } from "../../data/ndarray.ts";
+import type { Table } from "../../data/ndarray.ts";
 import { PickleObject, runPickle } from "./vm.ts";
 import { arrayFromPickleObject, type DTypeInfo, parseDType } from "./numpy.ts";
-import { Base64Source, LAZY_MIN_BYTES, LazyBytes } from "./lazy_bytes.ts";
+import { LAZY_MIN_BYTES, type LazyBytes } from "./lazy_bytes.ts";
 import { decodeNumpyPickle } from "../pickle.ts";
 import { DecodeBudget, typedDecode } from "../budget.ts";
+import { BufferSink, type PayloadSink, RecordSink } from "./_stream_sinks.ts";
 
 // opcode argument layout (see lazy_bytes.ts)
 const LINE = -1;
@@ -76,243 +79,6 @@ export interface PickleStreamTuning {
   maxPayload?: number;
   /** The decode's budget (elements, signal, deadline), shared by all the data units of an answer. */
   budget?: DecodeBudget;
-}
-
-/** Where a big payload's bytes go while they stream in. */
-interface PayloadSink {
-  /** The area the next bytes go to (never empty while the payload is not complete). */
-  room(): Uint8Array;
-  /** `n` bytes were written at the start of {@linkcode room}; returns whether the payload is complete. */
-  advance(n: number): boolean;
-  /** What the VM gets for the payload. */
-  readonly hole: Uint8Array | LazyBytes;
-  /** Bytes received so far. */
-  readonly filled: number;
-}
-
-/** The payload kept whole (it becomes the array's own buffer). */
-class BufferSink implements PayloadSink {
-  filled = 0;
-  constructor(readonly hole: Uint8Array) {}
-  room(): Uint8Array {
-    return this.hole.subarray(this.filled);
-  }
-  advance(n: number): boolean {
-    this.filled += n;
-    return this.filled === this.hole.length;
-  }
-}
-
-/**
- * A record array's payload, never kept: the records are gathered in blocks of whole rows, and each block
- * is converted by the ordinary converter (`arrayFromPickleObject` of a block-sized array of the same dtype)
- * and copied into the full columns. The VM gets a {@linkcode LazyBytes} stand-in whose `prebuilt` hands the
- * table to the converter when the payload is used as those records.
- */
-class RecordSink extends LazyBytes implements PayloadSink {
-  #block: Uint8Array;
-  #fill = 0;
-  #row = 0;
-  filled = 0;
-  #columns: TableColumn[] | undefined;
-  #table: Table | undefined;
-  /** Columns read straight from the records into place (after the first block, when they agree with it). */
-  #direct: DirectColumn[] | undefined;
-  readonly hole: LazyBytes = this;
-  constructor(
-    length: number,
-    readonly rows: number,
-    readonly stride: number,
-    readonly dtypeObject: unknown,
-    readonly dtype: DTypeInfo,
-    blockBytes: number,
-  ) {
-    super(new Base64Source(""), 0, length);
-    const blockRows = Math.max(1, Math.floor(blockBytes / stride));
-    this.#block = new Uint8Array(Math.min(rows, blockRows) * stride);
-  }
-  room(): Uint8Array {
-    return this.#block.subarray(this.#fill);
-  }
-  advance(n: number): boolean {
-    this.#fill += n;
-    this.filled += n;
-    if (this.#fill === this.#block.length) {
-      this.#convert(this.#block);
-      const left = (this.rows - this.#row) * this.stride;
-      if (left > 0 && left < this.#block.length) this.#block = new Uint8Array(left);
-      this.#fill = 0;
-    }
-    return this.#row === this.rows;
-  }
-  #convert(block: Uint8Array): void {
-    const n = block.length / this.stride;
-    if (this.#direct) {
-      for (const d of this.#direct) readColumn(block, this.stride, n, this.#row, d);
-      this.#row += n;
-      return;
-    }
-    const o = new PickleObject("numpy.ndarray", []);
-    o.state = [1, [n], this.dtypeObject, false, block];
-    const t = arrayFromPickleObject(o, {
-      inputLength: block.length,
-      budget: DecodeBudget.of({}, block.length),
-    });
-    if (t.kind !== "table") throw new DecodeError("PICKLE", "record array block is not a table");
-    const first = !this.#columns;
-    if (!this.#columns) {
-      this.#columns = t.columns.map((c) => {
-        const per = c.values.length / n;
-        const values = ArrayBuffer.isView(c.values)
-          ? new (c.values.constructor as new (k: number) => typeof c.values)(this.rows * per)
-          : new Array(this.rows * per);
-        return { ...c, values };
-      });
-    }
-    t.columns.forEach((c, k) => {
-      const dst = this.#columns![k].values;
-      const per = c.values.length / n;
-      if (ArrayBuffer.isView(dst)) (dst as Uint8Array).set(c.values as Uint8Array, this.#row * per);
-      else for (let i = 0; i < c.values.length; i++) (dst as unknown[])[this.#row * per + i] = c.values[i];
-    });
-    if (first) this.#direct = directReaders(this.dtype, this.#columns!, t, block, this.stride, n);
-    this.#row += n;
-  }
-
-  override prebuilt(dt: DTypeInfo, rows: number): Table | undefined {
-    if (dt !== this.dtype && !sameDType(dt, this.dtype)) return undefined;
-    if (rows !== this.rows || this.#row !== this.rows || !this.#columns) return undefined;
-    this.used = true;
-    // a second use gets its own copy of the columns (as a second decode of the same bytes would)
-    if (this.#table) {
-      return {
-        ...this.#table,
-        columns: this.#table.columns.map((c) => ({ ...c, values: c.values.slice() as typeof c.values })),
-      };
-    }
-    this.#table = { kind: "table", length: rows, columns: this.#columns };
-    return { ...this.#table, columns: this.#columns.map((c) => ({ ...c })) };
-  }
-  override readInto(): void {
-    throw new DecodeError("PICKLE", "streamed record array data used as plain bytes");
-  }
-  override validate(): void {}
-  override materialize(): Uint8Array {
-    throw new DecodeError("PICKLE", "streamed record array data used as plain bytes");
-  }
-}
-
-/** A numeric column read straight from the records: `per` elements of `size` bytes at `offset` of a row. */
-interface DirectColumn {
-  offset: number;
-  size: 1 | 2 | 4 | 8;
-  per: number;
-  swap: boolean;
-  /** The whole column's bytes. */
-  dst: Uint8Array;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Copy the column's elements of `rows` records into its bytes from row `row0` on (bit exact). */
-function readColumn(block: Uint8Array, stride: number, rows: number, row0: number, d: DirectColumn): void {
-  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
-  const le = !d.swap;
-  const count = rows * d.per;
-  const at0 = row0 * d.per;
-  const per = d.per;
-  switch (d.size) {
-    case 1:
-      for (let r = 0; r < rows; r++) {
-        const o = r * stride + d.offset;
-        d.dst.set(block.subarray(o, o + per), (row0 + r) * per);
-      }
-      return;
-    case 2: {
-      const out = new Uint16Array(d.dst.buffer, d.dst.byteOffset + at0 * 2, count);
-      for (let r = 0, k = 0; r < rows; r++) {
-        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 2) out[k++] = dv.getUint16(o, le);
-      }
-      return;
-    }
-    case 4: {
-      const out = new Int32Array(d.dst.buffer, d.dst.byteOffset + at0 * 4, count);
-      if (per === 1) {
-        for (let r = 0, o = d.offset; r < rows; r++, o += stride) out[r] = dv.getInt32(o, le);
-        return;
-      }
-      for (let r = 0, k = 0; r < rows; r++) {
-        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 4) out[k++] = dv.getInt32(o, le);
-      }
-      return;
-    }
-    case 8: {
-      const out = new Int32Array(d.dst.buffer, d.dst.byteOffset + at0 * 8, 2 * count);
-      const lo = le ? 0 : 4;
-      const hi = le ? 4 : 0;
-      for (let r = 0, k = 0; r < rows; r++) {
-        for (let j = 0, o = r * stride + d.offset; j < per; j++, o += 8, k += 2) {
-          out[k] = dv.getInt32(o + lo, le);
-          out[k + 1] = dv.getInt32(o + hi, le);
-        }
-      }
-      return;
-    }
-  }
-}
-
-/**
- * Direct readers for every column when each is a top-level field of fixed-size numeric elements and reading
- * the first block directly gives exactly what the converter gave; undefined otherwise (blocks then go
- * through the converter).
- */
-function directReaders(
-  dt: DTypeInfo,
-  columns: TableColumn[],
-  first: Table,
-  block: Uint8Array,
-  stride: number,
-  rows: number,
-): DirectColumn[] | undefined {
-  if (!LITTLE_ENDIAN || !dt.fields || dt.fields.length !== columns.length) return undefined;
-  const out: DirectColumn[] = [];
-  for (let k = 0; k < columns.length; k++) {
-    const f = dt.fields[k];
-    const col = columns[k];
-    if (f.name !== col.name || f.dtype.fields || !ArrayBuffer.isView(col.values)) return undefined;
-    const elem = f.dtype.subarray?.base ?? f.dtype;
-    if (elem.fields || elem.subarray || !"fiub".includes(elem.simple.kind)) return undefined;
-    const size = elem.itemsize;
-    const values = col.values as unknown as Uint8Array;
-    if ((size !== 1 && size !== 2 && size !== 4 && size !== 8) || values.BYTES_PER_ELEMENT !== size) {
-      return undefined;
-    }
-    const per = (first.columns[k].values as unknown as Uint8Array).length / first.length;
-    const d: DirectColumn = {
-      offset: f.offset,
-      size,
-      per,
-      swap: elem.typestr.startsWith(">"),
-      dst: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
-    };
-    // the first block, read directly, must equal the converter's
-    const got = new Uint8Array(rows * per * size);
-    readColumn(block, stride, rows, 0, { ...d, dst: got });
-    const want = first.columns[k].values as unknown as Uint8Array;
-    const wantBytes = new Uint8Array(want.buffer, want.byteOffset, want.byteLength);
-    if (got.length !== wantBytes.length) return undefined;
-    for (let i = 0; i < got.length; i++) if (got[i] !== wantBytes[i]) return undefined;
-    out.push(d);
-  }
-  return out;
-}
-
-function sameDType(a: DTypeInfo, b: DTypeInfo): boolean {
-  return a.typestr === b.typestr && a.itemsize === b.itemsize &&
-    JSON.stringify(a.fields ?? null, dtypeReplacer) === JSON.stringify(b.fields ?? null, dtypeReplacer);
-}
-function dtypeReplacer(_k: string, v: unknown): unknown {
-  return v instanceof Map ? [...v.entries()] : v;
 }
 
 /**
@@ -588,6 +354,35 @@ const [D0, D1, D2, D3] = D;
 const SPACE = new Uint8Array(256);
 for (const c of [9, 10, 12, 13, 32]) SPACE[c] = 1;
 
+// P01[c0 | c1 << 8] and P23[c2 | c3 << 8]: the bits of two characters at the start / end of a quantum (BAD
+// when either is not a digit): one little-endian 32-bit load and two lookups per quantum (~1.5× faster
+// than four byte loads and lookups)
+const P01 = new Int32Array(65536).fill(BAD);
+const P23 = new Int32Array(65536).fill(BAD);
+for (let a = 0; a < 256; a++) {
+  if (D3[a] >= BAD) continue;
+  for (let b = 0; b < 256; b++) {
+    if (D3[b] >= BAD) continue;
+    P01[a | (b << 8)] = D0[a] | D1[b];
+    P23[a | (b << 8)] = D2[a] | D3[b];
+  }
+}
+
+/** Decode the whole quanta of `bytes[k, stop)` into `dst` from 0, up to one with a non-digit; its index. */
+function decodeQuads(bytes: Uint8Array, k: number, stop: number, dst: Uint8Array): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 0;
+  for (; k < stop; k += 4, o += 3) {
+    const c = dv.getUint32(k, true);
+    const w = P01[c & 0xffff] | P23[c >>> 16];
+    if (w >= BAD) break;
+    dst[o] = w >>> 16;
+    dst[o + 1] = (w >>> 8) & 255;
+    dst[o + 2] = w & 255;
+  }
+  return k;
+}
+
 /**
  * Base64 text of a numpy pickle pushed in pieces (ASCII bytes) → the array, as
  * {@linkcode decodeNumpyPickleBase64} decodes the whole text (both alphabets, whitespace, missing padding).
@@ -644,18 +439,9 @@ export class Base64PickleStream {
       if (direct !== null && direct.length >= 3) dst = direct;
       else dst = this.#scratch.subarray(0, direct ? 3 : this.#scratch.length);
       const quads = Math.min((n - i) >> 2, (dst.length / 3) | 0);
-      let o = 0;
-      let k = i;
       const stop = i + 4 * quads;
-      while (k < stop) {
-        const w = D0[bytes[k]] | D1[bytes[k + 1]] | D2[bytes[k + 2]] | D3[bytes[k + 3]];
-        if (w >= BAD) break;
-        dst[o] = w >>> 16;
-        dst[o + 1] = (w >>> 8) & 255;
-        dst[o + 2] = w & 255;
-        o += 3;
-        k += 4;
-      }
+      const k = decodeQuads(bytes, i, stop, dst);
+      const o = ((k - i) >> 2) * 3;
       if (o > 0) {
         if (dst === direct) this.#split.advance(o);
         else this.#split.write(dst.subarray(0, o));

@@ -1,0 +1,246 @@
+/**
+ * A FITS file opened lazily: the headers of every HDU are read when the file is opened (a few blocks each),
+ * the data of one HDU only when it is asked for (its bytes alone, at their offset in the file).
+ *
+ * @module
+ */
+import { FileError, OdaError } from "../../errors.ts";
+import type { NdArray, Table } from "../../data/ndarray.ts";
+import { BLOCK_LENGTH, CARD_LENGTH, fitsError, type FitsHeader } from "./header.ts";
+import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
+import { isGzip } from "./gzip.ts";
+import { DecodeBudget, typedDecode } from "../budget.ts";
+import { requireDeno } from "../../_runtime.ts";
+import { readHdu, readHeader, startsWith } from "./read.ts";
+import { dataLayout, readFitsFile } from "./read_file.ts";
+
+/** An HDU of an opened file: its header, without its data. */
+export interface FitsHduInfo {
+  /** Position in the file (0 = primary). */
+  index: number;
+  /** `EXTNAME`, or `"PRIMARY"` for the primary HDU without one (`""` for a nameless extension). */
+  name: string;
+  /** HDU kind. */
+  type: FitsHduType;
+  /** The full header. */
+  header: FitsHeader;
+  /** Bytes of data (heap included) the HDU holds. */
+  dataBytes: number;
+}
+
+/**
+ * A FITS file opened with {@linkcode openFitsFile}: headers known, data read on demand. Close it when done.
+ *
+ * @example
+ * ```ts
+ * import { openFitsFile } from "@oda-hub/oda-api/fits";
+ * const f = await openFitsFile("mosaic.fits");
+ * try {
+ *   console.log(f.hdus.map((h) => h.name));
+ *   const sig = await f.data(3); // reads the third extension's pixels only
+ * } finally {
+ *   f.close();
+ * }
+ * ```
+ */
+export interface FitsFile {
+  /** Every HDU's header (no data read). */
+  readonly hdus: readonly FitsHduInfo[];
+  /** The data of HDU `index`, read from the file now. */
+  data(index: number): Promise<NdArray | Table | null>;
+  /** HDU `index` with its data, as {@linkcode readFitsFile} gives it. */
+  hdu(index: number): Promise<FitsHdu>;
+  /** Close the file (for a `.fits.gz`, already read whole, nothing to do). */
+  close(): void;
+}
+
+interface Place {
+  /** File offset of the header. */
+  start: number;
+  /** File offset after the HDU's data (padded, or the end of the file). */
+  end: number;
+}
+
+/**
+ * Open a FITS file lazily: its headers are read now, each HDU's data when {@linkcode FitsFile.data} asks for
+ * it (only that HDU's bytes are read). A gzip-compressed file cannot be read in parts: it is read whole (with
+ * {@linkcode readFitsFile}) and served from memory. Errors as `readFitsFile`'s (`DecodeError("FITS")`,
+ * `FileError("IO")`).
+ *
+ * @example
+ * ```ts
+ * import { openFitsFile } from "@oda-hub/oda-api/fits";
+ * const f = await openFitsFile("lc.fits");
+ * const rate = f.hdus.find((h) => h.name === "RATE");
+ * if (rate) console.log(rate.header.get("TELESCOP"), await f.data(rate.index));
+ * f.close();
+ * ```
+ */
+export async function openFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsFile> {
+  requireDeno("openFitsFile");
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const size = (await file.stat()).size;
+    const first = new Uint8Array(Math.min(BLOCK_LENGTH, size));
+    await readAt(file, 0, first);
+    if (isGzip(first)) {
+      file.close();
+      return inMemory(await readFitsFile(path, options));
+    }
+    const infos: FitsHduInfo[] = [];
+    const places: Place[] = [];
+    await typedDecodeAsync(`FITS file ${path}`, async () => {
+      for (let off = 0, index = 0; off < size; index++) {
+        if (index > 0 && !(await startsExtension(file, off, size))) break;
+        const head = await readHeaderBlocks(file, off, size);
+        const { header, dataOffset } = readHeader(head, 0);
+        const layout = dataLayout(header, index);
+        if (!layout) throw fitsError(off, "HDU header with invalid or missing structural keywords");
+        const dataEnd = off + dataOffset + layout.dataBytes;
+        if (dataEnd > size) {
+          throw fitsError(
+            off + dataOffset,
+            `truncated data: the header declares ${layout.dataBytes} data bytes`,
+          );
+        }
+        const end = Math.min(
+          size,
+          off + dataOffset + Math.ceil(layout.dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH,
+        );
+        const extname = header.get("EXTNAME");
+        infos.push({
+          index,
+          name: typeof extname === "string" ? extname : index === 0 ? "PRIMARY" : "",
+          type: hduType(header, index),
+          header,
+          dataBytes: layout.dataBytes,
+        });
+        places.push({ start: off, end });
+        off = end;
+      }
+      if (infos.length === 0) throw fitsError(0, "not a FITS file: empty input");
+    });
+    let closed = false;
+    const hdu = async (index: number): Promise<FitsHdu> => {
+      const place = places[index];
+      if (!place) throw new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${places.length})`);
+      if (closed) throw new OdaError("INVALID_ARGUMENT", "the FITS file is closed");
+      const bytes = new Uint8Array(place.end - place.start);
+      await readAt(file, place.start, bytes);
+      return typedDecode("FITS", `FITS file ${path}`, () => {
+        const budget = DecodeBudget.of(options, bytes.length);
+        return readHdu(bytes, 0, index, options.scale ?? true, true, budget).hdu;
+      });
+    };
+    return {
+      hdus: infos,
+      hdu,
+      data: async (index) => (await hdu(index)).data,
+      close: () => {
+        if (closed) return;
+        closed = true;
+        file.close();
+      },
+    };
+  } catch (e) {
+    file.close();
+    if (e instanceof OdaError) throw e;
+    throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The HDU kind as `readFits` reports it. */
+function hduType(header: FitsHeader, index: number): FitsHduType {
+  if (index === 0) return "primary";
+  const x = String(header.get("XTENSION") ?? "").trim().toUpperCase();
+  if (x === "BINTABLE" || x === "A3DTABLE") return "bintable";
+  if (x === "TABLE") return "table";
+  return "image";
+}
+
+async function readAt(file: Deno.FsFile, at: number, dst: Uint8Array): Promise<void> {
+  await file.seek(at, Deno.SeekMode.Start);
+  for (let got = 0; got < dst.length;) {
+    const n = await file.read(dst.subarray(got));
+    if (n === null) throw fitsError(at + got, "the file ends early");
+    got += n;
+  }
+}
+
+/** Whether an extension starts at `off` (zero or blank padding after the last HDU ends the file). */
+async function startsExtension(file: Deno.FsFile, off: number, size: number): Promise<boolean> {
+  const probe = new Uint8Array(Math.min(BLOCK_LENGTH, size - off));
+  await readAt(file, off, probe);
+  if (startsWith(probe, 0, "XTENSION")) return true;
+  if (probe.every((b) => b === 0 || b === 32)) return false;
+  throw fitsError(off, "bytes after an HDU do not start an extension (no XTENSION)");
+}
+
+/** The header blocks at `off`, up to the one with the END card. */
+async function readHeaderBlocks(file: Deno.FsFile, off: number, size: number): Promise<Uint8Array> {
+  const blocks: Uint8Array[] = [];
+  for (;;) {
+    const pos = off + blocks.length * BLOCK_LENGTH;
+    if (pos + BLOCK_LENGTH > size) {
+      throw fitsError(pos, "truncated header: no END card before the end of the file");
+    }
+    if (blocks.length > 10_000) throw fitsError(pos, "header longer than 10000 blocks");
+    const b = new Uint8Array(BLOCK_LENGTH);
+    await readAt(file, pos, b);
+    blocks.push(b);
+    for (let i = 0; i < BLOCK_LENGTH; i += CARD_LENGTH) {
+      if (startsWith(b, i, "END     ")) {
+        const head = new Uint8Array(blocks.length * BLOCK_LENGTH);
+        blocks.forEach((x, k) => head.set(x, k * BLOCK_LENGTH));
+        return head;
+      }
+    }
+  }
+}
+
+async function typedDecodeAsync(what: string, f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof OdaError) throw e;
+    typedDecode("FITS", what, () => {
+      throw e;
+    });
+  }
+}
+
+function inMemory(all: FitsHdu[]): FitsFile {
+  return {
+    hdus: all.map((h) => ({
+      index: h.index,
+      name: h.name,
+      type: h.type,
+      header: h.header,
+      dataBytes: dataLayout(h.header, h.index)?.dataBytes ?? 0,
+    })),
+    hdu: (index) => {
+      const h = all[index];
+      if (!h) {
+        return Promise.reject(
+          new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${all.length})`),
+        );
+      }
+      return Promise.resolve(h);
+    },
+    data: (index) => {
+      const h = all[index];
+      if (!h) {
+        return Promise.reject(
+          new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${all.length})`),
+        );
+      }
+      return Promise.resolve(h.data);
+    },
+    close: () => {},
+  };
+}
