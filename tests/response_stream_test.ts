@@ -271,3 +271,57 @@ Deno.test("streaming decoder: record arrays of every column kind, every split in
     }
   }
 });
+
+Deno.test("getProduct streams a big answer: download events up to the declared size, the same collection", async () => {
+  const { setProgressReporterFactory, getProgressReporterFactory } = await import("../lib/client/events.ts");
+  const { DispatcherAPI } = await import("../lib/client/dispatcher.ts");
+  const { applyJobEvent, progressLine } = await import("../lib/display/progress.ts");
+  const text = responseText("lightcurve", { rows: 100_000 });
+  const body = enc.encode(text);
+  assert(body.length > 2 << 20);
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    () => new Response(body, { headers: { "content-type": "application/json" } }),
+  );
+  const previous = getProgressReporterFactory();
+  const events: { received: number; total?: number }[] = [];
+  let state = {
+    instrument: "isgri",
+    product: "lc",
+    status: "submitting",
+    elapsedMs: 0,
+    requests: 0,
+    scwDone: 0,
+    reports: 0,
+  };
+  setProgressReporterFactory(() => ({
+    onEvent: (e) => {
+      state = applyJobEvent(state, e);
+      if (e.type === "download") events.push({ received: e.bytesReceived!, total: e.bytesTotal });
+    },
+    close: () => {},
+  }));
+  try {
+    const disp = new DispatcherAPI({
+      url: `http://127.0.0.1:${server.addr.port}`,
+      token: null,
+      parameter_check: false,
+    });
+    // deno-lint-ignore no-explicit-any
+    const dc = await disp.getProduct({ instrument: "isgri", product: "lc" } as any);
+    assert(events.length >= 1, "no download events");
+    for (let i = 1; i < events.length; i++) assert(events[i].received > events[i - 1].received);
+    assertEquals(events.at(-1), { received: body.length, total: body.length });
+    assert(
+      progressLine(state).includes(`of ${(body.length / 1e6).toFixed(1)} MB received`),
+      progressLine(state),
+    );
+    const want = DataCollection.fromResponseJson(parseJson(text), { instrument: "isgri", product: "lc" });
+    assertEquals(canon(dc._p_list, false), canon(want._p_list, false));
+  } finally {
+    setProgressReporterFactory(previous);
+    ac.abort();
+    await server.finished;
+  }
+});
