@@ -354,8 +354,8 @@ Deno.test("getProduct: aborting while a big answer streams in stops it at once (
     });
     const user = new AbortController();
     const t0 = Date.now();
-    // deno-lint-ignore no-explicit-any
     const p = disp.getProduct(
+      // deno-lint-ignore no-explicit-any
       { instrument: "isgri", product: "lc", silent: true, signal: user.signal } as any,
     );
     setTimeout(() => user.abort(), 300);
