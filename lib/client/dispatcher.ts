@@ -8,239 +8,49 @@
  * request timeouts, `AbortSignal`, adaptive polling, jittered retries, typed
  * errors; jobs that can be saved and resumed; JSON parsed once.
  *
+ * Where it connects is in `dispatcher_url.ts`, its options in
+ * `dispatcher_options.ts` and the parameter checks in `_parameter_checks.ts`;
+ * the public names are re-exported here.
+ *
+ * Size: one class that mirrors oda_api's `DispatcherAPI` method for method
+ * (queries, jobs, descriptions, token endpoints), kept whole.
+ *
  * @module
  */
-import type { DecodeBudget, DecodeLimits, DecodeOptions } from "../codecs/budget.ts";
+import type { DecodeOptions } from "../codecs/budget.ts";
 import { DecodeError, errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
-import { discoverToken, type TokenDiscoveryOptions } from "../token/discover.ts";
-import { checkTokenReplacement, writeToken, type WriteTokenOptions } from "../token/write.ts";
+import { discoverToken } from "../token/discover.ts";
+import { checkTokenReplacement, writeToken } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
-import { pythonRepr } from "../data/python.ts";
 import { type ApiCode, parseApiCode } from "../codecs/api_code.ts";
 import type { Catalogue } from "./catalogue.ts";
 import type { MmodaProducts } from "./mmoda_products.ts";
 import type { CheckedQuery } from "./typed_query.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
-import { cacheKey, type CacheOptions, ResponseCache } from "./cache.ts";
-import { describeProduct, parseMetaData, type ProductDescription } from "./description.ts";
-import type { JobListener } from "./events.ts";
-import { abortError, type FetchLike, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
+import { cacheKey, ResponseCache } from "./cache.ts";
+import { describeProduct, type ProductDescription } from "./description.ts";
+import { HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
+import { resolveDispatcherUrl } from "./dispatcher_url.ts";
+import { checkParameterNames, type ParameterInfo, parameterUnits } from "./_parameter_checks.ts";
+import type {
+  DispatcherAPIOptions,
+  GetProductOptions,
+  RefreshTokenOptions,
+  ResumeOptions,
+} from "./dispatcher_options.ts";
+export { PRODUCTION_URL, resolveDispatcherUrl, STAGING_URL } from "./dispatcher_url.ts";
+export type {
+  DispatcherAPIOptions,
+  GetProductOptions,
+  RefreshTokenOptions,
+  ResumeOptions,
+} from "./dispatcher_options.ts";
 
 const log = getLogger("oda_api.api");
 const adviceLog = getLogger("oda_api.advice");
-
-/**
- * The production MMODA dispatcher.
- *
- * @example
- * ```ts
- * import { DispatcherAPI, PRODUCTION_URL } from "@oda-hub/oda-api";
- * const disp = new DispatcherAPI({ url: PRODUCTION_URL });
- * ```
- */
-export const PRODUCTION_URL = "https://www.astro.unige.ch/mmoda/dispatch-data";
-/**
- * The staging dispatcher.
- *
- * @example
- * ```ts
- * import { DispatcherAPI, STAGING_URL } from "@oda-hub/oda-api";
- * const disp = new DispatcherAPI({ url: STAGING_URL });
- * ```
- */
-export const STAGING_URL = "https://dispatcher-staging.obsuks1.unige.ch";
-
-/**
- * Site aliases (as in odahub.io's oda-sites.ttl, built in: no network lookup).
- *
- * @example
- * ```ts
- * import { SITE_ALIASES } from "./dispatcher.ts";
- * console.log(SITE_ALIASES.production);
- * ```
- */
-export const SITE_ALIASES: Readonly<Record<string, string>> = Object.freeze({
-  "unige-production": PRODUCTION_URL,
-  production: PRODUCTION_URL,
-  prod: PRODUCTION_URL,
-  "unige-staging": STAGING_URL,
-  staging: STAGING_URL,
-});
-
-const URL_RE =
-  /^https?:\/\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:\d+)?(\/[a-z0-9/-]*)?$/i;
-
-/**
- * Resolve an alias and validate a dispatcher URL like oda_api does
- * (host labels, optional port, a path of `[a-z0-9/-]`, nothing else).
- *
- * @example
- * ```ts
- * import { resolveDispatcherUrl } from "./dispatcher.ts";
- * resolveDispatcherUrl("production"); // "https://www.astro.unige.ch/mmoda/dispatch-data"
- * resolveDispatcherUrl("http://127.0.0.1:8011"); // "http://127.0.0.1:8011"
- * ```
- */
-export function resolveDispatcherUrl(url: string | undefined): string {
-  if (url === undefined || url === "") return PRODUCTION_URL;
-  let u = url.trim();
-  if (!/^https?:\/\//i.test(u)) {
-    log.info(`url ${u} is not of http(s) schema, trying to interpretting url as an alias`);
-    const alias = SITE_ALIASES[u];
-    if (!alias) {
-      throw new OdaError(
-        "INVALID_URL",
-        `${u} is not a valid url nor a known alias (${Object.keys(SITE_ALIASES).join(", ")}). ` +
-          `A valid url should be like \`${PRODUCTION_URL}\``,
-      );
-    }
-    log.info(`url ${u} interpretted an alias for ${alias}`);
-    u = alias;
-  }
-  if (!URL_RE.test(u)) {
-    throw new OdaError(
-      "INVALID_URL",
-      `${u} is not a valid url. \nA valid url should be like \`${PRODUCTION_URL}\`, ` +
-        "i.e. scheme, host, optional port and a path of letters, digits, '-' and '/' (no query string)",
-    );
-  }
-  return u.replace(/\/+$/, "");
-}
-
-/**
- * Options of the {@linkcode DispatcherAPI} constructor.
- *
- * @example
- * ```ts
- * import { DispatcherAPI, type DispatcherAPIOptions } from "@oda-hub/oda-api";
- * const opts: DispatcherAPIOptions = { url: "production", timeout: 3_600_000, pollInterval: { max: 5000 } };
- * const disp = new DispatcherAPI(opts);
- * ```
- */
-export interface DispatcherAPIOptions {
-  /** Dispatcher URL or alias (`production`, `prod`, `staging`). @default PRODUCTION_URL */
-  url?: string;
-  /**
-   * Token to send. `undefined`: discovered with `discoverToken()`
-   * (`ODA_TOKEN`, `.oda-token`...); `null`: public, no token.
-   */
-  token?: string | null;
-  /** Options of the token discovery (`token_discovery_methods`, `cwd`, `home`, `env`) when `token` is undefined. */
-  token_discovery?: TokenDiscoveryOptions;
-  /** `fetch` implementation (tests, proxies). */
-  fetch?: FetchLike;
-  /** Session id (16 chars `[A-Z0-9]` generated when absent). */
-  session_id?: string;
-  /** Default total deadline of `getProduct` / `wait`, in ms (none by default). */
-  timeout?: number;
-  /** Own timeout of each HTTP request until its answer's headers arrive, in ms. @default 60000 */
-  requestTimeout?: number;
-  /** Longest silence while an answer's body streams in, in ms. @default requestTimeout */
-  idleTimeout?: number;
-  /** Longest time to receive one answer's whole body, in ms. @default 900000 */
-  bodyTimeout?: number;
-  /** Largest answer accepted, in bytes (after HTTP gzip decoding). @default 524288000 (500 MiB) */
-  maxResponseBytes?: number;
-  /** Largest number of redirects followed (never on `run_analysis`). @default 5 */
-  maxRedirects?: number;
-  /** Poll intervals in ms: a number = the largest; or `{ min, max, factor }`. @default { min: 150, max: 5000, factor: 1.2 } */
-  pollInterval?: number | { min?: number; max?: number; factor?: number };
-  /** Time spent retrying one request when no deadline applies, ms. @default 600000 */
-  retryBudget?: number;
-  /** First retry backoff delay, ms (doubles, jittered). @default 250 */
-  backoffBase?: number;
-  /** Largest retry backoff delay, ms. @default 8000 */
-  backoffMax?: number;
-  /** Cache finished answers in memory (`true` or limits). @default false */
-  cache?: boolean | CacheOptions;
-  /** Check parameter names with `/api/par-names` before a query. @default true */
-  parameter_check?: boolean;
-  /** Unknown parameter names are an error instead of a warning. @default false */
-  strict_parameter_check?: boolean;
-  /**
-   * Description to check queries against before sending (no round trip): wrong values are an
-   * `INVALID_ARGUMENT` error listing what is allowed, parameter names are checked without `/api/par-names`.
-   * E.g. `sandboxCatalogue()` or `await Catalogue.fromServer(disp)`.
-   */
-  catalogue?: Catalogue;
-}
-
-/**
- * Science parameters and options of {@linkcode DispatcherAPI.getProduct}.
- *
- * @example
- * ```ts
- * import type { GetProductOptions } from "@oda-hub/oda-api";
- * const q: GetProductOptions = { instrument: "isgri", product: "isgri_lc", T1: "2019-01-01", T2: "2019-02-01", time_bin: 1000 };
- * ```
- */
-export interface GetProductOptions {
-  /** Instrument (`isgri`, `jemx`, `spi_acs`...). */
-  instrument: string;
-  /** Product name (`isgri_image`, `spi_acs_lc`...), sent as `product_type`. */
-  product: string;
-  /** Query kind (`Real`, `Dummy`), sent as `query_type`. @default "Real" */
-  product_type?: string;
-  /** No advice, no progress display. */
-  silent?: boolean;
-  /** Cancels the wait. */
-  signal?: AbortSignal;
-  /** Total deadline in ms (the products' decode included: it stops between chunks when the deadline passes). */
-  timeout?: number;
-  /**
-   * Limits of the products' decode (elements, gzip output) or a shared `DecodeBudget`: default 4 Mi + 16
-   * elements per response byte, at most 1 Gi; past it `DecodeError("DECODE_LIMIT")`. Not sent to the server.
-   */
-  decodeBudget?: DecodeLimits | DecodeBudget;
-  /** Receives the job's events. */
-  onEvent?: JobListener;
-  /** Token for this query (overrides the instance's; `null` = public). */
-  token?: string | null;
-  /** Science parameters: `RA`, `DEC`, `T1`, `T2`, `E1_keV`, `scw_list`, `selected_catalog`, ... */
-  [param: string]: unknown;
-}
-
-/**
- * Options of {@linkcode DispatcherAPI.refreshToken}.
- *
- * @example
- * ```ts
- * import type { RefreshTokenOptions } from "@oda-hub/oda-api";
- * const o: RefreshTokenOptions = { write_token: true, token_write_methods: ["FILE_HOME"], refresh_interval: 86400 };
- * ```
- */
-export interface RefreshTokenOptions {
-  /** Write the new token with the token module's rules. @default false */
-  write_token?: boolean;
-  /** Where to write (`ODA_ENV_VAR`, `FILE_CUR_DIR`, `FILE_HOME`). */
-  token_write_methods?: WriteTokenOptions["token_write_methods"];
-  /** Extension in seconds (server default and maximum: 7 days). */
-  refresh_interval?: number;
-  /** Remove the previously discovered token from where it was found. */
-  discard_discovered_token?: boolean;
-  /** Extra options for `writeToken` (`cwd`, `home`, `env`, `force`). */
-  write_options?: Omit<WriteTokenOptions, "token_write_methods" | "discard_discovered_token">;
-  /** Cancels the request. */
-  signal?: AbortSignal;
-}
-
-/**
- * Options of {@linkcode DispatcherAPI.resume}.
- *
- * @example
- * ```ts
- * import { DispatcherAPI, type SavedJob } from "@oda-hub/oda-api";
- * declare const saved: SavedJob;
- * const job = DispatcherAPI.resume(saved, { timeout: 600_000, silent: true });
- * ```
- */
-export interface ResumeOptions extends Omit<DispatcherAPIOptions, "session_id"> {
-  /** Do not show progress. */
-  silent?: boolean;
-}
 
 const CONTROL_KEYS = new Set([
   "decodeBudget",
@@ -252,16 +62,6 @@ const CONTROL_KEYS = new Set([
   "timeout",
   "onEvent",
 ]);
-const PAR_CHECK_SKIP = new Set([
-  "instrument",
-  "product_type",
-  "query_type",
-  "off_line",
-  "query_status",
-  "verbose",
-  "session_id",
-]);
-
 let adviceShown = false;
 
 function randomSessionId(): string {
@@ -306,8 +106,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   #timeout: number | undefined;
   #polling: { min: number; max: number; factor: number };
   #cache: ResponseCache | undefined;
-  #parNames = new Map<string, string[]>();
-  #units = new Map<string, Record<string, string | null>>();
+  #parameters: ParameterInfo;
 
   /** Create a client (no network access happens here). */
   constructor(options: DispatcherAPIOptions = {}) {
@@ -345,6 +144,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     this.parameter_check = options.parameter_check ?? true;
     this.strict_parameter_check = options.strict_parameter_check ?? false;
     this.#catalogue = options.catalogue;
+    this.#parameters = { http: this.#http, catalogue: this.#catalogue, names: new Map(), units: new Map() };
   }
 
   /**
@@ -400,26 +200,21 @@ export class DispatcherAPI<P = MmodaProducts> {
     };
   }
 
-  async #parameterUnits(
+  #parameterUnits(
     instrument: string,
     product: string,
     token: string | undefined,
     signal: AbortSignal | undefined,
     deadline: number | undefined,
   ): Promise<Record<string, string | null> | undefined> {
-    const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
-    const known = this.#units.get(key);
-    if (known) return known;
-    const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
-    if (token !== undefined) params.push(["token", token]);
-    const res = await this.#http.request({ path: "api/meta-data", params, retry: false, signal, deadline });
-    const units: Record<string, string | null> = {};
-    for (const q of parseMetaData(res.text).queries) {
-      for (const p of q.parameters) if (!(p.name in units)) units[p.name] = p.units;
-    }
-    if (this.#units.size > 256) this.#units.clear();
-    this.#units.set(key, units);
-    return units;
+    return parameterUnits(this.#parameters, {
+      instrument,
+      product,
+      token,
+      user: userOf(token),
+      signal,
+      deadline,
+    });
   }
 
   #decode(response: RunAnalysisResponse, job: Job, options: DecodeOptions = {}): DataCollection {
@@ -457,7 +252,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     return { params, token };
   }
 
-  async #checkParameterNames(
+  #checkParameterNames(
     instrument: string,
     product: string,
     names: string[],
@@ -465,65 +260,8 @@ export class DispatcherAPI<P = MmodaProducts> {
     signal: AbortSignal | undefined,
     deadline: number | undefined,
   ): Promise<void> {
-    // with the query's token (restricted instruments are only described to their users), deadline and signal;
-    // only a successful answer is cached
-    const key = `${userOf(token)}\u0000${instrument}\u0000${product}`;
-    let valid = this.#parNames.get(key) ?? this.#catalogue?.find(instrument, product)?.names;
-    if (!valid) {
-      const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
-      if (token !== undefined) params.push(["token", token]);
-      try {
-        // advisory (as in oda_api): one attempt
-        const res = await this.#http.request({
-          path: "api/par-names",
-          params,
-          retry: false,
-          signal,
-          deadline,
-        });
-        const list = parseResponseJson(res.text, res.url);
-        if (Array.isArray(list)) {
-          valid = list.map(String);
-          if (this.#parNames.size > 256) this.#parNames.clear();
-          this.#parNames.set(key, valid);
-        }
-      } catch (e) {
-        if (signal?.aborted) throw abortError(signal);
-        if (
-          e instanceof OdaError && e.code === "TIMEOUT" && deadline !== undefined && Date.now() >= deadline
-        ) {
-          throw e;
-        }
-        if (e instanceof OdaError && (e.status === 400 || e.status === 403)) {
-          // the server rejected the instrument or product itself: the query's own answer names the problem
-          log.debug(`par-names refused (${e.message}); the query will report it`);
-          return;
-        }
-        log.debug(`par-names failed: ${errorMessage(e)}`);
-      }
-    }
-    if (!valid) {
-      log.warning("parameter check not available on remote server, check carefully parameters name");
-      return;
-    }
-    for (const name of names) {
-      if (PAR_CHECK_SKIP.has(name) || valid.includes(name)) continue;
-      if (this.strict_parameter_check) {
-        throw new OdaError(
-          "UNKNOWN_PARAMETER",
-          `the parameter: ${name} is not among the valid ones: ${pythonRepr(valid)}` +
-            "(you can set disp.strict_parameter_check = false, but beware!",
-        );
-      }
-      const bar = "----------------------------------------------------------------------------";
-      log.warning(
-        `\n${bar}\nthe parameter: ${name}   is not among valid ones:\n${pythonRepr(valid)}\n${bar}\n`,
-        {
-          event: "unknown_parameter",
-          parameter: name,
-        },
-      );
-    }
+    const query = { instrument, product, token, user: userOf(token), signal, deadline };
+    return checkParameterNames(this.#parameters, this.strict_parameter_check, query, names);
   }
 
   #advice(silent: boolean | undefined): void {

@@ -21,7 +21,7 @@ import { DecodeError, FileError, OdaError } from "../errors.ts";
 import { $display, mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { errorBarSpec, VEGALITE_MIME } from "./vegalite.ts";
 import { plotSvg, svgToPng } from "./render.ts";
-import { type MosaicOptions, mosaicPng, type SkySource } from "./image.ts";
+import { type MosaicOptions, mosaicPng, scaleImage, type SkySource } from "./image.ts";
 import { LightCurvePlot, type LightCurvePlotOptions } from "./light_curve_plot.ts";
 import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
@@ -343,9 +343,17 @@ export async function mosaicBundle(
   const side = Math.max(shape[shape.length - 1] ?? 1, shape[shape.length - 2] ?? 1);
   // a noisy map is hard to compress: keep the cell under the output budget unless the caller chose the
   // raster size, by averaging 2×2 (then 3×3...) pixel blocks, and say so
+  // (the colour scale stays the full-resolution one: the colour bar keeps the measured range)
+  let full: { min: number; max: number } | undefined;
   for (let f = 2; png.length * 4 / 3 > MOSAIC_MAX_BYTES && opts.maxRaster === undefined && f <= 4; f++) {
+    full ??= scaleImage(values, opts);
     const maxRaster = Math.ceil(side / f);
-    png = await mosaicPng(values, shape, { ...opts, maxRaster });
+    png = await mosaicPng(values, shape, {
+      ...opts,
+      maxRaster,
+      min: opts.min ?? full.min,
+      max: opts.max ?? full.max,
+    });
     note = ` (shown block-averaged to ${maxRaster} px; { maxRaster: ${side} } for every pixel)`;
   }
   const srcs = opts.sources ?? [];
