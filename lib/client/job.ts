@@ -52,7 +52,8 @@ const DOWNLOAD_EVENTS_FROM = 1 << 20;
  * @example
  * ```ts
  * import { ODA_API_PROTOCOL_VERSION } from "./job.ts";
- * console.log(ODA_API_PROTOCOL_VERSION); // "1.3.5"
+ * import assert from "node:assert/strict";
+ * assert.equal(ODA_API_PROTOCOL_VERSION, "1.3.5");
  * ```
  */
 export const ODA_API_PROTOCOL_VERSION = "1.3.5";
