@@ -6,7 +6,7 @@
  * unit also takes the streamed-payload and streamed-records paths; on big generated products (mosaic
  * images and a record-array light curve) split in many ways; and errors where the text path has errors.
  */
-import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert, rejects, strictEqual } from "node:assert/strict";
 import { parseJson } from "../lib/data/json.ts";
 import { decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import {
@@ -269,5 +269,103 @@ Deno.test("streaming decoder: record arrays of every column kind, every split in
         if (got !== want) assertEquals(got, want, `${label}: split at ${p - start}`);
       }
     }
+  }
+});
+
+Deno.test("getProduct streams a big answer: download events up to the declared size, the same collection", async () => {
+  const { setProgressReporterFactory, getProgressReporterFactory } = await import("../lib/client/events.ts");
+  const { DispatcherAPI } = await import("../lib/client/dispatcher.ts");
+  const { applyJobEvent, progressLine } = await import("../lib/display/progress.ts");
+  const text = responseText("lightcurve", { rows: 100_000 });
+  const body = enc.encode(text);
+  assert(body.length > 2 << 20);
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    () => new Response(body, { headers: { "content-type": "application/json" } }),
+  );
+  const previous = getProgressReporterFactory();
+  const events: { received: number; total?: number }[] = [];
+  let state = {
+    instrument: "isgri",
+    product: "lc",
+    status: "submitting",
+    elapsedMs: 0,
+    requests: 0,
+    scwDone: 0,
+    reports: 0,
+  };
+  setProgressReporterFactory(() => ({
+    onEvent: (e) => {
+      state = applyJobEvent(state, e);
+      if (e.type === "download") events.push({ received: e.bytesReceived!, total: e.bytesTotal });
+    },
+    close: () => {},
+  }));
+  try {
+    const disp = new DispatcherAPI({
+      url: `http://127.0.0.1:${server.addr.port}`,
+      token: null,
+      parameter_check: false,
+    });
+    // deno-lint-ignore no-explicit-any
+    const dc = await disp.getProduct({ instrument: "isgri", product: "lc" } as any);
+    assert(events.length >= 1, "no download events");
+    for (let i = 1; i < events.length; i++) assert(events[i].received > events[i - 1].received);
+    assertEquals(events.at(-1), { received: body.length, total: body.length });
+    assert(
+      progressLine(state).includes(`of ${(body.length / 1e6).toFixed(1)} MB received`),
+      progressLine(state),
+    );
+    const want = DataCollection.fromResponseJson(parseJson(text), { instrument: "isgri", product: "lc" });
+    assertEquals(canon(dc._p_list, false), canon(want._p_list, false));
+  } finally {
+    setProgressReporterFactory(previous);
+    ac.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("getProduct: aborting while a big answer streams in stops it at once (ABORTED), nothing left running", async () => {
+  const { DispatcherAPI } = await import("../lib/client/dispatcher.ts");
+  const body = enc.encode(responseText("lightcurve", { rows: 100_000 }));
+  const ac = new AbortController();
+  let cancelled = false;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(body.subarray(0, 1_500_000)); // then stall
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }),
+        { headers: { "content-type": "application/json", "content-length": String(body.length) } },
+      ),
+  );
+  try {
+    const disp = new DispatcherAPI({
+      url: `http://127.0.0.1:${server.addr.port}`,
+      token: null,
+      parameter_check: false,
+    });
+    const user = new AbortController();
+    const t0 = Date.now();
+    const p = disp.getProduct(
+      // deno-lint-ignore no-explicit-any
+      { instrument: "isgri", product: "lc", silent: true, signal: user.signal } as any,
+    );
+    setTimeout(() => user.abort(), 300);
+    await rejects(p, (e: unknown) => e instanceof OdaError && e.code === "ABORTED");
+    assert(Date.now() - t0 < 5000, "abort took too long");
+    // the transfer was cancelled (the server saw its stream cancelled)
+    for (let i = 0; i < 50 && !cancelled; i++) await new Promise((r) => setTimeout(r, 20));
+    assert(cancelled, "the body was not cancelled");
+  } finally {
+    ac.abort();
+    await server.finished;
   }
 });
