@@ -16,7 +16,8 @@ import type { Job } from "./job.ts";
  * @example
  * ```ts
  * import { ODA_API_PROTOCOL_VERSION } from "./job_types.ts";
- * console.log(ODA_API_PROTOCOL_VERSION); // "1.3.5"
+ * import assert from "node:assert/strict";
+ * assert.equal(ODA_API_PROTOCOL_VERSION, "1.3.5");
  * ```
  */
 export const ODA_API_PROTOCOL_VERSION = "1.3.5";
