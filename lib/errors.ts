@@ -29,9 +29,10 @@
  * @example
  * ```ts
  * import { OdaError, type OdaErrorCode } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const code: OdaErrorCode = "TIMEOUT";
  * const e = new OdaError("TIMEOUT", "no answer after 300 s: retry later");
- * console.log(e.code === code); // true
+ * assert.equal(e.code === code, true);
  * ```
  */
 export type OdaErrorCode =
@@ -157,7 +158,7 @@ const REDACTED = "<redacted token>";
 const JWT_RE = /\beyJ[A-Za-z0-9_-]{2,}(?:\.|%2E)[A-Za-z0-9_-]{2,}(?:\.|%2E)[A-Za-z0-9_-]*/gi;
 // token=... in URLs, form bodies and command lines
 const TOKEN_PARAM_RE =
-  /((?:^|[?&;\s]|%3F|%26)(?:token|access_token|oda_token)(?:=|%3D))(?!<redacted)[^&#\s"']+/gi;
+  /((?:^|[?&;\s]|%3F|%26)(?:token|access_token|oda_token)(?:=|%3D))(?!<redacted)[^&#\s"'()<>[\]{}]+/gi;
 // "token": "..." in JSON, Python reprs and Deno.inspect output (`{ token: "..." }`)
 const TOKEN_JSON_RE =
   /((["']?)\b(?:token|access_token|oda_token)\2\s*:\s*)(["'])(?!<redacted)(?:(?!\3)[^\\]|\\.)+\3/gi;
@@ -172,7 +173,8 @@ const BEARER_RE = /(\bBearer\s+)(?!<redacted)[A-Za-z0-9._~+\/-]+=*/g;
  * @example
  * ```ts
  * import { redactSecrets } from "./errors.ts";
- * redactSecrets("url?token=eyJhbGciOi.eyJzdWIiOi.sig&x=1"); // "url?token=<redacted token>&x=1"
+ * import assert from "node:assert/strict";
+ * assert.equal(redactSecrets("url?token=eyJhbGciOi.eyJzdWIiOi.sig&x=1"), "url?token=<redacted token>&x=1");
  * ```
  */
 export function redactSecrets(text: string): string {
@@ -194,8 +196,9 @@ export function redactSecrets(text: string): string {
  * @example
  * ```ts
  * import { redactCause } from "./errors.ts";
+ * import assert from "node:assert/strict";
  * const cause = redactCause(new TypeError("error sending request for url (https://x/run_analysis?token=abc)"));
- * console.log((cause as Error).message); // "error sending request for url (https://x/run_analysis?token=<redacted token>)"
+ * assert.equal((cause as Error).message, "error sending request for url (https://x/run_analysis?token=<redacted token>)");
  * ```
  */
 export function redactCause(cause: unknown, depth = 0): unknown {
@@ -387,8 +390,9 @@ export class DispatcherError extends OdaError {
  * @example
  * ```ts
  * import { UnauthorizedError } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const e = new UnauthorizedError("missing roles: integral-private", { status: 403 });
- * console.log(e.code); // "UNAUTHORIZED"
+ * assert.equal(e.code, "UNAUTHORIZED");
  * ```
  */
 export class UnauthorizedError extends DispatcherError {
@@ -421,8 +425,9 @@ export class JobFailedError extends DispatcherError {
  * @example
  * ```ts
  * import { DecodeError } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const e = new DecodeError("FITS", "truncated header at byte 2880");
- * console.log(e.code); // "FITS"
+ * assert.equal(e.code, "FITS");
  * ```
  */
 export class DecodeError extends OdaError {
@@ -467,7 +472,8 @@ export class FileError extends OdaError {
  * @example
  * ```ts
  * import { errorMessage } from "./errors.ts";
- * errorMessage(new Error("boom")); // "boom"
+ * import assert from "node:assert/strict";
+ * assert.equal(errorMessage(new Error("boom")), "boom");
  * ```
  */
 export function errorMessage(e: unknown): string {

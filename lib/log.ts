@@ -315,7 +315,8 @@ export function getLogger(name: string = ROOT): Logger {
  * @example
  * ```ts
  * import { formatLogRecord } from "./log.ts";
- * formatLogRecord({ name: "oda_api", level: "INFO", message: "hi", time: 0, fields: {} }); // "INFO:oda_api:hi"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatLogRecord({ name: "oda_api", level: "INFO", message: "hi", time: 0, fields: {} }), "INFO:oda_api:hi");
  * ```
  */
 export function formatLogRecord(record: LogRecord): string {

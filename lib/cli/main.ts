@@ -54,7 +54,8 @@ interface GlobalOptions {
  * ```ts
  * import { exitCodeFor } from "@oda-hub/oda-api/cli";
  * import { JobFailedError } from "@oda-hub/oda-api";
- * exitCodeFor(new JobFailedError("failed")); // 3
+ * import assert from "node:assert/strict";
+ * assert.equal(exitCodeFor(new JobFailedError("failed")), 3);
  * ```
  */
 export function exitCodeFor(e: unknown): number {

@@ -37,9 +37,10 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
  * @example
  * ```ts
  * import { abortError } from "./abort.ts";
+ * import assert from "node:assert/strict";
  * const c = new AbortController();
  * c.abort();
- * console.log(abortError(c.signal).code); // "ABORTED"
+ * assert.equal(abortError(c.signal).code, "ABORTED");
  * ```
  */
 export function abortError(signal: AbortSignal): OdaError {

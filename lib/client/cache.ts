@@ -63,9 +63,10 @@ export function cacheKey(url: string, pairs: ReadonlyArray<readonly [string, str
  * @example
  * ```ts
  * import { ResponseCache } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const cache = new ResponseCache({ ttlMs: 60_000, maxEntries: 8 });
  * cache.set("k", '{"query_status":"done"}');
- * console.log(cache.get("k")); // '{"query_status":"done"}'
+ * assert.equal(cache.get("k"), '{"query_status":"done"}');
  * ```
  */
 export class ResponseCache {

@@ -79,8 +79,9 @@ function hasOwl(p: ParameterDescription, ...parts: string[]): boolean {
  * @example
  * ```ts
  * import { parameterKind } from "@oda-hub/oda-api/types";
- * parameterKind({ name: "E1_keV", units: "keV", value: 20 }); // "float"
- * parameterKind({ name: "T1", units: "isot", value: "2017-03-06T13:26:48.000" }); // "time"
+ * import assert from "node:assert/strict";
+ * assert.equal(parameterKind({ name: "E1_keV", units: "keV", value: 20 }), "float");
+ * assert.equal(parameterKind({ name: "T1", units: "isot", value: "2017-03-06T13:26:48.000" }), "time");
  * ```
  */
 export function parameterKind(p: ParameterDescription): ParameterKind {
@@ -247,9 +248,10 @@ const KIND_TEXT: Record<ParameterKind, string> = {
  * @example
  * ```ts
  * import { checkParameterValue } from "@oda-hub/oda-api/types";
+ * import assert from "node:assert/strict";
  * const p = { name: "jemx_num", units: null, value: 2, kind: "int" as const, optional: false, allowed_values: [1, 2] };
- * checkParameterValue(p, 3); // "jemx_num=3 is not among the allowed values: [1, 2]"
- * checkParameterValue(p, 1); // undefined
+ * assert.equal(checkParameterValue(p, 3), "jemx_num=3 is not among the allowed values: [1, 2]");
+ * assert.equal(checkParameterValue(p, 1), undefined);
  * ```
  */
 export function checkParameterValue(p: DescribedParameter, value: unknown): string | undefined {
@@ -329,8 +331,9 @@ const CONTROL = new Set([
  * @example
  * ```ts
  * import { sandboxCatalogue } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const image = sandboxCatalogue().product("isgri", "isgri_image");
- * console.log(image.parameters.E1_keV.units); // "keV"
+ * assert.equal(image.parameters.E1_keV.units, "keV");
  * const q = image.query({ E1_keV: 30, osa_version: "OSA11.2" }); // { instrument: "isgri", product: "isgri_image", ... }
  * ```
  */

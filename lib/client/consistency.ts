@@ -153,7 +153,8 @@ function sameQuantity(requested: unknown, returned: unknown, unit: string | null
  * @example
  * ```ts
  * import { mayBeUnitConversion } from "./consistency.ts";
- * mayBeUnitConversion({ key: "E1", requested: 20, returned: 20000 }); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(mayBeUnitConversion({ key: "E1", requested: 20, returned: 20000 }), true);
  * ```
  */
 export function mayBeUnitConversion(m: ParameterMismatch): boolean {

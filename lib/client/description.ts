@@ -194,8 +194,9 @@ function parseInternal(json: unknown): InstrumentMetaData & { display: QueryDesc
  * @example
  * ```ts
  * import { parseMetaData } from "./description.ts";
+ * import assert from "node:assert/strict";
  * const md = parseMetaData('[[{"instrumet":"empty"},{"prod_dict":{}},[{"query_name":"src_query"},{"name":"RA","units":"deg","value":1.0}]]]');
- * console.log(md.queries[0].parameters[0].name); // "RA"
+ * assert.equal(md.queries[0].parameters[0].name, "RA");
  * ```
  */
 export function parseMetaData(text: string): InstrumentMetaData {
@@ -245,8 +246,9 @@ function formatDisplay(display: QueryDescription[], opts: { instrument: string; 
  * @example
  * ```ts
  * import { describeProduct } from "./description.ts";
+ * import assert from "node:assert/strict";
  * const d = describeProduct('[[{"instrumet":"empty"},{"prod_dict":{}}]]', { instrument: "empty", product: "dummy" });
- * console.log(d.instrument); // "empty"
+ * assert.equal(d.instrument, "empty");
  * ```
  */
 export function describeProduct(

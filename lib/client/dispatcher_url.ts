@@ -58,8 +58,9 @@ const URL_RE =
  * @example
  * ```ts
  * import { resolveDispatcherUrl } from "./dispatcher_url.ts";
- * resolveDispatcherUrl("production"); // "https://www.astro.unige.ch/mmoda/dispatch-data"
- * resolveDispatcherUrl("http://127.0.0.1:8011"); // "http://127.0.0.1:8011"
+ * import assert from "node:assert/strict";
+ * assert.equal(resolveDispatcherUrl("production"), "https://www.astro.unige.ch/mmoda/dispatch-data");
+ * assert.equal(resolveDispatcherUrl("http://127.0.0.1:8011"), "http://127.0.0.1:8011");
  * ```
  */
 export function resolveDispatcherUrl(url: string | undefined): string {

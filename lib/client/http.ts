@@ -192,7 +192,8 @@ export interface HttpResponse {
  * @example
  * ```ts
  * import { isLoopbackHost } from "./http.ts";
- * isLoopbackHost("127.0.0.1"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isLoopbackHost("127.0.0.1"), true);
  * ```
  */
 export function isLoopbackHost(hostname: string): boolean {

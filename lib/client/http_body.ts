@@ -41,7 +41,8 @@ export interface BodyLimits {
  * @example
  * ```ts
  * import { ERROR_BODY_BYTES } from "./http_body.ts";
- * console.log(ERROR_BODY_BYTES); // 1048576
+ * import assert from "node:assert/strict";
+ * assert.equal(ERROR_BODY_BYTES, 1048576);
  * ```
  */
 export const ERROR_BODY_BYTES = 1 << 20;
@@ -64,12 +65,13 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * @example
  * ```ts
  * import { readBodyChunks } from "./http_body.ts";
+ * import assert from "node:assert/strict";
  * const res = new Response("[1, 2, 3]");
  * let n = 0;
  * for await (const chunk of readBodyChunks(res, { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 })) {
  *   n += chunk.length;
  * }
- * console.log(n); // 9
+ * assert.equal(n, 9);
  * ```
  */
 export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncGenerator<Uint8Array> {
@@ -211,8 +213,9 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
  * @example
  * ```ts
  * import { readBodyText } from "./http_body.ts";
+ * import assert from "node:assert/strict";
  * const text = await readBodyText(new Response("[1]"), { maxBytes: 1024, idleTimeout: 1000, bodyTimeout: 5000 });
- * console.log(text); // "[1]"
+ * assert.equal(text, "[1]");
  * ```
  */
 export async function readBodyText(res: Response, limits: BodyLimits): Promise<string> {

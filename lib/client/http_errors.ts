@@ -23,7 +23,8 @@ import { parseJson } from "../data/json.ts";
  * @example
  * ```ts
  * import { snippet } from "./http_errors.ts";
- * snippet("x".repeat(1000), 10); // "xxxxxxxxxx…"
+ * import assert from "node:assert/strict";
+ * assert.equal(snippet("x".repeat(1000), 10), "xxxxxxxxxx…");
  * ```
  */
 export function snippet(text: string, max = 300): string {
@@ -109,8 +110,9 @@ export function parseMissingRoles(message: string): string[] {
  * @example
  * ```ts
  * import { errorForResponse } from "./http_errors.ts";
+ * import assert from "node:assert/strict";
  * const e = errorForResponse(500, '{"error_message": "boom"}', "http://127.0.0.1/run_analysis");
- * console.log(e.code); // "DISPATCHER_ERROR"
+ * assert.equal(e.code, "DISPATCHER_ERROR");
  * ```
  */
 export function errorForResponse(
@@ -201,7 +203,8 @@ const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"'
  * @example
  * ```ts
  * import { htmlErrorLine } from "./http_errors.ts";
- * htmlErrorLine("<html><pre>Traceback (most recent call last):\n  File x\nKeyError: 'T1'</pre></html>"); // "KeyError: 'T1'"
+ * import assert from "node:assert/strict";
+ * assert.equal(htmlErrorLine("<html><pre>Traceback (most recent call last):\n  File x\nKeyError: 'T1'</pre></html>"), "KeyError: 'T1'");
  * ```
  */
 export function htmlErrorLine(text: string): string | undefined {
@@ -249,7 +252,8 @@ export function htmlErrorLine(text: string): string | undefined {
  * @example
  * ```ts
  * import { redactEchoedTokens } from "./http_errors.ts";
- * redactEchoedTokens('{"token": "abc.def.ghi"}', [["token", "abc.def.ghi"]]); // '{"token": "<redacted token>"}'
+ * import assert from "node:assert/strict";
+ * assert.equal(redactEchoedTokens('{"token": "abc.def.ghi"}', [["token", "abc.def.ghi"]]), '{"token": "<redacted token>"}');
  * ```
  */
 export function redactEchoedTokens(text: string, params: ReadonlyArray<readonly [string, string]>): string {

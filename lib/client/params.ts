@@ -76,9 +76,10 @@ function scalarText(key: string, value: unknown): string {
  * @example
  * ```ts
  * import { encodeParamValue } from "./params.ts";
- * encodeParamValue("extra_dict", { a: 1 }); // '{"a": 1}'
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeParamValue("extra_dict", { a: 1 }), '{"a": 1}');
  * encodeParamValue("scw_list", ["066500220010.001", "066500230010.001"]); // two values
- * encodeParamValue("unknown_par", null); // "\x00"
+ * assert.equal(encodeParamValue("unknown_par", null), "\x00");
  * ```
  */
 export function encodeParamValue(key: string, value: unknown): string | string[] | undefined {
@@ -140,7 +141,8 @@ const SAFE = /[A-Za-z0-9_.~-]/;
  * @example
  * ```ts
  * import { quotePlus } from "./params.ts";
- * quotePlus("2019-01-01T00:00:00"); // "2019-01-01T00%3A00%3A00"
+ * import assert from "node:assert/strict";
+ * assert.equal(quotePlus("2019-01-01T00:00:00"), "2019-01-01T00%3A00%3A00");
  * ```
  */
 export function quotePlus(text: string): string {
@@ -162,7 +164,8 @@ export function quotePlus(text: string): string {
  * @example
  * ```ts
  * import { formEncode } from "./params.ts";
- * formEncode([["T1", "2019-01-01T00:00:00"], ["x", "\x00"]]); // "T1=2019-01-01T00%3A00%3A00&x=%00"
+ * import assert from "node:assert/strict";
+ * assert.equal(formEncode([["T1", "2019-01-01T00:00:00"], ["x", "\x00"]]), "T1=2019-01-01T00%3A00%3A00&x=%00");
  * ```
  */
 export function formEncode(pairs: ReadonlyArray<readonly [string, string]>): string {
@@ -195,7 +198,9 @@ export function payloadJsonLength(pairs: ReadonlyArray<readonly [string, string]
  * @example
  * ```ts
  * import { MAX_GET_METHOD_SIZE, payloadJsonLength } from "./params.ts";
- * const post = payloadJsonLength([["RA", "83.63"]]) > MAX_GET_METHOD_SIZE; // false
+ * import assert from "node:assert/strict";
+ * const post = payloadJsonLength([["RA", "83.63"]]) > MAX_GET_METHOD_SIZE;
+ * assert.equal(post, false);
  * ```
  */
 export const MAX_GET_METHOD_SIZE = 1000;

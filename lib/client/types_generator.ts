@@ -48,8 +48,9 @@ function literal(v: unknown): string | undefined {
  * @example
  * ```ts
  * import { parameterType } from "@oda-hub/oda-api/types";
- * parameterType({ name: "jemx_num", units: null, value: 2, kind: "int", optional: false, allowed_values: [1, 2] }); // "1 | 2"
- * parameterType({ name: "E1_keV", units: "keV", value: 20, kind: "float", optional: false }); // "number | PyFloat"
+ * import assert from "node:assert/strict";
+ * assert.equal(parameterType({ name: "jemx_num", units: null, value: 2, kind: "int", optional: false, allowed_values: [1, 2] }), "1 | 2");
+ * assert.equal(parameterType({ name: "E1_keV", units: "keV", value: 20, kind: "float", optional: false }), "number | PyFloat");
  * ```
  */
 export function parameterType(p: DescribedParameter): string {
@@ -94,10 +95,11 @@ function constName(name: string): string {
  * @example
  * ```ts
  * import { generateProductTypes } from "@oda-hub/oda-api/types";
+ * import assert from "node:assert/strict";
  * const text = generateProductTypes({
  *   instruments: { isgri: { isgri_image: [{ name: "E1_keV", units: "keV", value: 20, kind: "float", optional: false }] } },
  * }, { name: "MyProducts" });
- * console.log(text.includes("E1_keV?: number | PyFloat;")); // true
+ * assert.equal(text.includes("E1_keV?: number | PyFloat;"), true);
  * ```
  */
 export function generateProductTypes(

@@ -603,11 +603,12 @@ function tsValue(v: unknown, indent: string, uses: { pyFloat: boolean }): string
  * @example
  * ```ts
  * import { pyFloat, renderApiCode } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const py = renderApiCode(
  *   { instrument: "isgri", product: "isgri_image", product_type: "Real", E1_keV: pyFloat(28) },
  *   { url: "https://www.astro.unige.ch/mmoda/dispatch-data" },
  * );
- * console.log(py.split("\n")[4]); // '    "E1_keV": 28.0,'
+ * assert.equal(py.split("\n")[4], '    "E1_keV": 28.0,');
  * ```
  */
 export function renderApiCode(params: Record<string, unknown>, options: ApiCodeOptions = {}): string {

@@ -53,9 +53,10 @@ export interface DecodeLimits {
  * @example
  * ```ts
  * import { type DecodeOptions, readEcsv } from "@oda-hub/oda-api/fits";
+ * import assert from "node:assert/strict";
  * const opts: DecodeOptions = { decodeBudget: { maxElements: 1e6 }, deadline: Date.now() + 5000 };
  * const t = readEcsv("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\na\n1\n", opts);
- * t.length; // 1
+ * assert.equal(t.length, 1);
  * ```
  */
 export interface DecodeOptions {
@@ -88,12 +89,13 @@ function limitOf(v: unknown, what: string): number | undefined {
  * ```ts
  * import { OdaError } from "@oda-hub/oda-api";
  * import { DecodeBudget } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const budget = new DecodeBudget({ decodeBudget: { maxElements: 1000 } });
  * budget.charge(600, "first table");
  * try {
  *   budget.charge(600, "second table");
  * } catch (e) {
- *   console.log((e as OdaError).code); // "DECODE_LIMIT"
+ *   assert.equal((e as OdaError).code, "DECODE_LIMIT");
  * }
  * ```
  */

@@ -281,9 +281,10 @@ function flatCell(text: string, where: string, maxDepth: number): unknown[] {
  * @example
  * ```ts
  * import { readEcsv } from "@oda-hub/oda-api/fits";
+ * import assert from "node:assert/strict";
  * const t = readEcsv("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, unit: keV, datatype: float64}\n# schema: astropy-2.0\na\n1.5\n");
  * t.columns[0].values; // Float64Array [1.5]
- * t.columns[0].unit; // "keV"
+ * assert.equal(t.columns[0].unit, "keV");
  * ```
  *
  * Bounded: the cells a header declares (shapes of multidimensional columns) are charged to the decode's

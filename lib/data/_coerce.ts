@@ -18,7 +18,8 @@ import { pythonStr } from "./python.ts";
  * @example
  * ```ts
  * import { toNumberSafe } from "./_coerce.ts";
- * toNumberSafe("2.5"); // 2.5
+ * import assert from "node:assert/strict";
+ * assert.equal(toNumberSafe("2.5"), 2.5);
  * toNumberSafe({ valueOf: () => 3 }); // NaN
  * ```
  */
@@ -52,8 +53,9 @@ export function toNumberSafe(v: unknown): number {
  * @example
  * ```ts
  * import { toTextSafe } from "./_coerce.ts";
- * toTextSafe("RA---TAN"); // "RA---TAN"
- * toTextSafe({ toString: 1 }); // "{'toString': 1}"
+ * import assert from "node:assert/strict";
+ * assert.equal(toTextSafe("RA---TAN"), "RA---TAN");
+ * assert.equal(toTextSafe({ toString: 1 }), "{'toString': 1}");
  * ```
  */
 export function toTextSafe(v: unknown, what = "a value"): string {

@@ -13,8 +13,9 @@ import { DecodeError } from "../errors.ts";
  * @example
  * ```ts
  * import { type Base64Options, encodeBase64 } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const opts: Base64Options = { urlSafe: true };
- * encodeBase64(new Uint8Array([251, 255]), opts); // "-_8="
+ * assert.equal(encodeBase64(new Uint8Array([251, 255]), opts), "-_8=");
  * ```
  */
 export interface Base64Options {
@@ -171,8 +172,9 @@ function encodeFallback(bytes: Uint8Array, urlSafe: boolean): string {
  * @example
  * ```ts
  * import { encodeBase64 } from "@oda-hub/oda-api/pickle";
- * encodeBase64(new Uint8Array([1, 2, 3, 251, 255])); // "AQID+/8="
- * encodeBase64(new Uint8Array([1, 2, 3, 251, 255]), { urlSafe: true }); // "AQID-_8="
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeBase64(new Uint8Array([1, 2, 3, 251, 255])), "AQID+/8=");
+ * assert.equal(encodeBase64(new Uint8Array([1, 2, 3, 251, 255]), { urlSafe: true }), "AQID-_8=");
  * ```
  */
 export function encodeBase64(bytes: Uint8Array, options: Base64Options = {}): string {

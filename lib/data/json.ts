@@ -15,7 +15,8 @@ import { DecodeError, OdaError } from "../errors.ts";
  * @example
  * ```ts
  * import { PyFloat, pythonJsonDumps } from "@oda-hub/oda-api/pickle";
- * pythonJsonDumps({ p: new PyFloat(5), n: 5 }); // '{"p": 5.0, "n": 5}'
+ * import assert from "node:assert/strict";
+ * assert.equal(pythonJsonDumps({ p: new PyFloat(5), n: 5 }), '{"p": 5.0, "n": 5}');
  * ```
  */
 export class PyFloat {
@@ -386,9 +387,10 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): unknown
  * @example
  * ```ts
  * import { pythonFloatRepr } from "@oda-hub/oda-api/pickle";
- * pythonFloatRepr(1); // "1.0"
- * pythonFloatRepr(0.00001); // "1e-05"
- * pythonFloatRepr(1e16); // "1e+16"
+ * import assert from "node:assert/strict";
+ * assert.equal(pythonFloatRepr(1), "1.0");
+ * assert.equal(pythonFloatRepr(0.00001), "1e-05");
+ * assert.equal(pythonFloatRepr(1e16), "1e+16");
  * ```
  */
 export function pythonFloatRepr(x: number): string {
@@ -419,8 +421,9 @@ export function pythonFloatRepr(x: number): string {
  * @example
  * ```ts
  * import { isPythonInt } from "@oda-hub/oda-api/pickle";
- * isPythonInt(5); // true
- * isPythonInt(0.5); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(isPythonInt(5), true);
+ * assert.equal(isPythonInt(0.5), false);
  * ```
  */
 export function isPythonInt(x: number): boolean {
@@ -447,7 +450,8 @@ function u4(c: number): string {
  * @example
  * ```ts
  * import { pythonJsonString } from "@oda-hub/oda-api/pickle";
- * pythonJsonString('é"\n'); // '"\u00e9\"\n"'
+ * import assert from "node:assert/strict";
+ * assert.equal(pythonJsonString('é"\n'), String.raw`"\u00e9\"\n"`);
  * ```
  */
 export function pythonJsonString(s: string): string {
@@ -493,8 +497,9 @@ export function pythonJsonString(s: string): string {
  * @example
  * ```ts
  * import { pythonJsonDumps, type PythonJsonDumpsOptions } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const compact: PythonJsonDumpsOptions = { sortKeys: true, separators: [",", ":"] };
- * pythonJsonDumps({ b: [1, 2], a: 1 }, compact); // '{"a":1,"b":[1,2]}'
+ * assert.equal(pythonJsonDumps({ b: [1, 2], a: 1 }, compact), '{"a":1,"b":[1,2]}');
  * ```
  */
 export interface PythonJsonDumpsOptions {
@@ -529,7 +534,8 @@ function dictKey(k: unknown): string {
  * @example
  * ```ts
  * import { pythonJsonDumps } from "@oda-hub/oda-api/pickle";
- * pythonJsonDumps({ b: 1e-5, a: ["é", NaN] }, { sortKeys: true }); // '{"a": ["\\u00e9", NaN], "b": 1e-05}'
+ * import assert from "node:assert/strict";
+ * assert.equal(pythonJsonDumps({ b: 1e-5, a: ["é", NaN] }, { sortKeys: true }), '{"a": ["\\u00e9", NaN], "b": 1e-05}');
  * ```
  */
 export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions = {}): string {

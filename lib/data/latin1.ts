@@ -15,7 +15,8 @@ const CHUNK = 8192;
  * @example
  * ```ts
  * import { decodeLatin1 } from "./latin1.ts";
- * decodeLatin1(new Uint8Array([0x43, 0x80, 0xe9])); // "C\u0080é"
+ * import assert from "node:assert/strict";
+ * assert.equal(decodeLatin1(new Uint8Array([0x43, 0x80, 0xe9])), "C\u0080é");
  * ```
  */
 export function decodeLatin1(bytes: Uint8Array): string {

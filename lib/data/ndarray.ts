@@ -55,7 +55,9 @@ export type ArrayValues = NumericArray | string[] | unknown[];
  * @example
  * ```ts
  * import { type DTypeKind, parseTypestr } from "@oda-hub/oda-api/pickle";
- * const kind: DTypeKind = parseTypestr(">f8").kind; // "f"
+ * import assert from "node:assert/strict";
+ * const kind: DTypeKind = parseTypestr(">f8").kind;
+ * assert.equal(kind, "f");
  * ```
  */
 export type DTypeKind = "b" | "i" | "u" | "f" | "c" | "S" | "U" | "O" | "V";
@@ -66,8 +68,9 @@ export type DTypeKind = "b" | "i" | "u" | "f" | "c" | "S" | "U" | "O" | "V";
  * @example
  * ```ts
  * import { formatTypestr, type SimpleDType } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const d: SimpleDType = { kind: "i", itemsize: 2, byteorder: ">" };
- * formatTypestr(d); // ">i2"
+ * assert.equal(formatTypestr(d), ">i2");
  * ```
  */
 export interface SimpleDType {
@@ -162,8 +165,9 @@ export interface Table {
  * @example
  * ```ts
  * import { shapeSize } from "@oda-hub/oda-api/pickle";
- * shapeSize([2, 3, 4]); // 24
- * shapeSize([]); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(shapeSize([2, 3, 4]), 24);
+ * assert.equal(shapeSize([]), 1);
  * ```
  */
 export function shapeSize(shape: readonly number[]): number {
@@ -220,7 +224,8 @@ export function parseTypestr(typestr: string): SimpleDType {
  * @example
  * ```ts
  * import { formatTypestr } from "@oda-hub/oda-api/pickle";
- * formatTypestr({ kind: "U", itemsize: 12, byteorder: "<" }); // "<U3"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatTypestr({ kind: "U", itemsize: 12, byteorder: "<" }), "<U3");
  * ```
  */
 export function formatTypestr(d: SimpleDType): string {
@@ -275,8 +280,9 @@ export function allocNumeric(d: SimpleDType, count: number): NumericArray {
  * @example
  * ```ts
  * import { isNumericKind } from "@oda-hub/oda-api/pickle";
- * isNumericKind("f"); // true
- * isNumericKind("U"); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(isNumericKind("f"), true);
+ * assert.equal(isNumericKind("U"), false);
  * ```
  */
 export function isNumericKind(kind: DTypeKind): boolean {

@@ -18,8 +18,9 @@ import { OdaError } from "../errors.ts";
  * @example
  * ```ts
  * import { type PythonFormatOptions, pythonRepr } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const asFloats: PythonFormatOptions = { float: true };
- * pythonRepr([1, 2.5], asFloats); // "[1.0, 2.5]"
+ * assert.equal(pythonRepr([1, 2.5], asFloats), "[1.0, 2.5]");
  * ```
  */
 export interface PythonFormatOptions {
@@ -133,10 +134,11 @@ export function pythonRepr(value: unknown, options: PythonFormatOptions = {}): s
  * @example
  * ```ts
  * import { pythonStr } from "@oda-hub/oda-api/pickle";
- * pythonStr(1); // "1"
- * pythonStr(1, { float: true }); // "1.0"
- * pythonStr(0.00001); // "1e-05"
- * pythonStr("abc"); // "abc"
+ * import assert from "node:assert/strict";
+ * assert.equal(pythonStr(1), "1");
+ * assert.equal(pythonStr(1, { float: true }), "1.0");
+ * assert.equal(pythonStr(0.00001), "1e-05");
+ * assert.equal(pythonStr("abc"), "abc");
  * ```
  */
 export function pythonStr(value: unknown, options: PythonFormatOptions = {}): string {

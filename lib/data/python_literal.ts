@@ -558,9 +558,10 @@ function unexpected(lex: PyLexer, t: PyToken, expected: string): DecodeError {
  * @example
  * ```ts
  * import { parsePythonLiteral, PyFloat } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const v = parsePythonLiteral("{'E1_keV': 28.0, 'scw_list': ('0665', \"0666\",), 'x': None}  # comment");
  * console.log(v); // { E1_keV: PyFloat { value: 28 }, scw_list: ["0665", "0666"], x: null }
- * console.log((v as { E1_keV: PyFloat }).E1_keV instanceof PyFloat); // true
+ * assert.equal((v as { E1_keV: PyFloat }).E1_keV instanceof PyFloat, true);
  * ```
  */
 export function parsePythonLiteral(text: string, limits: PythonLiteralLimits = {}): unknown {

@@ -65,7 +65,8 @@ function isTable(d: unknown): d is Table {
  * @example
  * ```ts
  * import { dataShapeText } from "@oda-hub/oda-api/display";
- * dataShapeText({ kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array(6) }); // "image <f4 [2, 3]"
+ * import assert from "node:assert/strict";
+ * assert.equal(dataShapeText({ kind: "ndarray", dtype: "<f4", shape: [2, 3], values: new Float32Array(6) }), "image <f4 [2, 3]");
  * ```
  */
 export function dataShapeText(d: NdArray | Table | null | undefined): string {
@@ -80,7 +81,8 @@ export function dataShapeText(d: NdArray | Table | null | undefined): string {
  * @example
  * ```ts
  * import { headerText } from "@oda-hub/oda-api/display";
- * headerText({ EXTNAME: "EBOUNDS", NAXIS: 2 }); // "EXTNAME = 'EBOUNDS'\nNAXIS   = 2"
+ * import assert from "node:assert/strict";
+ * assert.equal(headerText({ EXTNAME: "EBOUNDS", NAXIS: 2 }), "EXTNAME = 'EBOUNDS'\nNAXIS   = 2");
  * ```
  */
 export function headerText(h: Record<string, unknown>): string {
@@ -226,7 +228,8 @@ function lightCurveOf(p: NumpyDataProduct): LightCurve | undefined {
  * ```ts
  * import { NumpyDataProduct } from "@oda-hub/oda-api";
  * import { productThumbnail } from "@oda-hub/oda-api/display";
- * await productThumbnail(new NumpyDataProduct({ data_unit: [] })); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(await productThumbnail(new NumpyDataProduct({ data_unit: [] })), undefined);
  * ```
  */
 export async function productThumbnail(
@@ -334,7 +337,8 @@ function unitsSummary(p: unknown): string {
  * ```ts
  * import { DataCollection } from "@oda-hub/oda-api";
  * import { dataCollectionBundle } from "@oda-hub/oda-api/display";
- * dataCollectionBundle(new DataCollection([]))["text/plain"]; // ""
+ * import assert from "node:assert/strict";
+ * assert.equal(dataCollectionBundle(new DataCollection([]))["text/plain"], "");
  * ```
  */
 export function dataCollectionBundle(c: DataCollection): MimeBundle {

@@ -27,7 +27,8 @@ export const DEFAULT_ROW_LIMIT = 50;
  * @example
  * ```ts
  * import { escapeHtml } from "@oda-hub/oda-api/display";
- * escapeHtml(`<a href="x">&</a>`); // "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+ * import assert from "node:assert/strict";
+ * assert.equal(escapeHtml(`<a href="x">&</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
  * ```
  */
 export function escapeHtml(text: string): string {
@@ -44,7 +45,8 @@ export function escapeHtml(text: string): string {
  * @example
  * ```ts
  * import { formatValue } from "@oda-hub/oda-api/display";
- * formatValue(Math.PI); // "3.14159"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatValue(Math.PI), "3.14159");
  * ```
  */
 export function formatValue(v: unknown, maxLen = 80): string {
@@ -141,8 +143,9 @@ export interface HtmlTableOptions {
  * @example
  * ```ts
  * import { htmlTable } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const html = htmlTable({ headers: ["a", "b"], rows: [["1", "<x>"]], totalRows: 10 });
- * console.log(html.includes("9 more rows")); // true
+ * assert.equal(html.includes("9 more rows"), true);
  * ```
  */
 export function htmlTable(opts: HtmlTableOptions): string {
@@ -218,8 +221,9 @@ function perRow(c: TableColumn): number {
  * @example
  * ```ts
  * import { columnValue } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const col = { name: "x", dtype: "<f8", shape: [], values: new Float64Array([1, 2]) };
- * columnValue(col, 1); // 2
+ * assert.equal(columnValue(col, 1), 2);
  * ```
  */
 export function columnValue(c: TableColumn, row: number): unknown {
@@ -256,9 +260,10 @@ export interface TableViewOptions {
  * @example
  * ```ts
  * import { tableToHtml } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const t = { kind: "table" as const, length: 2, columns: [
  *   { name: "RATE", dtype: ">f4", shape: [], unit: "count/s", values: new Float32Array([1, 2]) }] };
- * console.log(tableToHtml(t, { limit: 1 }).includes("1 more rows")); // true
+ * assert.equal(tableToHtml(t, { limit: 1 }).includes("1 more rows"), true);
  * ```
  */
 export function tableToHtml(t: Table, opts: TableViewOptions = {}): string {

@@ -101,8 +101,9 @@ const CMAP_ANCHORS: Record<ColorMapName, number[][]> = {
  * @example
  * ```ts
  * import { colorMap } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const lut = colorMap("viridis");
- * console.log(lut.length); // 768
+ * assert.equal(lut.length, 768);
  * ```
  */
 export function colorMap(name: ColorMapName = "viridis"): Uint8Array {
@@ -411,9 +412,10 @@ function fmtScale(deg: number): string {
  * @example
  * ```ts
  * import { mosaicSvg } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const img = new Float32Array(64 * 64).map(() => Math.random());
  * const svg = await mosaicSvg(img, [64, 64], { title: "noise" });
- * console.log(svg.includes("<image")); // true
+ * assert.equal(svg.includes("<image"), true);
  * ```
  */
 export async function mosaicSvg(

@@ -37,8 +37,9 @@ export type MimeBundle = Record<string, unknown> & { "text/plain": string };
  * @example
  * ```ts
  * import { $display, type Displayable, isDisplayable } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const answer: Displayable = { [$display]: () => ({ "text/plain": "42", "text/html": "<b>42</b>" }) };
- * isDisplayable(answer); // true
+ * assert.equal(isDisplayable(answer), true);
  * ```
  */
 export interface Displayable {
@@ -161,7 +162,8 @@ export async function toBundle(obj: unknown): Promise<MimeBundle> {
  * @example
  * ```ts
  * import { isDisplayable, makeDisplayable } from "@oda-hub/oda-api/display";
- * console.log(isDisplayable(makeDisplayable({ "text/plain": "x" }))); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isDisplayable(makeDisplayable({ "text/plain": "x" })), true);
  * ```
  */
 export function isDisplayable(obj: unknown): obj is Displayable {
@@ -199,7 +201,8 @@ export function makeDisplayable(
  * @example
  * ```ts
  * import { mimeBase64 } from "@oda-hub/oda-api/display";
- * console.log(mimeBase64(new Uint8Array([1, 2, 3]))); // "AQID"
+ * import assert from "node:assert/strict";
+ * assert.equal(mimeBase64(new Uint8Array([1, 2, 3])), "AQID");
  * ```
  */
 export function mimeBase64(bytes: Uint8Array): string {

@@ -57,7 +57,8 @@ const DAYS_UNIX_TO_IJD0 = IJD0_MS / 86_400_000; // 10957
  * @example
  * ```ts
  * import { ijdToDate } from "@oda-hub/oda-api/display";
- * ijdToDate(6650.25); // "2018-03-17 06:00:00"
+ * import assert from "node:assert/strict";
+ * assert.equal(ijdToDate(6650.25), "2018-03-17 06:00:00");
  * ```
  */
 export function ijdToDate(ijd: number, withSeconds = true): string {
@@ -73,8 +74,9 @@ export function ijdToDate(ijd: number, withSeconds = true): string {
  * @example
  * ```ts
  * import { timeAxis } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const axis = timeAxis(6650.4, 6650.6, "TT");
- * axis.unit; // "h"
+ * assert.equal(axis.unit, "h");
  * axis.toX(6650.5); // 12 (hours since IJD 6650)
  * ```
  */
@@ -99,7 +101,8 @@ export interface TimeAxis {
  * @example
  * ```ts
  * import { timeAxis } from "@oda-hub/oda-api/display";
- * timeAxis(6650.2, 6700.9).title; // "Time [d] since 2018-03-17 00:00 (IJD 6650; IJD = MJD − 51544)"
+ * import assert from "node:assert/strict";
+ * assert.equal(timeAxis(6650.2, 6700.9).title, "Time [d] since 2018-03-17 00:00 (IJD 6650; IJD = MJD − 51544)");
  * ```
  */
 export function timeAxis(tMin: number, tMax: number, timeSystem?: string): TimeAxis {
@@ -128,8 +131,9 @@ export function timeAxis(tMin: number, tMax: number, timeSystem?: string): TimeA
  * ```ts
  * import { LightCurve } from "@oda-hub/oda-api";
  * import { lightCurveLabels } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const lc = new LightCurve({ time: [], rate: [], detnam: "ISGRI", name: "Crab", eMin: 30, eMax: 80 });
- * lightCurveLabels(lc).yLabel; // "Rate [30-80 keV]"
+ * assert.equal(lightCurveLabels(lc).yLabel, "Rate [30-80 keV]");
  * ```
  */
 export function lightCurveLabels(lc: LightCurve): { title: string; xLabel: string; yLabel: string } {

@@ -40,6 +40,7 @@ export type ProgressMode = "jupyter" | "tty" | "log" | "none";
  * @example
  * ```ts
  * import { applyJobEvent, progressLine, type ProgressState } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * let s: ProgressState = {
  *   instrument: "isgri",
  *   product: "isgri_lc",
@@ -57,7 +58,7 @@ export type ProgressMode = "jupyter" | "tty" | "log" | "none";
  *   elapsedMs: 3000,
  *   requests: 3,
  * });
- * console.log(progressLine(s)); // "isgri_lc (isgri) · status progress · 3.0 s"
+ * assert.equal(progressLine(s), "isgri_lc (isgri) · status progress · 3.0 s");
  * ```
  */
 export interface ProgressState {
@@ -99,7 +100,8 @@ export interface ProgressState {
  * @example
  * ```ts
  * import { scienceWindowsTotal } from "@oda-hub/oda-api/display";
- * scienceWindowsTotal([{ scw: "066500230010.001", message: "processing science window 6/12" }]); // 12
+ * import assert from "node:assert/strict";
+ * assert.equal(scienceWindowsTotal([{ scw: "066500230010.001", message: "processing science window 6/12" }]), 12);
  * ```
  */
 export function scienceWindowsTotal(
@@ -120,7 +122,8 @@ export function scienceWindowsTotal(
  * @example
  * ```ts
  * import { scienceWindowsDone } from "@oda-hub/oda-api/display";
- * scienceWindowsDone([{ scw: "066500230010.001", message: "main done" }]); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(scienceWindowsDone([{ scw: "066500230010.001", message: "main done" }]), 1);
  * ```
  */
 export function scienceWindowsDone(reports: ReadonlyArray<Record<string, unknown>> | undefined): number {
@@ -155,11 +158,12 @@ function oneLine(text: string): string {
  * @example
  * ```ts
  * import { applyJobEvent } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const s = applyJobEvent(
  *   { instrument: "isgri", product: "isgri_lc", status: "submitting", elapsedMs: 0, requests: 0, scwDone: 0, reports: 0 },
  *   { type: "submitted", instrument: "isgri", product: "isgri_lc", status: "submitted", jobId: "abc", elapsedMs: 5, requests: 1 },
  * );
- * console.log(s.jobId); // "abc"
+ * assert.equal(s.jobId, "abc");
  * ```
  */
 export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState {
@@ -473,7 +477,8 @@ function spinner(t: number): string {
  * @example
  * ```ts
  * import { defaultProgressReporterFactory } from "@oda-hub/oda-api/display";
- * console.log(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true })); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultProgressReporterFactory({ instrument: "a", product: "b", silent: true }), undefined);
  * ```
  */
 export function defaultProgressReporterFactory(

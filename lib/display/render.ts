@@ -138,7 +138,8 @@ function logTicks(lo: number, hi: number): number[] {
  * @example
  * ```ts
  * import { formatTick } from "@oda-hub/oda-api/display";
- * formatTick(6263.5); // "6263.5"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatTick(6263.5), "6263.5");
  * ```
  */
 export function formatTick(v: number): string {
@@ -185,8 +186,9 @@ const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
  * @example
  * ```ts
  * import { plotSvg } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
  * const svg = plotSvg([{ x: [1, 2, 3], y: [2, 4, 3], yerr: [0.5, 0.5, 0.5] }], { title: "demo" });
- * console.log(svg.startsWith("<svg")); // true
+ * assert.equal(svg.startsWith("<svg"), true);
  * ```
  */
 export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {

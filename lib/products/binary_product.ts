@@ -21,12 +21,13 @@ import { requireDeno } from "../_runtime.ts";
  * ```ts
  * import { BinaryProduct } from "@oda-hub/oda-api";
  * import { type EncodedBinaryProduct } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const wire: EncodedBinaryProduct = {
  *   name: "greeting",
  *   data: "aGVsbG8=",
  *   md5: "5d41402abc4b2a76b9719d911017c592",
  * };
- * new TextDecoder().decode(BinaryProduct.decode(wire).bin_data); // "hello"
+ * assert.equal(new TextDecoder().decode(BinaryProduct.decode(wire).bin_data), "hello");
  * ```
  */
 export interface EncodedBinaryProduct {
@@ -49,9 +50,10 @@ function md5Hex(bytes: Uint8Array): string {
  * @example
  * ```ts
  * import { BinaryProduct } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const p = new BinaryProduct(new TextEncoder().encode("hello"), "greeting");
  * const wire = p.encode(); // { name: "greeting", data: "aGVsbG8=", md5: "5d41402abc4b2a76b9719d911017c592" }
- * BinaryProduct.decode(wire).bin_data.length; // 5
+ * assert.equal(BinaryProduct.decode(wire).bin_data.length, 5);
  * ```
  */
 export class BinaryProduct {
@@ -175,7 +177,8 @@ export function decodeLegacyBinary(text: string): Uint8Array {
  * @example
  * ```ts
  * import { encodeLegacyBinary } from "./binary_product.ts";
- * encodeLegacyBinary(new TextEncoder().encode("hello")); // "aGVsbG8="
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeLegacyBinary(new TextEncoder().encode("hello")), "aGVsbG8=");
  * ```
  */
 export function encodeLegacyBinary(bytes: Uint8Array): string {

@@ -54,7 +54,8 @@ export type CatalogRow = Record<string, any>;
  * @example
  * ```ts
  * import { inferCatalogDtype } from "./catalog_table.ts";
- * inferCatalogDtype(["GRS 1915+105", "Crab"]); // "<U12"
+ * import assert from "node:assert/strict";
+ * assert.equal(inferCatalogDtype(["GRS 1915+105", "Crab"]), "<U12");
  * ```
  */
 export function inferCatalogDtype(values: readonly unknown[]): string {
@@ -86,12 +87,13 @@ export function inferCatalogDtype(values: readonly unknown[]): string {
  * @example
  * ```ts
  * import { CatalogTable } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const t = new CatalogTable([
  *   { name: "src_names", dtype: "<U4", values: ["Crab", "NEW_1"] },
  *   { name: "significance", dtype: "<f8", values: [30.5, 6.1] },
  * ]);
  * const bright = t.filter((row) => row.significance >= 8 && !row.src_names.includes("NEW"));
- * bright.length; // 1
+ * assert.equal(bright.length, 1);
  * ```
  */
 export class CatalogTable {

@@ -147,7 +147,8 @@ export interface CollectionListEntry {
  * @example
  * ```ts
  * import { cleanVarName } from "./collection.ts";
- * cleanVarName("isgri_lc_0_MAXIJ1820+070"); // "isgri_lc_0_MAXIJ1820p070"
+ * import assert from "node:assert/strict";
+ * assert.equal(cleanVarName("isgri_lc_0_MAXIJ1820+070"), "isgri_lc_0_MAXIJ1820p070");
  * ```
  */
 export function cleanVarName(s: string): string {

@@ -80,7 +80,8 @@ export function checkSafeRelativePath(name: string): string {
  * @example
  * ```ts
  * import { safeJoin } from "./files.ts";
- * safeJoin("out", "a.fits"); // "out/a.fits"
+ * import assert from "node:assert/strict";
+ * assert.equal(safeJoin("out", "a.fits"), "out/a.fits");
  * ```
  */
 export function safeJoin(dir: string, name: string): string {

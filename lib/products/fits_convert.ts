@@ -18,8 +18,9 @@ import { type HduType, NumpyDataUnit } from "./numpy_data_unit.ts";
  * ```ts
  * import { NumpyDataUnit } from "@oda-hub/oda-api";
  * import { toFitsHdu } from "@oda-hub/oda-api/fits";
+ * import assert from "node:assert/strict";
  * const hdu = toFitsHdu(new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" }), true);
- * hdu.type; // "primary"
+ * assert.equal(hdu.type, "primary");
  * ```
  */
 export function toFitsHdu(du: NumpyDataUnit, first: boolean): FitsHduInput {

@@ -18,7 +18,8 @@ const ascii = (b: Uint8Array, from: number, to: number): string =>
  * @example
  * ```ts
  * import { guessExtension } from "./magic.ts";
- * guessExtension(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])); // "png"
+ * import assert from "node:assert/strict";
+ * assert.equal(guessExtension(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), "png");
  * ```
  */
 export function guessExtension(b: Uint8Array): string | undefined {

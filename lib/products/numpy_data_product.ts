@@ -24,13 +24,14 @@ const log = getLogger("oda_api.data_products");
  * ```ts
  * import { NumpyDataProduct, NumpyDataUnit } from "@oda-hub/oda-api";
  * import { type EncodedNumpyDataProduct } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const p = new NumpyDataProduct({
  *   data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })],
  *   name: "demo",
  * });
  * const wire: EncodedNumpyDataProduct = p.encode();
  * wire.meta_data; // "{}" (JSON text, as oda_api sends it)
- * NumpyDataProduct.decode(wire).name; // "demo"
+ * assert.equal(NumpyDataProduct.decode(wire).name, "demo");
  * ```
  */
 export interface EncodedNumpyDataProduct {

@@ -70,6 +70,7 @@ const HDU_TYPES: readonly string[] = ["primary", "image", "table", "bintable"];
  * ```ts
  * import { NumpyDataUnit } from "@oda-hub/oda-api";
  * import { type EncodedNumpyDataUnit } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const wire: EncodedNumpyDataUnit = {
  *   data: null,
  *   dt: null,
@@ -80,7 +81,7 @@ const HDU_TYPES: readonly string[] = ["primary", "image", "table", "bintable"];
  *   hdu_type: "primary",
  *   units_dict: null,
  * };
- * NumpyDataUnit.decode(wire).name; // "PRIMARY"
+ * assert.equal(NumpyDataUnit.decode(wire).name, "PRIMARY");
  * ```
  */
 export interface EncodedNumpyDataUnit {
@@ -426,8 +427,9 @@ const NATIVE_NAMES: Record<string, string> = {
  * @example
  * ```ts
  * import { descrTypestr } from "./numpy_data_unit.ts";
- * descrTypestr("float64"); // "<f8"
- * descrTypestr("bool"); // "|b1"
+ * import assert from "node:assert/strict";
+ * assert.equal(descrTypestr("float64"), "<f8");
+ * assert.equal(descrTypestr("bool"), "|b1");
  * ```
  */
 export function descrTypestr(dtype: string): string {
@@ -445,7 +447,8 @@ export function descrTypestr(dtype: string): string {
  * @example
  * ```ts
  * import { numpyDtypeStr } from "./numpy_data_unit.ts";
- * numpyDtypeStr({ kind: "ndarray", dtype: "<f8", shape: [0], values: new Float64Array(0) }); // "float64"
+ * import assert from "node:assert/strict";
+ * assert.equal(numpyDtypeStr({ kind: "ndarray", dtype: "<f8", shape: [0], values: new Float64Array(0) }), "float64");
  * ```
  */
 export function numpyDtypeStr(data: NdArray | Table): string {

@@ -52,6 +52,7 @@ export interface EncodedODAAstropyTable {
  * @example
  * ```ts
  * import { ODAAstropyTable } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const t = ODAAstropyTable.decode({
  *   binary: null,
  *   ascii: "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: x, datatype: float64}\n# schema: astropy-2.0\nx\n1.0\n",
@@ -59,7 +60,7 @@ export interface EncodedODAAstropyTable {
  *   meta_data: '{"origin": "demo"}',
  * });
  * t.column("x"); // Float64Array [1]
- * t.meta_data; // '{"origin": "demo"}'
+ * assert.equal(t.meta_data, '{"origin": "demo"}');
  * ```
  */
 export class ODAAstropyTable {

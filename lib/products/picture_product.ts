@@ -18,10 +18,11 @@ import { $display, notebookDisplay } from "../notebook.ts";
  * ```ts
  * import { PictureProduct } from "@oda-hub/oda-api";
  * import { type EncodedPictureProduct } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
  * const wire: EncodedPictureProduct = new PictureProduct(png, { name: "plot" }).encode();
- * wire.img_type; // "png"
- * PictureProduct.decode(wire).binary_data.length; // 12
+ * assert.equal(wire.img_type, "png");
+ * assert.equal(PictureProduct.decode(wire).binary_data.length, 12);
  * ```
  */
 export interface EncodedPictureProduct {
@@ -44,13 +45,14 @@ export interface EncodedPictureProduct {
  * ```ts
  * import { PictureProduct } from "@oda-hub/oda-api";
  * import { type PictureProductOptions } from "./picture_product.ts";
+ * import assert from "node:assert/strict";
  * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
  * const opts: PictureProductOptions = {
  *   name: "lc_plot",
  *   metadata: { source: "Crab" },
  *   filename: "/tmp/plots/lc.png",
  * };
- * new PictureProduct(png, opts).file_path; // "lc.png"
+ * assert.equal(new PictureProduct(png, opts).file_path, "lc.png");
  * ```
  */
 export interface PictureProductOptions {
@@ -69,9 +71,10 @@ export interface PictureProductOptions {
  * @example
  * ```ts
  * import { PictureProduct } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
  * const pic = new PictureProduct(png, { name: "plot" });
- * pic.img_type; // "png"
+ * assert.equal(pic.img_type, "png");
  * ```
  */
 export class PictureProduct {

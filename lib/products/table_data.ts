@@ -68,7 +68,8 @@ export function makeTableData(table: Table): TableData {
  * @example
  * ```ts
  * import { findColumn } from "./table_data.ts";
- * findColumn({ kind: "table", length: 0, columns: [] }, "TIME"); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(findColumn({ kind: "table", length: 0, columns: [] }, "TIME"), undefined);
  * ```
  */
 export function findColumn(table: Table, name: string): TableColumn | undefined {

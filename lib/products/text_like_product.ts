@@ -17,8 +17,9 @@ import { $display, notebookDisplay } from "../notebook.ts";
  * ```ts
  * import { TextLikeProduct } from "@oda-hub/oda-api";
  * import { type EncodedTextLikeProduct } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const wire: EncodedTextLikeProduct = { name: "text_output", value: "Just some text", meta_data: {} };
- * TextLikeProduct.decode(wire).value; // "Just some text"
+ * assert.equal(TextLikeProduct.decode(wire).value, "Just some text");
  * ```
  */
 export interface EncodedTextLikeProduct {
@@ -36,8 +37,9 @@ export interface EncodedTextLikeProduct {
  * @example
  * ```ts
  * import { TextLikeProduct } from "@oda-hub/oda-api";
+ * import assert from "node:assert/strict";
  * const t = TextLikeProduct.decode({ name: "text_output", value: "Just some text", meta_data: {} });
- * t.toString(); // "{'name': 'text_output', 'value': 'Just some text', 'meta_data': {}}"
+ * assert.equal(t.toString(), "{'name': 'text_output', 'value': 'Just some text', 'meta_data': {}}");
  * ```
  */
 export class TextLikeProduct {

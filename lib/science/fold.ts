@@ -13,9 +13,10 @@ import { lightCurveArrays } from "./_series.ts";
  * @example
  * ```ts
  * import { foldLightCurve } from "@oda-hub/oda-api/science";
+ * import assert from "node:assert/strict";
  * const t = Array.from({ length: 400 }, (_, i) => i * 0.013);
  * const f = foldLightCurve({ time: t, rate: t.map((x) => 5 + Math.cos(2 * Math.PI * x / 0.5)), error: t.map(() => 0.1) }, 0.5);
- * f.rate.length; // 16
+ * assert.equal(f.rate.length, 16);
  * ```
  */
 export interface FoldedLightCurve {

@@ -16,7 +16,9 @@ import {
  * @example
  * ```ts
  * import { compareToken, type TokenOrder } from "@oda-hub/oda-api/token";
- * const o: TokenOrder = compareToken({ exp: 1 }, { exp: 2 }).exp; // -1
+ * import assert from "node:assert/strict";
+ * const o: TokenOrder = compareToken({ exp: 1 }, { exp: 2 }).exp;
+ * assert.equal(o, -1);
  * ```
  */
 export type TokenOrder = -1 | 0 | 1 | null;
@@ -27,8 +29,9 @@ export type TokenOrder = -1 | 0 | 1 | null;
  * @example
  * ```ts
  * import { compareToken, type TokenComparison } from "@oda-hub/oda-api/token";
+ * import assert from "node:assert/strict";
  * const c: TokenComparison = compareToken({ exp: 2 }, { exp: 1 });
- * c.exp; // 1
+ * assert.equal(c.exp, 1);
  * ```
  */
 export interface TokenComparison {

@@ -13,7 +13,8 @@ import { TokenError } from "../errors.ts";
  * @example
  * ```ts
  * import { TOKEN_ALGORITHM } from "@oda-hub/oda-api/token";
- * console.log(TOKEN_ALGORITHM); // "HS256"
+ * import assert from "node:assert/strict";
+ * assert.equal(TOKEN_ALGORITHM, "HS256");
  * ```
  */
 export const TOKEN_ALGORITHM = "HS256";
@@ -166,7 +167,9 @@ export function tokenRoles(payload: OdaTokenPayload): string[] {
  * @example
  * ```ts
  * import { tokenExpiresIn } from "@oda-hub/oda-api";
- * const s = tokenExpiresIn({ exp: 1_000_100 }, 1_000_000_000); // 100
+ * import assert from "node:assert/strict";
+ * const s = tokenExpiresIn({ exp: 1_000_100 }, 1_000_000_000);
+ * assert.equal(s, 100);
  * console.log(`token expires in ${(s! / 3600).toFixed(1)} h`);
  * ```
  */
@@ -187,7 +190,8 @@ export function tokenExpiresIn(
  * @example
  * ```ts
  * import { isTokenExpired } from "@oda-hub/oda-api";
- * isTokenExpired({ exp: 0 }); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isTokenExpired({ exp: 0 }), true);
  * ```
  */
 export function isTokenExpired(payload: OdaTokenPayload, now: number | Date = Date.now()): boolean {

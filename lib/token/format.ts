@@ -31,8 +31,9 @@ export function formatToken(payload: OdaTokenPayload | Record<string, unknown>):
  * @example
  * ```ts
  * import { formatTokenExpiry } from "@oda-hub/oda-api/token";
- * formatTokenExpiry(5400); // "token expires in 1.5 h"
- * formatTokenExpiry(-360); // "token expired 0.1 h ago!"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatTokenExpiry(5400), "token expires in 1.5 h");
+ * assert.equal(formatTokenExpiry(-360), "token expired 0.1 h ago!");
  * ```
  */
 export function formatTokenExpiry(expiresIn: number | undefined): string {

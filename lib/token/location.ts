@@ -79,7 +79,8 @@ export const TOKEN_LOCATION_ORDER: readonly TokenLocation[] = Object.freeze(
  * @example
  * ```ts
  * import { TOKEN_LOCATION_DESCRIPTIONS } from "@oda-hub/oda-api/token";
- * TOKEN_LOCATION_DESCRIPTIONS.FILE_HOME; // "file in home"
+ * import assert from "node:assert/strict";
+ * assert.equal(TOKEN_LOCATION_DESCRIPTIONS.FILE_HOME, "file in home");
  * ```
  */
 export const TOKEN_LOCATION_DESCRIPTIONS: Readonly<Record<TokenLocation, string>> = Object.freeze({
@@ -96,7 +97,8 @@ export const TOKEN_LOCATION_DESCRIPTIONS: Readonly<Record<TokenLocation, string>
  * @example
  * ```ts
  * import { ODA_TOKEN_ENV_VAR } from "@oda-hub/oda-api/token";
- * const present = Deno.env.get(ODA_TOKEN_ENV_VAR) !== undefined; // "ODA_TOKEN"
+ * import assert from "node:assert/strict";
+ * const present = Deno.env.get(ODA_TOKEN_ENV_VAR) !== undefined; // the variable is "ODA_TOKEN"
  * ```
  */
 export const ODA_TOKEN_ENV_VAR = "ODA_TOKEN";
@@ -116,7 +118,8 @@ export const ODA_TOKEN_FILE = ".oda-token";
  * @example
  * ```ts
  * import { ODA_CONTEXT_FILE } from "@oda-hub/oda-api/token";
- * console.log(ODA_CONTEXT_FILE); // ".oda_api_context"
+ * import assert from "node:assert/strict";
+ * assert.equal(ODA_CONTEXT_FILE, ".oda_api_context");
  * ```
  */
 export const ODA_CONTEXT_FILE = ".oda_api_context";
@@ -126,7 +129,8 @@ export const ODA_CONTEXT_FILE = ".oda_api_context";
  * @example
  * ```ts
  * import { DOTENV_FILE_NAME } from "@oda-hub/oda-api/token";
- * console.log(DOTENV_FILE_NAME); // ".env"
+ * import assert from "node:assert/strict";
+ * assert.equal(DOTENV_FILE_NAME, ".env");
  * ```
  */
 export const DOTENV_FILE_NAME = ".env";
@@ -137,7 +141,8 @@ export const DOTENV_FILE_NAME = ".env";
  * @example
  * ```ts
  * import { tokenLocationName } from "@oda-hub/oda-api/token";
- * tokenLocationName("FILE_HOME"); // "TokenLocation.FILE_HOME"
+ * import assert from "node:assert/strict";
+ * assert.equal(tokenLocationName("FILE_HOME"), "TokenLocation.FILE_HOME");
  * ```
  */
 export function tokenLocationName(location: TokenLocation): string {
@@ -150,7 +155,8 @@ export function tokenLocationName(location: TokenLocation): string {
  * @example
  * ```ts
  * import { isTokenLocation } from "@oda-hub/oda-api/token";
- * isTokenLocation("FILE_HOME"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isTokenLocation("FILE_HOME"), true);
  * ```
  */
 export function isTokenLocation(value: unknown): value is TokenLocation {
@@ -165,13 +171,14 @@ export function isTokenLocation(value: unknown): value is TokenLocation {
  * ```ts
  * import { discoverToken } from "@oda-hub/oda-api";
  * import { type TokenEnvironment } from "@oda-hub/oda-api/token";
+ * import assert from "node:assert/strict";
  * const vars = new Map<string, string>();
  * const env: TokenEnvironment = {
  *   get: (k) => vars.get(k),
  *   set: (k, v) => void vars.set(k, v),
  *   delete: (k) => void vars.delete(k),
  * };
- * discoverToken({ env, cwd: "/tmp/empty", home: "/tmp/empty" }); // undefined
+ * assert.equal(discoverToken({ env, cwd: "/tmp/empty", home: "/tmp/empty" }), undefined);
  * ```
  */
 export interface TokenEnvironment {

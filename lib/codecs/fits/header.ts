@@ -21,7 +21,8 @@ const log = getLogger("oda_api.fits");
  * @example
  * ```ts
  * import { CARD_LENGTH } from "@oda-hub/oda-api/fits";
- * console.log(CARD_LENGTH); // 80
+ * import assert from "node:assert/strict";
+ * assert.equal(CARD_LENGTH, 80);
  * ```
  */
 export const CARD_LENGTH = 80;
@@ -31,7 +32,8 @@ export const CARD_LENGTH = 80;
  * @example
  * ```ts
  * import { BLOCK_LENGTH } from "@oda-hub/oda-api/fits";
- * console.log(BLOCK_LENGTH); // 2880
+ * import assert from "node:assert/strict";
+ * assert.equal(BLOCK_LENGTH, 2880);
  * ```
  */
 export const BLOCK_LENGTH = 2880;
@@ -94,7 +96,8 @@ export interface FitsCard {
  * @example
  * ```ts
  * import { COMMENTARY_KEYWORDS } from "@oda-hub/oda-api/fits";
- * console.log(COMMENTARY_KEYWORDS.has("HISTORY")); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(COMMENTARY_KEYWORDS.has("HISTORY"), true);
  * ```
  */
 export const COMMENTARY_KEYWORDS: ReadonlySet<string> = new Set(["COMMENT", "HISTORY", ""]);
@@ -128,8 +131,9 @@ export interface FitsHeaderDictOptions<R = never> {
  * @example
  * ```ts
  * import { FitsHeader, type FitsNumberLike } from "@oda-hub/oda-api/fits";
+ * import assert from "node:assert/strict";
  * const equinox: FitsNumberLike = { valueOf: () => 2000 };
- * console.log(FitsHeader.fromDict({ EQUINOX: equinox }).toCards()[0].slice(0, 30)); // "EQUINOX =               2000.0"
+ * assert.equal(FitsHeader.fromDict({ EQUINOX: equinox }).toCards()[0].slice(0, 30), "EQUINOX =               2000.0");
  * ```
  */
 export interface FitsNumberLike {
@@ -155,9 +159,10 @@ function normKey(keyword: string): string {
  * @example
  * ```ts
  * import { FitsHeader } from "@oda-hub/oda-api/fits";
+ * import assert from "node:assert/strict";
  * const h = FitsHeader.fromDict({ OBJECT: "Crab", EXPTIME: 1000.5, COMMENT: "made by oda-api" });
  * h.set("TELESCOP", "INTEGRAL", "mission");
- * console.log(h.get("OBJECT")); // "Crab"
+ * assert.equal(h.get("OBJECT"), "Crab");
  * console.log(h.toDict()); // { OBJECT: "Crab", EXPTIME: 1000.5, COMMENT: "made by oda-api", TELESCOP: "INTEGRAL" }
  * ```
  */
@@ -581,7 +586,8 @@ export function parseCards(images: readonly string[]): FitsCard[] {
  * @example
  * ```ts
  * import { formatFitsFloat } from "@oda-hub/oda-api/fits";
- * console.log(formatFitsFloat(1e20)); // "1.0E+20"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatFitsFloat(1e20), "1.0E+20");
  * ```
  */
 export function formatFitsFloat(v: number): string {

@@ -33,8 +33,9 @@ import type { DecodeBudget } from "../budget.ts";
  * @example
  * ```ts
  * import { PickleGlobal } from "@oda-hub/oda-api/pickle";
+ * import assert from "node:assert/strict";
  * const g = new PickleGlobal("numpy._core.multiarray", "_reconstruct");
- * g.qualname; // "numpy.core.multiarray._reconstruct"
+ * assert.equal(g.qualname, "numpy.core.multiarray._reconstruct");
  * ```
  */
 export class PickleGlobal {
