@@ -488,7 +488,9 @@ export class Job {
    * Poll until `done` or `failed`; resolves with the final answer, throws
    * {@linkcode JobFailedError} for a failed job, `OdaError` `TIMEOUT` at the
    * deadline and `ABORTED` when the signal fires (the job keeps running on
-   * the server and can be resumed).
+   * the server and can be resumed). Answers are decoded as they stream in:
+   * each data unit's `binarys` is then a `DecodedBinarys` holding the array
+   * (not the base64 text; a client with `cache: true` keeps the text).
    *
    * @example
    * ```ts
