@@ -173,7 +173,7 @@ function metaText(p: NumpyDataProduct): string {
   try {
     return redactSecrets(p.metaDataRepr());
   } catch {
-    return redactSecrets(JSON.stringify(p.meta_data));
+    return formatValue(p.meta_data, 10_000);
   }
 }
 
