@@ -140,13 +140,13 @@ function builder(r: () => number) {
   return {
     lc: () =>
       new NumpyDataProduct({
-        name: "isgri_lc",
+        name: name("isgri_lc"),
         meta_data: meta({ src_name: "Crab", time: "TIME", rate: "RATE", rate_err: "ERROR", product: "lc" }),
         data_unit: [
           unit({ name: "PRIMARY", hdu_type: "primary", data_header: header({ ORIGIN: "ISDC" }) }),
           unit({
-            name: "ISGR-SRC.-LCR",
-            hdu_type: "bintable",
+            name: name("ISGR-SRC.-LCR"),
+            hdu_type: maybe("bintable", 0.03) as "bintable",
             data_header: header({
               TIMEUNIT: "d",
               TIMEZERO: 0,
@@ -171,14 +171,14 @@ function builder(r: () => number) {
       }),
     image: () =>
       new NumpyDataProduct({
-        name: "mosaic_image",
+        name: name("mosaic_image"),
         meta_data: meta({ src_name: "Crab", instrument: "isgri", product: "mosaic" }),
         data_unit: [
           unit({ name: "PRIMARY", hdu_type: "primary" }),
           ...["INTENSITY", "SIGNIFICANCE"].map((t) =>
             unit({
-              name: "ISGR-MOSA-IMA",
-              hdu_type: "image",
+              name: name("ISGR-MOSA-IMA"),
+              hdu_type: maybe("image", 0.03) as "image",
               data_header: header({
                 IMATYPE: t,
                 CTYPE1: "RA---TAN",
@@ -213,13 +213,13 @@ function builder(r: () => number) {
       }),
     spectrum: () =>
       new NumpyDataProduct({
-        name: "isgri_spectrum",
+        name: name("isgri_spectrum"),
         meta_data: meta({ src_name: "Crab", product: "isgri_spectrum" }),
         data_unit: [
           unit({ name: "PRIMARY", hdu_type: "primary" }),
           unit({
-            name: "ISGR-EVTS-SPE",
-            hdu_type: "bintable",
+            name: name("ISGR-EVTS-SPE"),
+            hdu_type: maybe("bintable", 0.03) as "bintable",
             data_header: header({
               HDUCLAS1: "SPECTRUM",
               HDUCLAS2: "TOTAL",
@@ -237,13 +237,13 @@ function builder(r: () => number) {
       }),
     rmf: () =>
       new NumpyDataProduct({
-        name: "isgri_rmf",
+        name: name("isgri_rmf"),
         meta_data: meta({ src_name: "Crab", product: "isgri_rmf" }),
         data_unit: [
           unit({ name: "PRIMARY", hdu_type: "primary" }),
           unit({
-            name: "EBOUNDS",
-            hdu_type: "bintable",
+            name: name("EBOUNDS"),
+            hdu_type: maybe("bintable", 0.03) as "bintable",
             data_header: header({ HDUCLAS1: "RESPONSE", HDUCLAS2: "EBOUNDS" }),
             data: table([
               col(name("CHANNEL"), numbers((i) => i), "<i2"),
