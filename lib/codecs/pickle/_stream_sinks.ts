@@ -27,13 +27,29 @@ export interface PayloadSink {
 /** The payload kept whole (it becomes the array's own buffer). */
 export class BufferSink implements PayloadSink {
   filled = 0;
-  constructor(readonly hole: Uint8Array) {}
+  #buf: Uint8Array;
+  /**
+   * A payload of `length` bytes, allocated whole up front when `length ≤ eager`, otherwise grown (doubling)
+   * as the bytes really arrive, so that a declared length alone never allocates more than `eager`.
+   */
+  constructor(readonly length: number, eager: number) {
+    this.#buf = new Uint8Array(Math.min(length, Math.max(eager, 4096)));
+  }
+  /** The payload's buffer: exactly `length` bytes once complete. */
+  get hole(): Uint8Array {
+    return this.#buf;
+  }
   room(): Uint8Array {
-    return this.hole.subarray(this.filled);
+    if (this.filled === this.#buf.length && this.#buf.length < this.length) {
+      const bigger = new Uint8Array(Math.min(this.length, 2 * this.#buf.length));
+      bigger.set(this.#buf);
+      this.#buf = bigger;
+    }
+    return this.#buf.subarray(this.filled);
   }
   advance(n: number): boolean {
     this.filled += n;
-    return this.filled === this.hole.length;
+    return this.filled === this.length;
   }
 }
 
