@@ -15,7 +15,7 @@ import { DataCollection } from "../lib/products/collection.ts";
 import { lightCurve } from "../lib/products/light_curve.ts";
 import { skyImage } from "../lib/products/sky_image.ts";
 import { wcsFromHeader } from "../lib/products/wcs.ts";
-import { spectrumWithEnergies } from "../lib/products/spectrum.ts";
+import { saveSpectrumSet, spectrumWithEnergies } from "../lib/products/spectrum.ts";
 import { eboundsOf, ogipSpectrum, phaUnit, spectrumSets } from "../lib/products/spectrum_ogip.ts";
 import { extractCatalog, toDs9Regions } from "../lib/products/extract_catalog.ts";
 import {
@@ -40,6 +40,7 @@ import { variability } from "../lib/science/variability.ts";
 import { bayesianBlocks } from "../lib/science/bayesian_blocks.ts";
 import { lombScargle } from "../lib/science/lomb_scargle.ts";
 import { foldLightCurve } from "../lib/science/fold.ts";
+import { writeLightCurveFits } from "../lib/science/light_curve_fits.ts";
 import type { Table, TableColumn } from "../lib/data/ndarray.ts";
 import { scienceWindowsDone, scienceWindowsTotal } from "../lib/display/progress.ts";
 import { describeProduct, formatProductDescription, parseMetaData } from "../lib/client/description.ts";
@@ -192,12 +193,20 @@ function builder(r: () => number) {
                 E_MAX: 80,
                 INSTRUME: "IBIS",
               }),
-              data: {
-                kind: "ndarray",
-                dtype: "<f4",
-                shape: [8, 8],
-                values: Float32Array.from({ length: 64 }, (_, i) => (i * 7) % 13),
-              },
+              // an object-dtype image (a pickle can hold one) with hostile pixels, or a plain float one
+              data: r() < 0.3
+                ? {
+                  kind: "ndarray",
+                  dtype: "|O",
+                  shape: [8, 8],
+                  values: Array.from({ length: 64 }, (_, i) => (r() < 0.1 ? h() : (i * 7) % 13)),
+                }
+                : {
+                  kind: "ndarray",
+                  dtype: "<f4",
+                  shape: [8, 8],
+                  values: Float32Array.from({ length: 64 }, (_, i) => (i * 7) % 13),
+                },
             })
           ),
         ],
@@ -342,6 +351,7 @@ Deno.test("hostile values in products: every public product method, science func
           await attempt("plotLightCurveAnalysis", () => plotLightCurveAnalysis(lc).svg());
           if (heavy) await attempt("lombScargle", () => lombScargle(lc));
           await attempt("foldLightCurve", () => foldLightCurve(lc, 0.05));
+          await attempt("writeLightCurveFits", () => writeLightCurveFits(lc, `${dir}/lc${c}.fits`));
           await attempt("bayesianBlocks", () => bayesianBlocks(lc.time, lc.rate, lc.error));
         }
       }
@@ -362,6 +372,10 @@ Deno.test("hostile values in products: every public product method, science func
         await attempt("eboundsOf", () => eboundsOf(rmfP));
         await attempt("ogipSpectrum", () => ogipSpectrum(specP, rmfP, { grouping: { minCounts: 5 } }));
         await attempt("spectrumSets", () => spectrumSets([specP, rmfP], ["isgri_spectrum", "isgri_rmf"]));
+        await attempt(
+          "saveSpectrumSet",
+          () => saveSpectrumSet(specP, null, rmfP, { dir: `${dir}/s${c}`, overwrite: true }),
+        );
       }
       if (cat) {
         products.push(cat);
