@@ -237,7 +237,11 @@ Deno.test("streaming decoder: malformed input fails where the text path fails", 
 Deno.test("streaming decoder: record arrays of every column kind, every split inside a small data unit", () => {
   const rows = 97;
   const t = table([
-    col("T", ">f8", Float64Array.from({ length: rows }, (_, i) => i / 7 - 3)),
+    col(
+      "T",
+      ">f8",
+      Float64Array.from({ length: rows }, (_, i) => (i === 5 ? NaN : i === 6 ? -0 : i / 7 - 3)),
+    ),
     col("N", ">i2", Int16Array.from({ length: rows }, (_, i) => i * 331 - 16000)),
     col("U", "<u4", Uint32Array.from({ length: rows }, (_, i) => (i * 2654435761) >>> 0)),
     col("B", "|u1", Uint8Array.from({ length: rows }, (_, i) => i * 5)),

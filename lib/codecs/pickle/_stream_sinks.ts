@@ -197,6 +197,8 @@ interface DirectColumn {
   dst: Uint8Array;
   /** Read with two others in one loop. */
   grouped?: boolean;
+  /** A float64 column (read with `getFloat64`, as the ordinary converter does). */
+  float?: boolean;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -236,6 +238,17 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
         new Int32Array(d.dst.buffer, base + at0 * 4, count),
       );
     case 8:
+      if (d.per === 1 && d.float) {
+        // float64 scalars: one load each, as the ordinary converter reads them (records.ts, `getFloat64`)
+        return readColF8(
+          dv,
+          d.offset,
+          stride,
+          rows,
+          le,
+          new Float64Array(d.dst.buffer, base + at0 * 8, count),
+        );
+      }
       return readCol8(
         dv,
         d.offset,
@@ -246,6 +259,10 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
         new Int32Array(d.dst.buffer, base + at0 * 8, 2 * count),
       );
   }
+}
+
+function readColF8(dv: DataView, off: number, stride: number, rows: number, le: boolean, out: Float64Array) {
+  for (let r = 0, o = off; r < rows; r++, o += stride) out[r] = dv.getFloat64(o, le);
 }
 
 function readCol1(
@@ -346,6 +363,7 @@ function directReaders(
       per,
       swap: elem.typestr.startsWith(">"),
       dst: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+      float: elem.simple.kind === "f" && size === 8 && values instanceof Float64Array,
     };
     // the first block, read directly, must equal the converter's
     const got = new Uint8Array(rows * per * size);
