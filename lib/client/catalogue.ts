@@ -13,6 +13,7 @@ import { OdaError } from "../errors.ts";
 import { PyFloat } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import type { ParameterDescription } from "./description.ts";
+import { toTextSafe } from "../data/_coerce.ts";
 
 /**
  * Kind of value a parameter takes, inferred from its description (ontology URI, units, default).
@@ -70,7 +71,8 @@ export interface DispatcherDescription {
 }
 
 function hasOwl(p: ParameterDescription, ...parts: string[]): boolean {
-  return Array.isArray(p.owl_uri) && p.owl_uri.some((u) => parts.some((x) => String(u).endsWith(x)));
+  return Array.isArray(p.owl_uri) &&
+    p.owl_uri.some((u) => parts.some((x) => toTextSafe(u, "owl_uri").endsWith(x)));
 }
 
 /**
@@ -118,7 +120,7 @@ export function describeParameter(p: ParameterDescription): DescribedParameter {
   const r = p.restrictions ?? {};
   const value = p.value instanceof PyFloat ? p.value.value : p.value;
   const out: DescribedParameter = {
-    name: String(p.name),
+    name: toTextSafe(p.name, "a parameter name"),
     units: typeof p.units === "string" ? p.units : null,
     value: value === undefined ? null : value,
     kind: parameterKind(p),
@@ -127,7 +129,7 @@ export function describeParameter(p: ParameterDescription): DescribedParameter {
   if (Array.isArray(r.allowed_values)) out.allowed_values = r.allowed_values;
   if (typeof r.min_value === "number") out.min_value = r.min_value;
   if (typeof r.max_value === "number") out.max_value = r.max_value;
-  if (Array.isArray(p.owl_uri)) out.owl_uri = p.owl_uri.map(String);
+  if (Array.isArray(p.owl_uri)) out.owl_uri = p.owl_uri.map((u) => toTextSafe(u, "owl_uri"));
   return out;
 }
 
@@ -222,6 +224,11 @@ export async function describeDispatcher(
 
 // ------------------------------------------------------------------ validation
 
+/** Text of an allowed value (a server's) or of the value checked: objects never through their own toString. */
+function allowedText(v: unknown): string {
+  return v instanceof Date ? String(v) : toTextSafe(v, "an allowed value");
+}
+
 function asNumber(v: unknown): number | undefined {
   if (v instanceof PyFloat) return v.value;
   if (typeof v === "number") return v;
@@ -290,7 +297,7 @@ export function checkParameterValue(p: DescribedParameter, value: unknown): stri
   if (p.allowed_values && p.allowed_values.length > 0) {
     const x = asNumber(value);
     const found = p.allowed_values.some((a) =>
-      typeof a === "number" && x !== undefined ? a === x : String(a) === String(value)
+      typeof a === "number" && x !== undefined ? a === x : allowedText(a) === allowedText(value)
     );
     if (!found) return `${shown} is not among the allowed values: ${pythonRepr(p.allowed_values)}`;
   }

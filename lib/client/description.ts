@@ -20,6 +20,7 @@
 import { DecodeError } from "../errors.ts";
 import { parseJson, PyFloat } from "../data/json.ts";
 import { pythonStr } from "../data/python.ts";
+import { toTextSafe } from "../data/_coerce.ts";
 
 /**
  * Restrictions of a parameter (`is_optional`, bounds, allowed values, JSON schema).
@@ -168,14 +169,17 @@ function parseInternal(json: unknown): InstrumentMetaData & { display: QueryDesc
       for (const entry of list) {
         if (entry === null || typeof entry !== "object" || Array.isArray(entry)) continue;
         const e = entry as Record<string, unknown>;
-        if ("query_name" in e && !("name" in e)) q.query_name = String(e.query_name);
-        else if ("product_name" in e && !("name" in e)) q.product_name = String(e.product_name);
-        else if ("name" in e) q.parameters.push(e as ParameterDescription);
+        if ("query_name" in e && !("name" in e)) q.query_name = toTextSafe(e.query_name, "query_name");
+        else if ("product_name" in e && !("name" in e)) {
+          q.product_name = toTextSafe(e.product_name, "product_name");
+        } else if ("name" in e) q.parameters.push(e as ParameterDescription);
       }
       display.push(q);
     } else if (item && typeof item === "object") {
       const o = item as Record<string, unknown>;
-      if ("instrumet" in o || "instrument" in o) instrument = String(o.instrumet ?? o.instrument);
+      if ("instrumet" in o || "instrument" in o) {
+        instrument = toTextSafe(o.instrumet ?? o.instrument, "instrument");
+      }
       if (o.prod_dict && typeof o.prod_dict === "object") {
         prod_dict = unwrap(o.prod_dict) as Record<string, string>;
       }

@@ -152,8 +152,8 @@ export interface HttpRequest {
   /**
    * Decode a 2xx body from its chunks as they arrive instead of reading it as text: the result is
    * {@linkcode HttpResponse.json} (`text` is then empty). A chunk is only valid until the next one is asked
-   * for. `total` is the declared Content-Length, if any; `redact` must be applied to every string of the
-   * answer (it replaces echoes of the request's token, as is done to the text).
+   * for. `total` is the declared Content-Length, if any (none with a content encoding); `redact` must be
+   * applied to every string of the answer (it replaces echoes of the request's token, as is done to the text).
    */
   decodeBody?: (
     chunks: AsyncIterable<Uint8Array>,
@@ -453,7 +453,11 @@ export class HttpClient {
     const redact = req.redactEcho !== false
       ? (s: string) => redactEchoedTokens(s, req.params)
       : (s: string) => s;
-    const declared = Number(res.headers.get("content-length") ?? NaN);
+    // the declared length counts the bytes on the wire: with a content encoding (gzip) it says nothing of the
+    // decoded body the decoder sees
+    const declared = res.headers.get("content-encoding")
+      ? NaN
+      : Number(res.headers.get("content-length") ?? NaN);
     try {
       return await req.decodeBody!(keepHead(readBodyChunks(res, limits), head), {
         total: Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined,

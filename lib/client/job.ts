@@ -10,18 +10,17 @@
  * means "ask again" (that request fetches the products); only `done` and
  * `failed` end it. Polls start quickly and back off to a few seconds.
  *
+ * The shapes around a job (answer, saved job, options, host) are in
+ * `job_types.ts` and re-exported here; the answer boundary is `_answer.ts`.
+ *
+ * Size: one class, the `/run_analysis` state loop (poll, wait, result, save)
+ * whose steps share the job's state, kept whole.
+ *
  * @module
  */
-import { DecodeBudget, type DecodeLimits, type DecodeOptions } from "../codecs/budget.ts";
+import { DecodeBudget, type DecodeLimits } from "../codecs/budget.ts";
 import { pythonStr } from "../data/python.ts";
-import {
-  DecodeError,
-  DispatcherError,
-  errorMessage,
-  JobFailedError,
-  OdaError,
-  redactSecrets,
-} from "../errors.ts";
+import { DecodeError, DispatcherError, errorMessage, JobFailedError, OdaError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import {
   getProgressReporterFactory,
@@ -30,7 +29,7 @@ import {
   type JobListener,
   type ProgressReporter,
 } from "./events.ts";
-import { abortableSleep, abortError, type HttpClient, parseResponseJson } from "./http.ts";
+import { abortableSleep, abortError, parseResponseJson } from "./http.ts";
 import { encodeParams } from "./params.ts";
 import {
   analysisParametersMismatches,
@@ -40,198 +39,29 @@ import {
 import type { DataCollection } from "../products/collection.ts";
 import { parseJsonChunks } from "../codecs/response_stream.ts";
 import { type ApiCodeOptions, renderApiCode } from "../codecs/api_code.ts";
+import {
+  CLIENT_NAME,
+  type JobHost,
+  ODA_API_PROTOCOL_VERSION,
+  type RunAnalysisResponse,
+  type SavedJob,
+  type WaitOptions,
+} from "./job_types.ts";
+import { sanitizeAnswer, withJobId } from "./_answer.ts";
+export {
+  CLIENT_NAME,
+  type ExitStatus,
+  type JobHost,
+  ODA_API_PROTOCOL_VERSION,
+  type RunAnalysisResponse,
+  type SavedJob,
+  type WaitOptions,
+} from "./job_types.ts";
 
 const log = getLogger("oda_api.api");
 const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
 /** Answers smaller than this raise no `download` events. */
 const DOWNLOAD_EVENTS_FROM = 1 << 20;
-
-/**
- * The protocol version oda_api declares (`oda_api_version`); the server only compares it for a warning.
- *
- * @example
- * ```ts
- * import { ODA_API_PROTOCOL_VERSION } from "./job.ts";
- * import assert from "node:assert/strict";
- * assert.equal(ODA_API_PROTOCOL_VERSION, "1.3.5");
- * ```
- */
-export const ODA_API_PROTOCOL_VERSION = "1.3.5";
-/**
- * Client name sent as `client-name` (logged by the dispatcher).
- *
- * @example
- * ```ts
- * import { CLIENT_NAME } from "./job.ts";
- * console.log(CLIENT_NAME);
- * ```
- */
-export const CLIENT_NAME = "oda-api-deno/0.1.0";
-
-/**
- * `exit_status` of a `/run_analysis` answer.
- *
- * @example
- * ```ts
- * import type { ExitStatus } from "@oda-hub/oda-api";
- * const e: ExitStatus = { status: 0, comment: "Please note that argument foo is not used" };
- * ```
- */
-export interface ExitStatus {
-  /** 0 ok, 1 failed. */
-  status?: number;
-  /** Job status as seen by the query. */
-  job_status?: string;
-  /** Main message. */
-  message?: string;
-  /** Error message (often the repr of a server exception). */
-  error_message?: string;
-  /** Debug message. */
-  debug_message?: string;
-  /** Server comment, e.g. "Please note that argument X is not used". */
-  comment?: string;
-  /** Server warning. */
-  warning?: string;
-  /** Other keys. */
-  [key: string]: unknown;
-}
-
-/**
- * A `/run_analysis` JSON answer (API mode).
- *
- * @example
- * ```ts
- * import type { Job } from "@oda-hub/oda-api";
- * declare const job: Job;
- * const answer = await job.wait();
- * console.log(answer.query_status, answer.job_monitor?.job_id);
- * ```
- */
-export interface RunAnalysisResponse {
-  /** New client state: submitted, progress, ready, done, failed (or echoed unknown/unaccessible). */
-  query_status: string;
-  /** Session id of the request. */
-  session_id?: string;
-  /** Job status. */
-  job_status?: string;
-  /** Request outcome. */
-  exit_status?: ExitStatus;
-  /** Job monitor, with `job_id` and progress reports. */
-  job_monitor?: {
-    job_id?: string;
-    session_id?: string;
-    status?: string;
-    full_report_dict_list?: Record<string, unknown>[];
-    [key: string]: unknown;
-  };
-  /** Products (encoded) and `analysis_parameters`. */
-  products?: Record<string, unknown>;
-  /** Other keys. */
-  [key: string]: unknown;
-}
-
-/**
- * A job saved with {@linkcode Job.toJSON} (contains no token).
- *
- * @example
- * ```ts
- * import { DispatcherAPI, type SavedJob } from "@oda-hub/oda-api";
- * declare const job: import("@oda-hub/oda-api").Job;
- * const saved: SavedJob = job.toJSON();
- * const again = DispatcherAPI.resume(saved);
- * ```
- */
-export interface SavedJob {
-  /** Marker of the format. */
-  kind: "oda-job";
-  /** Format version. */
-  version: 1;
-  /** Dispatcher URL. */
-  url: string;
-  /** Instrument. */
-  instrument: string;
-  /** Product name (wire `product_type`). */
-  product: string;
-  /** Query kind (wire `query_type`), e.g. `Real`. */
-  product_type: string;
-  /** Science parameters as given (token removed). */
-  params: Record<string, unknown>;
-  /** Dispatcher job id, once known. */
-  job_id?: string;
-  /** Session id to poll with. */
-  session_id: string;
-  /** Last `query_status`. */
-  status: string;
-  /** When the job was submitted (epoch ms). */
-  submitted_at: number;
-}
-
-/**
- * Options of {@linkcode Job.wait} / {@linkcode Job.result}.
- *
- * @example
- * ```ts
- * import type { Job, WaitOptions } from "@oda-hub/oda-api";
- * declare const job: Job;
- * const opts: WaitOptions = { timeout: 60_000, signal: AbortSignal.timeout(120_000) };
- * await job.wait(opts);
- * ```
- */
-export interface WaitOptions {
-  /** Cancels the wait promptly (the job keeps running on the server). */
-  signal?: AbortSignal;
-  /** Total deadline in milliseconds for this wait. */
-  timeout?: number;
-  /** Do not show progress through the installed reporter. */
-  silent?: boolean;
-  /**
-   * Limits of the products' decode (`DecodeLimits`), or one `DecodeBudget` for the answer streamed in and
-   * its products; default 4 Mi + 16 elements per answer byte, at most 1 Gi. Applies to answers downloaded
-   * during this call (an answer a previous call already decoded is not decoded again).
-   */
-  decodeBudget?: DecodeLimits | DecodeBudget;
-}
-
-/**
- * What a job needs from its {@linkcode DispatcherAPI} (internal contract).
- *
- * @example
- * ```ts
- * import type { JobHost } from "./job.ts";
- * // implemented by DispatcherAPI; only needed to build a Job by hand in tests
- * declare const host: JobHost;
- * console.log(host.url);
- * ```
- */
-export interface JobHost {
-  /** HTTP layer. */
-  readonly http: HttpClient;
-  /** Dispatcher URL. */
-  readonly url: string;
-  /** Smallest and largest poll interval (ms) and the growth factor. */
-  readonly polling: { min: number; max: number; factor: number };
-  /** Default total deadline (ms) of a wait, if any. */
-  readonly defaultTimeout?: number;
-  /** Check that the token may be sent to this URL (throws otherwise). */
-  assertTokenTransport(token: string | undefined): void;
-  /** Decode a finished answer into a DataCollection (with the caller's signal, deadline and limits). */
-  decode(response: RunAnalysisResponse, job: Job, options?: DecodeOptions): DataCollection;
-  /** Called with every finished `done` answer (cache; only when answers are not streamed). */
-  onDone?(job: Job, response: RunAnalysisResponse, text: string): void;
-  /**
-   * Decode `/run_analysis` answers from the byte stream (`parseJsonStream`: the data units' arrays are
-   * decoded as they arrive, the body is never held whole). Off when the answers' text is needed (cache).
-   */
-  readonly streamAnswers?: boolean;
-  /** Units of a product's parameters (name → unit, as `/api/meta-data` describes them), if they can be had. */
-  parameterUnits?(
-    instrument: string,
-    product: string,
-    token: string | undefined,
-    signal: AbortSignal | undefined,
-    deadline: number | undefined,
-  ): Promise<Record<string, string | null> | undefined>;
-}
 
 /**
  * Terminal query statuses.
@@ -658,7 +488,9 @@ export class Job {
    * Poll until `done` or `failed`; resolves with the final answer, throws
    * {@linkcode JobFailedError} for a failed job, `OdaError` `TIMEOUT` at the
    * deadline and `ABORTED` when the signal fires (the job keeps running on
-   * the server and can be resumed).
+   * the server and can be resumed). Answers are decoded as they stream in:
+   * each data unit's `binarys` is then a `DecodedBinarys` holding the array
+   * (not the base64 text; a client with `cache: true` keeps the text).
    *
    * @example
    * ```ts
@@ -815,48 +647,6 @@ export class Job {
       JSON.stringify(this.status)
     } }`;
   }
-}
-
-const REDACTED_TOKEN = "<redacted token>";
-
-/**
- * The boundary where an answer enters the client: the echoed token
- * (`products.analysis_parameters.token`, any token in `products.api_code`) is
- * redacted, and an answer whose job or session id is (or embeds) a token is
- * refused, so that no id, handle, error or display can carry one.
- */
-function sanitizeAnswer(r: RunAnalysisResponse, url: string, jobId: string | undefined): void {
-  const products = r.products;
-  if (products !== null && typeof products === "object") {
-    const ap = products.analysis_parameters;
-    if (ap !== null && typeof ap === "object" && "token" in ap) {
-      const t = (ap as Record<string, unknown>).token;
-      if (t !== null && t !== undefined && t !== "") (ap as Record<string, unknown>).token = REDACTED_TOKEN;
-    }
-    if (typeof products.api_code === "string") products.api_code = redactSecrets(products.api_code);
-  }
-  const ids: [string, unknown][] = [
-    ["session_id", r.session_id],
-    ["job_monitor.job_id", r.job_monitor?.job_id],
-    ["job_monitor.session_id", r.job_monitor?.session_id],
-  ];
-  for (const [name, v] of ids) {
-    if (typeof v !== "string") continue;
-    if (v.includes(REDACTED_TOKEN) || redactSecrets(v) !== v) {
-      throw new DecodeError(
-        "MALFORMED_RESPONSE",
-        `The dispatcher's answer has a ${name} that is (or contains) a token; refusing it`,
-        { url, jobId },
-      );
-    }
-  }
-}
-
-function withJobId(e: OdaError, jobId: string): OdaError {
-  try {
-    Object.defineProperty(e, "jobId", { value: jobId, enumerable: true });
-  } catch { /* frozen: keep as is */ }
-  return e;
 }
 
 /** Given limits as one `DecodeBudget` (shared by a streamed answer and its products); undefined stays so. */

@@ -24,6 +24,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { parseJson, pythonFloatRepr as pyFloat } from "../data/json.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "./budget.ts";
 import { flattenLists, leafBigInt, leafNumber } from "./_nested.ts";
+import { isArraySafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * A column read from / written to ECSV.
@@ -649,7 +650,7 @@ function quoteField(s: string, delimiter: string): string {
 }
 
 function jsonCompact(v: unknown, base: string): string {
-  if (Array.isArray(v)) return `[${v.map((x) => jsonCompact(x, base)).join(",")}]`;
+  if (isArraySafe(v)) return `[${v.map((x) => jsonCompact(x, base)).join(",")}]`;
   if (v === null || v === undefined) return "null";
   if (typeof v === "bigint") return String(v);
   if (typeof v === "number") {
@@ -664,13 +665,15 @@ function jsonCompact(v: unknown, base: string): string {
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "object") {
-    return `{${
-      Object.entries(v as Record<string, unknown>).map(([k, x]) =>
-        `${JSON.stringify(k)}:${jsonCompact(x, "")}`
-      ).join(",")
-    }}`;
+    let entries: [string, unknown][];
+    try {
+      entries = Object.entries(v as Record<string, unknown>);
+    } catch {
+      throw new OdaError("INVALID_ARGUMENT", "an ECSV json cell cannot be read (a getter or proxy threw)");
+    }
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${jsonCompact(x, "")}`).join(",")}}`;
   }
-  return JSON.stringify(String(v));
+  return JSON.stringify(toTextSafe(v));
 }
 
 function nest(flat: ArrayLike<unknown>, shape: number[], offset: number): unknown[] {

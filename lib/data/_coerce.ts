@@ -68,3 +68,40 @@ export function toTextSafe(v: unknown, what = "a value"): string {
     throw new DecodeError("PRODUCT", `${what} cannot be read as text (an object whose conversion fails)`);
   }
 }
+
+/**
+ * `v instanceof PyFloat` that is `false`, not an exception, for a proxy whose `getPrototypeOf` trap throws
+ * or that was revoked.
+ *
+ * @example
+ * ```ts
+ * import { isPyFloatSafe } from "./_coerce.ts";
+ * import { PyFloat } from "../data/json.ts";
+ * isPyFloatSafe(new PyFloat(1)); // true
+ * ```
+ */
+export function isPyFloatSafe(v: unknown): v is PyFloat {
+  if (typeof v !== "object" || v === null) return false;
+  try {
+    return v instanceof PyFloat;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `Array.isArray(v)` that is `false`, not an exception, for a revoked proxy.
+ *
+ * @example
+ * ```ts
+ * import { isArraySafe } from "./_coerce.ts";
+ * isArraySafe([1]); // true
+ * ```
+ */
+export function isArraySafe(v: unknown): v is unknown[] {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}

@@ -123,7 +123,13 @@ export function pythonRepr(value: unknown, options: PythonFormatOptions = {}): s
       seen.delete(v);
     }
   };
-  return rec(value, 0);
+  try {
+    return rec(value, 0);
+  } catch (e) {
+    if (e instanceof OdaError) throw e;
+    // plain data never throws: a getter, a proxy trap or a revoked proxy did
+    throw new OdaError("INVALID_ARGUMENT", "value cannot be read as plain data (a getter or proxy threw)");
+  }
 }
 
 /**

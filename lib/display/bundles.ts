@@ -110,6 +110,7 @@ function arrayStats(v: ArrayLike<number>): { min: number; max: number; nan: numb
   let min = Infinity, max = -Infinity, nan = 0;
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
+    if (typeof x !== "number") continue; // an object array's other cells are never compared (converted)
     if (x !== x) nan++;
     else {
       if (x < min) min = x;
@@ -173,7 +174,7 @@ function metaText(p: NumpyDataProduct): string {
   try {
     return redactSecrets(p.metaDataRepr());
   } catch {
-    return redactSecrets(JSON.stringify(p.meta_data));
+    return formatValue(p.meta_data, 10_000);
   }
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 import { redactSecrets } from "../errors.ts";
+import { isArraySafe, toTextSafe } from "../data/_coerce.ts";
 import type { Table, TableColumn } from "../data/ndarray.ts";
 
 /**
@@ -38,6 +39,26 @@ export function escapeHtml(text: string): string {
   );
 }
 
+/** An object, symbol or function for a cell: never through its own conversions; unreadable ones as `<?>`. */
+function formatObject(v: unknown): string {
+  if (typeof v === "symbol") return v.toString();
+  try {
+    if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+      const arr = Array.from(v as ArrayLike<unknown>);
+      const head = arr.slice(0, 6).map((x) => formatValue(x, 20));
+      return `[${head.join(", ")}${arr.length > 6 ? `, … (${arr.length})` : ""}]`;
+    }
+    const json = JSON.stringify(v, (_k, x) => typeof x === "bigint" ? x.toString() : x) as string | undefined;
+    return redactSecrets(json ?? toTextSafe(v));
+  } catch {
+    try {
+      return redactSecrets(toTextSafe(v));
+    } catch {
+      return "<?>";
+    }
+  }
+}
+
 /**
  * Format one value for a table cell: numbers with up to 6 significant digits
  * (integers in full), bigints, strings (secrets redacted), arrays shortened.
@@ -65,17 +86,7 @@ export function formatValue(v: unknown, maxLen = 80): string {
   } else if (typeof v === "bigint") s = v.toString();
   else if (typeof v === "boolean") s = v ? "True" : "False";
   else if (typeof v === "string") s = redactSecrets(v);
-  else if (ArrayBuffer.isView(v) || Array.isArray(v)) {
-    const arr = Array.from(v as ArrayLike<unknown>);
-    const head = arr.slice(0, 6).map((x) => formatValue(x, 20));
-    s = `[${head.join(", ")}${arr.length > 6 ? `, … (${arr.length})` : ""}]`;
-  } else {
-    try {
-      s = redactSecrets(JSON.stringify(v, (_k, x) => typeof x === "bigint" ? x.toString() : x));
-    } catch {
-      s = String(v);
-    }
-  }
+  else s = formatObject(v);
   return s.length > maxLen ? s.slice(0, maxLen - 1) + "…" : s;
 }
 
@@ -330,7 +341,22 @@ function jsonSafe(v: unknown): unknown {
   if (typeof v === "bigint") return Number(v);
   if (typeof v === "number") return Number.isFinite(v) ? v : null;
   if (typeof v === "string") return redactSecrets(v);
-  if (ArrayBuffer.isView(v) || Array.isArray(v)) return Array.from(v as ArrayLike<unknown>, jsonSafe);
+  if (ArrayBuffer.isView(v) || isArraySafe(v)) {
+    try {
+      return Array.from(v as ArrayLike<unknown>, jsonSafe);
+    } catch {
+      return formatObject(v);
+    }
+  }
+  if (typeof v === "symbol" || typeof v === "function") return formatObject(v);
+  if (typeof v === "object" && v !== null) {
+    try {
+      JSON.stringify(v); // plain data: kept as is; a getter or proxy that throws: its text instead
+      return v;
+    } catch {
+      return formatObject(v);
+    }
+  }
   return v ?? null;
 }
 

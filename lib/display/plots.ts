@@ -23,6 +23,7 @@ import { errorBarSpec, VEGALITE_MIME } from "./vegalite.ts";
 import { plotSvg, svgToPng } from "./render.ts";
 import { type MosaicOptions, mosaicPng, scaleImage, type SkySource } from "./image.ts";
 import { LightCurvePlot, type LightCurvePlotOptions } from "./light_curve_plot.ts";
+import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * A lazily built plot: displayed by the kernel (the bundle is computed when
@@ -312,11 +313,14 @@ export function plotImage(
 function imageTitle(h: Record<string, unknown> | undefined, p?: NumpyDataProduct): string {
   const inst = h?.DETNAM ?? h?.INSTRUME ?? p?.meta_data?.instrument;
   const kind = typeof h?.IMATYPE === "string" ? ` ${h.IMATYPE.toLowerCase()}` : "";
-  const e1 = Number(h?.E_MIN), e2 = Number(h?.E_MAX);
+  const e1 = toNumberSafe(h?.E_MIN), e2 = toNumberSafe(h?.E_MAX);
   const band = Number.isFinite(e1) && Number.isFinite(e2) && h?.E_MIN !== undefined
     ? ` ${Math.round(e1)}-${Math.round(e2)} keV`
     : "";
-  return `${inst ? String(inst).toUpperCase() + " " : ""}mosaic${kind}${band}`.replace(/ {2,}/g, " ");
+  return `${inst ? toTextSafe(inst, "INSTRUME").toUpperCase() + " " : ""}mosaic${kind}${band}`.replace(
+    / {2,}/g,
+    " ",
+  );
 }
 
 /**
@@ -397,13 +401,13 @@ export function sourcesFromTable(t: Table): SkySource[] {
   const isNew = col("NEW_SOURCE");
   const out: SkySource[] = [];
   for (let i = 0; i < t.length; i++) {
-    const nm = name ? String((name.values as ArrayLike<unknown>)[i]) : undefined;
-    const flag = isNew ? Number((isNew.values as ArrayLike<unknown>)[i]) : 0;
+    const nm = name ? toTextSafe((name.values as ArrayLike<unknown>)[i], "a source name") : undefined;
+    const flag = isNew ? toNumberSafe((isNew.values as ArrayLike<unknown>)[i]) : 0;
     out.push({
-      ra: Number((ra.values as ArrayLike<unknown>)[i]),
-      dec: Number((dec.values as ArrayLike<unknown>)[i]),
+      ra: toNumberSafe((ra.values as ArrayLike<unknown>)[i]),
+      dec: toNumberSafe((dec.values as ArrayLike<unknown>)[i]),
       name: nm,
-      significance: sig ? Number((sig.values as ArrayLike<unknown>)[i]) : undefined,
+      significance: sig ? toNumberSafe((sig.values as ArrayLike<unknown>)[i]) : undefined,
       isNew: (nm !== undefined && /^NEW/i.test(nm)) || flag > 0,
     });
   }

@@ -93,6 +93,12 @@ export interface ProgressState {
   download?: { received: number; total?: number };
 }
 
+/** A report's message when it is text (a server's report may hold anything; nothing is converted). */
+function reportMessage(r: unknown): string {
+  const m = r !== null && typeof r === "object" ? (r as Record<string, unknown>).message : undefined;
+  return typeof m === "string" ? m : "";
+}
+
 /**
  * The total number of science windows a job processes, when its reports say
  * it (`"processing science window 6/12"` → 12); `undefined` otherwise.
@@ -109,7 +115,7 @@ export function scienceWindowsTotal(
 ): number | undefined {
   let total: number | undefined;
   for (const r of reports ?? []) {
-    const m = /(?:science windows?|scws?)\D{0,20}?(\d+)\s*(?:\/|of)\s*(\d+)/i.exec(String(r.message ?? ""));
+    const m = /(?:science windows?|scws?)\D{0,20}?(\d+)\s*(?:\/|of)\s*(\d+)/i.exec(reportMessage(r));
     if (m && Number(m[2]) > 0) total = Math.max(total ?? 0, Number(m[2]));
   }
   return total;
@@ -130,10 +136,11 @@ export function scienceWindowsDone(reports: ReadonlyArray<Record<string, unknown
   if (!reports?.length) return 0;
   const all = new Set<string>(), done = new Set<string>();
   for (const r of reports) {
+    if (r === null || typeof r !== "object") continue;
     const scw = r.scw ?? r.scw_id ?? r.scwid;
     if (typeof scw !== "string" || !scw) continue;
     all.add(scw);
-    if (/done|finished|complete/i.test(String(r.message ?? ""))) done.add(scw);
+    if (/done|finished|complete/i.test(reportMessage(r))) done.add(scw);
   }
   return done.size || all.size;
 }

@@ -9,6 +9,7 @@ import { pythonStr } from "../data/python.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { type CatalogColumn, CatalogTable, inferCatalogDtype } from "./catalog_table.ts";
 import { PyFloat, pythonJsonDumps } from "../data/json.ts";
+import { isPyFloatSafe } from "../data/_coerce.ts";
 import { type EcsvTable, writeEcsv } from "../codecs/ecsv.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
@@ -152,7 +153,13 @@ export class ApiCatalog {
     }
     const meta: Record<string, unknown> = {};
     this.#hadMeta = d.cat_meta !== undefined && d.cat_meta !== null && typeof d.cat_meta === "object";
-    if (this.#hadMeta) Object.assign(meta, d.cat_meta);
+    if (this.#hadMeta) {
+      try {
+        Object.assign(meta, d.cat_meta);
+      } catch {
+        throw new DecodeError("PRODUCT", "catalog cat_meta cannot be read as a dict");
+      }
+    }
     meta.FRAME = str("cat_frame");
     meta.COORD_UNIT = coordUnits;
     meta.LON_NAME = lon;
@@ -164,8 +171,8 @@ export class ApiCatalog {
       if (!Array.isArray(values)) throw new DecodeError("PRODUCT", `catalog column ${name} is not a list`);
       // a response parsed with parseJson({ keepFloats: true }) carries PyFloat wrappers: unwrap them, and
       // they tell that the column is a float one
-      const hadPyFloat = values.some((v) => v instanceof PyFloat);
-      if (hadPyFloat) values = values.map((v) => (v instanceof PyFloat ? v.value : v));
+      const hadPyFloat = values.some(isPyFloatSafe);
+      if (hadPyFloat) values = values.map((v) => (isPyFloatSafe(v) ? v.value : v));
       let inferred = inferCatalogDtype(values);
       if (hadPyFloat && inferred === "<i8") inferred = "<f8";
       let dtype = descr.get(name) ?? inferred;
@@ -308,7 +315,16 @@ export class ApiCatalog {
    */
   toEcsvTable(): EcsvTable {
     const t = this.table.toTable();
-    return { ...t, meta: structuredClone(this.table.meta) };
+    let meta: Record<string, unknown>;
+    try {
+      meta = structuredClone(this.table.meta);
+    } catch {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        "catalog meta holds values that cannot be copied (functions, getters, proxies)",
+      );
+    }
+    return { ...t, meta };
   }
 
   /** File extension used by `saveAllData`: `ecsv`. */

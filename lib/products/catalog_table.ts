@@ -6,7 +6,7 @@
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";
-import { PyFloat } from "../data/json.ts";
+import { isPyFloatSafe } from "../data/_coerce.ts";
 import { pythonRepr, pythonStr } from "../data/python.ts";
 import type { Table, TableColumn } from "../data/ndarray.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
@@ -275,7 +275,7 @@ export class CatalogTable {
 function plainNumber(v: unknown): number {
   if (typeof v === "number") return v;
   if (typeof v === "bigint" || typeof v === "string" || typeof v === "boolean") return Number(v);
-  if (v instanceof PyFloat) return v.value;
+  if (isPyFloatSafe(v)) return v.value;
   return NaN;
 }
 

@@ -7,7 +7,7 @@
 import type { FitsHdu, FitsHduInput } from "../codecs/fits/hdu.ts";
 import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
 import type { Table } from "../data/ndarray.ts";
-import { PyFloat } from "../data/json.ts";
+import { isArraySafe, isPyFloatSafe } from "../data/_coerce.ts";
 import { type HduType, NumpyDataUnit } from "./numpy_data_unit.ts";
 
 /**
@@ -34,11 +34,12 @@ export function toFitsHdu(du: NumpyDataUnit, first: boolean): FitsHduInput {
   if (type === "primary" && !first) type = "image";
   const header: Record<string, FitsHeaderDictValue> = {};
   for (const [k, v] of Object.entries(du.header)) {
-    if (v instanceof PyFloat) {
+    if (isPyFloatSafe(v)) {
       header[k] = v; // number-like: written as a real (EQUINOX = 2000.0), not as an integer
       continue;
     }
-    if (v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
+    if (v === undefined || typeof v === "symbol" || typeof v === "function") continue;
+    if (typeof v === "object" && v !== null && !isArraySafe(v)) continue;
     header[k] = v === "UNDEFINED" ? null : v as FitsHeaderDictValue;
   }
   const out: FitsHduInput = { type, header, data, units: du.units_dict };

@@ -156,6 +156,9 @@ export class NumpyDataProduct {
     if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
       throw new OdaError("INVALID_ARGUMENT", "meta_data must be a dict");
     }
+    if (init.name !== undefined && init.name !== null && typeof init.name !== "string") {
+      throw new OdaError("INVALID_ARGUMENT", "a product's name must be a string or null");
+    }
     this.name = init.name === undefined ? null : init.name;
     this.data_unit = units;
     this.meta_data = meta;

@@ -182,7 +182,8 @@ export class NumpyDataUnit {
   constructor(init: NumpyDataUnitInit = {}) {
     const hduType = init.hdu_type ?? null;
     if (hduType !== null && !HDU_TYPES.includes(hduType)) {
-      throw new OdaError("INVALID_ARGUMENT", `hdu type ${hduType} not in allowed ${HDU_TYPES.join(", ")}`);
+      const shown = typeof hduType === "string" ? hduType : typeof hduType; // never converted
+      throw new OdaError("INVALID_ARGUMENT", `hdu type ${shown} not in allowed ${HDU_TYPES.join(", ")}`);
     }
     for (const [k, v] of [["data_header", init.data_header], ["meta_data", init.meta_data]] as const) {
       if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
@@ -192,6 +193,9 @@ export class NumpyDataUnit {
     const data = init.data ?? null;
     if (data !== null && data.kind !== "ndarray" && data.kind !== "table") {
       throw new OdaError("INVALID_ARGUMENT", "data must be an NdArray, a Table or null");
+    }
+    if (init.name !== undefined && init.name !== null && typeof init.name !== "string") {
+      throw new OdaError("INVALID_ARGUMENT", "a data unit's name must be a string");
     }
     this.name = init.name ?? "table";
     this.header = init.data_header ?? {};

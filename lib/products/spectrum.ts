@@ -13,6 +13,7 @@ import { safeJoin } from "./files.ts";
 import { findColumn } from "./table_data.ts";
 import { ogipSpectrum, type OgipSpectrumOptions } from "./spectrum_ogip.ts";
 import { requireDeno } from "../_runtime.ts";
+import { toNumberSafe } from "../data/_coerce.ts";
 
 /**
  * A spectrum with energies (arrays of equal length, one entry per channel).
@@ -56,7 +57,7 @@ function f64(c: TableColumn | undefined): Float64Array | undefined {
   if (!c) return undefined;
   return c.values instanceof Float64Array
     ? c.values
-    : Float64Array.from(c.values as ArrayLike<number | bigint>, Number);
+    : Float64Array.from(c.values as ArrayLike<unknown>, toNumberSafe);
 }
 
 function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDataUnit {

@@ -61,7 +61,7 @@ function f64(c: TableColumn | undefined): Float64Array | undefined {
   if (!c) return undefined;
   return c.values instanceof Float64Array
     ? c.values
-    : Float64Array.from(c.values as ArrayLike<number | bigint>, Number);
+    : Float64Array.from(c.values as ArrayLike<unknown>, toNumberSafe);
 }
 
 /** The PHA table unit of a spectrum product (HDUCLAS1 SPECTRUM, else a name like SPE/SPECTRUM with CHANNEL). */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { OdaError } from "../errors.ts";
 import type { ArrayValues, Table, TableColumn } from "../data/ndarray.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 
@@ -51,6 +52,9 @@ export function makeTableData(table: Table): TableData {
   // a notebook cell showing `unit.data` gets an HTML table with a row limit
   Object.defineProperty(out, $display, { value: () => notebookDisplay(out), enumerable: false });
   for (const col of table.columns) {
+    if (typeof col?.name !== "string") {
+      throw new OdaError("INVALID_ARGUMENT", "table column names must be strings");
+    }
     if (col.name === "kind" || col.name === "length" || col.name === "columns") continue;
     Object.defineProperty(out, col.name, {
       get: () => col.values,

@@ -15,6 +15,7 @@ import {
   type Table,
   type TableColumn,
 } from "../../data/ndarray.ts";
+import { toNumberSafe } from "../../data/_coerce.ts";
 import { scatterSwap32, swapInPlace } from "./bytes.ts";
 import { write4x1, write4x2, write4x3 } from "../gather.ts";
 import type { FitsCard } from "./header.ts";
@@ -128,8 +129,14 @@ function planColumn(
     if (d && isNumericKind(d.kind)) {
       const typed = allocNumeric(d, d.kind === "c" ? values.length / 2 : values.length);
       if (typed instanceof BigInt64Array || typed instanceof BigUint64Array) {
-        values.forEach((v, k) => (typed[k] = BigInt(v as number | bigint)));
-      } else values.forEach((v, k) => (typed[k] = Number(v)));
+        values.forEach((v, k) => {
+          const n = typeof v === "bigint" ? v : toNumberSafe(v);
+          if (typeof n === "number" && !Number.isInteger(n)) {
+            throw invalid(`${ctx} (${col.dtype}) holds a value that is not an integer`);
+          }
+          typed[k] = BigInt(n);
+        });
+      } else values.forEach((v, k) => (typed[k] = toNumberSafe(v)));
       values = typed as unknown as unknown[];
     }
   }

@@ -27,13 +27,29 @@ export interface PayloadSink {
 /** The payload kept whole (it becomes the array's own buffer). */
 export class BufferSink implements PayloadSink {
   filled = 0;
-  constructor(readonly hole: Uint8Array) {}
+  #buf: Uint8Array;
+  /**
+   * A payload of `length` bytes, allocated whole up front when `length ≤ eager`, otherwise grown (doubling)
+   * as the bytes really arrive, so that a declared length alone never allocates more than `eager`.
+   */
+  constructor(readonly length: number, eager: number) {
+    this.#buf = new Uint8Array(Math.min(length, Math.max(eager, 4096)));
+  }
+  /** The payload's buffer: exactly `length` bytes once complete. */
+  get hole(): Uint8Array {
+    return this.#buf;
+  }
   room(): Uint8Array {
-    return this.hole.subarray(this.filled);
+    if (this.filled === this.#buf.length && this.#buf.length < this.length) {
+      const bigger = new Uint8Array(Math.min(this.length, 2 * this.#buf.length));
+      bigger.set(this.#buf);
+      this.#buf = bigger;
+    }
+    return this.#buf.subarray(this.filled);
   }
   advance(n: number): boolean {
     this.filled += n;
-    return this.filled === this.hole.length;
+    return this.filled === this.length;
   }
 }
 
@@ -181,6 +197,8 @@ interface DirectColumn {
   dst: Uint8Array;
   /** Read with two others in one loop. */
   grouped?: boolean;
+  /** A float64 column (read with `getFloat64`, as the ordinary converter does). */
+  float?: boolean;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -220,6 +238,17 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
         new Int32Array(d.dst.buffer, base + at0 * 4, count),
       );
     case 8:
+      if (d.per === 1 && d.float) {
+        // float64 scalars: one load each, as the ordinary converter reads them (records.ts, `getFloat64`)
+        return readColF8(
+          dv,
+          d.offset,
+          stride,
+          rows,
+          le,
+          new Float64Array(d.dst.buffer, base + at0 * 8, count),
+        );
+      }
       return readCol8(
         dv,
         d.offset,
@@ -230,6 +259,10 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
         new Int32Array(d.dst.buffer, base + at0 * 8, 2 * count),
       );
   }
+}
+
+function readColF8(dv: DataView, off: number, stride: number, rows: number, le: boolean, out: Float64Array) {
+  for (let r = 0, o = off; r < rows; r++, o += stride) out[r] = dv.getFloat64(o, le);
 }
 
 function readCol1(
@@ -330,6 +363,7 @@ function directReaders(
       per,
       swap: elem.typestr.startsWith(">"),
       dst: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+      float: elem.simple.kind === "f" && size === 8 && values instanceof Float64Array,
     };
     // the first block, read directly, must equal the converter's
     const got = new Uint8Array(rows * per * size);

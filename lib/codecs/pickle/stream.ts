@@ -74,7 +74,8 @@ export interface PickleStreamTuning {
   recordBlock?: number;
   /**
    * Largest payload allocated whole before its bytes arrive (default 64 MiB; the client passes the answer's
-   * declared size): a bigger declared length is taken the ordinary way, growing with what really arrives.
+   * declared size): the buffer of a payload declared bigger grows as its bytes really arrive, and record
+   * arrays that big are converted at the end.
    */
   maxPayload?: number;
   /** The decode's budget (elements, signal, deadline), shared by all the data units of an answer. */
@@ -194,7 +195,7 @@ class PickleSplitter {
         const isBytes = op === 0x42 || op === 0x8e || op === 0x96;
         const framed = base + payload < this.#frameEnd;
         if (
-          isBytes && len >= this.tuning.payloadMin && len <= this.tuning.maxPayload &&
+          isBytes && len >= this.tuning.payloadMin &&
           (!framed || base + payload + len <= this.#frameEnd)
         ) {
           // a payload inside a frame: the frame in `ops` is shorter by the payload (the VM checks its length)
@@ -234,19 +235,23 @@ class PickleSplitter {
    * otherwise a buffer of the payload's size.
    */
   #payloadSink(len: number): PayloadSink {
-    const records = this.#recordSink(len);
+    const records = len <= this.tuning.maxPayload ? this.#recordSink(len) : undefined;
     if (records) return this.#payload = records;
-    let buf: Uint8Array;
     try {
-      buf = new Uint8Array(len);
+      return this.#payload = new BufferSink(len, this.tuning.maxPayload);
     } catch {
       throw new DecodeError("PICKLE", `array data of ${len} bytes cannot be allocated`);
     }
-    return this.#payload = new BufferSink(buf);
+  }
+
+  /** The VM's stand-ins, from the sinks (a grown buffer replaces the first one). */
+  #syncHoles(): void {
+    for (const [k, sink] of this.#sinks) this.holes.set(k, sink.hole);
   }
 
   #recordSink(len: number): RecordSink | undefined {
     let stack: unknown;
+    this.#syncHoles();
     try {
       stack = runPickle(this.ops.subarray(0, this.opsLen), {
         partial: true,
@@ -321,6 +326,7 @@ class PickleSplitter {
   /** The array (errors as `decodeNumpyPickle` raises them). */
   finish(): NdArray | Table {
     const budget = this.budget;
+    this.#syncHoles();
     const complete = !this.#payload && this.stopped && !this.plain;
     if (!complete || this.holes.size === 0) {
       return decodeNumpyPickle(this.assemble(), { reuseInput: true, decodeBudget: budget });
