@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isProduct, type Product } from "./product.ts";
 import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { parseJsonBytes } from "../codecs/response_stream.ts";
 import {
@@ -167,13 +168,7 @@ function metaOf(p: unknown): unknown {
 }
 
 function nameOf(p: unknown): string {
-  if (
-    p instanceof NumpyDataProduct || p instanceof BinaryProduct || p instanceof ApiCatalog ||
-    p instanceof ODAAstropyTable || p instanceof PictureProduct || p instanceof TextLikeProduct
-  ) {
-    return typeof p.name === "string" ? p.name : "";
-  }
-  return "";
+  return isProduct(p) && typeof p.name === "string" ? p.name : "";
 }
 
 /**
@@ -511,15 +506,12 @@ export class DataCollection {
   async saveAllData(options: SaveAllDataOptions = {}): Promise<string[]> {
     const dir = options.dir ?? ".";
     const written: string[] = [];
-    const plan: { id: number; path: string; p: CollectionProduct }[] = [];
+    const plan: { id: number; path: string; p: Product }[] = [];
     const taken = new Set<string>();
     for (let id = 0; id < this._p_list.length; id++) {
       const p = this._p_list[id];
       const name = this._n_list[id] || `prod_${id}`;
-      if (
-        !(p instanceof NumpyDataProduct || p instanceof ODAAstropyTable || p instanceof ApiCatalog ||
-          p instanceof PictureProduct || p instanceof TextLikeProduct || p instanceof BinaryProduct)
-      ) {
+      if (!isProduct(p)) {
         log.warning(`Writing on disk is not implemented for product ${name} of type str, skipping.`);
         continue;
       }
@@ -565,7 +557,7 @@ export class DataCollection {
       await Deno.mkdir(parent, { recursive: true }).catch((e) => {
         throw new FileError("IO", `cannot create ${parent}: ${(e as Error).message}`, { cause: e });
       });
-      await (p as { writeFile(path: string, o: { overwrite?: boolean }): Promise<void> }).writeFile(path, {
+      await p.writeFile(path, {
         overwrite: options.overwrite ?? false,
       });
       written.push(path);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { pythonStr } from "../data/python.ts";
 import type { DecodeOptions } from "../codecs/budget.ts";
 import { type EcsvTable, readEcsv, writeEcsv } from "../codecs/ecsv.ts";
@@ -64,7 +65,7 @@ export interface EncodedODAAstropyTable {
  * assert.equal(t.meta_data, '{"origin": "demo"}');
  * ```
  */
-export class ODAAstropyTable {
+export class ODAAstropyTable implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { encodedDict } from "./_decode.ts";
 import { DecodeError } from "../errors.ts";
 import { pythonRepr } from "../data/python.ts";
@@ -42,7 +43,7 @@ export interface EncodedTextLikeProduct {
  * assert.equal(t.toString(), "{'name': 'text_output', 'value': 'Just some text', 'meta_data': {}}");
  * ```
  */
-export class TextLikeProduct {
+export class TextLikeProduct implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.
