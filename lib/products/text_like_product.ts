@@ -5,7 +5,7 @@
  * @module
  */
 import { parseJson } from "../data/json.ts";
-import { DecodeError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import { pythonRepr } from "../data/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
@@ -118,7 +118,15 @@ export class TextLikeProduct {
    * ```
    */
   async writeFile(path: string, options: AtomicWriteOptions = {}): Promise<void> {
-    const text = typeof this.value === "string" ? this.value : JSON.stringify(this.value);
+    let text: string;
+    try {
+      text = typeof this.value === "string" ? this.value : JSON.stringify(this.value);
+    } catch {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        `text product ${this.name ?? "None"}: its value cannot be written as JSON`,
+      );
+    }
     await writeFileAtomic(path, text, options);
   }
 }
