@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { parseJson } from "../data/json.ts";
 import { md5Hex as md5 } from "../data/md5.ts";
 import { decodeBase64, encodeBase64 } from "../data/base64.ts";
+import { encodedDict } from "./_decode.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
@@ -96,14 +96,7 @@ export class BinaryProduct {
    * ```
    */
   static decode(encoded: EncodedBinaryProduct | string | Record<string, unknown>): BinaryProduct {
-    let o: Record<string, unknown>;
-    try {
-      o = typeof encoded === "string"
-        ? parseJson(encoded) as Record<string, unknown>
-        : encoded as Record<string, unknown>;
-    } catch (e) {
-      throw new DecodeError("PRODUCT", "BinaryProduct text is not JSON", { cause: e });
-    }
+    const o = encodedDict(encoded, "BinaryProduct");
     if (!o || typeof o !== "object" || typeof o.data !== "string" || typeof o.md5 !== "string") {
       throw new DecodeError("PRODUCT", "BinaryProduct needs 'data' and 'md5' strings");
     }

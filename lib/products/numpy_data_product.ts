@@ -6,6 +6,7 @@
  * @module
  */
 import { type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
+import { encodedDict } from "./_decode.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { readFitsFile, writeFitsFile } from "../codecs/fits.ts";
 import { type EncodedNumpyDataUnit, NumpyDataUnit } from "./numpy_data_unit.ts";
@@ -331,18 +332,9 @@ export class NumpyDataProduct {
     encoded: EncodedNumpyDataProduct | string | Record<string, unknown>,
     options: DecodeOptions,
   ): NumpyDataProduct {
-    let o: Record<string, unknown>;
-    if (typeof encoded === "string") {
-      log.warning("decoding from unexpected object");
-      try {
-        o = parseJson(encoded) as Record<string, unknown>;
-      } catch (e) {
-        throw new DecodeError("PRODUCT", "NumpyDataProduct text is not JSON", { cause: e });
-      }
-    } else {
-      o = encoded as Record<string, unknown>;
-    }
-    if (o === null || typeof o !== "object" || !Array.isArray(o.data_unit_list)) {
+    if (typeof encoded === "string") log.warning("decoding from unexpected object");
+    const o = encodedDict(encoded, "NumpyDataProduct");
+    if (!Array.isArray(o.data_unit_list)) {
       throw new DecodeError("PRODUCT", "NumpyDataProduct has no data_unit_list");
     }
     const units = o.data_unit_list.map((u) => NumpyDataUnit.decode(u as Record<string, unknown>, options));

@@ -11,6 +11,7 @@ import { writeFitsFile } from "../codecs/fits.ts";
 import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
 import type { Table } from "../data/ndarray.ts";
 import { parseJson, pythonJsonDumps } from "../data/json.ts";
+import { encodedDict } from "./_decode.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
@@ -140,14 +141,7 @@ export class ODAAstropyTable {
     encoded: EncodedODAAstropyTable | string | Record<string, unknown>,
     options: DecodeOptions = {},
   ): ODAAstropyTable {
-    let o: Record<string, unknown>;
-    try {
-      o = typeof encoded === "string"
-        ? parseJson(encoded) as Record<string, unknown>
-        : encoded as Record<string, unknown>;
-    } catch (e) {
-      throw new DecodeError("PRODUCT", "ODAAstropyTable text is not JSON", { cause: e });
-    }
+    const o = encodedDict(encoded, "ODAAstropyTable");
     if (!o || typeof o !== "object") throw new DecodeError("PRODUCT", "ODAAstropyTable is not a dict");
     if (typeof o.ascii !== "string") {
       throw new DecodeError(

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { parseJson } from "../data/json.ts";
 import { decodeBase64, encodeBase64 } from "../data/base64.ts";
+import { encodedDict } from "./_decode.ts";
 import { DecodeError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension, IMAGE_EXTENSIONS } from "./magic.ts";
@@ -132,14 +132,7 @@ export class PictureProduct {
    * ```
    */
   static decode(encoded: EncodedPictureProduct | string | Record<string, unknown>): PictureProduct {
-    let o: Record<string, unknown>;
-    try {
-      o = typeof encoded === "string"
-        ? parseJson(encoded) as Record<string, unknown>
-        : encoded as Record<string, unknown>;
-    } catch (e) {
-      throw new DecodeError("PRODUCT", "PictureProduct text is not JSON", { cause: e });
-    }
+    const o = encodedDict(encoded, "PictureProduct");
     if (!o || typeof o !== "object" || typeof o.b64data !== "string") {
       throw new DecodeError("PRODUCT", "PictureProduct needs 'b64data'");
     }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseJson } from "../data/json.ts";
+import { encodedDict } from "./_decode.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { pythonRepr } from "../data/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
@@ -80,14 +80,7 @@ export class TextLikeProduct {
    * ```
    */
   static decode(encoded: EncodedTextLikeProduct | string | Record<string, unknown>): TextLikeProduct {
-    let o: Record<string, unknown>;
-    try {
-      o = typeof encoded === "string"
-        ? parseJson(encoded) as Record<string, unknown>
-        : encoded as Record<string, unknown>;
-    } catch (e) {
-      throw new DecodeError("PRODUCT", "TextLikeProduct text is not JSON", { cause: e });
-    }
+    const o = encodedDict(encoded, "TextLikeProduct");
     if (!o || typeof o !== "object" || Array.isArray(o) || !("value" in o)) {
       throw new DecodeError("PRODUCT", "TextLikeProduct needs a 'value'");
     }
