@@ -78,6 +78,7 @@ export {
 export { promptToken, type PromptTokenOptions } from "./lib/token/prompt.ts";
 // --- products ---
 export type { TableData } from "./lib/products/table_data.ts";
+export type { Product } from "./lib/products/product.ts";
 export { NumpyDataUnit, type UnitData } from "./lib/products/numpy_data_unit.ts";
 export { NumpyDataProduct } from "./lib/products/numpy_data_product.ts";
 export { ApiCatalog } from "./lib/products/api_catalog.ts";

@@ -17,6 +17,12 @@ import { ApiCatalog } from "../lib/products/api_catalog.ts";
 import { mulberry32 } from "../lib/sandbox/faults.ts";
 import { type DecodedBinarys, parseJsonBytes } from "../lib/codecs/response_stream.ts";
 import { OdaError } from "../lib/errors.ts";
+import { lightCurve } from "../lib/products/light_curve.ts";
+import { skyImage } from "../lib/products/sky_image.ts";
+import { wcsFromHeader } from "../lib/products/wcs.ts";
+import { spectrumSets } from "../lib/products/spectrum_ogip.ts";
+import { extractCatalog, toDs9Regions } from "../lib/products/extract_catalog.ts";
+import { dataProductBundle } from "../lib/display/bundles.ts";
 
 const enc = new TextEncoder();
 
@@ -550,7 +556,33 @@ export const HOSTILE_CLASSES: Record<string, HostileClass> = {
       data.asList();
       for (const p of data) {
         if (p instanceof ApiCatalog) p.table.toTable();
-        if (p instanceof NumpyDataProduct) writeFits(p.data_unit.map((du, i) => toFitsHdu(du, i === 0)));
+        if (p instanceof NumpyDataProduct) {
+          // the product helpers and the display on what the response made (issue #17, h17b): an OdaError
+          // from one of them is fine, anything else escapes
+          const typed = (f: () => unknown) => {
+            try {
+              f();
+            } catch (e) {
+              if (!(e instanceof OdaError)) throw e;
+            }
+          };
+          typed(() => lightCurve(p));
+          typed(() => skyImage(p));
+          typed(() => spectrumSets([p], [p.name ?? ""]));
+          typed(() => dataProductBundle(p));
+          for (const du of p.data_unit) typed(() => wcsFromHeader(du.header));
+          writeFits(p.data_unit.map((du, i) => toFitsHdu(du, i === 0)));
+        }
+        if (p instanceof ApiCatalog) {
+          const cat = p;
+          for (const f of [() => extractCatalog(cat), () => toDs9Regions(cat)]) {
+            try {
+              f();
+            } catch (e) {
+              if (!(e instanceof OdaError)) throw e;
+            }
+          }
+        }
       }
       return data;
     },

@@ -12,6 +12,8 @@ import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
 import { DataCollection } from "../lib/products/collection.ts";
+import { TextLikeProduct } from "../lib/products/text_like_product.ts";
+import { ODAAstropyTable } from "../lib/products/oda_astropy_table.ts";
 import { lightCurve } from "../lib/products/light_curve.ts";
 import { skyImage } from "../lib/products/sky_image.ts";
 import { wcsFromHeader } from "../lib/products/wcs.ts";
@@ -253,6 +255,26 @@ function builder(r: () => number) {
           }),
         ],
       }),
+    text: () =>
+      new TextLikeProduct(
+        pick(r, [() => maybe("a note"), () => ({ lines: [maybe("x"), maybe(1)] }), () => [maybe("a"), 2]])(),
+        "note",
+        meta({ src_name: "Crab" }),
+      ),
+    astropyTable: () =>
+      new ODAAstropyTable(
+        table([
+          col(name("a"), numbers((i) => i)),
+          {
+            name: "s",
+            dtype: "|O",
+            shape: [],
+            values: Array.from({ length: n }, (_, i) => maybe(`s${i}`, 0.1)),
+          },
+        ] as TableColumn[]),
+        "tab",
+        meta({ kind: "table" }),
+      ),
     catalog: () =>
       new ApiCatalog({
         cat_column_list: [
@@ -324,6 +346,19 @@ Deno.test("hostile values in products: every public product method, science func
       const specP = await attempt("build spectrum", b.spectrum) as NumpyDataProduct | undefined;
       const rmfP = await attempt("build rmf", b.rmf) as NumpyDataProduct | undefined;
       const cat = await attempt("build catalog", b.catalog) as ApiCatalog | undefined;
+      for (const make of [b.text, b.astropyTable]) {
+        const p = await attempt("build text/table", make);
+        if (!p) continue;
+        products.push(p);
+        await attempt("productDisplay text/table", () => productDisplay(p));
+        if (p instanceof ODAAstropyTable) {
+          await attempt("ODAAstropyTable.encode", () => p.encode());
+          await attempt(
+            "ODAAstropyTable.writeFile",
+            () => p.writeFile(`${dir}/t${c}.ecsv`, { overwrite: true }),
+          );
+        }
+      }
       for (const p of [lcP, imgP, specP, rmfP]) {
         if (!p) continue;
         products.push(p);

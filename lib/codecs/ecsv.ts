@@ -24,7 +24,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { parseJson, pythonFloatRepr as pyFloat } from "../data/json.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "./budget.ts";
 import { flattenLists, leafBigInt, leafNumber } from "./_nested.ts";
-import { isArraySafe, toTextSafe } from "../data/_coerce.ts";
+import { isArraySafe, toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * A column read from / written to ECSV.
@@ -773,12 +773,14 @@ export function writeEcsv(
       ) => (mask?.[i] === 1 ? '""' : quoteField(jsonCompact(nest(vals, c.shape, i * per), base), delimiter));
     }
     if (base === "string") {
-      return (i: number) => (isMasked(i) ? '""' : quoteField(String(vals[i]), delimiter));
+      return (i: number) => (isMasked(i) ? '""' : quoteField(toTextSafe(vals[i], "an ECSV cell"), delimiter));
     }
     if (base === "bool") return (i: number) => (isMasked(i) ? '""' : vals[i] ? "True" : "False");
-    if (base === "float64") return (i: number) => (isMasked(i) ? '""' : pyFloat(vals[i] as number));
-    if (base.startsWith("float")) return (i: number) => (isMasked(i) ? '""' : pyFloat32(vals[i] as number));
-    return (i: number) => (isMasked(i) ? '""' : String(vals[i]));
+    if (base === "float64") return (i: number) => (isMasked(i) ? '""' : pyFloat(toNumberSafe(vals[i])));
+    if (base.startsWith("float")) {
+      return (i: number) => (isMasked(i) ? '""' : pyFloat32(toNumberSafe(vals[i])));
+    }
+    return (i: number) => (isMasked(i) ? '""' : toTextSafe(vals[i], "an ECSV cell"));
   });
   for (let i = 0; i < n; i++) lines.push(line(formatters.map((f) => f(i))));
   return lines.join("\n") + "\n";

@@ -585,5 +585,11 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
       seen.delete(v);
     }
   };
-  return enc(value, 0);
+  try {
+    return enc(value, 0);
+  } catch (e) {
+    if (e instanceof OdaError) throw e;
+    // plain data never throws: a getter, a proxy trap or a revoked proxy did
+    throw new OdaError("INVALID_ARGUMENT", "value cannot be read as plain data (a getter or proxy threw)");
+  }
 }

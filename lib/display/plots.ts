@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { requireDeno } from "../_runtime.ts";
 import type { Table } from "../data/ndarray.ts";
 import { NumpyDataProduct } from "../products/numpy_data_product.ts";
 import {
@@ -77,7 +78,7 @@ export class PlotView {
     if (typeof png !== "string") {
       throw new FileError("IO", "no PNG rendering available (resvg could not be loaded)");
     }
-    await Deno.writeFile(path, Uint8Array.from(atob(png), (c) => c.charCodeAt(0)));
+    await requireDeno("savePng").writeFile(path, Uint8Array.from(atob(png), (c) => c.charCodeAt(0)));
   }
 
   /** The kernel's display hook. */

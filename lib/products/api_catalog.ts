@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { pythonStr } from "../data/python.ts";
 import { DecodeError, OdaError } from "../errors.ts";
 import { type CatalogColumn, CatalogTable, inferCatalogDtype } from "./catalog_table.ts";
@@ -108,7 +109,7 @@ const META_KEYS = new Set(["FRAME", "COORD_UNIT", "LON_NAME", "LAT_NAME"]);
  * const selected_catalog = cat.getApiDictionary();
  * ```
  */
-export class ApiCatalog {
+export class ApiCatalog implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { md5Hex as md5 } from "../data/md5.ts";
 import { decodeBase64, encodeBase64 } from "../data/base64.ts";
 import { encodedDict } from "./_decode.ts";
@@ -56,7 +57,7 @@ function md5Hex(bytes: Uint8Array): string {
  * assert.equal(BinaryProduct.decode(wire).bin_data.length, 5);
  * ```
  */
-export class BinaryProduct {
+export class BinaryProduct implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { PRODUCT_TYPES } from "./registry.ts";
+import { isProduct, type Product } from "./product.ts";
 import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { parseJsonBytes } from "../codecs/response_stream.ts";
 import {
@@ -15,12 +17,12 @@ import {
 import { pythonRepr } from "../data/python.ts";
 import { DecodeError, FileError } from "../errors.ts";
 import { getLogger } from "../log.ts";
-import { ApiCatalog } from "./api_catalog.ts";
-import { BinaryProduct, decodeLegacyBinary } from "./binary_product.ts";
+import type { ApiCatalog } from "./api_catalog.ts";
+import type { BinaryProduct } from "./binary_product.ts";
 import { safeJoin } from "./files.ts";
 import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { ODAAstropyTable } from "./oda_astropy_table.ts";
-import { PictureProduct } from "./picture_product.ts";
+import type { PictureProduct } from "./picture_product.ts";
 import { TextLikeProduct } from "./text_like_product.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
 import { ogipSpectrum, type OgipSpectrumOptions, spectrumSets } from "./spectrum_ogip.ts";
@@ -167,13 +169,7 @@ function metaOf(p: unknown): unknown {
 }
 
 function nameOf(p: unknown): string {
-  if (
-    p instanceof NumpyDataProduct || p instanceof BinaryProduct || p instanceof ApiCatalog ||
-    p instanceof ODAAstropyTable || p instanceof PictureProduct || p instanceof TextLikeProduct
-  ) {
-    return typeof p.name === "string" ? p.name : "";
-  }
-  return "";
+  return isProduct(p) && typeof p.name === "string" ? p.name : "";
 }
 
 /**
@@ -298,54 +294,7 @@ export class DataCollection {
       return v;
     };
     const data: CollectionProduct[] = [];
-    if ("numpy_data_product" in products) {
-      data.push(NumpyDataProduct.decode(products.numpy_data_product as Record<string, unknown>, options));
-    } else if ("numpy_data_product_list" in products) {
-      for (const d of list("numpy_data_product_list")) {
-        data.push(NumpyDataProduct.decode(d as Record<string, unknown>, options));
-      }
-    }
-    if ("binary_data_product_list" in products) {
-      const items = list("binary_data_product_list");
-      try {
-        data.push(...items.map((d) => BinaryProduct.decode(d as Record<string, unknown>)));
-      } catch (e) {
-        if (!items.every((d) => typeof d === "string")) throw e;
-        data.push(...items.map((d) => decodeLegacyBinary(d as string)));
-      }
-    }
-    if ("catalog" in products && products.catalog !== null) {
-      data.push(new ApiCatalog(products.catalog as Record<string, unknown>, "dispatcher_catalog"));
-    }
-    for (const t of list("astropy_table_product_ascii_list")) {
-      data.push(ODAAstropyTable.decode(t as Record<string, unknown>, options));
-    }
-    for (const t of list("astropy_table_product_binary_list")) {
-      log.warning("astropy_table_product_binary_list holds Python pickles of astropy tables: kept undecoded");
-      data.push({ undecoded: t });
-    }
-    for (const p of list("binary_image_product_list")) {
-      data.push(PictureProduct.decode(p as Record<string, unknown>));
-    }
-    for (const t of list("text_product_list")) {
-      try {
-        data.push(TextLikeProduct.decode(t as Record<string, unknown>));
-      } catch {
-        data.push(t as Record<string, unknown>);
-      }
-    }
-    for (const g of list("gw_strain_product_list")) data.push(g as Record<string, unknown>);
-    if (products.gw_spectrogram_product) {
-      data.push(products.gw_spectrogram_product as Record<string, unknown>);
-    }
-    const sky = products.gw_skymap_product as Record<string, unknown> | undefined;
-    if (sky && typeof sky === "object") {
-      const maps = (sky.skymaps ?? {}) as Record<string, unknown>;
-      for (const ev of Object.keys(maps)) {
-        data.push(NumpyDataProduct.decode(maps[ev] as Record<string, unknown>, options));
-      }
-      if (sky.contours) data.push(sky.contours as Record<string, unknown>);
-    }
+    for (const type of PRODUCT_TYPES) data.push(...type.decode(products, list, options));
     const monitor = res.job_monitor as Record<string, unknown> | undefined;
     if (!monitor || typeof monitor.job_id !== "string") {
       log.warning(`job_monitor response json does not contain job_id: ${JSON.stringify(monitor ?? null)}`);
@@ -511,15 +460,12 @@ export class DataCollection {
   async saveAllData(options: SaveAllDataOptions = {}): Promise<string[]> {
     const dir = options.dir ?? ".";
     const written: string[] = [];
-    const plan: { id: number; path: string; p: CollectionProduct }[] = [];
+    const plan: { id: number; path: string; p: Product }[] = [];
     const taken = new Set<string>();
     for (let id = 0; id < this._p_list.length; id++) {
       const p = this._p_list[id];
       const name = this._n_list[id] || `prod_${id}`;
-      if (
-        !(p instanceof NumpyDataProduct || p instanceof ODAAstropyTable || p instanceof ApiCatalog ||
-          p instanceof PictureProduct || p instanceof TextLikeProduct || p instanceof BinaryProduct)
-      ) {
+      if (!isProduct(p)) {
         log.warning(`Writing on disk is not implemented for product ${name} of type str, skipping.`);
         continue;
       }
@@ -565,7 +511,7 @@ export class DataCollection {
       await Deno.mkdir(parent, { recursive: true }).catch((e) => {
         throw new FileError("IO", `cannot create ${parent}: ${(e as Error).message}`, { cause: e });
       });
-      await (p as { writeFile(path: string, o: { overwrite?: boolean }): Promise<void> }).writeFile(path, {
+      await p.writeFile(path, {
         overwrite: options.overwrite ?? false,
       });
       written.push(path);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { encodedDict } from "./_decode.ts";
 import { DecodeError, OdaError } from "../errors.ts";
@@ -129,7 +130,7 @@ const META_TEXT = Symbol("metaText");
  * const wire = p.encode(); // { data_unit_list: [...], name: "demo", meta_data: '{"src_name": "Crab"}' }
  * ```
  */
-export class NumpyDataProduct {
+export class NumpyDataProduct implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.

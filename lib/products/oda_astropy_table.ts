@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { pythonStr } from "../data/python.ts";
 import type { DecodeOptions } from "../codecs/budget.ts";
 import { type EcsvTable, readEcsv, writeEcsv } from "../codecs/ecsv.ts";
@@ -12,7 +13,7 @@ import type { FitsHeaderDictValue } from "../codecs/fits/header.ts";
 import type { Table } from "../data/ndarray.ts";
 import { parseJson, pythonJsonDumps } from "../data/json.ts";
 import { encodedDict } from "./_decode.ts";
-import { DecodeError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
@@ -64,7 +65,7 @@ export interface EncodedODAAstropyTable {
  * assert.equal(t.meta_data, '{"origin": "demo"}');
  * ```
  */
-export class ODAAstropyTable {
+export class ODAAstropyTable implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.
@@ -86,6 +87,11 @@ export class ODAAstropyTable {
     name: string | null = null,
     meta_data: Record<string, unknown> | string = {},
   ) {
+    for (const c of table.columns) {
+      if (typeof c?.name !== "string") {
+        throw new OdaError("INVALID_ARGUMENT", "table column names must be strings");
+      }
+    }
     this.table = "meta" in table ? table as EcsvTable : { ...table, meta: {} };
     this.name = name;
     this.meta_data = meta_data;

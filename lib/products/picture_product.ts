@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { decodeBase64, encodeBase64 } from "../data/base64.ts";
 import { encodedDict } from "./_decode.ts";
 import { DecodeError } from "../errors.ts";
@@ -77,7 +78,7 @@ export interface PictureProductOptions {
  * assert.equal(pic.img_type, "png");
  * ```
  */
-export class PictureProduct {
+export class PictureProduct implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.

@@ -4,8 +4,9 @@
  *
  * @module
  */
+import type { Product } from "./product.ts";
 import { encodedDict } from "./_decode.ts";
-import { DecodeError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
 import { pythonRepr } from "../data/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
@@ -42,7 +43,7 @@ export interface EncodedTextLikeProduct {
  * assert.equal(t.toString(), "{'name': 'text_output', 'value': 'Just some text', 'meta_data': {}}");
  * ```
  */
-export class TextLikeProduct {
+export class TextLikeProduct implements Product {
   /**
    * The notebook view of this object: Deno's Jupyter kernel calls this for a
    * cell result. Turn it off with `configureNotebook({ display: false })`.
@@ -111,7 +112,15 @@ export class TextLikeProduct {
    * ```
    */
   async writeFile(path: string, options: AtomicWriteOptions = {}): Promise<void> {
-    const text = typeof this.value === "string" ? this.value : JSON.stringify(this.value);
+    let text: string;
+    try {
+      text = typeof this.value === "string" ? this.value : JSON.stringify(this.value);
+    } catch {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        `text product ${this.name ?? "None"}: its value cannot be written as JSON`,
+      );
+    }
     await writeFileAtomic(path, text, options);
   }
 }

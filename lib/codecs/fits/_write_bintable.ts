@@ -15,7 +15,7 @@ import {
   type Table,
   type TableColumn,
 } from "../../data/ndarray.ts";
-import { toNumberSafe } from "../../data/_coerce.ts";
+import { isArraySafe, toNumberSafe } from "../../data/_coerce.ts";
 import { scatterSwap32, swapInPlace } from "./bytes.ts";
 import { write4x1, write4x2, write4x3 } from "../gather.ts";
 import type { FitsCard } from "./header.ts";
@@ -248,9 +248,12 @@ function planVarColumn(
       strings = true;
       continue;
     }
-    if (Array.isArray(row)) {
+    if (isArraySafe(row)) {
       nc ??= { code: "D", size: 8, lane: 8 };
       continue;
+    }
+    if (typeof row !== "object" || !ArrayBuffer.isView(row)) {
+      throw invalid(`${ctx}: a row is not text nor an array`);
     }
     const c = numericCode(row, undefined, ctx);
     if (nc && (nc.code !== c.code || nc.tzero !== c.tzero)) throw invalid(`${ctx}: rows of different types`);
