@@ -13,6 +13,7 @@ import {
   filterUserCards,
   invalid,
   type PlannedHdu,
+  tableExtensionCards,
   tableUnits,
   userCards,
 } from "./_write_plan.ts";
@@ -67,16 +68,7 @@ export function planAsciiTable(input: FitsHduInput, name: string | undefined): P
     return at;
   });
   const rowBytes = Math.max(0, pos - 2);
-  const cards: FitsCard[] = [
-    card("XTENSION", "TABLE", "ASCII table extension"),
-    card("BITPIX", 8, "array data type"),
-    card("NAXIS", 2, "number of array dimensions"),
-    card("NAXIS1", rowBytes, "length of dimension 1"),
-    card("NAXIS2", nrows, "length of dimension 2"),
-    card("PCOUNT", 0, "number of group parameters"),
-    card("GCOUNT", 1, "number of groups"),
-    card("TFIELDS", cols.length, "number of table fields"),
-  ];
+  const cards: FitsCard[] = tableExtensionCards("TABLE", rowBytes, nrows, 0, cols.length);
   for (const c of cols) {
     cards.push(card(`TTYPE${c.k}`, c.col.name));
     cards.push(card(`TFORM${c.k}`, c.form));

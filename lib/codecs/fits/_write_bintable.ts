@@ -27,6 +27,7 @@ import {
   filterUserCards,
   invalid,
   type PlannedHdu,
+  tableExtensionCards,
   tableUnits,
   userCards,
 } from "./_write_plan.ts";
@@ -325,16 +326,7 @@ export function planBinTable(input: FitsHduInput, name: string | undefined, forc
   }
   const rowBytes = plans.reduce((a, p) => a + p.width, 0);
   const heapBytes = plans.reduce((a, p) => a + p.heapBytes, 0);
-  const cards: FitsCard[] = [
-    card("XTENSION", "BINTABLE", "binary table extension"),
-    card("BITPIX", 8, "array data type"),
-    card("NAXIS", 2, "number of array dimensions"),
-    card("NAXIS1", rowBytes, "length of dimension 1"),
-    card("NAXIS2", nrows, "length of dimension 2"),
-    card("PCOUNT", heapBytes, "number of group parameters"),
-    card("GCOUNT", 1, "number of groups"),
-    card("TFIELDS", plans.length, "number of table fields"),
-  ];
+  const cards: FitsCard[] = tableExtensionCards("BINTABLE", rowBytes, nrows, heapBytes, plans.length);
   for (const p of plans) for (const c of p.cards) cards.push(c);
   if (name !== undefined) cards.push(card("EXTNAME", name, "extension name"));
   const ints = new Set<number>();

@@ -84,6 +84,29 @@ export function card(keyword: string, value: FitsValue, comment?: string): FitsC
   return comment === undefined ? { keyword, value } : { keyword, value, comment };
 }
 
+/**
+ * The mandatory cards of a table extension, in order: `XTENSION` (`TABLE` or `BINTABLE`) to `TFIELDS`.
+ * `pcount` is the heap size (0 for ASCII tables).
+ */
+export function tableExtensionCards(
+  xtension: "TABLE" | "BINTABLE",
+  rowBytes: number,
+  nrows: number,
+  pcount: number,
+  tfields: number,
+): FitsCard[] {
+  return [
+    card("XTENSION", xtension, xtension === "TABLE" ? "ASCII table extension" : "binary table extension"),
+    card("BITPIX", 8, "array data type"),
+    card("NAXIS", 2, "number of array dimensions"),
+    card("NAXIS1", rowBytes, "length of dimension 1"),
+    card("NAXIS2", nrows, "length of dimension 2"),
+    card("PCOUNT", pcount, "number of group parameters"),
+    card("GCOUNT", 1, "number of groups"),
+    card("TFIELDS", tfields, "number of table fields"),
+  ];
+}
+
 /** ASCII bytes of `s`; characters outside printable ASCII become `?` (with a warning). */
 export function encodeAscii(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
