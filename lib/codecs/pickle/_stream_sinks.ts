@@ -11,6 +11,7 @@ import { arrayFromPickleObject, type DTypeInfo } from "./numpy.ts";
 import { Base64Source, LazyBytes } from "./lazy_bytes.ts";
 import { DecodeBudget } from "../budget.ts";
 import { read4x3 } from "../gather.ts";
+import { gather, readF8, readI4s, readU2s } from "./strided.ts";
 
 /** Where a big payload's bytes go while they stream in. */
 export interface PayloadSink {
@@ -210,12 +211,12 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
   const count = rows * d.per;
   const at0 = row0 * d.per;
   const base = d.dst.byteOffset;
-  // one small function per element size: each stays monomorphic and is optimised early
+  // one small function per element size (shared with strided.ts): each stays monomorphic, optimised early
   switch (d.size) {
     case 1:
-      return readCol1(block, d.offset, stride, rows, d.per, d.dst.subarray(at0, at0 + count));
+      return gather(block, d.offset, stride, rows, d.per, d.dst.subarray(at0, at0 + count));
     case 2:
-      return readCol2(
+      return readU2s(
         dv,
         d.offset,
         stride,
@@ -228,7 +229,7 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
       if (d.per === 1) {
         return readCol4(dv, d.offset, stride, rows, le, new Int32Array(d.dst.buffer, base + at0 * 4, count));
       }
-      return readCol4s(
+      return readI4s(
         dv,
         d.offset,
         stride,
@@ -240,7 +241,7 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
     case 8:
       if (d.per === 1 && d.float) {
         // float64 scalars: one load each, as the ordinary converter reads them (records.ts, `getFloat64`)
-        return readColF8(
+        return readF8(
           dv,
           d.offset,
           stride,
@@ -261,53 +262,8 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
   }
 }
 
-function readColF8(dv: DataView, off: number, stride: number, rows: number, le: boolean, out: Float64Array) {
-  for (let r = 0, o = off; r < rows; r++, o += stride) out[r] = dv.getFloat64(o, le);
-}
-
-function readCol1(
-  block: Uint8Array,
-  off: number,
-  stride: number,
-  rows: number,
-  per: number,
-  out: Uint8Array,
-) {
-  for (let r = 0, o = off, k = 0; r < rows; r++, o += stride) {
-    for (let j = 0; j < per; j++) out[k++] = block[o + j];
-  }
-}
-
-function readCol2(
-  dv: DataView,
-  off: number,
-  stride: number,
-  rows: number,
-  per: number,
-  le: boolean,
-  out: Uint16Array,
-) {
-  for (let r = 0, k = 0, p = off; r < rows; r++, p += stride) {
-    for (let j = 0, o = p; j < per; j++, o += 2) out[k++] = dv.getUint16(o, le);
-  }
-}
-
 function readCol4(dv: DataView, off: number, stride: number, rows: number, le: boolean, out: Int32Array) {
   for (let r = 0, o = off; r < rows; r++, o += stride) out[r] = dv.getInt32(o, le);
-}
-
-function readCol4s(
-  dv: DataView,
-  off: number,
-  stride: number,
-  rows: number,
-  per: number,
-  le: boolean,
-  out: Int32Array,
-) {
-  for (let r = 0, k = 0, p = off; r < rows; r++, p += stride) {
-    for (let j = 0, o = p; j < per; j++, o += 4) out[k++] = dv.getInt32(o, le);
-  }
 }
 
 function readCol8(

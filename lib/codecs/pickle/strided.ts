@@ -119,7 +119,8 @@ export function stridedRead(
   }
 }
 
-function readF8(
+/** `rows` float64 scalars at `base + r·stride` into `a` (byte order by `le`). */
+export function readF8(
   dv: DataView,
   base: number,
   stride: number,
@@ -169,7 +170,8 @@ function readF4s(
   }
 }
 
-function readI4s(
+/** `rows × per` int32 elements at `base + r·stride + k·4` into `a` (byte order by `le`). */
+export function readI4s(
   dv: DataView,
   base: number,
   stride: number,
@@ -197,7 +199,8 @@ function readU4s(
   }
 }
 
-function readU2s(
+/** `rows × per` 16-bit elements at `base + r·stride + k·2` into `a` (byte order by `le`). */
+export function readU2s(
   dv: DataView,
   base: number,
   stride: number,
@@ -240,7 +243,7 @@ function readU8s(
 }
 
 /** Gather `rows` chunks of `chunk` bytes spaced `stride` apart starting at `base` into one contiguous buffer. */
-function gather(
+export function gather(
   raw: Uint8Array,
   base: number,
   stride: number,
