@@ -37,7 +37,7 @@ async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<vo
 /** Capture `oda_api` log records (INFO and above) during `fn`. */
 async function captureLogs<T>(
   fn: () => Promise<T>,
-): Promise<{ value?: T; error?: unknown; records: LogRecord[] }> {
+): Promise<{ value?: T; error?: unknown | undefined; records: LogRecord[] }> {
   const root = getLogger("oda_api");
   const records: LogRecord[] = [];
   const prevLevel = root.getEffectiveLevel();
@@ -55,7 +55,13 @@ async function captureLogs<T>(
 
 /** A fetch wrapper recording every request URL/body and every answer. */
 function recordingFetch(inner: typeof fetch = fetch) {
-  const log: { url: string; body?: string; status?: number; text?: string; error?: string }[] = [];
+  const log: {
+    url: string;
+    body?: string | undefined;
+    status?: number | undefined;
+    text?: string;
+    error?: string | undefined;
+  }[] = [];
   const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const entry: (typeof log)[number] = {
       url: String(input),
@@ -76,7 +82,7 @@ function recordingFetch(inner: typeof fetch = fetch) {
   return { fetch: f, log };
 }
 
-function paramsOf(entry: { url: string; body?: string }): URLSearchParams {
+function paramsOf(entry: { url: string; body?: string | undefined }): URLSearchParams {
   return new URLSearchParams(entry.body ?? new URL(entry.url).search);
 }
 

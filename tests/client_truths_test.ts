@@ -13,7 +13,7 @@ import { assert, assertEquals, assertRejects, fixtureText } from "./client_repla
 
 async function captureLogs<T>(
   fn: () => Promise<T>,
-): Promise<{ value?: T; error?: unknown; records: LogRecord[] }> {
+): Promise<{ value?: T; error?: unknown | undefined; records: LogRecord[] }> {
   const root = getLogger("oda_api");
   const records: LogRecord[] = [];
   const prev = root.getLevel();

@@ -145,16 +145,23 @@ export function describeParameter(p: ParameterDescription): DescribedParameter {
  */
 export interface DescriptionSource {
   /** `/instr-list`. */
-  getInstrumentsList(options?: { signal?: AbortSignal }): Promise<string[]>;
+  getInstrumentsList(options?: { signal?: AbortSignal | undefined }): Promise<string[]>;
   /** `/api/meta-data?instrument=` (decoded JSON). */
-  getInstrumentDescription(options: { instrument: string; signal?: AbortSignal }): Promise<unknown>;
+  getInstrumentDescription(
+    options: { instrument: string; signal?: AbortSignal | undefined },
+  ): Promise<unknown>;
   /** `/api/meta-data?instrument=&product_type=`, structured. */
   getProductDescription(
-    options: { instrument: string; product_name: string; silent?: boolean; signal?: AbortSignal },
+    options: {
+      instrument: string;
+      product_name: string;
+      silent?: boolean | undefined;
+      signal?: AbortSignal | undefined;
+    },
   ): Promise<{ prod_dict: Record<string, string>; queries: { parameters: ParameterDescription[] }[] }>;
   /** `/api/par-names`. */
   getParameterNames(
-    options: { instrument: string; product: string; signal?: AbortSignal },
+    options: { instrument: string; product: string; signal?: AbortSignal | undefined },
   ): Promise<string[]>;
 }
 
@@ -188,7 +195,7 @@ function prodDictOf(meta: unknown): Record<string, string> {
  */
 export async function describeDispatcher(
   source: DescriptionSource,
-  options: { instruments?: readonly string[]; signal?: AbortSignal } = {},
+  options: { instruments?: readonly string[]; signal?: AbortSignal | undefined } = {},
 ): Promise<DispatcherDescription> {
   const signal = options.signal;
   const names = options.instruments ?? await source.getInstrumentsList({ signal });
@@ -534,7 +541,7 @@ export class Catalogue {
    */
   static async fromServer(
     source: DescriptionSource,
-    options: { instruments?: readonly string[]; signal?: AbortSignal } = {},
+    options: { instruments?: readonly string[]; signal?: AbortSignal | undefined } = {},
   ): Promise<Catalogue> {
     return new Catalogue(await describeDispatcher(source, options));
   }
