@@ -145,23 +145,16 @@ export function describeParameter(p: ParameterDescription): DescribedParameter {
  */
 export interface DescriptionSource {
   /** `/instr-list`. */
-  getInstrumentsList(options?: { signal?: AbortSignal | undefined }): Promise<string[]>;
+  getInstrumentsList(options?: { signal?: AbortSignal }): Promise<string[]>;
   /** `/api/meta-data?instrument=` (decoded JSON). */
-  getInstrumentDescription(
-    options: { instrument: string; signal?: AbortSignal | undefined },
-  ): Promise<unknown>;
+  getInstrumentDescription(options: { instrument: string; signal?: AbortSignal }): Promise<unknown>;
   /** `/api/meta-data?instrument=&product_type=`, structured. */
   getProductDescription(
-    options: {
-      instrument: string;
-      product_name: string;
-      silent?: boolean | undefined;
-      signal?: AbortSignal | undefined;
-    },
+    options: { instrument: string; product_name: string; silent?: boolean; signal?: AbortSignal },
   ): Promise<{ prod_dict: Record<string, string>; queries: { parameters: ParameterDescription[] }[] }>;
   /** `/api/par-names`. */
   getParameterNames(
-    options: { instrument: string; product: string; signal?: AbortSignal | undefined },
+    options: { instrument: string; product: string; signal?: AbortSignal },
   ): Promise<string[]>;
 }
 
@@ -195,20 +188,20 @@ function prodDictOf(meta: unknown): Record<string, string> {
  */
 export async function describeDispatcher(
   source: DescriptionSource,
-  options: { instruments?: readonly string[]; signal?: AbortSignal | undefined } = {},
+  options: { instruments?: readonly string[]; signal?: AbortSignal } = {},
 ): Promise<DispatcherDescription> {
-  const signal = options.signal;
-  const names = options.instruments ?? await source.getInstrumentsList({ signal });
+  const signal = options.signal, sig = signal ? { signal } : {};
+  const names = options.instruments ?? await source.getInstrumentsList(sig);
   const instruments: DispatcherDescription["instruments"] = {};
   for (const instrument of names) {
-    const products = Object.keys(prodDictOf(await source.getInstrumentDescription({ instrument, signal })));
+    const products = Object.keys(prodDictOf(await source.getInstrumentDescription({ instrument, ...sig })));
     const entry: Record<string, DescribedParameter[]> = {};
     for (const product of products) {
       const d = await source.getProductDescription({
         instrument,
         product_name: product,
         silent: true,
-        signal,
+        ...sig,
       });
       const described = new Map<string, DescribedParameter>();
       for (const q of d.queries) {
@@ -216,7 +209,7 @@ export async function describeDispatcher(
       }
       let order = [...described.keys()];
       try {
-        order = await source.getParameterNames({ instrument, product, signal });
+        order = await source.getParameterNames({ instrument, product, ...sig });
       } catch (e) {
         if (signal?.aborted) throw e;
       }
@@ -541,7 +534,7 @@ export class Catalogue {
    */
   static async fromServer(
     source: DescriptionSource,
-    options: { instruments?: readonly string[]; signal?: AbortSignal | undefined } = {},
+    options: { instruments?: readonly string[]; signal?: AbortSignal } = {},
   ): Promise<Catalogue> {
     return new Catalogue(await describeDispatcher(source, options));
   }
