@@ -15,6 +15,7 @@
  */
 import { DecodeError } from "../errors.ts";
 import { decodeLatin1 } from "./latin1.ts";
+import { simdSwapInPlace } from "./_swap_simd.ts";
 
 /**
  * Any numeric TypedArray.
@@ -439,6 +440,8 @@ export function readStrings(
 export function swapBytesInPlace(bytes: Uint8Array, lane: number): void {
   if (lane <= 1) return;
   const n = bytes.length - (bytes.length % lane);
+  // WebAssembly SIMD where available (lib/data/_swap_simd.ts), 16 bytes per instruction
+  if (simdSwapInPlace(bytes, n, lane)) return;
   // DataView accesses have no alignment requirement and V8 compiles them to single loads/stores + bswap.
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (lane === 2) {
