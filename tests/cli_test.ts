@@ -9,7 +9,8 @@ import type { CliIO } from "../lib/cli/io.ts";
 import { EXIT } from "../lib/cli/io.ts";
 import { runDemo } from "../lib/cli/demo.ts";
 import { startSandbox } from "../sandbox.ts";
-import { assertFitsverifyClean, CHROMIUM, PYTHON, testWithTool } from "./_validators.ts";
+import { assertFitsverifyClean, PYTHON, testWithTool } from "./_validators.ts";
+import { runChromium } from "./_chromium.ts";
 
 interface Captured extends CliIO {
   stdout: string;
@@ -353,28 +354,15 @@ testWithTool(
 
 testWithTool("demo: index.html renders in headless Chromium", ["chromium", "python3"], async () => {
   const out = await Deno.makeTempDir({ prefix: "oda-demo-shot-" });
-  const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
   try {
     const result = await runDemo({ out, seed: 1, jobSeconds: 0.2, io: capture() });
     const shot = `${out}/shot.png`;
-    const r = await new Deno.Command(CHROMIUM, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        `--user-data-dir=${profile}`,
-        `--screenshot=${shot}`,
-        "--window-size=1200,2400",
-        `file://${result.report}`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert(r.success, new TextDecoder().decode(r.stderr));
+    const r = await runChromium([
+      `--screenshot=${shot}`,
+      "--window-size=1200,2400",
+      `file://${result.report}`,
+    ]);
+    assert(r.code === 0, r.stderr);
     // The page is not blank: count distinct colours in the screenshot.
     const py = await new Deno.Command(PYTHON, {
       args: [
@@ -389,7 +377,6 @@ testWithTool("demo: index.html renders in headless Chromium", ["chromium", "pyth
     assert(size > 100_000, `screenshot too small (${size} bytes): page probably blank`);
   } finally {
     await Deno.remove(out, { recursive: true });
-    await Deno.remove(profile, { recursive: true });
   }
 });
 

@@ -75,6 +75,7 @@ export function rebase(url: string, base: string): string {
 
 // ---- small assertion helpers (no jsr: std available) ----
 import nodeAssert from "node:assert/strict";
+import { getLogger, type LogRecord } from "../lib/log.ts";
 
 /** Assert a condition. */
 export function assert(cond: unknown, msg?: string): asserts cond {
@@ -112,4 +113,23 @@ export async function assertRejects<T>(
     return e as T;
   }
   throw new Error(`expected a rejection with ${cls.name}`);
+}
+
+/** Captures `oda_api` log records (INFO and above) during `fn`; the logger's own level is restored after. */
+export async function captureLogs<T>(
+  fn: () => Promise<T>,
+): Promise<{ value?: T; error?: unknown; records: LogRecord[] }> {
+  const root = getLogger("oda_api");
+  const records: LogRecord[] = [];
+  const prev = root.getLevel();
+  root.setLevel("INFO");
+  const detach = root.addHandler((r) => records.push(r));
+  try {
+    return { value: await fn(), records };
+  } catch (error) {
+    return { error, records };
+  } finally {
+    detach();
+    root.setLevel(prev);
+  }
 }

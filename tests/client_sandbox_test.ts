@@ -17,9 +17,16 @@ import {
   TokenError,
   UnauthorizedError,
 } from "../lib/errors.ts";
-import { getLogger, type LogRecord } from "../lib/log.ts";
+import type { LogRecord } from "../lib/log.ts";
 import { decodeOdaToken } from "../lib/token/decode.ts";
-import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "./client_replay.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertMatch,
+  assertRejects,
+  captureLogs,
+} from "./client_replay.ts";
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 type SandboxOptions = Parameters<typeof startSandbox>[0];
@@ -31,25 +38,6 @@ async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<vo
     await fn(sb);
   } finally {
     await sb.close();
-  }
-}
-
-/** Capture `oda_api` log records (INFO and above) during `fn`. */
-async function captureLogs<T>(
-  fn: () => Promise<T>,
-): Promise<{ value?: T; error?: unknown; records: LogRecord[] }> {
-  const root = getLogger("oda_api");
-  const records: LogRecord[] = [];
-  const prevLevel = root.getEffectiveLevel();
-  root.setLevel("INFO");
-  const detach = root.addHandler((r) => records.push(r));
-  try {
-    return { value: await fn(), records };
-  } catch (error) {
-    return { error, records };
-  } finally {
-    detach();
-    root.setLevel(prevLevel);
   }
 }
 

@@ -8,26 +8,7 @@ import { DispatcherAPI, type GetProductOptions } from "../lib/client/dispatcher.
 import { analysisParametersMismatches } from "../lib/client/consistency.ts";
 import { errorForResponse, htmlErrorLine } from "../lib/client/http.ts";
 import { OdaError } from "../lib/errors.ts";
-import { getLogger, type LogRecord } from "../lib/log.ts";
-import { assert, assertEquals, assertRejects, fixtureText } from "./client_replay.ts";
-
-async function captureLogs<T>(
-  fn: () => Promise<T>,
-): Promise<{ value?: T; error?: unknown; records: LogRecord[] }> {
-  const root = getLogger("oda_api");
-  const records: LogRecord[] = [];
-  const prev = root.getLevel();
-  root.setLevel("INFO");
-  const detach = root.addHandler((r) => records.push(r));
-  try {
-    return { value: await fn(), records };
-  } catch (error) {
-    return { error, records };
-  } finally {
-    detach();
-    root.setLevel(prev);
-  }
-}
+import { assert, assertEquals, assertRejects, captureLogs, fixtureText } from "./client_replay.ts";
 
 Deno.test("returned parameters are compared in the parameter's units (server-side conversions are not mismatches)", async () => {
   // unit level: 20 keV stored as 20000 eV agrees; 20001 eV does not; without units nothing is assumed

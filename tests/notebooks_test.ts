@@ -2,7 +2,8 @@
 // (tools/run_nb.py: the quiet-window runner), then rendered to HTML (tools/svg.html.j2) and screenshotted
 // with headless Chromium into tests/out/notebooks/.
 import assert from "node:assert/strict";
-import { CHROMIUM, PYTHON, testWithTool } from "./_validators.ts";
+import { PYTHON, testWithTool } from "./_validators.ts";
+import { runChromium } from "./_chromium.ts";
 import { startSandbox } from "../sandbox.ts";
 import { decode as decodePng } from "fast-png";
 
@@ -297,6 +298,23 @@ function nonBlank(png: Uint8Array): { nonWhite: number; colourful: number } {
   return { nonWhite, colourful };
 }
 
+/** Screenshots `${OUT}/${base}.html` at `size` ("w,h") into `shot`; the pixel counts of {@linkcode nonBlank}. */
+async function screenshot(
+  base: string,
+  size: string,
+  shot = `${OUT}/${base}.png`,
+): Promise<{ nonWhite: number; colourful: number }> {
+  await Deno.remove(shot).catch(() => {});
+  const r = await runChromium([
+    "--hide-scrollbars",
+    `--window-size=${size}`,
+    `--screenshot=${shot}`,
+    `file://${OUT}/${base}.html`,
+  ]);
+  assert.equal(r.code, 0, r.stderr.slice(-2000));
+  return nonBlank(await Deno.readFile(shot));
+}
+
 testWithTool("notebooks: executed notebooks render to HTML and screenshot with Chromium", [
   "jupyter",
   "chromium",
@@ -331,34 +349,12 @@ testWithTool("notebooks: executed notebooks render to HTML and screenshot with C
       assert.match(html, /<img [^>]*src="data:image\/png;base64,/, `${base}: PNG outputs in the HTML`);
       assert.doesNotMatch(html, JWT_RE);
     }
-    const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
-    try {
-      for (
-        const [base, size] of [[`${name}.showcase`, "1200,2400"], [`${name}.executed`, "1200,14000"]] as const
-      ) {
-        const shot = `${OUT}/${base}.png`;
-        await Deno.remove(shot).catch(() => {});
-        const r = await run(CHROMIUM, [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--hide-scrollbars",
-          `--user-data-dir=${profile}`,
-          `--window-size=${size}`,
-          `--screenshot=${shot}`,
-          `file://${OUT}/${base}.html`,
-        ]);
-        assert.equal(r.code, 0, r.stderr.slice(-2000));
-        const s = nonBlank(await Deno.readFile(shot));
-        assert.ok(s.nonWhite > 50_000, `${base}: screenshot has content (${s.nonWhite} non-white pixels)`);
-        assert.ok(s.colourful > 5_000, `${base}: screenshot shows coloured plots/images (${s.colourful})`);
-      }
-    } finally {
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    for (
+      const [base, size] of [[`${name}.showcase`, "1200,2400"], [`${name}.executed`, "1200,14000"]] as const
+    ) {
+      const s = await screenshot(base, size);
+      assert.ok(s.nonWhite > 50_000, `${base}: screenshot has content (${s.nonWhite} non-white pixels)`);
+      assert.ok(s.colourful > 5_000, `${base}: screenshot shows coloured plots/images (${s.colourful})`);
     }
   }
 });
@@ -430,30 +426,8 @@ testWithTool("notebooks: Science.ipynb finds a flare, the GX 1+4 pulse and saves
       dst,
     ]);
     assert.equal(conv.code, 0, conv.stderr);
-    const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
-    try {
-      const shot = `${OUT}/Science.png`;
-      await Deno.remove(shot).catch(() => {});
-      const c = await run(CHROMIUM, [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        `--user-data-dir=${profile}`,
-        "--window-size=1200,4200",
-        `--screenshot=${shot}`,
-        `file://${OUT}/Science.executed.html`,
-      ]);
-      assert.equal(c.code, 0, c.stderr.slice(-2000));
-      const s = nonBlank(await Deno.readFile(shot));
-      assert.ok(s.nonWhite > 50_000 && s.colourful > 2_000, `Science screenshot: ${JSON.stringify(s)}`);
-    } finally {
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
-    }
+    const s = await screenshot("Science.executed", "1200,4200", `${OUT}/Science.png`);
+    assert.ok(s.nonWhite > 50_000 && s.colourful > 2_000, `Science screenshot: ${JSON.stringify(s)}`);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

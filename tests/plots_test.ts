@@ -14,7 +14,8 @@ import {
   type VegaLiteSpec,
 } from "../display.ts";
 import type { Table } from "../lib/data/ndarray.ts";
-import { CHROMIUM, runPython, testWithTool } from "./_validators.ts";
+import { runPython, testWithTool } from "./_validators.ts";
+import { runChromium } from "./_chromium.ts";
 import { plotLightCurveAnalysis, plotPeriodogram } from "../display.ts";
 import { lombScargle } from "../mod.ts";
 import { decode as decodePng } from "fast-png";
@@ -335,31 +336,8 @@ function noiseCurve(n: number): LightCurve {
   });
 }
 
-async function chromium(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
-  try {
-    const out = await new Deno.Command(CHROMIUM, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--allow-file-access-from-files",
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  } finally {
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
-  }
+function chromium(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runChromium(["--hide-scrollbars", "--allow-file-access-from-files", ...args]);
 }
 
 testWithTool(

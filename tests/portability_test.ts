@@ -9,6 +9,7 @@ import { type DataCollection, DispatcherAPI, lightCurve, NumpyDataProduct } from
 import { LightCurvePlot } from "../display.ts";
 import { startSandbox } from "../sandbox.ts";
 import { CHROMIUM, testWithTool } from "./_validators.ts";
+import { chromiumArgs, makeProfile } from "./_chromium.ts";
 import { createHash } from "node:crypto";
 import { md5HexPortable } from "../lib/data/md5.ts";
 
@@ -251,20 +252,9 @@ testWithTool(
       if (path === "/favicon.ico") return new Response(null, { status: 204 });
       return undefined;
     });
-    const profile = await Deno.makeTempDir({ prefix: "oda-chromium-" });
+    const profile = await makeProfile();
     const chromium = new Deno.Command(CHROMIUM, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        `--user-data-dir=${profile}`,
-        "--window-size=1000,800",
-        `${http.url}/`,
-      ],
+      args: chromiumArgs(profile, ["--window-size=1000,800", `${http.url}/`]),
       stdin: "null",
       stdout: "null",
       stderr: "null",

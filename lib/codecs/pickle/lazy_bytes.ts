@@ -15,6 +15,7 @@
 
 import type { Table } from "../../data/ndarray.ts";
 import type { DTypeInfo } from "./dtype.ts";
+import { ARG, LEN1, LEN4, LINE, LINE2, UNKNOWN } from "./_opcode_args.ts";
 
 /** Internal, never escapes the decoder: the lazy path does not apply; the caller falls back to a full decode. */
 export class LazyFallback extends Error {
@@ -133,45 +134,6 @@ export interface SplitPickle {
   totalLength: number;
 }
 
-// Argument layout of every opcode (protocols 0–5): fixed byte count, or a special marker.
-const LINE = -1; // one newline-terminated argument
-const LINE2 = -2; // two (GLOBAL, INST)
-const LEN1 = -3; // 1-byte length + payload
-const LEN4 = -4; // 4-byte length + payload
-const LEN8 = -5; // 8-byte length + payload
-const ARG: Int8Array = (() => {
-  const a = new Int8Array(256).fill(-100);
-  const set = (chars: string, v: number) => {
-    for (const c of chars) a[c.charCodeAt(0)] = v;
-  };
-  set("(.012NQRabd}el]ost)u", 0); // MARK STOP POP POP_MARK DUP NONE BINPERSID REDUCE APPEND BUILD DICT ...
-  set("FILPSVgp", LINE);
-  set("ci", LINE2);
-  set("Khq", 1);
-  set("M", 2);
-  set("Jjr", 4);
-  set("G", 8);
-  set("UC", LEN1);
-  set("TXB", LEN4);
-  a[0x80] = 1; // PROTO
-  a[0x81] = 0; // NEWOBJ
-  a[0x82] = 1; // EXT1
-  a[0x83] = 2; // EXT2
-  a[0x84] = 4; // EXT4
-  for (const op of [0x85, 0x86, 0x87, 0x88, 0x89]) a[op] = 0; // TUPLE1-3 NEWTRUE NEWFALSE
-  a[0x8a] = LEN1; // LONG1
-  a[0x8b] = LEN4; // LONG4
-  a[0x8c] = LEN1; // SHORT_BINUNICODE
-  a[0x8d] = LEN8; // BINUNICODE8
-  a[0x8e] = LEN8; // BINBYTES8
-  for (const op of [0x8f, 0x90, 0x91, 0x92, 0x93, 0x94]) a[op] = 0; // EMPTY_SET .. MEMOIZE
-  a[0x95] = 8; // FRAME
-  a[0x96] = LEN8; // BYTEARRAY8
-  a[0x97] = 0; // NEXT_BUFFER
-  a[0x98] = 0; // READONLY_BUFFER
-  return a;
-})();
-
 /**
  * Walk the opcodes of the base64-encoded pickle `text` without running it, decoding everything but the big
  * unframed bytes payloads into a small buffer. Throws {@linkcode LazyFallback} when the text or the pickle is
@@ -217,7 +179,7 @@ export function splitBase64Pickle(text: string): SplitPickle {
   while (true) {
     const op = byteAt(p);
     const kind = ARG[op];
-    if (kind === -100) throw new LazyFallback(`opcode 0x${op.toString(16)}`);
+    if (kind === UNKNOWN) throw new LazyFallback(`opcode 0x${op.toString(16)}`);
     let argEnd: number;
     if (kind >= 0) argEnd = p + 1 + kind;
     else if (kind === LINE || kind === LINE2) {

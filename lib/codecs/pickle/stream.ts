@@ -18,46 +18,7 @@ import { LAZY_MIN_BYTES, type LazyBytes } from "./lazy_bytes.ts";
 import { decodeNumpyPickle } from "../pickle.ts";
 import { DecodeBudget, typedDecode } from "../budget.ts";
 import { BufferSink, type PayloadSink, RecordSink } from "./_stream_sinks.ts";
-
-// opcode argument layout (see lazy_bytes.ts)
-const LINE = -1;
-const LINE2 = -2;
-const LEN1 = -3;
-const LEN4 = -4;
-const LEN8 = -5;
-const UNKNOWN = -100;
-const ARG: Int8Array = (() => {
-  const a = new Int8Array(256).fill(UNKNOWN);
-  const set = (chars: string, v: number) => {
-    for (const c of chars) a[c.charCodeAt(0)] = v;
-  };
-  set("(.012NQRabd}el]ost)u", 0);
-  set("FILPSVgp", LINE);
-  set("ci", LINE2);
-  set("Khq", 1);
-  set("M", 2);
-  set("Jjr", 4);
-  set("G", 8);
-  set("UC", LEN1);
-  set("TXB", LEN4);
-  a[0x80] = 1;
-  a[0x81] = 0;
-  a[0x82] = 1;
-  a[0x83] = 2;
-  a[0x84] = 4;
-  for (const op of [0x85, 0x86, 0x87, 0x88, 0x89]) a[op] = 0;
-  a[0x8a] = LEN1;
-  a[0x8b] = LEN4;
-  a[0x8c] = LEN1;
-  a[0x8d] = LEN8;
-  a[0x8e] = LEN8;
-  for (const op of [0x8f, 0x90, 0x91, 0x92, 0x93, 0x94]) a[op] = 0;
-  a[0x95] = 8;
-  a[0x96] = LEN8;
-  a[0x97] = 0;
-  a[0x98] = 0;
-  return a;
-})();
+import { ARG, LEN1, LEN4, LINE, LINE2, UNKNOWN } from "./_opcode_args.ts";
 
 function grow(buf: Uint8Array<ArrayBuffer>, need: number): Uint8Array<ArrayBuffer> {
   if (need <= buf.length) return buf;
