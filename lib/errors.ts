@@ -142,11 +142,11 @@ void _ownership;
  */
 export interface OdaErrorOptions {
   /** The URL that was being requested, with any token removed. */
-  url?: string;
+  url?: string | undefined;
   /** HTTP status code of the response that caused the error. */
-  status?: number;
+  status?: number | undefined;
   /** Job id of the dispatcher job this error belongs to. */
-  jobId?: string;
+  jobId?: string | undefined;
   /** Underlying error. */
   cause?: unknown;
   /** Extra structured details (never contains a token). */
@@ -277,11 +277,11 @@ export class OdaError extends Error {
   /** Machine-readable code. */
   readonly code: OdaErrorCode;
   /** URL involved, if any (token removed). */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** HTTP status, if any. */
-  readonly status?: number;
+  readonly status?: number | undefined;
   /** Dispatcher job id, if any. */
-  readonly jobId?: string;
+  readonly jobId?: string | undefined;
   /** Extra structured details. */
   readonly details?: Record<string, unknown>;
 

@@ -150,7 +150,7 @@ export async function notebookDisplay(
   obj: object,
 ): Promise<Record<string, unknown> & { "text/plain": string }> {
   if (!notebookSettings().display || !renderer) {
-    const name = (obj as { name?: unknown }).name;
+    const name = (obj as { name?: unknown | undefined }).name;
     return {
       "text/plain": `${obj.constructor?.name ?? "object"}${typeof name === "string" ? " " + name : ""}`,
     };

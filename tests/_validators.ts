@@ -271,7 +271,7 @@ function callerLocation(): string | undefined {
  */
 export async function runPython(
   code: string,
-  options: { stdin?: string; args?: readonly string[] } = {},
+  options: { stdin?: string | undefined; args?: readonly string[] } = {},
 ): Promise<string> {
   const child = new Deno.Command(PYTHON, {
     args: ["-c", code, ...(options.args ?? [])],

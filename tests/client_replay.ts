@@ -46,11 +46,11 @@ export function stripClientName(s: string): string {
 /** A fetch that serves `exchanges` in order and records what was asked. */
 export function replayFetch(exchanges: Exchange[]): {
   fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
-  requests: { method: string; url: string; body?: string }[];
+  requests: { method: string; url: string; body?: string | undefined }[];
   remaining: () => number;
 } {
   const queue = [...exchanges];
-  const requests: { method: string; url: string; body?: string }[] = [];
+  const requests: { method: string; url: string; body?: string | undefined }[] = [];
   const fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = String(input instanceof Request ? input.url : input);
     const method = init?.method ?? "GET";

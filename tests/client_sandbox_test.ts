@@ -43,7 +43,13 @@ async function withSandbox(opts: SandboxOptions, fn: (sb: Sandbox) => Promise<vo
 
 /** A fetch wrapper recording every request URL/body and every answer. */
 function recordingFetch(inner: typeof fetch = fetch) {
-  const log: { url: string; body?: string; status?: number; text?: string; error?: string }[] = [];
+  const log: {
+    url: string;
+    body?: string | undefined;
+    status?: number | undefined;
+    text?: string;
+    error?: string | undefined;
+  }[] = [];
   const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const entry: (typeof log)[number] = {
       url: String(input),
@@ -64,7 +70,7 @@ function recordingFetch(inner: typeof fetch = fetch) {
   return { fetch: f, log };
 }
 
-function paramsOf(entry: { url: string; body?: string }): URLSearchParams {
+function paramsOf(entry: { url: string; body?: string | undefined }): URLSearchParams {
   return new URLSearchParams(entry.body ?? new URL(entry.url).search);
 }
 

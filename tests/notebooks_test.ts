@@ -14,7 +14,7 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}/;
 
 interface Output {
   output_type: string;
-  name?: string;
+  name?: string | undefined;
   text?: string | string[];
   data?: Record<string, unknown>;
   ename?: string;
@@ -57,11 +57,15 @@ function expectMimes(nb: Notebook, name: string, needle: string | RegExp, want: 
   }
 }
 
-async function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+async function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string | undefined; env?: Record<string, string> } = {},
+) {
   const out = await new Deno.Command(cmd, {
     args,
-    cwd: opts.cwd,
-    env: opts.env,
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
     stdout: "piped",
     stderr: "piped",
   })

@@ -288,7 +288,7 @@ Deno.test("light-curve plot bundle: under 300 KB, zoom/pan and full-precision to
     const spec = b["application/vnd.vegalite.v5+json"] as {
       layer: {
         params?: { bind: string }[];
-        encoding: { x: { title: string }; tooltip?: { field: string; format?: string }[] };
+        encoding: { x: { title: string }; tooltip?: { field: string; format?: string | undefined }[] };
       }[];
     };
     const zoom = spec.layer.find((l) => l.params?.some((p) => p.bind === "scales"));

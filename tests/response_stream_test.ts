@@ -294,7 +294,7 @@ Deno.test("getProduct streams a big answer: download events up to the declared s
     () => new Response(body, { headers: { "content-type": "application/json" } }),
   );
   const previous = getProgressReporterFactory();
-  const events: { received: number; total?: number }[] = [];
+  const events: { received: number; total?: number | undefined }[] = [];
   let state = {
     instrument: "isgri",
     product: "lc",

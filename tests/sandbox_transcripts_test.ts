@@ -40,7 +40,7 @@ interface Transcript {
   params: [string, string][];
   status: number;
   contentType: string;
-  body?: string;
+  body?: string | undefined;
 }
 
 async function loadTranscript(name: string): Promise<Transcript> {

@@ -342,7 +342,7 @@ class Lsp {
       if (m.method !== undefined && m.id !== undefined) await this.#send({ id: m.id, result: null });
     }
   }
-  async #next(): Promise<{ id?: number; method?: string; result?: unknown }> {
+  async #next(): Promise<{ id?: number; method?: string; result?: unknown | undefined }> {
     for (;;) {
       const head = new TextDecoder().decode(this.#buf.subarray(0, Math.min(this.#buf.length, 100)));
       const m = /^Content-Length: (\d+)\r\n\r\n/.exec(head);

@@ -40,7 +40,7 @@ export interface DemoOptions {
   /** Output directory (FITS files and index.html). @default "oda-demo-output" */
   out?: string;
   /** Seed of the simulated sky. @default 42 */
-  seed?: number;
+  seed?: number | undefined;
   /** Duration of each simulated asynchronous job, seconds. @default 1.5 */
   jobSeconds?: number;
   /** Where to print. */

@@ -41,8 +41,8 @@ const cliLog = getLogger("oda_api.cli");
 
 /** Global options shared by every command. */
 interface GlobalOptions {
-  url?: string;
-  token?: string;
+  url?: string | undefined;
+  token?: string | undefined;
   verbose?: number;
   quiet?: boolean;
 }

@@ -19,7 +19,7 @@ export interface GetProductsOptions {
   /** Queries running at the same time. @default 4 */
   concurrency?: number;
   /** Stop starting new queries when aborted (running ones are aborted through their own `signal`). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**

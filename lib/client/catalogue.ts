@@ -190,18 +190,18 @@ export async function describeDispatcher(
   source: DescriptionSource,
   options: { instruments?: readonly string[]; signal?: AbortSignal } = {},
 ): Promise<DispatcherDescription> {
-  const signal = options.signal;
-  const names = options.instruments ?? await source.getInstrumentsList({ signal });
+  const signal = options.signal, sig = signal ? { signal } : {};
+  const names = options.instruments ?? await source.getInstrumentsList(sig);
   const instruments: DispatcherDescription["instruments"] = {};
   for (const instrument of names) {
-    const products = Object.keys(prodDictOf(await source.getInstrumentDescription({ instrument, signal })));
+    const products = Object.keys(prodDictOf(await source.getInstrumentDescription({ instrument, ...sig })));
     const entry: Record<string, DescribedParameter[]> = {};
     for (const product of products) {
       const d = await source.getProductDescription({
         instrument,
         product_name: product,
         silent: true,
-        signal,
+        ...sig,
       });
       const described = new Map<string, DescribedParameter>();
       for (const q of d.queries) {
@@ -209,7 +209,7 @@ export async function describeDispatcher(
       }
       let order = [...described.keys()];
       try {
-        order = await source.getParameterNames({ instrument, product, signal });
+        order = await source.getParameterNames({ instrument, product, ...sig });
       } catch (e) {
         if (signal?.aborted) throw e;
       }

@@ -487,7 +487,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   async #getText(
     path: string,
     params: [string, string][],
-    signal?: AbortSignal,
+    signal?: AbortSignal | undefined,
     withToken = true,
   ): Promise<{ text: string; url: string }> {
     const p = [...params];
@@ -501,7 +501,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   async #getJson(
     path: string,
     params: [string, string][],
-    signal?: AbortSignal,
+    signal?: AbortSignal | undefined,
     withToken = true,
   ): Promise<unknown> {
     const res = await this.#getText(path, params, signal, withToken);
@@ -518,7 +518,7 @@ export class DispatcherAPI<P = MmodaProducts> {
    * console.log(await disp.getInstrumentsList()); // ["isgri", "jemx", "spi_acs", ...]
    * ```
    */
-  async getInstrumentsList(options: { signal?: AbortSignal } = {}): Promise<string[]> {
+  async getInstrumentsList(options: { signal?: AbortSignal | undefined } = {}): Promise<string[]> {
     const list = await this.#getJson("instr-list", [["instrument", "mock"]], options.signal);
     if (!Array.isArray(list)) {
       throw new DecodeError("MALFORMED_RESPONSE", "instr-list answer is not a list");
@@ -536,7 +536,9 @@ export class DispatcherAPI<P = MmodaProducts> {
    * const meta = await disp.getInstrumentDescription({ instrument: "isgri" });
    * ```
    */
-  async getInstrumentDescription(options: { instrument: string; signal?: AbortSignal }): Promise<unknown> {
+  async getInstrumentDescription(
+    options: { instrument: string; signal?: AbortSignal | undefined },
+  ): Promise<unknown> {
     return await this.#getJson("api/meta-data", [["instrument", options.instrument]], options.signal);
   }
 
@@ -551,7 +553,7 @@ export class DispatcherAPI<P = MmodaProducts> {
    * ```
    */
   async getParameterNames(
-    options: { instrument: string; product: string; signal?: AbortSignal },
+    options: { instrument: string; product: string; signal?: AbortSignal | undefined },
   ): Promise<string[]> {
     const list = await this.#getJson("api/par-names", [
       ["instrument", options.instrument],
@@ -574,7 +576,12 @@ export class DispatcherAPI<P = MmodaProducts> {
    * ```
    */
   async getProductDescription(
-    options: { instrument: string; product_name: string; silent?: boolean; signal?: AbortSignal },
+    options: {
+      instrument: string;
+      product_name: string;
+      silent?: boolean | undefined;
+      signal?: AbortSignal | undefined;
+    },
   ): Promise<ProductDescription> {
     const res = await this.#getText(
       "api/meta-data",
@@ -640,7 +647,7 @@ export class DispatcherAPI<P = MmodaProducts> {
    * const token = await disp.refreshToken(undefined, { write_token: true, token_write_methods: ["FILE_HOME"] });
    * ```
    */
-  async refreshToken(token?: string, options: RefreshTokenOptions = {}): Promise<string> {
+  async refreshToken(token?: string | undefined, options: RefreshTokenOptions = {}): Promise<string> {
     const interval = options.refresh_interval;
     if (
       interval !== undefined && !(typeof interval === "number" && Number.isFinite(interval) && interval > 0)
@@ -675,7 +682,7 @@ export class DispatcherAPI<P = MmodaProducts> {
    * ```
    */
   async disableEmailToken(
-    token?: string,
+    token?: string | undefined,
     options: Omit<RefreshTokenOptions, "refresh_interval"> = {},
   ): Promise<string> {
     const t = this.#tokenArg(token, "disable the e-mails of the token");
@@ -702,7 +709,12 @@ export class DispatcherAPI<P = MmodaProducts> {
    * ```
    */
   async inspectState(
-    options: { job_id?: string; group_by_job?: boolean; token?: string; signal?: AbortSignal } = {},
+    options: {
+      job_id?: string;
+      group_by_job?: boolean;
+      token?: string | undefined;
+      signal?: AbortSignal | undefined;
+    } = {},
   ): Promise<Record<string, unknown>> {
     const t = this.#tokenArg(options.token, "inspect the state");
     const p: [string, string][] = [["token", t], ["group_by_job", options.group_by_job ? "True" : "False"]];
@@ -721,7 +733,10 @@ export class DispatcherAPI<P = MmodaProducts> {
    * console.log(r.RA, r.DEC);
    * ```
    */
-  async resolveName(name: string, options: { signal?: AbortSignal } = {}): Promise<Record<string, unknown>> {
+  async resolveName(
+    name: string,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<Record<string, unknown>> {
     return await this.#getJson("resolve_name", [["name", name]], options.signal) as Record<string, unknown>;
   }
 
@@ -755,7 +770,7 @@ function explicitToken(token: string | null): string | undefined {
 function userOf(token: string | undefined): string {
   if (!token) return "public";
   try {
-    const p = decodeOdaToken(token) as { sub?: unknown; email?: unknown };
+    const p = decodeOdaToken(token) as { sub?: unknown; email?: unknown | undefined };
     return String(p.sub ?? p.email ?? "unknown-user");
   } catch {
     return "unknown-user";

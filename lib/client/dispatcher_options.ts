@@ -24,38 +24,38 @@ import type { FetchLike } from "./http.ts";
  */
 export interface DispatcherAPIOptions {
   /** Dispatcher URL or alias (`production`, `prod`, `staging`). @default PRODUCTION_URL */
-  url?: string;
+  url?: string | undefined;
   /**
    * Token to send. `undefined`: discovered with `discoverToken()`
    * (`ODA_TOKEN`, `.oda-token`...); `null`: public, no token.
    */
-  token?: string | null;
+  token?: string | null | undefined;
   /** Options of the token discovery (`token_discovery_methods`, `cwd`, `home`, `env`) when `token` is undefined. */
   token_discovery?: TokenDiscoveryOptions;
   /** `fetch` implementation (tests, proxies). */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Session id (16 chars `[A-Z0-9]` generated when absent). */
   session_id?: string;
   /** Default total deadline of `getProduct` / `wait`, in ms (none by default). */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Own timeout of each HTTP request until its answer's headers arrive, in ms. @default 60000 */
-  requestTimeout?: number;
+  requestTimeout?: number | undefined;
   /** Longest silence while an answer's body streams in, in ms. @default requestTimeout */
-  idleTimeout?: number;
+  idleTimeout?: number | undefined;
   /** Longest time to receive one answer's whole body, in ms. @default 900000 */
-  bodyTimeout?: number;
+  bodyTimeout?: number | undefined;
   /** Largest answer accepted, in bytes (after HTTP gzip decoding). @default 524288000 (500 MiB) */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /** Largest number of redirects followed (never on `run_analysis`). @default 5 */
-  maxRedirects?: number;
+  maxRedirects?: number | undefined;
   /** Poll intervals in ms: a number = the largest; or `{ min, max, factor }`. @default { min: 150, max: 5000, factor: 1.2 } */
   pollInterval?: number | { min?: number; max?: number; factor?: number };
   /** Time spent retrying one request when no deadline applies, ms. @default 600000 */
-  retryBudget?: number;
+  retryBudget?: number | undefined;
   /** First retry backoff delay, ms (doubles, jittered). @default 250 */
-  backoffBase?: number;
+  backoffBase?: number | undefined;
   /** Largest retry backoff delay, ms. @default 8000 */
-  backoffMax?: number;
+  backoffMax?: number | undefined;
   /** Cache finished answers in memory (`true` or limits). @default false */
   cache?: boolean | CacheOptions;
   /** Check parameter names with `/api/par-names` before a query. @default true */
@@ -87,20 +87,20 @@ export interface GetProductOptions {
   /** Query kind (`Real`, `Dummy`), sent as `query_type`. @default "Real" */
   product_type?: string;
   /** No advice, no progress display. */
-  silent?: boolean;
+  silent?: boolean | undefined;
   /** Cancels the wait. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Total deadline in ms (the products' decode included: it stops between chunks when the deadline passes). */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Limits of the products' decode (elements, gzip output) or a shared `DecodeBudget`: default 4 Mi + 16
    * elements per response byte, at most 1 Gi; past it `DecodeError("DECODE_LIMIT")`. Not sent to the server.
    */
-  decodeBudget?: DecodeLimits | DecodeBudget;
+  decodeBudget?: DecodeLimits | DecodeBudget | undefined;
   /** Receives the job's events. */
   onEvent?: JobListener;
   /** Token for this query (overrides the instance's; `null` = public). */
-  token?: string | null;
+  token?: string | null | undefined;
   /** Science parameters: `RA`, `DEC`, `T1`, `T2`, `E1_keV`, `scw_list`, `selected_catalog`, ... */
   [param: string]: unknown;
 }
@@ -118,15 +118,15 @@ export interface RefreshTokenOptions {
   /** Write the new token with the token module's rules. @default false */
   write_token?: boolean;
   /** Where to write (`ODA_ENV_VAR`, `FILE_CUR_DIR`, `FILE_HOME`). */
-  token_write_methods?: WriteTokenOptions["token_write_methods"];
+  token_write_methods?: WriteTokenOptions["token_write_methods"] | undefined;
   /** Extension in seconds (server default and maximum: 7 days). */
   refresh_interval?: number;
   /** Remove the previously discovered token from where it was found. */
-  discard_discovered_token?: boolean;
+  discard_discovered_token?: boolean | undefined;
   /** Extra options for `writeToken` (`cwd`, `home`, `env`, `force`). */
   write_options?: Omit<WriteTokenOptions, "token_write_methods" | "discard_discovered_token">;
   /** Cancels the request. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -141,5 +141,5 @@ export interface RefreshTokenOptions {
  */
 export interface ResumeOptions extends Omit<DispatcherAPIOptions, "session_id"> {
   /** Do not show progress. */
-  silent?: boolean;
+  silent?: boolean | undefined;
 }

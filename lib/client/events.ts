@@ -52,7 +52,7 @@ export interface JobEvent {
   /** Product name. */
   product: string;
   /** Dispatcher job id (undefined before the first answer). */
-  jobId?: string;
+  jobId?: string | undefined;
   /** Session id used for the job. */
   sessionId?: string;
   /** Current `query_status` as the client sees it. */
@@ -66,11 +66,11 @@ export interface JobEvent {
   /** `job_monitor.full_report_dict_list` of the last answer (per-science-window reports), if any. */
   reports?: ReadonlyArray<Record<string, unknown>>;
   /** Human-readable detail (retry reason, failure message, server comment). */
-  message?: string;
+  message?: string | undefined;
   /** For `download` events: bytes of the answer received so far. */
   bytesReceived?: number;
   /** For `download` events: the answer's declared size (Content-Length), when known. */
-  bytesTotal?: number;
+  bytesTotal?: number | undefined;
   /** For `failed` events: the `OdaError` code that ended the wait (`JOB_FAILED`, `TIMEOUT`, `ABORTED`...). */
   code?: string;
 }

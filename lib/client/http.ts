@@ -86,23 +86,23 @@ export interface HttpClientOptions {
   /** Base URL of the dispatcher (no trailing slash needed). */
   baseUrl: string;
   /** `fetch` implementation; defaults to `globalThis.fetch`. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Own timeout of one request, in milliseconds. @default 60000 */
-  requestTimeout?: number;
+  requestTimeout?: number | undefined;
   /** Longest time spent retrying one request when the caller gave no deadline, in ms. @default 600000 */
-  retryBudget?: number;
+  retryBudget?: number | undefined;
   /** First backoff delay in ms (doubled each attempt, full jitter). @default 250 */
-  backoffBase?: number;
+  backoffBase?: number | undefined;
   /** Largest backoff delay in ms. @default 8000 */
-  backoffMax?: number;
+  backoffMax?: number | undefined;
   /** Longest silence while a response body streams in, in ms. @default requestTimeout */
-  idleTimeout?: number;
+  idleTimeout?: number | undefined;
   /** Longest time to receive one whole response body, in ms (drips end here). @default 900000 */
-  bodyTimeout?: number;
+  bodyTimeout?: number | undefined;
   /** Largest response body accepted, in bytes (after HTTP gzip decoding). @default 524288000 (500 MiB) */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /** Largest number of redirects followed for one request. @default 5 */
-  maxRedirects?: number;
+  maxRedirects?: number | undefined;
 }
 
 /**
@@ -137,9 +137,9 @@ export interface HttpRequest {
   /** Whether to follow redirects (not on `run_analysis`: a redirect there is `URL_REDIRECTED`). @default true */
   followRedirects?: boolean;
   /** Cancels the request (and the retries) promptly. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Absolute deadline (epoch ms) for the request including retries. */
-  deadline?: number;
+  deadline?: number | undefined;
   /** Whether transient failures are retried. @default true */
   retry?: boolean;
   /** Called before each retry. */
@@ -155,10 +155,12 @@ export interface HttpRequest {
    * for. `total` is the declared Content-Length, if any (none with a content encoding); `redact` must be
    * applied to every string of the answer (it replaces echoes of the request's token, as is done to the text).
    */
-  decodeBody?: (
-    chunks: AsyncIterable<Uint8Array>,
-    info: { total: number | undefined; redact: (s: string) => string },
-  ) => Promise<unknown>;
+  decodeBody?:
+    | ((
+      chunks: AsyncIterable<Uint8Array>,
+      info: { total: number | undefined; redact: (s: string) => string },
+    ) => Promise<unknown>)
+    | undefined;
 }
 
 /**
@@ -369,10 +371,9 @@ export class HttpClient {
             method,
             redirect: "manual",
             signal: ctrl.signal,
-            headers: postBody !== undefined
-              ? { "content-type": "application/x-www-form-urlencoded" }
-              : undefined,
-            body: postBody,
+            ...(postBody !== undefined
+              ? { headers: { "content-type": "application/x-www-form-urlencoded" }, body: postBody }
+              : {}),
           });
         } catch (e) {
           throw this.#classifyThrown(e, req, timedOut, safeUrl);

@@ -25,11 +25,11 @@ export interface BodyLimits {
   /** Longest time for the whole body, in ms (`TIMEOUT`). */
   bodyTimeout: number;
   /** Absolute deadline (epoch ms): the idle and body timeouts never run past it. */
-  deadline?: number;
+  deadline?: number | undefined;
   /** Cancels the read (and the transfer) promptly. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** URL for error messages (token removed). */
-  url?: string;
+  url?: string | undefined;
   /** Stop quietly after `maxBytes` (the rest is cancelled) instead of raising `RESPONSE_TOO_LARGE`. */
   truncate?: boolean;
 }

@@ -137,11 +137,11 @@ export class Job {
       product: string;
       productType: string;
       params: Record<string, unknown>;
-      token?: string;
-      user?: string;
+      token?: string | undefined;
+      user?: string | undefined;
       sessionId: string;
-      jobId?: string;
-      status?: string;
+      jobId?: string | undefined;
+      status?: string | undefined;
       submittedAt?: number;
     },
   ) {
@@ -258,7 +258,9 @@ export class Job {
    * console.log(await job.poll()); // "submitted", "progress", "ready", "done" or "failed"
    * ```
    */
-  async poll(options: { signal?: AbortSignal; deadline?: number } = {}): Promise<string> {
+  async poll(
+    options: { signal?: AbortSignal | undefined; deadline?: number | undefined } = {},
+  ): Promise<string> {
     return await this.#poll(options.signal, options.deadline, undefined);
   }
 
@@ -281,7 +283,7 @@ export class Job {
     signal: AbortSignal | undefined,
     deadline: number | undefined,
     reporter?: ProgressReporter,
-    decodeBudget?: DecodeLimits | DecodeBudget,
+    decodeBudget?: DecodeLimits | DecodeBudget | undefined,
   ) {
     // a job resumed as `failed` has no answer yet: ask once (the dispatcher answers with the failure)
     if (this.isComplete && this.response) return this.status;

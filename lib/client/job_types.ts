@@ -43,11 +43,11 @@ export const CLIENT_NAME = "oda-api-deno/0.1.0";
  */
 export interface ExitStatus {
   /** 0 ok, 1 failed. */
-  status?: number;
+  status?: number | undefined;
   /** Job status as seen by the query. */
   job_status?: string;
   /** Main message. */
-  message?: string;
+  message?: string | undefined;
   /** Error message (often the repr of a server exception). */
   error_message?: string;
   /** Debug message. */
@@ -84,7 +84,7 @@ export interface RunAnalysisResponse {
   job_monitor?: {
     job_id?: string;
     session_id?: string;
-    status?: string;
+    status?: string | undefined;
     full_report_dict_list?: Record<string, unknown>[];
     [key: string]: unknown;
   };
@@ -143,17 +143,17 @@ export interface SavedJob {
  */
 export interface WaitOptions {
   /** Cancels the wait promptly (the job keeps running on the server). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Total deadline in milliseconds for this wait. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Do not show progress through the installed reporter. */
-  silent?: boolean;
+  silent?: boolean | undefined;
   /**
    * Limits of the products' decode (`DecodeLimits`), or one `DecodeBudget` for the answer streamed in and
    * its products; default 4 Mi + 16 elements per answer byte, at most 1 Gi. Applies to answers downloaded
    * during this call (an answer a previous call already decoded is not decoded again).
    */
-  decodeBudget?: DecodeLimits | DecodeBudget;
+  decodeBudget?: DecodeLimits | DecodeBudget | undefined;
 }
 
 /**
@@ -175,7 +175,7 @@ export interface JobHost {
   /** Smallest and largest poll interval (ms) and the growth factor. */
   readonly polling: { min: number; max: number; factor: number };
   /** Default total deadline (ms) of a wait, if any. */
-  readonly defaultTimeout?: number;
+  readonly defaultTimeout?: number | undefined;
   /** Check that the token may be sent to this URL (throws otherwise). */
   assertTokenTransport(token: string | undefined): void;
   /** Decode a finished answer into a DataCollection (with the caller's signal, deadline and limits). */

@@ -18,7 +18,7 @@ import type { ObjectOfInterest } from "../products/extract_catalog.ts";
  */
 export interface NameResolver {
   /** Resolve one name; the answer has `RA`/`DEC` in degrees when found. */
-  resolveName(name: string, options?: { signal?: AbortSignal }): Promise<Record<string, unknown>>;
+  resolveName(name: string, options?: { signal?: AbortSignal | undefined }): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -36,7 +36,7 @@ export interface NameResolver {
 export async function resolveObjectsOfInterest(
   resolver: NameResolver,
   objects: readonly (string | ObjectOfInterest)[],
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal | undefined } = {},
 ): Promise<ObjectOfInterest[]> {
   const out: ObjectOfInterest[] = [];
   for (const o of objects) {

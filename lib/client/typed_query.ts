@@ -29,17 +29,17 @@ export interface QueryControls {
   /** Query kind (`Real`, `Dummy`). */
   product_type?: string;
   /** No advice, no progress display. */
-  silent?: boolean;
+  silent?: boolean | undefined;
   /** Cancels the wait. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Total deadline in ms. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Receives the job's events. */
   onEvent?: unknown;
   /** Limits of the products' decode (`DecodeLimits` or a shared `DecodeBudget`). */
-  decodeBudget?: unknown;
+  decodeBudget?: unknown | undefined;
   /** Token for this query. */
-  token?: string | null;
+  token?: string | null | undefined;
 }
 
 /**

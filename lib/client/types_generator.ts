@@ -20,7 +20,7 @@ import type { DescribedParameter, DispatcherDescription } from "./catalogue.ts";
  */
 export interface GenerateTypesOptions {
   /** Name of the interface; the data constant is its SCREAMING_CASE. @default "MmodaProducts" */
-  name?: string;
+  name?: string | undefined;
   /** Where the types come from, for the header (no timestamps: the output is reproducible). */
   source?: string;
   /** Module specifier the generated file imports `DispatcherDescription` and `PyFloat` from. @default "@oda-hub/oda-api/types" */

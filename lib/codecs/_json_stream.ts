@@ -32,7 +32,7 @@ export interface JsonStreamOptions {
   /** Deepest nesting accepted (default 4096). */
   maxDepth?: number;
   /** Applied to every string (keys and values, not those given to a sink), e.g. to redact secrets. */
-  mapString?: (s: string) => string;
+  mapString?: ((s: string) => string) | undefined;
 }
 
 // states

@@ -54,7 +54,14 @@ export class ApiCode {
   readonly #token: string | undefined;
 
   /** Built by {@linkcode parseApiCode}. */
-  constructor(init: { url?: string; placeholder?: string; params: ApiCodeParams; token?: string }) {
+  constructor(
+    init: {
+      url?: string | undefined;
+      placeholder?: string | undefined;
+      params: ApiCodeParams;
+      token?: string | undefined;
+    },
+  ) {
     this.url = init.url;
     this.placeholder = init.placeholder;
     this.params = init.params;
@@ -121,7 +128,12 @@ type Binding =
   | { kind: "literal"; value: unknown }
   | { kind: "module"; path: string }
   | { kind: "class" }
-  | { kind: "dispatcher"; url?: string; placeholder?: string; token?: string }
+  | {
+    kind: "dispatcher";
+    url?: string | undefined;
+    placeholder?: string | undefined;
+    token?: string | undefined;
+  }
   | { kind: "result" };
 
 const DISPATCHER_KWARGS = new Set([
@@ -477,7 +489,7 @@ const KEYWORD_CONSTANTS: Record<string, true> = {
  */
 export interface ApiCodeOptions {
   /** `DispatcherAPI(url=...)`, written as is. @default "https://www.astro.unige.ch/mmoda/dispatch-data" */
-  url?: string;
+  url?: string | undefined;
   /** `python` (oda_api, byte for byte the dispatcher's `api_code`) or `typescript` (this package). @default "python" */
   language?: "python" | "typescript";
   /**
@@ -485,7 +497,7 @@ export interface ApiCodeOptions {
    * can be shared); `"include"` writes it, as the dispatcher does.
    * @default "omit"
    */
-  token?: "omit" | "include";
+  token?: "omit" | "include" | undefined;
 }
 
 /** Parameters oda_api's `set_api_code` never writes (dispatcher names). */

@@ -64,11 +64,11 @@ export interface DecodeOptions {
    * Limits of this decode, or a {@linkcode DecodeBudget} shared by several decodes (all the products of one
    * response draw from one budget). Default: see {@linkcode DecodeLimits}.
    */
-  decodeBudget?: DecodeLimits | DecodeBudget;
+  decodeBudget?: DecodeLimits | DecodeBudget | undefined;
   /** Abort the decode (checked between chunks): `OdaError("ABORTED")`, or the signal's reason if an OdaError. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Epoch milliseconds (`Date.now()` clock) after which the decode stops with `OdaError("TIMEOUT")`. */
-  deadline?: number;
+  deadline?: number | undefined;
 }
 
 function limitOf(v: unknown, what: string): number | undefined {

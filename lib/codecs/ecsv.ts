@@ -47,7 +47,7 @@ export interface EcsvColumn extends TableColumn {
   /** Column description. */
   description?: string;
   /** Python format string, e.g. `"%.3f"`. */
-  format?: string;
+  format?: string | undefined;
   /** Column metadata. */
   meta?: Record<string, unknown>;
   /** 1 where the value is missing. */

@@ -321,7 +321,7 @@ export interface EncodeNumpyPickleOptions {
    * Module path of `_reconstruct`: `"numpy._core"` (numpy ≥ 2, the default) or `"numpy.core"` (numpy 1.x,
    * which numpy 2 still reads; numpy 1 cannot read the numpy 2 path).
    */
-  numpyModule?: "numpy._core" | "numpy.core";
+  numpyModule?: "numpy._core" | "numpy.core" | undefined;
 }
 
 /**

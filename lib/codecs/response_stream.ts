@@ -29,7 +29,7 @@ export class DecodedBinarys {
     /** The decoded array (undefined when `error` is set). */
     readonly data: NdArray | Table | undefined,
     /** What went wrong (raised when the data unit is decoded). */
-    readonly error?: unknown,
+    readonly error?: unknown | undefined,
   ) {}
 }
 
@@ -96,9 +96,9 @@ export interface ParseJsonStreamOptions extends DecodeOptions {
   /** Called after each chunk with the number of bytes received so far. */
   onBytes?: (received: number) => void;
   /** The answer's size when known (Content-Length): no data unit can be bigger. */
-  total?: number;
+  total?: number | undefined;
   /** Applied to every string of the answer but the `binarys` (e.g. to redact echoed secrets). */
-  mapString?: (s: string) => string;
+  mapString?: ((s: string) => string) | undefined;
 }
 
 /**
@@ -138,7 +138,10 @@ export async function parseJsonChunks(
   options: ParseJsonStreamOptions = {},
 ): Promise<unknown> {
   const budget = DecodeBudget.of(options, 0);
-  const parser = responseParser({ budget, maxPayload: options.total }, options.mapString);
+  const parser = responseParser(
+    options.total === undefined ? { budget } : { budget, maxPayload: options.total },
+    options.mapString,
+  );
   let received = 0;
   const chunks = source instanceof ReadableStream ? readerChunks(source, options.signal) : source;
   for await (const chunk of chunks) {
@@ -154,7 +157,7 @@ export async function parseJsonChunks(
 
 async function* readerChunks(
   source: ReadableStream<Uint8Array>,
-  signal?: AbortSignal,
+  signal?: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
   const reader = source.getReader();
   const onAbort = () => reader.cancel(signal!.reason).catch(() => {});

@@ -131,7 +131,7 @@ export interface TableColumn {
    */
   values: ArrayValues;
   /** Physical unit string, if known. */
-  unit?: string;
+  unit?: string | undefined;
   /** Whether `values` holds one array per row (FITS `P`/`Q` columns). */
   variableLength?: boolean;
   /** numpy field title (the optional third item of a structured dtype field), if any. */

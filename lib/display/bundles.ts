@@ -314,7 +314,7 @@ export function tableBundle(t: Table, opts: { limit?: number; title?: string } =
 
 /** Kind label of a product object (class name). */
 function kindOf(p: unknown): string {
-  const n = (p as { constructor?: { name?: string } })?.constructor?.name;
+  const n = (p as { constructor?: { name?: string | undefined } })?.constructor?.name;
   return n && n !== "Object" ? n : typeof p;
 }
 

@@ -144,7 +144,7 @@ export interface HtmlTableOptions {
   /** Cells holding trusted HTML instead of text: `[row][col]` → true. */
   rawHtml?: (row: number, col: number) => boolean;
   /** Caption above the table (text). */
-  caption?: string;
+  caption?: string | undefined;
 }
 
 /**
@@ -261,7 +261,7 @@ export interface TableViewOptions {
   /** Maximum rows shown (default {@linkcode DEFAULT_ROW_LIMIT}). */
   limit?: number;
   /** Caption above the table. */
-  caption?: string;
+  caption?: string | undefined;
 }
 
 /**
@@ -376,7 +376,10 @@ function jsonSafe(v: unknown): unknown {
 export function tableToDataResource(
   t: Table,
   limit: number = DEFAULT_ROW_LIMIT,
-): { schema: { fields: { name: string; type: string; unit?: string }[] }; data: Record<string, unknown>[] } {
+): {
+  schema: { fields: { name: string; type: string; unit?: string | undefined }[] };
+  data: Record<string, unknown>[];
+} {
   const n = Math.min(limit, t.length);
   const data: Record<string, unknown>[] = [];
   for (let r = 0; r < n; r++) {

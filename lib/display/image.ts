@@ -245,11 +245,11 @@ export interface SkySource {
   /** Declination (deg). */
   dec: number;
   /** Label. */
-  name?: string;
+  name?: string | undefined;
   /** A newly detected source (drawn in a distinct colour). */
   isNew?: boolean;
   /** Detection significance, shown in the label when given. */
-  significance?: number;
+  significance?: number | undefined;
 }
 
 // --------------------------------------------------------------- mosaic
@@ -278,11 +278,11 @@ export interface MosaicOptions extends ScaleOptions {
   /** Title above the image. */
   title?: string;
   /** FITS header holding the WCS. */
-  header?: Record<string, unknown>;
+  header?: Record<string, unknown> | undefined;
   /** Sources to circle and label. */
   sources?: SkySource[];
   /** Label of the colour bar (unit). */
-  unit?: string;
+  unit?: string | undefined;
   /** Max raster side in pixels; larger images are block-averaged down (default 1024). */
   maxRaster?: number;
 }

@@ -202,7 +202,7 @@ export interface LightCurvePlotOptions {
   /** Plot height in px (default 300 / 340). */
   height?: number;
   /** Bins drawn one by one (default {@linkcode LC_POINT_BUDGET}). */
-  budget?: number;
+  budget?: number | undefined;
   /** Columns of a decimated curve (default {@linkcode LC_COLUMNS}). */
   columns?: number;
   /** Extra layers drawn on top. */

@@ -69,7 +69,7 @@ export interface ProgressState {
   /** Last status. */
   status: string;
   /** Job id, once known. */
-  jobId?: string;
+  jobId?: string | undefined;
   /** Elapsed milliseconds. */
   elapsedMs: number;
   /** Requests made. */
@@ -81,7 +81,7 @@ export interface ProgressState {
   /** Number of progress reports received. */
   reports: number;
   /** Last message (retry reason, failure). */
-  message?: string;
+  message?: string | undefined;
   /** Last report text (node and message). */
   lastReport?: string;
   /**
@@ -90,7 +90,7 @@ export interface ProgressState {
    */
   outcome?: "done" | "failed" | "stopped";
   /** Bytes of a big answer received so far, and its declared size when known (from `download` events). */
-  download?: { received: number; total?: number };
+  download?: { received: number; total?: number | undefined };
 }
 
 /** A report's message when it is text (a server's report may hold anything; nothing is converted). */
@@ -237,7 +237,7 @@ export function progressSummary(s: ProgressState): string {
 }
 
 /** `12.3 of 85.0 MB received` (or without the total when the size was not declared). */
-function downloadText(d: { received: number; total?: number }): string {
+function downloadText(d: { received: number; total?: number | undefined }): string {
   const mb = (n: number) => (n / 1e6).toFixed(1);
   return d.total ? `${mb(d.received)} of ${mb(d.total)} MB received` : `${mb(d.received)} MB received`;
 }

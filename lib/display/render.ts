@@ -151,7 +151,7 @@ export function formatTick(v: number): string {
 }
 
 function extent(
-  arrays: { v: ArrayLike<number>; lo?: ArrayLike<number>; hi?: ArrayLike<number> }[],
+  arrays: { v: ArrayLike<number>; lo?: ArrayLike<number> | undefined; hi?: ArrayLike<number> | undefined }[],
   log: boolean,
 ): [number, number] {
   let lo = Infinity, hi = -Infinity;

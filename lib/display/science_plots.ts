@@ -91,7 +91,7 @@ function steps(b: BayesianBlocks): { x: Float64Array; y: Float64Array } {
  * ```
  */
 export function plotLightCurveAnalysis(
-  lc: BinnedSeries & { name?: string; detnam?: string },
+  lc: BinnedSeries & { name?: string | undefined; detnam?: string | undefined },
   options: LightCurveAnalysisOptions = {},
 ): PlotView {
   const nSigma = options.nSigma ?? options.variability?.nSigma ?? 3;

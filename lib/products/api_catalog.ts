@@ -84,7 +84,7 @@ export interface ApiCatalogColumnsInit {
   /** Extra meta. */
   meta?: Record<string, unknown>;
   /** Catalog name (default `"dispatcher_catalog"`). */
-  name?: string;
+  name?: string | undefined;
 }
 
 const META_KEYS = new Set(["FRAME", "COORD_UNIT", "LON_NAME", "LAT_NAME"]);

@@ -29,7 +29,7 @@ export interface CatalogColumn {
   /** Values (numbers, strings, booleans; `null` for missing). */
   values: unknown[];
   /** Physical unit, e.g. `"deg"` for the coordinate columns. */
-  unit?: string;
+  unit?: string | undefined;
 }
 
 /**

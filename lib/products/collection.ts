@@ -73,7 +73,7 @@ export interface FromResponseOptions extends DecodeOptions {
   /** Product requested (first fallback base name). */
   product?: string | null;
   /** Job id (default: `job_monitor.job_id` of the response). */
-  request_job_id?: string | null;
+  request_job_id?: string | null | undefined;
 }
 
 /**
@@ -95,7 +95,7 @@ export interface DataCollectionOptions {
   /** Product (fallback base name). */
   product?: string | null;
   /** Job id of the request. */
-  request_job_id?: string | null;
+  request_job_id?: string | null | undefined;
   /** The answer's `products.api_code` (or its `analysis_parameters`), for {@linkcode DataCollection.apiCode}. */
   api_code?: string | Record<string, unknown> | null;
 }

@@ -60,7 +60,7 @@ import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
  */
 export interface LightCurveOptions {
   /** Index or name of the data unit (default: the first table with TIME and a rate column). */
-  unit?: number | string;
+  unit?: number | string | undefined;
   /** Fractional systematic error added in quadrature (`error² + (f·rate)²`), default 0. */
   systematic_fraction?: number;
   /** Keep zero/NaN rows (default `false`: dropped like the seed notebook). */
@@ -83,7 +83,7 @@ export interface LightCurveInit {
   /** Rates. */
   rate: ArrayLike<number>;
   /** 1σ errors (default NaN: no error bar). */
-  error?: ArrayLike<number>;
+  error?: ArrayLike<number> | undefined;
   /** Bin half-widths in days (default 0). */
   halfWidth?: ArrayLike<number>;
   /** Fractional exposure per bin. */
@@ -93,15 +93,15 @@ export interface LightCurveInit {
   /** Name of the rate column (default `RATE`). */
   rateColumn?: string;
   /** Lower energy bound (keV). */
-  eMin?: number;
+  eMin?: number | undefined;
   /** Upper energy bound (keV). */
-  eMax?: number;
+  eMax?: number | undefined;
   /** Detector / instrument name. */
-  detnam?: string;
+  detnam?: string | undefined;
   /** Source name. */
-  name?: string;
+  name?: string | undefined;
   /** Time system (`TIMESYS`). */
-  timeSystem?: string;
+  timeSystem?: string | undefined;
 }
 
 /**
@@ -136,15 +136,15 @@ export class LightCurve {
   /** Unit of the rate column (e.g. `count/s`), when known. */
   rateUnit?: string;
   /** Lower energy bound (keV) from `E_MIN`, if known. */
-  eMin?: number;
+  eMin?: number | undefined;
   /** Upper energy bound (keV) from `E_MAX`, if known. */
-  eMax?: number;
+  eMax?: number | undefined;
   /** Detector (`DETNAM`, else `INSTRUME`). */
-  detnam?: string;
+  detnam?: string | undefined;
   /** Source name (`NAME` header, else `meta_data.src_name`). */
-  name?: string;
+  name?: string | undefined;
   /** Time system of the file (`TIMESYS`), e.g. `TT`. */
-  timeSystem?: string;
+  timeSystem?: string | undefined;
   /** Name of the rate column used. */
   rateColumn: string;
 

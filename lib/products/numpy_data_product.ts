@@ -64,7 +64,7 @@ export interface NumpyDataProductInit {
   /** One unit or a list of units. */
   data_unit: NumpyDataUnit | NumpyDataUnit[];
   /** Product name. */
-  name?: string | null;
+  name?: string | null | undefined;
   /** Metadata dict (`src_name`, `product`, ...). */
   meta_data?: Record<string, unknown>;
 }
@@ -91,7 +91,7 @@ export interface FromFitsFileOptions {
   /** Metadata dict of the new product. */
   meta_data?: Record<string, unknown>;
   /** Product name (default `""` as in oda_api). */
-  name?: string;
+  name?: string | undefined;
 }
 
 /**

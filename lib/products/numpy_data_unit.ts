@@ -133,7 +133,7 @@ export interface NumpyDataUnitInit {
   /** HDU kind. */
   hdu_type?: HduType | null;
   /** Unit name; `null`/absent becomes `"table"` as in oda_api. */
-  name?: string | null;
+  name?: string | null | undefined;
   /** Column units (table units only). */
   units_dict?: Record<string, string> | null;
 }

@@ -58,7 +58,7 @@ export interface EncodedPictureProduct {
  */
 export interface PictureProductOptions {
   /** Product name. */
-  name?: string | null;
+  name?: string | null | undefined;
   /** Metadata dict (note: `metadata`, not `meta_data`, as in oda_api). */
   metadata?: Record<string, unknown>;
   /** Original file name (only its base name is kept). */

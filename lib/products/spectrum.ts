@@ -48,7 +48,7 @@ export interface EnergySpectrum {
   /** Exposure (s), if the header has `EXPOSURE`. */
   exposure?: number;
   /** Source name (`meta_data.src_name`, else the `OBJECT` keyword), if known. */
-  name?: string;
+  name?: string | undefined;
   /** Instrument (`INSTRUME` keyword, else `meta_data.instrument`), if known. */
   instrument?: string;
 }

@@ -108,10 +108,10 @@ export function eboundsOf(rmf: NumpyDataProduct): Map<number, [number, number]> 
  */
 export function groupChannels(
   data: {
-    counts?: ArrayLike<number>;
+    counts?: ArrayLike<number> | undefined;
     rate?: ArrayLike<number>;
-    error?: ArrayLike<number>;
-    energy?: ArrayLike<number>;
+    error?: ArrayLike<number> | undefined;
+    energy?: ArrayLike<number> | undefined;
     quality?: ArrayLike<number>;
   },
   rule: SpectrumGrouping,

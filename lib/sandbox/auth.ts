@@ -22,9 +22,9 @@ export interface TokenClaims {
   /** User id (e-mail). */
   sub?: string;
   /** E-mail address (the user id when `sub` is absent). */
-  email?: string;
+  email?: string | undefined;
   /** Display name. */
-  name?: string;
+  name?: string | undefined;
   /** Comma-separated roles or a list. */
   roles?: string | string[];
   /** Expiry, seconds since the epoch. */

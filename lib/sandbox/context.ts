@@ -39,11 +39,11 @@ export interface Ctx {
   info: ServerInfo;
   secret: string;
   seed: number;
-  jobDuration?: number;
+  jobDuration?: number | undefined;
   store: JobStore;
   instruments: Map<string, SandboxInstrument>;
-  faults?: FaultInjector;
-  faultOpts?: FaultOptions;
+  faults?: FaultInjector | undefined;
+  faultOpts?: FaultOptions | undefined;
   uploads: Map<string, { data: Uint8Array; owner: string; name: string }>;
   /** Public (no valid token) upload ids, oldest first, with the byte total and the limits. */
   publicUploads: { ids: Set<string>; bytes: number; maxFiles: number; maxBytes: number };
@@ -51,7 +51,7 @@ export interface Ctx {
 }
 
 /** Token of a request after the request-constructor checks (§8.2). */
-export type ReqToken = { token?: string; claims?: TokenClaims };
+export type ReqToken = { token?: string | undefined; claims?: TokenClaims };
 
 export async function constructorToken(ctx: Ctx, token: unknown): Promise<ReqToken> {
   if (typeof token !== "string" || token === "" || token === "None") return {};

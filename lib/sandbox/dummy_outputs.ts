@@ -32,7 +32,7 @@ function b64(bytes: Uint8Array): string {
 export function numpyProduct(
   shape: number[],
   data: Float64Array,
-  opts: { hdu_type?: string | null; meta_data?: Record<string, unknown>; name?: string } = {},
+  opts: { hdu_type?: string | null; meta_data?: Record<string, unknown>; name?: string | undefined } = {},
 ): Record<string, unknown> {
   return {
     data_unit_list: [{

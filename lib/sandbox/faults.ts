@@ -38,13 +38,13 @@ export interface FaultOptions {
   /** Which paths faults apply to (default: `/run_analysis` only). */
   paths?: string[];
   /** Seed of the fault sequence (default: the sandbox seed). */
-  seed?: number;
+  seed?: number | undefined;
 }
 
 /** What to do with one request. */
 export interface FaultDecision {
   /** Answer with this HTTP status instead of handling the request. */
-  status?: number;
+  status?: number | undefined;
   /** Delay the reply by this many ms. */
   delayMs?: number;
   /** Reset the connection. */

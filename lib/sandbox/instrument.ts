@@ -116,7 +116,7 @@ export interface JobContext {
   /** The job id. */
   jobId: string;
   /** The token's `sub`, or undefined for public jobs. */
-  user?: string;
+  user?: string | undefined;
   /** Report progress (appended to `job_monitor.full_report_dict_list`). */
   report(report: ProgressReport): void;
   /** Cancelled when the sandbox closes. */
@@ -125,7 +125,7 @@ export interface JobContext {
    * numpy module path to write inside pickled arrays: `"numpy.core"` (default; numpy 1.x and 2.x read it) or
    * `"numpy._core"` (numpy ≥ 2 only).
    */
-  numpyModule?: "numpy.core" | "numpy._core";
+  numpyModule?: "numpy.core" | "numpy._core" | undefined;
 }
 
 /**
@@ -184,7 +184,7 @@ export interface ProductSpec {
    * Roles needed for these parameters, role → comment (e.g. `{ general: "please refer to support for
    * details" }`); overrides `roles` when given.
    */
-  requiredRoles?(params: Record<string, unknown>): Record<string, string>;
+  requiredRoles?: ((params: Record<string, unknown>) => Record<string, string>) | undefined;
   /** `exit_status.comment` the backend adds (e.g. upstream's `mock comment`). */
   comment?: string;
   /** `exit_status.warning` the backend adds. */

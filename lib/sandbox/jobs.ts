@@ -86,9 +86,9 @@ export interface Job {
   /** Values given to `run()`. */
   values: Record<string, unknown>;
   /** Token `sub`, if any. */
-  user?: string;
+  user?: string | undefined;
   /** Token used at submission (for the token-expiry fault). */
-  token?: string;
+  token?: string | undefined;
   /** Mode. */
   mode: BackendMode;
   /** Creation time, ms. */
@@ -106,13 +106,13 @@ export interface Job {
   /** Reports from the instrument, revealed over time. */
   runReports: ProgressReport[];
   /** Output once computed (may be evicted). */
-  result?: ProductOutput;
+  result?: ProductOutput | undefined;
   /** Error of a failed run. */
-  error?: Error;
+  error?: Error | undefined;
   /** Whether the run has settled. */
   settled: boolean;
   /** Run in flight. */
-  running?: Promise<void>;
+  running?: Promise<void> | undefined;
   /** Forced failure (fault injection). */
   forcedFailure?: string;
   /** Time after which the submission token is reported expired (fault injection), ms epoch. */
@@ -184,13 +184,13 @@ export interface JobStoreOptions {
   /** Records idle for longer than this are dropped (ms). Default 24 h. */
   ttlMs?: number;
   /** Maximum job records. Default 100 000. */
-  maxJobs?: number;
+  maxJobs?: number | undefined;
   /** Maximum finished results kept in memory. Default 200. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** numpy module path inside pickled arrays (default `numpy.core`). */
-  numpyModule?: "numpy.core" | "numpy._core";
+  numpyModule?: "numpy.core" | "numpy._core" | undefined;
   /** Simulation workers: built-in products run there instead of on the event loop. */
-  pool?: PoolLease;
+  pool?: PoolLease | undefined;
 }
 
 /** In-memory jobs with bounded memory. */
@@ -203,7 +203,7 @@ export class JobStore {
   readonly #maxResults: number;
   #lastSweep = 0;
   readonly #numpyModule: "numpy.core" | "numpy._core";
-  readonly #pool?: PoolLease;
+  readonly #pool?: PoolLease | undefined;
   /** Aborted when the sandbox closes. */
   readonly abort: AbortController = new AbortController();
 

@@ -103,11 +103,11 @@ export class ApiError extends Error {
   /** Upstream exception class name. */
   readonly cls: ApiErrorClass;
   /** `debug_message` (only RequestNotAuthorized has one). */
-  readonly debugMessage?: string;
+  readonly debugMessage?: string | undefined;
   /** HTTP status. */
   readonly status: number;
   /** Build one. */
-  constructor(cls: ApiErrorClass, message: string, debugMessage?: string, status?: number) {
+  constructor(cls: ApiErrorClass, message: string, debugMessage?: string | undefined, status?: number) {
     super(message);
     this.cls = cls;
     this.debugMessage = debugMessage;
@@ -172,7 +172,7 @@ export interface ExitStatus {
   /** Warning. */
   warning: string;
   /** E-mail status, when a notification would be sent. */
-  email_status?: string;
+  email_status?: string | undefined;
 }
 
 /** Build an `exit_status` object. */

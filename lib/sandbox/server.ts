@@ -39,22 +39,22 @@ const log = getLogger("oda_api.sandbox");
  */
 export interface SandboxOptions {
   /** TCP port; 0 or absent picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Interface to bind; loopback only (`127.0.0.1`, `localhost`, `::1`). */
   hostname?: string;
   /** JWT HS256 secret; random when absent. Use `"secretkey_test"` to accept the recorded transcript tokens. */
-  secret?: string;
+  secret?: string | undefined;
   /** Seed of every simulated product and of the fault sequence. Default 1. */
-  seed?: number;
+  seed?: number | undefined;
   /**
    * Seconds an asynchronous job takes (submitted → progress → ready). Default: the product's own
    * estimate (`durationSeconds`), else 3 s. `0` makes jobs ready on the first poll. Callback-driven jobs
    * (`empty-async`) stay `submitted` until a `/call_back` arrives, as upstream; only when `jobDuration` is
    * given does the sandbox play their backend and report `done` itself after that many seconds.
    */
-  jobDuration?: number;
+  jobDuration?: number | undefined;
   /** Fault injection (off by default). */
-  faults?: FaultOptions;
+  faults?: FaultOptions | undefined;
   /** Instruments to serve (default: the upstream dummy instruments plus the simulated INTEGRAL ones). */
   instruments?: SandboxInstrument[];
   /** `products_url` reported in `api_code` and errors (default: the sandbox URL). */
@@ -64,15 +64,15 @@ export interface SandboxOptions {
   /** Idle job records are dropped after this many seconds (default 86400). */
   jobTtlSeconds?: number;
   /** Maximum job records kept (default 100000). */
-  maxJobs?: number;
+  maxJobs?: number | undefined;
   /** Maximum finished results kept in memory (default 200; evicted ones are recomputed on demand). */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /**
    * numpy module path written inside pickled arrays of the simulated instruments: `"numpy.core"` (default,
    * what numpy 1.x writes and numpy 1.x and 2.x both read) or `"numpy._core"` (what a numpy ≥ 2 server such
    * as production MMODA writes; numpy < 1.26 cannot read it).
    */
-  numpyModule?: "numpy.core" | "numpy._core";
+  numpyModule?: "numpy.core" | "numpy._core" | undefined;
   /**
    * Run the built-in instruments' big simulations (more than 10 science windows, more than 100 000 SPI-ACS
    * bins) in worker threads (default `true`), so that polls and other requests are answered while a large

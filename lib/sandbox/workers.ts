@@ -30,9 +30,9 @@ export interface SimulationTask {
   /** Job id. */
   jobId: string;
   /** Token user. */
-  user?: string;
+  user?: string | undefined;
   /** numpy module path inside pickles. */
-  numpyModule?: "numpy.core" | "numpy._core";
+  numpyModule?: "numpy.core" | "numpy._core" | undefined;
 }
 
 /** Messages a worker sends back. */

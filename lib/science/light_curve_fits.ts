@@ -54,7 +54,13 @@ export interface LightCurveFitsOptions {
  * ```
  */
 export async function writeLightCurveFits(
-  lc: BinnedSeries & { name?: string; detnam?: string; timeSystem?: string; eMin?: number; eMax?: number },
+  lc: BinnedSeries & {
+    name?: string | undefined;
+    detnam?: string | undefined;
+    timeSystem?: string | undefined;
+    eMin?: number | undefined;
+    eMax?: number | undefined;
+  },
   path: string,
   options: LightCurveFitsOptions = {},
 ): Promise<void> {

@@ -65,9 +65,9 @@ export interface OdaTokenPayload {
   /** User id (the e-mail address). */
   sub?: string;
   /** E-mail address. */
-  email?: string;
+  email?: string | undefined;
   /** User name. */
-  name?: string;
+  name?: string | undefined;
   /** Roles: a comma-separated string, sometimes a list. Use {@linkcode tokenRoles}. */
   roles?: string | string[];
   /** Expiry, seconds since the epoch. */

@@ -44,9 +44,9 @@ export interface TokenDiscoveryOptions {
    */
   token_discovery_methods?: TokenLocation | readonly TokenLocation[];
   /** Directory used for `./.env`, `./.oda-token`, `./.oda_api_context` (default `Deno.cwd()`). */
-  cwd?: string;
+  cwd?: string | undefined;
   /** Home directory for `~/.oda-token` (default `$HOME`, or `%USERPROFILE%` on Windows). */
-  home?: string;
+  home?: string | undefined;
   /** Environment to read `ODA_TOKEN` from (default `Deno.env`). */
   env?: TokenEnvironment;
   /** Current time in milliseconds since the epoch (default `Date.now()`), for tests. */

@@ -7,7 +7,9 @@ import type { TokenEnvironment } from "./location.ts";
 import { requireDeno } from "../_runtime.ts";
 
 /** Resolve the home directory used by the token functions. */
-export function resolveHome(opts: { home?: string; env?: TokenEnvironment } = {}): string | undefined {
+export function resolveHome(
+  opts: { home?: string | undefined; env?: TokenEnvironment } = {},
+): string | undefined {
   if (opts.home !== undefined) return opts.home;
   const env = opts.env ?? requireDeno("finding the home directory").env;
   try {
@@ -18,7 +20,7 @@ export function resolveHome(opts: { home?: string; env?: TokenEnvironment } = {}
 }
 
 /** Resolve the working directory used by the token functions. */
-export function resolveCwd(opts: { cwd?: string } = {}): string {
+export function resolveCwd(opts: { cwd?: string | undefined } = {}): string {
   return opts.cwd ?? requireDeno("finding the working directory").cwd();
 }
 

@@ -19,7 +19,7 @@ import { requireDeno } from "../_runtime.ts";
  */
 export interface PromptTokenOptions {
   /** The question (default `Insert the token`). */
-  message?: string;
+  message?: string | undefined;
 }
 
 const ENCODER = new TextEncoder();

@@ -62,19 +62,19 @@ export const DEFAULT_TOKEN_WRITE_METHODS: readonly TokenWriteLocation[] = Object
  */
 export interface WriteTokenOptions {
   /** Where to write (one or a list): `ODA_ENV_VAR`, `FILE_CUR_DIR`, `FILE_HOME`. Default: env var + `./.oda-token`. */
-  token_write_methods?: TokenLocation | readonly TokenLocation[];
+  token_write_methods?: TokenLocation | readonly TokenLocation[] | undefined;
   /** Write even if the new token has fewer roles, other keys, other e-mail options or an earlier expiry. */
   force?: boolean;
   /** Python name of {@linkcode WriteTokenOptions.force}. */
   force_rewrite?: boolean;
   /** Remove the previously discovered token from where it was found (env var or `.oda-token` file). */
-  discard_discovered_token?: boolean;
+  discard_discovered_token?: boolean | undefined;
   /** The token being replaced; default: the discovered one (expired ones included). */
   old_token?: string;
   /** Directory for `./.oda-token` and the `old-oda-token_<time>` backup (default `Deno.cwd()`). */
-  cwd?: string;
+  cwd?: string | undefined;
   /** Home directory for `~/.oda-token` (default `$HOME`). */
-  home?: string;
+  home?: string | undefined;
   /** Environment to write `ODA_TOKEN` to (default `Deno.env`). */
   env?: TokenEnvironment;
 }

@@ -95,7 +95,7 @@ interface ColPlan {
    * Scalar 4-byte numeric column written as is (no scaling): its values as int32, so that runs of such
    * columns are scattered together, one loop over the rows (`fillRows`).
    */
-  scalar4?: Int32Array;
+  scalar4?: Int32Array | undefined;
 }
 
 function planColumn(

@@ -14,7 +14,7 @@ import { card, filterUserCards, invalid, type PlannedHdu, userCards } from "./_w
 interface ImageKind {
   bitpix: number;
   size: number;
-  bzero?: number | bigint;
+  bzero?: number | bigint | undefined;
   /** XOR mask applied to the top byte (sign flip) for the unsigned conventions. */
   flip?: boolean;
 }

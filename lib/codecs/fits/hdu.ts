@@ -73,7 +73,7 @@ export interface FitsHduInput {
    */
   type?: FitsHduType;
   /** `EXTNAME` to write (overrides an `EXTNAME` in `header`). */
-  name?: string;
+  name?: string | undefined;
   /**
    * User cards: a {@linkcode FitsHeader}, cards, or a plain dictionary (oda_api's
    * `header` dict). Structural keywords (`SIMPLE`, `XTENSION`, `BITPIX`,
@@ -81,7 +81,7 @@ export interface FitsHduInput {
    * `TDIMn`, `TSCALn`, `TZEROn`, `BSCALE`, `BZERO`, `BLANK`, `THEAP`, ...) are
    * ignored here and recomputed from `data`.
    */
-  header?: FitsHeader | FitsCard[] | Record<string, FitsHeaderDictValue>;
+  header?: FitsHeader | FitsCard[] | Record<string, FitsHeaderDictValue> | undefined;
   /** Data: image array, table, or `null`/absent for a header-only HDU. */
   data?: NdArray | Table | null;
   /** Column units (oda_api's `units_dict`), applied over `TableColumn.unit`. Tables only. */

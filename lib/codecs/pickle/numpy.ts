@@ -33,7 +33,7 @@ export interface ConvertOptions {
    */
   reuseInput?: boolean;
   /** Range of the input the decoder may overwrite (when `reuseInput`). */
-  input?: Uint8Array;
+  input?: Uint8Array | undefined;
   /** Total input length: bounds element counts of zero-sized dtypes. */
   inputLength: number;
   /**
@@ -47,7 +47,7 @@ export interface ConvertOptions {
    * references could otherwise make a small pickle expand into huge outputs (the same array referenced a
    * million times), and zero-size elements take no input bytes at all.
    */
-  budget?: DecodeBudget;
+  budget?: DecodeBudget | undefined;
   /** Conversions already done, by identity (shared references give shared results). */
   cache?: Map<PickleObject, NdArray | Table>;
 }
@@ -66,7 +66,7 @@ interface ArrayState {
   dtype: DTypeInfo;
   fortran: boolean;
   raw: Uint8Array | unknown[] | LazyBytes;
-  extra?: Map<string, unknown>;
+  extra?: Map<string, unknown> | undefined;
 }
 
 function arrayState(o: PickleObject, depth: number): ArrayState {
@@ -285,11 +285,11 @@ export function scalarValue(o: PickleObject): unknown {
 // ---------------------------------------------------------------- FITS_rec
 
 interface ColumnMeta {
-  name?: string;
-  unit?: string;
-  bscale?: number;
-  bzero?: number;
-  format?: string;
+  name?: string | undefined;
+  unit?: string | undefined;
+  bscale?: number | undefined;
+  bzero?: number | undefined;
+  format?: string | undefined;
 }
 
 function columnMeta(col: unknown): ColumnMeta {

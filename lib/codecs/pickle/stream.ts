@@ -40,7 +40,7 @@ export interface PickleStreamTuning {
    */
   maxPayload?: number;
   /** The decode's budget (elements, signal, deadline), shared by all the data units of an answer. */
-  budget?: DecodeBudget;
+  budget?: DecodeBudget | undefined;
 }
 
 /**

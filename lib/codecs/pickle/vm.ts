@@ -143,7 +143,7 @@ export interface PickleVmOptions {
   /** Return the stack (an array) when the input ends before STOP, instead of failing (a pickle's prefix). */
   partial?: boolean;
   /** Signal and deadline of the decode, checked every 65536 opcodes. */
-  budget?: DecodeBudget;
+  budget?: DecodeBudget | undefined;
 }
 
 function err(msg: string): DecodeError {

@@ -165,7 +165,7 @@ export function col(
   name: string,
   dtype: string,
   values: TableColumn["values"],
-  unit?: string,
+  unit?: string | undefined,
   shape: number[] = [],
 ): TableColumn {
   const c: TableColumn = { name, dtype, shape, values };

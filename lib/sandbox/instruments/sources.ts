@@ -42,7 +42,7 @@ export interface PointSource {
   /** Photon index of the power law N(E) ∝ E^-index. */
   index: number;
   /** Optional exponential cut-off energy in keV. */
-  cutoff_keV?: number;
+  cutoff_keV?: number | undefined;
 }
 
 /**
@@ -59,7 +59,7 @@ export interface CatalogSource extends PointSource {
   /** Light-curve behaviour. */
   variability: Variability;
   /** Spin period in seconds (X-ray pulsars). */
-  period_s?: number;
+  period_s?: number | undefined;
   /** Source class (for the README and `/resolve_name`'s `object_type`). */
   type: string;
   /** Alternative names accepted by {@linkcode resolveName}. */
