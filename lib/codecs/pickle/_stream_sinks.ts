@@ -208,57 +208,24 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function readColumn(block: Uint8Array, stride: number, rows: number, row0: number, d: DirectColumn): void {
   const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
   const le = !d.swap;
-  const count = rows * d.per;
-  const at0 = row0 * d.per;
-  const base = d.dst.byteOffset;
+  const { offset, per } = d;
+  const count = rows * per;
+  const at0 = row0 * per;
+  const buf = d.dst.buffer;
+  const at = d.dst.byteOffset + at0 * d.size;
   // one small function per element size (shared with strided.ts): each stays monomorphic, optimised early
   switch (d.size) {
     case 1:
-      return gather(block, d.offset, stride, rows, d.per, d.dst.subarray(at0, at0 + count));
+      return gather(block, offset, stride, rows, per, d.dst.subarray(at0, at0 + count));
     case 2:
-      return readU2s(
-        dv,
-        d.offset,
-        stride,
-        rows,
-        d.per,
-        le,
-        new Uint16Array(d.dst.buffer, base + at0 * 2, count),
-      );
+      return readU2s(dv, offset, stride, rows, per, le, new Uint16Array(buf, at, count));
     case 4:
-      if (d.per === 1) {
-        return readCol4(dv, d.offset, stride, rows, le, new Int32Array(d.dst.buffer, base + at0 * 4, count));
-      }
-      return readI4s(
-        dv,
-        d.offset,
-        stride,
-        rows,
-        d.per,
-        le,
-        new Int32Array(d.dst.buffer, base + at0 * 4, count),
-      );
+      if (per === 1) return readCol4(dv, offset, stride, rows, le, new Int32Array(buf, at, count));
+      return readI4s(dv, offset, stride, rows, per, le, new Int32Array(buf, at, count));
     case 8:
-      if (d.per === 1 && d.float) {
-        // float64 scalars: one load each, as the ordinary converter reads them (records.ts, `getFloat64`)
-        return readF8(
-          dv,
-          d.offset,
-          stride,
-          rows,
-          le,
-          new Float64Array(d.dst.buffer, base + at0 * 8, count),
-        );
-      }
-      return readCol8(
-        dv,
-        d.offset,
-        stride,
-        rows,
-        d.per,
-        le,
-        new Int32Array(d.dst.buffer, base + at0 * 8, 2 * count),
-      );
+      // float64 scalars: one load each, as the ordinary converter reads them (records.ts, `getFloat64`)
+      if (per === 1 && d.float) return readF8(dv, offset, stride, rows, le, new Float64Array(buf, at, count));
+      return readCol8(dv, offset, stride, rows, per, le, new Int32Array(buf, at, 2 * count));
   }
 }
 
