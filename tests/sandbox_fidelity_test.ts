@@ -8,6 +8,8 @@
  * progress keys and the simulated sky's calibration.
  */
 import nodeAssert from "node:assert/strict";
+import { assert, assertEquals } from "./client_replay.ts";
+import { EMPTY_ASYNC, get } from "./_sandbox_http.ts";
 import { assertFitsverifyClean, runPython, testWithTool } from "./_validators.ts";
 import { startSandbox } from "../sandbox.ts";
 import { builtinInstruments } from "../lib/sandbox/instruments/index.ts";
@@ -18,23 +20,6 @@ import { ISGRI_IMAGING } from "../lib/sandbox/instruments/isgri.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
-}
-function assertEquals(actual: unknown, expected: unknown, msg?: string): void {
-  nodeAssert.deepStrictEqual(actual, expected, msg);
-}
-
-async function get(base: string, path: string, params: Record<string, string>): Promise<[number, Json]> {
-  const r = await fetch(`${base}${path}?${new URLSearchParams(params)}`);
-  const text = await r.text();
-  let body: Json = text;
-  try {
-    body = JSON.parse(text);
-  } catch { /* text body */ }
-  return [r.status, body];
-}
 
 /** Submit and poll a job to its end, as oda_api does; returns the final response. */
 async function runJob(base: string, params: Record<string, string>): Promise<Json> {
@@ -394,12 +379,7 @@ Deno.test("arguments of the instrument's other products are kept and enter the j
 
 Deno.test("empty-async stays submitted until the backend calls back", async () => {
   await using sb = await startSandbox({ seed: 1 });
-  const p = {
-    instrument: "empty-async",
-    product_type: "dummy",
-    query_type: "Real",
-    scw_list: "066500220010.001",
-  };
+  const p = EMPTY_ASYNC;
   const [, r0] = await get(sb.url, "/run_analysis", { ...p, query_status: "new" });
   const ids = { job_id: r0.job_monitor.job_id, session_id: r0.session_id };
   assertEquals(r0.query_status, "submitted");

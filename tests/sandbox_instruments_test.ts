@@ -4,6 +4,7 @@
  * and physics (astropy/numpy), parameters honoured.
  */
 import nodeAssert from "node:assert/strict";
+import { assert, assertEquals } from "./client_replay.ts";
 import { assertFitsverifyClean, runPython, testWithTool } from "./_validators.ts";
 import { builtinInstruments, resolveName } from "../lib/sandbox/instruments/index.ts";
 import type {
@@ -18,12 +19,6 @@ import { planScienceWindows, toMjd } from "../lib/sandbox/instruments/observatio
 import { Rng } from "../lib/sandbox/instruments/rng.ts";
 import { bandRate, ISGRI, powerLaw } from "../lib/sandbox/instruments/response.ts";
 
-function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
-}
-function assertEquals(actual: unknown, expected: unknown, msg?: string): void {
-  nodeAssert.deepStrictEqual(actual, expected, msg);
-}
 function assertNotEquals(actual: unknown, expected: unknown, msg?: string): void {
   nodeAssert.notDeepStrictEqual(actual, expected, msg);
 }

@@ -4,42 +4,15 @@
  * clients × 20 jobs. Uses plain fetch (never lib/client).
  */
 import nodeAssert from "node:assert/strict";
+import { assert, assertEquals } from "./client_replay.ts";
+import { EMPTY_ASYNC, get, type Json } from "./_sandbox_http.ts";
 import { DEFAULT_ROLES, startSandbox } from "../sandbox.ts";
 import type { SandboxInstrument } from "../sandbox.ts";
 import { verifyToken } from "../lib/sandbox/auth.ts";
 import { isotToMjd, mjdToIsot } from "../lib/sandbox/params.ts";
 import { PYTHON, testWithTool } from "./_validators.ts";
 
-function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
-}
-function assertEquals(a: unknown, b: unknown, msg?: string): void {
-  nodeAssert.deepStrictEqual(a, b, msg);
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// deno-lint-ignore no-explicit-any
-type Json = Record<string, any>;
-
-async function get(
-  base: string,
-  path: string,
-  params: Record<string, string | string[]> = {},
-): Promise<[number, Json, Response]> {
-  const u = new URL(base + path);
-  for (const [k, v] of Object.entries(params)) {
-    for (const x of Array.isArray(v) ? v : [v]) u.searchParams.append(k, x);
-  }
-  const r = await fetch(u);
-  const text = await r.text();
-  let body: Json;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = { text };
-  }
-  return [r.status, body, r];
-}
 
 /** A test instrument: timed async product reporting one progress entry per science window. */
 function testInstrument(opts: { fail?: boolean } = {}): SandboxInstrument {
@@ -691,12 +664,7 @@ Deno.test("oversized bodies get 413, the server stays up", async () => {
 
 Deno.test("callback-driven job: a failed report wins over a late ready", async () => {
   await using sb = await startSandbox({ jobDuration: 1e9 });
-  const p = {
-    instrument: "empty-async",
-    product_type: "dummy",
-    query_type: "Real",
-    scw_list: "066500220010.001",
-  };
+  const p = EMPTY_ASYNC;
   const [, r0] = await get(sb.url, "/run_analysis", { ...p, query_status: "new" });
   assertEquals(r0.query_status, "submitted");
   const ids = { job_id: r0.job_monitor.job_id, session_id: r0.session_id };

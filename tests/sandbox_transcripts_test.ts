@@ -17,16 +17,9 @@
  *
  * Excluded: none (the EXCLUDED list below is empty and checked).
  */
-import nodeAssert from "node:assert/strict";
+import { assert, assertEquals } from "./client_replay.ts";
 import { startSandbox } from "../sandbox.ts";
 import { mintJwt, verifyToken } from "../lib/sandbox/auth.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  nodeAssert.ok(cond, msg);
-}
-function assertEquals(a: unknown, b: unknown, msg?: string): void {
-  nodeAssert.deepStrictEqual(a, b, msg);
-}
 
 const DIR = new URL("./fixtures/dispatcher-transcripts/", import.meta.url);
 const CAPTURE_TIME = 1795300560; // seconds, a few seconds after the capture
