@@ -11,6 +11,21 @@ import { PyFloat } from "./json.ts";
 import { pythonStr } from "./python.ts";
 
 /**
+ * The values as a `Float64Array`: the array itself when it already is one, else each value through
+ * {@linkcode toNumberSafe}.
+ *
+ * @example
+ * ```ts
+ * import { toFloat64Safe } from "./_coerce.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Array.from(toFloat64Safe(["1.5", 2])), [1.5, 2]);
+ * ```
+ */
+export function toFloat64Safe(values: ArrayLike<unknown>): Float64Array {
+  return values instanceof Float64Array ? values : Float64Array.from(values, toNumberSafe);
+}
+
+/**
  * A number from a primitive (as `Number(v)` does: strings parsed, `null` → 0, `true` → 1, bigints rounded),
  * a {@linkcode PyFloat}'s value, and `NaN` for any other object, function or symbol: their conversions are
  * never called.

@@ -33,7 +33,7 @@ import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { findColumn, makeTableData } from "./table_data.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
-import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
+import { toFloat64Safe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * Options of {@linkcode lightCurve}.
@@ -225,11 +225,6 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
-function toF64(values: TableColumn["values"]): Float64Array {
-  if (values instanceof Float64Array) return values;
-  return Float64Array.from(values as ArrayLike<unknown>, toNumberSafe);
-}
-
 /** Pick the light-curve unit: by option, else a table with TIME and RATE-like columns (names with LC/RATE first). */
 function pickUnit(product: NumpyDataProduct, opt?: number | string): NumpyDataUnit {
   if (typeof opt === "number") return product.getDataUnit(opt);
@@ -281,9 +276,9 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   const rCol = colName("rate", ["RATE", "FLUX", "COUNTS", "MAG"]);
   if (!tCol || !rCol) throw new DecodeError("PRODUCT", `data unit '${du.name}' has no TIME/RATE columns`);
   const eCol = colName("rate_err", ["ERROR", "RATE_ERR", "ERR", "FLUX_ERR"]);
-  const t = toF64(tCol.values);
-  const r = toF64(rCol.values);
-  const e = eCol ? toF64(eCol.values) : Float64Array.from(r, (x) => Math.sqrt(Math.abs(x)));
+  const t = toFloat64Safe(tCol.values);
+  const r = toFloat64Safe(rCol.values);
+  const e = eCol ? toFloat64Safe(eCol.values) : Float64Array.from(r, (x) => Math.sqrt(Math.abs(x)));
 
   // time conversion to IJD: IJD = TIME*toDays + offset
   // TIMEUNIT absent: seconds when TIMEZERO is a large number of seconds (SPI-ACS), else days
@@ -310,14 +305,14 @@ export function lightCurve(product: NumpyDataProduct, options: LightCurveOptions
   const tdCol = findColumn(table, "TIMEDEL");
   const tdHeader = num(h.TIMEDEL);
   const hw = new Float64Array(t.length);
-  if (xax) hw.set(toF64(xax.values).map((x) => x * toDays));
-  else if (tdCol) hw.set(toF64(tdCol.values).map((x) => (x * toDays) / 2));
+  if (xax) hw.set(toFloat64Safe(xax.values).map((x) => x * toDays));
+  else if (tdCol) hw.set(toFloat64Safe(tdCol.values).map((x) => (x * toDays) / 2));
   else if (tdHeader !== undefined) hw.fill((tdHeader * toDays) / 2);
   // TIMEPIXR: where in its bin a time stamp sits (0.5, the centre, by default)
   const pixr = num(h.TIMEPIXR) ?? 0.5;
   const shift = (0.5 - pixr) * 2; // times of half-widths to add to reach the centre
   const fracCol = findColumn(table, "FRACEXP");
-  const frac = fracCol ? toF64(fracCol.values) : undefined;
+  const frac = fracCol ? toFloat64Safe(fracCol.values) : undefined;
 
   const sys = options.systematic_fraction ?? 0;
   const idx: number[] = [];

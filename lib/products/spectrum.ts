@@ -13,7 +13,7 @@ import { safeJoin } from "./files.ts";
 import { findColumn } from "./table_data.ts";
 import { ogipSpectrum, type OgipSpectrumOptions } from "./spectrum_ogip.ts";
 import { requireDeno } from "../_runtime.ts";
-import { toNumberSafe } from "../data/_coerce.ts";
+import { toFloat64Safe } from "../data/_coerce.ts";
 
 /**
  * A spectrum with energies (arrays of equal length, one entry per channel).
@@ -54,10 +54,7 @@ export interface EnergySpectrum {
 }
 
 function f64(c: TableColumn | undefined): Float64Array | undefined {
-  if (!c) return undefined;
-  return c.values instanceof Float64Array
-    ? c.values
-    : Float64Array.from(c.values as ArrayLike<unknown>, toNumberSafe);
+  return c && toFloat64Safe(c.values as ArrayLike<unknown>);
 }
 
 function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDataUnit {

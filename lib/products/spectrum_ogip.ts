@@ -11,7 +11,7 @@ import type { Table, TableColumn } from "../data/ndarray.ts";
 import { NumpyDataProduct } from "./numpy_data_product.ts";
 import { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { findColumn } from "./table_data.ts";
-import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
+import { toFloat64Safe, toNumberSafe, toTextSafe } from "../data/_coerce.ts";
 
 /**
  * How channels are grouped into the `GROUPING` column (1 starts a group, −1
@@ -58,10 +58,7 @@ export interface OgipSpectrumOptions {
 }
 
 function f64(c: TableColumn | undefined): Float64Array | undefined {
-  if (!c) return undefined;
-  return c.values instanceof Float64Array
-    ? c.values
-    : Float64Array.from(c.values as ArrayLike<unknown>, toNumberSafe);
+  return c && toFloat64Safe(c.values as ArrayLike<unknown>);
 }
 
 /** The PHA table unit of a spectrum product (HDUCLAS1 SPECTRUM, else a name like SPE/SPECTRUM with CHANNEL). */
