@@ -23,16 +23,15 @@ Deno.test("returned parameters are compared in the parameter's units (server-sid
   const sb = await startSandbox({ seed: 3, jobDuration: 0 });
   try {
     const disp = new DispatcherAPI({ url: sb.url, token: null });
-    const { error, records, value } = await captureLogs(() =>
-      disp.getProduct({
-        instrument: "empty",
-        product: "echo",
-        product_type: "Real",
-        ang_deg: 0.5,
-        energ: 2,
-        silent: true,
-      })
-    );
+    const echo = {
+      instrument: "empty",
+      product: "echo",
+      product_type: "Real",
+      ang_deg: 0.5,
+      energ: 2,
+      silent: true,
+    };
+    const { error, records, value } = await captureLogs(() => disp.getProduct(echo));
     if (error) throw error;
     assert(value);
     assertEquals(records.filter((r) => r.fields.event === "parameters_mismatch"), []);
@@ -47,16 +46,7 @@ Deno.test("returned parameters are compared in the parameter's units (server-sid
       return new Response(JSON.stringify(j), { status: res.status, headers: res.headers });
     };
     const other = new DispatcherAPI({ url: sb.url, token: null, fetch: altering });
-    const r2 = await captureLogs(() =>
-      other.getProduct({
-        instrument: "empty",
-        product: "echo",
-        product_type: "Real",
-        ang_deg: 0.5,
-        energ: 2,
-        silent: true,
-      })
-    );
+    const r2 = await captureLogs(() => other.getProduct(echo));
     if (r2.error) throw r2.error;
     const w = r2.records.filter((r) => r.fields.event === "parameters_mismatch");
     assertEquals(w.map((r) => r.fields.parameters), [["energ"]]);

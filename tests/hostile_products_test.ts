@@ -47,19 +47,9 @@ import type { Table, TableColumn } from "../lib/data/ndarray.ts";
 import { scienceWindowsDone, scienceWindowsTotal } from "../lib/display/progress.ts";
 import { describeProduct, formatProductDescription, parseMetaData } from "../lib/client/description.ts";
 import { describeParameter } from "../lib/client/catalogue.ts";
+import { mulberry32 } from "../lib/sandbox/faults.ts";
 
 getLogger("oda_api").setLevel("CRITICAL");
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Hostile extends Error {}
 const boom = () => {

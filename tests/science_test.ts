@@ -34,6 +34,7 @@ import {
   shortestExact,
 } from "../display.ts";
 import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
+import { mulberry32 } from "../lib/sandbox/faults.ts";
 
 async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error): Promise<void> {
   try {
@@ -47,14 +48,7 @@ async function assertRejects(fn: () => Promise<unknown>, cls: new (...a: never[]
 
 /** Deterministic pseudo-random numbers (mulberry32) and normal deviates. */
 function rng(seed: number): { u: () => number; n: () => number } {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = mulberry32(seed);
   const n = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   return { u, n };
 }

@@ -141,6 +141,29 @@ function weights(p: Prepared): Float64Array {
   return w;
 }
 
+/**
+ * The normalised weights `w`, the weighted-mean-subtracted values `y`, `wy = w·y`, and the sums
+ * `yy = Σ w·y²`, `ySum = Σ w·y` (both paths of the periodogram start from these).
+ */
+function centred(
+  p: Prepared,
+): { w: Float64Array; y: Float64Array; wy: Float64Array; yy: number; ySum: number } {
+  const n = p.t.length;
+  const w = weights(p);
+  let ym = 0;
+  for (let i = 0; i < n; i++) ym += w[i] * p.y[i];
+  const y = new Float64Array(n);
+  const wy = new Float64Array(n);
+  let yy = 0, ySum = 0;
+  for (let i = 0; i < n; i++) {
+    y[i] = p.y[i] - ym;
+    wy[i] = w[i] * y[i];
+    yy += w[i] * y[i] * y[i];
+    ySum += w[i] * y[i];
+  }
+  return { w, y, wy, yy, ySum };
+}
+
 /** Press & Rybicki extirpolation of (x, re + i·im) onto an n-point grid, Legendre weights of order m. */
 function extirpolate(
   x: Float64Array,
@@ -242,18 +265,7 @@ function trigSum(
 
 function powerFast(p: Prepared, f0: number, df: number, nf: number): Float64Array {
   const { t } = p;
-  const n = t.length;
-  const w = weights(p);
-  let ym = 0;
-  for (let i = 0; i < n; i++) ym += w[i] * p.y[i];
-  const y = new Float64Array(n);
-  const wy = new Float64Array(n);
-  let yy = 0;
-  for (let i = 0; i < n; i++) {
-    y[i] = p.y[i] - ym;
-    wy[i] = w[i] * y[i];
-    yy += w[i] * y[i] * y[i];
-  }
+  const { w, wy, yy } = centred(p);
   const { S: Sh, C: Ch } = trigSum(t, wy, f0, df, nf, 1);
   const { S: S2, C: C2 } = trigSum(t, w, f0, df, nf, 2);
   const { S, C } = trigSum(t, w, f0, df, nf, 1);
@@ -278,16 +290,7 @@ function powerFast(p: Prepared, f0: number, df: number, nf: number): Float64Arra
 function powerExact(p: Prepared, frequency: Float64Array): Float64Array {
   const { t } = p;
   const n = t.length;
-  const w = weights(p);
-  let ym = 0;
-  for (let i = 0; i < n; i++) ym += w[i] * p.y[i];
-  const y = new Float64Array(n);
-  let yy = 0, ySum = 0;
-  for (let i = 0; i < n; i++) {
-    y[i] = p.y[i] - ym;
-    yy += w[i] * y[i] * y[i];
-    ySum += w[i] * y[i];
-  }
+  const { w, y, yy, ySum } = centred(p);
   const power = new Float64Array(frequency.length);
   const sn = new Float64Array(n);
   const cs = new Float64Array(n);
