@@ -302,6 +302,20 @@ function nonBlank(png: Uint8Array): { nonWhite: number; colourful: number } {
   return { nonWhite, colourful };
 }
 
+/** Renders `${OUT}/${base}.ipynb` to `${OUT}/${base}.html` with our SVG template; the HTML. */
+async function toHtml(base: string): Promise<string> {
+  const r = await run("jupyter", [
+    "nbconvert",
+    "--to",
+    "html",
+    "--template-file",
+    `${ROOT}/tools/svg.html.j2`,
+    `${OUT}/${base}.ipynb`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return await Deno.readTextFile(`${OUT}/${base}.html`);
+}
+
 /** Screenshots `${OUT}/${base}.html` at `size` ("w,h") into `shot`; the pixel counts of {@linkcode nonBlank}. */
 async function screenshot(
   base: string,
@@ -340,16 +354,7 @@ testWithTool("notebooks: executed notebooks render to HTML and screenshot with C
     const showcase = { ...nb, cells: keep };
     await Deno.writeTextFile(`${OUT}/${name}.showcase.ipynb`, JSON.stringify(showcase));
     for (const base of [`${name}.executed`, `${name}.showcase`]) {
-      const r = await run("jupyter", [
-        "nbconvert",
-        "--to",
-        "html",
-        "--template-file",
-        `${ROOT}/tools/svg.html.j2`,
-        `${OUT}/${base}.ipynb`,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      const html = await Deno.readTextFile(`${OUT}/${base}.html`);
+      const html = await toHtml(base);
       assert.match(html, /<img [^>]*src="data:image\/png;base64,/, `${base}: PNG outputs in the HTML`);
       assert.doesNotMatch(html, JWT_RE);
     }
@@ -421,15 +426,7 @@ testWithTool("notebooks: Science.ipynb finds a flare, the GX 1+4 pulse and saves
       /^circle\([\d.]+,-24\.7\d+,5'\) # text=\{GX 1\+4\}$/m,
     );
     // rendered and screenshotted like the seed notebooks
-    const conv = await run("jupyter", [
-      "nbconvert",
-      "--to",
-      "html",
-      "--template-file",
-      `${ROOT}/tools/svg.html.j2`,
-      dst,
-    ]);
-    assert.equal(conv.code, 0, conv.stderr);
+    await toHtml("Science.executed");
     const s = await screenshot("Science.executed", "1200,4200", `${OUT}/Science.png`);
     assert.ok(s.nonWhite > 50_000 && s.colourful > 2_000, `Science screenshot: ${JSON.stringify(s)}`);
   } finally {
