@@ -246,7 +246,7 @@ Deno.test("FITS files (the chunked big-file path, streamed table rows) and fixtu
   }
 });
 
-Deno.test("FITS streamed table rows: an 8-byte column read in one loop with three 4-byte ones keeps every bit", async () => {
+Deno.test("FITS table rows (streamed from a file, and from bytes): an 8-byte column read in one loop with three 4-byte ones keeps every bit", async () => {
   // the light curve's layout (TIME D + three E, 20-byte rows) and an unaligned one (29-byte rows: the 8-byte
   // column read with the run of three is a K at offset 1, the D after them goes alone), each with ≥ 4 MiB of rows
   // (streamed from the file) at odd row counts and random bits (signalling NaNs, NaN payloads, -0)
@@ -281,12 +281,18 @@ Deno.test("FITS streamed table rows: an 8-byte column read in one loop with thre
         data: { kind: "table", length: rows, columns },
       }]);
       const fromFile = (await readFitsFile(path)).at(-1)!.data as Table;
-      const fromBytes = (readFits(await Deno.readFile(path))).at(-1)!.data as Table;
+      const file = await Deno.readFile(path);
+      const fromBytes = (readFits(file)).at(-1)!.data as Table;
+      // the same bytes one byte off alignment (the in-memory row-block path with unaligned loads)
+      const shifted = new Uint8Array(file.length + 1);
+      shifted.set(file, 1);
+      const fromShifted = (readFits(shifted.subarray(1))).at(-1)!.data as Table;
       strictEqual(fromFile.length, rows);
       for (const [k, c] of columns.entries()) {
         const want = asBytes(c.values);
         sameDump(asBytes(fromFile.columns[k].values), want, `layout ${i} ${c.name} (file)`);
         sameDump(asBytes(fromBytes.columns[k].values), want, `layout ${i} ${c.name} (bytes)`);
+        sameDump(asBytes(fromShifted.columns[k].values), want, `layout ${i} ${c.name} (unaligned bytes)`);
       }
     }
   } finally {

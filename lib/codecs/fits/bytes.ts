@@ -6,6 +6,7 @@
  * @module
  */
 import { HOST_IS_LITTLE_ENDIAN, swapBytesInPlace } from "../../data/ndarray.ts";
+import { read4x1, read4x2, read4x3, read8x1x4x3 } from "../gather.ts";
 
 /**
  * Swap big-endian FITS data of `buf` to native order in place, in lanes of `size` bytes (1, 2, 4 or 8): a
@@ -148,6 +149,72 @@ export function gatherRowsInto(
     }
   }
   swapInPlace(out.subarray(r0 * width, r1 * width), size);
+}
+
+/** A fixed-width numeric column of a binary table: byte offset in the row, bytes per row, bytes per lane. */
+export interface GatherColumn {
+  colOff: number;
+  width: number;
+  lane: number;
+}
+
+/**
+ * How to gather the fixed-width numeric columns `cols` of rows into `outs` (fresh buffers of `nrows * width`
+ * bytes): scalar 4-byte columns in runs of up to three read in one loop over the rows, a scalar 8-byte column
+ * (TIME) in the same loop as a run of three (1.3× faster than a loop of its own), the others by
+ * {@linkcode gatherRowsInto}. The returned function gathers rows `[b0, b1)` of `src` (row 0 at `src[0]`) into
+ * the columns' rows `at + b0 …`; called on blocks of rows that stay in cache.
+ */
+export function columnGatherer(
+  cols: readonly GatherColumn[],
+  outs: readonly Uint8Array[],
+  nrows: number,
+): (src: Uint8Array, rowBytes: number, b0: number, b1: number, at: number) => void {
+  const runs: { offs: number[]; outs: Int32Array[] }[] = [];
+  const alone: number[] = [];
+  cols.forEach((c, j) => {
+    if (c.width !== 4 || c.lane !== 4) return alone.push(j);
+    let run = runs[runs.length - 1];
+    if (!run || run.offs.length === 3) runs.push(run = { offs: [], outs: [] });
+    run.offs.push(c.colOff);
+    run.outs.push(new Int32Array(outs[j].buffer, outs[j].byteOffset, nrows));
+  });
+  const f8 = alone.findIndex((j) => cols[j].width === 8 && cols[j].lane === 8);
+  const r3 = runs.findIndex((run) => run.offs.length === 3);
+  const fuse = f8 >= 0 && r3 >= 0 ? { j: alone.splice(f8, 1)[0], run: runs.splice(r3, 1)[0] } : undefined;
+  const fuseOut = fuse ? new Float64Array(outs[fuse.j].buffer, outs[fuse.j].byteOffset, nrows) : undefined;
+  return (src, rowBytes, b0, b1, at) => {
+    for (const j of alone) {
+      const c = cols[j];
+      gatherRowsInto(src, c.colOff, rowBytes, b0, b1, c.width, c.lane, outs[j].subarray(at * c.width));
+    }
+    const dv = new DataView(src.buffer, src.byteOffset + b0 * rowBytes, (b1 - b0) * rowBytes);
+    const n = b1 - b0;
+    const o = at + b0;
+    if (fuse) {
+      const { offs: f, outs: c } = fuse.run;
+      read8x1x4x3(
+        dv,
+        rowBytes,
+        n,
+        false,
+        cols[fuse.j].colOff,
+        f[0],
+        f[1],
+        f[2],
+        fuseOut!,
+        c[0],
+        c[1],
+        c[2],
+        o,
+      );
+    }
+    for (const { offs: f, outs: c } of runs) {
+      if (f.length === 3) read4x3(dv, rowBytes, n, false, f[0], f[1], f[2], c[0], c[1], c[2], o);
+      else if (f.length === 2) read4x2(dv, rowBytes, n, false, f[0], f[1], c[0], c[1], o);
+      else read4x1(dv, rowBytes, n, false, f[0], c[0], o);
+    }
+  };
 }
 
 function gatherI4(dv: DataView, p0: number, stride: number, r0: number, r1: number, o: Int32Array): void {

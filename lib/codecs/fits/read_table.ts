@@ -6,7 +6,7 @@
  */
 import { getLogger } from "../../log.ts";
 import { type NumericArray, shapeSize, type Table, type TableColumn } from "../../data/ndarray.ts";
-import { copyNative, gatherNative, gatherRowsInto } from "./bytes.ts";
+import { columnGatherer, copyNative, gatherNative } from "./bytes.ts";
 import { bigOrNum, isTwoPow } from "./read_image.ts";
 import { fitsError, type FitsHeader, type FitsValue } from "./header.ts";
 import type { DecodeBudget } from "../budget.ts";
@@ -219,12 +219,13 @@ export function readBinTable(
   } else if (fixed.length > 1 && rowBytes * nrows >= 1 << 20) {
     const outs = fixed.map((c) => new Uint8Array(nrows * c.f.width));
     const block = Math.max(1, Math.floor((256 * 1024) / rowBytes));
-    for (let r0 = 0; r0 < nrows; r0 += block) {
-      const r1 = Math.min(nrows, r0 + block);
-      fixed.forEach((c, k) => {
-        gatherRowsInto(bytes, off + c.colOff, rowBytes, r0, r1, c.f.width, laneSize(c.f.code), outs[k]);
-      });
-    }
+    const gather = columnGatherer(
+      fixed.map((c) => ({ colOff: c.colOff, width: c.f.width, lane: laneSize(c.f.code) })),
+      outs,
+      nrows,
+    );
+    const rows = bytes.subarray(off);
+    for (let r0 = 0; r0 < nrows; r0 += block) gather(rows, rowBytes, r0, Math.min(nrows, r0 + block), 0);
     fixed.forEach((c, k) => pre.set(c.k, outs[k].buffer));
   }
   // 3. build the columns
