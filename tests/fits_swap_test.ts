@@ -245,3 +245,51 @@ Deno.test("FITS files (the chunked big-file path, streamed table rows) and fixtu
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FITS streamed table rows: an 8-byte column read in one loop with three 4-byte ones keeps every bit", async () => {
+  // the light curve's layout (TIME D + three E, 20-byte rows) and an unaligned one (29-byte rows: the 8-byte
+  // column read with the run of three is a K at offset 1, the D after them goes alone), each with ≥ 4 MiB of rows
+  // (streamed from the file) at odd row counts and random bits (signalling NaNs, NaN payloads, -0)
+  const dir = await Deno.makeTempDir({ prefix: "oda_fits_fused_" });
+  try {
+    const r = rng(23);
+    const bits = (n: number) => randomBytes(n, Math.floor(r() * 1e9)).buffer as ArrayBuffer;
+    const layouts: [string, string][][] = [
+      [["TIME", ">f8"], ["RATE", ">f4"], ["ERROR", ">f4"], ["FRACEXP", ">f4"]],
+      [["FLAG", "|u1"], ["K", ">i8"], ["J", ">i4"], ["E1", ">f4"], ["E2", ">f4"], ["D", ">f8"]],
+    ];
+    for (const [i, layout] of layouts.entries()) {
+      const width = layout.reduce((s, [, d]) => s + Number(d.slice(2)), 0);
+      const rows = Math.ceil((4 << 20) / width) + 2 * i + 1;
+      const make: Record<string, (b: ArrayBuffer) => TableColumn["values"]> = {
+        "|u1": (b) => new Uint8Array(b),
+        ">i4": (b) => new Int32Array(b),
+        ">f4": (b) => new Float32Array(b),
+        ">i8": (b) => new BigInt64Array(b),
+        ">f8": (b) => new Float64Array(b),
+      };
+      const columns: TableColumn[] = layout.map(([name, dtype]) => ({
+        name,
+        dtype,
+        shape: [],
+        values: make[dtype](bits(rows * Number(dtype.slice(2)))),
+      }));
+      const path = `${dir}/t${i}.fits`;
+      await writeFitsFile(path, [{
+        type: "bintable",
+        name: "ROWS",
+        data: { kind: "table", length: rows, columns },
+      }]);
+      const fromFile = (await readFitsFile(path)).at(-1)!.data as Table;
+      const fromBytes = (readFits(await Deno.readFile(path))).at(-1)!.data as Table;
+      strictEqual(fromFile.length, rows);
+      for (const [k, c] of columns.entries()) {
+        const want = asBytes(c.values);
+        sameDump(asBytes(fromFile.columns[k].values), want, `layout ${i} ${c.name} (file)`);
+        sameDump(asBytes(fromBytes.columns[k].values), want, `layout ${i} ${c.name} (bytes)`);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -36,6 +36,40 @@ export function read4x3(
 }
 
 /**
+ * One 8-byte column (float64, or int64 through its float64 bits) at byte offset `o8` and three 4-byte columns
+ * at `oa`, `ob`, `oc` of each `stride`-byte row, in one loop (a light curve's TIME, RATE, ERROR, FRACEXP):
+ * measured 1.3× faster than a loop for the 8-byte column then {@linkcode read4x3}. Float64 DataView loads and
+ * Float64Array stores keep every bit (NaN payloads included), as the FITS reader's 8-byte gathers rely on.
+ *
+ * @example
+ * ```ts ignore
+ * read8x1x4x3(new DataView(rows.buffer), 20, n, false, 0, 8, 12, 16, time, rate, error, fracexp, 0);
+ * ```
+ */
+export function read8x1x4x3(
+  dv: DataView,
+  stride: number,
+  rows: number,
+  le: boolean,
+  o8: number,
+  oa: number,
+  ob: number,
+  oc: number,
+  t: Float64Array,
+  a: Int32Array,
+  b: Int32Array,
+  c: Int32Array,
+  o: number,
+): void {
+  for (let r = 0, p = 0, q = o; r < rows; r++, p += stride, q++) {
+    t[q] = dv.getFloat64(p + o8, le);
+    a[q] = dv.getInt32(p + oa, le);
+    b[q] = dv.getInt32(p + ob, le);
+    c[q] = dv.getInt32(p + oc, le);
+  }
+}
+
+/**
  * Two 4-byte columns (see {@linkcode read4x3}).
  *
  * @example
