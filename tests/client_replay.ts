@@ -115,14 +115,15 @@ export async function assertRejects<T>(
   throw new Error(`expected a rejection with ${cls.name}`);
 }
 
-/** Captures `oda_api` log records (INFO and above) during `fn`; the logger's own level is restored after. */
+/** Captures `oda_api` log records (`level` and above) during `fn`; the logger's own level is restored after. */
 export async function captureLogs<T>(
   fn: () => Promise<T>,
+  level: "DEBUG" | "INFO" = "INFO",
 ): Promise<{ value?: T; error?: unknown; records: LogRecord[] }> {
   const root = getLogger("oda_api");
   const records: LogRecord[] = [];
   const prev = root.getLevel();
-  root.setLevel("INFO");
+  root.setLevel(level);
   const detach = root.addHandler((r) => records.push(r));
   try {
     return { value: await fn(), records };

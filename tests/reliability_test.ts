@@ -9,9 +9,10 @@ import type { FetchLike } from "../lib/client/http.ts";
 import type { Job } from "../lib/client/job.ts";
 import { writeFitsFile } from "../lib/codecs/fits.ts";
 import { OdaError } from "../lib/errors.ts";
-import { getLogger, type LogRecord } from "../lib/log.ts";
+import type { LogRecord } from "../lib/log.ts";
 import type { DataCollection } from "../lib/products/collection.ts";
 import { startSandbox } from "../sandbox.ts";
+import { captureLogs } from "./client_replay.ts";
 
 const CLAIMS = {
   sub: "reliable@example.org",
@@ -20,19 +21,11 @@ const CLAIMS = {
   roles: "general, unige-hpc-full, refresh-tokens",
 };
 
-/** Collect every log record (DEBUG and up) while `fn` runs. */
+/** Collect every log record (DEBUG and up) while `fn` runs; its error is rethrown. */
 async function withLogs<T>(fn: () => Promise<T>): Promise<{ value: T; records: LogRecord[] }> {
-  const root = getLogger("oda_api");
-  const records: LogRecord[] = [];
-  const before = root.getEffectiveLevel();
-  root.setLevel("DEBUG");
-  const detach = root.addHandler((r) => records.push(r));
-  try {
-    return { value: await fn(), records };
-  } finally {
-    detach();
-    root.setLevel(before);
-  }
+  const r = await captureLogs(fn, "DEBUG");
+  if ("error" in r) throw r.error;
+  return { value: r.value as T, records: r.records };
 }
 
 /**

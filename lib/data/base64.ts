@@ -27,12 +27,24 @@ type FromBase64 = (s: string, o?: { alphabet?: string; lastChunkHandling?: strin
 type ToBase64 = (this: Uint8Array, o?: { alphabet?: string; omitPadding?: boolean }) => string;
 
 const nativeFrom: FromBase64 | undefined = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
-type SetFromBase64 = (
+/** The signature of `Uint8Array.prototype.setFromBase64` (TC39 base64 proposal). */
+export type SetFromBase64 = (
   this: Uint8Array,
   s: string,
   o?: { alphabet?: string; lastChunkHandling?: string },
 ) => { read: number; written: number };
-const nativeSetFrom: SetFromBase64 | undefined =
+
+/**
+ * The runtime's own `Uint8Array.prototype.setFromBase64`, or `undefined` where it has none.
+ *
+ * @example
+ * ```ts
+ * import { nativeSetFromBase64 } from "./base64.ts";
+ * const out = new Uint8Array(3);
+ * if (nativeSetFromBase64) nativeSetFromBase64.call(out, "AQID"); // out = [1, 2, 3]
+ * ```
+ */
+export const nativeSetFromBase64: SetFromBase64 | undefined =
   (Uint8Array.prototype as unknown as { setFromBase64?: SetFromBase64 }).setFromBase64;
 
 /**
@@ -124,12 +136,12 @@ function decodeFallback(text: string): Uint8Array {
 export function decodeBase64(text: string, options: Base64Options = {}): Uint8Array {
   if (nativeFrom === undefined) return decodeFallback(text);
   const first = options.urlSafe ? "base64url" : "base64";
-  if (nativeSetFrom !== undefined) {
+  if (nativeSetFromBase64 !== undefined) {
     // Decode into a buffer of the exact size: `fromBase64` decodes into a temporary and copies (twice the
     // memory of the bytes at its peak, and about 2× slower for big payloads).
     const out = new Uint8Array(decodedLength(text));
     try {
-      const r = nativeSetFrom.call(out, text, { alphabet: first });
+      const r = nativeSetFromBase64.call(out, text, { alphabet: first });
       if (r.read === text.length) return r.written === out.length ? out : out.subarray(0, r.written);
     } catch {
       // other alphabet or a real error: the paths below sort it out

@@ -15,6 +15,7 @@
 
 import type { Table } from "../../data/ndarray.ts";
 import type { DTypeInfo } from "./dtype.ts";
+import { nativeSetFromBase64 } from "../../data/base64.ts";
 import { ARG, LEN1, LEN4, LINE, LINE2, UNKNOWN } from "./_opcode_args.ts";
 
 /** Internal, never escapes the decoder: the lazy path does not apply; the caller falls back to a full decode. */
@@ -25,13 +26,7 @@ export class LazyFallback extends Error {
   }
 }
 
-type SetFromBase64 = (
-  this: Uint8Array,
-  s: string,
-  o?: { alphabet?: string; lastChunkHandling?: string },
-) => { read: number; written: number };
-const setFrom: SetFromBase64 | undefined =
-  (Uint8Array.prototype as unknown as { setFromBase64?: SetFromBase64 }).setFromBase64;
+const setFrom = nativeSetFromBase64;
 
 /** Payloads at least this big are left in base64. */
 export const LAZY_MIN_BYTES = 1 << 20;
