@@ -38,8 +38,9 @@ export function read4x3(
 /**
  * One 8-byte column (float64, or int64 through its float64 bits) at byte offset `o8` and three 4-byte columns
  * at `oa`, `ob`, `oc` of each `stride`-byte row, in one loop (a light curve's TIME, RATE, ERROR, FRACEXP):
- * measured 1.3× faster than a loop for the 8-byte column then {@linkcode read4x3}. Float64 DataView loads and
- * Float64Array stores keep every bit (NaN payloads included), as the FITS reader's 8-byte gathers rely on.
+ * one pass over the rows instead of two (see {@linkcode read4x3}). `t` holds the 8-byte
+ * values as int32 pairs (native order); they are read with int32 loads, so every bit is kept (a float64 load
+ * quiets signalling NaNs in V8's unoptimised tiers).
  *
  * @example
  * ```ts ignore
@@ -55,14 +56,18 @@ export function read8x1x4x3(
   oa: number,
   ob: number,
   oc: number,
-  t: Float64Array,
+  t: Int32Array,
   a: Int32Array,
   b: Int32Array,
   c: Int32Array,
   o: number,
 ): void {
+  // the 8-byte lanes as two int32 loads: a float64 load would quiet a signalling NaN in V8's unoptimised tiers
+  const hi = le ? 4 : 0;
+  const lo = 4 - hi;
   for (let r = 0, p = 0, q = o; r < rows; r++, p += stride, q++) {
-    t[q] = dv.getFloat64(p + o8, le);
+    t[2 * q] = dv.getInt32(p + o8 + lo, le);
+    t[2 * q + 1] = dv.getInt32(p + o8 + hi, le);
     a[q] = dv.getInt32(p + oa, le);
     b[q] = dv.getInt32(p + ob, le);
     c[q] = dv.getInt32(p + oc, le);
