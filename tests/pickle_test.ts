@@ -958,3 +958,48 @@ sys.stdout.write(json.dumps({'p': base64.b64encode(pickle.dumps(a, protocol=4)).
     assert.equal(encodeBase64(zero, { urlSafe: false }), py.z);
   },
 );
+
+testWithTool(
+  "record arrays: float fields keep every bit (signalling NaNs, payloads) in either byte order",
+  "python3",
+  async () => {
+    const out = await python(
+      `
+import pickle, numpy as np, sys, base64, json
+rng = np.random.default_rng(7)
+n = 5001
+dt = np.dtype([('a', '<f8'), ('b', '>f8'), ('c', '<f4'), ('d', '>f4'), ('v', '>f8', (3,)), ('w', '<f4', (2,))])
+raw = bytearray(rng.integers(0, 256, size=n * dt.itemsize, dtype=np.uint8).tobytes())
+snan = {8: bytes.fromhex('010000000000f07f'), 4: bytes.fromhex('0100807f')}
+for f in dt.names:
+  base, off = dt.fields[f][0].base, dt.fields[f][1]
+  b = snan[base.itemsize] if base.byteorder != '>' else snan[base.itemsize][::-1]
+  for r in range(3):
+    raw[r * dt.itemsize + off:r * dt.itemsize + off + len(b)] = b
+a = np.frombuffer(bytes(raw), dtype=dt).copy()
+def le(x):
+  x = np.ascontiguousarray(x)
+  return x.byteswap() if x.dtype.byteorder == '>' else x
+sys.stdout.write(json.dumps({'p': base64.b64encode(pickle.dumps(a, protocol=4)).decode(),
+  'cols': {k: base64.b64encode(le(a[k]).tobytes()).decode() for k in dt.names}}))
+`,
+      "",
+    );
+    const py = JSON.parse(out);
+    {
+      const t = decodeNumpyPickle(decodeBase64(py.p)) as unknown as {
+        columns: { name: string; values: ArrayBufferView }[];
+      };
+      for (const c of t.columns) {
+        const got = new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength);
+        const want = decodeBase64(py.cols[c.name]);
+        assert.equal(got.length, want.length, c.name);
+        for (let i = 0; i < got.length; i++) {
+          if (got[i] !== want[i]) {
+            assert.equal(got[i], want[i], `${c.name} byte ${i}`);
+          }
+        }
+      }
+    }
+  },
+);
