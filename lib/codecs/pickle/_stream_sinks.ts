@@ -198,7 +198,7 @@ interface DirectColumn {
   dst: Uint8Array;
   /** Read with two others in one loop. */
   grouped?: boolean;
-  /** A float64 column (read with `getFloat64`, as the ordinary converter does). */
+  /** A float64 column (read as int32 pairs by `readF8`, as the ordinary converter does: every bit kept). */
   float?: boolean;
 }
 
@@ -223,7 +223,7 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
       if (per === 1) return readCol4(dv, offset, stride, rows, le, new Int32Array(buf, at, count));
       return readI4s(dv, offset, stride, rows, per, le, new Int32Array(buf, at, count));
     case 8:
-      // float64 scalars: one load each, as the ordinary converter reads them (records.ts, `getFloat64`)
+      // float64 scalars: one load each, as the ordinary converter reads them (strided.ts `readF8`)
       if (per === 1 && d.float) return readF8(dv, offset, stride, rows, le, new Float64Array(buf, at, count));
       return readCol8(dv, offset, stride, rows, per, le, new Int32Array(buf, at, 2 * count));
   }
