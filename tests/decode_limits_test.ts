@@ -3,7 +3,7 @@
  * of a response; the gzip output cap; the caller's signal and deadline checked between chunks; typed errors
  * where a hostile cell has no value (compared with astropy where it defines one).
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert, throws as assertThrows } from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import {
   BUDGET_ELEMENTS_PER_BYTE,
@@ -50,11 +50,7 @@ Deno.test("budget: default limit grows with the input; decodeBudget raises it; a
   assertEquals(t.columns[0].shape, [3000000]);
   assertEquals((t.columns[0].values as Float64Array).length, 6e6);
   // the message says how to raise it
-  try {
-    readEcsv(text);
-  } catch (e) {
-    assert((e as Error).message.includes("decodeBudget"), (e as Error).message);
-  }
+  assertThrows(() => readEcsv(text), (e: Error) => e.message.includes("decodeBudget"));
   assertEquals(code(() => readEcsv(text, { decodeBudget: { maxElements: -1 } })), "INVALID_ARGUMENT");
 });
 
