@@ -424,7 +424,11 @@ Deno.test("AbortSignal cancels a wait promptly; the total deadline raises TIMEOU
     // 10 s bounds fail on a missed signal yet leave room for a loaded machine (speed targets live in bench/).
     const POLL_MS = 20_000;
     const PROMPT_MS = POLL_MS / 2;
-    const disp = new DispatcherAPI({ url: sb.url, token: null, pollInterval: { min: POLL_MS, max: POLL_MS } });
+    const disp = new DispatcherAPI({
+      url: sb.url,
+      token: null,
+      pollInterval: { min: POLL_MS, max: POLL_MS },
+    });
     const ctrl = new AbortController();
     const t0 = Date.now();
     const timer = setTimeout(() => ctrl.abort(), 300);
