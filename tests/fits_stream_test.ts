@@ -295,6 +295,9 @@ Deno.test("openFitsFile: headers at once, each HDU's data when asked for (read t
       );
       for (const h of f.hdus) assert.equal(h.header.get("NAXIS"), want[h.index].header.get("NAXIS"));
       for (const i of [2, 1, 0]) assert.deepEqual(await f.data(i), want[i].data);
+      // asked for at once: the reads share one handle, each still gets its own HDU's bytes
+      const all = await Promise.all([3, 2, 1, 0].map((i) => f.data(i)));
+      assert.deepEqual(all, [3, 2, 1, 0].map((i) => want[i].data));
       // the data of B is read when asked for: change its first pixel on disk after opening
       const bytes = await Deno.readFile(path);
       const where = bytes.length - 2880 * Math.ceil((side * side * 4) / 2880);

@@ -18,7 +18,7 @@ import {
   tokenRoles,
   writeToken,
 } from "../mod.ts";
-import { ERROR_CODE_OWNER } from "../lib/errors.ts";
+import { ERROR_CODE_OWNER, FileError } from "../lib/errors.ts";
 import type { OdaErrorCode } from "../mod.ts";
 import { compareToken } from "../lib/token/compare.ts";
 import { summarizeToken } from "../lib/token/decode.ts";
@@ -148,6 +148,16 @@ Deno.test("each location is found on its own, with the right method", async () =
     assert.deepEqual(value, { token: t, location }, location);
     assert.equal(readTokenAt(location, s.opts), t);
   }
+});
+
+Deno.test("readTokenAt: an unreadable location is a FileError(IO), never a bare Deno error", async () => {
+  const s = await sandbox();
+  await Deno.mkdir(join(s.cwd, ".oda-token")); // a directory where the file should be
+  assert.throws(
+    () => readTokenAt("FILE_CUR_DIR", s.opts),
+    (e: unknown) => e instanceof FileError && e.code === "IO" && e.message.includes("FILE_CUR_DIR"),
+  );
+  assert.equal(discoverToken(s.opts), undefined); // discovery still skips it
 });
 
 Deno.test("search order: env var, .env, ./.oda-token, ~/.oda-token, context file", async () => {

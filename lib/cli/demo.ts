@@ -8,6 +8,7 @@
  * @module
  */
 import { DispatcherAPI } from "../client/dispatcher.ts";
+import { TokenError } from "../errors.ts";
 import { escapeHtml, tableToHtml, VIEW_CSS } from "../display/html.ts";
 import { mosaicSvg } from "../display/image.ts";
 import { plotSvg } from "../display/render.ts";
@@ -125,7 +126,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // 1. Token: the sandbox signs one for us; we "discover" it like a user would.
     Deno.env.set("ODA_TOKEN", await sb.mintToken(undefined, { expiresIn: 24 * 3600 }));
     const found = discoverTokenAndMethod();
-    if (!found.token) throw new Error("the demo could not discover its own sandbox token");
+    if (!found.token) {
+      throw new TokenError("TOKEN_NOT_FOUND", "the demo could not discover its own sandbox token");
+    }
     const token = found.token;
     const tokenText = formatTokenReport(
       decodeOdaToken(token),

@@ -588,8 +588,13 @@ export class DispatcherAPI<P = MmodaProducts> {
       [["instrument", options.instrument], ["product_type", options.product_name]],
       options.signal,
     );
-    parseResponseJson(res.text, res.url); // typed error (with the URL) for a malformed answer
-    const d = describeProduct(res.text, { instrument: options.instrument, product: options.product_name });
+    let d: ProductDescription;
+    try {
+      d = describeProduct(res.text, { instrument: options.instrument, product: options.product_name });
+    } catch (e) {
+      parseResponseJson(res.text, res.url); // typed error (with the URL) for an answer that is not JSON
+      throw e;
+    }
     // printed once at any log level: to the console, or (silent) to the debug log only
     if (!options.silent) console.log(d.text);
     else for (const line of d.text.split("\n")) log.debug(line);

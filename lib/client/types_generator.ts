@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { OdaError } from "../errors.ts";
 import type { DescribedParameter, DispatcherDescription } from "./catalogue.ts";
 
 /**
@@ -107,7 +108,7 @@ export function generateProductTypes(
   options: GenerateTypesOptions = {},
 ): string {
   const name = options.name ?? "MmodaProducts";
-  if (!IDENT.test(name)) throw new TypeError(`not a TypeScript name: ${name}`);
+  if (!IDENT.test(name)) throw new OdaError("INVALID_ARGUMENT", `not a TypeScript name: ${name}`);
   const lines: string[] = [];
   lines.push("// deno-fmt-ignore-file");
   lines.push("// deno-lint-ignore-file");

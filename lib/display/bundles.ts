@@ -236,12 +236,20 @@ function lightCurveOf(p: NumpyDataProduct): LightCurve | undefined {
 export async function productThumbnail(
   p: NumpyDataProduct,
 ): Promise<{ png: Uint8Array; alt: string } | undefined> {
+  const t = await thumbnailOf(p);
+  return t && { png: t.png, alt: t.alt };
+}
+
+/** The thumbnail and which plot it previews (one `lightCurve()` per product). */
+async function thumbnailOf(
+  p: NumpyDataProduct,
+): Promise<{ png: Uint8Array; alt: string; kind: "plotLightCurve" | "plotImage" } | undefined> {
   const lc = lightCurveOf(p);
   if (lc) {
     const plot = new LightCurvePlot(lc, { columns: 300 });
     for (const width of [420, 320]) {
       const png = await svgToPng(plot.svg({ width, height: Math.round(width * 0.45) }), { width });
-      if (png && png.length <= THUMBNAIL_MAX_BYTES) return { png, alt: plot.text() };
+      if (png && png.length <= THUMBNAIL_MAX_BYTES) return { png, alt: plot.text(), kind: "plotLightCurve" };
     }
     return undefined;
   }
@@ -257,6 +265,7 @@ export async function productThumbnail(
         return {
           png,
           alt: `${img.unit.name} ${img.image.shape.join("×")} (thumbnail ${r.width}×${r.height})`,
+          kind: "plotImage",
         };
       }
     }
@@ -279,9 +288,9 @@ export async function productThumbnail(
  */
 export async function productSummaryBundle(p: NumpyDataProduct): Promise<MimeBundle> {
   const b = dataProductBundle(p);
-  const thumb = await productThumbnail(p).catch(() => undefined);
+  const thumb = await thumbnailOf(p).catch(() => undefined);
   if (thumb) {
-    const kind = lightCurveOf(p) ? "plotLightCurve" : "plotImage";
+    const kind = thumb.kind;
     const img = `<div><img style="max-width:100%" alt="${escapeHtml(thumb.alt)}" src="data:image/png;base64,${
       mimeBase64(thumb.png)
     }"><div class="sub">thumbnail: the full plot is <code>${kind}(product)</code></div></div>`;

@@ -19,7 +19,13 @@ import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { type PlotSeries, plotSvg, svgToPng } from "./render.ts";
 import { errorBarSpec, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { PlotView } from "./plots.ts";
-import { LC_COLUMNS, LC_POINT_BUDGET, LightCurvePlot, type PlotLayer } from "./light_curve_plot.ts";
+import {
+  LC_COLUMNS,
+  LC_POINT_BUDGET,
+  lightCurveLabels,
+  LightCurvePlot,
+  type PlotLayer,
+} from "./light_curve_plot.ts";
 
 const MEAN_COLOR = "#15803d";
 const BAND_COLOR = "#06b6d4";
@@ -36,7 +42,10 @@ const BLOCK_COLOR = "#7c3aed";
  * ```
  */
 export interface LightCurveAnalysisOptions {
-  /** Threshold of the excess episodes and half-width of the band in sample standard deviations (default 3). */
+  /**
+   * Threshold of the excess episodes and half-width of the band in sample standard deviations (default 3);
+   * with `variability` given, that result's own `nSigma` is used.
+   */
   nSigma?: number;
   /** A `variability` result to draw (default: computed with `nSigma`). */
   variability?: VariabilityResult;
@@ -94,21 +103,12 @@ export function plotLightCurveAnalysis(
   lc: BinnedSeries & { name?: string | undefined; detnam?: string | undefined },
   options: LightCurveAnalysisOptions = {},
 ): PlotView {
-  const nSigma = options.nSigma ?? options.variability?.nSigma ?? 3;
+  // a given result was measured at its own threshold: band and title use that one
+  const nSigma = options.variability?.nSigma ?? options.nSigma ?? 3;
   const v = options.variability ?? variability(lc, { nSigma });
   const blocks = options.blocks === true
     ? bayesianBlocks(lc.time, lc.rate, lc.error, { p0: options.p0 ?? 0.05 })
     : options.blocks || undefined;
-  const title = options.title ??
-    (lc.detnam || lc.name ? `${lc.detnam ?? ""} light curve of ${lc.name ?? ""}`.trim() : "Light curve");
-  const labels = { title, yLabel: options.yLabel ?? "Rate" };
-  const text = `${title}: ${v.n} bins, weighted mean ${formatValue(v.weightedMean)} ± ${
-    formatValue(v.weightedMeanError)
-  }, χ²/dof ${formatValue(v.chi2)}/${v.dof} (p = ${v.chi2Probability.toExponential(2)}), Fvar ${
-    v.fvar === null ? "undefined" : `${formatValue(v.fvar)} ± ${formatValue(v.fvarError!)}`
-  }, ${v.episodes.length} excess episode(s) ≥ ${nSigma}σ${
-    blocks ? `, ${blocks.value.length} Bayesian blocks` : ""
-  }`;
   const curve = lc instanceof LightCurve ? lc : new LightCurve({
     time: lc.time,
     rate: lc.rate,
@@ -117,6 +117,17 @@ export function plotLightCurveAnalysis(
     ...(lc.name !== undefined ? { name: lc.name } : {}),
     ...(lc.detnam !== undefined ? { detnam: lc.detnam } : {}),
   });
+  // the light-curve plot's own labels (title, rate with its energy band) unless the caller names them
+  const defaults = lightCurveLabels(curve);
+  const title = options.title ?? defaults.title;
+  const labels = { title, yLabel: options.yLabel ?? defaults.yLabel };
+  const text = `${title}: ${v.n} bins, weighted mean ${formatValue(v.weightedMean)} ± ${
+    formatValue(v.weightedMeanError)
+  }, χ²/dof ${formatValue(v.chi2)}/${v.dof} (p = ${v.chi2Probability.toExponential(2)}), Fvar ${
+    v.fvar === null ? "undefined" : `${formatValue(v.fvar)} ± ${formatValue(v.fvarError!)}`
+  }, ${v.episodes.length} excess episode(s) ≥ ${nSigma}σ${
+    blocks ? `, ${blocks.value.length} Bayesian blocks` : ""
+  }`;
   const n = curve.length;
   // the extra layers, times in IJD (the light-curve plot maps them to its axis)
   const t0 = n ? curve.time[0] - curve.halfWidth[0] : 0;

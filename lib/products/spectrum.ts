@@ -8,10 +8,9 @@
 import { DecodeError } from "../errors.ts";
 import type { TableColumn } from "../data/ndarray.ts";
 import type { NumpyDataProduct } from "./numpy_data_product.ts";
-import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { safeJoin } from "./files.ts";
 import { findColumn } from "./table_data.ts";
-import { ogipSpectrum, type OgipSpectrumOptions } from "./spectrum_ogip.ts";
+import { eboundsUnit, ogipSpectrum, type OgipSpectrumOptions, phaUnit } from "./spectrum_ogip.ts";
 import { requireDeno } from "../_runtime.ts";
 import { toFloat64Safe } from "../data/_coerce.ts";
 
@@ -57,13 +56,6 @@ function f64(c: TableColumn | undefined): Float64Array | undefined {
   return c && toFloat64Safe(c.values as ArrayLike<unknown>);
 }
 
-function tableUnit(p: NumpyDataProduct, nameRe: RegExp, needed: string): NumpyDataUnit {
-  const units = p.data_unit.filter((d) => d.data?.kind === "table");
-  const u = units.find((d) => nameRe.test(d.name)) ?? units.find((d) => findColumn(d.table, needed));
-  if (!u) throw new DecodeError("PRODUCT", `product '${p.name}' has no ${nameRe.source} table`);
-  return u;
-}
-
 /**
  * Options of {@linkcode spectrumWithEnergies}.
  *
@@ -98,8 +90,9 @@ export function spectrumWithEnergies(
   rmf: NumpyDataProduct,
   options: SpectrumEnergiesOptions = {},
 ): EnergySpectrum {
-  const su = tableUnit(spectrum, /SPECTRUM|SPE/i, "CHANNEL");
-  const eb = tableUnit(rmf, /EBOUNDS/i, "E_MIN");
+  const su = phaUnit(spectrum);
+  const eb = eboundsUnit(rmf);
+  if (!eb) throw new DecodeError("PRODUCT", `product '${rmf.name}' has no EBOUNDS table`);
   const st = su.table;
   const et = eb.table;
   const ch = f64(findColumn(st, "CHANNEL"));

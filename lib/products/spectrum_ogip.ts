@@ -73,11 +73,16 @@ export function phaUnit(p: NumpyDataProduct): NumpyDataUnit {
   return u;
 }
 
+/** The `EBOUNDS` table unit of an RMF product (HDUCLAS2 EBOUNDS, else a name like EBOUNDS/EBDS, else a table with E_MIN). */
+export function eboundsUnit(rmf: NumpyDataProduct): NumpyDataUnit | undefined {
+  const tables = rmf.data_unit.filter((d) => d.data?.kind === "table");
+  return tables.find((d) => toTextSafe(d.header.HDUCLAS2 ?? "", "HDUCLAS2").trim() === "EBOUNDS") ??
+    tables.find((d) => /EBOUNDS|EBDS/i.test(d.name)) ?? tables.find((d) => findColumn(d.table, "E_MIN"));
+}
+
 /** `EBOUNDS` of an RMF product: channel → [E_MIN, E_MAX]. */
 export function eboundsOf(rmf: NumpyDataProduct): Map<number, [number, number]> {
-  const tables = rmf.data_unit.filter((d) => d.data?.kind === "table");
-  const u = tables.find((d) => toTextSafe(d.header.HDUCLAS2 ?? "", "HDUCLAS2").trim() === "EBOUNDS") ??
-    tables.find((d) => /EBOUNDS|EBDS/i.test(d.name)) ?? tables.find((d) => findColumn(d.table, "E_MIN"));
+  const u = eboundsUnit(rmf);
   const ch = u && f64(findColumn(u.table, "CHANNEL"));
   const lo = u && f64(findColumn(u.table, "E_MIN"));
   const hi = u && f64(findColumn(u.table, "E_MAX"));

@@ -65,11 +65,13 @@ export async function constructorToken(ctx: Ctx, token: unknown): Promise<ReqTok
   );
 }
 
+/** Whether a caller with these roles may use the instrument (it asks for none, or all of them are held). */
+function instrumentAllowed(instr: SandboxInstrument, roles: string[]): boolean {
+  return !instr.roles || instr.roles.every((r) => roles.includes(r));
+}
+
 export function visibleInstruments(ctx: Ctx, roles: string[]): string[] {
-  return [...ctx.instruments.values()].filter((i) =>
-    !i.roles || i.roles.length === 0 || i.roles.every((r) => roles.includes(r))
-  )
-    .map((i) => i.name);
+  return [...ctx.instruments.values()].filter((i) => instrumentAllowed(i, roles)).map((i) => i.name);
 }
 
 export function lookupInstrument(ctx: Ctx, name: unknown): SandboxInstrument {
@@ -158,7 +160,7 @@ export async function instrumentQuery(ctx: Ctx, decoded: Map<string, unknown>): 
   }
   const instr = lookupInstrument(ctx, decoded.get("instrument"));
   const roles = tokenRoles(tok.claims);
-  if (instr.roles && instr.roles.length > 0 && !instr.roles.every((r) => roles.includes(r))) {
+  if (!instrumentAllowed(instr, roles)) {
     throw new ApiError(
       "RequestNotAuthorized",
       "Unfortunately, your priviledges are not sufficient to make the request for this instrument.\n",

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { md5Hex } from "../data/md5.ts";
 import { tokenUser, verifyToken } from "./auth.ts";
 import { computeJobId } from "./jobs.ts";
 import { readBodyLimited } from "./params.ts";
@@ -150,7 +150,7 @@ export async function withUploads(
   }
   for (const [k, f] of files) {
     const data = new Uint8Array(await f.arrayBuffer());
-    const md5 = createHash("md5").update(data).digest("hex");
+    const md5 = md5Hex(data);
     storeUpload(ctx, md5, { data, owner, name: f.name });
     params.set(k, `${ctx.info.url}/download_file?file_list=${md5}&_is_mmoda_url=True&return_archive=False`);
   }

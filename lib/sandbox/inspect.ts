@@ -14,13 +14,13 @@ function isotSeconds(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
-function jobRecord(ctx: Ctx, j: Job, claims: boolean): Record<string, unknown> {
+function jobRecord(ctx: Ctx, j: Job): Record<string, unknown> {
   const dir = `scratch_sid_${j.sessionId}_jid_${j.id}`;
   const st = ctx.store.status(j);
   const ap: Record<string, unknown> = { ...j.analysis };
   if (typeof ap.token === "string") {
     // upstream stores the decoded payload; the raw JWT never leaves the sandbox here
-    ap.token = (claims && unverifiedClaims(ap.token)) || "<token>";
+    ap.token = unverifiedClaims(ap.token) || "<token>";
   }
   const sorted: Record<string, unknown> = {};
   for (const k of Object.keys(ap).sort()) if (ap[k] !== null && ap[k] !== undefined) sorted[k] = ap[k];
@@ -67,7 +67,7 @@ export async function inspectState(ctx: Ctx, v: Map<string, string>, userOnly: b
     if (j.created < since) continue;
     if (prefix !== undefined && j.id.slice(0, 8) !== prefix) continue;
     if (userOnly && j.user !== sub) continue;
-    recs.push(jobRecord(ctx, j, true));
+    recs.push(jobRecord(ctx, j));
   }
   if (v.get("group_by_job") === "True") {
     const groups = new Map<string, Record<string, unknown>[]>();

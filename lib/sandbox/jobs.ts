@@ -7,7 +7,7 @@
  * @module
  */
 import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } from "./instrument.ts";
-import { createHash } from "node:crypto";
+import { md5Hex } from "../data/md5.ts";
 import { makeHash } from "../data/python.ts";
 import { pyDumps } from "./pyjson.ts";
 import { type PoolLease, WorkerUnavailable } from "./workers.ts";
@@ -166,7 +166,7 @@ export function paramsFingerprint(analysis: Record<string, unknown>, user?: stri
     d[k] = v;
   }
   if (user !== undefined) d.sub = user;
-  return createHash("md5").update(pyDumps(d)).digest("hex");
+  return md5Hex(pyDumps(d));
 }
 
 /** 32-bit seed from a string. */

@@ -58,7 +58,7 @@ export async function handle(req: Request, ctx: Ctx): Promise<Response> {
     case "/run_analysis":
       return await runAnalysis(req, url, ctx);
     case "/call_back":
-      return callBack(url, ctx, await getPairs());
+      return callBack(ctx, await getPairs());
     case "/instr-list": {
       const v = firstValues(await getPairs());
       let roles: string[] = [];

@@ -21,7 +21,7 @@ import { decodeValues, metaData, normaliseParameters, readRawRequest } from "./p
 import { apiCode, ApiError, exitStatus, jsonResponse, runAnalysisBody, timeRequest } from "./responses.ts";
 import { jobFault } from "./faults.ts";
 import { type PyFloat, pyFloat } from "./pyjson.ts";
-import { type Ctx, EXPIRED_LONG, instrumentQuery, JOB_STATUSES, jobMonitor } from "./context.ts";
+import { type Ctx, EXPIRED_LONG, firstValues, instrumentQuery, JOB_STATUSES, jobMonitor } from "./context.ts";
 
 function failedAuth(
   sessionId: string,
@@ -427,10 +427,12 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
   return respond(st, {}, exitStatus(st, 0), j, st);
 }
 
-export function callBack(url: URL, ctx: Ctx, pairs: [string, string][]): Response {
+/** Most `/call_back` reports kept per job (the newest win): a budget on what a caller can make the sandbox hold. */
+const MAX_CALLBACK_REPORTS = 1000;
+
+export function callBack(ctx: Ctx, pairs: [string, string][]): Response {
   const t0 = performance.now();
-  const d: Record<string, string> = {};
-  for (const [k, v] of pairs) if (!(k in d)) d[k] = v;
+  const d = Object.fromEntries(firstValues(pairs));
   if (!d.job_id) throw new ApiError("RequestNotUnderstood", "job_id must be present during a call_back");
   let jobs = ctx.store.variants(d.job_id);
   if (d.session_id && jobs.some((j) => j.sessionId === d.session_id)) {
@@ -440,7 +442,7 @@ export function callBack(url: URL, ctx: Ctx, pairs: [string, string][]): Respons
     const action = d.action ?? "progress";
     job.callbackStatus = JOB_STATUSES.has(action) ? action : "progress";
     job.callbackReports.push(d);
+    if (job.callbackReports.length > MAX_CALLBACK_REPORTS) job.callbackReports.shift();
   }
-  void url;
   return jsonResponse(200, { time_spent_s: pyFloat((performance.now() - t0) / 1000 + 1e-9) });
 }

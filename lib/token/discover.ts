@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { errorMessage, OdaError } from "../errors.ts";
+import { errorMessage, FileError, OdaError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken, tokenExpiresIn } from "./decode.ts";
 import { parseDotenv } from "./dotenv.ts";
@@ -122,7 +122,15 @@ export function readTokenAt(
   location: TokenLocation,
   opts: Pick<TokenDiscoveryOptions, "cwd" | "home" | "env"> = {},
 ): string | undefined {
-  const r = readCandidate(location, opts);
+  let r: string | Absent;
+  try {
+    r = readCandidate(location, opts);
+  } catch (e) {
+    if (e instanceof OdaError) throw e;
+    throw new FileError("IO", `cannot read the token at ${tokenLocationName(location)}: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
   return r instanceof Absent ? undefined : r;
 }
 

@@ -94,8 +94,11 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
     }
     const infos: FitsHduInfo[] = [];
     const places: Place[] = [];
+    // the caller's signal and deadline hold while the headers are scanned (a file may hold many HDUs)
+    const scan = DecodeBudget.of(options, size);
     await typedDecodeAsync(`FITS file ${path}`, async () => {
       for (let off = 0, index = 0; off < size; index++) {
+        scan.checkpoint();
         if (index > 0 && !(await startsExtension(file, off, size))) break;
         const head = await readHeaderBlocks(file, off, size);
         const { header, dataOffset } = readHeader(head, 0);
@@ -126,12 +129,21 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
       if (infos.length === 0) throw fitsError(0, "not a FITS file: empty input");
     });
     let closed = false;
+    // one handle, one file position: reads take turns (HDUs asked for at once would interleave their seeks)
+    let reading: Promise<unknown> = Promise.resolve();
     const hdu = async (index: number): Promise<FitsHdu> => {
       const place = places[index];
       if (!place) throw new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${places.length})`);
       if (closed) throw new OdaError("INVALID_ARGUMENT", "the FITS file is closed");
       const bytes = new Uint8Array(place.end - place.start);
-      await readAt(file, place.start, bytes);
+      const turn = reading.then(() => readAt(file, place.start, bytes));
+      reading = turn.catch(() => {});
+      try {
+        await turn;
+      } catch (e) {
+        if (e instanceof OdaError) throw e;
+        throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
+      }
       return typedDecode("FITS", `FITS file ${path}`, () => {
         const budget = DecodeBudget.of(options, bytes.length);
         return readHdu(bytes, 0, index, options.scale ?? true, true, budget).hdu;

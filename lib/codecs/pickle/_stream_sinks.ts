@@ -5,13 +5,13 @@
  * @module
  */
 import { DecodeError } from "../../errors.ts";
-import type { Table, TableColumn } from "../../data/ndarray.ts";
+import { HOST_IS_LITTLE_ENDIAN, type Table, type TableColumn } from "../../data/ndarray.ts";
 import { PickleObject } from "./vm.ts";
 import { arrayFromPickleObject, type DTypeInfo } from "./numpy.ts";
 import { Base64Source, LazyBytes } from "./lazy_bytes.ts";
 import { DecodeBudget } from "../budget.ts";
 import { read4x3 } from "../gather.ts";
-import { gather, readF8, readI4s, readU2s } from "./strided.ts";
+import { gather, readF8, readF8s, readI4s, readU2s } from "./strided.ts";
 
 /** Where a big payload's bytes go while they stream in. */
 export interface PayloadSink {
@@ -202,8 +202,6 @@ interface DirectColumn {
   float?: boolean;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /** Copy the column's elements of `rows` records into its bytes from row `row0` on (bit exact). */
 function readColumn(block: Uint8Array, stride: number, rows: number, row0: number, d: DirectColumn): void {
   const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
@@ -225,32 +223,13 @@ function readColumn(block: Uint8Array, stride: number, rows: number, row0: numbe
     case 8:
       // float64 scalars: one load each, as the ordinary converter reads them (strided.ts `readF8`)
       if (per === 1 && d.float) return readF8(dv, offset, stride, rows, le, new Float64Array(buf, at, count));
-      return readCol8(dv, offset, stride, rows, per, le, new Int32Array(buf, at, 2 * count));
+      // other 8-byte elements as int32 pairs, every bit kept (the float64 reader copies words, not values)
+      return readF8s(dv, offset, stride, rows, per, le, new Float64Array(buf, at, count));
   }
 }
 
 function readCol4(dv: DataView, off: number, stride: number, rows: number, le: boolean, out: Int32Array) {
   for (let r = 0, o = off; r < rows; r++, o += stride) out[r] = dv.getInt32(o, le);
-}
-
-function readCol8(
-  dv: DataView,
-  off: number,
-  stride: number,
-  rows: number,
-  per: number,
-  le: boolean,
-  out: Int32Array,
-) {
-  // little-endian output: the low word first
-  const lo = le ? 0 : 4;
-  const hi = le ? 4 : 0;
-  for (let r = 0, k = 0, p = off; r < rows; r++, p += stride) {
-    for (let j = 0, o = p; j < per; j++, o += 8, k += 2) {
-      out[k] = dv.getInt32(o + lo, le);
-      out[k + 1] = dv.getInt32(o + hi, le);
-    }
-  }
 }
 
 /**
@@ -266,7 +245,7 @@ function directReaders(
   stride: number,
   rows: number,
 ): DirectColumn[] | undefined {
-  if (!LITTLE_ENDIAN || !dt.fields || dt.fields.length !== columns.length) return undefined;
+  if (!HOST_IS_LITTLE_ENDIAN || !dt.fields || dt.fields.length !== columns.length) return undefined;
   const out: DirectColumn[] = [];
   for (let k = 0; k < columns.length; k++) {
     const f = dt.fields[k];

@@ -151,7 +151,8 @@ function readF4(
   for (let r = 0, p = base; r < rows; r++, p += stride) w[r] = dv.getInt32(p, le);
 }
 
-function readF8s(
+/** `rows × per` 8-byte elements at `base + r·stride + k·8` into `a`, copied as int32 words (bit exact). */
+export function readF8s(
   dv: DataView,
   base: number,
   stride: number,
