@@ -42,7 +42,10 @@ const BLOCK_COLOR = "#7c3aed";
  * ```
  */
 export interface LightCurveAnalysisOptions {
-  /** Threshold of the excess episodes and half-width of the band in sample standard deviations (default 3). */
+  /**
+   * Threshold of the excess episodes and half-width of the band in sample standard deviations (default 3);
+   * with `variability` given, that result's own `nSigma` is used.
+   */
   nSigma?: number;
   /** A `variability` result to draw (default: computed with `nSigma`). */
   variability?: VariabilityResult;
@@ -100,7 +103,8 @@ export function plotLightCurveAnalysis(
   lc: BinnedSeries & { name?: string | undefined; detnam?: string | undefined },
   options: LightCurveAnalysisOptions = {},
 ): PlotView {
-  const nSigma = options.nSigma ?? options.variability?.nSigma ?? 3;
+  // a given result was measured at its own threshold: band and title use that one
+  const nSigma = options.variability?.nSigma ?? options.nSigma ?? 3;
   const v = options.variability ?? variability(lc, { nSigma });
   const blocks = options.blocks === true
     ? bayesianBlocks(lc.time, lc.rate, lc.error, { p0: options.p0 ?? 0.05 })
