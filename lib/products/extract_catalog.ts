@@ -54,7 +54,7 @@ export interface ExtractCatalogOptions {
   flag?: number;
   /** `ISGRI_FLAG` (and `JEMX_FLAG`) value of the objects of interest (default 2). */
   isgri_flag?: number;
-  /** Match radius in degrees, per coordinate (default 1/60). */
+  /** Match radius in degrees: great-circle separation from the `NEW` source (default 1/60). */
   tolerance?: number;
 }
 
@@ -121,8 +121,8 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
       }
       for (const r of rows) {
         if (
-          srcName(r).includes("NEW") && Math.abs(o.ra - toNumberSafe(r[lon])) <= tol &&
-          Math.abs(o.dec - toNumberSafe(r[lat])) <= tol
+          srcName(r).includes("NEW") &&
+          separationDeg(o.ra, o.dec, toNumberSafe(r[lon]), toNumberSafe(r[lat])) <= tol
         ) {
           r.src_names = name;
           mark(r);
@@ -236,4 +236,13 @@ export function toDs9Regions(catalog: ApiCatalog, options: Ds9RegionOptions = {}
     lines.push(`circle(${a.toFixed(8)},${d.toFixed(8)},${r}') # text={${label}}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** Great-circle separation in degrees (haversine: exact near the poles and across RA 0/360). */
+function separationDeg(ra1: number, dec1: number, ra2: number, dec2: number): number {
+  const rad = Math.PI / 180;
+  const sdd = Math.sin((dec2 - dec1) * rad / 2);
+  const sda = Math.sin((ra2 - ra1) * rad / 2);
+  const h = sdd * sdd + Math.cos(dec1 * rad) * Math.cos(dec2 * rad) * sda * sda;
+  return 2 * Math.asin(Math.min(1, Math.sqrt(h))) / rad;
 }
