@@ -248,9 +248,7 @@ export function scatterSwap32(
 ): void {
   if (nrows <= 0) return;
   const dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
-  if (lane === 8 && width === 8 && values.byteOffset % 8 === 0) {
-    return scatterF8(new Float64Array(values.buffer, values.byteOffset, nrows), dv, offset, rowBytes, nrows);
-  }
+  // 8-byte values go through integer words: a float64 store may quiet a signalling NaN (V8, timing dependent)
   const a = new Int32Array(values.buffer, values.byteOffset, values.byteLength >>> 2);
   const words = width >>> 2;
   if (words === 1) return scatterI4(a, dv, offset, rowBytes, nrows);
@@ -267,10 +265,6 @@ export function scatterSwap32(
       }
     }
   }
-}
-
-function scatterF8(a: Float64Array, dv: DataView, base: number, stride: number, rows: number): void {
-  for (let r = 0, p = base; r < rows; r++, p += stride) dv.setFloat64(p, a[r], false);
 }
 
 function scatterI4(a: Int32Array, dv: DataView, base: number, stride: number, rows: number): void {
