@@ -16,6 +16,7 @@ import { parseJson, pythonJsonDumps } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import { getLogger } from "../log.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 
 const log = getLogger("oda_api.data_products");
 
@@ -137,6 +138,11 @@ export class NumpyDataProduct implements Product {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return { kind: "dataProduct", product: this };
   }
 
   /** Product name (`null` when the server sent none). */

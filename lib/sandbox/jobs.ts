@@ -10,7 +10,7 @@ import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } fr
 import { md5Hex } from "../data/md5.ts";
 import { makeHash } from "../data/python.ts";
 import { pyDumps } from "./pyjson.ts";
-import { type PoolLease, WorkerUnavailable } from "./workers.ts";
+import { type PoolLease, SimulationCancelled, WorkerUnavailable } from "./workers.ts";
 import { builtinInstrumentOf, heavySimulation } from "./instruments/index.ts";
 
 /** How a Real query of a product progresses on the sandbox. */
@@ -113,6 +113,8 @@ export interface Job {
   settled: boolean;
   /** Run in flight. */
   running?: Promise<void> | undefined;
+  /** Cancels the run in flight (aborted when the record is replaced or dropped while running). */
+  cancel?: AbortController | undefined;
   /** Forced failure (fault injection). */
   forcedFailure?: string;
   /** Time after which the submission token is reported expired (fault injection), ms epoch. */
@@ -250,13 +252,14 @@ export class JobStore {
     return this.#jobs.values();
   }
 
-  /** Insert or replace a job. */
+  /** Insert or replace a job (a replaced record's run in flight is cancelled). */
   put(job: Job): void {
-    if (!this.#jobs.has(job.key)) {
+    const old = this.#jobs.get(job.key);
+    if (!old) {
       const keys = this.#byId.get(job.id) ?? [];
       keys.push(job.key);
       this.#byId.set(job.id, keys);
-    }
+    } else if (old !== job) old.cancel?.abort();
     this.#jobs.delete(job.key);
     this.#jobs.set(job.key, job);
     this.sweep();
@@ -287,11 +290,17 @@ export class JobStore {
         if (this.#jobs.size <= this.#maxJobs) break;
         if (j.settled) this.#drop(id);
       }
+      // still over the cap: only running jobs are left; the oldest are cancelled and dropped
+      for (const id of this.#jobs.keys()) {
+        if (this.#jobs.size <= this.#maxJobs) break;
+        this.#drop(id);
+      }
     }
   }
 
   #drop(key: string): void {
     const j = this.#jobs.get(key);
+    j?.cancel?.abort();
     this.#jobs.delete(key);
     this.#results.delete(key);
     if (j) {
@@ -307,6 +316,10 @@ export class JobStore {
     job.error = undefined;
     job.result = undefined;
     job.runReports = [];
+    job.cancel?.abort(); // a previous run of this record
+    const cancel = new AbortController();
+    job.cancel = cancel;
+    const signal = AbortSignal.any([this.abort.signal, cancel.signal]);
     const ctx = {
       seed: job.seed,
       jobId: job.id,
@@ -314,7 +327,7 @@ export class JobStore {
       report: (r: ProgressReport) => {
         job.runReports.push(r);
       },
-      signal: this.abort.signal,
+      signal,
       numpyModule: this.#numpyModule,
     };
     const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
@@ -326,7 +339,7 @@ export class JobStore {
       try {
         // let the submission reply go out before a CPU-heavy simulation starts
         await new Promise((r) => setTimeout(r, 0));
-        if (this.abort.signal.aborted) throw new Error("the sandbox was closed");
+        if (signal.aborted) throw new SimulationCancelled("the simulation was cancelled");
         if (job.forcedFailure) throw new Error(job.forcedFailure);
         const inProcess = async () => await fn.call(job.product, structuredClone(job.values), ctx);
         const task = {
@@ -340,20 +353,26 @@ export class JobStore {
           numpyModule: this.#numpyModule,
         };
         const out = builtin && this.#pool
-          ? await this.#pool.run(task, ctx.report, this.abort.signal).catch((e) => {
+          ? await this.#pool.run(task, ctx.report, signal).catch((e) => {
             // no worker to be had: compute here rather than fail the job
             if (!(e instanceof WorkerUnavailable)) throw e;
             job.runReports = [];
             return inProcess();
           })
           : await inProcess();
+        // an in-process run cannot be interrupted; a cancelled one's result is not kept
+        if (signal.aborted) throw new SimulationCancelled("the simulation was cancelled");
         job.result = out ?? {};
         this.holdResult(job);
       } catch (e) {
-        job.error = e instanceof Error ? e : new Error(String(e));
+        if (job.cancel === cancel) job.error = e instanceof Error ? e : new Error(String(e));
       } finally {
-        job.settled = true;
-        job.running = undefined;
+        if (job.cancel === cancel) {
+          // (a run superseded by a newer start() of the same record leaves the record to that run)
+          job.settled = true;
+          job.running = undefined;
+          job.cancel = undefined;
+        }
       }
     })();
     job.running = p;

@@ -23,6 +23,7 @@ import type { Ctx } from "./context.ts";
 import { handle } from "./routes.ts";
 import { withUploads } from "./download.ts";
 import { leasePool } from "./workers.ts";
+import { type UploadLimits, UploadStore } from "./_uploads.ts";
 import { getLogger } from "../log.ts";
 
 const log = getLogger("oda_api.sandbox");
@@ -80,10 +81,19 @@ export interface SandboxOptions {
    */
   workers?: boolean;
   /**
-   * Files uploaded by requests without a valid token: at most `maxFiles` files and `maxBytes` bytes are kept,
-   * the oldest evicted first (default 32 files, 64 MiB). Uploads of token holders are not bounded here.
+   * Files uploaded by requests without a token: at most `maxFiles` files and `maxBytes` bytes are kept, the
+   * oldest evicted first (default 32 files, 64 MiB). A request whose files exceed either bound gets 413.
    */
   publicUploads?: { maxFiles?: number; maxBytes?: number };
+  /**
+   * Files uploaded by each token subject (`sub`): the same rule per user (default 32 files, 64 MiB each).
+   */
+  userUploads?: { maxFiles?: number; maxBytes?: number };
+  /**
+   * All uploads together (public and every user): the oldest upload is evicted first, whoever owns it
+   * (default 256 files, 256 MiB); a request whose files exceed it gets 413.
+   */
+  totalUploads?: { maxFiles?: number; maxBytes?: number };
 }
 
 /**
@@ -177,6 +187,20 @@ const DEFAULT_CLAIMS: Readonly<TokenClaims> = {
   roles: DEFAULT_ROLES,
 };
 
+const MIB = 1024 * 1024;
+
+function uploadLimits(
+  o: { maxFiles?: number; maxBytes?: number } | undefined,
+  files: number,
+  bytes: number,
+): UploadLimits {
+  const n = (
+    v: number | undefined,
+    d: number,
+  ) => (v !== undefined && Number.isFinite(v) ? Math.max(0, v) : d);
+  return { maxFiles: n(o?.maxFiles, files), maxBytes: n(o?.maxBytes, bytes) };
+}
+
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 function payloadTooLargePage(): Response {
@@ -265,13 +289,11 @@ function startNow(options: SandboxOptions): Sandbox {
     instruments: new Map(instruments.map((i) => [i.name, i])),
     faults: options.faults ? new FaultInjector(options.faults, seed) : undefined,
     faultOpts: options.faults,
-    uploads: new Map(),
-    publicUploads: {
-      ids: new Set(),
-      bytes: 0,
-      maxFiles: options.publicUploads?.maxFiles ?? 32,
-      maxBytes: options.publicUploads?.maxBytes ?? 64 * 1024 * 1024,
-    },
+    uploads: new UploadStore({
+      public: uploadLimits(options.publicUploads, 32, 64 * MIB),
+      perUser: uploadLimits(options.userUploads, 32, 64 * MIB),
+      total: uploadLimits(options.totalUploads, 256, 256 * MIB),
+    }),
     maxRefresh: options.tokenMaxRefreshInterval ?? 604800,
   };
   let requests = 0;

@@ -1,0 +1,202 @@
+/**
+ * The sandbox dispatcher is bounded by construction: uploads per owner and in total, cancelled simulations
+ * that free their worker, and the per-job records a caller can make it hold. Real HTTP on 127.0.0.1 (plain
+ * fetch, never lib/client).
+ */
+import { assert, assertEquals } from "./client_replay.ts";
+import { startSandbox } from "../sandbox.ts";
+import { md5Hex } from "../lib/data/md5.ts";
+import { get } from "./_sandbox_http.ts";
+
+/** A multipart `/run_analysis` of `empty/file_dummy` carrying `files` (each as its own part). */
+async function upload(
+  url: string,
+  files: Uint8Array[],
+  token?: string,
+): Promise<{ status: number; links: string[]; text: string; contentType: string | null }> {
+  const fd = new FormData();
+  const fields: Record<string, string> = {
+    instrument: "empty",
+    product_type: "file_dummy",
+    query_type: "Dummy",
+    query_status: "new",
+    p: "5",
+  };
+  if (token) fields.token = token;
+  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+  files.forEach((f, i) =>
+    fd.append(i === 0 ? "dummy_file" : `dummy_file_${i}`, new File([f as BlobPart], `f${i}.bin`))
+  );
+  const r = await fetch(`${url}/run_analysis`, { method: "POST", body: fd });
+  const text = await r.text();
+  let links: string[] = [];
+  if (r.status === 200) {
+    const ap = JSON.parse(text).products.analysis_parameters;
+    links = files.map((_, i) => ap[i === 0 ? "dummy_file" : `dummy_file_${i}`] as string);
+  }
+  return { status: r.status, links, text, contentType: r.headers.get("content-type") };
+}
+
+/** Status of downloading an uploaded file (by link) with `token`. */
+async function readable(link: string, token?: string): Promise<number> {
+  const r = await fetch(token ? `${link}&token=${token}` : link);
+  await r.body?.cancel();
+  return r.status;
+}
+
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+Deno.test("uploads of token holders are bounded per subject and in total; requests too big for a bound get 413", async () => {
+  await using sb = await startSandbox({
+    userUploads: { maxFiles: 2, maxBytes: 1000 },
+    totalUploads: { maxFiles: 4, maxBytes: 3000 },
+  });
+  const alice = await sb.mintToken({ sub: "alice@example.org", roles: "general" });
+  const bob = await sb.mintToken({ sub: "bob@example.org", roles: "general" });
+  const carol = await sb.mintToken({ sub: "carol@example.org", roles: "general" });
+  const a: string[] = [];
+  for (let i = 1; i <= 3; i++) a.push((await upload(sb.url, [bytes(100, i)], alice)).links[0]);
+  // alice's bucket keeps her two most recent files
+  assertEquals(await Promise.all(a.map((l) => readable(l, alice))), [403, 200, 200]);
+  // a 900-byte file fits her 1000 bytes only without a2: the oldest goes
+  a.push((await upload(sb.url, [bytes(900, 4)], alice)).links[0]);
+  assertEquals(await Promise.all(a.map((l) => readable(l, alice))), [403, 403, 200, 200]);
+  // one request over her byte bound (one file, or two together) is refused whole, with Werkzeug's 413 page;
+  // nothing is stored and nothing of hers is evicted
+  const jobs = sb.stats().jobs;
+  for (
+    const files of [[bytes(1001, 5)], [bytes(600, 6), bytes(600, 7)], [
+      bytes(1, 8),
+      bytes(1, 9),
+      bytes(1, 10),
+    ]]
+  ) {
+    const r = await upload(sb.url, files, alice);
+    assertEquals(r.status, 413);
+    assert(r.contentType?.startsWith("text/html"), String(r.contentType));
+    assert(r.text.includes("<title>413 Request Entity Too Large</title>"), r.text);
+    assert(r.text.includes("The data value transmitted exceeds the capacity limit."), r.text);
+    for (const f of files) {
+      assertEquals(
+        await readable(`${sb.url}/download_file?file_list=${md5Hex(f)}&return_archive=False`, alice),
+        403,
+      );
+    }
+  }
+  assertEquals(sb.stats().jobs, jobs, "a refused request makes no job");
+  assertEquals(await Promise.all(a.slice(2).map((l) => readable(l, alice))), [200, 200]);
+  // the owner rule: bob cannot read alice's file, until he uploads the same bytes himself (upstream's
+  // ownership list gains his id)
+  assertEquals(await readable(a[3], bob), 403);
+  const b1 = (await upload(sb.url, [bytes(900, 4)], bob)).links[0];
+  assertEquals(b1, a[3]);
+  assertEquals([await readable(a[3], bob), await readable(a[3], alice)], [200, 200]);
+  // the total bound (4 files) evicts the oldest upload whoever owns it: alice's 100-byte a3 goes first
+  const b2 = (await upload(sb.url, [bytes(100, 11)], bob)).links[0];
+  const b3 = (await upload(sb.url, [bytes(100, 12)], bob)).links[0]; // bob now over his 2 files: b1 leaves him
+  assertEquals(await readable(a[3], alice), 200, "alice still owns the shared file");
+  assertEquals(await readable(a[3], bob), 403);
+  const c1 = (await upload(sb.url, [bytes(100, 13)], carol)).links[0];
+  const c2 = (await upload(sb.url, [bytes(100, 14)], carol)).links[0];
+  assertEquals(await readable(a[2], alice), 403, "the oldest file overall was evicted");
+  assertEquals(
+    await Promise.all(
+      [[a[3], alice], [b2, bob], [b3, bob], [c1, carol], [c2, carol]].map(([l, t]) => readable(l, t)),
+    ),
+    [403, 200, 200, 200, 200],
+  );
+});
+
+Deno.test("an upload with a token that fails verification stores nothing; a public one over its bound gets 413", async () => {
+  await using sb = await startSandbox({ publicUploads: { maxFiles: 3, maxBytes: 2100 } });
+  const expired = await sb.mintToken({ sub: "alice@example.org", roles: "general" }, { expiresIn: -60 });
+  const data = bytes(50, 77);
+  const r = await upload(sb.url, [data], expired);
+  assertEquals(r.status, 403);
+  assertEquals(await readable(`${sb.url}/download_file?file_list=${md5Hex(data)}&return_archive=False`), 403);
+  const big = await upload(sb.url, [bytes(2101, 1)]);
+  assertEquals(big.status, 413);
+  const four = await upload(sb.url, [bytes(1, 1), bytes(1, 2), bytes(1, 3), bytes(1, 4)]);
+  assertEquals(four.status, 413);
+  const ok = await upload(sb.url, [bytes(2100, 2)]);
+  assertEquals(ok.status, 200);
+  assertEquals(await readable(ok.links[0]), 200);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An SPI-ACS light curve of `days` from `t1` at `bin` s: over 100 000 bins it runs in a worker. */
+function acs(days: number, bin: number, t1 = "2018-03-16T00:00:00"): Record<string, string> {
+  const t2 = new Date(Date.parse(`${t1}Z`) + days * 86400e3).toISOString().slice(0, 19);
+  return {
+    instrument: "spi_acs",
+    product_type: "spi_acs_lc",
+    query_type: "Real",
+    query_status: "new",
+    T1: t1,
+    T2: t2,
+    time_bin: String(bin),
+    time_bin_format: "sec",
+    RA: "83.63",
+    DEC: "22.01",
+    api: "True",
+  };
+}
+
+Deno.test("a cancelled big simulation stops at once: the next job in a worker does not wait for it", async () => {
+  await using sb = await startSandbox({ seed: 5, jobDuration: 0 });
+  const big = acs(11.5, 0.5); // 1 987 200 bins, close to the SPI-ACS maximum
+  const t0 = performance.now();
+  const [, full] = await get(sb.url, "/run_analysis", big);
+  const fullMs = performance.now() - t0;
+  assertEquals(full.query_status, "done");
+  // more big jobs than the shared pool has workers, in a second sandbox; closing it cancels them all
+  const other = await startSandbox({ seed: 6, jobDuration: 0 });
+  const cancelled = Array.from(
+    { length: 6 },
+    (_, i) =>
+      get(other.url, "/run_analysis", acs(11.5, 0.5, `2018-04-0${i + 1}T00:00:00`)).then(
+        ([, r]) => `${r.query_status}: ${r.exit_status?.error_message}`,
+        () => "connection closed", // the server went away first
+      ),
+  );
+  await sleep(100); // submitted: one computing per worker, the others queued
+  await other.close();
+  for (const r of await Promise.all(cancelled)) {
+    assert(r === "connection closed" || r === "failed: the simulation was cancelled", r);
+  }
+  // the next worker job (172 800 bins) starts at once on a fresh worker
+  const t1 = performance.now();
+  const [, next] = await get(sb.url, "/run_analysis", acs(2, 1));
+  const nextMs = performance.now() - t1;
+  assertEquals(next.query_status, "done");
+  console.log(`full job ${fullMs.toFixed(0)} ms; next job after cancelling six ${nextMs.toFixed(0)} ms`);
+  assert(
+    nextMs < fullMs / 2,
+    `the next job took ${nextMs.toFixed(0)} ms after cancelling 6 jobs of ${fullMs.toFixed(0)} ms each`,
+  );
+  // and its bytes are those of the same job computed on the event loop
+  await using inProcess = await startSandbox({ seed: 5, jobDuration: 0, workers: false });
+  const [, ref] = await get(inProcess.url, "/run_analysis", acs(2, 1));
+  assertEquals(
+    JSON.stringify(next.products.numpy_data_product_list),
+    JSON.stringify(ref.products.numpy_data_product_list),
+  );
+});
+
+Deno.test("job records beyond maxJobs: running simulations are cancelled and dropped too", async () => {
+  await using sb = await startSandbox({ seed: 5, jobDuration: 0, maxJobs: 2 });
+  // four worker jobs at once: one computes, three wait; each record beyond two drops the oldest running one
+  const answers = await Promise.all(
+    Array.from(
+      { length: 4 },
+      (_, i) => get(sb.url, "/run_analysis", acs(4, 1, `2018-05-0${i + 1}T00:00:00`)),
+    ),
+  );
+  const states = answers.map(([, r]) => r.query_status as string);
+  assertEquals(states.filter((s) => s === "done").length, 2, states.join());
+  for (const [, r] of answers.filter(([, r]) => r.query_status === "failed")) {
+    assertEquals(r.exit_status.error_message, "the simulation was cancelled");
+  }
+  assertEquals(sb.stats().jobs, 2);
+});
