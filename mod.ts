@@ -133,6 +133,7 @@ export {
   type GetProductOptions,
   PRODUCTION_URL,
   type RefreshTokenOptions,
+  type RequestOptions,
   type ResumeOptions,
   STAGING_URL,
 } from "./lib/client/dispatcher.ts";

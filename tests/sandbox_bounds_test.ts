@@ -4,8 +4,10 @@
  * fetch, never lib/client).
  */
 import { assert, assertEquals } from "./client_replay.ts";
-import { startSandbox } from "../sandbox.ts";
+import { type SandboxInstrument, startSandbox } from "../sandbox.ts";
+import { MAX_RUN_REPORTS } from "../lib/sandbox/jobs.ts";
 import { md5Hex } from "../lib/data/md5.ts";
+import { get } from "./_sandbox_http.ts";
 
 /** A multipart `/run_analysis` of `empty/file_dummy` carrying `files` (each as its own part). */
 async function upload(
@@ -120,4 +122,166 @@ Deno.test("an upload with a token that fails verification stores nothing; a publ
   const ok = await upload(sb.url, [bytes(2100, 2)]);
   assertEquals(ok.status, 200);
   assertEquals(await readable(ok.links[0]), 200);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An SPI-ACS light curve of `days` from `t1` at `bin` s: over 100 000 bins it runs in a worker. */
+function acs(days: number, bin: number, t1 = "2018-03-16T00:00:00"): Record<string, string> {
+  const t2 = new Date(Date.parse(`${t1}Z`) + days * 86400e3).toISOString().slice(0, 19);
+  return {
+    instrument: "spi_acs",
+    product_type: "spi_acs_lc",
+    query_type: "Real",
+    query_status: "new",
+    T1: t1,
+    T2: t2,
+    time_bin: String(bin),
+    time_bin_format: "sec",
+    RA: "83.63",
+    DEC: "22.01",
+    api: "True",
+  };
+}
+
+Deno.test("a cancelled big simulation stops at once: the next job in a worker does not wait for it", async () => {
+  await using sb = await startSandbox({ seed: 5, jobDuration: 0 });
+  const big = acs(11.5, 0.5); // 1 987 200 bins, close to the SPI-ACS maximum
+  const t0 = performance.now();
+  const [, full] = await get(sb.url, "/run_analysis", big);
+  const fullMs = performance.now() - t0;
+  assertEquals(full.query_status, "done");
+  // more big jobs than the shared pool has workers, in a second sandbox; closing it cancels them all
+  const other = await startSandbox({ seed: 6, jobDuration: 0 });
+  const cancelled = Array.from(
+    { length: 6 },
+    (_, i) =>
+      get(other.url, "/run_analysis", acs(11.5, 0.5, `2018-04-0${i + 1}T00:00:00`)).then(
+        ([, r]) => `${r.query_status}: ${r.exit_status?.error_message}`,
+        () => "connection closed", // the server went away first
+      ),
+  );
+  await sleep(100); // submitted: one computing per worker, the others queued
+  await other.close();
+  for (const r of await Promise.all(cancelled)) {
+    assert(r === "connection closed" || r === "failed: the simulation was cancelled", r);
+  }
+  // the next worker job (103 680 bins) starts at once on a fresh worker
+  const t1 = performance.now();
+  const [, next] = await get(sb.url, "/run_analysis", acs(1.2, 1));
+  const nextMs = performance.now() - t1;
+  assertEquals(next.query_status, "done");
+  console.log(`full job ${fullMs.toFixed(0)} ms; next job after cancelling six ${nextMs.toFixed(0)} ms`);
+  assert(
+    nextMs < fullMs * 0.6, // without cancellation it waits for at least one whole cancelled job
+    `the next job took ${nextMs.toFixed(0)} ms after cancelling 6 jobs of ${fullMs.toFixed(0)} ms each`,
+  );
+  // and its bytes are those of the same job computed on the event loop
+  await using inProcess = await startSandbox({ seed: 5, jobDuration: 0, workers: false });
+  const [, ref] = await get(inProcess.url, "/run_analysis", acs(1.2, 1));
+  assertEquals(
+    JSON.stringify(next.products.numpy_data_product_list),
+    JSON.stringify(ref.products.numpy_data_product_list),
+  );
+});
+
+Deno.test("job records beyond maxJobs: running simulations are cancelled and dropped too", async () => {
+  await using sb = await startSandbox({ seed: 5, jobDuration: 0, maxJobs: 2 });
+  // four worker jobs at once: one computes, three wait; each record beyond two drops the oldest running one
+  const answers = await Promise.all(
+    Array.from(
+      { length: 4 },
+      (_, i) => get(sb.url, "/run_analysis", acs(4, 1, `2018-05-0${i + 1}T00:00:00`)),
+    ),
+  );
+  const states = answers.map(([, r]) => r.query_status as string);
+  assertEquals(states.filter((s) => s === "done").length, 2, states.join());
+  for (const [, r] of answers.filter(([, r]) => r.query_status === "failed")) {
+    assertEquals(r.exit_status.error_message, "the simulation was cancelled");
+  }
+  assertEquals(sb.stats().jobs, 2);
+});
+
+/** A test instrument: `blob` (sync) returns `size` characters; `chatty` (async) reports `n` times. */
+function bulkyInstrument(): SandboxInstrument {
+  return {
+    name: "bulky",
+    queryName: "bulky_query",
+    parameters: [],
+    products: {
+      blob: {
+        name: "blob",
+        queryName: "blob_query",
+        parameters: [
+          { name: "size", type: "int", units: null, default: 10, min: 1 },
+          { name: "k", type: "int", units: null, default: 0 },
+        ],
+        async: false,
+        run: (params) => ({
+          text_product_list: [{
+            name: "blob",
+            value: `${params.k}:`.padEnd(params.size as number, "x"),
+            meta_data: {},
+          }],
+        }),
+      },
+      chatty: {
+        name: "chatty",
+        queryName: "chatty_query",
+        parameters: [{ name: "n", type: "int", units: null, default: 10, min: 1 }],
+        async: true,
+        run(params, ctx) {
+          for (let i = 0; i < (params.n as number); i++) ctx.report({ node_id: "step", message: `r${i}` });
+          return { text_product_list: [{ name: "chatty", value: "ok", meta_data: {} }] };
+        },
+      },
+    },
+  };
+}
+
+Deno.test("results held in memory are bounded in bytes too; evicted ones are recomputed identically", async () => {
+  await using sb = await startSandbox({ instruments: [bulkyInstrument()], maxResultBytes: 25_000 });
+  const blob = async (k: number, size: number) => {
+    const [st, r] = await get(sb.url, "/run_analysis", {
+      instrument: "bulky",
+      product_type: "blob",
+      query_type: "Real",
+      query_status: "new",
+      size: String(size),
+      k: String(k),
+    });
+    assertEquals([st, r.query_status], [200, "done"]);
+    return r.products.text_product_list[0].value as string;
+  };
+  const first: string[] = [];
+  for (let k = 0; k < 6; k++) {
+    first.push(await blob(k, 10_000));
+    const { results, resultBytes } = sb.stats();
+    assert(resultBytes <= 25_000 && results <= 2, JSON.stringify(sb.stats()));
+    assert(resultBytes >= 10_000 * results, "the estimate counts the product text");
+  }
+  assertEquals(sb.stats().jobs, 6, "records stay; only results are dropped");
+  assertEquals(await blob(0, 10_000), first[0]);
+  // a result alone over the cap is still delivered (and kept until the next one)
+  assertEquals((await blob(9, 40_000)).length, 40_000);
+  assertEquals(sb.stats().results, 1);
+});
+
+Deno.test("progress reports of one run are bounded (the newest are kept)", async () => {
+  await using sb = await startSandbox({ instruments: [bulkyInstrument()], jobDuration: 0 });
+  const q = { instrument: "bulky", product_type: "chatty", query_type: "Real", n: "1500" };
+  let [, r] = await get(sb.url, "/run_analysis", { ...q, query_status: "new" });
+  for (let i = 0; i < 100 && r.query_status !== "done"; i++) {
+    await sleep(10);
+    [, r] = await get(sb.url, "/run_analysis", {
+      ...q,
+      query_status: r.query_status,
+      job_id: r.job_monitor.job_id,
+      session_id: r.session_id,
+    });
+  }
+  assertEquals(r.query_status, "done");
+  const reps = r.job_monitor.full_report_dict_list as { message: string }[];
+  assertEquals(reps.length, MAX_RUN_REPORTS);
+  assertEquals([reps[0].message, reps[reps.length - 1].message], [`r${1500 - MAX_RUN_REPORTS}`, "r1499"]);
 });

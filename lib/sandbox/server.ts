@@ -69,6 +69,11 @@ export interface SandboxOptions {
   /** Maximum finished results kept in memory (default 200; evicted ones are recomputed on demand). */
   maxResults?: number | undefined;
   /**
+   * Maximum bytes of finished results kept in memory (default 256 MiB, estimated from the encoded products;
+   * least recently used evicted first and recomputed on demand; the newest result is kept even alone over it).
+   */
+  maxResultBytes?: number | undefined;
+  /**
    * numpy module path written inside pickled arrays of the simulated instruments: `"numpy.core"` (default,
    * what numpy 1.x writes and numpy 1.x and 2.x both read) or `"numpy._core"` (what a numpy ≥ 2 server such
    * as production MMODA writes; numpy < 1.26 cannot read it).
@@ -163,6 +168,10 @@ export interface SandboxStats {
   jobs: number;
   /** Results held in memory. */
   results: number;
+  /** Estimated bytes of the results held in memory. */
+  resultBytes: number;
+  /** Uploaded files held, and their bytes. */
+  uploads: { files: number; bytes: number };
   /** Faults injected. */
   faults: { errors: number; slow: number; resets: number };
 }
@@ -283,6 +292,7 @@ function startNow(options: SandboxOptions): Sandbox {
       ttlMs: (options.jobTtlSeconds ?? 86400) * 1000,
       maxJobs: options.maxJobs,
       maxResults: options.maxResults,
+      maxResultBytes: options.maxResultBytes,
       numpyModule: options.numpyModule,
       pool,
     }),
@@ -373,6 +383,8 @@ function startNow(options: SandboxOptions): Sandbox {
       requests,
       jobs: ctx.store.size,
       results: ctx.store.resultCount,
+      resultBytes: ctx.store.resultBytes,
+      uploads: { files: ctx.uploads.size, bytes: ctx.uploads.bytes },
       faults: ctx.faults ? { ...ctx.faults.counts } : { errors: 0, slow: 0, resets: 0 },
     }),
     close,
