@@ -101,6 +101,10 @@ export interface Job {
   attempt: number;
   /** Reports from `/call_back` (full_report_dict_list). */
   callbackReports: Record<string, unknown>[];
+  /** Estimated bytes of the record (parameters and `/call_back` reports), charged by the store. */
+  bytes?: number;
+  /** Estimated bytes of `callbackReports`. */
+  callbackBytes?: number;
   /** Status from `/call_back` (`progress`, `done`, `failed`, ...). */
   callbackStatus?: string;
   /** Reports from the instrument, revealed over time. */
@@ -181,14 +185,58 @@ export function seedOf(...parts: (string | number)[]): number {
   return h >>> 0;
 }
 
+/**
+ * Most progress reports of an instrument run kept per job (the newest win): a run over thousands of science
+ * windows reports once per window.
+ */
+export const MAX_RUN_REPORTS = 1000;
+
+/**
+ * Estimated memory of a product output: string lengths (one byte per character, as the base64 and JSON text
+ * of encoded products are), typed array sizes, 8 bytes per other value, object key or list.
+ *
+ * @example
+ * ```ts
+ * import { outputBytes } from "./jobs.ts";
+ * outputBytes({ text_product_list: ["abcd"] }); // 8 + 17 (key) + 8 + 4
+ * ```
+ */
+export function outputBytes(v: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [v];
+  const seen = new Set<object>(); // a shared object is counted once
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === "string") n += x.length;
+    else if (ArrayBuffer.isView(x) || x instanceof ArrayBuffer) n += x.byteLength;
+    else if (x !== null && typeof x === "object") {
+      if (seen.has(x)) continue;
+      seen.add(x);
+      n += 8;
+      if (Array.isArray(x)) { for (const y of x) stack.push(y); }
+      else {
+        for (const [k, y] of Object.entries(x)) {
+          n += k.length;
+          stack.push(y);
+        }
+      }
+    } else n += 8;
+  }
+  return n;
+}
+
 /** Options of {@linkcode JobStore}. */
 export interface JobStoreOptions {
   /** Records idle for longer than this are dropped (ms). Default 24 h. */
   ttlMs?: number;
   /** Maximum job records. Default 100 000. */
   maxJobs?: number | undefined;
+  /** Maximum estimated bytes of all job records (parameters and `/call_back` reports). Default 256 MiB. */
+  maxJobBytes?: number | undefined;
   /** Maximum finished results kept in memory. Default 200. */
   maxResults?: number | undefined;
+  /** Maximum bytes of finished results kept in memory (estimated). Default 256 MiB. */
+  maxResultBytes?: number | undefined;
   /** numpy module path inside pickled arrays (default `numpy.core`). */
   numpyModule?: "numpy.core" | "numpy._core" | undefined;
   /** Simulation workers: built-in products run there instead of on the event loop. */
@@ -199,10 +247,14 @@ export interface JobStoreOptions {
 export class JobStore {
   readonly #jobs = new Map<string, Job>(); // by key, oldest first
   readonly #byId = new Map<string, string[]>(); // wire id -> keys
-  readonly #results = new Map<string, true>(); // LRU order of jobs holding a result
+  readonly #results = new Map<string, number>(); // LRU order of jobs holding a result, with its bytes
+  #resultBytes = 0;
   readonly #ttl: number;
   readonly #maxJobs: number;
+  readonly #maxJobBytes: number;
+  #jobBytes = 0;
   readonly #maxResults: number;
+  readonly #maxResultBytes: number;
   #lastSweep = 0;
   readonly #numpyModule: "numpy.core" | "numpy._core";
   readonly #pool?: PoolLease | undefined;
@@ -213,7 +265,9 @@ export class JobStore {
   constructor(opts: JobStoreOptions = {}) {
     this.#ttl = opts.ttlMs ?? 24 * 3600_000;
     this.#maxJobs = opts.maxJobs ?? 100_000;
+    this.#maxJobBytes = opts.maxJobBytes ?? 256 * 1024 * 1024;
     this.#maxResults = opts.maxResults ?? 200;
+    this.#maxResultBytes = opts.maxResultBytes ?? 256 * 1024 * 1024;
     this.#numpyModule = opts.numpyModule ?? "numpy.core";
     this.#pool = opts.pool;
   }
@@ -223,9 +277,19 @@ export class JobStore {
     return this.#jobs.size;
   }
 
+  /** Estimated bytes of the job records held (parameters and `/call_back` reports). */
+  get jobBytes(): number {
+    return this.#jobBytes;
+  }
+
   /** Number of results held in memory. */
   get resultCount(): number {
     return this.#results.size;
+  }
+
+  /** Estimated bytes of the results held in memory. */
+  get resultBytes(): number {
+    return this.#resultBytes;
   }
 
   /**
@@ -260,39 +324,70 @@ export class JobStore {
       keys.push(job.key);
       this.#byId.set(job.id, keys);
     } else if (old !== job) old.cancel?.abort();
+    if (old) this.#jobBytes -= old.bytes ?? 0;
+    if (old !== job) {
+      job.bytes = outputBytes(job.analysis) + outputBytes(job.values) + (job.callbackBytes ?? 0);
+    }
+    this.#jobBytes += job.bytes ?? 0;
     this.#jobs.delete(job.key);
     this.#jobs.set(job.key, job);
     this.sweep();
   }
 
-  /** Remember that `job` holds a result; evict the least recently used ones beyond the cap. */
+  /**
+   * Remember that `job` holds a result; evict the least recently used ones beyond the count and byte caps
+   * (the newest result is always kept, even alone over the byte cap, so that it can be delivered).
+   */
   holdResult(job: Job): void {
-    this.#results.delete(job.key);
-    this.#results.set(job.key, true);
-    while (this.#results.size > this.#maxResults) {
+    this.#forgetResult(job.key);
+    const bytes = outputBytes(job.result);
+    this.#results.set(job.key, bytes);
+    this.#resultBytes += bytes;
+    while (
+      this.#results.size > 1 &&
+      (this.#results.size > this.#maxResults || this.#resultBytes > this.#maxResultBytes)
+    ) {
       const oldest = this.#results.keys().next().value as string;
-      this.#results.delete(oldest);
+      this.#forgetResult(oldest);
       const j = this.#jobs.get(oldest);
       if (j && j.settled && !j.error) j.result = undefined;
     }
   }
 
-  /** Drop expired records and enforce the record cap (cheap, rate limited). */
+  #forgetResult(key: string): void {
+    const b = this.#results.get(key);
+    if (b === undefined) return;
+    this.#results.delete(key);
+    this.#resultBytes -= b;
+  }
+
+  /** Change the byte estimate of a job's record by `delta` (its `/call_back` reports grew or shrank). */
+  charge(job: Job, delta: number): void {
+    job.bytes = (job.bytes ?? 0) + delta;
+    if (this.#jobs.get(job.key) === job) {
+      this.#jobBytes += delta;
+      if (delta > 0 && this.#jobBytes > this.#maxJobBytes) this.sweep(true);
+    }
+  }
+
+  /** Drop expired records and enforce the record caps, count and bytes (cheap, rate limited). */
   sweep(force = false): void {
     const now = Date.now();
-    if (!force && now - this.#lastSweep < 1000 && this.#jobs.size <= this.#maxJobs) return;
+    const over = () => this.#jobs.size > this.#maxJobs || this.#jobBytes > this.#maxJobBytes;
+    if (!force && now - this.#lastSweep < 1000 && !over()) return;
     this.#lastSweep = now;
     for (const [id, j] of this.#jobs) {
       if (now - j.lastAccess > this.#ttl && (j.settled || !j.running)) this.#drop(id);
     }
-    if (this.#jobs.size > this.#maxJobs) {
+    if (over()) {
+      // oldest first, settled records before running ones; the newest record always stays
       for (const [id, j] of this.#jobs) {
-        if (this.#jobs.size <= this.#maxJobs) break;
+        if (!over() || this.#jobs.size <= 1) break;
         if (j.settled) this.#drop(id);
       }
-      // still over the cap: only running jobs are left; the oldest are cancelled and dropped
+      // still over a cap: only running jobs are left; the oldest are cancelled and dropped
       for (const id of this.#jobs.keys()) {
-        if (this.#jobs.size <= this.#maxJobs) break;
+        if (!over() || this.#jobs.size <= 1) break;
         this.#drop(id);
       }
     }
@@ -301,8 +396,9 @@ export class JobStore {
   #drop(key: string): void {
     const j = this.#jobs.get(key);
     j?.cancel?.abort();
+    if (j) this.#jobBytes -= j.bytes ?? 0;
     this.#jobs.delete(key);
-    this.#results.delete(key);
+    this.#forgetResult(key);
     if (j) {
       const keys = (this.#byId.get(j.id) ?? []).filter((k) => k !== key);
       if (keys.length > 0) this.#byId.set(j.id, keys);
@@ -326,6 +422,7 @@ export class JobStore {
       user: job.user,
       report: (r: ProgressReport) => {
         job.runReports.push(r);
+        if (job.runReports.length > MAX_RUN_REPORTS) job.runReports.shift();
       },
       signal,
       numpyModule: this.#numpyModule,

@@ -66,8 +66,19 @@ export interface SandboxOptions {
   jobTtlSeconds?: number;
   /** Maximum job records kept (default 100000). */
   maxJobs?: number | undefined;
+  /**
+   * Maximum estimated bytes of all job records (their parameters and `/call_back` reports; default 256 MiB).
+   * Beyond it, as beyond `maxJobs`, the oldest records are dropped: settled ones first, then running ones
+   * (cancelled); the newest record always stays.
+   */
+  maxJobBytes?: number | undefined;
   /** Maximum finished results kept in memory (default 200; evicted ones are recomputed on demand). */
   maxResults?: number | undefined;
+  /**
+   * Maximum bytes of finished results kept in memory (default 256 MiB, estimated from the encoded products;
+   * least recently used evicted first and recomputed on demand; the newest result is kept even alone over it).
+   */
+  maxResultBytes?: number | undefined;
   /**
    * numpy module path written inside pickled arrays of the simulated instruments: `"numpy.core"` (default,
    * what numpy 1.x writes and numpy 1.x and 2.x both read) or `"numpy._core"` (what a numpy ≥ 2 server such
@@ -161,8 +172,14 @@ export interface SandboxStats {
   requests: number;
   /** Job records held. */
   jobs: number;
+  /** Estimated bytes of the job records held (parameters and `/call_back` reports). */
+  jobBytes: number;
   /** Results held in memory. */
   results: number;
+  /** Estimated bytes of the results held in memory. */
+  resultBytes: number;
+  /** Uploaded files held, and their bytes. */
+  uploads: { files: number; bytes: number };
   /** Faults injected. */
   faults: { errors: number; slow: number; resets: number };
 }
@@ -282,7 +299,9 @@ function startNow(options: SandboxOptions): Sandbox {
     store: new JobStore({
       ttlMs: (options.jobTtlSeconds ?? 86400) * 1000,
       maxJobs: options.maxJobs,
+      maxJobBytes: options.maxJobBytes,
       maxResults: options.maxResults,
+      maxResultBytes: options.maxResultBytes,
       numpyModule: options.numpyModule,
       pool,
     }),
@@ -372,7 +391,10 @@ function startNow(options: SandboxOptions): Sandbox {
     stats: () => ({
       requests,
       jobs: ctx.store.size,
+      jobBytes: ctx.store.jobBytes,
       results: ctx.store.resultCount,
+      resultBytes: ctx.store.resultBytes,
+      uploads: { files: ctx.uploads.size, bytes: ctx.uploads.bytes },
       faults: ctx.faults ? { ...ctx.faults.counts } : { errors: 0, slow: 0, resets: 0 },
     }),
     close,
