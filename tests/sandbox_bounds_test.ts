@@ -7,7 +7,8 @@ import { assert, assertEquals } from "./client_replay.ts";
 import { type SandboxInstrument, startSandbox } from "../sandbox.ts";
 import { MAX_RUN_REPORTS } from "../lib/sandbox/jobs.ts";
 import { md5Hex } from "../lib/data/md5.ts";
-import { get } from "./_sandbox_http.ts";
+import { EMPTY_ASYNC, get, type Json } from "./_sandbox_http.ts";
+import { MAX_CALLBACK_BYTES } from "../lib/sandbox/run_analysis.ts";
 
 /** A multipart `/run_analysis` of `empty/file_dummy` carrying `files` (each as its own part). */
 async function upload(
@@ -284,4 +285,71 @@ Deno.test("progress reports of one run are bounded (the newest are kept)", async
   const reps = r.job_monitor.full_report_dict_list as { message: string }[];
   assertEquals(reps.length, MAX_RUN_REPORTS);
   assertEquals([reps[0].message, reps[reps.length - 1].message], [`r${1500 - MAX_RUN_REPORTS}`, "r1499"]);
+});
+
+/** POST an urlencoded form. */
+async function post(url: string, fields: Record<string, string>): Promise<[number, Json]> {
+  const r = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return [r.status, await r.json()];
+}
+
+Deno.test("job records are bounded in bytes: big parameters push the oldest records out", async () => {
+  await using sb = await startSandbox({ maxJobBytes: 50_000 });
+  const token = await sb.mintToken({ sub: "a@b.c", roles: "general" });
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const [st, r] = await post(`${sb.url}/run_analysis`, {
+      instrument: "empty",
+      product_type: "numerical",
+      query_type: "Dummy",
+      query_status: "new",
+      p: String(i + 1),
+      src_name: `${i}`.padEnd(10_000, "s"), // held twice: as given and normalised
+      token,
+    });
+    assertEquals([st, r.query_status], [200, "done"]);
+    ids.push(r.job_monitor.job_id);
+    const { jobs, jobBytes } = sb.stats();
+    assert(jobBytes <= 50_000 && jobBytes >= 20_000 * jobs, JSON.stringify(sb.stats()));
+  }
+  assertEquals(sb.stats().jobs, 2);
+  // the oldest record is gone (upstream's answer for an unknown job), the newest answers
+  const poll = (id: string) =>
+    get(sb.url, "/run_analysis", {
+      instrument: "empty",
+      product_type: "numerical",
+      query_type: "Dummy",
+      query_status: "ready",
+      job_id: id,
+      session_id: "S",
+      p: "1",
+      token,
+    });
+  const [st0, r0] = await poll(ids[0]);
+  assertEquals(st0, 400);
+  assert(String(r0.error_message).includes("unable to find any record"), JSON.stringify(r0));
+});
+
+Deno.test("/call_back reports of a job are bounded in bytes (the newest are kept)", async () => {
+  await using sb = await startSandbox({ jobDuration: 1e9 });
+  const [, r0] = await get(sb.url, "/run_analysis", { ...EMPTY_ASYNC, query_status: "new" });
+  const ids = { job_id: r0.job_monitor.job_id, session_id: r0.session_id };
+  const chunk = Math.floor(MAX_CALLBACK_BYTES * 0.3);
+  for (let i = 0; i < 5; i++) {
+    const [st] = await post(`${sb.url}/call_back`, {
+      ...ids,
+      action: "progress",
+      node_id: `n${i}`,
+      message: `${i}`.padEnd(chunk, "m"),
+    });
+    assertEquals(st, 200);
+  }
+  const [, r] = await get(sb.url, "/run_analysis", { ...EMPTY_ASYNC, ...ids, query_status: "submitted" });
+  const reps = r.job_monitor.full_report_dict_list as { node_id: string }[];
+  assertEquals(reps.map((x) => x.node_id), ["n2", "n3", "n4"]);
+  assert(sb.stats().jobBytes < MAX_CALLBACK_BYTES + 10_000, JSON.stringify(sb.stats()));
 });

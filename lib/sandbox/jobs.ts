@@ -101,6 +101,10 @@ export interface Job {
   attempt: number;
   /** Reports from `/call_back` (full_report_dict_list). */
   callbackReports: Record<string, unknown>[];
+  /** Estimated bytes of the record (parameters and `/call_back` reports), charged by the store. */
+  bytes?: number;
+  /** Estimated bytes of `callbackReports`. */
+  callbackBytes?: number;
   /** Status from `/call_back` (`progress`, `done`, `failed`, ...). */
   callbackStatus?: string;
   /** Reports from the instrument, revealed over time. */
@@ -227,6 +231,8 @@ export interface JobStoreOptions {
   ttlMs?: number;
   /** Maximum job records. Default 100 000. */
   maxJobs?: number | undefined;
+  /** Maximum estimated bytes of all job records (parameters and `/call_back` reports). Default 256 MiB. */
+  maxJobBytes?: number | undefined;
   /** Maximum finished results kept in memory. Default 200. */
   maxResults?: number | undefined;
   /** Maximum bytes of finished results kept in memory (estimated). Default 256 MiB. */
@@ -245,6 +251,8 @@ export class JobStore {
   #resultBytes = 0;
   readonly #ttl: number;
   readonly #maxJobs: number;
+  readonly #maxJobBytes: number;
+  #jobBytes = 0;
   readonly #maxResults: number;
   readonly #maxResultBytes: number;
   #lastSweep = 0;
@@ -257,6 +265,7 @@ export class JobStore {
   constructor(opts: JobStoreOptions = {}) {
     this.#ttl = opts.ttlMs ?? 24 * 3600_000;
     this.#maxJobs = opts.maxJobs ?? 100_000;
+    this.#maxJobBytes = opts.maxJobBytes ?? 256 * 1024 * 1024;
     this.#maxResults = opts.maxResults ?? 200;
     this.#maxResultBytes = opts.maxResultBytes ?? 256 * 1024 * 1024;
     this.#numpyModule = opts.numpyModule ?? "numpy.core";
@@ -266,6 +275,11 @@ export class JobStore {
   /** Number of job records. */
   get size(): number {
     return this.#jobs.size;
+  }
+
+  /** Estimated bytes of the job records held (parameters and `/call_back` reports). */
+  get jobBytes(): number {
+    return this.#jobBytes;
   }
 
   /** Number of results held in memory. */
@@ -310,6 +324,11 @@ export class JobStore {
       keys.push(job.key);
       this.#byId.set(job.id, keys);
     } else if (old !== job) old.cancel?.abort();
+    if (old) this.#jobBytes -= old.bytes ?? 0;
+    if (old !== job) {
+      job.bytes = outputBytes(job.analysis) + outputBytes(job.values) + (job.callbackBytes ?? 0);
+    }
+    this.#jobBytes += job.bytes ?? 0;
     this.#jobs.delete(job.key);
     this.#jobs.set(job.key, job);
     this.sweep();
@@ -342,22 +361,33 @@ export class JobStore {
     this.#resultBytes -= b;
   }
 
-  /** Drop expired records and enforce the record cap (cheap, rate limited). */
+  /** Change the byte estimate of a job's record by `delta` (its `/call_back` reports grew or shrank). */
+  charge(job: Job, delta: number): void {
+    job.bytes = (job.bytes ?? 0) + delta;
+    if (this.#jobs.get(job.key) === job) {
+      this.#jobBytes += delta;
+      if (delta > 0 && this.#jobBytes > this.#maxJobBytes) this.sweep(true);
+    }
+  }
+
+  /** Drop expired records and enforce the record caps, count and bytes (cheap, rate limited). */
   sweep(force = false): void {
     const now = Date.now();
-    if (!force && now - this.#lastSweep < 1000 && this.#jobs.size <= this.#maxJobs) return;
+    const over = () => this.#jobs.size > this.#maxJobs || this.#jobBytes > this.#maxJobBytes;
+    if (!force && now - this.#lastSweep < 1000 && !over()) return;
     this.#lastSweep = now;
     for (const [id, j] of this.#jobs) {
       if (now - j.lastAccess > this.#ttl && (j.settled || !j.running)) this.#drop(id);
     }
-    if (this.#jobs.size > this.#maxJobs) {
+    if (over()) {
+      // oldest first, settled records before running ones; the newest record always stays
       for (const [id, j] of this.#jobs) {
-        if (this.#jobs.size <= this.#maxJobs) break;
+        if (!over() || this.#jobs.size <= 1) break;
         if (j.settled) this.#drop(id);
       }
-      // still over the cap: only running jobs are left; the oldest are cancelled and dropped
+      // still over a cap: only running jobs are left; the oldest are cancelled and dropped
       for (const id of this.#jobs.keys()) {
-        if (this.#jobs.size <= this.#maxJobs) break;
+        if (!over() || this.#jobs.size <= 1) break;
         this.#drop(id);
       }
     }
@@ -366,6 +396,7 @@ export class JobStore {
   #drop(key: string): void {
     const j = this.#jobs.get(key);
     j?.cancel?.abort();
+    if (j) this.#jobBytes -= j.bytes ?? 0;
     this.#jobs.delete(key);
     this.#forgetResult(key);
     if (j) {

@@ -66,6 +66,12 @@ export interface SandboxOptions {
   jobTtlSeconds?: number;
   /** Maximum job records kept (default 100000). */
   maxJobs?: number | undefined;
+  /**
+   * Maximum estimated bytes of all job records (their parameters and `/call_back` reports; default 256 MiB).
+   * Beyond it, as beyond `maxJobs`, the oldest records are dropped: settled ones first, then running ones
+   * (cancelled); the newest record always stays.
+   */
+  maxJobBytes?: number | undefined;
   /** Maximum finished results kept in memory (default 200; evicted ones are recomputed on demand). */
   maxResults?: number | undefined;
   /**
@@ -166,6 +172,8 @@ export interface SandboxStats {
   requests: number;
   /** Job records held. */
   jobs: number;
+  /** Estimated bytes of the job records held (parameters and `/call_back` reports). */
+  jobBytes: number;
   /** Results held in memory. */
   results: number;
   /** Estimated bytes of the results held in memory. */
@@ -291,6 +299,7 @@ function startNow(options: SandboxOptions): Sandbox {
     store: new JobStore({
       ttlMs: (options.jobTtlSeconds ?? 86400) * 1000,
       maxJobs: options.maxJobs,
+      maxJobBytes: options.maxJobBytes,
       maxResults: options.maxResults,
       maxResultBytes: options.maxResultBytes,
       numpyModule: options.numpyModule,
@@ -382,6 +391,7 @@ function startNow(options: SandboxOptions): Sandbox {
     stats: () => ({
       requests,
       jobs: ctx.store.size,
+      jobBytes: ctx.store.jobBytes,
       results: ctx.store.resultCount,
       resultBytes: ctx.store.resultBytes,
       uploads: { files: ctx.uploads.size, bytes: ctx.uploads.bytes },
