@@ -270,6 +270,9 @@ export class JobStore {
     this.#maxResultBytes = opts.maxResultBytes ?? 256 * 1024 * 1024;
     this.#numpyModule = opts.numpyModule ?? "numpy.core";
     this.#pool = opts.pool;
+    this.abort.signal.addEventListener("abort", () => {
+      for (const j of this.#jobs.values()) j.cancel?.abort();
+    }, { once: true });
   }
 
   /** Number of job records. */
@@ -413,9 +416,12 @@ export class JobStore {
     job.result = undefined;
     job.runReports = [];
     job.cancel?.abort(); // a previous run of this record
+    // one controller per run, aborted on close by the store's listener (no AbortSignal.any: in Deno a
+    // signal made by it stays referenced by its long-lived source, one leak per job)
     const cancel = new AbortController();
     job.cancel = cancel;
-    const signal = AbortSignal.any([this.abort.signal, cancel.signal]);
+    if (this.abort.signal.aborted) cancel.abort();
+    const signal = cancel.signal;
     const ctx = {
       seed: job.seed,
       jobId: job.id,
