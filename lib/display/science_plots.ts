@@ -121,6 +121,27 @@ export interface LightCurveAnalysis {
   caption: string;
 }
 
+/** One step of the excess threshold: from `t` to `t2` (IJD), at `thr`. */
+interface Step {
+  t: number;
+  t2: number;
+  thr: number;
+}
+
+/** Joins consecutive steps at the same level that adjoin (within a millionth of a step's width). */
+function mergeSteps(steps: Step[]): Step[] {
+  const out: Step[] = [];
+  for (const s of steps) {
+    const last = out[out.length - 1];
+    if (
+      last && last.thr === s.thr && Math.abs(s.t - last.t2) <= 1e-6 * Math.max(last.t2 - last.t, s.t2 - s.t)
+    ) {
+      last.t2 = s.t2;
+    } else out.push({ ...s });
+  }
+  return out;
+}
+
 /** Per-bin x extents of the threshold steps: the bin itself, or half-way to its neighbours without widths. */
 function binCells(time: ArrayLike<number>, halfWidth: ArrayLike<number> | undefined): [number, number][] {
   const n = time.length;
@@ -263,15 +284,20 @@ export function lightCurveAnalysisPlot(
     legend,
   });
   // the threshold steps: one row per bin (or the lowest and highest per pixel column when decimated)
-  const steps: { t: number; t2: number; thr: number }[] = [];
+  // (adjoining steps at the same level are one: fewer rows, and the dashes stay visible)
+  let steps: Step[];
   if (decimated) {
     const env = envelopeColumns(curve.time, thresholds, { columns: LC_COLUMNS });
+    const lowest: Step[] = [], highest: Step[] = [];
     for (let c = 0; c < env.x0.length; c++) {
-      steps.push({ t: env.x0[c], t2: env.x1[c], thr: env.min[c] });
-      if (env.max[c] !== env.min[c]) steps.push({ t: env.x0[c], t2: env.x1[c], thr: env.max[c] });
+      lowest.push({ t: env.x0[c], t2: env.x1[c], thr: env.min[c] });
+      if (env.max[c] !== env.min[c]) highest.push({ t: env.x0[c], t2: env.x1[c], thr: env.max[c] });
     }
+    steps = [...mergeSteps(lowest), ...mergeSteps(highest)];
   } else {
-    binCells(lc.time, lc.halfWidth).forEach(([a, b], i) => steps.push({ t: a, t2: b, thr: thresholds[i] }));
+    steps = mergeSteps(
+      binCells(lc.time, lc.halfWidth).map(([a, b], i) => ({ t: a, t2: b, thr: thresholds[i] })),
+    );
   }
   const layers: PlotLayer[] = [
     {
