@@ -127,6 +127,35 @@ Deno.test("bounds: an already-aborted signal wins over an expired deadline and s
   }
 });
 
+Deno.test("bounds: hostile answers to every request method end in a value or an OdaError, nothing else", async () => {
+  const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
+  const bodies = [
+    deep(200_000),
+    `[[${deep(100_000)}]]`,
+    `[[{"instrumet": {"toString": 1}}, {"prod_dict": ${deep(50_000)}}, [{"query_name": []}, {"name": {}}]]]`,
+    `["RA", {"valueOf": 1}, ["DEC"]]`,
+    `{"RA": ${deep(100_000)}, "DEC": {}}`,
+    "<html><body>Internal error</body></html>",
+    "",
+  ];
+  let current = "";
+  const srv = loopback(() => new Response(current, { headers: { "content-type": "application/json" } }));
+  try {
+    for (const body of bodies) {
+      current = body;
+      for (const [name, call] of Object.entries(CALLS)) {
+        try {
+          await call(client(srv.url), { timeout: 5000 });
+        } catch (e) {
+          assert(e instanceof OdaError, `${name} on ${JSON.stringify(body.slice(0, 40))}: ${e}`);
+        }
+      }
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
 Deno.test("descriptions: par-names and meta-data share one cache per client, keyed by product and token", async () => {
   const sb = await startSandbox({ port: 0, seed: 7 });
   try {

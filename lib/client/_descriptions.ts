@@ -60,7 +60,14 @@ export class DescriptionRequests {
       if (!Array.isArray(list)) {
         throw new DecodeError("MALFORMED_RESPONSE", "par-names answer is not a list", { url: res.url });
       }
-      names = list.map(String);
+      names = list.map((v) => {
+        if (typeof v === "string") return v;
+        if (typeof v === "number" || typeof v === "boolean") return String(v);
+        // never String() of a nested list or an object: a hostile answer could nest it past the stack
+        throw new DecodeError("MALFORMED_RESPONSE", "par-names answer lists something that is not a name", {
+          url: res.url,
+        });
+      });
       remember(this.#names, key, names);
     }
     return [...names];
