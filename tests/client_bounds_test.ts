@@ -11,7 +11,7 @@ import { resolveObjectsOfInterest } from "../lib/client/resolve_objects.ts";
 import { OdaError } from "../lib/errors.ts";
 import { startSandbox } from "../sandbox.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
-import { endless, eventually, type Loopback, loopback } from "./_loopback.ts";
+import { endless, eventually, type Loopback, loopback, sleep } from "./_loopback.ts";
 
 const TOKEN =
   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3VuZHNAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
@@ -235,5 +235,64 @@ Deno.test("descriptions: par-names and meta-data share one cache per client, key
     }
   } finally {
     await sb.close();
+  }
+});
+
+Deno.test("descriptions: concurrent callers share one request; one caller's abort or deadline ends only its own wait", async () => {
+  const sb = await startSandbox({ port: 0, seed: 7 });
+  try {
+    const disp = new DispatcherAPI({ url: sb.url, token: null });
+    const lc = { instrument: "spi_acs", product: "spi_acs_lc" };
+    const before = sb.stats().requests;
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => disp.getParameterNames(lc)),
+      ...Array.from(
+        { length: 3 },
+        () => disp.getProductDescription({ instrument: "spi_acs", product_name: "spi_acs_lc", silent: true }),
+      ),
+    ]);
+    assertEquals(sb.stats().requests - before, 2, "one par-names and one meta-data request for 8 callers");
+    assertEquals(answers[4], answers[0]);
+  } finally {
+    await sb.close();
+  }
+  // a slow server to overlap callers
+  let delay = 300;
+  const srv = loopback(async () => (await sleep(delay), new Response('["RA", "DEC"]')));
+  const lc = { instrument: "isgri", product: "isgri_lc" };
+  try {
+    // the first caller aborts: the one waiting for its request asks again and gets the answer
+    let d = new DispatcherAPI({ url: srv.url, token: null });
+    const owner = new AbortController();
+    setTimeout(() => owner.abort(), 100);
+    const first = d.getParameterNames({ ...lc, signal: owner.signal });
+    await sleep(20);
+    const second = d.getParameterNames(lc);
+    assertEquals((await assertRejects(() => first, OdaError)).code, "ABORTED");
+    assertEquals(await second, ["RA", "DEC"]);
+    assertEquals(srv.hits.length, 2, "the waiting caller asked again");
+    // a waiting caller's own abort and deadline end its wait only; the first caller's request goes on
+    srv.hits.length = 0;
+    delay = 1000;
+    d = new DispatcherAPI({ url: srv.url, token: null });
+    const lead = d.getParameterNames(lc);
+    await sleep(20);
+    const quitter = new AbortController();
+    setTimeout(() => quitter.abort(), 80);
+    const t0 = Date.now();
+    const [aborted, late] = await Promise.all([
+      failure(() => d.getParameterNames({ ...lc, signal: quitter.signal })),
+      failure(() => d.getParameterNames({ ...lc, timeout: 100 })),
+    ]);
+    assertEquals([aborted.code, late.code], ["ABORTED", "TIMEOUT"]);
+    const waited = Date.now() - t0;
+    assert(
+      waited < 900,
+      `the waits ended at their own bounds (${waited} ms), not with the request (1000 ms)`,
+    );
+    assertEquals(await lead, ["RA", "DEC"]);
+    assertEquals(srv.hits.length, 1, "one request for the three callers");
+  } finally {
+    await srv.close();
   }
 });
