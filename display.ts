@@ -27,6 +27,7 @@ export * from "./lib/display/bundles.ts";
 export * from "./lib/display/plots.ts";
 export * from "./lib/display/descriptions.ts";
 export * from "./lib/notebook.ts";
+export * from "./lib/products/view.ts";
 export * from "./lib/products/sky_image.ts";
 export * from "./lib/products/wcs.ts";
 export * from "./lib/display/token_view.ts";

@@ -79,6 +79,7 @@ export { promptToken, type PromptTokenOptions } from "./lib/token/prompt.ts";
 // --- products ---
 export type { TableData } from "./lib/products/table_data.ts";
 export type { Product } from "./lib/products/product.ts";
+export type { HasNotebookView, NotebookView } from "./lib/products/view.ts";
 export { NumpyDataUnit, type UnitData } from "./lib/products/numpy_data_unit.ts";
 export { NumpyDataProduct } from "./lib/products/numpy_data_product.ts";
 export { ApiCatalog } from "./lib/products/api_catalog.ts";
@@ -132,6 +133,7 @@ export {
   type GetProductOptions,
   PRODUCTION_URL,
   type RefreshTokenOptions,
+  type RequestOptions,
   type ResumeOptions,
   STAGING_URL,
 } from "./lib/client/dispatcher.ts";

@@ -10,6 +10,9 @@
  * @module
  */
 
+/** Sleeps `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** A running loopback server; `await using` closes it (the server and every open connection). */
 export interface Loopback extends AsyncDisposable {
   /** `http://127.0.0.1:<port>` (`https` when started with a certificate). */
@@ -87,7 +90,7 @@ export async function eventually(cond: () => boolean, ms = 2000): Promise<boolea
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   return cond();
 }

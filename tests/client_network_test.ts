@@ -9,7 +9,7 @@ import { HttpClient, readBodyText } from "../lib/client/http.ts";
 import { OdaError } from "../lib/errors.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 import { testWithTool } from "./_validators.ts";
-import { endless, eventually, loopback } from "./_loopback.ts";
+import { endless, eventually, loopback, sleep } from "./_loopback.ts";
 import { assertFired, settle } from "./_deadline.ts";
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJuZXRAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
@@ -94,7 +94,7 @@ Deno.test("bodies: an endless body stops at maxResponseBytes and after an abort 
   assertFired("the abort", a.ms, { firesMs: 0, fallbackMs: 20_000 });
   assert(await eventually(() => current.state.cancelled), "the transfer was cancelled");
   const after = current.state.sent;
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   assertEquals(current.state.sent, after, "no background download");
 });
 

@@ -43,6 +43,11 @@ import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { NumpyDataUnit } from "../lib/products/numpy_data_unit.ts";
 import { ApiCatalog } from "../lib/products/api_catalog.ts";
 import type { Table } from "../lib/data/ndarray.ts";
+import type { NotebookView, Product } from "../mod.ts";
+import { notebookDisplay } from "../display.ts";
+import { type AtomicWriteOptions, writeFileAtomic } from "../lib/products/files.ts";
+import { writeEcsv } from "../fits.ts";
+import { decodeAnswerProducts, PRODUCT_TYPES, type ProductType } from "../lib/products/registry.ts";
 import { decode as decodePng } from "fast-png";
 
 const assertEquals = (a: unknown, b: unknown, msg?: string): void => assert.deepStrictEqual(a, b, msg);
@@ -778,4 +783,81 @@ Deno.test({
     }
     assertEquals([...missing], []);
   },
+});
+
+// A product type added as docs/CONTRIBUTING.md says ("Add a product type"): its class implements Product
+// (notebookView() included) and has the [$display]() method calling notebookDisplay(this); its decoder is an
+// entry in the registry's list. Nothing under lib/display/ knows it, yet it displays as what it says it is.
+class EventListProduct implements Product {
+  [$display](): Promise<MimeBundle> {
+    return notebookDisplay(this);
+  }
+  constructor(readonly name: string | null, readonly events: Table) {}
+  static decode(d: Record<string, unknown>): EventListProduct {
+    const ev = d.events as Record<string, number[]>;
+    const columns = Object.entries(ev).map(([name, v]) => ({
+      name,
+      dtype: "<f8",
+      shape: [],
+      values: Float64Array.from(v),
+    }));
+    return new EventListProduct(d.name as string, {
+      kind: "table",
+      length: columns[0].values.length,
+      columns,
+    });
+  }
+  suggestFnExtension(): string {
+    return "ecsv";
+  }
+  async writeFile(path: string, options?: AtomicWriteOptions): Promise<void> {
+    await writeFileAtomic(path, writeEcsv(this.events), options);
+  }
+  notebookView(): NotebookView {
+    return {
+      kind: "table",
+      title: `EventListProduct ${this.name}: ${this.events.length} events`,
+      summary: `${this.events.length} events`,
+      table: () => this.events,
+    };
+  }
+}
+const EVENT_LIST_TYPE: ProductType = {
+  keys: ["event_list_product_list"],
+  decode: (_products, list) =>
+    list("event_list_product_list").map((d) => EventListProduct.decode(d as never)),
+};
+
+Deno.test("a product type added the documented way displays through its own view; display code never names it", async () => {
+  const products = {
+    text_product_list: [{ name: "log", value: "done", meta_data: {} }],
+    event_list_product_list: [{
+      name: "isgri_events",
+      events: { TIME: [7000.25, 7000.5, 7001], PI: [31, 77, 12] },
+    }],
+  };
+  const decoded = decodeAnswerProducts(products, {}, [...PRODUCT_TYPES, EVENT_LIST_TYPE]);
+  assertEquals(decoded.map((p) => p.constructor.name), ["TextLikeProduct", "EventListProduct"]);
+  const data = new DataCollection(decoded);
+  const events = data.isgri_events_1 as EventListProduct;
+  // its own display: the table view drawn as HTML with the rows, the data resource and the text
+  const b = await events[$display]();
+  assertMatch(b["text/plain"], /^EventListProduct isgri_events: 3 events\n/);
+  const html = String(b["text/html"]);
+  assertMatch(html, /<th>TIME<br>/);
+  assertMatch(html, /7000\.25/);
+  const resource = b["application/vnd.dataresource+json"] as { data: Record<string, number>[] };
+  assertEquals(resource.data.map((r) => r.PI), [31, 77, 12]);
+  // the collection's table names its kind and takes its "data units" line from the view
+  const cb = await data[$display]();
+  const chtml = String(cb["text/html"]);
+  assertMatch(chtml, /<td>isgri_events_1<\/td><td>EventListProduct<\/td>/);
+  assertMatch(chtml, /3 events/);
+  // no bundle lookup by class in the display layer (the view kind decides)
+  const src = await Deno.readTextFile(new URL("../lib/display/bundles.ts", import.meta.url));
+  assertNotMatch(src, /\binstanceof\b/);
+  assertNotMatch(
+    src,
+    /^import \{[^}]*\b(ApiCatalog|PictureProduct|TextLikeProduct|BinaryProduct|ODAAstropyTable)\b/m,
+  );
 });

@@ -24,13 +24,15 @@ import {
   toDs9Regions,
   variability,
 } from "../mod.ts";
-import { autoFrequency } from "../science.ts";
+import { autoFrequency, excessThresholds, rateScatter } from "../science.ts";
 import {
   contourSegments,
+  lightCurveAnalysisPlot,
   plotFoldedLightCurve,
   plotLightCurveAnalysis,
   plotMosaicContours,
   plotPeriodogram,
+  type PlotSeries,
   shortestExact,
 } from "../display.ts";
 import { saveSpectrumSet, writeLightCurveFits } from "../fits.ts";
@@ -658,10 +660,10 @@ Deno.test("science plots draw what the science functions measured (mean, band, e
   };
   // the extra layers carry exact values, times in IJD (`t`, `t2`)
   const layers = spec.layer.filter((l) => l.data).map((l) => l.data!.values);
-  // the band: weighted mean ± 2.5 sample standard deviations
+  // oda_api's band: weighted mean ± 2.5 σ_d (numpy.std of the rates; checked against numpy below)
   const band = layers.find((vals) => vals.length === 1 && "lo" in vals[0])![0];
-  strictEqual(band.lo, v.weightedMean - 2.5 * Math.sqrt(v.sampleVariance));
-  strictEqual(band.hi, v.weightedMean + 2.5 * Math.sqrt(v.sampleVariance));
+  strictEqual(band.lo, v.weightedMean - 2.5 * rateScatter(lc));
+  strictEqual(band.hi, v.weightedMean + 2.5 * rateScatter(lc));
   // the mean line and the block steps
   assert(layers.some((vals) => vals.length === 1 && vals[0].level === v.weightedMean));
   const stepsLayer = layers.find((vals) => vals.length === 2 * b.value.length && vals[0].t === b.edges[0])!;
@@ -686,6 +688,104 @@ Deno.test("science plots draw what the science functions measured (mean, band, e
   strictEqual(fspec.data.values.length, 16);
   fspec.data.values.forEach((p, i) => strictEqual(p.y, shortestExact(f.rate[i % 8])));
 });
+
+/** A flare with large errors and a small rise with small errors: excess bins inside oda_api's σ_d band. */
+function twoFlares(): Series & { hw: number[] } {
+  const r = rng(5);
+  const t: number[] = [], y: number[] = [], dy: number[] = [], hw: number[] = [];
+  for (let i = 0; i < 80; i++) {
+    const e = i >= 30 && i < 36 ? 4 : i >= 54 && i < 57 ? 0.6 : 1;
+    t.push(6651.2 + i * 600 / 86400);
+    hw.push(300 / 86400);
+    dy.push(e);
+    y.push(20 + (i >= 30 && i < 36 ? 15 : 0) + (i >= 54 && i < 57 ? 3.2 : 0) + 0.5 * e * r.n());
+  }
+  return { label: "two flares", t, y, dy, hw };
+}
+
+testWithTool(
+  "analysis plot: the drawn excess threshold separates exactly the flagged bins (Vega-Lite rows and static series); σ_d is numpy.std",
+  ["astropy"],
+  async () => {
+    const curves = await isgriCurves();
+    const cases: (Series & { hw?: number[]; nsig: number })[] = [
+      { ...twoFlares(), nsig: 3 },
+      { ...randomSeries(22, 300, 0), nsig: 2 }, // no widths: each step spans half-way to the neighbours
+      { ...asSeries(curves[0], 1500), hw: Array.from(curves[0].halfWidth).slice(0, 1500), nsig: 2.5 },
+    ];
+    const ref = JSON.parse(
+      await runPython(
+        `import json, sys\nimport numpy as np\njson.dump([float(np.std(np.array(c["y"], dtype=float))) for c in json.load(sys.stdin)], sys.stdout)`,
+        { stdin: JSON.stringify(cases) },
+      ),
+    ) as number[];
+    let insideBand = 0;
+    cases.forEach((c, k) => {
+      const lc = { time: c.t, rate: c.y, error: c.dy, ...(c.hw ? { halfWidth: c.hw } : {}) };
+      const a = lightCurveAnalysisPlot(lc, { nSigma: c.nsig });
+      const v = a.variability;
+      assert(
+        Math.abs(a.scatter - ref[k]) <= 1e-12 * ref[k],
+        `${c.label}: σ_d ${a.scatter} vs numpy ${ref[k]}`,
+      );
+      assertDeepEqual(Array.from(a.thresholds), Array.from(excessThresholds(lc, v)));
+      const flagged = new Set<number>();
+      for (const e of v.episodes) for (let i = e.first; i <= e.last; i++) flagged.add(i);
+      assert(flagged.size > 0 && flagged.size < c.t.length, `${c.label}: ${flagged.size} excess bins`);
+      // Vega-Lite: the threshold step drawn over each bin, and the crosses
+      const spec = a.plot.spec() as { layer: { data?: { values: Record<string, number>[] } }[] };
+      const stepRows = spec.layer.find((l) => l.data?.values[0] && "thr" in l.data.values[0])!.data!.values;
+      const crossRows = spec.layer.find((l) =>
+        l.data?.values.length === flagged.size && !("t2" in l.data.values[0]) && "y" in l.data.values[0] &&
+        (l as { mark?: { type?: string } }).mark?.type === "point"
+      )!.data!.values;
+      assertDeepEqual(
+        crossRows.map((r) =>
+          r.t
+        ),
+        [...flagged].map((i) => c.t[i]),
+      );
+      // static: the dashed segments and the × markers, x on the plot's axis
+      const series = a.plot.staticSeries();
+      const seg = series.find((s: PlotSeries) => s.dash && s.segments)!.segments!;
+      const cross = series.find((s: PlotSeries) => s.marker === "cross")!;
+      assertDeepEqual(Array.from(cross.x), [...flagged].map((i) => a.plot.axis.toX(c.t[i])));
+      const bandRow = spec.layer.find((l) => l.data?.values.length === 1 && "lo" in l.data.values[0])!.data!
+        .values[0];
+      strictEqual(bandRow.hi, v.weightedMean + c.nsig * a.scatter);
+      for (let i = 0; i < c.t.length; i++) {
+        const over = stepRows.filter((r) => r.t < c.t[i] && c.t[i] < r.t2);
+        strictEqual(over.length, 1, `${c.label}: one step over bin ${i}`);
+        const x = a.plot.axis.toX(c.t[i]);
+        const js = Array.from({ length: seg.x0.length }, (_, j) => j)
+          .filter((j) => seg.x0[j] < x && x < seg.x1[j]);
+        strictEqual(js.length, 1, `${c.label}: one static step over bin ${i}`);
+        strictEqual(seg.y[js[0]], over[0].thr, "one set of rows");
+        const drawnAbove = c.y[i] >= over[0].thr;
+        strictEqual(drawnAbove, flagged.has(i), `${c.label} bin ${i}: rate ${c.y[i]}, step ${over[0].thr}`);
+        if (flagged.has(i) && c.y[i] < bandRow.hi) insideBand++;
+      }
+    });
+    assert(insideBand > 0, "some excess bins sit inside oda_api's σ_d band: the band is not the rule");
+    // the caption and both legends say which rule each element shows
+    const a = lightCurveAnalysisPlot({ time: twoFlares().t, rate: twoFlares().y, error: twoFlares().dy });
+    assert(a.caption.includes("weighted mean + 3 × the bin's own error σᵢ"), a.caption);
+    const svg = a.plot.svg();
+    for (const needle of ["excess threshold: mean + 3σᵢ, each bin", "oda_api band: mean ± 3σ_d"]) {
+      assert(svg.includes(needle), needle);
+      assert(JSON.stringify(a.plot.spec()).includes(needle), needle);
+    }
+    // above the point budget the steps are decimated with the curve (lowest and highest per column)
+    const long = randomSeries(23, 5000, 0);
+    const d = lightCurveAnalysisPlot({ time: long.t, rate: long.y, error: long.dy });
+    const dSteps = (d.plot.spec() as { layer: { data?: { values: Record<string, number>[] } }[] }).layer
+      .find((l) => l.data?.values[0] && "thr" in l.data.values[0])!.data!.values;
+    assert(dSteps.length <= 1200 && dSteps.length >= 600, `${dSteps.length} decimated steps`);
+    const thrMin = Math.min(...d.thresholds), thrMax = Math.max(...d.thresholds);
+    strictEqual(Math.min(...dSteps.map((r) => r.thr)), thrMin);
+    strictEqual(Math.max(...dSteps.map((r) => r.thr)), thrMax);
+  },
+);
 
 Deno.test("mosaic contours: marching squares lie on the level set; drawn over the sky image at each level", async () => {
   const n = 96, c = 47.3, s = 9;

@@ -2,7 +2,8 @@
  * What the dispatcher says about a product's parameters, as `DispatcherAPI`
  * uses it around a query: the advisory check of parameter names against
  * `/api/par-names` (or the catalogue given to the client), and the units of
- * `/api/meta-data`; both cached per user, instrument and product.
+ * `/api/meta-data`; both through the client's description requests and their one cache
+ * (`_descriptions.ts`).
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { pythonRepr } from "../data/python.ts";
 import type { Catalogue } from "./catalogue.ts";
 import { parseMetaData } from "./description.ts";
 import { abortError } from "./abort.ts";
-import { type HttpClient, parseResponseJson } from "./http.ts";
+import type { DescriptionRequests } from "./_descriptions.ts";
 
 const log = getLogger("oda_api.api");
 
@@ -27,20 +28,17 @@ const PAR_CHECK_SKIP = new Set([
   "session_id",
 ]);
 
-/** Sources and caches of one client (keys: user, instrument and product). */
+/** Where one client's parameter information comes from: its description requests (and their cache), its catalogue. */
 export interface ParameterInfo {
-  http: HttpClient;
+  descriptions: DescriptionRequests;
   catalogue: Catalogue | undefined;
-  names: Map<string, string[]>;
-  units: Map<string, Record<string, string | null>>;
 }
 
-/** The query a check is for: its product, its token (sent) and the token's user (the cache key). */
+/** The query a check is for: its product, its token (sent, and part of the cache key as a digest) and bounds. */
 export interface ParameterQuery {
   instrument: string;
   product: string;
   token: string | undefined;
-  user: string;
   signal: AbortSignal | undefined;
   deadline: number | undefined;
 }
@@ -48,20 +46,13 @@ export interface ParameterQuery {
 /** Units of the product's parameters (`/api/meta-data`), by parameter name. */
 export async function parameterUnits(
   info: ParameterInfo,
-  { instrument, product, token, user, signal, deadline }: ParameterQuery,
+  query: ParameterQuery,
 ): Promise<Record<string, string | null> | undefined> {
-  const key = `${user}\u0000${instrument}\u0000${product}`;
-  const known = info.units.get(key);
-  if (known) return known;
-  const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
-  if (token !== undefined) params.push(["token", token]);
-  const res = await info.http.request({ path: "api/meta-data", params, retry: false, signal, deadline });
+  const { text } = await info.descriptions.metaData({ ...query, retry: false });
   const units: Record<string, string | null> = {};
-  for (const q of parseMetaData(res.text).queries) {
+  for (const q of parseMetaData(text).queries) {
     for (const p of q.parameters) if (!(p.name in units)) units[p.name] = p.units;
   }
-  if (info.units.size > 256) info.units.clear();
-  info.units.set(key, units);
   return units;
 }
 
@@ -72,31 +63,17 @@ export async function parameterUnits(
 export async function checkParameterNames(
   info: ParameterInfo,
   strict: boolean,
-  { instrument, product, token, user, signal, deadline }: ParameterQuery,
+  query: ParameterQuery,
   names: string[],
 ): Promise<void> {
   // with the query's token (restricted instruments are only described to their users), deadline and signal;
   // only a successful answer is cached
-  const key = `${user}\u0000${instrument}\u0000${product}`;
-  let valid = info.names.get(key) ?? info.catalogue?.find(instrument, product)?.names;
+  const { instrument, product, signal, deadline } = query;
+  let valid = info.catalogue?.find(instrument, product)?.names;
   if (!valid) {
-    const params: [string, string][] = [["instrument", instrument], ["product_type", product]];
-    if (token !== undefined) params.push(["token", token]);
     try {
       // advisory (as in oda_api): one attempt
-      const res = await info.http.request({
-        path: "api/par-names",
-        params,
-        retry: false,
-        signal,
-        deadline,
-      });
-      const list = parseResponseJson(res.text, res.url);
-      if (Array.isArray(list)) {
-        valid = list.map(String);
-        if (info.names.size > 256) info.names.clear();
-        info.names.set(key, valid);
-      }
+      valid = await info.descriptions.parNames({ ...query, retry: false });
     } catch (e) {
       if (signal?.aborted) throw abortError(signal);
       if (

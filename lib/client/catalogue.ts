@@ -13,6 +13,7 @@ import { OdaError } from "../errors.ts";
 import { PyFloat } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import type { ParameterDescription } from "./description.ts";
+import type { RequestOptions } from "./dispatcher_options.ts";
 import { toTextSafe } from "../data/_coerce.ts";
 
 /**
@@ -145,17 +146,15 @@ export function describeParameter(p: ParameterDescription): DescribedParameter {
  */
 export interface DescriptionSource {
   /** `/instr-list`. */
-  getInstrumentsList(options?: { signal?: AbortSignal }): Promise<string[]>;
+  getInstrumentsList(options?: RequestOptions): Promise<string[]>;
   /** `/api/meta-data?instrument=` (decoded JSON). */
-  getInstrumentDescription(options: { instrument: string; signal?: AbortSignal }): Promise<unknown>;
+  getInstrumentDescription(options: { instrument: string } & RequestOptions): Promise<unknown>;
   /** `/api/meta-data?instrument=&product_type=`, structured. */
   getProductDescription(
-    options: { instrument: string; product_name: string; silent?: boolean; signal?: AbortSignal },
+    options: { instrument: string; product_name: string; silent?: boolean } & RequestOptions,
   ): Promise<{ prod_dict: Record<string, string>; queries: { parameters: ParameterDescription[] }[] }>;
   /** `/api/par-names`. */
-  getParameterNames(
-    options: { instrument: string; product: string; signal?: AbortSignal },
-  ): Promise<string[]>;
+  getParameterNames(options: { instrument: string; product: string } & RequestOptions): Promise<string[]>;
 }
 
 function prodDictOf(meta: unknown): Record<string, string> {
@@ -175,43 +174,41 @@ function prodDictOf(meta: unknown): Record<string, string> {
 /**
  * Read a dispatcher's description: every instrument the token sees (or those asked for), every product of
  * each (`prod_dict`), and for each product its parameters from `/api/meta-data`, in the order and set of
- * `/api/par-names` (a name the meta-data does not describe gets kind `unknown`).
+ * `/api/par-names` (a name the meta-data does not describe gets kind `unknown`). `timeout` (ms) bounds all
+ * the requests together (each gets what is left; `OdaError("TIMEOUT")`), `signal` cancels them.
  *
  * @example
  * ```ts
  * import { DispatcherAPI } from "@oda-hub/oda-api";
  * import { describeDispatcher } from "@oda-hub/oda-api/types";
  * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", token: null });
- * const d = await describeDispatcher(disp, { instruments: ["isgri"] });
+ * const d = await describeDispatcher(disp, { instruments: ["isgri"], timeout: 60_000 });
  * console.log(Object.keys(d.instruments.isgri)); // ["isgri_image", "isgri_spectrum", "isgri_lc"]
  * ```
  */
 export async function describeDispatcher(
   source: DescriptionSource,
-  options: { instruments?: readonly string[]; signal?: AbortSignal } = {},
+  options: { instruments?: readonly string[] } & RequestOptions = {},
 ): Promise<DispatcherDescription> {
-  const signal = options.signal, sig = signal ? { signal } : {};
-  const names = options.instruments ?? await source.getInstrumentsList(sig);
+  const { signal, timeout } = options, deadline = timeout === undefined ? undefined : Date.now() + timeout;
+  const bounds = (): RequestOptions => ({ signal, timeout: deadline && Math.max(0, deadline - Date.now()) });
+  const names = options.instruments ?? await source.getInstrumentsList(bounds());
   const instruments: DispatcherDescription["instruments"] = {};
   for (const instrument of names) {
-    const products = Object.keys(prodDictOf(await source.getInstrumentDescription({ instrument, ...sig })));
+    const meta = await source.getInstrumentDescription({ instrument, ...bounds() });
     const entry: Record<string, DescribedParameter[]> = {};
-    for (const product of products) {
-      const d = await source.getProductDescription({
-        instrument,
-        product_name: product,
-        silent: true,
-        ...sig,
-      });
+    for (const product of Object.keys(prodDictOf(meta))) {
+      const query = { instrument, product_name: product, silent: true, ...bounds() };
+      const d = await source.getProductDescription(query);
       const described = new Map<string, DescribedParameter>();
       for (const q of d.queries) {
         for (const p of q.parameters) if (!described.has(p.name)) described.set(p.name, describeParameter(p));
       }
       let order = [...described.keys()];
       try {
-        order = await source.getParameterNames({ instrument, product, ...sig });
+        order = await source.getParameterNames({ instrument, product, ...bounds() });
       } catch (e) {
-        if (signal?.aborted) throw e;
+        if (signal?.aborted || (deadline !== undefined && Date.now() >= deadline)) throw e;
       }
       entry[product] = order.map((name) =>
         described.get(name) ?? { name, units: null, value: null, kind: "unknown", optional: true }
@@ -534,7 +531,7 @@ export class Catalogue {
    */
   static async fromServer(
     source: DescriptionSource,
-    options: { instruments?: readonly string[]; signal?: AbortSignal } = {},
+    options: { instruments?: readonly string[] } & RequestOptions = {},
   ): Promise<Catalogue> {
     return new Catalogue(await describeDispatcher(source, options));
   }

@@ -21,6 +21,7 @@ import type { DecodeOptions } from "../codecs/budget.ts";
 import { DecodeError, errorMessage, OdaError, TokenError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { decodeOdaToken } from "../token/decode.ts";
+import { explicitToken, randomSessionId, userOf } from "./_identity.ts";
 import { discoverToken } from "../token/discover.ts";
 import { checkTokenReplacement, writeToken } from "../token/write.ts";
 import { DataCollection } from "../products/collection.ts";
@@ -35,10 +36,12 @@ import { HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
 import { resolveDispatcherUrl } from "./dispatcher_url.ts";
 import { checkParameterNames, type ParameterInfo, parameterUnits } from "./_parameter_checks.ts";
+import { DescriptionRequests } from "./_descriptions.ts";
 import type {
   DispatcherAPIOptions,
   GetProductOptions,
   RefreshTokenOptions,
+  RequestOptions,
   ResumeOptions,
 } from "./dispatcher_options.ts";
 export { PRODUCTION_URL, resolveDispatcherUrl, STAGING_URL } from "./dispatcher_url.ts";
@@ -46,6 +49,7 @@ export type {
   DispatcherAPIOptions,
   GetProductOptions,
   RefreshTokenOptions,
+  RequestOptions,
   ResumeOptions,
 } from "./dispatcher_options.ts";
 
@@ -63,12 +67,6 @@ const CONTROL_KEYS = new Set([
   "onEvent",
 ]);
 let adviceShown = false;
-
-function randomSessionId(): string {
-  const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => chars[b % 36]).join("");
-}
 
 /**
  * The dispatcher client.
@@ -106,6 +104,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   #timeout: number | undefined;
   #polling: { min: number; max: number; factor: number };
   #cache: ResponseCache | undefined;
+  #descriptions: DescriptionRequests;
   #parameters: ParameterInfo;
 
   /** Create a client (no network access happens here). */
@@ -144,7 +143,8 @@ export class DispatcherAPI<P = MmodaProducts> {
     this.parameter_check = options.parameter_check ?? true;
     this.strict_parameter_check = options.strict_parameter_check ?? false;
     this.#catalogue = options.catalogue;
-    this.#parameters = { http: this.#http, catalogue: this.#catalogue, names: new Map(), units: new Map() };
+    this.#descriptions = new DescriptionRequests(this.#http);
+    this.#parameters = { descriptions: this.#descriptions, catalogue: this.#catalogue };
   }
 
   /**
@@ -207,14 +207,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     signal: AbortSignal | undefined,
     deadline: number | undefined,
   ): Promise<Record<string, string | null> | undefined> {
-    return parameterUnits(this.#parameters, {
-      instrument,
-      product,
-      token,
-      user: userOf(token),
-      signal,
-      deadline,
-    });
+    return parameterUnits(this.#parameters, { instrument, product, token, signal, deadline });
   }
 
   #decode(response: RunAnalysisResponse, job: Job, options: DecodeOptions = {}): DataCollection {
@@ -260,8 +253,14 @@ export class DispatcherAPI<P = MmodaProducts> {
     signal: AbortSignal | undefined,
     deadline: number | undefined,
   ): Promise<void> {
-    const query = { instrument, product, token, user: userOf(token), signal, deadline };
+    const query = { instrument, product, token, signal, deadline };
     return checkParameterNames(this.#parameters, this.strict_parameter_check, query, names);
+  }
+
+  /** The absolute deadline of a call: its `timeout`, else this client's, from now (none without either). */
+  #deadline(options: { timeout?: number | undefined }): number | undefined {
+    const timeout = options.timeout ?? this.#timeout;
+    return timeout === undefined ? undefined : Date.now() + timeout;
   }
 
   #advice(silent: boolean | undefined): void {
@@ -292,8 +291,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   async submit<const Q extends GetProductOptions>(query: CheckedQuery<Q, P>): Promise<Job> {
     const options = query as GetProductOptions;
     const { job, names, token } = this.#newJob(options);
-    const timeout = options.timeout ?? this.#timeout;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const deadline = this.#deadline(options);
     if (this.parameter_check) {
       await this.#checkParameterNames(job.instrument, job.product, names, token, options.signal, deadline);
     }
@@ -361,8 +359,7 @@ export class DispatcherAPI<P = MmodaProducts> {
         return this.#decode(r, job, { signal: options.signal, decodeBudget: options.decodeBudget });
       }
     }
-    const timeout = options.timeout ?? this.#timeout;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const deadline = this.#deadline(options);
     if (this.parameter_check) {
       await this.#checkParameterNames(job.instrument, job.product, names, token, options.signal, deadline);
     }
@@ -483,43 +480,40 @@ export class DispatcherAPI<P = MmodaProducts> {
     });
   }
 
-  /** A GET of an information endpoint, with this instance's token unless `withToken` is false. */
-  async #getText(
-    path: string,
-    params: [string, string][],
-    signal?: AbortSignal | undefined,
-    withToken = true,
-  ): Promise<{ text: string; url: string }> {
-    const p = [...params];
-    if (withToken && this.#token !== undefined) {
-      this.#assertTokenTransport(this.#token);
-      p.push(["token", this.#token]);
-    }
-    return await this.#http.request({ path, params: p, signal });
+  /** The token of this instance for an information request (checked against the transport rule). */
+  #infoToken(): string | undefined {
+    this.#assertTokenTransport(this.#token);
+    return this.#token;
   }
 
+  /** A GET of an information endpoint with the call's bounds, with this instance's token unless `withToken` is false. */
   async #getJson(
     path: string,
     params: [string, string][],
-    signal?: AbortSignal | undefined,
+    options: RequestOptions,
     withToken = true,
   ): Promise<unknown> {
-    const res = await this.#getText(path, params, signal, withToken);
+    const p = [...params];
+    const token = withToken ? this.#infoToken() : undefined;
+    if (token !== undefined) p.push(["token", token]);
+    const deadline = this.#deadline(options);
+    const res = await this.#http.request({ path, params: p, signal: options.signal, deadline });
     return parseResponseJson(res.text, res.url);
   }
 
   /**
-   * Names of the instruments visible to this token (`/instr-list`).
+   * Names of the instruments visible to this token (`/instr-list`). `timeout` and `signal` bound the call as
+   * in `getProduct` (`OdaError` `TIMEOUT` / `ABORTED`).
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011" });
-   * console.log(await disp.getInstrumentsList()); // ["isgri", "jemx", "spi_acs", ...]
+   * console.log(await disp.getInstrumentsList({ timeout: 10_000 })); // ["isgri", "jemx", "spi_acs", ...]
    * ```
    */
-  async getInstrumentsList(options: { signal?: AbortSignal | undefined } = {}): Promise<string[]> {
-    const list = await this.#getJson("instr-list", [["instrument", "mock"]], options.signal);
+  async getInstrumentsList(options: RequestOptions = {}): Promise<string[]> {
+    const list = await this.#getJson("instr-list", [["instrument", "mock"]], options);
     if (!Array.isArray(list)) {
       throw new DecodeError("MALFORMED_RESPONSE", "instr-list answer is not a list");
     }
@@ -527,67 +521,74 @@ export class DispatcherAPI<P = MmodaProducts> {
   }
 
   /**
-   * The raw `/api/meta-data` description of an instrument (all its queries).
+   * The raw `/api/meta-data` description of an instrument (all its queries), with this instance's token.
+   * Answers are cached per client (instrument, product and token), shared with `getProductDescription` and
+   * the checks around `getProduct`. `timeout` and `signal` bound the call as in `getProduct`.
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011" });
-   * const meta = await disp.getInstrumentDescription({ instrument: "isgri" });
+   * const meta = await disp.getInstrumentDescription({ instrument: "isgri", timeout: 10_000 });
    * ```
    */
-  async getInstrumentDescription(
-    options: { instrument: string; signal?: AbortSignal | undefined },
-  ): Promise<unknown> {
-    return await this.#getJson("api/meta-data", [["instrument", options.instrument]], options.signal);
+  async getInstrumentDescription(options: { instrument: string } & RequestOptions): Promise<unknown> {
+    const res = await this.#descriptions.metaData({
+      instrument: options.instrument,
+      token: this.#infoToken(),
+      signal: options.signal,
+      deadline: this.#deadline(options),
+    });
+    return parseResponseJson(res.text, res.url);
   }
 
   /**
-   * Parameter names a product accepts (`/api/par-names`), with this instance's token.
+   * Parameter names a product accepts (`/api/par-names`), with this instance's token. Answers are cached
+   * per client (instrument, product and token), shared with the parameter check of `getProduct`.
+   * `timeout` and `signal` bound the call as in `getProduct`.
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", token: null });
-   * console.log(await disp.getParameterNames({ instrument: "isgri", product: "isgri_lc" })); // ["src_name", "RA", ...]
+   * console.log(await disp.getParameterNames({ instrument: "isgri", product: "isgri_lc", timeout: 10_000 })); // ["src_name", "RA", ...]
    * ```
    */
   async getParameterNames(
-    options: { instrument: string; product: string; signal?: AbortSignal | undefined },
+    options: { instrument: string; product: string } & RequestOptions,
   ): Promise<string[]> {
-    const list = await this.#getJson("api/par-names", [
-      ["instrument", options.instrument],
-      ["product_type", options.product],
-    ], options.signal);
-    if (!Array.isArray(list)) throw new DecodeError("MALFORMED_RESPONSE", "par-names answer is not a list");
-    return list.map(String);
+    return await this.#descriptions.parNames({
+      instrument: options.instrument,
+      product: options.product,
+      token: this.#infoToken(),
+      signal: options.signal,
+      deadline: this.#deadline(options),
+    });
   }
 
   /**
    * Describe the parameters of a product: prints oda_api's grouped listing
-   * (unless `silent`) and returns it with structured data.
+   * (unless `silent`) and returns it with structured data. The `/api/meta-data` answer is cached per
+   * client (see `getInstrumentDescription`); `timeout` and `signal` bound the call as in `getProduct`.
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011" });
-   * const descr = await disp.getProductDescription({ instrument: "isgri", product_name: "isgri_lc" });
+   * const descr = await disp.getProductDescription({ instrument: "isgri", product_name: "isgri_lc", timeout: 10_000 });
    * console.log(descr.queries.map((q) => q.query_name));
    * ```
    */
   async getProductDescription(
-    options: {
-      instrument: string;
-      product_name: string;
-      silent?: boolean | undefined;
-      signal?: AbortSignal | undefined;
-    },
+    options: { instrument: string; product_name: string; silent?: boolean | undefined } & RequestOptions,
   ): Promise<ProductDescription> {
-    const res = await this.#getText(
-      "api/meta-data",
-      [["instrument", options.instrument], ["product_type", options.product_name]],
-      options.signal,
-    );
+    const res = await this.#descriptions.metaData({
+      instrument: options.instrument,
+      product: options.product_name,
+      token: this.#infoToken(),
+      signal: options.signal,
+      deadline: this.#deadline(options),
+    });
     let d: ProductDescription;
     try {
       d = describeProduct(res.text, { instrument: options.instrument, product: options.product_name });
@@ -610,8 +611,14 @@ export class DispatcherAPI<P = MmodaProducts> {
     return t;
   }
 
-  async #tokenEndpoint(path: string, params: [string, string][], signal?: AbortSignal): Promise<string> {
-    const res = await this.#http.request({ path, params, signal, redactEcho: false });
+  async #tokenEndpoint(path: string, params: [string, string][], options: RequestOptions): Promise<string> {
+    const res = await this.#http.request({
+      path,
+      params,
+      signal: options.signal,
+      deadline: this.#deadline(options),
+      redactEcho: false,
+    });
     const text = res.text.trim();
     try {
       decodeOdaToken(text);
@@ -643,13 +650,18 @@ export class DispatcherAPI<P = MmodaProducts> {
 
   /**
    * Get a token with a later expiry from `/refresh_token` (needs the
-   * `refresh-tokens` role); optionally write it where tokens are discovered.
+   * `refresh-tokens` role); optionally write it where tokens are discovered. `timeout` and `signal` bound
+   * the request as in `getProduct`.
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011" });
-   * const token = await disp.refreshToken(undefined, { write_token: true, token_write_methods: ["FILE_HOME"] });
+   * const token = await disp.refreshToken(undefined, {
+   *   write_token: true,
+   *   token_write_methods: ["FILE_HOME"],
+   *   timeout: 30_000,
+   * });
    * ```
    */
   async refreshToken(token?: string | undefined, options: RefreshTokenOptions = {}): Promise<string> {
@@ -669,7 +681,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     if (options.refresh_interval !== undefined) {
       p.push(["refresh_interval", String(options.refresh_interval)]);
     }
-    const fresh = await this.#tokenEndpoint("refresh_token", p, options.signal);
+    const fresh = await this.#tokenEndpoint("refresh_token", p, options);
     this.#afterNewToken(t, fresh, options, false);
     return fresh;
   }
@@ -677,13 +689,13 @@ export class DispatcherAPI<P = MmodaProducts> {
   /**
    * Get a token with the e-mail notifications disabled
    * (`/update_token_email_options`); optionally write it (forced, since the
-   * e-mail options change on purpose).
+   * e-mail options change on purpose). `timeout` and `signal` bound the request as in `getProduct`.
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011" });
-   * const quiet = await disp.disableEmailToken(undefined, { write_token: true });
+   * const quiet = await disp.disableEmailToken(undefined, { write_token: true, timeout: 30_000 });
    * ```
    */
   async disableEmailToken(
@@ -697,52 +709,46 @@ export class DispatcherAPI<P = MmodaProducts> {
       ["mssub", "False"],
       ["msdone", "False"],
       ["query_status", "new"],
-    ], options.signal);
+    ], options);
     this.#afterNewToken(t, fresh, options, true);
     return fresh;
   }
 
   /**
    * The user's recent jobs (`/inspect-state`, role `job manager`). A full
-   * job id is accepted (the server matches its first 8 characters).
+   * job id is accepted (the server matches its first 8 characters). `timeout` and `signal` bound the
+   * request as in `getProduct`.
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011" });
-   * const state = await disp.inspectState({ group_by_job: true });
+   * const state = await disp.inspectState({ group_by_job: true, timeout: 30_000 });
    * ```
    */
   async inspectState(
-    options: {
-      job_id?: string;
-      group_by_job?: boolean;
-      token?: string | undefined;
-      signal?: AbortSignal | undefined;
-    } = {},
+    options: { job_id?: string; group_by_job?: boolean; token?: string | undefined } & RequestOptions = {},
   ): Promise<Record<string, unknown>> {
     const t = this.#tokenArg(options.token, "inspect the state");
     const p: [string, string][] = [["token", t], ["group_by_job", options.group_by_job ? "True" : "False"]];
     if (options.job_id) p.push(["job_id", options.job_id.slice(0, 8)]);
-    return await this.#getJson("inspect-state", p, options.signal, false) as Record<string, unknown>;
+    return await this.#getJson("inspect-state", p, options, false) as Record<string, unknown>;
   }
 
   /**
-   * Resolve an object name to coordinates (`/resolve_name`).
+   * Resolve an object name to coordinates (`/resolve_name`). `timeout` and `signal` bound the request as in
+   * `getProduct` (`OdaError` `TIMEOUT` / `ABORTED`).
    *
    * @example
    * ```ts
    * import { DispatcherAPI } from "@oda-hub/oda-api";
    * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", token: null });
-   * const r = await disp.resolveName("Crab");
+   * const r = await disp.resolveName("Crab", { timeout: 10_000, signal: AbortSignal.timeout(20_000) });
    * console.log(r.RA, r.DEC);
    * ```
    */
-  async resolveName(
-    name: string,
-    options: { signal?: AbortSignal | undefined } = {},
-  ): Promise<Record<string, unknown>> {
-    return await this.#getJson("resolve_name", [["name", name]], options.signal) as Record<string, unknown>;
+  async resolveName(name: string, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+    return await this.#getJson("resolve_name", [["name", name]], options) as Record<string, unknown>;
   }
 
   /** `[ DispatcherAPI: <url> ]`, as oda_api's repr. */
@@ -760,24 +766,5 @@ export class DispatcherAPI<P = MmodaProducts> {
     return `DispatcherAPI { url: ${JSON.stringify(this.url)}, sessionId: ${
       JSON.stringify(this.sessionId)
     }, token: ${this.#token === undefined ? "none" : "<redacted>"} }`;
-  }
-}
-
-/** A token given by the caller: trimmed, empty = none, otherwise it must be a well-formed JWT (TOKEN_MALFORMED). */
-function explicitToken(token: string | null): string | undefined {
-  if (token === null) return undefined;
-  const t = String(token).trim();
-  if (t === "") return undefined;
-  decodeOdaToken(t); // structure only (no signature, no expiry): the server judges those
-  return t;
-}
-
-function userOf(token: string | undefined): string {
-  if (!token) return "public";
-  try {
-    const p = decodeOdaToken(token) as { sub?: unknown; email?: unknown | undefined };
-    return String(p.sub ?? p.email ?? "unknown-user");
-  } catch {
-    return "unknown-user";
   }
 }

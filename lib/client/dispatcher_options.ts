@@ -36,7 +36,11 @@ export interface DispatcherAPIOptions {
   fetch?: FetchLike | undefined;
   /** Session id (16 chars `[A-Z0-9]` generated when absent). */
   session_id?: string;
-  /** Default total deadline of `getProduct` / `wait`, in ms (none by default). */
+  /**
+   * Default total deadline, in ms, of `getProduct` / `submit` / `wait` and of every other request method
+   * (`getInstrumentsList`, `getProductDescription`, `resolveName`...) called without its own `timeout`
+   * (none by default).
+   */
   timeout?: number | undefined;
   /** Own timeout of each HTTP request until its answer's headers arrive, in ms. @default 60000 */
   requestTimeout?: number | undefined;
@@ -68,6 +72,30 @@ export interface DispatcherAPIOptions {
    * E.g. `sandboxCatalogue()` or `await Catalogue.fromServer(disp)`.
    */
   catalogue?: Catalogue;
+}
+
+/**
+ * Per-call bounds of every {@linkcode DispatcherAPI} method that asks the dispatcher something
+ * (`getInstrumentsList`, `getInstrumentDescription`, `getProductDescription`, `getParameterNames`,
+ * `resolveName`, `inspectState`, `refreshToken`, `disableEmailToken`), with the names and meaning they have
+ * in `getProduct`: `timeout` is a total deadline for the call (retries, redirects and the answer's body
+ * included; past it `OdaError("TIMEOUT")`), and `signal` cancels it at once (`OdaError("ABORTED")`, or the
+ * signal's reason when that is an `OdaError`). The client's own limits (`requestTimeout`, `idleTimeout`,
+ * `bodyTimeout`, `maxResponseBytes`) still apply inside.
+ *
+ * @example
+ * ```ts
+ * import { DispatcherAPI, type RequestOptions } from "@oda-hub/oda-api";
+ * const disp = new DispatcherAPI({ url: "http://127.0.0.1:8011", token: null });
+ * const bounds: RequestOptions = { timeout: 10_000, signal: AbortSignal.timeout(30_000) };
+ * const instruments = await disp.getInstrumentsList(bounds);
+ * ```
+ */
+export interface RequestOptions {
+  /** Cancels the call (and its retries) at once. */
+  signal?: AbortSignal | undefined;
+  /** Total deadline of the call in ms (default: the client's `timeout`, if any). */
+  timeout?: number | undefined;
 }
 
 /**
@@ -114,7 +142,7 @@ export interface GetProductOptions {
  * const o: RefreshTokenOptions = { write_token: true, token_write_methods: ["FILE_HOME"], refresh_interval: 86400 };
  * ```
  */
-export interface RefreshTokenOptions {
+export interface RefreshTokenOptions extends RequestOptions {
   /** Write the new token with the token module's rules. @default false */
   write_token?: boolean;
   /** Where to write (`ODA_ENV_VAR`, `FILE_CUR_DIR`, `FILE_HOME`). */
@@ -125,8 +153,6 @@ export interface RefreshTokenOptions {
   discard_discovered_token?: boolean | undefined;
   /** Extra options for `writeToken` (`cwd`, `home`, `env`, `force`). */
   write_options?: Omit<WriteTokenOptions, "token_write_methods" | "discard_discovered_token">;
-  /** Cancels the request. */
-  signal?: AbortSignal | undefined;
 }
 
 /**

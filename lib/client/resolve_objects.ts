@@ -6,6 +6,7 @@
  */
 import { DispatcherError, OdaError } from "../errors.ts";
 import type { ObjectOfInterest } from "../products/extract_catalog.ts";
+import type { RequestOptions } from "./dispatcher_options.ts";
 
 /**
  * Anything with the dispatcher's `resolveName` (a `DispatcherAPI`).
@@ -18,14 +19,14 @@ import type { ObjectOfInterest } from "../products/extract_catalog.ts";
  */
 export interface NameResolver {
   /** Resolve one name; the answer has `RA`/`DEC` in degrees when found. */
-  resolveName(name: string, options?: { signal?: AbortSignal | undefined }): Promise<Record<string, unknown>>;
+  resolveName(name: string, options?: RequestOptions): Promise<Record<string, unknown>>;
 }
 
 /**
  * Turn names into `{ name, ra, dec }` through the dispatcher's resolver;
  * entries that already have coordinates pass through. A name the resolver
  * does not know raises `DispatcherError("DISPATCHER_ERROR")` with its
- * message.
+ * message. `timeout` is a total deadline for all the names (`OdaError("TIMEOUT")`), `signal` cancels.
  *
  * @example
  * ```ts ignore
@@ -36,8 +37,9 @@ export interface NameResolver {
 export async function resolveObjectsOfInterest(
   resolver: NameResolver,
   objects: readonly (string | ObjectOfInterest)[],
-  options: { signal?: AbortSignal | undefined } = {},
+  options: RequestOptions = {},
 ): Promise<ObjectOfInterest[]> {
+  const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
   const out: ObjectOfInterest[] = [];
   for (const o of objects) {
     if (typeof o !== "string") {
@@ -45,7 +47,10 @@ export async function resolveObjectsOfInterest(
       continue;
     }
     if (o.trim() === "") throw new OdaError("INVALID_ARGUMENT", "an empty object name");
-    const r = await resolver.resolveName(o, options);
+    const r = await resolver.resolveName(o, {
+      signal: options.signal,
+      ...(deadline === undefined ? {} : { timeout: Math.max(0, deadline - Date.now()) }),
+    });
     const num = (v: unknown) =>
       typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
     const ra = num(r.RA), dec = num(r.DEC);

@@ -211,19 +211,21 @@ export class DecodeBudget {
 
   /**
    * Throw if the signal was aborted (`ABORTED`, or its reason if an `OdaError`) or the deadline passed
-   * (`TIMEOUT`). Cheap: call it between chunks.
+   * (`TIMEOUT`). Cheap: call it between chunks. `doing` names the work in the message (default: decoding).
    */
-  checkpoint(): void {
+  checkpoint(doing?: string): void {
     const s = this.#signal;
     if (s?.aborted) {
       const r = s.reason;
       if (r instanceof OdaError) throw r;
-      throw new OdaError("ABORTED", "decoding was aborted" + (r instanceof Error ? `: ${r.message}` : ""), {
-        cause: r,
-      });
+      throw new OdaError(
+        "ABORTED",
+        `${doing ?? "decoding"} was aborted` + (r instanceof Error ? `: ${r.message}` : ""),
+        { cause: r },
+      );
     }
     if (this.#deadline !== undefined && Date.now() > this.#deadline) {
-      throw new OdaError("TIMEOUT", "the deadline passed while decoding the response");
+      throw new OdaError("TIMEOUT", `the deadline passed while ${doing ?? "decoding the response"}`);
     }
   }
 
@@ -234,6 +236,29 @@ export class DecodeBudget {
       this.checkpoint();
     }
   }
+}
+
+/**
+ * The signal and deadline of decode `options` (or of the shared budget they carry) as one check, for work
+ * before the decode proper (reading a file in pieces): it throws as {@linkcode DecodeBudget.checkpoint}
+ * does, with `doing` in the message, and charges nothing.
+ *
+ * @example
+ * ```ts
+ * import { interruptCheck } from "./budget.ts";
+ * import assert from "node:assert/strict";
+ * const check = interruptCheck({ deadline: Date.now() - 1 }, "reading big.fits");
+ * assert.throws(check, /the deadline passed while reading big.fits/);
+ * ```
+ */
+export function interruptCheck(options: DecodeOptions | undefined, doing: string): () => void {
+  const shared = options?.decodeBudget instanceof DecodeBudget ? options.decodeBudget : undefined;
+  const guard = new DecodeBudget({
+    decodeBudget: shared,
+    signal: options?.signal,
+    deadline: options?.deadline,
+  });
+  return () => guard.checkpoint(doing);
 }
 
 /**

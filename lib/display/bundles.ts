@@ -5,24 +5,23 @@
  * (HTML with a row limit), pictures, texts. Every bundle has `text/plain`.
  *
  * The product classes call {@linkcode productDisplay} from their own
- * `[Symbol.for("Jupyter.display")]()` methods; this file only asks the
- * products (`lightCurve()`, `skyImage()`) and draws.
+ * `[Symbol.for("Jupyter.display")]()` methods; it asks the object for its
+ * `notebookView()` (lib/products/view.ts: a table, a picture, a text, data
+ * units...) and draws that kind of view ({@linkcode viewBundle}). This file
+ * never branches on product classes: a new product type says what it shows in
+ * its own class and needs no code here. It only asks the products
+ * (`notebookView()`, `lightCurve()`, `skyImage()`) and draws.
  *
  * @module
  */
 import type { NdArray, Table, TableColumn } from "../data/ndarray.ts";
 import { redactSecrets } from "../errors.ts";
-import { NumpyDataProduct } from "../products/numpy_data_product.ts";
-import { NumpyDataUnit } from "../products/numpy_data_unit.ts";
-import { ApiCatalog } from "../products/api_catalog.ts";
-import { CatalogTable } from "../products/catalog_table.ts";
-import { DataCollection } from "../products/collection.ts";
-import { ODAAstropyTable } from "../products/oda_astropy_table.ts";
-import { PictureProduct } from "../products/picture_product.ts";
-import { TextLikeProduct } from "../products/text_like_product.ts";
-import { BinaryProduct } from "../products/binary_product.ts";
-import { LightCurve, lightCurve } from "../products/light_curve.ts";
+import type { NumpyDataProduct } from "../products/numpy_data_product.ts";
+import type { NumpyDataUnit } from "../products/numpy_data_unit.ts";
+import type { DataCollection } from "../products/collection.ts";
+import { type LightCurve, lightCurve } from "../products/light_curve.ts";
 import { skyImage } from "../products/sky_image.ts";
+import { type NotebookView, notebookViewOf } from "../products/view.ts";
 import {
   DEFAULT_ROW_LIMIT,
   details,
@@ -327,15 +326,17 @@ function kindOf(p: unknown): string {
   return n && n !== "Object" ? n : typeof p;
 }
 
+/** A product's line in the collection's "data units" column: its view's `summary`, or its units. */
 function unitsSummary(p: unknown): string {
-  if (p instanceof NumpyDataProduct) {
-    return p.data_unit.map((u) => {
+  const view = notebookViewOf(p);
+  if (!view) return "";
+  if (view.summary !== undefined) return view.summary;
+  if (view.kind === "dataProduct") {
+    return view.product.data_unit.map((u) => {
       const kind = typeof u.header?.IMATYPE === "string" ? ` (${u.header.IMATYPE})` : "";
       return `${u.name}${kind}: ${dataShapeText(u.data)}`;
     }).join("\n");
   }
-  if (p instanceof ApiCatalog) return `${p.table.length} rows`;
-  if (p instanceof ODAAstropyTable) return `${p.table.length} rows × ${p.table.columns.length} columns`;
   return "";
 }
 
@@ -392,8 +393,8 @@ export function noteBundle(text: string): MimeBundle {
   return { "text/plain": text, "text/html": viewHtml(escapeHtml(text)) };
 }
 
-function pictureBundle(p: PictureProduct): MimeBundle {
-  const type = p.img_type.toLowerCase();
+function pictureBundle(view: Extract<NotebookView, { kind: "picture" }>): MimeBundle {
+  const type = view.imgType.toLowerCase();
   const mime = type === "png"
     ? "image/png"
     : type === "jpg" || type === "jpeg"
@@ -401,28 +402,63 @@ function pictureBundle(p: PictureProduct): MimeBundle {
     : type === "svg"
     ? "image/svg+xml"
     : "";
-  const label = `PictureProduct ${p.name ?? ""} (${p.img_type}, ${p.binary_data.length} bytes)`;
-  if (!mime) return noteBundle(label);
+  if (!mime) return noteBundle(view.title);
   return {
-    "text/plain": label,
-    [mime]: mime === "image/svg+xml" ? new TextDecoder().decode(p.binary_data) : mimeBase64(p.binary_data),
+    "text/plain": view.title,
+    [mime]: mime === "image/svg+xml" ? new TextDecoder().decode(view.bytes) : mimeBase64(view.bytes),
   };
 }
 
-function catalogBundle(c: ApiCatalog): MimeBundle {
-  const t = c.table.toTable();
-  return tableBundle(t, {
-    title: `ApiCatalog ${c.name ?? ""}: ${t.length} sources (lon ${c.lon_name ?? "?"}, lat ${
-      c.lat_name ?? "?"
-    })`,
-  });
+/**
+ * The bundle of one notebook view (what {@linkcode productDisplay} draws for
+ * an object's `notebookView()`): each kind of view has one drawing here, and
+ * product classes choose the kind.
+ *
+ * @example
+ * ```ts
+ * import { viewBundle } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
+ * const b = await viewBundle({ kind: "text", title: "log", value: "job done" });
+ * assert.equal(b["text/plain"], "log: job done");
+ * ```
+ */
+export async function viewBundle(view: NotebookView): Promise<MimeBundle> {
+  switch (view.kind) {
+    case "collection":
+      return dataCollectionBundle(view.collection);
+    case "dataProduct":
+      return await productSummaryBundle(view.product);
+    case "dataUnit":
+      return dataUnitBundle(view.unit);
+    case "lightCurve":
+      return await new LightCurvePlot(view.lightCurve).bundle();
+    case "table":
+      return tableBundle(view.table(), { title: view.title });
+    case "picture":
+      return pictureBundle(view);
+    case "text": {
+      const v = typeof view.value === "string" ? view.value : formatValue(view.value, 100_000);
+      return {
+        "text/plain": `${view.title}: ${v}`,
+        "text/html": viewHtml(
+          `<div class="title">${escapeHtml(view.title)}</div><pre>${escapeHtml(v)}</pre>`,
+        ),
+      };
+    }
+    case "note":
+      return noteBundle(view.text);
+    default: {
+      const unknown: never = view;
+      return { "text/plain": `a view of kind ${String((unknown as { kind?: unknown }).kind)}` };
+    }
+  }
 }
 
 /**
  * The notebook bundle of any product-layer object (what the classes'
- * `[Symbol.for("Jupyter.display")]()` methods return): collections, data
- * products and units, light curves (the full plot), tables and catalogs,
- * unit data tables, pictures, texts, binaries. Anything else: its text.
+ * `[Symbol.for("Jupyter.display")]()` methods return): the drawing of its
+ * `notebookView()` ({@linkcode viewBundle}), a plain data table as a table,
+ * anything else as its text.
  *
  * @example
  * ```ts
@@ -433,30 +469,8 @@ function catalogBundle(c: ApiCatalog): MimeBundle {
  * ```
  */
 export async function productDisplay(obj: unknown): Promise<MimeBundle> {
-  if (obj instanceof DataCollection) return dataCollectionBundle(obj);
-  if (obj instanceof NumpyDataProduct) return await productSummaryBundle(obj);
-  if (obj instanceof NumpyDataUnit) return dataUnitBundle(obj);
-  if (obj instanceof LightCurve) return await new LightCurvePlot(obj).bundle();
-  if (obj instanceof ApiCatalog) return catalogBundle(obj);
-  if (obj instanceof CatalogTable) {
-    return tableBundle(obj.toTable(), { title: `CatalogTable: ${obj.length} rows` });
-  }
-  if (obj instanceof ODAAstropyTable) {
-    return tableBundle(obj.table, { title: `ODAAstropyTable ${obj.name ?? ""}: ${obj.table.length} rows` });
-  }
-  if (obj instanceof PictureProduct) return pictureBundle(obj);
-  if (obj instanceof TextLikeProduct) {
-    const v = typeof obj.value === "string" ? obj.value : formatValue(obj.value, 100_000);
-    return {
-      "text/plain": `${obj.name ?? "text"}: ${v}`,
-      "text/html": viewHtml(
-        `<div class="title">${escapeHtml(obj.name ?? "text")}</div><pre>${escapeHtml(v)}</pre>`,
-      ),
-    };
-  }
-  if (obj instanceof BinaryProduct) {
-    return noteBundle(`BinaryProduct ${obj.name ?? ""}: ${obj.bin_data.length} bytes`);
-  }
+  const view = notebookViewOf(obj);
+  if (view) return await viewBundle(view);
   if (isTable(obj)) {
     return tableBundle(obj, { title: `table: ${obj.length} rows × ${obj.columns.length} columns` });
   }

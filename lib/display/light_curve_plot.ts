@@ -207,6 +207,8 @@ export interface LightCurvePlotOptions {
   columns?: number;
   /** Extra layers drawn on top. */
   layers?: PlotLayer[];
+  /** Where the static picture names its labelled layers (see `PlotOptions.legend`; default `inside`). */
+  legend?: "inside" | "below";
 }
 
 const BLUE = "#1f77b4";
@@ -541,6 +543,7 @@ export class LightCurvePlot {
       width: size.width ?? this.options.width ?? 720,
       height: size.height ?? this.options.height ?? 340,
       pointRadius: this.envelope ? 1.2 : 1.6,
+      ...(this.options.legend ? { legend: this.options.legend } : {}),
     });
   }
 

@@ -56,6 +56,8 @@ export interface PlotSeries {
   segments?: { x0: ArrayLike<number>; x1: ArrayLike<number>; y: ArrayLike<number> };
   /** Dash pattern of the segments and line (SVG `stroke-dasharray`, e.g. `"4 3"`). */
   dash?: string;
+  /** Marker shape (default `square`; `cross`: an × of 8 px). */
+  marker?: "square" | "cross";
 }
 
 /**
@@ -91,6 +93,12 @@ export interface PlotOptions {
   xLog?: boolean;
   /** Logarithmic y axis. */
   yLog?: boolean;
+  /**
+   * Where the labelled series are named: `inside` (default, top right of the plot area, when two or more
+   * are labelled) or `below` (one line per labelled series under the plot, with a swatch of how it is
+   * drawn: box, line or marker; the picture grows by the legend's height).
+   */
+  legend?: "inside" | "below";
   /** Marker radius in px (default 1.6). */
   pointRadius?: number;
 }
@@ -193,6 +201,8 @@ const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
  */
 export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   const W = opts.width ?? 720, H = opts.height ?? 340;
+  const below = opts.legend === "below" ? series.filter((s) => s.label) : [];
+  const legendH = below.length ? 8 + 16 * below.length : 0;
   const ml = 70, mr = 16, mt = (opts.title ? 30 : 12) + (opts.subtitle ? 14 : 0), mb = 46;
   const pw = W - ml - mr, ph = H - mt - mb;
   const [x0, x1] = extent(
@@ -219,8 +229,10 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
     : (v: number) => mt + ph - ((v - y0) / (y1 - y0)) * ph;
   const font = `font-family="DejaVu Sans, Verdana, sans-serif"`;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${font} font-size="11">`,
-    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + legendH}" viewBox="0 0 ${W} ${
+      H + legendH
+    }" ${font} font-size="11">`,
+    `<rect width="${W}" height="${H + legendH}" fill="#fff"/>`,
   ];
   const xt = opts.xLog ? logTicks(x0, x1) : niceTicks(x0, x1, Math.max(3, Math.floor(pw / 90)));
   const yt = opts.yLog ? logTicks(y0, y1) : niceTicks(y0, y1, Math.max(3, Math.floor(ph / 45)));
@@ -283,7 +295,11 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
         const lo = xv - s.xerr[i];
         err += `M${f1(tx(opts.xLog && lo <= 0 ? x0 : lo))} ${py}H${f1(tx(xv + s.xerr[i]))}`;
       }
-      if (s.points !== false) pts += `M${px} ${py}h0`;
+      if (s.points !== false) {
+        pts += s.marker === "cross"
+          ? `M${f1(Number(px) - 4)} ${f1(Number(py) - 4)}l8 8m0 -8l-8 8`
+          : `M${px} ${py}h0`;
+      }
       if (s.line) line += `${line ? "L" : "M"}${px} ${py}`;
     }
     if (err) {
@@ -298,7 +314,9 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
         }/>`,
       );
     }
-    if (pts) {
+    if (pts && s.marker === "cross") {
+      out.push(`<path d="${pts}" stroke="${color}" stroke-width="2" fill="none"/>`);
+    } else if (pts) {
       out.push(
         `<path d="${pts}" stroke="${color}" stroke-width="${
           2 * r
@@ -356,7 +374,28 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
       }</text>`,
     );
   }
-  const legend = series.filter((s) => s.label);
+  below.forEach((s, i) => {
+    const y = H + 4 + 16 * i, x = ml, c = s.color ?? palette[series.indexOf(s) % palette.length];
+    if (s.boxes) {
+      out.push(
+        `<rect x="${x}" y="${y - 5}" width="22" height="10" fill="${c}" fill-opacity="${
+          s.boxOpacity ?? 0.35
+        }"/>`,
+      );
+    } else if (s.segments || s.line) {
+      out.push(
+        `<path d="M${x} ${y}h22" stroke="${c}" stroke-width="2"${
+          s.dash ? ` stroke-dasharray="${s.dash}"` : ""
+        }/>`,
+      );
+    } else if (s.marker === "cross") {
+      out.push(`<path d="M${x + 7} ${y - 4}l8 8m0 -8l-8 8" stroke="${c}" stroke-width="2"/>`);
+    } else {
+      out.push(`<rect x="${x + 8}" y="${y - 3}" width="6" height="6" fill="${c}"/>`);
+    }
+    out.push(`<text x="${x + 30}" y="${y + 4}">${escapeHtml(s.label!)}</text>`);
+  });
+  const legend = opts.legend === "below" ? [] : series.filter((s) => s.label);
   if (legend.length > 1) {
     legend.forEach((s, i) => {
       const y = mt + 14 + i * 15;

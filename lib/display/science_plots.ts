@@ -1,6 +1,7 @@
 /**
- * Plots of the science helpers: a light curve with its weighted mean, ±nσ
- * band, excess episodes and Bayesian blocks; a Lomb–Scargle periodogram; a
+ * Plots of the science helpers: a light curve with its weighted mean, the
+ * per-bin excess threshold and the excess bins, oda_api's ±nσ_d band and
+ * Bayesian blocks; a Lomb–Scargle periodogram; a
  * folded light curve. Each is a {@linkcode PlotView} (Vega-Lite for
  * JupyterLab, PNG for nbconvert), drawn from the numbers the science
  * functions return; the light-curve one is a `LightCurvePlot` with extra
@@ -11,7 +12,13 @@
 import { type BayesianBlocks, bayesianBlocks } from "../science/bayesian_blocks.ts";
 import type { FoldedLightCurve } from "../science/fold.ts";
 import type { LombScargleResult } from "../science/lomb_scargle.ts";
-import { type BinnedSeries, variability, type VariabilityResult } from "../science/variability.ts";
+import {
+  type BinnedSeries,
+  excessThresholds,
+  rateScatter,
+  variability,
+  type VariabilityResult,
+} from "../science/variability.ts";
 import { LightCurve } from "../products/light_curve.ts";
 import { envelopeColumns, shortestExact } from "./decimate.ts";
 import { formatValue } from "./html.ts";
@@ -31,6 +38,8 @@ const MEAN_COLOR = "#15803d";
 const BAND_COLOR = "#06b6d4";
 const EXCESS_COLOR = "#dc2626";
 const BLOCK_COLOR = "#7c3aed";
+/** An × as a Vega symbol path (the PNG's marker), unit size. */
+const CROSS = "M-1,-1L1,1M-1,1L1,-1";
 
 /**
  * Options of {@linkcode plotLightCurveAnalysis}.
@@ -43,8 +52,8 @@ const BLOCK_COLOR = "#7c3aed";
  */
 export interface LightCurveAnalysisOptions {
   /**
-   * Threshold of the excess episodes and half-width of the band in sample standard deviations (default 3);
-   * with `variability` given, that result's own `nSigma` is used.
+   * Threshold of the excess bins in units of each bin's own error, and half-width of oda_api's band in
+   * units of σ_d (default 3); with `variability` given, that result's own `nSigma` is used.
    */
   nSigma?: number;
   /** A `variability` result to draw (default: computed with `nSigma`). */
@@ -73,7 +82,7 @@ async function finish(
 }
 
 /** Step line through block edges: x = e0, e1, e1, e2, …; y = v0, v0, v1, v1, …. */
-function steps(b: BayesianBlocks): { x: Float64Array; y: Float64Array } {
+function stepLine(b: BayesianBlocks): { x: Float64Array; y: Float64Array } {
   const m = b.value.length;
   const x = new Float64Array(2 * m), y = new Float64Array(2 * m);
   for (let j = 0; j < m; j++) {
@@ -85,25 +94,104 @@ function steps(b: BayesianBlocks): { x: Float64Array; y: Float64Array } {
 }
 
 /**
- * A light curve with what `variability` (and optionally `bayesianBlocks`)
- * measured: the error-weighted mean (green line), the band weighted mean ±
- * nSigma × the sample standard deviation √S² (cyan, as oda_api's σ_d band),
- * the bins of the excess episodes (red) and the Bayesian blocks (purple
- * steps, each at its block's weighted mean).
+ * What {@linkcode lightCurveAnalysisPlot} prepared: the plot (Vega-Lite spec, static series, SVG/PNG, all
+ * from one set of rows), the numbers it draws and its caption.
  *
  * @example
  * ```ts
- * import { plotLightCurveAnalysis } from "@oda-hub/oda-api/display";
- * const rate = [10, 11, 9, 10, 18, 19, 10, 9, 11, 10];
- * const view = plotLightCurveAnalysis({ time: rate.map((_, i) => i), rate, error: rate.map(() => 1) }, { blocks: true });
- * const bundle = await view.bundle(); // text, Vega-Lite, SVG, PNG
+ * import { type LightCurveAnalysis, lightCurveAnalysisPlot } from "@oda-hub/oda-api/display";
+ * const a: LightCurveAnalysis = lightCurveAnalysisPlot({ time: [0, 1, 2], rate: [1, 5, 1], error: [1, 1, 1] });
+ * console.log(a.caption);
  * ```
  */
-export function plotLightCurveAnalysis(
+export interface LightCurveAnalysis {
+  /** The plot: the light curve with the analysis layers. */
+  plot: LightCurvePlot;
+  /** The `variability` result drawn. */
+  variability: VariabilityResult;
+  /** The excess threshold of each bin (the light curve's order): weighted mean + nSigma × its own error. */
+  thresholds: Float64Array;
+  /** oda_api's σ_d: the standard deviation of the rates (N in the denominator). */
+  scatter: number;
+  /** The Bayesian blocks drawn, if any. */
+  blocks?: BayesianBlocks | undefined;
+  /** One line of numbers (n, mean, χ², Fvar, episodes, blocks). */
+  text: string;
+  /** What each drawn element shows and which rule it follows. */
+  caption: string;
+}
+
+/** One step of the excess threshold: from `t` to `t2` (IJD), at `thr`. */
+interface Step {
+  t: number;
+  t2: number;
+  thr: number;
+}
+
+/** Joins consecutive steps at the same level that adjoin (within a millionth of a step's width). */
+function mergeSteps(steps: Step[]): Step[] {
+  const out: Step[] = [];
+  for (const s of steps) {
+    const last = out[out.length - 1];
+    if (
+      last && last.thr === s.thr && Math.abs(s.t - last.t2) <= 1e-6 * Math.max(last.t2 - last.t, s.t2 - s.t)
+    ) {
+      last.t2 = s.t2;
+    } else out.push({ ...s });
+  }
+  return out;
+}
+
+/** Per-bin x extents of the threshold steps: the bin itself, or half-way to its neighbours without widths. */
+function binCells(time: ArrayLike<number>, halfWidth: ArrayLike<number> | undefined): [number, number][] {
+  const n = time.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a] - time[b]);
+  const cells: [number, number][] = new Array(n);
+  order.forEach((i, k) => {
+    const hw = halfWidth ? Number(halfWidth[i]) : 0;
+    if (hw > 0) {
+      cells[i] = [time[i] - hw, time[i] + hw];
+      return;
+    }
+    const prev = k > 0 ? time[order[k - 1]] : undefined, next = k < n - 1 ? time[order[k + 1]] : undefined;
+    const left = prev !== undefined ? (time[i] - prev) / 2 : next !== undefined ? (next - time[i]) / 2 : 0.5;
+    const right = next !== undefined ? (next - time[i]) / 2 : left;
+    cells[i] = [time[i] - left, time[i] + right];
+  });
+  return cells;
+}
+
+/**
+ * The light curve with what `variability` (and optionally `bayesianBlocks`) measured, each element named
+ * in a legend with the rule it follows:
+ *
+ * - the error-weighted mean (green line);
+ * - the excess threshold (red dashed steps): weighted mean + nSigma × each bin's OWN error σᵢ, the rule
+ *   that decides an excess bin ({@linkcode excessThresholds}); bins at or above their step are the excess
+ *   bins (red ×), every other bin is below its step;
+ * - oda_api's band (cyan): weighted mean ± nSigma × σ_d, σ_d the standard deviation of the rates
+ *   (`numpy.std`, {@linkcode rateScatter}), as `OdaLightCurve.build_fig` draws it. It shows the scatter and
+ *   decides nothing: an excess bin may sit inside it, a bin outside it need not be an excess;
+ * - the Bayesian blocks (purple steps, each at its block's weighted mean).
+ *
+ * Above the plot's point budget the curve is decimated, and so are the steps: the lowest and the highest
+ * threshold of each pixel column.
+ *
+ * @example
+ * ```ts
+ * import { lightCurveAnalysisPlot } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
+ * const rate = [10, 11, 9, 10, 18, 19, 10, 9, 11, 10];
+ * const a = lightCurveAnalysisPlot({ time: rate.map((_, i) => i), rate, error: rate.map(() => 1) });
+ * assert.equal(a.thresholds[4], a.variability.weightedMean + 3); // rate 18 ≥ it: an excess bin
+ * const spec = a.plot.spec(); // Vega-Lite, the same rows as a.plot.staticSeries()
+ * ```
+ */
+export function lightCurveAnalysisPlot(
   lc: BinnedSeries & { name?: string | undefined; detnam?: string | undefined },
   options: LightCurveAnalysisOptions = {},
-): PlotView {
-  // a given result was measured at its own threshold: band and title use that one
+): LightCurveAnalysis {
+  // a given result was measured at its own threshold: band, steps and title use that one
   const nSigma = options.variability?.nSigma ?? options.nSigma ?? 3;
   const v = options.variability ?? variability(lc, { nSigma });
   const blocks = options.blocks === true
@@ -117,10 +205,13 @@ export function plotLightCurveAnalysis(
     ...(lc.name !== undefined ? { name: lc.name } : {}),
     ...(lc.detnam !== undefined ? { detnam: lc.detnam } : {}),
   });
+  const thresholds = excessThresholds(lc, v);
+  const scatter = rateScatter(lc);
   // the light-curve plot's own labels (title, rate with its energy band) unless the caller names them
   const defaults = lightCurveLabels(curve);
   const title = options.title ?? defaults.title;
-  const labels = { title, yLabel: options.yLabel ?? defaults.yLabel };
+  const yLabel = options.yLabel ?? defaults.yLabel;
+  const nExcess = v.episodes.reduce((a, e) => a + e.last - e.first + 1, 0);
   const text = `${title}: ${v.n} bins, weighted mean ${formatValue(v.weightedMean)} ± ${
     formatValue(v.weightedMeanError)
   }, χ²/dof ${formatValue(v.chi2)}/${v.dof} (p = ${v.chi2Probability.toExponential(2)}), Fvar ${
@@ -128,20 +219,92 @@ export function plotLightCurveAnalysis(
   }, ${v.episodes.length} excess episode(s) ≥ ${nSigma}σ${
     blocks ? `, ${blocks.value.length} Bayesian blocks` : ""
   }`;
-  const n = curve.length;
-  // the extra layers, times in IJD (the light-curve plot maps them to its axis)
+  const n = thresholds.length;
+  const decimated = n > LC_POINT_BUDGET;
+  const label = {
+    mean: `weighted mean ${formatValue(v.weightedMean)} ± ${formatValue(v.weightedMeanError)}`,
+    threshold: `excess threshold: mean + ${nSigma}σᵢ, each bin's own error${
+      decimated ? " (lowest and highest per column)" : ""
+    }`,
+    excess: `excess bins, rate ≥ their threshold: ${nExcess} in ${v.episodes.length} episode(s)`,
+    band: `oda_api band: mean ± ${nSigma}σ_d, σ_d = rms scatter of the rates (decides nothing)`,
+    blocks: `Bayesian blocks: ${blocks?.value.length ?? 0}`,
+  };
+  const caption = [
+    `green line: ${label.mean} (error-weighted)`,
+    `red dashed steps: the excess rule, bin by bin: weighted mean + ${nSigma} × the bin's own error σᵢ; ` +
+    `red ×: the ${nExcess} bin(s) at or above their step (every other bin is below its step; ` +
+    `the rule is one-sided: dips are not flagged)`,
+    `cyan band: weighted mean ± ${nSigma} × σ_d = ${
+      formatValue(scatter)
+    } (standard deviation of the rates, ` +
+    `as oda_api draws it); it describes the scatter and flags nothing`,
+    ...(blocks ? [`purple steps: ${blocks.value.length} Bayesian blocks at their weighted means`] : []),
+  ].join("\n");
   const t0 = n ? curve.time[0] - curve.halfWidth[0] : 0;
-  const t1 = n ? curve.time[n - 1] + curve.halfWidth[n - 1] : 1;
-  const sd = Math.sqrt(v.sampleVariance);
-  const lo = v.weightedMean - nSigma * sd, hi = v.weightedMean + nSigma * sd;
+  const t1 = n ? curve.time[curve.length - 1] + curve.halfWidth[curve.length - 1] : 1;
+  const lo = v.weightedMean - nSigma * scatter, hi = v.weightedMean + nSigma * scatter;
   const q = (field: string) => ({ field, type: "quantitative" });
   const x = q("x"), x2 = { field: "x2" };
+  // one colour scale for every analysis layer: the Vega-Lite legend names each element as the PNG's does,
+  // with a symbol of how it is drawn (band: square, lines: strokes, the threshold dashed, excess bins: ×)
+  const entries: { name: string; color: string; shape: string; dash?: string }[] = [
+    { name: label.band, color: BAND_COLOR, shape: "square" },
+    { name: label.mean, color: MEAN_COLOR, shape: "stroke" },
+    { name: label.threshold, color: EXCESS_COLOR, shape: "stroke", dash: "4,2" },
+    ...(blocks ? [{ name: label.blocks, color: BLOCK_COLOR, shape: "stroke" }] : []),
+    ...(nExcess ? [{ name: label.excess, color: EXCESS_COLOR, shape: CROSS }] : []),
+  ];
+  const pick = (f: (e: typeof entries[number]) => string) =>
+    entries.map((e) => `datum.value === ${JSON.stringify(e.name)} ? ${JSON.stringify(f(e))} : `).join("") +
+    "''";
+  const legend = {
+    title: null,
+    orient: "bottom",
+    direction: "vertical",
+    labelLimit: 0,
+    symbolOpacity: 1,
+    symbolStrokeWidth: 2,
+    encode: {
+      symbols: {
+        update: {
+          shape: { signal: pick((e) => e.shape) },
+          strokeDash: { signal: `split(${pick((e) => e.dash ?? "")}, ',')` },
+          fill: { signal: `${pick((e) => (e.shape === "square" ? e.color : "transparent"))}` },
+          stroke: { signal: pick((e) => e.color) },
+          fillOpacity: { signal: `${pick((e) => (e.shape === "square" ? "0.35" : "1"))}` },
+        },
+      },
+    },
+  };
+  const color = (name: string) => ({
+    datum: name,
+    type: "nominal",
+    scale: { domain: entries.map((e) => e.name), range: entries.map((e) => e.color) },
+    legend,
+  });
+  // the threshold steps: one row per bin (or the lowest and highest per pixel column when decimated)
+  // (adjoining steps at the same level are one: fewer rows, and the dashes stay visible)
+  let steps: Step[];
+  if (decimated) {
+    const env = envelopeColumns(curve.time, thresholds, { columns: LC_COLUMNS });
+    const lowest: Step[] = [], highest: Step[] = [];
+    for (let c = 0; c < env.x0.length; c++) {
+      lowest.push({ t: env.x0[c], t2: env.x1[c], thr: env.min[c] });
+      if (env.max[c] !== env.min[c]) highest.push({ t: env.x0[c], t2: env.x1[c], thr: env.max[c] });
+    }
+    steps = [...mergeSteps(lowest), ...mergeSteps(highest)];
+  } else {
+    steps = mergeSteps(
+      binCells(lc.time, lc.halfWidth).map(([a, b], i) => ({ t: a, t2: b, thr: thresholds[i] })),
+    );
+  }
   const layers: PlotLayer[] = [
     {
       vegaLite: {
         data: { values: [{ t: t0, t2: t1, lo, hi }] },
-        mark: { type: "rect", color: BAND_COLOR, opacity: 0.2 },
-        encoding: { x, x2, y: q("lo"), y2: { field: "hi" } },
+        mark: { type: "rect", opacity: 0.2 },
+        encoding: { x, x2, y: q("lo"), y2: { field: "hi" }, color: color(label.band) },
       },
       svg: {
         x: [],
@@ -149,51 +312,106 @@ export function plotLightCurveAnalysis(
         boxes: { x0: [t0], x1: [t1], y0: [lo], y1: [hi] },
         boxOpacity: 0.2,
         color: BAND_COLOR,
+        label: label.band,
       },
     },
     {
       vegaLite: {
         data: { values: [{ t: t0, t2: t1, level: v.weightedMean }] },
-        mark: { type: "rule", color: MEAN_COLOR, strokeWidth: 2 },
-        encoding: { x, x2, y: q("level") },
+        mark: { type: "rule", strokeWidth: 2 },
+        encoding: { x, x2, y: q("level"), color: color(label.mean) },
       },
-      svg: { x: [], y: [], segments: { x0: [t0], x1: [t1], y: [v.weightedMean] }, color: MEAN_COLOR },
+      svg: {
+        x: [],
+        y: [],
+        segments: { x0: [t0], x1: [t1], y: [v.weightedMean] },
+        color: MEAN_COLOR,
+        label: label.mean,
+      },
+    },
+    {
+      vegaLite: {
+        data: { values: steps },
+        mark: { type: "rule", strokeWidth: 1.5, strokeDash: [4, 2] },
+        encoding: {
+          x,
+          x2,
+          y: q("thr"),
+          color: color(label.threshold),
+          tooltip: [{ field: "thr", type: "quantitative", title: "excess threshold", format: ".7~g" }],
+        },
+      },
+      svg: {
+        x: [],
+        y: [],
+        segments: { x0: steps.map((r) => r.t), x1: steps.map((r) => r.t2), y: steps.map((r) => r.thr) },
+        color: EXCESS_COLOR,
+        dash: "4 2",
+        label: label.threshold,
+      },
     },
   ];
   if (blocks) {
-    const st = steps(blocks);
+    const st = stepLine(blocks);
     layers.push({
       vegaLite: {
         data: { values: Array.from(st.x, (t, i) => ({ t, y: st.y[i] })) },
-        mark: { type: "line", color: BLOCK_COLOR, strokeWidth: 2 },
-        encoding: { x, y: q("y") },
+        mark: { type: "line", strokeWidth: 2 },
+        encoding: { x, y: q("y"), color: color(label.blocks) },
       },
-      svg: { x: st.x, y: st.y, color: BLOCK_COLOR, line: true, points: false, label: "Bayesian blocks" },
+      svg: { x: st.x, y: st.y, color: BLOCK_COLOR, line: true, points: false, label: label.blocks },
     });
   }
-  const excess: { t: number[]; y: number[] } = { t: [], y: [] };
+  const excess: { t: number; y: number }[] = [];
   for (const e of v.episodes) {
-    for (let i = e.first; i <= e.last; i++) {
-      excess.t.push(Number(lc.time[i]));
-      excess.y.push(Number(lc.rate[i]));
-    }
+    for (let i = e.first; i <= e.last; i++) excess.push({ t: Number(lc.time[i]), y: Number(lc.rate[i]) });
   }
-  if (excess.t.length) {
+  if (excess.length) {
     layers.push({
       vegaLite: {
-        data: { values: excess.t.map((t, i) => ({ t, y: shortestExact(excess.y[i]) })) },
-        mark: { type: "point", shape: "cross", color: EXCESS_COLOR, size: 60, strokeWidth: 2 },
-        encoding: { x, y: q("y") },
+        data: { values: excess.map((r) => ({ t: r.t, y: shortestExact(r.y) })) },
+        mark: { type: "point", shape: CROSS, size: 60, strokeWidth: 2, filled: false },
+        encoding: { x, y: q("y"), color: color(label.excess) },
       },
-      svg: { x: excess.t, y: excess.y, color: EXCESS_COLOR, label: "excess" },
+      svg: {
+        x: excess.map((r) => r.t),
+        y: excess.map((r) => r.y),
+        color: EXCESS_COLOR,
+        marker: "cross",
+        label: label.excess,
+      },
     });
   }
-  const plot = new LightCurvePlot(curve, { title, yLabel: labels.yLabel, layers });
+  const plot = new LightCurvePlot(curve, { title, yLabel, layers, legend: "below" });
+  return { plot, variability: v, thresholds, scatter, blocks, text, caption };
+}
+
+/**
+ * A light curve with what `variability` (and optionally `bayesianBlocks`)
+ * measured, as {@linkcode lightCurveAnalysisPlot} draws it (weighted mean,
+ * the per-bin excess threshold and the excess bins it flags, oda_api's ±nσ_d
+ * band, Bayesian blocks), each element named in the legend with its rule;
+ * the text form adds the numbers and the caption.
+ *
+ * @example
+ * ```ts
+ * import { plotLightCurveAnalysis } from "@oda-hub/oda-api/display";
+ * const rate = [10, 11, 9, 10, 18, 19, 10, 9, 11, 10];
+ * const view = plotLightCurveAnalysis({ time: rate.map((_, i) => i), rate, error: rate.map(() => 1) }, { blocks: true });
+ * const bundle = await view.bundle(); // text, Vega-Lite, SVG, PNG
+ * ```
+ */
+export function plotLightCurveAnalysis(
+  lc: BinnedSeries & { name?: string | undefined; detnam?: string | undefined },
+  options: LightCurveAnalysisOptions = {},
+): PlotView {
+  const a = lightCurveAnalysisPlot(lc, options);
+  const text = `${a.text}\n${a.caption}`;
   return new PlotView(text, async () => {
-    const b = await plot.bundle();
+    const b = await a.plot.bundle();
     b["text/plain"] = `${text}\n${b["text/plain"]}`;
     return b;
-  }, () => plot.svg());
+  }, () => a.plot.svg());
 }
 
 /**

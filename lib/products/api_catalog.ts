@@ -14,6 +14,7 @@ import { isPyFloatSafe } from "../data/_coerce.ts";
 import { type EcsvTable, writeEcsv } from "../codecs/ecsv.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 
 /**
  * The catalog dictionary of the wire (`products.catalog`, `selected_catalog`).
@@ -116,6 +117,18 @@ export class ApiCatalog implements Product {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return {
+      kind: "table",
+      title: `ApiCatalog ${this.name ?? ""}: ${this.table.length} sources (lon ${this.lon_name ?? "?"}, lat ${
+        this.lat_name ?? "?"
+      })`,
+      summary: `${this.table.length} rows`,
+      table: () => this.table.toTable(),
+    };
   }
 
   /** Name (`"dispatcher_catalog"` for catalogs from a response). */

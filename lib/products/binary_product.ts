@@ -13,6 +13,7 @@ import { DecodeError, FileError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 import { requireDeno } from "../_runtime.ts";
 
 /**
@@ -64,6 +65,11 @@ export class BinaryProduct implements Product {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return { kind: "note", text: `BinaryProduct ${this.name ?? ""}: ${this.bin_data.length} bytes` };
   }
 
   /** The raw bytes. */

@@ -10,6 +10,7 @@ import { isPyFloatSafe } from "../data/_coerce.ts";
 import { pythonRepr, pythonStr } from "../data/python.ts";
 import type { Table, TableColumn } from "../data/ndarray.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 
 /**
  * One catalog column: plain JS values plus the numpy `dtype.descr` type string.
@@ -103,6 +104,16 @@ export class CatalogTable {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return {
+      kind: "table",
+      title: `CatalogTable: ${this.length} rows`,
+      summary: `${this.length} rows`,
+      table: () => this.toTable(),
+    };
   }
 
   /** Columns in order. */

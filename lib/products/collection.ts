@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { PRODUCT_TYPES } from "./registry.ts";
+import { decodeAnswerProducts } from "./registry.ts";
 import { isProduct, type Product } from "./product.ts";
 import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
 import { parseJsonBytes } from "../codecs/response_stream.ts";
@@ -25,14 +25,17 @@ import { ODAAstropyTable } from "./oda_astropy_table.ts";
 import type { PictureProduct } from "./picture_product.ts";
 import { TextLikeProduct } from "./text_like_product.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 import { ogipSpectrum, type OgipSpectrumOptions, spectrumSets } from "./spectrum_ogip.ts";
 import { requireDeno } from "../_runtime.ts";
 
 const log = getLogger("oda_api.api");
 
 /**
- * Anything a collection can hold: product objects, raw bytes (legacy binary
- * data), or a raw element that could not be decoded (kept, like oda_api).
+ * Anything a collection can hold: product objects (the package's classes, or
+ * any other `Product`: a product type added to the registry), raw bytes
+ * (legacy binary data), or a raw element that could not be decoded (kept,
+ * like oda_api).
  *
  * @example
  * ```ts
@@ -51,6 +54,7 @@ export type CollectionProduct =
   | ODAAstropyTable
   | PictureProduct
   | TextLikeProduct
+  | Product
   | Uint8Array
   | string
   | Record<string, unknown>;
@@ -199,6 +203,11 @@ export class DataCollection {
     return notebookDisplay(this);
   }
 
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return { kind: "collection", collection: this };
+  }
+
   /** Products in order. */
   _p_list: CollectionProduct[] = [];
   /** Attribute names in order. */
@@ -287,14 +296,7 @@ export class DataCollection {
     if (typeof products !== "object") {
       throw new DecodeError("MALFORMED_RESPONSE", "response 'products' is not a dict");
     }
-    const list = (key: string): unknown[] => {
-      const v = products[key];
-      if (v === undefined || v === null) return [];
-      if (!Array.isArray(v)) throw new DecodeError("MALFORMED_RESPONSE", `products.${key} is not a list`);
-      return v;
-    };
-    const data: CollectionProduct[] = [];
-    for (const type of PRODUCT_TYPES) data.push(...type.decode(products, list, options));
+    const data = decodeAnswerProducts(products, options);
     const monitor = res.job_monitor as Record<string, unknown> | undefined;
     if (!monitor || typeof monitor.job_id !== "string") {
       log.warning(`job_monitor response json does not contain job_id: ${JSON.stringify(monitor ?? null)}`);

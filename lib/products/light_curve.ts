@@ -33,6 +33,7 @@ import type { NumpyDataProduct } from "./numpy_data_product.ts";
 import type { NumpyDataUnit } from "./numpy_data_unit.ts";
 import { findColumn, makeTableData } from "./table_data.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 import { toFloat64Safe, toTextSafe } from "../data/_coerce.ts";
 
 /**
@@ -121,6 +122,11 @@ export class LightCurve {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return { kind: "lightCurve", lightCurve: this };
   }
 
   /** The TIME column converted to IJD (MJD − 51544); bin centres for `TIMEPIXR = 0.5` files. */

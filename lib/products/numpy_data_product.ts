@@ -16,6 +16,7 @@ import { parseJson, pythonJsonDumps } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import { getLogger } from "../log.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 
 const log = getLogger("oda_api.data_products");
 
@@ -79,11 +80,11 @@ export interface NumpyDataProductInit {
  * const path = `${await Deno.makeTempDir()}/demo.fits`;
  * await new NumpyDataProduct({ data_unit: [new NumpyDataUnit({ name: "PRIMARY", hdu_type: "primary" })] })
  *   .writeFitsFile(path);
- * const opts: FromFitsFileOptions = { ext: 0, name: "demo", meta_data: { src_name: "Crab" } };
+ * const opts: FromFitsFileOptions = { ext: 0, name: "demo", meta_data: { src_name: "Crab" }, signal: AbortSignal.timeout(10_000) };
  * const p = await NumpyDataProduct.fromFitsFile(path, opts);
  * ```
  */
-export interface FromFitsFileOptions {
+export interface FromFitsFileOptions extends DecodeOptions {
   /** Keep only this HDU index. */
   ext?: number;
   /** Keep only HDUs with this name. */
@@ -137,6 +138,11 @@ export class NumpyDataProduct implements Product {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return { kind: "dataProduct", product: this };
   }
 
   /** Product name (`null` when the server sent none). */
@@ -390,16 +396,19 @@ export class NumpyDataProduct implements Product {
   }
 
   /**
-   * Read a FITS file into a product (one unit per HDU).
+   * Read a FITS file into a product (one unit per HDU). `signal`, `deadline` and `decodeBudget` are those of
+   * {@linkcode readFitsFile}: a read stops within one 4 MiB piece of an abort (`OdaError("ABORTED")`) or of
+   * the deadline (`TIMEOUT`).
    *
    * @example
    * ```ts ignore
-   * const lc = await NumpyDataProduct.fromFitsFile("lc.fits", { name: "lc" });
+   * const lc = await NumpyDataProduct.fromFitsFile("lc.fits", { name: "lc", deadline: Date.now() + 10_000 });
    * lc.data_unit[1].data;
    * ```
    */
   static async fromFitsFile(path: string, options: FromFitsFileOptions = {}): Promise<NumpyDataProduct> {
-    let hdus = await readFitsFile(path);
+    const { signal, deadline, decodeBudget } = options;
+    let hdus = await readFitsFile(path, { signal, deadline, decodeBudget });
     if (options.ext !== undefined) {
       const h = hdus[options.ext];
       if (!h) throw new OdaError("INVALID_ARGUMENT", `FITS file ${path} has no HDU ${options.ext}`);

@@ -22,6 +22,7 @@ import { findColumn, makeTableData, type TableData } from "./table_data.ts";
 import { pythonRepr } from "../data/python.ts";
 import { parseJson } from "../data/json.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 import { DecodeBudget, type DecodeOptions, typedDecode } from "../codecs/budget.ts";
 import { describeLeaf, flattenLists, leafBigInt, leafNumber, MAX_LIST_DEPTH } from "../codecs/_nested.ts";
 
@@ -163,6 +164,11 @@ export class NumpyDataUnit {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return { kind: "dataUnit", unit: this };
   }
 
   /** Unit name (EXTNAME). */

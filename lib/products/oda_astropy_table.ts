@@ -17,6 +17,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { findColumn } from "./table_data.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 
 /**
  * The wire form of an {@linkcode ODAAstropyTable}.
@@ -72,6 +73,16 @@ export class ODAAstropyTable implements Product {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return {
+      kind: "table",
+      title: `ODAAstropyTable ${this.name ?? ""}: ${this.table.length} rows`,
+      summary: `${this.table.length} rows × ${this.table.columns.length} columns`,
+      table: () => this.table,
+    };
   }
 
   /** The table (columns, units, descriptions, meta). */

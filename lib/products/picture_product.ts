@@ -11,6 +11,7 @@ import { DecodeError } from "../errors.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension, IMAGE_EXTENSIONS } from "./magic.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 
 /**
  * The wire form of a {@linkcode PictureProduct}.
@@ -85,6 +86,16 @@ export class PictureProduct implements Product {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return {
+      kind: "picture",
+      title: `PictureProduct ${this.name ?? ""} (${this.img_type}, ${this.binary_data.length} bytes)`,
+      imgType: this.img_type,
+      bytes: this.binary_data,
+    };
   }
 
   /** Image file bytes. */

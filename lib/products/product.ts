@@ -1,15 +1,18 @@
 /**
  * What every product type of a `DataCollection` has in common, as in oda_api: a name, a file-name
- * suggestion and a writer. The collection names, lists and saves products through this interface only; a
- * new product type implements it (see docs/CONTRIBUTING.md, "Add a product type").
+ * suggestion and a writer, plus its notebook view. The collection names, lists and saves products, and the
+ * display draws them, through this interface only; a new product type implements it (see
+ * docs/CONTRIBUTING.md, "Add a product type").
  *
  * @module
  */
 import type { AtomicWriteOptions } from "./files.ts";
+import type { HasNotebookView } from "./view.ts";
 
 /**
  * A decoded product (`NumpyDataProduct`, `BinaryProduct`, `ApiCatalog`, `ODAAstropyTable`,
- * `PictureProduct`, `TextLikeProduct`).
+ * `PictureProduct`, `TextLikeProduct`): its name, how it is saved, and what it shows in a notebook
+ * (`notebookView()`, drawn by the display layer).
  *
  * @example
  * ```ts
@@ -19,7 +22,7 @@ import type { AtomicWriteOptions } from "./files.ts";
  * assert.equal(p.suggestFnExtension(), "txt");
  * ```
  */
-export interface Product {
+export interface Product extends HasNotebookView {
   /** oda_api's product name (`null` when the server gave none). */
   readonly name: string | null | undefined;
   /** File extension oda_api would use when saving (`fits`, `ecsv`, `png`, `txt`...). */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { DecodeOptions } from "../codecs/budget.ts";
+import { DecodeError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { ApiCatalog } from "./api_catalog.ts";
 import { BinaryProduct, decodeLegacyBinary } from "./binary_product.ts";
@@ -108,3 +109,23 @@ export const PRODUCT_TYPES: readonly ProductType[] = [
     },
   },
 ];
+
+/**
+ * Decode the answer's `products` dict by walking `types` (oda_api's order, {@linkcode PRODUCT_TYPES}) once:
+ * what `DataCollection.fromResponseJson` does with them.
+ */
+export function decodeAnswerProducts(
+  products: Record<string, unknown>,
+  options: DecodeOptions,
+  types: readonly ProductType[] = PRODUCT_TYPES,
+): CollectionProduct[] {
+  const list = (key: string): unknown[] => {
+    const v = products[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw new DecodeError("MALFORMED_RESPONSE", `products.${key} is not a list`);
+    return v;
+  };
+  const data: CollectionProduct[] = [];
+  for (const type of types) data.push(...type.decode(products, list, options));
+  return data;
+}

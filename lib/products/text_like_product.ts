@@ -10,6 +10,7 @@ import { DecodeError, OdaError } from "../errors.ts";
 import { pythonRepr } from "../data/python.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
+import type { NotebookView } from "./view.ts";
 
 /**
  * The wire form of a {@linkcode TextLikeProduct}.
@@ -50,6 +51,11 @@ export class TextLikeProduct implements Product {
    */
   [$display](): Promise<Record<string, unknown> & { "text/plain": string }> {
     return notebookDisplay(this);
+  }
+
+  /** What this object shows in a notebook, as data; the display layer draws it. */
+  notebookView(): NotebookView {
+    return { kind: "text", title: this.name ?? "text", value: this.value };
   }
 
   /** The value. */

@@ -12,6 +12,7 @@ import { pythonRepr } from "../data/python.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import { ApiError, type ServerInfo, textResponse } from "./responses.ts";
 import type { FaultInjector, FaultOptions } from "./faults.ts";
+import type { UploadStore } from "./_uploads.ts";
 
 export const SESSION_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 export const JOB_STATUSES = new Set([
@@ -44,9 +45,8 @@ export interface Ctx {
   instruments: Map<string, SandboxInstrument>;
   faults?: FaultInjector | undefined;
   faultOpts?: FaultOptions | undefined;
-  uploads: Map<string, { data: Uint8Array; owner: string; name: string }>;
-  /** Public (no valid token) upload ids, oldest first, with the byte total and the limits. */
-  publicUploads: { ids: Set<string>; bytes: number; maxFiles: number; maxBytes: number };
+  /** Uploaded files, bounded per owner and in total. */
+  uploads: UploadStore;
   maxRefresh: number;
 }
 

@@ -12,6 +12,7 @@ import { readBodyLimited } from "./params.ts";
 import { ApiError, exitStatus, jsonResponse, timeRequest } from "./responses.ts";
 import { pyDumps } from "./pyjson.ts";
 import { constructorToken, type Ctx, jobMonitor, newSessionId } from "./context.ts";
+import { PUBLIC_OWNER } from "./_uploads.ts";
 
 function gzip(data: Uint8Array): Promise<Uint8Array> {
   const s = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -68,8 +69,7 @@ export async function downloadProducts(ctx: Ctx, v: Map<string, string>): Promis
   if (v.get("from_request_files_dir") === "True" && v.get("download_file") === "True") {
     const id = (v.get("file_list") ?? "").split(",")[0];
     const f = ctx.uploads.get(id);
-    const user = tokenUser(tok.claims) ?? "public";
-    if (!f || (f.owner !== "public" && f.owner !== user)) return failed("User cannot access the file");
+    if (!f || !ctx.uploads.canRead(id, tokenUser(tok.claims))) return failed("User cannot access the file");
     return new Response(f.data as BodyInit, {
       status: 200,
       headers: {
@@ -124,7 +124,12 @@ export async function downloadProducts(ctx: Ctx, v: Map<string, string>): Promis
   });
 }
 
-/** Multipart `/run_analysis`: store uploaded files and replace them by download URLs (§1). */
+/**
+ * Multipart `/run_analysis`: store uploaded files and replace them by download URLs (§1). The files are owned
+ * by the token's subject, or by `public` without a token; a request with a token that fails verification
+ * stores nothing (the request is then refused by the token check). Files that could never fit the owner's or
+ * the total upload bound are refused with 413 before anything is stored (`lib/sandbox/_uploads.ts`).
+ */
 export async function withUploads(
   req: Request,
   ctx: Ctx,
@@ -143,16 +148,19 @@ export async function withUploads(
     else files.push([k, v]);
   }
   const tokenStr = params.get("token");
-  let owner = "public";
-  if (tokenStr) {
+  let owner: string | undefined = PUBLIC_OWNER;
+  if (tokenStr && tokenStr !== "None") {
     const c = await verifyToken(tokenStr, ctx.secret);
-    if (c.ok) owner = tokenUser(c.claims) ?? "public";
+    owner = c.ok ? tokenUser(c.claims) ?? PUBLIC_OWNER : undefined;
   }
-  for (const [k, f] of files) {
-    const data = new Uint8Array(await f.arrayBuffer());
-    const md5 = md5Hex(data);
-    storeUpload(ctx, md5, { data, owner, name: f.name });
-    params.set(k, `${ctx.info.url}/download_file?file_list=${md5}&_is_mmoda_url=True&return_archive=False`);
+  if (owner !== undefined && files.length > 0) {
+    ctx.uploads.admit(owner, files.map(([, f]) => f.size));
+    for (const [k, f] of files) {
+      const data = new Uint8Array(await f.arrayBuffer());
+      const md5 = md5Hex(data);
+      ctx.uploads.put(owner, md5, data, f.name);
+      params.set(k, `${ctx.info.url}/download_file?file_list=${md5}&_is_mmoda_url=True&return_archive=False`);
+    }
   }
   const inner = new Request(`${url.origin}${url.pathname}`, {
     method: "POST",
@@ -160,22 +168,4 @@ export async function withUploads(
     body: params.toString(),
   });
   return await handle(inner, ctx);
-}
-
-/** Keep one upload; public ones (no valid token) are bounded in count and bytes, oldest evicted first. */
-function storeUpload(ctx: Ctx, id: string, f: { data: Uint8Array; owner: string; name: string }): void {
-  const pub = ctx.publicUploads;
-  const old = ctx.uploads.get(id);
-  if (old && pub.ids.delete(id)) pub.bytes -= old.data.length;
-  if (old && old.owner !== "public" && f.owner === "public") f = old; // a user's file stays theirs
-  ctx.uploads.set(id, f);
-  if (f.owner !== "public") return;
-  pub.ids.add(id);
-  pub.bytes += f.data.length;
-  for (const oldest of pub.ids) {
-    if (pub.ids.size <= pub.maxFiles && pub.bytes <= pub.maxBytes) break;
-    pub.ids.delete(oldest);
-    pub.bytes -= ctx.uploads.get(oldest)?.data.length ?? 0;
-    ctx.uploads.delete(oldest);
-  }
 }

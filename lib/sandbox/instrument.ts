@@ -119,7 +119,11 @@ export interface JobContext {
   user?: string | undefined;
   /** Report progress (appended to `job_monitor.full_report_dict_list`). */
   report(report: ProgressReport): void;
-  /** Cancelled when the sandbox closes. */
+  /**
+   * Aborted when the job is cancelled: its sandbox closes, or its record is replaced (a failed job submitted
+   * again) or dropped (beyond `maxJobs`). A run in a worker is stopped by terminating the worker; a run on
+   * the event loop may check it between steps, and its result is discarded either way.
+   */
   signal: AbortSignal;
   /**
    * numpy module path to write inside pickled arrays: `"numpy.core"` (default; numpy 1.x and 2.x read it) or

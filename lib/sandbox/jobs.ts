@@ -10,7 +10,7 @@ import type { ProductOutput, ProductSpec, ProgressReport, SandboxInstrument } fr
 import { md5Hex } from "../data/md5.ts";
 import { makeHash } from "../data/python.ts";
 import { pyDumps } from "./pyjson.ts";
-import { type PoolLease, WorkerUnavailable } from "./workers.ts";
+import { type PoolLease, SimulationCancelled, WorkerUnavailable } from "./workers.ts";
 import { builtinInstrumentOf, heavySimulation } from "./instruments/index.ts";
 
 /** How a Real query of a product progresses on the sandbox. */
@@ -101,6 +101,10 @@ export interface Job {
   attempt: number;
   /** Reports from `/call_back` (full_report_dict_list). */
   callbackReports: Record<string, unknown>[];
+  /** Estimated bytes of the record (parameters and `/call_back` reports), charged by the store. */
+  bytes?: number;
+  /** Estimated bytes of `callbackReports`. */
+  callbackBytes?: number;
   /** Status from `/call_back` (`progress`, `done`, `failed`, ...). */
   callbackStatus?: string;
   /** Reports from the instrument, revealed over time. */
@@ -113,6 +117,8 @@ export interface Job {
   settled: boolean;
   /** Run in flight. */
   running?: Promise<void> | undefined;
+  /** Cancels the run in flight (aborted when the record is replaced or dropped while running). */
+  cancel?: AbortController | undefined;
   /** Forced failure (fault injection). */
   forcedFailure?: string;
   /** Time after which the submission token is reported expired (fault injection), ms epoch. */
@@ -179,14 +185,58 @@ export function seedOf(...parts: (string | number)[]): number {
   return h >>> 0;
 }
 
+/**
+ * Most progress reports of an instrument run kept per job (the newest win): a run over thousands of science
+ * windows reports once per window.
+ */
+export const MAX_RUN_REPORTS = 1000;
+
+/**
+ * Estimated memory of a product output: string lengths (one byte per character, as the base64 and JSON text
+ * of encoded products are), typed array sizes, 8 bytes per other value, object key or list.
+ *
+ * @example
+ * ```ts
+ * import { outputBytes } from "./jobs.ts";
+ * outputBytes({ text_product_list: ["abcd"] }); // 8 + 17 (key) + 8 + 4
+ * ```
+ */
+export function outputBytes(v: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [v];
+  const seen = new Set<object>(); // a shared object is counted once
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === "string") n += x.length;
+    else if (ArrayBuffer.isView(x) || x instanceof ArrayBuffer) n += x.byteLength;
+    else if (x !== null && typeof x === "object") {
+      if (seen.has(x)) continue;
+      seen.add(x);
+      n += 8;
+      if (Array.isArray(x)) { for (const y of x) stack.push(y); }
+      else {
+        for (const [k, y] of Object.entries(x)) {
+          n += k.length;
+          stack.push(y);
+        }
+      }
+    } else n += 8;
+  }
+  return n;
+}
+
 /** Options of {@linkcode JobStore}. */
 export interface JobStoreOptions {
   /** Records idle for longer than this are dropped (ms). Default 24 h. */
   ttlMs?: number;
   /** Maximum job records. Default 100 000. */
   maxJobs?: number | undefined;
+  /** Maximum estimated bytes of all job records (parameters and `/call_back` reports). Default 256 MiB. */
+  maxJobBytes?: number | undefined;
   /** Maximum finished results kept in memory. Default 200. */
   maxResults?: number | undefined;
+  /** Maximum bytes of finished results kept in memory (estimated). Default 256 MiB. */
+  maxResultBytes?: number | undefined;
   /** numpy module path inside pickled arrays (default `numpy.core`). */
   numpyModule?: "numpy.core" | "numpy._core" | undefined;
   /** Simulation workers: built-in products run there instead of on the event loop. */
@@ -197,10 +247,14 @@ export interface JobStoreOptions {
 export class JobStore {
   readonly #jobs = new Map<string, Job>(); // by key, oldest first
   readonly #byId = new Map<string, string[]>(); // wire id -> keys
-  readonly #results = new Map<string, true>(); // LRU order of jobs holding a result
+  readonly #results = new Map<string, number>(); // LRU order of jobs holding a result, with its bytes
+  #resultBytes = 0;
   readonly #ttl: number;
   readonly #maxJobs: number;
+  readonly #maxJobBytes: number;
+  #jobBytes = 0;
   readonly #maxResults: number;
+  readonly #maxResultBytes: number;
   #lastSweep = 0;
   readonly #numpyModule: "numpy.core" | "numpy._core";
   readonly #pool?: PoolLease | undefined;
@@ -211,9 +265,14 @@ export class JobStore {
   constructor(opts: JobStoreOptions = {}) {
     this.#ttl = opts.ttlMs ?? 24 * 3600_000;
     this.#maxJobs = opts.maxJobs ?? 100_000;
+    this.#maxJobBytes = opts.maxJobBytes ?? 256 * 1024 * 1024;
     this.#maxResults = opts.maxResults ?? 200;
+    this.#maxResultBytes = opts.maxResultBytes ?? 256 * 1024 * 1024;
     this.#numpyModule = opts.numpyModule ?? "numpy.core";
     this.#pool = opts.pool;
+    this.abort.signal.addEventListener("abort", () => {
+      for (const j of this.#jobs.values()) j.cancel?.abort();
+    }, { once: true });
   }
 
   /** Number of job records. */
@@ -221,9 +280,19 @@ export class JobStore {
     return this.#jobs.size;
   }
 
+  /** Estimated bytes of the job records held (parameters and `/call_back` reports). */
+  get jobBytes(): number {
+    return this.#jobBytes;
+  }
+
   /** Number of results held in memory. */
   get resultCount(): number {
     return this.#results.size;
+  }
+
+  /** Estimated bytes of the results held in memory. */
+  get resultBytes(): number {
+    return this.#resultBytes;
   }
 
   /**
@@ -250,50 +319,89 @@ export class JobStore {
     return this.#jobs.values();
   }
 
-  /** Insert or replace a job. */
+  /** Insert or replace a job (a replaced record's run in flight is cancelled). */
   put(job: Job): void {
-    if (!this.#jobs.has(job.key)) {
+    const old = this.#jobs.get(job.key);
+    if (!old) {
       const keys = this.#byId.get(job.id) ?? [];
       keys.push(job.key);
       this.#byId.set(job.id, keys);
+    } else if (old !== job) old.cancel?.abort();
+    if (old) this.#jobBytes -= old.bytes ?? 0;
+    if (old !== job) {
+      job.bytes = outputBytes(job.analysis) + outputBytes(job.values) + (job.callbackBytes ?? 0);
     }
+    this.#jobBytes += job.bytes ?? 0;
     this.#jobs.delete(job.key);
     this.#jobs.set(job.key, job);
     this.sweep();
   }
 
-  /** Remember that `job` holds a result; evict the least recently used ones beyond the cap. */
+  /**
+   * Remember that `job` holds a result; evict the least recently used ones beyond the count and byte caps
+   * (the newest result is always kept, even alone over the byte cap, so that it can be delivered).
+   */
   holdResult(job: Job): void {
-    this.#results.delete(job.key);
-    this.#results.set(job.key, true);
-    while (this.#results.size > this.#maxResults) {
+    this.#forgetResult(job.key);
+    const bytes = outputBytes(job.result);
+    this.#results.set(job.key, bytes);
+    this.#resultBytes += bytes;
+    while (
+      this.#results.size > 1 &&
+      (this.#results.size > this.#maxResults || this.#resultBytes > this.#maxResultBytes)
+    ) {
       const oldest = this.#results.keys().next().value as string;
-      this.#results.delete(oldest);
+      this.#forgetResult(oldest);
       const j = this.#jobs.get(oldest);
       if (j && j.settled && !j.error) j.result = undefined;
     }
   }
 
-  /** Drop expired records and enforce the record cap (cheap, rate limited). */
+  #forgetResult(key: string): void {
+    const b = this.#results.get(key);
+    if (b === undefined) return;
+    this.#results.delete(key);
+    this.#resultBytes -= b;
+  }
+
+  /** Change the byte estimate of a job's record by `delta` (its `/call_back` reports grew or shrank). */
+  charge(job: Job, delta: number): void {
+    job.bytes = (job.bytes ?? 0) + delta;
+    if (this.#jobs.get(job.key) === job) {
+      this.#jobBytes += delta;
+      if (delta > 0 && this.#jobBytes > this.#maxJobBytes) this.sweep(true);
+    }
+  }
+
+  /** Drop expired records and enforce the record caps, count and bytes (cheap, rate limited). */
   sweep(force = false): void {
     const now = Date.now();
-    if (!force && now - this.#lastSweep < 1000 && this.#jobs.size <= this.#maxJobs) return;
+    const over = () => this.#jobs.size > this.#maxJobs || this.#jobBytes > this.#maxJobBytes;
+    if (!force && now - this.#lastSweep < 1000 && !over()) return;
     this.#lastSweep = now;
     for (const [id, j] of this.#jobs) {
       if (now - j.lastAccess > this.#ttl && (j.settled || !j.running)) this.#drop(id);
     }
-    if (this.#jobs.size > this.#maxJobs) {
+    if (over()) {
+      // oldest first, settled records before running ones; the newest record always stays
       for (const [id, j] of this.#jobs) {
-        if (this.#jobs.size <= this.#maxJobs) break;
+        if (!over() || this.#jobs.size <= 1) break;
         if (j.settled) this.#drop(id);
+      }
+      // still over a cap: only running jobs are left; the oldest are cancelled and dropped
+      for (const id of this.#jobs.keys()) {
+        if (!over() || this.#jobs.size <= 1) break;
+        this.#drop(id);
       }
     }
   }
 
   #drop(key: string): void {
     const j = this.#jobs.get(key);
+    j?.cancel?.abort();
+    if (j) this.#jobBytes -= j.bytes ?? 0;
     this.#jobs.delete(key);
-    this.#results.delete(key);
+    this.#forgetResult(key);
     if (j) {
       const keys = (this.#byId.get(j.id) ?? []).filter((k) => k !== key);
       if (keys.length > 0) this.#byId.set(j.id, keys);
@@ -307,14 +415,22 @@ export class JobStore {
     job.error = undefined;
     job.result = undefined;
     job.runReports = [];
+    job.cancel?.abort(); // a previous run of this record
+    // one controller per run, aborted on close by the store's listener (no AbortSignal.any: in Deno a
+    // signal made by it stays referenced by its long-lived source, one leak per job)
+    const cancel = new AbortController();
+    job.cancel = cancel;
+    if (this.abort.signal.aborted) cancel.abort();
+    const signal = cancel.signal;
     const ctx = {
       seed: job.seed,
       jobId: job.id,
       user: job.user,
       report: (r: ProgressReport) => {
         job.runReports.push(r);
+        if (job.runReports.length > MAX_RUN_REPORTS) job.runReports.shift();
       },
-      signal: this.abort.signal,
+      signal,
       numpyModule: this.#numpyModule,
     };
     const fn = dummy && job.product.dummy ? job.product.dummy : job.product.run;
@@ -326,7 +442,7 @@ export class JobStore {
       try {
         // let the submission reply go out before a CPU-heavy simulation starts
         await new Promise((r) => setTimeout(r, 0));
-        if (this.abort.signal.aborted) throw new Error("the sandbox was closed");
+        if (signal.aborted) throw new SimulationCancelled("the simulation was cancelled");
         if (job.forcedFailure) throw new Error(job.forcedFailure);
         const inProcess = async () => await fn.call(job.product, structuredClone(job.values), ctx);
         const task = {
@@ -340,20 +456,26 @@ export class JobStore {
           numpyModule: this.#numpyModule,
         };
         const out = builtin && this.#pool
-          ? await this.#pool.run(task, ctx.report, this.abort.signal).catch((e) => {
+          ? await this.#pool.run(task, ctx.report, signal).catch((e) => {
             // no worker to be had: compute here rather than fail the job
             if (!(e instanceof WorkerUnavailable)) throw e;
             job.runReports = [];
             return inProcess();
           })
           : await inProcess();
+        // an in-process run cannot be interrupted; a cancelled one's result is not kept
+        if (signal.aborted) throw new SimulationCancelled("the simulation was cancelled");
         job.result = out ?? {};
         this.holdResult(job);
       } catch (e) {
-        job.error = e instanceof Error ? e : new Error(String(e));
+        if (job.cancel === cancel) job.error = e instanceof Error ? e : new Error(String(e));
       } finally {
-        job.settled = true;
-        job.running = undefined;
+        if (job.cancel === cancel) {
+          // (a run superseded by a newer start() of the same record leaves the record to that run)
+          job.settled = true;
+          job.running = undefined;
+          job.cancel = undefined;
+        }
       }
     })();
     job.running = p;

@@ -13,6 +13,7 @@ import {
   ExitFailure,
   type Job,
   type JobStatus,
+  outputBytes,
   paramsFingerprint,
   seedOf,
   type ServerProductSpec,
@@ -427,8 +428,13 @@ export async function runAnalysis(req: Request, url: URL, ctx: Ctx): Promise<Res
   return respond(st, {}, exitStatus(st, 0), j, st);
 }
 
-/** Most `/call_back` reports kept per job (the newest win): a budget on what a caller can make the sandbox hold. */
-const MAX_CALLBACK_REPORTS = 1000;
+/**
+ * Most `/call_back` reports kept per job, in count and in estimated bytes (the newest win, the newest one
+ * always): a budget on what a caller can make the sandbox hold.
+ */
+export const MAX_CALLBACK_REPORTS = 1000;
+/** See {@linkcode MAX_CALLBACK_REPORTS}. */
+export const MAX_CALLBACK_BYTES = 1024 * 1024;
 
 export function callBack(ctx: Ctx, pairs: [string, string][]): Response {
   const t0 = performance.now();
@@ -442,7 +448,18 @@ export function callBack(ctx: Ctx, pairs: [string, string][]): Response {
     const action = d.action ?? "progress";
     job.callbackStatus = JOB_STATUSES.has(action) ? action : "progress";
     job.callbackReports.push(d);
-    if (job.callbackReports.length > MAX_CALLBACK_REPORTS) job.callbackReports.shift();
+    let delta = outputBytes(d);
+    let held = (job.callbackBytes ?? 0) + delta;
+    while (
+      job.callbackReports.length > 1 &&
+      (job.callbackReports.length > MAX_CALLBACK_REPORTS || held > MAX_CALLBACK_BYTES)
+    ) {
+      const gone = outputBytes(job.callbackReports.shift());
+      held -= gone;
+      delta -= gone;
+    }
+    job.callbackBytes = held;
+    ctx.store.charge(job, delta);
   }
   return jsonResponse(200, { time_spent_s: pyFloat((performance.now() - t0) / 1000 + 1e-9) });
 }

@@ -23,6 +23,7 @@ import type { Ctx } from "./context.ts";
 import { handle } from "./routes.ts";
 import { withUploads } from "./download.ts";
 import { leasePool } from "./workers.ts";
+import { type UploadLimits, UploadStore } from "./_uploads.ts";
 import { getLogger } from "../log.ts";
 
 const log = getLogger("oda_api.sandbox");
@@ -65,8 +66,19 @@ export interface SandboxOptions {
   jobTtlSeconds?: number;
   /** Maximum job records kept (default 100000). */
   maxJobs?: number | undefined;
+  /**
+   * Maximum estimated bytes of all job records (their parameters and `/call_back` reports; default 256 MiB).
+   * Beyond it, as beyond `maxJobs`, the oldest records are dropped: settled ones first, then running ones
+   * (cancelled); the newest record always stays.
+   */
+  maxJobBytes?: number | undefined;
   /** Maximum finished results kept in memory (default 200; evicted ones are recomputed on demand). */
   maxResults?: number | undefined;
+  /**
+   * Maximum bytes of finished results kept in memory (default 256 MiB, estimated from the encoded products;
+   * least recently used evicted first and recomputed on demand; the newest result is kept even alone over it).
+   */
+  maxResultBytes?: number | undefined;
   /**
    * numpy module path written inside pickled arrays of the simulated instruments: `"numpy.core"` (default,
    * what numpy 1.x writes and numpy 1.x and 2.x both read) or `"numpy._core"` (what a numpy ≥ 2 server such
@@ -80,10 +92,19 @@ export interface SandboxOptions {
    */
   workers?: boolean;
   /**
-   * Files uploaded by requests without a valid token: at most `maxFiles` files and `maxBytes` bytes are kept,
-   * the oldest evicted first (default 32 files, 64 MiB). Uploads of token holders are not bounded here.
+   * Files uploaded by requests without a token: at most `maxFiles` files and `maxBytes` bytes are kept, the
+   * oldest evicted first (default 32 files, 64 MiB). A request whose files exceed either bound gets 413.
    */
   publicUploads?: { maxFiles?: number; maxBytes?: number };
+  /**
+   * Files uploaded by each token subject (`sub`): the same rule per user (default 32 files, 64 MiB each).
+   */
+  userUploads?: { maxFiles?: number; maxBytes?: number };
+  /**
+   * All uploads together (public and every user): the oldest upload is evicted first, whoever owns it
+   * (default 256 files, 256 MiB); a request whose files exceed it gets 413.
+   */
+  totalUploads?: { maxFiles?: number; maxBytes?: number };
 }
 
 /**
@@ -151,8 +172,14 @@ export interface SandboxStats {
   requests: number;
   /** Job records held. */
   jobs: number;
+  /** Estimated bytes of the job records held (parameters and `/call_back` reports). */
+  jobBytes: number;
   /** Results held in memory. */
   results: number;
+  /** Estimated bytes of the results held in memory. */
+  resultBytes: number;
+  /** Uploaded files held, and their bytes. */
+  uploads: { files: number; bytes: number };
   /** Faults injected. */
   faults: { errors: number; slow: number; resets: number };
 }
@@ -176,6 +203,20 @@ const DEFAULT_CLAIMS: Readonly<TokenClaims> = {
   name: "Sandbox User",
   roles: DEFAULT_ROLES,
 };
+
+const MIB = 1024 * 1024;
+
+function uploadLimits(
+  o: { maxFiles?: number; maxBytes?: number } | undefined,
+  files: number,
+  bytes: number,
+): UploadLimits {
+  const n = (
+    v: number | undefined,
+    d: number,
+  ) => (v !== undefined && Number.isFinite(v) ? Math.max(0, v) : d);
+  return { maxFiles: n(o?.maxFiles, files), maxBytes: n(o?.maxBytes, bytes) };
+}
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
@@ -258,20 +299,20 @@ function startNow(options: SandboxOptions): Sandbox {
     store: new JobStore({
       ttlMs: (options.jobTtlSeconds ?? 86400) * 1000,
       maxJobs: options.maxJobs,
+      maxJobBytes: options.maxJobBytes,
       maxResults: options.maxResults,
+      maxResultBytes: options.maxResultBytes,
       numpyModule: options.numpyModule,
       pool,
     }),
     instruments: new Map(instruments.map((i) => [i.name, i])),
     faults: options.faults ? new FaultInjector(options.faults, seed) : undefined,
     faultOpts: options.faults,
-    uploads: new Map(),
-    publicUploads: {
-      ids: new Set(),
-      bytes: 0,
-      maxFiles: options.publicUploads?.maxFiles ?? 32,
-      maxBytes: options.publicUploads?.maxBytes ?? 64 * 1024 * 1024,
-    },
+    uploads: new UploadStore({
+      public: uploadLimits(options.publicUploads, 32, 64 * MIB),
+      perUser: uploadLimits(options.userUploads, 32, 64 * MIB),
+      total: uploadLimits(options.totalUploads, 256, 256 * MIB),
+    }),
     maxRefresh: options.tokenMaxRefreshInterval ?? 604800,
   };
   let requests = 0;
@@ -350,7 +391,10 @@ function startNow(options: SandboxOptions): Sandbox {
     stats: () => ({
       requests,
       jobs: ctx.store.size,
+      jobBytes: ctx.store.jobBytes,
       results: ctx.store.resultCount,
+      resultBytes: ctx.store.resultBytes,
+      uploads: { files: ctx.uploads.size, bytes: ctx.uploads.bytes },
       faults: ctx.faults ? { ...ctx.faults.counts } : { errors: 0, slow: 0, resets: 0 },
     }),
     close,

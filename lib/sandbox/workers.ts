@@ -10,6 +10,12 @@
  * pool is shared by every sandbox of the process and stops when the last
  * sandbox using it closes.
  *
+ * Cancelling a job (its sandbox closes, or its record is replaced or dropped) stops its simulation at once:
+ * a queued task leaves the queue, a running one has its worker terminated and replaced. Terminating is
+ * chosen over cooperative checks inside the simulation loops because it needs nothing from the simulation
+ * code (every loop, encoder and `postMessage` copy stops alike, including code added later) and a worker
+ * starts again in about 0.1 s, well below what a simulation big enough for a worker costs.
+ *
  * @module
  */
 import type { ProductOutput, ProgressReport } from "./instrument.ts";
@@ -73,24 +79,41 @@ export function reviveOutput(v: unknown): unknown {
 /** No worker could be started (no `Worker` in this runtime, or its module failed to load). */
 export class WorkerUnavailable extends Error {}
 
+/** A task's signal was aborted: the task was dropped from the queue, or its worker was terminated. */
+export class SimulationCancelled extends Error {
+  override name = "SimulationCancelled";
+}
+
 interface Pending {
+  id: number;
+  task: SimulationTask;
   resolve(out: ProductOutput): void;
   reject(e: Error): void;
   onReport(r: ProgressReport): void;
-  worker: PoolWorker;
+  signal: AbortSignal;
+  onAbort(): void;
+  /** The worker running it (undefined while queued). */
+  worker?: PoolWorker | undefined;
 }
 
 interface PoolWorker {
   w: Worker;
-  busy: number;
+  /** The task it runs (one at a time). */
+  current?: Pending | undefined;
 }
 
-/** A pool of simulation workers (started lazily, at most `size`). */
+/**
+ * A pool of simulation workers (started lazily, at most `size`), each running one task at a time; tasks wait
+ * in a FIFO queue. Cancelling a queued task removes it; cancelling a running one terminates its worker (the
+ * computation stops at once, whatever loop it is in) and starts a fresh one for the queue, so the next task
+ * never waits for a cancelled computation.
+ */
 class SimulationPool {
   readonly #size: number;
   readonly #workers: PoolWorker[] = [];
-  readonly #pending = new Map<number, Pending>();
+  readonly #queue: Pending[] = [];
   #next = 1;
+  #closed = false;
 
   constructor(size: number) {
     this.#size = size;
@@ -98,89 +121,143 @@ class SimulationPool {
 
   #spawn(): PoolWorker {
     const w = new Worker(new URL("./instruments/worker_main.ts", import.meta.url), { type: "module" });
-    const pw: PoolWorker = { w, busy: 0 };
+    const pw: PoolWorker = { w };
     w.onmessage = (e: MessageEvent<WorkerReply>) => {
       const m = e.data;
-      const p = this.#pending.get(m.id);
-      if (!p) return;
+      const p = pw.current;
+      if (!p || p.id !== m.id) return;
       if (m.type === "report") {
         p.onReport(m.report);
         return;
       }
-      this.#pending.delete(m.id);
-      pw.busy--;
+      pw.current = undefined;
+      this.#settle(p);
       if (m.type === "done") p.resolve(reviveOutput(m.output) as ProductOutput);
       else {
         const err = new Error(m.message);
         err.name = m.name;
         p.reject(err);
       }
+      this.#dispatch();
     };
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      // a worker that died takes its jobs with it; a new one is spawned on demand
-      const i = this.#workers.indexOf(pw);
-      if (i >= 0) this.#workers.splice(i, 1);
-      for (const [id, p] of this.#pending) {
-        if (p.worker !== pw) continue;
-        this.#pending.delete(id);
+      // a worker that died takes its task with it; a new one is spawned on demand
+      const p = pw.current;
+      this.#retire(pw);
+      if (p) {
+        this.#settle(p);
         p.reject(new WorkerUnavailable(`simulation worker failed: ${e.message}`));
       }
-      w.terminate();
+      this.#dispatch();
     };
     this.#workers.push(pw);
     return pw;
   }
 
-  /** Run a task; progress reports arrive through `onReport`. */
+  /** Stop a worker and forget it. */
+  #retire(pw: PoolWorker): void {
+    pw.current = undefined;
+    const i = this.#workers.indexOf(pw);
+    if (i >= 0) this.#workers.splice(i, 1);
+    pw.w.terminate();
+  }
+
+  #settle(p: Pending): void {
+    p.signal.removeEventListener("abort", p.onAbort);
+    p.worker = undefined;
+  }
+
+  /** Give queued tasks to idle workers, spawning up to the pool size. */
+  #dispatch(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      let pw = this.#workers.find((x) => !x.current);
+      if (!pw) {
+        if (this.#workers.length >= this.#size) return;
+        try {
+          pw = this.#spawn();
+        } catch (e) {
+          const err = new WorkerUnavailable(e instanceof Error ? e.message : String(e));
+          for (const p of this.#queue.splice(0)) {
+            this.#settle(p);
+            p.reject(err);
+          }
+          return;
+        }
+      }
+      const p = this.#queue.shift()!;
+      pw.current = p;
+      p.worker = pw;
+      pw.w.postMessage({ id: p.id, task: p.task });
+    }
+  }
+
+  /** Cancel a task: out of the queue, or its worker terminated (and replaced when tasks wait). */
+  #cancel(p: Pending): void {
+    const pw = p.worker;
+    const running = pw !== undefined && pw.current === p;
+    if (running) this.#retire(pw);
+    else {
+      const i = this.#queue.indexOf(p);
+      if (i < 0) return; // already settled
+      this.#queue.splice(i, 1);
+    }
+    this.#settle(p);
+    p.reject(new SimulationCancelled("the simulation was cancelled"));
+    this.#dispatch();
+    if (running && !this.#closed && this.#workers.length < this.#size) {
+      // replace the terminated worker now, so that the next task does not wait for a module load
+      try {
+        this.#spawn();
+      } catch {
+        // spawned (or reported unavailable) on demand
+      }
+    }
+  }
+
+  /** Tasks running and waiting. */
+  get load(): { running: number; queued: number; workers: number } {
+    return {
+      running: this.#workers.filter((x) => x.current).length,
+      queued: this.#queue.length,
+      workers: this.#workers.length,
+    };
+  }
+
+  /** Run a task; progress reports arrive through `onReport`; aborting `signal` cancels it. */
   run(
     task: SimulationTask,
     onReport: (r: ProgressReport) => void,
     signal: AbortSignal,
   ): Promise<ProductOutput> {
-    let pw = this.#workers.find((x) => x.busy === 0);
-    if (!pw) {
-      try {
-        pw = this.#workers.length < this.#size
-          ? this.#spawn()
-          : this.#workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-      } catch (e) {
-        return Promise.reject(new WorkerUnavailable(e instanceof Error ? e.message : String(e)));
-      }
-    }
-    const id = this.#next++;
-    const worker = pw;
-    worker.busy++;
     return new Promise<ProductOutput>((resolve, reject) => {
-      const onAbort = () => {
-        if (!this.#pending.delete(id)) return;
-        worker.busy--;
-        reject(new Error("the sandbox was closed"));
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(id, {
-        resolve: (o) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(o);
-        },
-        reject: (e) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        },
+      if (signal.aborted) return reject(new SimulationCancelled("the simulation was cancelled"));
+      const p: Pending = {
+        id: this.#next++,
+        task,
+        resolve,
+        reject,
         onReport,
-        worker,
-      });
-      worker.w.postMessage({ id, task });
+        signal,
+        onAbort: () => this.#cancel(p),
+      };
+      signal.addEventListener("abort", p.onAbort, { once: true });
+      this.#queue.push(p);
+      this.#dispatch();
     });
   }
 
-  /** Stop every worker (pending tasks are rejected). */
+  /** Stop every worker (running and queued tasks are rejected). */
   terminate(): void {
+    this.#closed = true;
+    const pending = [...this.#workers.map((x) => x.current), ...this.#queue.splice(0)];
     for (const pw of this.#workers) pw.w.terminate();
     this.#workers.length = 0;
-    for (const p of this.#pending.values()) p.reject(new Error("the sandbox was closed"));
-    this.#pending.clear();
+    for (const p of pending) {
+      if (!p) continue;
+      this.#settle(p);
+      p.reject(new Error("the sandbox was closed"));
+    }
   }
 }
 
@@ -201,6 +278,8 @@ export interface PoolLease {
     onReport: (r: ProgressReport) => void,
     signal: AbortSignal,
   ): Promise<ProductOutput>;
+  /** Simulations running and queued in the shared pool, and its workers. */
+  load(): { running: number; queued: number; workers: number };
   /** Give the lease back. */
   release(): void;
 }
@@ -216,6 +295,7 @@ export function leasePool(): PoolLease {
       shared ??= new SimulationPool(poolSize());
       return shared.run(task, onReport, signal);
     },
+    load: () => shared?.load ?? { running: 0, queued: 0, workers: 0 },
     release: () => {
       if (released) return;
       released = true;

@@ -117,7 +117,8 @@ export interface VariabilityResult {
  * (Vaughan, Edelson, Warwick & Uttley 2003, eq. 10 and B2; `null` when the
  * excess variance is negative), and the excess episodes: maximal runs of
  * consecutive bins (in the given order) with (rate − weighted mean)/error ≥
- * `nSigma`.
+ * `nSigma`, i.e. rate ≥ weighted mean + nSigma × the bin's own error (the
+ * threshold {@linkcode excessThresholds} gives, bin by bin).
  *
  * @example
  * ```ts
@@ -164,13 +165,13 @@ export function variability(lc: BinnedSeries, options: VariabilityOptions = {}):
   const episodes: ExcessEpisode[] = [];
   let i = 0;
   while (i < n) {
-    if ((rate[i] - weightedMean) / error[i] < nSigma) {
+    if (!(rate[i] >= excessThreshold(weightedMean, nSigma, error[i]))) {
       i++;
       continue;
     }
     const first = i;
     let zsum = 0, peak = i;
-    while (i < n && (rate[i] - weightedMean) / error[i] >= nSigma) {
+    while (i < n && rate[i] >= excessThreshold(weightedMean, nSigma, error[i])) {
       zsum += (rate[i] - weightedMean) / error[i];
       if (rate[i] > rate[peak]) peak = i;
       i++;
@@ -201,4 +202,55 @@ export function variability(lc: BinnedSeries, options: VariabilityOptions = {}):
     nSigma,
     episodes,
   };
+}
+
+/** The excess rule, in one place: bin i is an excess bin when rateᵢ ≥ weighted mean + nSigma·errorᵢ. */
+function excessThreshold(weightedMean: number, nSigma: number, error: number): number {
+  return weightedMean + nSigma * error;
+}
+
+/**
+ * The rule that decides {@linkcode variability}'s excess bins, as numbers to draw: bin i is an excess bin
+ * exactly when `rate[i] >= threshold[i]`, threshold[i] = weighted mean + nSigma × error[i] (each bin's OWN
+ * error, so the threshold moves from bin to bin; it is not a band of the scatter of the rates).
+ *
+ * @example
+ * ```ts
+ * import { excessThresholds, variability } from "@oda-hub/oda-api/science";
+ * import assert from "node:assert/strict";
+ * const lc = { time: [0, 1, 2, 3], rate: [10, 10, 16, 10], error: [1, 1, 2, 1] };
+ * const v = variability(lc, { nSigma: 2 });
+ * const thr = excessThresholds(lc, v);
+ * assert.equal(thr[2], v.weightedMean + 2 * 2);
+ * assert.deepEqual(v.episodes.map((e) => [e.first, e.last]), [[2, 2]]); // rate 16 ≥ its threshold
+ * ```
+ */
+export function excessThresholds(
+  lc: BinnedSeries,
+  v: Pick<VariabilityResult, "weightedMean" | "nSigma">,
+): Float64Array {
+  const { error } = lightCurveArrays(lc);
+  return Float64Array.from(error, (e) => excessThreshold(v.weightedMean, v.nSigma, e));
+}
+
+/**
+ * oda_api's σ_d (`OdaLightCurve.build_fig`): the standard deviation of the rates with N in the
+ * denominator (`numpy.std(y)`), the half-width unit of the cyan band it draws around the weighted mean. It
+ * describes the scatter of the light curve; it decides no excess ({@linkcode excessThresholds} does).
+ *
+ * @example
+ * ```ts
+ * import { rateScatter } from "@oda-hub/oda-api/science";
+ * import assert from "node:assert/strict";
+ * assert.equal(rateScatter({ time: [0, 1], rate: [9, 11], error: [1, 1] }), 1);
+ * ```
+ */
+export function rateScatter(lc: BinnedSeries): number {
+  const { rate } = lightCurveArrays(lc);
+  let sum = 0;
+  for (const r of rate) sum += r;
+  const mean = sum / rate.length;
+  let ss = 0;
+  for (const r of rate) ss += (r - mean) ** 2;
+  return Math.sqrt(ss / rate.length);
 }

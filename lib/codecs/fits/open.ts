@@ -1,6 +1,7 @@
 /**
  * A FITS file opened lazily: the headers of every HDU are read when the file is opened (a few blocks each),
- * the data of one HDU only when it is asked for (its bytes alone, at their offset in the file).
+ * the data of one HDU only when it is asked for (its bytes alone, at their offset in the file). Reads are
+ * pieces of at most 4 MiB with the caller's signal and deadline checked before each.
  *
  * @module
  */
@@ -9,7 +10,7 @@ import type { NdArray, Table } from "../../data/ndarray.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, type FitsHeader } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { isGzip } from "./gzip.ts";
-import { DecodeBudget, typedDecode } from "../budget.ts";
+import { DecodeBudget, type DecodeOptions, interruptCheck, typedDecode } from "../budget.ts";
 import { requireDeno } from "../../_runtime.ts";
 import { readHdu, readHeader, startsWith } from "./read.ts";
 import { dataLayout, readFitsFile } from "./read_file.ts";
@@ -46,10 +47,13 @@ export interface FitsHduInfo {
 export interface FitsFile {
   /** Every HDU's header (no data read). */
   readonly hdus: readonly FitsHduInfo[];
-  /** The data of HDU `index`, read from the file now. */
-  data(index: number): Promise<NdArray | Table | null>;
-  /** HDU `index` with its data, as {@linkcode readFitsFile} gives it. */
-  hdu(index: number): Promise<FitsHdu>;
+  /**
+   * The data of HDU `index`, read from the file now. `options` (`signal`, `deadline`, `decodeBudget`)
+   * replace those given to `openFitsFile` for this read: checked before every piece read and while decoding.
+   */
+  data(index: number, options?: DecodeOptions): Promise<NdArray | Table | null>;
+  /** HDU `index` with its data, as {@linkcode readFitsFile} gives it (same `options` as `data`). */
+  hdu(index: number, options?: DecodeOptions): Promise<FitsHdu>;
   /** Close the file (for a `.fits.gz`, already read whole, nothing to do). */
   close(): void;
 }
@@ -65,19 +69,23 @@ interface Place {
  * Open a FITS file lazily: its headers are read now, each HDU's data when {@linkcode FitsFile.data} asks for
  * it (only that HDU's bytes are read). A gzip-compressed file cannot be read in parts: it is read whole (with
  * {@linkcode readFitsFile}) and served from memory. Errors as `readFitsFile`'s (`DecodeError("FITS")`,
- * `FileError("IO")`).
+ * `FileError("IO")`). `signal` and `deadline` hold while the headers are read and, unless a read gives its
+ * own, for every later read of data: checked before every piece read (at most 4 MiB), so an abort stops a
+ * read of a huge HDU within one piece (`OdaError("ABORTED")`; `TIMEOUT` for the deadline).
  *
  * @example
  * ```ts
  * import { openFitsFile } from "@oda-hub/oda-api/fits";
- * const f = await openFitsFile("lc.fits");
+ * const f = await openFitsFile("lc.fits", { deadline: Date.now() + 10_000 });
  * const rate = f.hdus.find((h) => h.name === "RATE");
- * if (rate) console.log(rate.header.get("TELESCOP"), await f.data(rate.index));
+ * if (rate) console.log(rate.header.get("TELESCOP"), await f.data(rate.index, { signal: AbortSignal.timeout(5000) }));
  * f.close();
  * ```
  */
 export async function openFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsFile> {
   requireDeno("openFitsFile");
+  const check = interruptCheck(options, `reading ${path}`);
+  check();
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -87,7 +95,7 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
   try {
     const size = (await file.stat()).size;
     const first = new Uint8Array(Math.min(BLOCK_LENGTH, size));
-    await readAt(file, 0, first);
+    await readAt(file, 0, first, check);
     if (isGzip(first)) {
       file.close();
       return inMemory(await readFitsFile(path, options));
@@ -99,8 +107,8 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
     await typedDecodeAsync(`FITS file ${path}`, async () => {
       for (let off = 0, index = 0; off < size; index++) {
         scan.checkpoint();
-        if (index > 0 && !(await startsExtension(file, off, size))) break;
-        const head = await readHeaderBlocks(file, off, size);
+        if (index > 0 && !(await startsExtension(file, off, size, check))) break;
+        const head = await readHeaderBlocks(file, off, size, check);
         const { header, dataOffset } = readHeader(head, 0);
         const layout = dataLayout(header, index);
         if (!layout) throw fitsError(off, "HDU header with invalid or missing structural keywords");
@@ -131,12 +139,15 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
     let closed = false;
     // one handle, one file position: reads take turns (HDUs asked for at once would interleave their seeks)
     let reading: Promise<unknown> = Promise.resolve();
-    const hdu = async (index: number): Promise<FitsHdu> => {
+    const hdu = async (index: number, own: DecodeOptions = {}): Promise<FitsHdu> => {
       const place = places[index];
       if (!place) throw new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${places.length})`);
       if (closed) throw new OdaError("INVALID_ARGUMENT", "the FITS file is closed");
+      const opts: FitsReadOptions = { ...options, ...definedOnly(own) };
+      const checkRead = interruptCheck(opts, `reading HDU ${index} of ${path}`);
+      checkRead();
       const bytes = new Uint8Array(place.end - place.start);
-      const turn = reading.then(() => readAt(file, place.start, bytes));
+      const turn = reading.then(() => readAt(file, place.start, bytes, checkRead));
       reading = turn.catch(() => {});
       try {
         await turn;
@@ -145,14 +156,14 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
         throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
       }
       return typedDecode("FITS", `FITS file ${path}`, () => {
-        const budget = DecodeBudget.of(options, bytes.length);
+        const budget = DecodeBudget.of(opts, bytes.length);
         return readHdu(bytes, 0, index, options.scale ?? true, true, budget).hdu;
       });
     };
     return {
       hdus: infos,
       hdu,
-      data: async (index) => (await hdu(index)).data,
+      data: async (index, own) => (await hdu(index, own)).data,
       close: () => {
         if (closed) return;
         closed = true;
@@ -175,26 +186,41 @@ function hduType(header: FitsHeader, index: number): FitsHduType {
   return "image";
 }
 
-async function readAt(file: Deno.FsFile, at: number, dst: Uint8Array): Promise<void> {
+/** Bytes of one read: an abort or the deadline is noticed within this much. */
+const READ_PIECE = 4 << 20;
+
+/** Read `dst.length` bytes at `at`, in pieces of at most {@linkcode READ_PIECE}, `check` before each. */
+async function readAt(file: Deno.FsFile, at: number, dst: Uint8Array, check: () => void): Promise<void> {
   await file.seek(at, Deno.SeekMode.Start);
   for (let got = 0; got < dst.length;) {
-    const n = await file.read(dst.subarray(got));
+    check();
+    const n = await file.read(dst.subarray(got, Math.min(dst.length, got + READ_PIECE)));
     if (n === null) throw fitsError(at + got, "the file ends early");
     got += n;
   }
 }
 
 /** Whether an extension starts at `off` (zero or blank padding after the last HDU ends the file). */
-async function startsExtension(file: Deno.FsFile, off: number, size: number): Promise<boolean> {
+async function startsExtension(
+  file: Deno.FsFile,
+  off: number,
+  size: number,
+  check: () => void,
+): Promise<boolean> {
   const probe = new Uint8Array(Math.min(BLOCK_LENGTH, size - off));
-  await readAt(file, off, probe);
+  await readAt(file, off, probe, check);
   if (startsWith(probe, 0, "XTENSION")) return true;
   if (probe.every((b) => b === 0 || b === 32)) return false;
   throw fitsError(off, "bytes after an HDU do not start an extension (no XTENSION)");
 }
 
 /** The header blocks at `off`, up to the one with the END card. */
-async function readHeaderBlocks(file: Deno.FsFile, off: number, size: number): Promise<Uint8Array> {
+async function readHeaderBlocks(
+  file: Deno.FsFile,
+  off: number,
+  size: number,
+  check: () => void,
+): Promise<Uint8Array> {
   const blocks: Uint8Array[] = [];
   for (;;) {
     const pos = off + blocks.length * BLOCK_LENGTH;
@@ -203,7 +229,7 @@ async function readHeaderBlocks(file: Deno.FsFile, off: number, size: number): P
     }
     if (blocks.length > 10_000) throw fitsError(pos, "header longer than 10000 blocks");
     const b = new Uint8Array(BLOCK_LENGTH);
-    await readAt(file, pos, b);
+    await readAt(file, pos, b, check);
     blocks.push(b);
     for (let i = 0; i < BLOCK_LENGTH; i += CARD_LENGTH) {
       if (startsWith(b, i, "END     ")) {
@@ -226,7 +252,25 @@ async function typedDecodeAsync(what: string, f: () => Promise<void>): Promise<v
   }
 }
 
+/** The options given (an `undefined` one does not replace the file's). */
+function definedOnly(o: DecodeOptions): DecodeOptions {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as DecodeOptions;
+}
+
+/** A file read whole (gzip): HDUs served from memory (a read's own signal and deadline are still checked). */
 function inMemory(all: FitsHdu[]): FitsFile {
+  const hdu = (index: number, own?: DecodeOptions): Promise<FitsHdu> => {
+    const h = all[index];
+    if (!h) {
+      return Promise.reject(new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${all.length})`));
+    }
+    try {
+      if (own) interruptCheck(own, `reading HDU ${index}`)();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return Promise.resolve(h);
+  };
   return {
     hdus: all.map((h) => ({
       index: h.index,
@@ -235,24 +279,8 @@ function inMemory(all: FitsHdu[]): FitsFile {
       header: h.header,
       dataBytes: dataLayout(h.header, h.index)?.dataBytes ?? 0,
     })),
-    hdu: (index) => {
-      const h = all[index];
-      if (!h) {
-        return Promise.reject(
-          new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${all.length})`),
-        );
-      }
-      return Promise.resolve(h);
-    },
-    data: (index) => {
-      const h = all[index];
-      if (!h) {
-        return Promise.reject(
-          new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${all.length})`),
-        );
-      }
-      return Promise.resolve(h.data);
-    },
+    hdu,
+    data: async (index, own) => (await hdu(index, own)).data,
     close: () => {},
   };
 }

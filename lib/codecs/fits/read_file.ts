@@ -1,6 +1,8 @@
 /**
  * Reading FITS files from disk: big files in pieces straight into one buffer with the images swapped as
  * they arrive, big last binary tables streamed into their columns, small files in one pre-sized read.
+ * Every read is at most 4 MiB, and the caller's signal and deadline are checked before each one, so a read
+ * stops within one piece of an abort.
  *
  * @module
  */
@@ -9,28 +11,32 @@ import { columnGatherer, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, type FitsHeader } from "./header.ts";
 import type { FitsHdu, FitsReadOptions } from "./hdu.ts";
 import { isGzip } from "./gzip.ts";
-import { typedDecode } from "../budget.ts";
+import { interruptCheck, typedDecode } from "../budget.ts";
 import { requireDeno } from "../../_runtime.ts";
 import { readFitsOwned, readHeader, startsWith } from "./read.ts";
 import { FIXED_NUMERIC, laneSize, parseBinTForm } from "./read_table.ts";
 
 /**
- * Read a FITS (or `.fits.gz`) file from disk.
+ * Read a FITS (or `.fits.gz`) file from disk. `signal` and `deadline` (a `Date.now()` timestamp) hold for
+ * the whole call: checked before every piece read (at most 4 MiB) and between chunks of the decode; an abort
+ * ends it with `OdaError("ABORTED")` (or the signal's reason if an `OdaError`), the deadline with `TIMEOUT`.
  *
  * @example
  * ```ts
  * import { readFitsFile } from "@oda-hub/oda-api/fits";
- * const [primary, ...ext] = await readFitsFile("mosaic.fits.gz");
+ * const [primary, ...ext] = await readFitsFile("mosaic.fits.gz", { signal: AbortSignal.timeout(30_000) });
  * console.log(primary.header.get("TELESCOP"), ext.length);
  * ```
  */
 export async function readFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsHdu[]> {
   requireDeno("readFitsFile");
+  const check = interruptCheck(options, `reading ${path}`);
+  check();
   let hdus: FitsHdu[] | undefined;
   let bytes: Uint8Array | undefined;
   try {
-    hdus = await readFitsFileChunked(path, options);
-    if (!hdus) bytes = await readWhole(path);
+    hdus = await readFitsFileChunked(path, options, check);
+    if (!hdus) bytes = await readWhole(path, check, options.signal);
   } catch (e) {
     if (e instanceof OdaError) throw e;
     throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
@@ -40,16 +46,18 @@ export async function readFitsFile(path: string | URL, options: FitsReadOptions 
 
 /**
  * The whole file into a buffer sized from `stat` (`Deno.readFile` grows its buffer as it reads: about 2×
- * slower for a 64 MB file); a file that changes size while being read is read again with `Deno.readFile`.
+ * slower for a 64 MB file), in pieces of at most {@linkcode READ_CHUNK} with `check` before each; a file that
+ * changes size while being read is read again with `Deno.readFile` (which stops on `signal`).
  */
-async function readWhole(path: string | URL): Promise<Uint8Array> {
+async function readWhole(path: string | URL, check: () => void, signal?: AbortSignal): Promise<Uint8Array> {
   const file = await Deno.open(path, { read: true });
   try {
     const size = (await file.stat()).size;
     const buf = new Uint8Array(size);
     let got = 0;
     while (got < size) {
-      const n = await file.read(buf.subarray(got));
+      check();
+      const n = await file.read(buf.subarray(got, Math.min(size, got + READ_CHUNK)));
       if (n === null) break;
       got += n;
     }
@@ -57,7 +65,9 @@ async function readWhole(path: string | URL): Promise<Uint8Array> {
   } finally {
     file.close();
   }
-  return await Deno.readFile(path);
+  const again = await Deno.readFile(path, signal ? { signal } : {});
+  check();
+  return again;
 }
 
 /** Files at least this big are read by {@linkcode readFitsFileStreamed}; tables this big are streamed. */
@@ -106,15 +116,18 @@ async function readSwapped(
 async function readFitsFileChunked(
   path: string | URL,
   options: FitsReadOptions,
+  check: () => void,
 ): Promise<FitsHdu[] | undefined> {
   const file = await Deno.open(path, { read: true });
   try {
     const size = (await file.stat()).size;
     if (size < STREAM_MIN) return undefined;
+    // every read is one piece of at most READ_CHUNK, after the caller's signal and deadline are checked
     const readFull = async (dst: Uint8Array): Promise<void> => {
       let got = 0;
       while (got < dst.length) {
-        const n = await file.read(dst.subarray(got));
+        check();
+        const n = await file.read(dst.subarray(got, Math.min(dst.length, got + READ_CHUNK)));
         if (n === null) throw new Error("file shrank while being read");
         got += n;
       }

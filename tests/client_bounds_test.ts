@@ -1,0 +1,229 @@
+/**
+ * Every request method of `DispatcherAPI` has the caller's deadline and signal (`timeout`, `signal`, as in
+ * `getProduct`), enforced by the client's one bounded HTTP path: a server on 127.0.0.1 that never sends its
+ * headers, one that drips its body forever; the call ends with `OdaError("TIMEOUT")` at its deadline (bounds
+ * generous relative to it), an aborted signal wins with `ABORTED`. And the description requests
+ * (`/api/par-names`, `/api/meta-data`) share one cache per client, counted at the sandbox.
+ */
+import { DispatcherAPI, type GetProductOptions, type RequestOptions } from "../lib/client/dispatcher.ts";
+import { describeDispatcher } from "../lib/client/catalogue.ts";
+import { resolveObjectsOfInterest } from "../lib/client/resolve_objects.ts";
+import { OdaError } from "../lib/errors.ts";
+import { startSandbox } from "../sandbox.ts";
+import { assert, assertEquals, assertRejects } from "./client_replay.ts";
+import { endless, eventually, type Loopback, loopback } from "./_loopback.ts";
+
+const TOKEN =
+  "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3VuZHNAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
+
+/** Every public request method, called with `bounds` (the token methods with the test's token). */
+const CALLS: Record<string, (d: DispatcherAPI, bounds: RequestOptions) => Promise<unknown>> = {
+  getInstrumentsList: (d, b) => d.getInstrumentsList(b),
+  getInstrumentDescription: (d, b) => d.getInstrumentDescription({ instrument: "isgri", ...b }),
+  getParameterNames: (d, b) => d.getParameterNames({ instrument: "isgri", product: "isgri_lc", ...b }),
+  getProductDescription: (d, b) =>
+    d.getProductDescription({ instrument: "isgri", product_name: "isgri_lc", silent: true, ...b }),
+  resolveName: (d, b) => d.resolveName("Crab", b),
+  inspectState: (d, b) => d.inspectState({ ...b }),
+  refreshToken: (d, b) => d.refreshToken(undefined, b),
+  disableEmailToken: (d, b) => d.disableEmailToken(undefined, b),
+  describeDispatcher: (d, b) => describeDispatcher(d, { instruments: ["isgri"], ...b }),
+  resolveObjectsOfInterest: (d, b) => resolveObjectsOfInterest(d, ["Crab"], b),
+};
+
+/** A server whose answers never get their headers (until it is closed). */
+function stallingServer(): Loopback {
+  const waiting: (() => void)[] = [];
+  const srv = loopback(() => new Promise<Response>((r) => waiting.push(() => r(new Response("[]")))));
+  return { ...srv, close: () => (waiting.forEach((w) => w()), srv.close()) };
+}
+
+/** A server whose answers send one byte every 100 ms forever; `drips` are the bodies it started. */
+function drippingServer(): Loopback & { drips: ReturnType<typeof endless>[] } {
+  const drips: ReturnType<typeof endless>[] = [];
+  const srv = loopback(() => {
+    const d = endless(new TextEncoder().encode(" "), 100);
+    drips.push(d);
+    return new Response(d.stream, { headers: { "content-type": "application/json" } });
+  });
+  return { ...srv, drips };
+}
+
+/** A client whose own limits are far away: only the call's bounds can end a request. */
+function client(url: string, timeout?: number): DispatcherAPI {
+  return new DispatcherAPI({ url, token: TOKEN, requestTimeout: 60_000, idleTimeout: 60_000, timeout });
+}
+
+/** Run `call`, expecting an OdaError; its code and how long it took. */
+async function failure(call: () => Promise<unknown>): Promise<{ code: string; ms: number }> {
+  const t0 = Date.now();
+  const e = await assertRejects(call, OdaError);
+  return { code: e.code, ms: Date.now() - t0 };
+}
+
+const DEADLINE = 400;
+/** Generous: well past the deadline, well before anything else (60 s) could end the call. */
+const LATE = DEADLINE + 2500;
+
+for (
+  const [kind, start] of [["stalled headers", stallingServer], ["dripping body", drippingServer]] as const
+) {
+  Deno.test(`bounds: every request method ends at its timeout on ${kind}, and an abort wins`, async () => {
+    const srv = start();
+    try {
+      const names = Object.keys(CALLS);
+      // per-call timeout (all methods at once: each must end on its own)
+      const timed = await Promise.all(
+        names.map((n) => failure(() => CALLS[n](client(srv.url), { timeout: DEADLINE }))),
+      );
+      timed.forEach((r, i) => {
+        assertEquals(r.code, "TIMEOUT", `${names[i]} on ${kind}`);
+        assert(r.ms >= DEADLINE - 50 && r.ms < LATE, `${names[i]} on ${kind} took ${r.ms} ms`);
+      });
+      // the client's default timeout applies when the call gives none
+      const byDefault = await failure(() => CALLS.getParameterNames(client(srv.url, DEADLINE), {}));
+      assertEquals(byDefault.code, "TIMEOUT");
+      assert(byDefault.ms >= DEADLINE - 50 && byDefault.ms < LATE, `default timeout: ${byDefault.ms} ms`);
+      // an abort during the wait wins over a far deadline
+      const aborted = await Promise.all(names.map((n) => {
+        const ctrl = new AbortController();
+        setTimeout(() => ctrl.abort(), 150);
+        return failure(() => CALLS[n](client(srv.url), { timeout: 60_000, signal: ctrl.signal }));
+      }));
+      aborted.forEach((r, i) => {
+        assertEquals(r.code, "ABORTED", `${names[i]} aborted on ${kind}`);
+        assert(r.ms < 150 + 2000, `${names[i]} aborted on ${kind} after ${r.ms} ms`);
+      });
+      if ("drips" in srv) {
+        const drips = srv.drips as ReturnType<typeof endless>[];
+        assert(drips.length >= 2 * names.length, `${drips.length} bodies started`);
+        assert(
+          await eventually(() => drips.every((d) => d.state.cancelled)),
+          "every dripping body was cancelled",
+        );
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+}
+
+Deno.test("bounds: an already-aborted signal wins over an expired deadline and sends nothing", async () => {
+  const srv = stallingServer();
+  try {
+    const ctrl = new AbortController();
+    ctrl.abort();
+    for (const [name, call] of Object.entries(CALLS)) {
+      const r = await failure(() => call(client(srv.url), { timeout: 0, signal: ctrl.signal }));
+      assertEquals(r.code, "ABORTED", name);
+    }
+    assertEquals(srv.hits, [], "no request left the client");
+    // an expired deadline alone: TIMEOUT, still nothing sent
+    const r = await failure(() => CALLS.getProductDescription(client(srv.url), { timeout: 0 }));
+    assertEquals(r.code, "TIMEOUT");
+    assertEquals(srv.hits, []);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("bounds: hostile answers to every request method end in a value or an OdaError, nothing else", async () => {
+  const deep = (n: number) => "[".repeat(n) + "]".repeat(n);
+  const bodies = [
+    deep(200_000),
+    `[[${deep(100_000)}]]`,
+    `[[{"instrumet": {"toString": 1}}, {"prod_dict": ${deep(50_000)}}, [{"query_name": []}, {"name": {}}]]]`,
+    `["RA", {"valueOf": 1}, ["DEC"]]`,
+    `{"RA": ${deep(100_000)}, "DEC": {}}`,
+    "<html><body>Internal error</body></html>",
+    "",
+  ];
+  let current = "";
+  const srv = loopback(() => new Response(current, { headers: { "content-type": "application/json" } }));
+  try {
+    for (const body of bodies) {
+      current = body;
+      for (const [name, call] of Object.entries(CALLS)) {
+        try {
+          await call(client(srv.url), { timeout: 5000 });
+        } catch (e) {
+          assert(e instanceof OdaError, `${name} on ${JSON.stringify(body.slice(0, 40))}: ${e}`);
+        }
+      }
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("descriptions: par-names and meta-data share one cache per client, keyed by product and token", async () => {
+  const sb = await startSandbox({ port: 0, seed: 7 });
+  try {
+    const asked: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      const u = new URL(input instanceof Request ? input.url : String(input));
+      asked.push(`${u.pathname}${u.searchParams.has("token") ? " +token" : ""}`);
+      return fetch(input, init);
+    };
+    const served = () => sb.stats().requests;
+    const count = async (f: () => Promise<unknown>): Promise<string[]> => {
+      const before = asked.length, atServer = served();
+      await f();
+      assertEquals(served() - atServer, asked.length - before, "every request counted reached the sandbox");
+      return asked.slice(before);
+    };
+    const disp = new DispatcherAPI({ url: sb.url, token: null, fetch: counting });
+    const lc = { instrument: "spi_acs", product: "spi_acs_lc" };
+    // the public methods: one request each, then none
+    assertEquals(await count(() => disp.getParameterNames(lc)), ["/api/par-names"]);
+    const names = await disp.getParameterNames(lc);
+    assert(names.includes("time_bin"), names.join());
+    names.push("mutated");
+    assertEquals(await count(() => disp.getParameterNames(lc)), []);
+    assert(!(await disp.getParameterNames(lc)).includes("mutated"), "callers get copies");
+    const descr = { instrument: "spi_acs", product_name: "spi_acs_lc", silent: true };
+    assertEquals(await count(() => disp.getProductDescription(descr)), ["/api/meta-data"]);
+    assertEquals(await count(() => disp.getProductDescription(descr)), []);
+    // the instrument's whole description is another entry
+    assertEquals(await count(() => disp.getInstrumentDescription({ instrument: "spi_acs" })), [
+      "/api/meta-data",
+    ]);
+    assertEquals(await count(() => disp.getInstrumentDescription({ instrument: "spi_acs" })), []);
+    // a query's parameter check uses the same cache: no par-names request
+    const query: GetProductOptions = {
+      ...lc,
+      T1: "2022-07-01T00:00:00",
+      T2: "2022-07-01T00:05:00",
+      time_bin: 10,
+      silent: true,
+    };
+    const run = await count(() => disp.getProduct(query));
+    assert(run.length > 0 && run.every((p) => p === "/run_analysis"), run.join());
+    // the check first (with an empty cache) fills it for the public method
+    const fresh = new DispatcherAPI({ url: sb.url, token: null, fetch: counting });
+    const first = await count(() => fresh.getProduct(query));
+    assertEquals(first.filter((p) => p === "/api/par-names").length, 1, first.join());
+    assertEquals(await count(() => fresh.getParameterNames(lc)), []);
+    // a token is another entry (restricted products are described to their users); the same token is not
+    const alice = await sb.mintToken({ sub: "alice@example.org" });
+    const bob = await sb.mintToken({ sub: "bob@example.org" });
+    const withToken = new DispatcherAPI({ url: sb.url, token: alice, fetch: counting });
+    assertEquals(await count(() => withToken.getParameterNames(lc)), ["/api/par-names +token"]);
+    assertEquals(await count(() => withToken.getParameterNames(lc)), []);
+    withToken.setToken(bob);
+    assertEquals(await count(() => withToken.getParameterNames(lc)), ["/api/par-names +token"]);
+    withToken.setToken(alice);
+    assertEquals(await count(() => withToken.getParameterNames(lc)), []);
+    withToken.setToken(null);
+    assertEquals(await count(() => withToken.getParameterNames(lc)), ["/api/par-names"]);
+    // a failure is not cached
+    const bad = { instrument: "no_such_instrument", product: "x" };
+    for (let i = 0; i < 2; i++) {
+      const before = asked.length;
+      await assertRejects(() => disp.getParameterNames(bad), OdaError);
+      assertEquals(asked.slice(before), ["/api/par-names"], `attempt ${i + 1}`);
+    }
+  } finally {
+    await sb.close();
+  }
+});
