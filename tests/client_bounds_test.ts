@@ -184,6 +184,16 @@ Deno.test("descriptions: par-names and meta-data share one cache per client, key
     const descr = { instrument: "spi_acs", product_name: "spi_acs_lc", silent: true };
     assertEquals(await count(() => disp.getProductDescription(descr)), ["/api/meta-data"]);
     assertEquals(await count(() => disp.getProductDescription(descr)), []);
+    // a cached answer does not outlive the caller's bounds: an aborted signal or a passed deadline still wins
+    const gone = AbortSignal.abort();
+    assertEquals(
+      (await assertRejects(() => disp.getProductDescription({ ...descr, signal: gone }), OdaError)).code,
+      "ABORTED",
+    );
+    assertEquals(
+      (await assertRejects(() => disp.getParameterNames({ ...lc, timeout: -1 }), OdaError)).code,
+      "TIMEOUT",
+    );
     // the instrument's whole description is another entry
     assertEquals(await count(() => disp.getInstrumentDescription({ instrument: "spi_acs" })), [
       "/api/meta-data",

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.ts";
+import { DecodeError, OdaError } from "../errors.ts";
+import { abortError } from "./abort.ts";
 import { md5Hex } from "../data/md5.ts";
 import { type HttpClient, parseResponseJson } from "./http.ts";
 
@@ -52,6 +53,7 @@ export class DescriptionRequests {
 
   /** `/api/par-names` of a product: the names it accepts (a fresh copy of the cached list). */
   async parNames(q: DescriptionQuery & { product: string }): Promise<string[]> {
+    checkBounds(q);
     const key = cacheKey(q);
     let names = this.#names.get(key);
     if (!names) {
@@ -75,6 +77,7 @@ export class DescriptionRequests {
 
   /** `/api/meta-data` of an instrument or of one of its products, as text. */
   async metaData(q: DescriptionQuery): Promise<MetaDataText> {
+    checkBounds(q);
     const key = cacheKey(q);
     const known = this.#meta.get(key);
     if (known) return known;
@@ -96,6 +99,14 @@ export class DescriptionRequests {
       signal: q.signal,
       deadline: q.deadline,
     });
+  }
+}
+
+/** An aborted signal or a passed deadline ends the call even when the answer is cached (as a request would). */
+function checkBounds(q: DescriptionQuery): void {
+  if (q.signal?.aborted) throw abortError(q.signal);
+  if (q.deadline !== undefined && Date.now() >= q.deadline) {
+    throw new OdaError("TIMEOUT", "Deadline reached before the description could be read");
   }
 }
 
