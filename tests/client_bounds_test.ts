@@ -12,6 +12,7 @@ import { OdaError } from "../lib/errors.ts";
 import { startSandbox } from "../sandbox.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 import { endless, eventually, type Loopback, loopback, sleep } from "./_loopback.ts";
+import { assertFired, settle } from "./_deadline.ts";
 
 const TOKEN =
   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3VuZHNAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
@@ -49,21 +50,21 @@ function drippingServer(): Loopback & { drips: ReturnType<typeof endless>[] } {
   return { ...srv, drips };
 }
 
+/** The call's timeout; the client's own limits (60 s) are the fallback a missed deadline would reach. */
+const DEADLINE = 400;
+const FALLBACK = 60_000;
+
 /** A client whose own limits are far away: only the call's bounds can end a request. */
 function client(url: string, timeout?: number): DispatcherAPI {
-  return new DispatcherAPI({ url, token: TOKEN, requestTimeout: 60_000, idleTimeout: 60_000, timeout });
+  return new DispatcherAPI({ url, token: TOKEN, requestTimeout: FALLBACK, idleTimeout: FALLBACK, timeout });
 }
 
 /** Run `call`, expecting an OdaError; its code and how long it took. */
 async function failure(call: () => Promise<unknown>): Promise<{ code: string; ms: number }> {
-  const t0 = Date.now();
-  const e = await assertRejects(call, OdaError);
-  return { code: e.code, ms: Date.now() - t0 };
+  const r = await settle(call);
+  assert(r.error instanceof OdaError, `expected an OdaError, got ${r.rejected ? r.error : "a value"}`);
+  return { code: r.error.code, ms: r.ms };
 }
-
-const DEADLINE = 400;
-/** Generous: well past the deadline, well before anything else (60 s) could end the call. */
-const LATE = DEADLINE + 2500;
 
 for (
   const [kind, start] of [["stalled headers", stallingServer], ["dripping body", drippingServer]] as const
@@ -78,21 +79,21 @@ for (
       );
       timed.forEach((r, i) => {
         assertEquals(r.code, "TIMEOUT", `${names[i]} on ${kind}`);
-        assert(r.ms >= DEADLINE - 50 && r.ms < LATE, `${names[i]} on ${kind} took ${r.ms} ms`);
+        assertFired(`${names[i]} on ${kind}`, r.ms, { firesMs: DEADLINE, fallbackMs: FALLBACK });
       });
       // the client's default timeout applies when the call gives none
       const byDefault = await failure(() => CALLS.getParameterNames(client(srv.url, DEADLINE), {}));
       assertEquals(byDefault.code, "TIMEOUT");
-      assert(byDefault.ms >= DEADLINE - 50 && byDefault.ms < LATE, `default timeout: ${byDefault.ms} ms`);
+      assertFired("the client's default timeout", byDefault.ms, { firesMs: DEADLINE, fallbackMs: FALLBACK });
       // an abort during the wait wins over a far deadline
       const aborted = await Promise.all(names.map((n) => {
         const ctrl = new AbortController();
         setTimeout(() => ctrl.abort(), 150);
-        return failure(() => CALLS[n](client(srv.url), { timeout: 60_000, signal: ctrl.signal }));
+        return failure(() => CALLS[n](client(srv.url), { timeout: FALLBACK, signal: ctrl.signal }));
       }));
       aborted.forEach((r, i) => {
         assertEquals(r.code, "ABORTED", `${names[i]} aborted on ${kind}`);
-        assert(r.ms < 150 + 2000, `${names[i]} aborted on ${kind} after ${r.ms} ms`);
+        assertFired(`${names[i]} aborted on ${kind}`, r.ms, { firesMs: 150, fallbackMs: FALLBACK });
       });
       if ("drips" in srv) {
         const drips = srv.drips as ReturnType<typeof endless>[];
@@ -256,9 +257,21 @@ Deno.test("descriptions: concurrent callers share one request; one caller's abor
   } finally {
     await sb.close();
   }
-  // a slow server to overlap callers
+  // a slow server to overlap callers (its waits end when it closes)
   let delay = 300;
-  const srv = loopback(async () => (await sleep(delay), new Response('["RA", "DEC"]')));
+  const waiting = new Set<() => void>();
+  const srv = loopback(async () => {
+    await new Promise<void>((ok) => {
+      const timer = setTimeout(release, delay);
+      function release() {
+        clearTimeout(timer);
+        waiting.delete(release);
+        ok();
+      }
+      waiting.add(release);
+    });
+    return new Response('["RA", "DEC"]');
+  });
   const lc = { instrument: "isgri", product: "isgri_lc" };
   try {
     // the first caller aborts: the one waiting for its request asks again and gets the answer
@@ -271,28 +284,30 @@ Deno.test("descriptions: concurrent callers share one request; one caller's abor
     assertEquals((await assertRejects(() => first, OdaError)).code, "ABORTED");
     assertEquals(await second, ["RA", "DEC"]);
     assertEquals(srv.hits.length, 2, "the waiting caller asked again");
-    // a waiting caller's own abort and deadline end its wait only; the first caller's request goes on
+    // a waiting caller's own abort and deadline end its wait only (not the answer, 10 s away); the first
+    // caller's request goes on
     srv.hits.length = 0;
-    delay = 1000;
+    delay = 10_000;
     d = new DispatcherAPI({ url: srv.url, token: null });
-    const lead = d.getParameterNames(lc);
+    const leader = new AbortController();
+    const lead = settle(() => d.getParameterNames({ ...lc, signal: leader.signal }));
     await sleep(20);
     const quitter = new AbortController();
     setTimeout(() => quitter.abort(), 80);
-    const t0 = Date.now();
     const [aborted, late] = await Promise.all([
       failure(() => d.getParameterNames({ ...lc, signal: quitter.signal })),
       failure(() => d.getParameterNames({ ...lc, timeout: 100 })),
     ]);
     assertEquals([aborted.code, late.code], ["ABORTED", "TIMEOUT"]);
-    const waited = Date.now() - t0;
-    assert(
-      waited < 900,
-      `the waits ended at their own bounds (${waited} ms), not with the request (1000 ms)`,
-    );
-    assertEquals(await lead, ["RA", "DEC"]);
+    assertFired("a waiting caller's abort", aborted.ms, { firesMs: 80, fallbackMs: delay });
+    assertFired("a waiting caller's deadline", late.ms, { firesMs: 100, fallbackMs: delay });
     assertEquals(srv.hits.length, 1, "one request for the three callers");
+    leader.abort();
+    const led = await lead;
+    assert(led.error instanceof OdaError && led.error.code === "ABORTED", `${led.error}`);
+    assertEquals(srv.hits.length, 1);
   } finally {
+    waiting.forEach((release) => release());
     await srv.close();
   }
 });
