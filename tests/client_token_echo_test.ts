@@ -12,6 +12,7 @@ import { DispatcherAPI, getLogger, type GetProductOptions, type LogRecord, OdaEr
 import { tokenEchoForms, tokenEchoRedactor } from "../token.ts";
 import { toBundle } from "../display.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
+import { loopback } from "./_loopback.ts";
 import { tokenLeakDetector } from "./_token_leaks.ts";
 
 // a JWT whose signature holds `-` and `_`, so that its standard-alphabet form differs
@@ -157,9 +158,7 @@ Deno.test("tokenEchoRedactor: escapes map back to the text exactly", () => {
 type Mode = { encoding: string; status: "done" | "error400" };
 
 function hostile(mode: () => Mode) {
-  const ac = new AbortController();
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} }, (req) => {
-    const u = new URL(req.url);
+  return loopback((_req, u) => {
     const m = mode();
     const e = ENCODINGS[m.encoding];
     const token = u.searchParams.get("token") ?? "";
@@ -196,13 +195,6 @@ function hostile(mode: () => Mode) {
       },
     }, 200);
   });
-  return {
-    url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
-    close: async () => {
-      ac.abort();
-      await server.finished;
-    },
-  };
 }
 
 Deno.test("token echoes in other encodings: never returned, saved, displayed or logged (streamed and text paths)", async () => {

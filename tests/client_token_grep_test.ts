@@ -14,6 +14,7 @@ import {
 } from "../mod.ts";
 import { applyJobEvent, progressLine, type ProgressState, toBundle } from "../display.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
+import { loopback } from "./_loopback.ts";
 import { tokenLeakDetector } from "./_token_leaks.ts";
 
 const TOKEN =
@@ -57,9 +58,7 @@ function assertNoToken(what: string, v: unknown): void {
 type Mode = "echo" | "job_id" | "session_id" | "html500" | "json400" | "failed" | "text403";
 
 function hostile(mode: () => Mode) {
-  const ac = new AbortController();
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} }, (req) => {
-    const u = new URL(req.url);
+  return loopback((_req, u) => {
     const json = (o: unknown, status = 200) =>
       new Response(JSON.stringify(o), { status, headers: { "content-type": "application/json" } });
     if (u.pathname === "/api/par-names") return json(["T1", "T2", "RA", "DEC", `note ${TOKEN}`]);
@@ -113,13 +112,6 @@ function hostile(mode: () => Mode) {
       },
     });
   });
-  return {
-    url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
-    close: async () => {
-      ac.abort();
-      await server.finished;
-    },
-  };
 }
 
 Deno.test("token grep: responses, handles, errors, displays and logs never show the token", async () => {
