@@ -1,19 +1,29 @@
 /**
- * Servers on 127.0.0.1 for the network tests: a loopback server recording what it is asked, a body that
- * drips until cancelled, a bounded wait for a condition.
+ * Test helper (loopback HTTP): a throw-away server on 127.0.0.1 that a test writes in a few lines (its
+ * handler), bodies that drip or never end and note when the client cancels them, and a bounded wait.
+ *
+ * ```ts
+ * await using srv = loopback(() => new Response("[]"));
+ * const disp = new DispatcherAPI({ url: srv.url, token: null });
+ * ```
+ *
+ * @module
  */
 
-/** Sleep `ms` milliseconds. */
+/** Sleeps `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A running loopback server: its URL, the path+query of every request it got, and how to stop it. */
-export interface Loopback {
+/** A running loopback server; `await using` closes it (the server and every open connection). */
+export interface Loopback extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>` (`https` when started with a certificate). */
   url: string;
+  /** Every path + query asked, in order. */
   hits: string[];
+  /** Stops the server and waits until it has finished. */
   close(): Promise<void>;
 }
 
-/** A server on 127.0.0.1 (port 0); `hits` records every path+query asked. */
+/** Starts a server on 127.0.0.1 (port 0) answering with `handler`; `tls` makes it https. */
 export function loopback(
   handler: (req: Request, url: URL) => Response | Promise<Response>,
   tls?: { cert: string; key: string },
@@ -28,25 +38,42 @@ export function loopback(
       return handler(req, u);
     },
   );
-  const port = (server.addr as Deno.NetAddr).port;
+  const close = async () => {
+    ac.abort();
+    await server.finished;
+  };
   return {
-    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
     hits,
-    async close() {
-      ac.abort();
-      await server.finished;
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 
-/** A body that sends `chunk` every `gapMs` until cancelled; counts bytes and notes the cancel. */
-export function endless(chunk: Uint8Array, gapMs: number) {
-  const state = { sent: 0, cancelled: false };
+/** What an {@linkcode endless} body has done: bytes sent, and whether the client cancelled it. */
+export interface BodyState {
+  sent: number;
+  cancelled: boolean;
+}
+
+/**
+ * A body that sends `chunk` every `gapMs` until cancelled (or, with `closeAfterMs`, until that long after
+ * its first read: a client that misses its own limit then sees a finite body instead of hanging the test).
+ */
+export function endless(
+  chunk: Uint8Array,
+  gapMs: number,
+  opts: { closeAfterMs?: number } = {},
+): { stream: ReadableStream<Uint8Array>; state: BodyState } {
+  const state: BodyState = { sent: 0, cancelled: false };
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let closeAt = Infinity;
   const stream = new ReadableStream<Uint8Array>({
     async pull(c) {
+      if (closeAt === Infinity && opts.closeAfterMs !== undefined) closeAt = Date.now() + opts.closeAfterMs;
       if (gapMs > 0) await new Promise((r) => (timer = setTimeout(r, gapMs)));
       if (state.cancelled) return;
+      if (Date.now() >= closeAt) return c.close();
       state.sent += chunk.length;
       c.enqueue(chunk);
     },
@@ -58,7 +85,7 @@ export function endless(chunk: Uint8Array, gapMs: number) {
   return { stream, state };
 }
 
-/** Wait (bounded) until `cond` holds. */
+/** Waits (polling every 20 ms, at most `ms`) until `cond` holds; whether it did. */
 export async function eventually(cond: () => boolean, ms = 2000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {

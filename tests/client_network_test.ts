@@ -10,6 +10,7 @@ import { OdaError } from "../lib/errors.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 import { testWithTool } from "./_validators.ts";
 import { endless, eventually, loopback, sleep } from "./_loopback.ts";
+import { assertFired, settle } from "./_deadline.ts";
 
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJuZXRAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
 
@@ -28,114 +29,109 @@ function loopbackOnlyFetch(client?: Deno.HttpClient) {
 }
 
 Deno.test("par-names: a dripping server cannot outlive getProduct's deadline; the check carries the token", async () => {
-  const drip = endless(new TextEncoder().encode(" "), 150);
-  const srv = loopback((_req, u) =>
+  // the drip ends by itself after 20 s (the fallback): a missed 900 ms deadline ends there, not in a hang
+  const drip = endless(new TextEncoder().encode(" "), 150, { closeAfterMs: 20_000 });
+  await using srv = loopback((_req, u) =>
     u.pathname === "/api/par-names"
       ? new Response(drip.stream, { headers: { "content-type": "application/json" } })
       : new Response("{}", { status: 500 })
   );
-  try {
-    const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, requestTimeout: 30_000 });
-    const t0 = Date.now();
-    const e = await assertRejects(
-      () => disp.getProduct({ instrument: "isgri", product: "isgri_image", silent: true, timeout: 900 }),
-      OdaError,
-    );
-    const took = Date.now() - t0;
-    assertEquals(e.code, "TIMEOUT");
-    assert(took >= 850 && took < 2500, `took ${took} ms`);
-    assertEquals(srv.hits.length, 1, "no run_analysis after the deadline");
-    assertEquals(new URL(srv.url + srv.hits[0]).searchParams.get("token"), TOKEN);
-    assert(await eventually(() => drip.state.cancelled), "the dripping body was cancelled");
-    // an abort wins the same way
-    const drip2 = endless(new TextEncoder().encode(" "), 150);
-    const srv2 = loopback(() => new Response(drip2.stream));
-    try {
-      const ctrl = new AbortController();
-      setTimeout(() => ctrl.abort(), 300);
-      const d2 = new DispatcherAPI({ url: srv2.url, token: null });
-      const a = await assertRejects(
-        () =>
-          d2.getProduct<GetProductOptions>({
-            instrument: "isgri",
-            product: "x",
-            silent: true,
-            signal: ctrl.signal,
-          }),
-        OdaError,
-      );
-      assertEquals(a.code, "ABORTED");
-      assert(await eventually(() => drip2.state.cancelled), "cancelled after the abort");
-    } finally {
-      await srv2.close();
-    }
-  } finally {
-    await srv.close();
-  }
+  const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, requestTimeout: 30_000 });
+  const r = await settle(() =>
+    disp.getProduct({ instrument: "isgri", product: "isgri_image", silent: true, timeout: 900 })
+  );
+  assert(r.error instanceof OdaError, `no OdaError after ${r.ms} ms: ${r.error}`);
+  assertEquals(r.error.code, "TIMEOUT");
+  assertFired("getProduct's deadline", r.ms, { firesMs: 900, fallbackMs: 20_000 });
+  assertEquals(srv.hits.length, 1, "no run_analysis after the deadline");
+  assertEquals(new URL(srv.url + srv.hits[0]).searchParams.get("token"), TOKEN);
+  assert(await eventually(() => drip.state.cancelled), "the dripping body was cancelled");
+  // an abort wins the same way
+  const drip2 = endless(new TextEncoder().encode(" "), 150);
+  await using srv2 = loopback(() => new Response(drip2.stream));
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), 300);
+  const d2 = new DispatcherAPI({ url: srv2.url, token: null });
+  const a = await assertRejects(
+    () =>
+      d2.getProduct<GetProductOptions>({
+        instrument: "isgri",
+        product: "x",
+        silent: true,
+        signal: ctrl.signal,
+      }),
+    OdaError,
+  );
+  clearTimeout(timer);
+  assertEquals(a.code, "ABORTED");
+  assert(await eventually(() => drip2.state.cancelled), "cancelled after the abort");
 });
 
 Deno.test("bodies: an endless body stops at maxResponseBytes and after an abort nothing keeps downloading", async () => {
   const chunk = new Uint8Array(64 * 1024).fill(0x20);
   let current = endless(chunk, 0);
-  const srv = loopback(() => {
+  await using srv = loopback(() => {
     current = endless(chunk, 0);
     return new Response(current.stream);
   });
-  try {
-    const http = new HttpClient({ baseUrl: srv.url, maxResponseBytes: 1024 * 1024 });
-    const big = await assertRejects(() => http.request({ path: "big", params: [], retry: false }), OdaError);
-    assertEquals(big.code, "RESPONSE_TOO_LARGE");
-    assert(await eventually(() => current.state.cancelled), "cancelled at the cap");
-    assert(current.state.sent < 16 * 1024 * 1024, `sent ${current.state.sent} bytes`);
-    // abort mid-body: prompt ABORTED, then the server's byte count stops growing
-    const open = new HttpClient({ baseUrl: srv.url });
-    const ctrl = new AbortController();
-    const p = open.request({ path: "endless", params: [], signal: ctrl.signal });
-    await eventually(() => current.state.sent > 1024 * 1024);
-    const t0 = Date.now();
-    ctrl.abort();
-    const a = await assertRejects(() => p, OdaError);
-    assertEquals(a.code, "ABORTED");
-    assert(Date.now() - t0 < 500, "abort is prompt");
-    assert(await eventually(() => current.state.cancelled), "the transfer was cancelled");
-    const after = current.state.sent;
-    await sleep(200);
-    assertEquals(current.state.sent, after, "no background download");
-  } finally {
-    await srv.close();
-  }
+  const http = new HttpClient({ baseUrl: srv.url, maxResponseBytes: 1024 * 1024 });
+  const big = await assertRejects(() => http.request({ path: "big", params: [], retry: false }), OdaError);
+  assertEquals(big.code, "RESPONSE_TOO_LARGE");
+  assert(await eventually(() => current.state.cancelled), "cancelled at the cap");
+  assert(current.state.sent < 16 * 1024 * 1024, `sent ${current.state.sent} bytes`);
+  // abort mid-body: ABORTED (not the 20 s body timeout a missed abort would end in), then the server's
+  // byte count stops growing
+  const open = new HttpClient({ baseUrl: srv.url, bodyTimeout: 20_000, maxResponseBytes: 2 ** 40 });
+  const ctrl = new AbortController();
+  const capped = current;
+  const p = open.request({ path: "endless", params: [], signal: ctrl.signal });
+  // (a new body: the capped one above has sent more than 1 MiB too)
+  assert(await eventually(() => current !== capped && current.state.sent > 1024 * 1024), "mid-body");
+  ctrl.abort();
+  const a = await settle(() => p);
+  assert(a.error instanceof OdaError, `no OdaError after ${a.ms} ms: ${a.error}`);
+  assertEquals(a.error.code, "ABORTED");
+  assertFired("the abort", a.ms, { firesMs: 0, fallbackMs: 20_000 });
+  assert(await eventually(() => current.state.cancelled), "the transfer was cancelled");
+  const after = current.state.sent;
+  await sleep(200);
+  assertEquals(current.state.sent, after, "no background download");
 });
 
 Deno.test("bodies: drips end at bodyTimeout, silence at idleTimeout; a declared oversize fails before reading", async () => {
-  const drip = endless(new TextEncoder().encode("["), 50);
-  const srv = loopback((_r, u) => {
-    if (u.pathname === "/silent") {
-      return new Response(
-        new ReadableStream({
-          start(c) {
-            c.enqueue(new Uint8Array([0x5b]));
-          },
-        }),
-      );
-    }
-    return new Response(drip.stream);
+  // both bodies end by themselves after 20 s (the fallback): a missed timeout ends there, not in a hang
+  const drip = endless(new TextEncoder().encode("["), 50, { closeAfterMs: 20_000 });
+  let silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  const silence = { cancelled: false };
+  await using srv = loopback((_r, u) => {
+    if (u.pathname !== "/silent") return new Response(drip.stream);
+    return new Response(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(new Uint8Array([0x5b])); // then silence
+          silenceTimer = setTimeout(() => c.close(), 20_000);
+        },
+        cancel() {
+          silence.cancelled = true;
+          clearTimeout(silenceTimer);
+        },
+      }),
+    );
   });
-  try {
-    const http = new HttpClient({ baseUrl: srv.url, idleTimeout: 300, bodyTimeout: 600 });
-    let t0 = Date.now();
-    const e = await assertRejects(() => http.request({ path: "drip", params: [], retry: false }), OdaError);
-    assertEquals(e.code, "TIMEOUT");
-    assert(/longer than 600 ms/.test(e.message), e.message);
-    assert(Date.now() - t0 < 1500, `drip took ${Date.now() - t0} ms`);
-    assert(await eventually(() => drip.state.cancelled));
-    t0 = Date.now();
-    const s = await assertRejects(() => http.request({ path: "silent", params: [], retry: false }), OdaError);
-    assertEquals(s.code, "TIMEOUT");
-    assert(/no data for 300 ms/.test(s.message), s.message);
-    assert(Date.now() - t0 < 1200, `silence took ${Date.now() - t0} ms`);
-  } finally {
-    await srv.close();
-  }
+  const http = new HttpClient({ baseUrl: srv.url, idleTimeout: 300, bodyTimeout: 600 });
+  const d = await settle(() => http.request({ path: "drip", params: [], retry: false }));
+  assert(d.error instanceof OdaError, `no OdaError after ${d.ms} ms: ${d.error}`);
+  assertEquals(d.error.code, "TIMEOUT");
+  assert(/longer than 600 ms/.test(d.error.message), d.error.message);
+  assertFired("bodyTimeout", d.ms, { firesMs: 600, fallbackMs: 20_000 });
+  assert(await eventually(() => drip.state.cancelled));
+  // the silent body sends one byte, then nothing until it closes after 20 s
+  const s = await settle(() => http.request({ path: "silent", params: [], retry: false }));
+  assert(s.error instanceof OdaError, `no OdaError after ${s.ms} ms: ${s.error}`);
+  assertEquals(s.error.code, "TIMEOUT");
+  assert(/no data for 300 ms/.test(s.error.message), s.error.message);
+  assertFired("idleTimeout", s.ms, { firesMs: 300, fallbackMs: 20_000 });
+  assert(await eventually(() => silence.cancelled));
   let pulled = 0;
   const declared = new Response(
     new ReadableStream({

@@ -9,6 +9,7 @@ import { analysisParametersMismatches } from "../lib/client/consistency.ts";
 import { errorForResponse, htmlErrorLine } from "../lib/client/http.ts";
 import { OdaError } from "../lib/errors.ts";
 import { assert, assertEquals, assertRejects, captureLogs, fixtureText } from "./client_replay.ts";
+import { loopback } from "./_loopback.ts";
 
 Deno.test("returned parameters are compared in the parameter's units (server-side conversions are not mismatches)", async () => {
   // unit level: 20 keV stored as 20000 eV agrees; 20001 eV does not; without units nothing is assumed
@@ -76,9 +77,8 @@ Deno.test("a report the server repeats is shown once", async () => {
     { node: "ii_skyimage", message: "science window 1/2" },
   ];
   let n = 0;
-  const ac = new AbortController();
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} }, (req) => {
-    if (new URL(req.url).pathname !== "/run_analysis") return new Response("[]");
+  await using server = loopback((_req, u) => {
+    if (u.pathname !== "/run_analysis") return new Response("[]");
     n++;
     const list = n === 1
       ? reports
@@ -91,26 +91,18 @@ Deno.test("a report the server repeats is shown once", async () => {
       products: {},
     }));
   });
-  try {
-    const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
-    const disp = new DispatcherAPI({
-      url,
-      token: null,
-      pollInterval: { min: 1, max: 2 },
-      parameter_check: false,
-    });
-    const { error, records } = await captureLogs(() =>
-      disp.getProduct<GetProductOptions>({ instrument: "i", product: "p", silent: true })
-    );
-    if (error) throw error;
-    const lines = records.filter((r) => r.name === "oda_api.api.dispatcherapi.progress").map((r) =>
-      r.message
-    );
-    assertEquals(lines, ["... ii_skyimage : science window 1/2", "... ii_skyimage : science window 2/2"]);
-  } finally {
-    ac.abort();
-    await server.finished;
-  }
+  const disp = new DispatcherAPI({
+    url: server.url,
+    token: null,
+    pollInterval: { min: 1, max: 2 },
+    parameter_check: false,
+  });
+  const { error, records } = await captureLogs(() =>
+    disp.getProduct<GetProductOptions>({ instrument: "i", product: "p", silent: true })
+  );
+  if (error) throw error;
+  const lines = records.filter((r) => r.name === "oda_api.api.dispatcherapi.progress").map((r) => r.message);
+  assertEquals(lines, ["... ii_skyimage : science window 1/2", "... ii_skyimage : science window 2/2"]);
 });
 
 Deno.test("a server's 500 HTML page: the exception line in the message, the page in details", () => {
@@ -142,63 +134,45 @@ Deno.test("a server's 500 HTML page: the exception line in the message, the page
 });
 
 Deno.test("the whole client: a 500 HTML page from a live server", async () => {
-  const ac = new AbortController();
-  const server = Deno.serve(
-    { port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} },
-    () =>
-      new Response(
-        "<html><body><pre>Traceback (most recent call last):\n  File x\nZeroDivisionError: division by zero</pre></body></html>",
-        { status: 500, headers: { "content-type": "text/html" } },
-      ),
+  await using server = loopback(() =>
+    new Response(
+      "<html><body><pre>Traceback (most recent call last):\n  File x\nZeroDivisionError: division by zero</pre></body></html>",
+      { status: 500, headers: { "content-type": "text/html" } },
+    )
   );
-  try {
-    const disp = new DispatcherAPI({
-      url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
-      token: null,
-    });
-    const e = await assertRejects(() => disp.getInstrumentsList(), OdaError);
-    assertEquals(e.message, "dispatcher error (HTTP 500): ZeroDivisionError: division by zero");
-    assert(String(e.details?.page).includes("<pre>"));
-  } finally {
-    ac.abort();
-    await server.finished;
-  }
+  const disp = new DispatcherAPI({ url: server.url, token: null });
+  const e = await assertRejects(() => disp.getInstrumentsList(), OdaError);
+  assertEquals(e.message, "dispatcher error (HTTP 500): ZeroDivisionError: division by zero");
+  assert(String(e.details?.page).includes("<pre>"));
 });
 
 Deno.test("refreshToken: a non-positive interval is refused locally; a token expiring earlier is not adopted", async () => {
-  const sb = await startSandbox({ seed: 3 });
-  const ac = new AbortController();
-  try {
-    const current = await sb.mintToken({ sub: "r@example.org", roles: "general,refresh-tokens" }, {
-      expiresIn: 7200,
-    });
-    const earlier = await sb.mintToken({ sub: "r@example.org", roles: "general,refresh-tokens" }, {
-      expiresIn: 600,
-    });
-    let asked = 0;
-    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} }, () => {
-      asked++;
-      return new Response(earlier, { headers: { "content-type": "text/html" } });
-    });
-    const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
-    const disp = new DispatcherAPI({ url, token: current });
-    for (const bad of [0, -5, Number.NaN, Infinity, "3600" as unknown as number]) {
-      const e = await assertRejects(() => disp.refreshToken(undefined, { refresh_interval: bad }), OdaError);
-      assertEquals(e.code, "INVALID_ARGUMENT");
-    }
-    assertEquals(asked, 0, "refused before any request");
-    const e = await assertRejects(() => disp.refreshToken(undefined, { refresh_interval: 3600 }), OdaError);
-    assertEquals(e.code, "TOKEN_REWRITE_REFUSED");
-    assertEquals(asked, 1);
-    assertEquals(disp.token, current, "the current token is kept");
-    // the real refresh (sandbox: exp = old exp + interval) is adopted
-    const real = new DispatcherAPI({ url: sb.url, token: current });
-    const fresh = await real.refreshToken(undefined, { refresh_interval: 3600 });
-    assertEquals(real.token, fresh);
-  } finally {
-    ac.abort();
-    await sb.close();
+  await using sb = await startSandbox({ seed: 3 });
+  const current = await sb.mintToken({ sub: "r@example.org", roles: "general,refresh-tokens" }, {
+    expiresIn: 7200,
+  });
+  const earlier = await sb.mintToken({ sub: "r@example.org", roles: "general,refresh-tokens" }, {
+    expiresIn: 600,
+  });
+  let asked = 0;
+  await using server = loopback(() => {
+    asked++;
+    return new Response(earlier, { headers: { "content-type": "text/html" } });
+  });
+  const disp = new DispatcherAPI({ url: server.url, token: current });
+  for (const bad of [0, -5, Number.NaN, Infinity, "3600" as unknown as number]) {
+    const e = await assertRejects(() => disp.refreshToken(undefined, { refresh_interval: bad }), OdaError);
+    assertEquals(e.code, "INVALID_ARGUMENT");
   }
+  assertEquals(asked, 0, "refused before any request");
+  const e = await assertRejects(() => disp.refreshToken(undefined, { refresh_interval: 3600 }), OdaError);
+  assertEquals(e.code, "TOKEN_REWRITE_REFUSED");
+  assertEquals(asked, 1);
+  assertEquals(disp.token, current, "the current token is kept");
+  // the real refresh (sandbox: exp = old exp + interval) is adopted
+  const real = new DispatcherAPI({ url: sb.url, token: current });
+  const fresh = await real.refreshToken(undefined, { refresh_interval: 3600 });
+  assertEquals(real.token, fresh);
 });
 
 Deno.test("a malformed explicit token is refused locally as TOKEN_MALFORMED (nothing is sent)", async () => {

@@ -10,6 +10,7 @@ import { resolveDispatcherUrl } from "../lib/client/dispatcher.ts";
 import { analysisParametersMismatches, formatParameterMismatches } from "../lib/client/consistency.ts";
 import { DispatcherError, OdaError } from "../lib/errors.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
+import { assertFired, settle } from "./_deadline.ts";
 
 function flaky(failures: Array<"reset" | 502 | 503 | 504 | 500 | 400>, final = '{"ok":true}') {
   let n = 0;
@@ -59,13 +60,12 @@ Deno.test("retries stop at the deadline (TIMEOUT) and the budget (last error)", 
     backoffBase: 20,
     backoffMax: 40,
   });
-  const t0 = Date.now();
-  const e = await assertRejects(
-    () => http.request({ path: "x", params: [], deadline: Date.now() + 200 }),
-    OdaError,
-  );
-  assertEquals(e.code, "TIMEOUT");
-  assert(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`); // not the 1000 retries
+  // a missed deadline would run the 1000 retries: at least 999 × 20 ms (the jittered 40 ms cap's lower half)
+  const r = await settle(() => http.request({ path: "x", params: [], deadline: Date.now() + 200 }));
+  assert(r.error instanceof OdaError, `no OdaError after ${r.ms} ms: ${r.error}`);
+  assertEquals(r.error.code, "TIMEOUT");
+  assertFired("the deadline", r.ms, { firesMs: 200, fallbackMs: 999 * 20, earliestMs: 200 - 40 });
+  assert(always.calls.length < 1000, `${always.calls.length} attempts`);
   const budget = new HttpClient({
     baseUrl: "http://127.0.0.1:9",
     fetch: flaky(Array(1000).fill(502)).fetch,
@@ -100,14 +100,15 @@ Deno.test("a hanging request hits its own timeout and is retried; abort during b
   const slow = new HttpClient({
     baseUrl: "http://127.0.0.1:9",
     fetch: flaky(Array(10).fill(503)).fetch,
-    backoffBase: 5_000,
-    backoffMax: 5_000,
+    backoffBase: 20_000,
+    backoffMax: 20_000,
   });
-  const t0 = Date.now();
   setTimeout(() => ctrl.abort(), 30);
-  const e = await assertRejects(() => slow.request({ path: "x", params: [], signal: ctrl.signal }), OdaError);
-  assertEquals(e.code, "ABORTED");
-  assert(Date.now() - t0 < 1000); // far below the 5 s backoff
+  // an abort noticed only after the backoff would take at least 10 s (the jittered 20 s delay's lower half)
+  const e = await settle(() => slow.request({ path: "x", params: [], signal: ctrl.signal }));
+  assert(e.error instanceof OdaError, `no OdaError after ${e.ms} ms: ${e.error}`);
+  assertEquals(e.error.code, "ABORTED");
+  assertFired("the abort during backoff", e.ms, { firesMs: 30, fallbackMs: 10_000 });
 });
 
 Deno.test("ResponseCache: TTL, LRU eviction by count and size", () => {

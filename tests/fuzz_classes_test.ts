@@ -1,6 +1,6 @@
 /**
  * The hostile classes of issue #17 (`_hostile.ts`), each run in its own subprocess with a V8 heap limit, a
- * wall-clock limit and a per-case time and resident-set limit: every case must end in a value or an
+ * wall-clock limit (a hang guard) and a resident-set limit: every case must end in a value or an
  * `OdaError`. A class that allocates without bound dies of a fatal out-of-memory in its subprocess, which
  * fails its test here instead of killing the test runner. Fixed seeds: CI runs the same cases every time.
  */
@@ -9,7 +9,7 @@ import { HOSTILE_CLASSES } from "./_hostile.ts";
 
 const HEAP_MIB = 384;
 const RSS_MIB = 1024;
-const PER_CASE_MS = 5000;
+/** A class still running after this is hung (its cases take about a second in all): no speed target. */
 const CLASS_TIMEOUT_MS = 60_000;
 
 interface Stats {
@@ -18,7 +18,6 @@ interface Stats {
   values: number;
   errors: number;
   codes: Record<string, number>;
-  slowestMs: number;
   maxRssMiB: number;
 }
 
@@ -35,7 +34,6 @@ async function runClass(name: string, seed: number, count: number): Promise<Stat
       name,
       String(seed),
       String(count),
-      String(PER_CASE_MS),
       String(RSS_MIB),
     ],
     stdout: "piped",

@@ -12,6 +12,7 @@ import { CHROMIUM, testWithTool } from "./_validators.ts";
 import { chromiumArgs, makeProfile } from "./_chromium.ts";
 import { createHash } from "node:crypto";
 import { md5HexPortable } from "../lib/data/md5.ts";
+import { loopback } from "./_loopback.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 const FIXTURE = fileURLToPath(new URL("./fixtures/oda_api/generated/numpy_fitsrec_lc.json", import.meta.url));
@@ -51,8 +52,8 @@ function serve(
   extra: (req: Request, path: string) => Promise<Response | undefined> | undefined,
 ) {
   const seen: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const path = decodeURIComponent(new URL(req.url).pathname);
+  const server = loopback(async (req, u) => {
+    const path = decodeURIComponent(u.pathname);
     seen.push(path);
     const r = await extra(req, path);
     if (r) return r;
@@ -69,7 +70,7 @@ function serve(
       return new Response("not found", { status: 404 });
     }
   });
-  return { url: `http://127.0.0.1:${server.addr.port}`, seen, close: () => server.shutdown() };
+  return { url: server.url, seen, close: server.close };
 }
 
 async function run(cmd: string, args: string[], cwd: string) {

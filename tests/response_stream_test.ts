@@ -6,7 +6,7 @@
  * unit also takes the streamed-payload and streamed-records paths; on big generated products (mosaic
  * images and a record-array light curve) split in many ways; and errors where the text path has errors.
  */
-import { deepStrictEqual as assertEquals, ok as assert, rejects, strictEqual } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
 import { parseJson } from "../lib/data/json.ts";
 import { decodeNumpyPickleBase64 } from "../lib/codecs/pickle.ts";
 import {
@@ -20,6 +20,8 @@ import { DecodeError, OdaError } from "../lib/errors.ts";
 import { DataCollection } from "../lib/products/collection.ts";
 import { responseText } from "../bench/_workloads.ts";
 import { col, encodeProduct, table } from "../lib/sandbox/instruments/encode.ts";
+import { eventually, loopback } from "./_loopback.ts";
+import { assertFired, settle } from "./_deadline.ts";
 
 const FIX = new URL("./fixtures/", import.meta.url).pathname;
 const enc = new TextEncoder();
@@ -288,10 +290,8 @@ Deno.test("getProduct streams a big answer: download events up to the declared s
   const text = responseText("lightcurve", { rows: 100_000 });
   const body = enc.encode(text);
   assert(body.length > 2 << 20);
-  const ac = new AbortController();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
-    () => new Response(body, { headers: { "content-type": "application/json" } }),
+  await using server = loopback(() =>
+    new Response(body, { headers: { "content-type": "application/json" } })
   );
   const previous = getProgressReporterFactory();
   const events: { received: number; total?: number | undefined }[] = [];
@@ -312,11 +312,7 @@ Deno.test("getProduct streams a big answer: download events up to the declared s
     close: () => {},
   }));
   try {
-    const disp = new DispatcherAPI({
-      url: `http://127.0.0.1:${server.addr.port}`,
-      token: null,
-      parameter_check: false,
-    });
+    const disp = new DispatcherAPI({ url: server.url, token: null, parameter_check: false });
     // deno-lint-ignore no-explicit-any
     const dc = await disp.getProduct({ instrument: "isgri", product: "lc" } as any);
     assert(events.length >= 1, "no download events");
@@ -330,51 +326,42 @@ Deno.test("getProduct streams a big answer: download events up to the declared s
     assertEquals(canon(dc._p_list, false), canon(want._p_list, false));
   } finally {
     setProgressReporterFactory(previous);
-    ac.abort();
-    await server.finished;
   }
 });
 
 Deno.test("getProduct: aborting while a big answer streams in stops it at once (ABORTED), nothing left running", async () => {
   const { DispatcherAPI } = await import("../lib/client/dispatcher.ts");
   const body = enc.encode(responseText("lightcurve", { rows: 100_000 }));
-  const ac = new AbortController();
   let cancelled = false;
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
-    () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          start(c) {
-            c.enqueue(body.subarray(0, 1_500_000)); // then stall
-          },
-          cancel() {
-            cancelled = true;
-          },
-        }),
-        { headers: { "content-type": "application/json", "content-length": String(body.length) } },
-      ),
+  await using server = loopback(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(body.subarray(0, 1_500_000)); // then stall
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }),
+      { headers: { "content-type": "application/json", "content-length": String(body.length) } },
+    )
   );
-  try {
-    const disp = new DispatcherAPI({
-      url: `http://127.0.0.1:${server.addr.port}`,
-      token: null,
-      parameter_check: false,
-    });
-    const user = new AbortController();
-    const t0 = Date.now();
-    const p = disp.getProduct(
-      // deno-lint-ignore no-explicit-any
-      { instrument: "isgri", product: "lc", silent: true, signal: user.signal } as any,
-    );
-    setTimeout(() => user.abort(), 300);
-    await rejects(p, (e: unknown) => e instanceof OdaError && e.code === "ABORTED");
-    assert(Date.now() - t0 < 5000, "abort took too long");
-    // the transfer was cancelled (the server saw its stream cancelled)
-    for (let i = 0; i < 50 && !cancelled; i++) await new Promise((r) => setTimeout(r, 20));
-    assert(cancelled, "the body was not cancelled");
-  } finally {
-    ac.abort();
-    await server.finished;
-  }
+  // a missed abort would wait for the 20 s idle timeout (requestTimeout) instead
+  const disp = new DispatcherAPI({
+    url: server.url,
+    token: null,
+    parameter_check: false,
+    requestTimeout: 20_000,
+  });
+  const user = new AbortController();
+  const timer = setTimeout(() => user.abort(), 300);
+  const r = await settle(() =>
+    // deno-lint-ignore no-explicit-any
+    disp.getProduct({ instrument: "isgri", product: "lc", silent: true, signal: user.signal } as any)
+  );
+  clearTimeout(timer);
+  assert(r.error instanceof OdaError && r.error.code === "ABORTED", `after ${r.ms} ms: ${r.error}`);
+  assertFired("the abort", r.ms, { firesMs: 300, fallbackMs: 20_000 });
+  // the transfer was cancelled (the server saw its stream cancelled)
+  assert(await eventually(() => cancelled, 1000), "the body was not cancelled");
 });

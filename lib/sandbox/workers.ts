@@ -80,7 +80,9 @@ export function reviveOutput(v: unknown): unknown {
 export class WorkerUnavailable extends Error {}
 
 /** A task's signal was aborted: the task was dropped from the queue, or its worker was terminated. */
-export class SimulationCancelled extends Error {}
+export class SimulationCancelled extends Error {
+  override name = "SimulationCancelled";
+}
 
 interface Pending {
   id: number;
