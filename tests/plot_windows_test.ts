@@ -145,7 +145,11 @@ async function cases(): Promise<Record<string, Case>> {
     },
   }];
   for (const legend of ["below", "inside"] as const) {
-    const p = new LightCurvePlot(lc, { layers, legend });
+    const title = legend === "below"
+      ? "ISGRI light curve of MAXI J1820+070 (IGR J18197+0705, ASASSN-18ey) in the 30-80 keV band, " +
+        "revolutions 1931 to 1935, one flare"
+      : undefined;
+    const p = new LightCurvePlot(lc, { layers, legend, ...(title ? { title } : {}) });
     const own = curveExtent(p);
     out[`layers_${legend}`] = {
       spec: p.spec(),
