@@ -441,18 +441,22 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
       }" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(line)}</text>`,
     );
   });
+  // axis titles: 12 px, or smaller when that is what keeps them inside the picture (small thumbnails)
+  const fit = (text: string, room: number) =>
+    Math.min(12, Math.floor((12 * room / textWidth(text, 12)) * 10) / 10);
   if (opts.xLabel) {
     out.push(
-      `<text x="${ml + pw / 2}" y="${H - 8}" text-anchor="middle" font-size="12">${
-        escapeHtml(opts.xLabel)
-      }</text>`,
+      `<text x="${cx}" y="${H - 8}" text-anchor="middle" font-size="${
+        fit(opts.xLabel, 2 * Math.min(cx, W - cx) - 8)
+      }">${escapeHtml(opts.xLabel)}</text>`,
     );
   }
   if (opts.yLabel) {
+    const cy = mt + ph / 2;
     out.push(
-      `<text transform="translate(16 ${mt + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${
-        escapeHtml(opts.yLabel)
-      }</text>`,
+      `<text transform="translate(16 ${cy}) rotate(-90)" text-anchor="middle" font-size="${
+        fit(opts.yLabel, 2 * Math.min(cy, H - cy) - 8)
+      }">${escapeHtml(opts.yLabel)}</text>`,
     );
   }
   // the legend: a swatch of how each labelled series is drawn, and its label (wrapped to fit the picture)
