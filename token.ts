@@ -22,3 +22,4 @@ export * from "./lib/token/format.ts";
 export * from "./lib/token/dotenv.ts";
 export { readTokenAt } from "./lib/token/discover.ts";
 export { DEFAULT_TOKEN_WRITE_METHODS } from "./lib/token/write.ts";
+export { tokenEchoForms, tokenEchoRedactor } from "./lib/token/echoes.ts";

@@ -187,7 +187,7 @@ Deno.test("cli: exit codes for usage errors, bad tokens and bad parameters", asy
 
   const notANumber = await run(["--url", sb.url, "get", "-i", "empty", "-p", "dummy", "--timeout", "soon"]);
   assertEquals(notANumber.code, EXIT.USAGE);
-  assertStringIncludes(notANumber.stderr, "'soon' is not a number");
+  assertStringIncludes(notANumber.stderr, "'soon' is not a positive number of seconds");
 
   const badPair = await run([
     "--url",

@@ -11,7 +11,8 @@ import { resolveObjectsOfInterest } from "../lib/client/resolve_objects.ts";
 import { OdaError } from "../lib/errors.ts";
 import { startSandbox } from "../sandbox.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
-import { endless, eventually, type Loopback, loopback } from "./_loopback.ts";
+import { endless, eventually, type Loopback, loopback, sleep } from "./_loopback.ts";
+import { assertFired, settle } from "./_deadline.ts";
 
 const TOKEN =
   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3VuZHNAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
@@ -49,21 +50,21 @@ function drippingServer(): Loopback & { drips: ReturnType<typeof endless>[] } {
   return { ...srv, drips };
 }
 
+/** The call's timeout; the client's own limits (60 s) are the fallback a missed deadline would reach. */
+const DEADLINE = 400;
+const FALLBACK = 60_000;
+
 /** A client whose own limits are far away: only the call's bounds can end a request. */
 function client(url: string, timeout?: number): DispatcherAPI {
-  return new DispatcherAPI({ url, token: TOKEN, requestTimeout: 60_000, idleTimeout: 60_000, timeout });
+  return new DispatcherAPI({ url, token: TOKEN, requestTimeout: FALLBACK, idleTimeout: FALLBACK, timeout });
 }
 
 /** Run `call`, expecting an OdaError; its code and how long it took. */
 async function failure(call: () => Promise<unknown>): Promise<{ code: string; ms: number }> {
-  const t0 = Date.now();
-  const e = await assertRejects(call, OdaError);
-  return { code: e.code, ms: Date.now() - t0 };
+  const r = await settle(call);
+  assert(r.error instanceof OdaError, `expected an OdaError, got ${r.rejected ? r.error : "a value"}`);
+  return { code: r.error.code, ms: r.ms };
 }
-
-const DEADLINE = 400;
-/** Generous: well past the deadline, well before anything else (60 s) could end the call. */
-const LATE = DEADLINE + 2500;
 
 for (
   const [kind, start] of [["stalled headers", stallingServer], ["dripping body", drippingServer]] as const
@@ -78,21 +79,21 @@ for (
       );
       timed.forEach((r, i) => {
         assertEquals(r.code, "TIMEOUT", `${names[i]} on ${kind}`);
-        assert(r.ms >= DEADLINE - 50 && r.ms < LATE, `${names[i]} on ${kind} took ${r.ms} ms`);
+        assertFired(`${names[i]} on ${kind}`, r.ms, { firesMs: DEADLINE, fallbackMs: FALLBACK });
       });
       // the client's default timeout applies when the call gives none
       const byDefault = await failure(() => CALLS.getParameterNames(client(srv.url, DEADLINE), {}));
       assertEquals(byDefault.code, "TIMEOUT");
-      assert(byDefault.ms >= DEADLINE - 50 && byDefault.ms < LATE, `default timeout: ${byDefault.ms} ms`);
+      assertFired("the client's default timeout", byDefault.ms, { firesMs: DEADLINE, fallbackMs: FALLBACK });
       // an abort during the wait wins over a far deadline
       const aborted = await Promise.all(names.map((n) => {
         const ctrl = new AbortController();
         setTimeout(() => ctrl.abort(), 150);
-        return failure(() => CALLS[n](client(srv.url), { timeout: 60_000, signal: ctrl.signal }));
+        return failure(() => CALLS[n](client(srv.url), { timeout: FALLBACK, signal: ctrl.signal }));
       }));
       aborted.forEach((r, i) => {
         assertEquals(r.code, "ABORTED", `${names[i]} aborted on ${kind}`);
-        assert(r.ms < 150 + 2000, `${names[i]} aborted on ${kind} after ${r.ms} ms`);
+        assertFired(`${names[i]} aborted on ${kind}`, r.ms, { firesMs: 150, fallbackMs: FALLBACK });
       });
       if ("drips" in srv) {
         const drips = srv.drips as ReturnType<typeof endless>[];
@@ -235,5 +236,78 @@ Deno.test("descriptions: par-names and meta-data share one cache per client, key
     }
   } finally {
     await sb.close();
+  }
+});
+
+Deno.test("descriptions: concurrent callers share one request; one caller's abort or deadline ends only its own wait", async () => {
+  const sb = await startSandbox({ port: 0, seed: 7 });
+  try {
+    const disp = new DispatcherAPI({ url: sb.url, token: null });
+    const lc = { instrument: "spi_acs", product: "spi_acs_lc" };
+    const before = sb.stats().requests;
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => disp.getParameterNames(lc)),
+      ...Array.from(
+        { length: 3 },
+        () => disp.getProductDescription({ instrument: "spi_acs", product_name: "spi_acs_lc", silent: true }),
+      ),
+    ]);
+    assertEquals(sb.stats().requests - before, 2, "one par-names and one meta-data request for 8 callers");
+    assertEquals(answers[4], answers[0]);
+  } finally {
+    await sb.close();
+  }
+  // a slow server to overlap callers (its waits end when it closes)
+  let delay = 300;
+  const waiting = new Set<() => void>();
+  const srv = loopback(async () => {
+    await new Promise<void>((ok) => {
+      const timer = setTimeout(release, delay);
+      function release() {
+        clearTimeout(timer);
+        waiting.delete(release);
+        ok();
+      }
+      waiting.add(release);
+    });
+    return new Response('["RA", "DEC"]');
+  });
+  const lc = { instrument: "isgri", product: "isgri_lc" };
+  try {
+    // the first caller aborts: the one waiting for its request asks again and gets the answer
+    let d = new DispatcherAPI({ url: srv.url, token: null });
+    const owner = new AbortController();
+    setTimeout(() => owner.abort(), 100);
+    const first = d.getParameterNames({ ...lc, signal: owner.signal });
+    await sleep(20);
+    const second = d.getParameterNames(lc);
+    assertEquals((await assertRejects(() => first, OdaError)).code, "ABORTED");
+    assertEquals(await second, ["RA", "DEC"]);
+    assertEquals(srv.hits.length, 2, "the waiting caller asked again");
+    // a waiting caller's own abort and deadline end its wait only (not the answer, 10 s away); the first
+    // caller's request goes on
+    srv.hits.length = 0;
+    delay = 10_000;
+    d = new DispatcherAPI({ url: srv.url, token: null });
+    const leader = new AbortController();
+    const lead = settle(() => d.getParameterNames({ ...lc, signal: leader.signal }));
+    await sleep(20);
+    const quitter = new AbortController();
+    setTimeout(() => quitter.abort(), 80);
+    const [aborted, late] = await Promise.all([
+      failure(() => d.getParameterNames({ ...lc, signal: quitter.signal })),
+      failure(() => d.getParameterNames({ ...lc, timeout: 100 })),
+    ]);
+    assertEquals([aborted.code, late.code], ["ABORTED", "TIMEOUT"]);
+    assertFired("a waiting caller's abort", aborted.ms, { firesMs: 80, fallbackMs: delay });
+    assertFired("a waiting caller's deadline", late.ms, { firesMs: 100, fallbackMs: delay });
+    assertEquals(srv.hits.length, 1, "one request for the three callers");
+    leader.abort();
+    const led = await lead;
+    assert(led.error instanceof OdaError && led.error.code === "ABORTED", `${led.error}`);
+    assertEquals(srv.hits.length, 1);
+  } finally {
+    waiting.forEach((release) => release());
+    await srv.close();
   }
 });

@@ -15,11 +15,15 @@ import {
 import { applyJobEvent, progressLine, type ProgressState, toBundle } from "../display.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 import { loopback } from "./_loopback.ts";
+import { tokenLeakDetector } from "./_token_leaks.ts";
 
 const TOKEN =
   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJncmVwQGV4YW1wbGUub3JnIiwiZXhwIjo0MTAyNDQ0ODAwfQ.Z3JlcC1zaWduYXR1cmU";
 const OTHER = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvdGhlckBleGFtcGxlLm9yZyJ9.b3RoZXItc2lnbmF0dXJl";
 const JWT_RE = /eyJ[A-Za-z0-9_-]{4,}\.eyJ/;
+/** The token in any encoding (percent, escapes, base64 at any offset, its signature alone). */
+const leaks = tokenLeakDetector(TOKEN);
+const pct = (s: string) => [...s].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join("");
 
 /** Every way a value can be printed or saved. */
 function renderings(v: unknown): string[] {
@@ -46,6 +50,8 @@ function assertNoToken(what: string, v: unknown): void {
     assert(!text.includes(TOKEN), `${what} shows the token`);
     assert(!text.includes(OTHER), `${what} shows another token`);
     assert(!JWT_RE.test(text), `${what} shows a JWT: ${text.slice(text.search(JWT_RE) - 40).slice(0, 120)}`);
+    const leak = leaks(text);
+    assert(leak === undefined, `${what} shows ${leak}`);
   }
 }
 
@@ -88,13 +94,21 @@ function hostile(mode: () => Mode) {
         job_id: jobId,
         session_id: sessionId,
         status: "done",
-        full_report_dict_list: [{ node: "n", message: `working for ${echoed}` }],
+        // a callback report keeps the callback's request, token and URL included (upstream job_manager.py)
+        full_report_dict_list: [
+          { node: "n", message: `working for ${echoed}` },
+          { node: "n", message: `call_back?job_id=J&token=${pct(echoed)}&progressing`, token: echoed },
+        ],
       },
       products: {
         analysis_parameters: { T1: "2020-01-01T00:00:00", token: m === "echo" ? OTHER : echoed, RA: 1 },
         api_code:
           `from oda_api.api import DispatcherAPI\npar_dict = {"T1": "2020-01-01", "token": "${echoed}"}\n` +
-          `# other ${OTHER}`,
+          `# other ${OTHER}\n# state ${btoa(`{"token": "${echoed}"}`)}`,
+        text_product_list: [
+          `download: /download_products?session_id=S&token=${pct(echoed)}`,
+          `signature ${echoed.split(".")[2] ?? ""}`,
+        ],
       },
     });
   });

@@ -12,6 +12,7 @@ import { writeFitsFile } from "../lib/codecs/fits/write.ts";
 import type { NdArray } from "../lib/data/ndarray.ts";
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { OdaError } from "../lib/errors.ts";
+import { assertFired } from "./_deadline.ts";
 
 const SIDE = 4096; // one float32 image of 64 MiB
 const MiB = 1 << 20;
@@ -146,16 +147,18 @@ Deno.test("FITS file reads: an already-aborted signal reads nothing, whoever is 
 
 Deno.test("FITS file reads: a deadline passing mid-read stops fromFitsFile within a piece", async () => {
   const deadlineMs = 150;
-  const t0 = Date.now();
-  // each read is slowed down (40 ms) so that the 64 MiB read cannot finish before the deadline
+  // each read is slowed down so that the whole read (at least 16 pieces of 4 MiB) would take far longer than
+  // the deadline: that is the fallback a missed deadline would reach
+  const slowMs = 300;
+  const fallbackMs = (SIZE / (4 * MiB)) * slowMs;
+  const t0 = performance.now();
   const r = await observed(
-    () => NumpyDataProduct.fromFitsFile(big, { deadline: t0 + deadlineMs }),
-    () => new Promise((ok) => setTimeout(ok, 40)),
+    () => NumpyDataProduct.fromFitsFile(big, { deadline: Date.now() + deadlineMs }),
+    () => new Promise((ok) => setTimeout(ok, slowMs)),
   );
-  const took = Date.now() - t0;
   assert.equal(codeOf(r.error), "TIMEOUT");
   assert.ok(r.bytes > 0 && r.bytes < SIZE / 2, `${r.bytes} of ${SIZE} bytes read`);
-  assert.ok(took >= deadlineMs - 5 && took < deadlineMs + 2000, `took ${took} ms`);
+  assertFired("the deadline of fromFitsFile", performance.now() - t0, { firesMs: deadlineMs, fallbackMs });
 });
 
 Deno.test({

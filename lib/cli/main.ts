@@ -7,6 +7,11 @@
  * {@linkcode EXIT}; errors are printed as one line (`error: …`), with details
  * when `-v` is given. No token is ever printed.
  *
+ * Every command that talks to a dispatcher takes `--timeout <seconds>` (one
+ * total deadline for the whole command, exit 5 when it passes) and stops at
+ * Ctrl-C through an `AbortSignal` (exit 130, `error: interrupted (Ctrl-C)`):
+ * products are saved whole or not at all.
+ *
  * Size: one commander program; every subcommand is a short adapter over library calls, kept together so
  * options, `--help` and exit codes stay consistent.
  *
@@ -33,11 +38,25 @@ import { formatToken, formatTokenExpiry, formatTokenReport } from "../token/form
 import { tokenLocationName } from "../token/location.ts";
 import type { TokenWriteLocation } from "../token/write.ts";
 import type { DataCollection } from "../products/collection.ts";
-import { type CliIO, EXIT, processIO } from "./io.ts";
+import { writeAtomic } from "../data/atomic_write.ts";
+import { type CliIO, EXIT, processIO, sigintSignal } from "./io.ts";
 // product displays and the live progress reporter (formerly reached through the root mod.ts)
 import "../display/register.ts";
 
 const cliLog = getLogger("oda_api.cli");
+
+/** What one run of a command shares with its action: the signal that cancels it (Ctrl-C, `CliIO.signal`). */
+interface RunContext {
+  signal?: AbortSignal | undefined;
+}
+
+/** `timeout` (ms) and `signal` of a dispatcher command, as the client's `RequestOptions` take them. */
+function bounds(o: { timeout?: number }, run: RunContext): { timeout?: number; signal?: AbortSignal } {
+  return {
+    ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
+    ...(run.signal ? { signal: run.signal } : {}),
+  };
+}
 
 /** Global options shared by every command. */
 interface GlobalOptions {
@@ -145,6 +164,28 @@ function numberArg(value: string): number {
   return x;
 }
 
+/** The longest `--timeout` a timer can hold: 2³¹ − 1 ms, in whole seconds (24.8 days). */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Commander parser of `--timeout`: a usage error (exit 2) unless a positive, finite number of seconds. */
+function secondsArg(value: string): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || x <= 0 || x > MAX_TIMEOUT_SECONDS) {
+    throw new InvalidArgumentError(
+      `'${value}' is not a positive number of seconds (at most ${MAX_TIMEOUT_SECONDS}).`,
+    );
+  }
+  return x;
+}
+
+/** `--timeout <seconds>` of every command that talks to a dispatcher. */
+function timeoutOption(): Option {
+  return new Option(
+    "--timeout <seconds>",
+    "give up after this many seconds (one deadline for the whole command: retries, waiting, downloads; exit 5)",
+  ).argParser(secondsArg);
+}
+
 function increase(_: string, previous = 0): number {
   return previous + 1;
 }
@@ -235,17 +276,22 @@ function setupLogging(io: CliIO, g: GlobalOptions): () => void {
   };
 }
 
-function makeApi(g: GlobalOptions, io: CliIO): DispatcherAPI {
+function makeApi(g: GlobalOptions, io: CliIO, o: { timeout?: number } = {}): DispatcherAPI {
   const url = g.url ?? io.env("ODA_DISPATCHER_URL") ?? PRODUCTION_URL;
-  return new DispatcherAPI({ url, ...(g.token !== undefined ? { token: g.token } : {}) });
+  return new DispatcherAPI({
+    url,
+    ...(g.token !== undefined ? { token: g.token } : {}),
+    ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
+  });
 }
 
 /** The client for pasted API code: --url/ODA_DISPATCHER_URL, else the code's URL; --token, else the code's. */
-function apiFromCode(g: GlobalOptions, io: CliIO, code: ApiCode): DispatcherAPI {
+function apiFromCode(g: GlobalOptions, io: CliIO, code: ApiCode, o: { timeout?: number }): DispatcherAPI {
   const url = g.url ?? io.env("ODA_DISPATCHER_URL");
   return DispatcherAPI.fromApiCode(code, {
     ...(url !== undefined ? { url } : {}),
     ...(g.token !== undefined ? { token: g.token } : {}),
+    ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
   });
 }
 
@@ -304,11 +350,18 @@ async function finishCollection(
   io: CliIO,
   data: DataCollection,
   opts: { out?: string; json?: boolean; overwrite?: boolean },
+  run: RunContext,
 ): Promise<void> {
   let files: string[] = [];
   if (opts.out) {
+    // interrupted before saving: not even the directory; while saving: every file whole or absent
+    if (run.signal?.aborted) throw run.signal.reason;
     await Deno.mkdir(opts.out, { recursive: true });
-    files = await data.saveAllData({ dir: opts.out, overwrite: opts.overwrite ?? true });
+    files = await data.saveAllData({
+      dir: opts.out,
+      overwrite: opts.overwrite ?? true,
+      ...(run.signal ? { signal: run.signal } : {}),
+    });
   }
   if (opts.json) {
     printJson(io, { products: collectionSummary(data), files });
@@ -318,8 +371,16 @@ async function finishCollection(
   for (const f of files) io.out(`saved ${f}\n`);
 }
 
-/** Build the commander program; actions report their exit code through `setCode`. */
-function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
+/**
+ * Build the commander program; actions report their exit code through `setCode` and read their signal from
+ * `run`. Commands that talk to a dispatcher are added to `talks` (they get `--timeout` and Ctrl-C handling).
+ */
+function buildProgram(
+  io: CliIO,
+  setCode: (c: number) => void,
+  run: RunContext,
+  talks: Set<Command>,
+): Command {
   const program = new Command("oda")
     .description("MMODA (ODA) dispatcher client: products, jobs, tokens and an offline sandbox")
     .addOption(
@@ -336,8 +397,14 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} });
 
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  /** A subcommand that talks to a dispatcher: `--timeout`, and Ctrl-C cancels it. */
+  const dispatcherCommand = (parent: Command, name: string): Command => {
+    const c = parent.command(name).addOption(timeoutOption());
+    talks.add(c);
+    return c;
+  };
 
-  program.command("get")
+  dispatcherCommand(program, "get")
     .description("run a query, show progress, save and print the products")
     .option("-i, --instrument <name>", "instrument (isgri, jemx, spi_acs...)")
     .option("-p, --product <name>", "product (isgri_image, spi_acs_lc...)")
@@ -348,7 +415,6 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
     .option("-o, --out <dir>", "save every product into this directory")
     .option("--json", "print the result as JSON")
     .option("--no-wait", "submit and print a job handle for `jobs resume`")
-    .option("--timeout <seconds>", "give up waiting after this many seconds", numberArg)
     .action(async (o) => {
       const code = o.apiCode === undefined ? undefined : parseApiCode(await readText(o.apiCode, "API code"));
       const instrument = o.instrument ?? code?.params.instrument;
@@ -380,8 +446,8 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
         setCode(EXIT.OK);
         return;
       }
-      const api = code === undefined ? makeApi(g(), io) : apiFromCode(g(), io, code);
-      Object.assign(common, { silent: !!g().quiet, ...(o.timeout ? { timeout: o.timeout * 1000 } : {}) });
+      const api = code === undefined ? makeApi(g(), io, o) : apiFromCode(g(), io, code, o);
+      Object.assign(common, { silent: !!g().quiet, ...bounds(o, run) });
       if (!o.wait) {
         const job = await api.submit(common);
         printJson(io, job.toJSON());
@@ -389,11 +455,11 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
         return;
       }
       const data = await api.getProduct(common);
-      await finishCollection(io, data, { out: o.out, json: o.json });
+      await finishCollection(io, data, { out: o.out, json: o.json }, run);
       setCode(EXIT.OK);
     });
 
-  program.command("types")
+  dispatcherCommand(program, "types")
     .description("write TypeScript types of the dispatcher's instruments, products and parameters")
     .option("-o, --out <file>", "write to this file (default: standard output)")
     .option(
@@ -409,56 +475,60 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
       "@oda-hub/oda-api/types",
     )
     .action(async (o) => {
-      const api = makeApi(g(), io);
-      const description = await describeDispatcher(
-        api,
-        o.instrument.length ? { instruments: o.instrument } : {},
-      );
+      const api = makeApi(g(), io, o);
+      const description = await describeDispatcher(api, {
+        ...(o.instrument.length ? { instruments: o.instrument } : {}),
+        ...bounds(o, run),
+      });
       const text = generateProductTypes(description, {
         name: o.name,
         importFrom: o.importFrom,
         source: `the dispatcher at ${redactSecrets(api.url)}`,
       });
       if (o.out) {
-        await Deno.writeTextFile(o.out, text);
+        await writeAtomic(o.out, new TextEncoder().encode(text), true);
         const n = Object.values(description.instruments).reduce((a, p) => a + Object.keys(p).length, 0);
         io.err(`wrote ${o.out}: ${Object.keys(description.instruments).length} instruments, ${n} products\n`);
       } else io.out(text);
       setCode(EXIT.OK);
     });
 
-  program.command("describe")
+  dispatcherCommand(program, "describe")
     .description("list the parameters of an instrument or one of its products")
     .requiredOption("-i, --instrument <name>", "instrument")
     .option("-p, --product <name>", "product")
     .option("--json", "print JSON")
     .action(async (o) => {
-      const api = makeApi(g(), io);
+      const api = makeApi(g(), io, o);
       if (o.product) {
-        const d = await api.getProductDescription({ instrument: o.instrument, product_name: o.product });
+        const d = await api.getProductDescription({
+          instrument: o.instrument,
+          product_name: o.product,
+          ...bounds(o, run),
+        });
         if (o.json) printJson(io, d);
         else io.out(String((d as { text?: string }).text ?? JSON.stringify(d, null, 2)) + "\n");
       } else {
-        printJson(io, await api.getInstrumentDescription({ instrument: o.instrument }));
+        printJson(io, await api.getInstrumentDescription({ instrument: o.instrument, ...bounds(o, run) }));
       }
       setCode(EXIT.OK);
     });
 
-  program.command("instruments")
+  dispatcherCommand(program, "instruments")
     .description("list the instruments visible with your token")
     .option("--json", "print JSON")
     .action(async (o) => {
-      const list = await makeApi(g(), io).getInstrumentsList();
+      const list = await makeApi(g(), io, o).getInstrumentsList(bounds(o, run));
       if (o.json) printJson(io, list);
       else io.out(list.join("\n") + "\n");
       setCode(EXIT.OK);
     });
 
-  program.command("resolve")
+  dispatcherCommand(program, "resolve")
     .description("resolve a source name to coordinates (/resolve_name)")
     .argument("<name>", "source name, e.g. 'Crab'")
-    .action(async (name: string) => {
-      printJson(io, await makeApi(g(), io).resolveName(name));
+    .action(async (name: string, o) => {
+      printJson(io, await makeApi(g(), io, o).resolveName(name, bounds(o, run)));
       setCode(EXIT.OK);
     });
 
@@ -498,13 +568,14 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
       "switch off job e-mails",
     ]] as const
   ) {
-    token.command(name)
+    dispatcherCommand(token, name)
       .description(`${what} (prints the new payload; --write stores the new token)`)
       .option("--write [locations]", "write the new token (FILE_CUR_DIR, FILE_HOME; comma-separated)")
       .option("--force", "write even if the new token looks weaker than the current one")
       .action(async (o) => {
-        const api = makeApi(g(), io);
+        const api = makeApi(g(), io, o);
         const opts = {
+          ...bounds(o, run),
           write_token: o.write !== undefined,
           token_write_methods: writeMethods(typeof o.write === "string" ? o.write : undefined),
           write_options: { force: !!o.force },
@@ -521,36 +592,35 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
   }
 
   const jobs = program.command("jobs").description("your recent jobs; resume a job");
-  jobs.command("list")
+  dispatcherCommand(jobs, "list")
     .description("list your recent jobs (/inspect-state)")
     .option("-j, --job-id <id>", "only this job")
     .option("--group-by-job", "group records by job")
     .action(async (o) => {
-      const state = await makeApi(g(), io).inspectState({
+      const state = await makeApi(g(), io, o).inspectState({
+        ...bounds(o, run),
         ...(o.jobId ? { job_id: o.jobId } : {}),
         group_by_job: !!o.groupByJob,
       });
       printJson(io, state);
       setCode(EXIT.OK);
     });
-  jobs.command("resume")
+  dispatcherCommand(jobs, "resume")
     .description("continue a job from the handle printed by `get --no-wait` (JSON, a file, or - for stdin)")
     .argument("<handle>", "job handle")
     .option("-o, --out <dir>", "save every product into this directory")
     .option("--json", "print the result as JSON")
-    .option("--timeout <seconds>", "give up waiting after this many seconds", numberArg)
     .action(async (handle: string, o) => {
       const saved = await readHandle(handle);
       const url = g().url ?? io.env("ODA_DISPATCHER_URL") ?? saved.url;
       const job = DispatcherAPI.resume(saved, {
         url,
         ...(g().token !== undefined ? { token: g().token } : {}),
+        ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
         silent: !!g().quiet,
       });
-      const data = await job.result({
-        ...(o.timeout ? { timeout: o.timeout * 1000 } : {}),
-      }) as DataCollection;
-      await finishCollection(io, data, { out: o.out, json: o.json });
+      const data = await job.result(bounds(o, run)) as DataCollection;
+      await finishCollection(io, data, { out: o.out, json: o.json }, run);
       setCode(EXIT.OK);
     });
 
@@ -590,17 +660,35 @@ function buildProgram(io: CliIO, setCode: (c: number) => void): Command {
  */
 export async function main(args: readonly string[], io: CliIO = processIO()): Promise<number> {
   let code: number = EXIT.OK;
-  const program = buildProgram(io, (c) => code = c);
+  const run: RunContext = {};
+  const talks = new Set<Command>();
+  const program = buildProgram(io, (c) => code = c, run, talks);
   const g = () => program.opts<GlobalOptions>();
   let restore = () => {};
+  let interrupt: Disposable | undefined;
   program.hook("preAction", (_program, action) => {
     // The demo manages its own (INFO-level) output.
     if (action.name() !== "demo") restore = setupLogging(io, g());
+    if (!talks.has(action)) return;
+    // Ctrl-C cancels a dispatcher command through its signal (the sandbox and the demo stop their own way)
+    const signals = io.signal ? [io.signal] : [];
+    if (io.interruptOnSigint) {
+      const s = sigintSignal((t) => io.err(t));
+      interrupt = s;
+      signals.push(s.signal);
+    }
+    run.signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   });
   try {
     await program.parseAsync(args as string[], { from: "user" });
     return code;
   } catch (e) {
+    if (run.signal?.aborted) {
+      // cancelled by the user: one line, whatever the request was doing when it stopped
+      const r = run.signal.reason;
+      io.err(`error: ${r instanceof OdaError ? oneLine(r.message) : "interrupted"}\n`);
+      return EXIT.INTERRUPTED;
+    }
     if (e instanceof CommanderError) {
       if (e.exitCode !== 0 && e.message && !e.code.startsWith("commander.help")) {
         io.err(`${e.message}\n`);
@@ -615,6 +703,7 @@ export async function main(args: readonly string[], io: CliIO = processIO()): Pr
     }
     return exitCodeFor(e);
   } finally {
+    interrupt?.[Symbol.dispose]();
     restore();
   }
 }

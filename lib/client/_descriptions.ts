@@ -7,6 +7,8 @@
  * Cache keys: instrument, product (none for an instrument's whole description) and the token as an MD5
  * digest (restricted instruments are described to their users only): the token itself is never stored.
  * Every request carries the caller's signal and deadline through the client's one bounded HTTP path.
+ * Callers asking what is already being fetched wait for that request (a batch of queries of one product
+ * sends one `/api/par-names`), each within its own signal and deadline; if it fails, they ask themselves.
  *
  * @module
  */
@@ -45,6 +47,8 @@ export class DescriptionRequests {
   #http: HttpClient;
   #names = new Map<string, string[]>();
   #meta = new Map<string, MetaDataText>();
+  /** Requests under way, by kind and cache key: callers asking the same thing meanwhile wait for it. */
+  #running = new Map<string, Promise<unknown>>();
 
   /** Requests go through `http` (its limits, retries, redirects and token rule). */
   constructor(http: HttpClient) {
@@ -53,16 +57,13 @@ export class DescriptionRequests {
 
   /** `/api/par-names` of a product: the names it accepts (a fresh copy of the cached list). */
   async parNames(q: DescriptionQuery & { product: string }): Promise<string[]> {
-    checkBounds(q);
-    const key = cacheKey(q);
-    let names = this.#names.get(key);
-    if (!names) {
+    const names = await this.#cached(this.#names, "par-names", q, async () => {
       const res = await this.#request("api/par-names", q);
       const list = parseResponseJson(res.text, res.url);
       if (!Array.isArray(list)) {
         throw new DecodeError("MALFORMED_RESPONSE", "par-names answer is not a list", { url: res.url });
       }
-      names = list.map((v) => {
+      return list.map((v) => {
         if (typeof v === "string") return v;
         if (typeof v === "number" || typeof v === "boolean") return String(v);
         // never String() of a nested list or an object: a hostile answer could nest it past the stack
@@ -70,21 +71,52 @@ export class DescriptionRequests {
           url: res.url,
         });
       });
-      remember(this.#names, key, names);
-    }
+    });
     return [...names];
   }
 
   /** `/api/meta-data` of an instrument or of one of its products, as text. */
-  async metaData(q: DescriptionQuery): Promise<MetaDataText> {
-    checkBounds(q);
-    const key = cacheKey(q);
-    const known = this.#meta.get(key);
-    if (known) return known;
-    const res = await this.#request("api/meta-data", q);
-    const answer = { text: res.text, url: res.url };
-    remember(this.#meta, key, answer);
-    return answer;
+  metaData(q: DescriptionQuery): Promise<MetaDataText> {
+    return this.#cached(this.#meta, "meta-data", q, async () => {
+      const res = await this.#request("api/meta-data", q);
+      return { text: res.text, url: res.url };
+    });
+  }
+
+  /**
+   * The cached answer, else the one being fetched for someone else (within this caller's own signal and
+   * deadline; if that request fails, this caller asks itself), else a request of its own, cached on success.
+   */
+  async #cached<V>(
+    cache: Map<string, V>,
+    kind: string,
+    q: DescriptionQuery,
+    load: () => Promise<V>,
+  ): Promise<V> {
+    const key = cacheKey(q), runKey = `${kind}\u0000${key}`;
+    let failed: Promise<unknown> | undefined;
+    for (;;) {
+      checkBounds(q);
+      const known = cache.get(key);
+      if (known !== undefined) return known;
+      const running = this.#running.get(runKey) as Promise<V> | undefined;
+      if (!running || running === failed) break;
+      try {
+        return await withinBounds(running, q);
+      } catch {
+        checkBounds(q); // this caller's own abort or deadline ends it
+        failed = running; // the other caller's request failed (perhaps on its own bounds): not joined again
+      }
+    }
+    const mine = load();
+    this.#running.set(runKey, mine);
+    try {
+      const value = await mine;
+      remember(cache, key, value);
+      return value;
+    } finally {
+      if (this.#running.get(runKey) === mine) this.#running.delete(runKey);
+    }
   }
 
   /** The request itself (the only place these two endpoints' parameters are built). */
@@ -108,6 +140,28 @@ function checkBounds(q: DescriptionQuery): void {
   if (q.deadline !== undefined && Date.now() >= q.deadline) {
     throw new OdaError("TIMEOUT", "Deadline reached before the description could be read");
   }
+}
+
+/** `p`, unless the caller's signal aborts or its deadline passes first (`ABORTED` / `TIMEOUT`). */
+function withinBounds<T>(p: Promise<T>, q: DescriptionQuery): Promise<T> {
+  const { signal, deadline } = q;
+  if (!signal && deadline === undefined) return p;
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(abortError(signal!));
+    };
+    const timer = deadline === undefined ? undefined : setTimeout(() => {
+      done();
+      reject(new OdaError("TIMEOUT", "Deadline reached while waiting for the description"));
+    }, Math.max(0, deadline - Date.now()));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => (done(), resolve(v)), (e) => (done(), reject(e)));
+  });
 }
 
 function cacheKey(q: DescriptionQuery): string {

@@ -26,11 +26,12 @@ import {
 import { getLogger } from "../log.ts";
 import { formEncode, MAX_GET_METHOD_SIZE, payloadJsonLength } from "./params.ts";
 import { abortableSleep, abortError } from "./abort.ts";
-import { errorForResponse, redactEchoedTokens, snippet } from "./http_errors.ts";
+import { echoRedactor, errorForResponse, snippet } from "./http_errors.ts";
 import { type BodyLimits, ERROR_BODY_BYTES, keepHead, readBodyChunks, readBodyText } from "./http_body.ts";
 export { abortableSleep, abortError } from "./abort.ts";
 export { type BodyLimits, ERROR_BODY_BYTES, readBodyChunks, readBodyText } from "./http_body.ts";
 export {
+  echoRedactor,
   errorForResponse,
   htmlErrorLine,
   parseMissingRoles,
@@ -338,7 +339,10 @@ export class HttpClient {
     let target = method === "GET" && body ? `${base}?${body}` : base;
     let postBody: string | undefined = method === "POST" ? body : undefined;
     const withToken = req.params.some(([k]) => k === "token");
-    let safeUrl = redactSecrets(target);
+    // URLs (ours, and where redirects point) are shown without the token in any of its encodings
+    const echo = echoRedactor(req.params);
+    const hide = (u: string) => echo(redactSecrets(u));
+    let safeUrl = hide(target);
     const remaining = req.deadline === undefined ? Infinity : req.deadline - Date.now();
     const ownTimeout = Math.max(1, Math.min(this.requestTimeout, remaining));
     // `ctrl` covers the wait for the answer's headers (all redirect hops); the body has its own limits
@@ -385,7 +389,7 @@ export class HttpClient {
           throw new DispatcherError(
             "TOO_MANY_REDIRECTS",
             `more than ${this.maxRedirects} redirects for ${req.path}; raise maxRedirects if this is expected`,
-            { url: safeUrl, status: res.status, details: { location: redactSecrets(location) } },
+            { url: safeUrl, status: res.status, details: { location: hide(location) } },
           );
         }
         let next: URL;
@@ -396,17 +400,17 @@ export class HttpClient {
             url: safeUrl,
             status: res.status,
             cause: e,
-            details: { location: redactSecrets(location) },
+            details: { location: hide(location) },
           });
         }
-        log.debug(`${req.path}: HTTP ${res.status} redirect to ${redactSecrets(next.href)}`);
+        log.debug(`${req.path}: HTTP ${res.status} redirect to ${hide(next.href)}`);
         if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
           method = "GET";
           postBody = undefined;
         }
         previous = here;
         target = next.href;
-        safeUrl = redactSecrets(target);
+        safeUrl = hide(target);
       }
     } finally {
       clearTimeout(timer);
@@ -425,7 +429,7 @@ export class HttpClient {
     let text = "";
     let json: unknown;
     try {
-      if (ok && req.decodeBody) json = await this.#decodeBody(req, res, limits);
+      if (ok && req.decodeBody) json = await this.#decodeBody(req, res, limits, echo);
       else text = await readBodyText(res, limits);
     } catch (e) {
       if (req.signal?.aborted) throw abortError(req.signal);
@@ -441,7 +445,7 @@ export class HttpClient {
     if (json !== undefined) {
       return { status: res.status, text, json, headers: res.headers, url: safeUrl, attempts: attempt };
     }
-    if (req.redactEcho !== false) text = redactEchoedTokens(text, req.params);
+    if (req.redactEcho !== false) text = echo(text);
     if (ok) return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: attempt };
     const err = errorForResponse(res.status, text, safeUrl, res.headers.get("location"));
     if (err.code === "DISPATCHER_UNAVAILABLE") throw new Transient(err);
@@ -449,11 +453,14 @@ export class HttpClient {
   }
 
   /** A 2xx body through `req.decodeBody`; malformed JSON is `MALFORMED_RESPONSE` with the body's start. */
-  async #decodeBody(req: HttpRequest, res: Response, limits: BodyLimits): Promise<unknown> {
+  async #decodeBody(
+    req: HttpRequest,
+    res: Response,
+    limits: BodyLimits,
+    echo: (s: string) => string,
+  ): Promise<unknown> {
     const head = { bytes: new Uint8Array(1024), length: 0 };
-    const redact = req.redactEcho !== false
-      ? (s: string) => redactEchoedTokens(s, req.params)
-      : (s: string) => s;
+    const redact = req.redactEcho !== false ? echo : (s: string) => s;
     // the declared length counts the bytes on the wire: with a content encoding (gzip) it says nothing of the
     // decoded body the decoder sees
     const declared = res.headers.get("content-encoding")

@@ -16,6 +16,7 @@ import {
   UnauthorizedError,
 } from "../errors.ts";
 import { parseJson } from "../data/json.ts";
+import { tokenEchoRedactor } from "../token/echoes.ts";
 
 /**
  * First characters of a body, secrets removed, for error messages.
@@ -244,22 +245,38 @@ export function htmlErrorLine(text: string): string | undefined {
 }
 
 /**
- * The answer's text with every verbatim copy of the request's token(s)
- * replaced by `<redacted token>` (the dispatcher echoes the token in
- * `analysis_parameters` and `api_code`; a hostile one anywhere). Linear in the
- * text; the text is returned unchanged when there is nothing to replace.
+ * The answer's text with every echo of the request's token(s) replaced by `<redacted token>`: verbatim (the
+ * dispatcher echoes the token in `analysis_parameters`, `api_code` and callback reports), percent-encoded,
+ * with JSON or Python escapes, as base64 / base64url at any offset, or its JWT signature alone (see
+ * {@linkcode tokenEchoRedactor}). Linear in the text; the text is returned unchanged when there is nothing
+ * to replace.
  *
  * @example
  * ```ts
  * import { redactEchoedTokens } from "./http_errors.ts";
  * import assert from "node:assert/strict";
  * assert.equal(redactEchoedTokens('{"token": "abc.def.ghi"}', [["token", "abc.def.ghi"]]), '{"token": "<redacted token>"}');
+ * assert.equal(redactEchoedTokens('{"t": "\\u0061bc.def.ghi"}', [["token", "abc.def.ghi"]]), '{"t": "<redacted token>"}');
  * ```
  */
 export function redactEchoedTokens(text: string, params: ReadonlyArray<readonly [string, string]>): string {
-  for (const [k, v] of params) {
-    if (k !== "token" || v.length < 8 || !text.includes(v)) continue;
-    text = text.split(v).join("<redacted token>");
-  }
-  return text;
+  return echoRedactor(params)(text);
+}
+
+/**
+ * {@linkcode redactEchoedTokens} for one request, built once and applied to every string of its answer.
+ *
+ * @example
+ * ```ts
+ * import { echoRedactor } from "./http_errors.ts";
+ * import assert from "node:assert/strict";
+ * const redact = echoRedactor([["instrument", "isgri"], ["token", "abc.def.ghijklmnop"]]);
+ * assert.equal(redact("sig ghijklmnop"), "sig <redacted token>");
+ * ```
+ */
+export function echoRedactor(params: ReadonlyArray<readonly [string, string]>): (text: string) => string {
+  const each = params.filter(([k]) => k === "token").map(([, v]) => tokenEchoRedactor(v));
+  if (each.length === 0) return (text) => text;
+  if (each.length === 1) return each[0];
+  return (text) => each.reduce((t, r) => r(t), text);
 }

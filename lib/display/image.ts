@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { textWidth } from "./_text.ts";
 import { escapeHtml } from "./html.ts";
 import { formatTick, svgToPng } from "./render.ts";
 import { mimeBase64 } from "./jupyter.ts";
@@ -435,7 +436,10 @@ export async function mosaicSvg(
   const png = await encodePng(raster.rgb, raster.width, raster.height, 1);
   const scale = size / Math.max(nx, ny);
   const iw = nx * scale, ih = ny * scale;
-  const ml = 78, mt = opts.title ? 30 : 12, mr = 118, mb = 44;
+  // right margin: the colour bar (34 px) and its widest label (unit, stretch, end values), so none is cut
+  const barLabels = [opts.unit ?? "", opts.stretch ?? "asinh", "-0.000e-00", "○ new"];
+  const mr = Math.max(118, Math.ceil(34 + Math.max(...barLabels.map((t) => textWidth(t))) + 10));
+  const ml = 78, mt = opts.title ? 30 : 12, mb = 44;
   const W = Math.round(ml + iw + mr), H = Math.round(mt + ih + mb);
   // FITS pixel (1-based, centre of first pixel = 1) → SVG coordinates
   const sx = (px: number) => ml + (px - 0.5) * scale;

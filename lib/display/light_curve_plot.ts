@@ -17,9 +17,12 @@
  */
 import type { LightCurve } from "../products/light_curve.ts";
 import { type Envelope, envelopeColumns, shortestExact } from "./decimate.ts";
-import { type PlotSeries, plotSvg, svgToPng } from "./render.ts";
-import { VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
+import { type PlotSeries, plotSvg, seriesExtent, svgToPng } from "./render.ts";
+import { exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
+import { ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
+
+export { ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
 
 /**
  * Bins drawn one by one in a light-curve plot; longer curves are drawn as
@@ -47,81 +50,7 @@ export const LC_POINT_BUDGET = 2000;
  */
 export const LC_COLUMNS = 600;
 
-const IJD0_MS = Date.UTC(2000, 0, 1); // IJD 0 = MJD 51544 = 2000-01-01T00:00 (in the file's time system)
-const DAYS_UNIX_TO_IJD0 = IJD0_MS / 86_400_000; // 10957
-
-/**
- * Calendar date of an IJD (`"2018-03-17 06:00:00"`), in the time system of
- * the data (no leap-second or TT→UTC conversion).
- *
- * @example
- * ```ts
- * import { ijdToDate } from "@oda-hub/oda-api/display";
- * import assert from "node:assert/strict";
- * assert.equal(ijdToDate(6650.25), "2018-03-17 06:00:00");
- * ```
- */
-export function ijdToDate(ijd: number, withSeconds = true): string {
-  if (!Number.isFinite(ijd)) return "?";
-  const iso = new Date(IJD0_MS + Math.round(ijd * 86_400_000)).toISOString();
-  return iso.slice(0, 10) + " " + iso.slice(11, withSeconds ? 19 : 16);
-}
-
-/**
- * The x axis of a light curve: offsets from a reference epoch `t0` (IJD) in
- * a unit that suits the span (days, hours or seconds).
- *
- * @example
- * ```ts
- * import { timeAxis } from "@oda-hub/oda-api/display";
- * import assert from "node:assert/strict";
- * const axis = timeAxis(6650.4, 6650.6, "TT");
- * assert.equal(axis.unit, "h");
- * axis.toX(6650.5); // 12 (hours since IJD 6650)
- * ```
- */
-export interface TimeAxis {
-  /** Reference epoch (IJD). */
-  t0: number;
-  /** Unit of the offsets. */
-  unit: "d" | "h" | "s";
-  /** Offset units per day (1, 24 or 86400). */
-  perDay: number;
-  /** Axis title naming the epoch. */
-  title: string;
-  /** IJD → axis value. */
-  toX(t: number): number;
-}
-
-/**
- * Choose the time axis for IJD times spanning `[tMin, tMax]`: days from the
- * start of the first day for spans of 2 days or more, hours for 2 hours or
- * more, seconds from the start of the first hour otherwise.
- *
- * @example
- * ```ts
- * import { timeAxis } from "@oda-hub/oda-api/display";
- * import assert from "node:assert/strict";
- * assert.equal(timeAxis(6650.2, 6700.9).title, "Time [d] since 2018-03-17 00:00 (IJD 6650; IJD = MJD − 51544)");
- * ```
- */
-export function timeAxis(tMin: number, tMax: number, timeSystem?: string): TimeAxis {
-  const lo = Number.isFinite(tMin) ? tMin : 0, hi = Number.isFinite(tMax) ? tMax : lo;
-  const span = hi - lo;
-  const unit: TimeAxis["unit"] = span >= 2 ? "d" : span >= 2 / 24 ? "h" : "s";
-  const perDay = unit === "d" ? 1 : unit === "h" ? 24 : 86400;
-  const t0 = unit === "s" ? Math.floor(lo * 24) / 24 : Math.floor(lo);
-  const sys = timeSystem ? ` ${timeSystem}` : "";
-  const epoch = `${ijdToDate(t0, false)}${sys}`;
-  const ijd = Number.isInteger(t0) ? String(t0) : t0.toFixed(6).replace(/0+$/, "");
-  return {
-    t0,
-    unit,
-    perDay,
-    title: `Time [${unit}] since ${epoch} (IJD ${ijd}; IJD = MJD − 51544)`,
-    toX: (t: number) => (t - t0) * perDay,
-  };
-}
+const DAYS_UNIX_TO_IJD0 = Date.UTC(2000, 0, 1) / 86_400_000; // 10957: IJD 0 = 2000-01-01T00:00
 
 /**
  * Title and axis labels of a light curve, as the seed notebook makes them:
@@ -207,7 +136,7 @@ export interface LightCurvePlotOptions {
   columns?: number;
   /** Extra layers drawn on top. */
   layers?: PlotLayer[];
-  /** Where the static picture names its labelled layers (see `PlotOptions.legend`; default `inside`). */
+  /** Where the static picture names its labelled layers (see `PlotOptions.legend`; default `below`). */
   legend?: "inside" | "below";
 }
 
@@ -342,18 +271,21 @@ export class LightCurvePlot {
       calculate: `utcFormat((datum.${f} + ${DAYS_UNIX_TO_IJD0}) * 86400000, '%Y-%m-%d %H:%M:%S.%L')`,
       as,
     });
+    // the window is the data's extent (bin edges, error bars, the layers' static extents), on every layer
+    const dom = this.domain();
+    const xScale = exactScale(dom.x), yScale = exactScale(dom.y);
     const x = {
       field: "x",
       type: "quantitative",
       title: this.axis.title,
-      scale: { zero: false },
+      scale: xScale,
       axis: { labelFlush: true },
     };
     const y = (field: string) => ({
       field,
       type: "quantitative",
       title: this.yLabel,
-      scale: { zero: false },
+      scale: yScale,
     });
     const zoom = { name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" };
     const layer: Record<string, unknown>[] = [];
@@ -450,8 +382,12 @@ export class LightCurvePlot {
         // one axis title: the plot's, whatever the extra layer encodes
         l.encoding = {
           ...enc,
-          ...(enc.x ? { x: { title: this.axis.title, ...enc.x } } : {}),
-          ...(enc.y ? { y: { title: this.yLabel, ...enc.y } } : {}),
+          ...(enc.x
+            ? { x: { title: this.axis.title, ...enc.x, scale: { ...enc.x.scale as object, ...xScale } } }
+            : {}),
+          ...(enc.y
+            ? { y: { title: this.yLabel, ...enc.y, scale: { ...enc.y.scale as object, ...yScale } } }
+            : {}),
         };
       }
       const data = l.data as { values?: Record<string, unknown>[] } | undefined;
@@ -533,9 +469,36 @@ export class LightCurvePlot {
     return series;
   }
 
+  /**
+   * The window both renderers show, on the plot's axis (x: `axis.toX` of IJD): x from the first bin's
+   * start to the last bin's end (time ± half-width; a bin without a width is its time), y from the lowest
+   * to the highest error-bar end (the rate without errors), widened to what the extra layers' static
+   * series draw (levels, bands, steps). Exact: no rounding out to "nice" numbers, no padding, so an axis
+   * never runs past the data into a stretch that would look like missing data. The Vega-Lite spec sets it
+   * as every layer's scale domain (`nice: false`, `zero: false`; zoom and pan start from it, double-click
+   * returns to it) and the static picture as its `xDomain`/`yDomain`. A Vega-Lite layer without a static
+   * counterpart does not widen it.
+   */
+  domain(): { x: [number, number]; y: [number, number] } {
+    const ext = seriesExtent(this.staticSeries());
+    const { time, rate, halfWidth } = this.lc;
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < time.length; i++) {
+      if (!Number.isFinite(time[i]) || !Number.isFinite(rate[i])) continue;
+      const w = halfWidth[i] > 0 ? halfWidth[i] : 0;
+      if (time[i] - w < lo) lo = time[i] - w;
+      if (time[i] + w > hi) hi = time[i] + w;
+    }
+    if (lo < hi) ext.x = [Math.min(ext.x[0], this.axis.toX(lo)), Math.max(ext.x[1], this.axis.toX(hi))];
+    return ext;
+  }
+
   /** The static plot as SVG, drawn from {@linkcode LightCurvePlot.staticSeries}. */
   svg(size: { width?: number; height?: number } = {}): string {
+    const dom = this.domain();
     return plotSvg(this.staticSeries(), {
+      xDomain: dom.x,
+      yDomain: dom.y,
       title: this.title,
       subtitle: this.summary,
       xLabel: this.axis.title,

@@ -20,8 +20,8 @@ import { type EnergySpectrum, spectrumWithEnergies } from "../products/spectrum.
 import { skyImage } from "../products/sky_image.ts";
 import { DecodeError, FileError, OdaError } from "../errors.ts";
 import { $display, mimeBase64, type MimeBundle } from "./jupyter.ts";
-import { errorBarSpec, VEGALITE_MIME } from "./vegalite.ts";
-import { plotSvg, svgToPng } from "./render.ts";
+import { errorBarSpec, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
+import { plotSvg, seriesExtent, svgToPng } from "./render.ts";
 import { type MosaicOptions, mosaicPng, scaleImage, type SkySource } from "./image.ts";
 import { LightCurvePlot, type LightCurvePlotOptions } from "./light_curve_plot.ts";
 import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
@@ -170,6 +170,18 @@ export async function spectrumBundle(
   s: EnergySpectrum,
   opts: { png?: boolean; svg?: boolean } = {},
 ): Promise<MimeBundle> {
+  const { text, spec, svg } = spectrumDrawing(s);
+  const bundle: MimeBundle = { "text/plain": text, [VEGALITE_MIME]: spec };
+  if (opts.svg) bundle["image/svg+xml"] = svg;
+  if (opts.png !== false) {
+    const png = await svgToPng(svg);
+    if (png) bundle["image/png"] = mimeBase64(png);
+  }
+  return bundle;
+}
+
+/** The spectrum's text form, Vega-Lite spec and static SVG, from one set of rows and one window. */
+function spectrumDrawing(s: EnergySpectrum): { text: string; spec: VegaLiteSpec; svg: string } {
   const title = `${s.instrument ? s.instrument + " " : ""}spectrum${s.name ? " of " + s.name : ""}`;
   const keep: number[] = [];
   for (let i = 0; i < s.energy.length; i++) {
@@ -178,19 +190,16 @@ export async function spectrumBundle(
   const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
   const half = Float64Array.from(keep, (i) => (s.eMax[i] - s.eMin[i]) / 2);
   const data = { x: pick(s.energy), y: pick(s.ratePerKeV), yerr: pick(s.errorPerKeV), xerr: half };
-  const labels = { title, xLabel: "Energy [keV]", yLabel: "Rate [counts/s/keV]", xLog: true, yLog: true };
-  const spec = errorBarSpec(data, labels);
-  const svg = plotSvg([{ ...data, color: "#111827" }], labels);
-  const bundle: MimeBundle = {
-    "text/plain": `${title}: ${keep.length} channels with a positive rate (of ${s.energy.length})`,
-    [VEGALITE_MIME]: spec,
+  const axes = { title, xLabel: "Energy [keV]", yLabel: "Rate [counts/s/keV]", xLog: true, yLog: true };
+  // both renderers show the channels' extent: the first channel's lower edge to the last one's upper
+  // edge, the lowest to the highest error-bar end (log axes: no rounding out to whole decades)
+  const ext = seriesExtent([data], axes);
+  const labels = { ...axes, xDomain: ext.x, yDomain: ext.y };
+  return {
+    text: `${title}: ${keep.length} channels with a positive rate (of ${s.energy.length})`,
+    spec: errorBarSpec(data, labels),
+    svg: plotSvg([{ ...data, color: "#111827" }], labels),
   };
-  if (opts.svg) bundle["image/svg+xml"] = svg;
-  if (opts.png !== false) {
-    const png = await svgToPng(svg);
-    if (png) bundle["image/png"] = mimeBase64(png);
-  }
-  return bundle;
 }
 
 /**
@@ -222,6 +231,7 @@ export function plotSpectrum(s: NumpyDataProduct | EnergySpectrum, rmf?: NumpyDa
   return new PlotView(
     `spectrum${data.name ? " of " + data.name : ""} (${data.energy.length} channels)`,
     () => spectrumBundle(data),
+    () => spectrumDrawing(data).svg,
   );
 }
 

@@ -1,8 +1,8 @@
 /**
- * Static plots without a browser: a small SVG plotter (axes with nice ticks,
- * linear or log scales, error bars, points, title and labels) and SVG → PNG
- * rasterisation with `npm:@resvg/resvg-wasm` (loaded lazily on first use,
- * with the DejaVu Sans font so text renders).
+ * Static plots without a browser: a small SVG plotter (axes with ticks,
+ * linear or log scales over the data's exact extent, error bars, points, title,
+ * labels, legends that stay inside the picture); SVG → PNG rasterisation
+ * (`npm:@resvg/resvg-wasm`) lives in `raster.ts` and is re-exported here.
  *
  * Why our own plotter and not vega's `toSVG()`: vega needs ~0.4 s and writes
  * 5 MB of SVG for 10k points (toolchain.md §4); this plotter draws all error
@@ -13,6 +13,7 @@
  * @module
  */
 import { escapeHtml } from "./html.ts";
+import { textWidth, wrapText } from "./_text.ts";
 
 /**
  * One series of a plot.
@@ -94,11 +95,20 @@ export interface PlotOptions {
   /** Logarithmic y axis. */
   yLog?: boolean;
   /**
-   * Where the labelled series are named: `inside` (default, top right of the plot area, when two or more
-   * are labelled) or `below` (one line per labelled series under the plot, with a swatch of how it is
-   * drawn: box, line or marker; the picture grows by the legend's height).
+   * Where the labelled series are named (when two or more are labelled): `below` (default: one entry per
+   * labelled series under the plot, a swatch of how it is drawn — box, line or marker — then the label,
+   * wrapped to the picture's width; the picture grows by the legend's height) or `inside` (top right of
+   * the plot area, each label right-aligned before its swatch, so a long label grows to the left and
+   * never past the right edge). Both renderers put legends below the plot ({@linkcode legendLayout}).
    */
   legend?: "inside" | "below";
+  /**
+   * x range of the plot area (default: {@linkcode seriesExtent}, the data's own extent). The Vega-Lite
+   * spec of the same plot is given the same range, so both renderers show the same window.
+   */
+  xDomain?: [number, number];
+  /** y range of the plot area (default: {@linkcode seriesExtent}). */
+  yDomain?: [number, number];
   /** Marker radius in px (default 1.6). */
   pointRadius?: number;
 }
@@ -167,9 +177,9 @@ function extent(
     for (let i = 0; i < v.length; i++) {
       const c = v[i];
       if (!Number.isFinite(c)) continue;
-      const a = el ? c - (el[i] || 0) : c, b = eh ? c + (eh[i] || 0) : c;
-      const aa = log && a <= 0 ? c : a;
       if (log && c <= 0) continue;
+      const a = el ? c - (Number(el[i]) || 0) : c, b = eh ? c + (Number(eh[i]) || 0) : c;
+      const aa = log && a <= 0 ? c : a;
       if (aa < lo) lo = aa;
       if (b > hi) hi = b;
     }
@@ -178,12 +188,89 @@ function extent(
   if (lo === hi) {
     return log ? [lo / 2, hi * 2] : [lo - (Math.abs(lo) || 1) * 0.05, hi + (Math.abs(hi) || 1) * 0.05];
   }
-  if (log) return [lo / Math.pow(hi / lo, 0.03), hi * Math.pow(hi / lo, 0.03)];
-  const pad = (hi - lo) * 0.04;
-  return [lo - pad, hi + pad];
+  return [lo, hi];
+}
+
+/**
+ * The extent of what the series draw, the default window of {@linkcode plotSvg} and the explicit domain
+ * of the Vega-Lite specs: on x the points with their x errors (bin half-widths), boxes and segments; on
+ * y the points with their error bars, boxes and segments. Exact (no rounding to "nice" numbers, no
+ * padding): the axes end where the data end. Non-finite values are skipped, and on a log axis so are
+ * non-positive values (an error bar reaching zero or below stops at the value). A single value `v` gets
+ * `v ± 5 %` (log: `v / 2 … 2v`); no value at all gives `[0, 1]` (log: `[1, 10]`).
+ *
+ * @example
+ * ```ts
+ * import { seriesExtent } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
+ * const e = seriesExtent([{ x: [1, 2, 3], y: [10, 12, 9], yerr: [1, 1, 1], xerr: [0.5, 0.5, 0.5] }]);
+ * assert.deepEqual(e, { x: [0.5, 3.5], y: [8, 13] });
+ * ```
+ */
+export function seriesExtent(
+  series: PlotSeries[],
+  opts: { xLog?: boolean | undefined; yLog?: boolean | undefined } = {},
+): { x: [number, number]; y: [number, number] } {
+  const x = extent(
+    series.flatMap((s) => [
+      { v: s.x, lo: s.xerr, hi: s.xerr },
+      ...(s.boxes ? [{ v: s.boxes.x0 }, { v: s.boxes.x1 }] : []),
+      ...(s.segments ? [{ v: s.segments.x0 }, { v: s.segments.x1 }] : []),
+    ]),
+    !!opts.xLog,
+  );
+  const y = extent(
+    series.flatMap((s) => [
+      { v: s.y, lo: s.yerr, hi: s.yerr },
+      ...(s.boxes ? [{ v: s.boxes.y0 }, { v: s.boxes.y1 }] : []),
+      ...(s.segments ? [{ v: s.segments.y }] : []),
+    ]),
+    !!opts.yLog,
+  );
+  return { x, y };
 }
 
 const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
+
+/** Height of one legend line (px, 11 px text). */
+const LEGEND_LINE = 14;
+
+/**
+ * Where the legend entries go: `below` the plot (the picture grows by `height`), or `inside` its top right
+ * corner; every label wrapped so that its measured width ({@linkcode textWidth}, DejaVu Sans) fits the
+ * picture. `y` is the centre of an entry's first line.
+ */
+function legendLayout(
+  series: PlotSeries[],
+  opts: PlotOptions,
+  box: { W: number; H: number; ml: number; mt: number; pw: number },
+): {
+  mode: "inside" | "below";
+  height: number;
+  entries: { series: PlotSeries; lines: string[]; y: number }[];
+} {
+  const mode = opts.legend ?? "below";
+  const labelled = series.filter((s) => s.label);
+  // a single labelled series needs no legend, unless one was asked for explicitly
+  if (labelled.length < (opts.legend === "below" ? 1 : 2)) return { mode, height: 0, entries: [] };
+  const entries: { series: PlotSeries; lines: string[]; y: number }[] = [];
+  if (mode === "below") {
+    let y = box.H + 4;
+    for (const s of labelled) {
+      const lines = wrapText(s.label!, box.W - (box.ml + 30) - 8);
+      entries.push({ series: s, lines, y: y + 7 });
+      y += LEGEND_LINE * lines.length + 3;
+    }
+    return { mode, height: y - box.H + 6, entries };
+  }
+  let y = box.mt + 8;
+  for (const s of labelled) {
+    const lines = wrapText(s.label!, Math.max(60, box.pw * 0.6 - 40));
+    entries.push({ series: s, lines, y: y + 7 });
+    y += LEGEND_LINE * lines.length + 3;
+  }
+  return { mode, height: 0, entries };
+}
 
 /**
  * Draw series as an SVG plot (axes, ticks, grid, error bars, points, title,
@@ -201,26 +288,13 @@ const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
  */
 export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   const W = opts.width ?? 720, H = opts.height ?? 340;
-  const below = opts.legend === "below" ? series.filter((s) => s.label) : [];
-  const legendH = below.length ? 8 + 16 * below.length : 0;
   const ml = 70, mr = 16, mt = (opts.title ? 30 : 12) + (opts.subtitle ? 14 : 0), mb = 46;
   const pw = W - ml - mr, ph = H - mt - mb;
-  const [x0, x1] = extent(
-    series.flatMap((s) => [
-      { v: s.x, lo: s.xerr, hi: s.xerr },
-      ...(s.boxes ? [{ v: s.boxes.x0 }, { v: s.boxes.x1 }] : []),
-      ...(s.segments ? [{ v: s.segments.x0 }, { v: s.segments.x1 }] : []),
-    ]),
-    !!opts.xLog,
-  );
-  const [y0, y1] = extent(
-    series.flatMap((s) => [
-      { v: s.y, lo: s.yerr, hi: s.yerr },
-      ...(s.boxes ? [{ v: s.boxes.y0 }, { v: s.boxes.y1 }] : []),
-      ...(s.segments ? [{ v: s.segments.y }] : []),
-    ]),
-    !!opts.yLog,
-  );
+  const legend = legendLayout(series, opts, { W, H, ml, mt, pw });
+  const legendH = legend.height;
+  const data = opts.xDomain && opts.yDomain ? undefined : seriesExtent(series, opts);
+  const [x0, x1] = opts.xDomain ?? data!.x;
+  const [y0, y1] = opts.yDomain ?? data!.y;
   const tx = opts.xLog
     ? (v: number) => ml + (Math.log(v / x0) / Math.log(x1 / x0)) * pw
     : (v: number) => ml + ((v - x0) / (x1 - x0)) * pw;
@@ -242,7 +316,9 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   out.push(`<path d="${grid}" stroke="#e5e7eb" stroke-width="1"/>`);
   // series, clipped to the plot area
   out.push(
-    `<clipPath id="pa"><rect x="${ml}" y="${mt}" width="${pw}" height="${ph}"/></clipPath><g clip-path="url(#pa)">`,
+    `<clipPath id="pa"><rect x="${ml - 5}" y="${mt - 5}" width="${pw + 10}" height="${
+      ph + 10
+    }"/></clipPath><g clip-path="url(#pa)">`,
   );
   const r = opts.pointRadius ?? 1.6;
   const palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
@@ -374,152 +450,58 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
       }</text>`,
     );
   }
-  below.forEach((s, i) => {
-    const y = H + 4 + 16 * i, x = ml, c = s.color ?? palette[series.indexOf(s) % palette.length];
+  // the legend: a swatch of how each labelled series is drawn, and its label (wrapped to fit the picture)
+  const swatch = (s: PlotSeries, x: number, y: number, c: string): string => {
     if (s.boxes) {
-      out.push(
-        `<rect x="${x}" y="${y - 5}" width="22" height="10" fill="${c}" fill-opacity="${
-          s.boxOpacity ?? 0.35
-        }"/>`,
-      );
-    } else if (s.segments || s.line) {
-      out.push(
-        `<path d="M${x} ${y}h22" stroke="${c}" stroke-width="2"${
-          s.dash ? ` stroke-dasharray="${s.dash}"` : ""
-        }/>`,
-      );
-    } else if (s.marker === "cross") {
-      out.push(`<path d="M${x + 7} ${y - 4}l8 8m0 -8l-8 8" stroke="${c}" stroke-width="2"/>`);
-    } else {
-      out.push(`<rect x="${x + 8}" y="${y - 3}" width="6" height="6" fill="${c}"/>`);
+      return `<rect x="${x}" y="${y - 5}" width="22" height="10" fill="${c}" fill-opacity="${
+        s.boxOpacity ?? 0.35
+      }"/>`;
     }
-    out.push(`<text x="${x + 30}" y="${y + 4}">${escapeHtml(s.label!)}</text>`);
-  });
-  const legend = opts.legend === "below" ? [] : series.filter((s) => s.label);
-  if (legend.length > 1) {
-    legend.forEach((s, i) => {
-      const y = mt + 14 + i * 15;
-      const c = s.color ?? palette[series.indexOf(s) % palette.length];
-      out.push(`<circle cx="${ml + pw - 120}" cy="${y - 4}" r="4" fill="${c}"/>`);
-      out.push(`<text x="${ml + pw - 110}" y="${y}">${escapeHtml(s.label!)}</text>`);
-    });
+    if (s.segments || s.line) {
+      return `<path d="M${x} ${y}h22" stroke="${c}" stroke-width="2"${
+        s.dash ? ` stroke-dasharray="${s.dash}"` : ""
+      }/>`;
+    }
+    if (s.marker === "cross") {
+      return `<path d="M${x + 7} ${y - 4}l8 8m0 -8l-8 8" stroke="${c}" stroke-width="2"/>`;
+    }
+    return `<rect x="${x + 8}" y="${y - 3}" width="6" height="6" fill="${c}"/>`;
+  };
+  const colorOf = (s: PlotSeries) => s.color ?? palette[series.indexOf(s) % palette.length];
+  if (legend.mode === "below") {
+    for (const e of legend.entries) {
+      out.push(swatch(e.series, ml, e.y, colorOf(e.series)));
+      e.lines.forEach((line, j) => {
+        out.push(
+          `<text class="legend" x="${ml + 30}" y="${e.y + 4 + LEGEND_LINE * j}">${escapeHtml(line)}</text>`,
+        );
+      });
+    }
+  } else if (legend.entries.length) {
+    // inside, top right: each label right-aligned before its swatch, on a white ground
+    const right = ml + pw - 6, textRight = right - 28;
+    const wide = Math.max(...legend.entries.flatMap((e) => e.lines.map((l) => textWidth(l))));
+    const last = legend.entries[legend.entries.length - 1];
+    out.push(
+      `<rect x="${f1(textRight - wide - 6)}" y="${mt + 4}" width="${
+        f1(right - textRight + wide + 8)
+      }" height="${
+        f1(last.y + 4 + LEGEND_LINE * (last.lines.length - 1) + 6 - mt - 4)
+      }" fill="#fff" fill-opacity="0.85" stroke="#d1d5db"/>`,
+    );
+    for (const e of legend.entries) {
+      out.push(swatch(e.series, right - 22, e.y, colorOf(e.series)));
+      e.lines.forEach((line, j) => {
+        out.push(
+          `<text class="legend" x="${textRight}" y="${e.y + 4 + LEGEND_LINE * j}" text-anchor="end">${
+            escapeHtml(line)
+          }</text>`,
+        );
+      });
+    }
   }
   out.push("</svg>");
   return out.join("");
 }
 
-// ---------------------------------------------------------------- SVG → PNG
-
-interface ResvgModule {
-  initWasm(m: BufferSource | WebAssembly.Module): Promise<void>;
-  Resvg: new (
-    svg: string | Uint8Array,
-    opts?: Record<string, unknown>,
-  ) => { render(): { asPng(): Uint8Array; free?: () => void }; free?: () => void };
-}
-
-let resvgReady: Promise<ResvgModule | undefined> | undefined;
-let fontBuffers: Uint8Array[] = [];
-
-/**
- * Font files tried for text in rasterised SVGs, first found wins (plus the bold face).
- *
- * @example
- * ```ts
- * import { FONT_CANDIDATES } from "@oda-hub/oda-api/display";
- * const font = FONT_CANDIDATES.find((p) => {
- *   try {
- *     return Deno.statSync(p).isFile;
- *   } catch {
- *     return false;
- *   }
- * }); // the font resvg will use (the ODA_FONT_FILE environment variable takes precedence)
- * ```
- */
-export const FONT_CANDIDATES: readonly string[] = [
-  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-  "/usr/share/fonts/TTF/DejaVuSans.ttf",
-  "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-  "/Library/Fonts/Arial.ttf",
-  "C:\\Windows\\Fonts\\arial.ttf",
-];
-
-function loadFonts(): Uint8Array[] {
-  const env = (() => {
-    try {
-      return Deno.env.get("ODA_FONT_FILE");
-    } catch {
-      return undefined;
-    }
-  })();
-  for (const p of env ? [env, ...FONT_CANDIDATES] : FONT_CANDIDATES) {
-    try {
-      const regular = Deno.readFileSync(p);
-      const out = [regular];
-      try {
-        out.push(Deno.readFileSync(p.replace(/\.ttf$/i, "-Bold.ttf")));
-      } catch { /* bold face optional */ }
-      return out;
-    } catch { /* try next */ }
-  }
-  return [];
-}
-
-async function loadResvg(): Promise<ResvgModule | undefined> {
-  try {
-    const mod = await import("npm:@resvg/resvg-wasm@2.6.2") as unknown as ResvgModule;
-    const wasmUrl = new URL(import.meta.resolve("npm:@resvg/resvg-wasm@2.6.2/index_bg.wasm"));
-    await mod.initWasm(await Deno.readFile(wasmUrl));
-    fontBuffers = loadFonts();
-    return mod;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether text will render in rasterised plots (a TTF font was found; set
- * `ODA_FONT_FILE` to point at one otherwise).
- *
- * @example
- * ```ts
- * import { rasterFontAvailable, svgToPng } from "@oda-hub/oda-api/display";
- * await svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>');
- * console.log(rasterFontAvailable());
- * ```
- */
-export function rasterFontAvailable(): boolean {
-  return fontBuffers.length > 0;
-}
-
-/**
- * Rasterise an SVG to PNG bytes with resvg-wasm (lazily loaded). Resolves to
- * `undefined` when the rasteriser cannot be loaded, so callers can fall back
- * to SVG only.
- *
- * @example
- * ```ts
- * import { plotSvg, svgToPng } from "@oda-hub/oda-api/display";
- * const png = await svgToPng(plotSvg([{ x: [1, 2], y: [1, 2] }]));
- * console.log(png?.length);
- * ```
- */
-export async function svgToPng(svg: string, opts: { width?: number } = {}): Promise<Uint8Array | undefined> {
-  resvgReady ??= loadResvg();
-  const mod = await resvgReady;
-  if (!mod) return undefined;
-  const r = new mod.Resvg(svg, {
-    fitTo: opts.width ? { mode: "width", value: opts.width } : { mode: "original" },
-    font: {
-      fontBuffers,
-      loadSystemFonts: false,
-      defaultFontFamily: "DejaVu Sans",
-      sansSerifFamily: "DejaVu Sans",
-    },
-  });
-  const img = r.render();
-  const png = img.asPng();
-  img.free?.();
-  r.free?.();
-  return png;
-}
+export { FONT_CANDIDATES, rasterFontAvailable, svgToPng } from "./raster.ts";

@@ -23,8 +23,8 @@ import { LightCurve } from "../products/light_curve.ts";
 import { envelopeColumns, shortestExact } from "./decimate.ts";
 import { formatValue } from "./html.ts";
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
-import { type PlotSeries, plotSvg, svgToPng } from "./render.ts";
-import { errorBarSpec, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
+import { type PlotSeries, plotSvg, seriesExtent, svgToPng } from "./render.ts";
+import { datumLegend, errorBarSpec, exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { PlotView } from "./plots.ts";
 import {
   LC_COLUMNS,
@@ -68,17 +68,20 @@ export interface LightCurveAnalysisOptions {
   yLabel?: string;
 }
 
-async function finish(
-  text: string,
-  spec: VegaLiteSpec,
-  series: PlotSeries[],
-  labels: object,
-): Promise<MimeBundle> {
-  const svg = plotSvg(series, labels);
-  const bundle: MimeBundle = { "text/plain": text, [VEGALITE_MIME]: spec };
-  const png = await svgToPng(svg);
-  if (png) bundle["image/png"] = mimeBase64(png);
-  return bundle;
+/**
+ * A plot drawn both ways from one preparation (made once, on first use): the view's bundle (text,
+ * Vega-Lite, PNG) and its static SVG.
+ */
+function dualView(text: string, prepare: () => { spec: VegaLiteSpec; svg: string }): PlotView {
+  let made: { spec: VegaLiteSpec; svg: string } | undefined;
+  const get = () => (made ??= prepare());
+  return new PlotView(text, async (): Promise<MimeBundle> => {
+    const { spec, svg } = get();
+    const bundle: MimeBundle = { "text/plain": text, [VEGALITE_MIME]: spec };
+    const png = await svgToPng(svg);
+    if (png) bundle["image/png"] = mimeBase64(png);
+    return bundle;
+  }, () => get().svg);
 }
 
 /** Step line through block edges: x = e0, e1, e1, e2, …; y = v0, v0, v1, v1, …. */
@@ -255,34 +258,7 @@ export function lightCurveAnalysisPlot(
     ...(blocks ? [{ name: label.blocks, color: BLOCK_COLOR, shape: "stroke" }] : []),
     ...(nExcess ? [{ name: label.excess, color: EXCESS_COLOR, shape: CROSS }] : []),
   ];
-  const pick = (f: (e: typeof entries[number]) => string) =>
-    entries.map((e) => `datum.value === ${JSON.stringify(e.name)} ? ${JSON.stringify(f(e))} : `).join("") +
-    "''";
-  const legend = {
-    title: null,
-    orient: "bottom",
-    direction: "vertical",
-    labelLimit: 0,
-    symbolOpacity: 1,
-    symbolStrokeWidth: 2,
-    encode: {
-      symbols: {
-        update: {
-          shape: { signal: pick((e) => e.shape) },
-          strokeDash: { signal: `split(${pick((e) => e.dash ?? "")}, ',')` },
-          fill: { signal: `${pick((e) => (e.shape === "square" ? e.color : "transparent"))}` },
-          stroke: { signal: pick((e) => e.color) },
-          fillOpacity: { signal: `${pick((e) => (e.shape === "square" ? "0.35" : "1"))}` },
-        },
-      },
-    },
-  };
-  const color = (name: string) => ({
-    datum: name,
-    type: "nominal",
-    scale: { domain: entries.map((e) => e.name), range: entries.map((e) => e.color) },
-    legend,
-  });
+  const color = datumLegend(entries);
   // the threshold steps: one row per bin (or the lowest and highest per pixel column when decimated)
   // (adjoining steps at the same level are one: fewer rows, and the dashes stay visible)
   let steps: Step[];
@@ -414,6 +390,17 @@ export function plotLightCurveAnalysis(
   }, () => a.plot.svg());
 }
 
+/** The unit of frequencies when times are in units of `seconds` s: 1/d, 1/h, 1/s or 1/(N s). */
+function frequencyUnit(seconds: number): string {
+  const named: Record<number, string> = { 86400: "1/d", 3600: "1/h", 60: "1/min", 1: "1/s" };
+  return named[seconds] ?? `1/(${formatValue(seconds)} s)`;
+}
+
+/** A false-alarm probability for a title; one that underflowed to 0 is said to be below the smallest double. */
+function fapText(p: number): string {
+  return p === 0 ? "< 1e-308" : p.toExponential(1);
+}
+
 /**
  * A Lomb–Scargle periodogram: power against frequency (min/max decimated
  * so every peak stays), the best frequency marked, its period and Baluev
@@ -436,69 +423,91 @@ export function plotPeriodogram(
   const unit = options.timeUnitSeconds ?? 86400;
   const periodS = ls.bestPeriod * unit;
   const title = options.title ??
-    `Lomb–Scargle: best period ${formatValue(periodS)} s (FAP ${ls.falseAlarmProbability.toExponential(1)})`;
+    `Lomb–Scargle: best period ${formatValue(periodS)} s (FAP ${fapText(ls.falseAlarmProbability)})`;
   const labels = {
     title,
-    xLabel: options.xLabel ?? (unit === 86400 ? "Frequency [1/d]" : "Frequency"),
+    xLabel: options.xLabel ?? `Frequency [${frequencyUnit(unit)}]`,
     yLabel: "Power (standard)",
   };
   const text = `${title}; ${ls.frequency.length} frequencies (${ls.method}), best power ${
     formatValue(ls.bestPower)
   } at ${formatValue(ls.bestFrequency)}`;
-  return new PlotView(text, async () => {
+  const freqUnit = ` ${frequencyUnit(unit)}`;
+  const names = {
+    power: "Lomb–Scargle power",
+    best: `best frequency ${formatValue(ls.bestFrequency)}${freqUnit} (period ${
+      formatValue(periodS)
+    } s), power ${formatValue(ls.bestPower)}`,
+  };
+  return dualView(text, () => {
     const q = (field: string) => ({ field, type: "quantitative" });
-    const xEnc = { ...q("f"), title: labels.xLabel, scale: { zero: false } };
-    const yEnc = { ...q("p"), title: labels.yLabel };
+    const decimated = ls.frequency.length > LC_POINT_BUDGET;
+    const env = decimated ? envelopeColumns(ls.frequency, ls.power, { columns: LC_COLUMNS }) : undefined;
+    const series: PlotSeries[] = env
+      ? [{
+        x: [],
+        y: [],
+        boxes: { x0: env.x0, x1: env.x1, y0: env.min, y1: env.max },
+        boxOpacity: 1,
+        color: "#111827",
+        label: `${names.power} (min–max per column)`,
+      }]
+      : [{ x: ls.frequency, y: ls.power, color: "#111827", line: true, points: false, label: names.power }];
+    series.push({ x: [ls.bestFrequency], y: [ls.bestPower], color: EXCESS_COLOR, label: names.best });
+    // x: the frequencies searched, exactly; y: from zero (no power, a meaningful baseline) to the highest
+    const ext = seriesExtent(series);
+    const domain = { x: ext.x, y: [Math.min(0, ext.y[0]), ext.y[1]] as [number, number] };
+    const color = datumLegend([
+      env
+        ? { name: series[0].label!, color: "#111827", shape: "square" }
+        : { name: names.power, color: "#111827", shape: "stroke" },
+      { name: names.best, color: EXCESS_COLOR, shape: "circle" },
+    ]);
+    const xEnc = { ...q("f"), title: labels.xLabel, scale: exactScale(domain.x) };
+    const yEnc = { ...q("p"), title: labels.yLabel, scale: exactScale(domain.y) };
     const best = {
       data: { values: [{ f: ls.bestFrequency, p: ls.bestPower }] },
-      mark: { type: "point", color: EXCESS_COLOR, size: 80, filled: true },
-      encoding: { x: xEnc, y: yEnc, tooltip: [{ ...q("f"), title: "frequency", format: ".9~g" }] },
+      mark: { type: "point", size: 80, filled: true, opacity: 1 },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        color: color(names.best),
+        tooltip: [{ ...q("f"), title: "frequency", format: ".9~g" }, {
+          ...q("p"),
+          title: "power",
+          format: ".6~g",
+        }],
+      },
     };
     const zoom = { name: "zoom", select: { type: "interval", encodings: ["x", "y"] }, bind: "scales" };
-    const series: PlotSeries[] = [];
     let curve: Record<string, unknown>, subtitle: string;
-    if (ls.frequency.length > LC_POINT_BUDGET) {
+    if (env) {
       // honest decimation: the min–max of the power in each pixel column, every peak's height kept
-      const env = envelopeColumns(ls.frequency, ls.power, { columns: LC_COLUMNS });
       subtitle = `${env.x0.length} of ${ls.frequency.length} frequencies shown (min–max per column)`;
       curve = {
         data: {
           values: Array.from(env.x0, (f, k) => ({ f, f2: env.x1[k], lo: env.min[k], p: env.max[k] })),
         },
         params: [zoom],
-        mark: { type: "rect", color: "#111827", stroke: "#111827", strokeWidth: 1 },
+        mark: { type: "rect", strokeWidth: 1 },
         encoding: {
           x: xEnc,
           x2: { field: "f2" },
-          y: { ...q("lo"), title: labels.yLabel },
+          y: { ...q("lo"), title: labels.yLabel, scale: yEnc.scale },
           y2: { field: "p" },
+          color: color(series[0].label!),
+          stroke: { value: "#111827" },
         },
       };
-      series.push({
-        x: [],
-        y: [],
-        boxes: { x0: env.x0, x1: env.x1, y0: env.min, y1: env.max },
-        boxOpacity: 1,
-        color: "#111827",
-      });
     } else {
       subtitle = `${ls.frequency.length} frequencies`;
       curve = {
         data: { values: Array.from(ls.frequency, (f, i) => ({ f, p: ls.power[i] })) },
         params: [zoom],
-        mark: { type: "line", color: "#111827", strokeWidth: 1 },
-        encoding: { x: xEnc, y: yEnc },
+        mark: { type: "line", strokeWidth: 1 },
+        encoding: { x: xEnc, y: yEnc, color: color(names.power) },
       };
-      series.push({
-        x: ls.frequency,
-        y: ls.power,
-        color: "#111827",
-        line: true,
-        points: false,
-        label: "power",
-      });
     }
-    series.push({ x: [ls.bestFrequency], y: [ls.bestPower], color: EXCESS_COLOR, label: "best" });
     const spec: VegaLiteSpec = {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
       title: { text: title, subtitle },
@@ -506,7 +515,14 @@ export function plotPeriodogram(
       height: 300,
       layer: [curve, best],
     };
-    return await finish(text, spec, series, { ...labels, subtitle });
+    const svg = plotSvg(series, {
+      ...labels,
+      subtitle,
+      legend: "below",
+      xDomain: domain.x,
+      yDomain: domain.y,
+    });
+    return { spec, svg };
   });
 }
 
@@ -541,8 +557,11 @@ export function plotFoldedLightCurve(
   }
   const half = new Float64Array(2 * nb).fill(0.5 / nb);
   const text = `${title}: ${nb} phase bins, ${f.count.reduce((a, b) => a + b, 0)} light-curve bins`;
-  return new PlotView(text, async () => {
-    const spec = errorBarSpec({ x, y, yerr: e, xerr: half }, labels);
-    return await finish(text, spec, [{ x, y, yerr: e, xerr: half, color: "#111827" }], labels);
+  return dualView(text, () => {
+    // x: the two cycles' phase bins edge to edge (0 to 2), y: the error bars' extent
+    const ext = seriesExtent([{ x, y, yerr: e, xerr: half }]);
+    const axes = { ...labels, xDomain: ext.x, yDomain: ext.y };
+    const spec = errorBarSpec({ x, y, yerr: e, xerr: half }, axes);
+    return { spec, svg: plotSvg([{ x, y, yerr: e, xerr: half, color: "#111827" }], axes) };
   });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { shortestExact } from "./decimate.ts";
+import { seriesExtent } from "./render.ts";
 
 /**
  * A Vega-Lite v5 spec as plain JSON.
@@ -84,6 +85,26 @@ export interface SpecOptions {
   xLog?: boolean;
   /** Log y scale. */
   yLog?: boolean;
+  /** x domain (default: the data's extent, x errors included, {@linkcode seriesExtent}). */
+  xDomain?: [number, number];
+  /** y domain (default: the data's extent, error bars included). */
+  yDomain?: [number, number];
+}
+
+/**
+ * A Vega-Lite scale showing exactly `domain`: no rounding out to "nice" numbers (which would add an empty
+ * stretch past the data that looks like missing data), no forced zero; `log` for a log axis. The static
+ * renderer is given the same domain (`PlotOptions.xDomain`/`yDomain`), so both show the same window.
+ *
+ * @example
+ * ```ts
+ * import { exactScale } from "@oda-hub/oda-api/display";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(exactScale([0, 18]), { domain: [0, 18], nice: false, zero: false });
+ * ```
+ */
+export function exactScale(domain: [number, number], log = false): Record<string, unknown> {
+  return log ? { type: "log", domain, nice: false } : { domain, nice: false, zero: false };
 }
 
 /** Exact value (float32 columns as their shortest decimal), `null` when not finite. */
@@ -125,8 +146,15 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
     values.push(row);
   }
   const xTitle = opts.xLabel ?? "x", yTitle = opts.yLabel ?? "y";
-  const xScale = opts.xLog ? { type: "log" } : { zero: false };
-  const yScale = opts.yLog ? { type: "log" } : { zero: false };
+  // the window: the data's own extent, computed as the static renderer computes it
+  const ext = opts.xDomain && opts.yDomain ? undefined : seriesExtent([{
+    x: d.x,
+    y: d.y,
+    ...(d.xerr ? { xerr: d.xerr } : {}),
+    ...(d.yerr ? { yerr: d.yerr } : {}),
+  }], opts);
+  const xScale = exactScale(opts.xDomain ?? ext!.x, !!opts.xLog);
+  const yScale = exactScale(opts.yDomain ?? ext!.y, !!opts.yLog);
   const layer: Record<string, unknown>[] = [];
   if (d.yerr) {
     layer.push({
@@ -183,4 +211,77 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
     layer,
     config: { mark: { color: "#1f77b4" } },
   };
+}
+
+/**
+ * One entry of a legend drawn below a Vega-Lite plot by {@linkcode datumLegend}: the label, its colour,
+ * and the symbol of how the element is drawn (`square` for a band, `stroke` for a line, `circle`, or an
+ * SVG path such as an ×), optionally dashed (`"4,2"`).
+ *
+ * @example
+ * ```ts
+ * import type { LegendEntry } from "@oda-hub/oda-api/display";
+ * const e: LegendEntry = { name: "weighted mean 21.3", color: "#15803d", shape: "stroke" };
+ * ```
+ */
+export interface LegendEntry {
+  /** The label (also the colour scale's datum). */
+  name: string;
+  /** CSS colour. */
+  color: string;
+  /** Vega symbol shape: `square` (drawn as a translucent band swatch), `stroke`, `circle`, or a path. */
+  shape: string;
+  /** Dash pattern of a stroke symbol (`"4,2"`). */
+  dash?: string;
+}
+
+/**
+ * A colour encoding per legend entry, all sharing one scale whose legend sits below the plot (one entry
+ * per line, labels never truncated, symbols drawn as the elements are), as the static pictures put theirs
+ * (`PlotOptions.legend: "below"`): legends stay out of the data and grow the picture instead of running
+ * past its edge. Use the returned function as a layer's `color` encoding: `color: legend(entry.name)`.
+ *
+ * @example
+ * ```ts
+ * import { datumLegend } from "@oda-hub/oda-api/display";
+ * const legend = datumLegend([
+ *   { name: "power", color: "#111827", shape: "stroke" },
+ *   { name: "best frequency", color: "#dc2626", shape: "circle" },
+ * ]);
+ * const layer = { mark: "line", encoding: { color: legend("power") } };
+ * ```
+ */
+export function datumLegend(entries: LegendEntry[]): (name: string) => Record<string, unknown> {
+  const pick = (f: (e: LegendEntry) => string) =>
+    entries.map((e) => `datum.value === ${JSON.stringify(e.name)} ? ${JSON.stringify(f(e))} : `).join("") +
+    "''";
+  const legend = {
+    title: null,
+    orient: "bottom",
+    direction: "vertical",
+    labelLimit: 0,
+    symbolOpacity: 1,
+    symbolStrokeWidth: 2,
+    encode: {
+      symbols: {
+        update: {
+          shape: { signal: pick((e) => e.shape) },
+          strokeDash: { signal: `split(${pick((e) => e.dash ?? "")}, ',')` },
+          fill: {
+            signal: `${
+              pick((e) => (e.shape === "square" || e.shape === "circle" ? e.color : "transparent"))
+            }`,
+          },
+          stroke: { signal: pick((e) => e.color) },
+          fillOpacity: { signal: `${pick((e) => (e.shape === "square" ? "0.35" : "1"))}` },
+        },
+      },
+    },
+  };
+  return (name: string) => ({
+    datum: name,
+    type: "nominal",
+    scale: { domain: entries.map((e) => e.name), range: entries.map((e) => e.color) },
+    legend,
+  });
 }

@@ -6,7 +6,13 @@
  */
 import { decodeAnswerProducts } from "./registry.ts";
 import { isProduct, type Product } from "./product.ts";
-import { type DecodeBudget, type DecodeOptions, shareBudget, typedDecode } from "../codecs/budget.ts";
+import {
+  type DecodeBudget,
+  type DecodeOptions,
+  interruptCheck,
+  shareBudget,
+  typedDecode,
+} from "../codecs/budget.ts";
 import { parseJsonBytes } from "../codecs/response_stream.ts";
 import {
   type ApiCodeOptions,
@@ -124,6 +130,11 @@ export interface SaveAllDataOptions {
   overwrite?: boolean;
   /** Grouping, systematics and energy range applied to every spectrum of a spectrum set (see `ogipSpectrum`). */
   spectrum?: Pick<OgipSpectrumOptions, "grouping" | "systematicFraction" | "energyRange">;
+  /**
+   * Stops saving before the next file (`OdaError("ABORTED")`, or the signal's reason when that is an
+   * `OdaError`). Each file is written atomically, so the files saved so far are whole and nothing else is left.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -508,7 +519,9 @@ export class DataCollection {
       }
     }
     requireDeno("saveAllData");
+    const check = interruptCheck({ signal: options.signal }, "saving products");
     for (const { path, p } of plan) {
+      check();
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
       await Deno.mkdir(parent, { recursive: true }).catch((e) => {
         throw new FileError("IO", `cannot create ${parent}: ${(e as Error).message}`, { cause: e });

@@ -1,0 +1,281 @@
+/**
+ * The `oda` command line's bounds: `--timeout` on every command that talks to a dispatcher (validated, and
+ * passed through to the requests), and Ctrl-C (a real SIGINT sent to the CLI run as a subprocess) cancelling
+ * the running request through an `AbortSignal`: exit codes, the one `error:` line, no stack trace, nothing
+ * half-written under `--out`.
+ */
+import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
+import { main } from "../cli.ts";
+import { type CliIO, EXIT } from "../lib/cli/io.ts";
+import { DataCollection, OdaError, TextLikeProduct } from "../mod.ts";
+import { startSandbox } from "../sandbox.ts";
+import { assertFired } from "./_deadline.ts";
+import { eventually, type Loopback, loopback } from "./_loopback.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const dec = new TextDecoder();
+
+function capture(signal?: AbortSignal): CliIO & { stdout: string; stderr: string } {
+  const c = {
+    stdout: "",
+    stderr: "",
+    out: (t: string) => void (c.stdout += t),
+    err: (t: string) => void (c.stderr += t),
+    env: () => undefined,
+    isTerminal: false,
+    ...(signal ? { signal } : {}),
+  };
+  return c;
+}
+
+/** The `oda` commands that talk to a dispatcher, with the arguments each needs to get to its action. */
+const DISPATCHER_COMMANDS: string[][] = [
+  ["get", "-i", "isgri", "-p", "isgri_image"],
+  ["types"],
+  ["describe", "-i", "isgri"],
+  ["instruments"],
+  ["resolve", "Crab"],
+  ["token", "refresh"],
+  ["token", "disable-email"],
+  ["jobs", "list"],
+  ["jobs", "resume", "{}"],
+];
+
+/** A loopback dispatcher that never answers: each request is held until the client goes away. */
+function stalling(): Loopback {
+  return loopback((req) =>
+    new Promise<Response>((resolve) => {
+      req.signal.addEventListener("abort", () => resolve(new Response("[]")), { once: true });
+    })
+  );
+}
+
+/** Starts the CLI as a child process (a clean environment but for the module cache and no token). */
+function spawnCli(args: string[], cwd: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    cwd,
+    clearEnv: true,
+    env: {
+      HOME: cwd,
+      PATH: Deno.env.get("PATH") ?? "",
+      NO_COLOR: "1",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Waits for the child; its exit code, output and how long after `t0` it ended. */
+async function finished(child: Deno.ChildProcess, t0: number) {
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    ms: performance.now() - t0,
+  };
+}
+
+function assertOneErrorLine(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split("\n");
+  assertEquals(lines.length, 1, `one line expected:\n${stderr}`);
+  assertMatch(lines[0], pattern);
+  assert(!/\bat .*:\d+:\d+|Uncaught|stack/i.test(stderr), `no stack trace:\n${stderr}`);
+}
+
+Deno.test("cli bounds: --timeout on every dispatcher command, a positive finite number of seconds (else exit 2)", async () => {
+  for (const cmd of DISPATCHER_COMMANDS) {
+    const help = capture();
+    assertEquals(await main([...cmd, "--help"], help), EXIT.OK);
+    assert(
+      /--timeout <seconds>/.test(help.stdout),
+      `${cmd.join(" ")} --help lists --timeout:\n${help.stdout}`,
+    );
+    for (const bad of ["0", "-1", "soon", "Infinity", "NaN", " ", "1e10"]) {
+      const io = capture();
+      const code = await main(["--url", "http://127.0.0.1:9", ...cmd, "--timeout", bad], io);
+      assertEquals(code, EXIT.USAGE, `${cmd.join(" ")} --timeout '${bad}': ${io.stderr}`);
+      assert(io.stderr.includes("is not a positive number of seconds"), io.stderr);
+    }
+  }
+  // a valid one is accepted and the command runs (against the sandbox)
+  await using sb = await startSandbox({ seed: 2 });
+  const ok = capture();
+  assertEquals(
+    await main(["--url", sb.url, "-q", "instruments", "--timeout", "30", "--json"], ok),
+    EXIT.OK,
+    ok.stderr,
+  );
+  assert((JSON.parse(ok.stdout) as string[]).includes("isgri"));
+});
+
+Deno.test("cli bounds (subprocess): --timeout ends a stalled request with exit 5 and one line; nothing saved", async () => {
+  await using srv = stalling();
+  const dir = await Deno.makeTempDir({ prefix: "oda-cli-timeout-" });
+  try {
+    const out = `${dir}/products`;
+    const t0 = performance.now();
+    const [listed, got] = await Promise.all([
+      finished(spawnCli(["--url", srv.url, "-q", "instruments", "--timeout", "0.5"], dir), t0),
+      finished(
+        spawnCli(
+          [
+            "--url",
+            srv.url,
+            "-q",
+            "get",
+            "-i",
+            "isgri",
+            "-p",
+            "isgri_image",
+            "--timeout",
+            "0.5",
+            "--out",
+            out,
+          ],
+          dir,
+        ),
+        t0,
+      ),
+    ]);
+    for (const r of [listed, got]) {
+      assertEquals(r.code, EXIT.UNAVAILABLE, r.stderr);
+      assertOneErrorLine(r.stderr, /^error: .*(deadline|timed out|timeout)/i);
+      assertEquals(r.stdout, "");
+      // the client's own request timeout (60 s) is the fallback that a dropped --timeout would reach
+      assertFired("--timeout 0.5", r.ms, { firesMs: 500, fallbackMs: 60_000 });
+    }
+    assert(srv.hits.length >= 2, "both commands asked the stalling dispatcher");
+    assert(!(await exists(out)), "no --out directory without products");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli bounds (subprocess): Ctrl-C cancels a request or a job's wait: exit 130, one line, nothing saved", async () => {
+  await using sb = await startSandbox({ seed: 6, jobDuration: 120 });
+  const token = await sb.mintToken();
+  await using srv = stalling();
+  const dir = await Deno.makeTempDir({ prefix: "oda-cli-sigint-" });
+  try {
+    const out = `${dir}/products`;
+    // a job that would run for 120 s, waited for with --out; and a request that never gets an answer
+    const waiting = spawnCli(
+      [
+        "--url",
+        sb.url,
+        "--token",
+        token,
+        "-q",
+        "get",
+        "-i",
+        "isgri",
+        "-p",
+        "isgri_image",
+        "-a",
+        "RA=83.63",
+        "-a",
+        "DEC=22.01",
+        "--out",
+        out,
+      ],
+      dir,
+    );
+    const stalled = spawnCli(["--url", srv.url, "describe", "-i", "isgri"], dir);
+    assert(await eventually(() => sb.stats().jobs >= 1, 30_000), "the job was submitted");
+    assert(await eventually(() => srv.hits.length >= 1, 30_000), "the request was sent");
+    const t0 = performance.now();
+    waiting.kill("SIGINT");
+    stalled.kill("SIGINT");
+    const [w, s] = await Promise.all([finished(waiting, t0), finished(stalled, t0)]);
+    for (const r of [w, s]) {
+      assertEquals(r.code, EXIT.INTERRUPTED, r.stderr);
+      // `-q` or not: the one error line (the --token warning aside), no stack trace, no progress summary
+      assertOneErrorLine(
+        r.stderr.replace(/^.*--token puts your token.*\n/m, ""),
+        /^error: interrupted \(Ctrl-C\)$/,
+      );
+      assertEquals(r.stdout, "");
+      // the fallback: the job's end (120 s) or the request timeout (60 s), had the signal not reached them
+      assertFired("Ctrl-C", r.ms, { firesMs: 0, fallbackMs: 60_000 });
+      assert(!r.stderr.includes(token), "no token printed");
+    }
+    assert(!(await exists(out)), "no --out directory after an interrupted get");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli bounds: CliIO.signal cancels a dispatcher command (exit 130, before any request when already aborted)", async () => {
+  await using sb = await startSandbox({ seed: 8 });
+  const before = sb.stats().requests;
+  const ac = new AbortController();
+  ac.abort(new OdaError("ABORTED", "stopped by the embedding program"));
+  const io = capture(ac.signal);
+  assertEquals(await main(["--url", sb.url, "-q", "instruments", "--timeout", "30"], io), EXIT.INTERRUPTED);
+  assertEquals(io.stderr, "error: stopped by the embedding program\n");
+  assertEquals(sb.stats().requests, before, "no request sent");
+  // not a dispatcher command: the signal does not concern it
+  const inspect = capture(ac.signal);
+  assertEquals(await main(["token", "inspect"], inspect), EXIT.ERROR);
+});
+
+Deno.test("cli bounds: saveAllData stops between files at an abort; saved files are whole, no temporary left", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oda-save-abort-" });
+  try {
+    const ac = new AbortController();
+    const products = [
+      new TextLikeProduct("one", "a"),
+      new TextLikeProduct("two", "b"),
+      new TextLikeProduct("3", "c"),
+    ];
+    // the abort comes while the first file is being written (a real write, then the abort)
+    const first = products[0];
+    const write = first.writeFile.bind(first);
+    first.writeFile = async (path, options) => {
+      ac.abort();
+      await write(path, options);
+    };
+    const data = new DataCollection(products);
+    let error: unknown;
+    await data.saveAllData({ dir, signal: ac.signal }).catch((e) => (error = e));
+    assert(error instanceof OdaError && error.code === "ABORTED", String(error));
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assertEquals(names.length, 1, `only the file under way was finished: ${names}`);
+    assert(!names.some((n) => n.endsWith(".tmp")));
+    assertEquals(
+      await Deno.readTextFile(`${dir}/${names[0]}`),
+      await (async () => {
+        const ref = await Deno.makeTempDir({ prefix: "oda-save-ref-" });
+        try {
+          const [path] = await new DataCollection([new TextLikeProduct("one", "a")]).saveAllData({
+            dir: ref,
+          });
+          return await Deno.readTextFile(path);
+        } finally {
+          await Deno.remove(ref, { recursive: true });
+        }
+      })(),
+    );
+    // an already-aborted signal: nothing at all
+    const none = await Deno.makeTempDir({ prefix: "oda-save-none-" });
+    await new DataCollection([new TextLikeProduct("x", "y")]).saveAllData({ dir: none, signal: ac.signal })
+      .catch(() => {});
+    assertEquals([...Deno.readDirSync(none)].length, 0);
+    await Deno.remove(none);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * Token echoes in other encodings: a hostile dispatcher on 127.0.0.1 sends the request's token back
+ * percent-encoded (download and callback URLs), with JSON `\u` escapes written into the raw answer, with
+ * Python `\x` escapes (api_code), as base64 / base64url at every byte offset inside a longer base64 text,
+ * padded or not, and as the JWT signature alone (both alphabets). In the streamed path and in the text path
+ * (a client with a cache reads answers as text), nothing the client returns, saves, displays or logs may
+ * carry the token in any of these encodings. The leak detector (`leaks`) decodes what it looks at by itself
+ * (it does not use the client's list of forms), so switching off the redaction of any one encoding fails
+ * this test.
+ */
+import { DispatcherAPI, getLogger, type GetProductOptions, type LogRecord, OdaError } from "../mod.ts";
+import { tokenEchoForms, tokenEchoRedactor } from "../token.ts";
+import { toBundle } from "../display.ts";
+import { assert, assertEquals, assertRejects } from "./client_replay.ts";
+import { loopback } from "./_loopback.ts";
+import { tokenLeakDetector } from "./_token_leaks.ts";
+
+// a JWT whose signature holds `-` and `_`, so that its standard-alphabet form differs
+const SIG_BYTES = new Uint8Array(32).map((_, i) => (i * 97 + 251) & 0xff);
+const SIG = btoa(String.fromCharCode(...SIG_BYTES)).replaceAll("+", "-").replaceAll("/", "_").replace(
+  /=+$/,
+  "",
+);
+const HEAD_PAYLOAD = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlY2hvQGV4YW1wbGUub3JnIiwiZXhwIjo0MTAyNDQ0ODAwfQ";
+const TOKEN = `${HEAD_PAYLOAD}.${SIG}`;
+const SIG_STD = SIG.replaceAll("-", "+").replaceAll("_", "/");
+
+const b64 = (s: string) => btoa(s);
+const b64url = (s: string) => b64(s).replaceAll("+", "-").replaceAll("/", "_");
+const pct = (s: string, lower = false) =>
+  [...s].map((c) => {
+    const h = c.charCodeAt(0).toString(16).padStart(2, "0");
+    return `%${lower ? h : h.toUpperCase()}`;
+  }).join("");
+
+/** What a hostile server writes: a string (JSON-encoded as usual) or raw JSON string content (`raw`). */
+interface Echo {
+  value: string;
+  raw?: boolean;
+}
+
+/** Each encoding of the token a server may send back. */
+const ENCODINGS: Record<string, Echo> = {
+  "percent-encoded download link": {
+    value: `https://www.astro.unige.ch/mmoda/dispatch-data/download_products?session_id=S&job_id=J&token=${
+      pct(TOKEN)
+    }&file_list=a.fits`,
+  },
+  "percent-encoded, lower-case hex": { value: `call_back?token=${pct(TOKEN, true)}&action=progress` },
+  "JSON \\u escapes in the raw answer": {
+    value: [...TOKEN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""),
+    raw: true,
+  },
+  "JSON \\u escapes, mixed": {
+    value: [...TOKEN].map((c, i) => (i % 3 ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`))
+      .join(""),
+    raw: true,
+  },
+  "Python \\x escapes in api_code": {
+    value: `token = "${[...TOKEN].map((c) => `\\x${c.charCodeAt(0).toString(16)}`).join("")}"`,
+  },
+  "base64, padded": { value: b64(TOKEN) },
+  "base64url, no padding": { value: b64url(TOKEN).replace(/=+$/, "") },
+  "base64 at offset 1 mod 3": { value: b64(`{"token": "${TOKEN}", "x": 1}`) },
+  "base64 at offset 2 mod 3": { value: b64(`{"token":"${TOKEN}"}`) },
+  "base64url at offset 1 mod 3": { value: b64url(`x{"token":"${TOKEN}"}`) },
+  "base64url at offset 0 mod 3": { value: b64url(`xx{"token":"${TOKEN}"}`) },
+  "base64 inside a percent-encoded URL": { value: `?state=${encodeURIComponent(b64(`u=${TOKEN};`))}` },
+  "the signature alone": { value: `signature: ${SIG}` },
+  "the signature in the standard alphabet": { value: `sig=${SIG_STD}` },
+  "base64 of the signature at offset 0 mod 3": { value: b64(`s: ${SIG}`) },
+  "base64 of the signature at offset 1 mod 3": { value: b64(`s${SIG}`) },
+  "base64url of the signature at offset 2 mod 3": { value: b64url(`s=${SIG}!`).replace(/=+$/, "") },
+};
+
+const leaks = tokenLeakDetector(TOKEN);
+
+function renderings(v: unknown): string[] {
+  const out = [Deno.inspect(v, { depth: Infinity, colors: false, getters: true, showHidden: true })];
+  try {
+    out.push(JSON.stringify(v) ?? "");
+  } catch { /* not serialisable */ }
+  if (v instanceof Error) {
+    out.push(v.stack ?? "", v.message);
+    let c: unknown = v.cause;
+    for (let i = 0; c !== undefined && i < 6; i++) {
+      out.push(Deno.inspect(c, { depth: Infinity }), String((c as Error)?.stack ?? c));
+      c = (c as Error)?.cause;
+    }
+  }
+  return out;
+}
+
+function assertNoEcho(what: string, v: unknown): void {
+  for (const text of renderings(v)) {
+    const found = leaks(text);
+    assert(found === undefined, `${what} shows ${found}`);
+  }
+}
+
+Deno.test("the detector sees every encoding of the test (so the end-to-end test below can fail)", () => {
+  for (const [name, e] of Object.entries(ENCODINGS)) {
+    assert(leaks(e.value) !== undefined, `the detector misses ${name}`);
+    assert(leaks(tokenEchoRedactor(TOKEN)(e.raw ? e.value : e.value)) === undefined, `${name} not redacted`);
+  }
+  // header.payload without the signature is no secret and is left alone
+  assertEquals(
+    tokenEchoRedactor(TOKEN)(`${HEAD_PAYLOAD} ${b64(HEAD_PAYLOAD)}`),
+    `${HEAD_PAYLOAD} ${b64(HEAD_PAYLOAD)}`,
+  );
+});
+
+Deno.test("tokenEchoRedactor: base64 of the token at every offset, alphabet and padding", () => {
+  const redact = tokenEchoRedactor(TOKEN);
+  for (let before = 0; before < 6; before++) {
+    for (let after = 0; after < 4; after++) {
+      const inner = `${"p".repeat(before)}${TOKEN}${"q".repeat(after)}`;
+      for (const enc of [b64(inner), b64url(inner), b64url(inner).replace(/=+$/, "")]) {
+        const out = redact(`data: "${enc}"`);
+        assert(out.includes("<redacted token>"), `${before}/${after}: ${out}`);
+        assert(leaks(out) === undefined, `${before}/${after}: ${out}`);
+        // only the ends of the core's run are kept: at most 2 base64 characters on either side
+        const kept = out.slice(7, -1).split("<redacted token>");
+        assert(
+          kept[1].replace(/=+$/, "").length <= 2 + Math.ceil((after * 4) / 3),
+          `${before}/${after}: ${out}`,
+        );
+      }
+    }
+  }
+  // an opaque (non-JWT) token whose base64 and base64url differ: both alphabets are searched for
+  const opaque = "k~?>k~?>opaque~token?>";
+  const redactOpaque = tokenEchoRedactor(opaque);
+  for (let before = 0; before < 3; before++) {
+    const inner = `${"p".repeat(before)}${opaque}`;
+    assert(b64(inner) !== b64url(inner), "the test needs differing alphabets");
+    for (const enc of [b64(inner), b64url(inner)]) {
+      assert(redactOpaque(enc).includes("<redacted token>"), `opaque at ${before}: ${enc}`);
+    }
+  }
+  // a text without the token comes back as the same string
+  const clean = "x".repeat(1000) + "%41\\u0042";
+  assert(redact(clean) === clean);
+  assertEquals(tokenEchoForms("short"), []);
+});
+
+Deno.test("tokenEchoRedactor: escapes map back to the text exactly", () => {
+  const redact = tokenEchoRedactor(TOKEN);
+  const u = [...TOKEN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+  assertEquals(
+    redact(`{"a": "x${u}y", "b": "%41 ${pct(TOKEN)}%42"}`),
+    `{"a": "x<redacted token>y", "b": "%41 <redacted token>%42"}`,
+  );
+  assertEquals(JSON.parse(redact(`{"a": "\\u0041${u}\\/"}`)), { a: "A<redacted token>/" });
+  assertEquals(redact(`a${pct(SIG)}b${SIG}c`), "a<redacted token>b<redacted token>c");
+});
+
+type Mode = { encoding: string; status: "done" | "error400" };
+
+function hostile(mode: () => Mode) {
+  return loopback((_req, u) => {
+    const m = mode();
+    const e = ENCODINGS[m.encoding];
+    const token = u.searchParams.get("token") ?? "";
+    // the echo, as a JSON string (raw escapes are written into the JSON text as they are)
+    const MARK = "@@ECHO@@";
+    const send = (o: unknown, status: number) => {
+      const text = JSON.stringify(o).replaceAll(MARK, e.raw ? e.value : JSON.stringify(e.value).slice(1, -1));
+      return new Response(text, { status, headers: { "content-type": "application/json" } });
+    };
+    if (m.status === "error400") {
+      return send(
+        { error_message: `RequestNotUnderstood: ${MARK}`, error: MARK, installed_instruments: [] },
+        400,
+      );
+    }
+    return send({
+      query_status: "done",
+      session_id: "ABCDEFGHIJ012345",
+      job_status: "done",
+      exit_status: { status: 0, message: "", error_message: "", debug_message: MARK, comment: `see ${MARK}` },
+      job_monitor: {
+        job_id: "0123456789abcdef",
+        session_id: "ABCDEFGHIJ012345",
+        status: "done",
+        // upstream keeps each callback's whole request as a report, token included (job_manager.py:227)
+        full_report_dict: { action: "done", node_id: "n", message: MARK, token },
+        full_report_dict_list: [{ node: "ii_skyimage", message: MARK, scwid: "066500220010.001", token }],
+      },
+      products: {
+        analysis_parameters: { T1: "2020-01-01T00:00:00", token, note: MARK },
+        api_code: `from oda_api.api import DispatcherAPI\n# ${MARK}\npar_dict = {"token": "${token}"}\n`,
+        text_product_list: [{ name: "download", value: MARK, meta_data: { link: MARK } }],
+        [MARK]: "a key",
+      },
+    }, 200);
+  });
+}
+
+Deno.test("token echoes in other encodings: never returned, saved, displayed or logged (streamed and text paths)", async () => {
+  let mode: Mode = { encoding: "", status: "done" };
+  const srv = hostile(() => mode);
+  const records: LogRecord[] = [];
+  const root = getLogger("oda_api");
+  const detach = root.addHandler((r) => records.push(r));
+  const before = root.getLevel();
+  root.setLevel("DEBUG");
+  const dir = await Deno.makeTempDir({ prefix: "oda-echo-" });
+  try {
+    for (const cache of [false, true]) {
+      const path = cache ? "text" : "streamed";
+      const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, cache, pollInterval: { min: 1, max: 2 } });
+      for (const encoding of Object.keys(ENCODINGS)) {
+        const what = `${encoding} (${path})`;
+        mode = { encoding, status: "done" };
+        const job = await disp.submit<GetProductOptions>({
+          instrument: "isgri",
+          product: `p${Object.keys(ENCODINGS).indexOf(encoding)}`,
+          T1: "2020-01-01T00:00:00",
+        });
+        await job.wait({ silent: true });
+        assertEquals(job.status, "done", what);
+        assertNoEcho(`job.response: ${what}`, job.response);
+        assertNoEcho(`job: ${what}`, job);
+        const data = await job.result({ silent: true });
+        assertNoEcho(`collection: ${what}`, data);
+        assertNoEcho(`collection display: ${what}`, await toBundle(data));
+        const saved = await data.saveAllData({
+          dir: `${dir}/${path}-${Object.keys(ENCODINGS).indexOf(encoding)}`,
+        });
+        for (const f of saved) assertNoEcho(`saved ${f}: ${what}`, await Deno.readTextFile(f));
+
+        mode = { encoding, status: "error400" };
+        const err = await assertRejects(
+          () =>
+            disp.getProduct<GetProductOptions>({
+              instrument: "isgri",
+              product: "e",
+              T1: "2020",
+              silent: true,
+            }),
+          OdaError,
+        );
+        assertNoEcho(`error: ${what}`, err);
+        assertNoEcho(`error details: ${what}`, err.details);
+      }
+    }
+    assertNoEcho("log records", records.map((r) => [r.message, r.fields]));
+  } finally {
+    detach();
+    root.setLevel(before);
+    await srv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
