@@ -253,3 +253,39 @@ Deno.test("token echoes in other encodings: never returned, saved, displayed or 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sandbox callback reports echo the token as upstream's do; the client redacts them", async () => {
+  const { startSandbox } = await import("../sandbox.ts");
+  await using sb = await startSandbox({ port: 0, seed: 2, jobDuration: 0 });
+  const token = await sb.mintToken({ roles: "general" });
+  const disp = new DispatcherAPI({ url: sb.url, token, pollInterval: { min: 1, max: 2 } });
+  const job = await disp.submit({
+    instrument: "isgri",
+    product: "isgri_image",
+    T1: "2017-03-06T13:26:48",
+    T2: "2017-03-06T15:32:27",
+    scw_list: ["066500220010.001"],
+  });
+  await job.wait({ silent: true });
+  const reports = job.response?.job_monitor?.full_report_dict_list ?? [];
+  assert(reports.length > 0, "reports");
+  // dispatcher-app job_manager.py get_call_back_url puts the job's token in the callback URL, and
+  // run_call_back stores the callback's request as the report: the sandbox does the same
+  const raw = await (await fetch(`${sb.url}/run_analysis?${new URLSearchParams([
+    ...job.requestPairs().filter(([k]) => k !== "token" && k !== "query_status"),
+    ["query_status", "ready"],
+    ["token", token],
+  ])}`)).json();
+  assert(
+    raw.job_monitor.full_report_dict_list.every((r: Record<string, unknown>) => r.token === token),
+    "upstream form",
+  );
+  assert(reports.every((r) => r.token === "<redacted token>"), JSON.stringify(reports[0]));
+  const leaksOf = tokenLeakDetector(token);
+  for (const text of renderings(job)) assertEquals(leaksOf(text), undefined);
+  // /inspect-state shows stored tokens decoded (analysis_parameters, and the reports' too)
+  const manager = await sb.mintToken({ sub: "admin@example.org", roles: "job manager" });
+  const state = await (await fetch(`${sb.url}/inspect-state?token=${manager}`)).text();
+  assert(state.includes(job.jobId!) && state.includes('"roles"'), state.slice(0, 300));
+  assertEquals(leaksOf(state), undefined);
+});

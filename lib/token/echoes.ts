@@ -80,7 +80,18 @@ export function tokenEchoForms(token: string): string[] {
   return [...forms].sort((a, b) => b.length - a.length);
 }
 
-const HEX = /^[0-9A-Fa-f]+$/;
+/** The value of `n` hex digits of `text` at `at`, or -1. */
+function hexAt(text: string, at: number, n: number): number {
+  if (at + n > text.length) return -1;
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = text.charCodeAt(at + k);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
 
 /**
  * The text with its escapes resolved (`%XX`, `\uXXXX`, `\xXX`, `\/`), and where each escape was, to map
@@ -105,18 +116,18 @@ function unescapeView(text: string): EscapeView | undefined {
     // api_code reads in the answer's JSON text (`\\x65`), or a percent-encoded `%` (`%2565`)
     let j = i;
     if (c === 37) {
-      while (text.startsWith("25", j + 1) && HEX.test(text.slice(j + 3, j + 5))) j += 2;
-      const h = text.slice(j + 1, j + 3);
-      if (h.length === 2 && HEX.test(h)) [len, code] = [j + 3 - i, parseInt(h, 16)];
+      while (text.startsWith("25", j + 1) && hexAt(text, j + 3, 2) >= 0) j += 2;
+      code = hexAt(text, j + 1, 2);
+      if (code >= 0) len = j + 3 - i;
     } else {
       while (text.charCodeAt(j + 1) === 92) j++;
       const k = text.charCodeAt(j + 1);
       if (k === 117) { // \uXXXX
-        const h = text.slice(j + 2, j + 6);
-        if (h.length === 4 && HEX.test(h)) [len, code] = [j + 6 - i, parseInt(h, 16)];
+        code = hexAt(text, j + 2, 4);
+        if (code >= 0) len = j + 6 - i;
       } else if (k === 120) { // \xXX
-        const h = text.slice(j + 2, j + 4);
-        if (h.length === 2 && HEX.test(h)) [len, code] = [j + 4 - i, parseInt(h, 16)];
+        code = hexAt(text, j + 2, 2);
+        if (code >= 0) len = j + 4 - i;
       } else if (k === 47) [len, code] = [j + 2 - i, 47]; // \/
     }
     if (len === 0) {
