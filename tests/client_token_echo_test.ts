@@ -296,3 +296,29 @@ Deno.test("sandbox callback reports echo the token as upstream's do; the client 
   assert(state.includes(job.jobId!) && state.includes('"roles"'), state.slice(0, 300));
   assertEquals(leaksOf(state), undefined);
 });
+
+Deno.test("a job or session id that is the token in another encoding is refused", async () => {
+  const ids = [b64url(TOKEN).replace(/=+$/, ""), pct(TOKEN), `S-${SIG}`];
+  let id = "";
+  await using srv = loopback((_req, u) => {
+    if (u.pathname !== "/run_analysis") return Response.json([]);
+    return Response.json({
+      query_status: "submitted",
+      job_status: "submitted",
+      session_id: "S",
+      exit_status: { status: 0, message: "", error_message: "", debug_message: "", comment: "", warning: "" },
+      job_monitor: { job_id: id, session_id: "S", status: "submitted" },
+      products: {},
+    });
+  });
+  const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, pollInterval: { min: 1, max: 2 } });
+  for (id of ids) {
+    const e = await assertRejects(
+      () =>
+        disp.getProduct<GetProductOptions>({ instrument: "isgri", product: "p", T1: "2020", silent: true }),
+      OdaError,
+    );
+    assertEquals(e.code, "MALFORMED_RESPONSE", id);
+    assertNoEcho(`error for job id ${id.slice(0, 12)}…`, e);
+  }
+});
