@@ -47,6 +47,9 @@ const ENCODINGS: Record<string, Echo> = {
     }&file_list=a.fits`,
   },
   "percent-encoded, lower-case hex": { value: `call_back?token=${pct(TOKEN, true)}&action=progress` },
+  "percent-encoded twice (a URL inside a URL)": {
+    value: `resolve?next=${encodeURIComponent(`call_back?token=${pct(TOKEN)}`)}`,
+  },
   "JSON \\u escapes in the raw answer": {
     value: [...TOKEN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""),
     raw: true,
@@ -153,6 +156,10 @@ Deno.test("tokenEchoRedactor: escapes map back to the text exactly", () => {
   );
   assertEquals(JSON.parse(redact(`{"a": "\\u0041${u}\\/"}`)), { a: "A<redacted token>/" });
   assertEquals(redact(`a${pct(SIG)}b${SIG}c`), "a<redacted token>b<redacted token>c");
+  // escapes that decode to characters no form uses (é, space) leave the text searched as it is
+  assertEquals(redact(`\\u00e9%20${TOKEN}%20\\u00e9`), "\\u00e9%20<redacted token>%20\\u00e9");
+  const plain = `caf\\u00e9 %20 ${"x".repeat(50)}`;
+  assert(redact(plain) === plain);
 });
 
 type Mode = { encoding: string; status: "done" | "error400" };
