@@ -7,12 +7,17 @@
  *   at 2× the depth against 1×: a decoder that shares stays near 2 (moved here from tests/pickle_test.ts,
  *   which checks the sharing itself).
  *
+ * - token echo redaction (`tokenEchoRedactor`) of a text dense with escapes, runs of backslashes, `%25`
+ *   chains and near-copies of the token's base64 forms, at 4× the size against 1× (linear: ~4×), and against
+ *   the floor of one regex pass over the same text's escapes and a verbatim `split`/`join`.
+ *
  *   deno run -A bench/hostile_bench.ts [--rounds 5]
  *
  * @module
  */
 import { decodePickle } from "../lib/codecs/pickle.ts";
 import { parseJson } from "../lib/data/json.ts";
+import { tokenEchoRedactor } from "../lib/token/echoes.ts";
 import { emit, median, note } from "./_table.ts";
 
 const i = Deno.args.indexOf("--rounds");
@@ -91,3 +96,43 @@ emit({
 note(
   `hostile JSON: ${tSmall.toFixed(1)} ms for ${(small.length / 1e6).toFixed(1)} MB (before the fix: ~1.5 s)`,
 );
+
+// token echo redaction: a hostile answer full of escapes and near misses (the token minus its last character,
+// base64 of it, backslash runs that lead to no escape, %25 chains) costs linear time
+const ECHO_TOKEN =
+  "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaEBleGFtcGxlLm9yZyIsImV4cCI6NDEwMjQ0NDgwMH0.YmVuY2gtc2lnbmF0dXJlLWZvci1lY2hv";
+function echoText(kb: number): string {
+  const near = ECHO_TOKEN.slice(0, -1);
+  const piece = `${near} %41\\\\\\u00 ${btoa(near)} %25252541 \\\\x4 ${encodeURIComponent(near)}%2 ` +
+    `\u0041${near.split(".")[2]} `;
+  return piece.repeat(Math.ceil((kb * 1024) / piece.length));
+}
+const redact = tokenEchoRedactor(ECHO_TOKEN);
+const echo1 = echoText(2048), echo4 = echoText(8192);
+redact(echo1); // warm-up
+const tEcho1 = time(() => redact(echo1));
+const tEcho4 = time(() => redact(echo4));
+const ESCAPE_RE = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}/gi;
+const tEchoFloor = time(() =>
+  echo1.replace(ESCAPE_RE, (e) => e.slice(-2)).split(ECHO_TOKEN).join("<redacted token>")
+);
+emit({
+  figure: `token echo redaction, hostile text (${(echo1.length / 1e6).toFixed(1)} MB)`,
+  value: tEcho1,
+  unit: "ms",
+  floor: tEchoFloor,
+  floorWhat: "one regex pass over the escapes + verbatim split/join",
+  target: "≤ 10× floor",
+  limit: 10,
+  on: "ratio",
+});
+emit({
+  figure: `token echo redaction, same at ${(echo4.length / echo1.length).toFixed(1)}× the size`,
+  value: tEcho4,
+  unit: "ms",
+  floor: tEcho1,
+  floorWhat: "the 1× text",
+  target: "≤ 6× (linear: ~4×; quadratic: ≥ 8×)",
+  limit: 6,
+  on: "ratio",
+});

@@ -47,6 +47,9 @@ const ENCODINGS: Record<string, Echo> = {
     }&file_list=a.fits`,
   },
   "percent-encoded, lower-case hex": { value: `call_back?token=${pct(TOKEN, true)}&action=progress` },
+  "percent-encoded twice (a URL inside a URL)": {
+    value: `resolve?next=${encodeURIComponent(`call_back?token=${pct(TOKEN)}`)}`,
+  },
   "JSON \\u escapes in the raw answer": {
     value: [...TOKEN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""),
     raw: true,
@@ -153,6 +156,10 @@ Deno.test("tokenEchoRedactor: escapes map back to the text exactly", () => {
   );
   assertEquals(JSON.parse(redact(`{"a": "\\u0041${u}\\/"}`)), { a: "A<redacted token>/" });
   assertEquals(redact(`a${pct(SIG)}b${SIG}c`), "a<redacted token>b<redacted token>c");
+  // escapes that decode to characters no form uses (é, space) leave the text searched as it is
+  assertEquals(redact(`\\u00e9%20${TOKEN}%20\\u00e9`), "\\u00e9%20<redacted token>%20\\u00e9");
+  const plain = `caf\\u00e9 %20 ${"x".repeat(50)}`;
+  assert(redact(plain) === plain);
 });
 
 type Mode = { encoding: string; status: "done" | "error400" };
@@ -251,5 +258,67 @@ Deno.test("token echoes in other encodings: never returned, saved, displayed or 
     root.setLevel(before);
     await srv.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sandbox callback reports echo the token as upstream's do; the client redacts them", async () => {
+  const { startSandbox } = await import("../sandbox.ts");
+  await using sb = await startSandbox({ port: 0, seed: 2, jobDuration: 0 });
+  const token = await sb.mintToken({ roles: "general" });
+  const disp = new DispatcherAPI({ url: sb.url, token, pollInterval: { min: 1, max: 2 } });
+  const job = await disp.submit({
+    instrument: "isgri",
+    product: "isgri_image",
+    T1: "2017-03-06T13:26:48",
+    T2: "2017-03-06T15:32:27",
+    scw_list: ["066500220010.001"],
+  });
+  await job.wait({ silent: true });
+  const reports = job.response?.job_monitor?.full_report_dict_list ?? [];
+  assert(reports.length > 0, "reports");
+  // dispatcher-app job_manager.py get_call_back_url puts the job's token in the callback URL, and
+  // run_call_back stores the callback's request as the report: the sandbox does the same
+  const raw = await (await fetch(`${sb.url}/run_analysis?${new URLSearchParams([
+    ...job.requestPairs().filter(([k]) => k !== "token" && k !== "query_status"),
+    ["query_status", "ready"],
+    ["token", token],
+  ])}`)).json();
+  assert(
+    raw.job_monitor.full_report_dict_list.every((r: Record<string, unknown>) => r.token === token),
+    "upstream form",
+  );
+  assert(reports.every((r) => r.token === "<redacted token>"), JSON.stringify(reports[0]));
+  const leaksOf = tokenLeakDetector(token);
+  for (const text of renderings(job)) assertEquals(leaksOf(text), undefined);
+  // /inspect-state shows stored tokens decoded (analysis_parameters, and the reports' too)
+  const manager = await sb.mintToken({ sub: "admin@example.org", roles: "job manager" });
+  const state = await (await fetch(`${sb.url}/inspect-state?token=${manager}`)).text();
+  assert(state.includes(job.jobId!) && state.includes('"roles"'), state.slice(0, 300));
+  assertEquals(leaksOf(state), undefined);
+});
+
+Deno.test("a job or session id that is the token in another encoding is refused", async () => {
+  const ids = [b64url(TOKEN).replace(/=+$/, ""), pct(TOKEN), `S-${SIG}`];
+  let id = "";
+  await using srv = loopback((_req, u) => {
+    if (u.pathname !== "/run_analysis") return Response.json([]);
+    return Response.json({
+      query_status: "submitted",
+      job_status: "submitted",
+      session_id: "S",
+      exit_status: { status: 0, message: "", error_message: "", debug_message: "", comment: "", warning: "" },
+      job_monitor: { job_id: id, session_id: "S", status: "submitted" },
+      products: {},
+    });
+  });
+  const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, pollInterval: { min: 1, max: 2 } });
+  for (id of ids) {
+    const e = await assertRejects(
+      () =>
+        disp.getProduct<GetProductOptions>({ instrument: "isgri", product: "p", T1: "2020", silent: true }),
+      OdaError,
+    );
+    assertEquals(e.code, "MALFORMED_RESPONSE", id);
+    assertNoEcho(`error for job id ${id.slice(0, 12)}…`, e);
   }
 });

@@ -128,6 +128,14 @@ Deno.test("streamed read of a big last table equals the ordinary reader, bit for
   }
 });
 
+/** `a` then `b` in one new array (a spread of a 10 MB file into a JS array took seconds). */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 Deno.test("files that are not streamed read the ordinary way: same values, same errors", async () => {
   const table = bigTable();
   const image: NdArray = {
@@ -140,12 +148,8 @@ Deno.test("files that are not streamed read the ordinary way: same values, same 
   const lcOnly = writeFits([{}, { name: "LC", data: table }]);
   const variants: [string, Uint8Array, boolean][] = [
     ["table followed by an image", good, true],
-    [
-      "trailing garbage",
-      Uint8Array.from([...lcOnly.subarray(0, lcOnly.length), ...new Uint8Array(2880).fill(65)]),
-      true,
-    ],
-    ["trailing zero block", Uint8Array.from([...lcOnly, ...new Uint8Array(2880)]), true],
+    ["trailing garbage", concat(lcOnly, new Uint8Array(2880).fill(65)), true],
+    ["trailing zero block", concat(lcOnly, new Uint8Array(2880)), true],
     ["truncated inside the table", lcOnly.subarray(0, lcOnly.length - 100_000), true],
     ["truncated header", lcOnly.subarray(0, 2880 + 100), true],
   ];

@@ -109,6 +109,9 @@ async function cases(): Promise<Record<string, Case>> {
   const plain = new LightCurvePlot(lc);
   out.lightCurve = { spec: plain.spec(), svg: plain.svg(), want: curveExtent(plain) };
 
+  // the product summary's thumbnail (bundles.ts draws it at 420 × 189): titles and axis titles still fit
+  out.thumbnail = { svg: plain.svg({ width: 420, height: 189 }), want: curveExtent(plain) };
+
   // decimated: 6,000 bins of 20 s drawn as 600 columns; the window is still the bins' edges and error bars
   const long = curve(6000, 20, 6651.2);
   const dec = new LightCurvePlot(long);
@@ -145,7 +148,11 @@ async function cases(): Promise<Record<string, Case>> {
     },
   }];
   for (const legend of ["below", "inside"] as const) {
-    const p = new LightCurvePlot(lc, { layers, legend });
+    const title = legend === "below"
+      ? "ISGRI light curve of MAXI J1820+070 (IGR J18197+0705, ASASSN-18ey) in the 30-80 keV band, " +
+        "revolutions 1931 to 1935, one flare"
+      : undefined;
+    const p = new LightCurvePlot(lc, { layers, legend, ...(title ? { title } : {}) });
     const own = curveExtent(p);
     out[`layers_${legend}`] = {
       spec: p.spec(),
@@ -171,6 +178,25 @@ async function cases(): Promise<Record<string, Case>> {
         minMax(
           blocks!.value,
         ),
+      ].reduce(union),
+    },
+  };
+
+  // the overlay on a decimated curve: lowest and highest threshold per column, the band, the bins' edges
+  const longA = lightCurveAnalysisPlot(long);
+  const ownL = curveExtent(new LightCurvePlot(long));
+  out.analysisDecimated = {
+    spec: longA.plot.spec(),
+    svg: longA.plot.svg(),
+    want: {
+      x: ownL.x,
+      y: [
+        ownL.y,
+        [
+          longA.variability.weightedMean - 3 * longA.scatter,
+          longA.variability.weightedMean + 3 * longA.scatter,
+        ] as Domain,
+        minMax(longA.thresholds),
       ].reduce(union),
     },
   };

@@ -54,6 +54,7 @@ def main() -> int:
     started = time.time()
     errors = 0
     cells = 0
+    late = 0.0  # the latest a message came after its cell's idle (seconds)
     fatal = None
     try:
         kc.wait_for_ready(timeout=60)
@@ -87,9 +88,10 @@ def main() -> int:
                 mt, c = m["msg_type"], m["content"]
                 if mt == "status":
                     if c["execution_state"] == "idle":
-                        idle_at = time.time()
+                        idle_at = idle_at_first = time.time()
                     continue
                 if idle_at:
+                    late = max(late, time.time() - idle_at_first)
                     idle_at = time.time()  # late message: extend the quiet window
                 if mt == "execute_input":
                     cell.execution_count = c.get("execution_count")
@@ -148,7 +150,7 @@ def main() -> int:
         km.shutdown_kernel(now=False)
     nbformat.write(nb, args.dst)
     print(json.dumps({"cells": cells, "errors": errors, "seconds": round(time.time() - started, 2),
-                      "fatal": fatal}))
+                      "late_after_idle_ms": round(late * 1000, 1), "fatal": fatal}))
     if fatal:
         print(f"run_nb: {fatal}", file=sys.stderr)
         return 3

@@ -63,8 +63,14 @@ export interface JobEvent {
   elapsedMs: number;
   /** Number of HTTP requests made for this job so far. */
   requests: number;
-  /** `job_monitor.full_report_dict_list` of the last answer (per-science-window reports), if any. */
+  /**
+   * Progress reports of the last answer: `job_monitor.full_report_dict_list` (OSA backends: one per
+   * node and science window), or `[job_monitor.full_report_dict]` when the answer has only that (the last
+   * callback of another backend, e.g. a notebook's `ProgressReporter` stage progress); absent when none.
+   */
   reports?: ReadonlyArray<Record<string, unknown>>;
+  /** Science windows the request names (its `scw_list`), when it names them: the job's total. */
+  scwRequested?: number;
   /** Human-readable detail (retry reason, failure message, server comment). */
   message?: string | undefined;
   /** For `download` events: bytes of the answer received so far. */

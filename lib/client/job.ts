@@ -123,6 +123,7 @@ export class Job {
   readonly #token: string | undefined;
   readonly #listeners = new Set<JobListener>();
   #reportsSeen = 0;
+  readonly #scwRequested: number | undefined;
   readonly #linesShown = new Set<string>();
   #firstAnswer = true;
   #consistencyChecked = false;
@@ -151,6 +152,7 @@ export class Job {
     this.productType = init.productType;
     this.#params = { ...init.params };
     delete this.#params.token;
+    this.#scwRequested = scwCount(this.#params.scw_list);
     this.#token = init.token;
     this.user = init.user ?? (init.token ? "unknown-user" : "public");
     this.sessionId = init.sessionId;
@@ -228,6 +230,7 @@ export class Job {
       status: this.status,
       elapsedMs: Date.now() - this.startedAt,
       requests: this.requests,
+      ...(this.#scwRequested ? { scwRequested: this.#scwRequested } : {}),
       ...extra,
     };
     for (const l of this.#listeners) {
@@ -400,12 +403,13 @@ export class Job {
         log.debug(`... query status ${previous} => ${newStatus}`);
       }
     }
-    const reports = r.job_monitor?.full_report_dict_list;
-    if (Array.isArray(reports) && reports.length > this.#reportsSeen) {
+    const reports = jobReports(r.job_monitor);
+    // a lone full_report_dict is the backend's last callback: it may change at every poll
+    if (reports !== undefined && !Array.isArray(r.job_monitor?.full_report_dict_list)) this.#reportsSeen = 0;
+    if (reports !== undefined && reports.length > this.#reportsSeen) {
       for (const rep of reports.slice(this.#reportsSeen)) {
-        const parts = ["node", "node_id", "message", "scwid", "scw"].map((k) => rep?.[k]).filter((v) =>
-          typeof v === "string" && v
-        );
+        const parts = ["node", "node_id", "stage", "substage", "message", "scwid", "scw"].map((k) => rep?.[k])
+          .filter((v) => typeof v === "string" && v);
         if (!parts.length) continue;
         // a report the server repeats (the same node saying the same thing) is shown once
         const line = `... ${parts.join(" : ")}`;
@@ -420,7 +424,7 @@ export class Job {
         (this.jobId ?? "").slice(0, 8)
       } in ${this.requests} messages since ${((Date.now() - this.startedAt) / 1000).toFixed(0)} seconds`,
     );
-    this.#emit("progress", Array.isArray(reports) ? { reports } : {}, reporter);
+    this.#emit("progress", reports !== undefined ? { reports } : {}, reporter);
     const exit = r.exit_status ?? {};
     if (newStatus === "done") {
       log.info("query COMPLETED SUCCESSFULLY (state done)");
@@ -675,4 +679,22 @@ export class Job {
 /** Given limits as one `DecodeBudget` (shared by a streamed answer and its products); undefined stays so. */
 export function sharedDecodeBudget(b: DecodeLimits | DecodeBudget | undefined): DecodeBudget | undefined {
   return b === undefined || b instanceof DecodeBudget ? b : new DecodeBudget({ decodeBudget: b });
+}
+
+/** The answer's progress reports: `full_report_dict_list`, else `[full_report_dict]`, else undefined. */
+function jobReports(monitor: unknown): ReadonlyArray<Record<string, unknown>> | undefined {
+  if (monitor === null || typeof monitor !== "object") return undefined;
+  const m = monitor as Record<string, unknown>;
+  if (Array.isArray(m.full_report_dict_list)) return m.full_report_dict_list as Record<string, unknown>[];
+  const last = m.full_report_dict;
+  return last !== null && typeof last === "object" && !Array.isArray(last)
+    ? [last as Record<string, unknown>]
+    : undefined;
+}
+
+/** Distinct science windows a `scw_list` parameter names (a list, or comma-separated text); undefined if none. */
+function scwCount(v: unknown): number | undefined {
+  const items = Array.isArray(v) ? v.map(String) : typeof v === "string" ? v.split(",") : [];
+  const n = new Set(items.map((x) => x.trim()).filter(Boolean)).size;
+  return n > 0 ? n : undefined;
 }

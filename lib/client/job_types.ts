@@ -85,7 +85,10 @@ export interface RunAnalysisResponse {
     job_id?: string;
     session_id?: string;
     status?: string | undefined;
+    /** Every callback report (OSA backends keep one per node and message). */
     full_report_dict_list?: Record<string, unknown>[];
+    /** The backend's last callback report (its whole request: `action`, `message`, `stage`, `progress`...). */
+    full_report_dict?: Record<string, unknown>;
     [key: string]: unknown;
   };
   /** Products (encoded) and `analysis_parameters`. */

@@ -105,6 +105,106 @@ const ASCII = [
   636,
   838,
 ];
+/** Advance widths (1/1000 em) of U+0020…U+007E in DejaVu Sans Bold (titles). */
+const ASCII_BOLD = [
+  348,
+  456,
+  521,
+  838,
+  696,
+  1002,
+  872,
+  306,
+  457,
+  457,
+  523,
+  838,
+  380,
+  415,
+  380,
+  365,
+  696,
+  696,
+  696,
+  696,
+  696,
+  696,
+  696,
+  696,
+  696,
+  696,
+  400,
+  400,
+  838,
+  838,
+  838,
+  580,
+  1000,
+  774,
+  762,
+  734,
+  830,
+  683,
+  683,
+  821,
+  837,
+  372,
+  372,
+  775,
+  637,
+  995,
+  837,
+  850,
+  733,
+  850,
+  770,
+  720,
+  682,
+  812,
+  774,
+  1103,
+  771,
+  724,
+  725,
+  457,
+  365,
+  457,
+  838,
+  500,
+  500,
+  675,
+  716,
+  593,
+  716,
+  678,
+  435,
+  716,
+  712,
+  343,
+  343,
+  665,
+  343,
+  1042,
+  712,
+  687,
+  716,
+  716,
+  493,
+  595,
+  478,
+  712,
+  652,
+  924,
+  645,
+  652,
+  582,
+  712,
+  365,
+  712,
+  838,
+];
+/** Bold widths of the symbols that differ from the regular face. */
+const SYMBOLS_BOLD: Record<string, number> = { "σ": 779, "²": 438, "χ": 645, "·": 380 };
 /** A few non-ASCII symbols of the plots' labels (DejaVu Sans, 1/1000 em). */
 const SYMBOLS: Record<string, number> = {
   "σ": 634,
@@ -120,12 +220,13 @@ const SYMBOLS: Record<string, number> = {
   "°": 500,
 };
 
-/** Estimated rendered width (px) of `text` at `fontSize` px in DejaVu Sans (regular); never too short. */
-export function textWidth(text: string, fontSize = 11): number {
+/** Estimated rendered width (px) of `text` at `fontSize` px in DejaVu Sans (regular or bold); never too short. */
+export function textWidth(text: string, fontSize = 11, bold = false): number {
+  const ascii = bold ? ASCII_BOLD : ASCII;
   let w = 0;
   for (const ch of text) {
     const c = ch.codePointAt(0)!;
-    w += c >= 32 && c <= 126 ? ASCII[c - 32] : SYMBOLS[ch] ?? 1000;
+    w += c >= 32 && c <= 126 ? ascii[c - 32] : (bold ? SYMBOLS_BOLD[ch] : undefined) ?? SYMBOLS[ch] ?? 1000;
   }
   return (w / 1000) * fontSize;
 }
@@ -134,22 +235,22 @@ export function textWidth(text: string, fontSize = 11): number {
  * `text` broken at spaces into lines of at most `width` px (a word longer than a line is cut with a
  * hyphen-free break, so no line is wider than `width`).
  */
-export function wrapText(text: string, width: number, fontSize = 11): string[] {
+export function wrapText(text: string, width: number, fontSize = 11, bold = false): string[] {
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(" ")) {
     const next = line ? `${line} ${word}` : word;
-    if (textWidth(next, fontSize) <= width) {
+    if (textWidth(next, fontSize, bold) <= width) {
       line = next;
       continue;
     }
     if (line) lines.push(line);
     line = "";
     let rest = word;
-    while (textWidth(rest, fontSize) > width) {
+    while (textWidth(rest, fontSize, bold) > width) {
       let k = 1;
       const chars = [...rest];
-      while (k < chars.length && textWidth(chars.slice(0, k + 1).join(""), fontSize) <= width) k++;
+      while (k < chars.length && textWidth(chars.slice(0, k + 1).join(""), fontSize, bold) <= width) k++;
       lines.push(chars.slice(0, k).join(""));
       rest = chars.slice(k).join("");
     }

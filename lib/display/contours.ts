@@ -7,6 +7,8 @@
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { type MosaicOptions, mosaicSvg } from "./image.ts";
 import { svgToPng } from "./render.ts";
+import { escapeHtml } from "./html.ts";
+import { textWidth } from "./_text.ts";
 import { PlotView } from "./plots.ts";
 
 /**
@@ -159,15 +161,41 @@ export function plotMosaicContours(
       const color = colors[k % colors.length];
       return `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.2" data-level="${level}"/>`;
     });
-    const legend = levels.map((level, k) =>
-      `<text x="${(ml + 4).toFixed(0)}" y="${(mt + 14 + 13 * k).toFixed(0)}" fill="${
-        colors[k % colors.length]
-      }" stroke="#000" stroke-width="0.3">${level}${options.unit ? ` ${options.unit}` : ""}</text>`
-    );
-    const out = svg.replace(
-      /<\/svg>\s*$/,
-      `<g clip-path="url(#im)">${paths.join("")}</g>${legend.join("")}</svg>`,
-    );
+    // the legend below the picture (as every plot's): per level a swatch (the contour's colour on the
+    // colour map's dark end, so a white contour shows) and its value, flowing onto more lines as needed
+    const size = /^<svg [^>]*?width="(\d+)" height="(\d+)"/.exec(svg);
+    if (!size) throw new Error("unexpected mosaic SVG layout");
+    const W = Number(size[1]), H = Number(size[2]);
+    const items = levels.map((level, k) => ({
+      text: `${level}${options.unit ? ` ${options.unit}` : ""}`,
+      color: colors[k % colors.length],
+    }));
+    const legend: string[] = [];
+    let x = ml, y = H + 8;
+    const head = "contours:";
+    legend.push(`<text class="legend" x="${x}" y="${y + 4}">${head}</text>`);
+    x += textWidth(head) + 10;
+    for (const it of items) {
+      const w = 26 + textWidth(it.text) + 14;
+      if (x + w > W - 8 && x > ml + textWidth(head) + 10) (x = ml + textWidth(head) + 10), (y += 16);
+      legend.push(
+        `<rect x="${x.toFixed(1)}" y="${y - 5}" width="22" height="10" fill="#1f2937"/>`,
+        `<path d="M${(x + 2).toFixed(1)} ${y}h18" stroke="${it.color}" stroke-width="1.6"/>`,
+        `<text class="legend" x="${(x + 26).toFixed(1)}" y="${y + 4}">${escapeHtml(it.text)}</text>`,
+      );
+      x += w;
+    }
+    const H2 = y + 14;
+    const out = svg
+      .replace(
+        /^<svg ([^>]*?)width="\d+" height="\d+" viewBox="0 0 \d+ \d+"/,
+        `<svg $1width="${W}" height="${H2}" viewBox="0 0 ${W} ${H2}"`,
+      )
+      .replace(
+        `<rect width="${W}" height="${H}" fill="#fff"/>`,
+        `<rect width="${W}" height="${H2}" fill="#fff"/>`,
+      )
+      .replace(/<\/svg>\s*$/, `<g clip-path="url(#im)">${paths.join("")}</g>${legend.join("")}</svg>`);
     const bundle: MimeBundle = { "text/plain": text, "image/svg+xml": out };
     const png = await svgToPng(out);
     if (png) bundle["image/png"] = mimeBase64(png);

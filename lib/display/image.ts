@@ -9,7 +9,7 @@
  * ({@linkcode svgToPng}). Without the rasteriser, the plain colour-mapped
  * raster is returned.
  *
- * Size: ~650 lines, one concept (the mosaic picture: stretch, colour maps,
+ * Size: ~670 lines, one concept (the mosaic picture: stretch, colour maps,
  * raster, grid, overlays, colour bar); the WCS lives in `products/wcs.ts`,
  * label placement in `labels.ts`.
  *
@@ -437,7 +437,7 @@ export async function mosaicSvg(
   const scale = size / Math.max(nx, ny);
   const iw = nx * scale, ih = ny * scale;
   // right margin: the colour bar (34 px) and its widest label (unit, stretch, end values), so none is cut
-  const barLabels = [opts.unit ?? "", opts.stretch ?? "asinh", "-0.000e-00", "○ new"];
+  const barLabels = [opts.unit ?? "", opts.stretch ?? "asinh", "≥ -0.000e-00", "○ new"];
   const mr = Math.max(118, Math.ceil(34 + Math.max(...barLabels.map((t) => textWidth(t))) + 10));
   const ml = 78, mt = opts.title ? 30 : 12, mb = 44;
   const W = Math.round(ml + iw + mr), H = Math.round(mt + ih + mb);
@@ -594,7 +594,13 @@ export async function mosaicSvg(
       ih.toFixed(1)
     }" fill="none" stroke="#374151"/>`,
   );
-  // colour bar
+  // colour bar; an end whose colour also stands for pixels beyond it (clipped) says so: "≤ min", "≥ max"
+  const clipped = { below: false, above: false };
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (v < raster.min) clipped.below = true;
+    else if (v > raster.max) clipped.above = true;
+  }
   const lut = colorMap(opts.cmap);
   const cbx = ml + iw + 16, cbw = 14;
   let stops = "";
@@ -607,10 +613,10 @@ export async function mosaicSvg(
   o.push(
     `<linearGradient id="cb" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient>`,
     `<rect x="${cbx}" y="${mt}" width="${cbw}" height="${ih.toFixed(1)}" fill="url(#cb)" stroke="#374151"/>`,
-    `<text x="${cbx + cbw + 4}" y="${mt + 10}">${
+    `<text x="${cbx + cbw + 4}" y="${mt + 10}">${clipped.above ? "≥ " : ""}${
       escapeHtml(formatTick(Number(raster.max.toPrecision(3))))
     }</text>`,
-    `<text x="${cbx + cbw + 4}" y="${(mt + ih).toFixed(1)}">${
+    `<text x="${cbx + cbw + 4}" y="${(mt + ih).toFixed(1)}">${clipped.below ? "≤ " : ""}${
       escapeHtml(formatTick(Number(raster.min.toPrecision(3))))
     }</text>`,
     `<text x="${cbx + cbw + 4}" y="${(mt + ih / 2).toFixed(1)}" fill="#6b7280">${

@@ -54,7 +54,9 @@ const DAYS_UNIX_TO_IJD0 = Date.UTC(2000, 0, 1) / 86_400_000; // 10957: IJD 0 = 2
 
 /**
  * Title and axis labels of a light curve, as the seed notebook makes them:
- * "<DETNAM> light curve of <NAME>", "Rate [E_MIN-E_MAX keV]".
+ * "<DETNAM> light curve of <NAME>", "Rate [E_MIN-E_MAX keV]"; when the
+ * product names the rate's unit (the column's `TUNIT`), the brackets hold
+ * it: "Rate 30-80 keV [count/s]".
  *
  * @example
  * ```ts
@@ -70,12 +72,13 @@ export function lightCurveLabels(lc: LightCurve): { title: string; xLabel: strin
     ? `${lc.detnam ?? ""} light curve of ${lc.name ?? ""}`.trim()
     : "Light curve";
   const band = lc.eMin !== undefined && lc.eMax !== undefined
-    ? ` [${Math.round(lc.eMin)}-${Math.round(lc.eMax)} keV]`
+    ? `${Math.round(lc.eMin)}-${Math.round(lc.eMax)} keV`
     : "";
+  // the rate's unit in the brackets when the product gives one; the band then goes before them
   return {
     title,
     xLabel: "Time [IJD = MJD - 51544]",
-    yLabel: `Rate${band}${!band && lc.rateUnit ? ` [${lc.rateUnit}]` : ""}`,
+    yLabel: lc.rateUnit ? `Rate${band ? ` ${band}` : ""} [${lc.rateUnit}]` : band ? `Rate [${band}]` : "Rate",
   };
 }
 

@@ -109,7 +109,7 @@ export interface PlotLightCurveOptions extends LightCurvePlotOptions, LightCurve
  * Plot a light curve: a light-curve product (through {@linkcode lightCurve}:
  * its time axis, bin widths, rate and error columns, labels), a
  * {@linkcode LightCurve}, or the arrays of one ({@linkcode LightCurveInit},
- * times in IJD). Error bars, "Rate [E_MIN-E_MAX keV]", title
+ * times in IJD). Error bars, "Rate E_MIN-E_MAX keV [unit]", title
  * "<DETNAM> light curve of <NAME>"; every bin up to
  * {@linkcode LC_POINT_BUDGET}, min–max envelopes per pixel column above.
  *

@@ -21,6 +21,20 @@ import { escapeHtml, viewHtml } from "./html.ts";
 import { inJupyter, type MimeBundle, publishDisplay } from "./jupyter.ts";
 import { redactSecrets } from "../errors.ts";
 import { notebookSettings } from "../notebook.ts";
+import {
+  reportText,
+  scienceWindowsDone,
+  scienceWindowsTotal,
+  type StageProgress,
+  stageProgress,
+} from "./progress_reports.ts";
+export {
+  reportText,
+  scienceWindowsDone,
+  scienceWindowsTotal,
+  type StageProgress,
+  stageProgress,
+} from "./progress_reports.ts";
 
 /**
  * Where progress goes.
@@ -76,8 +90,13 @@ export interface ProgressState {
   requests: number;
   /** Distinct science windows reported done. */
   scwDone: number;
-  /** Science windows the job has in total, when the server says ("science window 6/12"). */
+  /**
+   * Science windows the job has in total: the request's `scw_list` (upstream OSA reports never say), or a
+   * report's "science window 6/12".
+   */
   scwTotal?: number;
+  /** The last stage progress a notebook backend reported (oda_api `ProgressReporter`), if any. */
+  stage?: StageProgress;
   /** Number of progress reports received. */
   reports: number;
   /** Last message (retry reason, failure). */
@@ -91,58 +110,6 @@ export interface ProgressState {
   outcome?: "done" | "failed" | "stopped";
   /** Bytes of a big answer received so far, and its declared size when known (from `download` events). */
   download?: { received: number; total?: number | undefined };
-}
-
-/** A report's message when it is text (a server's report may hold anything; nothing is converted). */
-function reportMessage(r: unknown): string {
-  const m = r !== null && typeof r === "object" ? (r as Record<string, unknown>).message : undefined;
-  return typeof m === "string" ? m : "";
-}
-
-/**
- * The total number of science windows a job processes, when its reports say
- * it (`"processing science window 6/12"` → 12); `undefined` otherwise.
- *
- * @example
- * ```ts
- * import { scienceWindowsTotal } from "@oda-hub/oda-api/display";
- * import assert from "node:assert/strict";
- * assert.equal(scienceWindowsTotal([{ scw: "066500230010.001", message: "processing science window 6/12" }]), 12);
- * ```
- */
-export function scienceWindowsTotal(
-  reports: ReadonlyArray<Record<string, unknown>> | undefined,
-): number | undefined {
-  let total: number | undefined;
-  for (const r of reports ?? []) {
-    const m = /(?:science windows?|scws?)\D{0,20}?(\d+)\s*(?:\/|of)\s*(\d+)/i.exec(reportMessage(r));
-    if (m && Number(m[2]) > 0) total = Math.max(total ?? 0, Number(m[2]));
-  }
-  return total;
-}
-
-/**
- * Count distinct science windows in job-monitor reports: those with a `scw`
- * field whose message says done (or all with a `scw` when none says so).
- *
- * @example
- * ```ts
- * import { scienceWindowsDone } from "@oda-hub/oda-api/display";
- * import assert from "node:assert/strict";
- * assert.equal(scienceWindowsDone([{ scw: "066500230010.001", message: "main done" }]), 1);
- * ```
- */
-export function scienceWindowsDone(reports: ReadonlyArray<Record<string, unknown>> | undefined): number {
-  if (!reports?.length) return 0;
-  const all = new Set<string>(), done = new Set<string>();
-  for (const r of reports) {
-    if (r === null || typeof r !== "object") continue;
-    const scw = r.scw ?? r.scw_id ?? r.scwid;
-    if (typeof scw !== "string" || !scw) continue;
-    all.add(scw);
-    if (/done|finished|complete/i.test(reportMessage(r))) done.add(scw);
-  }
-  return done.size || all.size;
 }
 
 function fmtElapsed(ms: number): string {
@@ -179,16 +146,20 @@ export function applyJobEvent(state: ProgressState, e: JobEvent): ProgressState 
   s.jobId = e.jobId ?? s.jobId;
   s.elapsedMs = e.elapsedMs;
   s.requests = e.requests;
+  if (e.scwRequested !== undefined && e.scwRequested > 0) {
+    s.scwTotal = Math.max(s.scwTotal ?? 0, e.scwRequested);
+  }
   if (e.reports) {
     s.reports = e.reports.length;
     s.scwDone = Math.max(s.scwDone, scienceWindowsDone(e.reports));
     const total = scienceWindowsTotal(e.reports);
     if (total !== undefined) s.scwTotal = Math.max(s.scwTotal ?? 0, total);
+    const stage = stageProgress(e.reports);
+    if (stage) s.stage = stage;
     const last = e.reports[e.reports.length - 1];
     if (last) {
-      s.lastReport = [last.node_id, last.scw, last.message].filter((x) => x !== undefined && x !== "").join(
-        " ",
-      );
+      const text = reportText(last);
+      if (text) s.lastReport = oneLine(redactSecrets(text));
     }
   }
   if (e.message) s.message = oneLine(redactSecrets(e.message));
@@ -236,6 +207,13 @@ export function progressSummary(s: ProgressState): string {
   return parts.filter(Boolean).join(" · ");
 }
 
+/** `simulation 50 % · spectra 30 %` (stage names default to "stage", "substage"). */
+function stageText(p: StageProgress): string {
+  const pct = (f: { value: number; max: number }) => `${Math.round((100 * f.value) / f.max)} %`;
+  const main = `${p.stage ?? "stage"} ${pct(p)}`;
+  return p.sub ? `${main} · ${p.substage ?? "substage"} ${pct(p.sub)}` : main;
+}
+
 /** `12.3 of 85.0 MB received` (or without the total when the size was not declared). */
 function downloadText(d: { received: number; total?: number | undefined }): string {
   const mb = (n: number) => (n / 1e6).toFixed(1);
@@ -259,6 +237,7 @@ export function progressLine(s: ProgressState): string {
     s.jobId ? `job ${s.jobId}` : "",
     fmtElapsed(s.elapsedMs),
     s.scwTotal ? `${s.scwDone}/${s.scwTotal} science windows` : s.scwDone ? `${s.scwDone} scw done` : "",
+    s.stage ? stageText(s.stage) : "",
     s.download ? downloadText(s.download) : "",
     s.message && !s.outcome ? s.message : "",
   ];
@@ -291,14 +270,20 @@ export function progressBundle(s: ProgressState): MimeBundle {
     ["science windows done", s.scwTotal ? `${s.scwDone}/${s.scwTotal}` : String(s.scwDone)],
     ["requests", String(s.requests)],
   ];
+  if (s.stage) rows.push(["stage", stageText(s.stage)]);
   if (s.lastReport) rows.push(["last report", s.lastReport]);
   if (s.download) rows.push(["answer", downloadText(s.download)]);
   if (s.message) rows.push(["note", s.message]);
-  // determinate when the server says how many science windows there are (or how big the answer is)
+  // determinate when the number of science windows is known (the request's scw_list, or the reports say),
+  // when a notebook backend reports its stage's progress, or when the answer's size is declared
   const done = Math.min(s.scwDone, s.scwTotal ?? 0);
   const bar = s.scwTotal
     ? `<progress style="width:320px" value="${done}" max="${s.scwTotal}"></progress> ${
       Math.round((100 * done) / s.scwTotal)
+    } %`
+    : s.stage
+    ? `<progress style="width:320px" value="${s.stage.value}" max="${s.stage.max}"></progress> ${
+      Math.round((100 * s.stage.value) / s.stage.max)
     } %`
     : s.download?.total
     ? `<progress style="width:320px" value="${s.download.received}" max="${s.download.total}"></progress>`

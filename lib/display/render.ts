@@ -288,7 +288,12 @@ function legendLayout(
  */
 export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   const W = opts.width ?? 720, H = opts.height ?? 340;
-  const ml = 70, mr = 16, mt = (opts.title ? 30 : 12) + (opts.subtitle ? 14 : 0), mb = 46;
+  const ml = 70, mr = 16, mb = 46;
+  // title and subtitle centred over the plot area, wrapped so that no line runs past either edge
+  const cx = ml + (W - ml - mr) / 2, lineW = 2 * Math.min(cx, W - cx) - 12;
+  const titleLines = opts.title ? wrapText(opts.title, lineW, 14, true) : [];
+  const subLines = opts.subtitle ? wrapText(opts.subtitle, lineW, 11) : [];
+  const mt = (titleLines.length ? 30 + 17 * (titleLines.length - 1) : 12) + 14 * subLines.length;
   const pw = W - ml - mr, ph = H - mt - mb;
   const legend = legendLayout(series, opts, { W, H, ml, mt, pw });
   const legendH = legend.height;
@@ -422,32 +427,36 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
   }
   out.push(`<rect x="${ml}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#374151"/>`);
   out.push(`<path d="${ticks}" stroke="#374151"/>`, ...labels);
-  if (opts.subtitle) {
+  subLines.forEach((line, j) => {
     out.push(
-      `<text x="${ml + pw / 2}" y="${mt - 8}" text-anchor="middle" font-size="11" fill="#4b5563">${
-        escapeHtml(opts.subtitle)
-      }</text>`,
+      `<text x="${cx}" y="${
+        mt - 8 - 14 * (subLines.length - 1 - j)
+      }" text-anchor="middle" font-size="11" fill="#4b5563">${escapeHtml(line)}</text>`,
     );
-  }
-  if (opts.title) {
+  });
+  titleLines.forEach((line, j) => {
     out.push(
-      `<text x="${ml + pw / 2}" y="${
-        mt - 10 - (opts.subtitle ? 14 : 0)
-      }" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(opts.title)}</text>`,
+      `<text x="${cx}" y="${
+        mt - 10 - 14 * subLines.length - 17 * (titleLines.length - 1 - j)
+      }" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(line)}</text>`,
     );
-  }
+  });
+  // axis titles: 12 px, or smaller when that is what keeps them inside the picture (small thumbnails)
+  const fit = (text: string, room: number) =>
+    Math.min(12, Math.floor((12 * room / textWidth(text, 12)) * 10) / 10);
   if (opts.xLabel) {
     out.push(
-      `<text x="${ml + pw / 2}" y="${H - 8}" text-anchor="middle" font-size="12">${
-        escapeHtml(opts.xLabel)
-      }</text>`,
+      `<text x="${cx}" y="${H - 8}" text-anchor="middle" font-size="${
+        fit(opts.xLabel, 2 * Math.min(cx, W - cx) - 8)
+      }">${escapeHtml(opts.xLabel)}</text>`,
     );
   }
   if (opts.yLabel) {
+    const cy = mt + ph / 2;
     out.push(
-      `<text transform="translate(16 ${mt + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${
-        escapeHtml(opts.yLabel)
-      }</text>`,
+      `<text transform="translate(16 ${cy}) rotate(-90)" text-anchor="middle" font-size="${
+        fit(opts.yLabel, 2 * Math.min(cy, H - cy) - 8)
+      }">${escapeHtml(opts.yLabel)}</text>`,
     );
   }
   // the legend: a swatch of how each labelled series is drawn, and its label (wrapped to fit the picture)

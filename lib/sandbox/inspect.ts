@@ -14,6 +14,22 @@ function isotSeconds(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
+/** A job monitor whose callback reports show the token's payload instead of the JWT (as analysis_parameters). */
+function withoutRawTokens(m: Record<string, unknown>): Record<string, unknown> {
+  const decode = (r: unknown) => {
+    if (r === null || typeof r !== "object" || typeof (r as Record<string, unknown>).token !== "string") {
+      return r;
+    }
+    return { ...r, token: unverifiedClaims((r as Record<string, string>).token) || "<token>" };
+  };
+  const out = { ...m };
+  if (Array.isArray(out.full_report_dict_list)) {
+    out.full_report_dict_list = out.full_report_dict_list.map(decode);
+  }
+  if (out.full_report_dict !== undefined) out.full_report_dict = decode(out.full_report_dict);
+  return out;
+}
+
 function jobRecord(ctx: Ctx, j: Job): Record<string, unknown> {
   const dir = `scratch_sid_${j.sessionId}_jid_${j.id}`;
   const st = ctx.store.status(j);
@@ -45,7 +61,7 @@ function jobRecord(ctx: Ctx, j: Job): Record<string, unknown> {
       ctime: t,
       ctime_isot: isotSeconds(j.created),
       fn: `${dir}/job_monitor.json`,
-      job_monitor_content: jobMonitor(ctx, j, st),
+      job_monitor_content: withoutRawTokens(jobMonitor(ctx, j, st)),
     }],
   };
 }

@@ -532,11 +532,15 @@ export class JobStore {
     const visible = done
       ? n
       : Math.max(0, Math.min(n, Math.floor(((t / job.durationMs) - 0.1) / 0.9 * (n + 1))));
+    // a callback report is the callback's whole request; upstream's callback URL carries the job's token
+    // (dispatcher-app job_manager.py get_call_back_url), so the report echoes it as upstream's does
+    const token = job.token ? { token: job.token } : {};
     for (let i = 0; i < visible; i++) {
       out.push({
         job_id: job.id,
         session_id: job.sessionId,
         instrument_name: job.instrument.name,
+        ...token,
         action: "progress",
         time_original_request: String(Math.floor(job.created / 1000)),
         ...job.runReports[i],

@@ -80,7 +80,18 @@ export function tokenEchoForms(token: string): string[] {
   return [...forms].sort((a, b) => b.length - a.length);
 }
 
-const HEX = /^[0-9A-Fa-f]+$/;
+/** The value of `n` hex digits of `text` at `at`, or -1. */
+function hexAt(text: string, at: number, n: number): number {
+  if (at + n > text.length) return -1;
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = text.charCodeAt(at + k);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
 
 /**
  * The text with its escapes resolved (`%XX`, `\uXXXX`, `\xXX`, `\/`), and where each escape was, to map
@@ -91,11 +102,12 @@ interface EscapeView {
   escapes: number[];
 }
 
-function unescapeView(text: string): EscapeView | undefined {
+function unescapeView(text: string, inForms: Uint8Array): EscapeView | undefined {
   if (!text.includes("%") && !text.includes("\\")) return undefined;
-  const out: string[] = [];
-  const escapes: number[] = [];
-  let runStart = 0, viewLen = 0;
+  // pass 1: where the escapes are (text index, text length, code), and whether any of them decodes to a
+  // character the forms use (if none does, no form can match across an escape: the text is searched as is)
+  const found: number[] = [];
+  let useful = false;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -105,33 +117,42 @@ function unescapeView(text: string): EscapeView | undefined {
     // api_code reads in the answer's JSON text (`\\x65`), or a percent-encoded `%` (`%2565`)
     let j = i;
     if (c === 37) {
-      while (text.startsWith("25", j + 1) && HEX.test(text.slice(j + 3, j + 5))) j += 2;
-      const h = text.slice(j + 1, j + 3);
-      if (h.length === 2 && HEX.test(h)) [len, code] = [j + 3 - i, parseInt(h, 16)];
+      while (text.startsWith("25", j + 1) && hexAt(text, j + 3, 2) >= 0) j += 2;
+      code = hexAt(text, j + 1, 2);
+      if (code >= 0) len = j + 3 - i;
     } else {
       while (text.charCodeAt(j + 1) === 92) j++;
       const k = text.charCodeAt(j + 1);
       if (k === 117) { // \uXXXX
-        const h = text.slice(j + 2, j + 6);
-        if (h.length === 4 && HEX.test(h)) [len, code] = [j + 6 - i, parseInt(h, 16)];
+        code = hexAt(text, j + 2, 4);
+        if (code >= 0) len = j + 6 - i;
       } else if (k === 120) { // \xXX
-        const h = text.slice(j + 2, j + 4);
-        if (h.length === 2 && HEX.test(h)) [len, code] = [j + 4 - i, parseInt(h, 16)];
+        code = hexAt(text, j + 2, 2);
+        if (code >= 0) len = j + 4 - i;
       } else if (k === 47) [len, code] = [j + 2 - i, 47]; // \/
     }
     if (len === 0) {
       if (c === 92) i = j; // the rest of a run of backslashes leads to the same (no) escape: linear
       continue;
     }
+    found.push(i, len, code);
+    if (code >= 128 || inForms[code]) useful = true;
+    i += len - 1;
+  }
+  if (!useful) return undefined;
+  // pass 2: the view, and the escapes as (view index, text index, text length)
+  const out: string[] = [];
+  const escapes: number[] = [];
+  let runStart = 0, viewLen = 0;
+  for (let e = 0; e < found.length; e += 3) {
+    const [i, len, code] = [found[e], found[e + 1], found[e + 2]];
     if (i > runStart) out.push(text.slice(runStart, i));
     viewLen += i - runStart;
     escapes.push(viewLen, i, len);
     out.push(String.fromCharCode(code));
     viewLen += 1;
-    i += len - 1;
-    runStart = i + 1;
+    runStart = i + len;
   }
-  if (!escapes.length) return undefined;
   out.push(text.slice(runStart));
   return { view: out.join(""), escapes };
 }
@@ -155,11 +176,15 @@ function unescapeView(text: string): EscapeView | undefined {
 export function tokenEchoRedactor(token: string): (text: string) => string {
   const forms = tokenEchoForms(token);
   if (!forms.length) return (text) => text;
-  return (text) => redactForms(text, forms);
+  const inForms = new Uint8Array(128);
+  for (const f of forms) {
+    for (let i = 0; i < f.length; i++) if (f.charCodeAt(i) < 128) inForms[f.charCodeAt(i)] = 1;
+  }
+  return (text) => redactForms(text, forms, inForms);
 }
 
-function redactForms(text: string, forms: readonly string[]): string {
-  const ev = unescapeView(text);
+function redactForms(text: string, forms: readonly string[], inForms: Uint8Array): string {
+  const ev = unescapeView(text, inForms);
   const view = ev?.view ?? text;
   const ranges: number[] = []; // [start, end) pairs in the view
   for (const f of forms) {
