@@ -47,6 +47,9 @@ const ENCODINGS: Record<string, Echo> = {
     }&file_list=a.fits`,
   },
   "percent-encoded, lower-case hex": { value: `call_back?token=${pct(TOKEN, true)}&action=progress` },
+  "percent-encoded twice (a URL inside a URL)": {
+    value: `resolve?next=${encodeURIComponent(`call_back?token=${pct(TOKEN)}`)}`,
+  },
   "JSON \\u escapes in the raw answer": {
     value: [...TOKEN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""),
     raw: true,
@@ -153,6 +156,10 @@ Deno.test("tokenEchoRedactor: escapes map back to the text exactly", () => {
   );
   assertEquals(JSON.parse(redact(`{"a": "\\u0041${u}\\/"}`)), { a: "A<redacted token>/" });
   assertEquals(redact(`a${pct(SIG)}b${SIG}c`), "a<redacted token>b<redacted token>c");
+  // escapes that decode to characters no form uses (é, space) leave the text searched as it is
+  assertEquals(redact(`\\u00e9%20${TOKEN}%20\\u00e9`), "\\u00e9%20<redacted token>%20\\u00e9");
+  const plain = `caf\\u00e9 %20 ${"x".repeat(50)}`;
+  assert(redact(plain) === plain);
 });
 
 type Mode = { encoding: string; status: "done" | "error400" };
@@ -288,4 +295,30 @@ Deno.test("sandbox callback reports echo the token as upstream's do; the client 
   const state = await (await fetch(`${sb.url}/inspect-state?token=${manager}`)).text();
   assert(state.includes(job.jobId!) && state.includes('"roles"'), state.slice(0, 300));
   assertEquals(leaksOf(state), undefined);
+});
+
+Deno.test("a job or session id that is the token in another encoding is refused", async () => {
+  const ids = [b64url(TOKEN).replace(/=+$/, ""), pct(TOKEN), `S-${SIG}`];
+  let id = "";
+  await using srv = loopback((_req, u) => {
+    if (u.pathname !== "/run_analysis") return Response.json([]);
+    return Response.json({
+      query_status: "submitted",
+      job_status: "submitted",
+      session_id: "S",
+      exit_status: { status: 0, message: "", error_message: "", debug_message: "", comment: "", warning: "" },
+      job_monitor: { job_id: id, session_id: "S", status: "submitted" },
+      products: {},
+    });
+  });
+  const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, pollInterval: { min: 1, max: 2 } });
+  for (id of ids) {
+    const e = await assertRejects(
+      () =>
+        disp.getProduct<GetProductOptions>({ instrument: "isgri", product: "p", T1: "2020", silent: true }),
+      OdaError,
+    );
+    assertEquals(e.code, "MALFORMED_RESPONSE", id);
+    assertNoEcho(`error for job id ${id.slice(0, 12)}…`, e);
+  }
 });

@@ -182,6 +182,25 @@ async function cases(): Promise<Record<string, Case>> {
     },
   };
 
+  // the overlay on a decimated curve: lowest and highest threshold per column, the band, the bins' edges
+  const longA = lightCurveAnalysisPlot(long);
+  const ownL = curveExtent(new LightCurvePlot(long));
+  out.analysisDecimated = {
+    spec: longA.plot.spec(),
+    svg: longA.plot.svg(),
+    want: {
+      x: ownL.x,
+      y: [
+        ownL.y,
+        [
+          longA.variability.weightedMean - 3 * longA.scatter,
+          longA.variability.weightedMean + 3 * longA.scatter,
+        ] as Domain,
+        minMax(longA.thresholds),
+      ].reduce(union),
+    },
+  };
+
   // a spectrum: channel edges on a log energy axis, error-bar ends on a log rate axis (no whole decades)
   const nc = 40;
   const eMin = Float64Array.from({ length: nc }, (_, i) => 20 * 1.08 ** i);

@@ -102,11 +102,12 @@ interface EscapeView {
   escapes: number[];
 }
 
-function unescapeView(text: string): EscapeView | undefined {
+function unescapeView(text: string, inForms: Uint8Array): EscapeView | undefined {
   if (!text.includes("%") && !text.includes("\\")) return undefined;
-  const out: string[] = [];
-  const escapes: number[] = [];
-  let runStart = 0, viewLen = 0;
+  // pass 1: where the escapes are (text index, text length, code), and whether any of them decodes to a
+  // character the forms use (if none does, no form can match across an escape: the text is searched as is)
+  const found: number[] = [];
+  let useful = false;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -134,15 +135,24 @@ function unescapeView(text: string): EscapeView | undefined {
       if (c === 92) i = j; // the rest of a run of backslashes leads to the same (no) escape: linear
       continue;
     }
+    found.push(i, len, code);
+    if (code >= 128 || inForms[code]) useful = true;
+    i += len - 1;
+  }
+  if (!useful) return undefined;
+  // pass 2: the view, and the escapes as (view index, text index, text length)
+  const out: string[] = [];
+  const escapes: number[] = [];
+  let runStart = 0, viewLen = 0;
+  for (let e = 0; e < found.length; e += 3) {
+    const [i, len, code] = [found[e], found[e + 1], found[e + 2]];
     if (i > runStart) out.push(text.slice(runStart, i));
     viewLen += i - runStart;
     escapes.push(viewLen, i, len);
     out.push(String.fromCharCode(code));
     viewLen += 1;
-    i += len - 1;
-    runStart = i + 1;
+    runStart = i + len;
   }
-  if (!escapes.length) return undefined;
   out.push(text.slice(runStart));
   return { view: out.join(""), escapes };
 }
@@ -166,11 +176,15 @@ function unescapeView(text: string): EscapeView | undefined {
 export function tokenEchoRedactor(token: string): (text: string) => string {
   const forms = tokenEchoForms(token);
   if (!forms.length) return (text) => text;
-  return (text) => redactForms(text, forms);
+  const inForms = new Uint8Array(128);
+  for (const f of forms) {
+    for (let i = 0; i < f.length; i++) if (f.charCodeAt(i) < 128) inForms[f.charCodeAt(i)] = 1;
+  }
+  return (text) => redactForms(text, forms, inForms);
 }
 
-function redactForms(text: string, forms: readonly string[]): string {
-  const ev = unescapeView(text);
+function redactForms(text: string, forms: readonly string[], inForms: Uint8Array): string {
+  const ev = unescapeView(text, inForms);
   const view = ev?.view ?? text;
   const ranges: number[] = []; // [start, end) pairs in the view
   for (const f of forms) {
