@@ -191,7 +191,8 @@ export function redactSecrets(text: string): string {
  * syntax errors quote the body (which may echo the token), and `Deno.inspect`
  * of the wrapping error prints its cause. Errors are copied with redacted
  * message and stack (their own causes too); an {@linkcode OdaError} is already
- * safe and kept as is.
+ * safe and kept as is. `also` is applied after the generic redaction (the client
+ * passes the request's token echo redactor: a redirect target may hold it encoded).
  *
  * @example
  * ```ts
@@ -201,13 +202,18 @@ export function redactSecrets(text: string): string {
  * assert.equal((cause as Error).message, "error sending request for url (https://x/run_analysis?token=<redacted token>)");
  * ```
  */
-export function redactCause(cause: unknown, depth = 0): unknown {
-  if (typeof cause === "string") return redactSecrets(cause);
+export function redactCause(
+  cause: unknown,
+  depth = 0,
+  also: (text: string) => string = (text) => text,
+): unknown {
+  const redact = (text: string) => also(redactSecrets(text));
+  if (typeof cause === "string") return redact(cause);
   if (!(cause instanceof Error)) return redactValue(cause);
   if (cause instanceof OdaError) return cause;
   const copy = new Error(
-    redactSecrets(cause.message),
-    cause.cause === undefined || depth > 4 ? undefined : { cause: redactCause(cause.cause, depth + 1) },
+    redact(cause.message),
+    cause.cause === undefined || depth > 4 ? undefined : { cause: redactCause(cause.cause, depth + 1, also) },
   );
   // Same class (still `instanceof TypeError`, `DOMException`...); own data properties shadow accessor-only
   // ones such as DOMException's `name`.
@@ -215,7 +221,7 @@ export function redactCause(cause: unknown, depth = 0): unknown {
   const own = (key: string, value: unknown) =>
     Object.defineProperty(copy, key, { value, writable: true, configurable: true, enumerable: false });
   own("name", cause.name);
-  own("stack", cause.stack === undefined ? `${cause.name}: ${copy.message}` : redactSecrets(cause.stack));
+  own("stack", cause.stack === undefined ? `${cause.name}: ${copy.message}` : redact(cause.stack));
   return copy;
 }
 

@@ -322,3 +322,48 @@ Deno.test("a job or session id that is the token in another encoding is refused"
     assertNoEcho(`error for job id ${id.slice(0, 12)}…`, e);
   }
 });
+
+Deno.test("a redirect of run_analysis whose Location holds the token in another encoding shows none of it", async () => {
+  await using srv = loopback((_req, u) => {
+    if (u.pathname !== "/run_analysis") return Response.json([]);
+    const to = `http://127.0.0.1:9/${b64url(`t=${TOKEN}`)}/run_analysis?next=${pct(TOKEN)}`;
+    return new Response(null, { status: 302, headers: { location: to } });
+  });
+  const disp = new DispatcherAPI({ url: srv.url, token: TOKEN });
+  const e = await assertRejects(
+    () => disp.getProduct<GetProductOptions>({ instrument: "isgri", product: "p", T1: "2020", silent: true }),
+    OdaError,
+  );
+  assertEquals(e.code, "URL_REDIRECTED");
+  assertNoEcho("redirect error", e);
+  assertNoEcho("redirect error details", e.details);
+});
+
+Deno.test("a followed redirect to a URL holding the token encoded: the connection error shows none of it", async () => {
+  // a closed port: connecting fails at once, and fetch's error names the URL it tried
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  await using srv = loopback(() =>
+    new Response(null, {
+      status: 302,
+      headers: { location: `http://127.0.0.1:${port}/${b64url(`t=${TOKEN}`)}/instr-list?s=${SIG}` },
+    })
+  );
+  const records: LogRecord[] = [];
+  const root = getLogger("oda_api");
+  const detach = root.addHandler((r) => records.push(r));
+  const before = root.getLevel();
+  root.setLevel("DEBUG");
+  try {
+    const disp = new DispatcherAPI({ url: srv.url, token: TOKEN, retryBudget: 300, backoffBase: 10 });
+    const e = await assertRejects(() => disp.getInstrumentsList(), OdaError);
+    assert(e.code === "NETWORK" || e.code === "TIMEOUT", e.code);
+    assertNoEcho("connection error", e);
+    assertNoEcho("connection error details", e.details);
+    assertNoEcho("log records", records.map((r) => [r.message, r.fields]));
+  } finally {
+    detach();
+    root.setLevel(before);
+  }
+});

@@ -1,7 +1,8 @@
 // Every plot shows the data's window, in both renderers, and keeps its labels inside the picture.
 //
 // For each plot kind (light curve, decimated light curve, light curve with labelled layers, analysis overlay,
-// spectrum, periodogram with every frequency and decimated, folded curve) the test computes the data's
+// spectrum, periodogram with every frequency and decimated, folded curve, the product thumbnail, a mosaic with
+// contours on FITS pixel axes) the test computes the data's
 // extent from the inputs itself — bin edges (time ± half-width, energy ± half-width, phase bins), error-bar
 // ends, the overlay's band, thresholds and blocks — and checks that
 //   1. every layer of the Vega-Lite spec has exactly that domain (no "nice" rounding, no forced zero),
@@ -221,6 +222,27 @@ async function cases(): Promise<Record<string, Case>> {
     name: "Crab",
   }, { svg: true });
   const kept = [...energy.keys()].filter((i) => ratePerKeV[i] > 0);
+  // the channel a log axis cannot show is said to be missing, in both pictures
+  const missing =
+    "39 of 40 channels shown: 1 without a positive rate or an energy cannot be drawn on log axes";
+  assert.deepEqual((sb["application/vnd.vegalite.v5+json"] as { title: unknown }).title, {
+    text: "ISGRI spectrum of Crab",
+    subtitle: missing,
+  });
+  assert.ok((sb["image/svg+xml"] as string).includes(`>${missing}</text>`), "the PNG says it too");
+  // channel 0's error bar reaches below zero: the tooltip keeps the measured end, the bar runs off the log
+  // scale to the axis's lower end, as the static picture draws it
+  const sSpec = sb["application/vnd.vegalite.v5+json"] as {
+    data: { values: { ylo: number }[] };
+    layer: {
+      transform?: { calculate: string }[];
+      encoding: { y: { field: string; scale: { domain: Domain } } };
+    }[];
+  };
+  assert.equal(Math.fround(sSpec.data.values[0].ylo), Math.fround(ratePerKeV[0] - errorPerKeV[0]));
+  const bar = sSpec.layer.find((l) => l.encoding.y.field === "ylo_drawn");
+  assert.ok(bar, "the y error bars are drawn from ylo_drawn");
+  assert.equal(bar.transform![0].calculate, `datum.ylo > 0 ? datum.ylo : ${bar.encoding.y.scale.domain[0]}`);
   out.spectrum = {
     spec: sb["application/vnd.vegalite.v5+json"] as VegaLiteSpec,
     svg: sb["image/svg+xml"] as string,
@@ -281,6 +303,8 @@ async function cases(): Promise<Record<string, Case>> {
   out.contours = {
     svg: mb["image/svg+xml"] as string,
     png: Uint8Array.from(atob(mb["image/png"] as string), (c) => c.charCodeAt(0)),
+    // without a WCS the axes are FITS pixels: the image spans 0.5 … n + 0.5
+    want: { x: [0.5, nm + 0.5], y: [0.5, nm + 0.5] },
   };
   return out;
 }

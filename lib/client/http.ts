@@ -20,6 +20,7 @@ import {
   DispatcherError,
   errorMessage,
   OdaError,
+  redactCause,
   redactSecrets,
   TokenError,
 } from "../errors.ts";
@@ -380,7 +381,8 @@ export class HttpClient {
               : {}),
           });
         } catch (e) {
-          throw this.#classifyThrown(e, req, timedOut, safeUrl);
+          // fetch errors name the URL, here possibly a redirect target holding the token encoded
+          throw this.#classifyThrown(redactCause(e, 0, echo), req, timedOut, safeUrl);
         }
         const location = res.headers.get("location");
         if (!REDIRECT_STATUSES.has(res.status) || req.followRedirects === false || !location) break;
@@ -438,8 +440,12 @@ export class HttpClient {
         throw new Transient(new OdaError("TIMEOUT", `${req.path}: ${e.message}`, { url: safeUrl }));
       }
       if (e instanceof OdaError) throw e;
+      const safe = redactCause(e, 0, echo);
       throw new Transient(
-        new DispatcherError("NETWORK", `connection error: ${errorMessage(e)}`, { url: safeUrl, cause: e }),
+        new DispatcherError("NETWORK", `connection error: ${errorMessage(safe)}`, {
+          url: safeUrl,
+          cause: safe,
+        }),
       );
     }
     if (json !== undefined) {
@@ -447,7 +453,8 @@ export class HttpClient {
     }
     if (req.redactEcho !== false) text = echo(text);
     if (ok) return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: attempt };
-    const err = errorForResponse(res.status, text, safeUrl, res.headers.get("location"));
+    const location = res.headers.get("location");
+    const err = errorForResponse(res.status, text, safeUrl, location === null ? null : hide(location));
     if (err.code === "DISPATCHER_UNAVAILABLE") throw new Transient(err);
     throw err;
   }
