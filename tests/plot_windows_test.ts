@@ -221,6 +221,27 @@ async function cases(): Promise<Record<string, Case>> {
     name: "Crab",
   }, { svg: true });
   const kept = [...energy.keys()].filter((i) => ratePerKeV[i] > 0);
+  // the channel a log axis cannot show is said to be missing, in both pictures
+  const missing =
+    "39 of 40 channels shown: 1 without a positive rate or an energy cannot be drawn on log axes";
+  assert.deepEqual((sb["application/vnd.vegalite.v5+json"] as { title: unknown }).title, {
+    text: "ISGRI spectrum of Crab",
+    subtitle: missing,
+  });
+  assert.ok((sb["image/svg+xml"] as string).includes(`>${missing}</text>`), "the PNG says it too");
+  // channel 0's error bar reaches below zero: the tooltip keeps the measured end, the bar runs off the log
+  // scale to the axis's lower end, as the static picture draws it
+  const sSpec = sb["application/vnd.vegalite.v5+json"] as {
+    data: { values: { ylo: number }[] };
+    layer: {
+      transform?: { calculate: string }[];
+      encoding: { y: { field: string; scale: { domain: Domain } } };
+    }[];
+  };
+  assert.equal(Math.fround(sSpec.data.values[0].ylo), Math.fround(ratePerKeV[0] - errorPerKeV[0]));
+  const bar = sSpec.layer.find((l) => l.encoding.y.field === "ylo_drawn");
+  assert.ok(bar, "the y error bars are drawn from ylo_drawn");
+  assert.equal(bar.transform![0].calculate, `datum.ylo > 0 ? datum.ylo : ${bar.encoding.y.scale.domain[0]}`);
   out.spectrum = {
     spec: sb["application/vnd.vegalite.v5+json"] as VegaLiteSpec,
     svg: sb["image/svg+xml"] as string,

@@ -254,17 +254,38 @@ export class Job {
    * answer, returns the new `query_status`. Does not throw for a `failed`
    * job (see {@linkcode Job.wait}); throws typed errors for HTTP failures.
    *
+   * Bounds, as in {@linkcode Job.wait}: `signal` cancels (`ABORTED`), `timeout` is a total deadline in ms for
+   * this round trip (retries and the answer's body included; `TIMEOUT`). `deadline` (an absolute `Date.now()`
+   * time) serves to share one deadline among several calls; with both, the earlier holds. With neither, the
+   * client's `timeout` applies (none by default).
+   *
    * @example
    * ```ts
    * import type { Job } from "@oda-hub/oda-api";
    * declare const job: Job;
-   * console.log(await job.poll()); // "submitted", "progress", "ready", "done" or "failed"
+   * console.log(await job.poll({ timeout: 30_000 })); // "submitted", "progress", "ready", "done" or "failed"
    * ```
    */
   async poll(
-    options: { signal?: AbortSignal | undefined; deadline?: number | undefined } = {},
+    options: {
+      /** Cancels the round trip (and its retries) at once. */
+      signal?: AbortSignal | undefined;
+      /** Total deadline of the round trip in ms (default: the client's `timeout`, if any). */
+      timeout?: number | undefined;
+      /** Absolute deadline (`Date.now()` ms), e.g. one shared by several calls. */
+      deadline?: number | undefined;
+    } = {},
   ): Promise<string> {
-    return await this.#poll(options.signal, options.deadline, undefined);
+    const timeout = options.timeout ??
+      (options.deadline === undefined ? this.#host.defaultTimeout : undefined);
+    if (timeout !== undefined && !(typeof timeout === "number" && timeout >= 0)) {
+      throw new OdaError("INVALID_ARGUMENT", "timeout must be a number of milliseconds >= 0");
+    }
+    const deadline = Math.min(
+      timeout === undefined ? Infinity : Date.now() + timeout,
+      options.deadline ?? Infinity,
+    );
+    return await this.#poll(options.signal, Number.isFinite(deadline) ? deadline : undefined, undefined);
   }
 
   /**

@@ -48,7 +48,9 @@ export interface DecodeLimits {
 
 /**
  * Options every decode entry point accepts: limits (or a shared {@linkcode DecodeBudget}), an `AbortSignal`
- * and a deadline, both checked between chunks.
+ * and a time limit, checked between chunks. The time limit is `timeout` (milliseconds from the call, the name
+ * and meaning the client's methods use) or `deadline` (an absolute `Date.now()` time, for composing calls
+ * under one deadline); with both, the earlier one holds.
  *
  * @example
  * ```ts
@@ -69,6 +71,40 @@ export interface DecodeOptions {
   signal?: AbortSignal | undefined;
   /** Epoch milliseconds (`Date.now()` clock) after which the decode stops with `OdaError("TIMEOUT")`. */
   deadline?: number | undefined;
+  /**
+   * Milliseconds the call may take (counted from the call, as the client's `timeout`); past them it stops with
+   * `OdaError("TIMEOUT")`. A public entry point turns it into a `deadline` once, so the whole call (opening,
+   * every read, the decode) shares it.
+   */
+  timeout?: number | undefined;
+}
+
+/**
+ * `options` with `timeout` turned into a `deadline` counted from now (the earlier of it and any `deadline`
+ * given), so that every step of one call shares it. `INVALID_ARGUMENT` unless `timeout` is a number ≥ 0.
+ *
+ * @example
+ * ```ts
+ * import { withDeadline } from "./budget.ts";
+ * import assert from "node:assert/strict";
+ * const o = withDeadline({ timeout: 5000, deadline: Date.now() + 60_000 });
+ * assert.ok(o.deadline! <= Date.now() + 5000 && o.timeout === undefined);
+ * ```
+ */
+export function withDeadline<T extends DecodeOptions>(options: T): T {
+  const t = options.timeout;
+  if (t === undefined) return options;
+  const deadline = Math.min(deadlineOf(t), options.deadline ?? Infinity);
+  const out = { ...options, timeout: undefined };
+  return Number.isFinite(deadline) ? { ...out, deadline } : out;
+}
+
+/** `Date.now() + timeout`, after checking `timeout` (a number of milliseconds ≥ 0; `Infinity`: none). */
+function deadlineOf(timeout: unknown): number {
+  if (typeof timeout !== "number" || !(timeout >= 0)) {
+    throw new OdaError("INVALID_ARGUMENT", "timeout must be a number of milliseconds >= 0");
+  }
+  return Date.now() + timeout;
 }
 
 function limitOf(v: unknown, what: string): number | undefined {
@@ -130,6 +166,9 @@ export class DecodeBudget {
       }
       this.#deadline = options.deadline;
     }
+    if (options.timeout !== undefined) {
+      this.#deadline = Math.min(deadlineOf(options.timeout), this.#deadline ?? Infinity);
+    }
   }
 
   /**
@@ -149,6 +188,9 @@ export class DecodeBudget {
     if (shared instanceof DecodeBudget && (options?.signal || options?.deadline !== undefined)) {
       if (options.signal) b.#signal = options.signal;
       if (options.deadline !== undefined) b.#deadline = options.deadline;
+    }
+    if (shared instanceof DecodeBudget && options?.timeout !== undefined) {
+      b.#deadline = Math.min(deadlineOf(options.timeout), b.#deadline ?? Infinity);
     }
     b.addInput(inputBytes);
     b.checkpoint();

@@ -190,7 +190,22 @@ function spectrumDrawing(s: EnergySpectrum): { text: string; spec: VegaLiteSpec;
   const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
   const half = Float64Array.from(keep, (i) => (s.eMax[i] - s.eMin[i]) / 2);
   const data = { x: pick(s.energy), y: pick(s.ratePerKeV), yerr: pick(s.errorPerKeV), xerr: half };
-  const axes = { title, xLabel: "Energy [keV]", yLabel: "Rate [counts/s/keV]", xLog: true, yLog: true };
+  // channels a log axis cannot show are said to be missing, in both pictures
+  const dropped = s.energy.length - keep.length;
+  const axes = {
+    title,
+    ...(dropped
+      ? {
+        subtitle:
+          `${keep.length} of ${s.energy.length} channels shown: ${dropped} without a positive rate or ` +
+          `an energy cannot be drawn on log axes`,
+      }
+      : {}),
+    xLabel: "Energy [keV]",
+    yLabel: "Rate [counts/s/keV]",
+    xLog: true,
+    yLog: true,
+  };
   // both renderers show the channels' extent: the first channel's lower edge to the last one's upper
   // edge, the lowest to the highest error-bar end (log axes: no rounding out to whole decades)
   const ext = seriesExtent([data], axes);

@@ -73,6 +73,8 @@ export interface XYErrorData {
 export interface SpecOptions {
   /** Plot title. */
   title?: string;
+  /** Smaller line under the title (e.g. what is not drawn). */
+  subtitle?: string;
   /** x axis title. */
   xLabel?: string;
   /** y axis title. */
@@ -126,26 +128,6 @@ function exact(v: number): number | null {
  * ```
  */
 export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSpec {
-  const values: Record<string, number | null>[] = [];
-  const n = Math.min(d.x.length, d.y.length);
-  for (let i = 0; i < n; i++) {
-    const x = d.x[i], y = d.y[i];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    if ((opts.xLog && x <= 0) || (opts.yLog && y <= 0)) continue;
-    const row: Record<string, number | null> = { x: exact(x), y: exact(y) };
-    if (d.yerr) {
-      const e = d.yerr[i] || 0;
-      row.ylo = exact(opts.yLog && y - e <= 0 ? y : y - e);
-      row.yhi = exact(y + e);
-    }
-    if (d.xerr) {
-      const e = d.xerr[i] || 0;
-      row.xlo = exact(opts.xLog && x - e <= 0 ? x : x - e);
-      row.xhi = exact(x + e);
-    }
-    values.push(row);
-  }
-  const xTitle = opts.xLabel ?? "x", yTitle = opts.yLabel ?? "y";
   // the window: the data's own extent, computed as the static renderer computes it
   const ext = opts.xDomain && opts.yDomain ? undefined : seriesExtent([{
     x: d.x,
@@ -153,24 +135,52 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
     ...(d.xerr ? { xerr: d.xerr } : {}),
     ...(d.yerr ? { yerr: d.yerr } : {}),
   }], opts);
-  const xScale = exactScale(opts.xDomain ?? ext!.x, !!opts.xLog);
-  const yScale = exactScale(opts.yDomain ?? ext!.y, !!opts.yLog);
+  const xDom = opts.xDomain ?? ext!.x, yDom = opts.yDomain ?? ext!.y;
+  const xScale = exactScale(xDom, !!opts.xLog);
+  const yScale = exactScale(yDom, !!opts.yLog);
+  const values: Record<string, number | null>[] = [];
+  const n = Math.min(d.x.length, d.y.length);
+  for (let i = 0; i < n; i++) {
+    const x = d.x[i], y = d.y[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    if ((opts.xLog && x <= 0) || (opts.yLog && y <= 0)) continue;
+    const row: Record<string, number | null> = { x: exact(x), y: exact(y) };
+    // the error-bar ends as measured (the tooltip's numbers); on a log axis a bar reaching zero or below
+    // is drawn down to the axis's end (off the scale), as the static picture draws it
+    if (d.yerr) {
+      const e = d.yerr[i] || 0;
+      row.ylo = exact(y - e);
+      row.yhi = exact(y + e);
+    }
+    if (d.xerr) {
+      const e = d.xerr[i] || 0;
+      row.xlo = exact(x - e);
+      row.xhi = exact(x + e);
+    }
+    values.push(row);
+  }
+  const xTitle = opts.xLabel ?? "x", yTitle = opts.yLabel ?? "y";
+  const offScale = (field: string, end: number) => ({
+    transform: [{ calculate: `datum.${field} > 0 ? datum.${field} : ${end}`, as: `${field}_drawn` }],
+  });
   const layer: Record<string, unknown>[] = [];
   if (d.yerr) {
     layer.push({
+      ...(opts.yLog ? offScale("ylo", yDom[0]) : {}),
       mark: { type: "rule", opacity: 0.6 },
       encoding: {
         x: { field: "x", type: "quantitative" },
-        y: { field: "ylo", type: "quantitative" },
+        y: { field: opts.yLog ? "ylo_drawn" : "ylo", type: "quantitative" },
         y2: { field: "yhi" },
       },
     });
   }
   if (d.xerr) {
     layer.push({
+      ...(opts.xLog ? offScale("xlo", xDom[0]) : {}),
       mark: { type: "rule", opacity: 0.6 },
       encoding: {
-        x: { field: "xlo", type: "quantitative" },
+        x: { field: opts.xLog ? "xlo_drawn" : "xlo", type: "quantitative" },
         x2: { field: "xhi" },
         y: { field: "y", type: "quantitative" },
       },
@@ -200,7 +210,9 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
   }
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    ...(opts.title ? { title: opts.title } : {}),
+    ...(opts.title
+      ? { title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : opts.title }
+      : {}),
     width: opts.width ?? 640,
     height: opts.height ?? 300,
     data: { values },

@@ -9,7 +9,9 @@ import type { Product } from "./product.ts";
 import { md5Hex as md5 } from "../data/md5.ts";
 import { decodeBase64, encodeBase64 } from "../data/base64.ts";
 import { encodedDict } from "./_decode.ts";
-import { DecodeError, FileError } from "../errors.ts";
+import { DecodeError, FileError, OdaError } from "../errors.ts";
+import { type DecodeOptions, interruptCheck, withDeadline } from "../codecs/budget.ts";
+import { readFileInPieces } from "../data/read_pieces.ts";
 import { type AtomicWriteOptions, writeFileAtomic } from "./files.ts";
 import { guessExtension } from "./magic.ts";
 import { $display, notebookDisplay } from "../notebook.ts";
@@ -136,19 +138,30 @@ export class BinaryProduct implements Product {
   }
 
   /**
-   * Read a file into a product.
+   * Read a file into a product (oda_api's `from_file(file_path, name)`). `options.signal` and the time limit
+   * (`timeout` in milliseconds from the call, as the client's, or `deadline`, a `Date.now()` time) are
+   * checked before every piece read (at most 4 MiB): an abort ends the read with `OdaError("ABORTED")` (or
+   * the signal's reason if an `OdaError`), the time limit with `TIMEOUT`.
    *
    * @example
    * ```ts ignore
-   * const p = await BinaryProduct.fromFile("lc.fits", "lc");
+   * const p = await BinaryProduct.fromFile("lc.fits", "lc", { timeout: 10_000 });
    * ```
    */
-  static async fromFile(path: string, name: string | null = null): Promise<BinaryProduct> {
+  static async fromFile(
+    path: string,
+    name: string | null = null,
+    options: Pick<DecodeOptions, "signal" | "timeout" | "deadline"> = {},
+  ): Promise<BinaryProduct> {
     requireDeno("BinaryProduct.fromFile");
+    const bounded = withDeadline(options);
+    const check = interruptCheck(bounded, `reading ${path}`);
+    check();
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(path);
+      bytes = await readFileInPieces(path, check, bounded.signal);
     } catch (e) {
+      if (e instanceof OdaError) throw e;
       throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
     }
     return new BinaryProduct(bytes, name);

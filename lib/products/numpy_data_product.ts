@@ -396,19 +396,19 @@ export class NumpyDataProduct implements Product {
   }
 
   /**
-   * Read a FITS file into a product (one unit per HDU). `signal`, `deadline` and `decodeBudget` are those of
-   * {@linkcode readFitsFile}: a read stops within one 4 MiB piece of an abort (`OdaError("ABORTED")`) or of
-   * the deadline (`TIMEOUT`).
+   * Read a FITS file into a product (one unit per HDU). `signal`, `timeout` (milliseconds, as the client's) or
+   * `deadline` (a `Date.now()` time) and `decodeBudget` are those of {@linkcode readFitsFile}: a read stops
+   * within one 4 MiB piece of an abort (`OdaError("ABORTED")`) or of the time limit (`TIMEOUT`).
    *
    * @example
    * ```ts ignore
-   * const lc = await NumpyDataProduct.fromFitsFile("lc.fits", { name: "lc", deadline: Date.now() + 10_000 });
+   * const lc = await NumpyDataProduct.fromFitsFile("lc.fits", { name: "lc", timeout: 10_000 });
    * lc.data_unit[1].data;
    * ```
    */
   static async fromFitsFile(path: string, options: FromFitsFileOptions = {}): Promise<NumpyDataProduct> {
-    const { signal, deadline, decodeBudget } = options;
-    let hdus = await readFitsFile(path, { signal, deadline, decodeBudget });
+    const { signal, deadline, timeout, decodeBudget } = options;
+    let hdus = await readFitsFile(path, { signal, deadline, timeout, decodeBudget });
     if (options.ext !== undefined) {
       const h = hdus[options.ext];
       if (!h) throw new OdaError("INVALID_ARGUMENT", `FITS file ${path} has no HDU ${options.ext}`);

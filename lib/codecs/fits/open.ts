@@ -10,7 +10,7 @@ import type { NdArray, Table } from "../../data/ndarray.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, type FitsHeader } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { isGzip } from "./gzip.ts";
-import { DecodeBudget, type DecodeOptions, interruptCheck, typedDecode } from "../budget.ts";
+import { DecodeBudget, type DecodeOptions, interruptCheck, typedDecode, withDeadline } from "../budget.ts";
 import { requireDeno } from "../../_runtime.ts";
 import { readHdu, readHeader, startsWith } from "./read.ts";
 import { dataLayout, readFitsFile } from "./read_file.ts";
@@ -48,8 +48,9 @@ export interface FitsFile {
   /** Every HDU's header (no data read). */
   readonly hdus: readonly FitsHduInfo[];
   /**
-   * The data of HDU `index`, read from the file now. `options` (`signal`, `deadline`, `decodeBudget`)
-   * replace those given to `openFitsFile` for this read: checked before every piece read and while decoding.
+   * The data of HDU `index`, read from the file now. `options` (`signal`, `timeout` or `deadline`,
+   * `decodeBudget`) replace those given to `openFitsFile` for this read (a `timeout` or `deadline` given here
+   * replaces both of the file's): checked before every piece read and while decoding.
    */
   data(index: number, options?: DecodeOptions): Promise<NdArray | Table | null>;
   /** HDU `index` with its data, as {@linkcode readFitsFile} gives it (same `options` as `data`). */
@@ -69,22 +70,26 @@ interface Place {
  * Open a FITS file lazily: its headers are read now, each HDU's data when {@linkcode FitsFile.data} asks for
  * it (only that HDU's bytes are read). A gzip-compressed file cannot be read in parts: it is read whole (with
  * {@linkcode readFitsFile}) and served from memory. Errors as `readFitsFile`'s (`DecodeError("FITS")`,
- * `FileError("IO")`). `signal` and `deadline` hold while the headers are read and, unless a read gives its
- * own, for every later read of data: checked before every piece read (at most 4 MiB), so an abort stops a
- * read of a huge HDU within one piece (`OdaError("ABORTED")`; `TIMEOUT` for the deadline).
+ * `FileError("IO")`). `signal` and the time limit hold while the headers are read and, unless a read gives
+ * its own, for every later read of data: checked before every piece read (at most 4 MiB), so an abort stops a
+ * read of a huge HDU within one piece (`OdaError("ABORTED")`; `TIMEOUT` for the time limit). The time limit
+ * is `timeout` (milliseconds, as the client's: for opening, and again for each later read, counted from its
+ * start) or `deadline` (one absolute `Date.now()` time for opening and every later read).
  *
  * @example
  * ```ts
  * import { openFitsFile } from "@oda-hub/oda-api/fits";
- * const f = await openFitsFile("lc.fits", { deadline: Date.now() + 10_000 });
+ * const f = await openFitsFile("lc.fits", { timeout: 10_000 });
  * const rate = f.hdus.find((h) => h.name === "RATE");
- * if (rate) console.log(rate.header.get("TELESCOP"), await f.data(rate.index, { signal: AbortSignal.timeout(5000) }));
+ * if (rate) console.log(rate.header.get("TELESCOP"), await f.data(rate.index, { timeout: 5000 }));
  * f.close();
  * ```
  */
 export async function openFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsFile> {
   requireDeno("openFitsFile");
-  const check = interruptCheck(options, `reading ${path}`);
+  // opening has the time limit; later reads count a `timeout` again from their own start
+  const opening = withDeadline(options);
+  const check = interruptCheck(opening, `reading ${path}`);
   check();
   let file: Deno.FsFile;
   try {
@@ -98,12 +103,12 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
     await readAt(file, 0, first, check);
     if (isGzip(first)) {
       file.close();
-      return inMemory(await readFitsFile(path, options));
+      return inMemory(await readFitsFile(path, opening));
     }
     const infos: FitsHduInfo[] = [];
     const places: Place[] = [];
     // the caller's signal and deadline hold while the headers are scanned (a file may hold many HDUs)
-    const scan = DecodeBudget.of(options, size);
+    const scan = DecodeBudget.of(opening, size);
     await typedDecodeAsync(`FITS file ${path}`, async () => {
       for (let off = 0, index = 0; off < size; index++) {
         scan.checkpoint();
@@ -143,7 +148,13 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
       const place = places[index];
       if (!place) throw new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${places.length})`);
       if (closed) throw new OdaError("INVALID_ARGUMENT", "the FITS file is closed");
-      const opts: FitsReadOptions = { ...options, ...definedOnly(own) };
+      // a read's own time limit replaces the file's (timeout and deadline alike)
+      const ownTime = own.timeout !== undefined || own.deadline !== undefined;
+      const opts: FitsReadOptions = withDeadline({
+        ...options,
+        ...(ownTime ? { timeout: undefined, deadline: undefined } : {}),
+        ...definedOnly(own),
+      });
       const checkRead = interruptCheck(opts, `reading HDU ${index} of ${path}`);
       checkRead();
       const bytes = new Uint8Array(place.end - place.start);

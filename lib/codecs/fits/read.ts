@@ -23,7 +23,7 @@ import type { NdArray, Table } from "../../data/ndarray.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, fitsError, FitsHeader, parseCards } from "./header.ts";
 import type { FitsHdu, FitsHduType, FitsReadOptions } from "./hdu.ts";
 import { gunzip, isGzip } from "./gzip.ts";
-import { DecodeBudget, typedDecode } from "../budget.ts";
+import { DecodeBudget, typedDecode, withDeadline } from "../budget.ts";
 import { decodeLatin1 } from "../../data/latin1.ts";
 import { readImage } from "./read_image.ts";
 import { readAsciiTable, readBinTable } from "./read_table.ts";
@@ -46,8 +46,8 @@ const log = getLogger("oda_api.fits");
  *
  * Bounded: the elements produced (pixels, cells, variable-length items) are charged to the decode's budget
  * and gzip output is capped (`options.decodeBudget`, see {@linkcode DecodeLimits}; `DecodeError("DECODE_LIMIT")`
- * past them); `options.signal` and `options.deadline` are checked between HDUs and columns. Only `OdaError`s
- * escape.
+ * past them); `options.signal` and the time limit (`options.timeout`, milliseconds from the call, or
+ * `options.deadline`) are checked between HDUs and columns. Only `OdaError`s escape.
  *
  * @example
  * ```ts
@@ -59,7 +59,7 @@ const log = getLogger("oda_api.fits");
  * ```
  */
 export function readFits(bytes: Uint8Array, options: FitsReadOptions = {}): FitsHdu[] {
-  return typedDecode("FITS", "FITS data", () => readFitsOwned(bytes, options, false));
+  return typedDecode("FITS", "FITS data", () => readFitsOwned(bytes, withDeadline(options), false));
 }
 
 /**

@@ -11,63 +11,40 @@ import { columnGatherer, swapInPlace } from "./bytes.ts";
 import { BLOCK_LENGTH, CARD_LENGTH, type FitsHeader } from "./header.ts";
 import type { FitsHdu, FitsReadOptions } from "./hdu.ts";
 import { isGzip } from "./gzip.ts";
-import { interruptCheck, typedDecode } from "../budget.ts";
+import { interruptCheck, typedDecode, withDeadline } from "../budget.ts";
 import { requireDeno } from "../../_runtime.ts";
+import { readFileInPieces } from "../../data/read_pieces.ts";
 import { readFitsOwned, readHeader, startsWith } from "./read.ts";
 import { FIXED_NUMERIC, laneSize, parseBinTForm } from "./read_table.ts";
 
 /**
- * Read a FITS (or `.fits.gz`) file from disk. `signal` and `deadline` (a `Date.now()` timestamp) hold for
- * the whole call: checked before every piece read (at most 4 MiB) and between chunks of the decode; an abort
- * ends it with `OdaError("ABORTED")` (or the signal's reason if an `OdaError`), the deadline with `TIMEOUT`.
+ * Read a FITS (or `.fits.gz`) file from disk. `signal` and the time limit (`timeout` in milliseconds from the
+ * call, as the client's, or `deadline`, a `Date.now()` timestamp) hold for the whole call: checked before
+ * every piece read (at most 4 MiB) and between chunks of the decode; an abort ends it with
+ * `OdaError("ABORTED")` (or the signal's reason if an `OdaError`), the time limit with `TIMEOUT`.
  *
  * @example
  * ```ts
  * import { readFitsFile } from "@oda-hub/oda-api/fits";
- * const [primary, ...ext] = await readFitsFile("mosaic.fits.gz", { signal: AbortSignal.timeout(30_000) });
+ * const [primary, ...ext] = await readFitsFile("mosaic.fits.gz", { timeout: 30_000 });
  * console.log(primary.header.get("TELESCOP"), ext.length);
  * ```
  */
 export async function readFitsFile(path: string | URL, options: FitsReadOptions = {}): Promise<FitsHdu[]> {
   requireDeno("readFitsFile");
+  options = withDeadline(options);
   const check = interruptCheck(options, `reading ${path}`);
   check();
   let hdus: FitsHdu[] | undefined;
   let bytes: Uint8Array | undefined;
   try {
     hdus = await readFitsFileChunked(path, options, check);
-    if (!hdus) bytes = await readWhole(path, check, options.signal);
+    if (!hdus) bytes = await readFileInPieces(path, check, options.signal);
   } catch (e) {
     if (e instanceof OdaError) throw e;
     throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   return hdus ?? typedDecode("FITS", `FITS file ${path}`, () => readFitsOwned(bytes!, options, true));
-}
-
-/**
- * The whole file into a buffer sized from `stat` (`Deno.readFile` grows its buffer as it reads: about 2×
- * slower for a 64 MB file), in pieces of at most {@linkcode READ_CHUNK} with `check` before each; a file that
- * changes size while being read is read again with `Deno.readFile` (which stops on `signal`).
- */
-async function readWhole(path: string | URL, check: () => void, signal?: AbortSignal): Promise<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
-  try {
-    const size = (await file.stat()).size;
-    const buf = new Uint8Array(size);
-    let got = 0;
-    while (got < size) {
-      check();
-      const n = await file.read(buf.subarray(got, Math.min(size, got + READ_CHUNK)));
-      if (n === null) break;
-      got += n;
-    }
-    if (got === size && (await file.read(new Uint8Array(1))) === null) return buf;
-  } finally {
-    file.close();
-  }
-  const again = await Deno.readFile(path, signal ? { signal } : {});
-  check();
-  return again;
 }
 
 /** Files at least this big are read by {@linkcode readFitsFileStreamed}; tables this big are streamed. */
