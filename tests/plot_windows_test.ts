@@ -1,7 +1,8 @@
 // Every plot shows the data's window, in both renderers, and keeps its labels inside the picture.
 //
 // For each plot kind (light curve, decimated light curve, light curve with labelled layers, analysis overlay,
-// spectrum, periodogram with every frequency and decimated, folded curve) the test computes the data's
+// spectrum, periodogram with every frequency and decimated, folded curve, the product thumbnail, a mosaic with
+// contours on FITS pixel axes) the test computes the data's
 // extent from the inputs itself — bin edges (time ± half-width, energy ± half-width, phase bins), error-bar
 // ends, the overlay's band, thresholds and blocks — and checks that
 //   1. every layer of the Vega-Lite spec has exactly that domain (no "nice" rounding, no forced zero),
@@ -302,6 +303,8 @@ async function cases(): Promise<Record<string, Case>> {
   out.contours = {
     svg: mb["image/svg+xml"] as string,
     png: Uint8Array.from(atob(mb["image/png"] as string), (c) => c.charCodeAt(0)),
+    // without a WCS the axes are FITS pixels: the image spans 0.5 … n + 0.5
+    want: { x: [0.5, nm + 0.5], y: [0.5, nm + 0.5] },
   };
   return out;
 }

@@ -9,7 +9,7 @@
  * ({@linkcode svgToPng}). Without the rasteriser, the plain colour-mapped
  * raster is returned.
  *
- * Size: ~670 lines, one concept (the mosaic picture: stretch, colour maps,
+ * Size: ~690 lines, one concept (the mosaic picture: stretch, colour maps,
  * raster, grid, overlays, colour bar); the WCS lives in `products/wcs.ts`,
  * label placement in `labels.ts`.
  *
@@ -17,7 +17,7 @@
  */
 import { textWidth } from "./_text.ts";
 import { escapeHtml } from "./html.ts";
-import { formatTick, svgToPng } from "./render.ts";
+import { formatTick, niceTicks, svgToPng } from "./render.ts";
 import { mimeBase64 } from "./jupyter.ts";
 import { pixToWorld, wcsFromHeader, worldToPix } from "../products/wcs.ts";
 import { placeLabels } from "./labels.ts";
@@ -588,6 +588,27 @@ export async function mosaicSvg(
         }</text>`,
       );
     });
+  } else {
+    // no WCS: FITS pixel axes (pixel centres at integers, the image spans 0.5 … n + 0.5), so the picture
+    // can still be read off
+    let ticks = "";
+    for (const v of niceTicks(1, nx, Math.max(3, Math.floor(iw / 90)))) {
+      if (!Number.isInteger(v)) continue;
+      ticks += `M${sx(v).toFixed(1)} ${mt + ih}v5`;
+      labels.push(`<text x="${sx(v).toFixed(1)}" y="${mt + ih + 17}" text-anchor="middle">${v}</text>`);
+    }
+    for (const v of niceTicks(1, ny, Math.max(3, Math.floor(ih / 60)))) {
+      if (!Number.isInteger(v)) continue;
+      ticks += `M${ml} ${sy(v).toFixed(1)}h-5`;
+      labels.push(`<text x="${ml - 8}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`);
+    }
+    o.push(`<path d="${ticks}" stroke="#374151"/>`);
+    labels.push(
+      `<text x="${ml + iw / 2}" y="${H - 6}" text-anchor="middle" font-size="12">x [pixel]</text>`,
+      `<text transform="translate(16 ${
+        mt + ih / 2
+      }) rotate(-90)" text-anchor="middle" font-size="12">y [pixel]</text>`,
+    );
   }
   o.push(
     `<rect x="${ml}" y="${mt}" width="${iw.toFixed(1)}" height="${

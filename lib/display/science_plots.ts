@@ -459,7 +459,7 @@ export function plotPeriodogram(
     const domain = { x: ext.x, y: [Math.min(0, ext.y[0]), ext.y[1]] as [number, number] };
     const color = datumLegend([
       env
-        ? { name: series[0].label!, color: "#111827", shape: "square" }
+        ? { name: series[0].label!, color: "#111827", shape: "square", opacity: 1 }
         : { name: names.power, color: "#111827", shape: "stroke" },
       { name: names.best, color: EXCESS_COLOR, shape: "circle" },
     ]);

@@ -245,6 +245,8 @@ export interface LegendEntry {
   shape: string;
   /** Dash pattern of a stroke symbol (`"4,2"`). */
   dash?: string;
+  /** Fill opacity of a `square` symbol, as the band it names is drawn (default 0.35). */
+  opacity?: number;
 }
 
 /**
@@ -285,7 +287,7 @@ export function datumLegend(entries: LegendEntry[]): (name: string) => Record<st
             }`,
           },
           stroke: { signal: pick((e) => e.color) },
-          fillOpacity: { signal: `${pick((e) => (e.shape === "square" ? "0.35" : "1"))}` },
+          fillOpacity: { signal: `${pick((e) => (e.shape === "square" ? String(e.opacity ?? 0.35) : "1"))}` },
         },
       },
     },
