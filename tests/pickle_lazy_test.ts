@@ -48,10 +48,18 @@ add('object_array_with_big_bytes', np.array([b'x' * (1 << 21), 3], dtype=object)
 json.dump(cases, sys.stdout)
 `;
 
-async function cases(): Promise<{ name: string; proto: number; b64: string }[]> {
-  const out = await new Deno.Command(PYTHON, { args: ["-c", PY], stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+type Case = { name: string; proto: number; b64: string };
+let made: Promise<Case[]> | undefined;
+
+/** The pickles Python makes (once for both tests that use them: making them is the slow part). */
+function cases(): Promise<Case[]> {
+  made ??= (async () => {
+    const out = await new Deno.Command(PYTHON, { args: ["-c", PY], stdout: "piped", stderr: "piped" })
+      .output();
+    if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}`);
+    return JSON.parse(new TextDecoder().decode(out.stdout)) as Case[];
+  })();
+  return made;
 }
 
 /** The lazy path alone (no fallback): throws if it cannot decode. */

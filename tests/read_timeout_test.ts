@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { BinaryProduct, DispatcherAPI, NumpyDataProduct, OdaError } from "../mod.ts";
-import { DecodeBudget, openFitsFile, readFits, readFitsFile, writeFitsFile } from "../fits.ts";
+import { DecodeBudget, openFitsFile, readEcsv, readFits, readFitsFile, writeFitsFile } from "../fits.ts";
 import type { SavedJob } from "../lib/client/job_types.ts";
 import type { NdArray } from "../lib/data/ndarray.ts";
 import { assertFired, settle } from "./_deadline.ts";
@@ -173,6 +173,21 @@ Deno.test("read timeout: a timeout that is not a number >= 0 is INVALID_ARGUMENT
       assert.equal(r.reads, 0, name);
     }
   }
+});
+
+Deno.test("read timeout: decoders take `timeout` through their budget, counted from its creation (a shared budget too)", async () => {
+  const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+  const own = new DecodeBudget({ timeout: 20, deadline: Date.now() + 60_000 });
+  own.checkpoint(); // within its time
+  await sleep(60);
+  assert.throws(() => own.checkpoint(), (e) => codeOf(e) === "TIMEOUT");
+  // a budget shared by several decodes gets the timeout of the call that passes one
+  const shared = new DecodeBudget();
+  DecodeBudget.of({ decodeBudget: shared, timeout: 20 }, 0);
+  await sleep(60);
+  const ecsv = "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\na\n1\n";
+  assert.equal(readEcsv(ecsv).length, 1); // the same text decodes without the budget
+  assert.throws(() => readEcsv(ecsv, { decodeBudget: shared }), (e) => codeOf(e) === "TIMEOUT");
 });
 
 /** A dispatcher whose answers never get their headers (until it is closed). */

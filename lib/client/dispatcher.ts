@@ -32,7 +32,7 @@ import type { CheckedQuery } from "./typed_query.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
 import { cacheKey, ResponseCache } from "./cache.ts";
 import { describeProduct, type ProductDescription } from "./description.ts";
-import { HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
+import { echoRedactor, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
 import { resolveDispatcherUrl } from "./dispatcher_url.ts";
 import { checkParameterNames, type ParameterInfo, parameterUnits } from "./_parameter_checks.ts";
@@ -625,7 +625,8 @@ export class DispatcherAPI<P = MmodaProducts> {
     } catch (e) {
       throw new DecodeError(
         "MALFORMED_RESPONSE",
-        `${path} did not return a token: ${JSON.stringify(text.slice(0, 120))}`,
+        // the answer is not redacted (it is a token when all goes well); what is shown of it is
+        `${path} did not return a token: ${JSON.stringify(echoRedactor(params)(text).slice(0, 120))}`,
         { url: res.url, cause: e },
       );
     }
