@@ -545,7 +545,12 @@ export function plotFoldedLightCurve(
 ): PlotView {
   const unit = options.timeUnitSeconds ?? 86400;
   const title = options.title ?? `Folded at ${formatValue(f.period * unit)} s`;
-  const labels = { title, xLabel: "Phase", yLabel: options.yLabel ?? "Rate" };
+  const labels = {
+    title,
+    subtitle: `${f.phase.length} phase bins, shown twice: phase 1–2 repeats 0–1`,
+    xLabel: "Phase",
+    yLabel: options.yLabel ?? "Rate",
+  };
   const nb = f.phase.length;
   const x = new Float64Array(2 * nb), y = new Float64Array(2 * nb), e = new Float64Array(2 * nb);
   for (let c = 0; c < 2; c++) {
