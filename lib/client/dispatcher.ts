@@ -33,6 +33,7 @@ import { getProducts as runBatch, type GetProductsOptions, type ProductResult } 
 import { cacheKey, ResponseCache } from "./cache.ts";
 import { describeProduct, type ProductDescription } from "./description.ts";
 import { echoRedactor, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
+import { checkTimeout, deadlineAfter } from "./abort.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
 import { resolveDispatcherUrl } from "./dispatcher_url.ts";
 import { checkParameterNames, type ParameterInfo, parameterUnits } from "./_parameter_checks.ts";
@@ -133,6 +134,7 @@ export class DispatcherAPI<P = MmodaProducts> {
       backoffBase: options.backoffBase,
       backoffMax: options.backoffMax,
     });
+    checkTimeout(options.timeout);
     this.#timeout = options.timeout;
     const pi = typeof options.pollInterval === "number"
       ? { max: options.pollInterval }
@@ -259,8 +261,7 @@ export class DispatcherAPI<P = MmodaProducts> {
 
   /** The absolute deadline of a call: its `timeout`, else this client's, from now (none without either). */
   #deadline(options: { timeout?: number | undefined }): number | undefined {
-    const timeout = options.timeout ?? this.#timeout;
-    return timeout === undefined ? undefined : Date.now() + timeout;
+    return deadlineAfter(options.timeout ?? this.#timeout);
   }
 
   #advice(silent: boolean | undefined): void {
