@@ -311,3 +311,24 @@ Deno.test("descriptions: concurrent callers share one request; one caller's abor
     await srv.close();
   }
 });
+
+Deno.test("descriptions: a caller waiting for a shared request with a far or no deadline waits for its answer", async () => {
+  // timers hold at most 2^31-1 ms: a wait armed with more (a timeout of 30 days, or Infinity) must not fire
+  // at once
+  await using srv = loopback(async () => {
+    await sleep(200);
+    return new Response('["RA", "DEC"]');
+  });
+  const lc = { instrument: "isgri", product: "isgri_lc" };
+  for (const timeout of [Infinity, 30 * 24 * 3600_000]) {
+    srv.hits.length = 0;
+    const d = new DispatcherAPI({ url: srv.url, token: null });
+    const first = d.getParameterNames(lc);
+    await sleep(20);
+    const second = await settle(() => d.getParameterNames({ ...lc, timeout }));
+    assert(!second.rejected, `timeout ${timeout}: ${second.error}`);
+    assertEquals(second.value, ["RA", "DEC"]);
+    assertEquals(await first, ["RA", "DEC"]);
+    assertEquals(srv.hits.length, 1, "the waiting caller joined the running request");
+  }
+});
