@@ -26,6 +26,7 @@ import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { type PlotSeries, plotSvg, seriesExtent, svgToPng } from "./render.ts";
 import { datumLegend, errorBarSpec, exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { PlotView } from "./plots.ts";
+import { clipMarks } from "./_clip.ts";
 import {
   LC_COLUMNS,
   LC_POINT_BUDGET,
@@ -513,7 +514,8 @@ export function plotPeriodogram(
       title: { text: title, subtitle },
       width: 640,
       height: 300,
-      layer: [curve, best],
+      // the best frequency's marker sits on the window's top edge: left whole (unclipped)
+      layer: [...clipMarks([curve]), best],
     };
     const svg = plotSvg(series, {
       ...labels,
