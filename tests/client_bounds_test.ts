@@ -374,7 +374,9 @@ Deno.test("bounds: a timeout that is not a number of ms >= 0 is INVALID_ARGUMENT
       assertEquals(`${name}: ${r.error.code}`, `${name}: INVALID_ARGUMENT`);
     }
     // the client's default timeout is checked when the client is made
-    const made = await settle(async () => new DispatcherAPI({ url: srv.url, token: null, timeout }));
+    const made = await settle(() =>
+      Promise.resolve().then(() => new DispatcherAPI({ url: srv.url, token: null, timeout }))
+    );
     assert(
       made.error instanceof OdaError && made.error.code === "INVALID_ARGUMENT",
       `new DispatcherAPI: ${made.error}`,
