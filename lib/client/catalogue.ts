@@ -14,7 +14,7 @@ import { PyFloat } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import type { ParameterDescription } from "./description.ts";
 import type { RequestOptions } from "./dispatcher_options.ts";
-import { deadlineAfter } from "./abort.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 import { toTextSafe } from "../data/_coerce.ts";
 
 /**

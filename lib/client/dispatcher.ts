@@ -33,7 +33,7 @@ import { getProducts as runBatch, type GetProductsOptions, type ProductResult } 
 import { cacheKey, ResponseCache } from "./cache.ts";
 import { describeProduct, type ProductDescription } from "./description.ts";
 import { echoRedactor, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
-import { checkTimeout, deadlineAfter } from "./abort.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
 import { resolveDispatcherUrl } from "./dispatcher_url.ts";
 import { checkParameterNames, type ParameterInfo, parameterUnits } from "./_parameter_checks.ts";
@@ -134,7 +134,7 @@ export class DispatcherAPI<P = MmodaProducts> {
       backoffBase: options.backoffBase,
       backoffMax: options.backoffMax,
     });
-    checkTimeout(options.timeout);
+    deadlineAfter(options.timeout); // checked now (INVALID_ARGUMENT), applied per call
     this.#timeout = options.timeout;
     const pi = typeof options.pollInterval === "number"
       ? { max: options.pollInterval }

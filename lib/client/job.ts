@@ -30,7 +30,7 @@ import {
   type ProgressReporter,
 } from "./events.ts";
 import { abortableSleep, abortError, parseResponseJson } from "./http.ts";
-import { deadlineAfter } from "./abort.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 import { encodeParams } from "./params.ts";
 import {
   analysisParametersMismatches,

@@ -7,7 +7,7 @@
 import { DispatcherError, OdaError } from "../errors.ts";
 import type { ObjectOfInterest } from "../products/extract_catalog.ts";
 import type { RequestOptions } from "./dispatcher_options.ts";
-import { deadlineAfter } from "./abort.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 
 /**
  * Anything with the dispatcher's `resolveName` (a `DispatcherAPI`).
