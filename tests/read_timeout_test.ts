@@ -237,6 +237,51 @@ Deno.test("read timeout: Job.poll takes `timeout` (ms) like wait/result; `deadli
   assert.ok(srv.hits.length >= 4, `${srv.hits.length} polls reached the server`);
 });
 
+Deno.test("read timeout: a file that grows while being read is read again in pieces, and an abort then is ABORTED", async () => {
+  // the second read of a file whose size changed under the first used one whole-file read: an abort there
+  // came out as FileError("IO") (the AbortError of Deno.readFile), and no check ran during it
+  const small = `${dir}/grows.fits`;
+  const image = {
+    kind: "ndarray" as const,
+    dtype: ">f4" as const,
+    shape: [8, 8],
+    values: new Float32Array(64),
+  };
+  await writeFitsFile(small, [{ type: "primary", data: image }]);
+  const original = await Deno.readFile(small);
+  const readers: [string, (signal?: AbortSignal) => Promise<unknown>][] = [
+    ["readFitsFile", (signal) => readFitsFile(small, { signal })],
+    ["BinaryProduct.fromFile", (signal) => BinaryProduct.fromFile(small, "f", { signal })],
+  ];
+  for (const [name, read] of readers) {
+    // grows once, after the first pass read every byte it expected: the second pass gets it all
+    await Deno.writeFile(small, original);
+    let grown = false;
+    const whole = await observed(() => read(), async () => {
+      if (grown) return;
+      grown = true;
+      await Deno.writeFile(small, new Uint8Array(2880), { append: true });
+    });
+    assert.equal(whole.error, undefined, `${name}: ${whole.error}`);
+    if (name === "BinaryProduct.fromFile") {
+      assert.equal((whole.result as BinaryProduct).bin_data.length, original.length + 2880, name);
+    }
+    // grows and is aborted at once: the second pass stops before its first read, with ABORTED
+    await Deno.writeFile(small, original);
+    grown = false;
+    const ac = new AbortController();
+    const stopped = await observed(() => read(ac.signal), async () => {
+      if (grown) return;
+      grown = true;
+      await Deno.writeFile(small, new Uint8Array(2880), { append: true });
+      ac.abort();
+    });
+    assert.equal(codeOf(stopped.error), "ABORTED", `${name}: ${stopped.error}`);
+    // the first pass: its one piece (then the abort) and the probe that found more; nothing after
+    assert.ok(stopped.reads <= 2, `${name}: ${stopped.reads} reads, a piece read after the abort`);
+  }
+});
+
 Deno.test({
   name: "read timeout: temporary files removed",
   fn: async () => {
