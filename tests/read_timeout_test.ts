@@ -282,6 +282,47 @@ Deno.test("read timeout: a file that grows while being read is read again in pie
   }
 });
 
+Deno.test("read timeout: a .fits.gz opened lazily takes the same read options as a plain file", async () => {
+  // a gzip file is read whole at open and served from memory: its later reads must still say what a plain
+  // file's say for the same options (the file's signal, a bad timeout, an expired deadline)
+  const { gzip } = await import("../lib/codecs/fits/gzip.ts");
+  const plain = `${dir}/lazy.fits`, packed = `${dir}/lazy.fits.gz`;
+  const image = {
+    kind: "ndarray" as const,
+    dtype: ">f4" as const,
+    shape: [4, 4],
+    values: new Float32Array(16),
+  };
+  await writeFitsFile(plain, [{ type: "primary" }, { type: "image", name: "SKY", data: image }]);
+  await Deno.writeFile(packed, gzip(await Deno.readFile(plain)));
+  const outcome = async (f: () => Promise<unknown>) => {
+    const r = await settle(f);
+    return r.rejected ? codeOf(r.error) : "ok";
+  };
+  for (const path of [plain, packed]) {
+    const ac = new AbortController();
+    const file = await openFitsFile(path, { signal: ac.signal });
+    try {
+      const cases = {
+        "read before the abort": await outcome(() => file.data(1)),
+        "timeout: -1": await outcome(() => file.data(1, { timeout: -1 })),
+        "deadline passed": await outcome(() => file.hdu(1, { deadline: Date.now() - 1 })),
+        "own signal aborted": await outcome(() => file.data(1, { signal: AbortSignal.abort() })),
+        "file's signal aborted": await (ac.abort(), outcome(() => file.data(1))),
+      };
+      assert.deepEqual(cases, {
+        "read before the abort": "ok",
+        "timeout: -1": "INVALID_ARGUMENT",
+        "deadline passed": "TIMEOUT",
+        "own signal aborted": "ABORTED",
+        "file's signal aborted": "ABORTED",
+      }, path);
+    } finally {
+      file.close();
+    }
+  }
+});
+
 Deno.test({
   name: "read timeout: temporary files removed",
   fn: async () => {
