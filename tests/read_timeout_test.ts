@@ -188,6 +188,19 @@ Deno.test("read timeout: decoders take `timeout` through their budget, counted f
   const ecsv = "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\na\n1\n";
   assert.equal(readEcsv(ecsv).length, 1); // the same text decodes without the budget
   assert.throws(() => readEcsv(ecsv, { decodeBudget: shared }), (e) => codeOf(e) === "TIMEOUT");
+  // a later call's own time limit replaces the shared one, whether given as `deadline` or as `timeout`
+  // (a `timeout` used to be capped by the earlier call's deadline, already past: TIMEOUT at once)
+  assert.equal(readEcsv(ecsv, { decodeBudget: shared, deadline: Date.now() + 60_000 }).length, 1);
+  assert.equal(readEcsv(ecsv, { decodeBudget: shared, timeout: 60_000 }).length, 1);
+  const again = new DecodeBudget();
+  DecodeBudget.of({ decodeBudget: again, timeout: 20 }, 0);
+  await sleep(60);
+  assert.equal(readEcsv(ecsv, { decodeBudget: again, timeout: 60_000 }).length, 1);
+  // with both, the earlier of the call's two holds
+  assert.throws(
+    () => readEcsv(ecsv, { decodeBudget: again, timeout: 60_000, deadline: Date.now() - 1 }),
+    (e) => codeOf(e) === "TIMEOUT",
+  );
 });
 
 /** A dispatcher whose answers never get their headers (until it is closed). */
