@@ -211,7 +211,8 @@ export class DecodeBudget {
       if (options.deadline !== undefined) b.#deadline = options.deadline;
     }
     if (shared instanceof DecodeBudget && options?.timeout !== undefined) {
-      b.#deadline = Math.min(deadlineOf(options.timeout), b.#deadline ?? Infinity);
+      // the call's own time limit replaces the shared one, as its `deadline` does (the earlier of the two)
+      b.#deadline = Math.min(deadlineOf(options.timeout), options.deadline ?? Infinity);
     }
     b.addInput(inputBytes);
     b.checkpoint();
