@@ -294,7 +294,7 @@ Deno.test("read timeout: a file that grows while being read is read again in pie
     // grows once, after the first pass read every byte it expected: the second pass gets it all
     await Deno.writeFile(small, original);
     let grown = false;
-    const whole = await observed(() => read(), async () => {
+    const whole = await observeReads(() => read(), async () => {
       if (grown) return;
       grown = true;
       await Deno.writeFile(small, new Uint8Array(2880), { append: true });
@@ -307,7 +307,7 @@ Deno.test("read timeout: a file that grows while being read is read again in pie
     await Deno.writeFile(small, original);
     grown = false;
     const ac = new AbortController();
-    const stopped = await observed(() => read(ac.signal), async () => {
+    const stopped = await observeReads(() => read(ac.signal), async () => {
       if (grown) return;
       grown = true;
       await Deno.writeFile(small, new Uint8Array(2880), { append: true });
