@@ -412,3 +412,20 @@ Deno.test("bounds: a timeout that is not a number of ms >= 0 is INVALID_ARGUMENT
   // Infinity: no deadline
   assertEquals(await client(srv.url).getInstrumentsList({ timeout: Infinity }), []);
 });
+
+Deno.test("bounds: the client's own limits may be Infinity or longer than a timer holds (no limit, not an instant timeout)", async () => {
+  // timers hold at most 2^31-1 ms; more (Infinity too) fired after 1 ms: every request "timed out after
+  // Infinity ms"
+  await using srv = loopback(async () => {
+    await sleep(50);
+    return new Response('["isgri"]');
+  });
+  for (const limit of ["requestTimeout", "idleTimeout", "bodyTimeout"]) {
+    for (const ms of [Infinity, 3e9]) {
+      const d = new DispatcherAPI({ url: srv.url, token: null, retryBudget: 0, [limit]: ms });
+      const r = await settle(() => d.getInstrumentsList());
+      assert(!r.rejected, `${limit}: ${ms}: ${r.error}`);
+      assertEquals(r.value, ["isgri"]);
+    }
+  }
+});
