@@ -192,7 +192,7 @@ Deno.test("descriptions: par-names and meta-data share one cache per client, key
       "ABORTED",
     );
     assertEquals(
-      (await assertRejects(() => disp.getParameterNames({ ...lc, timeout: -1 }), OdaError)).code,
+      (await assertRejects(() => disp.getParameterNames({ ...lc, timeout: 0 }), OdaError)).code,
       "TIMEOUT",
     );
     // the instrument's whole description is another entry
@@ -310,4 +310,79 @@ Deno.test("descriptions: concurrent callers share one request; one caller's abor
     waiting.forEach((release) => release());
     await srv.close();
   }
+});
+
+Deno.test("descriptions: a caller waiting for a shared request with a far or no deadline waits for its answer", async () => {
+  // timers hold at most 2^31-1 ms: a wait armed with more (a timeout of 30 days, or Infinity) must not fire
+  // at once
+  await using srv = loopback(async () => {
+    await sleep(200);
+    return new Response('["RA", "DEC"]');
+  });
+  const lc = { instrument: "isgri", product: "isgri_lc" };
+  for (const timeout of [Infinity, 30 * 24 * 3600_000]) {
+    srv.hits.length = 0;
+    const d = new DispatcherAPI({ url: srv.url, token: null });
+    const first = d.getParameterNames(lc);
+    await sleep(20);
+    const second = await settle(() => d.getParameterNames({ ...lc, timeout }));
+    assert(!second.rejected, `timeout ${timeout}: ${second.error}`);
+    assertEquals(second.value, ["RA", "DEC"]);
+    assertEquals(await first, ["RA", "DEC"]);
+    assertEquals(srv.hits.length, 1, "the waiting caller joined the running request");
+  }
+});
+
+Deno.test("bounds: a timeout that is not a number of ms >= 0 is INVALID_ARGUMENT everywhere, before any request", async () => {
+  // as Job.poll, the file readers, the decoders and the CLI: NaN, a negative number or a string is refused
+  // (not a deadline in the past, nor one computed by string concatenation); Infinity means none
+  await using srv = loopback(() => new Response("[]"));
+  const bad = [NaN, -1, "5" as unknown as number];
+  for (const timeout of bad) {
+    const d = client(srv.url);
+    for (const [name, call] of Object.entries(CALLS)) {
+      const r = await settle(() => call(d, { timeout }));
+      assert(r.error instanceof OdaError, `${name}(${timeout}): ${r.rejected ? r.error : "a value"}`);
+      assertEquals(`${name}: ${r.error.code}`, `${name}: INVALID_ARGUMENT`);
+    }
+    const query: GetProductOptions = { instrument: "isgri", product: "isgri_lc", timeout, silent: true };
+    for (
+      const [name, call] of [["getProduct", () => d.getProduct(query)], ["submit", () => d.submit(query)]]
+    ) {
+      const r = await settle(call as () => Promise<unknown>);
+      assert(r.error instanceof OdaError, `${name}(${timeout}): ${r.error}`);
+      assertEquals(`${name}: ${r.error.code}`, `${name}: INVALID_ARGUMENT`);
+    }
+    const job = DispatcherAPI.resume({
+      kind: "oda-job",
+      version: 1,
+      url: srv.url,
+      instrument: "isgri",
+      product: "isgri_lc",
+      product_type: "Real",
+      params: {},
+      job_id: "0123456789abcdef",
+      session_id: "ABCDEFGHIJKLMNOP",
+      status: "submitted",
+      submitted_at: Date.now(),
+    }, { token: null, silent: true });
+    for (
+      const [name, call] of [["wait", () => job.wait({ timeout })], ["result", () => job.result({ timeout })]]
+    ) {
+      const r = await settle(call as () => Promise<unknown>);
+      assert(r.error instanceof OdaError, `${name}(${timeout}): ${r.error}`);
+      assertEquals(`${name}: ${r.error.code}`, `${name}: INVALID_ARGUMENT`);
+    }
+    // the client's default timeout is checked when the client is made
+    const made = await settle(() =>
+      Promise.resolve().then(() => new DispatcherAPI({ url: srv.url, token: null, timeout }))
+    );
+    assert(
+      made.error instanceof OdaError && made.error.code === "INVALID_ARGUMENT",
+      `new DispatcherAPI: ${made.error}`,
+    );
+  }
+  assertEquals(srv.hits, [], "no request was sent");
+  // Infinity: no deadline
+  assertEquals(await client(srv.url).getInstrumentsList({ timeout: Infinity }), []);
 });

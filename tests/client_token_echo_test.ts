@@ -367,3 +367,19 @@ Deno.test("a followed redirect to a URL holding the token encoded: the connectio
     root.setLevel(before);
   }
 });
+
+Deno.test("token endpoints: an answer that is not a token, or an error page, shows no encoded echo", async () => {
+  let status = 200;
+  await using srv = loopback(() =>
+    new Response(`not a token: ${b64(SIG)} / ${pct(TOKEN)} / ${b64(`"${TOKEN}"`)}`, {
+      status,
+      headers: { "content-type": "text/html" },
+    })
+  );
+  const disp = new DispatcherAPI({ url: srv.url, token: TOKEN });
+  for (status of [200, 403, 500]) {
+    const e = await assertRejects(() => disp.refreshToken(), OdaError);
+    assertNoEcho(`refreshToken, HTTP ${status}`, e);
+    assertNoEcho(`refreshToken details, HTTP ${status}`, e.details);
+  }
+});

@@ -424,6 +424,15 @@ testWithTool(
           assertDomain(d as Domain, c.want[ch], SPEC_TOL, c.want[`${ch}Log`], `${name} spec ${ch}`);
         }
       }
+      // zoom and pan keep the marks inside the plot area (the periodogram's best-frequency marker, on the
+      // top edge by construction, stays whole)
+      const layers = (c.spec.layer as { mark?: { clip?: boolean } }[]).filter((l) => l.mark);
+      const unclipped = layers.filter((l) => l.mark!.clip !== true).length;
+      assert.equal(
+        unclipped,
+        name.startsWith("periodogram") ? 1 : 0,
+        `${name}: ${unclipped} unclipped layers`,
+      );
       const st = staticDomain(c.svg, { x: c.want.xLog, y: c.want.yLog });
       assertDomain(st.x, c.want.x, PX / st.px[0], c.want.xLog, `${name} static x`);
       assertDomain(st.y, c.want.y, PX / st.px[1], c.want.yLog, `${name} static y`);

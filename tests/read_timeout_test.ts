@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { BinaryProduct, DispatcherAPI, NumpyDataProduct, OdaError } from "../mod.ts";
-import { DecodeBudget, openFitsFile, readFits, readFitsFile, writeFitsFile } from "../fits.ts";
+import { DecodeBudget, openFitsFile, readEcsv, readFits, readFitsFile, writeFitsFile } from "../fits.ts";
 import type { SavedJob } from "../lib/client/job_types.ts";
 import type { NdArray } from "../lib/data/ndarray.ts";
 import { assertFired, settle } from "./_deadline.ts";
@@ -175,6 +175,34 @@ Deno.test("read timeout: a timeout that is not a number >= 0 is INVALID_ARGUMENT
   }
 });
 
+Deno.test("read timeout: decoders take `timeout` through their budget, counted from its creation (a shared budget too)", async () => {
+  const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+  const own = new DecodeBudget({ timeout: 20, deadline: Date.now() + 60_000 });
+  own.checkpoint(); // within its time
+  await sleep(60);
+  assert.throws(() => own.checkpoint(), (e) => codeOf(e) === "TIMEOUT");
+  // a budget shared by several decodes gets the timeout of the call that passes one
+  const shared = new DecodeBudget();
+  DecodeBudget.of({ decodeBudget: shared, timeout: 20 }, 0);
+  await sleep(60);
+  const ecsv = "# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\na\n1\n";
+  assert.equal(readEcsv(ecsv).length, 1); // the same text decodes without the budget
+  assert.throws(() => readEcsv(ecsv, { decodeBudget: shared }), (e) => codeOf(e) === "TIMEOUT");
+  // a later call's own time limit replaces the shared one, whether given as `deadline` or as `timeout`
+  // (a `timeout` used to be capped by the earlier call's deadline, already past: TIMEOUT at once)
+  assert.equal(readEcsv(ecsv, { decodeBudget: shared, deadline: Date.now() + 60_000 }).length, 1);
+  assert.equal(readEcsv(ecsv, { decodeBudget: shared, timeout: 60_000 }).length, 1);
+  const again = new DecodeBudget();
+  DecodeBudget.of({ decodeBudget: again, timeout: 20 }, 0);
+  await sleep(60);
+  assert.equal(readEcsv(ecsv, { decodeBudget: again, timeout: 60_000 }).length, 1);
+  // with both, the earlier of the call's two holds
+  assert.throws(
+    () => readEcsv(ecsv, { decodeBudget: again, timeout: 60_000, deadline: Date.now() - 1 }),
+    (e) => codeOf(e) === "TIMEOUT",
+  );
+});
+
 /** A dispatcher whose answers never get their headers (until it is closed). */
 function stallingServer(): Loopback {
   const waiting: (() => void)[] = [];
@@ -220,6 +248,92 @@ Deno.test("read timeout: Job.poll takes `timeout` (ms) like wait/result; `deadli
   const bad = await settle(() => job.poll({ timeout: -5 }));
   assert.equal(codeOf(bad.error), "INVALID_ARGUMENT");
   assert.ok(srv.hits.length >= 4, `${srv.hits.length} polls reached the server`);
+});
+
+Deno.test("read timeout: a file that grows while being read is read again in pieces, and an abort then is ABORTED", async () => {
+  // the second read of a file whose size changed under the first used one whole-file read: an abort there
+  // came out as FileError("IO") (the AbortError of Deno.readFile), and no check ran during it
+  const small = `${dir}/grows.fits`;
+  const image = {
+    kind: "ndarray" as const,
+    dtype: ">f4" as const,
+    shape: [8, 8],
+    values: new Float32Array(64),
+  };
+  await writeFitsFile(small, [{ type: "primary", data: image }]);
+  const original = await Deno.readFile(small);
+  const readers: [string, (signal?: AbortSignal) => Promise<unknown>][] = [
+    ["readFitsFile", (signal) => readFitsFile(small, { signal })],
+    ["BinaryProduct.fromFile", (signal) => BinaryProduct.fromFile(small, "f", { signal })],
+  ];
+  for (const [name, read] of readers) {
+    // grows once, after the first pass read every byte it expected: the second pass gets it all
+    await Deno.writeFile(small, original);
+    let grown = false;
+    const whole = await observed(() => read(), async () => {
+      if (grown) return;
+      grown = true;
+      await Deno.writeFile(small, new Uint8Array(2880), { append: true });
+    });
+    assert.equal(whole.error, undefined, `${name}: ${whole.error}`);
+    if (name === "BinaryProduct.fromFile") {
+      assert.equal((whole.result as BinaryProduct).bin_data.length, original.length + 2880, name);
+    }
+    // grows and is aborted at once: the second pass stops before its first read, with ABORTED
+    await Deno.writeFile(small, original);
+    grown = false;
+    const ac = new AbortController();
+    const stopped = await observed(() => read(ac.signal), async () => {
+      if (grown) return;
+      grown = true;
+      await Deno.writeFile(small, new Uint8Array(2880), { append: true });
+      ac.abort();
+    });
+    assert.equal(codeOf(stopped.error), "ABORTED", `${name}: ${stopped.error}`);
+    // the first pass: its one piece (then the abort) and the probe that found more; nothing after
+    assert.ok(stopped.reads <= 2, `${name}: ${stopped.reads} reads, a piece read after the abort`);
+  }
+});
+
+Deno.test("read timeout: a .fits.gz opened lazily takes the same read options as a plain file", async () => {
+  // a gzip file is read whole at open and served from memory: its later reads must still say what a plain
+  // file's say for the same options (the file's signal, a bad timeout, an expired deadline)
+  const { gzip } = await import("../lib/codecs/fits/gzip.ts");
+  const plain = `${dir}/lazy.fits`, packed = `${dir}/lazy.fits.gz`;
+  const image = {
+    kind: "ndarray" as const,
+    dtype: ">f4" as const,
+    shape: [4, 4],
+    values: new Float32Array(16),
+  };
+  await writeFitsFile(plain, [{ type: "primary" }, { type: "image", name: "SKY", data: image }]);
+  await Deno.writeFile(packed, gzip(await Deno.readFile(plain)));
+  const outcome = async (f: () => Promise<unknown>) => {
+    const r = await settle(f);
+    return r.rejected ? codeOf(r.error) : "ok";
+  };
+  for (const path of [plain, packed]) {
+    const ac = new AbortController();
+    const file = await openFitsFile(path, { signal: ac.signal });
+    try {
+      const cases = {
+        "read before the abort": await outcome(() => file.data(1)),
+        "timeout: -1": await outcome(() => file.data(1, { timeout: -1 })),
+        "deadline passed": await outcome(() => file.hdu(1, { deadline: Date.now() - 1 })),
+        "own signal aborted": await outcome(() => file.data(1, { signal: AbortSignal.abort() })),
+        "file's signal aborted": await (ac.abort(), outcome(() => file.data(1))),
+      };
+      assert.deepEqual(cases, {
+        "read before the abort": "ok",
+        "timeout: -1": "INVALID_ARGUMENT",
+        "deadline passed": "TIMEOUT",
+        "own signal aborted": "ABORTED",
+        "file's signal aborted": "ABORTED",
+      }, path);
+    } finally {
+      file.close();
+    }
+  }
 });
 
 Deno.test({

@@ -20,6 +20,9 @@ import { type HttpClient, parseResponseJson } from "./http.ts";
 /** Entries kept per kind before the cache starts over (a client describes few products). */
 const MAX_ENTRIES = 256;
 
+/** The longest delay a timer holds (2^31-1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What to describe, with whose token, and the caller's bounds. */
 export interface DescriptionQuery {
   /** Instrument name. */
@@ -147,6 +150,7 @@ function withinBounds<T>(p: Promise<T>, q: DescriptionQuery): Promise<T> {
   const { signal, deadline } = q;
   if (!signal && deadline === undefined) return p;
   return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
@@ -155,10 +159,18 @@ function withinBounds<T>(p: Promise<T>, q: DescriptionQuery): Promise<T> {
       done();
       reject(abortError(signal!));
     };
-    const timer = deadline === undefined ? undefined : setTimeout(() => {
-      done();
-      reject(new OdaError("TIMEOUT", "Deadline reached while waiting for the description"));
-    }, Math.max(0, deadline - Date.now()));
+    // a timer holds at most 2^31-1 ms (more fires at once): a far deadline is waited for in steps
+    const arm = () => {
+      const left = deadline! - Date.now();
+      if (left > MAX_TIMER_MS) timer = setTimeout(arm, MAX_TIMER_MS);
+      else {
+        timer = setTimeout(() => {
+          done();
+          reject(new OdaError("TIMEOUT", "Deadline reached while waiting for the description"));
+        }, Math.max(0, left));
+      }
+    };
+    if (deadline !== undefined && deadline !== Infinity) arm();
     signal?.addEventListener("abort", onAbort, { once: true });
     p.then((v) => (done(), resolve(v)), (e) => (done(), reject(e)));
   });

@@ -14,6 +14,7 @@ import { PyFloat } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import type { ParameterDescription } from "./description.ts";
 import type { RequestOptions } from "./dispatcher_options.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 import { toTextSafe } from "../data/_coerce.ts";
 
 /**
@@ -190,8 +191,11 @@ export async function describeDispatcher(
   source: DescriptionSource,
   options: { instruments?: readonly string[] } & RequestOptions = {},
 ): Promise<DispatcherDescription> {
-  const { signal, timeout } = options, deadline = timeout === undefined ? undefined : Date.now() + timeout;
-  const bounds = (): RequestOptions => ({ signal, timeout: deadline && Math.max(0, deadline - Date.now()) });
+  const { signal } = options, deadline = deadlineAfter(options.timeout);
+  const bounds = (): RequestOptions => ({
+    signal,
+    timeout: deadline === undefined ? options.timeout : Math.max(0, deadline - Date.now()),
+  });
   const names = options.instruments ?? await source.getInstrumentsList(bounds());
   const instruments: DispatcherDescription["instruments"] = {};
   for (const instrument of names) {

@@ -32,7 +32,8 @@ import type { CheckedQuery } from "./typed_query.ts";
 import { getProducts as runBatch, type GetProductsOptions, type ProductResult } from "./batch.ts";
 import { cacheKey, ResponseCache } from "./cache.ts";
 import { describeProduct, type ProductDescription } from "./description.ts";
-import { HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
+import { echoRedactor, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
 import { resolveDispatcherUrl } from "./dispatcher_url.ts";
 import { checkParameterNames, type ParameterInfo, parameterUnits } from "./_parameter_checks.ts";
@@ -133,6 +134,7 @@ export class DispatcherAPI<P = MmodaProducts> {
       backoffBase: options.backoffBase,
       backoffMax: options.backoffMax,
     });
+    deadlineAfter(options.timeout); // checked now (INVALID_ARGUMENT), applied per call
     this.#timeout = options.timeout;
     const pi = typeof options.pollInterval === "number"
       ? { max: options.pollInterval }
@@ -259,8 +261,7 @@ export class DispatcherAPI<P = MmodaProducts> {
 
   /** The absolute deadline of a call: its `timeout`, else this client's, from now (none without either). */
   #deadline(options: { timeout?: number | undefined }): number | undefined {
-    const timeout = options.timeout ?? this.#timeout;
-    return timeout === undefined ? undefined : Date.now() + timeout;
+    return deadlineAfter(options.timeout ?? this.#timeout);
   }
 
   #advice(silent: boolean | undefined): void {
@@ -625,7 +626,8 @@ export class DispatcherAPI<P = MmodaProducts> {
     } catch (e) {
       throw new DecodeError(
         "MALFORMED_RESPONSE",
-        `${path} did not return a token: ${JSON.stringify(text.slice(0, 120))}`,
+        // the answer is not redacted (it is a token when all goes well); what is shown of it is
+        `${path} did not return a token: ${JSON.stringify(echoRedactor(params)(text).slice(0, 120))}`,
         { url: res.url, cause: e },
       );
     }

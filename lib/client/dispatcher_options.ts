@@ -39,7 +39,7 @@ export interface DispatcherAPIOptions {
   /**
    * Default total deadline, in ms, of `getProduct` / `submit` / `wait` and of every other request method
    * (`getInstrumentsList`, `getProductDescription`, `resolveName`...) called without its own `timeout`
-   * (none by default).
+   * (none by default; a number ≥ 0, else `OdaError("INVALID_ARGUMENT")`).
    */
   timeout?: number | undefined;
   /** Own timeout of each HTTP request until its answer's headers arrive, in ms. @default 60000 */
@@ -94,7 +94,10 @@ export interface DispatcherAPIOptions {
 export interface RequestOptions {
   /** Cancels the call (and its retries) at once. */
   signal?: AbortSignal | undefined;
-  /** Total deadline of the call in ms (default: the client's `timeout`, if any). */
+  /**
+   * Total deadline of the call in ms (default: the client's `timeout`, if any); `Infinity`: none. Anything
+   * but a number ≥ 0 is `OdaError("INVALID_ARGUMENT")`, before any request.
+   */
   timeout?: number | undefined;
 }
 

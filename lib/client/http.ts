@@ -148,7 +148,8 @@ export interface HttpRequest {
   onRetry?: (info: RetryInfo) => void;
   /**
    * Replace the request's own token, wherever the answer echoes it, by `<redacted token>` before the text
-   * reaches anyone (`false` only for endpoints whose answer is a token). @default true
+   * reaches anyone (`false` only for endpoints whose answer is a token; error answers are redacted always).
+   * @default true
    */
   redactEcho?: boolean;
   /**
@@ -451,7 +452,8 @@ export class HttpClient {
     if (json !== undefined) {
       return { status: res.status, text, json, headers: res.headers, url: safeUrl, attempts: attempt };
     }
-    if (req.redactEcho !== false) text = echo(text);
+    // an error answer is always redacted (`redactEcho: false` is for a token endpoint's successful answer)
+    if (req.redactEcho !== false || !ok) text = echo(text);
     if (ok) return { status: res.status, text, headers: res.headers, url: safeUrl, attempts: attempt };
     const location = res.headers.get("location");
     const err = errorForResponse(res.status, text, safeUrl, location === null ? null : hide(location));

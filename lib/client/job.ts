@@ -30,6 +30,7 @@ import {
   type ProgressReporter,
 } from "./events.ts";
 import { abortableSleep, abortError, parseResponseJson } from "./http.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 import { encodeParams } from "./params.ts";
 import {
   analysisParametersMismatches,
@@ -278,13 +279,7 @@ export class Job {
   ): Promise<string> {
     const timeout = options.timeout ??
       (options.deadline === undefined ? this.#host.defaultTimeout : undefined);
-    if (timeout !== undefined && !(typeof timeout === "number" && timeout >= 0)) {
-      throw new OdaError("INVALID_ARGUMENT", "timeout must be a number of milliseconds >= 0");
-    }
-    const deadline = Math.min(
-      timeout === undefined ? Infinity : Date.now() + timeout,
-      options.deadline ?? Infinity,
-    );
+    const deadline = Math.min(deadlineAfter(timeout) ?? Infinity, options.deadline ?? Infinity);
     return await this.#poll(options.signal, Number.isFinite(deadline) ? deadline : undefined, undefined);
   }
 
@@ -529,7 +524,7 @@ export class Job {
    */
   async wait(options: WaitOptions = {}): Promise<RunAnalysisResponse> {
     const timeout = options.timeout ?? this.#host.defaultTimeout;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const deadline = deadlineAfter(timeout);
     const factory = getProgressReporterFactory();
     let reporter: ProgressReporter | undefined;
     if (!options.silent && factory) {
@@ -617,7 +612,7 @@ export class Job {
    */
   async result(options: WaitOptions = {}): Promise<DataCollection> {
     const timeout = options.timeout ?? this.#host.defaultTimeout;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const deadline = deadlineAfter(timeout);
     // one budget for the answer streamed in and its products; one total deadline for the wait and the
     // (synchronous) decode
     const decodeBudget = sharedDecodeBudget(options.decodeBudget);

@@ -7,6 +7,7 @@
 import { DispatcherError, OdaError } from "../errors.ts";
 import type { ObjectOfInterest } from "../products/extract_catalog.ts";
 import type { RequestOptions } from "./dispatcher_options.ts";
+import { deadlineAfter } from "../codecs/budget.ts";
 
 /**
  * Anything with the dispatcher's `resolveName` (a `DispatcherAPI`).
@@ -39,7 +40,7 @@ export async function resolveObjectsOfInterest(
   objects: readonly (string | ObjectOfInterest)[],
   options: RequestOptions = {},
 ): Promise<ObjectOfInterest[]> {
-  const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+  const deadline = deadlineAfter(options.timeout);
   const out: ObjectOfInterest[] = [];
   for (const o of objects) {
     if (typeof o !== "string") {

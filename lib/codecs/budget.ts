@@ -101,10 +101,31 @@ export function withDeadline<T extends DecodeOptions>(options: T): T {
 
 /** `Date.now() + timeout`, after checking `timeout` (a number of milliseconds ≥ 0; `Infinity`: none). */
 function deadlineOf(timeout: unknown): number {
+  return deadlineAfter(timeout as number) ?? Infinity;
+}
+
+/**
+ * The absolute deadline (`Date.now()` ms) of a call given `timeout` milliseconds from now, the one meaning of
+ * `timeout` in decoders, file readers and the client: `undefined` for none (`undefined` or `Infinity`);
+ * `OdaError("INVALID_ARGUMENT")` unless a number ≥ 0 (`NaN` or a negative timeout is a mistake, not a
+ * deadline in the past).
+ *
+ * @example
+ * ```ts
+ * import { deadlineAfter } from "./budget.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(deadlineAfter(undefined), undefined);
+ * assert.equal(deadlineAfter(Infinity), undefined);
+ * assert.ok(deadlineAfter(5000)! <= Date.now() + 5000);
+ * assert.throws(() => deadlineAfter(-1), /timeout must be a number of milliseconds >= 0/);
+ * ```
+ */
+export function deadlineAfter(timeout: number | undefined): number | undefined {
+  if (timeout === undefined) return undefined;
   if (typeof timeout !== "number" || !(timeout >= 0)) {
     throw new OdaError("INVALID_ARGUMENT", "timeout must be a number of milliseconds >= 0");
   }
-  return Date.now() + timeout;
+  return timeout === Infinity ? undefined : Date.now() + timeout;
 }
 
 function limitOf(v: unknown, what: string): number | undefined {
@@ -190,7 +211,8 @@ export class DecodeBudget {
       if (options.deadline !== undefined) b.#deadline = options.deadline;
     }
     if (shared instanceof DecodeBudget && options?.timeout !== undefined) {
-      b.#deadline = Math.min(deadlineOf(options.timeout), b.#deadline ?? Infinity);
+      // the call's own time limit replaces the shared one, as its `deadline` does (the earlier of the two)
+      b.#deadline = Math.min(deadlineOf(options.timeout), options.deadline ?? Infinity);
     }
     b.addInput(inputBytes);
     b.checkpoint();

@@ -12,8 +12,9 @@ export const READ_PIECE: number = 4 << 20;
 /**
  * The whole file at `path` into one buffer sized from `stat` (`Deno.readFile` grows its buffer as it reads:
  * about 2× slower for a 64 MB file), in pieces of at most {@linkcode READ_PIECE} bytes with `check()` before
- * each (it throws to stop). A file that changes size while being read is read again with `Deno.readFile`,
- * which stops on `signal`. Errors of the file system are thrown as they are (the caller wraps them).
+ * each (it throws to stop: the caller's signal and time limit). A file that changes size while being read is
+ * read again to its end, in pieces with the same check. Errors of the file system are thrown as they are
+ * (the caller wraps them).
  *
  * @example
  * ```ts
@@ -22,14 +23,10 @@ export const READ_PIECE: number = 4 << 20;
  * const path = await Deno.makeTempFile();
  * await Deno.writeFile(path, new Uint8Array([1, 2, 3]));
  * const signal = AbortSignal.timeout(10_000);
- * assert.deepEqual(await readFileInPieces(path, () => signal.throwIfAborted(), signal), new Uint8Array([1, 2, 3]));
+ * assert.deepEqual(await readFileInPieces(path, () => signal.throwIfAborted()), new Uint8Array([1, 2, 3]));
  * ```
  */
-export async function readFileInPieces(
-  path: string | URL,
-  check: () => void,
-  signal?: AbortSignal,
-): Promise<Uint8Array> {
+export async function readFileInPieces(path: string | URL, check: () => void): Promise<Uint8Array> {
   requireDeno("reading files");
   const file = await Deno.open(path, { read: true });
   try {
@@ -46,7 +43,31 @@ export async function readFileInPieces(
   } finally {
     file.close();
   }
-  const again = await Deno.readFile(path, signal ? { signal } : {});
-  check();
-  return again;
+  return await readToEnd(path, check);
+}
+
+/** The file read again from its start to wherever it ends now, in pieces, `check()` before each. */
+async function readToEnd(path: string | URL, check: () => void): Promise<Uint8Array> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const pieces: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      check();
+      const piece = new Uint8Array(READ_PIECE);
+      const n = await file.read(piece);
+      if (n === null) break;
+      pieces.push(n < piece.length / 2 ? piece.slice(0, n) : piece.subarray(0, n)); // short reads hold no spare MiBs
+      total += n;
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of pieces) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  } finally {
+    file.close();
+  }
 }

@@ -20,6 +20,7 @@ import { type Envelope, envelopeColumns, shortestExact } from "./decimate.ts";
 import { type PlotSeries, plotSvg, seriesExtent, svgToPng } from "./render.ts";
 import { exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
+import { clipMarks } from "./_clip.ts";
 import { ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
 
 export { ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
@@ -412,7 +413,7 @@ export class LightCurvePlot {
       },
       data: { values: this.rows() },
       transform,
-      layer,
+      layer: clipMarks(layer),
     };
   }
 

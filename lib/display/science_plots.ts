@@ -26,6 +26,7 @@ import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { type PlotSeries, plotSvg, seriesExtent, svgToPng } from "./render.ts";
 import { datumLegend, errorBarSpec, exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { PlotView } from "./plots.ts";
+import { clipMarks } from "./_clip.ts";
 import {
   LC_COLUMNS,
   LC_POINT_BUDGET,
@@ -513,7 +514,8 @@ export function plotPeriodogram(
       title: { text: title, subtitle },
       width: 640,
       height: 300,
-      layer: [curve, best],
+      // the best frequency's marker sits on the window's top edge: left whole (unclipped)
+      layer: [...clipMarks([curve]), best],
     };
     const svg = plotSvg(series, {
       ...labels,
@@ -545,7 +547,12 @@ export function plotFoldedLightCurve(
 ): PlotView {
   const unit = options.timeUnitSeconds ?? 86400;
   const title = options.title ?? `Folded at ${formatValue(f.period * unit)} s`;
-  const labels = { title, xLabel: "Phase", yLabel: options.yLabel ?? "Rate" };
+  const labels = {
+    title,
+    subtitle: `${f.phase.length} phase bins, shown twice: phase 1–2 repeats 0–1`,
+    xLabel: "Phase",
+    yLabel: options.yLabel ?? "Rate",
+  };
   const nb = f.phase.length;
   const x = new Float64Array(2 * nb), y = new Float64Array(2 * nb), e = new Float64Array(2 * nb);
   for (let c = 0; c < 2; c++) {

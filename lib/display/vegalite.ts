@@ -6,6 +6,7 @@
  */
 import { shortestExact } from "./decimate.ts";
 import { seriesExtent } from "./render.ts";
+import { clipMarks } from "./_clip.ts";
 
 /**
  * A Vega-Lite v5 spec as plain JSON.
@@ -220,7 +221,7 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
       x: { field: "x", type: "quantitative", title: xTitle, scale: xScale },
       y: { field: "y", type: "quantitative", title: yTitle, scale: yScale },
     },
-    layer,
+    layer: clipMarks(layer),
     config: { mark: { color: "#1f77b4" } },
   };
 }

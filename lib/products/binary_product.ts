@@ -159,7 +159,7 @@ export class BinaryProduct implements Product {
     check();
     let bytes: Uint8Array;
     try {
-      bytes = await readFileInPieces(path, check, bounded.signal);
+      bytes = await readFileInPieces(path, check);
     } catch (e) {
       if (e instanceof OdaError) throw e;
       throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });

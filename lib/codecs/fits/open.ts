@@ -103,7 +103,7 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
     await readAt(file, 0, first, check);
     if (isGzip(first)) {
       file.close();
-      return inMemory(await readFitsFile(path, opening));
+      return inMemory(await readFitsFile(path, opening), options);
     }
     const infos: FitsHduInfo[] = [];
     const places: Place[] = [];
@@ -148,13 +148,7 @@ export async function openFitsFile(path: string | URL, options: FitsReadOptions 
       const place = places[index];
       if (!place) throw new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${places.length})`);
       if (closed) throw new OdaError("INVALID_ARGUMENT", "the FITS file is closed");
-      // a read's own time limit replaces the file's (timeout and deadline alike)
-      const ownTime = own.timeout !== undefined || own.deadline !== undefined;
-      const opts: FitsReadOptions = withDeadline({
-        ...options,
-        ...(ownTime ? { timeout: undefined, deadline: undefined } : {}),
-        ...definedOnly(own),
-      });
+      const opts = readOptions(options, own);
       const checkRead = interruptCheck(opts, `reading HDU ${index} of ${path}`);
       checkRead();
       const bytes = new Uint8Array(place.end - place.start);
@@ -263,20 +257,36 @@ async function typedDecodeAsync(what: string, f: () => Promise<void>): Promise<v
   }
 }
 
+/**
+ * The options of one later read: the file's, with the read's own on top (a read's own time limit replaces
+ * the file's, timeout and deadline alike; a `timeout` is counted from now).
+ */
+function readOptions(file: FitsReadOptions, own: DecodeOptions): FitsReadOptions {
+  const ownTime = own.timeout !== undefined || own.deadline !== undefined;
+  return withDeadline({
+    ...file,
+    ...(ownTime ? { timeout: undefined, deadline: undefined } : {}),
+    ...definedOnly(own),
+  });
+}
+
 /** The options given (an `undefined` one does not replace the file's). */
 function definedOnly(o: DecodeOptions): DecodeOptions {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as DecodeOptions;
 }
 
-/** A file read whole (gzip): HDUs served from memory (a read's own signal and deadline are still checked). */
-function inMemory(all: FitsHdu[]): FitsFile {
-  const hdu = (index: number, own?: DecodeOptions): Promise<FitsHdu> => {
+/**
+ * A file read whole (gzip): HDUs served from memory, each read checked with the options a plain file's read
+ * would have (the file's signal and time limit, or the read's own).
+ */
+function inMemory(all: FitsHdu[], options: FitsReadOptions): FitsFile {
+  const hdu = (index: number, own: DecodeOptions = {}): Promise<FitsHdu> => {
     const h = all[index];
     if (!h) {
       return Promise.reject(new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${all.length})`));
     }
     try {
-      if (own) interruptCheck(own, `reading HDU ${index}`)();
+      interruptCheck(readOptions(options, own), `reading HDU ${index}`)();
     } catch (e) {
       return Promise.reject(e);
     }

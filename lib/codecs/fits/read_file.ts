@@ -39,7 +39,7 @@ export async function readFitsFile(path: string | URL, options: FitsReadOptions 
   let bytes: Uint8Array | undefined;
   try {
     hdus = await readFitsFileChunked(path, options, check);
-    if (!hdus) bytes = await readFileInPieces(path, check, options.signal);
+    if (!hdus) bytes = await readFileInPieces(path, check);
   } catch (e) {
     if (e instanceof OdaError) throw e;
     throw new FileError("IO", `cannot read ${path}: ${(e as Error).message}`, { cause: e });
