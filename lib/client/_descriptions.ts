@@ -13,15 +13,12 @@
  * @module
  */
 import { DecodeError, OdaError } from "../errors.ts";
-import { abortError } from "./abort.ts";
+import { abortError, MAX_TIMER_MS } from "./abort.ts";
 import { md5Hex } from "../data/md5.ts";
 import { type HttpClient, parseResponseJson } from "./http.ts";
 
 /** Entries kept per kind before the cache starts over (a client describes few products). */
 const MAX_ENTRIES = 256;
-
-/** The longest delay a timer holds (2^31-1 ms, about 24.8 days); a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What to describe, with whose token, and the caller's bounds. */
 export interface DescriptionQuery {

@@ -50,3 +50,16 @@ export function abortError(signal: AbortSignal): OdaError {
     cause: r,
   });
 }
+
+/**
+ * The longest delay a timer holds: 2^31−1 ms (about 24.8 days); `setTimeout` fires a longer one (or
+ * `Infinity`) after 1 ms. Timers of the client's limits are armed with at most this.
+ *
+ * @example
+ * ```ts
+ * import { MAX_TIMER_MS } from "./abort.ts";
+ * const timer = setTimeout(() => {}, Math.min(Infinity, MAX_TIMER_MS));
+ * clearTimeout(timer);
+ * ```
+ */
+export const MAX_TIMER_MS: number = 2 ** 31 - 1;

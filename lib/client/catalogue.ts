@@ -191,11 +191,9 @@ export async function describeDispatcher(
   source: DescriptionSource,
   options: { instruments?: readonly string[] } & RequestOptions = {},
 ): Promise<DispatcherDescription> {
-  const { signal } = options, deadline = deadlineAfter(options.timeout);
-  const bounds = (): RequestOptions => ({
-    signal,
-    timeout: deadline === undefined ? options.timeout : Math.max(0, deadline - Date.now()),
-  });
+  // INVALID_ARGUMENT unless ms ≥ 0; Infinity stays Infinity (none), undefined: the source's own default
+  const { signal, timeout } = options, deadline = deadlineAfter(timeout) ?? timeout;
+  const bounds = (): RequestOptions => ({ signal, timeout: deadline && Math.max(0, deadline - Date.now()) });
   const names = options.instruments ?? await source.getInstrumentsList(bounds());
   const instruments: DispatcherDescription["instruments"] = {};
   for (const instrument of names) {

@@ -26,7 +26,7 @@ import {
 } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { formEncode, MAX_GET_METHOD_SIZE, payloadJsonLength } from "./params.ts";
-import { abortableSleep, abortError } from "./abort.ts";
+import { abortableSleep, abortError, MAX_TIMER_MS } from "./abort.ts";
 import { echoRedactor, errorForResponse, snippet } from "./http_errors.ts";
 import { type BodyLimits, ERROR_BODY_BYTES, keepHead, readBodyChunks, readBodyText } from "./http_body.ts";
 export { abortableSleep, abortError } from "./abort.ts";
@@ -354,7 +354,7 @@ export class HttpClient {
     const timer = setTimeout(() => {
       timedOut = true;
       ctrl.abort(new OdaError("TIMEOUT", `request timed out after ${ownTimeout} ms`));
-    }, ownTimeout);
+    }, Math.min(ownTimeout, MAX_TIMER_MS));
     const onUserAbort = () => ctrl.abort(req.signal!.reason);
     req.signal?.addEventListener("abort", onUserAbort, { once: true });
     let res: Response;

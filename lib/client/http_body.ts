@@ -6,7 +6,7 @@
  * @module
  */
 import { DispatcherError, OdaError } from "../errors.ts";
-import { abortError } from "./abort.ts";
+import { abortError, MAX_TIMER_MS } from "./abort.ts";
 
 /**
  * Limits of {@linkcode readBodyChunks}.
@@ -124,12 +124,18 @@ export async function* readBodyChunks(res: Response, limits: BodyLimits): AsyncG
     clearTimeout(idle);
     const rest = left();
     const ms = Math.max(1, Math.min(limits.idleTimeout, rest));
-    idle = setTimeout(() => halt(timeout(rest <= limits.idleTimeout ? "deadline" : "idle", ms)), ms);
+    idle = setTimeout(
+      () => halt(timeout(rest <= limits.idleTimeout ? "deadline" : "idle", ms)),
+      Math.min(ms, MAX_TIMER_MS),
+    );
   };
   {
     const rest = left();
     const ms = Math.max(1, Math.min(limits.bodyTimeout, rest));
-    total = setTimeout(() => halt(timeout(rest <= limits.bodyTimeout ? "deadline" : "body", ms)), ms);
+    total = setTimeout(
+      () => halt(timeout(rest <= limits.bodyTimeout ? "deadline" : "body", ms)),
+      Math.min(ms, MAX_TIMER_MS),
+    );
   }
   const onAbort = () => halt(abortError(signal!));
   signal?.addEventListener("abort", onAbort, { once: true });
