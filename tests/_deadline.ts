@@ -60,3 +60,30 @@ export function assertFired(
     );
   }
 }
+
+/** What an attempt of {@linkcode growingTimer} returns when the machine was too slow for its timer. */
+export const TOO_SLOW: unique symbol = Symbol("too slow");
+
+/**
+ * Runs `attempt(ms)` with a timer of `firstMs`, then 4× longer (at most `tries` attempts in all) while it
+ * returns {@linkcode TOO_SLOW}: work the test does not control (opening a file, allocating its buffer,
+ * getting a request to the server) took the whole timer under load, so the timer rightly fired before the
+ * moment the test is about. An attempt may say so only on that evidence (it measured at least `ms` before
+ * the point of interest); every other check holds on every attempt, and a regression fails each one. Too
+ * slow on every attempt fails the test: it never passes without having seen the behaviour. Returns the
+ * timer that worked.
+ */
+export async function growingTimer(
+  what: string,
+  firstMs: number,
+  attempt: (ms: number) => Promise<void | typeof TOO_SLOW>,
+  tries = 3,
+): Promise<number> {
+  let ms = firstMs;
+  for (let i = 1;; i++, ms *= 4) {
+    if ((await attempt(ms)) !== TOO_SLOW) return ms;
+    if (i >= tries) {
+      throw new Error(`${what}: the machine was too slow for the timer ${tries} times (last ${ms} ms)`);
+    }
+  }
+}

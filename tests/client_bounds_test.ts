@@ -12,7 +12,7 @@ import { OdaError } from "../lib/errors.ts";
 import { startSandbox } from "../sandbox.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 import { endless, eventually, type Loopback, loopback, sleep } from "./_loopback.ts";
-import { assertFired, settle } from "./_deadline.ts";
+import { assertFired, growingTimer, settle, TOO_SLOW } from "./_deadline.ts";
 
 const TOKEN =
   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3VuZHNAZXhhbXBsZS5vcmciLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl";
@@ -73,33 +73,54 @@ for (
     const srv = start();
     try {
       const names = Object.keys(CALLS);
-      // per-call timeout (all methods at once: each must end on its own)
-      const timed = await Promise.all(
-        names.map((n) => failure(() => CALLS[n](client(srv.url), { timeout: DEADLINE }))),
-      );
-      timed.forEach((r, i) => {
-        assertEquals(r.code, "TIMEOUT", `${names[i]} on ${kind}`);
-        assertFired(`${names[i]} on ${kind}`, r.ms, { firesMs: DEADLINE, fallbackMs: FALLBACK });
+      // per-call timeout (all methods at once: each must end on its own, its request held by the server);
+      // under load a timer may fire before its request got there: the round is then run with a longer one
+      await growingTimer(`every method on ${kind}`, DEADLINE, async (ms) => {
+        const before = srv.hits.length;
+        const timed = await Promise.all(
+          names.map((n) => failure(() => CALLS[n](client(srv.url), { timeout: ms }))),
+        );
+        timed.forEach((r, i) => {
+          assertEquals(r.code, "TIMEOUT", `${names[i]} on ${kind}`);
+          assertFired(`${names[i]} on ${kind}`, r.ms, { firesMs: ms, fallbackMs: FALLBACK });
+        });
+        if (!(await eventually(() => srv.hits.length - before >= names.length, 500))) return TOO_SLOW;
       });
       // the client's default timeout applies when the call gives none
-      const byDefault = await failure(() => CALLS.getParameterNames(client(srv.url, DEADLINE), {}));
-      assertEquals(byDefault.code, "TIMEOUT");
-      assertFired("the client's default timeout", byDefault.ms, { firesMs: DEADLINE, fallbackMs: FALLBACK });
-      // an abort during the wait wins over a far deadline
-      const aborted = await Promise.all(names.map((n) => {
-        const ctrl = new AbortController();
-        setTimeout(() => ctrl.abort(), 150);
-        return failure(() => CALLS[n](client(srv.url), { timeout: FALLBACK, signal: ctrl.signal }));
-      }));
+      await growingTimer(`the client's default timeout on ${kind}`, DEADLINE, async (ms) => {
+        const before = srv.hits.length;
+        const byDefault = await failure(() => CALLS.getParameterNames(client(srv.url, ms), {}));
+        assertEquals(byDefault.code, "TIMEOUT");
+        assertFired("the client's default timeout", byDefault.ms, { firesMs: ms, fallbackMs: FALLBACK });
+        if (!(await eventually(() => srv.hits.length > before, 500))) return TOO_SLOW;
+      });
+      // an abort wins over a far deadline: sent once every call's request is held by the server (one request
+      // each), so the abort ends the wait for an answer, however slow the machine
+      const before = srv.hits.length;
+      const ctrls = names.map(() => new AbortController());
+      const ends = names.map((n, i) =>
+        failure(() => CALLS[n](client(srv.url), { timeout: FALLBACK, signal: ctrls[i].signal }))
+          .then((r) => ({ ...r, end: performance.now() }))
+      );
+      assert(
+        await eventually(() => srv.hits.length - before >= names.length, 30_000),
+        `${srv.hits.length - before} of ${names.length} requests reached the server`,
+      );
+      const abortedAt = performance.now();
+      ctrls.forEach((c) => c.abort());
+      const aborted = await Promise.all(ends);
       aborted.forEach((r, i) => {
         assertEquals(r.code, "ABORTED", `${names[i]} aborted on ${kind}`);
-        assertFired(`${names[i]} aborted on ${kind}`, r.ms, { firesMs: 150, fallbackMs: FALLBACK });
+        assertFired(`${names[i]} aborted on ${kind}`, r.end - abortedAt, {
+          firesMs: 0,
+          fallbackMs: FALLBACK,
+        });
       });
       if ("drips" in srv) {
         const drips = srv.drips as ReturnType<typeof endless>[];
         assert(drips.length >= 2 * names.length, `${drips.length} bodies started`);
         assert(
-          await eventually(() => drips.every((d) => d.state.cancelled)),
+          await eventually(() => drips.every((d) => d.state.cancelled), 10_000),
           "every dripping body was cancelled",
         );
       }
@@ -258,7 +279,7 @@ Deno.test("descriptions: concurrent callers share one request; one caller's abor
     await sb.close();
   }
   // a slow server to overlap callers (its waits end when it closes)
-  let delay = 300;
+  let delay = 0;
   const waiting = new Set<() => void>();
   const srv = loopback(async () => {
     await new Promise<void>((ok) => {
@@ -274,13 +295,18 @@ Deno.test("descriptions: concurrent callers share one request; one caller's abor
   });
   const lc = { instrument: "isgri", product: "isgri_lc" };
   try {
-    // the first caller aborts: the one waiting for its request asks again and gets the answer
+    // the first caller aborts: the one waiting for its request asks again and gets the answer. Each step
+    // waits for the request it needs at the server (the first is held there until the server closes)
+    delay = 10_000;
     let d = new DispatcherAPI({ url: srv.url, token: null });
     const owner = new AbortController();
-    setTimeout(() => owner.abort(), 100);
     const first = d.getParameterNames({ ...lc, signal: owner.signal });
-    await sleep(20);
+    assert(await eventually(() => srv.hits.length === 1, 30_000), "the first request reached the server");
+    delay = 0; // the next request is answered at once
     const second = d.getParameterNames(lc);
+    await sleep(50);
+    assertEquals(srv.hits.length, 1, "the second caller waits for the first one's request");
+    owner.abort();
     assertEquals((await assertRejects(() => first, OdaError)).code, "ABORTED");
     assertEquals(await second, ["RA", "DEC"]);
     assertEquals(srv.hits.length, 2, "the waiting caller asked again");
@@ -291,7 +317,7 @@ Deno.test("descriptions: concurrent callers share one request; one caller's abor
     d = new DispatcherAPI({ url: srv.url, token: null });
     const leader = new AbortController();
     const lead = settle(() => d.getParameterNames({ ...lc, signal: leader.signal }));
-    await sleep(20);
+    assert(await eventually(() => srv.hits.length === 1, 30_000), "the leader's request reached the server");
     const quitter = new AbortController();
     setTimeout(() => quitter.abort(), 80);
     const [aborted, late] = await Promise.all([
