@@ -429,3 +429,12 @@ Deno.test("bounds: the client's own limits may be Infinity or longer than a time
     }
   }
 });
+
+Deno.test("bounds: a meta-data answer holding a huge list ends describeDispatcher in a value or an OdaError", async () => {
+  // prodDictOf spread each list onto its stack: 300 000 entries overflowed it, a RangeError out of a public
+  // entry point
+  const huge = JSON.stringify([Array.from({ length: 300_000 }, () => 0)]);
+  await using srv = loopback((_req, u) => new Response(u.pathname.endsWith("par-names") ? "[]" : huge));
+  const r = await settle(() => describeDispatcher(client(srv.url), { instruments: ["isgri"] }));
+  assert(!r.rejected || r.error instanceof OdaError, `${r.error}`);
+});
