@@ -40,6 +40,8 @@ import type { TokenWriteLocation } from "../token/write.ts";
 import type { DataCollection } from "../products/collection.ts";
 import { writeAtomic } from "../data/atomic_write.ts";
 import { type CliIO, EXIT, processIO, sigintSignal } from "./io.ts";
+import { SANDBOX_BOUND_FLAGS } from "../sandbox/flags.ts";
+import type { SandboxOptions } from "../sandbox/server.ts";
 // product displays and the live progress reporter (formerly reached through the root mod.ts)
 import "../display/register.ts";
 
@@ -162,6 +164,11 @@ function numberArg(value: string): number {
     throw new InvalidArgumentError(`'${value}' is not a number.`);
   }
   return x;
+}
+
+/** Commander's option key of a flag name (`max-job-bytes` → `maxJobBytes`). */
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** The longest `--timeout` a timer can hold: 2³¹ − 1 ms, in whole seconds (24.8 days). */
@@ -624,16 +631,37 @@ function buildProgram(
       setCode(EXIT.OK);
     });
 
-  program.command("sandbox")
+  const sandbox = program.command("sandbox")
     .description("run the offline sandbox dispatcher and print its URL and a token")
     .option("--port <port>", "port on 127.0.0.1 (default 8011, 0: a free one)", numberArg)
     .option("--seed <seed>", "random seed of the simulated data (default 1)", numberArg)
     .option("--job-seconds <s>", "duration of a simulated asynchronous job", numberArg)
-    .action(async (o) => {
-      const { serveSandbox } = await import("../sandbox/main.ts");
-      await serveSandbox({ port: o.port, seed: o.seed, jobDuration: o.jobSeconds }, (t) => io.out(t));
-      setCode(EXIT.OK);
+    .option("--no-workers", "run big simulations on the event loop, not in worker threads");
+  // the sandbox's memory bounds: one flag per option, validated by the sandbox's own parsers
+  for (const f of SANDBOX_BOUND_FLAGS) {
+    sandbox.option(`--${f.name} <${f.value}>`, f.help, (text: string) => {
+      try {
+        return f.parse(text);
+      } catch (e) {
+        throw new InvalidArgumentError(errorMessage(e).replace(/^--[\w-]+: /, ""));
+      }
     });
+  }
+  sandbox.action(async (o) => {
+    const { serveSandbox } = await import("../sandbox/main.ts");
+    const options: SandboxOptions = {
+      port: o.port,
+      seed: o.seed,
+      jobDuration: o.jobSeconds,
+      workers: o.workers,
+    };
+    for (const f of SANDBOX_BOUND_FLAGS) {
+      const value = o[camel(f.name)];
+      if (value !== undefined) f.apply(options, value);
+    }
+    await serveSandbox(options, (t) => io.out(t));
+    setCode(EXIT.OK);
+  });
 
   program.command("demo")
     .description("run the whole seed workflow against an embedded sandbox and write an HTML report")
