@@ -365,3 +365,49 @@ Deno.test("cli bounds: CliIO.signal cancels `oda demo`: its sandbox is closed, O
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli: a second Ctrl-C while a file is being written exits at once and leaves no temporary file", async () => {
+  // the second Ctrl-C ends the process with Deno.exit, past every `finally`: the file being written atomically
+  // left its hidden `.name.<uuid>.tmp` under --out
+  const dir = await Deno.makeTempDir({ prefix: "oda_cli_sigint2_" });
+  try {
+    const script = `${dir}/child.ts`;
+    const io = new URL("../lib/cli/io.ts", import.meta.url).href;
+    const atomic = new URL("../lib/data/atomic_write.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { sigintSignal } from "${io}";
+import { writeAtomic } from "${atomic}";
+const interrupt = sigintSignal((t) => console.error(t.trim()));
+const writing = writeAtomic("${dir}/out/product.fits", async (f) => {
+  await f.write(new Uint8Array(2880));
+  console.log("writing");
+  await new Promise((ok) => setTimeout(ok, 60_000)); // a write that the Ctrl-Cs interrupt
+}, true);
+await writing;
+interrupt[Symbol.dispose]();
+`,
+    );
+    await Deno.mkdir(`${dir}/out`);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script],
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .spawn();
+    const reader = child.stdout.getReader();
+    const first = await reader.read(); // "writing": the temporary file exists
+    assert(first.value && dec.decode(first.value).includes("writing"));
+    child.kill("SIGINT");
+    await new Promise((ok) => setTimeout(ok, 100));
+    child.kill("SIGINT");
+    reader.releaseLock();
+    const out = await child.output();
+    assertEquals(out.code, EXIT.INTERRUPTED, dec.decode(out.stderr));
+    const left = [];
+    for await (const e of Deno.readDir(`${dir}/out`)) left.push(e.name);
+    assertEquals(left, [], "nothing half-written under --out");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
