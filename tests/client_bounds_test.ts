@@ -429,3 +429,49 @@ Deno.test("bounds: the client's own limits may be Infinity or longer than a time
     }
   }
 });
+
+Deno.test("bounds: a meta-data answer holding a huge list ends describeDispatcher in a value or an OdaError", async () => {
+  // prodDictOf spread each list onto its stack: 300 000 entries overflowed it, a RangeError out of a public
+  // entry point
+  const huge = JSON.stringify([Array.from({ length: 300_000 }, () => 0)]);
+  await using srv = loopback((_req, u) => new Response(u.pathname.endsWith("par-names") ? "[]" : huge));
+  const r = await settle(() => describeDispatcher(client(srv.url), { instruments: ["isgri"] }));
+  assert(!r.rejected || r.error instanceof OdaError, `${r.error}`);
+});
+
+Deno.test("descriptions: when a shared request fails on its own (not its owner's bounds), the waiting callers get that failure at once", async () => {
+  // before: each waiting caller asked again, one after the other (N callers, N requests in a row: a batch's
+  // checks against a failing par-names took N times its timeout)
+  let asked = 0;
+  await using srv = loopback(async () => {
+    asked++;
+    await sleep(200);
+    return new Response("<html>boom</html>", { status: 500 });
+  });
+  const d = new DispatcherAPI({ url: srv.url, token: null, retryBudget: 0 });
+  const lc = { instrument: "isgri", product: "isgri_lc" };
+  const t0 = Date.now();
+  const all = await Promise.all(Array.from({ length: 5 }, () => settle(() => d.getParameterNames(lc))));
+  const codes = all.map((r) => r.error instanceof OdaError ? r.error.code : `${r.error}`);
+  assertEquals(new Set(codes).size, 1, codes.join());
+  assertEquals(asked, 1, "one request for the five callers");
+  assert(Date.now() - t0 < 800, `${Date.now() - t0} ms: the callers asked one after the other`);
+  // a caller that wants retries does not settle for the failure of a request made without them (the
+  // advisory check of a query makes one attempt): it asks again
+  const { DescriptionRequests } = await import("../lib/client/_descriptions.ts");
+  const { HttpClient } = await import("../lib/client/http.ts");
+  let hits = 0;
+  await using flaky = loopback(async () => {
+    await sleep(100);
+    return ++hits === 1 ? new Response("busy", { status: 503 }) : new Response('["RA"]');
+  });
+  const requests = new DescriptionRequests(new HttpClient({ baseUrl: flaky.url, backoffBase: 10 }));
+  const q = { ...lc, token: undefined };
+  const [once, retried] = await Promise.all([
+    settle(() => requests.parNames({ ...q, retry: false })),
+    (async () => (await sleep(20), settle(() => requests.parNames(q))))(),
+  ]);
+  assert(once.error instanceof OdaError, `${once.error}`);
+  assertEquals(retried.value, ["RA"]);
+  assertEquals(hits, 2);
+});

@@ -45,3 +45,13 @@ Deno.test("extractCatalog: objects of interest matched across RA 0/360 and near 
   assertEquals(names(out).slice(0, 3), ["Wrap X-1", "Pole X-1", "NEW_3"]);
   assertEquals(names(out).includes("Far X-1"), true);
 });
+
+Deno.test("extractCatalog keeps a catalog of 200 000 sources (the src_names width is found without a spread)", () => {
+  // Math.max(1, ...widths) overflowed the stack past ~120 000 rows: a RangeError out of a public function
+  const n = 200_000;
+  const ra = Array.from({ length: n }, (_, i) => (i * 0.0017) % 360);
+  const dec = Array.from({ length: n }, (_, i) => ((i * 0.0013) % 170) - 85);
+  const out = extractCatalog(catalog(ra, dec), { include_new: true });
+  assertEquals(out.table.length, n);
+  assertEquals(out.table.columns.find((c) => c.name === "src_names")?.dtype, `<U${`NEW_${n}`.length}`);
+});

@@ -480,3 +480,17 @@ Deno.test("hostile values in server descriptions and job reports (JSON-borne obj
   }
   assert(failures.length === 0, `non-OdaError escapes:\n${failures.join("\n")}`);
 });
+
+Deno.test("hostile: an answer listing hundreds of thousands of products is walked without overflowing the stack", async () => {
+  // decodeAnswerProducts spread each type's products into push(): past ~120 000 arguments the stack overflows
+  // ("Maximum call stack size exceeded", reported as a DecodeError of a well-formed answer)
+  const { decodeAnswerProducts } = await import("../lib/products/registry.ts");
+  const n = 300_000;
+  const many = {
+    keys: ["many_list"],
+    decode: (_p: Record<string, unknown>, list: (key: string) => unknown[]) => list("many_list") as string[],
+  };
+  const products = { many_list: Array.from({ length: n }, (_, i) => `p${i}`) };
+  const out = decodeAnswerProducts(products, {}, [many]);
+  assert(out.length === n && out[n - 1] === `p${n - 1}`, `${out.length} products`);
+});

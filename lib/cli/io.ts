@@ -4,6 +4,7 @@
  * @module
  */
 import { OdaError } from "../errors.ts";
+import { removeUnfinishedWrites } from "../data/atomic_write.ts";
 
 /**
  * Output streams and environment of one CLI run (injectable for tests).
@@ -58,7 +59,8 @@ export function processIO(): CliIO {
 
 /**
  * An `AbortSignal` that the first Ctrl-C (SIGINT) aborts, with the reason `OdaError("ABORTED", "interrupted
- * (Ctrl-C)")`; a second Ctrl-C writes the same line with `err` and exits with `EXIT.INTERRUPTED` at once.
+ * (Ctrl-C)")`; a second Ctrl-C writes the same line with `err` and exits with `EXIT.INTERRUPTED` at once
+ * (removing the temporary files of atomic writes under way first).
  * Disposing removes the listener (Ctrl-C then ends the process again).
  *
  * @example
@@ -72,6 +74,7 @@ export function sigintSignal(err: (text: string) => void): { signal: AbortSignal
   const onSigint = () => {
     if (!ac.signal.aborted) return ac.abort(new OdaError("ABORTED", INTERRUPTED_MESSAGE));
     err(`error: ${INTERRUPTED_MESSAGE}\n`);
+    removeUnfinishedWrites(); // Deno.exit runs no `finally`: no half-written temporary file is left
     Deno.exit(EXIT.INTERRUPTED);
   };
   Deno.addSignalListener("SIGINT", onSigint);

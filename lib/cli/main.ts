@@ -10,7 +10,8 @@
  * Every command that talks to a dispatcher takes `--timeout <seconds>` (one
  * total deadline for the whole command, exit 5 when it passes) and stops at
  * Ctrl-C through an `AbortSignal` (exit 130, `error: interrupted (Ctrl-C)`):
- * products are saved whole or not at all.
+ * products are saved whole or not at all. `demo` stops at Ctrl-C the same way
+ * (its embedded sandbox closed, no report written).
  *
  * Size: one commander program; every subcommand is a short adapter over library calls, kept together so
  * options, `--help` and exit codes stay consistent.
@@ -40,6 +41,8 @@ import type { TokenWriteLocation } from "../token/write.ts";
 import type { DataCollection } from "../products/collection.ts";
 import { writeAtomic } from "../data/atomic_write.ts";
 import { type CliIO, EXIT, processIO, sigintSignal } from "./io.ts";
+import { SANDBOX_BOUND_FLAGS } from "../sandbox/flags.ts";
+import type { SandboxOptions } from "../sandbox/server.ts";
 // product displays and the live progress reporter (formerly reached through the root mod.ts)
 import "../display/register.ts";
 
@@ -162,6 +165,11 @@ function numberArg(value: string): number {
     throw new InvalidArgumentError(`'${value}' is not a number.`);
   }
   return x;
+}
+
+/** Commander's option key of a flag name (`max-job-bytes` → `maxJobBytes`). */
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** The longest `--timeout` a timer can hold: 2³¹ − 1 ms, in whole seconds (24.8 days). */
@@ -624,26 +632,56 @@ function buildProgram(
       setCode(EXIT.OK);
     });
 
-  program.command("sandbox")
+  const sandbox = program.command("sandbox")
     .description("run the offline sandbox dispatcher and print its URL and a token")
     .option("--port <port>", "port on 127.0.0.1 (default 8011, 0: a free one)", numberArg)
     .option("--seed <seed>", "random seed of the simulated data (default 1)", numberArg)
     .option("--job-seconds <s>", "duration of a simulated asynchronous job", numberArg)
-    .action(async (o) => {
-      const { serveSandbox } = await import("../sandbox/main.ts");
-      await serveSandbox({ port: o.port, seed: o.seed, jobDuration: o.jobSeconds }, (t) => io.out(t));
-      setCode(EXIT.OK);
+    .option("--no-workers", "run big simulations on the event loop, not in worker threads");
+  // the sandbox's memory bounds: one flag per option, validated by the sandbox's own parsers
+  for (const f of SANDBOX_BOUND_FLAGS) {
+    sandbox.option(`--${f.name} <${f.value}>`, f.help, (text: string) => {
+      try {
+        return f.parse(text);
+      } catch (e) {
+        throw new InvalidArgumentError(errorMessage(e).replace(/^--[\w-]+: /, ""));
+      }
     });
+  }
+  sandbox.action(async (o) => {
+    const { serveSandbox } = await import("../sandbox/main.ts");
+    const options: SandboxOptions = {
+      port: o.port,
+      seed: o.seed,
+      jobDuration: o.jobSeconds,
+      workers: o.workers,
+    };
+    for (const f of SANDBOX_BOUND_FLAGS) {
+      const value = o[camel(f.name)];
+      if (value !== undefined) f.apply(options, value);
+    }
+    await serveSandbox(options, (t) => io.out(t));
+    setCode(EXIT.OK);
+  });
 
-  program.command("demo")
+  const demo = program.command("demo")
     .description("run the whole seed workflow against an embedded sandbox and write an HTML report")
     .option("-o, --out <dir>", "output directory", "oda-demo-output")
     .option("--seed <seed>", "random seed of the simulated data", numberArg, 42)
+    .option("--job-seconds <s>", "duration of each simulated asynchronous job (default 1.5)", secondsArg)
     .action(async (o) => {
       const { runDemo } = await import("./demo.ts");
-      await runDemo({ out: o.out, seed: o.seed, io });
+      await runDemo({
+        out: o.out,
+        seed: o.seed,
+        io,
+        ...(o.jobSeconds !== undefined ? { jobSeconds: o.jobSeconds } : {}),
+        signal: run.signal,
+      });
       setCode(EXIT.OK);
     });
+  // Ctrl-C cancels the demo as it does a dispatcher command (its embedded sandbox is closed on the way out)
+  talks.add(demo);
 
   return program;
 }
@@ -670,7 +708,7 @@ export async function main(args: readonly string[], io: CliIO = processIO()): Pr
     // The demo manages its own (INFO-level) output.
     if (action.name() !== "demo") restore = setupLogging(io, g());
     if (!talks.has(action)) return;
-    // Ctrl-C cancels a dispatcher command through its signal (the sandbox and the demo stop their own way)
+    // Ctrl-C cancels a dispatcher command or the demo through its signal (the sandbox stops its own way)
     const signals = io.signal ? [io.signal] : [];
     if (io.interruptOnSigint) {
       const s = sigintSignal((t) => io.err(t));

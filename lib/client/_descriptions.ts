@@ -8,7 +8,9 @@
  * digest (restricted instruments are described to their users only): the token itself is never stored.
  * Every request carries the caller's signal and deadline through the client's one bounded HTTP path.
  * Callers asking what is already being fetched wait for that request (a batch of queries of one product
- * sends one `/api/par-names`), each within its own signal and deadline; if it fails, they ask themselves.
+ * sends one `/api/par-names`), each within its own signal and deadline. If it fails because its owner's
+ * signal aborted or deadline passed, or without retries a waiting caller wants, they ask themselves; any
+ * other failure is theirs too (a failing endpoint is asked once, not once per caller in a row).
  *
  * @module
  */
@@ -19,6 +21,19 @@ import { type HttpClient, parseResponseJson } from "./http.ts";
 
 /** Entries kept per kind before the cache starts over (a client describes few products). */
 const MAX_ENTRIES = 256;
+
+/** A request under way, shared by the callers asking the same thing meanwhile. */
+interface Running {
+  /** Its answer. */
+  answer: Promise<unknown>;
+  /** Whether it retries transient failures. */
+  retry: boolean;
+  /** Whether it failed because its owner's signal aborted or its owner's deadline passed. */
+  endedByOwner(): boolean;
+}
+
+/** A failure this close to the owner's deadline counts as the deadline's (timers may fire a little early). */
+const DEADLINE_SLACK_MS = 50;
 
 /** What to describe, with whose token, and the caller's bounds. */
 export interface DescriptionQuery {
@@ -48,7 +63,7 @@ export class DescriptionRequests {
   #names = new Map<string, string[]>();
   #meta = new Map<string, MetaDataText>();
   /** Requests under way, by kind and cache key: callers asking the same thing meanwhile wait for it. */
-  #running = new Map<string, Promise<unknown>>();
+  #running = new Map<string, Running>();
 
   /** Requests go through `http` (its limits, retries, redirects and token rule). */
   constructor(http: HttpClient) {
@@ -85,7 +100,8 @@ export class DescriptionRequests {
 
   /**
    * The cached answer, else the one being fetched for someone else (within this caller's own signal and
-   * deadline; if that request fails, this caller asks itself), else a request of its own, cached on success.
+   * deadline; if that request ends on its owner's bounds or had fewer retries, this caller asks itself),
+   * else a request of its own, cached on success.
    */
   async #cached<V>(
     cache: Map<string, V>,
@@ -94,24 +110,33 @@ export class DescriptionRequests {
     load: () => Promise<V>,
   ): Promise<V> {
     const key = cacheKey(q), runKey = `${kind}\u0000${key}`;
-    let failed: Promise<unknown> | undefined;
+    let failed: Running | undefined;
     for (;;) {
       checkBounds(q);
       const known = cache.get(key);
       if (known !== undefined) return known;
-      const running = this.#running.get(runKey) as Promise<V> | undefined;
+      const running = this.#running.get(runKey);
       if (!running || running === failed) break;
       try {
-        return await withinBounds(running, q);
-      } catch {
+        return await withinBounds(running.answer as Promise<V>, q);
+      } catch (e) {
         checkBounds(q); // this caller's own abort or deadline ends it
-        failed = running; // the other caller's request failed (perhaps on its own bounds): not joined again
+        // the owner's abort or deadline, or fewer retries than this caller wants: ask again (once per
+        // request); any other failure is the answer to this caller too (not N requests in a row)
+        if (!running.endedByOwner() && !(running.retry === false && q.retry !== false)) throw e;
+        failed = running;
       }
     }
-    const mine = load();
+    const mine: Running = {
+      answer: load(),
+      retry: q.retry ?? true,
+      endedByOwner: () =>
+        q.signal?.aborted === true ||
+        (q.deadline !== undefined && Date.now() >= q.deadline - DEADLINE_SLACK_MS),
+    };
     this.#running.set(runKey, mine);
     try {
-      const value = await mine;
+      const value = await mine.answer as V;
       remember(cache, key, value);
       return value;
     } finally {

@@ -163,7 +163,7 @@ function prodDictOf(meta: unknown): Record<string, string> {
   const stack: unknown[] = [meta];
   for (let n = 0; stack.length && n < 10_000; n++) {
     const x = stack.pop();
-    if (Array.isArray(x)) stack.push(...x);
+    if (Array.isArray(x)) x.forEach((y) => stack.push(y)); // one by one: a spread overflows on long lists
     else if (x && typeof x === "object" && "prod_dict" in x) {
       const d = (x as { prod_dict: unknown }).prod_dict;
       if (d && typeof d === "object") return d as Record<string, string>;

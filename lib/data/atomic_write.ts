@@ -46,6 +46,7 @@ export async function writeAtomic(
   await checkCanCreate(path, overwrite);
   const slash = path.lastIndexOf("/");
   const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
+  unfinished.add(tmp);
   try {
     if (data instanceof Uint8Array) await Deno.writeFile(tmp, data, { createNew: true, mode: 0o644 });
     else {
@@ -62,5 +63,32 @@ export async function writeAtomic(
     await Deno.remove(tmp).catch(() => {});
     if (e instanceof OdaError) throw e;
     throw new FileError("IO", `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    unfinished.delete(tmp);
   }
+}
+
+/** Temporary files of the writes under way in this process. */
+const unfinished = new Set<string>();
+
+/**
+ * Remove the temporary files of every {@linkcode writeAtomic} under way, synchronously: for a process about
+ * to exit at once (`Deno.exit` runs no `finally`), so that no half-written file is left behind. The targets
+ * are untouched (those writes never happened).
+ *
+ * @example
+ * ```ts ignore
+ * removeUnfinishedWrites();
+ * Deno.exit(130);
+ * ```
+ */
+export function removeUnfinishedWrites(): void {
+  for (const tmp of unfinished) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // not created yet, or already gone
+    }
+  }
+  unfinished.clear();
 }

@@ -161,7 +161,11 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
     let dtype = c.dtype;
     const m = /^([<>|=]?)U(\d+)$/.exec(dtype);
     if (m) {
-      const width = Math.max(1, ...values.map((v) => toTextSafe(v ?? "", "a src_names cell").length));
+      // a loop, not Math.max(...): a spread of a long column overflows the stack
+      const width = values.reduce<number>(
+        (w, v) => Math.max(w, toTextSafe(v ?? "", "a src_names cell").length),
+        1,
+      );
       dtype = `${m[1] || "<"}U${width}`;
     }
     return { ...c, dtype, values };

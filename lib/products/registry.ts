@@ -126,6 +126,7 @@ export function decodeAnswerProducts(
     return v;
   };
   const data: CollectionProduct[] = [];
-  for (const type of types) data.push(...type.decode(products, list, options));
+  // one by one: spreading a long list into push() overflows the stack (a 300 000-product answer did)
+  for (const type of types) for (const p of type.decode(products, list, options)) data.push(p);
   return data;
 }

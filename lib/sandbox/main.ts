@@ -6,12 +6,34 @@
  * Flags: `--port N` (default 8011, 0 = any free port), `--seed N` (default 1),
  * `--job-seconds S` (duration of asynchronous jobs; default: each product's
  * own estimate), `--secret S` (default: random), `--no-workers` (run the
- * simulations on the event loop instead of worker threads).
+ * simulations on the event loop instead of worker threads), and the memory
+ * bounds of `SANDBOX_BOUND_FLAGS` (lib/sandbox/flags.ts) (`--max-jobs N`,
+ * `--user-upload-bytes 1MiB`, …; defaults as in `SandboxOptions`). A bad value
+ * is one line on stderr and exit code 2, as a usage error of the `oda` CLI.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_ROLES, type SandboxOptions, startSandbox } from "./server.ts";
+import { positiveSeconds, SANDBOX_BOUND_FLAGS, wholeNumber } from "./flags.ts";
+
+/** The `--help` text of `deno task sandbox`. */
+function usage(): string {
+  const rows: [string, string][] = [
+    ["--port N", "port on 127.0.0.1 (default 8011, 0: a free one)"],
+    ["--seed N", "random seed of the simulated data (default 1)"],
+    ["--job-seconds S", "duration of a simulated asynchronous job (default: each product's estimate)"],
+    ["--secret S", "JWT secret of the sandbox tokens (default: random)"],
+    ["--no-workers", "run big simulations on the event loop, not in worker threads"],
+    ...SANDBOX_BOUND_FLAGS.map((f): [string, string] => [`--${f.name} ${f.value}`, f.help]),
+    ["-h, --help", "this help"],
+  ];
+  const lines = [
+    "usage: deno task sandbox [flags]",
+    ...rows.map(([flag, help]) => `  ${flag.padEnd(28)}${help}`),
+  ];
+  return lines.join("\n") + "\n";
+}
 
 /** Resolves on SIGINT (or SIGTERM), removing its listeners. */
 function untilSignal(): Promise<void> {
@@ -56,47 +78,63 @@ export async function serveSandbox(
   }
 }
 
-/** Parse the flags and run until interrupted. */
-export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: "string" },
-      seed: { type: "string" },
-      "job-seconds": { type: "string" },
-      secret: { type: "string" },
-      "no-workers": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(
-      "usage: deno task sandbox [--port 8011] [--seed 1] [--job-seconds S] [--secret S] [--no-workers]",
-    );
-    return;
-  }
-  const num = (s: string | undefined, name: string): number | undefined => {
-    if (s === undefined) return undefined;
-    const x = Number(s);
-    if (!Number.isFinite(x) || x < 0) {
-      throw new RangeError(`--${name} must be a non-negative number, got ${s}`);
-    }
-    return x;
-  };
-  await serveSandbox(
-    {
-      port: num(values.port, "port"),
-      seed: num(values.seed, "seed"),
-      jobDuration: num(values["job-seconds"], "job-seconds"),
-      secret: values.secret,
-      workers: !values["no-workers"],
-    },
-    (text) => {
-      const bytes = new TextEncoder().encode(text);
-      for (let o = 0; o < bytes.length;) o += Deno.stdout.writeSync(bytes.subarray(o));
-    },
-  );
+/** Write all of `text` to a stream (`writeSync` may write only part of it to a pipe). */
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let o = 0; o < bytes.length;) o += stream.writeSync(bytes.subarray(o));
 }
 
-if (import.meta.main) await main(Deno.args);
+/**
+ * Parse the flags and serve until interrupted; resolves to the exit code: 0, or 2 after one line on stderr
+ * for a bad flag or value.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.exitCode = await main(["--port", "0", "--max-jobs", "100"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let options: SandboxOptions;
+  try {
+    const { values } = parseArgs({
+      args,
+      options: {
+        port: { type: "string" },
+        seed: { type: "string" },
+        "job-seconds": { type: "string" },
+        secret: { type: "string" },
+        "no-workers": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        ...Object.fromEntries(SANDBOX_BOUND_FLAGS.map((f) => [f.name, { type: "string" as const }])),
+      },
+      strict: true,
+    });
+    if (values.help) {
+      writeAll(Deno.stdout, usage());
+      return 0;
+    }
+    const str = (name: string) => (values as Record<string, unknown>)[name] as string | undefined;
+    const port = str("port") === undefined ? undefined : wholeNumber("port", str("port")!, false);
+    if (port !== undefined && port > 65535) throw new RangeError(`--port: '${str("port")}' is not a port.`);
+    const seconds = str("job-seconds");
+    options = {
+      port,
+      seed: str("seed") === undefined ? undefined : wholeNumber("seed", str("seed")!, false),
+      jobDuration: seconds === undefined ? undefined : positiveSeconds("job-seconds", seconds),
+      secret: values.secret,
+      workers: !values["no-workers"],
+    };
+    for (const f of SANDBOX_BOUND_FLAGS) {
+      const text = str(f.name);
+      if (text !== undefined) f.apply(options, f.parse(text));
+    }
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    writeAll(Deno.stderr, `error: ${message.split("\n")[0]} (--help lists the flags)\n`);
+    return 2;
+  }
+  await serveSandbox(options, (text) => writeAll(Deno.stdout, text));
+  return 0;
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);
