@@ -338,15 +338,19 @@ Deno.test("cli bounds: Ctrl-C (a real SIGINT) during `oda demo` exits 130 with o
   }
 });
 
-Deno.test("cli bounds: CliIO.signal cancels `oda demo`: its sandbox is closed, ODA_TOKEN restored, no report", async () => {
+Deno.test("cli bounds: CliIO.signal cancels `oda demo`: its sandbox is closed, ODA_TOKEN untouched, no report", async () => {
   const dir = await Deno.makeTempDir({ prefix: "oda-demo-signal-" });
   const previous = Deno.env.get("ODA_TOKEN");
   try {
     const ac = new AbortController();
     const io = capture(ac.signal);
     const say = io.out;
+    // the process's environment is shared (other tests run in this process meanwhile): the demo never
+    // puts its sandbox token there, not even while it runs
+    const seen = new Set<string | undefined>();
     io.out = (t) => {
       say(t);
+      seen.add(Deno.env.get("ODA_TOKEN"));
       if (io.stdout.includes("== 4. ISGRI mosaic")) {
         ac.abort(new OdaError("ABORTED", "stopped by the embedding program"));
       }
@@ -360,6 +364,8 @@ Deno.test("cli bounds: CliIO.signal cancels `oda demo`: its sandbox is closed, O
     const refused = await fetch(`${url}/api/instr-list`).then((r) => r.body?.cancel(), (e: unknown) => e);
     assert(refused instanceof TypeError, `the sandbox at ${url} still answers`);
     assertEquals(Deno.env.get("ODA_TOKEN"), previous);
+    assert([...seen].every((v) => v === previous), "ODA_TOKEN changed while the demo ran");
+    assert(io.stdout.includes("== 1. token"), "the demo discovered its token");
     await assertWholeDemoFiles(out);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -135,12 +135,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   step();
   const sb = await startSandbox({ seed: options.seed ?? 42, jobDuration: options.jobSeconds ?? 1.5 });
-  const previousToken = Deno.env.get("ODA_TOKEN");
   try {
     say(`== sandbox dispatcher running at ${sb.url}`);
     // 1. Token: the sandbox signs one for us; we "discover" it like a user would.
-    Deno.env.set("ODA_TOKEN", await sb.mintToken(undefined, { expiresIn: 24 * 3600 }));
-    const found = discoverTokenAndMethod();
+    // (in the demo's own view of the environment: the process's is shared with whatever else runs in it,
+    // which must not see, or send elsewhere, the sandbox's token)
+    const minted = await sb.mintToken(undefined, { expiresIn: 24 * 3600 });
+    const found = discoverTokenAndMethod({
+      env: {
+        get: (k) => k === "ODA_TOKEN" ? minted : Deno.env.get(k),
+        set: () => {},
+        delete: () => {},
+      },
+    });
     if (!found.token) {
       throw new TokenError("TOKEN_NOT_FOUND", "the demo could not discover its own sandbox token");
     }
@@ -294,8 +301,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(`\n== done in ${seconds.toFixed(1)} s: ${files.length} files in ${out}/ (open ${report})`);
     return { out, files, report, seconds };
   } finally {
-    if (previousToken === undefined) Deno.env.delete("ODA_TOKEN");
-    else Deno.env.set("ODA_TOKEN", previousToken);
     detach();
     root.setLevel(previousLevel);
     progressLog.setLevel(undefined);
