@@ -20,8 +20,10 @@ import {
   envelopeColumns,
   errorBarSpec,
   escapeHtml,
+  ijdToDate,
   type LabelBox,
   lightCurveBundle,
+  LightCurvePlot,
   type MimeBundle,
   mosaicPng,
   niceTicks,
@@ -38,6 +40,7 @@ import {
   tableBundle,
   tableToDataResource,
   tableToHtml,
+  toBundle,
   wcsFromHeader,
   worldToPix,
 } from "../display.ts";
@@ -616,6 +619,21 @@ Deno.test("plots: an infinite, negative or NaN error keeps the window on the dat
   assert(!/Infinity|NaN/.test(svg), "the static picture has no infinite or NaN coordinate");
   const err = svg.match(/<path d="([^"]*)"[^>]*stroke-opacity="0.55"/)![1];
   assertEquals([(err.match(/V/g) ?? []).length, (err.match(/H/g) ?? []).length], [2, 4]);
+});
+
+Deno.test("light-curve display: a time beyond the calendar (a fill value) is shown as such, never a RangeError", async () => {
+  // Date holds ±10^8 days: an IJD of 1e9 or 1e300 (a fill value in a TIME column) has no calendar date
+  assertEquals(ijdToDate(1e9), "?");
+  assertEquals(ijdToDate(-1e300), "?");
+  assertEquals(ijdToDate(6650.25), "2018-03-17 06:00:00");
+  for (const time of [[6650, 1e9], [-1e300, 1e300]]) {
+    const lc = new LightCurve({ time, rate: [1, 2], error: [0.1, 0.1] });
+    const plot = new LightCurvePlot(lc);
+    assert(plot.svg().startsWith("<svg"), `${time}`);
+    assert(JSON.stringify(plot.spec()).length > 0);
+    const bundle = await toBundle(lc);
+    assert("text/plain" in bundle, `${time}: ${Object.keys(bundle)}`);
+  }
 });
 
 Deno.test("progress: the elapsed time keeps moving between events (ticker), and stops at close", async () => {
