@@ -13,6 +13,25 @@
  *
  * @module
  */
+import { writeFitsFile } from "../lib/codecs/fits/write.ts";
+
+/** Side of the big test image: one float32 image of 64 MiB. */
+export const BIG_SIDE = 4096;
+
+/**
+ * Writes the big test file to `path`: an empty primary HDU, then a {@linkcode BIG_SIDE}² float32 image
+ * `SKY`, zero but for the value `i` at every index `i` that is a multiple of 4099 (a test reads some back to
+ * see the read was whole).
+ */
+export async function writeBigImage(path: string): Promise<void> {
+  const values = new Float32Array(BIG_SIDE * BIG_SIDE);
+  for (let i = 0; i < values.length; i += 4099) values[i] = i;
+  await writeFitsFile(path, [{ type: "primary" }, {
+    type: "image",
+    name: "SKY",
+    data: { kind: "ndarray", dtype: ">f4", shape: [BIG_SIDE, BIG_SIDE], values },
+  }]);
+}
 
 /** What the reads of one call did. */
 export interface ObservedReads<T> {

@@ -60,3 +60,26 @@ export function tokenLeakDetector(token: string): (text: string) => string | und
     return undefined;
   };
 }
+
+/**
+ * Every way a value can be printed or saved: `Deno.inspect` (getters, hidden properties), JSON, `String()`,
+ * and for an error its stack, message and each cause's.
+ */
+export function renderings(v: unknown): string[] {
+  const out = [Deno.inspect(v, { depth: Infinity, colors: false, getters: true, showHidden: true })];
+  try {
+    out.push(JSON.stringify(v) ?? "");
+  } catch { /* not serialisable */ }
+  try {
+    out.push(String(v));
+  } catch { /* no string form */ }
+  if (v instanceof Error) {
+    out.push(v.stack ?? "", v.message);
+    let c: unknown = v.cause;
+    for (let i = 0; c !== undefined && i < 6; i++) {
+      out.push(Deno.inspect(c, { depth: Infinity }), String((c as Error)?.stack ?? c));
+      c = (c as Error)?.cause;
+    }
+  }
+  return out;
+}

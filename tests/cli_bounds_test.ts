@@ -286,6 +286,86 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Files left in `dir` (names), sorted. */
+async function listing(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
+/** Each file the interrupted demo left is whole: no temporary file, no report, FITS a whole number of blocks. */
+async function assertWholeDemoFiles(out: string): Promise<void> {
+  const names = await listing(out);
+  assert(names.length > 0 && names.every((n) => n.startsWith("spi_acs")), names.join(", "));
+  assert(!names.some((n) => n.endsWith(".tmp") || n === "index.html"), names.join(", "));
+  for (const n of names.filter((n) => n.endsWith(".fits"))) {
+    assertEquals((await Deno.stat(`${out}/${n}`)).size % 2880, 0, n);
+  }
+}
+
+Deno.test("cli bounds: Ctrl-C (a real SIGINT) during `oda demo` exits 130 with one line, files whole, no report", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oda-demo-sigint-" });
+  try {
+    const out = `${dir}/demo`;
+    // every asynchronous job of the demo would run 120 s: the SIGINT lands while the ISGRI image is awaited
+    const child = spawnCli(["demo", "--out", out, "--job-seconds", "120"], dir);
+    const stderr = new Response(child.stderr).text();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let stdout = "";
+    while (!stdout.includes("== 4. ISGRI mosaic")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the demo ended early:\n${stdout}\n${await stderr}`);
+      stdout += value;
+    }
+    const t0 = performance.now();
+    child.kill("SIGINT");
+    for (let r = await reader.read(); !r.done; r = await reader.read()) stdout += r.value;
+    const status = await child.status;
+    const ms = performance.now() - t0;
+    const err = await stderr;
+    assertEquals(status.code, EXIT.INTERRUPTED, err);
+    // the demo's INFO lines aside, exactly one error line, the last one, and no stack trace
+    const errors = err.split("\n").filter((l) => l.startsWith("error"));
+    assertEquals(errors, ["error: interrupted (Ctrl-C)"], err);
+    assert(err.trimEnd().endsWith("error: interrupted (Ctrl-C)"), err);
+    assert(!/\bat .*:\d+:\d+|Uncaught|stack/i.test(err), `no stack trace:\n${err}`);
+    assert(!stdout.includes("== done"), stdout);
+    // the fallback: the image job's end (120 s), had the signal not reached the wait
+    assertFired("Ctrl-C", ms, { firesMs: 0, fallbackMs: 120_000 });
+    await assertWholeDemoFiles(out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli bounds: CliIO.signal cancels `oda demo`: its sandbox is closed, ODA_TOKEN restored, no report", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "oda-demo-signal-" });
+  const previous = Deno.env.get("ODA_TOKEN");
+  try {
+    const ac = new AbortController();
+    const io = capture(ac.signal);
+    const say = io.out;
+    io.out = (t) => {
+      say(t);
+      if (io.stdout.includes("== 4. ISGRI mosaic")) {
+        ac.abort(new OdaError("ABORTED", "stopped by the embedding program"));
+      }
+    };
+    const out = `${dir}/demo`;
+    const code = await main(["demo", "--out", out, "--job-seconds", "120"], io);
+    assertEquals(code, EXIT.INTERRUPTED, io.stderr);
+    assert(io.stderr.trimEnd().endsWith("error: stopped by the embedding program"), io.stderr);
+    const url = /sandbox dispatcher running at (http:\/\/\S+)/.exec(io.stdout)![1]!;
+    // the embedded sandbox no longer listens
+    const refused = await fetch(`${url}/api/instr-list`).then((r) => r.body?.cancel(), (e: unknown) => e);
+    assert(refused instanceof TypeError, `the sandbox at ${url} still answers`);
+    assertEquals(Deno.env.get("ODA_TOKEN"), previous);
+    await assertWholeDemoFiles(out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("cli: a second Ctrl-C while a file is being written exits at once and leaves no temporary file", async () => {
   // the second Ctrl-C ends the process with Deno.exit, past every `finally`: the file being written atomically
   // left its hidden `.name.<uuid>.tmp` under --out

@@ -13,7 +13,7 @@ import { tokenEchoForms, tokenEchoRedactor } from "../token.ts";
 import { toBundle } from "../display.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 import { loopback } from "./_loopback.ts";
-import { tokenLeakDetector } from "./_token_leaks.ts";
+import { renderings, tokenLeakDetector } from "./_token_leaks.ts";
 
 // a JWT whose signature holds `-` and `_`, so that its standard-alphabet form differs
 const SIG_BYTES = new Uint8Array(32).map((_, i) => (i * 97 + 251) & 0xff);
@@ -77,22 +77,6 @@ const ENCODINGS: Record<string, Echo> = {
 };
 
 const leaks = tokenLeakDetector(TOKEN);
-
-function renderings(v: unknown): string[] {
-  const out = [Deno.inspect(v, { depth: Infinity, colors: false, getters: true, showHidden: true })];
-  try {
-    out.push(JSON.stringify(v) ?? "");
-  } catch { /* not serialisable */ }
-  if (v instanceof Error) {
-    out.push(v.stack ?? "", v.message);
-    let c: unknown = v.cause;
-    for (let i = 0; c !== undefined && i < 6; i++) {
-      out.push(Deno.inspect(c, { depth: Infinity }), String((c as Error)?.stack ?? c));
-      c = (c as Error)?.cause;
-    }
-  }
-  return out;
-}
 
 function assertNoEcho(what: string, v: unknown): void {
   for (const text of renderings(v)) {

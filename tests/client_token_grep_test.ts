@@ -15,7 +15,7 @@ import {
 import { applyJobEvent, progressLine, type ProgressState, toBundle } from "../display.ts";
 import { assert, assertEquals, assertRejects } from "./client_replay.ts";
 import { loopback } from "./_loopback.ts";
-import { tokenLeakDetector } from "./_token_leaks.ts";
+import { renderings, tokenLeakDetector } from "./_token_leaks.ts";
 
 const TOKEN =
   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJncmVwQGV4YW1wbGUub3JnIiwiZXhwIjo0MTAyNDQ0ODAwfQ.Z3JlcC1zaWduYXR1cmU";
@@ -24,26 +24,6 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{4,}\.eyJ/;
 /** The token in any encoding (percent, escapes, base64 at any offset, its signature alone). */
 const leaks = tokenLeakDetector(TOKEN);
 const pct = (s: string) => [...s].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join("");
-
-/** Every way a value can be printed or saved. */
-function renderings(v: unknown): string[] {
-  const out = [Deno.inspect(v, { depth: Infinity, colors: false, getters: true, showHidden: true })];
-  try {
-    out.push(JSON.stringify(v) ?? "");
-  } catch { /* not serialisable */ }
-  try {
-    out.push(String(v));
-  } catch { /* no string form */ }
-  if (v instanceof Error) {
-    out.push(v.stack ?? "", v.message);
-    let c: unknown = v.cause;
-    for (let i = 0; c !== undefined && i < 6; i++) {
-      out.push(Deno.inspect(c, { depth: Infinity }), String((c as Error)?.stack ?? c));
-      c = (c as Error)?.cause;
-    }
-  }
-  return out;
-}
 
 function assertNoToken(what: string, v: unknown): void {
   for (const text of renderings(v)) {

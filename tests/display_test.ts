@@ -20,22 +20,27 @@ import {
   envelopeColumns,
   errorBarSpec,
   escapeHtml,
+  ijdToDate,
   type LabelBox,
   lightCurveBundle,
+  LightCurvePlot,
   type MimeBundle,
   mosaicPng,
   niceTicks,
   pixToWorld,
   placeLabels,
+  plotSvg,
   productDescriptionView,
   progressBundle,
   scaleImage,
   scienceWindowsDone,
   scienceWindowsTotal,
+  seriesExtent,
   sourcesFromTable,
   tableBundle,
   tableToDataResource,
   tableToHtml,
+  toBundle,
   wcsFromHeader,
   worldToPix,
 } from "../display.ts";
@@ -582,6 +587,53 @@ Deno.test("vega-lite spec drops non-finite and (log) non-positive points", () =>
     data: { values: unknown[] };
   };
   assertEquals(s.data.values.length, 2);
+});
+
+Deno.test("plots: an infinite, negative or NaN error keeps the window on the data; both renderers draw the same bars", () => {
+  // rows: a normal bar, an unbounded one (drawn across the window), a negative and a NaN error (no bar)
+  const d = {
+    x: [1, 2, 3, 4],
+    y: [10, 12, 9, 11],
+    yerr: [1, Infinity, -5, NaN],
+    xerr: [0.5, 0.5, Infinity, 0.5],
+  };
+  // the window: every value, and the ends of the finite positive error bars
+  const want = { x: [0.5, 4.5], y: [9, 12] };
+  assertEquals(seriesExtent([d]), want);
+  const spec = errorBarSpec(d) as { data: { values: Record<string, number | null>[] }; layer: unknown[] };
+  const domains = JSON.stringify(spec).match(/"domain":\[[^\]]*\]/g) ?? [];
+  assert(domains.length >= 2);
+  for (const dom of domains) assert([`"domain":[0.5,4.5]`, `"domain":[9,12]`].includes(dom), dom);
+  // Vega-Lite: the rows that get a bar, and where it is drawn
+  const rows = spec.data.values;
+  assertEquals(rows.map((r) => [r.ylo ?? null, r.yhi ?? null]), [[9, 11], [9, 12], [null, null], [
+    null,
+    null,
+  ]]);
+  assertEquals(rows.map((r) => [r.xlo ?? null, r.xhi ?? null]), [[0.5, 1.5], [1.5, 2.5], [0.5, 4.5], [
+    3.5,
+    4.5,
+  ]]);
+  // static: the same bars (vertical: 2, horizontal: 4), no coordinate off the numbers
+  const svg = plotSvg([d]);
+  assert(!/Infinity|NaN/.test(svg), "the static picture has no infinite or NaN coordinate");
+  const err = svg.match(/<path d="([^"]*)"[^>]*stroke-opacity="0.55"/)![1];
+  assertEquals([(err.match(/V/g) ?? []).length, (err.match(/H/g) ?? []).length], [2, 4]);
+});
+
+Deno.test("light-curve display: a time beyond the calendar (a fill value) is shown as such, never a RangeError", async () => {
+  // Date holds ±10^8 days: an IJD of 1e9 or 1e300 (a fill value in a TIME column) has no calendar date
+  assertEquals(ijdToDate(1e9), "?");
+  assertEquals(ijdToDate(-1e300), "?");
+  assertEquals(ijdToDate(6650.25), "2018-03-17 06:00:00");
+  for (const time of [[6650, 1e9], [-1e300, 1e300]]) {
+    const lc = new LightCurve({ time, rate: [1, 2], error: [0.1, 0.1] });
+    const plot = new LightCurvePlot(lc);
+    assert(plot.svg().startsWith("<svg"), `${time}`);
+    assert(JSON.stringify(plot.spec()).length > 0);
+    const bundle = await toBundle(lc);
+    assert("text/plain" in bundle, `${time}: ${Object.keys(bundle)}`);
+  }
 });
 
 Deno.test("progress: the elapsed time keeps moving between events (ticker), and stops at close", async () => {

@@ -8,27 +8,19 @@
 import assert from "node:assert/strict";
 import { readFitsFile } from "../lib/codecs/fits/read_file.ts";
 import { openFitsFile } from "../lib/codecs/fits/open.ts";
-import { writeFitsFile } from "../lib/codecs/fits/write.ts";
 import type { NdArray } from "../lib/data/ndarray.ts";
 import { NumpyDataProduct } from "../lib/products/numpy_data_product.ts";
 import { OdaError } from "../lib/errors.ts";
 import { growingTimer, TOO_SLOW } from "./_deadline.ts";
-import { observeReads, readsPastTheLimit } from "./_file_reads.ts";
+import { BIG_SIDE as SIDE, observeReads, readsPastTheLimit, writeBigImage } from "./_file_reads.ts";
 
-const SIDE = 4096; // one float32 image of 64 MiB
 const MiB = 1 << 20;
 
 const dir = await Deno.makeTempDir({ prefix: "oda_fits_bounds_" });
 const big = `${dir}/big.fits`;
 /** The same file with bytes after the last HDU: read the ordinary (whole-file) way. */
 const trailing = `${dir}/trailing.fits`;
-const values = new Float32Array(SIDE * SIDE);
-for (let i = 0; i < values.length; i += 4099) values[i] = i;
-await writeFitsFile(big, [{ type: "primary" }, {
-  type: "image",
-  name: "SKY",
-  data: { kind: "ndarray", dtype: ">f4", shape: [SIDE, SIDE], values },
-}]);
+await writeBigImage(big);
 {
   const bytes = await Deno.readFile(big);
   const withJunk = new Uint8Array(bytes.length + 2880);

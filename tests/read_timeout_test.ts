@@ -13,21 +13,14 @@ import { DecodeBudget, openFitsFile, readEcsv, readFits, readFitsFile, writeFits
 import type { SavedJob } from "../lib/client/job_types.ts";
 import type { NdArray } from "../lib/data/ndarray.ts";
 import { assertFired, growingTimer, settle, TOO_SLOW } from "./_deadline.ts";
-import { observeReads, readsPastTheLimit } from "./_file_reads.ts";
+import { observeReads, readsPastTheLimit, writeBigImage } from "./_file_reads.ts";
 import { eventually, type Loopback, loopback, sleep } from "./_loopback.ts";
 
-const SIDE = 4096; // one float32 image of 64 MiB
 const MiB = 1 << 20;
 
 const dir = await Deno.makeTempDir({ prefix: "oda_read_timeout_" });
 const big = `${dir}/big.fits`;
-const values = new Float32Array(SIDE * SIDE);
-for (let i = 0; i < values.length; i += 4099) values[i] = i;
-await writeFitsFile(big, [{ type: "primary" }, {
-  type: "image",
-  name: "SKY",
-  data: { kind: "ndarray", dtype: ">f4", shape: [SIDE, SIDE], values },
-}]);
+await writeBigImage(big);
 const SIZE = (await Deno.stat(big)).size;
 
 function codeOf(e: unknown): string {

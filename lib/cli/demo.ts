@@ -5,6 +5,10 @@
  * ISGRI light curves — with terminal progress, FITS files and an offline
  * `index.html` report.
  *
+ * `signal` (Ctrl-C in `oda demo`) cancels it: the running request or wait stops, the embedded sandbox is
+ * closed, every file written so far is whole (each goes through a temporary file renamed into place) and the
+ * report is not written.
+ *
  * @module
  */
 import { DispatcherAPI } from "../client/dispatcher.ts";
@@ -26,6 +30,8 @@ import { discoverTokenAndMethod } from "../token/discover.ts";
 import { formatTokenReport } from "../token/format.ts";
 import { tokenLocationName } from "../token/location.ts";
 import { startSandbox } from "../sandbox/server.ts";
+import { writeAtomic } from "../data/atomic_write.ts";
+import { interruptCheck } from "../codecs/budget.ts";
 import { type CliIO, processIO } from "./io.ts";
 
 /**
@@ -46,6 +52,11 @@ export interface DemoOptions {
   jobSeconds?: number;
   /** Where to print. */
   io?: CliIO;
+  /**
+   * Cancels the demo (`oda demo` passes Ctrl-C's): it rejects with the signal's reason (an `OdaError`),
+   * after closing its sandbox; files already saved are whole, the report is not written.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -117,8 +128,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const progressLog = getLogger("oda_api.api.dispatcherapi.progress");
   progressLog.setLevel("WARNING");
   const detach = root.addHandler((r) => io.err(`${r.message}\n`));
+  const signal = options.signal;
+  // between steps: stop before starting the next one (requests and saves also take the signal); only an
+  // OdaError escapes (the signal's reason when it is one)
+  const step = interruptCheck({ signal }, "running the demo");
 
-  await Deno.mkdir(out, { recursive: true });
+  step();
   const sb = await startSandbox({ seed: options.seed ?? 42, jobDuration: options.jobSeconds ?? 1.5 });
   const previousToken = Deno.env.get("ODA_TOKEN");
   try {
@@ -129,6 +144,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!found.token) {
       throw new TokenError("TOKEN_NOT_FOUND", "the demo could not discover its own sandbox token");
     }
+    step();
     const token = found.token;
     const tokenText = formatTokenReport(
       decodeOdaToken(token),
@@ -141,7 +157,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
 
     const disp = new DispatcherAPI({ url: sb.url, token });
+    const bound = signal ? { signal } : {};
 
+    step();
     // 2. SPI-ACS light curve (synchronous).
     say(`\n== 2. SPI-ACS light curve of 4U 1700-377`);
     const acs = await disp.getProduct({
@@ -156,21 +174,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       T_format: "mjd",
       time_bin: 1,
       silent: true,
+      ...bound,
     });
     const acsText = acs.showText();
     say(acsText.trimEnd());
-    files.push(...await acs.saveAllData({ dir: out, prefix: "spi_acs" }));
+    files.push(...await acs.saveAllData({ dir: out, prefix: "spi_acs", ...bound }));
     sections.push({
       title: "2. SPI-ACS light curve",
       html: pre(acsText) + lightCurveSvg(acs._p_list[0] as NumpyDataProduct),
     });
 
+    step();
     // 3. Product description.
     say(`\n== 3. parameters of isgri_spectrum`);
-    const descr = await disp.getProductDescription({ instrument: "isgri", product_name: "isgri_spectrum" });
+    const descr = await disp.getProductDescription({
+      instrument: "isgri",
+      product_name: "isgri_spectrum",
+      ...bound,
+    });
     const descrText = (descr as { text?: string }).text ?? JSON.stringify(descr, null, 2);
     sections.push({ title: "3. Parameters of the ISGRI spectrum", html: pre(descrText) });
 
+    step();
     // 4. ISGRI image on a few pointings.
     say(`\n== 4. ISGRI mosaic image (30-80 keV, 10 pointings)`);
     const image = await disp.getProduct({
@@ -180,13 +205,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       ...FIELD,
       max_pointings: 10,
       silent: true,
+      ...bound,
     });
     const imageText = image.showText();
     say(imageText.trimEnd());
-    files.push(...await image.saveAllData({ dir: out, prefix: "image" }));
+    files.push(...await image.saveAllData({ dir: out, prefix: "image", ...bound }));
     const catalog = image.get("dispatcher_catalog_1") as ApiCatalog;
     const mosaic = image.get("mosaic_image_0_mosaic") as NumpyDataProduct;
 
+    step();
     // 5. Keep significant, known sources; turn them into `selected_catalog`.
     const detSigma = 8;
     const clean = catalog.table.filter((row: CatalogRow) =>
@@ -208,6 +235,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       html: tableToHtml(fullTable, { limit: 50 }) + pre(apiCatStr),
     });
 
+    step();
     // 6. Spectra of the selected sources, with ARF and RMF.
     say(`\n== 6. ISGRI spectra of the selected sources`);
     const spectrum = await disp.getProduct({
@@ -218,6 +246,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       max_pointings: 50,
       selected_catalog: apiCatStr,
       silent: true,
+      ...bound,
     });
     const spectrumText = spectrum.showText();
     say(spectrumText.trimEnd());
@@ -225,7 +254,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     for (const name of clean.column("src_names") as string[]) {
       const sel = spectrum.newFromMetadata("src_name", name);
       if (!sel) continue;
-      files.push(...await sel.saveAllData({ dir: out }));
+      files.push(...await sel.saveAllData({ dir: out, ...bound }));
       spectraHtml.push(spectrumSvg(sel, name));
     }
     sections.push({
@@ -233,6 +262,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       html: spectraHtml.join("\n"),
     });
 
+    step();
     // 7. ISGRI light curves with 1000 s bins.
     say(`\n== 7. ISGRI light curves, 1000 s bins`);
     const lcs = await disp.getProduct({
@@ -244,17 +274,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       time_bin: 1000,
       selected_catalog: apiCatStr,
       silent: true,
+      ...bound,
     });
     const lcsText = lcs.showText();
     say(lcsText.trimEnd());
-    files.push(...await lcs.saveAllData({ dir: out, prefix: "lc" }));
+    files.push(...await lcs.saveAllData({ dir: out, prefix: "lc", ...bound }));
     sections.push({
       title: "7. ISGRI light curves",
       html: pre(lcsText) + lcs._p_list.map((p) => lightCurveSvg(p as NumpyDataProduct)).join("\n"),
     });
 
+    step();
     const report = `${out}/index.html`;
-    await Deno.writeTextFile(report, reportHtml(sections, sb.url, files.map((f) => f.split("/").pop()!)));
+    await Deno.mkdir(out, { recursive: true });
+    const html = reportHtml(sections, sb.url, files.map((f) => f.split("/").pop()!));
+    await writeAtomic(report, new TextEncoder().encode(html), true);
     files.push(report);
     const seconds = (performance.now() - started) / 1000;
     say(`\n== done in ${seconds.toFixed(1)} s: ${files.length} files in ${out}/ (open ${report})`);

@@ -10,7 +10,8 @@
  * Every command that talks to a dispatcher takes `--timeout <seconds>` (one
  * total deadline for the whole command, exit 5 when it passes) and stops at
  * Ctrl-C through an `AbortSignal` (exit 130, `error: interrupted (Ctrl-C)`):
- * products are saved whole or not at all.
+ * products are saved whole or not at all. `demo` stops at Ctrl-C the same way
+ * (its embedded sandbox closed, no report written).
  *
  * Size: one commander program; every subcommand is a short adapter over library calls, kept together so
  * options, `--help` and exit codes stay consistent.
@@ -663,15 +664,24 @@ function buildProgram(
     setCode(EXIT.OK);
   });
 
-  program.command("demo")
+  const demo = program.command("demo")
     .description("run the whole seed workflow against an embedded sandbox and write an HTML report")
     .option("-o, --out <dir>", "output directory", "oda-demo-output")
     .option("--seed <seed>", "random seed of the simulated data", numberArg, 42)
+    .option("--job-seconds <s>", "duration of each simulated asynchronous job (default 1.5)", secondsArg)
     .action(async (o) => {
       const { runDemo } = await import("./demo.ts");
-      await runDemo({ out: o.out, seed: o.seed, io });
+      await runDemo({
+        out: o.out,
+        seed: o.seed,
+        io,
+        ...(o.jobSeconds !== undefined ? { jobSeconds: o.jobSeconds } : {}),
+        signal: run.signal,
+      });
       setCode(EXIT.OK);
     });
+  // Ctrl-C cancels the demo as it does a dispatcher command (its embedded sandbox is closed on the way out)
+  talks.add(demo);
 
   return program;
 }
@@ -698,7 +708,7 @@ export async function main(args: readonly string[], io: CliIO = processIO()): Pr
     // The demo manages its own (INFO-level) output.
     if (action.name() !== "demo") restore = setupLogging(io, g());
     if (!talks.has(action)) return;
-    // Ctrl-C cancels a dispatcher command through its signal (the sandbox and the demo stop their own way)
+    // Ctrl-C cancels a dispatcher command or the demo through its signal (the sandbox stops its own way)
     const signals = io.signal ? [io.signal] : [];
     if (io.interruptOnSigint) {
       const s = sigintSignal((t) => io.err(t));

@@ -168,6 +168,12 @@ export function formatTick(v: number): string {
   return String(Number(v.toPrecision(6)));
 }
 
+/** The error a bar is drawn with for `e`: `e` when finite and positive, else 0 (no bar, or one across). */
+function drawnError(e: number): number {
+  const v = Number(e);
+  return v > 0 && v < Infinity ? v : 0;
+}
+
 function extent(
   arrays: { v: ArrayLike<number>; lo?: ArrayLike<number> | undefined; hi?: ArrayLike<number> | undefined }[],
   log: boolean,
@@ -178,7 +184,9 @@ function extent(
       const c = v[i];
       if (!Number.isFinite(c)) continue;
       if (log && c <= 0) continue;
-      const a = el ? c - (Number(el[i]) || 0) : c, b = eh ? c + (Number(eh[i]) || 0) : c;
+      // an error bar counts when it is drawn: a finite positive error (an unbounded one runs across the
+      // window, a negative or NaN one is not drawn)
+      const a = el ? c - drawnError(el[i]) : c, b = eh ? c + drawnError(eh[i]) : c;
       const aa = log && a <= 0 ? c : a;
       if (aa < lo) lo = aa;
       if (b > hi) hi = b;
@@ -196,7 +204,8 @@ function extent(
  * of the Vega-Lite specs: on x the points with their x errors (bin half-widths), boxes and segments; on
  * y the points with their error bars, boxes and segments. Exact (no rounding to "nice" numbers, no
  * padding): the axes end where the data end. Non-finite values are skipped, and on a log axis so are
- * non-positive values (an error bar reaching zero or below stops at the value). A single value `v` gets
+ * non-positive values (an error bar reaching zero or below stops at the value). Only finite positive errors
+ * count: a negative or NaN error draws no bar, an infinite one a bar across the window. A single value `v` gets
  * `v ± 5 %` (log: `v / 2 … 2v`); no value at all gives `[0, 1]` (log: `[1, 10]`).
  *
  * @example
@@ -368,13 +377,18 @@ export function plotSvg(series: PlotSeries[], opts: PlotOptions = {}): string {
       if (!Number.isFinite(xv) || !Number.isFinite(yv)) continue;
       if ((opts.xLog && xv <= 0) || (opts.yLog && yv <= 0)) continue;
       const px = f1(tx(xv)), py = f1(ty(yv));
+      // a bar for a positive error; an unbounded one (Infinity) runs across the window
       if (s.yerr && s.yerr[i] > 0) {
-        const lo = yv - s.yerr[i];
-        err += `M${px} ${f1(ty(opts.yLog && lo <= 0 ? y0 : lo))}V${f1(ty(yv + s.yerr[i]))}`;
+        const lo = yv - s.yerr[i], hi = yv + s.yerr[i];
+        err += `M${px} ${f1(ty(lo === -Infinity || (opts.yLog && lo <= 0) ? y0 : lo))}V${
+          f1(ty(hi === Infinity ? y1 : hi))
+        }`;
       }
       if (s.xerr && s.xerr[i] > 0) {
-        const lo = xv - s.xerr[i];
-        err += `M${f1(tx(opts.xLog && lo <= 0 ? x0 : lo))} ${py}H${f1(tx(xv + s.xerr[i]))}`;
+        const lo = xv - s.xerr[i], hi = xv + s.xerr[i];
+        err += `M${f1(tx(lo === -Infinity || (opts.xLog && lo <= 0) ? x0 : lo))} ${py}H${
+          f1(tx(hi === Infinity ? x1 : hi))
+        }`;
       }
       if (s.points !== false) {
         pts += s.marker === "cross"

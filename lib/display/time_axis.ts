@@ -10,7 +10,8 @@ const IJD0_MS = Date.UTC(2000, 0, 1); // IJD 0 = MJD 51544 = 2000-01-01T00:00 (i
 
 /**
  * Calendar date of an IJD (`"2018-03-17 06:00:00"`), in the time system of
- * the data (no leap-second or TT→UTC conversion).
+ * the data (no leap-second or TT→UTC conversion); `"?"` for a time that is not finite or beyond the
+ * calendar (±10^8 days).
  *
  * @example
  * ```ts
@@ -20,8 +21,10 @@ const IJD0_MS = Date.UTC(2000, 0, 1); // IJD 0 = MJD 51544 = 2000-01-01T00:00 (i
  * ```
  */
 export function ijdToDate(ijd: number, withSeconds = true): string {
-  if (!Number.isFinite(ijd)) return "?";
-  const iso = new Date(IJD0_MS + Math.round(ijd * 86_400_000)).toISOString();
+  const ms = IJD0_MS + Math.round(ijd * 86_400_000);
+  // beyond what a Date holds (±10^8 days: a fill value, not a time) there is no calendar date
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return "?";
+  const iso = new Date(ms).toISOString();
   return iso.slice(0, 10) + " " + iso.slice(11, withSeconds ? 19 : 16);
 }
 

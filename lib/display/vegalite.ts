@@ -139,24 +139,26 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
   const xDom = opts.xDomain ?? ext!.x, yDom = opts.yDomain ?? ext!.y;
   const xScale = exactScale(xDom, !!opts.xLog);
   const yScale = exactScale(yDom, !!opts.yLog);
-  const values: Record<string, number | null>[] = [];
+  const values: Record<string, number | string | null>[] = [];
+  let unbounded = false;
   const n = Math.min(d.x.length, d.y.length);
   for (let i = 0; i < n; i++) {
     const x = d.x[i], y = d.y[i];
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
     if ((opts.xLog && x <= 0) || (opts.yLog && y <= 0)) continue;
-    const row: Record<string, number | null> = { x: exact(x), y: exact(y) };
+    const row: Record<string, number | string | null> = { x: exact(x), y: exact(y) };
     // the error-bar ends as measured (the tooltip's numbers); on a log axis a bar reaching zero or below
-    // is drawn down to the axis's end (off the scale), as the static picture draws it
-    if (d.yerr) {
-      const e = d.yerr[i] || 0;
-      row.ylo = exact(y - e);
-      row.yhi = exact(y + e);
+    // is drawn down to the axis's end (off the scale), as the static picture draws it. As there, a bar only
+    // for a positive error; an unbounded one (Infinity) spans the window and its tooltip says so
+    if (d.yerr && d.yerr[i] > 0) {
+      const e = d.yerr[i];
+      if (e === Infinity) [row.ylo, row.yhi, row.err, unbounded] = [yDom[0], yDom[1], "unbounded", true];
+      else [row.ylo, row.yhi] = [exact(y - e), exact(y + e)];
     }
-    if (d.xerr) {
-      const e = d.xerr[i] || 0;
-      row.xlo = exact(x - e);
-      row.xhi = exact(x + e);
+    if (d.xerr && d.xerr[i] > 0) {
+      const e = d.xerr[i];
+      if (e === Infinity) [row.xlo, row.xhi, row.err, unbounded] = [xDom[0], xDom[1], "unbounded", true];
+      else [row.xlo, row.xhi] = [exact(x - e), exact(x + e)];
     }
     values.push(row);
   }
@@ -200,6 +202,7 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
         ...(d.yerr ? [{ field: "yhi", type: "quantitative", title: "upper", format: ".7~g" }] : []),
         ...(d.xerr ? [{ field: "xlo", type: "quantitative", title: "bin start", format: ".9~g" }] : []),
         ...(d.xerr ? [{ field: "xhi", type: "quantitative", title: "bin end", format: ".9~g" }] : []),
+        ...(unbounded ? [{ field: "err", type: "nominal", title: "error" }] : []),
       ],
     },
   });
