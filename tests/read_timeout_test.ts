@@ -265,6 +265,13 @@ Deno.test("read timeout: Job.poll takes `timeout` (ms) like wait/result; `deadli
   }
   const bad = await settle(() => job.poll({ timeout: -5 }));
   assert.equal(codeOf(bad.error), "INVALID_ARGUMENT");
+  // a deadline that is not a time is refused too, as the decoders refuse it (it was ignored: no deadline)
+  for (const deadline of [NaN, "soon" as unknown as number]) {
+    const hits = srv.hits.length;
+    const r = await settle(() => job.poll({ deadline }));
+    assert.equal(codeOf(r.error), "INVALID_ARGUMENT", `deadline ${deadline}`);
+    assert.equal(srv.hits.length, hits, "no request sent");
+  }
 });
 
 Deno.test("read timeout: a file that grows while being read is read again in pieces, and an abort then is ABORTED", async () => {

@@ -123,8 +123,12 @@ async function serve(args: string[]) {
 }
 
 Deno.test("sandbox flags: the bounds given on the command line are the served sandbox's", async () => {
+  // (`--job-seconds 0`: instant jobs, as bench/sandbox_latency_bench.ts starts it)
   const bounds = ["--public-upload-bytes", "1KiB", "--user-upload-files", "1"];
-  const served = await Promise.all([serve([TASK, ...bounds]), serve([CLI, "sandbox", ...bounds])]);
+  const served = await Promise.all([
+    serve([TASK, ...bounds, "--job-seconds", "0"]),
+    serve([CLI, "sandbox", ...bounds]),
+  ]);
   try {
     for (const { url, token } of served) {
       // public uploads: 1 KiB fits, one byte more is refused whole with Werkzeug's 413 page (default: 64 MiB)

@@ -279,6 +279,11 @@ export class Job {
   ): Promise<string> {
     const timeout = options.timeout ??
       (options.deadline === undefined ? this.#host.defaultTimeout : undefined);
+    if (
+      options.deadline !== undefined && !(typeof options.deadline === "number" && !isNaN(options.deadline))
+    ) {
+      throw new OdaError("INVALID_ARGUMENT", "deadline must be a Date.now() timestamp in milliseconds");
+    }
     const deadline = Math.min(deadlineAfter(timeout) ?? Infinity, options.deadline ?? Infinity);
     return await this.#poll(options.signal, Number.isFinite(deadline) ? deadline : undefined, undefined);
   }

@@ -47,19 +47,22 @@ export function wholeNumber(name: string, text: string, units: boolean): number 
 }
 
 /**
- * A positive finite number of seconds given to `--name`, or a one-line `RangeError` naming the flag.
+ * A positive finite number of seconds given to `--name` (with `orZero`, 0 too), or a one-line `RangeError`
+ * naming the flag.
  *
  * @example
  * ```ts
  * import { positiveSeconds } from "./flags.ts";
  * import assert from "node:assert/strict";
  * assert.equal(positiveSeconds("job-ttl", "2.5"), 2.5);
+ * assert.equal(positiveSeconds("job-seconds", "0", true), 0);
  * ```
  */
-export function positiveSeconds(name: string, text: string): number {
+export function positiveSeconds(name: string, text: string, orZero = false): number {
   const x = Number(text);
-  if (text.trim() === "" || !Number.isFinite(x) || x <= 0) {
-    throw new RangeError(`--${name}: '${text}' is not a positive number of seconds.`);
+  if (text.trim() === "" || !Number.isFinite(x) || x < 0 || (x === 0 && !orZero)) {
+    const what = orZero ? "a number of seconds ≥ 0" : "a positive number of seconds";
+    throw new RangeError(`--${name}: '${text}' is not ${what}.`);
   }
   return x;
 }

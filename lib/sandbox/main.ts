@@ -120,7 +120,7 @@ export async function main(args: string[]): Promise<number> {
     options = {
       port,
       seed: str("seed") === undefined ? undefined : wholeNumber("seed", str("seed")!, false),
-      jobDuration: seconds === undefined ? undefined : positiveSeconds("job-seconds", seconds),
+      jobDuration: seconds === undefined ? undefined : positiveSeconds("job-seconds", seconds, true),
       secret: values.secret,
       workers: !values["no-workers"],
     };
