@@ -357,6 +357,11 @@ Deno.test("read timeout: a .fits.gz opened lazily takes the same read options as
     } finally {
       file.close();
     }
+    // and a closed file is closed, read from disk or from memory
+    assert.equal(
+      await outcome(() => file.data(1, { signal: new AbortController().signal })),
+      "INVALID_ARGUMENT",
+    );
   }
 });
 

@@ -55,7 +55,7 @@ export interface FitsFile {
   data(index: number, options?: DecodeOptions): Promise<NdArray | Table | null>;
   /** HDU `index` with its data, as {@linkcode readFitsFile} gives it (same `options` as `data`). */
   hdu(index: number, options?: DecodeOptions): Promise<FitsHdu>;
-  /** Close the file (for a `.fits.gz`, already read whole, nothing to do). */
+  /** Close the file (a `.fits.gz`, read whole, is closed too: later reads are `INVALID_ARGUMENT`). */
   close(): void;
 }
 
@@ -280,10 +280,17 @@ function definedOnly(o: DecodeOptions): DecodeOptions {
  * would have (the file's signal and time limit, or the read's own).
  */
 function inMemory(all: FitsHdu[], options: FitsReadOptions): FitsFile {
+  const count = all.length;
+  let held: FitsHdu[] | undefined = all; // released by close(), as a plain file's handle is
   const hdu = (index: number, own: DecodeOptions = {}): Promise<FitsHdu> => {
-    const h = all[index];
+    const h = held?.[index];
     if (!h) {
-      return Promise.reject(new OdaError("INVALID_ARGUMENT", `no HDU ${index} (the file has ${all.length})`));
+      return Promise.reject(
+        new OdaError(
+          "INVALID_ARGUMENT",
+          held ? `no HDU ${index} (the file has ${count})` : "the FITS file is closed",
+        ),
+      );
     }
     try {
       interruptCheck(readOptions(options, own), `reading HDU ${index}`)();
@@ -302,6 +309,8 @@ function inMemory(all: FitsHdu[], options: FitsReadOptions): FitsFile {
     })),
     hdu,
     data: async (index, own) => (await hdu(index, own)).data,
-    close: () => {},
+    close: () => {
+      held = undefined;
+    },
   };
 }
