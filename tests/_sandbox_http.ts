@@ -37,3 +37,32 @@ export const EMPTY_ASYNC: Readonly<Record<string, string>> = {
   query_type: "Real",
   scw_list: "066500220010.001",
 };
+
+/**
+ * POST `files` to the sandbox's `/run_analysis` as oda_api uploads them: a multipart query of the `empty`
+ * instrument's `file_dummy` product, one part per file (`dummy_file`, `dummy_file_1`, …; a `Uint8Array` is
+ * sent as `f<i>.bin`), with `token` when given and `fields` added to the query.
+ */
+export async function uploadFiles(
+  base: string,
+  files: readonly (Uint8Array | File)[],
+  options: { token?: string | undefined; fields?: Record<string, string> } = {},
+): Promise<Response> {
+  const fd = new FormData();
+  const fields: Record<string, string> = {
+    instrument: "empty",
+    product_type: "file_dummy",
+    query_type: "Dummy",
+    query_status: "new",
+    ...options.fields,
+  };
+  if (options.token) fields.token = options.token;
+  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+  files.forEach((f, i) =>
+    fd.append(
+      i === 0 ? "dummy_file" : `dummy_file_${i}`,
+      f instanceof File ? f : new File([f as BlobPart], `f${i}.bin`),
+    )
+  );
+  return await fetch(`${base}/run_analysis`, { method: "POST", body: fd });
+}

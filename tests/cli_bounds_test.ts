@@ -6,27 +6,17 @@
  */
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
 import { main } from "../cli.ts";
-import { type CliIO, EXIT } from "../lib/cli/io.ts";
+import { EXIT } from "../lib/cli/io.ts";
 import { DataCollection, OdaError, TextLikeProduct } from "../mod.ts";
 import { startSandbox } from "../sandbox.ts";
 import { assertFired, growingTimer, TOO_SLOW } from "./_deadline.ts";
 import { eventually, type Loopback, loopback } from "./_loopback.ts";
+import { type CapturedIO, captureIO } from "./_cli_io.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const dec = new TextDecoder();
 
-function capture(signal?: AbortSignal): CliIO & { stdout: string; stderr: string } {
-  const c = {
-    stdout: "",
-    stderr: "",
-    out: (t: string) => void (c.stdout += t),
-    err: (t: string) => void (c.stderr += t),
-    env: () => undefined,
-    isTerminal: false,
-    ...(signal ? { signal } : {}),
-  };
-  return c;
-}
+const capture = (signal?: AbortSignal): CapturedIO => captureIO(signal ? { signal } : {});
 
 /** The `oda` commands that talk to a dispatcher, with the arguments each needs to get to its action. */
 const DISPATCHER_COMMANDS: string[][] = [

@@ -5,29 +5,14 @@
  */
 import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
 import { main } from "../cli.ts";
-import type { CliIO } from "../lib/cli/io.ts";
 import { EXIT } from "../lib/cli/io.ts";
 import { runDemo } from "../lib/cli/demo.ts";
 import { startSandbox } from "../sandbox.ts";
 import { assertFitsverifyClean, PYTHON, testWithTool } from "./_validators.ts";
 import { runChromium } from "./_chromium.ts";
+import { type CapturedIO, captureIO } from "./_cli_io.ts";
 
-interface Captured extends CliIO {
-  stdout: string;
-  stderr: string;
-}
-
-function capture(env: Record<string, string> = {}): Captured {
-  const c: Captured = {
-    stdout: "",
-    stderr: "",
-    out: (t) => void (c.stdout += t),
-    err: (t) => void (c.stderr += t),
-    env: (n) => env[n],
-    isTerminal: false,
-  };
-  return c;
-}
+const capture = (env: Record<string, string> = {}): CapturedIO => captureIO({ env });
 
 const ROLES = "general, unige-hpc-full, refresh-tokens, job manager";
 const CLAIMS = { sub: "cli-user@example.org", email: "cli-user@example.org", name: "CLI User", roles: ROLES };
@@ -40,7 +25,7 @@ function assertNoToken(token: string, ...texts: string[]): void {
   for (const t of texts) assert(!t.includes(token), "a token was printed");
 }
 
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number } & Captured> {
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number } & CapturedIO> {
   const io = capture(env);
   const code = await main(args, io);
   return Object.assign(io, { code });

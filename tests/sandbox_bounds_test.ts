@@ -7,7 +7,7 @@ import { assert, assertEquals } from "./client_replay.ts";
 import { type SandboxInstrument, startSandbox } from "../sandbox.ts";
 import { MAX_RUN_REPORTS } from "../lib/sandbox/jobs.ts";
 import { md5Hex } from "../lib/data/md5.ts";
-import { EMPTY_ASYNC, get, type Json } from "./_sandbox_http.ts";
+import { EMPTY_ASYNC, get, type Json, uploadFiles } from "./_sandbox_http.ts";
 import { MAX_CALLBACK_BYTES } from "../lib/sandbox/run_analysis.ts";
 
 /** A multipart `/run_analysis` of `empty/file_dummy` carrying `files` (each as its own part). */
@@ -16,20 +16,7 @@ async function upload(
   files: Uint8Array[],
   token?: string,
 ): Promise<{ status: number; links: string[]; text: string; contentType: string | null }> {
-  const fd = new FormData();
-  const fields: Record<string, string> = {
-    instrument: "empty",
-    product_type: "file_dummy",
-    query_type: "Dummy",
-    query_status: "new",
-    p: "5",
-  };
-  if (token) fields.token = token;
-  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
-  files.forEach((f, i) =>
-    fd.append(i === 0 ? "dummy_file" : `dummy_file_${i}`, new File([f as BlobPart], `f${i}.bin`))
-  );
-  const r = await fetch(`${url}/run_analysis`, { method: "POST", body: fd });
+  const r = await uploadFiles(url, files, { token, fields: { p: "5" } });
   const text = await r.text();
   let links: string[] = [];
   if (r.status === 200) {

@@ -5,24 +5,16 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { main } from "../cli.ts";
-import { type CliIO, EXIT } from "../lib/cli/io.ts";
+import { EXIT } from "../lib/cli/io.ts";
 import { SANDBOX_BOUND_FLAGS } from "../lib/sandbox/flags.ts";
+import { uploadFiles } from "./_sandbox_http.ts";
+import { type CapturedIO, captureIO } from "./_cli_io.ts";
 
 const TASK = new URL("../lib/sandbox/main.ts", import.meta.url).pathname;
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const dec = new TextDecoder();
 
-function capture(): CliIO & { stdout: string; stderr: string } {
-  const c = {
-    stdout: "",
-    stderr: "",
-    out: (t: string) => void (c.stdout += t),
-    err: (t: string) => void (c.stderr += t),
-    env: () => undefined,
-    isTerminal: false,
-  };
-  return c;
-}
+const capture = (): CapturedIO => captureIO();
 
 function command(args: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
@@ -40,19 +32,7 @@ async function upload(
   files: Uint8Array[],
   token?: string,
 ): Promise<{ status: number; text: string }> {
-  const fd = new FormData();
-  const fields: Record<string, string> = {
-    instrument: "empty",
-    product_type: "file_dummy",
-    query_type: "Dummy",
-    query_status: "new",
-  };
-  if (token) fields.token = token;
-  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
-  files.forEach((f, i) =>
-    fd.append(i === 0 ? "dummy_file" : `dummy_file_${i}`, new File([f as BlobPart], `f${i}.bin`))
-  );
-  const r = await fetch(`${url}/run_analysis`, { method: "POST", body: fd });
+  const r = await uploadFiles(url, files, { token });
   return { status: r.status, text: await r.text() };
 }
 

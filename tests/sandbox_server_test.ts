@@ -5,7 +5,7 @@
  */
 import nodeAssert from "node:assert/strict";
 import { assert, assertEquals } from "./client_replay.ts";
-import { EMPTY_ASYNC, get, type Json } from "./_sandbox_http.ts";
+import { EMPTY_ASYNC, get, type Json, uploadFiles } from "./_sandbox_http.ts";
 import { DEFAULT_ROLES, startSandbox } from "../sandbox.ts";
 import type { SandboxInstrument } from "../sandbox.ts";
 import { verifyToken } from "../lib/sandbox/auth.ts";
@@ -618,18 +618,8 @@ Deno.test("uploads without a valid token are bounded: the oldest are evicted", a
   await using sb = await startSandbox({ publicUploads: { maxFiles: 3, maxBytes: 2100 } });
   const alice = await sb.mintToken({ sub: "alice@example.org", roles: "general" });
   const upload = async (i: number, size: number, token?: string) => {
-    const fd = new FormData();
-    const fields: Record<string, string> = {
-      instrument: "empty",
-      product_type: "file_dummy",
-      query_type: "Dummy",
-      query_status: "new",
-      p: "5",
-    };
-    if (token) fields.token = token;
-    for (const [k, v] of Object.entries(fields)) fd.append(k, v);
-    fd.append("dummy_file", new File([new Uint8Array(size).fill(i)], `f${i}.bin`));
-    const r = await (await fetch(`${sb.url}/run_analysis`, { method: "POST", body: fd })).json();
+    const file = new File([new Uint8Array(size).fill(i)], `f${i}.bin`);
+    const r = await (await uploadFiles(sb.url, [file], { token, fields: { p: "5" } })).json();
     return r.products.analysis_parameters.dummy_file as string;
   };
   const status = async (link: string, token?: string) => {
