@@ -58,3 +58,22 @@ export async function runChromium(
     await removeProfile(profile);
   }
 }
+
+/**
+ * The path of `file` inside the npm package `pkg` in Deno's npm cache, at the version deno.lock pins (for
+ * pages that load vega, vega-lite and vega-embed as `file://` scripts).
+ */
+export async function npmFile(pkg: string, file: string): Promise<string> {
+  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
+    .output();
+  const cache = (JSON.parse(new TextDecoder().decode(info.stdout)) as { npmCache: string }).npmCache;
+  const lock = JSON.parse(await Deno.readTextFile(`${root}/deno.lock`)) as { npm: Record<string, unknown> };
+  const version = Object.keys(lock.npm).map((k) => k.match(new RegExp(`^${pkg}@([\\d.]+)`))?.[1]).find(
+    Boolean,
+  );
+  if (!version) throw new Error(`${pkg} is not in deno.lock`);
+  const path = `${cache}/registry.npmjs.org/${pkg}/${version}/${file}`;
+  await Deno.stat(path);
+  return path;
+}

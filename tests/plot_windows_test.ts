@@ -30,11 +30,10 @@ import {
 } from "../display.ts";
 import { textWidth } from "../lib/display/_text.ts";
 import { testWithTool } from "./_validators.ts";
-import { runChromium } from "./_chromium.ts";
+import { npmFile, runChromium } from "./_chromium.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = `${ROOT}/tests/out/plot_windows`;
-const NPM = "https://registry.npmjs.org";
 
 type Domain = [number, number];
 interface Case {
@@ -375,20 +374,6 @@ function assertDomain(got: Domain, want: Domain, tol: number, log: boolean | und
       `${what}: domain [${got}] vs the data's [${want}] (tolerance ${tol} of the span)`,
     );
   }
-}
-
-async function npmFile(pkg: string, file: string): Promise<string> {
-  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
-    .output();
-  const cache = (JSON.parse(new TextDecoder().decode(info.stdout)) as { npmCache: string }).npmCache;
-  const lock = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.lock`)) as { npm: Record<string, unknown> };
-  const version = Object.keys(lock.npm).map((k) => k.match(new RegExp(`^${pkg}@([\\d.]+)`))?.[1]).find(
-    Boolean,
-  );
-  assert.ok(version, `${pkg} in deno.lock`);
-  const path = `${cache}/${NPM.replace("https://", "")}/${pkg}/${version}/${file}`;
-  await Deno.stat(path);
-  return path;
 }
 
 interface Box {

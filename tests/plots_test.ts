@@ -15,7 +15,7 @@ import {
 } from "../display.ts";
 import type { Table } from "../lib/data/ndarray.ts";
 import { runPython, testWithTool } from "./_validators.ts";
-import { runChromium } from "./_chromium.ts";
+import { npmFile, runChromium } from "./_chromium.ts";
 import { plotLightCurveAnalysis, plotPeriodogram } from "../display.ts";
 import { lombScargle } from "../mod.ts";
 import { decode as decodePng } from "fast-png";
@@ -304,20 +304,6 @@ Deno.test("light-curve plot bundle: under 300 KB, zoom/pan and full-precision to
 });
 
 // ------------------------------------------------------------ Chromium: vega + vega-lite + vega-embed
-
-async function npmFile(pkg: string, file: string): Promise<string> {
-  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
-    .output();
-  const cache = (JSON.parse(new TextDecoder().decode(info.stdout)) as { npmCache: string }).npmCache;
-  const lock = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.lock`)) as { npm: Record<string, unknown> };
-  const version = Object.keys(lock.npm).map((k) => k.match(new RegExp(`^${pkg}@([\\d.]+)`))?.[1]).find(
-    Boolean,
-  );
-  assert.ok(version, `${pkg} in deno.lock`);
-  const path = `${cache}/registry.npmjs.org/${pkg}/${version}/${file}`;
-  await Deno.stat(path);
-  return path;
-}
 
 function noiseCurve(n: number): LightCurve {
   let seed = 12345;
