@@ -30,6 +30,15 @@ import { best, emit, interleave, median, note } from "./_table.ts";
 
 const argv = Deno.args;
 
+/** Fill `dst` from the file's position (the floors and ours read the same way). */
+async function readFull(f: Deno.FsFile, dst: Uint8Array): Promise<void> {
+  for (let got = 0; got < dst.length;) {
+    const n = await f.read(dst.subarray(got));
+    if (n === null) throw new Error("the file is shorter than its stat said");
+    got += n;
+  }
+}
+
 /** The file's bytes into buffers of at most 16 MiB (sizes the allocator can recycle, as for our images). */
 async function readPieces(path: string): Promise<Uint8Array[]> {
   const f = await Deno.open(path);
@@ -38,11 +47,7 @@ async function readPieces(path: string): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     for (let at = 0; at < size; at += 16 << 20) {
       const buf = new Uint8Array(Math.min(16 << 20, size - at));
-      for (let got = 0; got < buf.length;) {
-        const n = await f.read(buf.subarray(got));
-        if (n === null) return out;
-        got += n;
-      }
+      await readFull(f, buf);
       out.push(buf);
     }
     return out;
@@ -57,11 +62,7 @@ async function readPresized(path: string): Promise<Uint8Array> {
   try {
     const size = (await f.stat()).size;
     const buf = new Uint8Array(size);
-    for (let got = 0; got < size;) {
-      const n = await f.read(buf.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
+    await readFull(f, buf);
     return buf;
   } finally {
     f.close();
@@ -85,20 +86,13 @@ async function readCopyColumns(
     const outs = widths.map((w) => new Uint8Array(w * nrows));
     const rowsPer = Math.max(1, Math.floor((1 << 20) / rowBytes));
     const bufs = [new Uint8Array(rowsPer * rowBytes), new Uint8Array(rowsPer * rowBytes)];
-    const readFull = async (dst: Uint8Array) => {
-      for (let got = 0; got < dst.length;) {
-        const n = await f.read(dst.subarray(got));
-        if (n === null) throw new Error("short file");
-        got += n;
-      }
-    };
     await f.seek(dataOffset, Deno.SeekMode.Start);
     const rowsOf = (r0: number) => Math.min(nrows, r0 + rowsPer) - r0;
-    let pending = readFull(bufs[0].subarray(0, rowsOf(0) * rowBytes));
+    let pending = readFull(f, bufs[0].subarray(0, rowsOf(0) * rowBytes));
     for (let r0 = 0, k = 0; r0 < nrows; r0 += rowsPer, k++) {
       await pending;
       const n = rowsOf(r0);
-      if (r0 + n < nrows) pending = readFull(bufs[(k + 1) & 1].subarray(0, rowsOf(r0 + n) * rowBytes));
+      if (r0 + n < nrows) pending = readFull(f, bufs[(k + 1) & 1].subarray(0, rowsOf(r0 + n) * rowBytes));
       let at = 0;
       for (let j = 0; j < widths.length; j++) {
         outs[j].set(bufs[k & 1].subarray(at, at + n * widths[j]), r0 * widths[j]);
