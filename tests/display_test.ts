@@ -875,7 +875,6 @@ class EventListProduct implements Product {
   }
 }
 const EVENT_LIST_TYPE: ProductType = {
-  keys: ["event_list_product_list"],
   decode: (_products, list) =>
     list("event_list_product_list").map((d) => EventListProduct.decode(d as never)),
 };

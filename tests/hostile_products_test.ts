@@ -487,7 +487,6 @@ Deno.test("hostile: an answer listing hundreds of thousands of products is walke
   const { decodeAnswerProducts } = await import("../lib/products/registry.ts");
   const n = 300_000;
   const many = {
-    keys: ["many_list"],
     decode: (_p: Record<string, unknown>, list: (key: string) => unknown[]) => list("many_list") as string[],
   };
   const products = { many_list: Array.from({ length: n }, (_, i) => `p${i}`) };

@@ -5,6 +5,7 @@
  * @module
  */
 import { requireDeno } from "../_runtime.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** Bytes of one read: an abort or a time limit is noticed within this much. */
 export const READ_PIECE: number = 4 << 20;
@@ -51,22 +52,14 @@ async function readToEnd(path: string | URL, check: () => void): Promise<Uint8Ar
   const file = await Deno.open(path, { read: true });
   try {
     const pieces: Uint8Array[] = [];
-    let total = 0;
     for (;;) {
       check();
       const piece = new Uint8Array(READ_PIECE);
       const n = await file.read(piece);
       if (n === null) break;
       pieces.push(n < piece.length / 2 ? piece.slice(0, n) : piece.subarray(0, n)); // short reads hold no spare MiBs
-      total += n;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of pieces) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(pieces);
   } finally {
     file.close();
   }

@@ -106,7 +106,7 @@ export class BinaryProduct implements Product {
    */
   static decode(encoded: EncodedBinaryProduct | string | Record<string, unknown>): BinaryProduct {
     const o = encodedDict(encoded, "BinaryProduct");
-    if (!o || typeof o !== "object" || typeof o.data !== "string" || typeof o.md5 !== "string") {
+    if (typeof o.data !== "string" || typeof o.md5 !== "string") {
       throw new DecodeError("PRODUCT", "BinaryProduct needs 'data' and 'md5' strings");
     }
     const bytes = decodeBase64(o.data, { urlSafe: true });

@@ -154,7 +154,6 @@ export class ODAAstropyTable implements Product {
     options: DecodeOptions = {},
   ): ODAAstropyTable {
     const o = encodedDict(encoded, "ODAAstropyTable");
-    if (!o || typeof o !== "object") throw new DecodeError("PRODUCT", "ODAAstropyTable is not a dict");
     if (typeof o.ascii !== "string") {
       throw new DecodeError(
         "PRODUCT",

@@ -145,7 +145,7 @@ export class PictureProduct implements Product {
    */
   static decode(encoded: EncodedPictureProduct | string | Record<string, unknown>): PictureProduct {
     const o = encodedDict(encoded, "PictureProduct");
-    if (!o || typeof o !== "object" || typeof o.b64data !== "string") {
+    if (typeof o.b64data !== "string") {
       throw new DecodeError("PRODUCT", "PictureProduct needs 'b64data'");
     }
     if (!o.metadata || typeof o.metadata !== "object") {

@@ -20,9 +20,7 @@ const log = getLogger("oda_api.api");
 
 /** One product type: how it is found in the answer's `products` dict and decoded. */
 export interface ProductType {
-  /** The `products` key(s) it reads. */
-  keys: readonly string[];
-  /** Decode what the answer holds for it (nothing when its keys are absent). */
+  /** Decode what the answer holds for it (nothing when its keys are absent): `list(key)` is the list under `key`. */
   decode(
     products: Record<string, unknown>,
     list: (key: string) => unknown[],
@@ -38,14 +36,12 @@ type Dict = Record<string, unknown>;
  */
 export const PRODUCT_TYPES: readonly ProductType[] = [
   {
-    keys: ["numpy_data_product", "numpy_data_product_list"],
     decode: (products, list, options) =>
       "numpy_data_product" in products
         ? [NumpyDataProduct.decode(products.numpy_data_product as Dict, options)]
         : list("numpy_data_product_list").map((d) => NumpyDataProduct.decode(d as Dict, options)),
   },
   {
-    keys: ["binary_data_product_list"],
     decode: (_products, list) => {
       const items = list("binary_data_product_list");
       try {
@@ -57,19 +53,16 @@ export const PRODUCT_TYPES: readonly ProductType[] = [
     },
   },
   {
-    keys: ["catalog"],
     decode: (products) =>
       "catalog" in products && products.catalog !== null
         ? [new ApiCatalog(products.catalog as Dict, "dispatcher_catalog")]
         : [],
   },
   {
-    keys: ["astropy_table_product_ascii_list"],
     decode: (_products, list, options) =>
       list("astropy_table_product_ascii_list").map((t) => ODAAstropyTable.decode(t as Dict, options)),
   },
   {
-    keys: ["astropy_table_product_binary_list"],
     decode: (_products, list) =>
       list("astropy_table_product_binary_list").map((t) => {
         log.warning(
@@ -79,12 +72,10 @@ export const PRODUCT_TYPES: readonly ProductType[] = [
       }),
   },
   {
-    keys: ["binary_image_product_list"],
     decode: (_products, list) =>
       list("binary_image_product_list").map((p) => PictureProduct.decode(p as Dict)),
   },
   {
-    keys: ["text_product_list"],
     decode: (_products, list) =>
       list("text_product_list").map((t) => {
         try {
@@ -95,7 +86,6 @@ export const PRODUCT_TYPES: readonly ProductType[] = [
       }),
   },
   {
-    keys: ["gw_strain_product_list", "gw_spectrogram_product", "gw_skymap_product"],
     decode: (products, list, options) => {
       const out: CollectionProduct[] = list("gw_strain_product_list").map((g) => g as Dict);
       if (products.gw_spectrogram_product) out.push(products.gw_spectrogram_product as Dict);

@@ -88,7 +88,7 @@ export class TextLikeProduct implements Product {
    */
   static decode(encoded: EncodedTextLikeProduct | string | Record<string, unknown>): TextLikeProduct {
     const o = encodedDict(encoded, "TextLikeProduct");
-    if (!o || typeof o !== "object" || Array.isArray(o) || !("value" in o)) {
+    if (!("value" in o)) {
       throw new DecodeError("PRODUCT", "TextLikeProduct needs a 'value'");
     }
     const meta = o.meta_data;

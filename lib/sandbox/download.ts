@@ -6,6 +6,7 @@
  * @module
  */
 import { md5Hex } from "../data/md5.ts";
+import { concatBytes } from "../data/bytes.ts";
 import { tokenUser, verifyToken } from "./auth.ts";
 import { computeJobId } from "./jobs.ts";
 import { readBodyLimited } from "./params.ts";
@@ -40,14 +41,7 @@ function tar(files: [string, Uint8Array][]): Uint8Array {
     blocks.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
   }
   blocks.push(new Uint8Array(1024));
-  const total = blocks.reduce((a, b) => a + b.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const b of blocks) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
+  return concatBytes(blocks);
 }
 
 export async function downloadProducts(ctx: Ctx, v: Map<string, string>): Promise<Response> {

@@ -12,6 +12,7 @@ import { ApiError } from "./responses.ts";
 import { pyDumps, PyFloat, pyFloat } from "./pyjson.ts";
 import { pythonFloatRepr } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
+import { concatBytes } from "../data/bytes.ts";
 
 /** A request as the dispatcher sees it before parameter parsing. */
 export interface RawRequest {
@@ -48,13 +49,7 @@ export async function readBodyLimited(req: Request, limit = MAX_BODY_BYTES): Pro
     if (n > limit) throw new PayloadTooLarge(`request body exceeds ${limit} bytes`);
     chunks.push(c);
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** Read the query string and an urlencoded/multipart body. JSON bodies crash upstream (500 HTML). */

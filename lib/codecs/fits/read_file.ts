@@ -13,7 +13,7 @@ import type { FitsHdu, FitsReadOptions } from "./hdu.ts";
 import { isGzip } from "./gzip.ts";
 import { interruptCheck, typedDecode, withDeadline } from "../budget.ts";
 import { requireDeno } from "../../_runtime.ts";
-import { readFileInPieces } from "../../data/read_pieces.ts";
+import { READ_PIECE, readFileInPieces } from "../../data/read_pieces.ts";
 import { readFitsOwned, readHeader, startsWith } from "./read.ts";
 import { FIXED_NUMERIC, laneSize, parseBinTForm } from "./read_table.ts";
 
@@ -52,8 +52,6 @@ const STREAM_MIN = 4 << 20;
 /** Bytes of table rows per read while streaming. */
 const STREAM_CHUNK = 1 << 20;
 
-/** Bytes per read of an image's data. */
-const READ_CHUNK = 4 << 20;
 /** Images at least this big are read into a buffer of their own. */
 const OWN_MIN = 1 << 20;
 
@@ -66,12 +64,12 @@ async function readSwapped(
   lane: number,
   readFull: (dst: Uint8Array) => Promise<void>,
 ): Promise<void> {
-  const piece = (at: number) => data.subarray(at, Math.min(data.length, at + READ_CHUNK));
+  const piece = (at: number) => data.subarray(at, Math.min(data.length, at + READ_PIECE));
   let pending = readFull(piece(0));
   try {
-    for (let at = 0; at < data.length; at += READ_CHUNK) {
+    for (let at = 0; at < data.length; at += READ_PIECE) {
       await pending;
-      if (at + READ_CHUNK < data.length) pending = readFull(piece(at + READ_CHUNK));
+      if (at + READ_PIECE < data.length) pending = readFull(piece(at + READ_PIECE));
       // pieces are multiples of 8 bytes: the swaps stay lane-aligned
       if (lane > 1) swapInPlace(piece(at), lane);
     }
@@ -99,12 +97,12 @@ async function readFitsFileChunked(
   try {
     const size = (await file.stat()).size;
     if (size < STREAM_MIN) return undefined;
-    // every read is one piece of at most READ_CHUNK, after the caller's signal and deadline are checked
+    // every read is one piece of at most READ_PIECE, after the caller's signal and deadline are checked
     const readFull = async (dst: Uint8Array): Promise<void> => {
       let got = 0;
       while (got < dst.length) {
         check();
-        const n = await file.read(dst.subarray(got, Math.min(dst.length, got + READ_CHUNK)));
+        const n = await file.read(dst.subarray(got, Math.min(dst.length, got + READ_PIECE)));
         if (n === null) throw new Error("file shrank while being read");
         got += n;
       }
