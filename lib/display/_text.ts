@@ -259,3 +259,21 @@ export function wrapText(text: string, width: number, fontSize = 11, bold = fals
   if (line || !lines.length) lines.push(line);
   return lines;
 }
+
+/**
+ * A Vega-Lite title (Vega's defaults: a 13 px bold title over a 10 px subtitle) wrapped to `width` px like
+ * the static picture's: Vega never wraps a title, it widens the view to fit it. A title that fits stays a
+ * plain string; a longer one becomes an array of lines.
+ */
+export function vegaTitle(
+  text: string,
+  width: number,
+  subtitle?: string,
+): string | string[] | Record<string, unknown> {
+  const lines = (s: string, size: number, bold: boolean) => {
+    const l = wrapText(s, width, size, bold);
+    return l.length > 1 ? l : s;
+  };
+  const t = lines(text, 13, true);
+  return subtitle === undefined ? t : { text: t, subtitle: lines(subtitle, 10, false) };
+}

@@ -19,6 +19,7 @@ import type { LightCurve } from "../products/light_curve.ts";
 import { type Envelope, envelopeColumns, shortestExact } from "./decimate.ts";
 import { type PlotSeries, plotSvg, seriesExtent, svgToPng } from "./render.ts";
 import { exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
+import { vegaTitle } from "./_text.ts";
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { clipMarks } from "./_clip.ts";
 import { ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
@@ -403,7 +404,7 @@ export class LightCurvePlot {
     }
     return {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      title: { text: this.title, subtitle: this.summary },
+      title: vegaTitle(this.title, this.options.width ?? 640, this.summary),
       width: this.options.width ?? 640,
       height: this.options.height ?? 300,
       usermeta: {

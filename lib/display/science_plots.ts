@@ -27,6 +27,7 @@ import { type PlotSeries, plotSvg, seriesExtent, svgToPng } from "./render.ts";
 import { datumLegend, errorBarSpec, exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { PlotView } from "./plots.ts";
 import { clipMarks } from "./_clip.ts";
+import { vegaTitle } from "./_text.ts";
 import {
   LC_COLUMNS,
   LC_POINT_BUDGET,
@@ -511,7 +512,7 @@ export function plotPeriodogram(
     }
     const spec: VegaLiteSpec = {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      title: { text: title, subtitle },
+      title: vegaTitle(title, 640, subtitle),
       width: 640,
       height: 300,
       // the best frequency's marker sits on the window's top edge: left whole (unclipped)

@@ -7,6 +7,7 @@
 import { shortestExact } from "./decimate.ts";
 import { seriesExtent } from "./render.ts";
 import { clipMarks } from "./_clip.ts";
+import { vegaTitle } from "./_text.ts";
 
 /**
  * A Vega-Lite v5 spec as plain JSON.
@@ -214,9 +215,7 @@ export function errorBarSpec(d: XYErrorData, opts: SpecOptions = {}): VegaLiteSp
   }
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    ...(opts.title
-      ? { title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : opts.title }
-      : {}),
+    ...(opts.title ? { title: vegaTitle(opts.title, opts.width ?? 640, opts.subtitle || undefined) } : {}),
     width: opts.width ?? 640,
     height: opts.height ?? 300,
     data: { values },
