@@ -153,7 +153,17 @@ export interface OdaErrorOptions {
   details?: Record<string, unknown>;
 }
 
-const REDACTED = "<redacted token>";
+/**
+ * What stands in for a token wherever one is redacted (messages, echoed answers, saved state).
+ *
+ * @example
+ * ```ts
+ * import { REDACTED_TOKEN, redactSecrets } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(redactSecrets("?token=abc123"), `?token=${REDACTED_TOKEN}`);
+ * ```
+ */
+export const REDACTED_TOKEN = "<redacted token>";
 // header.payload.signature, header starting with `{"` base64url-encoded (eyJ); percent-encoded dots too
 const JWT_RE = /\beyJ[A-Za-z0-9_-]{2,}(?:\.|%2E)[A-Za-z0-9_-]{2,}(?:\.|%2E)[A-Za-z0-9_-]*/gi;
 // token=... in URLs, form bodies and command lines
@@ -179,10 +189,10 @@ const BEARER_RE = /(\bBearer\s+)(?!<redacted)[A-Za-z0-9._~+\/-]+=*/g;
  */
 export function redactSecrets(text: string): string {
   return String(text)
-    .replace(TOKEN_PARAM_RE, `$1${REDACTED}`)
-    .replace(TOKEN_JSON_RE, `$1$3${REDACTED}$3`)
-    .replace(BEARER_RE, `$1${REDACTED}`)
-    .replace(JWT_RE, REDACTED);
+    .replace(TOKEN_PARAM_RE, `$1${REDACTED_TOKEN}`)
+    .replace(TOKEN_JSON_RE, `$1$3${REDACTED_TOKEN}$3`)
+    .replace(BEARER_RE, `$1${REDACTED_TOKEN}`)
+    .replace(JWT_RE, REDACTED_TOKEN);
 }
 
 /**

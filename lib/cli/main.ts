@@ -55,10 +55,17 @@ interface RunContext {
 
 /** `timeout` (ms) and `signal` of a dispatcher command, as the client's `RequestOptions` take them. */
 function bounds(o: { timeout?: number }, run: RunContext): { timeout?: number; signal?: AbortSignal } {
-  return {
-    ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
-    ...(run.signal ? { signal: run.signal } : {}),
-  };
+  return { ...timeoutMs(o), ...(run.signal ? { signal: run.signal } : {}) };
+}
+
+/** `--timeout` (seconds) as the client's `timeout` (ms); nothing without the flag. */
+function timeoutMs(o: { timeout?: number }): { timeout?: number } {
+  return o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {};
+}
+
+/** `--token` and `--timeout` as options of a client (constructor, `fromApiCode`, `resume`). */
+function clientOptions(g: GlobalOptions, o: { timeout?: number }): { token?: string; timeout?: number } {
+  return { ...(g.token !== undefined ? { token: g.token } : {}), ...timeoutMs(o) };
 }
 
 /** Global options shared by every command. */
@@ -286,11 +293,7 @@ function setupLogging(io: CliIO, g: GlobalOptions): () => void {
 
 function makeApi(g: GlobalOptions, io: CliIO, o: { timeout?: number } = {}): DispatcherAPI {
   const url = g.url ?? io.env("ODA_DISPATCHER_URL") ?? PRODUCTION_URL;
-  return new DispatcherAPI({
-    url,
-    ...(g.token !== undefined ? { token: g.token } : {}),
-    ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
-  });
+  return new DispatcherAPI({ url, ...clientOptions(g, o) });
 }
 
 /** The client for pasted API code: --url/ODA_DISPATCHER_URL, else the code's URL; --token, else the code's. */
@@ -298,8 +301,7 @@ function apiFromCode(g: GlobalOptions, io: CliIO, code: ApiCode, o: { timeout?: 
   const url = g.url ?? io.env("ODA_DISPATCHER_URL");
   return DispatcherAPI.fromApiCode(code, {
     ...(url !== undefined ? { url } : {}),
-    ...(g.token !== undefined ? { token: g.token } : {}),
-    ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
+    ...clientOptions(g, o),
   });
 }
 
@@ -623,8 +625,7 @@ function buildProgram(
       const url = g().url ?? io.env("ODA_DISPATCHER_URL") ?? saved.url;
       const job = DispatcherAPI.resume(saved, {
         url,
-        ...(g().token !== undefined ? { token: g().token } : {}),
-        ...(o.timeout !== undefined ? { timeout: o.timeout * 1000 } : {}),
+        ...clientOptions(g(), o),
         silent: !!g().quiet,
       });
       const data = await job.result(bounds(o, run)) as DataCollection;

@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { DecodeError, type OdaError, redactSecrets } from "../errors.ts";
+import { DecodeError, type OdaError, REDACTED_TOKEN, redactSecrets } from "../errors.ts";
 import type { RunAnalysisResponse } from "./job_types.ts";
-
-export const REDACTED_TOKEN = "<redacted token>";
 
 /**
  * The boundary where an answer enters the client: the echoed token

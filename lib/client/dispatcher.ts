@@ -194,22 +194,12 @@ export class DispatcherAPI<P = MmodaProducts> {
       decode: (response, job, options) => this.#decode(response, job, options),
       streamAnswers: !this.#cache,
       parameterUnits: (instrument, product, token, signal, deadline) =>
-        this.#parameterUnits(instrument, product, token, signal, deadline),
+        parameterUnits(this.#parameters, { instrument, product, token, signal, deadline }),
       onDone: (job, _response, text) => {
         if (!this.#cache) return;
         this.#cache.set(cacheKey(this.url, job.requestPairs(), job.user), text);
       },
     };
-  }
-
-  #parameterUnits(
-    instrument: string,
-    product: string,
-    token: string | undefined,
-    signal: AbortSignal | undefined,
-    deadline: number | undefined,
-  ): Promise<Record<string, string | null> | undefined> {
-    return parameterUnits(this.#parameters, { instrument, product, token, signal, deadline });
   }
 
   #decode(response: RunAnalysisResponse, job: Job, options: DecodeOptions = {}): DataCollection {
@@ -487,6 +477,13 @@ export class DispatcherAPI<P = MmodaProducts> {
     return this.#token;
   }
 
+  /** This instance's token and the call's signal and deadline, as a description request takes them. */
+  #descriptionBounds(
+    options: RequestOptions,
+  ): { token: string | undefined; signal: AbortSignal | undefined; deadline: number | undefined } {
+    return { token: this.#infoToken(), signal: options.signal, deadline: this.#deadline(options) };
+  }
+
   /** A GET of an information endpoint with the call's bounds, with this instance's token unless `withToken` is false. */
   async #getJson(
     path: string,
@@ -536,9 +533,7 @@ export class DispatcherAPI<P = MmodaProducts> {
   async getInstrumentDescription(options: { instrument: string } & RequestOptions): Promise<unknown> {
     const res = await this.#descriptions.metaData({
       instrument: options.instrument,
-      token: this.#infoToken(),
-      signal: options.signal,
-      deadline: this.#deadline(options),
+      ...this.#descriptionBounds(options),
     });
     return parseResponseJson(res.text, res.url);
   }
@@ -561,9 +556,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     return await this.#descriptions.parNames({
       instrument: options.instrument,
       product: options.product,
-      token: this.#infoToken(),
-      signal: options.signal,
-      deadline: this.#deadline(options),
+      ...this.#descriptionBounds(options),
     });
   }
 
@@ -586,9 +579,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     const res = await this.#descriptions.metaData({
       instrument: options.instrument,
       product: options.product_name,
-      token: this.#infoToken(),
-      signal: options.signal,
-      deadline: this.#deadline(options),
+      ...this.#descriptionBounds(options),
     });
     let d: ProductDescription;
     try {

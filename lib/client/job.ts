@@ -20,7 +20,14 @@
  */
 import { DecodeBudget, type DecodeLimits } from "../codecs/budget.ts";
 import { pythonStr } from "../data/python.ts";
-import { DecodeError, DispatcherError, errorMessage, JobFailedError, OdaError } from "../errors.ts";
+import {
+  DecodeError,
+  DispatcherError,
+  errorMessage,
+  JobFailedError,
+  OdaError,
+  REDACTED_TOKEN,
+} from "../errors.ts";
 import { getLogger } from "../log.ts";
 import {
   getProgressReporterFactory,
@@ -204,7 +211,7 @@ export class Job {
 
   #pairs(withToken: boolean): [string, string][] {
     const user: Record<string, unknown> = { ...this.#params };
-    if (this.#token !== undefined) user.token = withToken ? this.#token : "<redacted token>";
+    if (this.#token !== undefined) user.token = withToken ? this.#token : REDACTED_TOKEN;
     const pairs = encodeParams(user);
     pairs.push(
       ["instrument", this.instrument],

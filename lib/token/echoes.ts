@@ -22,9 +22,9 @@
  * @module
  */
 import { encodeBase64 } from "../data/base64.ts";
+import { REDACTED_TOKEN } from "../errors.ts";
 
 /** What a redacted echo is replaced by. */
-const REDACTED = "<redacted token>";
 /** Shorter secrets are not searched for (too many accidental matches, and no real token is that short). */
 const MIN_SECRET = 8;
 /** Shorter base64 cores are not searched for (they would match data by chance). */
@@ -209,7 +209,7 @@ function redactForms(text: string, forms: readonly string[], inForms: Uint8Array
   for (let j = 0; j < merged.length; j += 2) {
     const s = map ? map.start(merged[j]) : merged[j];
     const e = map ? map.end(merged[j + 1] - 1) : merged[j + 1];
-    out.push(text.slice(last, s), REDACTED);
+    out.push(text.slice(last, s), REDACTED_TOKEN);
     last = e;
   }
   out.push(text.slice(last));
