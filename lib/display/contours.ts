@@ -10,6 +10,7 @@ import { svgToPng } from "./render.ts";
 import { escapeHtml } from "./html.ts";
 import { textWidth } from "./_text.ts";
 import { PlotView } from "./plots.ts";
+import { OdaError } from "../errors.ts";
 
 /**
  * Contour segments of `values` (`shape = [ny, nx]`, row 0 at the bottom as in
@@ -148,7 +149,7 @@ export function plotMosaicContours(
     const ny = shape[shape.length - 2] ?? 1, nx = shape[shape.length - 1] ?? values.length;
     // the image's placement in the SVG: `<image x y width height>`
     const m = /<image x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(svg);
-    if (!m) throw new Error("unexpected mosaic SVG layout");
+    if (!m) throw new OdaError("INTERNAL", "unexpected mosaic SVG layout");
     const [ml, mt, iw, ih] = m.slice(1).map(Number);
     const sx = (px: number) => ml + (px - 0.5) * (iw / nx);
     const sy = (py: number) => mt + ih - (py - 0.5) * (ih / ny);
@@ -164,7 +165,7 @@ export function plotMosaicContours(
     // the legend below the picture (as every plot's): per level a swatch (the contour's colour on the
     // colour map's dark end, so a white contour shows) and its value, flowing onto more lines as needed
     const size = /^<svg [^>]*?width="(\d+)" height="(\d+)"/.exec(svg);
-    if (!size) throw new Error("unexpected mosaic SVG layout");
+    if (!size) throw new OdaError("INTERNAL", "unexpected mosaic SVG layout");
     const W = Number(size[1]), H = Number(size[2]);
     const items = levels.map((level, k) => ({
       text: `${level}${options.unit ? ` ${options.unit}` : ""}`,

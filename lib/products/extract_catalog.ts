@@ -10,6 +10,7 @@ import { ApiCatalog } from "./api_catalog.ts";
 import type { CatalogColumn } from "./catalog_table.ts";
 import { CatalogTable } from "./catalog_table.ts";
 import { toNumberSafe, toTextSafe } from "../data/_coerce.ts";
+import { angularSeparation } from "./wcs.ts";
 
 /**
  * An object of interest with known coordinates (degrees, fk5).
@@ -122,7 +123,7 @@ export function extractCatalog(catalog: ApiCatalog, options: ExtractCatalogOptio
       for (const r of rows) {
         if (
           srcName(r).includes("NEW") &&
-          separationDeg(o.ra, o.dec, toNumberSafe(r[lon]), toNumberSafe(r[lat])) <= tol
+          angularSeparation(o.ra, o.dec, toNumberSafe(r[lon]), toNumberSafe(r[lat])) <= tol
         ) {
           r.src_names = name;
           mark(r);
@@ -240,13 +241,4 @@ export function toDs9Regions(catalog: ApiCatalog, options: Ds9RegionOptions = {}
     lines.push(`circle(${a.toFixed(8)},${d.toFixed(8)},${r}') # text={${label}}`);
   }
   return lines.join("\n") + "\n";
-}
-
-/** Great-circle separation in degrees (haversine: exact near the poles and across RA 0/360). */
-function separationDeg(ra1: number, dec1: number, ra2: number, dec2: number): number {
-  const rad = Math.PI / 180;
-  const sdd = Math.sin((dec2 - dec1) * rad / 2);
-  const sda = Math.sin((ra2 - ra1) * rad / 2);
-  const h = sdd * sdd + Math.cos(dec1 * rad) * Math.cos(dec2 * rad) * sda * sda;
-  return 2 * Math.asin(Math.min(1, Math.sqrt(h))) / rad;
 }

@@ -1,7 +1,8 @@
 /**
  * A minimal celestial WCS (TAN, CAR and linear) read from a FITS header:
  * the rule that maps image pixels to the sky lives with the products; the
- * mosaic pictures only ask it.
+ * mosaic pictures only ask it. Also the angular separation of two sky
+ * positions (catalog matching, the sandbox's source search).
  *
  * @module
  */
@@ -141,3 +142,21 @@ export function worldToPix(w: SimpleWcs, ra: number, dec: number): [number, numb
 }
 
 // --------------------------------------------------------------- sources
+
+/**
+ * Angular separation in degrees between two J2000 positions (haversine: exact near the poles and across
+ * RA 0/360).
+ *
+ * @example
+ * ```ts
+ * import { angularSeparation } from "./wcs.ts";
+ * angularSeparation(83.63, 22.01, 84.73, 26.32); // ≈ 4.4
+ * ```
+ */
+export function angularSeparation(ra1: number, dec1: number, ra2: number, dec2: number): number {
+  const d2r = Math.PI / 180;
+  const sdd = Math.sin(((dec2 - dec1) * d2r) / 2);
+  const sda = Math.sin(((ra2 - ra1) * d2r) / 2);
+  const a = sdd * sdd + Math.cos(dec1 * d2r) * Math.cos(dec2 * d2r) * sda * sda;
+  return (2 * Math.asin(Math.min(1, Math.sqrt(a)))) / d2r;
+}

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { OdaError } from "../errors.ts";
+
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
 
 function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
@@ -31,7 +33,7 @@ function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
 export function fftInversePlus(re: Float64Array, im: Float64Array): void {
   const n = re.length;
   if (n <= 1) return;
-  if ((n & (n - 1)) !== 0) throw new Error("FFT size must be a power of two");
+  if ((n & (n - 1)) !== 0) throw new OdaError("INTERNAL", "FFT size must be a power of two");
   // bit reversal permutation
   for (let i = 1, j = 0; i < n; i++) {
     let bit = n >> 1;

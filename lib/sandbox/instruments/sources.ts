@@ -8,6 +8,9 @@
  *
  * @module
  */
+import { angularSeparation } from "../../products/wcs.ts";
+
+export { angularSeparation };
 
 /**
  * Kind of variability the simulated light curves show for a source.
@@ -557,23 +560,6 @@ for (const s of BRIGHT_SOURCES) {
  */
 export function resolveName(name: string): CatalogSource | undefined {
   return INDEX.get(normaliseName(String(name)));
-}
-
-/**
- * Angular separation in degrees between two J2000 positions (haversine).
- *
- * @example
- * ```ts
- * import { angularSeparation } from "./sources.ts";
- * angularSeparation(83.63, 22.01, 84.73, 26.32); // ≈ 4.4
- * ```
- */
-export function angularSeparation(ra1: number, dec1: number, ra2: number, dec2: number): number {
-  const d2r = Math.PI / 180;
-  const sdd = Math.sin(((dec2 - dec1) * d2r) / 2);
-  const sda = Math.sin(((ra2 - ra1) * d2r) / 2);
-  const a = sdd * sdd + Math.cos(dec1 * d2r) * Math.cos(dec2 * d2r) * sda * sda;
-  return (2 * Math.asin(Math.min(1, Math.sqrt(a)))) / d2r;
 }
 
 /**
