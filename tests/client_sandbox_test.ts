@@ -415,6 +415,9 @@ Deno.test("resume after a dropped connection: same job, no second submission", a
     const again = DispatcherAPI.resume(JSON.stringify(resumed), { token: null });
     await again.result({ silent: true });
     assertEquals(again.status, "done");
+    // a handle that is not JSON is a typed usage error, not a bare SyntaxError
+    const bad = await assertRejects(async () => DispatcherAPI.resume("{not json", { token: null }), OdaError);
+    assertEquals(bad.code, "INVALID_ARGUMENT");
   });
 });
 

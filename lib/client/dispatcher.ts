@@ -401,7 +401,18 @@ export class DispatcherAPI<P = MmodaProducts> {
    * ```
    */
   static resume(saved: SavedJob | string, options: ResumeOptions = {}): Job {
-    const s: SavedJob = typeof saved === "string" ? JSON.parse(saved) : saved;
+    let s: SavedJob;
+    try {
+      s = typeof saved === "string" ? JSON.parse(saved) : saved;
+    } catch (e) {
+      throw new OdaError(
+        "INVALID_ARGUMENT",
+        "not a saved job: the text is not JSON (expected job.toJSON())",
+        {
+          cause: e,
+        },
+      );
+    }
     if (!s || s.kind !== "oda-job" || typeof s.instrument !== "string" || typeof s.session_id !== "string") {
       throw new OdaError("INVALID_ARGUMENT", "not a saved job (expected the output of job.toJSON())");
     }
