@@ -14,7 +14,7 @@ import { PyFloat } from "../data/json.ts";
 import { pythonRepr } from "../data/python.ts";
 import type { ParameterDescription } from "./description.ts";
 import type { RequestOptions } from "./dispatcher_options.ts";
-import { deadlineAfter } from "../codecs/budget.ts";
+import { deadlineAfter, timeLeft } from "../codecs/budget.ts";
 import { toTextSafe } from "../data/_coerce.ts";
 
 /**
@@ -193,7 +193,7 @@ export async function describeDispatcher(
 ): Promise<DispatcherDescription> {
   // INVALID_ARGUMENT unless ms ≥ 0; Infinity stays Infinity (none), undefined: the source's own default
   const { signal, timeout } = options, deadline = deadlineAfter(timeout) ?? timeout;
-  const bounds = (): RequestOptions => ({ signal, timeout: deadline && Math.max(0, deadline - Date.now()) });
+  const bounds = (): RequestOptions => ({ signal, timeout: timeLeft(deadline) });
   const names = options.instruments ?? await source.getInstrumentsList(bounds());
   const instruments: DispatcherDescription["instruments"] = {};
   for (const instrument of names) {

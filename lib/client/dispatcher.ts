@@ -33,7 +33,7 @@ import { getProducts as runBatch, type GetProductsOptions, type ProductResult } 
 import { cacheKey, ResponseCache } from "./cache.ts";
 import { describeProduct, type ProductDescription } from "./description.ts";
 import { echoRedactor, HttpClient, isLoopbackHost, parseResponseJson } from "./http.ts";
-import { deadlineAfter } from "../codecs/budget.ts";
+import { deadlineAfter, timeLeft } from "../codecs/budget.ts";
 import { Job, type JobHost, type RunAnalysisResponse, type SavedJob, sharedDecodeBudget } from "./job.ts";
 import { resolveDispatcherUrl } from "./dispatcher_url.ts";
 import { checkParameterNames, type ParameterInfo, parameterUnits } from "./_parameter_checks.ts";
@@ -358,7 +358,7 @@ export class DispatcherAPI<P = MmodaProducts> {
     const decodeBudget = sharedDecodeBudget(options.decodeBudget);
     const answer = await job.wait({
       signal: options.signal,
-      timeout: deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
+      timeout: timeLeft(deadline),
       silent: options.silent,
       decodeBudget,
     });

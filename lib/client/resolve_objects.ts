@@ -7,7 +7,7 @@
 import { DispatcherError, OdaError } from "../errors.ts";
 import type { ObjectOfInterest } from "../products/extract_catalog.ts";
 import type { RequestOptions } from "./dispatcher_options.ts";
-import { deadlineAfter } from "../codecs/budget.ts";
+import { deadlineAfter, timeLeft } from "../codecs/budget.ts";
 
 /**
  * Anything with the dispatcher's `resolveName` (a `DispatcherAPI`).
@@ -50,7 +50,7 @@ export async function resolveObjectsOfInterest(
     if (o.trim() === "") throw new OdaError("INVALID_ARGUMENT", "an empty object name");
     const r = await resolver.resolveName(o, {
       signal: options.signal,
-      ...(deadline === undefined ? {} : { timeout: Math.max(0, deadline - Date.now()) }),
+      ...(deadline === undefined ? {} : { timeout: timeLeft(deadline) }),
     });
     const num = (v: unknown) =>
       typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;

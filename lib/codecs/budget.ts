@@ -128,6 +128,23 @@ export function deadlineAfter(timeout: number | undefined): number | undefined {
   return timeout === Infinity ? undefined : Date.now() + timeout;
 }
 
+/**
+ * The milliseconds left until `deadline` (`Date.now()` ms), never negative, as a `timeout` for the next call
+ * under the same deadline: `undefined` for none, `Infinity` stays `Infinity`.
+ *
+ * @example
+ * ```ts
+ * import { timeLeft } from "./budget.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(timeLeft(undefined), undefined);
+ * assert.equal(timeLeft(Date.now() - 10), 0);
+ * assert.ok(timeLeft(Date.now() + 5000)! <= 5000);
+ * ```
+ */
+export function timeLeft(deadline: number | undefined): number | undefined {
+  return deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+}
+
 function limitOf(v: unknown, what: string): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !(v >= 0)) {

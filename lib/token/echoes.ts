@@ -24,7 +24,6 @@
 import { encodeBase64 } from "../data/base64.ts";
 import { REDACTED_TOKEN } from "../errors.ts";
 
-/** What a redacted echo is replaced by. */
 /** Shorter secrets are not searched for (too many accidental matches, and no real token is that short). */
 const MIN_SECRET = 8;
 /** Shorter base64 cores are not searched for (they would match data by chance). */
