@@ -22,7 +22,7 @@ import { exactScale, VEGALITE_MIME, type VegaLiteSpec } from "./vegalite.ts";
 import { vegaTitle } from "./_text.ts";
 import { mimeBase64, type MimeBundle } from "./jupyter.ts";
 import { clipMarks } from "./_clip.ts";
-import { ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
+import { IJD0_MS, ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
 
 export { ijdToDate, type TimeAxis, timeAxis } from "./time_axis.ts";
 
@@ -52,7 +52,7 @@ export const LC_POINT_BUDGET = 2000;
  */
 export const LC_COLUMNS = 600;
 
-const DAYS_UNIX_TO_IJD0 = Date.UTC(2000, 0, 1) / 86_400_000; // 10957: IJD 0 = 2000-01-01T00:00
+const DAYS_UNIX_TO_IJD0 = IJD0_MS / 86_400_000; // 10957
 
 /**
  * Title and axis labels of a light curve, as the seed notebook makes them:

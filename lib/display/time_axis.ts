@@ -6,7 +6,8 @@
  * @module
  */
 
-const IJD0_MS = Date.UTC(2000, 0, 1); // IJD 0 = MJD 51544 = 2000-01-01T00:00 (in the file's time system)
+/** IJD 0 = MJD 51544 = 2000-01-01T00:00 (in the file's time system), in ms since the Unix epoch. */
+export const IJD0_MS = Date.UTC(2000, 0, 1);
 
 /**
  * Calendar date of an IJD (`"2018-03-17 06:00:00"`), in the time system of
