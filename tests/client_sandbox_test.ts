@@ -416,7 +416,10 @@ Deno.test("resume after a dropped connection: same job, no second submission", a
     await again.result({ silent: true });
     assertEquals(again.status, "done");
     // a handle that is not JSON is a typed usage error, not a bare SyntaxError
-    const bad = await assertRejects(async () => DispatcherAPI.resume("{not json", { token: null }), OdaError);
+    const bad = await assertRejects(
+      () => Promise.resolve(DispatcherAPI.resume("{not json", { token: null })),
+      OdaError,
+    );
     assertEquals(bad.code, "INVALID_ARGUMENT");
   });
 });
