@@ -182,13 +182,27 @@ Deno.test("signal and deadline: checked before and between chunks of a synchrono
   const rows = Array.from({ length: 100_000 }, (_, i) => `${i} ${i * 0.5}`).join("\n");
   const text =
     `# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\n# - {name: b, datatype: float64}\n# schema: astropy-2.0\na b\n${rows}\n`;
-  const t0 = performance.now();
-  assertEquals(code(() => readEcsv(text, { deadline: Date.now() + 5 })), "TIMEOUT");
-  const stopped = performance.now() - t0;
-  const t1 = performance.now();
-  readEcsv(text);
-  const full = performance.now() - t1;
-  assert(stopped < full, `stopped after ${stopped.toFixed(0)} ms, a full decode takes ${full.toFixed(0)} ms`);
+  // counted on a clock that advances 1 ms per look (no dependence on CPU speed or load): with a deadline 5 ms
+  // ahead the decode must stop after a few checkpoints, far before the checkpoints of a whole decode
+  const realNow = Date.now;
+  const checkpoints = (ahead: number): { outcome: string | undefined; looks: number } => {
+    const start = realNow();
+    let looks = 0;
+    Date.now = () => start + looks++;
+    try {
+      return { outcome: code(() => readEcsv(text, { deadline: start + ahead })), looks };
+    } finally {
+      Date.now = realNow;
+    }
+  };
+  const stopped = checkpoints(5);
+  const whole = checkpoints(1e12);
+  assertEquals(stopped.outcome, "TIMEOUT");
+  assertEquals(whole.outcome, undefined);
+  assert(
+    stopped.looks < whole.looks,
+    `stopped after ${stopped.looks} clock looks, a whole decode looks ${whole.looks} times`,
+  );
   // one shared budget carries the signal to every product of a response
   assertEquals(
     code(() =>
